@@ -1,0 +1,168 @@
+"""Business calendars and exact working-time arithmetic across time zones, DST and holidays.
+
+Times are handled as integer microseconds since the Unix epoch so that "the working time between
+anchor and due equals the duration" holds exactly. A business calendar is compiled into a sorted
+list of working intervals (in UTC) with prefix sums, so both `worked` and `add` are a bisection.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left, bisect_right
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import holidays as holiday_data
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+ONE_US = timedelta(microseconds=1)
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+ALWAYS = "24x7"
+_HOURS = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
+_BUILD_MARGIN_DAYS = 400
+_MAX_SEARCH_YEARS = 20
+
+
+def to_us(value: datetime) -> int:
+    return (value - EPOCH) // ONE_US
+
+
+def from_us(value: int) -> datetime:
+    return EPOCH + timedelta(microseconds=value)
+
+
+def parse_hours(text: str) -> tuple[int, int]:
+    """"09:00-17:00" -> minutes after local midnight (end may be 24:00). Raises ValueError."""
+    match = _HOURS.match(text.strip()) if isinstance(text, str) else None
+    if not match:
+        raise ValueError(f"bad hours {text!r}: expected HH:MM-HH:MM")
+    h1, m1, h2, m2 = (int(g) for g in match.groups())
+    if h1 > 23 or m1 > 59 or m2 > 59 or h2 > 24 or (h2 == 24 and m2 != 0):
+        raise ValueError(f"bad hours {text!r}: not a time of day")
+    start, end = h1 * 60 + m1, h2 * 60 + m2
+    if end <= start:
+        raise ValueError(f"empty hours {text!r}: the range must end after it starts")
+    return start, end
+
+
+class WorkingTime:
+    """Round-the-clock working time: every instant counts."""
+
+    name = ALWAYS
+
+    def worked_us(self, start: int, end: int) -> int:
+        return max(0, end - start)
+
+    def add_us(self, start: int, amount: int) -> int:
+        return start + amount
+
+    def worked(self, start: datetime, end: datetime) -> timedelta:
+        return timedelta(microseconds=self.worked_us(to_us(start), to_us(end)))
+
+    def add(self, start: datetime, amount: timedelta) -> datetime:
+        return from_us(self.add_us(to_us(start), amount // ONE_US))
+
+
+class BusinessCalendar(WorkingTime):
+    """Working hours on given weekdays in one IANA zone, minus explicit and national holidays."""
+
+    def __init__(
+        self,
+        name: str,
+        timezone: str,
+        days: list[str],
+        hours: list[tuple[int, int]],
+        holidays: list[date] = (),
+        holidays_country: str | None = None,
+    ):
+        self.name = name
+        self.zone = ZoneInfo(timezone)
+        self._days = frozenset(WEEKDAYS.index(d) for d in days)
+        self._hours = sorted(hours)
+        self._explicit = frozenset(holidays)
+        self._country = holidays_country
+        self._national: dict[int, frozenset[date]] = {}
+        self._first: date | None = None
+        self._last: date | None = None
+        self._starts: list[int] = []
+        self._ends: list[int] = []
+        self._cum: list[int] = []  # working time before interval i
+        self._cum_end: list[int] = []  # working time up to the end of interval i
+        self._lo_us = self._hi_us = 0
+
+    def is_holiday(self, day: date) -> bool:
+        if day in self._explicit:
+            return True
+        if self._country is None:
+            return False
+        year = self._national.get(day.year)
+        if year is None:
+            year = frozenset(holiday_data.country_holidays(self._country, years=day.year).keys())
+            self._national[day.year] = year
+        return day in year
+
+    def _build(self, first: date, last: date) -> None:
+        starts, ends, cum, cum_end = [], [], [], []
+        total = 0
+        day = first
+        while day <= last:
+            if day.weekday() in self._days and not self.is_holiday(day):
+                for start_min, end_min in self._hours:
+                    start = self._local_us(day, start_min)
+                    end = self._local_us(day, end_min)
+                    if end > start:  # a range inside a spring-forward gap has no length
+                        starts.append(start)
+                        ends.append(end)
+                        cum.append(total)
+                        total += end - start
+                        cum_end.append(total)
+            day += timedelta(days=1)
+        self._first, self._last = first, last
+        self._starts, self._ends, self._cum, self._cum_end = starts, ends, cum, cum_end
+        self._lo_us = self._local_us(first, 0)
+        self._hi_us = self._local_us(last, 24 * 60)
+
+    def _local_us(self, day: date, minutes: int) -> int:
+        if minutes == 24 * 60:
+            day, minutes = day + timedelta(days=1), 0
+        local = datetime.combine(day, time(minutes // 60, minutes % 60), tzinfo=self.zone)
+        return to_us(local)
+
+    def _cover(self, instant: int) -> None:
+        if self._first is not None and self._lo_us <= instant < self._hi_us:
+            return
+        day = from_us(instant).date()
+        first = day - timedelta(days=_BUILD_MARGIN_DAYS)
+        last = day + timedelta(days=_BUILD_MARGIN_DAYS)
+        if self._first is not None:
+            first, last = min(first, self._first), max(last, self._last)
+        self._build(first, last)
+
+    def _cumulative(self, instant: int) -> int:
+        i = bisect_right(self._starts, instant) - 1
+        if i < 0:
+            return 0
+        return self._cum[i] + min(instant, self._ends[i]) - self._starts[i]
+
+    def worked_us(self, start: int, end: int) -> int:
+        if end <= start:
+            return 0
+        self._cover(start)
+        self._cover(end)
+        return self._cumulative(end) - self._cumulative(start)
+
+    def add_us(self, start: int, amount: int) -> int:
+        self._cover(start)
+        target = self._cumulative(start) + amount
+        for _ in range(_MAX_SEARCH_YEARS):
+            if self._cum_end and target <= self._cum_end[-1]:
+                break
+            self._build(self._first, self._last + timedelta(days=366))
+            target = self._cumulative(start) + amount
+        else:
+            raise ValueError(f"calendar {self.name!r} has no working time within {_MAX_SEARCH_YEARS} years")
+        j = bisect_left(self._cum_end, target)
+        return max(start, self._starts[j] + target - self._cum[j])
+
+    def weekly_minutes(self) -> int:
+        return len(self._days) * sum(end - start for start, end in self._hours)

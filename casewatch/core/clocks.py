@@ -1,0 +1,151 @@
+"""The three deadline clocks of a case, as pure functions of its state, the policy and "now".
+
+`plan_clocks` does the calendar work once per case change (due and warning instants, pauses);
+`CaseClocks.read(now)` is then a couple of integer comparisons, cheap enough for a 1 s tick.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from casewatch.core.calendars import ONE_US, WorkingTime, from_us, to_us
+from casewatch.core.models import Case, Status
+from casewatch.core.policy import Policy
+
+US_PER_S = 1_000_000
+
+
+class ClockKind(StrEnum):
+    OWNER = "owner"
+    CUSTOMER_UPDATE = "customer_update"
+    INTERNAL_REVIEW = "internal_review"
+
+
+class ClockState(StrEnum):
+    RUNNING = "running"
+    WARNING = "warning"
+    BREACHED = "breached"
+    PAUSED = "paused"
+    MET = "met"
+    STOPPED = "stopped"
+
+
+@dataclass(frozen=True, slots=True)
+class ClockReading:
+    kind: ClockKind
+    state: ClockState
+    due: datetime | None
+    remaining_s: int | None  # wall seconds to due (negative when overdue); working seconds left when paused
+
+
+@dataclass(frozen=True, slots=True)
+class ClockPlan:
+    """What a clock needs to be read at any instant: fixed state, or due and warning instants."""
+
+    kind: ClockKind
+    fixed: ClockState | None = None
+    due_us: int | None = None
+    warn_us: int | None = None
+    paused_left_us: int | None = None
+
+    def read(self, now_us: int) -> ClockReading:
+        if self.fixed is ClockState.PAUSED:
+            return ClockReading(self.kind, ClockState.PAUSED, None, self.paused_left_us // US_PER_S)
+        if self.fixed is not None:
+            return ClockReading(self.kind, self.fixed, None, None)
+        if now_us >= self.due_us:
+            state = ClockState.BREACHED
+        elif self.warn_us is not None and now_us >= self.warn_us:
+            state = ClockState.WARNING
+        else:
+            state = ClockState.RUNNING
+        return ClockReading(self.kind, state, from_us(self.due_us), (self.due_us - now_us) // US_PER_S)
+
+    @property
+    def active(self) -> bool:
+        return self.fixed is None
+
+
+@dataclass(frozen=True, slots=True)
+class CaseClocks:
+    owner: ClockPlan
+    customer_update: ClockPlan
+    internal_review: ClockPlan
+
+    def read(self, now: datetime) -> dict[ClockKind, ClockReading]:
+        now_us = to_us(now)
+        return {plan.kind: plan.read(now_us) for plan in (self.owner, self.customer_update, self.internal_review)}
+
+    @property
+    def nearest_due_us(self) -> int | None:
+        """The soonest deadline of the running clocks; the board sorts by it."""
+        dues = [p.due_us for p in (self.owner, self.customer_update, self.internal_review) if p.active]
+        return min(dues) if dues else None
+
+
+def _advance(cal: WorkingTime, anchor: int, amount: int, pauses: list[tuple[int, int | None]]) -> tuple[int | None, int]:
+    """The instant `amount` of working time has run since `anchor`, not counting paused spans.
+
+    Returns (None, left) when an open pause stops the clock first, with the working time left.
+    """
+    t, left = anchor, amount
+    for start, end in pauses:
+        run = cal.worked_us(t, start)
+        if run >= left:
+            return cal.add_us(t, left), 0
+        left -= run
+        if end is None:
+            return None, left
+        t = end
+    return cal.add_us(t, left), 0
+
+
+def _running_plan(kind: ClockKind, cal: WorkingTime, anchor: int, window: int, warn_at: float,
+                  pauses: list[tuple[int, int | None]] = ()) -> ClockPlan:
+    due, left = _advance(cal, anchor, window, pauses)
+    if due is None:
+        return ClockPlan(kind, fixed=ClockState.PAUSED, paused_left_us=left)
+    warn = None
+    if warn_at > 0:
+        warn, _ = _advance(cal, anchor, window - round(window * warn_at), pauses)
+    return ClockPlan(kind, due_us=due, warn_us=warn)
+
+
+def plan_clocks(case: Case, policy: Policy) -> CaseClocks:
+    sp = policy[case.severity]
+    cal = policy.calendar_for(case.severity)
+    escalated = to_us(case.escalated_at)
+    resolved = case.status is Status.RESOLVED
+
+    if case.owner_named_at is not None:
+        owner = ClockPlan(ClockKind.OWNER, fixed=ClockState.MET)
+    elif resolved:
+        owner = ClockPlan(ClockKind.OWNER, fixed=ClockState.STOPPED)
+    else:
+        owner = _running_plan(ClockKind.OWNER, cal, escalated, sp.owner_within // ONE_US, sp.warn_at)
+
+    if resolved:
+        update = ClockPlan(ClockKind.CUSTOMER_UPDATE, fixed=ClockState.STOPPED)
+        review = ClockPlan(ClockKind.INTERNAL_REVIEW, fixed=ClockState.STOPPED)
+    else:
+        anchor = to_us(case.last_customer_update_at) if case.last_customer_update_at else escalated
+        window = case.next_update_override_s * US_PER_S if case.next_update_override_s else sp.customer_update_every // ONE_US
+        pauses = []
+        if sp.pause_updates_while_waiting:
+            for span in case.waiting:
+                end = to_us(span.end) if span.end is not None else None
+                if end is None or end > anchor:
+                    pauses.append((max(anchor, to_us(span.start)), end))
+        update = _running_plan(ClockKind.CUSTOMER_UPDATE, cal, anchor, window, sp.warn_at, pauses)
+        review_anchor = to_us(case.last_review_at) if case.last_review_at else escalated
+        review = _running_plan(ClockKind.INTERNAL_REVIEW, cal, review_anchor, sp.internal_review_every // ONE_US, sp.warn_at)
+    return CaseClocks(owner, update, review)
+
+
+def missing_roles(case: Case, policy: Policy) -> list[str]:
+    """Roles the severity policy says must be on the case and nobody on it holds."""
+    present = case.participant_roles()
+    return [role for role in policy[case.severity].must_involve if role not in present]
+

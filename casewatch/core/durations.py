@@ -1,0 +1,42 @@
+"""Durations as written in policy files ("15m", "4h", "1d") and compact countdowns ("2h05m")."""
+
+import re
+from datetime import timedelta
+
+from casewatch.core.errors import InvalidInput
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(text: str) -> timedelta:
+    """Parse "<number><unit>" with unit s, m, h or d (d = 24 h). Must be positive."""
+    match = _DURATION.match(text) if isinstance(text, str) else None
+    if not match:
+        raise InvalidInput(f"bad duration {text!r}: expected a number with a unit s, m, h or d, e.g. 15m")
+    seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    if seconds <= 0:
+        raise InvalidInput(f"bad duration {text!r}: must be more than zero")
+    return timedelta(seconds=round(seconds))
+
+
+def format_duration(value: timedelta) -> str:
+    """The shortest exact policy spelling of a duration: 90 min -> "90m", 2 h -> "2h"."""
+    seconds = int(value.total_seconds())
+    for unit in ("d", "h", "m"):
+        if seconds % _UNIT_SECONDS[unit] == 0:
+            return f"{seconds // _UNIT_SECONDS[unit]}{unit}"
+    return f"{seconds}s"
+
+
+def format_countdown(seconds: int) -> str:
+    """Compact countdown: 45s, 14m, 2h05m, 3d04h; a leading '-' when overdue."""
+    sign = "-" if seconds < 0 else ""
+    s = abs(seconds)
+    if s < 60:
+        return f"{sign}{s}s"
+    if s < 3600:
+        return f"{sign}{s // 60}m"
+    if s < 100 * 3600:
+        return f"{sign}{s // 3600}h{(s % 3600) // 60:02d}m"
+    return f"{sign}{s // 86400}d{(s % 86400) // 3600:02d}h"

@@ -1,0 +1,33 @@
+"""Errors a user can cause. Each maps to a CLI exit code and a one-line message."""
+
+
+class CasewatchError(Exception):
+    """Base for every expected failure; `exit_code` is what the CLI returns."""
+
+    exit_code = 2
+
+
+class InvalidInput(CasewatchError):
+    """The input is malformed or breaks a rule of the domain."""
+
+
+class NotFound(CasewatchError):
+    """A case, person or file named by the user does not exist."""
+
+
+class PermissionDenied(CasewatchError):
+    """The acting person may not perform the action; the message names the rule."""
+
+
+class Conflict(CasewatchError):
+    """The case changed since the caller read it; nothing was written."""
+
+    exit_code = 3
+
+
+class PolicyInvalid(InvalidInput):
+    """A policy file has problems; `problems` lists every one of them."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__(problems[0] if len(problems) == 1 else f"{len(problems)} problems: " + "; ".join(problems))

@@ -1,0 +1,230 @@
+"""Domain models shared by every layer. Timestamps are timezone-aware UTC."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from casewatch.core.errors import InvalidInput
+
+BACKFILL_THRESHOLD = timedelta(minutes=5)
+
+
+class Severity(StrEnum):
+    SEV1 = "SEV1"
+    SEV2 = "SEV2"
+    SEV3 = "SEV3"
+    SEV4 = "SEV4"
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        value = text.strip().upper()
+        if value.isdigit():
+            value = f"SEV{value}"
+        try:
+            return cls(value)
+        except ValueError:
+            raise InvalidInput(f"unknown severity {text!r}: expected one of SEV1, SEV2, SEV3, SEV4") from None
+
+
+class Status(StrEnum):
+    NEW = "new"
+    INVESTIGATING = "investigating"
+    WAITING_ON_CUSTOMER = "waiting_on_customer"
+    MITIGATED = "mitigated"
+    RESOLVED = "resolved"
+
+    @classmethod
+    def parse(cls, text: str) -> Status:
+        try:
+            return cls(text.strip().lower())
+        except ValueError:
+            choices = ", ".join(s.value for s in cls)
+            raise InvalidInput(f"unknown status {text!r}: expected one of {choices}") from None
+
+
+class Role(StrEnum):
+    """Roster roles; they decide what a person may do (see core.permissions)."""
+
+    LEAD = "lead"
+    AGENT = "agent"
+    SPECIALIST = "specialist"
+    VIEWER = "viewer"
+
+    @classmethod
+    def parse(cls, text: str) -> Role:
+        try:
+            return cls(text.strip().lower())
+        except ValueError:
+            raise InvalidInput(f"unknown role {text!r}: expected one of lead, agent, specialist, viewer") from None
+
+
+_ROUTE = re.compile(r"^(support|incident|specialist:[a-z0-9][a-z0-9_-]*)$")
+_TEAM = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+
+
+def parse_route(text: str) -> str:
+    """Routes are `support`, `incident` or `specialist:<team>` (team in lower-case kebab)."""
+    value = text.strip().lower() if isinstance(text, str) else ""
+    if not _ROUTE.match(value):
+        raise InvalidInput(f"unknown route {text!r}: expected support, incident or specialist:<team>")
+    return value
+
+
+Route = Annotated[str, AfterValidator(parse_route)]
+
+
+def check_zone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except Exception:
+        raise InvalidInput(f"unknown time zone {name!r}: expected an IANA name such as Europe/Berlin") from None
+    return name
+
+
+def check_team(name: str) -> str:
+    if not _TEAM.match(name):
+        raise InvalidInput(f"bad team name {name!r}: use lower-case letters, digits, '-' or '_'")
+    return name
+
+
+class Person(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    role: Role
+    tz: str = "UTC"
+    team: str | None = None
+
+
+class Participant(BaseModel):
+    """Someone involved on a case, with the case role they hold there (e.g. incident-commander)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    role: str
+
+
+class EvidenceItem(BaseModel):
+    key: str
+    label: str
+    done: bool = False
+
+
+class Interval(BaseModel):
+    """A closed-open span of time; `end` is None while it is still open."""
+
+    model_config = ConfigDict(frozen=True)
+
+    start: datetime
+    end: datetime | None = None
+
+
+class Case(BaseModel):
+    """The current state of one escalated case: a fold of its events (see core.projection)."""
+
+    id: str
+    title: str
+    customer: str
+    summary: str = ""
+    severity: Severity
+    status: Status = Status.NEW
+    route: str
+    internal_owner: str | None = None
+    comms_owner: str | None = None
+    route_authority: str | None = None
+    participants: list[Participant] = Field(default_factory=list)
+    escalated_at: datetime
+    owner_named_at: datetime | None = None
+    last_customer_update_at: datetime | None = None
+    next_update_override_s: int | None = None
+    last_review_at: datetime | None = None
+    waiting: list[Interval] = Field(default_factory=list)
+    resolved_at: datetime | None = None
+    route_review_needed: bool = False
+    evidence: list[EvidenceItem] = Field(default_factory=list)
+    version: int = 0
+    updated_at: datetime
+    updated_by: str
+    last_occurred_at: datetime
+
+    @property
+    def is_open(self) -> bool:
+        return self.status is not Status.RESOLVED
+
+    @property
+    def evidence_done(self) -> int:
+        return sum(1 for item in self.evidence if item.done)
+
+    @property
+    def evidence_missing(self) -> list[str]:
+        return [item.key for item in self.evidence if not item.done]
+
+    def participant_roles(self) -> set[str]:
+        return {p.role for p in self.participants}
+
+
+class EventType(StrEnum):
+    CASE_CREATED = "case_created"
+    OWNER_ASSIGNED = "owner_assigned"
+    COMMS_ASSIGNED = "comms_assigned"
+    AUTHORITY_SET = "authority_set"
+    PARTICIPANT_INVOLVED = "participant_involved"
+    SEVERITY_CHANGED = "severity_changed"
+    ROUTE_CHANGED = "route_changed"
+    CUSTOMER_UPDATE_LOGGED = "customer_update_logged"
+    REVIEW_LOGGED = "review_logged"
+    STATUS_CHANGED = "status_changed"
+    CASE_REOPENED = "case_reopened"
+    NOTE_ADDED = "note_added"
+    EVIDENCE_SET = "evidence_set"
+    PERSON_ADDED = "person_added"
+    POLICY_APPLIED = "policy_applied"
+    SHIFT_STARTED = "shift_started"
+
+
+class Event(BaseModel):
+    """One entry of the append-only log. `occurred_at` may be backfilled; `recorded_at` is real time."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: int | None = None
+    case_id: str | None = None
+    type: EventType
+    actor: str
+    occurred_at: datetime
+    recorded_at: datetime
+    payload: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def backfilled(self) -> bool:
+        return self.recorded_at - self.occurred_at > BACKFILL_THRESHOLD
+
+
+def utc(value: datetime) -> datetime:
+    """Normalise an aware datetime to UTC; naive datetimes are rejected as ambiguous."""
+    if value.tzinfo is None:
+        raise InvalidInput(f"timestamp {value.isoformat()} has no time zone; add Z or an offset")
+    return value.astimezone(UTC)
+
+
+def parse_timestamp(text: str) -> datetime:
+    """ISO-8601 with a zone (Z or ±hh:mm), as accepted by --at and --as-of."""
+    try:
+        value = datetime.fromisoformat(text.strip().replace("z", "Z"))
+    except ValueError:
+        raise InvalidInput(f"bad timestamp {text!r}: expected ISO-8601 such as 2026-03-06T20:00:00Z") from None
+    return utc(value)
+
+
+def iso_z(value: datetime | None) -> str | None:
+    """ISO-8601 UTC with a trailing Z, as the JSON output promises."""
+    if value is None:
+        return None
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")

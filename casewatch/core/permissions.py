@@ -1,0 +1,74 @@
+"""Who may do what. Every caller (CLI, board, bots) goes through `check`; a denial names the rule."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from casewatch.core.errors import PermissionDenied
+from casewatch.core.models import Case, Person, Role
+
+
+class Action(StrEnum):
+    NEW = "new"
+    NOTE = "note"
+    EVIDENCE = "evidence"
+    INVOLVE = "involve"
+    UPDATE = "update"
+    REVIEW = "review"
+    STATUS = "status"
+    SEVERITY = "severity"
+    ROUTE = "route"
+    ASSIGN = "assign"
+    COMMS = "comms"
+    AUTHORITY = "authority"
+    ADD_PERSON = "add_person"
+    APPLY_POLICY = "apply_policy"
+    START_SHIFT = "start_shift"
+
+
+_ANYONE_WORKING = {Action.NEW, Action.NOTE, Action.EVIDENCE}
+_LEAD_ONLY_RULES = {
+    Action.ASSIGN: "naming the internal owner needs a lead",
+    Action.COMMS: "naming the comms owner needs a lead",
+    Action.AUTHORITY: "naming the route authority needs a lead",
+    Action.ADD_PERSON: "changing the roster needs a lead",
+    Action.APPLY_POLICY: "applying a policy needs a lead",
+    Action.START_SHIFT: "starting a shift needs a lead",
+}
+
+
+def check(actor: Person, action: Action, case: Case | None = None, *, target: str | None = None) -> None:
+    """Raise PermissionDenied unless `actor` may perform `action` (on `case`, involving `target`)."""
+    name, role = actor.name, actor.role
+    if role is Role.VIEWER:
+        raise PermissionDenied(f"{name} is a viewer: viewers may not change anything")
+    if role is Role.LEAD:
+        return
+    owns = case is not None and case.internal_owner == name
+    if action in _ANYONE_WORKING:
+        return
+    if action is Action.INVOLVE:
+        if target == name:
+            return
+        raise PermissionDenied(f"{name} may not involve others: agents and specialists may only involve themselves")
+    if action is Action.UPDATE:
+        if case is not None and case.comms_owner == name:
+            return
+        raise PermissionDenied(f"{name} may not log a customer update: it needs a lead or the case's comms owner")
+    if action in (Action.REVIEW, Action.STATUS):
+        if role is Role.SPECIALIST and owns:
+            return
+        what = "a review" if action is Action.REVIEW else "a status change"
+        raise PermissionDenied(f"{name} may not log {what}: it needs a lead or the specialist who owns the case")
+    if action is Action.ROUTE:
+        if case is not None and case.route_authority == name:
+            return
+        raise PermissionDenied(f"{name} may not change the route: it needs a lead or the case's route authority")
+    if action is Action.SEVERITY:
+        if case is not None and (case.route_authority == name or owns):
+            return
+        raise PermissionDenied(
+            f"{name} may not change severity: it needs a lead, the route authority or the internal owner"
+        )
+    article = "an" if role is Role.AGENT else "a"
+    raise PermissionDenied(f"{name} is {article} {role}: {_LEAD_ONLY_RULES[action]}")

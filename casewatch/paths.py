@@ -1,0 +1,19 @@
+"""Every file location casewatch uses, in one place."""
+
+from pathlib import Path
+
+import platformdirs
+
+APP_NAME = "casewatch"
+
+
+def data_dir() -> Path:
+    return platformdirs.user_data_path(APP_NAME)
+
+
+def default_db_path() -> Path:
+    return data_dir() / "casewatch.db"
+
+
+def config_path() -> Path:
+    return platformdirs.user_config_path(APP_NAME) / "config.toml"

@@ -1,0 +1,35 @@
+"""The boundary: rows become core objects here and core objects become row values."""
+
+from __future__ import annotations
+
+from casewatch.core.models import Case, Event, EventType, Person, Role
+
+
+def event_values(event: Event) -> dict:
+    return {
+        "case_id": event.case_id, "type": event.type.value, "actor": event.actor,
+        "occurred_at": event.occurred_at, "recorded_at": event.recorded_at, "payload": event.payload,
+    }
+
+
+def event_from_row(row) -> Event:
+    return Event(
+        id=row.id, case_id=row.case_id, type=EventType(row.type), actor=row.actor,
+        occurred_at=row.occurred_at, recorded_at=row.recorded_at, payload=row.payload,
+    )
+
+
+def case_values(case: Case, event_id: int) -> dict:
+    return {
+        "severity": case.severity.value, "status": case.status.value, "is_open": case.is_open,
+        "escalated_at": case.escalated_at, "version": case.version, "updated_at": case.updated_at,
+        "updated_by": case.updated_by, "last_event_id": event_id, "state": case.model_dump(mode="json"),
+    }
+
+
+def case_from_state(state: dict) -> Case:
+    return Case.model_validate(state)
+
+
+def person_from_row(row) -> Person:
+    return Person(name=row.name, role=Role(row.role), tz=row.tz, team=row.team)

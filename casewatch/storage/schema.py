@@ -1,0 +1,124 @@
+"""Tables: the append-only `events` log and the projections written with it.
+
+The migrations in `migrations/versions` create these; this module is the query-side description
+and must match them (a test compares the two).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Index, Integer, MetaData, String, Text, TypeDecorator
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT identity.
+EventId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware UTC datetimes in, aware UTC datetimes out, on every backend."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("refusing to store a naive datetime")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData()
+
+
+class EventRow(Base):
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(EventId, primary_key=True, autoincrement=True)
+    case_id: Mapped[str | None] = mapped_column(String(32))
+    type: Mapped[str] = mapped_column(String(40))
+    actor: Mapped[str] = mapped_column(String(200))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    payload: Mapped[dict] = mapped_column(JSON())
+
+    __table_args__ = (
+        Index("ix_events_case_id", "case_id", "id"),
+        Index("ix_events_occurred_at", "occurred_at"),
+    )
+
+
+class CaseRow(Base):
+    __tablename__ = "cases"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    severity: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(32))
+    is_open: Mapped[bool] = mapped_column(Boolean())
+    escalated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    version: Mapped[int] = mapped_column(Integer())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_by: Mapped[str] = mapped_column(String(200))
+    last_event_id: Mapped[int] = mapped_column(BigInteger())
+    state: Mapped[dict] = mapped_column(JSON())
+
+    __table_args__ = (
+        Index("ix_cases_open", "is_open", "severity"),
+        Index("ix_cases_last_event_id", "last_event_id"),
+    )
+
+
+class PersonRow(Base):
+    __tablename__ = "people"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    role: Mapped[str] = mapped_column(String(20))
+    tz: Mapped[str] = mapped_column(String(64))
+    team: Mapped[str | None] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer())
+    last_event_id: Mapped[int] = mapped_column(BigInteger())
+
+
+class PolicyRow(Base):
+    __tablename__ = "policies"
+
+    version: Mapped[int] = mapped_column(Integer(), primary_key=True, autoincrement=False)
+    toml: Mapped[str] = mapped_column(Text())
+    applied_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    applied_by: Mapped[str] = mapped_column(String(200))
+    event_id: Mapped[int] = mapped_column(BigInteger())
+
+
+class SettingRow(Base):
+    """Small team-wide settings (the current shift lead), each written with its event."""
+
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str | None] = mapped_column(String(200))
+    last_event_id: Mapped[int] = mapped_column(BigInteger())
+
+
+class CounterRow(Base):
+    """Sequences we number ourselves (case ids), incremented inside the writing transaction."""
+
+    __tablename__ = "counters"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer())
+
+
+events = EventRow.__table__
+cases = CaseRow.__table__
+people = PersonRow.__table__
+policies = PolicyRow.__table__
+settings = SettingRow.__table__
+counters = CounterRow.__table__

@@ -1,0 +1,298 @@
+"""The store: runs commands through the core rules and writes event + projection in one transaction.
+
+Optimistic concurrency: a projection row is only updated `WHERE version = <version read>`. When a
+caller said which version it saw (`expect_version`) a mismatch is a `Conflict`; otherwise the command
+is simply decided again against the fresh state (the caller never saw the older one).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from casewatch.core import commands as c
+from casewatch.core.errors import CasewatchError, Conflict, InvalidInput, NotFound
+from casewatch.core.models import Case, Event, EventType, Person, Role
+from casewatch.core.policy import DEFAULT_POLICY_TOML, Policy, parse_policy
+from casewatch.core.projection import apply, apply_person, in_history_order
+from casewatch.core.rules import Context, decide
+from casewatch.storage import convert
+from casewatch.storage.engine import create_engines
+from casewatch.storage.migrate import ensure_schema
+from casewatch.storage.schema import cases, counters, events, people, policies, settings
+from casewatch.storage.target import Target
+
+SYSTEM_ACTOR = "casewatch"
+FIRST_CASE_NUMBER = 1001
+MAX_ATTEMPTS = 8
+CHANGE_LOOKBACK = 200  # re-read this many ids behind the mark: PostgreSQL may commit ids out of order
+Clock = Callable[[], datetime]
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+class _Race(Exception):
+    """Another writer changed the row between our read and our write."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    event: Event
+    case: Case | None = None
+
+
+@dataclass
+class Changes:
+    """What changed in the log after a high-water mark, for live views."""
+
+    high_water: int
+    cases: list[Case] = field(default_factory=list)
+    roster_changed: bool = False
+    policy_changed: bool = False
+
+
+class Store:
+    def __init__(self, target: Target, clock: Clock):
+        self.target = target
+        self.clock = clock
+        self._reader, self._writer = create_engines(target)
+        self._policy_cache: Policy | None = None
+
+    @classmethod
+    async def open(cls, target: Target, *, clock: Clock = system_clock, creator: Person | None = None) -> Store:
+        """Open (creating and migrating as needed). On a new database `creator` becomes its first lead."""
+        store = cls(target, clock)
+        try:
+            await ensure_schema(store._reader, store._writer, target.describe())
+            await store._bootstrap(creator)
+        except CasewatchError:
+            await store.close()
+            raise
+        except (OperationalError, DBAPIError, OSError) as exc:
+            await store.close()
+            raise InvalidInput(f"cannot open {target.describe()}: {_reason(exc)}") from None
+        return store
+
+    async def close(self) -> None:
+        await self._reader.dispose()
+
+    async def __aenter__(self) -> Store:
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.close()
+
+    # ----------------------------------------------------------------- writes
+
+    async def _bootstrap(self, creator: Person | None) -> None:
+        async with self._writer.begin() as conn:
+            now = self.clock()
+            if (await conn.execute(select(func.count()).select_from(policies))).scalar() == 0:
+                event = Event(type=EventType.POLICY_APPLIED, actor=SYSTEM_ACTOR, occurred_at=now, recorded_at=now,
+                              payload={"toml": DEFAULT_POLICY_TOML, "source": "default policy"})
+                await self._project(conn, await self._append(conn, event), None)
+            if creator is not None and (await conn.execute(select(func.count()).select_from(people))).scalar() == 0:
+                event = Event(type=EventType.PERSON_ADDED, actor=SYSTEM_ACTOR, occurred_at=now, recorded_at=now,
+                              payload={"name": creator.name, "role": Role.LEAD.value, "tz": creator.tz,
+                                       "team": creator.team, "before": None})
+                await self._project(conn, await self._append(conn, event), None)
+
+    async def execute(self, command, actor: str, *, at: datetime | None = None) -> Outcome:
+        """Decide and record `command` as `actor`, occurring `at` (default: now). One transaction."""
+        for _attempt in range(MAX_ATTEMPTS):
+            try:
+                async with self._writer.begin() as conn:
+                    return await self._execute(conn, command, actor, at)
+            except (_Race, IntegrityError):
+                if getattr(command, "expect_version", None) is not None:
+                    raise self._conflict(await self.get_case(command.case_id), command.expect_version) from None
+            except OperationalError as exc:
+                raise InvalidInput(f"database error on {self.target.describe()}: {_reason(exc)}") from None
+        raise Conflict("too many concurrent writers changed this case at once; nothing was written, try again")
+
+    async def _execute(self, conn: AsyncConnection, command, actor_name: str, at: datetime | None) -> Outcome:
+        roster = await self._load_roster(conn)
+        actor = roster.get(actor_name)
+        if actor is None:
+            raise NotFound(f"{actor_name!r} is not on the roster: ask a lead to run "
+                           f"`casewatch people add {actor_name} --role agent --tz <zone>`")
+        case = None
+        if isinstance(command, c._CaseCommand):
+            case = await self._load_case(conn, command.case_id)
+            if case is None:
+                raise NotFound(f"no case {command.case_id}")
+            if command.expect_version is not None and case.version != command.expect_version:
+                raise self._conflict(case, command.expect_version)
+        recorded = self.clock()
+        occurred = recorded if at is None else at
+        if occurred > recorded:
+            raise InvalidInput(f"--at {occurred.isoformat()} is in the future; only past times can be backfilled")
+        ctx = Context(
+            actor=actor, roster=roster, policy=await self._load_policy(conn),
+            occurred_at=occurred, recorded_at=recorded, shift_lead=await self._setting(conn, "shift_lead"),
+        )
+        new_id = await self._next_case_id(conn) if isinstance(command, c.NewCase) else None
+        event = decide(command, case, ctx, new_case_id=new_id)
+        event = await self._append(conn, event)
+        return Outcome(event=event, case=await self._project(conn, event, case))
+
+    def _conflict(self, case: Case | None, expected: int) -> Conflict:
+        if case is None:
+            return Conflict("the case no longer exists")
+        when = case.updated_at.strftime("%Y-%m-%d %H:%M:%S UTC")
+        return Conflict(f"{case.id} was changed by {case.updated_by} at {when} (now version {case.version}, "
+                        f"you had {expected}); nothing was written — reload and try again")
+
+    async def _append(self, conn: AsyncConnection, event: Event) -> Event:
+        result = await conn.execute(insert(events).values(**convert.event_values(event)).returning(events.c.id))
+        return event.model_copy(update={"id": result.scalar_one()})
+
+    async def _project(self, conn: AsyncConnection, event: Event, case: Case | None) -> Case | None:
+        if event.case_id is not None:
+            return await self._project_case(conn, event, case)
+        if event.type is EventType.PERSON_ADDED:
+            roster: dict[str, Person] = {}
+            apply_person(roster, event)
+            person = roster[event.payload["name"]]
+            values = {"role": person.role.value, "tz": person.tz, "team": person.team, "last_event_id": event.id}
+            changed = await conn.execute(
+                update(people).where(people.c.name == person.name).values(version=people.c.version + 1, **values))
+            if changed.rowcount == 0:
+                await conn.execute(insert(people).values(name=person.name, version=1, **values))
+        elif event.type is EventType.POLICY_APPLIED:
+            current = (await conn.execute(select(func.max(policies.c.version)))).scalar() or 0
+            await conn.execute(insert(policies).values(
+                version=current + 1, toml=event.payload["toml"], applied_at=event.occurred_at,
+                applied_by=event.actor, event_id=event.id))
+        elif event.type is EventType.SHIFT_STARTED:
+            await self._put_setting(conn, "shift_lead", event.payload["lead"], event.id)
+        return None
+
+    async def _project_case(self, conn: AsyncConnection, event: Event, case: Case | None) -> Case:
+        if case is not None and event.occurred_at < case.last_occurred_at:
+            # A backfilled event lands inside the history: refold the case in history order.
+            history = await self.case_events(event.case_id, conn=conn)
+            new = None
+            for past in in_history_order(history):
+                new = apply(new, past)
+        else:
+            new = apply(case, event)
+        values = convert.case_values(new, event.id)
+        if case is None:
+            await conn.execute(insert(cases).values(id=new.id, **values))
+        else:
+            result = await conn.execute(
+                update(cases).where(cases.c.id == case.id, cases.c.version == case.version).values(**values))
+            if result.rowcount != 1:
+                raise _Race()
+        return new
+
+    async def _next_case_id(self, conn: AsyncConnection) -> str:
+        result = await conn.execute(
+            update(counters).where(counters.c.name == "case").values(value=counters.c.value + 1)
+            .returning(counters.c.value))
+        number = result.scalar()
+        if number is None:
+            number = FIRST_CASE_NUMBER
+            await conn.execute(insert(counters).values(name="case", value=number))
+        return f"CW-{number}"
+
+    async def _put_setting(self, conn: AsyncConnection, key: str, value: str | None, event_id: int) -> None:
+        changed = await conn.execute(
+            update(settings).where(settings.c.key == key).values(value=value, last_event_id=event_id))
+        if changed.rowcount == 0:
+            await conn.execute(insert(settings).values(key=key, value=value, last_event_id=event_id))
+
+    # ------------------------------------------------------------------ reads
+
+    async def _load_case(self, conn: AsyncConnection, case_id: str) -> Case | None:
+        row = (await conn.execute(select(cases.c.state).where(cases.c.id == case_id))).first()
+        return convert.case_from_state(row.state) if row else None
+
+    async def _load_roster(self, conn: AsyncConnection) -> dict[str, Person]:
+        rows = await conn.execute(select(people).order_by(people.c.name))
+        return {row.name: convert.person_from_row(row) for row in rows}
+
+    async def _load_policy(self, conn: AsyncConnection) -> Policy:
+        row = (await conn.execute(select(policies).order_by(policies.c.version.desc()).limit(1))).first()
+        if row is None:
+            raise InvalidInput(f"{self.target.describe()} has no policy; run `casewatch db upgrade`")
+        if self._policy_cache is None or self._policy_cache.version != row.version:
+            parsed = parse_policy(row.toml, f"policy v{row.version}")
+            self._policy_cache = Policy(parsed.severities, parsed.calendars, row.version, row.toml)
+        return self._policy_cache
+
+    async def _setting(self, conn: AsyncConnection, key: str) -> str | None:
+        return (await conn.execute(select(settings.c.value).where(settings.c.key == key))).scalar()
+
+    async def get_case(self, case_id: str) -> Case:
+        async with self._reader.connect() as conn:
+            case = await self._load_case(conn, case_id.strip().upper())
+        if case is None:
+            raise NotFound(f"no case {case_id.strip().upper()}")
+        return case
+
+    async def open_cases(self) -> list[Case]:
+        async with self._reader.connect() as conn:
+            rows = await conn.execute(select(cases.c.state).where(cases.c.is_open.is_(True)))
+            return [convert.case_from_state(row.state) for row in rows]
+
+    async def roster(self) -> dict[str, Person]:
+        async with self._reader.connect() as conn:
+            return await self._load_roster(conn)
+
+    async def policy(self) -> Policy:
+        async with self._reader.connect() as conn:
+            return await self._load_policy(conn)
+
+    async def shift_lead(self) -> str | None:
+        async with self._reader.connect() as conn:
+            return await self._setting(conn, "shift_lead")
+
+    async def case_events(self, case_id: str, *, conn: AsyncConnection | None = None) -> list[Event]:
+        query = select(events).where(events.c.case_id == case_id).order_by(events.c.id)
+        if conn is not None:
+            return [convert.event_from_row(row) for row in await conn.execute(query)]
+        async with self._reader.connect() as own:
+            return [convert.event_from_row(row) for row in await own.execute(query)]
+
+    async def all_events(self, *, occurred_until: datetime | None = None) -> list[Event]:
+        query = select(events).order_by(events.c.id)
+        if occurred_until is not None:
+            query = query.where(events.c.occurred_at <= occurred_until)
+        async with self._reader.connect() as conn:
+            return [convert.event_from_row(row) for row in await conn.execute(query)]
+
+    async def high_water(self) -> int:
+        async with self._reader.connect() as conn:
+            return (await conn.execute(select(func.max(events.c.id)))).scalar() or 0
+
+    async def changes_since(self, mark: int) -> Changes:
+        """Cases, roster and policy touched by events after `mark` (with a small lookback)."""
+        async with self._reader.connect() as conn:
+            high = (await conn.execute(select(func.max(events.c.id)))).scalar() or 0
+            if high <= mark:
+                return Changes(high_water=mark)
+            since = max(0, mark - CHANGE_LOOKBACK)
+            rows = await conn.execute(select(cases.c.state).where(cases.c.last_event_id > since))
+            changed = [convert.case_from_state(row.state) for row in rows]
+            kinds = {row.type for row in await conn.execute(
+                select(events.c.type).where(events.c.id > since, events.c.case_id.is_(None)).distinct())}
+        return Changes(
+            high_water=high, cases=changed,
+            roster_changed=EventType.PERSON_ADDED.value in kinds,
+            policy_changed=EventType.POLICY_APPLIED.value in kinds,
+        )
+
+
+def _reason(exc: Exception) -> str:
+    """The driver's own one-line reason, without SQL or stack."""
+    original = getattr(exc, "orig", None) or exc
+    return str(original).strip().splitlines()[0] if str(original).strip() else type(original).__name__

@@ -1,0 +1,89 @@
+"""Turn `--db` / `CASEWATCH_DB` into a database URL, refusing bad targets before anything is created."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+from casewatch.core.errors import InvalidInput
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+_DRIVERS = {
+    "sqlite": "sqlite+aiosqlite",
+    "sqlite+aiosqlite": "sqlite+aiosqlite",
+    "postgresql": "postgresql+asyncpg",
+    "postgres": "postgresql+asyncpg",
+    "postgresql+asyncpg": "postgresql+asyncpg",
+}
+
+
+@dataclass(frozen=True)
+class Target:
+    url: URL
+    path: Path | None  # the SQLite file, when it is one
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.path is not None
+
+    def describe(self) -> str:
+        return str(self.path) if self.path else self.url.render_as_string(hide_password=True)
+
+
+def resolve_target(value: str | os.PathLike) -> Target:
+    """A path or an SQLAlchemy URL; raises InvalidInput with one line saying what is wrong."""
+    text = str(value).strip()
+    if not text:
+        raise InvalidInput("empty database location: give a file path or a URL")
+    if "://" not in text:
+        return _sqlite_target(Path(text).expanduser())
+    try:
+        url = make_url(text)
+    except ArgumentError:
+        raise InvalidInput(f"malformed database URL {_redact(text)!r}: expected sqlite+aiosqlite:///PATH "
+                           "or postgresql+asyncpg://USER@HOST/DB") from None
+    driver = _DRIVERS.get(url.drivername)
+    if driver is None:
+        raise InvalidInput(f"unsupported database URL scheme {url.drivername!r}: use sqlite+aiosqlite or "
+                           "postgresql+asyncpg")
+    url = url.set(drivername=driver)
+    if driver.startswith("sqlite"):
+        if not url.database or url.database == ":memory:":
+            raise InvalidInput("a SQLite URL needs a file path, e.g. sqlite+aiosqlite:///cases.db")
+        return _sqlite_target(Path(url.database).expanduser())
+    if not url.database:
+        raise InvalidInput(f"PostgreSQL URL {url.render_as_string(hide_password=True)!r} names no database")
+    return Target(url=url, path=None)
+
+
+def _redact(text: str) -> str:
+    head, sep, tail = text.partition("@")
+    if sep and ":" in head.split("://", 1)[-1]:
+        scheme, _, creds = head.partition("://")
+        return f"{scheme}://{creds.split(':', 1)[0]}:***@{tail}"
+    return text
+
+
+def _sqlite_target(path: Path) -> Target:
+    path = path.absolute()
+    if path.is_dir():
+        raise InvalidInput(f"{path} is a directory, not a database file")
+    if not path.parent.is_dir():
+        raise InvalidInput(f"directory {path.parent} does not exist")
+    if path.exists():
+        if not os.access(path, os.R_OK | os.W_OK):
+            raise InvalidInput(f"cannot read and write {path}: permission denied")
+        try:
+            with path.open("rb") as handle:
+                header = handle.read(len(SQLITE_MAGIC))
+        except OSError as exc:
+            raise InvalidInput(f"cannot read {path}: {exc.strerror}") from None
+        if header and header != SQLITE_MAGIC:
+            raise InvalidInput(f"{path} is not a SQLite database")
+    elif not os.access(path.parent, os.W_OK):
+        raise InvalidInput(f"cannot create {path}: directory {path.parent} is not writable")
+    return Target(url=URL.create("sqlite+aiosqlite", database=str(path)), path=path)
