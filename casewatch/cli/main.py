@@ -1,2 +1,402 @@
-def main():
-    pass
+"""The `casewatch` command: every action for scripts, bots and tests, and the board.
+
+Exit codes: 0 success, 2 invalid input / not found / denied, 3 conflict. User errors print one
+line on stderr and never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import tempfile
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from casewatch import paths
+from casewatch.cli import environment as env
+from casewatch.cli import render
+from casewatch.core import commands as c
+from casewatch.core.clocks import plan_clocks
+from casewatch.core.demo import demo_plan
+from casewatch.core.errors import CasewatchError, InvalidInput, NotFound, PolicyInvalid
+from casewatch.core.models import Person, Role, Severity, Status, parse_route, parse_timestamp
+from casewatch.core.policy import Policy, parse_policy
+from casewatch.core.projection import policy_source_as_of, replay_cases
+from casewatch.core.views import board_order, case_flags, case_summary, describe_event, event_json
+from casewatch.storage.seed import write_demo
+from casewatch.storage.store import Store
+from casewatch.storage.target import resolve_target
+
+DEMO_CASES = 60
+DEMO_SEED = 42
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line and exit code 2."""
+
+    def error(self, message: str) -> None:
+        self.exit(2, f"casewatch: {message} (see `{self.prog} --help`)\n")
+
+
+def _common(viewer_zone: bool = True) -> argparse.ArgumentParser:
+    """Options every subcommand accepts, before or after its name."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db", default=argparse.SUPPRESS, help="database file or URL (default: $CASEWATCH_DB, "
+                        "the config file, then the user data dir)")
+    common.add_argument("--as", dest="actor", default=argparse.SUPPRESS, metavar="NAME",
+                        help="act as this person (default: $CASEWATCH_USER, the config file, the OS user)")
+    if viewer_zone:
+        common.add_argument("--tz", default=argparse.SUPPRESS, help="show times in this IANA zone")
+    return common
+
+
+def _write(parser: argparse.ArgumentParser, case: bool = True) -> argparse.ArgumentParser:
+    parser.add_argument("--at", type=_timestamp, default=None, metavar="TIMESTAMP",
+                        help="when it happened (ISO-8601 with zone); default now")
+    if case:
+        parser.add_argument("--expect-version", type=int, default=None, metavar="N",
+                            help="fail with exit 3 if the case is no longer at version N")
+    return parser
+
+
+def _timestamp(text: str) -> datetime:
+    try:
+        return parse_timestamp(text)
+    except InvalidInput as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _common()
+    parser = _Parser(prog="casewatch", parents=[common], description=__doc__.split("\n")[0])
+    parser.add_argument("--demo", action="store_true", help="open the board on a new temporary demo database")
+    parser.add_argument("--theme", default=None, help="casewatch-dark (default), casewatch-light, "
+                        "casewatch-high-contrast")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+
+    board = sub.add_parser("board", parents=[common], help="open the live board (the default)")
+    board.add_argument("--theme", default=None)
+    board.add_argument("--demo", action="store_true")
+
+    seed = sub.add_parser("seed-demo", parents=[common], help="fill a database with a realistic demo floor")
+    seed.add_argument("--cases", type=int, default=DEMO_CASES)
+    seed.add_argument("--seed", type=int, default=DEMO_SEED)
+    seed.add_argument("--now", type=_timestamp, default=None, help="anchor the demo at this instant")
+
+    cases = sub.add_parser("cases", parents=[common], help="list open cases")
+    cases.add_argument("--json", action="store_true")
+    cases.add_argument("--as-of", type=_timestamp, default=None, metavar="TIMESTAMP",
+                       help="replay the log up to this instant and evaluate the clocks there")
+
+    case = sub.add_parser("case", parents=[common], help="act on one case").add_subparsers(
+        dest="action", required=True, parser_class=_Parser)
+    new = _write(case.add_parser("new", parents=[common], help="escalate a new case"), case=False)
+    new.add_argument("--title", required=True)
+    new.add_argument("--customer", required=True)
+    new.add_argument("--severity", required=True)
+    new.add_argument("--summary", default="")
+    for name, help_text in (("assign", "set the internal owner"), ("comms", "set the customer-comms owner"),
+                            ("authority", "set who may change the route")):
+        p = _write(case.add_parser(name, parents=[common], help=help_text))
+        p.add_argument("id")
+        p.add_argument("name")
+    involve = _write(case.add_parser("involve", parents=[common], help="add a participant"))
+    involve.add_argument("id")
+    involve.add_argument("name")
+    involve.add_argument("--role", default=None, help="case role, e.g. incident-commander (default: roster role)")
+    severity = _write(case.add_parser("severity", parents=[common], help="change severity"))
+    severity.add_argument("id")
+    severity.add_argument("severity")
+    severity.add_argument("--reason", required=True)
+    route = _write(case.add_parser("route", parents=[common], help="change or confirm the route"))
+    route.add_argument("id")
+    route.add_argument("route", help="support, incident or specialist:TEAM")
+    route.add_argument("--reason", required=True)
+    update = _write(case.add_parser("update", parents=[common], help="log a customer update"))
+    update.add_argument("id")
+    update.add_argument("--known", required=True)
+    update.add_argument("--investigating", required=True)
+    update.add_argument("--next-milestone", required=True)
+    update.add_argument("--next-update-in", default=None, metavar="DURATION", help="e.g. 45m (default: policy)")
+    review = _write(case.add_parser("review", parents=[common], help="log an internal review"))
+    review.add_argument("id")
+    review.add_argument("--notes", required=True)
+    status = _write(case.add_parser("status", parents=[common], help="change status"))
+    status.add_argument("id")
+    status.add_argument("status", help="investigating, waiting_on_customer, mitigated or resolved")
+    reopen = _write(case.add_parser("reopen", parents=[common], help="reopen a resolved case"))
+    reopen.add_argument("id")
+    note = _write(case.add_parser("note", parents=[common], help="add a timeline note"))
+    note.add_argument("id")
+    note.add_argument("text")
+    evidence = _write(case.add_parser("evidence", parents=[common], help="tick an evidence item"))
+    evidence.add_argument("id")
+    evidence.add_argument("key")
+    evidence.add_argument("--undo", action="store_true", help="mark it missing again")
+    show = case.add_parser("show", parents=[common], help="fields, clocks and the full timeline")
+    show.add_argument("id")
+    show.add_argument("--json", action="store_true")
+
+    people = sub.add_parser("people", parents=[common], help="the roster").add_subparsers(
+        dest="action", required=True, parser_class=_Parser)
+    add = _write(people.add_parser("add", parents=[_common(viewer_zone=False)], help="add or change a person"),
+                 case=False)
+    add.add_argument("name")
+    add.add_argument("--role", required=True, help="lead, agent, specialist or viewer")
+    add.add_argument("--tz", dest="person_tz", required=True, metavar="ZONE", help="IANA zone, e.g. Asia/Kolkata")
+    add.add_argument("--team", default=None)
+    people_list = people.add_parser("list", parents=[common])
+    people_list.add_argument("--json", action="store_true")
+
+    policy = sub.add_parser("policy", parents=[common], help="the severity policy").add_subparsers(
+        dest="action", required=True, parser_class=_Parser)
+    policy.add_parser("show", parents=[common], help="print the active policy as TOML")
+    check = policy.add_parser("check", parents=[common], help="validate a policy file")
+    check.add_argument("file")
+    apply_ = _write(policy.add_parser("apply", parents=[common], help="validate and store a new version"),
+                    case=False)
+    apply_.add_argument("file")
+
+    shift = sub.add_parser("shift", parents=[common], help="shifts").add_subparsers(
+        dest="action", required=True, parser_class=_Parser)
+    _write(shift.add_parser("start", parents=[common], help="become the current shift lead"), case=False)
+
+    db = sub.add_parser("db", parents=[common], help="database maintenance").add_subparsers(
+        dest="action", required=True, parser_class=_Parser)
+    db.add_parser("upgrade", parents=[common], help="run schema migrations")
+    return parser
+
+
+class Session:
+    """Resolved options for one invocation: where the database is, who acts, which zone to show."""
+
+    def __init__(self, args: argparse.Namespace):
+        self.args = args
+        self.config = env.load_config()
+        self.actor = env.actor_name(getattr(args, "actor", None), self.config)
+        flag_db = getattr(args, "db", None)
+        location = env.database_location(flag_db, self.config)
+        if not flag_db and location == str(paths.default_db_path()):
+            paths.data_dir().mkdir(parents=True, exist_ok=True)
+        self.target = resolve_target(location)
+        self._tz = getattr(args, "tz", None) or self.config.tz
+
+    def creator(self) -> Person:
+        return Person(name=self.actor, role=Role.LEAD, tz=self._tz or env.system_zone())
+
+    async def open(self) -> Store:
+        return await Store.open(self.target, creator=self.creator())
+
+    async def zone(self, store: Store) -> str:
+        if self._tz:
+            return self._tz
+        person = (await store.roster()).get(self.actor)
+        return person.tz if person else env.system_zone()
+
+
+def _print_json(value) -> None:
+    print(json.dumps(value, indent=2, ensure_ascii=False))
+
+
+async def _cases(session: Session, store: Store) -> None:
+    args = session.args
+    if args.as_of is not None:
+        history = await store.all_events()
+        upto = [e for e in history if e.occurred_at <= args.as_of]
+        policy = parse_policy(policy_source_as_of(history, args.as_of), "policy in force")
+        open_cases = [case for case in replay_cases(upto).values() if case.is_open]
+        now = args.as_of
+    else:
+        open_cases, policy, now = await store.open_cases(), await store.policy(), store.clock()
+    rows = board_order(open_cases, policy)
+    if args.json:
+        _print_json([case_summary(case, clocks, now) for case, clocks in rows])
+    elif rows:
+        print(render.case_table(rows, now))
+    else:
+        print("no open cases")
+
+
+def _case_command(args: argparse.Namespace):
+    """Build the core command for `casewatch case <action>` from parsed arguments."""
+    a = args.action
+    if a == "new":
+        return c.NewCase(title=args.title, customer=args.customer, severity=Severity.parse(args.severity),
+                         summary=args.summary)
+    base = {"case_id": args.id, "expect_version": args.expect_version}
+    builders = {
+        "assign": lambda: c.Assign(name=args.name, **base),
+        "comms": lambda: c.AssignComms(name=args.name, **base),
+        "authority": lambda: c.SetAuthority(name=args.name, **base),
+        "involve": lambda: c.Involve(name=args.name, role=args.role, **base),
+        "severity": lambda: c.ChangeSeverity(severity=Severity.parse(args.severity), reason=args.reason, **base),
+        "route": lambda: c.ChangeRoute(route=parse_route(args.route), reason=args.reason, **base),
+        "update": lambda: c.CustomerUpdate(known=args.known, investigating=args.investigating,
+                                           next_milestone=args.next_milestone,
+                                           next_update_in=args.next_update_in, **base),
+        "review": lambda: c.Review(notes=args.notes, **base),
+        "status": lambda: c.ChangeStatus(status=Status.parse(args.status), **base),
+        "reopen": lambda: c.Reopen(**base),
+        "note": lambda: c.Note(text=args.text, **base),
+        "evidence": lambda: c.SetEvidence(key=args.key, done=not args.undo, **base),
+    }
+    return builders[a]()
+
+
+async def _case(session: Session, store: Store) -> None:
+    args = session.args
+    if args.action == "show":
+        case = await store.get_case(args.id)
+        policy = await store.policy()
+        clocks = plan_clocks(case, policy)
+        events = await store.case_events(case.id)
+        now = store.clock()
+        if args.json:
+            summary = case_summary(case, clocks, now)
+            summary |= {
+                "summary": case.summary, "route_authority": case.route_authority,
+                "participants": [p.model_dump() for p in case.participants],
+                "owner_named_at": case.owner_named_at.isoformat().replace("+00:00", "Z") if case.owner_named_at else None,
+                "flags": case_flags(case, policy), "timeline": [event_json(e) for e in events],
+            }
+            _print_json(summary)
+        else:
+            print(render.case_details(case, clocks, policy, events, now, await session.zone(store)))
+        return
+    outcome = await store.execute(_case_command(args), session.actor, at=args.at)
+    if args.action == "new":
+        print(outcome.case.id)
+    elif args.action == "update":
+        print(f"{outcome.case.id} v{outcome.case.version}: customer update logged. Message:\n")
+        print(outcome.event.payload["message"])
+    else:
+        print(f"{outcome.case.id} v{outcome.case.version}: {describe_event(outcome.event)}")
+
+
+def _read_policy_file(name: str) -> str:
+    path = Path(name)
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise NotFound(f"{name}: no such file") from None
+    except UnicodeDecodeError:
+        raise InvalidInput(f"{name}: not UTF-8 text") from None
+    except OSError as exc:
+        raise InvalidInput(f"{name}: {exc.strerror}") from None
+
+
+async def _policy(session: Session, store: Store | None) -> None:
+    args = session.args
+    if args.action == "check":
+        parse_policy(_read_policy_file(args.file), args.file)
+        print(f"{args.file}: ok")
+    elif args.action == "show":
+        print((await store.policy()).to_toml(), end="")
+    else:
+        text = _read_policy_file(args.file)
+        await store.execute(c.ApplyPolicy(toml=text, source_name=args.file), session.actor, at=args.at)
+        policy: Policy = await store.policy()
+        print(f"policy v{policy.version} applied from {args.file}")
+
+
+async def _people(session: Session, store: Store) -> None:
+    args = session.args
+    if args.action == "add":
+        command = c.AddPerson(name=args.name, role=Role.parse(args.role), tz=args.person_tz, team=args.team)
+        outcome = await store.execute(command, session.actor, at=args.at)
+        print(describe_event(outcome.event))
+        return
+    roster = await store.roster()
+    if args.json:
+        _print_json([p.model_dump(mode="json") for p in roster.values()])
+    else:
+        print(render.people_table(roster))
+
+
+async def _seed(session: Session, store: Store) -> None:
+    args = session.args
+    if args.cases < 0:
+        raise InvalidInput("--cases must be zero or more")
+    plan = demo_plan(args.cases, args.seed, args.now or datetime.now(UTC))
+    show = sys.stderr.isatty()
+
+    def progress(done: int, total: int) -> None:
+        if show and (done == total or done % 25 == 0):
+            print(f"\rseeding {done}/{total} cases…", end="" if done < total else "\n", file=sys.stderr)
+
+    ids = await write_demo(store, plan, session.actor, progress)
+    print(f"seeded {len(ids)} cases into {session.target.describe()}")
+
+
+async def _run(session: Session) -> None:
+    args = session.args
+    if args.command == "policy" and args.action == "check":
+        await _policy(session, None)
+        return
+    async with await session.open() as store:
+        if args.command == "db":
+            print(f"{session.target.describe()}: schema up to date")
+        elif args.command == "shift":
+            outcome = await store.execute(c.StartShift(), session.actor, at=args.at)
+            print(describe_event(outcome.event))
+        else:
+            handler = {"cases": _cases, "case": _case, "policy": _policy, "people": _people, "seed-demo": _seed}
+            await handler[args.command](session, store)
+
+
+def _board(args: argparse.Namespace) -> int:
+    from casewatch.themes import resolve_theme  # the TUI is only imported when a board opens
+    from casewatch.tui.app import CasewatchApp
+
+    theme = resolve_theme(args.theme or env.load_config().theme)
+    demo_dir = tempfile.TemporaryDirectory(prefix="casewatch-demo-") if args.demo else None
+    try:
+        if demo_dir is not None:
+            args.db = str(Path(demo_dir.name) / "demo.db")
+        session = Session(args)
+
+        async def prepare() -> str:
+            async with await session.open() as store:
+                if demo_dir is not None:
+                    await write_demo(store, demo_plan(DEMO_CASES, DEMO_SEED, datetime.now(UTC)), session.actor)
+                return await session.zone(store)
+
+        zone = asyncio.run(prepare())
+        CasewatchApp(target=session.target, actor=session.actor, zone=zone, theme=theme).run()
+    finally:
+        if demo_dir is not None:
+            demo_dir.cleanup()
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command in (None, "board"):
+            return _board(args)
+        asyncio.run(_run(Session(args)))
+        return 0
+    except PolicyInvalid as exc:
+        for problem in exc.problems:
+            print(f"casewatch: {problem}", file=sys.stderr)
+        return exc.exit_code
+    except CasewatchError as exc:
+        print(f"casewatch: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = ".".join(str(part) for part in error["loc"])
+        print(f"casewatch: {where}: {error['msg']}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -49,6 +49,7 @@ class WorkingTime:
     """Round-the-clock working time: every instant counts."""
 
     name = ALWAYS
+    zone: ZoneInfo | None = None  # business calendars count in a zone; round-the-clock has none
 
     def worked_us(self, start: int, end: int) -> int:
         return max(0, end - start)

@@ -96,3 +96,10 @@ def replay_cases(events: Iterable[Event]) -> dict[str, Case]:
 def apply_person(roster: dict[str, Person], event: Event) -> None:
     p = event.payload
     roster[p["name"]] = Person(name=p["name"], role=Role(p["role"]), tz=p.get("tz") or "UTC", team=p.get("team"))
+
+
+def policy_source_as_of(events: Iterable[Event], at: datetime) -> str | None:
+    """The TOML of the policy in force at `at` (the first one when `at` precedes every policy)."""
+    applied = in_history_order(e for e in events if e.type is EventType.POLICY_APPLIED)
+    in_force = [e for e in applied if e.occurred_at <= at] or applied[:1]
+    return in_force[-1].payload["toml"] if in_force else None

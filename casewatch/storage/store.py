@@ -38,6 +38,17 @@ def system_clock() -> datetime:
     return datetime.now(UTC)
 
 
+@dataclass
+class _Reads:
+    """What one write transaction has read; our own writes keep it current, so read each once."""
+
+    roster: dict[str, Person] | None = None
+    policy: Policy | None = None
+    shift_lead: str | None = None
+    shift_lead_read: bool = False
+    cases: dict[str, Case] = field(default_factory=dict)
+
+
 class _Race(Exception):
     """Another writer changed the row between our read and our write."""
 
@@ -109,7 +120,7 @@ class Store:
         for _attempt in range(MAX_ATTEMPTS):
             try:
                 async with self._writer.begin() as conn:
-                    return await self._execute(conn, command, actor, at)
+                    return await self._execute(conn, command, actor, at, _Reads())
             except (_Race, IntegrityError):
                 if getattr(command, "expect_version", None) is not None:
                     raise self._conflict(await self.get_case(command.case_id), command.expect_version) from None
@@ -117,15 +128,26 @@ class Store:
                 raise InvalidInput(f"database error on {self.target.describe()}: {_reason(exc)}") from None
         raise Conflict("too many concurrent writers changed this case at once; nothing was written, try again")
 
-    async def _execute(self, conn: AsyncConnection, command, actor_name: str, at: datetime | None) -> Outcome:
-        roster = await self._load_roster(conn)
-        actor = roster.get(actor_name)
+    async def execute_many(self, items: list[tuple[object, str, datetime | None]]) -> list[Outcome]:
+        """Several commands in one all-or-nothing transaction (the demo seeder; later, imports)."""
+        try:
+            async with self._writer.begin() as conn:
+                reads = _Reads()
+                return [await self._execute(conn, command, actor, at, reads) for command, actor, at in items]
+        except (_Race, IntegrityError):
+            raise Conflict("another writer changed these cases meanwhile; nothing was written, try again") from None
+
+    async def _execute(self, conn: AsyncConnection, command, actor_name: str, at: datetime | None,
+                       reads: _Reads) -> Outcome:
+        if reads.roster is None:
+            reads.roster = await self._load_roster(conn)
+        actor = reads.roster.get(actor_name)
         if actor is None:
             raise NotFound(f"{actor_name!r} is not on the roster: ask a lead to run "
                            f"`casewatch people add {actor_name} --role agent --tz <zone>`")
         case = None
         if isinstance(command, c._CaseCommand):
-            case = await self._load_case(conn, command.case_id)
+            case = reads.cases.get(command.case_id) or await self._load_case(conn, command.case_id)
             if case is None:
                 raise NotFound(f"no case {command.case_id}")
             if command.expect_version is not None and case.version != command.expect_version:
@@ -134,14 +156,24 @@ class Store:
         occurred = recorded if at is None else at
         if occurred > recorded:
             raise InvalidInput(f"--at {occurred.isoformat()} is in the future; only past times can be backfilled")
-        ctx = Context(
-            actor=actor, roster=roster, policy=await self._load_policy(conn),
-            occurred_at=occurred, recorded_at=recorded, shift_lead=await self._setting(conn, "shift_lead"),
-        )
+        if reads.policy is None:
+            reads.policy = await self._load_policy(conn)
+        if not reads.shift_lead_read:
+            reads.shift_lead, reads.shift_lead_read = await self._setting(conn, "shift_lead"), True
+        ctx = Context(actor=actor, roster=reads.roster, policy=reads.policy, occurred_at=occurred,
+                      recorded_at=recorded, shift_lead=reads.shift_lead)
         new_id = await self._next_case_id(conn) if isinstance(command, c.NewCase) else None
-        event = decide(command, case, ctx, new_case_id=new_id)
-        event = await self._append(conn, event)
-        return Outcome(event=event, case=await self._project(conn, event, case))
+        event = await self._append(conn, decide(command, case, ctx, new_case_id=new_id))
+        new_case = await self._project(conn, event, case)
+        if new_case is not None:
+            reads.cases[new_case.id] = new_case
+        elif event.type is EventType.PERSON_ADDED:
+            reads.roster = None
+        elif event.type is EventType.POLICY_APPLIED:
+            reads.policy = None
+        elif event.type is EventType.SHIFT_STARTED:
+            reads.shift_lead_read = False
+        return Outcome(event=event, case=new_case)
 
     def _conflict(self, case: Case | None, expected: int) -> Conflict:
         if case is None:

@@ -1,0 +1,78 @@
+"""What the CLI reads from the world: environment, config file, OS user and zone."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from casewatch import paths
+from casewatch.core.errors import InvalidInput
+from casewatch.core.identity import acting_name
+
+CONFIG_KEYS = {"user", "db", "theme", "tz"}
+
+
+@dataclass(frozen=True)
+class Config:
+    user: str | None = None
+    db: str | None = None
+    theme: str | None = None
+    tz: str | None = None
+
+
+def load_config(path: Path | None = None) -> Config:
+    path = path or paths.config_path()
+    if not path.exists():
+        return Config()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"{path}: not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise InvalidInput(f"cannot read {path}: {exc.strerror}") from None
+    unknown = sorted(set(data) - CONFIG_KEYS)
+    if unknown:
+        raise InvalidInput(f"{path}: unknown key {unknown[0]!r} (known: {', '.join(sorted(CONFIG_KEYS))})")
+    for key, value in data.items():
+        if not isinstance(value, str):
+            raise InvalidInput(f"{path}: {key} must be a string")
+    return Config(**data)
+
+
+def os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def actor_name(flag: str | None, config: Config) -> str:
+    return acting_name(flag, os.environ.get("CASEWATCH_USER"), config.user, os_user())
+
+
+def system_zone() -> str:
+    """The machine's IANA zone: $TZ if it names one, else /etc/localtime's target, else UTC."""
+    from zoneinfo import ZoneInfo
+
+    candidates = [os.environ.get("TZ", "").lstrip(":")]
+    try:
+        target = os.path.realpath("/etc/localtime")
+        if "zoneinfo/" in target:
+            candidates.append(target.split("zoneinfo/", 1)[1])
+    except OSError:
+        pass
+    for name in candidates:
+        if name:
+            try:
+                ZoneInfo(name)
+                return name
+            except Exception:
+                continue
+    return "UTC"
+
+
+def database_location(flag: str | None, config: Config) -> str:
+    return flag or os.environ.get("CASEWATCH_DB") or config.db or str(paths.default_db_path())

@@ -1,0 +1,83 @@
+"""Plain-text output for terminals and pipes: case lists, case details, people."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from casewatch.core.clocks import CaseClocks, ClockKind, ClockReading, ClockState
+from casewatch.core.durations import format_countdown
+from casewatch.core.models import Case, Event, Person
+from casewatch.core.policy import Policy
+from casewatch.core.views import case_flags, describe_event
+
+STATE_MARK = {
+    ClockState.RUNNING: "", ClockState.WARNING: "!", ClockState.BREACHED: "LATE ",
+    ClockState.PAUSED: "paused ", ClockState.MET: "met", ClockState.STOPPED: "stopped",
+}
+
+
+def clock_text(reading: ClockReading, zone: ZoneInfo | None = None) -> str:
+    mark = STATE_MARK[reading.state]
+    if reading.state in (ClockState.MET, ClockState.STOPPED):
+        return mark
+    text = f"{mark}{format_countdown(reading.remaining_s)}"
+    if reading.due is not None and zone is not None:
+        text += reading.due.astimezone(zone).strftime(" (%a %H:%M)")
+    return text
+
+
+def case_table(rows: list[tuple[Case, CaseClocks]], now: datetime) -> str:
+    header = ("ID", "SEV", "STATUS", "OWNER", "COMMS", "OWNER-CLOCK", "NEXT-UPDATE", "EVID", "TITLE")
+    lines = [header]
+    for case, clocks in rows:
+        r = clocks.read(now)
+        lines.append((
+            case.id, case.severity.value, case.status.value, case.internal_owner or "-", case.comms_owner or "-",
+            clock_text(r[ClockKind.OWNER]), clock_text(r[ClockKind.CUSTOMER_UPDATE]),
+            f"{case.evidence_done}/{len(case.evidence)}", case.title,
+        ))
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header) - 1)]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(line, widths)) + "  " + line[-1] for line in lines
+    )
+
+
+def case_details(case: Case, clocks: CaseClocks, policy: Policy, events: list[Event], now: datetime, tz: str) -> str:
+    zone = ZoneInfo(tz)
+    readings = clocks.read(now)
+    sp = policy[case.severity]
+    lines = [
+        f"{case.id}  {case.severity.value} ({sp.label})  {case.status.value}  v{case.version}",
+        f"  title:                       {case.title}",
+        f"  customer:              {case.customer}",
+        f"  route:                 {case.route}",
+        f"  internal owner:        {case.internal_owner or '-'}",
+        f"  comms owner:           {case.comms_owner or '-'}",
+        f"  route authority:       {case.route_authority or '-'}",
+        f"  participants:          {', '.join(f'{p.name} ({p.role})' for p in case.participants) or '-'}",
+        f"  escalated:             {case.escalated_at.astimezone(zone):%Y-%m-%d %H:%M %Z}",
+        f"  evidence:              {case.evidence_done}/{len(case.evidence)}"
+        + (f" (missing: {', '.join(case.evidence_missing)})" if case.evidence_missing else ""),
+    ]
+    if case.summary:
+        lines.append(f"  summary:               {case.summary}")
+    due_zone = policy.calendar_for(case.severity).zone or zone
+    for kind in ClockKind:
+        label = kind.value.replace("_", " ") + " clock:"
+        lines.append(f"  {label:<23}{clock_text(readings[kind], due_zone)}")
+    for flag in case_flags(case, policy):
+        lines.append(f"  ! {flag}")
+    lines.append("timeline:")
+    for event in events:
+        mark = " [backfilled]" if event.backfilled else ""
+        lines.append(f"  {event.occurred_at.astimezone(zone):%Y-%m-%d %H:%M %Z}  {event.actor:<10} "
+                     f"{describe_event(event)}{mark}")
+    return "\n".join(lines)
+
+
+def people_table(roster: dict[str, Person]) -> str:
+    lines = [("NAME", "ROLE", "TEAM", "TIME ZONE")]
+    lines += [(p.name, p.role.value, p.team or "-", p.tz) for p in roster.values()]
+    widths = [max(len(line[i]) for line in lines) for i in range(4)]
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip() for line in lines)

@@ -1,0 +1,107 @@
+"""Read models shared by the CLI and the board: the case summary, its flags and timeline lines."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from casewatch.core.clocks import CaseClocks, ClockKind, ClockReading, missing_roles, plan_clocks
+from casewatch.core.models import Case, Event, EventType, iso_z
+from casewatch.core.policy import Policy
+
+
+def case_flags(case: Case, policy: Policy) -> list[str]:
+    """What needs a lead's attention besides the clocks, in words."""
+    flags = []
+    if case.internal_owner is None:
+        flags.append("no internal owner")
+    if case.comms_owner is None:
+        flags.append("no comms owner")
+    if case.route_review_needed:
+        flags.append(f"route review needed (policy says {policy[case.severity].route})")
+    flags += [f"missing role: {role}" for role in missing_roles(case, policy)]
+    return flags
+
+
+def clock_json(reading: ClockReading) -> dict[str, Any]:
+    return {"due": iso_z(reading.due), "state": reading.state.value, "remaining_s": reading.remaining_s}
+
+
+def case_summary(case: Case, clocks: CaseClocks, now: datetime) -> dict[str, Any]:
+    """The object `casewatch cases --json` prints for one case."""
+    readings = clocks.read(now)
+    return {
+        "id": case.id,
+        "title": case.title,
+        "customer": case.customer,
+        "severity": case.severity.value,
+        "status": case.status.value,
+        "route": case.route,
+        "internal_owner": case.internal_owner,
+        "comms_owner": case.comms_owner,
+        "escalated_at": iso_z(case.escalated_at),
+        "clocks": {kind.value: clock_json(readings[kind]) for kind in ClockKind},
+        "evidence": {"done": case.evidence_done, "required": len(case.evidence), "missing": case.evidence_missing},
+        "version": case.version,
+    }
+
+
+def board_order(cases: list[Case], policy: Policy) -> list[tuple[Case, CaseClocks]]:
+    """Open cases by severity, then nearest deadline (cases with no running clock last), then id."""
+    planned = [(case, plan_clocks(case, policy)) for case in cases]
+    far = 2**63
+    planned.sort(key=lambda pc: (pc[0].severity, pc[1].nearest_due_us or far, pc[0].id))
+    return planned
+
+
+def _who(value: str | None) -> str:
+    return value or "nobody"
+
+
+def describe_event(event: Event) -> str:
+    """One line for the timeline, with before → after where the event changes a value."""
+    p = event.payload
+    kind = event.type
+    if kind is EventType.CASE_CREATED:
+        return f"escalated as {p['severity']} on route {p['route']}: {p['title']} ({p['customer']})"
+    if kind is EventType.OWNER_ASSIGNED:
+        return f"internal owner: {_who(p['before'])} → {p['after']}"
+    if kind is EventType.COMMS_ASSIGNED:
+        return f"comms owner: {_who(p['before'])} → {p['after']}"
+    if kind is EventType.AUTHORITY_SET:
+        return f"route authority: {_who(p['before'])} → {p['after']}"
+    if kind is EventType.PARTICIPANT_INVOLVED:
+        return f"involved {p['name']} as {p['role']}"
+    if kind is EventType.SEVERITY_CHANGED:
+        review = "; route review needed" if p.get("route_review") else ""
+        return f"severity: {p['before']} → {p['after']} ({p['reason']}){review}"
+    if kind is EventType.ROUTE_CHANGED:
+        if p["before"] == p["after"]:
+            return f"route confirmed: {p['after']} ({p['reason']})"
+        return f"route: {p['before']} → {p['after']} ({p['reason']})"
+    if kind is EventType.CUSTOMER_UPDATE_LOGGED:
+        return f"customer update: {p['known']} | next milestone: {p['next_milestone']}"
+    if kind is EventType.REVIEW_LOGGED:
+        return f"internal review: {p['notes']}"
+    if kind in (EventType.STATUS_CHANGED, EventType.CASE_REOPENED):
+        prefix = "reopened: " if kind is EventType.CASE_REOPENED else "status: "
+        return f"{prefix}{p['before']} → {p['after']}"
+    if kind is EventType.NOTE_ADDED:
+        return f"note: {p['text']}"
+    if kind is EventType.EVIDENCE_SET:
+        return f"evidence {p['key']}: {'done' if p['before'] else 'missing'} → {'done' if p['after'] else 'missing'}"
+    if kind is EventType.PERSON_ADDED:
+        return f"roster: {p['name']} as {p['role']} ({p['tz']})"
+    if kind is EventType.POLICY_APPLIED:
+        return f"policy applied from {p.get('source', 'a file')}"
+    if kind is EventType.SHIFT_STARTED:
+        return f"shift started; shift lead {_who(p.get('before'))} → {p['lead']}"
+    return kind.value
+
+
+def event_json(event: Event) -> dict[str, Any]:
+    return {
+        "id": event.id, "type": event.type.value, "actor": event.actor,
+        "occurred_at": iso_z(event.occurred_at), "recorded_at": iso_z(event.recorded_at),
+        "backfilled": event.backfilled, "summary": describe_event(event), "payload": event.payload,
+    }

@@ -1,0 +1,28 @@
+"""Write a core DemoPlan through the normal command path, reporting progress."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from casewatch.core.demo import DemoPlan
+from casewatch.storage.store import Store
+
+Progress = Callable[[int, int], None]
+
+
+async def write_demo(store: Store, plan: DemoPlan, lead: str, progress: Progress | None = None) -> list[str]:
+    """Execute the plan as real commands, one transaction per case; returns the new case ids."""
+    roster = await store.roster()
+    missing = [person for person in plan.people if person.name not in roster]
+    if missing:
+        await store.execute_many([(person, lead, None) for person in missing])
+    ids = []
+    for done, script in enumerate(plan.cases, start=1):
+        created = await store.execute(script.new, script.actor, at=script.at)
+        case_id = created.event.case_id
+        if script.steps:
+            await store.execute_many([(step.make(case_id), step.actor, step.at) for step in script.steps])
+        ids.append(case_id)
+        if progress is not None:
+            progress(done, len(plan.cases))
+    return ids
