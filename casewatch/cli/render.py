@@ -47,25 +47,23 @@ def case_details(case: Case, clocks: CaseClocks, policy: Policy, events: list[Ev
     zone = ZoneInfo(tz)
     readings = clocks.read(now)
     sp = policy[case.severity]
-    lines = [
-        f"{case.id}  {case.severity.value} ({sp.label})  {case.status.value}  v{case.version}",
-        f"  title:                       {case.title}",
-        f"  customer:              {case.customer}",
-        f"  route:                 {case.route}",
-        f"  internal owner:        {case.internal_owner or '-'}",
-        f"  comms owner:           {case.comms_owner or '-'}",
-        f"  route authority:       {case.route_authority or '-'}",
-        f"  participants:          {', '.join(f'{p.name} ({p.role})' for p in case.participants) or '-'}",
-        f"  escalated:             {case.escalated_at.astimezone(zone):%Y-%m-%d %H:%M %Z}",
-        f"  evidence:              {case.evidence_done}/{len(case.evidence)}"
-        + (f" (missing: {', '.join(case.evidence_missing)})" if case.evidence_missing else ""),
-    ]
-    if case.summary:
-        lines.append(f"  summary:               {case.summary}")
     due_zone = policy.calendar_for(case.severity).zone or zone
-    for kind in ClockKind:
-        label = kind.value.replace("_", " ") + " clock:"
-        lines.append(f"  {label:<23}{clock_text(readings[kind], due_zone)}")
+    fields = [
+        ("title", case.title),
+        ("customer", case.customer),
+        ("route", case.route),
+        ("internal owner", case.internal_owner or "-"),
+        ("comms owner", case.comms_owner or "-"),
+        ("route authority", case.route_authority or "-"),
+        ("participants", ", ".join(f"{p.name} ({p.role})" for p in case.participants) or "-"),
+        ("escalated", f"{case.escalated_at.astimezone(zone):%Y-%m-%d %H:%M %Z}"),
+        ("evidence", f"{case.evidence_done}/{len(case.evidence)}"
+                     + (f" (missing: {', '.join(case.evidence_missing)})" if case.evidence_missing else "")),
+        ("summary", case.summary or "-"),
+    ]
+    fields += [(f"{kind.value.replace('_', ' ')} clock", clock_text(readings[kind], due_zone)) for kind in ClockKind]
+    lines = [f"{case.id}  {case.severity.value} ({sp.label})  {case.status.value}  v{case.version}"]
+    lines += [f"  {label + ':':<23}{value}" for label, value in fields]
     for flag in case_flags(case, policy):
         lines.append(f"  ! {flag}")
     lines.append("timeline:")
