@@ -57,8 +57,15 @@ class WorkingTime:
     def add_us(self, start: int, amount: int) -> int:
         return start + amount
 
+    def sub_us(self, end: int, amount: int) -> int:
+        return end - amount
+
     def worked(self, start: datetime, end: datetime) -> timedelta:
         return timedelta(microseconds=self.worked_us(to_us(start), to_us(end)))
+
+    def sub(self, end: datetime, amount: timedelta) -> datetime:
+        """The latest instant from which `amount` of working time runs until `end`."""
+        return from_us(self.sub_us(to_us(end), amount // ONE_US))
 
     def add(self, start: datetime, amount: timedelta) -> datetime:
         return from_us(self.add_us(to_us(start), amount // ONE_US))
@@ -162,8 +169,23 @@ class BusinessCalendar(WorkingTime):
             target = self._cumulative(start) + amount
         else:
             raise ValueError(f"calendar {self.name!r} has no working time within {_MAX_SEARCH_YEARS} years")
+        return max(start, self._instant_at(target))
+
+    def sub_us(self, end: int, amount: int) -> int:
+        self._cover(end)
+        for _ in range(_MAX_SEARCH_YEARS):
+            target = self._cumulative(end) - amount
+            if target > 0:
+                break
+            self._build(self._first - timedelta(days=366), self._last)
+        else:
+            raise ValueError(f"calendar {self.name!r} has no working time within {_MAX_SEARCH_YEARS} years")
+        return min(end, self._instant_at(target))
+
+    def _instant_at(self, target: int) -> int:
+        """The first instant at which the cumulative working time reaches `target`."""
         j = bisect_left(self._cum_end, target)
-        return max(start, self._starts[j] + target - self._cum[j])
+        return self._starts[j] + target - self._cum[j]
 
     def weekly_minutes(self) -> int:
         return len(self._days) * sum(end - start for start, end in self._hours)

@@ -10,11 +10,12 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from casewatch.core import commands as c
 from casewatch.core.evidence import DEFAULT_CHECKLIST
 from casewatch.core.models import Role, Severity, Status
+from casewatch.core.policy import Policy, default_policy
 
 PEOPLE: tuple[tuple[str, Role, str, str | None], ...] = (
     ("dana", Role.LEAD, "Europe/Berlin", None),
@@ -64,13 +65,9 @@ TITLES = (
     ("Custom domain TLS certificate expired", "network"),
     ("Refund API returns 409 for partial refunds", "billing"),
 )
-# (weight, how long ago it was escalated: min and max minutes)
-SEVERITY_MIX = {
-    Severity.SEV1: (8, 3, 90),
-    Severity.SEV2: (22, 5, 6 * 60),
-    Severity.SEV3: (45, 30, 4 * 24 * 60),
-    Severity.SEV4: (25, 60, 8 * 24 * 60),
-}
+SEVERITY_WEIGHTS = {Severity.SEV1: 5, Severity.SEV2: 20, Severity.SEV3: 45, Severity.SEV4: 30}
+# How a case stands "now": most are under control, some are slipping, a few are on fire.
+HEALTH_WEIGHTS = {"running": 50, "warning": 14, "breached": 14, "paused": 8, "unowned": 10, "resolved": 4}
 CommandFor = Callable[[str], object]
 
 
@@ -95,18 +92,35 @@ class DemoPlan:
     cases: list[CaseScript]
 
 
-def demo_plan(cases: int, seed: int, now: datetime) -> DemoPlan:
+def demo_plan(cases: int, seed: int, now: datetime, policy: Policy | None = None) -> DemoPlan:
+    """`cases` scripts under `policy` (the default one unless given), the same for the same seed and now."""
     rng = random.Random(seed)
+    policy = policy or default_policy()
     people = [c.AddPerson(name=n, role=r, tz=tz, team=team) for n, r, tz, team in PEOPLE]
-    weights = [SEVERITY_MIX[s][0] for s in Severity]
-    scripts = [_case_script(rng, rng.choices(list(Severity), weights)[0], now) for _ in range(cases)]
+    severities, sev_weights = list(SEVERITY_WEIGHTS), list(SEVERITY_WEIGHTS.values())
+    healths, health_weights = list(HEALTH_WEIGHTS), list(HEALTH_WEIGHTS.values())
+    scripts = [
+        _case_script(rng, rng.choices(severities, sev_weights)[0], rng.choices(healths, health_weights)[0],
+                     now, policy)
+        for _ in range(cases)
+    ]
     return DemoPlan(people=people, cases=scripts)
 
 
-def _case_script(rng: random.Random, severity: Severity, now: datetime) -> CaseScript:
-    _, lo, hi = SEVERITY_MIX[severity]
-    age = timedelta(minutes=rng.uniform(lo, hi))
-    start = now - age
+def _update(cid: str) -> c.CustomerUpdate:
+    return c.CustomerUpdate(case_id=cid, known="We reproduced the failure on your tenant.",
+                            investigating="Which recent change introduced it.",
+                            next_milestone="A confirmed root cause.")
+
+
+def _case_script(rng: random.Random, severity: Severity, health: str, now: datetime, policy: Policy) -> CaseScript:
+    sp = policy[severity]
+    cal = policy.calendar_for(severity)
+    cadence = sp.customer_update_every
+    if health == "unowned":  # escalated within about one owner window
+        start = cal.sub(now, sp.owner_within * rng.uniform(0.2, 1.4))
+    else:
+        start = cal.sub(now, cadence * rng.uniform(1.3, 4.0))
     title, team = rng.choice(TITLES)
     reporter = rng.choice(AGENTS + LEADS)
     lead = rng.choice(LEADS)
@@ -116,44 +130,64 @@ def _case_script(rng: random.Random, severity: Severity, now: datetime) -> CaseS
                       summary=f"Escalated by {reporter} after first-line checks."),
     )
 
-    def at(fraction: float) -> datetime:
-        return start + age * fraction
+    def step(actor: str, at: datetime, make: CommandFor) -> None:
+        script.steps.append(Step(actor, min(max(at, start), now), make))
 
-    def step(actor: str, fraction: float, make: CommandFor) -> None:
-        script.steps.append(Step(actor, at(fraction), make))
-
-    # Evidence: agents fill part of the packet early on.
+    window_end = cal.add(start, sp.owner_within)
     for key, _label in rng.sample(DEFAULT_CHECKLIST, rng.randint(1, len(DEFAULT_CHECKLIST))):
-        step(reporter, rng.uniform(0.01, 0.2), lambda cid, key=key: c.SetEvidence(case_id=cid, key=key))
-    ownership = rng.random()
+        step(reporter, start + (window_end - start) * rng.uniform(0.05, 0.5),
+             lambda cid, key=key: c.SetEvidence(case_id=cid, key=key))
+    if health == "unowned":
+        if rng.random() < 0.4:
+            comms = rng.choice(AGENTS)
+            step(lead, start + (now - start) * 0.3, lambda cid: c.AssignComms(case_id=cid, name=comms))
+        return _finish(script)
+
     owner = SPECIALISTS.get(team) if team and rng.random() < 0.5 else rng.choice(WORKERS)
     comms = rng.choice(AGENTS)
-    if ownership < 0.55:  # both owners named
-        step(lead, rng.uniform(0.05, 0.4), lambda cid: c.Assign(case_id=cid, name=owner))
-        step(lead, rng.uniform(0.05, 0.4), lambda cid: c.AssignComms(case_id=cid, name=comms))
-    elif ownership < 0.72:  # only the internal owner
-        step(lead, rng.uniform(0.05, 0.4), lambda cid: c.Assign(case_id=cid, name=owner))
-    elif ownership < 0.85:  # only the comms owner
-        step(lead, rng.uniform(0.05, 0.4), lambda cid: c.AssignComms(case_id=cid, name=comms))
-    # else: nobody named yet — the board should shout about these.
-    if ownership < 0.72:
-        step(lead, 0.42, lambda cid: c.ChangeStatus(case_id=cid, status=Status.INVESTIGATING))
-        if severity is Severity.SEV1 and rng.random() < 0.6:
-            step(lead, 0.45, lambda cid: c.Involve(case_id=cid, name=lead, role="incident-commander"))
-        if rng.random() < 0.55:
-            step(lead, rng.uniform(0.45, 0.9), lambda cid: c.CustomerUpdate(
-                case_id=cid, known="We reproduced the failure on your tenant.",
-                investigating="Which recent change introduced it.", next_milestone="A confirmed root cause."))
-        if rng.random() < 0.4:
-            step(lead, rng.uniform(0.5, 0.95), lambda cid: c.Review(case_id=cid, notes="Reviewed progress and next steps."))
-        if rng.random() < 0.18:
-            step(lead, rng.uniform(0.6, 0.97), lambda cid: c.ChangeStatus(case_id=cid, status=Status.WAITING_ON_CUSTOMER))
-        elif rng.random() < 0.08:
-            step(lead, rng.uniform(0.6, 0.97), lambda cid: c.ChangeStatus(case_id=cid, status=Status.MITIGATED))
-    if rng.random() < 0.07 and severity is not Severity.SEV1:
+    named = cal.add(start, sp.owner_within * rng.uniform(0.2, 1.2))
+    step(lead, named, lambda cid: c.Assign(case_id=cid, name=owner))
+    if rng.random() < 0.8:
+        step(lead, named, lambda cid: c.AssignComms(case_id=cid, name=comms))
+    step(lead, named, lambda cid: c.ChangeStatus(case_id=cid, status=Status.INVESTIGATING))
+    for role in sp.must_involve:
+        if rng.random() < 0.75:
+            person = lead if role in ("lead", "incident-commander") else rng.choice(WORKERS)
+            step(lead, named, lambda cid, person=person, role=role: c.Involve(case_id=cid, name=person, role=role))
+
+    # Customer updates on cadence, the last one placed so the clock stands as `health` says.
+    left = {"running": rng.uniform(sp.warn_at + 0.1, 0.95), "warning": rng.uniform(0.03, max(0.04, sp.warn_at - 0.02)),
+            "breached": -rng.uniform(0.1, 1.5), "paused": rng.uniform(0.3, 0.9),
+            "resolved": rng.uniform(0.3, 0.9)}[health]
+    last = cal.sub(now, cadence * (1 - left))
+    earlier = last
+    while True:
+        earlier = cal.sub(earlier, cadence * rng.uniform(0.7, 0.95))
+        if earlier <= named:
+            break
+        step(lead, earlier, _update)
+    if last > named:
+        step(lead, last, _update)
+    review = cal.sub(now, sp.internal_review_every * rng.uniform(0.1, 1.1))
+    if review > named:
+        step(lead, review, lambda cid: c.Review(case_id=cid, notes="Reviewed progress and next steps."))
+    if health == "paused":
+        waiting_from = last + (now - last) * rng.uniform(0.1, 0.6)
+        step(lead, waiting_from, lambda cid: c.ChangeStatus(case_id=cid, status=Status.WAITING_ON_CUSTOMER))
+    elif health == "resolved":
+        step(lead, last + (now - last) * 0.5, lambda cid: c.ChangeStatus(case_id=cid, status=Status.RESOLVED))
+    elif rng.random() < 0.08:
+        step(lead, last, lambda cid: c.ChangeStatus(case_id=cid, status=Status.MITIGATED))
+    if rng.random() < 0.06 and severity is not Severity.SEV1:
         higher = Severity(f"SEV{int(severity.value[-1]) - 1}")
-        step(lead, 0.5, lambda cid: c.ChangeSeverity(case_id=cid, severity=higher, reason="Impact wider than first reported."))
+        step(lead, named, lambda cid: c.ChangeSeverity(case_id=cid, severity=higher,
+                                                       reason="Impact wider than first reported."))
     if rng.random() < 0.15:
-        step(reporter, rng.uniform(0.1, 0.9), lambda cid: c.Note(case_id=cid, text="Customer shared a HAR file [see ticket]."))
+        step(reporter, start + (now - start) * rng.uniform(0.1, 0.9),
+             lambda cid: c.Note(case_id=cid, text="Customer shared a HAR file [see ticket]."))
+    return _finish(script)
+
+
+def _finish(script: CaseScript) -> CaseScript:
     script.steps.sort(key=lambda s: s.at)
     return script

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from casewatch.core import commands as c
 from casewatch.core.errors import InvalidInput, NotFound
@@ -118,20 +118,26 @@ def _route(cmd: c.ChangeRoute, case: Case, ctx: Context) -> Event:
     return _event(ctx, EventType.ROUTE_CHANGED, case.id, before=case.route, after=cmd.route, reason=cmd.reason)
 
 
+def customer_message(case: Case, policy: Policy, sender: Person, at: datetime, known: str, investigating: str,
+                     next_milestone: str, next_update_in: timedelta | None = None) -> str:
+    """The message a customer update sends; the board previews exactly this while the form is filled."""
+    cadence = next_update_in or policy[case.severity].customer_update_every
+    return render_customer_update(
+        case_id=case.id, title=case.title, customer=case.customer, known=known, investigating=investigating,
+        next_milestone=next_milestone, next_update_due=policy.calendar_for(case.severity).add(at, cadence),
+        sender=sender.name, tz=sender.tz,
+    )
+
+
 def _update(cmd: c.CustomerUpdate, case: Case, ctx: Context) -> Event:
     check(ctx.actor, Action.UPDATE, case)
-    cadence = cmd.next_update_delta or ctx.policy[case.severity].customer_update_every
-    due = ctx.policy.calendar_for(case.severity).add(ctx.occurred_at, cadence)
-    message = render_customer_update(
-        case_id=case.id, title=case.title, customer=case.customer, known=cmd.known,
-        investigating=cmd.investigating, next_milestone=cmd.next_milestone,
-        next_update_due=due, sender=ctx.actor.name, tz=ctx.actor.tz,
-    )
-    override = int(cmd.next_update_delta.total_seconds()) if cmd.next_update_delta else None
+    delta = cmd.next_update_delta
+    message = customer_message(case, ctx.policy, ctx.actor, ctx.occurred_at, cmd.known, cmd.investigating,
+                               cmd.next_milestone, delta)
     return _event(
         ctx, EventType.CUSTOMER_UPDATE_LOGGED, case.id,
         known=cmd.known, investigating=cmd.investigating, next_milestone=cmd.next_milestone,
-        next_update_in_s=override, message=message,
+        next_update_in_s=int(delta.total_seconds()) if delta else None, message=message,
     )
 
 

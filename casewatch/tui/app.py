@@ -1,0 +1,180 @@
+"""The casewatch Textual app: owns the store, the one clock tick and the live refresh.
+
+Screens never write to storage themselves: they ask the app (`perform`), which runs the write in
+an app-level worker so a dismissed modal can never cut a transaction short.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from textual.app import App
+from textual.binding import Binding
+
+from casewatch.core.errors import CasewatchError, Conflict
+from casewatch.core.models import Person
+from casewatch.core.views import describe_event
+from casewatch.storage.store import Clock, Store, system_clock
+from casewatch.storage.target import Target
+from casewatch.themes import DEFAULT_THEME, THEMES
+from casewatch.tui.board import BoardScreen
+from casewatch.tui.messages import ActionDone, CasesChanged, ClockTick
+from casewatch.tui.palette import CasewatchCommands
+from casewatch.tui.state import BoardState
+
+POLL_SECONDS = 1.0
+TICK_SECONDS = 1.0
+
+
+class CasewatchApp(App):
+    CSS_PATH = "styles/app.tcss"
+    TITLE = "casewatch"
+    COMMANDS = App.COMMANDS | {CasewatchCommands}
+    BINDINGS = [
+        Binding("q", "quit", "Quit", id="quit", tooltip="Leave casewatch"),
+        Binding("question_mark", "help", "Help", id="help", tooltip="Keys and what the clock marks mean"),
+        Binding("ctrl+p", "command_palette", "Commands", id="palette", show=False,
+                tooltip="Search every action, the policy and cases"),
+    ]
+
+    def __init__(self, target: Target, actor: str, zone: str = "UTC", theme: str = DEFAULT_THEME,
+                 clock: Clock = system_clock, live: bool = True):
+        super().__init__()
+        self.target = target
+        self.actor = actor
+        self.zone = ZoneInfo(zone)
+        self.clock = clock
+        self.live = live  # tests of still pictures turn the timers off
+        self.store: Store | None = None
+        self.state: BoardState | None = None
+        self.palette: dict[str, str] = {}
+        for definition in THEMES.values():
+            self.register_theme(definition)
+        self.theme = theme
+
+    # ---------------------------------------------------------------- start-up
+
+    async def on_mount(self) -> None:
+        try:
+            self.store = await Store.open(self.target, clock=self.clock)
+            policy, roster = await self.store.policy(), await self.store.roster()
+            mark = await self.store.high_water()
+            cases = await self.store.open_cases()
+        except CasewatchError as exc:
+            self.exit(return_code=exc.exit_code, message=str(exc))
+            return
+        self.state = BoardState(policy=policy, roster=roster, high_water=mark)
+        for case in cases:
+            self.state.put(case)
+        self._read_palette()
+        await self.push_screen(BoardScreen())
+        if self.live:
+            self.set_interval(TICK_SECONDS, self._tick, name="tick")
+            self.set_timer(POLL_SECONDS, self._start_poll, name="poll")
+
+    async def on_unmount(self) -> None:
+        if self.store is not None:
+            await self.store.close()
+
+    @property
+    def me(self) -> Person | None:
+        return self.state.roster.get(self.actor) if self.state else None
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    def _read_palette(self) -> None:
+        variables = self.get_css_variables()
+        self.palette = {name: variables.get(name, "") for name in THEMES[DEFAULT_THEME].variables}
+
+    def watch_theme(self, _theme: str) -> None:
+        self._read_palette()
+        if self.state is not None:
+            self._broadcast(CasesChanged(frozenset(), frozenset(), everything=True))
+
+    # ------------------------------------------------------------ clock, poll
+
+    def _tick(self) -> None:
+        self.screen.post_message(ClockTick(self.clock()))
+
+    def _start_poll(self) -> None:
+        self.run_worker(self._poll(), name="poll", group="poll", exit_on_error=False)
+
+    async def _poll(self) -> None:
+        """Look for other writers' changes; re-armed after each run so polls never pile up."""
+        try:
+            await self.refresh_from_store()
+        except CasewatchError as exc:
+            self.notify(str(exc), title="Refresh failed", severity="error")
+        except Exception as exc:  # noqa: BLE001 - a dropped connection must not stop the board
+            self.notify(f"{type(exc).__name__}: {exc}", title="Refresh failed", severity="error")
+        finally:
+            if self.live and self.is_running:
+                self.set_timer(POLL_SECONDS, self._start_poll, name="poll")
+
+    async def refresh_from_store(self) -> None:
+        changes = await self.store.changes_since(self.state.high_water)
+        if changes.high_water == self.state.high_water:
+            return
+        everything = False
+        if changes.policy_changed:
+            self.state.replan(await self.store.policy())
+            everything = True
+        if changes.roster_changed:
+            self.state.roster = await self.store.roster()
+            everything = True
+        changed, removed = set(), set()
+        for case in changes.cases:
+            if self.state.put(case):
+                (changed if case.id in self.state.cases else removed).add(case.id)
+        self.state.high_water = changes.high_water
+        if changed or removed or everything:
+            self._broadcast(CasesChanged(frozenset(changed), frozenset(removed), everything))
+
+    def _broadcast(self, message: CasesChanged) -> None:
+        for screen in self.screen_stack:
+            screen.post_message(CasesChanged(message.changed, message.removed, message.everything))
+
+    # ------------------------------------------------------------------ writes
+
+    def perform(self, command, *, copy_message: bool = False) -> None:
+        """Run a command as the acting person in an app-level worker (never exclusive: a write is
+        never cancelled half-way)."""
+        self.run_worker(self._perform(command, copy_message), group="write", exit_on_error=False)
+
+    async def _perform(self, command, copy_message: bool) -> None:
+        case_id = getattr(command, "case_id", None)
+        try:
+            outcome = await self.store.execute(command, self.actor)
+        except Conflict as exc:
+            self.notify(str(exc), title="Conflict — reloaded", severity="error", timeout=10)
+            if case_id:
+                self._accept(await self.store.get_case(case_id))
+            self.screen.post_message(ActionDone(False, str(exc), case_id))
+            return
+        except CasewatchError as exc:
+            self.notify(str(exc), title="Not done", severity="error", timeout=8)
+            self.screen.post_message(ActionDone(False, str(exc), case_id))
+            return
+        text = f"{outcome.event.case_id or ''} {describe_event(outcome.event)}".strip()
+        if outcome.case is not None:
+            self._accept(outcome.case)
+        if copy_message:
+            self.copy_to_clipboard(outcome.event.payload["message"])
+            text += " — message copied to the clipboard"
+        self.notify(text, title="Done")
+        self.screen.post_message(ActionDone(True, text, outcome.event.case_id))
+
+    def _accept(self, case) -> None:
+        if self.state.put(case):
+            gone = case.id not in self.state.cases
+            changed, removed = (frozenset(), frozenset({case.id})) if gone else (frozenset({case.id}), frozenset())
+            self._broadcast(CasesChanged(changed, removed))
+
+    # ---------------------------------------------------------------- actions
+
+    def action_help(self) -> None:
+        from casewatch.tui.help import HelpScreen
+
+        self.push_screen(HelpScreen())

@@ -1,0 +1,196 @@
+"""One case: every field, the three clocks, what needs attention, the evidence and the timeline."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich.table import Table
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from casewatch.core import commands as c
+from casewatch.core.clocks import ClockKind, plan_clocks
+from casewatch.core.errors import CasewatchError
+from casewatch.core.models import Case, Event, EventType
+from casewatch.core.permissions import Action
+from casewatch.core.views import case_flags, describe_event
+from casewatch.tui import cells
+from casewatch.tui.actions import CASE_BINDINGS, CaseActions
+from casewatch.tui.clockbar import ClockBar
+from casewatch.tui.forms import TextPrompt
+from casewatch.tui.messages import CasesChanged, ClockTick
+
+CLOCK_NAMES = {
+    ClockKind.OWNER: "Owner named by",
+    ClockKind.CUSTOMER_UPDATE: "Next customer update",
+    ClockKind.INTERNAL_REVIEW: "Next internal review",
+}
+
+
+class CaseScreen(CaseActions, Screen):
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back", id="case.back", tooltip="Back to the board"),
+        *CASE_BINDINGS,
+        Binding("e", "evidence", "Evidence", id="case.evidence", tooltip="Tick or untick an evidence item"),
+        Binding("y", "copy_update", "Copy update", id="case.copy", tooltip="Copy the last customer message"),
+    ]
+
+    def __init__(self, case_id: str):
+        super().__init__()
+        self.case_id = case_id
+        self.case: Case | None = None
+        self.events: list[Event] = []
+
+    def compose(self) -> ComposeResult:
+        yield ClockBar(id="clockbar")
+        with VerticalScroll(id="case-body"):
+            yield Static(id="case-heading")
+            with Horizontal(id="case-top"):
+                yield Static(id="case-fields")
+                with Vertical(id="case-side"):
+                    yield Static(id="case-clocks")
+                    yield Static(id="case-flags")
+                    yield Static(id="case-evidence")
+            timeline = DataTable(id="timeline", cursor_type="row", zebra_stripes=True)
+            timeline.border_title = "Timeline"
+            yield timeline
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#timeline", DataTable)
+        table.add_column("When", key="when")
+        table.add_column("Who", key="who")
+        table.add_column("What", key="what")
+        table.add_column("", key="mark")
+        self.query_one(ClockBar).show(self.app.now())
+        self.reload()
+
+    @work(group="case-load", exit_on_error=False)
+    async def reload(self) -> None:
+        try:
+            case = await self.app.store.get_case(self.case_id)
+            events = await self.app.store.case_events(self.case_id)
+        except CasewatchError as exc:
+            self.app.notify(str(exc), severity="error")
+            return
+        self.show(case, events)
+
+    def show(self, case: Case, events: list[Event]) -> None:
+        self.case = case
+        self._clocks = plan_clocks(case, self.app.state.policy)
+        self._render_fields()
+        self._render_clocks(self.app.now())
+        self._render_timeline(events)
+
+    def _render_fields(self) -> None:
+        case, policy, palette = self.case, self.app.state.policy, self.app.palette
+        heading = Text()
+        heading.append(f" {case.id} ", style="bold reverse")
+        heading.append(" ")
+        heading.append_text(cells.severity_cell(case.severity, palette))
+        heading.append(f" {policy[case.severity].label} · {case.status.value.replace('_', ' ')} · v{case.version}  ")
+        heading.append(case.title, style="bold")
+        self.query_one("#case-heading", Static).update(heading)
+
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column(style="dim", no_wrap=True)
+        grid.add_column()
+        zone = self.app.zone
+        rows = [
+            ("Customer", case.customer), ("Route", case.route),
+            ("Internal owner", case.internal_owner or "⚑ none"), ("Comms owner", case.comms_owner or "⚑ none"),
+            ("Route authority", case.route_authority or "any lead"),
+            ("Participants", ", ".join(f"{p.name} ({p.role})" for p in case.participants) or "—"),
+            ("Escalated", f"{case.escalated_at.astimezone(zone):%a %d %b %H:%M} {zone.key}"),
+            ("Owner named", f"{case.owner_named_at.astimezone(zone):%a %d %b %H:%M}" if case.owner_named_at else "—"),
+            ("Summary", case.summary or "—"),
+        ]
+        for label, value in rows:
+            grid.add_row(label, Text(value))
+        self.query_one("#case-fields", Static).update(grid)
+
+        flags = case_flags(case, policy)
+        text = Text("Needs attention\n", style="bold")
+        for flag in flags:
+            text.append(f"⚑ {flag}\n", style=palette.get("flag", ""))
+        if not flags:
+            text.append("nothing flagged\n", style="dim")
+        self.query_one("#case-flags", Static).update(text)
+
+        evidence = Text(f"Evidence {case.evidence_done}/{len(case.evidence)}\n", style="bold")
+        for item in case.evidence:
+            evidence.append(f"{'☑' if item.done else '☐'} {item.key}", style="" if item.done else palette.get("flag", ""))
+            evidence.append(f"  {item.label}\n", style="dim")
+        self.query_one("#case-evidence", Static).update(evidence)
+
+    def _render_clocks(self, now: datetime) -> None:
+        readings = self._clocks.read(now)
+        zone = self.app.state.policy.calendar_for(self.case.severity).zone or self.app.zone
+        text = Text("Clocks", style="bold")
+        text.append(f"  (due times in {zone.key})\n", style="dim")
+        for kind, name in CLOCK_NAMES.items():
+            reading = readings[kind]
+            text.append(f"{name:<22}")
+            text.append_text(cells.clock_cell(cells.clock_label(reading, zone), reading.state, self.app.palette))
+            text.append(f"  {reading.state.value}\n", style="dim")
+        self.query_one("#case-clocks", Static).update(text)
+
+    def _render_timeline(self, events: list[Event]) -> None:
+        table = self.query_one("#timeline", DataTable)
+        ordered = sorted(events, key=lambda e: (e.occurred_at, e.id))
+        shown = [row.value for row in table.rows]
+        keys = [str(e.id) for e in ordered]
+        with self.app.batch_update():
+            if keys[: len(shown)] != shown:  # a backfilled event landed inside the history
+                table.clear()
+                shown = []
+            for event in ordered[len(shown):]:
+                when = event.occurred_at.astimezone(self.app.zone)
+                table.add_row(Text(f"{when:%a %d %b %H:%M}"), Text(event.actor), Text(describe_event(event)),
+                              Text("backfilled", style="dim italic") if event.backfilled else Text(""),
+                              key=str(event.id))
+        self.events = ordered
+
+    @on(CasesChanged)
+    def _changed(self, message: CasesChanged) -> None:
+        if message.everything or self.case_id in message.changed or self.case_id in message.removed:
+            self.reload()
+
+    @on(ClockTick)
+    def _tick(self, message: ClockTick) -> None:
+        self.query_one(ClockBar).show(message.now)
+        if self.case is not None:
+            self._render_clocks(message.now)
+
+    def selected_case(self) -> Case | None:
+        return self.case
+
+    def action_evidence(self) -> None:
+        if case := self._target(Action.EVIDENCE):
+            keys = [item.key for item in case.evidence]
+
+            def build(key: str) -> c.SetEvidence:
+                item = next((i for i in case.evidence if i.key == key), None)
+                return c.SetEvidence(case_id=case.id, key=key, done=not item.done if item else True,
+                                     expect_version=case.version)
+
+            self._ask(TextPrompt(f"Evidence on {case.id} (toggles)", [("key", "Item:", ", ".join(keys))], build,
+                                 suggestions={"key": keys}))
+
+    def action_copy_update(self) -> None:
+        updates = [e for e in self.events if e.type is EventType.CUSTOMER_UPDATE_LOGGED]
+        if not updates:
+            self.app.notify("No customer update logged yet", severity="warning")
+            return
+        self.app.copy_to_clipboard(updates[-1].payload["message"])
+        self.app.notify("Last customer message copied to the clipboard")
+
+    def on_screen_resume(self) -> None:
+        self.reload()
+
+

@@ -1,0 +1,64 @@
+"""Table cells as rich Text, never markup strings: user text like "[b]ACME" must show as typed.
+
+Clock states differ by glyph as well as colour, so they survive NO_COLOR and colour blindness.
+"""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from rich.text import Text
+
+from casewatch.core.clocks import ClockReading, ClockState
+from casewatch.core.durations import format_countdown
+from casewatch.core.models import Severity
+
+GLYPH = {
+    ClockState.RUNNING: "▸",
+    ClockState.WARNING: "▲",
+    ClockState.BREACHED: "✖",
+    ClockState.PAUSED: "‖",
+    ClockState.MET: "✓",
+    ClockState.STOPPED: "■",
+}
+Palette = dict[str, str]
+
+
+def clock_label(reading: ClockReading, zone: ZoneInfo | None) -> str:
+    """"▸ 14m 10:42", "✖ -5m Mon 09:10", "‖ 2h05m", "✓ met"; the due time in the calendar's zone."""
+    glyph = GLYPH[reading.state]
+    if reading.state is ClockState.MET:
+        return f"{glyph} met"
+    if reading.state is ClockState.STOPPED:
+        return f"{glyph} stopped"
+    text = f"{glyph} {format_countdown(reading.remaining_s)}"
+    if reading.state is ClockState.PAUSED:
+        return text + " left"
+    if zone is not None and reading.due is not None:
+        text += reading.due.astimezone(zone).strftime(" %a %H:%M")
+    return text
+
+
+def clock_cell(label: str, state: ClockState, palette: Palette) -> Text:
+    style = palette.get(f"clock-{state.value}", "")
+    if state is ClockState.BREACHED:
+        style += " bold"
+    return Text(label, style=style.strip(), no_wrap=True)
+
+
+def severity_cell(severity: Severity, palette: Palette) -> Text:
+    return Text(severity.value, style=f"bold {palette.get(severity.value.lower(), '')}".strip())
+
+
+def plain(value: str) -> Text:
+    return Text(value, no_wrap=True, overflow="ellipsis")
+
+
+def person_cell(name: str | None, palette: Palette) -> Text:
+    if name:
+        return plain(name)
+    return Text("⚑ none", style=palette.get("flag", ""), no_wrap=True)
+
+
+def flag_cell(count: int, palette: Palette) -> Text:
+    return Text(f"⚑{count}" if count else "", style=f"bold {palette.get('flag', '')}".strip())

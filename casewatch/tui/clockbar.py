@@ -1,0 +1,23 @@
+"""The header line: who is acting, the time in UTC and in the viewer's zone, and the database."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from rich.text import Text
+from textual.widgets import Static
+
+
+class ClockBar(Static):
+    def show(self, now: datetime) -> None:
+        app = self.app
+        me = app.me
+        who = f"{app.actor} ({me.role.value})" if me else f"{app.actor} (not on roster)"
+        local = now.astimezone(app.zone)
+        text = Text()
+        text.append(" casewatch ", style="bold reverse")
+        text.append(f"  {who}  ")
+        text.append(f"{now.astimezone(UTC):%H:%M:%S} UTC", style="bold")
+        text.append(f"  ·  {local:%a %H:%M:%S} {app.zone.key}")
+        text.append(f"  ·  {app.target.describe()}", style="dim")
+        self.update(text)

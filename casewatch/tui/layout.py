@@ -1,0 +1,93 @@
+"""Pure layout arithmetic for the board: which columns fit a width, how tall each pane is."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+CELL_PADDING = 2  # DataTable pads each cell by one on both sides
+CHROME = 4  # pane border (2) and the vertical scrollbar (2)
+TITLE_MIN = 12
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    width: int  # 0: the title, which takes what is left
+
+
+# Display order. The case id, severity, flags and both countdowns always stay.
+COLUMNS = (
+    Column("id", "Case", 7),
+    Column("sev", "Sev", 4),
+    Column("flags", "!", 2),
+    Column("title", "Title", 0),
+    Column("customer", "Customer", 16),
+    Column("status", "Status", 11),
+    Column("route", "Route", 16),
+    Column("owner", "Owner", 8),
+    Column("comms", "Comms", 8),
+    Column("owner_clock", "Owner by", 9),
+    Column("update_clock", "Update due", 10),
+    Column("evidence", "Evid", 4),
+)
+DUE_SUFFIX = 10  # " Mon 14:30" after a countdown
+DROP_ORDER = ("route", "customer", "status", "comms", "owner", "evidence")
+CLOCKS = ("owner_clock", "update_clock")
+
+
+@dataclass(frozen=True)
+class Layout:
+    columns: tuple[Column, ...]
+    title_width: int
+    show_due: bool
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return tuple(c.key for c in self.columns)
+
+
+def _width_of(column: Column, show_due: bool) -> int:
+    return column.width + (DUE_SUFFIX if show_due and column.key in CLOCKS else 0)
+
+
+def choose_layout(width: int) -> Layout:
+    """Drop lower-priority columns, then the local due times, until the title gets its minimum."""
+    dropped: set[str] = set()
+    show_due = True
+    candidates = [(d, True) for d in DROP_ORDER[:-1]] + [("", False), (DROP_ORDER[-1], False)]
+    for drop, due in [("", True)] + candidates:
+        if drop:
+            dropped.add(drop)
+        show_due = due
+        columns = tuple(c for c in COLUMNS if c.key not in dropped)
+        used = sum(_width_of(c, show_due) + CELL_PADDING for c in columns if c.key != "title")
+        title = width - CHROME - used - CELL_PADDING
+        if title >= TITLE_MIN:
+            return Layout(columns, title, show_due)
+    return Layout(columns, max(title, 6), show_due)
+
+
+def column_width(column: Column, layout: Layout) -> int:
+    return layout.title_width if column.key == "title" else _width_of(column, layout.show_due)
+
+
+def pane_heights(available: int, needs: list[int], minimum: int = 3) -> list[int]:
+    """Share `available` rows among panes: a pane never gets more than it needs, and what the
+    small panes leave goes to the large ones. Every pane gets at least `minimum`."""
+    heights = [minimum] * len(needs)
+    spare = available - minimum * len(needs)
+    wanting = [i for i, need in enumerate(needs) if need > minimum]
+    while spare > 0 and wanting:
+        share = max(1, spare // len(wanting))
+        for i in list(wanting):
+            grant = min(share, needs[i] - heights[i], spare)
+            heights[i] += grant
+            spare -= grant
+            if heights[i] >= needs[i]:
+                wanting.remove(i)
+            if spare <= 0:
+                break
+    if spare > 0 and heights:
+        heights[-1] += spare  # the last pane soaks up what nobody needs, so the screen stays filled
+    return heights

@@ -1,0 +1,35 @@
+"""Messages the app posts to its screens; tests assert on them too."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from textual.message import Message
+
+
+class CasesChanged(Message):
+    """Cases were added, changed or closed (by us or by another writer)."""
+
+    def __init__(self, changed: frozenset[str], removed: frozenset[str], everything: bool = False):
+        super().__init__()
+        self.changed = changed
+        self.removed = removed
+        self.everything = everything  # the policy or roster changed: redraw all rows
+
+
+class ClockTick(Message):
+    """One tick of the app-level clock; countdowns are recomputed as deadline minus `now`."""
+
+    def __init__(self, now: datetime):
+        super().__init__()
+        self.now = now
+
+
+class ActionDone(Message):
+    """A write succeeded (`ok`) or was refused; `text` is what the user was told."""
+
+    def __init__(self, ok: bool, text: str, case_id: str | None = None):
+        super().__init__()
+        self.ok = ok
+        self.text = text
+        self.case_id = case_id

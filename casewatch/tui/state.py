@@ -1,0 +1,40 @@
+"""What the board shows, kept in memory: open cases with their clock plans, the roster and policy.
+
+It only caches results of core functions; every rule lives in core.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from casewatch.core.clocks import CaseClocks, plan_clocks
+from casewatch.core.models import Case, Person
+from casewatch.core.policy import Policy
+
+
+@dataclass
+class BoardState:
+    policy: Policy
+    roster: dict[str, Person] = field(default_factory=dict)
+    cases: dict[str, Case] = field(default_factory=dict)
+    clocks: dict[str, CaseClocks] = field(default_factory=dict)
+    high_water: int = 0
+
+    def put(self, case: Case) -> bool:
+        """Take a case as read from storage; True when the board must change."""
+        known = self.cases.get(case.id)
+        if not case.is_open:
+            if known is None:
+                return False
+            del self.cases[case.id]
+            del self.clocks[case.id]
+            return True
+        if known is not None and known.version >= case.version:
+            return False
+        self.cases[case.id] = case
+        self.clocks[case.id] = plan_clocks(case, self.policy)
+        return True
+
+    def replan(self, policy: Policy) -> None:
+        self.policy = policy
+        self.clocks = {cid: plan_clocks(case, policy) for cid, case in self.cases.items()}
