@@ -353,7 +353,7 @@ def _parse_severities(
         calendar = body.get("calendar", ALWAYS)
         if not isinstance(calendar, str) or (calendar != ALWAYS and calendar not in declared):
             problems.add(path + ["calendar"], f"calendar {calendar!r} is referenced but not defined")
-        calendar_broken = calendar != ALWAYS and calendar in declared and calendar not in calendars
+        calendar_broken = isinstance(calendar, str) and calendar in declared and calendar not in calendars
         pause = body.get("pause_updates_while_waiting", False)
         if not isinstance(pause, bool):
             problems.add(path + ["pause_updates_while_waiting"], "must be true or false")

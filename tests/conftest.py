@@ -1,0 +1,96 @@
+"""Test harness: keep the developer's own config, data and identity out; offer both backends."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy.engine import make_url
+
+from casewatch.storage.target import resolve_target
+
+PG_ENV = "CASEWATCH_TEST_PG_URL"
+
+
+class FrozenClock:
+    """An injectable clock for storage and the app: only moves when a test moves it."""
+
+    def __init__(self, now: datetime):
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
+
+
+@pytest.fixture(autouse=True)
+def isolated_environment(tmp_path_factory, monkeypatch):
+    """No test reads or writes the developer's config, data dir or identity."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+    for name in ("CASEWATCH_DB", "CASEWATCH_USER", "NO_COLOR"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("TZ", "UTC")
+
+
+@pytest.fixture
+def frozen_clock() -> FrozenClock:
+    return FrozenClock(datetime(2026, 11, 27, 14, 0, tzinfo=UTC))  # a Friday afternoon
+
+
+def pg_admin_url() -> str | None:
+    return os.environ.get(PG_ENV) or None
+
+
+async def _pg_admin(sql: str) -> None:
+    import asyncpg
+
+    url = make_url(pg_admin_url())
+    connection = await asyncpg.connect(
+        host=url.host or "127.0.0.1", port=url.port or 5432, user=url.username, password=url.password,
+        database=url.database,
+    )
+    try:
+        await connection.execute(sql)
+    finally:
+        await connection.close()
+
+
+def create_pg_database() -> str:
+    """A fresh database for one test; returns its URL. Fails loudly when the server is unreachable."""
+    name = f"cw_test_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
+    return make_url(pg_admin_url()).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_pg_database(url: str) -> None:
+    name = make_url(url).database
+    asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path):
+    """A database location for one test, on each backend. PostgreSQL runs when CASEWATCH_TEST_PG_URL
+    is set; if it is set and the server is down, the test errors instead of skipping."""
+    if request.param == "sqlite":
+        yield str(tmp_path / "casewatch.db")
+        return
+    if pg_admin_url() is None:
+        pytest.skip(f"{PG_ENV} is not set")
+    url = create_pg_database()
+    try:
+        yield url
+    finally:
+        drop_pg_database(url)
+
+
+@pytest.fixture
+def db_target(db_url):
+    return resolve_target(db_url)

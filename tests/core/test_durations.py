@@ -1,0 +1,33 @@
+from datetime import timedelta
+
+import pytest
+
+from casewatch.core.durations import format_countdown, format_duration, parse_duration
+from casewatch.core.errors import InvalidInput
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("15m", timedelta(minutes=15)), ("4h", timedelta(hours=4)), ("1d", timedelta(days=1)),
+    ("30s", timedelta(seconds=30)), (" 90m ", timedelta(minutes=90)), ("1.5h", timedelta(minutes=90)),
+])
+def test_parse_duration(text, expected):
+    assert parse_duration(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "15", "m", "15x", "-5m", "0m", "1w", "15 minutes"])
+def test_parse_duration_rejects(text):
+    with pytest.raises(InvalidInput, match="bad duration"):
+        parse_duration(text)
+
+
+@pytest.mark.parametrize(("seconds", "expected"), [
+    (0, "0s"), (45, "45s"), (14 * 60 + 59, "14m"), (2 * 3600 + 5 * 60, "2h05m"), (-5 * 60, "-5m"),
+    (-30, "-30s"), (99 * 3600, "99h00m"), (100 * 3600 + 7200, "4d06h"), (-(5 * 86400 + 4 * 3600), "-5d04h"),
+])
+def test_format_countdown(seconds, expected):
+    assert format_countdown(seconds) == expected
+
+
+@pytest.mark.parametrize("text", ["90m", "2h", "1d", "45s"])
+def test_format_duration_round_trips(text):
+    assert format_duration(parse_duration(text)) == text

@@ -1,0 +1,113 @@
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from casewatch.core.errors import PolicyInvalid
+from casewatch.core.models import Severity
+from casewatch.core.policy import DEFAULT_POLICY_TOML, default_policy, parse_policy, render_policy
+
+
+def problems_of(text: str) -> list[str]:
+    with pytest.raises(PolicyInvalid) as info:
+        parse_policy(text, "team.toml")
+    return info.value.problems
+
+
+def test_default_policy_is_valid_and_complete():
+    policy = default_policy()
+    assert set(policy.severities) == set(Severity)
+    assert policy[Severity.SEV1].route == "incident"
+    assert policy[Severity.SEV1].customer_update_every.total_seconds() == 20 * 60
+    assert policy[Severity.SEV3].pause_updates_while_waiting is True
+
+
+def test_render_round_trips():
+    policy = default_policy()
+    again = parse_policy(render_policy(policy))
+    assert again.severities == policy.severities
+    assert again.calendars == policy.calendars
+
+
+@pytest.mark.parametrize(("old", "new", "expected"), [
+    ('owner_within = "15m"', 'owner_within = "15x"', "team.toml:6: severities.SEV1.owner_within: bad duration '15x'"),
+    ('label = "High"', 'label = "High"\ncolour = "red"', "team.toml:17: severities.SEV2.colour: unknown key"),
+    ('timezone = "UTC"', 'timezone = "Mars/Olympus"', "calendars.business.timezone: unknown time zone 'Mars/Olympus'"),
+    ('holidays = []', 'holidays = []\nholidays_country = "XX"', "calendars.business.holidays_country: unknown holiday country 'XX'"),
+    ('hours = ["09:00-17:00"]', 'hours = ["09:00-13:00", "12:00-17:00"]', "calendars.business.hours: overlapping hours 09:00-13:00 and 12:00-17:00"),
+    ('hours = ["09:00-17:00"]', 'hours = ["09:00-09:00"]', "calendars.business.hours: empty hours '09:00-09:00'"),
+    ('hours = ["09:00-17:00"]', 'hours = []', "calendars.business.hours: required"),
+    ('days = ["mon", "tue", "wed", "thu", "fri"]', 'days = []', "calendars.business: has zero working hours in a week"),
+    ('calendar = "business"\npause_updates_while_waiting = true\nwarn_at = 0.2\n\n[severities.SEV4]',
+     'calendar = "nine-to-five"\npause_updates_while_waiting = true\nwarn_at = 0.2\n\n[severities.SEV4]',
+     "team.toml:33: severities.SEV3.calendar: calendar 'nine-to-five' is referenced but not defined"),
+    ('route = "incident"\nmust_involve = ["lead", "incident-commander"]', 'must_involve = ["lead", "incident-commander"]',
+     "severities.SEV1.route: required field is missing"),
+    ('warn_at = 0.25', 'warn_at = 1.5', "severities.SEV1.warn_at: must be a number from 0 to 1, got 1.5"),
+    ('route = "incident"', 'route = "escalations"', "severities.SEV1.route: unknown route 'escalations'"),
+    ('[severities.SEV4]', '[severities.SEV5]', "severities.SEV5: unknown severity"),
+])
+def test_each_problem_names_file_line_or_key_and_what_is_wrong(old, new, expected):
+    assert old in DEFAULT_POLICY_TOML
+    problems = problems_of(DEFAULT_POLICY_TOML.replace(old, new, 1))
+    assert any(expected in problem for problem in problems), problems
+
+
+def test_every_problem_is_reported_not_just_the_first():
+    text = DEFAULT_POLICY_TOML.replace('"15m"', '"soon"').replace('warn_at = 0.25', 'warn_at = -1', 1)
+    text = text.replace('timezone = "UTC"', 'timezone = "Nowhere/City"')
+    problems = problems_of(text)
+    assert len(problems) == 3
+    assert all(problem.startswith("team.toml:") for problem in problems)
+
+
+def test_syntax_errors_say_where():
+    problems = problems_of("[severities.SEV1\nlabel = 1")
+    assert problems[0].startswith("team.toml: not valid TOML:") and "line 1" in problems[0]
+
+
+def test_missing_severity_is_a_problem():
+    text = DEFAULT_POLICY_TOML.split("[severities.SEV4]")[0] + "[calendars.business]" + \
+        DEFAULT_POLICY_TOML.split("[calendars.business]")[1]
+    assert any("severities.SEV4: missing" in p for p in problems_of(text))
+
+
+toml_values = st.recursive(
+    st.one_of(st.text(max_size=12), st.integers(-5, 10**6), st.floats(allow_nan=False), st.booleans()),
+    lambda children: st.lists(children, max_size=4), max_leaves=6,
+)
+keys = st.sampled_from(["label", "owner_within", "route", "calendar", "warn_at", "hours", "timezone", "days",
+                        "must_involve", "holidays", "holidays_country", "x"]) | st.text(min_size=1, max_size=6)
+
+
+def _toml_literal(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_literal(v) for v in value) + "]"
+    return repr(value)
+
+
+@st.composite
+def random_policies(draw):
+    tables = draw(st.lists(st.sampled_from(["severities.SEV1", "severities.SEV2", "severities.SEV3",
+                                            "severities.SEV4", "calendars.business", "calendars.x", "other"]),
+                           max_size=5))
+    lines = []
+    for table in tables:
+        lines.append(f"[{table}]")
+        for key, value in draw(st.dictionaries(keys, toml_values, max_size=5)).items():
+            lines.append(f'"{key}" = {_toml_literal(value)}')
+    if draw(st.booleans()):
+        lines.append(draw(st.text(max_size=20)))  # sometimes plain garbage
+    return "\n".join(lines)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(random_policies())
+def test_random_toml_never_escapes_as_an_exception(text):
+    try:
+        parse_policy(text, "fuzz.toml")
+    except PolicyInvalid as exc:
+        assert exc.problems and all(p.startswith("fuzz.toml") for p in exc.problems)
