@@ -61,12 +61,13 @@ class Outcome:
 
 @dataclass
 class Changes:
-    """What changed in the log after a high-water mark, for live views."""
+    """What a live view needs after a high-water mark: the cases touched since (give or take a
+    lookback), and the current policy version and roster mark to compare with what it holds."""
 
     high_water: int
     cases: list[Case] = field(default_factory=list)
-    roster_changed: bool = False
-    policy_changed: bool = False
+    policy_version: int = 0
+    roster_mark: int = 0
 
 
 class Store:
@@ -306,22 +307,25 @@ class Store:
         async with self._reader.connect() as conn:
             return (await conn.execute(select(func.max(events.c.id)))).scalar() or 0
 
+    async def roster_mark(self) -> int:
+        """Changes whenever the roster does: the newest event that touched it."""
+        async with self._reader.connect() as conn:
+            return (await conn.execute(select(func.max(people.c.last_event_id)))).scalar() or 0
+
     async def changes_since(self, mark: int) -> Changes:
-        """Cases, roster and policy touched by events after `mark` (with a small lookback)."""
+        """What changed after `mark`; `high_water` stays `mark` when nothing did."""
         async with self._reader.connect() as conn:
             high = (await conn.execute(select(func.max(events.c.id)))).scalar() or 0
             if high <= mark:
                 return Changes(high_water=mark)
             since = max(0, mark - CHANGE_LOOKBACK)
             rows = await conn.execute(select(cases.c.state).where(cases.c.last_event_id > since))
-            changed = [convert.case_from_state(row.state) for row in rows]
-            kinds = {row.type for row in await conn.execute(
-                select(events.c.type).where(events.c.id > since, events.c.case_id.is_(None)).distinct())}
-        return Changes(
-            high_water=high, cases=changed,
-            roster_changed=EventType.PERSON_ADDED.value in kinds,
-            policy_changed=EventType.POLICY_APPLIED.value in kinds,
-        )
+            return Changes(
+                high_water=high,
+                cases=[convert.case_from_state(row.state) for row in rows],
+                policy_version=(await conn.execute(select(func.max(policies.c.version)))).scalar() or 0,
+                roster_mark=(await conn.execute(select(func.max(people.c.last_event_id)))).scalar() or 0,
+            )
 
 
 def _reason(exc: Exception) -> str:

@@ -43,7 +43,7 @@ def resolve_target(value: str | os.PathLike) -> Target:
         return _sqlite_target(Path(text).expanduser())
     try:
         url = make_url(text)
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         raise InvalidInput(f"malformed database URL {_redact(text)!r}: expected sqlite+aiosqlite:///PATH "
                            "or postgresql+asyncpg://USER@HOST/DB") from None
     driver = _DRIVERS.get(url.drivername)

@@ -60,11 +60,12 @@ class CasewatchApp(App):
             self.store = await Store.open(self.target, clock=self.clock)
             policy, roster = await self.store.policy(), await self.store.roster()
             mark = await self.store.high_water()
+            roster_mark = await self.store.roster_mark()
             cases = await self.store.open_cases()
         except CasewatchError as exc:
             self.exit(return_code=exc.exit_code, message=str(exc))
             return
-        self.state = BoardState(policy=policy, roster=roster, high_water=mark)
+        self.state = BoardState(policy=policy, roster=roster, high_water=mark, roster_mark=roster_mark)
         for case in cases:
             self.state.put(case)
         self._read_palette()
@@ -118,11 +119,11 @@ class CasewatchApp(App):
         if changes.high_water == self.state.high_water:
             return
         everything = False
-        if changes.policy_changed:
+        if changes.policy_version != self.state.policy.version:
             self.state.replan(await self.store.policy())
             everything = True
-        if changes.roster_changed:
-            self.state.roster = await self.store.roster()
+        if changes.roster_mark != self.state.roster_mark:
+            self.state.roster, self.state.roster_mark = await self.store.roster(), changes.roster_mark
             everything = True
         changed, removed = set(), set()
         for case in changes.cases:

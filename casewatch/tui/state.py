@@ -19,6 +19,7 @@ class BoardState:
     cases: dict[str, Case] = field(default_factory=dict)
     clocks: dict[str, CaseClocks] = field(default_factory=dict)
     high_water: int = 0
+    roster_mark: int = 0
 
     def put(self, case: Case) -> bool:
         """Take a case as read from storage; True when the board must change."""

@@ -1,0 +1,174 @@
+"""The store on every backend: transactions, versions, conflicts, replay, migrations."""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from casewatch.core import commands as c
+from casewatch.core.demo import demo_plan
+from casewatch.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from casewatch.core.models import EventType, Person, Role, Severity, Status
+from casewatch.core.policy import DEFAULT_POLICY_TOML
+from casewatch.core.projection import replay_cases
+from casewatch.storage.migrate import HEAD, known_revisions
+from casewatch.storage.seed import write_demo
+from casewatch.storage.store import Store
+
+LEAD = Person(name="dana", role=Role.LEAD, tz="Europe/Berlin")
+
+
+@pytest.fixture
+async def store(db_target, frozen_clock):
+    opened = await Store.open(db_target, clock=frozen_clock, creator=LEAD)
+    await opened.execute(c.AddPerson(name="raj", role=Role.AGENT, tz="Asia/Kolkata"), "dana")
+    yield opened
+    await opened.close()
+
+
+async def new_case(store, title="Login fails [prod]", severity=Severity.SEV1) -> str:
+    outcome = await store.execute(c.NewCase(title=title, customer="ACME", severity=severity), "raj")
+    return outcome.case.id
+
+
+async def test_new_database_registers_its_creator_as_lead_and_the_default_policy(store):
+    roster = await store.roster()
+    assert roster["dana"].role is Role.LEAD and roster["dana"].tz == "Europe/Berlin"
+    policy = await store.policy()
+    assert policy.version == 1 and policy.source == DEFAULT_POLICY_TOML
+
+
+async def test_every_action_writes_event_and_projection_with_a_version(store, frozen_clock):
+    cid = await new_case(store)
+    assert cid == "CW-1001"
+    frozen_clock.advance(minutes=3)
+    outcome = await store.execute(c.Assign(case_id=cid, name="raj"), "dana")
+    assert outcome.case.version == 2 and outcome.event.id is not None
+    case = await store.get_case(cid)
+    assert case.internal_owner == "raj" and case.version == 2
+    assert case.owner_named_at == frozen_clock.now
+    events = await store.case_events(cid)
+    assert [e.type for e in events] == [EventType.CASE_CREATED, EventType.OWNER_ASSIGNED]
+    assert events[1].payload == {"before": None, "after": "raj", "role": "agent"}
+    assert events[0].occurred_at.tzinfo is not None  # aware UTC on every backend
+
+
+async def test_case_ids_are_sequential(store):
+    assert [await new_case(store) for _ in range(3)] == ["CW-1001", "CW-1002", "CW-1003"]
+
+
+async def test_stale_version_is_a_conflict_naming_who_and_when(store, frozen_clock):
+    cid = await new_case(store)
+    seen = (await store.get_case(cid)).version
+    frozen_clock.advance(minutes=1)
+    await store.execute(c.Note(case_id=cid, text="meanwhile"), "raj")
+    with pytest.raises(Conflict, match=r"CW-1001 was changed by raj at 2026-11-27 14:01:00 UTC \(now version 2, you had 1\)"):
+        await store.execute(c.Assign(case_id=cid, name="raj", expect_version=seen), "dana")
+    assert (await store.get_case(cid)).internal_owner is None  # nothing was written
+    assert len(await store.case_events(cid)) == 2
+
+
+async def test_denied_and_invalid_actions_write_nothing(store):
+    cid = await new_case(store)
+    before = await store.high_water()
+    with pytest.raises(PermissionDenied):
+        await store.execute(c.Assign(case_id=cid, name="raj"), "raj")
+    with pytest.raises(NotFound, match="'ghost' is not on the roster"):
+        await store.execute(c.Note(case_id=cid, text="x"), "ghost")
+    with pytest.raises(NotFound, match="no case CW-9999"):
+        await store.execute(c.Note(case_id="CW-9999", text="x"), "dana")
+    assert await store.high_water() == before
+
+
+async def test_backfill_is_refolded_in_history_order(store, frozen_clock):
+    escalated = frozen_clock.now - timedelta(hours=2)
+    cid = (await store.execute(c.NewCase(title="t", customer="c", severity=Severity.SEV2), "raj", at=escalated)).case.id
+    await store.execute(c.ChangeStatus(case_id=cid, status=Status.WAITING_ON_CUSTOMER), "dana",
+                        at=escalated + timedelta(hours=1))
+    outcome = await store.execute(c.CustomerUpdate(case_id=cid, known="k", investigating="i", next_milestone="m"),
+                                  "dana", at=escalated + timedelta(minutes=30))
+    assert outcome.event.backfilled
+    case = await store.get_case(cid)
+    assert case.last_customer_update_at == escalated + timedelta(minutes=30)
+    assert case.status is Status.WAITING_ON_CUSTOMER
+    with pytest.raises(InvalidInput, match="in the future"):
+        await store.execute(c.Note(case_id=cid, text="x"), "dana", at=frozen_clock.now + timedelta(minutes=1))
+
+
+async def test_projection_equals_a_replay_of_the_log(store, frozen_clock):
+    await write_demo(store, demo_plan(25, seed=3, now=frozen_clock.now), "dana")
+    events = await store.all_events()
+    replayed = replay_cases(events)
+    stored = {case.id: case for case in await store.open_cases()}
+    assert stored and set(stored) <= set(replayed)
+    for case_id, case in stored.items():
+        assert replayed[case_id].model_dump(exclude={"updated_at", "updated_by"}) == \
+            case.model_dump(exclude={"updated_at", "updated_by"})
+
+
+async def test_changes_since_a_mark(store):
+    await new_case(store)
+    mark, roster_mark = await store.high_water(), await store.roster_mark()
+    quiet = await store.changes_since(mark)
+    assert quiet.high_water == mark and quiet.cases == []
+    second = await new_case(store)
+    changes = await store.changes_since(mark)
+    assert changes.high_water > mark
+    assert second in {case.id for case in changes.cases}
+    assert changes.policy_version == 1 and changes.roster_mark == roster_mark
+    await store.execute(c.AddPerson(name="mei", role=Role.SPECIALIST, tz="Asia/Singapore"), "dana")
+    assert (await store.changes_since(changes.high_water)).roster_mark > roster_mark
+
+
+async def test_policy_versions(store):
+    await store.execute(c.ApplyPolicy(toml=DEFAULT_POLICY_TOML.replace('"15m"', '"10m"'), source_name="p.toml"), "dana")
+    policy = await store.policy()
+    assert policy.version == 2 and policy[Severity.SEV1].owner_within == timedelta(minutes=10)
+    with pytest.raises(PermissionDenied, match="applying a policy needs a lead"):
+        await store.execute(c.ApplyPolicy(toml=DEFAULT_POLICY_TOML), "raj")
+
+
+async def test_reopening_runs_no_migration_and_keeps_data(db_target, frozen_clock):
+    async with await Store.open(db_target, clock=frozen_clock, creator=LEAD) as first:
+        cid = (await first.execute(c.NewCase(title="t", customer="c", severity=Severity.SEV3), "dana")).case.id
+    async with await Store.open(db_target, clock=frozen_clock, creator=Person(name="other", role=Role.LEAD)) as again:
+        assert (await again.get_case(cid)).title == "t"
+        assert set(await again.roster()) == {"dana"}  # only a new database registers its creator
+
+
+async def test_schema_newer_than_the_code_is_refused(db_target, frozen_clock):
+    async with await Store.open(db_target, clock=frozen_clock, creator=LEAD):
+        pass
+    engine = create_async_engine(db_target.url)
+    async with engine.begin() as conn:
+        await conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    await engine.dispose()
+    with pytest.raises(InvalidInput, match="has schema 9999, newer than this casewatch knows"):
+        await Store.open(db_target, clock=frozen_clock)
+
+
+async def test_a_foreign_database_is_refused(db_target, frozen_clock):
+    engine = create_async_engine(db_target.url)
+    async with engine.begin() as conn:
+        await conn.execute(text("CREATE TABLE invoices (id INTEGER PRIMARY KEY)"))
+    await engine.dispose()
+    with pytest.raises(InvalidInput, match="not a casewatch one"):
+        await Store.open(db_target, clock=frozen_clock)
+
+
+async def test_migrations_match_the_schema_module(db_target, frozen_clock):
+    """The Alembic migrations build exactly the tables `storage.schema` describes."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from casewatch.storage.schema import Base
+
+    async with await Store.open(db_target, clock=frozen_clock):
+        pass
+    engine = create_async_engine(db_target.url)
+    async with engine.connect() as conn:
+        diff = await conn.run_sync(lambda sync: compare_metadata(MigrationContext.configure(sync), Base.metadata))
+    await engine.dispose()
+    assert diff == []
+    assert HEAD in known_revisions()
