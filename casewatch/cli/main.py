@@ -375,8 +375,10 @@ def _board(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # usage errors (already printed in one line) and --help
+        return exc.code if isinstance(exc.code, int) else 2
     try:
         if args.command in (None, "board"):
             return _board(args)

@@ -1,0 +1,191 @@
+"""The CLI as scripts and bots use it: output, exit codes, one-line errors, nothing half-written."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from casewatch.cli.main import main
+
+LEAD = "dana"
+
+
+@pytest.fixture
+def cw(tmp_path, monkeypatch, capsys):
+    """Run `casewatch ...` in-process against a fresh database; returns (exit code, stdout, stderr)."""
+    monkeypatch.setenv("CASEWATCH_DB", str(tmp_path / "cw.db"))
+    monkeypatch.setenv("CASEWATCH_USER", LEAD)
+
+    def run(*args: str) -> tuple[int, str, str]:
+        code = main(list(args))
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    run("people", "add", "raj", "--role", "agent", "--tz", "Asia/Kolkata")
+    run("people", "add", "mei", "--role", "specialist", "--tz", "Asia/Singapore", "--team", "identity")
+    return run
+
+
+def test_case_lifecycle(cw):
+    code, out, _ = cw("case", "new", "--title", "Login fails [prod] for [b]ACME", "--customer", "ACME",
+                      "--severity", "SEV1", "--at", "2026-11-27T11:00:00Z")
+    assert code == 0 and out.strip() == "CW-1001"
+    assert cw("case", "assign", "CW-1001", "mei") == (0, "CW-1001 v2: internal owner: nobody → mei\n", "")
+    assert cw("case", "comms", "cw-1001", "raj")[0] == 0
+    code, out, _ = cw("case", "update", "CW-1001", "--known", "500s on login", "--investigating", "IdP",
+                      "--next-milestone", "rollback", "--next-update-in", "45m", "--as", "raj")
+    assert code == 0 and "What we know: 500s on login" in out and "— raj" in out
+    code, out, _ = cw("case", "show", "CW-1001", "--json")
+    shown = json.loads(out)
+    assert shown["title"] == "Login fails [prod] for [b]ACME"
+    assert shown["internal_owner"] == "mei" and shown["comms_owner"] == "raj"
+    assert [e["type"] for e in shown["timeline"]] == ["case_created", "owner_assigned", "comms_assigned",
+                                                       "customer_update_logged"]
+    assert shown["timeline"][0]["backfilled"] is True and shown["timeline"][1]["backfilled"] is False
+    assert "missing role: incident-commander" in shown["flags"]
+
+
+def test_cases_json_shape(cw):
+    cw("case", "new", "--title", "t", "--customer", "c", "--severity", "2")
+    code, out, _ = cw("cases", "--json")
+    [case] = json.loads(out)
+    assert code == 0
+    assert set(case) == {"id", "title", "customer", "severity", "status", "route", "internal_owner",
+                         "comms_owner", "escalated_at", "clocks", "evidence", "version"}
+    assert case["severity"] == "SEV2" and case["internal_owner"] is None and case["escalated_at"].endswith("Z")
+    assert set(case["clocks"]) == {"owner", "customer_update", "internal_review"}
+    for clock in case["clocks"].values():
+        assert set(clock) == {"due", "state", "remaining_s"}
+        assert clock["state"] == "running" and clock["due"].endswith("Z") and isinstance(clock["remaining_s"], int)
+    assert case["evidence"] == {"done": 0, "required": 6, "missing": ["impact", "timeline", "identifiers",
+                                                                       "reproduction", "logs", "first_checks"]}
+
+
+def test_as_of_replays_the_log_at_an_instant(cw):
+    cw("case", "new", "--title", "t", "--customer", "c", "--severity", "SEV1", "--at", "2026-03-06T20:00:00Z")
+    cw("case", "assign", "CW-1001", "mei", "--at", "2026-03-06T20:25:00Z")
+    _, out, _ = cw("cases", "--json", "--as-of", "2026-03-06T20:10:00Z")
+    owner = json.loads(out)[0]["clocks"]["owner"]
+    assert owner == {"due": "2026-03-06T20:15:00Z", "state": "running", "remaining_s": 300}
+    _, out, _ = cw("cases", "--json", "--as-of", "2026-03-06T20:20:00Z")
+    assert json.loads(out)[0]["clocks"]["owner"]["state"] == "breached"
+    _, out, _ = cw("cases", "--json", "--as-of", "2026-03-06T20:30:00Z")
+    assert json.loads(out)[0]["clocks"]["owner"]["state"] == "met"
+    _, out, _ = cw("cases", "--json", "--as-of", "2026-03-06T19:00:00Z")
+    assert json.loads(out) == []  # nothing had been escalated yet
+
+
+@pytest.mark.parametrize(("args", "code", "message"), [
+    (["case", "assign", "CW-1001", "mei", "--as", "raj"], 2,
+     "raj is an agent: naming the internal owner needs a lead"),
+    (["case", "assign", "CW-1001", "ghost"], 2, "no person named 'ghost' on the roster"),
+    (["case", "note", "CW-4040", "hello"], 2, "no case CW-4040"),
+    (["case", "note", "CW-1001", "hi", "--as", "stranger"], 2, "'stranger' is not on the roster"),
+    (["case", "severity", "CW-1001", "SEV9", "--reason", "x"], 2, "unknown severity 'SEV9'"),
+    (["case", "route", "CW-1001", "engineering", "--reason", "x"], 2, "unknown route 'engineering'"),
+    (["case", "status", "CW-1001", "done"], 2, "unknown status 'done'"),
+    (["case", "update", "CW-1001", "--known", "k", "--investigating", "i", "--next-milestone", "m",
+      "--next-update-in", "soon"], 2, "bad duration 'soon'"),
+    (["case", "note", "CW-1001", "x", "--at", "yesterday"], 2, "bad timestamp 'yesterday'"),
+    (["case", "note", "CW-1001", "   "], 2, "note must not be empty"),
+    (["case", "status", "CW-1001", "investigating", "--expect-version", "0"], 3, "was changed by dana"),
+    (["people", "add", "x", "--role", "boss", "--tz", "UTC"], 2, "unknown role 'boss'"),
+    (["people", "add", "x", "--role", "agent", "--tz", "Moon/Base"], 2, "unknown time zone 'Moon/Base'"),
+    (["case", "frobnicate"], 2, "invalid choice: 'frobnicate'"),
+])
+def test_errors_are_one_line_with_exit_codes_and_write_nothing(cw, args, code, message):
+    cw("case", "new", "--title", "t", "--customer", "c", "--severity", "SEV1")
+    _, before, _ = cw("case", "show", "CW-1001", "--json")
+    got, out, err = cw(*args)
+    assert got == code
+    assert message in err and err.count("\n") == 1 and err.startswith("casewatch: ")
+    assert "Traceback" not in err and out == ""
+    _, after, _ = cw("case", "show", "CW-1001", "--json")
+    assert json.loads(after)["version"] == json.loads(before)["version"]
+
+
+def test_policy_commands(cw, tmp_path):
+    code, out, _ = cw("policy", "show")
+    assert code == 0 and "[severities.SEV1]" in out
+    good = tmp_path / "team.toml"
+    good.write_text(out.replace('owner_within = "15m"', 'owner_within = "10m"'))
+    assert cw("policy", "check", str(good)) == (0, f"{good}: ok\n", "")
+    bad = tmp_path / "bad.toml"
+    bad.write_text(out.replace('"15m"', '"quick"').replace('warn_at = 0.25', 'warn_at = 3', 1))
+    code, _, err = cw("policy", "check", str(bad))
+    assert code == 2 and err.count("\n") == 2  # every problem, one line each
+    assert f"{bad}:6: severities.SEV1.owner_within: bad duration 'quick'" in err
+    assert cw("policy", "apply", str(bad))[0] == 2
+    assert cw("policy", "apply", str(good), "--as", "raj")[2].startswith("casewatch: raj is an agent: applying")
+    assert cw("policy", "apply", str(good)) == (0, f"policy v2 applied from {good}\n", "")
+    assert 'owner_within = "10m"' in cw("policy", "show")[1]
+    assert cw("policy", "check", str(tmp_path / "missing.toml"))[2] == f"casewatch: {tmp_path / 'missing.toml'}: no such file\n"
+
+
+def test_acting_person_precedence(cw, tmp_path, monkeypatch):
+    config = Path(os.environ["XDG_CONFIG_HOME"]) / "casewatch" / "config.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text('user = "raj"\n')
+    cw("case", "new", "--title", "t", "--customer", "c", "--severity", "SEV4")
+    monkeypatch.delenv("CASEWATCH_USER")
+    assert cw("case", "note", "CW-1001", "from config")[1].startswith("CW-1001 v2")  # raj, from the config file
+    assert json.loads(cw("case", "show", "CW-1001", "--json")[1])["timeline"][-1]["actor"] == "raj"
+    monkeypatch.setenv("CASEWATCH_USER", "mei")
+    cw("case", "note", "CW-1001", "from env")
+    cw("case", "note", "CW-1001", "from flag", "--as", "dana")
+    actors = [e["actor"] for e in json.loads(cw("case", "show", "CW-1001", "--json")[1])["timeline"]]
+    assert actors[-3:] == ["raj", "mei", "dana"]
+    config.write_text("user = [")
+    code, _, err = cw("cases")
+    assert code == 2 and "not valid TOML" in err
+
+
+def test_new_database_registers_the_creator_as_lead(tmp_path, capsys):
+    db = str(tmp_path / "fresh.db")
+    assert main(["people", "list", "--json", "--db", db, "--as", "olivia"]) == 0
+    people = json.loads(capsys.readouterr().out)
+    assert people == [{"name": "olivia", "role": "lead", "tz": "UTC", "team": None}]
+
+
+def _run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "casewatch.cli.main", *args], capture_output=True, text=True,
+                          env={**os.environ, **(env or {})}, timeout=60)
+
+
+@pytest.mark.parametrize(("location", "message"), [
+    ("{tmp}/no/such/dir/cases.db", "directory {tmp}/no/such/dir does not exist"),
+    ("{tmp}/notes.txt", "{tmp}/notes.txt is not a SQLite database"),
+    ("mysql://root@localhost/x", "unsupported database URL scheme 'mysql'"),
+    ("postgresql+asyncpg://u:pw@h:port/db", "malformed database URL"),
+])
+def test_bad_databases_fail_in_one_line_without_creating_anything(tmp_path, location, message):
+    (tmp_path / "notes.txt").write_text("not a database")
+    before = sorted(p.name for p in tmp_path.iterdir())
+    result = _run("cases", "--db", location.format(tmp=tmp_path))
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"casewatch: {message.format(tmp=tmp_path)}")
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+    assert (tmp_path / "notes.txt").read_text() == "not a database"
+
+
+def test_newer_schema_and_unknown_theme_fail_in_one_line(tmp_path):
+    import sqlite3
+
+    db = tmp_path / "cw.db"
+    assert _run("cases", "--db", str(db)).returncode == 0
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE alembic_version SET version_num = 'ffff'")
+    result = _run("cases", "--db", str(db))
+    assert result.returncode == 2 and result.stderr.count("\n") == 1
+    assert "has schema ffff, newer than this casewatch knows (up to 0001); upgrade casewatch" in result.stderr
+    result = _run("--theme", "solarized", "--db", str(tmp_path / "other.db"))
+    assert result.returncode == 2
+    assert result.stderr == ("casewatch: unknown theme 'solarized': choose casewatch-dark, casewatch-light, "
+                             "casewatch-high-contrast\n")
+    assert not (tmp_path / "other.db").exists()
