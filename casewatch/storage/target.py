@@ -33,6 +33,10 @@ class Target:
     def describe(self) -> str:
         return str(self.path) if self.path else self.url.render_as_string(hide_password=True)
 
+    def short_name(self) -> str:
+        """For a header line: the file name, or host/database."""
+        return self.path.name if self.path else f"{self.url.host}/{self.url.database}"
+
 
 def resolve_target(value: str | os.PathLike) -> Target:
     """A path or an SQLAlchemy URL; raises InvalidInput with one line saying what is wrong."""

@@ -19,5 +19,5 @@ class ClockBar(Static):
         text.append(f"  {who}  ")
         text.append(f"{now.astimezone(UTC):%H:%M:%S} UTC", style="bold")
         text.append(f"  ·  {local:%a %H:%M:%S} {app.zone.key}")
-        text.append(f"  ·  {app.target.describe()}", style="dim")
+        text.append(f"  ·  {app.target.short_name()}", style="dim")
         self.update(text)

@@ -1,0 +1,57 @@
+"""A seeded board database on a frozen clock, and the app pointed at it."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+
+import pytest
+
+from casewatch.core import commands as c
+from casewatch.core.demo import demo_plan
+from casewatch.core.models import Person, Role, Severity
+from casewatch.storage.seed import write_demo
+from casewatch.storage.store import Store
+from casewatch.storage.target import resolve_target
+from casewatch.tui.app import CasewatchApp
+from tests.conftest import FrozenClock
+
+LEAD = Person(name="dana", role=Role.LEAD, tz="Europe/Berlin")
+BRACKETS = "Login fails [prod] for [b]ACME"
+
+
+async def seed(path, clock: FrozenClock, cases: int = 24) -> None:
+    async with await Store.open(resolve_target(path), clock=clock, creator=LEAD) as store:
+        await write_demo(store, demo_plan(cases, seed=7, now=clock.now), "dana")
+        await store.execute(c.NewCase(title=BRACKETS, customer="[ACME] Corp", severity=Severity.SEV1), "dana")
+
+
+@pytest.fixture(scope="session")
+def seeded_template(tmp_path_factory):
+    """Seed once per session; each test gets its own copy."""
+    from datetime import UTC, datetime
+
+    path = tmp_path_factory.mktemp("template") / "board.db"
+    asyncio.run(seed(path, FrozenClock(datetime(2026, 11, 27, 14, 0, tzinfo=UTC))))
+    return path
+
+
+@pytest.fixture
+def board_db(seeded_template, tmp_path):
+    path = tmp_path / "board.db"
+    shutil.copy(seeded_template, path)
+    return path
+
+
+@pytest.fixture
+def make_app(board_db, frozen_clock):
+    def make(live: bool = False, actor: str = "dana") -> CasewatchApp:
+        return CasewatchApp(resolve_target(board_db), actor, zone="Europe/Berlin", clock=frozen_clock, live=live)
+    return make
+
+
+@pytest.fixture
+async def writer(board_db, frozen_clock):
+    """Another process's view of the same database: writes the app did not make."""
+    async with await Store.open(resolve_target(board_db), clock=frozen_clock) as store:
+        yield store

@@ -1,0 +1,208 @@
+"""The board through Textual's pilot: what a lead sees and does."""
+
+from __future__ import annotations
+
+import asyncio
+
+from textual.widgets import DataTable, Input
+
+from casewatch.core import commands as c
+from casewatch.core.calendars import to_us
+from casewatch.core.durations import format_countdown
+from casewatch.core.models import Role, Severity
+from casewatch.tui.board import BoardScreen, CaseTable
+from casewatch.tui.case_screen import CaseScreen
+from casewatch.tui.messages import ActionDone, CasesChanged
+from tests.tui.conftest import BRACKETS
+
+
+def table(app, severity: str) -> CaseTable:
+    return app.screen.query_one(f"#table-{severity}", CaseTable)
+
+
+def rendered_rows(data_table: DataTable) -> list[str]:
+    return ["".join(segment.text for segment in data_table.render_line(y)) for y in range(data_table.size.height)]
+
+
+async def test_panes_by_severity_with_counts_sorted_by_nearest_deadline(make_app):
+    app = make_app()
+    async with app.run_test(size=(200, 60)) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, BoardScreen)
+        panes = list(app.screen.query(".pane"))
+        assert [p.id for p in panes] == ["pane-sev1", "pane-sev2", "pane-sev3", "pane-sev4"]
+        for severity in Severity:
+            ids = [row.value for row in table(app, severity.value.lower()).rows]
+            expected = [cid for cid, case in app.state.cases.items() if case.severity is severity]
+            assert sorted(ids) == sorted(expected)
+            assert str(app.screen.query_one(f"#pane-{severity.value.lower()}").border_title).startswith(
+                f"{severity.value} ") and f"· {len(ids)} case" in str(
+                app.screen.query_one(f"#pane-{severity.value.lower()}").border_title)
+            dues = [app.state.clocks[i].nearest_due_us or 2**63 for i in ids]
+            assert dues == sorted(dues)
+
+
+async def test_user_text_renders_literally(make_app):
+    app = make_app()
+    async with app.run_test(size=(200, 60)) as pilot:
+        await pilot.pause()
+        rows = rendered_rows(table(app, "sev1"))
+        assert any(BRACKETS in row and "[ACME] Corp" in row for row in rows), rows
+
+
+async def test_enter_opens_the_case_and_escape_returns_to_the_same_row(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.pause()
+        sev3 = table(app, "sev3")
+        sev3.focus()
+        await pilot.press("down", "down")
+        chosen = sev3.selected_id()
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, CaseScreen) and app.screen.case_id == chosen
+        timeline = app.screen.query_one("#timeline", DataTable)
+        assert timeline.row_count >= 1
+        assert "escalated as" in "".join(rendered_rows(timeline))
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, BoardScreen) and sev3.selected_id() == chosen
+
+
+async def test_live_refresh_from_another_writer_keeps_the_cursor_on_its_case(make_app, writer):
+    app = make_app(live=True)
+    changes: list[CasesChanged] = []
+    async with app.run_test(size=(200, 60), message_hook=lambda m: changes.append(m) if isinstance(
+            m, CasesChanged) else None) as pilot:
+        await pilot.pause()
+        sev2 = table(app, "sev2")
+        sev2.focus()
+        await pilot.press("down")
+        chosen = sev2.selected_id()
+        new = await writer.execute(c.NewCase(title="Checkout down [EU]", customer="Globex", severity=Severity.SEV2),
+                                   "dana")
+        for _ in range(25):  # within 2.5 s
+            await asyncio.sleep(0.1)
+            if new.case.id in [row.value for row in sev2.rows]:
+                break
+        assert new.case.id in [row.value for row in sev2.rows]
+        assert sev2.selected_id() == chosen
+        assert any(new.case.id in m.changed for m in changes)
+        # A change elsewhere reaches the same row by key; nothing is rebuilt.
+        await writer.execute(c.Assign(case_id=new.case.id, name="ravi"), "dana")
+        for _ in range(25):
+            await asyncio.sleep(0.1)
+            if app.state.cases[new.case.id].internal_owner == "ravi":
+                break
+        assert app.state.cases[new.case.id].internal_owner == "ravi"
+        await pilot.pause()
+        assert "ravi" in sev2.get_row(new.case.id)[sev2.get_column_index("owner")].plain
+        assert sev2.selected_id() == chosen
+
+
+async def test_assign_an_owner_in_three_keystrokes_plus_the_name(make_app, writer):
+    app = make_app()
+    done: list[ActionDone] = []
+    async with app.run_test(size=(160, 50), message_hook=lambda m: done.append(m) if isinstance(
+            m, ActionDone) else None) as pilot:
+        await pilot.pause()
+        sev1 = table(app, "sev1")
+        sev1.focus()
+        unowned = next(row.value for row in sev1.rows if app.state.cases[row.value].internal_owner is None)
+        sev1.move_cursor(row=sev1.get_row_index(unowned))
+        await pilot.press("a")          # 1
+        await pilot.press(*"mei")       # the name
+        await pilot.press("enter")      # 2
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert (await writer.get_case(unowned)).internal_owner == "mei"
+        assert done and done[-1].ok and "internal owner: nobody → mei" in done[-1].text
+        assert "mei" in sev1.get_row(unowned)[sev1.get_column_index("owner")].plain
+
+
+async def test_unknown_name_is_refused_inline(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.pause()
+        table(app, "sev1").focus()
+        await pilot.press("a", *"nobody", "enter")
+        await pilot.pause()
+        assert "is not on the roster" in str(app.screen.query_one("#form-error").render())
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, BoardScreen)
+
+
+async def test_conflict_shows_a_notification_and_reloads(make_app, writer):
+    app = make_app()
+    done: list[ActionDone] = []
+    async with app.run_test(size=(160, 50), message_hook=lambda m: done.append(m) if isinstance(
+            m, ActionDone) else None) as pilot:
+        await pilot.pause()
+        sev1 = table(app, "sev1")
+        sev1.focus()
+        case_id = sev1.selected_id()
+        await pilot.press("n")  # the note form opens on the version the lead is looking at
+        await pilot.press(*"checked logs")
+        await writer.execute(c.Note(case_id=case_id, text="someone else was quicker"), "tom")
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert done and not done[-1].ok and "was changed by tom" in done[-1].text
+        notes = [n.message for n in app._notifications]
+        assert any("was changed by tom" in str(n) for n in notes)
+        assert app.state.cases[case_id].version == (await writer.get_case(case_id)).version  # reloaded
+
+
+async def test_update_form_previews_the_customer_message(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.pause()
+        table(app, "sev1").focus()
+        await pilot.press("u")
+        await pilot.press(*"Logins fail for SSO users")
+        await pilot.pause()
+        preview = str(app.screen.query_one("#preview").render())
+        assert "What we know: Logins fail for SSO users" in preview and "Hello" in preview
+        await pilot.press("escape")
+
+
+async def test_viewers_are_told_before_a_form_opens(make_app, writer):
+    await writer.execute(c.AddPerson(name="alex2", role=Role.VIEWER, tz="UTC"), "dana")
+    app = make_app(actor="alex2")
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.pause()
+        table(app, "sev1").focus()
+        await pilot.press("a")
+        await pilot.pause()
+        assert isinstance(app.screen, BoardScreen)
+        assert any("viewers may not change anything" in str(n.message) for n in app._notifications)
+
+
+async def test_80x24_keeps_id_severity_and_both_countdowns(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        keys = [column.value for column in table(app, "sev1").columns]
+        assert {"id", "sev", "owner_clock", "update_clock"} <= set(keys)
+        assert "route" not in keys and "customer" not in keys
+        await pilot.resize_terminal(200, 60)
+        await pilot.pause()
+        assert {"route", "customer", "owner", "comms", "status"} <= {c.value for c in table(app, "sev1").columns}
+
+
+async def test_countdowns_are_deadline_minus_now_on_each_tick(make_app, frozen_clock):
+    app = make_app()
+    async with app.run_test(size=(200, 60)) as pilot:
+        await pilot.pause()
+        sev1 = table(app, "sev1")
+        case_id = next(r.value for r in sev1.rows if app.state.clocks[r.value].customer_update.active)
+        before = sev1.get_row(case_id)[sev1.get_column_index("update_clock")].plain
+        frozen_clock.advance(minutes=7)
+        app._tick()
+        await pilot.pause()
+        after = sev1.get_row(case_id)[sev1.get_column_index("update_clock")].plain
+        reading = app.state.clocks[case_id].customer_update.read(to_us(frozen_clock.now))
+        assert before != after
+        assert format_countdown(reading.remaining_s) in after

@@ -1,0 +1,35 @@
+"""Pictures of the board and the case screen: frozen clock, fixed size, seeded data."""
+
+from __future__ import annotations
+
+
+def test_board_80x24(make_app, snap_compare):
+    assert snap_compare(make_app(), terminal_size=(80, 24))
+
+
+def test_board_200x60(make_app, snap_compare):
+    assert snap_compare(make_app(), terminal_size=(200, 60))
+
+
+def test_board_light_theme(make_app, snap_compare):
+    app = make_app()
+    app.theme = "casewatch-light"
+    assert snap_compare(app, terminal_size=(120, 40))
+
+
+def test_case_screen(make_app, snap_compare):
+    async def open_first_case(pilot):
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+    assert snap_compare(make_app(), terminal_size=(120, 50), run_before=open_first_case)
+
+
+def test_assign_form(make_app, snap_compare):
+    assert snap_compare(make_app(), terminal_size=(100, 30), press=["a", "m", "e"])
+
+
+def test_help_screen(make_app, snap_compare):
+    assert snap_compare(make_app(), terminal_size=(120, 40), press=["question_mark"])
