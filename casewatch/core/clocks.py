@@ -50,18 +50,25 @@ class ClockPlan:
     warn_us: int | None = None
     paused_left_us: int | None = None
 
-    def read(self, now_us: int) -> ClockReading:
+    def state_at(self, now_us: int) -> tuple[ClockState, int | None]:
+        """State and remaining seconds at `now_us`, without allocating: the board's tick calls this."""
         if self.fixed is ClockState.PAUSED:
-            return ClockReading(self.kind, ClockState.PAUSED, None, self.paused_left_us // US_PER_S)
+            return ClockState.PAUSED, self.paused_left_us // US_PER_S
         if self.fixed is not None:
-            return ClockReading(self.kind, self.fixed, None, None)
+            return self.fixed, None
         if now_us >= self.due_us:
-            state = ClockState.BREACHED
-        elif self.warn_us is not None and now_us >= self.warn_us:
-            state = ClockState.WARNING
-        else:
-            state = ClockState.RUNNING
-        return ClockReading(self.kind, state, from_us(self.due_us), (self.due_us - now_us) // US_PER_S)
+            return ClockState.BREACHED, (self.due_us - now_us) // US_PER_S
+        if self.warn_us is not None and now_us >= self.warn_us:
+            return ClockState.WARNING, (self.due_us - now_us) // US_PER_S
+        return ClockState.RUNNING, (self.due_us - now_us) // US_PER_S
+
+    def read(self, now_us: int) -> ClockReading:
+        state, remaining = self.state_at(now_us)
+        return ClockReading(self.kind, state, None if self.due_us is None else from_us(self.due_us), remaining)
+
+    @property
+    def due(self) -> datetime | None:
+        return None if self.due_us is None else from_us(self.due_us)
 
     @property
     def active(self) -> bool:

@@ -92,13 +92,16 @@ class DemoPlan:
     cases: list[CaseScript]
 
 
-def demo_plan(cases: int, seed: int, now: datetime, policy: Policy | None = None) -> DemoPlan:
-    """`cases` scripts under `policy` (the default one unless given), the same for the same seed and now."""
+def demo_plan(cases: int, seed: int, now: datetime, policy: Policy | None = None,
+              *, open_only: bool = False) -> DemoPlan:
+    """`cases` scripts under `policy` (the default one unless given), the same for the same seed and now.
+    `open_only` leaves out resolved cases, for benchmarks that need an exact number of open ones."""
     rng = random.Random(seed)
     policy = policy or default_policy()
     people = [c.AddPerson(name=n, role=r, tz=tz, team=team) for n, r, tz, team in PEOPLE]
     severities, sev_weights = list(SEVERITY_WEIGHTS), list(SEVERITY_WEIGHTS.values())
-    healths, health_weights = list(HEALTH_WEIGHTS), list(HEALTH_WEIGHTS.values())
+    health = {k: w for k, w in HEALTH_WEIGHTS.items() if not (open_only and k == "resolved")}
+    healths, health_weights = list(health), list(health.values())
     scripts = [
         _case_script(rng, rng.choices(severities, sev_weights)[0], rng.choices(healths, health_weights)[0],
                      now, policy)

@@ -40,3 +40,13 @@ def format_countdown(seconds: int) -> str:
     if s < 100 * 3600:
         return f"{sign}{s // 3600}h{(s % 3600) // 60:02d}m"
     return f"{sign}{s // 86400}d{(s % 86400) // 3600:02d}h"
+
+
+def countdown_stable_for(seconds: int) -> int:
+    """For how many whole seconds from now `format_countdown` keeps showing the same text,
+    as the remaining time counts down (at least 1). Live views use it to skip work."""
+    s = abs(seconds)
+    if s < 60:
+        return 1
+    unit = 3600 if s >= 100 * 3600 else 60
+    return seconds % unit + 1 if seconds > 0 else unit - s % unit

@@ -19,6 +19,7 @@ from casewatch.storage.store import Clock, Store, system_clock
 from casewatch.storage.target import Target
 from casewatch.themes import DEFAULT_THEME, THEMES
 from casewatch.tui.board import BoardScreen
+from casewatch.tui.gc import bulk_allocation
 from casewatch.tui.messages import ActionDone, CasesChanged, ClockTick
 from casewatch.tui.palette import CasewatchCommands
 from casewatch.tui.state import BoardState
@@ -56,23 +57,34 @@ class CasewatchApp(App):
     # ---------------------------------------------------------------- start-up
 
     async def on_mount(self) -> None:
+        self._pin_console_size()
         try:
             self.store = await Store.open(self.target, clock=self.clock)
             policy, roster = await self.store.policy(), await self.store.roster()
             mark = await self.store.high_water()
             roster_mark = await self.store.roster_mark()
-            cases = await self.store.open_cases()
+            with bulk_allocation():
+                cases = await self.store.open_cases()
+                self.state = BoardState(policy=policy, roster=roster, high_water=mark, roster_mark=roster_mark)
+                for case in cases:
+                    self.state.put(case)
         except CasewatchError as exc:
             self.exit(return_code=exc.exit_code, message=str(exc))
             return
-        self.state = BoardState(policy=policy, roster=roster, high_water=mark, roster_mark=roster_mark)
-        for case in cases:
-            self.state.put(case)
         self._read_palette()
         await self.push_screen(BoardScreen())
         if self.live:
             self.set_interval(TICK_SECONDS, self._tick, name="tick")
             self.set_timer(POLL_SECONDS, self._start_poll, name="poll")
+
+    def on_resize(self) -> None:
+        self._pin_console_size()
+
+    def _pin_console_size(self) -> None:
+        """Tell rich the size Textual already knows. DataTable measures every cell through
+        `console.options`, and an unsized console asks the OS for the terminal size each time:
+        three system calls per cell, thousands of cells per board."""
+        self.console.size = (self.size.width, self.size.height)
 
     async def on_unmount(self) -> None:
         if self.store is not None:

@@ -7,8 +7,8 @@ its index. Countdowns are recomputed on the app's single tick as deadline minus 
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from rich.text import Text
 from textual import on
@@ -20,12 +20,14 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer
 
 from casewatch.core.calendars import to_us
-from casewatch.core.clocks import CaseClocks, ClockPlan
+from casewatch.core.clocks import US_PER_S, CaseClocks, ClockState
+from casewatch.core.durations import countdown_stable_for
 from casewatch.core.models import Case, Severity
 from casewatch.core.views import case_flags
 from casewatch.tui import cells
 from casewatch.tui.actions import CASE_BINDINGS, CaseActions
 from casewatch.tui.clockbar import ClockBar
+from casewatch.tui.gc import bulk_allocation
 from casewatch.tui.layout import Layout, choose_layout, column_width, pane_heights
 from casewatch.tui.messages import CasesChanged, ClockTick
 
@@ -54,6 +56,19 @@ class SeverityPane(Vertical):
         return self.query_one(CaseTable)
 
 
+@dataclass
+class _Row:
+    """What the board shows for one case, so a tick touches only cells whose text changed."""
+
+    table: CaseTable
+    severity: Severity
+    clocks: CaseClocks
+    suffixes: tuple[str, str]  # local due time after the owner and update countdowns
+    shown: dict[str, tuple[str, str]] = field(default_factory=dict)  # column -> (text, style)
+    labels: list[tuple[str, ClockState] | None] = field(default_factory=lambda: [None, None])
+    next_check_us: int = 0  # no countdown text can change before this instant
+
+
 class BoardScreen(CaseActions, Screen):
     BINDINGS = [
         Binding("enter", "open_case", "Open", id="board.open", tooltip="Open the case screen"),
@@ -67,10 +82,10 @@ class BoardScreen(CaseActions, Screen):
     def __init__(self):
         super().__init__()
         self.board_layout: Layout | None = None
-        self._pane_of: dict[str, Severity] = {}
-        self._shown: dict[str, dict[str, tuple[str, str]]] = {}  # case id -> column -> (text, style)
+        self._rows: dict[str, _Row] = {}
         self._order: dict[Severity, list[str]] = {s: [] for s in Severity}
         self._titles: dict[Severity, str] = {}
+        self._panes: dict[Severity, SeverityPane] = {}
         self._last_table: CaseTable | None = None
 
     def compose(self) -> ComposeResult:
@@ -80,21 +95,19 @@ class BoardScreen(CaseActions, Screen):
                 yield SeverityPane(severity)
         yield Footer()
 
-    def panes(self) -> dict[Severity, SeverityPane]:
-        return {pane.severity: pane for pane in self.query(SeverityPane)}
-
     def on_mount(self) -> None:
+        self._panes = {pane.severity: pane for pane in self.query(SeverityPane)}
         self._build(choose_layout(self.size.width or self.app.size.width))
         now = self.app.now()
         self.query_one(ClockBar).show(now)
         self._tick(now)
-        first = next((p.table for p in self.panes().values() if p.table.row_count), None)
-        (first or self.panes()[Severity.SEV1].table).focus()
+        first = next((p.table for p in self._panes.values() if p.table.row_count), None)
+        (first or self._panes[Severity.SEV1].table).focus()
+
+    def table_for(self, severity: Severity) -> CaseTable:
+        return self._panes[severity].table
 
     # ------------------------------------------------------------------ rows
-
-    def _zone(self, severity: Severity) -> ZoneInfo:
-        return self.app.state.policy.calendar_for(severity).zone or self.app.zone
 
     def _static_cells(self, case: Case) -> dict[str, Text]:
         palette = self.app.palette
@@ -111,16 +124,31 @@ class BoardScreen(CaseActions, Screen):
             "evidence": cells.plain(f"{case.evidence_done}/{len(case.evidence)}"),
         }
 
-    def _clock_cell(self, plan: ClockPlan, now_us: int, zone: ZoneInfo | None) -> Text:
-        reading = plan.read(now_us)
-        return cells.clock_cell(cells.clock_label(reading, zone), reading.state, self.app.palette)
+    def _new_row(self, case: Case) -> _Row:
+        clocks = self.app.state.clocks[case.id]
+        zone = (self.app.state.policy.calendar_for(case.severity).zone or self.app.zone) \
+            if self.board_layout.show_due else None
+        suffixes = (cells.due_suffix(clocks.owner.due, zone), cells.due_suffix(clocks.customer_update.due, zone))
+        return _Row(self.table_for(case.severity), case.severity, clocks, suffixes)
 
-    def _clock_cells(self, case: Case, clocks: CaseClocks, now_us: int) -> dict[str, Text]:
-        zone = self._zone(case.severity) if self.board_layout.show_due else None
-        return {
-            "owner_clock": self._clock_cell(clocks.owner, now_us, zone),
-            "update_clock": self._clock_cell(clocks.customer_update, now_us, zone),
-        }
+    def _clock_cells(self, row: _Row, now_us: int, changed_only: bool) -> dict[str, Text]:
+        """The countdown cells whose text differs from what the row shows (all when not `changed_only`)."""
+        values = {}
+        palette = self.app.palette
+        next_check = FAR
+        for index, (key, plan) in enumerate((("owner_clock", row.clocks.owner),
+                                             ("update_clock", row.clocks.customer_update))):
+            state, remaining = plan.state_at(now_us)
+            if plan.active:
+                next_check = min(next_check, now_us + countdown_stable_for(remaining) * US_PER_S,
+                                 *(edge for edge in (plan.warn_us, plan.due_us) if edge is not None and edge > now_us))
+            label = cells.countdown_label(state, remaining, row.suffixes[index])
+            if changed_only and row.labels[index] == (label, state):
+                continue
+            row.labels[index] = (label, state)
+            values[key] = cells.clock_cell(label, state, palette)
+        row.next_check_us = next_check
+        return values
 
     def _sort_key(self, case_id: str) -> tuple:
         due = self.app.state.clocks[case_id].nearest_due_us
@@ -129,15 +157,14 @@ class BoardScreen(CaseActions, Screen):
     def _build(self, layout: Layout) -> None:
         """(Re)create columns for a layout and fill every pane. Only on mount and on a layout change."""
         self.board_layout = layout
-        self._shown.clear()
-        self._pane_of.clear()
+        self._rows.clear()
         state = self.app.state
         now_us = to_us(self.app.now())
         by_severity: dict[Severity, list[str]] = {s: [] for s in Severity}
         for case_id, case in state.cases.items():
             by_severity[case.severity].append(case_id)
-        with self.app.batch_update():
-            for severity, pane in self.panes().items():
+        with self.app.batch_update(), bulk_allocation():
+            for severity, pane in self._panes.items():
                 table = pane.table
                 keep = table.selected_id()
                 table.clear(columns=True)
@@ -145,27 +172,28 @@ class BoardScreen(CaseActions, Screen):
                     table.add_column(column.label, key=column.key, width=column_width(column, layout))
                 order = sorted(by_severity[severity], key=self._sort_key)
                 for case_id in order:
-                    self._add_row(table, state.cases[case_id], now_us)
+                    self._add_row(state.cases[case_id], now_us)
                 self._order[severity] = order
                 self._restore_cursor(table, keep)
             self._update_titles(now_us)
             self._size_panes()
 
-    def _add_row(self, table: CaseTable, case: Case, now_us: int) -> None:
-        values = self._static_cells(case) | self._clock_cells(case, self.app.state.clocks[case.id], now_us)
-        table.add_row(*(values[key] for key in self.board_layout.keys), key=case.id)
-        self._shown[case.id] = {key: (values[key].plain, str(values[key].style)) for key in self.board_layout.keys}
-        self._pane_of[case.id] = case.severity
+    def _add_row(self, case: Case, now_us: int) -> None:
+        row = self._new_row(case)
+        values = self._static_cells(case) | self._clock_cells(row, now_us, changed_only=False)
+        keys = self.board_layout.keys
+        row.table.add_row(*(values[key] for key in keys), key=case.id)
+        row.shown = {key: (values[key].plain, str(values[key].style)) for key in keys}
+        self._rows[case.id] = row
 
-    def _set_cells(self, table: CaseTable, case_id: str, values: dict[str, Text]) -> None:
-        shown = self._shown[case_id]
+    def _set_cells(self, row: _Row, case_id: str, values: dict[str, Text]) -> None:
         for key, value in values.items():
-            if key not in shown:
+            if key not in row.shown:
                 continue
             fingerprint = (value.plain, str(value.style))
-            if shown[key] != fingerprint:
-                table.update_cell(case_id, key, value)
-                shown[key] = fingerprint
+            if row.shown[key] != fingerprint:
+                row.table.update_cell(case_id, key, value)
+                row.shown[key] = fingerprint
 
     def _restore_cursor(self, table: CaseTable, case_id: str | None) -> None:
         if case_id is not None and case_id in table.rows:
@@ -177,38 +205,40 @@ class BoardScreen(CaseActions, Screen):
     def apply_changes(self, message: CasesChanged) -> None:
         state = self.app.state
         now_us = to_us(self.app.now())
-        panes = self.panes()
         touched: set[Severity] = set()
-        cursors = {s: p.table.selected_id() for s, p in panes.items()}
+        cursors = {s: p.table.selected_id() for s, p in self._panes.items()}
         changed = set(state.cases) if message.everything else set(message.changed)
+        moved = {i for i in changed if i in self._rows and (i not in state.cases
+                                                            or state.cases[i].severity != self._rows[i].severity)}
         with self.app.batch_update():
-            for case_id in set(message.removed) | {i for i in changed if i in self._pane_of
-                                                    and (i not in state.cases
-                                                         or state.cases[i].severity != self._pane_of[i])}:
-                severity = self._pane_of.pop(case_id, None)
-                if severity is not None:
-                    panes[severity].table.remove_row(case_id)
-                    self._shown.pop(case_id, None)
-                    self._order[severity].remove(case_id)
-                    touched.add(severity)
+            for case_id in set(message.removed) | moved:
+                row = self._rows.pop(case_id, None)
+                if row is not None:
+                    row.table.remove_row(case_id)
+                    self._order[row.severity].remove(case_id)
+                    touched.add(row.severity)
             for case_id in changed:
                 case = state.cases.get(case_id)
                 if case is None:
                     continue
-                table = panes[case.severity].table
-                if case_id in self._pane_of:
-                    values = self._static_cells(case) | self._clock_cells(case, state.clocks[case_id], now_us)
-                    self._set_cells(table, case_id, values)
+                if case_id in self._rows:
+                    old = self._rows[case_id]
+                    row = self._new_row(case)  # the plan may have changed: new due times
+                    row.shown = old.shown
+                    self._rows[case_id] = row
+                    self._set_cells(row, case_id, self._static_cells(case)
+                                    | self._clock_cells(row, now_us, changed_only=False))
                 else:
-                    self._add_row(table, case, now_us)
+                    self._add_row(case, now_us)
                     self._order[case.severity].append(case_id)
                 touched.add(case.severity)
             for severity in touched:
-                self._resort(panes[severity].table, severity, cursors[severity])
+                self._resort(severity, cursors[severity])
             self._update_titles(now_us)
             self._size_panes()
 
-    def _resort(self, table: CaseTable, severity: Severity, keep: str | None) -> None:
+    def _resort(self, severity: Severity, keep: str | None) -> None:
+        table = self.table_for(severity)
         order = sorted(self._order[severity], key=self._sort_key)
         if order != [row.value for row in table.rows] or order != self._order[severity]:
             positions = {case_id: index for index, case_id in enumerate(order)}
@@ -222,21 +252,23 @@ class BoardScreen(CaseActions, Screen):
         self._tick(message.now)
 
     def _tick(self, now: datetime) -> None:
-        state = self.app.state
+        """Countdowns as deadline minus now; only cells whose text changed are updated."""
         now_us = to_us(now)
-        panes = self.panes()
         with self.app.batch_update():
-            for case_id, severity in self._pane_of.items():
-                case = state.cases[case_id]
-                self._set_cells(panes[severity].table, case_id, self._clock_cells(case, state.clocks[case_id], now_us))
+            for case_id, row in self._rows.items():
+                if row.next_check_us > now_us:
+                    continue
+                values = self._clock_cells(row, now_us, changed_only=True)
+                if values:
+                    self._set_cells(row, case_id, values)
             self._update_titles(now_us)
 
     def _update_titles(self, now_us: int) -> None:
         state = self.app.state
-        for severity, pane in self.panes().items():
+        for severity, pane in self._panes.items():
             ids = self._order[severity]
-            late = sum(1 for i in ids if any(p.active and now_us >= p.due_us for p in
-                                             (state.clocks[i].owner, state.clocks[i].customer_update)))
+            late = sum(1 for i in ids if any(label is not None and label[1] is ClockState.BREACHED
+                                             for label in self._rows[i].labels))
             unowned = sum(1 for i in ids if state.cases[i].internal_owner is None)
             title = f"{severity.value} {state.policy[severity].label} · {len(ids)} case{'s' if len(ids) != 1 else ''}"
             if late:
@@ -248,11 +280,10 @@ class BoardScreen(CaseActions, Screen):
                 self._titles[severity] = title
 
     def _size_panes(self) -> None:
-        panes = self.panes()
         available = self.query_one("#panes").size.height or (self.app.size.height - 2)
-        needs = [panes[s].table.row_count + 3 for s in Severity]  # border (2) and header (1)
+        needs = [self._panes[s].table.row_count + 3 for s in Severity]  # border (2) and header (1)
         for severity, height in zip(Severity, pane_heights(available, needs)):
-            panes[severity].styles.height = height
+            self._panes[severity].styles.height = height
 
     def on_resize(self) -> None:
         layout = choose_layout(self.size.width)

@@ -5,6 +5,7 @@ Clock states differ by glyph as well as colour, so they survive NO_COLOR and col
 
 from __future__ import annotations
 
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from rich.text import Text
@@ -24,19 +25,27 @@ GLYPH = {
 Palette = dict[str, str]
 
 
-def clock_label(reading: ClockReading, zone: ZoneInfo | None) -> str:
-    """"▸ 14m 10:42", "✖ -5m Mon 09:10", "‖ 2h05m", "✓ met"; the due time in the calendar's zone."""
-    glyph = GLYPH[reading.state]
-    if reading.state is ClockState.MET:
+def due_suffix(due: datetime | None, zone: ZoneInfo | None) -> str:
+    """" Mon 09:10": the due time in the calendar's zone, or nothing."""
+    if due is None or zone is None:
+        return ""
+    return due.astimezone(zone).strftime(" %a %H:%M")
+
+
+def countdown_label(state: ClockState, remaining_s: int | None, suffix: str = "") -> str:
+    """"▸ 14m Fri 10:42", "✖ -5m Mon 09:10", "‖ 2h05m left", "✓ met"."""
+    glyph = GLYPH[state]
+    if state is ClockState.MET:
         return f"{glyph} met"
-    if reading.state is ClockState.STOPPED:
+    if state is ClockState.STOPPED:
         return f"{glyph} stopped"
-    text = f"{glyph} {format_countdown(reading.remaining_s)}"
-    if reading.state is ClockState.PAUSED:
-        return text + " left"
-    if zone is not None and reading.due is not None:
-        text += reading.due.astimezone(zone).strftime(" %a %H:%M")
-    return text
+    if state is ClockState.PAUSED:
+        return f"{glyph} {format_countdown(remaining_s)} left"
+    return f"{glyph} {format_countdown(remaining_s)}{suffix}"
+
+
+def clock_label(reading: ClockReading, zone: ZoneInfo | None) -> str:
+    return countdown_label(reading.state, reading.remaining_s, due_suffix(reading.due, zone))
 
 
 def clock_cell(label: str, state: ClockState, palette: Palette) -> Text:

@@ -2,7 +2,10 @@ from datetime import timedelta
 
 import pytest
 
-from casewatch.core.durations import format_countdown, format_duration, parse_duration
+from hypothesis import given
+from hypothesis import strategies as st
+
+from casewatch.core.durations import countdown_stable_for, format_countdown, format_duration, parse_duration
 from casewatch.core.errors import InvalidInput
 
 
@@ -31,3 +34,11 @@ def test_format_countdown(seconds, expected):
 @pytest.mark.parametrize("text", ["90m", "2h", "1d", "45s"])
 def test_format_duration_round_trips(text):
     assert format_duration(parse_duration(text)) == text
+
+
+@given(st.integers(-10**7, 10**7))
+def test_countdown_text_holds_for_as_long_as_promised_and_then_changes(seconds):
+    stable = countdown_stable_for(seconds)
+    assert stable >= 1
+    assert all(format_countdown(seconds - k) == format_countdown(seconds) for k in range(0, min(stable, 200)))
+    assert format_countdown(seconds - stable) != format_countdown(seconds)

@@ -1,0 +1,25 @@
+"""Garbage-collector handling for bulk loads.
+
+The board creates tens of thousands of long-lived objects at once (cases, clock plans, cells).
+Python's cyclic collector would rescan them repeatedly while they are created, for nothing:
+they all stay alive. So the collector pauses during a bulk load, and what survives it is frozen
+out of future scans. Reference counting still frees everything that is dropped later.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+
+@contextmanager
+def bulk_allocation() -> Iterator[None]:
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+        gc.freeze()
