@@ -5,14 +5,14 @@ from __future__ import annotations
 import getpass
 import os
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from casewatch import paths
 from casewatch.core.errors import InvalidInput
 from casewatch.core.identity import acting_name
 
-CONFIG_KEYS = {"user", "db", "theme", "tz"}
+CONFIG_KEYS = {"user", "db", "theme", "tz", "keymap"}
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,7 @@ class Config:
     db: str | None = None
     theme: str | None = None
     tz: str | None = None
+    keymap: dict[str, str] = field(default_factory=dict)  # binding id -> keys, e.g. "case.assign" = "o"
 
 
 def load_config(path: Path | None = None) -> Config:
@@ -36,10 +37,13 @@ def load_config(path: Path | None = None) -> Config:
     unknown = sorted(set(data) - CONFIG_KEYS)
     if unknown:
         raise InvalidInput(f"{path}: unknown key {unknown[0]!r} (known: {', '.join(sorted(CONFIG_KEYS))})")
+    keymap = data.pop("keymap", {})
+    if not isinstance(keymap, dict) or not all(isinstance(v, str) for v in keymap.values()):
+        raise InvalidInput(f'{path}: keymap must be a table of binding id = "keys", e.g. "case.assign" = "o"')
     for key, value in data.items():
         if not isinstance(value, str):
             raise InvalidInput(f"{path}: {key} must be a string")
-    return Config(**data)
+    return Config(**data, keymap=keymap)
 
 
 def os_user() -> str:

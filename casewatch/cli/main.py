@@ -11,6 +11,7 @@ import asyncio
 import json
 import sys
 import tempfile
+from dataclasses import asdict
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -260,7 +261,7 @@ async def _case(session: Session, store: Store) -> None:
             summary = case_summary(case, clocks, now)
             summary |= {
                 "summary": case.summary, "route_authority": case.route_authority,
-                "participants": [p.model_dump() for p in case.participants],
+                "participants": [asdict(p) for p in case.participants],
                 "owner_named_at": case.owner_named_at.isoformat().replace("+00:00", "Z") if case.owner_named_at else None,
                 "flags": case_flags(case, policy), "timeline": [event_json(e) for e in events],
             }
@@ -351,9 +352,13 @@ async def _run(session: Session) -> None:
 
 def _board(args: argparse.Namespace) -> int:
     from casewatch.themes import resolve_theme  # the TUI is only imported when a board opens
-    from casewatch.tui.app import CasewatchApp
+    from casewatch.tui.app import CasewatchApp, binding_ids
 
-    theme = resolve_theme(args.theme or env.load_config().theme)
+    config = env.load_config()
+    theme = resolve_theme(args.theme or config.theme)
+    unknown = sorted(set(config.keymap) - binding_ids())
+    if unknown:
+        raise InvalidInput(f"config keymap: unknown binding id {unknown[0]!r} (known: {', '.join(sorted(binding_ids()))})")
     demo_dir = tempfile.TemporaryDirectory(prefix="casewatch-demo-") if args.demo else None
     try:
         if demo_dir is not None:
@@ -367,7 +372,7 @@ def _board(args: argparse.Namespace) -> int:
                 return await session.zone(store)
 
         zone = asyncio.run(prepare())
-        CasewatchApp(target=session.target, actor=session.actor, zone=zone, theme=theme).run()
+        CasewatchApp(target=session.target, actor=session.actor, zone=zone, theme=theme, keymap=config.keymap).run()
     finally:
         if demo_dir is not None:
             demo_dir.cleanup()

@@ -60,6 +60,10 @@ class WorkingTime:
     def sub_us(self, end: int, amount: int) -> int:
         return end - amount
 
+    def add_pair_us(self, start: int, first: int, second: int) -> tuple[int, int]:
+        """`add_us` for two amounts from one start (a due time and its warning instant)."""
+        return start + first, start + second
+
     def worked(self, start: datetime, end: datetime) -> timedelta:
         return timedelta(microseconds=self.worked_us(to_us(start), to_us(end)))
 
@@ -160,16 +164,28 @@ class BusinessCalendar(WorkingTime):
         return self._cumulative(end) - self._cumulative(start)
 
     def add_us(self, start: int, amount: int) -> int:
-        self._cover(start)
-        target = self._cumulative(start) + amount
+        return self.add_pair_us(start, amount, amount)[0]
+
+    def add_pair_us(self, start: int, first: int, second: int) -> tuple[int, int]:
+        if not (self._first is not None and self._lo_us <= start < self._hi_us):
+            self._cover(start)
+        starts, cum = self._starts, self._cum
+        i = bisect_right(starts, start) - 1  # inlined _cumulative: this is the clocks' hot path
+        base = cum[i] + min(start, self._ends[i]) - starts[i] if i >= 0 else 0
+        furthest = base + max(first, second)
         for _ in range(_MAX_SEARCH_YEARS):
-            if self._cum_end and target <= self._cum_end[-1]:
+            if self._cum_end and furthest <= self._cum_end[-1]:
                 break
             self._build(self._first, self._last + timedelta(days=366))
-            target = self._cumulative(start) + amount
+            base = self._cumulative(start)
+            furthest = base + max(first, second)
         else:
             raise ValueError(f"calendar {self.name!r} has no working time within {_MAX_SEARCH_YEARS} years")
-        return max(start, self._instant_at(target))
+        cum_end = self._cum_end
+        starts, cum = self._starts, self._cum
+        j = bisect_left(cum_end, base + first)
+        k = bisect_left(cum_end, base + second)
+        return max(start, starts[j] + base + first - cum[j]), max(start, starts[k] + base + second - cum[k])
 
     def sub_us(self, end: int, amount: int) -> int:
         self._cover(end)

@@ -6,11 +6,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import NamedTuple
 
-from casewatch.core.calendars import ONE_US, WorkingTime, from_us, to_us
+from casewatch.core.calendars import WorkingTime, from_us, to_us
 from casewatch.core.models import Case, Status
 from casewatch.core.policy import Policy
 
@@ -32,17 +32,24 @@ class ClockState(StrEnum):
     STOPPED = "stopped"
 
 
-@dataclass(frozen=True, slots=True)
-class ClockReading:
+_PAUSED, _BREACHED, _WARNING, _RUNNING = ClockState.PAUSED, ClockState.BREACHED, ClockState.WARNING, ClockState.RUNNING
+
+
+class ClockReading(NamedTuple):
     kind: ClockKind
     state: ClockState
-    due: datetime | None
+    due_us: int | None
     remaining_s: int | None  # wall seconds to due (negative when overdue); working seconds left when paused
 
+    @property
+    def due(self) -> datetime | None:
+        """The due instant; made on demand, since most readers only need state and remaining time."""
+        return None if self.due_us is None else from_us(self.due_us)
 
-@dataclass(frozen=True, slots=True)
-class ClockPlan:
-    """What a clock needs to be read at any instant: fixed state, or due and warning instants."""
+
+class ClockPlan(NamedTuple):
+    """What a clock needs to be read at any instant: fixed state, or due and warning instants.
+    (Tuples, not frozen dataclasses: a board plans tens of thousands of these at once.)"""
 
     kind: ClockKind
     fixed: ClockState | None = None
@@ -52,19 +59,20 @@ class ClockPlan:
 
     def state_at(self, now_us: int) -> tuple[ClockState, int | None]:
         """State and remaining seconds at `now_us`, without allocating: the board's tick calls this."""
-        if self.fixed is ClockState.PAUSED:
-            return ClockState.PAUSED, self.paused_left_us // US_PER_S
-        if self.fixed is not None:
-            return self.fixed, None
-        if now_us >= self.due_us:
-            return ClockState.BREACHED, (self.due_us - now_us) // US_PER_S
-        if self.warn_us is not None and now_us >= self.warn_us:
-            return ClockState.WARNING, (self.due_us - now_us) // US_PER_S
-        return ClockState.RUNNING, (self.due_us - now_us) // US_PER_S
+        fixed = self.fixed
+        if fixed is not None:
+            return (_PAUSED, self.paused_left_us // US_PER_S) if fixed is _PAUSED else (fixed, None)
+        due = self.due_us
+        if now_us >= due:
+            return _BREACHED, (due - now_us) // US_PER_S
+        warn = self.warn_us
+        if warn is not None and now_us >= warn:
+            return _WARNING, (due - now_us) // US_PER_S
+        return _RUNNING, (due - now_us) // US_PER_S
 
     def read(self, now_us: int) -> ClockReading:
         state, remaining = self.state_at(now_us)
-        return ClockReading(self.kind, state, None if self.due_us is None else from_us(self.due_us), remaining)
+        return ClockReading(self.kind, state, None if self.fixed is not None else self.due_us, remaining)
 
     @property
     def due(self) -> datetime | None:
@@ -75,15 +83,18 @@ class ClockPlan:
         return self.fixed is None
 
 
-@dataclass(frozen=True, slots=True)
-class CaseClocks:
+class CaseClocks(NamedTuple):
     owner: ClockPlan
     customer_update: ClockPlan
     internal_review: ClockPlan
 
     def read(self, now: datetime) -> dict[ClockKind, ClockReading]:
         now_us = to_us(now)
-        return {plan.kind: plan.read(now_us) for plan in (self.owner, self.customer_update, self.internal_review)}
+        return {
+            ClockKind.OWNER: self.owner.read(now_us),
+            ClockKind.CUSTOMER_UPDATE: self.customer_update.read(now_us),
+            ClockKind.INTERNAL_REVIEW: self.internal_review.read(now_us),
+        }
 
     @property
     def nearest_due_us(self) -> int | None:
@@ -111,6 +122,9 @@ def _advance(cal: WorkingTime, anchor: int, amount: int, pauses: list[tuple[int,
 
 def _running_plan(kind: ClockKind, cal: WorkingTime, anchor: int, window: int, warn_at: float,
                   pauses: list[tuple[int, int | None]] = ()) -> ClockPlan:
+    if not pauses:  # the common case, without the pause walk
+        due, warn = cal.add_pair_us(anchor, window, window - round(window * warn_at))
+        return ClockPlan(kind, None, due, warn if warn_at > 0 else None)
     due, left = _advance(cal, anchor, window, pauses)
     if due is None:
         return ClockPlan(kind, fixed=ClockState.PAUSED, paused_left_us=left)
@@ -121,34 +135,38 @@ def _running_plan(kind: ClockKind, cal: WorkingTime, anchor: int, window: int, w
 
 
 def plan_clocks(case: Case, policy: Policy) -> CaseClocks:
-    sp = policy[case.severity]
-    cal = policy.calendar_for(case.severity)
+    t = policy.timings[case.severity]
+    cal = t.calendar
     escalated = to_us(case.escalated_at)
-    resolved = case.status is Status.RESOLVED
 
     if case.owner_named_at is not None:
-        owner = ClockPlan(ClockKind.OWNER, fixed=ClockState.MET)
-    elif resolved:
-        owner = ClockPlan(ClockKind.OWNER, fixed=ClockState.STOPPED)
+        owner = _MET_OWNER
+    elif case.status is _RESOLVED:
+        owner = _STOPPED_OWNER
     else:
-        owner = _running_plan(ClockKind.OWNER, cal, escalated, sp.owner_within // ONE_US, sp.warn_at)
+        owner = _running_plan(ClockKind.OWNER, cal, escalated, t.owner_us, t.warn_at)
 
-    if resolved:
-        update = ClockPlan(ClockKind.CUSTOMER_UPDATE, fixed=ClockState.STOPPED)
-        review = ClockPlan(ClockKind.INTERNAL_REVIEW, fixed=ClockState.STOPPED)
-    else:
-        anchor = to_us(case.last_customer_update_at) if case.last_customer_update_at else escalated
-        window = case.next_update_override_s * US_PER_S if case.next_update_override_s else sp.customer_update_every // ONE_US
-        pauses = []
-        if sp.pause_updates_while_waiting:
-            for span in case.waiting:
-                end = to_us(span.end) if span.end is not None else None
-                if end is None or end > anchor:
-                    pauses.append((max(anchor, to_us(span.start)), end))
-        update = _running_plan(ClockKind.CUSTOMER_UPDATE, cal, anchor, window, sp.warn_at, pauses)
-        review_anchor = to_us(case.last_review_at) if case.last_review_at else escalated
-        review = _running_plan(ClockKind.INTERNAL_REVIEW, cal, review_anchor, sp.internal_review_every // ONE_US, sp.warn_at)
+    if case.status is _RESOLVED:
+        return CaseClocks(owner, _STOPPED_UPDATE, _STOPPED_REVIEW)
+    anchor = to_us(case.last_customer_update_at) if case.last_customer_update_at else escalated
+    window = case.next_update_override_s * US_PER_S if case.next_update_override_s else t.update_us
+    pauses = []
+    if t.pause_while_waiting:
+        for span in case.waiting:
+            end = to_us(span.end) if span.end is not None else None
+            if end is None or end > anchor:
+                pauses.append((max(anchor, to_us(span.start)), end))
+    update = _running_plan(ClockKind.CUSTOMER_UPDATE, cal, anchor, window, t.warn_at, pauses)
+    review_anchor = to_us(case.last_review_at) if case.last_review_at else escalated
+    review = _running_plan(ClockKind.INTERNAL_REVIEW, cal, review_anchor, t.review_us, t.warn_at)
     return CaseClocks(owner, update, review)
+
+
+_RESOLVED = Status.RESOLVED
+_MET_OWNER = ClockPlan(ClockKind.OWNER, fixed=ClockState.MET)
+_STOPPED_OWNER = ClockPlan(ClockKind.OWNER, fixed=ClockState.STOPPED)
+_STOPPED_UPDATE = ClockPlan(ClockKind.CUSTOMER_UPDATE, fixed=ClockState.STOPPED)
+_STOPPED_REVIEW = ClockPlan(ClockKind.INTERNAL_REVIEW, fixed=ClockState.STOPPED)
 
 
 def missing_roles(case: Case, policy: Policy) -> list[str]:

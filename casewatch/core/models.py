@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any
@@ -102,25 +103,29 @@ class Person(BaseModel):
     team: str | None = None
 
 
-class Participant(BaseModel):
-    """Someone involved on a case, with the case role they hold there (e.g. incident-commander)."""
+# The small value types inside a Case are slotted dataclasses rather than models: a board holds
+# tens of thousands of them, and a pydantic model costs a dict and a set per instance.
+# Pydantic still validates them as fields of Case.
 
-    model_config = ConfigDict(frozen=True)
+
+@dataclass(frozen=True, slots=True)
+class Participant:
+    """Someone involved on a case, with the case role they hold there (e.g. incident-commander)."""
 
     name: str
     role: str
 
 
-class EvidenceItem(BaseModel):
+@dataclass(frozen=True, slots=True)
+class EvidenceItem:
     key: str
     label: str
     done: bool = False
 
 
-class Interval(BaseModel):
+@dataclass(frozen=True, slots=True)
+class Interval:
     """A closed-open span of time; `end` is None while it is still open."""
-
-    model_config = ConfigDict(frozen=True)
 
     start: datetime
     end: datetime | None = None

@@ -11,10 +11,11 @@ import tomllib
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cached_property
+from typing import NamedTuple
 
 import holidays as holiday_data
 
-from casewatch.core.calendars import ALWAYS, WEEKDAYS, BusinessCalendar, WorkingTime, parse_hours
+from casewatch.core.calendars import ALWAYS, ONE_US, WEEKDAYS, BusinessCalendar, WorkingTime, parse_hours
 from casewatch.core.durations import format_duration, parse_duration
 from casewatch.core.errors import CasewatchError, PolicyInvalid
 from casewatch.core.models import Severity, check_zone, parse_route
@@ -111,6 +112,15 @@ class SeverityPolicy:
     warn_at: float = 0.25
 
 
+class Timing(NamedTuple):
+    calendar: WorkingTime
+    owner_us: int
+    update_us: int
+    review_us: int
+    warn_at: float
+    pause_while_waiting: bool
+
+
 @dataclass(frozen=True)
 class Policy:
     """A validated policy. `version` is its number in the database (0 when not stored yet)."""
@@ -131,6 +141,21 @@ class Policy:
 
     def calendar_for(self, severity: Severity) -> WorkingTime:
         return self._compiled[self.severities[severity].calendar]
+
+    @cached_property
+    def timings(self) -> dict[Severity, Timing]:
+        """Per severity, what the clocks need in integer microseconds: computed once per policy."""
+        return {
+            sev: Timing(
+                calendar=self._compiled[sp.calendar],
+                owner_us=sp.owner_within // ONE_US,
+                update_us=sp.customer_update_every // ONE_US,
+                review_us=sp.internal_review_every // ONE_US,
+                warn_at=sp.warn_at,
+                pause_while_waiting=sp.pause_updates_while_waiting,
+            )
+            for sev, sp in self.severities.items()
+        }
 
     def to_toml(self) -> str:
         """The policy as TOML; the stored source when there is one, so comments survive."""

@@ -8,7 +8,7 @@ log never needs the policy of the day.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 from casewatch.core import commands as c
@@ -71,7 +71,7 @@ def _new(cmd: c.NewCase, ctx: Context, case_id: str) -> Event:
         ctx, EventType.CASE_CREATED, case_id,
         title=cmd.title, customer=cmd.customer, summary=cmd.summary.strip(), severity=cmd.severity.value,
         route=sp.route, route_authority=authority,
-        evidence=[item.model_dump() for item in default_checklist()],
+        evidence=[asdict(item) for item in default_checklist()],
     )
 
 

@@ -273,9 +273,13 @@ class Store:
         return case
 
     async def open_cases(self) -> list[Case]:
+        """Every open case, read in partitions so the raw rows are never all in memory at once."""
+        found: list[Case] = []
         async with self._reader.connect() as conn:
-            rows = await conn.execute(select(cases.c.state).where(cases.c.is_open.is_(True)))
-            return [convert.case_from_state(row.state) for row in rows]
+            result = await conn.stream(select(cases.c.state).where(cases.c.is_open.is_(True)))
+            async for partition in result.partitions(500):
+                found.extend(convert.case_from_state(row.state) for row in partition)
+        return found
 
     async def roster(self) -> dict[str, Person]:
         async with self._reader.connect() as conn:

@@ -40,7 +40,7 @@ class CasewatchApp(App):
     ]
 
     def __init__(self, target: Target, actor: str, zone: str = "UTC", theme: str = DEFAULT_THEME,
-                 clock: Clock = system_clock, live: bool = True):
+                 clock: Clock = system_clock, live: bool = True, keymap: dict[str, str] | None = None):
         super().__init__()
         self.target = target
         self.actor = actor
@@ -53,6 +53,8 @@ class CasewatchApp(App):
         for definition in THEMES.values():
             self.register_theme(definition)
         self.theme = theme
+        if keymap:
+            self.set_keymap(keymap)
 
     # ---------------------------------------------------------------- start-up
 
@@ -191,3 +193,15 @@ class CasewatchApp(App):
         from casewatch.tui.help import HelpScreen
 
         self.push_screen(HelpScreen())
+
+
+def binding_ids() -> set[str]:
+    """Every binding id a keymap may remap (the config file's [keymap] table is checked against it)."""
+    from casewatch.tui.case_screen import CaseScreen
+    from casewatch.tui.forms import CANCEL
+    from casewatch.tui.help import HelpScreen
+    from casewatch.tui.policy_screen import PolicyScreen
+
+    bindings = [*CasewatchApp.BINDINGS, *BoardScreen.BINDINGS, *CaseScreen.BINDINGS, *HelpScreen.BINDINGS,
+                *PolicyScreen.BINDINGS, CANCEL]
+    return {binding.id for binding in bindings if binding.id}

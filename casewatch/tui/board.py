@@ -56,7 +56,7 @@ class SeverityPane(Vertical):
         return self.query_one(CaseTable)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Row:
     """What the board shows for one case, so a tick touches only cells whose text changed."""
 
@@ -64,7 +64,6 @@ class _Row:
     severity: Severity
     clocks: CaseClocks
     suffixes: tuple[str, str]  # local due time after the owner and update countdowns
-    shown: dict[str, tuple[str, str]] = field(default_factory=dict)  # column -> (text, style)
     labels: list[tuple[str, ClockState] | None] = field(default_factory=lambda: [None, None])
     next_check_us: int = 0  # no countdown text can change before this instant
 
@@ -181,19 +180,18 @@ class BoardScreen(CaseActions, Screen):
     def _add_row(self, case: Case, now_us: int) -> None:
         row = self._new_row(case)
         values = self._static_cells(case) | self._clock_cells(row, now_us, changed_only=False)
-        keys = self.board_layout.keys
-        row.table.add_row(*(values[key] for key in keys), key=case.id)
-        row.shown = {key: (values[key].plain, str(values[key].style)) for key in keys}
+        row.table.add_row(*(values[key] for key in self.board_layout.keys), key=case.id)
         self._rows[case.id] = row
 
     def _set_cells(self, row: _Row, case_id: str, values: dict[str, Text]) -> None:
+        """Update only the cells whose text or style differs from what the table holds."""
+        shown = self.board_layout.keys
         for key, value in values.items():
-            if key not in row.shown:
+            if key not in shown:
                 continue
-            fingerprint = (value.plain, str(value.style))
-            if row.shown[key] != fingerprint:
+            current = row.table.get_cell(case_id, key)
+            if current.plain != value.plain or current.style != value.style:
                 row.table.update_cell(case_id, key, value)
-                row.shown[key] = fingerprint
 
     def _restore_cursor(self, table: CaseTable, case_id: str | None) -> None:
         if case_id is not None and case_id in table.rows:
@@ -222,9 +220,7 @@ class BoardScreen(CaseActions, Screen):
                 if case is None:
                     continue
                 if case_id in self._rows:
-                    old = self._rows[case_id]
                     row = self._new_row(case)  # the plan may have changed: new due times
-                    row.shown = old.shown
                     self._rows[case_id] = row
                     self._set_cells(row, case_id, self._static_cells(case)
                                     | self._clock_cells(row, now_us, changed_only=False))

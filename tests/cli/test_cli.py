@@ -189,3 +189,14 @@ def test_newer_schema_and_unknown_theme_fail_in_one_line(tmp_path):
     assert result.stderr == ("casewatch: unknown theme 'solarized': choose casewatch-dark, casewatch-light, "
                              "casewatch-high-contrast\n")
     assert not (tmp_path / "other.db").exists()
+
+
+def test_unknown_keymap_binding_is_a_one_line_error(tmp_path):
+    config = tmp_path / "config" / "casewatch" / "config.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text('[keymap]\n"case.asign" = "o"\n')
+    result = _run("--db", str(tmp_path / "cw.db"), env={"XDG_CONFIG_HOME": str(tmp_path / "config")})
+    assert result.returncode == 2 and result.stderr.count("\n") == 1
+    assert result.stderr.startswith("casewatch: config keymap: unknown binding id 'case.asign' (known: ")
+    assert "case.assign" in result.stderr
+    assert not (tmp_path / "cw.db").exists()

@@ -206,3 +206,21 @@ async def test_countdowns_are_deadline_minus_now_on_each_tick(make_app, frozen_c
         reading = app.state.clocks[case_id].customer_update.read(to_us(frozen_clock.now))
         assert before != after
         assert format_countdown(reading.remaining_s) in after
+
+
+async def test_keys_can_be_remapped_by_binding_id(board_db, frozen_clock):
+    from casewatch.storage.target import resolve_target
+    from casewatch.tui.app import CasewatchApp
+    from casewatch.tui.forms import PersonPrompt
+
+    app = CasewatchApp(resolve_target(board_db), "dana", clock=frozen_clock, live=False,
+                       keymap={"case.assign": "o"})
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.pause()
+        table(app, "sev1").focus()
+        await pilot.press("a")
+        await pilot.pause()
+        assert isinstance(app.screen, BoardScreen)  # "a" no longer assigns
+        await pilot.press("o")
+        await pilot.pause()
+        assert isinstance(app.screen, PersonPrompt)
