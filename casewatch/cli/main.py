@@ -25,10 +25,11 @@ from casewatch.core import commands as c
 from casewatch.core.clocks import plan_clocks
 from casewatch.core.demo import demo_plan
 from casewatch.core.errors import CasewatchError, InvalidInput, NotFound, PolicyInvalid
-from casewatch.core.models import Person, Role, Severity, Status, parse_route, parse_timestamp
+from casewatch.core.models import Person, Role, Severity, Status, iso_z, parse_route, parse_timestamp
 from casewatch.core.policy import Policy, parse_policy
 from casewatch.core.projection import policy_source_as_of, replay_cases
 from casewatch.core.views import board_order, case_flags, case_summary, describe_event, event_json
+from casewatch.storage.migrate import HEAD
 from casewatch.storage.seed import write_demo
 from casewatch.storage.store import Store
 from casewatch.storage.target import resolve_target
@@ -176,9 +177,9 @@ def build_parser() -> argparse.ArgumentParser:
 class Session:
     """Resolved options for one invocation: where the database is, who acts, which zone to show."""
 
-    def __init__(self, args: argparse.Namespace):
+    def __init__(self, args: argparse.Namespace, config: env.Config | None = None):
         self.args = args
-        self.config = env.load_config()
+        self.config = config or env.load_config()
         self.actor = env.actor_name(getattr(args, "actor", None), self.config)
         flag_db = getattr(args, "db", None)
         location = env.database_location(flag_db, self.config)
@@ -262,7 +263,7 @@ async def _case(session: Session, store: Store) -> None:
             summary |= {
                 "summary": case.summary, "route_authority": case.route_authority,
                 "participants": [asdict(p) for p in case.participants],
-                "owner_named_at": case.owner_named_at.isoformat().replace("+00:00", "Z") if case.owner_named_at else None,
+                "owner_named_at": iso_z(case.owner_named_at),
                 "flags": case_flags(case, policy), "timeline": [event_json(e) for e in events],
             }
             _print_json(summary)
@@ -341,7 +342,8 @@ async def _run(session: Session) -> None:
         return
     async with await session.open() as store:
         if args.command == "db":
-            print(f"{session.target.describe()}: schema up to date")
+            done = "migrated to" if store.migrated else "already at"
+            print(f"{session.target.describe()}: schema {done} {HEAD}")
         elif args.command == "shift":
             outcome = await store.execute(c.StartShift(), session.actor, at=args.at)
             print(describe_event(outcome.event))
@@ -363,7 +365,7 @@ def _board(args: argparse.Namespace) -> int:
     try:
         if demo_dir is not None:
             args.db = str(Path(demo_dir.name) / "demo.db")
-        session = Session(args)
+        session = Session(args, config)
 
         async def prepare() -> str:
             async with await session.open() as store:
@@ -372,11 +374,12 @@ def _board(args: argparse.Namespace) -> int:
                 return await session.zone(store)
 
         zone = asyncio.run(prepare())
-        CasewatchApp(target=session.target, actor=session.actor, zone=zone, theme=theme, keymap=config.keymap).run()
+        app = CasewatchApp(target=session.target, actor=session.actor, zone=zone, theme=theme, keymap=config.keymap)
+        app.run()
     finally:
         if demo_dir is not None:
             demo_dir.cleanup()
-    return 0
+    return app.return_code or 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

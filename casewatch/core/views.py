@@ -46,11 +46,19 @@ def case_summary(case: Case, clocks: CaseClocks, now: datetime) -> dict[str, Any
     }
 
 
+NO_DEADLINE = 2**63
+
+
+def deadline_order(case_id: str, clocks: CaseClocks) -> tuple[int, str]:
+    """Within a severity: nearest running deadline first, cases with none last, then by id."""
+    due = clocks.nearest_due_us
+    return (NO_DEADLINE if due is None else due, case_id)
+
+
 def board_order(cases: list[Case], policy: Policy) -> list[tuple[Case, CaseClocks]]:
-    """Open cases by severity, then nearest deadline (cases with no running clock last), then id."""
+    """Open cases by severity, then `deadline_order`."""
     planned = [(case, plan_clocks(case, policy)) for case in cases]
-    far = 2**63
-    planned.sort(key=lambda pc: (pc[0].severity, pc[1].nearest_due_us or far, pc[0].id))
+    planned.sort(key=lambda pc: (pc[0].severity, *deadline_order(pc[0].id, pc[1])))
     return planned
 
 

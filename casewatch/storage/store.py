@@ -76,13 +76,14 @@ class Store:
         self.clock = clock
         self._reader, self._writer = create_engines(target)
         self._policy_cache: Policy | None = None
+        self.migrated = False  # whether opening it ran a schema migration
 
     @classmethod
     async def open(cls, target: Target, *, clock: Clock = system_clock, creator: Person | None = None) -> Store:
         """Open (creating and migrating as needed). On a new database `creator` becomes its first lead."""
         store = cls(target, clock)
         try:
-            await ensure_schema(store._reader, store._writer, target.describe())
+            store.migrated = await ensure_schema(store._reader, store._writer, target.describe())
             await store._bootstrap(creator)
         except CasewatchError:
             await store.close()

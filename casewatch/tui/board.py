@@ -23,16 +23,13 @@ from casewatch.core.calendars import to_us
 from casewatch.core.clocks import US_PER_S, CaseClocks, ClockState
 from casewatch.core.durations import countdown_stable_for
 from casewatch.core.models import Case, Severity
-from casewatch.core.views import case_flags
+from casewatch.core.views import NO_DEADLINE, case_flags, deadline_order
 from casewatch.tui import cells
 from casewatch.tui.actions import CASE_BINDINGS, CaseActions
 from casewatch.tui.clockbar import ClockBar
 from casewatch.tui.gc import bulk_allocation
 from casewatch.tui.layout import Layout, choose_layout, column_width, pane_heights
 from casewatch.tui.messages import CasesChanged, ClockTick
-
-FAR = 2**63
-
 
 class CaseTable(DataTable):
     """A severity pane's table. Row keys are case ids."""
@@ -116,7 +113,7 @@ class BoardScreen(CaseActions, Screen):
             "flags": cells.flag_cell(len(case_flags(case, self.app.state.policy)), palette),
             "title": cells.plain(case.title),
             "customer": cells.plain(case.customer),
-            "status": cells.plain(case.status.value.replace("_", " ")),
+            "status": cells.status_cell(case.status),
             "route": cells.plain(case.route),
             "owner": cells.person_cell(case.internal_owner, palette),
             "comms": cells.person_cell(case.comms_owner, palette),
@@ -134,7 +131,7 @@ class BoardScreen(CaseActions, Screen):
         """The countdown cells whose text differs from what the row shows (all when not `changed_only`)."""
         values = {}
         palette = self.app.palette
-        next_check = FAR
+        next_check = NO_DEADLINE
         for index, (key, plan) in enumerate((("owner_clock", row.clocks.owner),
                                              ("update_clock", row.clocks.customer_update))):
             state, remaining = plan.state_at(now_us)
@@ -149,9 +146,8 @@ class BoardScreen(CaseActions, Screen):
         row.next_check_us = next_check
         return values
 
-    def _sort_key(self, case_id: str) -> tuple:
-        due = self.app.state.clocks[case_id].nearest_due_us
-        return (FAR if due is None else due, case_id)
+    def _sort_key(self, case_id: str) -> tuple[int, str]:
+        return deadline_order(case_id, self.app.state.clocks[case_id])
 
     def _build(self, layout: Layout) -> None:
         """(Re)create columns for a layout and fill every pane. Only on mount and on a layout change."""

@@ -12,7 +12,7 @@ from rich.text import Text
 
 from casewatch.core.clocks import ClockReading, ClockState
 from casewatch.core.durations import format_countdown
-from casewatch.core.models import Severity
+from casewatch.core.models import Severity, Status
 
 GLYPH = {
     ClockState.RUNNING: "▸",
@@ -57,6 +57,11 @@ def clock_cell(label: str, state: ClockState, palette: Palette) -> Text:
 
 def severity_cell(severity: Severity, palette: Palette) -> Text:
     return Text(severity.value, style=f"bold {palette.get(severity.value.lower(), '')}".strip())
+
+
+def status_cell(status: Status) -> Text:
+    """Statuses in board width: "waiting" stands for waiting on the customer."""
+    return plain("waiting" if status is Status.WAITING_ON_CUSTOMER else status.value)
 
 
 def plain(value: str) -> Text:

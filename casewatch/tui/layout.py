@@ -23,7 +23,7 @@ COLUMNS = (
     Column("flags", "!", 2),
     Column("title", "Title", 0),
     Column("customer", "Customer", 16),
-    Column("status", "Status", 11),
+    Column("status", "Status", 13),
     Column("route", "Route", 16),
     Column("owner", "Owner", 8),
     Column("comms", "Comms", 8),

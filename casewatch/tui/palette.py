@@ -22,7 +22,7 @@ class CasewatchCommands(Provider):
             case = screen.selected_case()
             suffix = f" ({case.id})" if case else ""
             for label, action in ACTIONS:
-                yield f"{label}{suffix}", partial(screen.run_action, action), f"Same as its key on the board"
+                yield f"{label}{suffix}", partial(screen.run_action, action), "Same as its key on the board"
         app = self.app
         if app.state is not None and hasattr(screen, "open_case"):
             for case in app.state.cases.values():

@@ -200,3 +200,11 @@ def test_unknown_keymap_binding_is_a_one_line_error(tmp_path):
     assert result.stderr.startswith("casewatch: config keymap: unknown binding id 'case.asign' (known: ")
     assert "case.assign" in result.stderr
     assert not (tmp_path / "cw.db").exists()
+
+
+def test_db_upgrade_says_what_it_did(tmp_path, capsys):
+    db = str(tmp_path / "new.db")
+    assert main(["db", "upgrade", "--db", db]) == 0
+    assert capsys.readouterr().out == f"{db}: schema migrated to 0001\n"
+    assert main(["db", "upgrade", "--db", db]) == 0
+    assert capsys.readouterr().out == f"{db}: schema already at 0001\n"

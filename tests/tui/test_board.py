@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from textual.widgets import DataTable, Input
+from textual.widgets import DataTable
 
 from casewatch.core import commands as c
 from casewatch.core.calendars import to_us
