@@ -124,7 +124,9 @@ class BoardScreen(CaseActions, Screen):
         clocks = self.app.state.clocks[case.id]
         zone = (self.app.state.policy.calendar_for(case.severity).zone or self.app.zone) \
             if self.board_layout.show_due else None
-        suffixes = (cells.due_suffix(clocks.owner.due, zone), cells.due_suffix(clocks.customer_update.due, zone))
+        now = self.app.now()
+        suffixes = (cells.due_suffix(clocks.owner.due, zone, now),
+                    cells.due_suffix(clocks.customer_update.due, zone, now))
         return _Row(self.table_for(case.severity), case.severity, clocks, suffixes)
 
     def _clock_cells(self, row: _Row, now_us: int, changed_only: bool) -> dict[str, Text]:

@@ -136,7 +136,7 @@ class CaseScreen(CaseActions, Screen):
         for kind, name in CLOCK_NAMES.items():
             reading = readings[kind]
             text.append(f"{name:<22}")
-            text.append_text(cells.clock_cell(cells.clock_label(reading, zone), reading.state, self.app.palette))
+            text.append_text(cells.clock_cell(cells.clock_label(reading, zone, now), reading.state, self.app.palette))
             text.append(f"  {reading.state.value}\n", style="dim")
         self.query_one("#case-clocks", Static).update(text)
 

@@ -5,7 +5,7 @@ Clock states differ by glyph as well as colour, so they survive NO_COLOR and col
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from rich.text import Text
@@ -23,12 +23,15 @@ GLYPH = {
     ClockState.STOPPED: "■",
 }
 Palette = dict[str, str]
+FAR_AWAY = timedelta(days=6)
 
 
-def due_suffix(due: datetime | None, zone: ZoneInfo | None) -> str:
-    """" Mon 09:10": the due time in the calendar's zone, or nothing."""
+def due_suffix(due: datetime | None, zone: ZoneInfo | None, now: datetime) -> str:
+    """" Mon 09:10": the due time in the calendar's zone; a date when the weekday would be ambiguous."""
     if due is None or zone is None:
         return ""
+    if abs(due - now) >= FAR_AWAY:
+        return due.astimezone(zone).strftime(" %d %b")
     return due.astimezone(zone).strftime(" %a %H:%M")
 
 
@@ -44,8 +47,8 @@ def countdown_label(state: ClockState, remaining_s: int | None, suffix: str = ""
     return f"{glyph} {format_countdown(remaining_s)}{suffix}"
 
 
-def clock_label(reading: ClockReading, zone: ZoneInfo | None) -> str:
-    return countdown_label(reading.state, reading.remaining_s, due_suffix(reading.due, zone))
+def clock_label(reading: ClockReading, zone: ZoneInfo | None, now: datetime) -> str:
+    return countdown_label(reading.state, reading.remaining_s, due_suffix(reading.due, zone, now))
 
 
 def clock_cell(label: str, state: ClockState, palette: Palette) -> Text:

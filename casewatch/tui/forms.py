@@ -11,7 +11,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
-from textual.validation import Function, ValidationResult, Validator
+from textual.validation import ValidationResult, Validator
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -56,8 +56,16 @@ class _Checked(Validator):
         return self.success()
 
 
+def match_names(typed: str, names: Sequence[str]) -> list[str]:
+    """Roster names `typed` could mean: an exact name (any case), else every name it starts."""
+    typed = typed.strip().casefold()
+    exact = [name for name in names if name.casefold() == typed]
+    return exact or [name for name in names if typed and name.casefold().startswith(typed)]
+
+
 class PersonPrompt(_Form):
-    """Pick a person from the roster; names autocomplete and unknown names are refused inline."""
+    """Pick a person from the roster: names autocomplete (→ accepts), Enter takes an exact name or
+    a unique beginning, and a name nobody on the roster has is refused inline."""
 
     def __init__(self, title: str, names: Sequence[str], build: Callable[[str], object], *, role: bool = False):
         super().__init__(title)
@@ -67,11 +75,8 @@ class PersonPrompt(_Form):
 
     def compose(self) -> ComposeResult:
         with self._frame():
-            yield Label("Name (Tab completes):")
-            yield Input(
-                placeholder="name", id="name", suggester=SuggestFromList(self.names, case_sensitive=False),
-                validators=[Function(lambda v: v.strip() in self.names, "not on the roster")],
-            )
+            yield Label("Name (→ completes):")
+            yield Input(placeholder="name", id="name", suggester=SuggestFromList(self.names, case_sensitive=False))
             if self.ask_role:
                 yield Label("Case role (blank: their roster role):")
                 yield Input(placeholder="e.g. incident-commander", id="role")
@@ -79,16 +84,20 @@ class PersonPrompt(_Form):
 
     @on(Input.Changed, "#name")
     def _live(self, event: Input.Changed) -> None:
-        bad = event.validation_result is not None and not event.validation_result.is_valid and event.value
-        self.show_error("not on the roster" if bad else "")
+        typed = event.value.strip()
+        self.show_error(f"nobody on the roster is called {typed}…" if typed and not match_names(typed, self.names)
+                        else "")
 
     @on(Input.Submitted)
     def _submit(self) -> None:
-        name = self.query_one("#name", Input).value.strip()
-        if name not in self.names:
-            self.show_error(f"{name or 'a name'} is not on the roster")
+        typed = self.query_one("#name", Input).value.strip()
+        matches = match_names(typed, self.names)
+        if len(matches) != 1:
+            self.show_error(f"{typed or 'a name'} could be {', '.join(matches)}: type more" if matches
+                            else f"{typed or 'a name'} is not on the roster")
             self.query_one("#name", Input).focus()
             return
+        name = matches[0]
         role = self.query_one("#role", Input).value.strip() if self.ask_role else None
         self.dismiss(self.build(name, role) if self.ask_role else self.build(name))
 

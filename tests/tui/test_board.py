@@ -224,3 +224,30 @@ async def test_keys_can_be_remapped_by_binding_id(board_db, frozen_clock):
         await pilot.press("o")
         await pilot.pause()
         assert isinstance(app.screen, PersonPrompt)
+
+
+async def test_enter_takes_a_unique_beginning_of_a_name(make_app, writer):
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.pause()
+        sev2 = table(app, "sev2")
+        sev2.focus()
+        case_id = sev2.selected_id()
+        await pilot.press("a", *"m")  # marcus and mei both start with m
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "m could be marcus, mei: type more" in str(app.screen.query_one("#form-error").render())
+        await pilot.press(*"ar", "enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert (await writer.get_case(case_id)).internal_owner == "marcus"
+
+
+def test_match_names():
+    from casewatch.tui.forms import match_names
+
+    names = ["mei", "marcus", "Mei-Ling"]
+    assert match_names("MEI", names) == ["mei"]
+    assert match_names("mei-", names) == ["Mei-Ling"]
+    assert match_names("m", names) == names
+    assert match_names("zed", names) == [] and match_names("", names) == []
