@@ -137,22 +137,24 @@ async def test_reopening_runs_no_migration_and_keeps_data(db_target, frozen_cloc
         assert set(await again.roster()) == {"dana"}  # only a new database registers its creator
 
 
+async def run_sql(target, sql: str) -> None:
+    """Change a database behind the store's back, as another tool (or a newer casewatch) would."""
+    engine = create_async_engine(target.url)
+    async with engine.begin() as conn:
+        await conn.execute(text(sql))
+    await engine.dispose()
+
+
 async def test_schema_newer_than_the_code_is_refused(db_target, frozen_clock):
     async with await Store.open(db_target, clock=frozen_clock, creator=LEAD):
         pass
-    engine = create_async_engine(db_target.url)
-    async with engine.begin() as conn:
-        await conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
-    await engine.dispose()
+    await run_sql(db_target, "UPDATE alembic_version SET version_num = '9999'")
     with pytest.raises(InvalidInput, match="has schema 9999, newer than this casewatch knows"):
         await Store.open(db_target, clock=frozen_clock)
 
 
 async def test_a_foreign_database_is_refused(db_target, frozen_clock):
-    engine = create_async_engine(db_target.url)
-    async with engine.begin() as conn:
-        await conn.execute(text("CREATE TABLE invoices (id INTEGER PRIMARY KEY)"))
-    await engine.dispose()
+    await run_sql(db_target, "CREATE TABLE invoices (id INTEGER PRIMARY KEY)")
     with pytest.raises(InvalidInput, match="not a casewatch one"):
         await Store.open(db_target, clock=frozen_clock)
 

@@ -20,6 +20,21 @@ def table(app, severity: str) -> CaseTable:
     return app.screen.query_one(f"#table-{severity}", CaseTable)
 
 
+def collector(kind):
+    """A message hook that keeps the app's messages of one kind, to assert on what was posted."""
+    seen: list = []
+    return seen, lambda message: seen.append(message) if isinstance(message, kind) else None
+
+
+async def eventually(predicate, seconds: float = 2.5) -> bool:
+    """Wait (in real time, for the live poll) until `predicate()` holds or `seconds` pass."""
+    for _ in range(int(seconds * 10)):
+        if predicate():
+            return True
+        await asyncio.sleep(0.1)
+    return predicate()
+
+
 def rendered_rows(data_table: DataTable) -> list[str]:
     return ["".join(segment.text for segment in data_table.render_line(y)) for y in range(data_table.size.height)]
 
@@ -72,9 +87,8 @@ async def test_enter_opens_the_case_and_escape_returns_to_the_same_row(make_app)
 
 async def test_live_refresh_from_another_writer_keeps_the_cursor_on_its_case(make_app, writer):
     app = make_app(live=True)
-    changes: list[CasesChanged] = []
-    async with app.run_test(size=(200, 60), message_hook=lambda m: changes.append(m) if isinstance(
-            m, CasesChanged) else None) as pilot:
+    changes, hook = collector(CasesChanged)
+    async with app.run_test(size=(200, 60), message_hook=hook) as pilot:
         await pilot.pause()
         sev2 = table(app, "sev2")
         sev2.focus()
@@ -82,20 +96,12 @@ async def test_live_refresh_from_another_writer_keeps_the_cursor_on_its_case(mak
         chosen = sev2.selected_id()
         new = await writer.execute(c.NewCase(title="Checkout down [EU]", customer="Globex", severity=Severity.SEV2),
                                    "dana")
-        for _ in range(25):  # within 2.5 s
-            await asyncio.sleep(0.1)
-            if new.case.id in [row.value for row in sev2.rows]:
-                break
-        assert new.case.id in [row.value for row in sev2.rows]
+        assert await eventually(lambda: new.case.id in [row.value for row in sev2.rows])  # within 2.5 s
         assert sev2.selected_id() == chosen
         assert any(new.case.id in m.changed for m in changes)
         # A change elsewhere reaches the same row by key; nothing is rebuilt.
         await writer.execute(c.Assign(case_id=new.case.id, name="ravi"), "dana")
-        for _ in range(25):
-            await asyncio.sleep(0.1)
-            if app.state.cases[new.case.id].internal_owner == "ravi":
-                break
-        assert app.state.cases[new.case.id].internal_owner == "ravi"
+        assert await eventually(lambda: app.state.cases[new.case.id].internal_owner == "ravi")
         await pilot.pause()
         assert "ravi" in sev2.get_row(new.case.id)[sev2.get_column_index("owner")].plain
         assert sev2.selected_id() == chosen
@@ -103,9 +109,8 @@ async def test_live_refresh_from_another_writer_keeps_the_cursor_on_its_case(mak
 
 async def test_assign_an_owner_in_three_keystrokes_plus_the_name(make_app, writer):
     app = make_app()
-    done: list[ActionDone] = []
-    async with app.run_test(size=(160, 50), message_hook=lambda m: done.append(m) if isinstance(
-            m, ActionDone) else None) as pilot:
+    done, hook = collector(ActionDone)
+    async with app.run_test(size=(160, 50), message_hook=hook) as pilot:
         await pilot.pause()
         sev1 = table(app, "sev1")
         sev1.focus()
@@ -136,9 +141,8 @@ async def test_unknown_name_is_refused_inline(make_app):
 
 async def test_conflict_shows_a_notification_and_reloads(make_app, writer):
     app = make_app()
-    done: list[ActionDone] = []
-    async with app.run_test(size=(160, 50), message_hook=lambda m: done.append(m) if isinstance(
-            m, ActionDone) else None) as pilot:
+    done, hook = collector(ActionDone)
+    async with app.run_test(size=(160, 50), message_hook=hook) as pilot:
         await pilot.pause()
         sev1 = table(app, "sev1")
         sev1.focus()
