@@ -9,8 +9,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from casewatch.cli.main import main
+from tests.core.test_policy import random_policies
 
 LEAD = "dana"
 
@@ -208,3 +211,18 @@ def test_db_upgrade_says_what_it_did(tmp_path, capsys):
     assert capsys.readouterr().out == f"{db}: schema migrated to 0001\n"
     assert main(["db", "upgrade", "--db", db]) == 0
     assert capsys.readouterr().out == f"{db}: schema already at 0001\n"
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.one_of(random_policies(), st.text(max_size=200)))
+def test_policy_check_never_tracebacks_on_random_toml(tmp_path, capsys, text):
+    path = tmp_path / "fuzz.toml"
+    path.write_text(text, encoding="utf-8")
+    code = main(["policy", "check", str(path)])
+    out, err = capsys.readouterr()
+    assert code in (0, 2)
+    assert "Traceback" not in err
+    if code == 2:
+        assert err and all(line.startswith("casewatch: ") for line in err.splitlines())
+    else:
+        assert out == f"{path}: ok\n"

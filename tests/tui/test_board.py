@@ -255,3 +255,22 @@ def test_match_names():
     assert match_names("mei-", names) == ["Mei-Ling"]
     assert match_names("m", names) == names
     assert match_names("zed", names) == [] and match_names("", names) == []
+
+
+async def test_policy_is_reachable_from_the_command_palette(make_app):
+    from casewatch.tui.policy_screen import PolicyScreen
+
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"severity policy")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, PolicyScreen)
+        assert "[severities.SEV1]" in app.state.policy.to_toml()
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, BoardScreen)
