@@ -9,7 +9,7 @@ from textual.widgets import DataTable
 from casewatch.core import commands as c
 from casewatch.core.calendars import to_us
 from casewatch.core.durations import format_countdown
-from casewatch.core.models import Role, Severity
+from casewatch.core.models import Role, Severity, Status
 from casewatch.tui.board import BoardScreen, CaseTable
 from casewatch.tui.case_screen import CaseScreen
 from casewatch.tui.messages import ActionDone, CasesChanged
@@ -274,3 +274,25 @@ async def test_policy_is_reachable_from_the_command_palette(make_app):
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, BoardScreen)
+
+
+async def test_live_refresh_on_every_backend(db_url, frozen_clock):
+    """Two writers, one board: the board follows the other writer on SQLite and on PostgreSQL."""
+    from casewatch.storage.store import Store
+    from casewatch.storage.target import resolve_target
+    from casewatch.tui.app import CasewatchApp
+    from tests.tui.conftest import LEAD
+
+    target = resolve_target(db_url)
+    async with await Store.open(target, clock=frozen_clock, creator=LEAD) as other:
+        first = await other.execute(c.NewCase(title="Payments [EU] failing", customer="Globex",
+                                              severity=Severity.SEV1), "dana")
+        app = CasewatchApp(target, "dana", clock=frozen_clock, live=True)
+        async with app.run_test(size=(160, 40)) as pilot:
+            await pilot.pause()
+            sev1 = table(app, "sev1")
+            assert [row.value for row in sev1.rows] == [first.case.id]
+            second = await other.execute(c.NewCase(title="Checkout down", customer="Initech",
+                                                   severity=Severity.SEV1), "dana")
+            await other.execute(c.ChangeStatus(case_id=first.case.id, status=Status.RESOLVED), "dana")
+            assert await eventually(lambda: [row.value for row in sev1.rows] == [second.case.id])
