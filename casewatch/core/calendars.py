@@ -202,6 +202,3 @@ class BusinessCalendar(WorkingTime):
         """The first instant at which the cumulative working time reaches `target`."""
         j = bisect_left(self._cum_end, target)
         return self._starts[j] + target - self._cum[j]
-
-    def weekly_minutes(self) -> int:
-        return len(self._days) * sum(end - start for start, end in self._hours)

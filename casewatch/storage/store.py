@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy import func, insert, select, update
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from casewatch.core import commands as c
@@ -88,7 +88,7 @@ class Store:
         except CasewatchError:
             await store.close()
             raise
-        except (OperationalError, DBAPIError, OSError) as exc:
+        except Exception as exc:  # noqa: BLE001 - drivers raise their own types while connecting
             await store.close()
             raise InvalidInput(f"cannot open {target.describe()}: {_reason(exc)}") from None
         return store
@@ -126,7 +126,7 @@ class Store:
             except (_Race, IntegrityError):
                 if getattr(command, "expect_version", None) is not None:
                     raise self._conflict(await self.get_case(command.case_id), command.expect_version) from None
-            except OperationalError as exc:
+            except DBAPIError as exc:  # the server went away, a lock timed out...: one line, nothing written
                 raise InvalidInput(f"database error on {self.target.describe()}: {_reason(exc)}") from None
         raise Conflict("too many concurrent writers changed this case at once; nothing was written, try again")
 
@@ -290,10 +290,6 @@ class Store:
         async with self._reader.connect() as conn:
             return await self._load_policy(conn)
 
-    async def shift_lead(self) -> str | None:
-        async with self._reader.connect() as conn:
-            return await self._setting(conn, "shift_lead")
-
     async def case_events(self, case_id: str, *, conn: AsyncConnection | None = None) -> list[Event]:
         query = select(events).where(events.c.case_id == case_id).order_by(events.c.id)
         if conn is not None:
@@ -336,4 +332,5 @@ class Store:
 def _reason(exc: Exception) -> str:
     """The driver's own one-line reason, without SQL or stack."""
     original = getattr(exc, "orig", None) or exc
-    return str(original).strip().splitlines()[0] if str(original).strip() else type(original).__name__
+    text = str(original).strip()
+    return text.splitlines()[0] if text else type(original).__name__

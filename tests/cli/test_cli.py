@@ -226,3 +226,12 @@ def test_policy_check_never_tracebacks_on_random_toml(tmp_path, capsys, text):
         assert err and all(line.startswith("casewatch: ") for line in err.splitlines())
     else:
         assert out == f"{path}: ok\n"
+
+
+@pytest.mark.parametrize("url", [
+    "postgresql+asyncpg://postgres@127.0.0.1:1/casewatch",  # nothing listens there
+])
+def test_unreachable_server_is_one_line(url):
+    result = _run("cases", "--db", url)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1
+    assert result.stderr.startswith(f"casewatch: cannot open {url}: ") and "Traceback" not in result.stderr
