@@ -28,7 +28,7 @@ from casewatch.core.errors import CasewatchError, InvalidInput, NotFound, Policy
 from casewatch.core.models import Person, Role, Severity, Status, iso_z, parse_route, parse_timestamp
 from casewatch.core.policy import Policy, parse_policy
 from casewatch.core.projection import policy_source_as_of, replay_cases
-from casewatch.core.views import board_order, case_flags, case_summary, describe_event, event_json
+from casewatch.core.views import board_order, case_flags, case_matches, case_summary, describe_event, event_json
 from casewatch.storage.migrate import HEAD
 from casewatch.storage.seed import write_demo
 from casewatch.storage.store import Store
@@ -94,6 +94,8 @@ def build_parser() -> argparse.ArgumentParser:
     cases.add_argument("--json", action="store_true")
     cases.add_argument("--as-of", type=_timestamp, default=None, metavar="TIMESTAMP",
                        help="replay the log up to this instant and evaluate the clocks there")
+    cases.add_argument("--filter", default="", metavar="WORDS",
+                       help="only cases whose id, title, customer, owners, route or status contain every word")
 
     case = sub.add_parser("case", parents=[common], help="act on one case").add_subparsers(
         dest="action", required=True, parser_class=_Parser)
@@ -215,7 +217,7 @@ async def _cases(session: Session, store: Store) -> None:
         now = args.as_of
     else:
         open_cases, policy, now = await store.open_cases(), await store.policy(), store.clock()
-    rows = board_order(open_cases, policy)
+    rows = board_order([case for case in open_cases if case_matches(case, args.filter)], policy)
     if args.json:
         _print_json([case_summary(case, clocks, now) for case, clocks in rows])
     elif rows:

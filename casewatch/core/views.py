@@ -46,6 +46,14 @@ def case_summary(case: Case, clocks: CaseClocks, now: datetime) -> dict[str, Any
     }
 
 
+def case_matches(case: Case, query: str) -> bool:
+    """A case matches when every word of `query` appears (any case) in its id, title, customer,
+    owners, route or status. An empty query matches everything."""
+    haystack = " ".join((case.id, case.title, case.customer, case.internal_owner or "", case.comms_owner or "",
+                         case.route, case.status.value)).casefold()
+    return all(word in haystack for word in query.casefold().split())
+
+
 NO_DEADLINE = 2**63
 
 

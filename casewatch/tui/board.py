@@ -23,13 +23,20 @@ from casewatch.core.calendars import to_us
 from casewatch.core.clocks import US_PER_S, CaseClocks, ClockState
 from casewatch.core.durations import countdown_stable_for
 from casewatch.core.models import Case, Severity
-from casewatch.core.views import NO_DEADLINE, case_flags, deadline_order
+from casewatch.core.views import NO_DEADLINE, case_flags, case_matches, deadline_order
 from casewatch.tui import cells
 from casewatch.tui.actions import CASE_BINDINGS, CaseActions
 from casewatch.tui.clockbar import ClockBar
+from casewatch.tui.forms import TextPrompt
 from casewatch.tui.gc import bulk_allocation
 from casewatch.tui.layout import Layout, choose_layout, column_width, pane_heights
 from casewatch.tui.messages import CasesChanged, ClockTick
+
+def _rows_in_view(table: DataTable, margin: int = 2) -> tuple[int, int]:
+    """Indices of the rows the table shows now (give or take `margin`)."""
+    first = int(table.scroll_y)
+    return max(0, first - margin), first + table.size.height + margin
+
 
 class CaseTable(DataTable):
     """A severity pane's table. Row keys are case ids."""
@@ -63,11 +70,16 @@ class _Row:
     suffixes: tuple[str, str]  # local due time after the owner and update countdowns
     labels: list[tuple[str, ClockState] | None] = field(default_factory=lambda: [None, None])
     next_check_us: int = 0  # no countdown text can change before this instant
+    dirty: bool = False  # labels moved on while the row was out of view; its cells wait for a scroll
 
 
 class BoardScreen(CaseActions, Screen):
     BINDINGS = [
         Binding("enter", "open_case", "Open", id="board.open", tooltip="Open the case screen"),
+        Binding("slash", "filter", "Filter", id="board.filter",
+                tooltip="Show only cases whose id, title, customer, owners, route or status contain these words"),
+        Binding("escape", "clear_filter", "Clear filter", id="board.clear_filter", show=False,
+                tooltip="Show every case again"),
         *CASE_BINDINGS,
         Binding("1", "focus_pane('sev1')", "SEV1", id="board.sev1", show=False, tooltip="Jump to the SEV1 pane"),
         Binding("2", "focus_pane('sev2')", "SEV2", id="board.sev2", show=False, tooltip="Jump to the SEV2 pane"),
@@ -83,6 +95,7 @@ class BoardScreen(CaseActions, Screen):
         self._titles: dict[Severity, str] = {}
         self._panes: dict[Severity, SeverityPane] = {}
         self._last_table: CaseTable | None = None
+        self.filter_text = ""
 
     def compose(self) -> ComposeResult:
         yield ClockBar(id="clockbar")
@@ -93,6 +106,8 @@ class BoardScreen(CaseActions, Screen):
 
     def on_mount(self) -> None:
         self._panes = {pane.severity: pane for pane in self.query(SeverityPane)}
+        for pane in self._panes.values():
+            self.watch(pane.table, "scroll_y", self._sync_when_scrolled(pane.table), init=False)
         self._build(choose_layout(self.size.width or self.app.size.width))
         now = self.app.now()
         self.query_one(ClockBar).show(now)
@@ -159,7 +174,8 @@ class BoardScreen(CaseActions, Screen):
         now_us = to_us(self.app.now())
         by_severity: dict[Severity, list[str]] = {s: [] for s in Severity}
         for case_id, case in state.cases.items():
-            by_severity[case.severity].append(case_id)
+            if case_matches(case, self.filter_text):
+                by_severity[case.severity].append(case_id)
         with self.app.batch_update(), bulk_allocation():
             for severity, pane in self._panes.items():
                 table = pane.table
@@ -204,8 +220,10 @@ class BoardScreen(CaseActions, Screen):
         touched: set[Severity] = set()
         cursors = {s: p.table.selected_id() for s, p in self._panes.items()}
         changed = set(state.cases) if message.everything else set(message.changed)
-        moved = {i for i in changed if i in self._rows and (i not in state.cases
-                                                            or state.cases[i].severity != self._rows[i].severity)}
+        # Rows leave their pane when the case closed, moved to another severity, or stopped matching the filter.
+        moved = {i for i in changed if i in self._rows and (
+            i not in state.cases or state.cases[i].severity != self._rows[i].severity
+            or not case_matches(state.cases[i], self.filter_text))}
         with self.app.batch_update():
             for case_id in set(message.removed) | moved:
                 row = self._rows.pop(case_id, None)
@@ -215,7 +233,7 @@ class BoardScreen(CaseActions, Screen):
                     touched.add(row.severity)
             for case_id in changed:
                 case = state.cases.get(case_id)
-                if case is None:
+                if case is None or not case_matches(case, self.filter_text):
                     continue
                 if case_id in self._rows:
                     row = self._new_row(case)  # the plan may have changed: new due times
@@ -246,25 +264,56 @@ class BoardScreen(CaseActions, Screen):
         self._tick(message.now)
 
     def _tick(self, now: datetime) -> None:
-        """Countdowns as deadline minus now; only cells whose text changed are updated."""
+        """Countdowns as deadline minus now. Only cells whose text changed are updated, and only in
+        rows on screen; rows out of view catch up when they are scrolled into it."""
         now_us = to_us(now)
+        in_view = {severity: _rows_in_view(pane.table) for severity, pane in self._panes.items()}
         with self.app.batch_update():
             for case_id, row in self._rows.items():
                 if row.next_check_us > now_us:
                     continue
                 values = self._clock_cells(row, now_us, changed_only=True)
-                if values:
+                if not values:
+                    continue
+                first, last = in_view[row.severity]
+                if first <= row.table.get_row_index(case_id) < last:
                     self._set_cells(row, case_id, values)
+                else:
+                    row.dirty = True
             self._update_titles(now_us)
+
+    def _sync_when_scrolled(self, table: CaseTable):
+        def watcher(_scroll_y: float) -> None:
+            self._sync_visible(table)
+        return watcher
+
+    def _sync_visible(self, table: CaseTable) -> None:
+        first, last = _rows_in_view(table)
+        palette = self.app.palette
+        with self.app.batch_update():
+            for index in range(first, min(last, table.row_count)):
+                case_id = table.ordered_rows[index].key.value
+                row = self._rows.get(case_id)
+                if row is not None and row.dirty:
+                    self._set_cells(row, case_id, {
+                        key: cells.clock_cell(label, state, palette)
+                        for key, (label, state) in zip(("owner_clock", "update_clock"), row.labels)
+                    })
+                    row.dirty = False
 
     def _update_titles(self, now_us: int) -> None:
         state = self.app.state
         for severity, pane in self._panes.items():
             ids = self._order[severity]
+            total = sum(1 for case in state.cases.values() if case.severity is severity) if self.filter_text \
+                else len(ids)
             late = sum(1 for i in ids if any(label is not None and label[1] is ClockState.BREACHED
                                              for label in self._rows[i].labels))
             unowned = sum(1 for i in ids if state.cases[i].internal_owner is None)
-            title = f"{severity.value} {state.policy[severity].label} · {len(ids)} case{'s' if len(ids) != 1 else ''}"
+            shown = f"{len(ids)} of {total}" if self.filter_text else str(len(ids))
+            title = f"{severity.value} {state.policy[severity].label} · {shown} case{'s' if total != 1 else ''}"
+            if self.filter_text:
+                title += f" matching “{self.filter_text}”"
             if late:
                 title += f" · {late} late"
             if unowned:
@@ -284,6 +333,8 @@ class BoardScreen(CaseActions, Screen):
         if self.board_layout is not None and layout != self.board_layout:
             self._build(layout)
         self.call_after_refresh(self._size_panes)
+        for pane in self._panes.values():
+            self.call_after_refresh(self._sync_visible, pane.table)
 
     # -------------------------------------------------------------- selection
 
@@ -295,6 +346,23 @@ class BoardScreen(CaseActions, Screen):
         table = self.focused if isinstance(self.focused, CaseTable) else self._last_table
         case_id = table.selected_id() if table is not None else None
         return self.app.state.cases.get(case_id) if case_id else None
+
+    def action_filter(self) -> None:
+        self.app.push_screen(
+            TextPrompt("Filter the board", [("query", "Show cases containing (blank: all):", "customer, owner, title…")],
+                       lambda query: query, optional=("query",)),
+            self.set_filter)
+
+    def action_clear_filter(self) -> None:
+        if self.filter_text:
+            self.set_filter("")
+
+    def set_filter(self, query: str | None) -> None:
+        if query is None or query.strip() == self.filter_text:
+            return
+        self.filter_text = query.strip()
+        self._build(self.board_layout)
+        self._tick(self.app.now())
 
     def action_focus_pane(self, name: str) -> None:
         self.query_one(f"#table-{name}", CaseTable).focus()

@@ -235,3 +235,10 @@ def test_unreachable_server_is_one_line(url):
     result = _run("cases", "--db", url)
     assert result.returncode == 2 and result.stderr.count("\n") == 1
     assert result.stderr.startswith(f"casewatch: cannot open {url}: ") and "Traceback" not in result.stderr
+
+
+def test_cases_filter(cw):
+    cw("case", "new", "--title", "Login fails", "--customer", "ACME", "--severity", "SEV2")
+    cw("case", "new", "--title", "Export slow", "--customer", "Globex", "--severity", "SEV3")
+    _, out, _ = cw("cases", "--json", "--filter", "acme")
+    assert [case["customer"] for case in json.loads(out)] == ["ACME"]

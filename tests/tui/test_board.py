@@ -296,3 +296,63 @@ async def test_live_refresh_on_every_backend(db_url, frozen_clock):
                                                    severity=Severity.SEV1), "dana")
             await other.execute(c.ChangeStatus(case_id=first.case.id, status=Status.RESOLVED), "dana")
             assert await eventually(lambda: [row.value for row in sev1.rows] == [second.case.id])
+
+
+async def test_filter_narrows_every_pane_and_escape_clears_it(make_app, writer):
+    from casewatch.core.views import case_matches
+
+    app = make_app()
+    async with app.run_test(size=(200, 60)) as pilot:
+        await pilot.pause()
+        every = sum(table(app, s.value.lower()).row_count for s in Severity)
+        await pilot.press("slash", *"acme", "enter")
+        await pilot.pause()
+        shown = {row.value for s in Severity for row in table(app, s.value.lower()).rows}
+        expected = {cid for cid, case in app.state.cases.items() if case_matches(case, "acme")}
+        assert shown == expected and 0 < len(shown) < every
+        assert "matching “acme”" in str(app.screen.query_one("#pane-sev1").border_title)
+        # A case that starts to match while filtered appears; one that stops matching leaves.
+        other = next(cid for cid in app.state.cases if cid not in expected)
+        await writer.execute(c.Note(case_id=other, text="x"), "dana")  # still not matching: stays out
+        app.state.put(await writer.get_case(other))
+        app.screen.post_message(CasesChanged(frozenset({other}), frozenset()))
+        await pilot.pause()
+        assert other not in {row.value for s in Severity for row in table(app, s.value.lower()).rows}
+        await pilot.press("escape")
+        await pilot.pause()
+        assert sum(table(app, s.value.lower()).row_count for s in Severity) == every
+
+
+def test_case_matches_every_word_anywhere():
+    from datetime import UTC, datetime
+
+    from casewatch.core.models import Case
+    from casewatch.core.views import case_matches
+
+    t = datetime(2026, 11, 27, tzinfo=UTC)
+    case = Case(id="CW-1001", title="Login fails [prod]", customer="Acme Logistics", severity=Severity.SEV1,
+                route="incident", internal_owner="ravi", escalated_at=t, updated_at=t, updated_by="x",
+                last_occurred_at=t)
+    assert case_matches(case, "") and case_matches(case, "ACME ravi") and case_matches(case, "[prod] cw-1001")
+    assert not case_matches(case, "acme mei")
+
+
+async def test_rows_out_of_view_catch_up_when_scrolled_into_view(make_app, frozen_clock):
+    app = make_app()
+    async with app.run_test(size=(160, 24)) as pilot:  # small panes: most rows are out of view
+        await pilot.pause()
+        sev3 = table(app, "sev3")
+        hidden = [r.key.value for r in sev3.ordered_rows if app.state.clocks[r.key.value].customer_update.active][-1]
+        column = sev3.get_column_index("update_clock")
+        before = sev3.get_row(hidden)[column].plain
+        frozen_clock.advance(minutes=30)
+        app._tick()
+        await pilot.pause()
+        row = app.screen._rows[hidden]
+        expected = row.labels[1][0]
+        assert expected != before
+        assert sev3.get_row(hidden)[column].plain == before and row.dirty  # not drawn while out of view
+        sev3.focus()
+        sev3.move_cursor(row=sev3.get_row_index(hidden))  # scrolls it into view
+        await pilot.pause()
+        assert sev3.get_row(hidden)[column].plain == expected and not row.dirty
