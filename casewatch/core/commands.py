@@ -27,7 +27,9 @@ def _required(text: str, what: str) -> str:
     return value
 
 
-class _CaseCommand(_Command):
+class OnCase(_Command):
+    """Base of the commands that act on one existing case."""
+
     case_id: str
     expect_version: int | None = None
 
@@ -50,28 +52,28 @@ class NewCase(_Command):
         return _required(value, info.field_name)
 
 
-class Assign(_CaseCommand):
+class Assign(OnCase):
     kind: Literal["assign"] = "assign"
     name: str
 
 
-class AssignComms(_CaseCommand):
+class AssignComms(OnCase):
     kind: Literal["comms"] = "comms"
     name: str
 
 
-class SetAuthority(_CaseCommand):
+class SetAuthority(OnCase):
     kind: Literal["authority"] = "authority"
     name: str
 
 
-class Involve(_CaseCommand):
+class Involve(OnCase):
     kind: Literal["involve"] = "involve"
     name: str
     role: str | None = None
 
 
-class ChangeSeverity(_CaseCommand):
+class ChangeSeverity(OnCase):
     kind: Literal["severity"] = "severity"
     severity: Severity
     reason: str
@@ -82,7 +84,7 @@ class ChangeSeverity(_CaseCommand):
         return _required(value, "reason")
 
 
-class ChangeRoute(_CaseCommand):
+class ChangeRoute(OnCase):
     kind: Literal["route"] = "route"
     route: Route
     reason: str
@@ -93,7 +95,7 @@ class ChangeRoute(_CaseCommand):
         return _required(value, "reason")
 
 
-class CustomerUpdate(_CaseCommand):
+class CustomerUpdate(OnCase):
     kind: Literal["update"] = "update"
     known: str
     investigating: str
@@ -117,7 +119,7 @@ class CustomerUpdate(_CaseCommand):
         return parse_duration(self.next_update_in) if self.next_update_in else None
 
 
-class Review(_CaseCommand):
+class Review(OnCase):
     kind: Literal["review"] = "review"
     notes: str
 
@@ -127,16 +129,16 @@ class Review(_CaseCommand):
         return _required(value, "notes")
 
 
-class ChangeStatus(_CaseCommand):
+class ChangeStatus(OnCase):
     kind: Literal["status"] = "status"
     status: Status
 
 
-class Reopen(_CaseCommand):
+class Reopen(OnCase):
     kind: Literal["reopen"] = "reopen"
 
 
-class Note(_CaseCommand):
+class Note(OnCase):
     kind: Literal["note"] = "note"
     text: str
 
@@ -146,7 +148,7 @@ class Note(_CaseCommand):
         return _required(value, "note")
 
 
-class SetEvidence(_CaseCommand):
+class SetEvidence(OnCase):
     kind: Literal["evidence"] = "evidence"
     key: str
     done: bool = True

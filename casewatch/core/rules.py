@@ -54,7 +54,7 @@ def _not_viewer(person: Person, what: str) -> None:
 def decide(command, case: Case | None, ctx: Context, *, new_case_id: str | None = None) -> Event:
     """Return the event `command` produces, or raise InvalidInput / NotFound / PermissionDenied."""
     handler = _HANDLERS[type(command)]
-    if isinstance(command, c._CaseCommand) and case is None:
+    if isinstance(command, c.OnCase) and case is None:
         raise NotFound(f"no case {command.case_id}")
     if isinstance(command, c.NewCase):
         return handler(command, ctx, new_case_id)
@@ -75,13 +75,13 @@ def _new(cmd: c.NewCase, ctx: Context, case_id: str) -> Event:
     )
 
 
-def _owner_like(kind: EventType, action: Action, what: str):
+def _owner_like(kind: EventType, action: Action, field: str, what: str):
+    """Naming someone to one of the case's three accountable roles."""
     def handler(cmd, case: Case, ctx: Context) -> Event:
         check(ctx.actor, action, case)
         person = _person(ctx, cmd.name)
         _not_viewer(person, what)
-        before = getattr(case, {EventType.OWNER_ASSIGNED: "internal_owner", EventType.COMMS_ASSIGNED: "comms_owner",
-                                EventType.AUTHORITY_SET: "route_authority"}[kind])
+        before = getattr(case, field)
         if before == person.name:
             raise InvalidInput(f"{person.name} is already the {what} of {case.id}")
         return _event(ctx, kind, case.id, before=before, after=person.name, role=person.role.value)
@@ -202,9 +202,9 @@ def _start_shift(cmd: c.StartShift, ctx: Context) -> Event:
 
 _HANDLERS = {
     c.NewCase: _new,
-    c.Assign: _owner_like(EventType.OWNER_ASSIGNED, Action.ASSIGN, "internal owner"),
-    c.AssignComms: _owner_like(EventType.COMMS_ASSIGNED, Action.COMMS, "comms owner"),
-    c.SetAuthority: _owner_like(EventType.AUTHORITY_SET, Action.AUTHORITY, "route authority"),
+    c.Assign: _owner_like(EventType.OWNER_ASSIGNED, Action.ASSIGN, "internal_owner", "internal owner"),
+    c.AssignComms: _owner_like(EventType.COMMS_ASSIGNED, Action.COMMS, "comms_owner", "comms owner"),
+    c.SetAuthority: _owner_like(EventType.AUTHORITY_SET, Action.AUTHORITY, "route_authority", "route authority"),
     c.Involve: _involve,
     c.ChangeSeverity: _severity,
     c.ChangeRoute: _route,

@@ -148,7 +148,7 @@ class Store:
             raise NotFound(f"{actor_name!r} is not on the roster: ask a lead to run "
                            f"`casewatch people add {actor_name} --role agent --tz <zone>`")
         case = None
-        if isinstance(command, c._CaseCommand):
+        if isinstance(command, c.OnCase):
             case = reads.cases.get(command.case_id) or await self._load_case(conn, command.case_id)
             if case is None:
                 raise NotFound(f"no case {command.case_id}")
