@@ -297,10 +297,8 @@ class Store:
         async with self._reader.connect() as own:
             return [convert.event_from_row(row) for row in await own.execute(query)]
 
-    async def all_events(self, *, occurred_until: datetime | None = None) -> list[Event]:
+    async def all_events(self) -> list[Event]:
         query = select(events).order_by(events.c.id)
-        if occurred_until is not None:
-            query = query.where(events.c.occurred_at <= occurred_until)
         async with self._reader.connect() as conn:
             return [convert.event_from_row(row) for row in await conn.execute(query)]
 

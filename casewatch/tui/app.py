@@ -106,7 +106,7 @@ class CasewatchApp(App):
     def watch_theme(self, _theme: str) -> None:
         self._read_palette()
         if self.state is not None:
-            self._broadcast(CasesChanged(frozenset(), frozenset(), everything=True))
+            self._broadcast(frozenset(), frozenset(), everything=True)
 
     # ------------------------------------------------------------ clock, poll
 
@@ -145,11 +145,12 @@ class CasewatchApp(App):
                 (changed if case.id in self.state.cases else removed).add(case.id)
         self.state.high_water = changes.high_water
         if changed or removed or everything:
-            self._broadcast(CasesChanged(frozenset(changed), frozenset(removed), everything))
+            self._broadcast(frozenset(changed), frozenset(removed), everything)
 
-    def _broadcast(self, message: CasesChanged) -> None:
+    def _broadcast(self, changed: frozenset[str], removed: frozenset[str], everything: bool = False) -> None:
+        """Tell every screen on the stack (a message can be posted once, so one each)."""
         for screen in self.screen_stack:
-            screen.post_message(CasesChanged(message.changed, message.removed, message.everything))
+            screen.post_message(CasesChanged(changed, removed, everything))
 
     # ------------------------------------------------------------------ writes
 
@@ -185,7 +186,7 @@ class CasewatchApp(App):
         if self.state.put(case):
             gone = case.id not in self.state.cases
             changed, removed = (frozenset(), frozenset({case.id})) if gone else (frozenset({case.id}), frozenset())
-            self._broadcast(CasesChanged(changed, removed))
+            self._broadcast(changed, removed)
 
     # ---------------------------------------------------------------- actions
 
