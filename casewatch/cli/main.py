@@ -11,8 +11,8 @@ import asyncio
 import json
 import sys
 import tempfile
-from dataclasses import asdict
 from collections.abc import Sequence
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -362,7 +362,8 @@ def _board(args: argparse.Namespace) -> int:
     theme = resolve_theme(args.theme or config.theme)
     unknown = sorted(set(config.keymap) - binding_ids())
     if unknown:
-        raise InvalidInput(f"config keymap: unknown binding id {unknown[0]!r} (known: {', '.join(sorted(binding_ids()))})")
+        known = ", ".join(sorted(binding_ids()))
+        raise InvalidInput(f"config keymap: unknown binding id {unknown[0]!r} (known: {known})")
     demo_dir = tempfile.TemporaryDirectory(prefix="casewatch-demo-") if args.demo else None
     try:
         if demo_dir is not None:

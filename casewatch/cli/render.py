@@ -39,7 +39,8 @@ def case_table(rows: list[tuple[Case, CaseClocks]], now: datetime) -> str:
         ))
     widths = [max(len(line[i]) for line in lines) for i in range(len(header) - 1)]
     return "\n".join(
-        "  ".join(cell.ljust(width) for cell, width in zip(line, widths)) + "  " + line[-1] for line in lines
+        "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=False)) + "  " + line[-1]
+        for line in lines
     )
 
 
@@ -78,4 +79,4 @@ def people_table(roster: dict[str, Person]) -> str:
     lines = [("NAME", "ROLE", "TEAM", "TIME ZONE")]
     lines += [(p.name, p.role.value, p.team or "-", p.tz) for p in roster.values()]
     widths = [max(len(line[i]) for line in lines) for i in range(4)]
-    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip() for line in lines)
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=False)).rstrip() for line in lines)

@@ -103,7 +103,9 @@ class CaseClocks(NamedTuple):
         return min(dues) if dues else None
 
 
-def _advance(cal: WorkingTime, anchor: int, amount: int, pauses: list[tuple[int, int | None]]) -> tuple[int | None, int]:
+def _advance(
+    cal: WorkingTime, anchor: int, amount: int, pauses: list[tuple[int, int | None]]
+) -> tuple[int | None, int]:
     """The instant `amount` of working time has run since `anchor`, not counting paused spans.
 
     Returns (None, left) when an open pause stops the clock first, with the working time left.

@@ -7,7 +7,7 @@ A command names the case by id and, when it was made against a case the caller s
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -187,8 +187,8 @@ class StartShift(_Command):
     kind: Literal["start_shift"] = "start_shift"
 
 
-CaseCommand = Union[
-    Assign, AssignComms, SetAuthority, Involve, ChangeSeverity, ChangeRoute,
-    CustomerUpdate, Review, ChangeStatus, Reopen, Note, SetEvidence,
-]
-Command = Annotated[Union[NewCase, CaseCommand, AddPerson, ApplyPolicy, StartShift], Field(discriminator="kind")]
+CaseCommand = (
+    Assign | AssignComms | SetAuthority | Involve | ChangeSeverity | ChangeRoute
+    | CustomerUpdate | Review | ChangeStatus | Reopen | Note | SetEvidence
+)
+Command = Annotated[NewCase | CaseCommand | AddPerson | ApplyPolicy | StartShift, Field(discriminator="kind")]

@@ -285,7 +285,8 @@ def _parse_calendars(raw: object, problems: _Problems) -> dict[str, CalendarSpec
         country = body.get("holidays_country")
         if country is not None:
             if not isinstance(country, str) or country.upper() not in holiday_data.list_supported_countries():
-                problems.add(path + ["holidays_country"], f"unknown holiday country {country!r} (use an ISO code such as US or DE)")
+                problems.add(path + ["holidays_country"],
+                             f"unknown holiday country {country!r} (use an ISO code such as US or DE)")
                 country = None
             else:
                 country = country.upper()
@@ -308,7 +309,7 @@ def _parse_hour_ranges(raw: object, path: list[str], problems: _Problems) -> lis
         except ValueError as exc:
             problems.add(path, str(exc))
     ranges.sort()
-    for (s1, e1), (s2, e2) in zip(ranges, ranges[1:]):
+    for (s1, e1), (s2, e2) in zip(ranges, ranges[1:], strict=False):
         if s2 < e1:
             problems.add(path, f"overlapping hours {s1 // 60:02d}:{s1 % 60:02d}-{e1 // 60:02d}:{e1 % 60:02d} "
                                f"and {s2 // 60:02d}:{s2 % 60:02d}-{e2 // 60:02d}:{e2 % 60:02d}")

@@ -7,7 +7,16 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from casewatch.core.models import (
-    Case, EvidenceItem, Event, EventType, Interval, Participant, Person, Role, Severity, Status,
+    Case,
+    Event,
+    EventType,
+    EvidenceItem,
+    Interval,
+    Participant,
+    Person,
+    Role,
+    Severity,
+    Status,
 )
 
 
@@ -50,7 +59,8 @@ def apply(case: Case | None, event: Event) -> Case:
     elif kind is EventType.PARTICIPANT_INVOLVED:
         update = {"participants": _with_participant(case, p["name"], p["role"])}
     elif kind is EventType.SEVERITY_CHANGED:
-        update = {"severity": Severity(p["after"]), "route_review_needed": case.route_review_needed or p["route_review"]}
+        review = case.route_review_needed or p["route_review"]
+        update = {"severity": Severity(p["after"]), "route_review_needed": review}
     elif kind is EventType.ROUTE_CHANGED:
         update = {"route": p["after"], "route_review_needed": False}
     elif kind is EventType.CUSTOMER_UPDATE_LOGGED:

@@ -177,7 +177,8 @@ def _evidence(cmd: c.SetEvidence, case: Case, ctx: Context) -> Event:
         raise NotFound(f"{case.id} has no evidence item {cmd.key!r} (items: {keys})")
     if item.done == cmd.done:
         raise InvalidInput(f"evidence {cmd.key!r} on {case.id} is already {'done' if cmd.done else 'not done'}")
-    return _event(ctx, EventType.EVIDENCE_SET, case.id, key=item.key, label=item.label, before=item.done, after=cmd.done)
+    return _event(ctx, EventType.EVIDENCE_SET, case.id, key=item.key, label=item.label,
+                  before=item.done, after=cmd.done)
 
 
 def _add_person(cmd: c.AddPerson, ctx: Context) -> Event:

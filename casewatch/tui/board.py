@@ -32,6 +32,7 @@ from casewatch.tui.gc import bulk_allocation
 from casewatch.tui.layout import Layout, choose_layout, column_width, pane_heights
 from casewatch.tui.messages import CasesChanged, ClockTick
 
+
 def _rows_in_view(table: DataTable, margin: int = 2) -> tuple[int, int]:
     """Indices of the rows the table shows now (give or take `margin`)."""
     first = int(table.scroll_y)
@@ -297,7 +298,7 @@ class BoardScreen(CaseActions, Screen):
                 if row is not None and row.dirty:
                     self._set_cells(row, case_id, {
                         key: cells.clock_cell(label, state, palette)
-                        for key, (label, state) in zip(("owner_clock", "update_clock"), row.labels)
+                        for key, (label, state) in zip(("owner_clock", "update_clock"), row.labels, strict=False)
                     })
                     row.dirty = False
 
@@ -325,7 +326,7 @@ class BoardScreen(CaseActions, Screen):
     def _size_panes(self) -> None:
         available = self.query_one("#panes").size.height or (self.app.size.height - 2)
         needs = [self._panes[s].table.row_count + 3 for s in Severity]  # border (2) and header (1)
-        for severity, height in zip(Severity, pane_heights(available, needs)):
+        for severity, height in zip(Severity, pane_heights(available, needs), strict=False):
             self._panes[severity].styles.height = height
 
     def on_resize(self) -> None:
@@ -349,7 +350,8 @@ class BoardScreen(CaseActions, Screen):
 
     def action_filter(self) -> None:
         self.app.push_screen(
-            TextPrompt("Filter the board", [("query", "Show cases containing (blank: all):", "customer, owner, title…")],
+            TextPrompt("Filter the board",
+                       [("query", "Show cases containing (blank: all):", "customer, owner, title…")],
                        lambda query: query, optional=("query",)),
             self.set_filter)
 

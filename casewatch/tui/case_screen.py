@@ -124,7 +124,8 @@ class CaseScreen(CaseActions, Screen):
 
         evidence = Text(f"Evidence {case.evidence_done}/{len(case.evidence)}\n", style="bold")
         for item in case.evidence:
-            evidence.append(f"{'☑' if item.done else '☐'} {item.key}", style="" if item.done else palette.get("flag", ""))
+            mark, style = ("☑", "") if item.done else ("☐", palette.get("flag", ""))
+            evidence.append(f"{mark} {item.key}", style=style)
             evidence.append(f"  {item.label}\n", style="dim")
         self.query_one("#case-evidence", Static).update(evidence)
 
