@@ -18,11 +18,11 @@ from casewatch.core.views import describe_event
 from casewatch.storage.store import Clock, Store, system_clock
 from casewatch.storage.target import Target
 from casewatch.themes import DEFAULT_THEME, THEMES
-from casewatch.tui.board import BoardScreen
-from casewatch.tui.gc import bulk_allocation
+from casewatch.tui.bulk_load import bulk_allocation
+from casewatch.tui.command_palette import CasewatchCommands
 from casewatch.tui.messages import ActionDone, CasesChanged, ClockTick
-from casewatch.tui.palette import CasewatchCommands
-from casewatch.tui.state import BoardState
+from casewatch.tui.screens.board import BoardScreen
+from casewatch.tui.state import AppState
 
 POLL_SECONDS = 1.0
 TICK_SECONDS = 1.0
@@ -48,8 +48,8 @@ class CasewatchApp(App):
         self.clock = clock
         self.live = live  # tests of still pictures turn the timers off
         self.store: Store | None = None
-        self.state: BoardState | None = None
-        self.palette: dict[str, str] = {}
+        self.state: AppState | None = None
+        self.colours: dict[str, str] = {}
         for definition in THEMES.values():
             self.register_theme(definition)
         self.theme = theme
@@ -65,15 +65,15 @@ class CasewatchApp(App):
             policy, roster = await self.store.policy(), await self.store.roster()
             mark = await self.store.high_water()
             roster_mark = await self.store.roster_mark()
-            with bulk_allocation():
+            with bulk_allocation(freeze=False):  # the board freezes after its first build
                 cases = await self.store.open_cases()
-                self.state = BoardState(policy=policy, roster=roster, high_water=mark, roster_mark=roster_mark)
+                self.state = AppState(policy=policy, roster=roster, high_water=mark, roster_mark=roster_mark)
                 for case in cases:
                     self.state.put(case)
         except CasewatchError as exc:
             self.exit(return_code=exc.exit_code, message=str(exc))
             return
-        self._read_palette()
+        self._read_colours()
         await self.push_screen(BoardScreen())
         if self.live:
             self.set_interval(TICK_SECONDS, self._tick, name="tick")
@@ -99,12 +99,12 @@ class CasewatchApp(App):
     def now(self) -> datetime:
         return self.clock()
 
-    def _read_palette(self) -> None:
+    def _read_colours(self) -> None:
         variables = self.get_css_variables()
-        self.palette = {name: variables.get(name, "") for name in THEMES[DEFAULT_THEME].variables}
+        self.colours = {name: variables.get(name, "") for name in THEMES[DEFAULT_THEME].variables}
 
     def watch_theme(self, _theme: str) -> None:
-        self._read_palette()
+        self._read_colours()
         if self.state is not None:
             self._broadcast(frozenset(), frozenset(), everything=True)
 
@@ -191,17 +191,17 @@ class CasewatchApp(App):
     # ---------------------------------------------------------------- actions
 
     def action_help(self) -> None:
-        from casewatch.tui.help import HelpScreen
+        from casewatch.tui.screens.help import HelpScreen
 
         self.push_screen(HelpScreen())
 
 
 def binding_ids() -> set[str]:
     """Every binding id a keymap may remap (the config file's [keymap] table is checked against it)."""
-    from casewatch.tui.case_screen import CaseScreen
-    from casewatch.tui.forms import CANCEL
-    from casewatch.tui.help import HelpScreen
-    from casewatch.tui.policy_screen import PolicyScreen
+    from casewatch.tui.screens.case import CaseScreen
+    from casewatch.tui.screens.forms import CANCEL
+    from casewatch.tui.screens.help import HelpScreen
+    from casewatch.tui.screens.policy import PolicyScreen
 
     bindings = [*CasewatchApp.BINDINGS, *BoardScreen.BINDINGS, *CaseScreen.BINDINGS, *HelpScreen.BINDINGS,
                 *PolicyScreen.BINDINGS, CANCEL]

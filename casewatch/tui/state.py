@@ -13,7 +13,7 @@ from casewatch.core.policy import Policy
 
 
 @dataclass
-class BoardState:
+class AppState:
     policy: Policy
     roster: dict[str, Person] = field(default_factory=dict)
     cases: dict[str, Case] = field(default_factory=dict)

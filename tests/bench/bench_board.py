@@ -67,8 +67,9 @@ def database(cases: int) -> tuple[Path, float | None]:
 def measure_board(path: str) -> dict:
     from casewatch.storage.target import resolve_target
     from casewatch.tui.app import CasewatchApp
-    from casewatch.tui.board import BoardScreen, CaseTable
     from casewatch.tui.messages import ClockTick
+    from casewatch.tui.screens.board import BoardScreen
+    from casewatch.tui.widgets.case_table import CaseTable
 
     result = {}
 
@@ -100,7 +101,7 @@ def measure_bare(path: str) -> dict:
 
     from casewatch.storage.store import Store
     from casewatch.storage.target import resolve_target
-    from casewatch.tui.layout import choose_layout, column_width
+    from casewatch.tui.widgets.board_layout import choose_layout, column_width
 
     layout = choose_layout(200)
 

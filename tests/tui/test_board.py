@@ -10,9 +10,10 @@ from casewatch.core import commands as c
 from casewatch.core.calendars import to_us
 from casewatch.core.durations import format_countdown
 from casewatch.core.models import Role, Severity, Status
-from casewatch.tui.board import BoardScreen, CaseTable
-from casewatch.tui.case_screen import CaseScreen
 from casewatch.tui.messages import ActionDone, CasesChanged
+from casewatch.tui.screens.board import BoardScreen
+from casewatch.tui.screens.case import CaseScreen
+from casewatch.tui.widgets.case_table import CaseTable
 from tests.tui.conftest import BRACKETS
 
 
@@ -215,7 +216,7 @@ async def test_countdowns_are_deadline_minus_now_on_each_tick(make_app, frozen_c
 async def test_keys_can_be_remapped_by_binding_id(board_db, frozen_clock):
     from casewatch.storage.target import resolve_target
     from casewatch.tui.app import CasewatchApp
-    from casewatch.tui.forms import PersonPrompt
+    from casewatch.tui.screens.forms import PersonPrompt
 
     app = CasewatchApp(resolve_target(board_db), "dana", clock=frozen_clock, live=False,
                        keymap={"case.assign": "o"})
@@ -248,7 +249,7 @@ async def test_enter_takes_a_unique_beginning_of_a_name(make_app, writer):
 
 
 def test_match_names():
-    from casewatch.tui.forms import match_names
+    from casewatch.tui.screens.forms import match_names
 
     names = ["mei", "marcus", "Mei-Ling"]
     assert match_names("MEI", names) == ["mei"]
@@ -258,7 +259,7 @@ def test_match_names():
 
 
 async def test_policy_is_reachable_from_the_command_palette(make_app):
-    from casewatch.tui.policy_screen import PolicyScreen
+    from casewatch.tui.screens.policy import PolicyScreen
 
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:

@@ -22,7 +22,7 @@ GLYPH = {
     ClockState.MET: "✓",
     ClockState.STOPPED: "■",
 }
-Palette = dict[str, str]
+Colours = dict[str, str]
 FAR_AWAY = timedelta(days=6)
 
 
@@ -51,15 +51,15 @@ def clock_label(reading: ClockReading, zone: ZoneInfo | None, now: datetime) -> 
     return countdown_label(reading.state, reading.remaining_s, due_suffix(reading.due, zone, now))
 
 
-def clock_cell(label: str, state: ClockState, palette: Palette) -> Text:
-    style = palette.get(f"clock-{state.value}", "")
+def clock_cell(label: str, state: ClockState, colours: Colours) -> Text:
+    style = colours.get(f"clock-{state.value}", "")
     if state is ClockState.BREACHED:
         style += " bold"
     return Text(label, style=style.strip(), no_wrap=True)
 
 
-def severity_cell(severity: Severity, palette: Palette) -> Text:
-    return Text(severity.value, style=f"bold {palette.get(severity.value.lower(), '')}".strip())
+def severity_cell(severity: Severity, colours: Colours) -> Text:
+    return Text(severity.value, style=f"bold {colours.get(severity.value.lower(), '')}".strip())
 
 
 def status_cell(status: Status) -> Text:
@@ -71,11 +71,11 @@ def plain(value: str) -> Text:
     return Text(value, no_wrap=True, overflow="ellipsis")
 
 
-def person_cell(name: str | None, palette: Palette) -> Text:
+def person_cell(name: str | None, colours: Colours) -> Text:
     if name:
         return plain(name)
-    return Text("⚑ none", style=palette.get("flag", ""), no_wrap=True)
+    return Text("⚑ none", style=colours.get("flag", ""), no_wrap=True)
 
 
-def flag_cell(count: int, palette: Palette) -> Text:
-    return Text(f"⚑{count}" if count else "", style=f"bold {palette.get('flag', '')}".strip())
+def flag_cell(count: int, colours: Colours) -> Text:
+    return Text(f"⚑{count}" if count else "", style=f"bold {colours.get('flag', '')}".strip())

@@ -29,7 +29,7 @@ class CasewatchCommands(Provider):
                 yield f"Open {case.id} {case.title}", partial(screen.open_case, case.id), case.customer
 
     def _show_policy(self) -> None:
-        from casewatch.tui.policy_screen import PolicyScreen
+        from casewatch.tui.screens.policy import PolicyScreen
 
         self.app.push_screen(PolicyScreen())
 

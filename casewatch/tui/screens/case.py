@@ -19,11 +19,11 @@ from casewatch.core.errors import CasewatchError
 from casewatch.core.models import Case, Event, EventType
 from casewatch.core.permissions import Action
 from casewatch.core.views import case_flags, describe_event
-from casewatch.tui import cells
-from casewatch.tui.actions import CASE_BINDINGS, CaseActions
-from casewatch.tui.clockbar import ClockBar
-from casewatch.tui.forms import TextPrompt
 from casewatch.tui.messages import CasesChanged, ClockTick
+from casewatch.tui.screens.case_actions import CASE_BINDINGS, CaseActions
+from casewatch.tui.screens.forms import TextPrompt
+from casewatch.tui.widgets import cells
+from casewatch.tui.widgets.clock_bar import ClockBar
 
 CLOCK_NAMES = {
     ClockKind.OWNER: "Owner named by",
@@ -88,11 +88,11 @@ class CaseScreen(CaseActions, Screen):
         self._render_timeline(events)
 
     def _render_fields(self) -> None:
-        case, policy, palette = self.case, self.app.state.policy, self.app.palette
+        case, policy, colours = self.case, self.app.state.policy, self.app.colours
         heading = Text()
         heading.append(f" {case.id} ", style="bold reverse")
         heading.append(" ")
-        heading.append_text(cells.severity_cell(case.severity, palette))
+        heading.append_text(cells.severity_cell(case.severity, colours))
         heading.append(f" {policy[case.severity].label} · {case.status.value.replace('_', ' ')} · v{case.version}  ")
         heading.append(case.title, style="bold")
         self.query_one("#case-heading", Static).update(heading)
@@ -117,14 +117,14 @@ class CaseScreen(CaseActions, Screen):
         flags = case_flags(case, policy)
         text = Text("Needs attention\n", style="bold")
         for flag in flags:
-            text.append(f"⚑ {flag}\n", style=palette.get("flag", ""))
+            text.append(f"⚑ {flag}\n", style=colours.get("flag", ""))
         if not flags:
             text.append("nothing flagged\n", style="dim")
         self.query_one("#case-flags", Static).update(text)
 
         evidence = Text(f"Evidence {case.evidence_done}/{len(case.evidence)}\n", style="bold")
         for item in case.evidence:
-            mark, style = ("☑", "") if item.done else ("☐", palette.get("flag", ""))
+            mark, style = ("☑", "") if item.done else ("☐", colours.get("flag", ""))
             evidence.append(f"{mark} {item.key}", style=style)
             evidence.append(f"  {item.label}\n", style="dim")
         self.query_one("#case-evidence", Static).update(evidence)
@@ -137,7 +137,7 @@ class CaseScreen(CaseActions, Screen):
         for kind, name in CLOCK_NAMES.items():
             reading = readings[kind]
             text.append(f"{name:<22}")
-            text.append_text(cells.clock_cell(cells.clock_label(reading, zone, now), reading.state, self.app.palette))
+            text.append_text(cells.clock_cell(cells.clock_label(reading, zone, now), reading.state, self.app.colours))
             text.append(f"  {reading.state.value}\n", style="dim")
         self.query_one("#case-clocks", Static).update(text)
 

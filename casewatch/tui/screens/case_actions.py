@@ -15,7 +15,7 @@ from casewatch.core.errors import CasewatchError
 from casewatch.core.models import Case, Severity, Status, parse_route
 from casewatch.core.permissions import Action, check
 from casewatch.core.rules import customer_message
-from casewatch.tui.forms import ChoicePrompt, PersonPrompt, TextPrompt, UpdateForm
+from casewatch.tui.screens.forms import ChoicePrompt, PersonPrompt, TextPrompt, UpdateForm
 
 CASE_BINDINGS = [
     Binding("a", "assign", "Owner", id="case.assign", tooltip="Name the internal investigation owner"),

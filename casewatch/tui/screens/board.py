@@ -15,7 +15,6 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.coordinate import Coordinate
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer
 
@@ -24,41 +23,14 @@ from casewatch.core.clocks import US_PER_S, CaseClocks, ClockState
 from casewatch.core.durations import countdown_stable_for
 from casewatch.core.models import Case, Severity
 from casewatch.core.views import NO_DEADLINE, case_flags, case_matches, deadline_order
-from casewatch.tui import cells
-from casewatch.tui.actions import CASE_BINDINGS, CaseActions
-from casewatch.tui.clockbar import ClockBar
-from casewatch.tui.forms import TextPrompt
-from casewatch.tui.gc import bulk_allocation
-from casewatch.tui.layout import Layout, choose_layout, column_width, pane_heights
+from casewatch.tui.bulk_load import bulk_allocation
 from casewatch.tui.messages import CasesChanged, ClockTick
-
-
-def _rows_in_view(table: DataTable, margin: int = 2) -> tuple[int, int]:
-    """Indices of the rows the table shows now (give or take `margin`)."""
-    first = int(table.scroll_y)
-    return max(0, first - margin), first + table.size.height + margin
-
-
-class CaseTable(DataTable):
-    """A severity pane's table. Row keys are case ids."""
-
-    def selected_id(self) -> str | None:
-        if self.row_count == 0:
-            return None
-        return self.coordinate_to_cell_key(Coordinate(self.cursor_row, 0)).row_key.value
-
-
-class SeverityPane(Vertical):
-    def __init__(self, severity: Severity):
-        super().__init__(id=f"pane-{severity.value.lower()}", classes=f"pane {severity.value.lower()}")
-        self.severity = severity
-
-    def compose(self) -> ComposeResult:
-        yield CaseTable(id=f"table-{self.severity.value.lower()}", cursor_type="row", zebra_stripes=True)
-
-    @property
-    def table(self) -> CaseTable:
-        return self.query_one(CaseTable)
+from casewatch.tui.screens.case_actions import CASE_BINDINGS, CaseActions
+from casewatch.tui.screens.forms import TextPrompt
+from casewatch.tui.widgets import cells
+from casewatch.tui.widgets.board_layout import Layout, choose_layout, column_width, pane_heights
+from casewatch.tui.widgets.case_table import CaseTable, SeverityPane, rows_in_view
+from casewatch.tui.widgets.clock_bar import ClockBar
 
 
 @dataclass(slots=True)
@@ -109,7 +81,7 @@ class BoardScreen(CaseActions, Screen):
         self._panes = {pane.severity: pane for pane in self.query(SeverityPane)}
         for pane in self._panes.values():
             self.watch(pane.table, "scroll_y", self._sync_when_scrolled(pane.table), init=False)
-        self._build(choose_layout(self.size.width or self.app.size.width))
+        self._build(choose_layout(self.size.width or self.app.size.width), initial=True)
         now = self.app.now()
         self.query_one(ClockBar).show(now)
         self._tick(now)
@@ -122,17 +94,17 @@ class BoardScreen(CaseActions, Screen):
     # ------------------------------------------------------------------ rows
 
     def _static_cells(self, case: Case) -> dict[str, Text]:
-        palette = self.app.palette
+        colours = self.app.colours
         return {
             "id": cells.plain(case.id),
-            "sev": cells.severity_cell(case.severity, palette),
-            "flags": cells.flag_cell(len(case_flags(case, self.app.state.policy)), palette),
+            "sev": cells.severity_cell(case.severity, colours),
+            "flags": cells.flag_cell(len(case_flags(case, self.app.state.policy)), colours),
             "title": cells.plain(case.title),
             "customer": cells.plain(case.customer),
             "status": cells.status_cell(case.status),
             "route": cells.plain(case.route),
-            "owner": cells.person_cell(case.internal_owner, palette),
-            "comms": cells.person_cell(case.comms_owner, palette),
+            "owner": cells.person_cell(case.internal_owner, colours),
+            "comms": cells.person_cell(case.comms_owner, colours),
             "evidence": cells.plain(f"{case.evidence_done}/{len(case.evidence)}"),
         }
 
@@ -148,7 +120,7 @@ class BoardScreen(CaseActions, Screen):
     def _clock_cells(self, row: _Row, now_us: int, changed_only: bool) -> dict[str, Text]:
         """The countdown cells whose text differs from what the row shows (all when not `changed_only`)."""
         values = {}
-        palette = self.app.palette
+        colours = self.app.colours
         next_check = NO_DEADLINE
         for index, (key, plan) in enumerate((("owner_clock", row.clocks.owner),
                                              ("update_clock", row.clocks.customer_update))):
@@ -160,15 +132,15 @@ class BoardScreen(CaseActions, Screen):
             if changed_only and row.labels[index] == (label, state):
                 continue
             row.labels[index] = (label, state)
-            values[key] = cells.clock_cell(label, state, palette)
+            values[key] = cells.clock_cell(label, state, colours)
         row.next_check_us = next_check
         return values
 
     def _sort_key(self, case_id: str) -> tuple[int, str]:
         return deadline_order(case_id, self.app.state.clocks[case_id])
 
-    def _build(self, layout: Layout) -> None:
-        """(Re)create columns for a layout and fill every pane. Only on mount and on a layout change."""
+    def _build(self, layout: Layout, *, initial: bool = False) -> None:
+        """(Re)create columns for a layout and fill every pane: on mount, on a layout or filter change."""
         self.board_layout = layout
         self._rows.clear()
         state = self.app.state
@@ -177,7 +149,7 @@ class BoardScreen(CaseActions, Screen):
         for case_id, case in state.cases.items():
             if case_matches(case, self.filter_text):
                 by_severity[case.severity].append(case_id)
-        with self.app.batch_update(), bulk_allocation():
+        with self.app.batch_update(), bulk_allocation(freeze=initial):
             for severity, pane in self._panes.items():
                 table = pane.table
                 keep = table.selected_id()
@@ -268,7 +240,7 @@ class BoardScreen(CaseActions, Screen):
         """Countdowns as deadline minus now. Only cells whose text changed are updated, and only in
         rows on screen; rows out of view catch up when they are scrolled into it."""
         now_us = to_us(now)
-        in_view = {severity: _rows_in_view(pane.table) for severity, pane in self._panes.items()}
+        in_view = {severity: rows_in_view(pane.table) for severity, pane in self._panes.items()}
         with self.app.batch_update():
             for case_id, row in self._rows.items():
                 if row.next_check_us > now_us:
@@ -289,15 +261,15 @@ class BoardScreen(CaseActions, Screen):
         return watcher
 
     def _sync_visible(self, table: CaseTable) -> None:
-        first, last = _rows_in_view(table)
-        palette = self.app.palette
+        first, last = rows_in_view(table)
+        colours = self.app.colours
         with self.app.batch_update():
             for index in range(first, min(last, table.row_count)):
                 case_id = table.ordered_rows[index].key.value
                 row = self._rows.get(case_id)
                 if row is not None and row.dirty:
                     self._set_cells(row, case_id, {
-                        key: cells.clock_cell(label, state, palette)
+                        key: cells.clock_cell(label, state, colours)
                         for key, (label, state) in zip(("owner_clock", "update_clock"), row.labels, strict=False)
                     })
                     row.dirty = False
@@ -379,7 +351,7 @@ class BoardScreen(CaseActions, Screen):
         self.open_case(event.row_key.value)
 
     def open_case(self, case_id: str) -> None:
-        from casewatch.tui.case_screen import CaseScreen
+        from casewatch.tui.screens.case import CaseScreen
 
         self.app.push_screen(CaseScreen(case_id))
 

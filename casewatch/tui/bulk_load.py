@@ -2,8 +2,10 @@
 
 The board creates tens of thousands of long-lived objects at once (cases, clock plans, cells).
 Python's cyclic collector would rescan them repeatedly while they are created, for nothing:
-they all stay alive. So the collector pauses during a bulk load, and what survives it is frozen
-out of future scans. Reference counting still frees everything that is dropped later.
+they all stay alive. So the collector pauses during a bulk load. After the initial load, what
+survives is frozen out of future scans (only then: freezing after every filter change would
+pin each discarded generation of rows in the permanent generation). Reference counting still
+frees everything that is dropped later.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from contextlib import contextmanager
 
 
 @contextmanager
-def bulk_allocation() -> Iterator[None]:
+def bulk_allocation(*, freeze: bool) -> Iterator[None]:
+    """Pause the cyclic collector; with `freeze`, move what survives out of future scans."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
@@ -22,4 +25,5 @@ def bulk_allocation() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
-        gc.freeze()
+        if freeze:
+            gc.freeze()

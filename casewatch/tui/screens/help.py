@@ -11,7 +11,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from casewatch.core.clocks import ClockState
-from casewatch.tui.cells import GLYPH
+from casewatch.tui.widgets.cells import GLYPH
 
 MEANING = {
     ClockState.RUNNING: "running",

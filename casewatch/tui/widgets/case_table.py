@@ -1,0 +1,38 @@
+"""A severity pane and its case table: one row per case, keyed by case id."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.coordinate import Coordinate
+from textual.widgets import DataTable
+
+from casewatch.core.models import Severity
+
+
+def rows_in_view(table: DataTable, margin: int = 2) -> tuple[int, int]:
+    """Indices of the rows the table shows now (give or take `margin`)."""
+    first = int(table.scroll_y)
+    return max(0, first - margin), first + table.size.height + margin
+
+
+class CaseTable(DataTable):
+    """A severity pane's table. Row keys are case ids."""
+
+    def selected_id(self) -> str | None:
+        if self.row_count == 0:
+            return None
+        return self.coordinate_to_cell_key(Coordinate(self.cursor_row, 0)).row_key.value
+
+
+class SeverityPane(Vertical):
+    def __init__(self, severity: Severity):
+        super().__init__(id=f"pane-{severity.value.lower()}", classes=f"pane {severity.value.lower()}")
+        self.severity = severity
+
+    def compose(self) -> ComposeResult:
+        yield CaseTable(id=f"table-{self.severity.value.lower()}", cursor_type="row", zebra_stripes=True)
+
+    @property
+    def table(self) -> CaseTable:
+        return self.query_one(CaseTable)
