@@ -123,6 +123,51 @@ class EvidenceItem:
     done: bool = False
 
 
+class EvidenceState(StrEnum):
+    """Where one checklist item stands. `done` and `na` settle it; `na` needs a reason."""
+
+    MISSING = "missing"
+    PARTIAL = "partial"
+    DONE = "done"
+    NA = "na"
+
+    @classmethod
+    def parse(cls, text: str) -> EvidenceState:
+        try:
+            return cls(text.strip().lower())
+        except ValueError:
+            raise InvalidInput(f"unknown evidence state {text!r}: expected one of missing, partial, done, na") from None
+
+    @property
+    def settled(self) -> bool:
+        return self in (EvidenceState.DONE, EvidenceState.NA)
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceRecord:
+    """What a case holds for one checklist item: its state and text, and who last changed it when.
+    `version` counts the changes to this item alone, so edits to different items never conflict."""
+
+    key: str
+    state: EvidenceState = EvidenceState.MISSING
+    value: str = ""
+    reason: str = ""
+    by: str | None = None
+    at: datetime | None = None
+    version: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class CaseReturn:
+    """A receiving team sent the case back to support because the packet lacked context."""
+
+    by: str
+    at: datetime
+    reason: str
+    keys: tuple[str, ...]
+    from_route: str
+
+
 @dataclass(frozen=True, slots=True)
 class Interval:
     """A closed-open span of time; `end` is None while it is still open."""
