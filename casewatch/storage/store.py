@@ -7,9 +7,10 @@ is simply decided again against the fresh state (the caller never saw the older 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -32,6 +33,7 @@ FIRST_CASE_NUMBER = 1001
 MAX_ATTEMPTS = 8
 CHANGE_LOOKBACK = 200  # re-read this many ids behind the mark: PostgreSQL may commit ids out of order
 Clock = Callable[[], datetime]
+T = TypeVar("T")
 
 
 def system_clock() -> datetime:
@@ -121,23 +123,34 @@ class Store:
         """Decide and record `command` as `actor`, occurring `at` (default: now). One transaction."""
         for _attempt in range(MAX_ATTEMPTS):
             try:
-                async with self._writer.begin() as conn:
-                    return await self._execute(conn, command, actor, at, _Reads())
-            except (_Race, IntegrityError):
+                return await self._transaction(lambda conn: self._execute(conn, command, actor, at, _Reads()))
+            except _Race:
                 if getattr(command, "expect_version", None) is not None:
                     raise self._conflict(await self.get_case(command.case_id), command.expect_version) from None
-            except DBAPIError as exc:  # the server went away, a lock timed out...: one line, nothing written
-                raise InvalidInput(f"database error on {self.target.describe()}: {_reason(exc)}") from None
         raise Conflict("too many concurrent writers changed this case at once; nothing was written, try again")
 
     async def execute_many(self, items: list[tuple[object, str, datetime | None]]) -> list[Outcome]:
         """Several commands in one all-or-nothing transaction (the demo seeder; later, imports)."""
+
+        async def run(conn: AsyncConnection) -> list[Outcome]:
+            reads = _Reads()
+            return [await self._execute(conn, command, actor, at, reads) for command, actor, at in items]
+
+        try:
+            return await self._transaction(run)
+        except _Race:
+            raise Conflict("another writer changed these cases meanwhile; nothing was written, try again") from None
+
+    async def _transaction(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+        """Run `work` in one write transaction. The one place driver errors are mapped: a lost race
+        (including a unique-key collision) is `_Race`; any other driver failure is one line."""
         try:
             async with self._writer.begin() as conn:
-                reads = _Reads()
-                return [await self._execute(conn, command, actor, at, reads) for command, actor, at in items]
+                return await work(conn)
         except (_Race, IntegrityError):
-            raise Conflict("another writer changed these cases meanwhile; nothing was written, try again") from None
+            raise _Race() from None
+        except DBAPIError as exc:  # the server went away, a lock timed out...: one line, nothing written
+            raise InvalidInput(f"database error on {self.target.describe()}: {_reason(exc)}") from None
 
     async def _execute(self, conn: AsyncConnection, command, actor_name: str, at: datetime | None,
                        reads: _Reads) -> Outcome:

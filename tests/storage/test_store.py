@@ -78,7 +78,7 @@ async def test_denied_and_invalid_actions_write_nothing(store):
         await store.execute(c.Note(case_id=cid, text="x"), "ghost")
     with pytest.raises(NotFound, match="no case CW-9999"):
         await store.execute(c.Note(case_id="CW-9999", text="x"), "dana")
-    assert await store.high_water() == before
+    assert await store.high_water() == before and "mo" not in await store.roster()
 
 
 async def test_backfill_is_refolded_in_history_order(store, frozen_clock):
@@ -143,6 +143,23 @@ async def run_sql(target, sql: str) -> None:
     async with engine.begin() as conn:
         await conn.execute(text(sql))
     await engine.dispose()
+
+
+@pytest.mark.parametrize("batched", [False, True], ids=["execute", "execute_many"])
+async def test_a_driver_failure_is_one_line_and_writes_nothing(store, db_target, batched):
+    """`execute` and `execute_many` (the importers' path) map driver errors the same way."""
+    before = await store.high_water()
+    await run_sql(db_target, "DROP TABLE counters")  # the next case id cannot be drawn
+    command = c.NewCase(title="t", customer="c", severity=Severity.SEV3)
+    with pytest.raises(InvalidInput) as info:
+        if batched:
+            await store.execute_many([(c.AddPerson(name="mo", role=Role.AGENT, tz="UTC"), "dana", None), (command, "raj", None)])
+        else:
+            await store.execute(command, "raj")
+    message = str(info.value)
+    assert message.startswith(f"database error on {db_target.describe()}: ") and "counters" in message
+    assert "\n" not in message
+    assert await store.high_water() == before and "mo" not in await store.roster()
 
 
 async def test_schema_newer_than_the_code_is_refused(db_target, frozen_clock):
