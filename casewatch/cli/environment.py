@@ -7,10 +7,14 @@ import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfoNotFoundError
+
+import tzlocal
 
 from casewatch import paths
-from casewatch.core.errors import InvalidInput
+from casewatch.core.errors import CasewatchError, InvalidInput
 from casewatch.core.identity import acting_name
+from casewatch.core.models import check_zone
 
 CONFIG_KEYS = {"user", "db", "theme", "tz", "keymap"}
 
@@ -58,24 +62,11 @@ def actor_name(flag: str | None, config: Config) -> str:
 
 
 def system_zone() -> str:
-    """The machine's IANA zone: $TZ if it names one, else /etc/localtime's target, else UTC."""
-    from zoneinfo import ZoneInfo
-
-    candidates = [os.environ.get("TZ", "").lstrip(":")]
+    """The machine's IANA zone as tzlocal finds it ($TZ, /etc/localtime, distribution files), else UTC."""
     try:
-        target = os.path.realpath("/etc/localtime")
-        if "zoneinfo/" in target:
-            candidates.append(target.split("zoneinfo/", 1)[1])
-    except OSError:
-        pass
-    for name in candidates:
-        if name:
-            try:
-                ZoneInfo(name)
-                return name
-            except Exception:
-                continue
-    return "UTC"
+        return check_zone(tzlocal.get_localzone_name() or "UTC")
+    except (CasewatchError, ZoneInfoNotFoundError):  # tzlocal raises when the machine's settings conflict
+        return "UTC"
 
 
 def database_location(flag: str | None, config: Config) -> str:

@@ -29,7 +29,7 @@ from casewatch.core.models import Person, Role, Severity, Status, iso_z, parse_r
 from casewatch.core.policy import Policy, parse_policy
 from casewatch.core.projection import policy_source_as_of, replay_cases
 from casewatch.core.views import board_order, case_flags, case_matches, case_summary, describe_event, event_json
-from casewatch.storage.migrate import HEAD
+from casewatch.storage.migrate import head_revision
 from casewatch.storage.seed import write_demo
 from casewatch.storage.store import Store
 from casewatch.storage.target import resolve_target
@@ -345,7 +345,7 @@ async def _run(session: Session) -> None:
     async with await session.open() as store:
         if args.command == "db":
             done = "migrated to" if store.migrated else "already at"
-            print(f"{session.target.describe()}: schema {done} {HEAD}")
+            print(f"{session.target.describe()}: schema {done} {head_revision()}")
         elif args.command == "shift":
             outcome = await store.execute(c.StartShift(), session.actor, at=args.at)
             print(describe_event(outcome.event))

@@ -2,30 +2,37 @@
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
+from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from casewatch.core.errors import InvalidInput
 
-HEAD = "0001"
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def alembic_config():
-    from alembic.config import Config  # imported lazily: only needed when the schema changes
-
+def alembic_config(location: Path = MIGRATIONS) -> Config:
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("script_location", str(location))
     return config
 
 
-def known_revisions() -> set[str]:
-    from alembic.script import ScriptDirectory
+@cache
+def head_revision(location: Path = MIGRATIONS) -> str:
+    """The newest migration, as Alembic's script directory says; there is exactly one."""
+    head = ScriptDirectory.from_config(alembic_config(location)).get_current_head()
+    if head is None:
+        raise RuntimeError(f"no migrations in {location}: casewatch is installed incompletely")
+    return head
 
-    return {script.revision for script in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
+
+def known_revisions(location: Path = MIGRATIONS) -> set[str]:
+    return {script.revision for script in ScriptDirectory.from_config(alembic_config(location)).walk_revisions()}
 
 
 def current_revision(connection: Connection) -> str | None:
@@ -35,12 +42,12 @@ def current_revision(connection: Connection) -> str | None:
 
 
 def _upgrade(connection: Connection, describe: str) -> bool:
-    current = current_revision(connection)
-    if current == HEAD:
+    current, head = current_revision(connection), head_revision()
+    if current == head:
         return False
     if current is not None and current not in known_revisions():
         raise InvalidInput(
-            f"{describe} has schema {current}, newer than this casewatch knows (up to {HEAD}); upgrade casewatch"
+            f"{describe} has schema {current}, newer than this casewatch knows (up to {head}); upgrade casewatch"
         )
     if current is None and inspect(connection).get_table_names():
         raise InvalidInput(f"{describe} is a database, but not a casewatch one (it has other tables)")
@@ -53,9 +60,9 @@ def _upgrade(connection: Connection, describe: str) -> bool:
 
 
 async def ensure_schema(reader: AsyncEngine, writer: AsyncEngine, describe: str) -> bool:
-    """Bring the schema to HEAD; True when a migration ran. Refuses databases newer than the code."""
+    """Bring the schema to the head revision; True when a migration ran. Refuses a newer database."""
     async with reader.connect() as conn:
-        if await conn.run_sync(current_revision) == HEAD:
+        if await conn.run_sync(current_revision) == head_revision():
             return False
     async with writer.begin() as conn:  # re-checked under the write lock: two openers never both migrate
         return await conn.run_sync(_upgrade, describe)

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -158,6 +159,20 @@ def test_new_database_registers_the_creator_as_lead(tmp_path, capsys):
 def _run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "casewatch.cli.main", *args], capture_output=True, text=True,
                           env={**os.environ, **(env or {})}, timeout=60)
+
+
+@pytest.mark.parametrize("tz", ["Asia/Kolkata", ":Europe/Berlin", "/usr/share/zoneinfo/America/New_York", "Mars/Olympus"])
+def test_the_creator_of_a_database_gets_the_machine_zone(tmp_path, tz):
+    """Without --tz the first lead's zone is the machine's, as tzlocal reads it; never an invalid one."""
+    if tz.startswith("/") and not Path(tz).exists():
+        pytest.skip("no system zoneinfo files")
+    result = _run("people", "list", "--json", "--db", str(tmp_path / "z.db"), "--as", "olivia", env={"TZ": tz})
+    assert result.returncode == 0, result.stderr
+    zone = json.loads(result.stdout)[0]["tz"]
+    if tz == "Mars/Olympus":  # not a zone: the machine's own settings decide, else UTC
+        assert zone and ZoneInfo(zone)
+    else:
+        assert zone == tz.lstrip(":").removeprefix("/usr/share/zoneinfo/")
 
 
 @pytest.mark.parametrize(("location", "message"), [

@@ -1,5 +1,6 @@
 """The store on every backend: transactions, versions, conflicts, replay, migrations."""
 
+import shutil
 from datetime import timedelta
 
 import pytest
@@ -12,7 +13,7 @@ from casewatch.core.errors import Conflict, InvalidInput, NotFound, PermissionDe
 from casewatch.core.models import EventType, Person, Role, Severity, Status
 from casewatch.core.policy import DEFAULT_POLICY_TOML
 from casewatch.core.projection import replay_cases
-from casewatch.storage.migrate import HEAD, known_revisions
+from casewatch.storage.migrate import MIGRATIONS, current_revision, head_revision, known_revisions
 from casewatch.storage.seed import write_demo
 from casewatch.storage.store import Store
 
@@ -190,4 +191,19 @@ async def test_migrations_match_the_schema_module(db_target, frozen_clock):
         diff = await conn.run_sync(lambda sync: compare_metadata(MigrationContext.configure(sync), Base.metadata))
     await engine.dispose()
     assert diff == []
-    assert HEAD in known_revisions()
+    engine = create_async_engine(db_target.url)
+    async with engine.connect() as conn:
+        assert await conn.run_sync(current_revision) == head_revision()
+    await engine.dispose()
+
+
+def test_the_head_is_whatever_the_newest_migration_file_says(tmp_path):
+    """No hand-kept constant: a new revision file in the script directory is the head at once."""
+    location = tmp_path / "migrations"
+    shutil.copytree(MIGRATIONS, location, ignore=shutil.ignore_patterns("__pycache__"))
+    old_head = head_revision()
+    assert old_head in known_revisions() and head_revision(location) == old_head
+    (location / "versions" / "9000_next.py").write_text(
+        f'revision = "9000"\ndown_revision = "{old_head}"\n\ndef upgrade():\n    pass\n', encoding="utf-8")
+    head_revision.cache_clear()
+    assert head_revision(location) == "9000" and known_revisions(location) == known_revisions() | {"9000"}
