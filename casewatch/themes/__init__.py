@@ -1,5 +1,6 @@
 """casewatch's Textual themes. Severity and clock-state colours are theme variables, so every
-widget (and the .tcss) asks for `$sev1` or `$clock-breached` instead of a literal colour."""
+widget (and the .tcss) asks for `$sev1` or `$clock-breached` instead of a literal colour.
+tests/tui/test_themes.py checks that every theme defines them all."""
 
 from __future__ import annotations
 
@@ -8,13 +9,6 @@ from textual.theme import Theme
 from casewatch.core.errors import InvalidInput
 
 DEFAULT_THEME = "casewatch-dark"
-
-# Semantic colour names every theme must define.
-SEMANTIC = (
-    "sev1", "sev2", "sev3", "sev4",
-    "clock-running", "clock-warning", "clock-breached", "clock-paused", "clock-met", "clock-stopped",
-    "flag",
-)
 
 THEMES: dict[str, Theme] = {
     "casewatch-dark": Theme(
