@@ -4,50 +4,52 @@ from __future__ import annotations
 
 import getpass
 import os
-import tomllib
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated
 from zoneinfo import ZoneInfoNotFoundError
 
 import tzlocal
+from pydantic import Field
 
 from casewatch import paths
 from casewatch.core.errors import CasewatchError, InvalidInput
 from casewatch.core.identity import acting_name
 from casewatch.core.models import check_zone
+from casewatch.core.toml_file import Text, TomlTable, read_toml, rule, string
 
-CONFIG_KEYS = {"user", "db", "theme", "tz", "keymap"}
+
+def _zone_name(value: object) -> str:
+    return check_zone(string(value))
 
 
-@dataclass(frozen=True)
-class Config:
-    user: str | None = None
-    db: str | None = None
-    theme: str | None = None
-    tz: str | None = None
-    keymap: dict[str, str] = field(default_factory=dict)  # binding id -> keys, e.g. "case.assign" = "o"
+class Config(TomlTable):
+    """The config file: who I am, which database, how the board looks, which keys do what."""
+
+    user: Annotated[str | None, rule(string)] = None
+    db: Annotated[str | None, rule(string)] = None
+    theme: Annotated[str | None, rule(string)] = None
+    tz: Annotated[str | None, rule(_zone_name)] = None
+    keymap: dict[str, Text] = Field(default_factory=dict)  # binding id -> keys, e.g. "case.assign" = "o"
+
+    @classmethod
+    def explain(cls, kind: str, key: str) -> str:
+        if kind == "not_a_table" and key == "keymap":
+            return 'must be a table of binding id = "keys", e.g. "case.assign" = "o"'
+        return super().explain(kind, key)
 
 
 def load_config(path: Path | None = None) -> Config:
+    """The config file's settings (none when there is no file); every problem with its line."""
     path = path or paths.config_path()
     if not path.exists():
         return Config()
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
         raise InvalidInput(f"{path}: not valid TOML: {exc}") from None
     except OSError as exc:
         raise InvalidInput(f"cannot read {path}: {exc.strerror}") from None
-    unknown = sorted(set(data) - CONFIG_KEYS)
-    if unknown:
-        raise InvalidInput(f"{path}: unknown key {unknown[0]!r} (known: {', '.join(sorted(CONFIG_KEYS))})")
-    keymap = data.pop("keymap", {})
-    if not isinstance(keymap, dict) or not all(isinstance(v, str) for v in keymap.values()):
-        raise InvalidInput(f'{path}: keymap must be a table of binding id = "keys", e.g. "case.assign" = "o"')
-    for key, value in data.items():
-        if not isinstance(value, str):
-            raise InvalidInput(f"{path}: {key} must be a string")
-    return Config(**data, keymap=keymap)
+    return read_toml(Config, text, str(path))
 
 
 def os_user() -> str:

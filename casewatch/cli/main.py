@@ -24,7 +24,7 @@ from casewatch.cli import render
 from casewatch.core import commands as c
 from casewatch.core.clocks import plan_clocks
 from casewatch.core.demo import demo_plan
-from casewatch.core.errors import CasewatchError, InvalidInput, NotFound, PolicyInvalid
+from casewatch.core.errors import CasewatchError, FileInvalid, InvalidInput, NotFound
 from casewatch.core.models import Person, Role, Severity, Status, iso_z, parse_route, parse_timestamp
 from casewatch.core.policy import Policy, parse_policy
 from casewatch.core.projection import policy_source_as_of, replay_cases
@@ -395,7 +395,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _board(args)
         asyncio.run(_run(Session(args)))
         return 0
-    except PolicyInvalid as exc:
+    except FileInvalid as exc:
         for problem in exc.problems:
             print(f"casewatch: {problem}", file=sys.stderr)
         return exc.exit_code

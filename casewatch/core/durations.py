@@ -20,15 +20,6 @@ def parse_duration(text: str) -> timedelta:
     return timedelta(seconds=round(seconds))
 
 
-def format_duration(value: timedelta) -> str:
-    """The shortest exact policy spelling of a duration: 90 min -> "90m", 2 h -> "2h"."""
-    seconds = int(value.total_seconds())
-    for unit in ("d", "h", "m"):
-        if seconds % _UNIT_SECONDS[unit] == 0:
-            return f"{seconds // _UNIT_SECONDS[unit]}{unit}"
-    return f"{seconds}s"
-
-
 def format_countdown(seconds: int) -> str:
     """Compact countdown: 45s, 14m, 2h05m, 3d04h; a leading '-' when overdue."""
     sign = "-" if seconds < 0 else ""

@@ -25,9 +25,13 @@ class Conflict(CasewatchError):
     exit_code = 3
 
 
-class PolicyInvalid(InvalidInput):
-    """A policy file has problems; `problems` lists every one of them."""
+class FileInvalid(InvalidInput):
+    """A TOML file (policy, config) has problems; `problems` lists every one, one line each."""
 
     def __init__(self, problems: list[str]):
         self.problems = problems
         super().__init__(problems[0] if len(problems) == 1 else f"{len(problems)} problems: " + "; ".join(problems))
+
+
+class PolicyInvalid(FileInvalid):
+    """A severity policy has problems; nothing of it is applied."""

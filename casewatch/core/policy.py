@@ -1,31 +1,25 @@
 """The severity policy: what each severity changes in the workflow, as team-owned TOML data.
 
-`parse_policy` validates a whole file and reports every problem with the line (where it can be
-found) and the key; `Policy` is the validated, immutable result with compiled calendars.
+The file's tables are pydantic models (`PolicyFile`); `parse_policy` validates a whole file and
+reports every problem as `file:line: key.path: what is wrong` (core/toml_file.py). `Policy` is the
+validated, immutable result with compiled calendars.
 """
 
 from __future__ import annotations
 
-import re
-import tomllib
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from functools import cached_property
-from typing import NamedTuple
+from typing import Annotated, Any, NamedTuple
 
 import holidays as holiday_data
+from pydantic import AfterValidator, BeforeValidator, Field, PlainValidator, ValidationInfo, model_validator
 
 from casewatch.core.calendars import ALWAYS, ONE_US, WEEKDAYS, BusinessCalendar, WorkingTime, parse_hours
-from casewatch.core.durations import format_duration, parse_duration
-from casewatch.core.errors import CasewatchError, PolicyInvalid
+from casewatch.core.durations import parse_duration
+from casewatch.core.errors import PolicyInvalid
 from casewatch.core.models import Severity, check_zone, parse_route
-
-SEVERITY_KEYS = {
-    "label", "owner_within", "customer_update_every", "internal_review_every", "route",
-    "must_involve", "calendar", "pause_updates_while_waiting", "warn_at",
-}
-REQUIRED_SEVERITY_KEYS = ("owner_within", "customer_update_every", "internal_review_every", "route")
-CALENDAR_KEYS = {"timezone", "days", "hours", "holidays", "holidays_country"}
+from casewatch.core.toml_file import Text, TomlTable, load_toml, problem, rule, validate
 
 DEFAULT_POLICY_TOML = """\
 # casewatch severity policy. Durations: a number with s, m, h or d (d = 24 h).
@@ -83,33 +77,191 @@ holidays = []
 """
 
 
-@dataclass(frozen=True)
-class CalendarSpec:
-    name: str
-    timezone: str
-    days: tuple[str, ...]
-    hours: tuple[tuple[int, int], ...]
-    holidays: tuple[date, ...] = ()
-    holidays_country: str | None = None
+WORKDAYS = WEEKDAYS[:5]
+ZONE_REQUIRED = "required: an IANA zone such as America/New_York"
+HOURS_REQUIRED = 'required: a non-empty list such as ["09:00-17:00"]'
 
-    def compile(self) -> BusinessCalendar:
+
+def _zone(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError(ZONE_REQUIRED)
+    return check_zone(value)
+
+
+def _weekdays(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(d, str) and d.lower() in WEEKDAYS for d in value):
+        raise ValueError(f"must be a list of {', '.join(WEEKDAYS)}")
+    days = tuple(d.lower() for d in value)
+    if len(set(days)) != len(days):
+        raise ValueError("a day is listed twice")
+    return days
+
+
+def _hours_list(value: Any) -> Any:
+    if not isinstance(value, list) or not value:
+        raise problem(HOURS_REQUIRED)
+    return value
+
+
+def _hhmm(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def _without_overlaps(ranges: tuple[tuple[int, int], ...]) -> tuple[tuple[int, int], ...]:
+    ordered = tuple(sorted(ranges))
+    for (s1, e1), (s2, e2) in zip(ordered, ordered[1:], strict=False):
+        if s2 < e1:
+            raise problem(f"overlapping hours {_hhmm(s1)}-{_hhmm(e1)} and {_hhmm(s2)}-{_hhmm(e2)}")
+    return ordered
+
+
+def _dates_list(value: Any) -> Any:
+    if not isinstance(value, list):
+        raise problem('must be a list of dates such as ["2026-12-25"]')
+    return value
+
+
+def _holiday(value: Any) -> date:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    try:
+        return date.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"bad date {value!r}: expected YYYY-MM-DD") from None
+
+
+def _holiday_country(value: Any) -> str:
+    if not isinstance(value, str) or value.upper() not in holiday_data.list_supported_countries():
+        raise ValueError(f"unknown holiday country {value!r} (use an ISO code such as US or DE)")
+    return value.upper()
+
+
+def _not_built_in(name: str) -> str:
+    if name == ALWAYS:
+        raise ValueError(f"{ALWAYS!r} is built in and cannot be redefined")
+    return name
+
+
+HoursRange = Annotated[tuple[int, int], rule(parse_hours)]
+Holiday = Annotated[date, rule(_holiday)]
+CalendarName = Annotated[str, rule(_not_built_in)]
+
+
+class CalendarSpec(TomlTable):
+    """[calendars.<name>]: a business calendar that durations can count in."""
+
+    timezone: Annotated[str, rule(_zone)]
+    days: Annotated[tuple[str, ...], rule(_weekdays)] = WORKDAYS
+    hours: Annotated[tuple[HoursRange, ...], BeforeValidator(_hours_list), AfterValidator(_without_overlaps)]
+    holidays: Annotated[tuple[Holiday, ...], BeforeValidator(_dates_list)] = ()
+    holidays_country: Annotated[str | None, rule(_holiday_country)] = None
+
+    @model_validator(mode="after")
+    def _works_some_time(self) -> CalendarSpec:
+        if not self.days:
+            raise problem("has zero working hours in a week")
+        return self
+
+    @classmethod
+    def explain(cls, kind: str, key: str) -> str:
+        if kind == "missing" and key in ("timezone", "hours"):
+            return ZONE_REQUIRED if key == "timezone" else HOURS_REQUIRED
+        return super().explain(kind, key)
+
+    def compile(self, name: str) -> BusinessCalendar:
         return BusinessCalendar(
-            self.name, self.timezone, list(self.days), list(self.hours), list(self.holidays), self.holidays_country
+            name, self.timezone, list(self.days), list(self.hours), list(self.holidays), self.holidays_country
         )
 
 
-@dataclass(frozen=True)
-class SeverityPolicy:
-    severity: Severity
-    label: str
-    owner_within: timedelta
-    customer_update_every: timedelta
-    internal_review_every: timedelta
-    route: str
-    must_involve: tuple[str, ...] = ()
-    calendar: str = ALWAYS
-    pause_updates_while_waiting: bool = False
-    warn_at: float = 0.25
+def _roles(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(r, str) and r.strip() for r in value):
+        raise ValueError("must be a list of role names")
+    return tuple(r.strip() for r in value)
+
+
+def _declared_calendar(value: Any, info: ValidationInfo) -> str:
+    """ALWAYS or a calendar the file declares (valid or not: an invalid one is reported where it is)."""
+    declared = (info.context or {}).get("calendars", set())
+    if not isinstance(value, str) or (value != ALWAYS and value not in declared):
+        raise problem(f"calendar {value!r} is referenced but not defined")
+    return value
+
+
+def _true_or_false(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError("must be true or false")
+    return value
+
+
+def _fraction(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        raise ValueError(f"must be a number from 0 to 1, got {value!r}")
+    return float(value)
+
+
+Duration = Annotated[timedelta, rule(parse_duration)]
+
+
+class SeverityPolicy(TomlTable):
+    """[severities.SEVn]: the clocks, the route and the roles a severity brings."""
+
+    label: Text  # defaults to the severity's name (see Severities)
+    owner_within: Duration
+    customer_update_every: Duration
+    internal_review_every: Duration
+    route: Annotated[str, rule(parse_route)]
+    must_involve: Annotated[tuple[str, ...], rule(_roles)] = ()
+    calendar: Annotated[str, PlainValidator(_declared_calendar)] = ALWAYS
+    pause_updates_while_waiting: Annotated[bool, rule(_true_or_false)] = False
+    warn_at: Annotated[float, rule(_fraction)] = 0.25
+
+
+_SEVERITY_NAMES = [s.value for s in Severity]
+
+
+class Severities(TomlTable):
+    """[severities.SEV1] … [severities.SEV4]: every severity needs a policy (one field per `Severity`)."""
+
+    SEV1: SeverityPolicy
+    SEV2: SeverityPolicy
+    SEV3: SeverityPolicy
+    SEV4: SeverityPolicy
+
+    @model_validator(mode="before")
+    @classmethod
+    def _label_defaults_to_the_name(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        return {name: {"label": name, **body} if isinstance(body, dict) else body for name, body in data.items()}
+
+    @classmethod
+    def explain(cls, kind: str, key: str) -> str:
+        if kind == "unknown":
+            return f"unknown severity (expected {', '.join(_SEVERITY_NAMES[:-1])} or {_SEVERITY_NAMES[-1]})"
+        if kind == "missing":
+            return f"missing: every severity {_SEVERITY_NAMES[0]}–{_SEVERITY_NAMES[-1]} needs a policy"
+        return super().explain(kind, key)
+
+    def by_severity(self) -> dict[Severity, SeverityPolicy]:
+        return {severity: getattr(self, severity.value) for severity in Severity}
+
+
+class PolicyFile(TomlTable):
+    """The whole file: a policy per severity, and the business calendars they count in."""
+
+    severities: Severities
+    calendars: dict[CalendarName, CalendarSpec] = Field(default_factory=dict)
+
+    @classmethod
+    def explain(cls, kind: str, key: str) -> str:
+        if kind == "unknown":
+            return f"unknown key (expected {' and '.join(f'[{name}.*]' for name in cls.model_fields)} tables)"
+        if key == "severities":
+            return f"required: a [severities.{_SEVERITY_NAMES[0]}] … [severities.{_SEVERITY_NAMES[-1]}] table each"
+        if key == "calendars":
+            return "must be a table of calendars"
+        return super().explain(kind, key)
 
 
 class Timing(NamedTuple):
@@ -123,12 +275,13 @@ class Timing(NamedTuple):
 
 @dataclass(frozen=True)
 class Policy:
-    """A validated policy. `version` is its number in the database (0 when not stored yet)."""
+    """A validated policy: the TOML `source` it was read from and its `version` in the database
+    (0 when not stored yet)."""
 
     severities: dict[Severity, SeverityPolicy]
-    calendars: dict[str, CalendarSpec] = field(default_factory=dict)
+    calendars: dict[str, CalendarSpec]
+    source: str
     version: int = 0
-    source: str = ""
 
     def __getitem__(self, severity: Severity) -> SeverityPolicy:
         return self.severities[severity]
@@ -136,7 +289,7 @@ class Policy:
     @cached_property
     def _compiled(self) -> dict[str, WorkingTime]:
         compiled: dict[str, WorkingTime] = {ALWAYS: WorkingTime()}
-        compiled.update({name: spec.compile() for name, spec in self.calendars.items()})
+        compiled.update({name: spec.compile(name) for name, spec in self.calendars.items()})
         return compiled
 
     def calendar_for(self, severity: Severity) -> WorkingTime:
@@ -158,251 +311,17 @@ class Policy:
         }
 
     def to_toml(self) -> str:
-        """The policy as TOML; the stored source when there is one, so comments survive."""
-        return self.source or render_policy(self)
+        """The policy as the team wrote it, comments and all."""
+        return self.source
 
 
-def render_policy(policy: Policy) -> str:
-    lines: list[str] = []
-    for sev, sp in sorted(policy.severities.items()):
-        roles = ", ".join(f'"{r}"' for r in sp.must_involve)
-        lines += [
-            f"[severities.{sev.value}]",
-            f'label = "{sp.label}"',
-            f'owner_within = "{format_duration(sp.owner_within)}"',
-            f'customer_update_every = "{format_duration(sp.customer_update_every)}"',
-            f'internal_review_every = "{format_duration(sp.internal_review_every)}"',
-            f'route = "{sp.route}"',
-            f"must_involve = [{roles}]",
-            f'calendar = "{sp.calendar}"',
-            f"pause_updates_while_waiting = {'true' if sp.pause_updates_while_waiting else 'false'}",
-            f"warn_at = {sp.warn_at}",
-            "",
-        ]
-    for name, cal in sorted(policy.calendars.items()):
-        hours = ", ".join(f'"{s // 60:02d}:{s % 60:02d}-{e // 60:02d}:{e % 60:02d}"' for s, e in cal.hours)
-        lines += [
-            f"[calendars.{name}]",
-            f'timezone = "{cal.timezone}"',
-            "days = [" + ", ".join(f'"{d}"' for d in cal.days) + "]",
-            f"hours = [{hours}]",
-            "holidays = [" + ", ".join(f'"{d.isoformat()}"' for d in cal.holidays) + "]",
-        ]
-        if cal.holidays_country:
-            lines.append(f'holidays_country = "{cal.holidays_country}"')
-        lines.append("")
-    return "\n".join(lines)
-
-
-class _Problems:
-    """Collects problems, each prefixed with the source name and, where found, the line."""
-
-    def __init__(self, source_name: str, text: str):
-        self.source_name = source_name
-        self.lines = text.splitlines()
-        self.items: list[str] = []
-
-    def add(self, path: list[str], message: str) -> None:
-        where = self.source_name
-        line = self._locate(path)
-        if line:
-            where += f":{line}"
-        self.items.append(f"{where}: {'.'.join(path)}: {message}" if path else f"{where}: {message}")
-
-    def _locate(self, path: list[str]) -> int | None:
-        """Best-effort line of a key: its [table] header, then the key inside that table."""
-        if not path:
-            return None
-        header = re.compile(r"^\s*\[\s*" + r"\s*\.\s*".join(re.escape(p) for p in path[:2]) + r"\s*\]")
-        for i, text in enumerate(self.lines):
-            if header.match(text):
-                if len(path) <= 2:
-                    return i + 1
-                key = re.compile(r"^\s*" + re.escape(path[2]) + r"\s*=")
-                for j in range(i + 1, len(self.lines)):
-                    if self.lines[j].lstrip().startswith("["):
-                        break
-                    if key.match(self.lines[j]):
-                        return j + 1
-                return i + 1
-        return None
-
-
-def parse_policy(text: str, source_name: str = "policy") -> Policy:
-    """Validate a TOML policy; raise PolicyInvalid listing every problem found."""
-    problems = _Problems(source_name, text)
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise PolicyInvalid([f"{source_name}: not valid TOML: {exc}"]) from None
-
-    for key in data:
-        if key not in ("severities", "calendars"):
-            problems.add([key], "unknown key (expected [severities.*] and [calendars.*] tables)")
-    calendars = _parse_calendars(data.get("calendars", {}), problems)
-    raw_calendars = data.get("calendars", {})
-    declared = set(raw_calendars) if isinstance(raw_calendars, dict) else set()
-    severities = _parse_severities(data.get("severities"), calendars, declared, problems)
-    if problems.items:
-        raise PolicyInvalid(problems.items)
-    return Policy(severities=severities, calendars=calendars, source=text)
-
-
-def _parse_calendars(raw: object, problems: _Problems) -> dict[str, CalendarSpec]:
-    if not isinstance(raw, dict):
-        problems.add(["calendars"], "must be a table of calendars")
-        return {}
-    calendars = {}
-    for name, body in raw.items():
-        path = ["calendars", name]
-        if name == ALWAYS:
-            problems.add(path, f"{ALWAYS!r} is built in and cannot be redefined")
-            continue
-        if not isinstance(body, dict):
-            problems.add(path, "must be a table")
-            continue
-        before = len(problems.items)
-        for key in body:
-            if key not in CALENDAR_KEYS:
-                problems.add(path + [key], f"unknown key (expected one of {', '.join(sorted(CALENDAR_KEYS))})")
-        zone = body.get("timezone")
-        if not isinstance(zone, str):
-            problems.add(path + ["timezone"], "required: an IANA zone such as America/New_York")
-        else:
-            try:
-                check_zone(zone)
-            except CasewatchError as exc:
-                problems.add(path + ["timezone"], str(exc))
-        days = body.get("days", ["mon", "tue", "wed", "thu", "fri"])
-        if not isinstance(days, list) or not all(isinstance(d, str) and d.lower() in WEEKDAYS for d in days):
-            problems.add(path + ["days"], f"must be a list of {', '.join(WEEKDAYS)}")
-            days = []
-        days = [d.lower() for d in days]
-        if len(set(days)) != len(days):
-            problems.add(path + ["days"], "a day is listed twice")
-        hours = _parse_hour_ranges(body.get("hours"), path + ["hours"], problems)
-        holidays = _parse_holidays(body.get("holidays", []), path + ["holidays"], problems)
-        country = body.get("holidays_country")
-        if country is not None:
-            if not isinstance(country, str) or country.upper() not in holiday_data.list_supported_countries():
-                problems.add(path + ["holidays_country"],
-                             f"unknown holiday country {country!r} (use an ISO code such as US or DE)")
-                country = None
-            else:
-                country = country.upper()
-        if len(problems.items) == before:
-            if not days or not hours:
-                problems.add(path, "has zero working hours in a week")
-                continue
-            calendars[name] = CalendarSpec(name, zone, tuple(days), tuple(hours), tuple(holidays), country)
-    return calendars
-
-
-def _parse_hour_ranges(raw: object, path: list[str], problems: _Problems) -> list[tuple[int, int]]:
-    if not isinstance(raw, list) or not raw:
-        problems.add(path, 'required: a non-empty list such as ["09:00-17:00"]')
-        return []
-    ranges = []
-    for item in raw:
-        try:
-            ranges.append(parse_hours(item))
-        except ValueError as exc:
-            problems.add(path, str(exc))
-    ranges.sort()
-    for (s1, e1), (s2, e2) in zip(ranges, ranges[1:], strict=False):
-        if s2 < e1:
-            problems.add(path, f"overlapping hours {s1 // 60:02d}:{s1 % 60:02d}-{e1 // 60:02d}:{e1 % 60:02d} "
-                               f"and {s2 // 60:02d}:{s2 % 60:02d}-{e2 // 60:02d}:{e2 % 60:02d}")
-    return ranges
-
-
-def _parse_holidays(raw: object, path: list[str], problems: _Problems) -> list[date]:
-    if not isinstance(raw, list):
-        problems.add(path, 'must be a list of dates such as ["2026-12-25"]')
-        return []
-    days = []
-    for item in raw:
-        if isinstance(item, date) and not hasattr(item, "hour"):
-            days.append(item)
-            continue
-        try:
-            days.append(date.fromisoformat(item))
-        except (TypeError, ValueError):
-            problems.add(path, f"bad date {item!r}: expected YYYY-MM-DD")
-    return days
-
-
-def _parse_severities(
-    raw: object, calendars: dict[str, CalendarSpec], declared: set[str], problems: _Problems
-) -> dict[Severity, SeverityPolicy]:
-    """Severities; a calendar that is declared but invalid was reported already, so skip it here."""
-    if not isinstance(raw, dict):
-        problems.add(["severities"], "required: a [severities.SEV1] … [severities.SEV4] table each")
-        return {}
-    result = {}
-    for name in raw:
-        if name not in Severity.__members__:
-            problems.add(["severities", name], "unknown severity (expected SEV1, SEV2, SEV3 or SEV4)")
-    for severity in Severity:
-        path = ["severities", severity.value]
-        body = raw.get(severity.value)
-        if body is None:
-            problems.add(path, "missing: every severity SEV1–SEV4 needs a policy")
-            continue
-        if not isinstance(body, dict):
-            problems.add(path, "must be a table")
-            continue
-        before = len(problems.items)
-        for key in body:
-            if key not in SEVERITY_KEYS:
-                problems.add(path + [key], f"unknown key (expected one of {', '.join(sorted(SEVERITY_KEYS))})")
-        for key in REQUIRED_SEVERITY_KEYS:
-            if key not in body:
-                problems.add(path + [key], "required field is missing")
-        durations = {}
-        for key in ("owner_within", "customer_update_every", "internal_review_every"):
-            if key in body:
-                try:
-                    durations[key] = parse_duration(body[key])
-                except CasewatchError as exc:
-                    problems.add(path + [key], str(exc))
-        route = body.get("route")
-        if route is not None:
-            try:
-                route = parse_route(route)
-            except CasewatchError as exc:
-                problems.add(path + ["route"], str(exc))
-        involve = body.get("must_involve", [])
-        if not isinstance(involve, list) or not all(isinstance(r, str) and r.strip() for r in involve):
-            problems.add(path + ["must_involve"], "must be a list of role names")
-            involve = []
-        calendar = body.get("calendar", ALWAYS)
-        if not isinstance(calendar, str) or (calendar != ALWAYS and calendar not in declared):
-            problems.add(path + ["calendar"], f"calendar {calendar!r} is referenced but not defined")
-        calendar_broken = isinstance(calendar, str) and calendar in declared and calendar not in calendars
-        pause = body.get("pause_updates_while_waiting", False)
-        if not isinstance(pause, bool):
-            problems.add(path + ["pause_updates_while_waiting"], "must be true or false")
-        warn_at = body.get("warn_at", 0.25)
-        if isinstance(warn_at, bool) or not isinstance(warn_at, (int, float)) or not 0 <= warn_at <= 1:
-            problems.add(path + ["warn_at"], f"must be a number from 0 to 1, got {warn_at!r}")
-        label = body.get("label", severity.value)
-        if not isinstance(label, str):
-            problems.add(path + ["label"], "must be a string")
-        if len(problems.items) == before and not calendar_broken:
-            result[severity] = SeverityPolicy(
-                severity=severity,
-                label=label,
-                owner_within=durations["owner_within"],
-                customer_update_every=durations["customer_update_every"],
-                internal_review_every=durations["internal_review_every"],
-                route=route,
-                must_involve=tuple(r.strip() for r in involve),
-                calendar=calendar,
-                pause_updates_while_waiting=pause,
-                warn_at=float(warn_at),
-            )
-    return result
+def parse_policy(text: str, source_name: str = "policy", version: int = 0) -> Policy:
+    """Validate a TOML policy; raise PolicyInvalid listing every problem found, each with its line."""
+    data = load_toml(text, source_name, PolicyInvalid)
+    declared = data.get("calendars")
+    context = {"calendars": set(declared) if isinstance(declared, dict) else set()}
+    parsed = validate(PolicyFile, data, text, source_name, invalid=PolicyInvalid, context=context)
+    return Policy(parsed.severities.by_severity(), dict(parsed.calendars), source=text, version=version)
 
 
 def default_policy() -> Policy:

@@ -272,8 +272,7 @@ class Store:
         if row is None:
             raise InvalidInput(f"{self.target.describe()} has no policy; run `casewatch db upgrade`")
         if self._policy_cache is None or self._policy_cache.version != row.version:
-            parsed = parse_policy(row.toml, f"policy v{row.version}")
-            self._policy_cache = Policy(parsed.severities, parsed.calendars, row.version, row.toml)
+            self._policy_cache = parse_policy(row.toml, f"policy v{row.version}", version=row.version)
         return self._policy_cache
 
     async def _setting(self, conn: AsyncConnection, key: str) -> str | None:

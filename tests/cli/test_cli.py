@@ -149,6 +149,26 @@ def test_acting_person_precedence(cw, tmp_path, monkeypatch):
     assert code == 2 and "not valid TOML" in err
 
 
+def test_config_problems_say_file_line_and_key_every_one_and_nothing_is_used(tmp_path, capsys):
+    config = Path(os.environ["XDG_CONFIG_HOME"]) / "casewatch" / "config.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text('user = "raj"\ntz = "Mars/Base"\ncolour = "red"\n\n[keymap]\n"case.assign" = 5\n')
+    db = tmp_path / "cw.db"
+    assert main(["cases", "--db", str(db)]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"casewatch: {config}:2: tz: unknown time zone 'Mars/Base': expected an IANA name such as Europe/Berlin",
+        f"casewatch: {config}:3: colour: unknown key (expected one of db, keymap, theme, tz, user)",
+        f"casewatch: {config}:6: keymap.case.assign: must be a string",
+    ]
+    config.write_text('keymap = "o"\ntheme = 3\n')
+    assert main(["cases", "--db", str(db)]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f'casewatch: {config}:1: keymap: must be a table of binding id = "keys", e.g. "case.assign" = "o"',
+        f"casewatch: {config}:2: theme: must be a string",
+    ]
+    assert not db.exists()
+
+
 def test_new_database_registers_the_creator_as_lead(tmp_path, capsys):
     db = str(tmp_path / "fresh.db")
     assert main(["people", "list", "--json", "--db", db, "--as", "olivia"]) == 0

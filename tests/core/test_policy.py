@@ -4,7 +4,7 @@ from hypothesis import strategies as st
 
 from casewatch.core.errors import PolicyInvalid
 from casewatch.core.models import Severity
-from casewatch.core.policy import DEFAULT_POLICY_TOML, default_policy, parse_policy, render_policy
+from casewatch.core.policy import DEFAULT_POLICY_TOML, Severities, default_policy, parse_policy
 
 
 def problems_of(text: str) -> list[str]:
@@ -21,11 +21,13 @@ def test_default_policy_is_valid_and_complete():
     assert policy[Severity.SEV3].pause_updates_while_waiting is True
 
 
-def test_render_round_trips():
-    policy = default_policy()
-    again = parse_policy(render_policy(policy))
-    assert again.severities == policy.severities
-    assert again.calendars == policy.calendars
+def test_the_policy_is_shown_as_the_team_wrote_it():
+    text = DEFAULT_POLICY_TOML.replace("[calendars.business]", "# office hours, Berlin\n[calendars.business]")
+    assert parse_policy(text).to_toml() == text
+
+
+def test_every_severity_has_a_table():
+    assert list(Severities.model_fields) == [s.value for s in Severity]
 
 
 @pytest.mark.parametrize(("old", "new", "expected"), [
@@ -58,6 +60,15 @@ def test_every_problem_is_reported_not_just_the_first():
     problems = problems_of(text)
     assert len(problems) == 3
     assert all(problem.startswith("team.toml:") for problem in problems)
+
+
+def test_problems_come_in_the_order_of_the_file_and_control_characters_stay_escaped():
+    text = DEFAULT_POLICY_TOML.replace('timezone = "UTC"', 'timezone = "Nowhere/City"\n"a\\u001bb" = 1')
+    text = text.replace('warn_at = 0.25', 'warn_at = 7', 1)
+    problems = problems_of(text)
+    assert [p.split(":")[1] for p in problems] == ["13", "48", "49"]  # an escaped key: its table's line
+    assert problems[1] == ("team.toml:48: calendars.business.'a\\x1bb': unknown key "
+                           "(expected one of days, holidays, holidays_country, hours, timezone)")
 
 
 def test_syntax_errors_say_where():
