@@ -92,5 +92,17 @@ def db_url(request, tmp_path):
 
 
 @pytest.fixture
+def pg_url():
+    """A fresh PostgreSQL database for tests of what only PostgreSQL has (notifications, roles)."""
+    if pg_admin_url() is None:
+        pytest.skip(f"{PG_ENV} is not set")
+    url = create_pg_database()
+    try:
+        yield url
+    finally:
+        drop_pg_database(url)
+
+
+@pytest.fixture
 def db_target(db_url):
     return resolve_target(db_url)

@@ -116,9 +116,21 @@ class CounterRow(Base):
     value: Mapped[int] = mapped_column(Integer())
 
 
+class LoginRow(Base):
+    """Team mode: which roster person a PostgreSQL login acts as (written with its `login_granted`
+    event; the server's event trigger reads it to stamp `actor`, so members may only read it)."""
+
+    __tablename__ = "logins"
+
+    login: Mapped[str] = mapped_column(String(63), primary_key=True)
+    person: Mapped[str] = mapped_column(String(200))
+    last_event_id: Mapped[int] = mapped_column(BigInteger())
+
+
 events = EventRow.__table__
 cases = CaseRow.__table__
 people = PersonRow.__table__
 policies = PolicyRow.__table__
 settings = SettingRow.__table__
 counters = CounterRow.__table__
+logins = LoginRow.__table__

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TypeVar
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Integer, Select, String, func, insert, literal, select, union_all, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -31,7 +31,6 @@ from casewatch.storage.target import Target
 SYSTEM_ACTOR = "casewatch"
 FIRST_CASE_NUMBER = 1001
 MAX_ATTEMPTS = 8
-CHANGE_LOOKBACK = 200  # re-read this many ids behind the mark: PostgreSQL may commit ids out of order
 Clock = Callable[[], datetime]
 T = TypeVar("T")
 
@@ -63,13 +62,25 @@ class Outcome:
 
 @dataclass
 class Changes:
-    """What a live view needs after a high-water mark: the cases touched since (give or take a
-    lookback), and the current policy version and roster mark to compare with what it holds."""
+    """What a live view needs after a high-water mark: the cases touched since, and the current
+    policy version and roster mark to compare with what it holds."""
 
     high_water: int
     cases: list[Case] = field(default_factory=list)
     policy_version: int = 0
     roster_mark: int = 0
+
+
+@dataclass(frozen=True)
+class Marks:
+    """What the projections hold right now, by marks that only move on commit: every open case's
+    version, the policy version and the roster mark (see storage.feed); `high_water` is the newest
+    event id, commit-ordered only where writers are serialised (SQLite)."""
+
+    cases: dict[str, int]
+    policy_version: int
+    roster_mark: int
+    high_water: int
 
 
 class Store:
@@ -92,7 +103,7 @@ class Store:
             raise
         except Exception as exc:  # noqa: BLE001 - drivers raise their own types while connecting
             await store.close()
-            raise InvalidInput(f"cannot open {target.describe()}: {_reason(exc)}") from None
+            raise InvalidInput(f"cannot open {target.describe()}: {reason(exc)}") from None
         return store
 
     async def close(self) -> None:
@@ -150,7 +161,7 @@ class Store:
         except (_Race, IntegrityError):
             raise _Race() from None
         except DBAPIError as exc:  # the server went away, a lock timed out...: one line, nothing written
-            raise InvalidInput(f"database error on {self.target.describe()}: {_reason(exc)}") from None
+            raise InvalidInput(f"database error on {self.target.describe()}: {reason(exc)}") from None
 
     async def _execute(self, conn: AsyncConnection, command, actor_name: str, at: datetime | None,
                        reads: _Reads) -> Outcome:
@@ -198,8 +209,11 @@ class Store:
                         f"you had {expected}); nothing was written — reload and try again")
 
     async def _append(self, conn: AsyncConnection, event: Event) -> Event:
-        result = await conn.execute(insert(events).values(**convert.event_values(event)).returning(events.c.id))
-        return event.model_copy(update={"id": result.scalar_one()})
+        """Insert the event; the id, and in team mode `actor` and `recorded_at`, are the server's."""
+        result = await conn.execute(insert(events).values(**convert.event_values(event))
+                                    .returning(events.c.id, events.c.actor, events.c.recorded_at))
+        row = result.one()
+        return event.model_copy(update={"id": row.id, "actor": row.actor, "recorded_at": row.recorded_at})
 
     async def _project(self, conn: AsyncConnection, event: Event, case: Case | None) -> Case | None:
         if event.case_id is not None:
@@ -319,27 +333,58 @@ class Store:
             return (await conn.execute(select(func.max(events.c.id)))).scalar() or 0
 
     async def roster_mark(self) -> int:
-        """Changes whenever the roster does: the newest event that touched it."""
+        """Grows with every roster change, in commit order: the sum of the people rows' versions."""
         async with self._reader.connect() as conn:
-            return (await conn.execute(select(func.max(people.c.last_event_id)))).scalar() or 0
+            return (await conn.execute(select(_roster_mark()))).scalar() or 0
 
     async def changes_since(self, mark: int) -> Changes:
-        """What changed after `mark`; `high_water` stays `mark` when nothing did."""
+        """What changed after event id `mark`; `high_water` stays `mark` when nothing did. Exact only
+        where ids commit in order (SQLite's single writer); PostgreSQL boards use `marks` instead."""
         async with self._reader.connect() as conn:
             high = (await conn.execute(select(func.max(events.c.id)))).scalar() or 0
             if high <= mark:
                 return Changes(high_water=mark)
-            since = max(0, mark - CHANGE_LOOKBACK)
-            rows = await conn.execute(select(cases.c.state).where(cases.c.last_event_id > since))
+            rows = await conn.execute(select(cases.c.state).where(cases.c.last_event_id > mark))
             return Changes(
                 high_water=high,
                 cases=[convert.case_from_state(row.state) for row in rows],
                 policy_version=(await conn.execute(select(func.max(policies.c.version)))).scalar() or 0,
-                roster_mark=(await conn.execute(select(func.max(people.c.last_event_id)))).scalar() or 0,
+                roster_mark=(await conn.execute(select(_roster_mark()))).scalar() or 0,
             )
 
+    async def marks(self) -> Marks:
+        """Every open case's version and the other marks, in one statement (one consistent read)."""
+        def mark(kind: str, value) -> Select:
+            return select(literal(kind, String).label("kind"), literal("", String).label("key"),
+                          func.coalesce(value, 0).label("value"))
 
-def _reason(exc: Exception) -> str:
+        query = union_all(
+            select(literal("case", String), cases.c.id, cases.c.version).where(cases.c.is_open.is_(True)),
+            mark("policy", select(func.max(policies.c.version)).scalar_subquery()),
+            mark("roster", select(_roster_mark()).scalar_subquery()),
+            mark("high", select(func.max(events.c.id)).scalar_subquery()),
+        )
+        found: dict[str, dict[str, int]] = {"case": {}, "policy": {}, "roster": {}, "high": {}}
+        async with self._reader.connect() as conn:
+            for kind, key, value in await conn.execute(query):
+                found[kind][key] = int(value)
+        return Marks(cases=found["case"], policy_version=found["policy"].get("", 0),
+                     roster_mark=found["roster"].get("", 0), high_water=found["high"].get("", 0))
+
+    async def cases_by_id(self, ids: set[str]) -> list[Case]:
+        """The named cases as stored now, open or not; ids with no row are left out."""
+        if not ids:
+            return []
+        async with self._reader.connect() as conn:
+            rows = await conn.execute(select(cases.c.state).where(cases.c.id.in_(sorted(ids))))
+            return [convert.case_from_state(row.state) for row in rows]
+
+
+def _roster_mark():
+    return func.coalesce(func.sum(people.c.version), 0).cast(Integer)
+
+
+def reason(exc: Exception) -> str:
     """The driver's own one-line reason, without SQL or stack."""
     original = getattr(exc, "orig", None) or exc
     text = str(original).strip()

@@ -1,4 +1,4 @@
-"""The casewatch Textual app: owns the store, the one clock tick and the live refresh.
+"""The casewatch Textual app: owns the store, the one clock tick and the change feed.
 
 Screens never write to storage themselves: they ask the app (`perform`), which runs the write in
 an app-level worker so a dismissed modal can never cut a transaction short.
@@ -11,10 +11,12 @@ from zoneinfo import ZoneInfo
 
 from textual.app import App
 from textual.binding import Binding
+from textual.reactive import reactive
 
 from casewatch.core.errors import CasewatchError, Conflict
 from casewatch.core.models import Person
 from casewatch.core.views import describe_event
+from casewatch.storage.feed import ChangeFeed, FeedStatus, Update, feed_for
 from casewatch.storage.store import Clock, Store, system_clock
 from casewatch.storage.target import Target
 from casewatch.themes import DEFAULT_THEME, THEMES
@@ -24,7 +26,6 @@ from casewatch.tui.messages import ActionDone, CasesChanged, ClockTick
 from casewatch.tui.screens.board import BoardScreen
 from casewatch.tui.state import AppState
 
-POLL_SECONDS = 1.0
 TICK_SECONDS = 1.0
 
 
@@ -39,6 +40,9 @@ class CasewatchApp(App):
                 tooltip="Search every action, the policy and cases"),
     ]
 
+    connection: reactive[FeedStatus | None] = reactive(None, init=False)
+    """The change feed's state (live, reconnecting… and why): watch it to show it. None: not following."""
+
     def __init__(self, target: Target, actor: str, zone: str = "UTC", theme: str = DEFAULT_THEME,
                  clock: Clock = system_clock, live: bool = True, keymap: dict[str, str] | None = None):
         super().__init__()
@@ -49,6 +53,7 @@ class CasewatchApp(App):
         self.live = live  # tests of still pictures turn the timers off
         self.store: Store | None = None
         self.state: AppState | None = None
+        self.feed: ChangeFeed | None = None
         self.colours: dict[str, str] = {}
         for definition in THEMES.values():
             self.register_theme(definition)
@@ -63,11 +68,9 @@ class CasewatchApp(App):
         try:
             self.store = await Store.open(self.target, clock=self.clock)
             policy, roster = await self.store.policy(), await self.store.roster()
-            mark = await self.store.high_water()
-            roster_mark = await self.store.roster_mark()
             with bulk_allocation(freeze=False):  # the board freezes after its first build
                 cases = await self.store.open_cases()
-                self.state = AppState(policy=policy, roster=roster, high_water=mark, roster_mark=roster_mark)
+                self.state = AppState(policy=policy, roster=roster)
                 for case in cases:
                     self.state.put(case)
         except CasewatchError as exc:
@@ -77,7 +80,8 @@ class CasewatchApp(App):
         await self.push_screen(BoardScreen())
         if self.live:
             self.set_interval(TICK_SECONDS, self._tick, name="tick")
-            self.set_timer(POLL_SECONDS, self._start_poll, name="poll")
+            self.feed = feed_for(self.store, self._take_update, self._connection_changed)
+            self.feed.start({cid: case.version for cid, case in self.state.cases.items()}, policy.version)
 
     def on_resize(self) -> None:
         self._pin_console_size()
@@ -89,6 +93,8 @@ class CasewatchApp(App):
         self.console.size = (self.size.width, self.size.height)
 
     async def on_unmount(self) -> None:
+        if self.feed is not None:
+            await self.feed.stop()
         if self.store is not None:
             await self.store.close()
 
@@ -108,44 +114,36 @@ class CasewatchApp(App):
         if self.state is not None:
             self._broadcast(frozenset(), frozenset(), everything=True)
 
-    # ------------------------------------------------------------ clock, poll
+    # ------------------------------------------------------------ clock, feed
 
     def _tick(self) -> None:
         self.screen.post_message(ClockTick(self.clock()))
 
-    def _start_poll(self) -> None:
-        self.run_worker(self._poll(), name="poll", group="poll", exit_on_error=False)
-
-    async def _poll(self) -> None:
-        """Look for other writers' changes; re-armed after each run so polls never pile up."""
-        try:
-            await self.refresh_from_store()
-        except CasewatchError as exc:
-            self.notify(str(exc), title="Refresh failed", severity="error")
-        except Exception as exc:  # noqa: BLE001 - a dropped connection must not stop the board
-            self.notify(f"{type(exc).__name__}: {exc}", title="Refresh failed", severity="error")
-        finally:
-            if self.live and self.is_running:
-                self.set_timer(POLL_SECONDS, self._start_poll, name="poll")
-
-    async def refresh_from_store(self) -> None:
-        changes = await self.store.changes_since(self.state.high_water)
-        if changes.high_water == self.state.high_water:
+    def _take_update(self, update: Update) -> None:
+        """Another writer's changes, from the feed (every committed one; see storage.feed)."""
+        state = self.state
+        if state is None:
             return
         everything = False
-        if changes.policy_version != self.state.policy.version:
-            self.state.replan(await self.store.policy())
+        if update.policy is not None and update.policy.version != state.policy.version:
+            state.replan(update.policy)
             everything = True
-        if changes.roster_mark != self.state.roster_mark:
-            self.state.roster, self.state.roster_mark = await self.store.roster(), changes.roster_mark
+        if update.roster is not None and update.roster != state.roster:
+            state.roster = update.roster
             everything = True
-        changed, removed = set(), set()
-        for case in changes.cases:
-            if self.state.put(case):
-                (changed if case.id in self.state.cases else removed).add(case.id)
-        self.state.high_water = changes.high_water
+        changed: set[str] = set()
+        removed: set[str] = set()
+        for case in update.cases:
+            if state.put(case):
+                (changed if case.id in state.cases else removed).add(case.id)
+        for case_id in update.gone:
+            if state.drop(case_id):
+                removed.add(case_id)
         if changed or removed or everything:
             self._broadcast(frozenset(changed), frozenset(removed), everything)
+
+    def _connection_changed(self, status: FeedStatus) -> None:
+        self.connection = status
 
     def _broadcast(self, changed: frozenset[str], removed: frozenset[str], everything: bool = False) -> None:
         """Tell every screen on the stack (a message can be posted once, so one each)."""
@@ -183,6 +181,8 @@ class CasewatchApp(App):
         self.screen.post_message(ActionDone(True, text, outcome.event.case_id))
 
     def _accept(self, case) -> None:
+        if self.feed is not None:
+            self.feed.saw(case)
         if self.state.put(case):
             gone = case.id not in self.state.cases
             changed, removed = (frozenset(), frozenset({case.id})) if gone else (frozenset({case.id}), frozenset())

@@ -18,8 +18,6 @@ class AppState:
     roster: dict[str, Person] = field(default_factory=dict)
     cases: dict[str, Case] = field(default_factory=dict)
     clocks: dict[str, CaseClocks] = field(default_factory=dict)
-    high_water: int = 0
-    roster_mark: int = 0
 
     def put(self, case: Case) -> bool:
         """Take a case as read from storage; True when the board must change."""
@@ -34,6 +32,13 @@ class AppState:
             return False
         self.cases[case.id] = case
         self.clocks[case.id] = plan_clocks(case, self.policy)
+        return True
+
+    def drop(self, case_id: str) -> bool:
+        """Forget a case whose row is gone; True when the board must change."""
+        if self.cases.pop(case_id, None) is None:
+            return False
+        del self.clocks[case_id]
         return True
 
     def replan(self, policy: Policy) -> None:

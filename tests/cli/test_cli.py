@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from casewatch.cli.main import main
+from casewatch.storage.migrate import head_revision
 from tests.core.test_policy import random_policies
 
 LEAD = "dana"
@@ -221,7 +222,7 @@ def test_newer_schema_and_unknown_theme_fail_in_one_line(tmp_path):
         conn.execute("UPDATE alembic_version SET version_num = 'ffff'")
     result = _run("cases", "--db", str(db))
     assert result.returncode == 2 and result.stderr.count("\n") == 1
-    assert "has schema ffff, newer than this casewatch knows (up to 0001); upgrade casewatch" in result.stderr
+    assert f"has schema ffff, newer than this casewatch knows (up to {head_revision()}); upgrade casewatch" in result.stderr
     result = _run("--theme", "solarized", "--db", str(tmp_path / "other.db"))
     assert result.returncode == 2
     assert result.stderr == ("casewatch: unknown theme 'solarized': choose casewatch-dark, casewatch-light, "

@@ -122,6 +122,20 @@ async def test_changes_since_a_mark(store):
     assert (await store.changes_since(changes.high_water)).roster_mark > roster_mark
 
 
+async def test_marks_are_every_open_cases_version_and_marks_that_move_on_commit(store):
+    first, second = await new_case(store), await new_case(store)
+    marks = await store.marks()
+    assert marks.cases == {first: 1, second: 1} and marks.policy_version == 1
+    assert marks.high_water == await store.high_water() and marks.roster_mark == await store.roster_mark()
+    await store.execute(c.ChangeStatus(case_id=first, status=Status.RESOLVED), "dana")
+    await store.execute(c.Note(case_id=second, text="x"), "raj")
+    await store.execute(c.AddPerson(name="mei", role=Role.SPECIALIST, tz="Asia/Singapore"), "dana")
+    after = await store.marks()
+    assert after.cases == {second: 2} and after.roster_mark > marks.roster_mark
+    assert {case.id: case.is_open for case in await store.cases_by_id({first, second, "CW-9999"})} == \
+        {first: False, second: True}
+
+
 async def test_policy_versions(store):
     await store.execute(c.ApplyPolicy(toml=DEFAULT_POLICY_TOML.replace('"15m"', '"10m"'), source_name="p.toml"), "dana")
     policy = await store.policy()

@@ -1,4 +1,5 @@
-"""The header line: who is acting, the time in UTC and in the viewer's zone, and the database."""
+"""The header line: who is acting, the time in UTC and in the viewer's zone, the database, and
+"reconnecting…" while the change feed is not live."""
 
 from __future__ import annotations
 
@@ -7,8 +8,13 @@ from datetime import UTC, datetime
 from rich.text import Text
 from textual.widgets import Static
 
+from casewatch.storage.feed import FeedState
+
 
 class ClockBar(Static):
+    def on_mount(self) -> None:
+        self.watch(self.app, "connection", lambda _status: self.show(self.app.now()), init=False)
+
     def show(self, now: datetime) -> None:
         app = self.app
         me = app.me
@@ -20,4 +26,7 @@ class ClockBar(Static):
         text.append(f"{now.astimezone(UTC):%H:%M:%S} UTC", style="bold")
         text.append(f"  ·  {local:%a %H:%M:%S} {app.zone.key}")
         text.append(f"  ·  {app.target.short_name()}", style="dim")
+        status = app.connection
+        if status is not None and status.state is not FeedState.LIVE:
+            text.append(f"  ·  {status.label}", style=f"bold {app.colours.get('clock-warning', '')}".strip())
         self.update(text)

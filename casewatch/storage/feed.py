@@ -1,0 +1,308 @@
+"""The change feed a live board subscribes to: every committed change reaches it, once it is committed.
+
+Why not "the events after the newest id I saw": PostgreSQL hands out event ids at insert time, but a
+row only becomes visible when its transaction commits, and transactions commit in any order. A writer
+that held its transaction open commits an id *below* a board's mark, and would be missed for good.
+
+So the catch-up is keyed on per-case versions, which only move on commit. The feed knows the version
+of every open case its subscriber holds; `Store.marks()` reads every open case's current version (and
+the policy version and roster mark) in one statement; whatever differs (newer, newly open, no longer
+open) is read in full. A read sees every transaction committed before it, whatever ids it took, so
+nothing committed can be missed: what commits later is in the next notification or catch-up.
+
+- PostgreSQL (`NotifyFeed`): one listening connection per board. The server's triggers (migration
+  0002) NOTIFY each changed case's id and new version, delivered only on commit; the board reads just
+  those rows. The catch-up runs once LISTEN is in place (at start and after every reconnect, so
+  nothing falls in between) and as a slow safety net: every `SAFETY_NET_S`, the only query an idle
+  board makes.
+- SQLite (`PollingFeed`): one writer at a time, so ids do commit in order; it polls for events after
+  the newest id it has seen, once a second.
+
+Any failure (the server went away, the connection was killed) turns the status to RECONNECTING; the
+feed retries with a growing pause and, once back, catches up before it reports LIVE again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy.engine import URL
+
+from casewatch.core.models import Case, Person
+from casewatch.core.policy import Policy
+from casewatch.storage.store import Store, reason
+
+CHANNEL = "casewatch"  # the triggers' NOTIFY channel
+SAFETY_NET_S = 30.0
+POLL_S = 1.0
+CONNECT_TIMEOUT_S = 5.0
+RETRY_PAUSES_S = (0.2, 0.5, 1.0, 2.0, 5.0)  # after the 1st, 2nd, … failure in a row
+
+
+class FeedState(StrEnum):
+    CONNECTING = "connecting"
+    LIVE = "live"
+    RECONNECTING = "reconnecting"
+    STOPPED = "stopped"
+
+
+_LABELS = {FeedState.CONNECTING: "connecting…", FeedState.LIVE: "live",
+           FeedState.RECONNECTING: "reconnecting…", FeedState.STOPPED: "not following changes"}
+
+
+@dataclass(frozen=True)
+class FeedStatus:
+    """The connection state a status line shows, and why when it is not live."""
+
+    state: FeedState
+    reason: str = ""
+
+    @property
+    def label(self) -> str:
+        return _LABELS[self.state]
+
+
+@dataclass(frozen=True)
+class Update:
+    """What changed: cases as stored now (closed ones are to be dropped), held cases whose rows are
+    gone, and the policy or roster when they changed."""
+
+    cases: list[Case]
+    gone: frozenset[str] = frozenset()
+    policy: Policy | None = None
+    roster: dict[str, Person] | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.cases or self.gone or self.policy is not None or self.roster is not None)
+
+
+OnUpdate = Callable[[Update], None]
+OnStatus = Callable[[FeedStatus], None]
+
+
+class ChangeFeed:
+    """What the feed knows its subscriber holds, the catch-up, and the reconnect loop.
+    Subclasses say how to connect and how to follow changes once connected."""
+
+    def __init__(self, store: Store, on_update: OnUpdate, on_status: OnStatus | None = None, *,
+                 safety_net_s: float = SAFETY_NET_S):
+        self.store = store
+        self.safety_net_s = safety_net_s
+        self.status = FeedStatus(FeedState.STOPPED)
+        self._on_update = on_update
+        self._on_status = on_status
+        self._held: dict[str, int] = {}  # open case id -> version the subscriber has
+        self._policy_version = 0
+        self._roster_mark = -1  # unknown: the first catch-up reads the roster
+        self._task: asyncio.Task | None = None
+
+    def start(self, held: Mapping[str, int], policy_version: int) -> None:
+        """Follow changes from what the subscriber holds: open case id -> version, and its policy."""
+        self._held, self._policy_version = dict(held), policy_version
+        self._set_status(FeedStatus(FeedState.CONNECTING))
+        self._task = asyncio.get_running_loop().create_task(self._run(), name=f"{type(self).__name__}")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        await self._disconnect()
+        self._set_status(FeedStatus(FeedState.STOPPED))
+
+    def saw(self, case: Case) -> None:
+        """The subscriber wrote this version itself: it need not be read back."""
+        if not case.is_open:
+            self._held.pop(case.id, None)
+        elif self._held.get(case.id, 0) < case.version:
+            self._held[case.id] = case.version
+
+    async def catch_up(self) -> None:
+        """Read what differs from what the subscriber holds (see the module docstring)."""
+        marks = await self.store.marks()
+        self._caught_up_to(marks.high_water)
+        stale = {cid for cid, version in marks.cases.items() if self._held.get(cid) != version}
+        stale |= self._held.keys() - marks.cases.keys()
+        roster_mark = marks.roster_mark if marks.roster_mark != self._roster_mark else None
+        await self._read(stale, policy=marks.policy_version != self._policy_version, roster_mark=roster_mark)
+
+    def _caught_up_to(self, high_water: int) -> None:
+        """Where a subclass follows event ids, the catch-up tells it how far it got."""
+
+    async def _read(self, ids: set[str], *, policy: bool, roster_mark: int | None) -> None:
+        cases = await self.store.cases_by_id(ids)
+        gone = frozenset(ids - {case.id for case in cases})
+        await self._deliver(cases, gone, policy=policy, roster_mark=roster_mark)
+
+    async def _deliver(self, cases: list[Case], gone: frozenset[str] = frozenset(), *, policy: bool,
+                       roster_mark: int | None) -> None:
+        new_policy = await self.store.policy() if policy else None
+        new_roster = await self.store.roster() if roster_mark is not None else None
+        for case in cases:
+            self.saw(case)
+        for case_id in gone:
+            self._held.pop(case_id, None)
+        if new_policy is not None:
+            self._policy_version = new_policy.version
+        if roster_mark is not None:
+            self._roster_mark = roster_mark
+        update = Update(cases=cases, gone=gone, policy=new_policy, roster=new_roster)
+        if update:
+            self._on_update(update)
+
+    async def _run(self) -> None:
+        failures = 0
+        while True:
+            try:
+                await self._connect()
+                await self.catch_up()
+                failures = 0
+                self._set_status(FeedStatus(FeedState.LIVE))
+                await self._follow()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - whatever broke, the cure is to reconnect
+                await self._disconnect()
+                self._set_status(FeedStatus(FeedState.RECONNECTING, reason(exc)))
+                await asyncio.sleep(RETRY_PAUSES_S[min(failures, len(RETRY_PAUSES_S) - 1)])
+                failures += 1
+
+    def _set_status(self, status: FeedStatus) -> None:
+        if status != self.status:
+            self.status = status
+            if self._on_status is not None:
+                self._on_status(status)
+
+    async def _connect(self) -> None:
+        raise NotImplementedError
+
+    async def _follow(self) -> None:
+        """Deliver changes until something fails (then raise)."""
+        raise NotImplementedError
+
+    async def _disconnect(self) -> None:
+        raise NotImplementedError
+
+
+class PollingFeed(ChangeFeed):
+    """SQLite: writers take the database lock before they take an id, so ids commit in order and
+    "events after the newest id seen" misses nothing."""
+
+    poll_s = POLL_S
+
+    def __init__(self, store: Store, on_update: OnUpdate, on_status: OnStatus | None = None, *,
+                 safety_net_s: float = SAFETY_NET_S):
+        super().__init__(store, on_update, on_status, safety_net_s=safety_net_s)
+        self._high_water = 0
+
+    def _caught_up_to(self, high_water: int) -> None:
+        self._high_water = high_water
+
+    async def _connect(self) -> None:
+        return None
+
+    async def _disconnect(self) -> None:
+        return None
+
+    async def _follow(self) -> None:
+        while True:
+            await asyncio.sleep(self.poll_s)
+            changes = await self.store.changes_since(self._high_water)
+            if changes.high_water == self._high_water:
+                continue
+            self._high_water = changes.high_water
+            cases = [case for case in changes.cases
+                     if self._held.get(case.id) != case.version and (case.is_open or case.id in self._held)]
+            roster_mark = changes.roster_mark if changes.roster_mark != self._roster_mark else None
+            await self._deliver(cases, policy=changes.policy_version != self._policy_version, roster_mark=roster_mark)
+
+
+class NotifyFeed(ChangeFeed):
+    """PostgreSQL: LISTEN on one connection of its own; read only the rows a notification names."""
+
+    def __init__(self, store: Store, on_update: OnUpdate, on_status: OnStatus | None = None, *,
+                 safety_net_s: float = SAFETY_NET_S):
+        super().__init__(store, on_update, on_status, safety_net_s=safety_net_s)
+        self._connection: Any = None  # an asyncpg connection
+        self._wake = asyncio.Event()
+        self._pending: dict[str, int] = {}  # case id -> newest version notified
+        self._tables: set[str] = set()
+        self._lost = False
+
+    @property
+    def backend_pid(self) -> int | None:
+        """The server process of the listening connection (what `pg_terminate_backend` takes)."""
+        return self._connection.get_server_pid() if self._connection is not None else None
+
+    async def _connect(self) -> None:
+        import asyncpg  # type: ignore[import-untyped]  # only PostgreSQL boards use the driver directly
+
+        self._lost, self._pending, self._tables = False, {}, set()
+        self._wake.clear()
+        self._connection = await asyncpg.connect(**_connect_args(self.store.target.url), timeout=CONNECT_TIMEOUT_S,
+                                                 server_settings={"application_name": "casewatch-feed"})
+        self._connection.add_termination_listener(self._on_closed)
+        await self._connection.add_listener(CHANNEL, self._on_notify)
+
+    async def _disconnect(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None and not connection.is_closed():
+            connection.terminate()  # close() would wait on a server that may be gone
+
+    def _on_closed(self, connection) -> None:
+        if connection is self._connection:
+            self._lost = True
+            self._wake.set()
+
+    def _on_notify(self, _connection, _pid: int, _channel: str, payload: str) -> None:
+        try:
+            note = json.loads(payload)
+            if "case" in note:
+                case_id, version = str(note["case"]), int(note["version"])
+                held = self._held.get(case_id)
+                if held == version or (held is None and not note.get("open")):
+                    return  # already held, or closed and never shown
+                self._pending[case_id] = max(version, self._pending.get(case_id, 0))
+            else:
+                self._tables.add(str(note["table"]))
+        except (ValueError, KeyError, TypeError):
+            return  # not one of ours; the safety net still covers everything
+        self._wake.set()
+
+    async def _follow(self) -> None:
+        loop = asyncio.get_running_loop()
+        safety_net_at = loop.time() + self.safety_net_s
+        while True:
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=max(0.0, safety_net_at - loop.time()))
+            except TimeoutError:
+                if self._connection is None or self._connection.is_closed():
+                    raise ConnectionError("the listening connection was closed") from None
+                await self.catch_up()
+                safety_net_at = loop.time() + self.safety_net_s
+                continue
+            self._wake.clear()
+            if self._lost:
+                raise ConnectionError("the listening connection was closed")
+            pending, self._pending = self._pending, {}
+            tables, self._tables = self._tables, set()
+            stale = {cid for cid, version in pending.items() if self._held.get(cid) != version}
+            await self._read(stale, policy="policies" in tables, roster_mark=-1 if "people" in tables else None)
+
+
+def _connect_args(url: URL) -> dict:
+    return url.translate_connect_args(username="user")
+
+
+def feed_for(store: Store, on_update: OnUpdate, on_status: OnStatus | None = None, *,
+             safety_net_s: float = SAFETY_NET_S) -> ChangeFeed:
+    """The feed for the store's backend: notifications on PostgreSQL, polling on SQLite."""
+    feed_class: type[ChangeFeed] = PollingFeed if store.target.is_sqlite else NotifyFeed
+    return feed_class(store, on_update, on_status, safety_net_s=safety_net_s)

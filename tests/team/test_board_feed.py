@@ -1,0 +1,52 @@
+"""The board on PostgreSQL: it says "reconnecting…" while the server is gone and recovers by itself."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy.engine import make_url
+
+from casewatch.core import commands as c
+from casewatch.core.models import Severity
+from casewatch.storage.feed import FeedState
+from casewatch.storage.store import Store
+from casewatch.storage.target import resolve_target
+from casewatch.tui.app import CasewatchApp
+from casewatch.tui.widgets.clock_bar import ClockBar
+from tests.team.test_feed import LEAD, admin
+
+
+async def until(predicate, seconds: float) -> bool:
+    """Re-check `predicate` while the app runs (its feed works in real time) for up to `seconds`."""
+    for _ in range(int(seconds * 20)):
+        if predicate():
+            return True
+        await asyncio.sleep(0.05)
+    return predicate()
+
+
+async def test_board_shows_reconnecting_and_recovers_without_losing_a_change(pg_url, frozen_clock):
+    target = resolve_target(pg_url)
+    database = make_url(pg_url).database
+    async with await Store.open(target, clock=frozen_clock, creator=LEAD) as writer:
+        first = await writer.execute(c.NewCase(title="Payments [EU]", customer="Globex", severity=Severity.SEV1),
+                                     "dana")
+        app = CasewatchApp(target, "dana", clock=frozen_clock, live=True)
+        async with app.run_test(size=(160, 40)) as pilot:
+            bar = app.screen.query_one(ClockBar)
+            assert await until(lambda: app.connection is not None and app.connection.state is FeedState.LIVE, 10)
+            assert "reconnecting" not in str(bar.render())
+            try:
+                await admin(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS false')
+                await admin("SELECT pg_terminate_backend($1)", app.feed.backend_pid)
+                assert await until(lambda: "reconnecting…" in str(bar.render()), 5)
+                second = await writer.execute(c.NewCase(title="Checkout down", customer="Initech",
+                                                        severity=Severity.SEV1), "dana")
+                await writer.execute(c.Note(case_id=first.case.id, text="while the board was away"), "dana")
+            finally:
+                await admin(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS true')
+            assert await until(lambda: app.connection.state is FeedState.LIVE, 15)
+            assert await until(lambda: second.case.id in app.state.cases, 5)
+            assert app.state.cases[first.case.id].version == first.case.version + 1
+            await pilot.pause()
+            assert "reconnecting" not in str(bar.render())
