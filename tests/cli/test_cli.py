@@ -244,9 +244,9 @@ def test_unknown_keymap_binding_is_a_one_line_error(tmp_path):
 def test_db_upgrade_says_what_it_did(tmp_path, capsys):
     db = str(tmp_path / "new.db")
     assert main(["db", "upgrade", "--db", db]) == 0
-    assert capsys.readouterr().out == f"{db}: schema migrated to {HEAD}\n"
+    assert capsys.readouterr().out == f"{db}: schema migrated to {head_revision()}\n"
     assert main(["db", "upgrade", "--db", db]) == 0
-    assert capsys.readouterr().out == f"{db}: schema already at {HEAD}\n"
+    assert capsys.readouterr().out == f"{db}: schema already at {head_revision()}\n"
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
