@@ -1,12 +1,12 @@
 """A handoff as text: due times in two zones, Markdown to paste into chat or email, and JSON.
 
 The Markdown is plain (no terminal markup) and its structure is ours alone: every piece of user
-text is escaped so that it reads as typed and can open no heading, list, link, table or HTML.
+text goes through the escalation packet's escaping (core.packet), so it reads as typed and can open
+no heading, list, link, table or HTML.
 """
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,6 +15,7 @@ from casewatch.core.clocks import ClockKind, ClockState
 from casewatch.core.durations import format_countdown
 from casewatch.core.handoff import Handoff, Packet, PacketCase, PacketClock, PacketDiff, ShiftSummary
 from casewatch.core.models import iso_z
+from casewatch.core.packet import md_block, md_inline
 
 FAR_AWAY = timedelta(days=6)  # beyond this a weekday alone is ambiguous: show the date
 MAX_CHANGES = 8  # the per-case list of the shift's events stays short; the JSON has them all
@@ -67,32 +68,6 @@ def clock_text(clock: PacketClock, zones: tuple[str, str], now: datetime) -> str
 
 
 # ------------------------------------------------------------------ Markdown
-
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&#])")  # what could start emphasis, code, a link, HTML, a table
-_LINE_START = re.compile(r"^([-+=>]|\d+[.)])")
-
-
-def visible(text: str) -> str:
-    """Control characters and bidi overrides shown as escapes (\\x1b, \\u202e), never sent raw."""
-    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
-
-
-def _lines(text: str) -> list[str]:
-    return [visible(line.replace("\t", " ")).strip() for line in re.split(r"\r\n|\r|\n", text)]
-
-
-def md_inline(text: str) -> str:
-    """User text on one Markdown line: line breaks shown as ↵, every Markdown character escaped."""
-    return _MD_SPECIAL.sub(r"\\\1", " ↵ ".join(_lines(text)))
-
-
-def md_quote(text: str) -> list[str]:
-    """User text as one quoted Markdown paragraph, line by line (blank lines dropped, since they would
-    split it), with nothing at a line's start read as structure."""
-    escaped = (_MD_SPECIAL.sub(r"\\\1", line) for line in _lines(text) if line)
-    return ["> " + _LINE_START.sub(lambda m: m.group()[:-1] + "\\" + m.group()[-1], line) for line in escaped]
-
 
 def _ids(items: list[str]) -> str:
     return ", ".join(md_inline(item) for item in items)
@@ -194,7 +169,7 @@ def packet_markdown(packet: Packet, now: datetime, *, handoff: Handoff | None = 
         f"- **Times in:** {md_inline(zones[0])} · {md_inline(zones[1])}",
     ]
     if packet.note:
-        lines += ["", *md_quote(packet.note)]
+        lines += ["", "## Note", "", md_block(packet.note)]
     if diff is not None:
         lines += ["", "## Changed since this packet was made", "", *_diff_lines(diff, zones, now)]
     lines += ["", "## Shift summary", "", *_summary_lines(packet.summary, zones, now)]

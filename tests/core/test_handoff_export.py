@@ -1,6 +1,7 @@
 """The handoff as Markdown and JSON: what a reader sees, and that no user text can change its structure."""
 
 import json
+import unicodedata
 from datetime import UTC, datetime, timedelta
 
 from hypothesis import given, settings
@@ -9,7 +10,7 @@ from markdown_it import MarkdownIt
 
 from casewatch.core import commands as c
 from casewatch.core.handoff import Handoff, LeadRef, Shift, build_packet, diff_since
-from casewatch.core.handoff_export import md_inline, md_quote, packet_json, packet_markdown
+from casewatch.core.handoff_export import packet_json, packet_markdown
 from casewatch.core.models import Severity
 from tests.core.floor import Floor
 
@@ -45,7 +46,7 @@ def structure(markdown: str) -> list[tuple[str, str, int]]:
     for token in MarkdownIt("commonmark").enable("table").enable("strikethrough").parse(markdown):
         found.append((token.type, token.tag, token.level))
         found += [(child.type, child.tag, child.level) for child in token.children or []
-                  if child.type not in ("text", "softbreak")]  # a quoted note has as many lines as it has
+                  if child.type not in ("text", "hardbreak")]  # the note keeps its lines
     return found
 
 
@@ -58,7 +59,7 @@ def test_markdown_reads_as_a_handoff():
     assert "  - customer update **warning**: Sat 15:34 JST · 08:34 CEST · in 4m" in md
     assert "  - owner **breached**: Sat 15:25 JST · 08:25 CEST · 5m ago" in md
     assert "- **Last customer update:** Sat 15:14 JST · 08:14 CEST · 16m ago · next milestone: Rollback at 09:00" in md
-    assert "- **Note:** Rollback at 09:00" in md and "> Rollback at 09:00" in md
+    assert "- **Note:** Rollback at 09:00" in md and "## Note\n\nRollback at 09:00\n" in md
     assert md.index("CW-1 ·") < md.index("CW-2 ·")
     assert "- **Opened:** 2 — CW-1; CW-2" in md
 
@@ -76,8 +77,16 @@ def test_markdown_times_cross_the_dst_change_correctly():
 HOSTILE = "# Head\n- item\n1. one\n> quote\n| a | b |\n[link](http://x) ![i](y) <b>html</b> *em* _u_ `code` ~~s~~ &amp; \x1b]0;x\x07\u202e ===\n    indented\n```"
 
 
+def same_lines(text: str) -> str:
+    """Plain text with the blank and non-blank lines of `text`: the handoff note keeps its paragraphs."""
+    def blank(line: str) -> bool:  # control characters are shown as escapes, so they are not blank
+        return all(ch == "\t" or (ch.isspace() and unicodedata.category(ch) not in ("Cc", "Zl", "Zp")) for ch in line)
+
+    return "\n".join("" if blank(line) else "x" for line in text.replace("\r\n", "\n").split("\n"))
+
+
 def test_user_text_cannot_change_the_markdown_structure():
-    assert structure(render(HOSTILE, HOSTILE)) == structure(render("plain", "plain"))
+    assert structure(render(HOSTILE, HOSTILE)) == structure(render("plain", same_lines(HOSTILE)))
 
 
 def test_user_text_shows_as_typed_with_control_characters_visible():
@@ -94,13 +103,7 @@ def test_user_text_shows_as_typed_with_control_characters_visible():
 def test_any_text_keeps_the_structure(text):
     if not text.strip():
         return  # commands refuse blank titles
-    assert structure(render(text, text)) == structure(render("plain", "plain"))
-
-
-def test_md_helpers():
-    assert md_inline("a\nb\r\nc") == "a ↵ b ↵ c"
-    assert md_inline("[x](y)") == "\\[x\\](y)"
-    assert md_quote("- one\n2) two\n# three\n") == ["> \\- one", "> 2\\) two", "> \\# three"]
+    assert structure(render(text, text)) == structure(render("plain", same_lines(text)))
 
 
 def test_json_has_one_object_per_case_with_every_field():
