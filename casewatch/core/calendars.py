@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -82,9 +83,9 @@ class BusinessCalendar(WorkingTime):
         self,
         name: str,
         timezone: str,
-        days: list[str],
-        hours: list[tuple[int, int]],
-        holidays: list[date] = (),
+        days: Iterable[str],
+        hours: Iterable[tuple[int, int]],
+        holidays: Iterable[date] = (),
         holidays_country: str | None = None,
     ):
         self.name = name
@@ -94,8 +95,7 @@ class BusinessCalendar(WorkingTime):
         self._explicit = frozenset(holidays)
         self._country = holidays_country
         self._national: dict[int, frozenset[date]] = {}
-        self._first: date | None = None
-        self._last: date | None = None
+        self._first, self._last = date.max, date.min  # nothing built yet: [_lo_us, _hi_us) is empty
         self._starts: list[int] = []
         self._ends: list[int] = []
         self._cum: list[int] = []  # working time before interval i
@@ -141,13 +141,11 @@ class BusinessCalendar(WorkingTime):
         return to_us(local)
 
     def _cover(self, instant: int) -> None:
-        if self._first is not None and self._lo_us <= instant < self._hi_us:
+        if self._lo_us <= instant < self._hi_us:
             return
         day = from_us(instant).date()
-        first = day - timedelta(days=_BUILD_MARGIN_DAYS)
-        last = day + timedelta(days=_BUILD_MARGIN_DAYS)
-        if self._first is not None:
-            first, last = min(first, self._first), max(last, self._last)
+        first = min(day - timedelta(days=_BUILD_MARGIN_DAYS), self._first)
+        last = max(day + timedelta(days=_BUILD_MARGIN_DAYS), self._last)
         self._build(first, last)
 
     def _cumulative(self, instant: int) -> int:
@@ -167,7 +165,7 @@ class BusinessCalendar(WorkingTime):
         return self.add_pair_us(start, amount, amount)[0]
 
     def add_pair_us(self, start: int, first: int, second: int) -> tuple[int, int]:
-        if not (self._first is not None and self._lo_us <= start < self._hi_us):
+        if not self._lo_us <= start < self._hi_us:
             self._cover(start)
         starts, cum = self._starts, self._cum
         i = bisect_right(starts, start) - 1  # inlined _cumulative: this is the clocks' hot path

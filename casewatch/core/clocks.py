@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
 from typing import NamedTuple
@@ -61,8 +62,12 @@ class ClockPlan(NamedTuple):
         """State and remaining seconds at `now_us`, without allocating: the board's tick calls this."""
         fixed = self.fixed
         if fixed is not None:
-            return (_PAUSED, self.paused_left_us // US_PER_S) if fixed is _PAUSED else (fixed, None)
+            if fixed is _PAUSED:
+                assert self.paused_left_us is not None  # a paused plan always knows what is left
+                return _PAUSED, self.paused_left_us // US_PER_S
+            return fixed, None
         due = self.due_us
+        assert due is not None  # a running plan always has a due instant
         if now_us >= due:
             return _BREACHED, (due - now_us) // US_PER_S
         warn = self.warn_us
@@ -99,12 +104,13 @@ class CaseClocks(NamedTuple):
     @property
     def nearest_due_us(self) -> int | None:
         """The soonest deadline of the running clocks; the board sorts by it."""
-        dues = [p.due_us for p in (self.owner, self.customer_update, self.internal_review) if p.active]
+        dues = [p.due_us for p in (self.owner, self.customer_update, self.internal_review)
+                if p.active and p.due_us is not None]
         return min(dues) if dues else None
 
 
 def _advance(
-    cal: WorkingTime, anchor: int, amount: int, pauses: list[tuple[int, int | None]]
+    cal: WorkingTime, anchor: int, amount: int, pauses: Sequence[tuple[int, int | None]]
 ) -> tuple[int | None, int]:
     """The instant `amount` of working time has run since `anchor`, not counting paused spans.
 
@@ -123,10 +129,10 @@ def _advance(
 
 
 def _running_plan(kind: ClockKind, cal: WorkingTime, anchor: int, window: int, warn_at: float,
-                  pauses: list[tuple[int, int | None]] = ()) -> ClockPlan:
+                  pauses: Sequence[tuple[int, int | None]] = ()) -> ClockPlan:
     if not pauses:  # the common case, without the pause walk
-        due, warn = cal.add_pair_us(anchor, window, window - round(window * warn_at))
-        return ClockPlan(kind, None, due, warn if warn_at > 0 else None)
+        due_us, warn_us = cal.add_pair_us(anchor, window, window - round(window * warn_at))
+        return ClockPlan(kind, None, due_us, warn_us if warn_at > 0 else None)
     due, left = _advance(cal, anchor, window, pauses)
     if due is None:
         return ClockPlan(kind, fixed=ClockState.PAUSED, paused_left_us=left)

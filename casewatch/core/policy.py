@@ -169,9 +169,7 @@ class CalendarSpec(TomlTable):
         return super().explain(kind, key)
 
     def compile(self, name: str) -> BusinessCalendar:
-        return BusinessCalendar(
-            name, self.timezone, list(self.days), list(self.hours), list(self.holidays), self.holidays_country
-        )
+        return BusinessCalendar(name, self.timezone, self.days, self.hours, self.holidays, self.holidays_country)
 
 
 def _roles(value: Any) -> tuple[str, ...]:
