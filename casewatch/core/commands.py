@@ -7,27 +7,22 @@ A command names the case by id and, when it was made against a case the caller s
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, field_validator
 
 from casewatch.core.durations import parse_duration
-from casewatch.core.errors import InvalidInput
 from casewatch.core.models import Role, Route, Severity, Status, check_team, check_zone
+from casewatch.core.text import NonEmpty, NoteText, OptionalText
 
 
-class _Command(BaseModel):
+class Command(BaseModel):
+    """Base of every command: immutable data; its rule is its entry in `rules.RULES`."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-def _required(text: str, what: str) -> str:
-    value = text.strip()
-    if not value:
-        raise InvalidInput(f"{what} must not be empty")
-    return value
-
-
-class OnCase(_Command):
+class OnCase(Command):
     """Base of the commands that act on one existing case."""
 
     case_id: str
@@ -39,17 +34,12 @@ class OnCase(_Command):
         return value.strip().upper()
 
 
-class NewCase(_Command):
+class NewCase(Command):
     kind: Literal["new"] = "new"
-    title: str
-    customer: str
+    title: NonEmpty
+    customer: NonEmpty
     severity: Severity
-    summary: str = ""
-
-    @field_validator("title", "customer")
-    @classmethod
-    def _not_empty(cls, value: str, info) -> str:
-        return _required(value, info.field_name)
+    summary: OptionalText = ""
 
 
 class Assign(OnCase):
@@ -76,36 +66,21 @@ class Involve(OnCase):
 class ChangeSeverity(OnCase):
     kind: Literal["severity"] = "severity"
     severity: Severity
-    reason: str
-
-    @field_validator("reason")
-    @classmethod
-    def _reason(cls, value: str) -> str:
-        return _required(value, "reason")
+    reason: NonEmpty
 
 
 class ChangeRoute(OnCase):
     kind: Literal["route"] = "route"
     route: Route
-    reason: str
-
-    @field_validator("reason")
-    @classmethod
-    def _reason(cls, value: str) -> str:
-        return _required(value, "reason")
+    reason: NonEmpty
 
 
 class CustomerUpdate(OnCase):
     kind: Literal["update"] = "update"
-    known: str
-    investigating: str
-    next_milestone: str
+    known: NonEmpty
+    investigating: NonEmpty
+    next_milestone: NonEmpty
     next_update_in: str | None = None
-
-    @field_validator("known", "investigating", "next_milestone")
-    @classmethod
-    def _not_empty(cls, value: str, info) -> str:
-        return _required(value, info.field_name.replace("_", " "))
 
     @field_validator("next_update_in")
     @classmethod
@@ -121,12 +96,7 @@ class CustomerUpdate(OnCase):
 
 class Review(OnCase):
     kind: Literal["review"] = "review"
-    notes: str
-
-    @field_validator("notes")
-    @classmethod
-    def _notes(cls, value: str) -> str:
-        return _required(value, "notes")
+    notes: NonEmpty
 
 
 class ChangeStatus(OnCase):
@@ -140,12 +110,7 @@ class Reopen(OnCase):
 
 class Note(OnCase):
     kind: Literal["note"] = "note"
-    text: str
-
-    @field_validator("text")
-    @classmethod
-    def _text(cls, value: str) -> str:
-        return _required(value, "note")
+    text: NoteText
 
 
 class SetEvidence(OnCase):
@@ -154,17 +119,12 @@ class SetEvidence(OnCase):
     done: bool = True
 
 
-class AddPerson(_Command):
+class AddPerson(Command):
     kind: Literal["add_person"] = "add_person"
-    name: str
+    name: NonEmpty
     role: Role
     tz: str = "UTC"
     team: str | None = None
-
-    @field_validator("name")
-    @classmethod
-    def _name(cls, value: str) -> str:
-        return _required(value, "name")
 
     @field_validator("tz")
     @classmethod
@@ -177,18 +137,12 @@ class AddPerson(_Command):
         return check_team(value) if value else None
 
 
-class ApplyPolicy(_Command):
+class ApplyPolicy(Command):
     kind: Literal["apply_policy"] = "apply_policy"
     toml: str
     source_name: str = "policy"
 
 
-class StartShift(_Command):
+class StartShift(Command):
     kind: Literal["start_shift"] = "start_shift"
 
-
-CaseCommand = (
-    Assign | AssignComms | SetAuthority | Involve | ChangeSeverity | ChangeRoute
-    | CustomerUpdate | Review | ChangeStatus | Reopen | Note | SetEvidence
-)
-Command = Annotated[NewCase | CaseCommand | AddPerson | ApplyPolicy | StartShift, Field(discriminator="kind")]

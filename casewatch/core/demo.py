@@ -11,6 +11,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 
 from casewatch.core import commands as c
 from casewatch.core.evidence import DEFAULT_CHECKLIST
@@ -68,7 +69,7 @@ TITLES = (
 SEVERITY_WEIGHTS = {Severity.SEV1: 5, Severity.SEV2: 20, Severity.SEV3: 45, Severity.SEV4: 30}
 # How a case stands "now": most are under control, some are slipping, a few are on fire.
 HEALTH_WEIGHTS = {"running": 50, "warning": 14, "breached": 14, "paused": 8, "unowned": 10, "resolved": 4}
-CommandFor = Callable[[str], object]
+CommandFor = Callable[[str], c.Command]
 
 
 @dataclass
@@ -116,6 +117,14 @@ def _update(cid: str) -> c.CustomerUpdate:
                             next_milestone="A confirmed root cause.")
 
 
+def _tick_evidence(key: str, cid: str) -> c.SetEvidence:
+    return c.SetEvidence(case_id=cid, key=key)
+
+
+def _involve(name: str, role: str, cid: str) -> c.Involve:
+    return c.Involve(case_id=cid, name=name, role=role)
+
+
 def _case_script(rng: random.Random, severity: Severity, health: str, now: datetime, policy: Policy) -> CaseScript:
     sp = policy[severity]
     cal = policy.calendar_for(severity)
@@ -139,7 +148,7 @@ def _case_script(rng: random.Random, severity: Severity, health: str, now: datet
     window_end = cal.add(start, sp.owner_within)
     for key, _label in rng.sample(DEFAULT_CHECKLIST, rng.randint(1, len(DEFAULT_CHECKLIST))):
         step(reporter, start + (window_end - start) * rng.uniform(0.05, 0.5),
-             lambda cid, key=key: c.SetEvidence(case_id=cid, key=key))
+             partial(_tick_evidence, key))
     if health == "unowned":
         if rng.random() < 0.4:
             comms = rng.choice(AGENTS)
@@ -156,7 +165,7 @@ def _case_script(rng: random.Random, severity: Severity, health: str, now: datet
     for role in sp.must_involve:
         if rng.random() < 0.75:
             person = lead if role in ("lead", "incident-commander") else rng.choice(WORKERS)
-            step(lead, named, lambda cid, person=person, role=role: c.Involve(case_id=cid, name=person, role=role))
+            step(lead, named, partial(_involve, person, role))
 
     # Customer updates on cadence, the last one placed so the clock stands as `health` says.
     left = {"running": rng.uniform(sp.warn_at + 0.1, 0.95), "warning": rng.uniform(0.03, max(0.04, sp.warn_at - 0.02)),

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Self
 from zoneinfo import ZoneInfo
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -16,53 +17,50 @@ from casewatch.core.errors import InvalidInput
 BACKFILL_THRESHOLD = timedelta(minutes=5)
 
 
-class Severity(StrEnum):
+class ParsedEnum(StrEnum):
+    """A StrEnum read from what a person typed: forgiving about case and spaces, and when the text
+    names no member, one line saying what was expected."""
+
+    @classmethod
+    def _normalise(cls, text: str) -> str:
+        return text.strip().lower()
+
+    @classmethod
+    def parse(cls, text: str) -> Self:
+        try:
+            return cls(cls._normalise(text))
+        except ValueError:
+            choices = ", ".join(member.value for member in cls)
+            raise InvalidInput(f"unknown {cls.__name__.lower()} {text!r}: expected one of {choices}") from None
+
+
+class Severity(ParsedEnum):
     SEV1 = "SEV1"
     SEV2 = "SEV2"
     SEV3 = "SEV3"
     SEV4 = "SEV4"
 
     @classmethod
-    def parse(cls, text: str) -> Severity:
+    def _normalise(cls, text: str) -> str:
         value = text.strip().upper()
-        if value.isdigit():
-            value = f"SEV{value}"
-        try:
-            return cls(value)
-        except ValueError:
-            raise InvalidInput(f"unknown severity {text!r}: expected one of SEV1, SEV2, SEV3, SEV4") from None
+        return f"SEV{value}" if value.isdigit() else value
 
 
-class Status(StrEnum):
+class Status(ParsedEnum):
     NEW = "new"
     INVESTIGATING = "investigating"
     WAITING_ON_CUSTOMER = "waiting_on_customer"
     MITIGATED = "mitigated"
     RESOLVED = "resolved"
 
-    @classmethod
-    def parse(cls, text: str) -> Status:
-        try:
-            return cls(text.strip().lower())
-        except ValueError:
-            choices = ", ".join(s.value for s in cls)
-            raise InvalidInput(f"unknown status {text!r}: expected one of {choices}") from None
 
-
-class Role(StrEnum):
+class Role(ParsedEnum):
     """Roster roles; they decide what a person may do (see core.permissions)."""
 
     LEAD = "lead"
     AGENT = "agent"
     SPECIALIST = "specialist"
     VIEWER = "viewer"
-
-    @classmethod
-    def parse(cls, text: str) -> Role:
-        try:
-            return cls(text.strip().lower())
-        except ValueError:
-            raise InvalidInput(f"unknown role {text!r}: expected one of lead, agent, specialist, viewer") from None
 
 
 _ROUTE = re.compile(r"^(support|incident|specialist:[a-z0-9][a-z0-9_-]*)$")
@@ -237,6 +235,15 @@ class EventType(StrEnum):
     PERSON_ADDED = "person_added"
     POLICY_APPLIED = "policy_applied"
     SHIFT_STARTED = "shift_started"
+
+
+@dataclass(frozen=True)
+class FloorState:
+    """What the events outside any case build: the roster, the policy text in force, the shift lead."""
+
+    roster: Mapping[str, Person] = field(default_factory=dict)
+    policy_source: str | None = None
+    shift_lead: str | None = None
 
 
 class Event(BaseModel):

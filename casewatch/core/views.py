@@ -6,7 +6,8 @@ from datetime import datetime
 from typing import Any
 
 from casewatch.core.clocks import CaseClocks, ClockKind, ClockReading, missing_roles, plan_clocks
-from casewatch.core.models import Case, Event, EventType, iso_z
+from casewatch.core.events import EVENTS
+from casewatch.core.models import Case, Event, iso_z
 from casewatch.core.policy import Policy
 
 
@@ -70,49 +71,9 @@ def board_order(cases: list[Case], policy: Policy) -> list[tuple[Case, CaseClock
     return planned
 
 
-def _who(value: str | None) -> str:
-    return value or "nobody"
-
-
 def describe_event(event: Event) -> str:
-    """One line for the timeline, with before → after where the event changes a value."""
-    p = event.payload
-    kind = event.type
-    if kind is EventType.CASE_CREATED:
-        return f"escalated as {p['severity']} on route {p['route']}: {p['title']} ({p['customer']})"
-    if kind is EventType.OWNER_ASSIGNED:
-        return f"internal owner: {_who(p['before'])} → {p['after']}"
-    if kind is EventType.COMMS_ASSIGNED:
-        return f"comms owner: {_who(p['before'])} → {p['after']}"
-    if kind is EventType.AUTHORITY_SET:
-        return f"route authority: {_who(p['before'])} → {p['after']}"
-    if kind is EventType.PARTICIPANT_INVOLVED:
-        return f"involved {p['name']} as {p['role']}"
-    if kind is EventType.SEVERITY_CHANGED:
-        review = "; route review needed" if p.get("route_review") else ""
-        return f"severity: {p['before']} → {p['after']} ({p['reason']}){review}"
-    if kind is EventType.ROUTE_CHANGED:
-        if p["before"] == p["after"]:
-            return f"route confirmed: {p['after']} ({p['reason']})"
-        return f"route: {p['before']} → {p['after']} ({p['reason']})"
-    if kind is EventType.CUSTOMER_UPDATE_LOGGED:
-        return f"customer update: {p['known']} | next milestone: {p['next_milestone']}"
-    if kind is EventType.REVIEW_LOGGED:
-        return f"internal review: {p['notes']}"
-    if kind in (EventType.STATUS_CHANGED, EventType.CASE_REOPENED):
-        prefix = "reopened: " if kind is EventType.CASE_REOPENED else "status: "
-        return f"{prefix}{p['before']} → {p['after']}"
-    if kind is EventType.NOTE_ADDED:
-        return f"note: {p['text']}"
-    if kind is EventType.EVIDENCE_SET:
-        return f"evidence {p['key']}: {'done' if p['before'] else 'missing'} → {'done' if p['after'] else 'missing'}"
-    if kind is EventType.PERSON_ADDED:
-        return f"roster: {p['name']} as {p['role']} ({p['tz']})"
-    if kind is EventType.POLICY_APPLIED:
-        return f"policy applied from {p.get('source', 'a file')}"
-    if kind is EventType.SHIFT_STARTED:
-        return f"shift started; shift lead {_who(p.get('before'))} → {p['lead']}"
-    return kind.value
+    """One line for the timeline, with before → after where the event changes a value (see core.events)."""
+    return EVENTS[event.type].describe(event.payload)
 
 
 def event_json(event: Event) -> dict[str, Any]:

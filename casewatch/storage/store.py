@@ -18,9 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from casewatch.core import commands as c
 from casewatch.core.errors import CasewatchError, Conflict, InvalidInput, NotFound
+from casewatch.core.events import added_person
 from casewatch.core.models import Case, Event, EventType, Person, Role
 from casewatch.core.policy import DEFAULT_POLICY_TOML, Policy, parse_policy
-from casewatch.core.projection import apply, apply_person, in_history_order
+from casewatch.core.projection import apply, in_history_order
 from casewatch.core.rules import Context, decide
 from casewatch.storage import convert
 from casewatch.storage.engine import create_engines
@@ -130,7 +131,7 @@ class Store:
                                        "team": creator.team, "before": None})
                 await self._project(conn, await self._append(conn, event), None)
 
-    async def execute(self, command, actor: str, *, at: datetime | None = None) -> Outcome:
+    async def execute(self, command: c.Command, actor: str, *, at: datetime | None = None) -> Outcome:
         """Decide and record `command` as `actor`, occurring `at` (default: now). One transaction."""
         for _attempt in range(MAX_ATTEMPTS):
             try:
@@ -140,7 +141,7 @@ class Store:
                     raise self._conflict(await self.get_case(command.case_id), command.expect_version) from None
         raise Conflict("too many concurrent writers changed this case at once; nothing was written, try again")
 
-    async def execute_many(self, items: list[tuple[object, str, datetime | None]]) -> list[Outcome]:
+    async def execute_many(self, items: list[tuple[c.Command, str, datetime | None]]) -> list[Outcome]:
         """Several commands in one all-or-nothing transaction (the demo seeder; later, imports)."""
 
         async def run(conn: AsyncConnection) -> list[Outcome]:
@@ -163,7 +164,7 @@ class Store:
         except DBAPIError as exc:  # the server went away, a lock timed out...: one line, nothing written
             raise InvalidInput(f"database error on {self.target.describe()}: {reason(exc)}") from None
 
-    async def _execute(self, conn: AsyncConnection, command, actor_name: str, at: datetime | None,
+    async def _execute(self, conn: AsyncConnection, command: c.Command, actor_name: str, at: datetime | None,
                        reads: _Reads) -> Outcome:
         if reads.roster is None:
             reads.roster = await self._load_roster(conn)
@@ -193,12 +194,8 @@ class Store:
         new_case = await self._project(conn, event, case)
         if new_case is not None:
             reads.cases[new_case.id] = new_case
-        elif event.type is EventType.PERSON_ADDED:
-            reads.roster = None
-        elif event.type is EventType.POLICY_APPLIED:
-            reads.policy = None
-        elif event.type is EventType.SHIFT_STARTED:
-            reads.shift_lead_read = False
+        else:  # the roster, the policy or the shift lead changed: read them again
+            reads.roster, reads.policy, reads.shift_lead_read = None, None, False
         return Outcome(event=event, case=new_case)
 
     def _conflict(self, case: Case | None, expected: int) -> Conflict:
@@ -218,22 +215,7 @@ class Store:
     async def _project(self, conn: AsyncConnection, event: Event, case: Case | None) -> Case | None:
         if event.case_id is not None:
             return await self._project_case(conn, event, case)
-        if event.type is EventType.PERSON_ADDED:
-            roster: dict[str, Person] = {}
-            apply_person(roster, event)
-            person = roster[event.payload["name"]]
-            values = {"role": person.role.value, "tz": person.tz, "team": person.team, "last_event_id": event.id}
-            changed = await conn.execute(
-                update(people).where(people.c.name == person.name).values(version=people.c.version + 1, **values))
-            if changed.rowcount == 0:
-                await conn.execute(insert(people).values(name=person.name, version=1, **values))
-        elif event.type is EventType.POLICY_APPLIED:
-            current = (await conn.execute(select(func.max(policies.c.version)))).scalar() or 0
-            await conn.execute(insert(policies).values(
-                version=current + 1, toml=event.payload["toml"], applied_at=event.occurred_at,
-                applied_by=event.actor, event_id=event.id))
-        elif event.type is EventType.SHIFT_STARTED:
-            await self._put_setting(conn, "shift_lead", event.payload["lead"], event.id)
+        await FLOOR_PROJECTIONS[event.type](conn, event)
         return None
 
     async def _project_case(self, conn: AsyncConnection, event: Event, case: Case | None) -> Case:
@@ -264,12 +246,6 @@ class Store:
             number = FIRST_CASE_NUMBER
             await conn.execute(insert(counters).values(name="case", value=number))
         return f"CW-{number}"
-
-    async def _put_setting(self, conn: AsyncConnection, key: str, value: str | None, event_id: int) -> None:
-        changed = await conn.execute(
-            update(settings).where(settings.c.key == key).values(value=value, last_event_id=event_id))
-        if changed.rowcount == 0:
-            await conn.execute(insert(settings).values(key=key, value=value, last_event_id=event_id))
 
     # ------------------------------------------------------------------ reads
 
@@ -382,6 +358,41 @@ class Store:
 
 def _roster_mark():
     return func.coalesce(func.sum(people.c.version), 0).cast(Integer)
+
+
+async def _project_person(conn: AsyncConnection, event: Event) -> None:
+    person = added_person(event.payload)
+    values = {"role": person.role.value, "tz": person.tz, "team": person.team, "last_event_id": event.id}
+    changed = await conn.execute(
+        update(people).where(people.c.name == person.name).values(version=people.c.version + 1, **values))
+    if changed.rowcount == 0:
+        await conn.execute(insert(people).values(name=person.name, version=1, **values))
+
+
+async def _project_policy(conn: AsyncConnection, event: Event) -> None:
+    current = (await conn.execute(select(func.max(policies.c.version)))).scalar() or 0
+    await conn.execute(insert(policies).values(
+        version=current + 1, toml=event.payload["toml"], applied_at=event.occurred_at,
+        applied_by=event.actor, event_id=event.id))
+
+
+async def _project_shift(conn: AsyncConnection, event: Event) -> None:
+    await _put_setting(conn, "shift_lead", event.payload["lead"], event.id)
+
+
+async def _put_setting(conn: AsyncConnection, key: str, value: str | None, event_id: int) -> None:
+    changed = await conn.execute(
+        update(settings).where(settings.c.key == key).values(value=value, last_event_id=event_id))
+    if changed.rowcount == 0:
+        await conn.execute(insert(settings).values(key=key, value=value, last_event_id=event_id))
+
+
+FLOOR_PROJECTIONS: dict[EventType, Callable[[AsyncConnection, Event], Awaitable[None]]] = {
+    EventType.PERSON_ADDED: _project_person,
+    EventType.POLICY_APPLIED: _project_policy,
+    EventType.SHIFT_STARTED: _project_shift,
+}
+"""The table each event outside any case is written to (case events all go to `cases`)."""
 
 
 def reason(exc: Exception) -> str:

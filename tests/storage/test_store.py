@@ -221,3 +221,15 @@ def test_the_head_is_whatever_the_newest_migration_file_says(tmp_path):
         f'revision = "9000"\ndown_revision = "{old_head}"\n\ndef upgrade():\n    pass\n', encoding="utf-8")
     head_revision.cache_clear()
     assert head_revision(location) == "9000" and known_revisions(location) == known_revisions() | {"9000"}
+
+
+async def test_roster_policy_and_shift_lead_equal_a_replay_of_the_log(store, frozen_clock):
+    from casewatch.core.projection import replay_floor
+
+    await store.execute(c.StartShift(), "dana")
+    await store.execute(c.AddPerson(name="raj", role=Role.SPECIALIST, tz="UTC", team="database"), "dana")
+    floor = replay_floor(await store.all_events())
+    assert floor.roster == await store.roster()
+    assert floor.roster["raj"].role is Role.SPECIALIST
+    assert floor.policy_source == (await store.policy()).source
+    assert floor.shift_lead == "dana"

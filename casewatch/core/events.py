@@ -1,0 +1,185 @@
+"""One entry per event type: how it changes the state it belongs to and how the timeline says it.
+
+A new event type is a member of `EventType` plus one entry in `EVENTS`; projection (`apply`,
+`apply_floor`) and the timeline (`views.describe_event`) only look entries up. The coverage test in
+tests/test_parts.py fails when a type has no entry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from casewatch.core.models import (
+    Case,
+    Event,
+    EventType,
+    EvidenceItem,
+    FloorState,
+    Interval,
+    Participant,
+    Person,
+    Role,
+    Severity,
+    Status,
+)
+
+Payload = Mapping[str, Any]
+Describe = Callable[[Payload], str]
+
+
+@dataclass(frozen=True)
+class OpensCase:
+    """The event that starts a case: `fields` are the new case's, besides version and authorship."""
+
+    fields: Callable[[Event], dict[str, Any]]
+    describe: Describe
+
+
+@dataclass(frozen=True)
+class ChangesCase:
+    """An event on an existing case: `change` returns the fields it sets (the version bump is generic)."""
+
+    change: Callable[[Case, Event], dict[str, Any]]
+    describe: Describe
+
+
+@dataclass(frozen=True)
+class ChangesFloor:
+    """An event outside any case: roster, policy, shift."""
+
+    change: Callable[[FloorState, Event], FloorState]
+    describe: Describe
+
+
+EventKind = OpensCase | ChangesCase | ChangesFloor
+
+
+def _who(value: str | None) -> str:
+    return value or "nobody"
+
+
+def _before_after(label: str) -> Describe:
+    return lambda p: f"{label}: {_who(p['before'])} → {p['after']}"
+
+
+def _with_participant(case: Case, name: str | None, role: str | None) -> list[Participant]:
+    if not name or not role or any(p.name == name and p.role == role for p in case.participants):
+        return case.participants
+    return case.participants + [Participant(name=name, role=role)]
+
+
+def _close_waiting(waiting: list[Interval], at: datetime) -> list[Interval]:
+    if waiting and waiting[-1].end is None:
+        return waiting[:-1] + [Interval(start=waiting[-1].start, end=at)]
+    return waiting
+
+
+# ------------------------------------------------------------------ case events
+
+def _created(e: Event) -> dict[str, Any]:
+    p = e.payload
+    return {
+        "id": e.case_id, "title": p["title"], "customer": p["customer"], "summary": p.get("summary", ""),
+        "severity": Severity(p["severity"]), "route": p["route"], "route_authority": p.get("route_authority"),
+        "participants": [Participant(name=e.actor, role="reporter")], "escalated_at": e.occurred_at,
+        "evidence": [EvidenceItem(**item) for item in p.get("evidence", [])],
+    }
+
+
+def _owner_assigned(case: Case, e: Event) -> dict[str, Any]:
+    after = e.payload["after"]
+    update = {"internal_owner": after, "participants": _with_participant(case, after, e.payload.get("role"))}
+    if case.owner_named_at is None:
+        update["owner_named_at"] = e.occurred_at
+    return update
+
+
+def _comms_assigned(case: Case, e: Event) -> dict[str, Any]:
+    after = e.payload["after"]
+    return {"comms_owner": after, "participants": _with_participant(case, after, e.payload.get("role"))}
+
+
+def _severity_changed(case: Case, e: Event) -> dict[str, Any]:
+    return {"severity": Severity(e.payload["after"]),
+            "route_review_needed": case.route_review_needed or e.payload["route_review"]}
+
+
+def _describe_severity(p: Payload) -> str:
+    review = "; route review needed" if p.get("route_review") else ""
+    return f"severity: {p['before']} → {p['after']} ({p['reason']}){review}"
+
+
+def _describe_route(p: Payload) -> str:
+    if p["before"] == p["after"]:
+        return f"route confirmed: {p['after']} ({p['reason']})"
+    return f"route: {p['before']} → {p['after']} ({p['reason']})"
+
+
+def _status_changed(case: Case, e: Event) -> dict[str, Any]:
+    after, at = Status(e.payload["after"]), e.occurred_at
+    waiting = _close_waiting(case.waiting, at)
+    if after is Status.WAITING_ON_CUSTOMER:
+        waiting = waiting + [Interval(start=at)]
+    return {"status": after, "waiting": waiting, "resolved_at": at if after is Status.RESOLVED else None}
+
+
+def _evidence_set(case: Case, e: Event) -> dict[str, Any]:
+    key, done = e.payload["key"], e.payload["after"]
+    return {"evidence": [EvidenceItem(key=i.key, label=i.label, done=done) if i.key == key else i
+                         for i in case.evidence]}
+
+
+def _describe_evidence(p: Payload) -> str:
+    return f"evidence {p['key']}: {'done' if p['before'] else 'missing'} → {'done' if p['after'] else 'missing'}"
+
+
+# ----------------------------------------------------------------- floor events
+
+def added_person(p: Payload) -> Person:
+    """The roster entry a `person_added` payload describes."""
+    return Person(name=p["name"], role=Role(p["role"]), tz=p.get("tz") or "UTC", team=p.get("team"))
+
+
+def _person_added(floor: FloorState, e: Event) -> FloorState:
+    person = added_person(e.payload)
+    return replace(floor, roster={**floor.roster, person.name: person})
+
+
+EVENTS: dict[EventType, EventKind] = {
+    EventType.CASE_CREATED: OpensCase(
+        _created,
+        lambda p: f"escalated as {p['severity']} on route {p['route']}: {p['title']} ({p['customer']})"),
+    EventType.OWNER_ASSIGNED: ChangesCase(_owner_assigned, _before_after("internal owner")),
+    EventType.COMMS_ASSIGNED: ChangesCase(_comms_assigned, _before_after("comms owner")),
+    EventType.AUTHORITY_SET: ChangesCase(
+        lambda case, e: {"route_authority": e.payload["after"]}, _before_after("route authority")),
+    EventType.PARTICIPANT_INVOLVED: ChangesCase(
+        lambda case, e: {"participants": _with_participant(case, e.payload["name"], e.payload["role"])},
+        lambda p: f"involved {p['name']} as {p['role']}"),
+    EventType.SEVERITY_CHANGED: ChangesCase(_severity_changed, _describe_severity),
+    EventType.ROUTE_CHANGED: ChangesCase(
+        lambda case, e: {"route": e.payload["after"], "route_review_needed": False}, _describe_route),
+    EventType.CUSTOMER_UPDATE_LOGGED: ChangesCase(
+        lambda case, e: {"last_customer_update_at": e.occurred_at,
+                         "next_update_override_s": e.payload.get("next_update_in_s")},
+        lambda p: f"customer update: {p['known']} | next milestone: {p['next_milestone']}"),
+    EventType.REVIEW_LOGGED: ChangesCase(
+        lambda case, e: {"last_review_at": e.occurred_at}, lambda p: f"internal review: {p['notes']}"),
+    EventType.STATUS_CHANGED: ChangesCase(_status_changed, lambda p: f"status: {p['before']} → {p['after']}"),
+    EventType.CASE_REOPENED: ChangesCase(
+        lambda case, e: {"status": Status(e.payload["after"]), "resolved_at": None},
+        lambda p: f"reopened: {p['before']} → {p['after']}"),
+    EventType.NOTE_ADDED: ChangesCase(lambda case, e: {}, lambda p: f"note: {p['text']}"),
+    EventType.EVIDENCE_SET: ChangesCase(_evidence_set, _describe_evidence),
+    EventType.PERSON_ADDED: ChangesFloor(_person_added, lambda p: f"roster: {p['name']} as {p['role']} ({p['tz']})"),
+    EventType.POLICY_APPLIED: ChangesFloor(
+        lambda floor, e: replace(floor, policy_source=e.payload["toml"]),
+        lambda p: f"policy applied from {p.get('source', 'a file')}"),
+    EventType.SHIFT_STARTED: ChangesFloor(
+        lambda floor, e: replace(floor, shift_lead=e.payload["lead"]),
+        lambda p: f"shift started; shift lead {_who(p.get('before'))} → {p['lead']}"),
+}
+
