@@ -25,7 +25,9 @@ from casewatch.core import commands as c
 from casewatch.core.clocks import plan_clocks
 from casewatch.core.demo import demo_plan
 from casewatch.core.errors import CasewatchError, FileInvalid, InvalidInput, NotFound
-from casewatch.core.models import Person, Role, Severity, Status, iso_z, parse_route, parse_timestamp
+from casewatch.core.evidence import case_checklist
+from casewatch.core.models import EvidenceState, Person, Role, Severity, Status, iso_z, parse_route, parse_timestamp
+from casewatch.core.packet import case_packet, evidence_json, packet_json, packet_markdown
 from casewatch.core.policy import Policy, parse_policy
 from casewatch.core.projection import policy_source_as_of, replay_cases
 from casewatch.core.views import board_order, case_flags, case_matches, case_summary, describe_event, event_json
@@ -121,6 +123,8 @@ def build_parser() -> argparse.ArgumentParser:
     route.add_argument("id")
     route.add_argument("route", help="support, incident or specialist:TEAM")
     route.add_argument("--reason", required=True)
+    route.add_argument("--override", default=None, metavar="REASON",
+                       help="leads: pass the evidence gate although required items are missing")
     update = _write(case.add_parser("update", parents=[common], help="log a customer update"))
     update.add_argument("id")
     update.add_argument("--known", required=True)
@@ -138,10 +142,23 @@ def build_parser() -> argparse.ArgumentParser:
     note = _write(case.add_parser("note", parents=[common], help="add a timeline note"))
     note.add_argument("id")
     note.add_argument("text")
-    evidence = _write(case.add_parser("evidence", parents=[common], help="tick an evidence item"))
+    evidence = _write(case.add_parser("evidence", parents=[common], help="set an evidence item, or list them"))
     evidence.add_argument("id")
-    evidence.add_argument("key")
-    evidence.add_argument("--undo", action="store_true", help="mark it missing again")
+    evidence.add_argument("key", nargs="?", help="the item (omit it with --json to list every item)")
+    evidence.add_argument("--state", default=None, help="missing, partial, done or na")
+    text = evidence.add_mutually_exclusive_group()
+    text.add_argument("--value", default=None, help="the item's text (multi-line allowed; 64 KiB at most)")
+    text.add_argument("--value-file", default=None, metavar="PATH",
+                      help="read the item's text from a file (- for stdin)")
+    evidence.add_argument("--reason", default=None, help="why (required for na)")
+    evidence.add_argument("--json", action="store_true", help="list the items as JSON")
+    packet = case.add_parser("packet", parents=[common], help="the escalation packet, to paste into a tracker")
+    packet.add_argument("id")
+    packet.add_argument("--format", choices=("md", "json"), default="md")
+    return_ = _write(case.add_parser("return", parents=[common], help="send a case back for missing context"))
+    return_.add_argument("id")
+    return_.add_argument("--missing", required=True, metavar="KEY[,KEY]", help="the items that lack context")
+    return_.add_argument("--reason", required=True)
     show = case.add_parser("show", parents=[common], help="fields, clocks and the full timeline")
     show.add_argument("id")
     show.add_argument("--json", action="store_true")
@@ -219,9 +236,9 @@ async def _cases(session: Session, store: Store) -> None:
         open_cases, policy, now = await store.open_cases(), await store.policy(), store.clock()
     rows = board_order([case for case in open_cases if case_matches(case, args.filter)], policy)
     if args.json:
-        _print_json([case_summary(case, clocks, now) for case, clocks in rows])
+        _print_json([case_summary(case, clocks, policy, now) for case, clocks in rows])
     elif rows:
-        print(render.case_table(rows, now))
+        print(render.case_table(rows, policy, now))
     else:
         print("no open cases")
 
@@ -239,7 +256,8 @@ def _case_command(args: argparse.Namespace):
         "authority": lambda: c.SetAuthority(name=args.name, **base),
         "involve": lambda: c.Involve(name=args.name, role=args.role, **base),
         "severity": lambda: c.ChangeSeverity(severity=Severity.parse(args.severity), reason=args.reason, **base),
-        "route": lambda: c.ChangeRoute(route=parse_route(args.route), reason=args.reason, **base),
+        "route": lambda: c.ChangeRoute(route=parse_route(args.route), reason=args.reason, override=args.override,
+                                       **base),
         "update": lambda: c.CustomerUpdate(known=args.known, investigating=args.investigating,
                                            next_milestone=args.next_milestone,
                                            next_update_in=args.next_update_in, **base),
@@ -247,13 +265,49 @@ def _case_command(args: argparse.Namespace):
         "status": lambda: c.ChangeStatus(status=Status.parse(args.status), **base),
         "reopen": lambda: c.Reopen(**base),
         "note": lambda: c.Note(text=args.text, **base),
-        "evidence": lambda: c.SetEvidence(key=args.key, done=not args.undo, **base),
+        "evidence": lambda: _evidence_command(args, base),
+        "return": lambda: c.ReturnCase(missing=tuple(args.missing.split(",")), reason=args.reason, **base),
     }
     return builders[a]()
 
 
+def _evidence_command(args: argparse.Namespace, base: dict) -> c.SetEvidence:
+    if args.key is None:
+        raise InvalidInput("name the item to set (`casewatch case evidence ID KEY --state …`), "
+                           "or list them with --json")
+    if args.state is None:
+        raise InvalidInput("--state is required: missing, partial, done or na")
+    value = args.value if args.value_file is None else _read_text_file(args.value_file)
+    return c.SetEvidence(key=args.key, state=EvidenceState.parse(args.state), value=value, reason=args.reason, **base)
+
+
+async def _evidence_list(session: Session, store: Store) -> None:
+    case = await store.get_case(session.args.id)
+    entries = case_checklist(case, (await store.policy()).evidence)
+    _print_json([evidence_json(entry) for entry in entries])
+
+
+async def _packet(session: Session, store: Store) -> None:
+    args = session.args
+    case = await store.get_case(args.id)
+    packet = case_packet(case, await store.policy(), await store.case_events(case.id), await session.zone(store),
+                         store.clock())
+    if args.format == "json":
+        _print_json(packet_json(packet))
+    else:
+        print(packet_markdown(packet), end="")
+
+
 async def _case(session: Session, store: Store) -> None:
     args = session.args
+    if args.action == "evidence" and args.json:
+        if args.key is not None or args.state is not None:
+            raise InvalidInput("--json lists every item; leave out KEY and --state")
+        await _evidence_list(session, store)
+        return
+    if args.action == "packet":
+        await _packet(session, store)
+        return
     if args.action == "show":
         case = await store.get_case(args.id)
         policy = await store.policy()
@@ -261,7 +315,7 @@ async def _case(session: Session, store: Store) -> None:
         events = await store.case_events(case.id)
         now = store.clock()
         if args.json:
-            summary = case_summary(case, clocks, now)
+            summary = case_summary(case, clocks, policy, now)
             summary |= {
                 "summary": case.summary, "route_authority": case.route_authority,
                 "participants": [asdict(p) for p in case.participants],
@@ -282,7 +336,10 @@ async def _case(session: Session, store: Store) -> None:
         print(f"{outcome.case.id} v{outcome.case.version}: {describe_event(outcome.event)}")
 
 
-def _read_policy_file(name: str) -> str:
+def _read_text_file(name: str) -> str:
+    """A UTF-8 file the user named (`-` is stdin); one line on what is wrong otherwise."""
+    if name == "-":
+        return sys.stdin.read()
     path = Path(name)
     try:
         return path.read_text(encoding="utf-8")
@@ -297,12 +354,12 @@ def _read_policy_file(name: str) -> str:
 async def _policy(session: Session, store: Store | None) -> None:
     args = session.args
     if args.action == "check":
-        parse_policy(_read_policy_file(args.file), args.file)
+        parse_policy(_read_text_file(args.file), args.file)
         print(f"{args.file}: ok")
     elif args.action == "show":
         print((await store.policy()).to_toml(), end="")
     else:
-        text = _read_policy_file(args.file)
+        text = _read_text_file(args.file)
         await store.execute(c.ApplyPolicy(toml=text, source_name=args.file), session.actor, at=args.at)
         policy: Policy = await store.policy()
         print(f"policy v{policy.version} applied from {args.file}")

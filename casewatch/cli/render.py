@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from casewatch.core.clocks import CaseClocks, ClockKind, ClockReading, ClockState
 from casewatch.core.durations import format_countdown
+from casewatch.core.evidence import case_readiness
 from casewatch.core.models import Case, Event, Person
 from casewatch.core.policy import Policy
 from casewatch.core.views import case_flags, describe_event
@@ -27,7 +28,13 @@ def clock_text(reading: ClockReading, zone: ZoneInfo | None = None) -> str:
     return text
 
 
-def case_table(rows: list[tuple[Case, CaseClocks]], now: datetime) -> str:
+def evidence_text(case: Case, policy: Policy) -> str:
+    """Readiness as `ready/required`, `↩` while the case stands returned."""
+    ready = case_readiness(case, policy.evidence)
+    return f"{'↩' if case.returned else ''}{ready}"
+
+
+def case_table(rows: list[tuple[Case, CaseClocks]], policy: Policy, now: datetime) -> str:
     header = ("ID", "SEV", "STATUS", "OWNER", "COMMS", "OWNER-CLOCK", "NEXT-UPDATE", "EVID", "TITLE")
     lines = [header]
     for case, clocks in rows:
@@ -35,7 +42,7 @@ def case_table(rows: list[tuple[Case, CaseClocks]], now: datetime) -> str:
         lines.append((
             case.id, case.severity.value, case.status.value, case.internal_owner or "-", case.comms_owner or "-",
             clock_text(r[ClockKind.OWNER]), clock_text(r[ClockKind.CUSTOMER_UPDATE]),
-            f"{case.evidence_done}/{len(case.evidence)}", case.title,
+            evidence_text(case, policy), case.title,
         ))
     widths = [max(len(line[i]) for line in lines) for i in range(len(header) - 1)]
     return "\n".join(
@@ -47,6 +54,7 @@ def case_table(rows: list[tuple[Case, CaseClocks]], now: datetime) -> str:
 def case_details(case: Case, clocks: CaseClocks, policy: Policy, events: list[Event], now: datetime, tz: str) -> str:
     zone = ZoneInfo(tz)
     readings = clocks.read(now)
+    ready = case_readiness(case, policy.evidence)
     sp = policy[case.severity]
     due_zone = policy.calendar_for(case.severity).zone or zone
     fields = [
@@ -58,8 +66,7 @@ def case_details(case: Case, clocks: CaseClocks, policy: Policy, events: list[Ev
         ("route authority", case.route_authority or "-"),
         ("participants", ", ".join(f"{p.name} ({p.role})" for p in case.participants) or "-"),
         ("escalated", f"{case.escalated_at.astimezone(zone):%Y-%m-%d %H:%M %Z}"),
-        ("evidence", f"{case.evidence_done}/{len(case.evidence)}"
-                     + (f" (missing: {', '.join(case.evidence_missing)})" if case.evidence_missing else "")),
+        ("evidence", f"{ready} required ready" + (f" (missing: {', '.join(ready.missing)})" if ready.missing else "")),
         ("summary", case.summary or "-"),
     ]
     fields += [(f"{kind.value.replace('_', ' ')} clock", clock_text(readings[kind], due_zone)) for kind in ClockKind]

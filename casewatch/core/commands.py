@@ -12,7 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from casewatch.core.durations import parse_duration
-from casewatch.core.models import Role, Route, Severity, Status, check_team, check_zone
+from casewatch.core.models import EvidenceState, Role, Route, Severity, Status, check_team, check_zone
 from casewatch.core.text import NonEmpty, NoteText, OptionalText
 
 
@@ -73,6 +73,7 @@ class ChangeRoute(OnCase):
     kind: Literal["route"] = "route"
     route: Route
     reason: NonEmpty
+    override: str | None = None  # a lead passing the evidence gate says why
 
 
 class CustomerUpdate(OnCase):
@@ -114,9 +115,24 @@ class Note(OnCase):
 
 
 class SetEvidence(OnCase):
+    """Set one checklist item. `value`/`reason` None keep what is there. `expect_item_version` is the
+    item's version the editor started from: another change to the same item meanwhile is a conflict,
+    while changes to other items of the case are not."""
+
     kind: Literal["evidence"] = "evidence"
-    key: str
-    done: bool = True
+    key: NonEmpty
+    state: EvidenceState
+    value: str | None = None
+    reason: str | None = None
+    expect_item_version: int | None = None
+
+
+class ReturnCase(OnCase):
+    """A receiving team sends the case back to support: these items lacked what it needs."""
+
+    kind: Literal["return"] = "return"
+    missing: tuple[str, ...]
+    reason: NonEmpty
 
 
 class AddPerson(Command):

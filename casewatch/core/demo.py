@@ -14,8 +14,7 @@ from datetime import datetime
 from functools import partial
 
 from casewatch.core import commands as c
-from casewatch.core.evidence import DEFAULT_CHECKLIST
-from casewatch.core.models import Role, Severity, Status
+from casewatch.core.models import EvidenceState, Role, Severity, Status
 from casewatch.core.policy import Policy, default_policy
 
 PEOPLE: tuple[tuple[str, Role, str, str | None], ...] = (
@@ -85,6 +84,7 @@ class CaseScript:
     at: datetime
     new: c.NewCase
     steps: list[Step] = field(default_factory=list)
+    return_candidate: str | None = None  # the team a thin packet was pushed to, which may send it back
 
 
 @dataclass
@@ -108,7 +108,18 @@ def demo_plan(cases: int, seed: int, now: datetime, policy: Policy | None = None
                      now, policy)
         for _ in range(cases)
     ]
+    _return_one(scripts, now)
     return DemoPlan(people=people, cases=scripts)
+
+
+def _return_one(scripts: list[CaseScript], now: datetime) -> None:
+    """The specialist of the first case pushed through the gate sends it back for missing context."""
+    script = next((s for s in scripts if s.return_candidate), None)
+    if script is not None:
+        routed = next(s.at for s in script.steps if getattr(s.make, "func", None) is _route)
+        at = min(routed + (now - routed) / 2, now)
+        script.steps.append(Step(SPECIALISTS[script.return_candidate], at, _return))
+        _finish(script)
 
 
 def _update(cid: str) -> c.CustomerUpdate:
@@ -117,8 +128,43 @@ def _update(cid: str) -> c.CustomerUpdate:
                             next_milestone="A confirmed root cause.")
 
 
-def _tick_evidence(key: str, cid: str) -> c.SetEvidence:
-    return c.SetEvidence(case_id=cid, key=key)
+# What agents write into the checklist: full answers for a good packet, a line for a thin one.
+EVIDENCE_TEXT: dict[str, tuple[str, str]] = {
+    "impact": ("About 340 users across 3 tenants of {customer}; their ops team is blocked since 08:40 UTC.\n"
+               "Business impact: orders cannot be confirmed; they estimate $12k/hour.",
+               "Several users affected, customer unsure how many."),
+    "identifiers": ("Tenant: t-4821, t-4822, t-5107\nRequest ids: req_9f2c1e, req_a03b77\n"
+                    "Trace: 4bf92f3577b34da6a3ce929d0e0e4736\nApp version 24.11.2 (web), API v2",
+                    "Tenant t-4821"),
+    "timeline": ("08:40 UTC first error in their logs\n08:55 customer opened the ticket\n"
+                 "09:05 we confirmed on staging [same build]\nNo deploys on their side since Monday.",
+                 "Started this morning."),
+    "observed": ("Observed: requests fail with 502 after ~30 s.\nExpected: 200 within 1 s.\n"
+                 "Steps: 1. sign in as an SSO user  2. open Orders  3. press Export.",
+                 "Export fails."),
+    "first_checks": ("Status page: green. Known issues: none matching.\nConfig: SSO certificate valid until 2027.\n"
+                     "Logs: upstream timeout in gateway (see attachment).",
+                     "Checked the status page."),
+    "attachments": ("HAR file: https://files.example.com/t-4821/export.har\n"
+                    "Dashboard: https://grafana.example.com/d/api-latency?from=now-6h",
+                    "Screenshot in the ticket."),
+    "open_question": ("Did the gateway timeout change in the 24.11.2 rollout, and can it be raised for t-4821?",
+                      "Why does it fail?"),
+}
+NA_REASONS = {"attachments": "Customer's security policy forbids sharing HAR files"}
+
+
+def _evidence(key: str, state: EvidenceState, value: str, reason: str | None, cid: str) -> c.SetEvidence:
+    return c.SetEvidence(case_id=cid, key=key, state=state, value=value, reason=reason)
+
+
+def _route(route: str, override: str | None, cid: str) -> c.ChangeRoute:
+    return c.ChangeRoute(case_id=cid, route=route, reason="Needs the owning team's eyes.", override=override)
+
+
+def _return(cid: str) -> c.ReturnCase:
+    return c.ReturnCase(case_id=cid, missing=("timeline", "observed"),
+                        reason="No times and no steps: we cannot reproduce it from this packet.")
 
 
 def _involve(name: str, role: str, cid: str) -> c.Involve:
@@ -146,9 +192,17 @@ def _case_script(rng: random.Random, severity: Severity, health: str, now: datet
         script.steps.append(Step(actor, min(max(at, start), now), make))
 
     window_end = cal.add(start, sp.owner_within)
-    for key, _label in rng.sample(DEFAULT_CHECKLIST, rng.randint(1, len(DEFAULT_CHECKLIST))):
+    complete = rng.random() < 0.45
+    keys = list(EVIDENCE_TEXT) if complete else rng.sample(list(EVIDENCE_TEXT), rng.randint(0, 3))
+    for key in keys:
+        full, thin = EVIDENCE_TEXT[key]
+        state, value, reason = EvidenceState.PARTIAL, thin, None
+        if complete and key in NA_REASONS and rng.random() < 0.3:
+            state, value, reason = EvidenceState.NA, "", NA_REASONS[key]
+        elif complete or rng.random() < 0.3:
+            state, value = EvidenceState.DONE, full.format(customer=script.new.customer)
         step(reporter, start + (window_end - start) * rng.uniform(0.05, 0.5),
-             partial(_tick_evidence, key))
+             partial(_evidence, key, state, value, reason))
     if health == "unowned":
         if rng.random() < 0.4:
             comms = rng.choice(AGENTS)
@@ -197,6 +251,13 @@ def _case_script(rng: random.Random, severity: Severity, health: str, now: datet
     if rng.random() < 0.15:
         step(reporter, start + (now - start) * rng.uniform(0.1, 0.9),
              lambda cid: c.Note(case_id=cid, text="Customer shared a HAR file [see ticket]."))
+    if team and health != "resolved" and severity is not Severity.SEV1:  # SEV1 stays with incident
+        routed = max(named, start + (window_end - start) * 0.55)  # after the evidence went in
+        if complete and rng.random() < 0.6:
+            step(lead, routed, partial(_route, f"specialist:{team}", None))
+        elif not complete and rng.random() < 0.2:  # a lead pushes a thin packet through the gate
+            step(lead, routed, partial(_route, f"specialist:{team}", "Customer is on the exec watch list."))
+            script.return_candidate = team
     return _finish(script)
 
 

@@ -12,11 +12,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from casewatch.core.evidence import apply_return, apply_set, records_at_creation, upgrade_set_payload
 from casewatch.core.models import (
     Case,
+    CaseReturn,
     Event,
     EventType,
-    EvidenceItem,
     FloorState,
     Interval,
     Participant,
@@ -85,7 +86,7 @@ def _created(e: Event) -> dict[str, Any]:
         "id": e.case_id, "title": p["title"], "customer": p["customer"], "summary": p.get("summary", ""),
         "severity": Severity(p["severity"]), "route": p["route"], "route_authority": p.get("route_authority"),
         "participants": [Participant(name=e.actor, role="reporter")], "escalated_at": e.occurred_at,
-        "evidence": [EvidenceItem(**item) for item in p.get("evidence", [])],
+        "evidence": records_at_creation(p.get("evidence", []), e.actor, e.occurred_at),  # older cases listed it
     }
 
 
@@ -112,12 +113,6 @@ def _describe_severity(p: Payload) -> str:
     return f"severity: {p['before']} → {p['after']} ({p['reason']}){review}"
 
 
-def _describe_route(p: Payload) -> str:
-    if p["before"] == p["after"]:
-        return f"route confirmed: {p['after']} ({p['reason']})"
-    return f"route: {p['before']} → {p['after']} ({p['reason']})"
-
-
 def _status_changed(case: Case, e: Event) -> dict[str, Any]:
     after, at = Status(e.payload["after"]), e.occurred_at
     waiting = _close_waiting(case.waiting, at)
@@ -127,13 +122,45 @@ def _status_changed(case: Case, e: Event) -> dict[str, Any]:
 
 
 def _evidence_set(case: Case, e: Event) -> dict[str, Any]:
-    key, done = e.payload["key"], e.payload["after"]
-    return {"evidence": [EvidenceItem(key=i.key, label=i.label, done=done) if i.key == key else i
-                         for i in case.evidence]}
+    returned = None if e.payload.get("return_cleared") else case.returned
+    return {"evidence": apply_set(case.evidence, e.payload, e.actor, e.occurred_at), "returned": returned}
 
 
-def _describe_evidence(p: Payload) -> str:
-    return f"evidence {p['key']}: {'done' if p['before'] else 'missing'} → {'done' if p['after'] else 'missing'}"
+def _describe_evidence(payload: Payload) -> str:
+    p = upgrade_set_payload(payload)
+    reason = f" ({p['reason']})" if p.get("reason") else ""
+    cleared = "; packet complete again" if p.get("return_cleared") else ""
+    return f"evidence {p['key']}: {p['before']} → {p['state']}{reason}{cleared}"
+
+
+def _route_changed(case: Case, e: Event) -> dict[str, Any]:
+    p = e.payload
+    return {"route": p["after"], "route_review_needed": False,
+            "returned": None if p["after"] != "support" else case.returned,
+            "gate_overrides": case.gate_overrides + (1 if p.get("override") else 0)}
+
+
+def _describe_route(p: Payload) -> str:
+    text = (f"route confirmed: {p['after']} ({p['reason']})" if p["before"] == p["after"]
+            else f"route: {p['before']} → {p['after']} ({p['reason']})")
+    missing = ", ".join(p.get("missing", []))
+    if p.get("override"):
+        return f"{text}; evidence gate overridden: {p['override']} (missing: {missing})"
+    return f"{text}; missing evidence: {missing}" if missing else text
+
+
+def _returned(case: Case, e: Event) -> dict[str, Any]:
+    p = e.payload
+    returned = CaseReturn(by=e.actor, at=e.occurred_at, reason=p["reason"], keys=tuple(p["missing"]),
+                          from_route=p["before"])
+    owner = None if p.get("owner_cleared") else case.internal_owner
+    return {"route": p["after"], "route_review_needed": False, "returned": returned, "internal_owner": owner,
+            "evidence": apply_return(case.evidence, p, e.actor, e.occurred_at)}
+
+
+def _describe_return(p: Payload) -> str:
+    owner = f"; {p['owner_cleared']} no longer owns it" if p.get("owner_cleared") else ""
+    return f"returned from {p['before']} to support for missing {', '.join(p['missing'])} ({p['reason']}){owner}"
 
 
 # ----------------------------------------------------------------- floor events
@@ -160,8 +187,7 @@ EVENTS: dict[EventType, EventKind] = {
         lambda case, e: {"participants": _with_participant(case, e.payload["name"], e.payload["role"])},
         lambda p: f"involved {p['name']} as {p['role']}"),
     EventType.SEVERITY_CHANGED: ChangesCase(_severity_changed, _describe_severity),
-    EventType.ROUTE_CHANGED: ChangesCase(
-        lambda case, e: {"route": e.payload["after"], "route_review_needed": False}, _describe_route),
+    EventType.ROUTE_CHANGED: ChangesCase(_route_changed, _describe_route),
     EventType.CUSTOMER_UPDATE_LOGGED: ChangesCase(
         lambda case, e: {"last_customer_update_at": e.occurred_at,
                          "next_update_override_s": e.payload.get("next_update_in_s")},
@@ -174,6 +200,7 @@ EVENTS: dict[EventType, EventKind] = {
         lambda p: f"reopened: {p['before']} → {p['after']}"),
     EventType.NOTE_ADDED: ChangesCase(lambda case, e: {}, lambda p: f"note: {p['text']}"),
     EventType.EVIDENCE_SET: ChangesCase(_evidence_set, _describe_evidence),
+    EventType.CASE_RETURNED: ChangesCase(_returned, _describe_return),
     EventType.PERSON_ADDED: ChangesFloor(_person_added, lambda p: f"roster: {p['name']} as {p['role']} ({p['tz']})"),
     EventType.POLICY_APPLIED: ChangesFloor(
         lambda floor, e: replace(floor, policy_source=e.payload["toml"]),

@@ -8,33 +8,19 @@ decision (what was missing, whether an override was used) is baked into the log.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from fnmatch import fnmatchcase
 from typing import Any
 
-from casewatch.core.errors import Conflict, InvalidInput, PermissionDenied
-from casewatch.core.models import EvidenceItem, EvidenceRecord, EvidenceState, Person, Role, Severity
+from casewatch.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from casewatch.core.models import Case, EvidenceRecord, EvidenceState, Person, Role, Severity
 
 MAX_VALUE_BYTES = 64 * 1024
 LEGACY_KEYS = {"reproduction": "observed", "logs": "attachments"}  # keys of the first, six-item checklist
 ALL_SEVERITIES = tuple(Severity)
-
-# The first checklist, still used to open cases until the policy template is wired in.
-DEFAULT_CHECKLIST: tuple[tuple[str, str], ...] = (
-    ("impact", "Customer impact and affected users stated"),
-    ("timeline", "Timeline of what happened, with times"),
-    ("identifiers", "Account, tenant and request IDs"),
-    ("reproduction", "Steps to reproduce, or a recording"),
-    ("logs", "Logs, traces or screenshots attached"),
-    ("first_checks", "First-line checks done, with results"),
-)
-
-
-def default_checklist() -> list[EvidenceItem]:
-    return [EvidenceItem(key=key, label=label) for key, label in DEFAULT_CHECKLIST]
-
 
 @dataclass(frozen=True, slots=True)
 class ChecklistItem:
@@ -65,6 +51,21 @@ DEFAULT_ITEMS: tuple[ChecklistItem, ...] = (
                   required_for=(Severity.SEV1, Severity.SEV2)),
     ChecklistItem("open_question", "Open question", "The one question the receiving team must answer"),
 )
+
+
+def render_checklist(items: Iterable[ChecklistItem]) -> str:
+    """The template as the policy file's [[evidence.items]] tables."""
+    def strings(values: Iterable[str]) -> str:
+        return "[" + ", ".join(json.dumps(v) for v in values) + "]"
+
+    lines = ["", "# The evidence checklist. An item is required for the listed severities, and on the listed",
+             '# routes ("specialist:*" matches any team); one with only routes appears on those routes only.']
+    for item in items:
+        lines += ["", "[[evidence.items]]", f"key = {json.dumps(item.key)}", f"label = {json.dumps(item.label)}",
+                  f"hint = {json.dumps(item.hint)}",
+                  f"required_for = {strings(s.value for s in item.required_for)}",
+                  f"required_for_routes = {strings(item.required_for_routes)}"]
+    return "\n".join(lines) + "\n"
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +124,24 @@ def checklist(items: Iterable[ChecklistItem], records: Mapping[str, EvidenceReco
     return entries
 
 
+def case_checklist(case: Case, items: Iterable[ChecklistItem], route: str | None = None) -> list[ChecklistEntry]:
+    """The case's checklist on its own route, or on `route` (what a route change would require)."""
+    return checklist(items, case.evidence, case.severity, route or case.route)
+
+
+def case_readiness(case: Case, items: Iterable[ChecklistItem], route: str | None = None) -> Readiness:
+    """`readiness(case_checklist(...))` without building the entries: the board asks it per row."""
+    route = route or case.route
+    records, missing, required = case.evidence, [], 0
+    for item in items:
+        if item.required(case.severity, route):
+            required += 1
+            record = records.get(item.key)
+            if record is None or not record.state.settled:
+                missing.append(item.key)
+    return Readiness(ready=required - len(missing), required=required, missing=tuple(missing))
+
+
 def readiness(entries: Iterable[ChecklistEntry]) -> Readiness:
     required = [e for e in entries if e.required]
     missing = tuple(e.key for e in required if not e.state.settled)
@@ -136,7 +155,7 @@ def find_entry(entries: list[ChecklistEntry], key: str, case_id: str) -> Checkli
         if entry.key == wanted:
             return entry
     valid = ", ".join(e.key for e in entries)
-    raise InvalidInput(f"{case_id} has no evidence item {key.strip()!r}; valid keys: {valid}")
+    raise NotFound(f"{case_id} has no evidence item {key.strip()!r}; valid keys: {valid}")
 
 
 def check_value(text: str) -> str:

@@ -31,7 +31,12 @@ class ParsedEnum(StrEnum):
             return cls(cls._normalise(text))
         except ValueError:
             choices = ", ".join(member.value for member in cls)
-            raise InvalidInput(f"unknown {cls.__name__.lower()} {text!r}: expected one of {choices}") from None
+            raise InvalidInput(f"unknown {cls._noun()} {text!r}: expected one of {choices}") from None
+
+    @classmethod
+    def _noun(cls) -> str:
+        """What errors call a value of this enum."""
+        return cls.__name__.lower()
 
 
 class Severity(ParsedEnum):
@@ -114,14 +119,7 @@ class Participant:
     role: str
 
 
-@dataclass(frozen=True, slots=True)
-class EvidenceItem:
-    key: str
-    label: str
-    done: bool = False
-
-
-class EvidenceState(StrEnum):
+class EvidenceState(ParsedEnum):
     """Where one checklist item stands. `done` and `na` settle it; `na` needs a reason."""
 
     MISSING = "missing"
@@ -130,11 +128,8 @@ class EvidenceState(StrEnum):
     NA = "na"
 
     @classmethod
-    def parse(cls, text: str) -> EvidenceState:
-        try:
-            return cls(text.strip().lower())
-        except ValueError:
-            raise InvalidInput(f"unknown evidence state {text!r}: expected one of missing, partial, done, na") from None
+    def _noun(cls) -> str:
+        return "evidence state"
 
     @property
     def settled(self) -> bool:
@@ -196,7 +191,9 @@ class Case(BaseModel):
     waiting: list[Interval] = Field(default_factory=list)
     resolved_at: datetime | None = None
     route_review_needed: bool = False
-    evidence: list[EvidenceItem] = Field(default_factory=list)
+    evidence: dict[str, EvidenceRecord] = Field(default_factory=dict)  # by item key; template in the policy
+    returned: CaseReturn | None = None  # sent back for missing context, until the packet is complete again
+    gate_overrides: int = 0  # route changes a lead passed through the evidence gate
     version: int = 0
     updated_at: datetime
     updated_by: str
@@ -205,14 +202,6 @@ class Case(BaseModel):
     @property
     def is_open(self) -> bool:
         return self.status is not Status.RESOLVED
-
-    @property
-    def evidence_done(self) -> int:
-        return sum(1 for item in self.evidence if item.done)
-
-    @property
-    def evidence_missing(self) -> list[str]:
-        return [item.key for item in self.evidence if not item.done]
 
     def participant_roles(self) -> set[str]:
         return {p.role for p in self.participants}
@@ -232,6 +221,7 @@ class EventType(StrEnum):
     CASE_REOPENED = "case_reopened"
     NOTE_ADDED = "note_added"
     EVIDENCE_SET = "evidence_set"
+    CASE_RETURNED = "case_returned"
     PERSON_ADDED = "person_added"
     POLICY_APPLIED = "policy_applied"
     SHIFT_STARTED = "shift_started"

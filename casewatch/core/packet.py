@@ -8,14 +8,17 @@ heading, list, table, code block, link or HTML, and control characters are shown
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from casewatch.core.clocks import ClockKind, ClockReading, ClockState
-from casewatch.core.evidence import ChecklistEntry, Readiness, readiness
-from casewatch.core.models import Case, iso_z
+from casewatch.core.clocks import ClockKind, ClockReading, ClockState, plan_clocks
+from casewatch.core.evidence import ChecklistEntry, Readiness, case_checklist, readiness
+from casewatch.core.models import Case, Event, EventType, iso_z
+from casewatch.core.policy import Policy
+from casewatch.core.text import visible
 
 CLOCK_LABELS = {
     ClockKind.OWNER: "Owner named by",
@@ -51,16 +54,16 @@ def build_packet(case: Case, entries: list[ChecklistEntry], clocks: dict[ClockKi
     return Packet(case, entries, readiness(entries), clocks, last_update, tz, now)
 
 
+def case_packet(case: Case, policy: Policy, events: Iterable[Event], tz: str, now: datetime) -> Packet:
+    """The packet of a case as it stands at `now`, for a viewer in `tz` (the CLI and the board)."""
+    updates = [e for e in events if e.type is EventType.CUSTOMER_UPDATE_LOGGED]
+    last = max(updates, key=lambda e: (e.occurred_at, e.id or 0), default=None)
+    update = None if last is None else LastUpdate(last.occurred_at, last.actor, last.payload.get("message", ""))
+    return build_packet(case, case_checklist(case, policy.evidence), plan_clocks(case, policy).read(now), update,
+                        tz, now)
+
+
 # ----------------------------------------------------------------------------- text safety
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
-
-
-def _visible(text: str) -> str:
-    """Control and direction-changing characters as visible escapes (\\x1b, \\u202e); tabs as spaces."""
-    text = text.replace("\r\n", "\n").replace("\t", "    ")
-    return _CONTROL.sub(lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100 else f"\\u{ord(m[0]):04x}", text)
-
 
 _INLINE_SPECIAL = re.compile(r"([\\`*_\[\]<>&|~#!])")
 _LINE_START = re.compile(r"^([-+=>])|^(\d{1,9})([.)])")
@@ -68,14 +71,14 @@ _LINE_START = re.compile(r"^([-+=>])|^(\d{1,9})([.)])")
 
 def md_inline(text: str) -> str:
     """One line of user text, safe anywhere inside a Markdown line (newlines become spaces)."""
-    return _INLINE_SPECIAL.sub(r"\\\1", _visible(text).replace("\n", " ")).strip()
+    return _INLINE_SPECIAL.sub(r"\\\1", visible(text).replace("\n", " ")).strip()
 
 
 def md_block(text: str) -> str:
     """Multi-line user text as Markdown paragraphs that show exactly its lines. Line-start
     syntax is escaped, indentation is kept with non-breaking spaces, lines end in hard breaks."""
     paragraphs: list[list[str]] = [[]]
-    for raw in _visible(text).split("\n"):
+    for raw in visible(text).split("\n"):
         line = raw.rstrip()
         if not line:
             if paragraphs[-1]:
@@ -95,7 +98,7 @@ def _when(at: datetime | None, zone: ZoneInfo) -> str:
     if at is None:
         return "-"
     utc_text = f"{at:%Y-%m-%d %H:%M} UTC"
-    if zone.key == "UTC":
+    if at.astimezone(zone).tzname() == "UTC":
         return utc_text
     return f"{utc_text} ({at.astimezone(zone):%Y-%m-%d %H:%M %Z}, {zone.key})"
 

@@ -18,6 +18,7 @@ class Action(StrEnum):
     STATUS = "status"
     SEVERITY = "severity"
     ROUTE = "route"
+    RETURN = "return"
     ASSIGN = "assign"
     COMMS = "comms"
     AUTHORITY = "authority"
@@ -64,6 +65,11 @@ def check(actor: Person, action: Action, case: Case | None = None, *, target: st
         if case is not None and case.route_authority == name:
             return
         raise PermissionDenied(f"{name} may not change the route: it needs a lead or the case's route authority")
+    if action is Action.RETURN:
+        if case is not None and (case.route_authority == name or _specialist_on(actor, case)):
+            return
+        raise PermissionDenied(f"{name} may not return {case.id if case else 'the case'}: it needs a lead, "
+                               "the route authority or a specialist on the case")
     if action is Action.SEVERITY:
         if case is not None and (case.route_authority == name or owns):
             return
@@ -72,3 +78,11 @@ def check(actor: Person, action: Action, case: Case | None = None, *, target: st
         )
     article = "an" if role is Role.AGENT else "a"
     raise PermissionDenied(f"{name} is {article} {role}: {_LEAD_ONLY_RULES[action]}")
+
+
+def _specialist_on(actor: Person, case: Case) -> bool:
+    """A specialist owning the case, involved on it, or of the team its route points at."""
+    if actor.role is not Role.SPECIALIST:
+        return False
+    on_case = case.internal_owner == actor.name or any(p.name == actor.name for p in case.participants)
+    return on_case or (actor.team is not None and case.route == f"specialist:{actor.team}")

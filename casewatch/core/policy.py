@@ -7,6 +7,7 @@ validated, immutable result with compiled calendars.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cached_property
@@ -18,6 +19,7 @@ from pydantic import AfterValidator, BeforeValidator, Field, PlainValidator, Val
 from casewatch.core.calendars import ALWAYS, ONE_US, WEEKDAYS, BusinessCalendar, WorkingTime, parse_hours
 from casewatch.core.durations import parse_duration
 from casewatch.core.errors import PolicyInvalid
+from casewatch.core.evidence import DEFAULT_ITEMS, LEGACY_KEYS, ChecklistItem, render_checklist
 from casewatch.core.models import Severity, check_zone, parse_route
 from casewatch.core.toml_file import Text, TomlTable, load_toml, problem, rule, validate
 
@@ -74,12 +76,13 @@ timezone = "UTC"
 days = ["mon", "tue", "wed", "thu", "fri"]
 hours = ["09:00-17:00"]
 holidays = []
-"""
+""" + render_checklist(DEFAULT_ITEMS)
 
 
 WORKDAYS = WEEKDAYS[:5]
 ZONE_REQUIRED = "required: an IANA zone such as America/New_York"
 HOURS_REQUIRED = 'required: a non-empty list such as ["09:00-17:00"]'
+_ITEM_KEY = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
 def _zone(value: Any) -> str:
@@ -245,11 +248,65 @@ class Severities(TomlTable):
         return {severity: getattr(self, severity.value) for severity in Severity}
 
 
+def _item_key(value: Any) -> str:
+    if not isinstance(value, str) or not _ITEM_KEY.match(value):
+        raise ValueError(f"bad item key {value!r}: use lower-case letters, digits and '_'")
+    if value in LEGACY_KEYS:
+        raise ValueError(f"{value!r} is the old name of {LEGACY_KEYS[value]!r}: use that key")
+    return value
+
+
+def _severity_names(value: Any) -> tuple[Severity, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError(f"must be a list of severities such as [{', '.join(repr(s) for s in _SEVERITY_NAMES)}]")
+    return tuple(Severity.parse(v) for v in value)
+
+
+def _route_patterns(value: Any) -> tuple[str, ...]:
+    """Routes, or patterns such as "specialist:*" (any specialist team)."""
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError('must be a list of routes such as ["specialist:database"]')
+    for route in value:
+        parse_route(route.replace("*", "x"))
+    return tuple(route.strip().lower() for route in value)
+
+
+class EvidenceItemSpec(TomlTable):
+    """One [[evidence.items]] entry: an item every case's checklist has, and when it is required."""
+
+    key: Annotated[str, rule(_item_key)]
+    label: Text
+    hint: Text = ""
+    required_for: Annotated[tuple[Severity, ...], rule(_severity_names)] = tuple(Severity)
+    required_for_routes: Annotated[tuple[str, ...], rule(_route_patterns)] = ()
+
+    def item(self) -> ChecklistItem:
+        return ChecklistItem(self.key, self.label, self.hint, self.required_for, self.required_for_routes)
+
+
+class EvidenceSection(TomlTable):
+    """[evidence]: the checklist template, in the order the editor and the packet show it."""
+
+    items: tuple[EvidenceItemSpec, ...]
+
+    @model_validator(mode="after")
+    def _keys_once(self) -> EvidenceSection:
+        keys = [spec.key for spec in self.items]
+        twice = sorted({key for key in keys if keys.count(key) > 1})
+        if twice:
+            raise problem(f"item key {twice[0]!r} is listed twice")
+        if not keys:
+            raise problem("needs at least one [[evidence.items]] entry")
+        return self
+
+
 class PolicyFile(TomlTable):
-    """The whole file: a policy per severity, and the business calendars they count in."""
+    """The whole file: a policy per severity, the business calendars they count in and the
+    evidence checklist (the built-in one when the file has no [evidence] table)."""
 
     severities: Severities
     calendars: dict[CalendarName, CalendarSpec] = Field(default_factory=dict)
+    evidence: EvidenceSection | None = None
 
     @classmethod
     def explain(cls, kind: str, key: str) -> str:
@@ -280,6 +337,7 @@ class Policy:
     calendars: dict[str, CalendarSpec]
     source: str
     version: int = 0
+    evidence: tuple[ChecklistItem, ...] = DEFAULT_ITEMS  # the evidence checklist template
 
     def __getitem__(self, severity: Severity) -> SeverityPolicy:
         return self.severities[severity]
@@ -319,7 +377,9 @@ def parse_policy(text: str, source_name: str = "policy", version: int = 0) -> Po
     declared = data.get("calendars")
     context = {"calendars": set(declared) if isinstance(declared, dict) else set()}
     parsed = validate(PolicyFile, data, text, source_name, invalid=PolicyInvalid, context=context)
-    return Policy(parsed.severities.by_severity(), dict(parsed.calendars), source=text, version=version)
+    evidence = tuple(spec.item() for spec in parsed.evidence.items) if parsed.evidence else DEFAULT_ITEMS
+    return Policy(parsed.severities.by_severity(), dict(parsed.calendars), source=text, version=version,
+                  evidence=evidence)
 
 
 def default_policy() -> Policy:

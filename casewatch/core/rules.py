@@ -9,13 +9,24 @@ records and the handler that checks it and builds that event's payload.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from casewatch.core import commands as c
 from casewatch.core.errors import InvalidInput, NotFound
-from casewatch.core.evidence import default_checklist
+from casewatch.core.evidence import (
+    apply_set,
+    case_checklist,
+    case_readiness,
+    checklist,
+    decide_return,
+    decide_set,
+    find_entry,
+    readiness,
+    returning_team,
+    route_gate,
+)
 from casewatch.core.messages import render_customer_update
 from casewatch.core.models import Case, Event, EventType, Person, Role, Status
 from casewatch.core.permissions import Action, check
@@ -82,7 +93,7 @@ def _new(cmd: c.NewCase, ctx: Context) -> Payload:
     authority = ctx.shift_lead or (ctx.actor.name if ctx.actor.role is Role.LEAD else None)
     return dict(
         title=cmd.title, customer=cmd.customer, summary=cmd.summary, severity=cmd.severity.value,
-        route=sp.route, route_authority=authority, evidence=[asdict(item) for item in default_checklist()],
+        route=sp.route, route_authority=authority,
     )
 
 
@@ -123,7 +134,9 @@ def _route(cmd: c.ChangeRoute, case: Case, ctx: Context) -> Payload:
     check(ctx.actor, Action.ROUTE, case)
     if cmd.route == case.route and not case.route_review_needed:
         raise InvalidInput(f"{case.id} is already on route {case.route}")
-    return dict(before=case.route, after=cmd.route, reason=cmd.reason)
+    ready = case_readiness(case, ctx.policy.evidence, cmd.route)
+    gate = route_gate(case.id, cmd.route, ready, cmd.override, ctx.actor)
+    return dict(before=case.route, after=cmd.route, reason=cmd.reason, **gate)
 
 
 def customer_message(case: Case, policy: Policy, sender: Person, at: datetime, known: str, investigating: str,
@@ -176,13 +189,19 @@ def _note(cmd: c.Note, case: Case, ctx: Context) -> Payload:
 
 def _evidence(cmd: c.SetEvidence, case: Case, ctx: Context) -> Payload:
     check(ctx.actor, Action.EVIDENCE, case)
-    item = next((i for i in case.evidence if i.key == cmd.key), None)
-    if item is None:
-        keys = ", ".join(i.key for i in case.evidence)
-        raise NotFound(f"{case.id} has no evidence item {cmd.key!r} (items: {keys})")
-    if item.done == cmd.done:
-        raise InvalidInput(f"evidence {cmd.key!r} on {case.id} is already {'done' if cmd.done else 'not done'}")
-    return dict(key=item.key, label=item.label, before=item.done, after=cmd.done)
+    entry = find_entry(case_checklist(case, ctx.policy.evidence), cmd.key, case.id)
+    payload = decide_set(case.id, entry, cmd.state, cmd.value, cmd.reason, cmd.expect_item_version)
+    if case.returned is not None:  # the return mark goes once the packet is complete again
+        after = apply_set(case.evidence, payload, ctx.actor.name, ctx.occurred_at)
+        payload["return_cleared"] = readiness(checklist(ctx.policy.evidence, after, case.severity, case.route)).complete
+    return payload
+
+
+def _return(cmd: c.ReturnCase, case: Case, ctx: Context) -> Payload:
+    check(ctx.actor, Action.RETURN, case)
+    owner = ctx.roster.get(case.internal_owner) if case.internal_owner else None
+    return decide_return(case.id, case.route, case_checklist(case, ctx.policy.evidence), cmd.missing, cmd.reason,
+                         owner, returning_team(case.route, ctx.actor))
 
 
 def _add_person(cmd: c.AddPerson, ctx: Context) -> Payload:
@@ -217,6 +236,7 @@ RULES: dict[type[c.Command], Rule] = {
     c.Reopen: Rule(EventType.CASE_REOPENED, _reopen),
     c.Note: Rule(EventType.NOTE_ADDED, _note),
     c.SetEvidence: Rule(EventType.EVIDENCE_SET, _evidence),
+    c.ReturnCase: Rule(EventType.CASE_RETURNED, _return),
     c.AddPerson: Rule(EventType.PERSON_ADDED, _add_person),
     c.ApplyPolicy: Rule(EventType.POLICY_APPLIED, _apply_policy),
     c.StartShift: Rule(EventType.SHIFT_STARTED, _start_shift),

@@ -8,6 +8,7 @@ field with its own limits is one more `Annotated[str, FreeText(...)]` line below
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -46,3 +47,13 @@ OptionalText = Annotated[str, FreeText(required=False)]
 
 NoteText = Annotated[str, FreeText(label="note")]
 """The text of a timeline note (its field is `text`; people call it the note)."""
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+
+
+def visible(text: str) -> str:
+    """Text safe to show anywhere: control and direction-changing characters become visible
+    escapes (\\x1b, \\u202e), tabs four spaces, CRLF a newline. Newlines stay."""
+    text = text.replace("\r\n", "\n").replace("\t", "    ")
+    return _CONTROL.sub(lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100 else f"\\u{ord(m[0]):04x}", text)

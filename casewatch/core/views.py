@@ -7,6 +7,7 @@ from typing import Any
 
 from casewatch.core.clocks import CaseClocks, ClockKind, ClockReading, missing_roles, plan_clocks
 from casewatch.core.events import EVENTS
+from casewatch.core.evidence import case_readiness
 from casewatch.core.models import Case, Event, iso_z
 from casewatch.core.policy import Policy
 
@@ -21,6 +22,13 @@ def case_flags(case: Case, policy: Policy) -> list[str]:
     if case.route_review_needed:
         flags.append(f"route review needed (policy says {policy[case.severity].route})")
     flags += [f"missing role: {role}" for role in missing_roles(case, policy)]
+    if case.returned is not None:
+        r = case.returned
+        flags.append(f"returned by {r.by} from {r.from_route}: needs {', '.join(r.keys)} ({r.reason})")
+    elif case.route != "support":  # escalated (to incident, or past the gate by override) with gaps
+        ready = case_readiness(case, policy.evidence)
+        if not ready.complete:
+            flags.append(f"missing evidence: {', '.join(ready.missing)}")
     return flags
 
 
@@ -28,9 +36,10 @@ def clock_json(reading: ClockReading) -> dict[str, Any]:
     return {"due": iso_z(reading.due), "state": reading.state.value, "remaining_s": reading.remaining_s}
 
 
-def case_summary(case: Case, clocks: CaseClocks, now: datetime) -> dict[str, Any]:
+def case_summary(case: Case, clocks: CaseClocks, policy: Policy, now: datetime) -> dict[str, Any]:
     """The object `casewatch cases --json` prints for one case."""
     readings = clocks.read(now)
+    ready = case_readiness(case, policy.evidence)
     return {
         "id": case.id,
         "title": case.title,
@@ -42,7 +51,8 @@ def case_summary(case: Case, clocks: CaseClocks, now: datetime) -> dict[str, Any
         "comms_owner": case.comms_owner,
         "escalated_at": iso_z(case.escalated_at),
         "clocks": {kind.value: clock_json(readings[kind]) for kind in ClockKind},
-        "evidence": {"done": case.evidence_done, "required": len(case.evidence), "missing": case.evidence_missing},
+        "evidence": {"ready": ready.ready, "required": ready.required, "missing": list(ready.missing),
+                     "returned": case.returned is not None},
         "version": case.version,
     }
 

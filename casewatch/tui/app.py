@@ -165,11 +165,11 @@ class CasewatchApp(App):
             self.notify(str(exc), title="Conflict — reloaded", severity="error", timeout=10)
             if case_id:
                 self._accept(await self.store.get_case(case_id))
-            self.screen.post_message(ActionDone(False, str(exc), case_id))
+            self.screen.post_message(ActionDone(False, str(exc), case_id, command=command, conflict=True))
             return
         except CasewatchError as exc:
             self.notify(str(exc), title="Not done", severity="error", timeout=8)
-            self.screen.post_message(ActionDone(False, str(exc), case_id))
+            self.screen.post_message(ActionDone(False, str(exc), case_id, command=command))
             return
         text = f"{outcome.event.case_id or ''} {describe_event(outcome.event)}".strip()
         if outcome.case is not None:
@@ -178,7 +178,7 @@ class CasewatchApp(App):
             self.copy_to_clipboard(outcome.event.payload["message"])
             text += " — message copied to the clipboard"
         self.notify(text, title="Done")
-        self.screen.post_message(ActionDone(True, text, outcome.event.case_id))
+        self.screen.post_message(ActionDone(True, text, outcome.event.case_id, command=command))
 
     def _accept(self, case) -> None:
         if self.feed is not None:
@@ -199,10 +199,13 @@ class CasewatchApp(App):
 def binding_ids() -> set[str]:
     """Every binding id a keymap may remap (the config file's [keymap] table is checked against it)."""
     from casewatch.tui.screens.case import CaseScreen
+    from casewatch.tui.screens.evidence import EvidenceScreen, LeaveUnsaved
     from casewatch.tui.screens.forms import CANCEL
     from casewatch.tui.screens.help import HelpScreen
+    from casewatch.tui.screens.packet import PacketScreen
     from casewatch.tui.screens.policy import PolicyScreen
 
     bindings = [*CasewatchApp.BINDINGS, *BoardScreen.BINDINGS, *CaseScreen.BINDINGS, *HelpScreen.BINDINGS,
-                *PolicyScreen.BINDINGS, CANCEL]
+                *PolicyScreen.BINDINGS, *EvidenceScreen.BINDINGS, *LeaveUnsaved.BINDINGS, *PacketScreen.BINDINGS,
+                CANCEL]
     return {binding.id for binding in bindings if binding.id}

@@ -99,6 +99,7 @@ def measure_bare(path: str) -> dict:
     from textual.app import App
     from textual.widgets import DataTable
 
+    from casewatch.core.evidence import case_readiness
     from casewatch.storage.store import Store
     from casewatch.storage.target import resolve_target
     from casewatch.tui.widgets.board_layout import choose_layout, column_width
@@ -109,6 +110,7 @@ def measure_bare(path: str) -> dict:
         async def on_mount(self) -> None:
             self.store = await Store.open(resolve_target(path), clock=lambda: NOW)
             cases = await self.store.open_cases()
+            items = (await self.store.policy()).evidence
             table = DataTable()
             await self.mount(table)
             for column in layout.columns:
@@ -116,7 +118,7 @@ def measure_bare(path: str) -> dict:
             for case in cases:
                 table.add_row(case.id, case.severity.value, "", case.title, case.customer, case.status.value,
                               case.route, case.internal_owner or "", case.comms_owner or "", "", "",
-                              f"{case.evidence_done}/{len(case.evidence)}", key=case.id)
+                              str(case_readiness(case, items)), key=case.id)
             self.rows = len(cases)
             await self.store.close()
 

@@ -67,8 +67,9 @@ def test_cases_json_shape(cw):
     for clock in case["clocks"].values():
         assert set(clock) == {"due", "state", "remaining_s"}
         assert clock["state"] == "running" and clock["due"].endswith("Z") and isinstance(clock["remaining_s"], int)
-    assert case["evidence"] == {"done": 0, "required": 6, "missing": ["impact", "timeline", "identifiers",
-                                                                       "reproduction", "logs", "first_checks"]}
+    assert case["evidence"] == {"ready": 0, "required": 7, "returned": False,
+                                "missing": ["impact", "identifiers", "timeline", "observed", "first_checks",
+                                            "attachments", "open_question"]}
 
 
 def test_as_of_replays_the_log_at_an_instant(cw):

@@ -5,7 +5,7 @@ import pytest
 from casewatch.core import commands as c
 from casewatch.core.clocks import ClockKind, ClockState, missing_roles, plan_clocks
 from casewatch.core.errors import InvalidInput, NotFound
-from casewatch.core.models import Severity, Status
+from casewatch.core.models import EvidenceState, Severity, Status
 from casewatch.core.policy import DEFAULT_POLICY_TOML, parse_policy
 from casewatch.core.views import case_flags
 from tests.core.floor import Floor
@@ -171,7 +171,7 @@ def test_rules_refuse_nonsense():
     with pytest.raises(InvalidInput, match="already SEV1"):
         floor.do(c.ChangeSeverity(case_id=cid, severity=Severity.SEV1, reason="x"), at=T0)
     with pytest.raises(NotFound, match="no evidence item 'dna'"):
-        floor.do(c.SetEvidence(case_id=cid, key="dna"), at=T0)
+        floor.do(c.SetEvidence(case_id=cid, key="dna", state=EvidenceState.DONE), at=T0)
     with pytest.raises(InvalidInput, match="cannot be moved back to new"):
         floor.do(c.ChangeStatus(case_id=cid, status=Status.NEW), at=T0)
 

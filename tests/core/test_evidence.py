@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from casewatch.core.errors import Conflict, InvalidInput, PermissionDenied
+from casewatch.core.errors import CasewatchError, Conflict, InvalidInput, NotFound, PermissionDenied
 from casewatch.core.evidence import (
     DEFAULT_ITEMS,
     MAX_VALUE_BYTES,
@@ -87,7 +87,7 @@ def test_unknown_key_lists_the_valid_keys_and_old_keys_map():
     entries = checklist(DEFAULT_ITEMS, {}, Severity.SEV2, "support")
     assert find_entry(entries, " Reproduction ", "CW-1").key == "observed"
     assert find_entry(entries, "logs", "CW-1").key == "attachments"
-    with pytest.raises(InvalidInput, match="no evidence item 'bogus'; valid keys: impact, identifiers, timeline"):
+    with pytest.raises(NotFound, match="no evidence item 'bogus'; valid keys: impact, identifiers, timeline"):
         find_entry(entries, "bogus", "CW-1")
 
 
@@ -222,5 +222,5 @@ def test_return_keeps_an_owner_from_another_team():
 ])
 def test_return_refusals(route, keys, reason, message):
     entries = checklist(ITEMS, {}, Severity.SEV2, route)
-    with pytest.raises(InvalidInput, match=message):
+    with pytest.raises(CasewatchError, match=message):
         decide_return("CW-1", route, entries, keys, reason, None, None)

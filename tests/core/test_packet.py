@@ -13,6 +13,7 @@ from casewatch.core.evidence import DEFAULT_ITEMS, checklist
 from casewatch.core.models import Case, EvidenceRecord, EvidenceState, Severity
 from casewatch.core.packet import LastUpdate, build_packet, md_block, md_inline, packet_json, packet_markdown
 from casewatch.core.policy import default_policy
+from casewatch.core.text import visible
 
 NOW = datetime(2026, 11, 27, 14, 0, tzinfo=UTC)
 GFM = MarkdownIt("commonmark").enable(["table", "strikethrough"])
@@ -95,9 +96,7 @@ def plain(md: str) -> str:
 
 
 def expected(text: str) -> str:
-    from casewatch.core.packet import _visible
-
-    lines = [line.rstrip() for line in _visible(text).split("\n")]
+    lines = [line.rstrip() for line in visible(text).split("\n")]
     out = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n")
     return "\n".join(line[: len(line) - len(line.lstrip(" "))].replace(" ", "\xa0") + line.lstrip(" ")
                      for line in out.split("\n"))

@@ -33,3 +33,16 @@ def test_assign_form(make_app, snap_compare):
 
 def test_help_screen(make_app, snap_compare):
     assert snap_compare(make_app(), terminal_size=(120, 40), press=["question_mark"])
+
+
+def test_evidence_editor(make_app, snap_compare):
+    """The editor on the demo's returned case: thin items, the return reason, a required-item mark."""
+    async def open_editor(pilot):
+        from casewatch.tui.screens.evidence import EvidenceScreen
+
+        await pilot.pause()
+        returned = min(cid for cid, case in pilot.app.state.cases.items() if case.returned is not None)
+        await pilot.app.push_screen(EvidenceScreen(returned))
+        await pilot.pause()
+
+    assert snap_compare(make_app(), terminal_size=(120, 36), run_before=open_editor)

@@ -21,6 +21,7 @@ from textual.widgets import DataTable, Footer
 from casewatch.core.calendars import to_us
 from casewatch.core.clocks import US_PER_S, CaseClocks, ClockState
 from casewatch.core.durations import countdown_stable_for
+from casewatch.core.evidence import case_readiness
 from casewatch.core.models import Case, Severity
 from casewatch.core.views import NO_DEADLINE, case_flags, case_matches, deadline_order
 from casewatch.tui.bulk_load import bulk_allocation
@@ -105,7 +106,8 @@ class BoardScreen(CaseActions, Screen):
             "route": cells.plain(case.route),
             "owner": cells.person_cell(case.internal_owner, colours),
             "comms": cells.person_cell(case.comms_owner, colours),
-            "evidence": cells.plain(f"{case.evidence_done}/{len(case.evidence)}"),
+            "evidence": cells.readiness_cell(case_readiness(case, self.app.state.policy.evidence),
+                                             case.returned is not None, colours),
         }
 
     def _new_row(self, case: Case) -> _Row:

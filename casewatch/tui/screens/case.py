@@ -16,8 +16,10 @@ from textual.widgets import DataTable, Footer, Static
 from casewatch.core import commands as c
 from casewatch.core.clocks import ClockKind, plan_clocks
 from casewatch.core.errors import CasewatchError
+from casewatch.core.evidence import case_checklist, readiness
 from casewatch.core.models import Case, Event, EventType
 from casewatch.core.permissions import Action
+from casewatch.core.text import visible
 from casewatch.core.views import case_flags, describe_event
 from casewatch.tui.messages import CasesChanged, ClockTick
 from casewatch.tui.screens.case_actions import CASE_BINDINGS, CaseActions
@@ -36,8 +38,9 @@ class CaseScreen(CaseActions, Screen):
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back", id="case.back", tooltip="Back to the board"),
         *CASE_BINDINGS,
-        Binding("e", "evidence", "Evidence", id="case.evidence", tooltip="Tick or untick an evidence item"),
         Binding("y", "copy_update", "Copy update", id="case.copy", tooltip="Copy the last customer message"),
+        Binding("R", "return_case", "Return", id="case.return", show=False,
+                tooltip="Send the case back to support for missing context"),
     ]
 
     def __init__(self, case_id: str):
@@ -122,11 +125,13 @@ class CaseScreen(CaseActions, Screen):
             text.append("nothing flagged\n", style="dim")
         self.query_one("#case-flags", Static).update(text)
 
-        evidence = Text(f"Evidence {case.evidence_done}/{len(case.evidence)}\n", style="bold")
-        for item in case.evidence:
-            mark, style = ("☑", "") if item.done else ("☐", colours.get("flag", ""))
-            evidence.append(f"{mark} {item.key}", style=style)
-            evidence.append(f"  {item.label}\n", style="dim")
+        entries = case_checklist(case, policy.evidence)
+        evidence = Text(f"Evidence {readiness(entries)} required ready", style="bold")
+        evidence.append("  (e edits)\n", style="dim")
+        for entry in entries:
+            evidence.append_text(cells.evidence_glyph(entry.state, colours))
+            evidence.append(f" {visible(entry.item.label)}", style="" if entry.required else "dim")
+            evidence.append(f"  {entry.state.value}\n", style="dim")
         self.query_one("#case-evidence", Static).update(evidence)
 
     def _render_clocks(self, now: datetime) -> None:
@@ -171,17 +176,15 @@ class CaseScreen(CaseActions, Screen):
     def selected_case(self) -> Case | None:
         return self.case
 
-    def action_evidence(self) -> None:
-        if case := self._target(Action.EVIDENCE):
-            keys = [item.key for item in case.evidence]
-
-            def build(key: str) -> c.SetEvidence:
-                item = next((i for i in case.evidence if i.key == key), None)
-                return c.SetEvidence(case_id=case.id, key=key, done=not item.done if item else True,
-                                     expect_version=case.version)
-
-            self._ask(TextPrompt(f"Evidence on {case.id} (toggles)", [("key", "Item:", ", ".join(keys))], build,
-                                 suggestions={"key": keys}))
+    def action_return_case(self) -> None:
+        if case := self._target(Action.RETURN):
+            keys = [entry.key for entry in case_checklist(case, self.app.state.policy.evidence)]
+            self._ask(TextPrompt(
+                f"Return {case.id} to support for missing context",
+                [("missing", "Missing items:", ", ".join(keys)), ("reason", "Reason:", "what the packet lacks")],
+                lambda missing, reason: c.ReturnCase(case_id=case.id, missing=tuple(missing.split(",")), reason=reason,
+                                                     expect_version=case.version),
+                suggestions={"missing": keys}))
 
     def action_copy_update(self) -> None:
         updates = [e for e in self.events if e.type is EventType.CUSTOMER_UPDATE_LOGGED]

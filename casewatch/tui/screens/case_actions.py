@@ -26,6 +26,9 @@ CASE_BINDINGS = [
     Binding("v", "review", "Review", id="case.review", tooltip="Log an internal review"),
     Binding("t", "status", "Status", id="case.status", tooltip="Change status"),
     Binding("n", "note", "Note", id="case.note", tooltip="Add a note to the timeline"),
+    Binding("e", "evidence", "Evidence", id="case.evidence", tooltip="Edit the evidence checklist"),
+    Binding("p", "packet", "Packet", id="case.packet", show=False,
+            tooltip="Preview the escalation packet and copy it"),
     Binding("A", "authority", "Authority", id="case.authority", show=False,
             tooltip="Name who may change the route"),
     Binding("i", "involve", "Involve", id="case.involve", show=False, tooltip="Add a participant"),
@@ -113,11 +116,14 @@ class CaseActions:
             teams = sorted({p.team for p in self.app.state.roster.values() if p.team})
             self._ask(TextPrompt(
                 f"Route of {case.id} (now {case.route})",
-                [("route", "Route:", "support, incident or specialist:TEAM"), ("reason", "Reason:", "why")],
-                lambda route, reason: c.ChangeRoute(case_id=case.id, route=parse_route(route), reason=reason,
-                                                    expect_version=case.version),
+                [("route", "Route:", "support, incident or specialist:TEAM"), ("reason", "Reason:", "why"),
+                 ("override", "Override (leads):", "why it goes before the packet is complete")],
+                lambda route, reason, override: c.ChangeRoute(
+                    case_id=case.id, route=parse_route(route), reason=reason, override=override or None,
+                    expect_version=case.version),
                 parsers={"route": parse_route},
-                suggestions={"route": ["support", "incident"] + [f"specialist:{t}" for t in teams]}))
+                suggestions={"route": ["support", "incident"] + [f"specialist:{t}" for t in teams]},
+                optional=("override",)))
 
     def action_update(self) -> None:
         if case := self._target(Action.UPDATE):
@@ -144,6 +150,22 @@ class CaseActions:
         if case := self._target(Action.NOTE):
             self._ask(TextPrompt(f"Note on {case.id}", [("text", "Note:", "")],
                                  lambda text: c.Note(case_id=case.id, text=text, expect_version=case.version)))
+
+    def action_evidence(self) -> None:
+        from casewatch.tui.screens.evidence import EvidenceScreen
+
+        if case := self.selected_case():
+            self.app.push_screen(EvidenceScreen(case.id))
+        else:
+            self.app.notify("No case selected", severity="warning")
+
+    def action_packet(self) -> None:
+        from casewatch.tui.screens.packet import PacketScreen
+
+        if case := self.selected_case():
+            self.app.push_screen(PacketScreen(case.id))
+        else:
+            self.app.notify("No case selected", severity="warning")
 
     def action_new_case(self) -> None:
         self._ask(TextPrompt(

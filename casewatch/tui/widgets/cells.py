@@ -12,7 +12,8 @@ from rich.text import Text
 
 from casewatch.core.clocks import ClockReading, ClockState
 from casewatch.core.durations import format_countdown
-from casewatch.core.models import Severity, Status
+from casewatch.core.evidence import Readiness
+from casewatch.core.models import EvidenceState, Severity, Status
 
 GLYPH = {
     ClockState.RUNNING: "▸",
@@ -79,3 +80,28 @@ def person_cell(name: str | None, colours: Colours) -> Text:
 
 def flag_cell(count: int, colours: Colours) -> Text:
     return Text(f"⚑{count}" if count else "", style=f"bold {colours.get('flag', '')}".strip())
+
+
+EVIDENCE_GLYPH = {
+    EvidenceState.MISSING: "○",
+    EvidenceState.PARTIAL: "◐",
+    EvidenceState.DONE: "●",
+    EvidenceState.NA: "⊘",
+}
+EVIDENCE_COLOUR = {
+    EvidenceState.MISSING: "flag",
+    EvidenceState.PARTIAL: "clock-warning",
+    EvidenceState.DONE: "clock-met",
+    EvidenceState.NA: "clock-stopped",
+}
+
+
+def evidence_glyph(state: EvidenceState, colours: Colours) -> Text:
+    return Text(EVIDENCE_GLYPH[state], style=colours.get(EVIDENCE_COLOUR[state], ""))
+
+
+def readiness_cell(ready: Readiness, returned: bool, colours: Colours) -> Text:
+    """"5/7"; "↩3/7" in the flag colour while the case stands returned for missing context."""
+    if returned:
+        return Text(f"↩{ready}", style=f"bold {colours.get('flag', '')}".strip(), no_wrap=True)
+    return plain(str(ready))
