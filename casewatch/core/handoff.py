@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict
 from casewatch.core.breaches import breaches_between
 from casewatch.core.clocks import ClockKind, ClockState, missing_roles, plan_clocks
 from casewatch.core.errors import InvalidInput, PermissionDenied
+from casewatch.core.evidence import case_readiness
 from casewatch.core.models import Case, Event, EventType, Person, Role, Severity, Status
 from casewatch.core.policy import Policy
 from casewatch.core.projection import in_history_order
@@ -211,8 +212,8 @@ def _packet_case(case: Case, history: list[Event], policy: Policy, start: dateti
         id=case.id, title=case.title, customer=case.customer, severity=case.severity, status=case.status,
         route=case.route, internal_owner=case.internal_owner, comms_owner=case.comms_owner,
         route_authority=case.route_authority, clocks=_clocks(case, policy, now),
-        missing_evidence=case.evidence_missing, missing_roles=missing_roles(case, policy),
-        route_review=case.route_review_needed, returned=False, last_update=_last_update(history),
+        missing_evidence=list(case_readiness(case, policy.evidence).missing), missing_roles=missing_roles(case, policy),
+        route_review=case.route_review_needed, returned=case.returned is not None, last_update=_last_update(history),
         open_question=None,
         changes=[CaseChange(at=e.occurred_at, actor=e.actor, text=describe_event(e))
                  for e in history if _in_window(e, start, now)],
@@ -240,8 +241,8 @@ def shift_summary(histories: Mapping[str, list[Event]], policy: Policy, start: d
         breaches=[ClockBreach(case_id=b.case_id, kind=b.kind, at=b.at)
                   for b in breaches_between(histories.values(), policy, start, end)],
         evidence_returns=[
-            EvidenceReturn(case_id=e.case_id, at=e.occurred_at, actor=e.actor, items=[e.payload["key"]])
-            for e in shift if e.type is EventType.EVIDENCE_SET and e.payload["before"] and not e.payload["after"]],
+            EvidenceReturn(case_id=e.case_id, at=e.occurred_at, actor=e.actor, items=list(e.payload["missing"]))
+            for e in shift if e.type is EventType.CASE_RETURNED],
     )
 
 

@@ -67,8 +67,8 @@ def busy_floor() -> tuple[Floor, dict[str, str]]:
     ids["fresh"] = new(floor, Severity.SEV2, at(470), "Webhooks late")
     ids["done"] = new(floor, Severity.SEV4, at(30), "Typo in invoice")
     floor.do(c.ChangeStatus(case_id=ids["done"], status=Status.RESOLVED), at=at(45))
-    floor.do(c.SetEvidence(case_id=ids["sev1"], key="logs"), at=at(75))
-    floor.do(c.SetEvidence(case_id=ids["sev1"], key="logs", done=False), at=at(80))
+    floor.do(c.ChangeRoute(case_id=ids["raised"], route="incident", reason="spreading"), at=at(105))
+    floor.do(c.ReturnCase(case_id=ids["raised"], missing=("logs",), reason="no logs"), at=at(110))
     return floor, ids
 
 
@@ -97,7 +97,8 @@ def test_packet_case_holds_owners_missing_items_last_update_and_the_shifts_event
     assert (sev1.internal_owner, sev1.comms_owner, sev1.route, sev1.route_authority) == ("spec", "agent", "incident",
                                                                                          None)
     assert sev1.missing_roles == ["lead", "incident-commander"]
-    assert "logs" in sev1.missing_evidence and len(sev1.missing_evidence) == 6
+    assert "attachments" in sev1.missing_evidence and len(sev1.missing_evidence) == 7
+    assert by_id[ids["raised"]].returned and not sev1.returned
     assert sev1.last_update is not None and sev1.last_update.at == at(70)
     assert sev1.last_update.next_milestone == "rollback at 09:00"
     assert sev1.note == "rollback pending\nsee chat" and p.note == "Watch CW-2"
@@ -132,7 +133,7 @@ def test_shift_summary_counts_opened_resolved_severity_breaches_and_evidence_ret
     assert s.resolved == [ids["done"]]
     assert [(x.case_id, x.before, x.after) for x in s.severity_changes] == [(ids["raised"], Severity.SEV3,
                                                                              Severity.SEV2)]
-    assert [(r.case_id, r.items) for r in s.evidence_returns] == [(ids["sev1"], ["logs"])]
+    assert [(r.case_id, r.items) for r in s.evidence_returns] == [(ids["raised"], ["attachments"])]
     breaches = {(b.case_id, b.kind): b.at for b in s.breaches}
     # The SEV3 escalated at 00:00 UTC has a 4 h business-hours owner window from 09:00 UTC: due 13:00.
     assert breaches[(ids["old_sev3"], ClockKind.OWNER)] == datetime(2026, 11, 27, 13, 0, tzinfo=UTC)

@@ -145,7 +145,7 @@ async def test_ten_boards_follow_five_writers_and_equal_cases_json_once_quiet(pg
         for board in boards:
             assert board.cases.keys() == listed.keys()
             for cid, case in board.cases.items():
-                mine, theirs = case_summary(case, plan_clocks(case, policy), board.store.clock()), listed[cid]
+                mine, theirs = case_summary(case, plan_clocks(case, policy), policy, board.store.clock()), listed[cid]
                 assert {k: v for k, v in mine.items() if k != "clocks"} == {k: v for k, v in theirs.items()
                                                                            if k != "clocks"}
                 assert {k: v["due"] for k, v in mine["clocks"].items()} == \
