@@ -22,6 +22,7 @@ MAX_VALUE_BYTES = 64 * 1024
 LEGACY_KEYS = {"reproduction": "observed", "logs": "attachments"}  # keys of the first, six-item checklist
 ALL_SEVERITIES = tuple(Severity)
 
+
 @dataclass(frozen=True, slots=True)
 class ChecklistItem:
     """One entry of the policy's template. An item required only for some routes (`required_for`
@@ -45,7 +46,7 @@ DEFAULT_ITEMS: tuple[ChecklistItem, ...] = (
     ChecklistItem("identifiers", "Identifiers", "Account, tenant, request or trace ids, versions"),
     ChecklistItem("timeline", "Timeline", "First seen, changes, when the customer reported it"),
     ChecklistItem("observed", "Observed vs expected", "Observed against expected behaviour, and steps to reproduce"),
-    ChecklistItem("first_checks", "First checks", 
+    ChecklistItem("first_checks", "First checks",
                   "Checks already done: status page, logs, known issues, configuration"),
     ChecklistItem("attachments", "Attachments", "Links to logs, screenshots, dashboards",
                   required_for=(Severity.SEV1, Severity.SEV2)),

@@ -131,6 +131,11 @@ async def test_values_render_literally_with_control_characters_escaped(make_app,
                              for y in range(4))
         assert "[b]bold?[/b] [red]x[/red]" in rendered and "\\x1b[31mred" in rendered
         assert app.screen.dirty_keys() == []  # showing escapes is not an edit
+        await pilot.press("space", "ctrl+s")  # a state change keeps the stored text exactly
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        record = (await writer.get_case(case_id)).evidence["impact"]
+        assert (record.state, record.value) == (S.DONE, HOSTILE)
 
 
 async def test_another_item_saved_meanwhile_is_no_conflict(make_app, writer):

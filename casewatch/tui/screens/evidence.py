@@ -325,8 +325,10 @@ class EvidenceScreen(Screen):
             return
         for key in keys:
             draft = self.drafts[key]
-            self.app.perform(c.SetEvidence(case_id=self.case_id, key=key, state=draft.state, value=draft.text,
-                                           reason=draft.reason, expect_item_version=draft.expect_version))
+            edited = draft.text != visible(draft.base.value)  # else keep the stored text exactly as it is
+            self.app.perform(c.SetEvidence(case_id=self.case_id, key=key, state=draft.state,
+                                           value=draft.text if edited else None, reason=draft.reason,
+                                           expect_item_version=draft.expect_version))
 
     def action_compare(self) -> None:
         if self.entries and self.draft.conflict is not None:
