@@ -52,7 +52,7 @@ def case_summary(case: Case, clocks: CaseClocks, policy: Policy, now: datetime) 
         "escalated_at": iso_z(case.escalated_at),
         "clocks": {kind.value: clock_json(readings[kind]) for kind in ClockKind},
         "evidence": {"ready": ready.ready, "required": ready.required, "missing": list(ready.missing),
-                     "returned": case.returned is not None},
+                     "returned": case.returned is not None, "gate_overrides": case.gate_overrides},
         "version": case.version,
     }
 

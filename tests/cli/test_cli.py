@@ -67,7 +67,7 @@ def test_cases_json_shape(cw):
     for clock in case["clocks"].values():
         assert set(clock) == {"due", "state", "remaining_s"}
         assert clock["state"] == "running" and clock["due"].endswith("Z") and isinstance(clock["remaining_s"], int)
-    assert case["evidence"] == {"ready": 0, "required": 7, "returned": False,
+    assert case["evidence"] == {"ready": 0, "required": 7, "returned": False, "gate_overrides": 0,
                                 "missing": ["impact", "identifiers", "timeline", "observed", "first_checks",
                                             "attachments", "open_question"]}
 

@@ -71,6 +71,8 @@ def test_gate_refuses_names_missing_then_lead_override_is_logged(cw):
     assert code == 0 and "evidence gate overridden: vip (missing: attachments, open_question)" in out
     shown = json.loads(cw("case", "show", cid, "--json")[1])
     assert "missing evidence: attachments, open_question" in shown["flags"]
+    assert shown["evidence"]["gate_overrides"] == 1
+    assert "gate overridden 1×" in cw("case", "show", cid)[1]
 
 
 def test_incident_is_not_blocked(cw):
@@ -91,7 +93,8 @@ def test_return_by_the_specialist(cw):
     assert "mei no longer owns it" in out
     summary = json.loads(cw("cases", "--json")[1])[0]
     assert summary["route"] == "support" and summary["internal_owner"] is None
-    assert summary["evidence"] == {"ready": 5, "required": 7, "missing": ["timeline", "observed"], "returned": True}
+    assert summary["evidence"] == {"ready": 5, "required": 7, "missing": ["timeline", "observed"], "returned": True,
+                                   "gate_overrides": 0}
     assert "↩5/7" in cw("cases")[1]
     code, _, err = cw("case", "return", cid, "--missing", "impact", "--reason", "again", "--as", "mei")
     assert code == 2 and "already with support" in err

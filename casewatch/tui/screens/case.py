@@ -127,7 +127,9 @@ class CaseScreen(CaseActions, Screen):
 
         entries = case_checklist(case, policy.evidence)
         evidence = Text(f"Evidence {readiness(entries)} required ready", style="bold")
-        evidence.append("  (e edits)\n", style="dim")
+        if case.gate_overrides:
+            evidence.append(f"  gate overridden {case.gate_overrides}×", style=colours.get("flag", ""))
+        evidence.append("  (e edits, p packet)\n", style="dim")
         for entry in entries:
             evidence.append_text(cells.evidence_glyph(entry.state, colours))
             evidence.append(f" {visible(entry.item.label)}", style="" if entry.required else "dim")
