@@ -283,7 +283,7 @@ def _evidence_command(args: argparse.Namespace, base: dict) -> c.SetEvidence:
 
 async def _evidence_list(session: Session, store: Store) -> None:
     case = await store.get_case(session.args.id)
-    entries = case_checklist(case, (await store.policy()).evidence)
+    entries = case_checklist(case, (await store.policy()).evidence, every_route=True)
     _print_json([evidence_json(entry) for entry in entries])
 
 

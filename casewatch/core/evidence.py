@@ -109,14 +109,15 @@ def canonical_key(key: str) -> str:
 
 
 def checklist(items: Iterable[ChecklistItem], records: Mapping[str, EvidenceRecord], severity: Severity,
-              route: str) -> list[ChecklistEntry]:
+              route: str, *, every_route: bool = False) -> list[ChecklistEntry]:
     """The case's checklist in template order; items the template no longer has but the case has
-    filled in stay at the end (optional, labelled by key), so no recorded text ever disappears."""
+    filled in stay at the end (optional, labelled by key), so no recorded text ever disappears.
+    `every_route` adds the items of other routes, so they can be filled before a route change."""
     entries: list[ChecklistEntry] = []
     known: set[str] = set()
     for item in items:
         known.add(item.key)
-        if item.shown(severity, route) or item.key in records:
+        if every_route or item.shown(severity, route) or item.key in records:
             record = records.get(item.key) or EvidenceRecord(item.key)
             entries.append(ChecklistEntry(item, record, item.required(severity, route)))
     for key, record in records.items():
@@ -125,9 +126,10 @@ def checklist(items: Iterable[ChecklistItem], records: Mapping[str, EvidenceReco
     return entries
 
 
-def case_checklist(case: Case, items: Iterable[ChecklistItem], route: str | None = None) -> list[ChecklistEntry]:
+def case_checklist(case: Case, items: Iterable[ChecklistItem], route: str | None = None, *,
+                   every_route: bool = False) -> list[ChecklistEntry]:
     """The case's checklist on its own route, or on `route` (what a route change would require)."""
-    return checklist(items, case.evidence, case.severity, route or case.route)
+    return checklist(items, case.evidence, case.severity, route or case.route, every_route=every_route)
 
 
 def case_readiness(case: Case, items: Iterable[ChecklistItem], route: str | None = None) -> Readiness:

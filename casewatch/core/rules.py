@@ -189,7 +189,7 @@ def _note(cmd: c.Note, case: Case, ctx: Context) -> Payload:
 
 def _evidence(cmd: c.SetEvidence, case: Case, ctx: Context) -> Payload:
     check(ctx.actor, Action.EVIDENCE, case)
-    entry = find_entry(case_checklist(case, ctx.policy.evidence), cmd.key, case.id)
+    entry = find_entry(case_checklist(case, ctx.policy.evidence, every_route=True), cmd.key, case.id)
     payload = decide_set(case.id, entry, cmd.state, cmd.value, cmd.reason, cmd.expect_item_version)
     if case.returned is not None:  # the return mark goes once the packet is complete again
         after = apply_set(case.evidence, payload, ctx.actor.name, ctx.occurred_at)

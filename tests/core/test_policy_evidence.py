@@ -68,3 +68,24 @@ required_for = []
 def test_template_problems_name_the_key_and_what_is_wrong(items, expected):
     found = problems(items)
     assert any(expected in p and p.startswith("team.toml") for p in found), found
+
+
+def test_an_item_of_another_route_can_be_filled_before_the_route_change():
+    from datetime import UTC, datetime
+
+    from casewatch.core import commands as c
+    from casewatch.core.errors import InvalidInput
+    from casewatch.core.models import EvidenceState
+    from tests.core.floor import Floor
+
+    policy = with_items('[[evidence.items]]\nkey = "impact"\nlabel = "Impact"\n\n'
+                        '[[evidence.items]]\nkey = "query_plan"\nlabel = "Query plan"\nrequired_for = []\n'
+                        'required_for_routes = ["specialist:database"]')
+    floor, at = Floor(policy), datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+    cid = floor.do(c.NewCase(title="Slow", customer="ACME", severity=Severity.SEV3), at=at).id
+    floor.do(c.SetEvidence(case_id=cid, key="impact", state=EvidenceState.DONE, value="all"), at=at)
+    with pytest.raises(InvalidInput, match="missing: query_plan"):
+        floor.do(c.ChangeRoute(case_id=cid, route="specialist:database", reason="db"), at=at)
+    floor.do(c.SetEvidence(case_id=cid, key="query_plan", state=EvidenceState.DONE, value="seq scan"), at=at)
+    assert floor.do(c.ChangeRoute(case_id=cid, route="specialist:database", reason="db"), at=at).route == \
+        "specialist:database"

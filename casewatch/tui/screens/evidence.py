@@ -110,7 +110,7 @@ class EvidenceScreen(Screen):
         if case is None:
             return
         self.case = case
-        self.entries = case_checklist(case, self.app.state.policy.evidence)
+        self.entries = case_checklist(case, self.app.state.policy.evidence, every_route=True)
         for entry in self.entries:
             draft, r = self.drafts.get(entry.key), entry.record
             if draft is None or not draft.dirty or draft.holds(r):  # clean, or our own save came back
