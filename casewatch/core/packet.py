@@ -66,7 +66,7 @@ def case_packet(case: Case, policy: Policy, events: Iterable[Event], tz: str, no
 # ----------------------------------------------------------------------------- text safety
 
 _INLINE_SPECIAL = re.compile(r"([\\`*_\[\]<>&|~#!])")
-_LINE_START = re.compile(r"^([-+=>])|^(\d{1,9})([.)])")
+_LINE_START = re.compile(r"^([-+=>:])|^(\d{1,9})([.)])")
 
 
 def md_inline(text: str) -> str:
