@@ -20,7 +20,7 @@ STATE_MARK = {
 
 def clock_text(reading: ClockReading, zone: ZoneInfo | None = None) -> str:
     mark = STATE_MARK[reading.state]
-    if reading.state in (ClockState.MET, ClockState.STOPPED):
+    if reading.remaining_s is None:  # met or stopped: nothing counts down
         return mark
     text = f"{mark}{format_countdown(reading.remaining_s)}"
     if reading.due is not None and zone is not None:

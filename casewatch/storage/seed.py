@@ -18,8 +18,7 @@ async def write_demo(store: Store, plan: DemoPlan, lead: str, progress: Progress
         await store.execute_many([(person, lead, None) for person in missing])
     ids = []
     for done, script in enumerate(plan.cases, start=1):
-        created = await store.execute(script.new, script.actor, at=script.at)
-        case_id = created.event.case_id
+        case_id = (await store.execute(script.new, script.actor, at=script.at)).changed_case.id
         if script.steps:
             await store.execute_many([(step.make(case_id), step.actor, step.at) for step in script.steps])
         ids.append(case_id)

@@ -21,7 +21,7 @@ from casewatch.core.errors import CasewatchError, Conflict, InvalidInput, NotFou
 from casewatch.core.events import added_person
 from casewatch.core.models import Case, Event, EventType, Person, Role
 from casewatch.core.policy import DEFAULT_POLICY_TOML, Policy, parse_policy
-from casewatch.core.projection import apply, in_history_order
+from casewatch.core.projection import apply, replay_cases
 from casewatch.core.rules import Context, decide
 from casewatch.storage import convert
 from casewatch.storage.engine import create_engines
@@ -59,6 +59,13 @@ class _Race(Exception):
 class Outcome:
     event: Event
     case: Case | None = None
+
+    @property
+    def changed_case(self) -> Case:
+        """The case a case command wrote; floor commands (a person, the policy, a shift) write none."""
+        if self.case is None:
+            raise ValueError(f"a {self.event.type} event changes no case")
+        return self.case
 
 
 @dataclass
@@ -137,7 +144,7 @@ class Store:
             try:
                 return await self._transaction(lambda conn: self._execute(conn, command, actor, at, _Reads()))
             except _Race:
-                if getattr(command, "expect_version", None) is not None:
+                if isinstance(command, c.OnCase) and command.expect_version is not None:
                     raise self._conflict(await self.get_case(command.case_id), command.expect_version) from None
         raise Conflict("too many concurrent writers changed this case at once; nothing was written, try again")
 
@@ -221,13 +228,10 @@ class Store:
     async def _project_case(self, conn: AsyncConnection, event: Event, case: Case | None) -> Case:
         if case is not None and event.occurred_at < case.last_occurred_at:
             # A backfilled event lands inside the history: refold the case in history order.
-            history = await self.case_events(event.case_id, conn=conn)
-            new = None
-            for past in in_history_order(history):
-                new = apply(new, past)
+            new = replay_cases(await self.case_events(case.id, conn=conn))[case.id]
         else:
             new = apply(case, event)
-        values = convert.case_values(new, event.id)
+        values = convert.case_values(new, _stored_id(event))
         if case is None:
             await conn.execute(insert(cases).values(id=new.id, **values))
         else:
@@ -377,7 +381,7 @@ async def _project_policy(conn: AsyncConnection, event: Event) -> None:
 
 
 async def _project_shift(conn: AsyncConnection, event: Event) -> None:
-    await _put_setting(conn, "shift_lead", event.payload["lead"], event.id)
+    await _put_setting(conn, "shift_lead", event.payload["lead"], _stored_id(event))
 
 
 async def _put_setting(conn: AsyncConnection, key: str, value: str | None, event_id: int) -> None:
@@ -400,3 +404,10 @@ def reason(exc: Exception) -> str:
     original = getattr(exc, "orig", None) or exc
     text = str(original).strip()
     return text.splitlines()[0] if text else type(original).__name__
+
+
+def _stored_id(event: Event) -> int:
+    """The log id of an event `_append` stored: projections only ever see stored events."""
+    if event.id is None:
+        raise ValueError(f"{event.type} event projected before it was stored")
+    return event.id
