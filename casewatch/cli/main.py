@@ -413,7 +413,8 @@ async def _run(session: Session) -> None:
 
 def _board(args: argparse.Namespace) -> int:
     from casewatch.themes import resolve_theme  # the TUI is only imported when a board opens
-    from casewatch.tui.app import CasewatchApp, binding_ids
+    from casewatch.tui.app import CasewatchApp
+    from casewatch.tui.keymap import binding_ids
 
     config = env.load_config()
     theme = resolve_theme(args.theme or config.theme)

@@ -1,38 +1,54 @@
 """The casewatch Textual app: owns the store, the one clock tick and the change feed.
 
 Screens never write to storage themselves: they ask the app (`perform`), which runs the write in
-an app-level worker so a dismissed modal can never cut a transaction short.
+an app-level worker so a dismissed modal can never cut a transaction short. Every worker runs
+with `exit_on_error=False`, and one handler (`_report_failed_worker`) turns an unexpected error
+into a notification and a log line, so nothing fails silently.
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from rich.text import Text
+from textual import on
 from textual.app import App
 from textual.binding import Binding
+from textual.command import Provider
+from textual.notifications import SeverityLevel
 from textual.reactive import reactive
+from textual.worker import Worker, WorkerState
 
+from casewatch.core.commands import Command, CustomerUpdate, OnCase
 from casewatch.core.errors import CasewatchError, Conflict
-from casewatch.core.models import Person
+from casewatch.core.models import Case, Person
 from casewatch.core.views import describe_event
 from casewatch.storage.feed import ChangeFeed, FeedStatus, Update, feed_for
 from casewatch.storage.store import Clock, Store, system_clock
 from casewatch.storage.target import Target
 from casewatch.themes import DEFAULT_THEME, THEMES
 from casewatch.tui.bulk_load import bulk_allocation
-from casewatch.tui.command_palette import CasewatchCommands
 from casewatch.tui.messages import ActionDone, CasesChanged, ClockTick
-from casewatch.tui.screens.board import BoardScreen
 from casewatch.tui.state import AppState
+from casewatch.tui.widgets.cells import Colours
 
 TICK_SECONDS = 1.0
+log = logging.getLogger(__name__)
 
 
-class CasewatchApp(App):
+def _casewatch_commands() -> type[Provider]:
+    """The palette's provider, loaded when the palette opens (it imports the screens, which import this module)."""
+    from casewatch.tui.command_palette import CasewatchCommands
+
+    return CasewatchCommands
+
+
+class CasewatchApp(App[None]):
     CSS_PATH = "styles/app.tcss"
     TITLE = "casewatch"
-    COMMANDS = App.COMMANDS | {CasewatchCommands}
+    COMMANDS = App.COMMANDS | {_casewatch_commands}
     BINDINGS = [
         Binding("q", "quit", "Quit", id="quit", tooltip="Leave casewatch"),
         Binding("question_mark", "help", "Help", id="help", tooltip="Keys and what the clock marks mean"),
@@ -51,37 +67,54 @@ class CasewatchApp(App):
         self.zone = ZoneInfo(zone)
         self.clock = clock
         self.live = live  # tests of still pictures turn the timers off
-        self.store: Store | None = None
-        self.state: AppState | None = None
+        self._store: Store | None = None
+        self._state: AppState | None = None
         self.feed: ChangeFeed | None = None
-        self.colours: dict[str, str] = {}
+        self.colours: Colours = {}
         for definition in THEMES.values():
             self.register_theme(definition)
         self.theme = theme
         if keymap:
             self.set_keymap(keymap)
 
+    @property
+    def store(self) -> Store:
+        """The open store: there is one from the moment the app has started until it stops."""
+        if self._store is None:
+            raise RuntimeError("the store opens when the app starts")
+        return self._store
+
+    @property
+    def state(self) -> AppState:
+        """What the screens show: loaded before the first screen is pushed."""
+        if self._state is None:
+            raise RuntimeError("the app state is loaded when the app starts")
+        return self._state
+
     # ---------------------------------------------------------------- start-up
 
     async def on_mount(self) -> None:
+        from casewatch.tui.screens.board import BoardScreen  # screens import this module for its type
+
         self._pin_console_size()
         try:
-            self.store = await Store.open(self.target, clock=self.clock)
-            policy, roster = await self.store.policy(), await self.store.roster()
+            self._store = store = await Store.open(self.target, clock=self.clock)
+            policy, roster = await store.policy(), await store.roster()
             with bulk_allocation(freeze=False):  # the board freezes after its first build
-                cases = await self.store.open_cases()
-                self.state = AppState(policy=policy, roster=roster)
+                cases = await store.open_cases()
+                state = AppState(policy=policy, roster=roster)
                 for case in cases:
-                    self.state.put(case)
+                    state.put(case)
         except CasewatchError as exc:
-            self.exit(return_code=exc.exit_code, message=str(exc))
+            self.exit(return_code=exc.exit_code, message=Text(str(exc)))
             return
+        self._state = state
         self._read_colours()
         await self.push_screen(BoardScreen())
         if self.live:
-            self.set_interval(TICK_SECONDS, self._tick, name="tick")
-            self.feed = feed_for(self.store, self._take_update, self._connection_changed)
-            self.feed.start({cid: case.version for cid, case in self.state.cases.items()}, policy.version)
+            self.set_interval(TICK_SECONDS, lambda: self.tick(self.clock()), name="tick")
+            self.feed = feed_for(store, self._take_update, self._connection_changed)
+            self.feed.start({cid: case.version for cid, case in state.cases.items()}, policy.version)
 
     def on_resize(self) -> None:
         self._pin_console_size()
@@ -95,12 +128,12 @@ class CasewatchApp(App):
     async def on_unmount(self) -> None:
         if self.feed is not None:
             await self.feed.stop()
-        if self.store is not None:
-            await self.store.close()
+        if self._store is not None:
+            await self._store.close()
 
     @property
     def me(self) -> Person | None:
-        return self.state.roster.get(self.actor) if self.state else None
+        return self.state.roster.get(self.actor)
 
     def now(self) -> datetime:
         return self.clock()
@@ -111,19 +144,24 @@ class CasewatchApp(App):
 
     def watch_theme(self, _theme: str) -> None:
         self._read_colours()
-        if self.state is not None:
+        if self._state is not None:
             self._broadcast(frozenset(), frozenset(), everything=True)
+
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = False) -> None:
+        """Notifications show their text literally: names, titles and errors carry what people
+        typed, and "[b]ACME" must never be read as markup."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
     # ------------------------------------------------------------ clock, feed
 
-    def _tick(self) -> None:
-        self.screen.post_message(ClockTick(self.clock()))
+    def tick(self, now: datetime) -> None:
+        """One clock tick: the screen in front redraws its countdowns as deadline minus `now`."""
+        self.screen.post_message(ClockTick(now))
 
     def _take_update(self, update: Update) -> None:
         """Another writer's changes, from the feed (every committed one; see storage.feed)."""
         state = self.state
-        if state is None:
-            return
         everything = False
         if update.policy is not None and update.policy.version != state.policy.version:
             state.replan(update.policy)
@@ -152,13 +190,14 @@ class CasewatchApp(App):
 
     # ------------------------------------------------------------------ writes
 
-    def perform(self, command, *, copy_message: bool = False) -> None:
+    def perform(self, command: Command, *, copy_message: bool = False) -> Worker[None]:
         """Run a command as the acting person in an app-level worker (never exclusive: a write is
         never cancelled half-way)."""
-        self.run_worker(self._perform(command, copy_message), group="write", exit_on_error=False)
+        return self.run_worker(self._perform(command, copy_message), name="Write", group="write",
+                               exit_on_error=False)
 
-    async def _perform(self, command, copy_message: bool) -> None:
-        case_id = getattr(command, "case_id", None)
+    async def _perform(self, command: Command, copy_message: bool) -> None:
+        case_id = command.case_id if isinstance(command, OnCase) else None
         try:
             outcome = await self.store.execute(command, self.actor)
         except Conflict as exc:
@@ -174,38 +213,37 @@ class CasewatchApp(App):
         text = f"{outcome.event.case_id or ''} {describe_event(outcome.event)}".strip()
         if outcome.case is not None:
             self._accept(outcome.case)
-        if copy_message:
+        if copy_message and isinstance(command, CustomerUpdate):
             self.copy_to_clipboard(outcome.event.payload["message"])
             text += " — message copied to the clipboard"
         self.notify(text, title="Done")
         self.screen.post_message(ActionDone(True, text, outcome.event.case_id, command=command))
 
-    def _accept(self, case) -> None:
+    def _accept(self, case: Case) -> None:
         if self.feed is not None:
             self.feed.saw(case)
-        if self.state.put(case):
-            gone = case.id not in self.state.cases
+        state = self.state
+        if state.put(case):
+            gone = case.id not in state.cases
             changed, removed = (frozenset(), frozenset({case.id})) if gone else (frozenset({case.id}), frozenset())
             self._broadcast(changed, removed)
+
+    # ----------------------------------------------------------------- errors
+
+    @on(Worker.StateChanged)
+    def _report_failed_worker(self, event: Worker.StateChanged) -> None:
+        """The one place an unexpected worker error surfaces: a notification and a log line.
+        Screens pass their workers' state changes up here (the message does not bubble)."""
+        if event.state is not WorkerState.ERROR:
+            return
+        error = event.worker.error
+        log.error("%s failed", event.worker.name or "a background task", exc_info=error)
+        self.notify(f"{type(error).__name__}: {error}", title=f"{event.worker.name or 'Background task'} failed",
+                    severity="error", timeout=15)
 
     # ---------------------------------------------------------------- actions
 
     def action_help(self) -> None:
         from casewatch.tui.screens.help import HelpScreen
 
-        self.push_screen(HelpScreen())
-
-
-def binding_ids() -> set[str]:
-    """Every binding id a keymap may remap (the config file's [keymap] table is checked against it)."""
-    from casewatch.tui.screens.case import CaseScreen
-    from casewatch.tui.screens.evidence import EvidenceScreen, LeaveUnsaved
-    from casewatch.tui.screens.forms import CANCEL
-    from casewatch.tui.screens.help import HelpScreen
-    from casewatch.tui.screens.packet import PacketScreen
-    from casewatch.tui.screens.policy import PolicyScreen
-
-    bindings = [*CasewatchApp.BINDINGS, *BoardScreen.BINDINGS, *CaseScreen.BINDINGS, *HelpScreen.BINDINGS,
-                *PolicyScreen.BINDINGS, *EvidenceScreen.BINDINGS, *LeaveUnsaved.BINDINGS, *PacketScreen.BINDINGS,
-                CANCEL]
-    return {binding.id for binding in bindings if binding.id}
+        self.push_screen(HelpScreen(list(self.screen.active_bindings.values())))

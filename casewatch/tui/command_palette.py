@@ -1,46 +1,67 @@
-"""Command palette: every case action, the policy, and jumping to a case by id or title."""
+"""Command palette: every casewatch binding of the screen it was opened on (the same bindings the
+footer shows, hidden ones included, with their keys as remapped), the policy, and jumping to a case.
+
+Names and case titles are user text: hits are built as Content, never parsed as markup.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from functools import partial
 
-from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.command import DiscoveryHit, Hit, Hits, Matcher, Provider
+from textual.content import Content
 
-ACTIONS = (
-    ("Assign internal owner", "assign"), ("Assign comms owner", "comms"), ("Set route authority", "authority"),
-    ("Involve someone", "involve"), ("Change severity", "severity"), ("Change or confirm route", "route"),
-    ("Log customer update", "update"), ("Log internal review", "review"), ("Change status", "status"),
-    ("Add note", "note"), ("Escalate a new case", "new_case"),
-)
+from casewatch.tui.app import CasewatchApp
+
+Command = tuple[str, Callable[[], object], str]  # what the palette shows, what it runs, help text
 
 
 class CasewatchCommands(Provider):
-    def _commands(self):
-        screen = self.screen
-        yield "Show severity policy", self._show_policy, "The active policy as TOML"
-        if hasattr(screen, "selected_case"):
-            case = screen.selected_case()
-            suffix = f" ({case.id})" if case else ""
-            for label, action in ACTIONS:
-                yield f"{label}{suffix}", partial(screen.run_action, action), "Same as its key on the board"
+    @property
+    def casewatch_app(self) -> CasewatchApp:
+        """The app, typed (a Provider is not a DOM node, so `getters.app` does not apply)."""
         app = self.app
-        if app.state is not None and hasattr(screen, "open_case"):
-            for case in app.state.cases.values():
-                yield f"Open {case.id} {case.title}", partial(screen.open_case, case.id), case.customer
+        if not isinstance(app, CasewatchApp):
+            raise TypeError("the casewatch palette runs in the casewatch app")
+        return app
 
-    def _show_policy(self) -> None:
+    def _commands(self) -> Iterator[Command]:
+        from casewatch.tui.screens.board import BoardScreen
+        from casewatch.tui.screens.case_actions import CASE_BINDING_IDS, CaseActions
         from casewatch.tui.screens.policy import PolicyScreen
 
-        self.app.push_screen(PolicyScreen())
+        app, screen = self.casewatch_app, self.screen
+        yield "Show severity policy", partial(app.push_screen, PolicyScreen()), "The active policy as TOML"
+        case = screen.selected_case() if isinstance(screen, CaseActions) else None
+        for active in screen.active_bindings.values():
+            binding = active.binding
+            if not binding.id or binding.action == "command_palette":
+                continue  # Textual's own bindings (cursor keys, copy) and this palette
+            name = binding.tooltip or binding.description
+            if case is not None and binding.id in CASE_BINDING_IDS:
+                name += f" ({case.id})"
+            run = partial(app.run_action, binding.action, active.node)
+            yield name, run, f"{app.get_key_display(binding)} · {binding.description}"
+        if isinstance(screen, BoardScreen):
+            for case in app.state.cases.values():
+                yield f"Open {case.id} {case.title}", partial(screen.open_case, case.id), "Open the case screen"
+
+    def _highlight(self, matcher: Matcher, name: str) -> Content:
+        content = Content(name)
+        _score, offsets = matcher.fuzzy_search.match(matcher.query, name)
+        for offset in offsets:
+            content = content.stylize(self.match_style or "reverse", offset, offset + 1)
+        return content
 
     async def discover(self) -> Hits:
         for name, callback, help_text in self._commands():
             if not name.startswith("Open "):
-                yield DiscoveryHit(name, callback, help=help_text)
+                yield DiscoveryHit(Content(name), callback, text=name, help=help_text)
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
         for name, callback, help_text in self._commands():
             score = matcher.match(name)
             if score > 0:
-                yield Hit(score, matcher.highlight(name), callback, help=help_text)
+                yield Hit(score, self._highlight(matcher, name), callback, text=name, help=help_text)

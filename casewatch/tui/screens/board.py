@@ -7,15 +7,15 @@ its index. Countdowns are recomputed on the app's single tick as deadline minus 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer
 
 from casewatch.core.calendars import to_us
@@ -27,7 +27,7 @@ from casewatch.core.views import NO_DEADLINE, case_flags, case_matches, deadline
 from casewatch.tui.bulk_load import bulk_allocation
 from casewatch.tui.messages import CasesChanged, ClockTick
 from casewatch.tui.screens.case_actions import CASE_BINDINGS, CaseActions
-from casewatch.tui.screens.forms import TextPrompt
+from casewatch.tui.screens.forms import Field, TextPrompt
 from casewatch.tui.widgets import cells
 from casewatch.tui.widgets.board_layout import Layout, choose_layout, column_width, pane_heights
 from casewatch.tui.widgets.case_table import CaseTable, SeverityPane, rows_in_view
@@ -47,7 +47,7 @@ class _Row:
     dirty: bool = False  # labels moved on while the row was out of view; its cells wait for a scroll
 
 
-class BoardScreen(CaseActions, Screen):
+class BoardScreen(CaseActions):
     BINDINGS = [
         Binding("enter", "open_case", "Open", id="board.open", tooltip="Open the case screen"),
         Binding("slash", "filter", "Filter", id="board.filter",
@@ -61,9 +61,9 @@ class BoardScreen(CaseActions, Screen):
         Binding("4", "focus_pane('sev4')", "SEV4", id="board.sev4", show=False, tooltip="Jump to the SEV4 pane"),
     ]
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__()
-        self.board_layout: Layout | None = None
+        self.board_layout: Layout | None = None  # chosen on mount, for the screen's width
         self._rows: dict[str, _Row] = {}
         self._order: dict[Severity, list[str]] = {s: [] for s in Severity}
         self._titles: dict[Severity, str] = {}
@@ -110,10 +110,16 @@ class BoardScreen(CaseActions, Screen):
                                              case.returned is not None, colours),
         }
 
+    @property
+    def _layout(self) -> Layout:
+        if self.board_layout is None:
+            raise RuntimeError("the board chooses its layout when it is mounted")
+        return self.board_layout
+
     def _new_row(self, case: Case) -> _Row:
         clocks = self.app.state.clocks[case.id]
         zone = (self.app.state.policy.calendar_for(case.severity).zone or self.app.zone) \
-            if self.board_layout.show_due else None
+            if self._layout.show_due else None
         now = self.app.now()
         suffixes = (cells.due_suffix(clocks.owner.due, zone, now),
                     cells.due_suffix(clocks.customer_update.due, zone, now))
@@ -127,7 +133,7 @@ class BoardScreen(CaseActions, Screen):
         for index, (key, plan) in enumerate((("owner_clock", row.clocks.owner),
                                              ("update_clock", row.clocks.customer_update))):
             state, remaining = plan.state_at(now_us)
-            if plan.active:
+            if plan.active and remaining is not None:
                 next_check = min(next_check, now_us + countdown_stable_for(remaining) * US_PER_S,
                                  *(edge for edge in (plan.warn_us, plan.due_us) if edge is not None and edge > now_us))
             label = cells.countdown_label(state, remaining, row.suffixes[index])
@@ -169,12 +175,12 @@ class BoardScreen(CaseActions, Screen):
     def _add_row(self, case: Case, now_us: int) -> None:
         row = self._new_row(case)
         values = self._static_cells(case) | self._clock_cells(row, now_us, changed_only=False)
-        row.table.add_row(*(values[key] for key in self.board_layout.keys), key=case.id)
+        row.table.add_row(*(values[key] for key in self._layout.keys), key=case.id)
         self._rows[case.id] = row
 
     def _set_cells(self, row: _Row, case_id: str, values: dict[str, Text]) -> None:
         """Update only the cells whose text or style differs from what the table holds."""
-        shown = self.board_layout.keys
+        shown = self._layout.keys
         for key, value in values.items():
             if key not in shown:
                 continue
@@ -257,7 +263,7 @@ class BoardScreen(CaseActions, Screen):
                     row.dirty = True
             self._update_titles(now_us)
 
-    def _sync_when_scrolled(self, table: CaseTable):
+    def _sync_when_scrolled(self, table: CaseTable) -> Callable[[float], None]:
         def watcher(_scroll_y: float) -> None:
             self._sync_visible(table)
         return watcher
@@ -268,11 +274,12 @@ class BoardScreen(CaseActions, Screen):
         with self.app.batch_update():
             for index in range(first, min(last, table.row_count)):
                 case_id = table.ordered_rows[index].key.value
-                row = self._rows.get(case_id)
-                if row is not None and row.dirty:
+                row = self._rows.get(case_id) if case_id is not None else None
+                if case_id is not None and row is not None and row.dirty:
                     self._set_cells(row, case_id, {
-                        key: cells.clock_cell(label, state, colours)
-                        for key, (label, state) in zip(("owner_clock", "update_clock"), row.labels, strict=False)
+                        key: cells.clock_cell(*shown, colours)
+                        for key, shown in zip(("owner_clock", "update_clock"), row.labels, strict=True)
+                        if shown is not None
                     })
                     row.dirty = False
 
@@ -313,7 +320,7 @@ class BoardScreen(CaseActions, Screen):
 
     # -------------------------------------------------------------- selection
 
-    def on_descendant_focus(self, event) -> None:
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         if isinstance(event.widget, CaseTable):
             self._last_table = event.widget
 
@@ -325,8 +332,9 @@ class BoardScreen(CaseActions, Screen):
     def action_filter(self) -> None:
         self.app.push_screen(
             TextPrompt("Filter the board",
-                       [("query", "Show cases containing (blank: all):", "customer, owner, title…")],
-                       lambda query: query, optional=("query",)),
+                       [Field("query", "Show cases containing (blank: all):", "customer, owner, title…",
+                              optional=True)],
+                       lambda query: query or ""),
             self.set_filter)
 
     def action_clear_filter(self) -> None:
@@ -337,7 +345,7 @@ class BoardScreen(CaseActions, Screen):
         if query is None or query.strip() == self.filter_text:
             return
         self.filter_text = query.strip()
-        self._build(self.board_layout)
+        self._build(self._layout)
         self._tick(self.app.now())
 
     def action_focus_pane(self, name: str) -> None:
@@ -350,7 +358,8 @@ class BoardScreen(CaseActions, Screen):
 
     @on(DataTable.RowSelected)
     def _row_selected(self, event: DataTable.RowSelected) -> None:
-        self.open_case(event.row_key.value)
+        if event.row_key.value is not None:
+            self.open_case(event.row_key.value)
 
     def open_case(self, case_id: str) -> None:
         from casewatch.tui.screens.case import CaseScreen

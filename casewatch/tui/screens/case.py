@@ -10,11 +10,10 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from casewatch.core import commands as c
-from casewatch.core.clocks import ClockKind, plan_clocks
+from casewatch.core.clocks import CaseClocks, ClockKind, plan_clocks
 from casewatch.core.errors import CasewatchError
 from casewatch.core.evidence import case_checklist, readiness
 from casewatch.core.models import Case, Event, EventType
@@ -23,7 +22,7 @@ from casewatch.core.text import visible
 from casewatch.core.views import case_flags, describe_event
 from casewatch.tui.messages import CasesChanged, ClockTick
 from casewatch.tui.screens.case_actions import CASE_BINDINGS, CaseActions
-from casewatch.tui.screens.forms import TextPrompt
+from casewatch.tui.screens.forms import Field, TextPrompt
 from casewatch.tui.widgets import cells
 from casewatch.tui.widgets.clock_bar import ClockBar
 
@@ -34,7 +33,7 @@ CLOCK_NAMES = {
 }
 
 
-class CaseScreen(CaseActions, Screen):
+class CaseScreen(CaseActions):
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back", id="case.back", tooltip="Back to the board"),
         *CASE_BINDINGS,
@@ -46,7 +45,8 @@ class CaseScreen(CaseActions, Screen):
     def __init__(self, case_id: str):
         super().__init__()
         self.case_id = case_id
-        self.case: Case | None = None
+        self.case: Case | None = None  # until the first load
+        self.clocks: CaseClocks | None = None
         self.events: list[Event] = []
 
     def compose(self) -> ComposeResult:
@@ -59,13 +59,13 @@ class CaseScreen(CaseActions, Screen):
                     yield Static(id="case-clocks")
                     yield Static(id="case-flags")
                     yield Static(id="case-evidence")
-            timeline = DataTable(id="timeline", cursor_type="row", zebra_stripes=True)
+            timeline: DataTable[Text] = DataTable(id="timeline", cursor_type="row", zebra_stripes=True)
             timeline.border_title = "Timeline"
             yield timeline
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one("#timeline", DataTable)
+        table: DataTable[Text] = self.query_one("#timeline", DataTable)
         table.add_column("When", key="when")
         table.add_column("Who", key="who")
         table.add_column("What", key="what")
@@ -73,8 +73,9 @@ class CaseScreen(CaseActions, Screen):
         self.query_one(ClockBar).show(self.app.now())
         self.reload()
 
-    @work(group="case-load", exit_on_error=False)
+    @work(name="Load case", group="case-load", exclusive=True, exit_on_error=False)
     async def reload(self) -> None:
+        """Read the case and its timeline; a newer reload of this screen cancels an older one."""
         try:
             case = await self.app.store.get_case(self.case_id)
             events = await self.app.store.case_events(self.case_id)
@@ -85,13 +86,13 @@ class CaseScreen(CaseActions, Screen):
 
     def show(self, case: Case, events: list[Event]) -> None:
         self.case = case
-        self._clocks = plan_clocks(case, self.app.state.policy)
-        self._render_fields()
-        self._render_clocks(self.app.now())
+        self.clocks = clocks = plan_clocks(case, self.app.state.policy)
+        self._render_fields(case)
+        self._render_clocks(case, clocks, self.app.now())
         self._render_timeline(events)
 
-    def _render_fields(self) -> None:
-        case, policy, colours = self.case, self.app.state.policy, self.app.colours
+    def _render_fields(self, case: Case) -> None:
+        policy, colours = self.app.state.policy, self.app.colours
         heading = Text()
         heading.append(f" {case.id} ", style="bold reverse")
         heading.append(" ")
@@ -136,9 +137,9 @@ class CaseScreen(CaseActions, Screen):
             evidence.append(f"  {entry.state.value}\n", style="dim")
         self.query_one("#case-evidence", Static).update(evidence)
 
-    def _render_clocks(self, now: datetime) -> None:
-        readings = self._clocks.read(now)
-        zone = self.app.state.policy.calendar_for(self.case.severity).zone or self.app.zone
+    def _render_clocks(self, case: Case, clocks: CaseClocks, now: datetime) -> None:
+        readings = clocks.read(now)
+        zone = self.app.state.policy.calendar_for(case.severity).zone or self.app.zone
         text = Text("Clocks", style="bold")
         text.append(f"  (due times in {zone.key})\n", style="dim")
         for kind, name in CLOCK_NAMES.items():
@@ -149,7 +150,7 @@ class CaseScreen(CaseActions, Screen):
         self.query_one("#case-clocks", Static).update(text)
 
     def _render_timeline(self, events: list[Event]) -> None:
-        table = self.query_one("#timeline", DataTable)
+        table: DataTable[Text] = self.query_one("#timeline", DataTable)
         ordered = sorted(events, key=lambda e: (e.occurred_at, e.id))
         shown = [row.value for row in table.rows]
         keys = [str(e.id) for e in ordered]
@@ -172,8 +173,8 @@ class CaseScreen(CaseActions, Screen):
     @on(ClockTick)
     def _tick(self, message: ClockTick) -> None:
         self.query_one(ClockBar).show(message.now)
-        if self.case is not None:
-            self._render_clocks(message.now)
+        if self.case is not None and self.clocks is not None:
+            self._render_clocks(self.case, self.clocks, message.now)
 
     def selected_case(self) -> Case | None:
         return self.case
@@ -183,10 +184,10 @@ class CaseScreen(CaseActions, Screen):
             keys = [entry.key for entry in case_checklist(case, self.app.state.policy.evidence)]
             self._ask(TextPrompt(
                 f"Return {case.id} to support for missing context",
-                [("missing", "Missing items:", ", ".join(keys)), ("reason", "Reason:", "what the packet lacks")],
+                [Field("missing", "Missing items:", ", ".join(keys), suggestions=keys),
+                 Field("reason", "Reason:", "what the packet lacks")],
                 lambda missing, reason: c.ReturnCase(case_id=case.id, missing=tuple(missing.split(",")), reason=reason,
-                                                     expect_version=case.version),
-                suggestions={"missing": keys}))
+                                                     expect_version=case.version)))
 
     def action_copy_update(self) -> None:
         updates = [e for e in self.events if e.type is EventType.CUSTOMER_UPDATE_LOGGED]

@@ -7,19 +7,24 @@ the app to perform.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import timedelta
+
 from textual.binding import Binding
 
 from casewatch.core import commands as c
-from casewatch.core.durations import parse_duration
+from casewatch.core.commands import Command
+from casewatch.core.durations import format_duration, parse_duration
 from casewatch.core.errors import CasewatchError
-from casewatch.core.models import Case, Severity, Status, parse_route
+from casewatch.core.models import Case, Role, Severity, Status, parse_route
 from casewatch.core.permissions import Action, check
 from casewatch.core.rules import customer_message
-from casewatch.tui.screens.forms import ChoicePrompt, PersonPrompt, TextPrompt, UpdateForm
+from casewatch.tui.screens.base import CasewatchScreen
+from casewatch.tui.screens.forms import ChoicePrompt, Field, Form, PersonPrompt, TextPrompt, UpdateForm
 
 CASE_BINDINGS = [
-    Binding("a", "assign", "Owner", id="case.assign", tooltip="Name the internal investigation owner"),
-    Binding("c", "comms", "Comms", id="case.comms", tooltip="Name the customer-communication owner"),
+    Binding("a", "assign", "Owner", id="case.assign", tooltip="Assign the internal investigation owner"),
+    Binding("c", "comms", "Comms", id="case.comms", tooltip="Assign the customer-communication owner"),
     Binding("s", "severity", "Severity", id="case.severity", tooltip="Change severity (with a reason)"),
     Binding("r", "route", "Route", id="case.route", tooltip="Change or confirm the route"),
     Binding("u", "update", "Update", id="case.update", tooltip="Log a structured customer update"),
@@ -30,19 +35,20 @@ CASE_BINDINGS = [
     Binding("p", "packet", "Packet", id="case.packet", show=False,
             tooltip="Preview the escalation packet and copy it"),
     Binding("A", "authority", "Authority", id="case.authority", show=False,
-            tooltip="Name who may change the route"),
-    Binding("i", "involve", "Involve", id="case.involve", show=False, tooltip="Add a participant"),
+            tooltip="Set the route authority: who may change the route"),
+    Binding("i", "involve", "Involve", id="case.involve", show=False, tooltip="Involve someone: add a participant"),
     Binding("N", "new_case", "New case", id="case.new", show=False, tooltip="Escalate a new case"),
 ]
+CASE_BINDING_IDS = frozenset(binding.id for binding in CASE_BINDINGS)  # a keymap replaces bindings, ids stay
 
 
-class CaseActions:
-    """Mixed into screens that have a current case (`selected_case`)."""
+class CaseActions(CasewatchScreen):
+    """A screen with a current case (`selected_case`) and the single-key actions on it."""
 
     def selected_case(self) -> Case | None:
         raise NotImplementedError
 
-    def _target(self, action: Action, **kwargs) -> Case | None:
+    def _target(self, action: Action) -> Case | None:
         case = self.selected_case()
         if case is None:
             self.app.notify("No case selected", severity="warning")
@@ -52,21 +58,21 @@ class CaseActions:
             self.app.notify(f"{self.app.actor} is not on the roster", severity="error")
             return None
         try:
-            check(me, action, case, **kwargs)
+            check(me, action, case)
         except CasewatchError as exc:
             self.app.notify(str(exc), title="Not allowed", severity="error")
             return None
         return case
 
-    def _ask(self, form) -> None:
+    def _ask(self, form: Form[Command]) -> None:
         self.app.push_screen(form, self._submit)
 
-    def _submit(self, command) -> None:
+    def _submit(self, command: Command | None) -> None:
         if command is not None:
             self.app.perform(command, copy_message=isinstance(command, c.CustomerUpdate))
 
     def _names(self) -> list[str]:
-        return [name for name, person in self.app.state.roster.items() if person.role.value != "viewer"]
+        return [name for name, person in self.app.state.roster.items() if person.role is not Role.VIEWER]
 
     def action_assign(self) -> None:
         if case := self._target(Action.ASSIGN):
@@ -90,9 +96,11 @@ class CaseActions:
         if case is None:
             self.app.notify("No case selected", severity="warning")
             return
-        self._ask(PersonPrompt(f"Involve someone on {case.id}", self._names(),
-                               lambda name, role: c.Involve(case_id=case.id, name=name, role=role or None,
-                                                            expect_version=case.version), role=True))
+
+        def build(name: str, role: str | None) -> Command:
+            return c.Involve(case_id=case.id, name=name, role=role, expect_version=case.version)
+
+        self._ask(PersonPrompt(f"Involve someone on {case.id}", self._names(), build, role=True))
 
     def action_severity(self) -> None:
         if case := self._target(Action.SEVERITY):
@@ -116,39 +124,47 @@ class CaseActions:
             teams = sorted({p.team for p in self.app.state.roster.values() if p.team})
             self._ask(TextPrompt(
                 f"Route of {case.id} (now {case.route})",
-                [("route", "Route:", "support, incident or specialist:TEAM"), ("reason", "Reason:", "why"),
-                 ("override", "Override (leads):", "why it goes before the packet is complete")],
-                lambda route, reason, override: c.ChangeRoute(
-                    case_id=case.id, route=parse_route(route), reason=reason, override=override or None,
-                    expect_version=case.version),
-                parsers={"route": parse_route},
-                suggestions={"route": ["support", "incident"] + [f"specialist:{t}" for t in teams]},
-                optional=("override",)))
+                [Field("route", "Route:", "support, incident or specialist:TEAM", parse=parse_route,
+                       suggestions=["support", "incident", *(f"specialist:{t}" for t in teams)]),
+                 Field("reason", "Reason:", "why"),
+                 Field("override", "Override (leads):", "why it goes before the packet is complete", optional=True)],
+                lambda route, reason, override: c.ChangeRoute(case_id=case.id, route=route, reason=reason,
+                                                              override=override, expect_version=case.version)))
 
     def action_update(self) -> None:
-        if case := self._target(Action.UPDATE):
+        if (case := self._target(Action.UPDATE)) and (me := self.app.me):
             app = self.app
 
-            def preview(known: str, investigating: str, next_milestone: str, next_update_in: str) -> str:
-                delta = parse_duration(next_update_in) if next_update_in else None
-                return customer_message(case, app.state.policy, app.me, app.now(), known or "…",
-                                        investigating or "…", next_milestone or "…", delta)
+            def preview(values: Mapping[str, object]) -> str:
+                delta = values["next_update_in"]
+                return customer_message(case, app.state.policy, me, app.now(), str(values["known"] or "…"),
+                                        str(values["investigating"] or "…"), str(values["next_milestone"] or "…"),
+                                        delta if isinstance(delta, timedelta) else None)
+
+            def build(known: str, investigating: str, next_milestone: str, next_update_in: timedelta | None) -> Command:
+                return c.CustomerUpdate(
+                    case_id=case.id, known=known, investigating=investigating, next_milestone=next_milestone,
+                    next_update_in=format_duration(next_update_in) if next_update_in else None,
+                    expect_version=case.version)
 
             self._ask(UpdateForm(
                 f"Customer update for {case.id} ({case.customer})",
-                lambda known, investigating, next_milestone, next_update_in: c.CustomerUpdate(
-                    case_id=case.id, known=known, investigating=investigating, next_milestone=next_milestone,
-                    next_update_in=next_update_in or None, expect_version=case.version),
-                preview, parsers={"next_update_in": parse_duration}))
+                [Field("known", "What we know:", "what is confirmed", multiline=True),
+                 Field("investigating", "What we are investigating:", "the open question", multiline=True),
+                 Field("next_milestone", "Next milestone:", "what the customer should expect next"),
+                 Field("next_update_in", "Next update in (blank: policy cadence):", "e.g. 45m",
+                       parse=parse_duration, optional=True)],
+                build, preview))
 
     def action_review(self) -> None:
         if case := self._target(Action.REVIEW):
-            self._ask(TextPrompt(f"Internal review of {case.id}", [("notes", "Notes:", "what was decided")],
+            self._ask(TextPrompt(f"Internal review of {case.id}",
+                                 [Field("notes", "Notes:", "what was decided (ctrl+s submits)", multiline=True)],
                                  lambda notes: c.Review(case_id=case.id, notes=notes, expect_version=case.version)))
 
     def action_note(self) -> None:
         if case := self._target(Action.NOTE):
-            self._ask(TextPrompt(f"Note on {case.id}", [("text", "Note:", "")],
+            self._ask(TextPrompt(f"Note on {case.id}", [Field("text", "Note:", "ctrl+s submits", multiline=True)],
                                  lambda text: c.Note(case_id=case.id, text=text, expect_version=case.version)))
 
     def action_evidence(self) -> None:
@@ -170,9 +186,9 @@ class CaseActions:
     def action_new_case(self) -> None:
         self._ask(TextPrompt(
             "Escalate a new case",
-            [("title", "Title:", "what is broken"), ("customer", "Customer:", ""),
-             ("severity", "Severity:", "SEV1–SEV4"), ("summary", "Summary (optional):", "")],
+            [Field("title", "Title:", "what is broken"), Field("customer", "Customer:"),
+             Field("severity", "Severity:", "SEV1–SEV4", parse=Severity.parse,
+                   suggestions=[s.value for s in Severity]),
+             Field("summary", "Summary (optional):", "ctrl+s submits", optional=True, multiline=True)],
             lambda title, customer, severity, summary: c.NewCase(
-                title=title, customer=customer, severity=Severity.parse(severity), summary=summary),
-            parsers={"severity": Severity.parse}, suggestions={"severity": [s.value for s in Severity]},
-            optional=("summary",)))
+                title=title, customer=customer, severity=severity, summary=summary or "")))

@@ -16,7 +16,6 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Label, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
@@ -25,7 +24,8 @@ from casewatch.core.evidence import ChecklistEntry, case_checklist, readiness
 from casewatch.core.models import Case, EvidenceRecord, EvidenceState
 from casewatch.core.text import visible
 from casewatch.tui.messages import ActionDone, CasesChanged
-from casewatch.tui.screens.forms import TextPrompt
+from casewatch.tui.screens.base import CasewatchModal, CasewatchScreen
+from casewatch.tui.screens.forms import Field, TextPrompt
 from casewatch.tui.widgets import cells
 
 CYCLE = (EvidenceState.MISSING, EvidenceState.PARTIAL, EvidenceState.DONE, EvidenceState.NA)
@@ -56,7 +56,7 @@ class Draft:
         return (self.state, self.text, self.reason) != (b.state, visible(b.value), b.reason)
 
 
-class EvidenceScreen(Screen):
+class EvidenceScreen(CasewatchScreen):
     BINDINGS = [
         Binding("escape", "back", "Back", id="evidence.back", tooltip="Back to the list, then leave the editor"),
         Binding("j", "move(1)", "Down", id="evidence.down", show=False, tooltip="Next item"),
@@ -97,7 +97,8 @@ class EvidenceScreen(Screen):
     def on_mount(self) -> None:
         self.load(self.app.state.cases.get(self.case_id))
         if self.case is None:
-            self.app.run_worker(self._fetch(), group="evidence-load", exit_on_error=False)
+            self.run_worker(self._fetch(), name="Load evidence", group="evidence-load", exclusive=True,
+                            exit_on_error=False)
         self.query_one(OptionList).focus()
 
     async def _fetch(self) -> None:
@@ -284,7 +285,7 @@ class EvidenceScreen(Screen):
         if following is EvidenceState.NA:
             key = self.entry.key
             self.app.push_screen(
-                TextPrompt(f"Why is {key} not applicable?", [("reason", "Reason:", "e.g. no logs exist for this")],
+                TextPrompt(f"Why is {key} not applicable?", [Field("reason", "Reason:", "e.g. no logs exist for this")],
                            lambda reason: reason),
                 lambda reason: self._set_state(key, EvidenceState.NA, reason) if reason else None)  # Esc: unchanged
             return
@@ -344,7 +345,7 @@ class EvidenceScreen(Screen):
         self.app.push_screen(PacketScreen(self.case_id))
 
 
-class LeaveUnsaved(ModalScreen[bool]):
+class LeaveUnsaved(CasewatchModal[bool]):
     """Leaving with drafts asks first: y discards them, n (or Esc) stays."""
 
     BINDINGS = [

@@ -2,28 +2,34 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
-from textual.validation import ValidationResult, Validator
-from textual.widgets import Input, Label, OptionList, Static
+from textual.widgets import Input, Label, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
-from casewatch.core.errors import CasewatchError
+from casewatch.core.commands import Command
+from casewatch.core.errors import CasewatchError, InvalidInput
+from casewatch.tui.screens.base import CasewatchModal
+
+Result = TypeVar("Result")
 
 CANCEL = Binding("escape", "cancel", "Cancel", id="form.cancel", tooltip="Close without changing anything")
+SUBMIT = Binding("ctrl+s", "submit", "Submit", id="form.submit",
+                 tooltip="Submit the form (Enter does too, from a one-line field)")
 
 
-class _Form(ModalScreen):
-    """A titled dialog with an error line; Escape cancels."""
+class Form(CasewatchModal[Result | None], Generic[Result]):
+    """A titled dialog with an error line; Escape cancels (None), ctrl+s submits (a `Result`)."""
 
-    BINDINGS = [CANCEL]
+    BINDINGS = [CANCEL, SUBMIT]
 
     def __init__(self, title: str):
         super().__init__()
@@ -37,23 +43,151 @@ class _Form(ModalScreen):
     def action_cancel(self) -> None:
         self.dismiss(None)
 
+    def action_submit(self) -> None:
+        self.submit()
+
+    def submit(self) -> None:
+        raise NotImplementedError
+
     def show_error(self, text: str) -> None:
         self.query_one("#form-error", Static).update(Text(text))
 
 
-class _Checked(Validator):
-    """Adapts a core parser (raising CasewatchError) into an inline Input validator."""
+def _text(value: str) -> str:
+    return value
 
-    def __init__(self, parse: Callable[[str], object]):
-        super().__init__()
-        self.parse = parse
 
-    def validate(self, value: str) -> ValidationResult:
+@dataclass(frozen=True)
+class Field:
+    """One text field of a form: everything the form needs to show it, check it and read it."""
+
+    id: str
+    label: str
+    placeholder: str = ""
+    parse: Callable[[str], object] = _text  # the one check: a core parser, raising CasewatchError
+    optional: bool = False  # blank is allowed and reads as None
+    suggestions: Sequence[str] = ()
+    multiline: bool = False  # a TextArea: Enter starts a new line, ctrl+s submits
+
+    @property
+    def name(self) -> str:
+        return self.label.rstrip(":")
+
+
+class TextPrompt(Form[Result]):
+    """Labelled text fields. Each value is read through its field's parser, in `read`, both for the
+    inline error line and on submit; `build` gets the parsed values by field id."""
+
+    def __init__(self, title: str, fields: Sequence[Field], build: Callable[..., Result]):
+        super().__init__(title)
+        self.fields = tuple(fields)
+        self.build = build
+
+    def compose(self) -> ComposeResult:
+        with self._frame():
+            yield from self.compose_fields()
+            yield Static(id="form-error", classes="form-error")
+
+    def compose_fields(self) -> ComposeResult:
+        for field in self.fields:
+            yield Label(field.label)
+            if field.multiline:
+                yield TextArea(id=field.id, placeholder=field.placeholder or "ctrl+s submits",
+                               soft_wrap=True, show_line_numbers=False, tab_behavior="focus")
+            else:
+                suggester = SuggestFromList(field.suggestions, case_sensitive=False) if field.suggestions else None
+                yield Input(placeholder=field.placeholder, id=field.id, suggester=suggester)
+
+    def text_of(self, field: Field) -> str:
+        widget = self.query_one(f"#{field.id}")
+        return (widget.text if isinstance(widget, TextArea) else self.query_one(f"#{field.id}", Input).value).strip()
+
+    def read(self, field: Field) -> object:
+        """The field's value as its parser reads it (None when optional and blank); CasewatchError if invalid."""
+        text = self.text_of(field)
+        if not text:
+            if field.optional:
+                return None
+            raise InvalidInput(f"{field.name} is required")
+        return field.parse(text)
+
+    def values(self) -> dict[str, object]:
+        """Every field's value, None where a field is blank or invalid (for previews)."""
+        values: dict[str, object] = {}
+        for field in self.fields:
+            try:
+                values[field.id] = self.read(field) if self.text_of(field) else None
+            except CasewatchError:
+                values[field.id] = None
+        return values
+
+    @on(Input.Changed)
+    @on(TextArea.Changed)
+    def _live(self, event: Input.Changed | TextArea.Changed) -> None:
+        widget = event.input if isinstance(event, Input.Changed) else event.text_area
+        field = next(f for f in self.fields if f.id == widget.id)
+        problem = ""
+        if self.text_of(field):  # a blank field is only refused on submit
+            try:
+                self.read(field)
+            except CasewatchError as exc:
+                problem = str(exc)
+        widget.set_class(bool(problem), "-invalid")
+        self.show_error(problem)
+
+    @on(Input.Submitted)
+    def _enter(self, event: Input.Submitted) -> None:
+        """Enter moves on to the next field, and submits from the last one."""
+        ids = [field.id for field in self.fields]
+        index = ids.index(event.input.id or "")
+        if index < len(ids) - 1:
+            self.query_one(f"#{ids[index + 1]}").focus()
+        else:
+            self.submit()
+
+    def submit(self) -> None:
+        values = {}
+        for field in self.fields:
+            try:
+                values[field.id] = self.read(field)
+            except CasewatchError as exc:
+                self.show_error(str(exc))
+                self.query_one(f"#{field.id}").focus()
+                return
         try:
-            self.parse(value)
+            command = self.build(**values)
         except CasewatchError as exc:
-            return self.failure(str(exc))
-        return self.success()
+            self.show_error(str(exc))
+            return
+        self.dismiss(command)
+
+
+class UpdateForm(TextPrompt[Command]):
+    """The structured customer update, with a live preview of the message that will be sent."""
+
+    def __init__(self, title: str, fields: Sequence[Field], build: Callable[..., Command],
+                 preview: Callable[[Mapping[str, object]], str]):
+        super().__init__(title, fields, build)
+        self.preview = preview
+
+    def compose(self) -> ComposeResult:
+        with self._frame():
+            yield from self.compose_fields()
+            yield Static(id="form-error", classes="form-error")
+            yield Label("Preview:")
+            yield Static(id="preview", classes="preview")
+
+    def on_mount(self) -> None:
+        self._refresh_preview()
+
+    @on(Input.Changed)
+    @on(TextArea.Changed)
+    def _refresh_preview(self) -> None:
+        try:
+            text = self.preview(self.values())
+        except CasewatchError as exc:
+            text = f"(no preview: {exc})"
+        self.query_one("#preview", Static).update(Text(text))
 
 
 def match_names(typed: str, names: Sequence[str]) -> list[str]:
@@ -63,11 +197,12 @@ def match_names(typed: str, names: Sequence[str]) -> list[str]:
     return exact or [name for name in names if typed and name.casefold().startswith(typed)]
 
 
-class PersonPrompt(_Form):
+class PersonPrompt(Form[Command]):
     """Pick a person from the roster: names autocomplete (→ accepts), Enter takes an exact name or
-    a unique beginning, and a name nobody on the roster has is refused inline."""
+    a unique beginning, and a name nobody on the roster has is refused inline. With `role`, the
+    form also asks for a case role and `build` gets it (None when blank)."""
 
-    def __init__(self, title: str, names: Sequence[str], build: Callable[[str], object], *, role: bool = False):
+    def __init__(self, title: str, names: Sequence[str], build: Callable[..., Command], *, role: bool = False):
         super().__init__(title)
         self.names = list(names)
         self.build = build
@@ -89,7 +224,7 @@ class PersonPrompt(_Form):
                         else "")
 
     @on(Input.Submitted)
-    def _submit(self) -> None:
+    def submit(self) -> None:
         typed = self.query_one("#name", Input).value.strip()
         matches = match_names(typed, self.names)
         if len(matches) != 1:
@@ -98,15 +233,18 @@ class PersonPrompt(_Form):
             self.query_one("#name", Input).focus()
             return
         name = matches[0]
-        role = self.query_one("#role", Input).value.strip() if self.ask_role else None
-        self.dismiss(self.build(name, role) if self.ask_role else self.build(name))
+        if self.ask_role:
+            role = self.query_one("#role", Input).value.strip()
+            self.dismiss(self.build(name, role or None))
+        else:
+            self.dismiss(self.build(name))
 
 
-class ChoicePrompt(_Form):
+class ChoicePrompt(Form[Command]):
     """Pick one of a few values (severity, status), optionally with a required reason."""
 
     def __init__(self, title: str, choices: Sequence[tuple[str, str]], current: str | None,
-                 build: Callable[..., object], *, reason: bool):
+                 build: Callable[..., Command], *, reason: bool):
         super().__init__(title)
         self.choices = choices
         self.current = current
@@ -134,10 +272,10 @@ class ChoicePrompt(_Form):
         if self.ask_reason:
             self.query_one("#reason", Input).focus()
         else:
-            self._submit()
+            self.submit()
 
     @on(Input.Submitted)
-    def _submit(self) -> None:
+    def submit(self) -> None:
         choices = self.query_one(OptionList)
         if choices.highlighted is None:
             self.show_error("pick a value first")
@@ -154,101 +292,3 @@ class ChoicePrompt(_Form):
             self.dismiss(self.build(value, reason))
         else:
             self.dismiss(self.build(value))
-
-
-class TextPrompt(_Form):
-    """One or more labelled text fields, each checked by a core parser before submitting."""
-
-    def __init__(self, title: str, fields: Sequence[tuple[str, str, str]], build: Callable[..., object],
-                 parsers: dict[str, Callable[[str], object]] | None = None,
-                 suggestions: dict[str, Sequence[str]] | None = None, optional: Sequence[str] = ()):
-        super().__init__(title)
-        self.fields = fields  # (id, label, placeholder)
-        self.build = build
-        self.parsers = parsers or {}
-        self.suggestions = suggestions or {}
-        self.optional = set(optional)
-
-    def compose(self) -> ComposeResult:
-        with self._frame():
-            yield from self.compose_fields()
-            yield Static(id="form-error", classes="form-error")
-
-    def compose_fields(self) -> ComposeResult:
-        for field_id, label, placeholder in self.fields:
-            yield Label(label)
-            suggester = None
-            if field_id in self.suggestions:
-                suggester = SuggestFromList(self.suggestions[field_id], case_sensitive=False)
-            validators = [_Checked(self.parsers[field_id])] if field_id in self.parsers else []
-            yield Input(placeholder=placeholder, id=field_id, suggester=suggester, validators=validators,
-                        valid_empty=field_id in self.optional)
-
-    def values(self) -> dict[str, str]:
-        return {field_id: self.query_one(f"#{field_id}", Input).value.strip() for field_id, _, _ in self.fields}
-
-    @on(Input.Changed)
-    def _live(self, event: Input.Changed) -> None:
-        result = event.validation_result
-        self.show_error("; ".join(result.failure_descriptions) if result and not result.is_valid else "")
-
-    @on(Input.Submitted)
-    def _submit(self, event: Input.Submitted) -> None:
-        inputs = list(self.query(Input))
-        index = inputs.index(event.input)
-        if index < len(inputs) - 1:  # Enter moves on until the last field
-            inputs[index + 1].focus()
-            return
-        values = self.values()
-        for field_id, label, _ in self.fields:
-            if not values[field_id] and field_id not in self.optional:
-                self.show_error(f"{label.rstrip(':')} is required")
-                self.query_one(f"#{field_id}", Input).focus()
-                return
-        try:
-            for field_id, parse in self.parsers.items():
-                if values[field_id]:
-                    parse(values[field_id])
-            command = self.build(**values)
-        except CasewatchError as exc:
-            self.show_error(str(exc))
-            return
-        self.dismiss(command)
-
-
-class UpdateForm(TextPrompt):
-    """The structured customer update, with a live preview of the message that will be sent."""
-
-    def __init__(self, title: str, build: Callable[..., object], preview: Callable[..., str],
-                 parsers: dict[str, Callable[[str], object]]):
-        super().__init__(
-            title,
-            [("known", "What we know:", "what is confirmed"),
-             ("investigating", "What we are investigating:", "the open question"),
-             ("next_milestone", "Next milestone:", "what the customer should expect next"),
-             ("next_update_in", "Next update in (blank: policy cadence):", "e.g. 45m")],
-            build, parsers=parsers, optional=("next_update_in",),
-        )
-        self.preview = preview
-
-    def compose(self) -> ComposeResult:
-        with self._frame():
-            yield from self.compose_fields()
-            yield Static(id="form-error", classes="form-error")
-            yield Label("Preview:")
-            yield Static(id="preview", classes="preview")
-
-    def on_mount(self) -> None:
-        self._refresh_preview()
-
-    @on(Input.Changed)
-    def _live(self, event: Input.Changed) -> None:
-        super()._live(event)
-        self._refresh_preview()
-
-    def _refresh_preview(self) -> None:
-        try:
-            text = self.preview(**self.values())
-        except CasewatchError as exc:
-            text = f"(no preview: {exc})"
-        self.query_one("#preview", Static).update(Text(text))

@@ -1,16 +1,19 @@
-"""Keys of the screen underneath, and what the clock marks mean."""
+"""The keys of the screen the user came from, as they are bound now, and what the clock marks mean."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 from rich.table import Table
 from rich.text import Text
-from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.app import App, ComposeResult
+from textual.binding import ActiveBinding, Binding
 from textual.containers import VerticalScroll
-from textual.screen import ModalScreen
+from textual.screen import Screen
 from textual.widgets import Static
 
 from casewatch.core.clocks import ClockState
+from casewatch.tui.screens.base import CasewatchModal
 from casewatch.tui.widgets.cells import GLYPH
 
 MEANING = {
@@ -23,24 +26,41 @@ MEANING = {
 }
 
 
-class HelpScreen(ModalScreen):
+def _rank(active: ActiveBinding) -> tuple[int, bool]:
+    """casewatch's keys (they all say what they do) first: the screen's, the focused widget's, the
+    app's; then Textual's generic ones (focus, copy, cursor movement). Our own binding of an
+    action leads its row."""
+    binding, node = active.binding, active.node
+    place = 3 if not binding.tooltip else 2 if isinstance(node, App) else 0 if isinstance(node, Screen) else 1
+    return place, not binding.id
+
+
+def key_rows(bindings: Sequence[ActiveBinding], key_display: Callable[[Binding], str]) -> list[tuple[str, str, str]]:
+    """(keys, what, tooltip) per action: keys bound to the same action share a row."""
+    rows: dict[tuple[bool, str], tuple[list[str], Binding]] = {}
+    for active in sorted(bindings, key=_rank):
+        binding = active.binding
+        if not binding.description or binding.system:
+            continue
+        keys, _ = rows.setdefault((isinstance(active.node, App), binding.action), ([], binding))
+        keys.append(key_display(binding))
+    return [(" / ".join(keys), binding.description, binding.tooltip) for keys, binding in rows.values()]
+
+
+class HelpScreen(CasewatchModal[None]):
     BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close", id="help.close", tooltip="Back")]
 
+    def __init__(self, bindings: Sequence[ActiveBinding]):
+        super().__init__()
+        self.bindings = bindings  # the active bindings of the screen underneath, remapped keys included
+
     def compose(self) -> ComposeResult:
-        below = self.app.screen_stack[-1] if self.app.screen_stack else self.app.screen
         keys = Table.grid(padding=(0, 2))
         keys.add_column(style="bold", no_wrap=True)
         keys.add_column()
         keys.add_column(style="dim")
-        seen = set()
-        for _key, binding in below._bindings:
-            if binding.action in seen or not binding.description:
-                continue
-            seen.add(binding.action)
-            keys.add_row(Text(binding.key_display or binding.key), Text(binding.description), Text(binding.tooltip))
-        for key, what in (("Tab / Shift+Tab", "next / previous pane"), ("Ctrl+P", "command palette"),
-                          ("?", "this help"), ("q", "quit")):
-            keys.add_row(Text(key), Text(what), Text(""))
+        for key, what, tooltip in key_rows(self.bindings, self.app.get_key_display):
+            keys.add_row(Text(key), Text(what), Text(tooltip))
         marks = Table.grid(padding=(0, 2))
         for state, meaning in MEANING.items():
             marks.add_row(Text(GLYPH[state], style="bold"), Text(meaning))

@@ -5,14 +5,14 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Label, TextArea
 
 from casewatch.core.errors import CasewatchError
 from casewatch.core.packet import case_packet, packet_markdown
+from casewatch.tui.screens.base import CasewatchModal
 
 
-class PacketScreen(ModalScreen):
+class PacketScreen(CasewatchModal[None]):
     BINDINGS = [
         Binding("y", "copy", "Copy", id="packet.copy", tooltip="Copy the packet's Markdown to the clipboard"),
         Binding("escape", "app.pop_screen", "Close", id="packet.close", tooltip="Close the preview"),
@@ -30,7 +30,7 @@ class PacketScreen(ModalScreen):
             yield Label("y copies it as Markdown · Esc closes", classes="hint")
 
     def on_mount(self) -> None:
-        self.app.run_worker(self._load(), group="packet-load", exit_on_error=False)
+        self.run_worker(self._load(), name="Load packet", group="packet-load", exclusive=True, exit_on_error=False)
 
     async def _load(self) -> None:
         app = self.app

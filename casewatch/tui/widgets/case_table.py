@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Vertical
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable
@@ -10,14 +12,16 @@ from textual.widgets import DataTable
 from casewatch.core.models import Severity
 
 
-def rows_in_view(table: DataTable, margin: int = 2) -> tuple[int, int]:
+def rows_in_view(table: DataTable[Text], margin: int = 2) -> tuple[int, int]:
     """Indices of the rows the table shows now (give or take `margin`)."""
     first = int(table.scroll_y)
     return max(0, first - margin), first + table.size.height + margin
 
 
-class CaseTable(DataTable):
+class CaseTable(DataTable[Text]):
     """A severity pane's table. Row keys are case ids."""
+
+    BINDINGS = [Binding("enter", "select_cursor", "Open", show=False, tooltip="Open the case screen")]
 
     def selected_id(self) -> str | None:
         if self.row_count == 0:

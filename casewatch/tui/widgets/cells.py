@@ -43,6 +43,8 @@ def countdown_label(state: ClockState, remaining_s: int | None, suffix: str = ""
         return f"{glyph} met"
     if state is ClockState.STOPPED:
         return f"{glyph} stopped"
+    if remaining_s is None:  # no deadline to count down to
+        return glyph
     if state is ClockState.PAUSED:
         return f"{glyph} {format_countdown(remaining_s)} left"
     return f"{glyph} {format_countdown(remaining_s)}{suffix}"

@@ -6,12 +6,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from rich.text import Text
+from textual import getters
 from textual.widgets import Static
 
 from casewatch.storage.feed import FeedState
+from casewatch.tui.app import CasewatchApp
 
 
 class ClockBar(Static):
+    app = getters.app(CasewatchApp)
+
     def on_mount(self) -> None:
         self.watch(self.app, "connection", lambda _status: self.show(self.app.now()), init=False)
 

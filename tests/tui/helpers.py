@@ -1,0 +1,51 @@
+"""Pilot helpers: read what the terminal shows, and wait for messages instead of sleeping."""
+
+from __future__ import annotations
+
+import asyncio
+
+from casewatch.core.models import Severity
+from casewatch.tui.widgets.case_table import CaseTable
+
+
+def table(app, severity: str) -> CaseTable:
+    return app.screen.query_one(f"#table-{severity}", CaseTable)
+
+
+class Posted:
+    """A message hook (for `run_test`) that keeps the app's messages of one kind and lets a test
+    wait for the one it expects, instead of sleeping."""
+
+    def __init__(self, kind: type):
+        self.kind = kind
+        self.messages: list = []
+        self._arrived = asyncio.Event()
+
+    def __call__(self, message) -> None:
+        if isinstance(message, self.kind):
+            self.messages.append(message)
+            self._arrived.set()
+
+    async def wait_for(self, predicate, since: int = 0, timeout: float = 10.0):
+        """The first message from index `since` on that satisfies `predicate`, as soon as it is posted."""
+        async with asyncio.timeout(timeout):
+            while True:
+                found = next((m for m in self.messages[since:] if predicate(m)), None)
+                if found is not None:
+                    return found
+                self._arrived.clear()
+                await self._arrived.wait()
+
+
+def rendered_rows(widget) -> list[str]:
+    """The widget's lines as drawn on the terminal."""
+    return ["".join(segment.text for segment in widget.render_line(y)) for y in range(widget.size.height)]
+
+
+def notifications(app) -> str:
+    """Every notification on screen, as rendered."""
+    return "\n".join(str(toast.render()) for toast in app.screen.query("Toast"))
+
+
+def shown_ids(app) -> set[str]:
+    return {row.value for s in Severity for row in table(app, s.value.lower()).rows}

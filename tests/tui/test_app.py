@@ -1,0 +1,135 @@
+"""Keys, forms and background work through Textual's pilot: help and palette follow the real
+bindings, forms check each value once, and a failing worker is never silent."""
+
+from __future__ import annotations
+
+import logging
+
+from casewatch.storage.target import resolve_target
+from casewatch.tui.app import CasewatchApp
+from casewatch.tui.keymap import binding_ids
+from casewatch.tui.screens.board import BoardScreen
+from casewatch.tui.screens.case import CaseScreen
+from casewatch.tui.screens.forms import PersonPrompt, TextPrompt
+from casewatch.tui.screens.help import HelpScreen
+from tests.tui.helpers import notifications, rendered_rows, table
+
+
+def help_lines(app) -> list[str]:
+    assert isinstance(app.screen, HelpScreen)
+    return [line for static in app.screen.query("Static") for line in rendered_rows(static)]
+
+
+def key_line(lines: list[str], description: str) -> str:
+    return next(line for line in lines if f" {description} " in f" {line} ")
+
+
+async def test_help_lists_the_bindings_of_the_screen_below_with_remapped_keys(board_db, frozen_clock):
+    app = CasewatchApp(resolve_target(board_db), "dana", clock=frozen_clock, live=False,
+                       keymap={"case.assign": "o", "help": "f1"})
+    async with app.run_test(size=(160, 60)) as pilot:
+        await pilot.pause()
+        await pilot.press("f1")
+        await pilot.pause()
+        lines = help_lines(app)
+        assert key_line(lines, "Owner").split()[0] == "o"  # remapped, not the default "a"
+        assert key_line(lines, "Help").split()[0] == "f1"
+        assert key_line(lines, "Filter").split()[0] == "/"  # a board key
+        assert not any("Evidence" in line for line in lines)  # a case-screen key
+        await pilot.press("escape", "enter")  # close help; open the selected case
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, CaseScreen)
+        await pilot.press("f1")
+        await pilot.pause()
+        lines = help_lines(app)
+        assert key_line(lines, "Evidence").split()[0] == "e" and key_line(lines, "Back").split()[0] == "esc"
+        assert not any("Filter" in line for line in lines)
+
+
+def test_keymap_ids_come_from_the_screens():
+    ids = binding_ids()
+    assert {"quit", "help", "board.filter", "case.assign", "case.evidence", "help.close", "policy.close",
+            "form.cancel", "form.submit"} <= ids
+
+
+async def test_palette_runs_the_screens_bindings(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.pause()
+        sev1 = table(app, "sev1")
+        sev1.focus()
+        case_id = sev1.selected_id()
+        await pilot.press("ctrl+p", *"assign the internal")
+        await app.workers.wait_for_complete()  # the palette searches in a worker
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, PersonPrompt) and app.screen.form_title == f"Internal owner of {case_id}"
+
+
+async def test_an_unexpected_worker_error_is_shown_and_logged(make_app, monkeypatch, caplog):
+    app = make_app()
+    async with app.run_test(size=(160, 50), notifications=True) as pilot:
+        await pilot.pause()
+
+        async def broken(case_id: str):
+            raise RuntimeError("the disk is on fire")
+
+        monkeypatch.setattr(app.store, "case_events", broken)
+        with caplog.at_level(logging.ERROR, logger="casewatch.tui.app"):
+            await pilot.press("enter")  # open the case: its load fails
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+        shown = notifications(app)
+        assert "Load case failed" in shown and "RuntimeError: the disk is on fire" in shown
+        assert any(r.message == "Load case failed" and r.exc_info for r in caplog.records)
+        assert app.is_running
+
+
+async def test_the_route_is_checked_inline_by_its_parser(make_app, writer):
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.pause()
+        sev3 = table(app, "sev3")
+        sev3.focus()
+        case_id = sev3.selected_id()
+        await pilot.press("r", *"nowhere")
+        await pilot.pause()
+        assert "unknown route 'nowhere'" in str(app.screen.query_one("#form-error").render())
+        await pilot.press(*["backspace"] * 7, *"Incident", "enter", *"customer-wide outage", "enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, BoardScreen)
+        assert (await writer.get_case(case_id)).route == "incident"
+
+
+async def test_a_multi_line_note_keeps_its_lines_and_submits_with_ctrl_s(make_app, writer):
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.pause()
+        sev1 = table(app, "sev1")
+        sev1.focus()
+        case_id = sev1.selected_id()
+        await pilot.press("n", *"first line", "enter", *"second line")
+        await pilot.pause()
+        assert isinstance(app.screen, TextPrompt)  # Enter started a new line
+        await pilot.press("ctrl+s")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, BoardScreen)
+        last = (await writer.case_events(case_id))[-1]
+        assert last.payload["text"] == "first line\nsecond line"
+
+
+async def test_a_required_field_left_blank_is_refused(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.pause()
+        table(app, "sev1").focus()
+        await pilot.press("N", "enter", "enter")  # title and customer left blank
+        await pilot.press(*"SEV2", "enter", "ctrl+s")  # the summary is multi-line: ctrl+s submits
+        await pilot.pause()
+        assert isinstance(app.screen, TextPrompt)
+        assert "Title is required" in str(app.screen.query_one("#form-error").render())
+        assert app.screen.focused is not None and app.screen.focused.id == "title"
