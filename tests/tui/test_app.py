@@ -120,6 +120,12 @@ async def test_a_multi_line_note_keeps_its_lines_and_submits_with_ctrl_s(make_ap
         assert isinstance(app.screen, BoardScreen)
         last = (await writer.case_events(case_id))[-1]
         assert last.payload["text"] == "first line\nsecond line"
+        await pilot.press("enter")  # the case screen's timeline shows both lines
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        timeline = rendered_rows(app.screen.query_one("#timeline"))
+        at = next(i for i, line in enumerate(timeline) if "note: first line" in line)
+        assert "second line" in timeline[at + 1]
 
 
 async def test_a_required_field_left_blank_is_refused(make_app):

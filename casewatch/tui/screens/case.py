@@ -160,9 +160,10 @@ class CaseScreen(CaseActions):
                 shown = []
             for event in ordered[len(shown):]:
                 when = event.occurred_at.astimezone(self.app.zone)
-                table.add_row(Text(f"{when:%a %d %b %H:%M}"), Text(event.actor), Text(describe_event(event)),
+                what = describe_event(event)
+                table.add_row(Text(f"{when:%a %d %b %H:%M}"), Text(event.actor), Text(what),
                               Text("backfilled", style="dim italic") if event.backfilled else Text(""),
-                              key=str(event.id))
+                              key=str(event.id), height=what.count("\n") + 1)  # every line of a note
         self.events = ordered
 
     @on(CasesChanged)
