@@ -139,3 +139,22 @@ async def test_a_required_field_left_blank_is_refused(make_app):
         assert isinstance(app.screen, TextPrompt)
         assert "Title is required" in str(app.screen.query_one("#form-error").render())
         assert app.screen.focused is not None and app.screen.focused.id == "title"
+
+
+async def test_a_customer_update_with_its_own_next_update_time(make_app, writer):
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.pause()
+        sev1 = table(app, "sev1")
+        sev1.focus()
+        case_id = sev1.selected_id()
+        await pilot.press("u", *"SSO logins fail", "tab", *"the IdP certificate", "tab", *"a fix by 16:00", "enter")
+        await pilot.press(*"45x")
+        await pilot.pause()
+        assert "bad duration '45x'" in str(app.screen.query_one("#form-error").render())
+        await pilot.press("backspace", "m", "enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, BoardScreen)
+        last = (await writer.case_events(case_id))[-1]
+        assert last.payload["next_update_in_s"] == 45 * 60 and "SSO logins fail" in last.payload["message"]

@@ -14,7 +14,7 @@ from textual.binding import Binding
 
 from casewatch.core import commands as c
 from casewatch.core.commands import Command
-from casewatch.core.durations import format_duration, parse_duration
+from casewatch.core.durations import parse_duration
 from casewatch.core.errors import CasewatchError
 from casewatch.core.models import Case, Role, Severity, Status, parse_route
 from casewatch.core.permissions import Action, check
@@ -144,7 +144,7 @@ class CaseActions(CasewatchScreen):
             def build(known: str, investigating: str, next_milestone: str, next_update_in: timedelta | None) -> Command:
                 return c.CustomerUpdate(
                     case_id=case.id, known=known, investigating=investigating, next_milestone=next_milestone,
-                    next_update_in=format_duration(next_update_in) if next_update_in else None,
+                    next_update_in=f"{next_update_in.total_seconds():.0f}s" if next_update_in else None,
                     expect_version=case.version)
 
             self._ask(UpdateForm(
