@@ -26,6 +26,14 @@ class Posted:
             self.messages.append(message)
             self._arrived.set()
 
+    async def wait_for_all(self, predicate, since: int = 0, timeout: float = 10.0) -> list:
+        """Wait until the messages from index `since` on, together, satisfy `predicate(messages)`."""
+        async with asyncio.timeout(timeout):
+            while not predicate(self.messages[since:]):
+                self._arrived.clear()
+                await self._arrived.wait()
+        return self.messages[since:]
+
     async def wait_for(self, predicate, since: int = 0, timeout: float = 10.0):
         """The first message from index `since` on that satisfies `predicate`, as soon as it is posted."""
         async with asyncio.timeout(timeout):
