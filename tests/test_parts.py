@@ -68,7 +68,7 @@ def test_every_command_has_a_rule(command):
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda cmd: cmd.__name__)
 def test_every_command_on_a_case_has_a_key_binding(command):
-    from casewatch.tui.app import binding_ids
+    from casewatch.tui.keymap import binding_ids
 
     if command in NOT_ON_THE_BOARD:
         assert f"case.{_kind(command)}" not in binding_ids(), f"{command.__name__} has a binding now: drop the exemption"
