@@ -35,7 +35,7 @@ async def test_help_lists_the_bindings_of_the_screen_below_with_remapped_keys(bo
         assert key_line(lines, "Owner").split()[0] == "o"  # remapped, not the default "a"
         assert key_line(lines, "Help").split()[0] == "f1"
         assert key_line(lines, "Filter").split()[0] == "/"  # a board key
-        assert not any("Evidence" in line for line in lines)  # a case-screen key
+        assert not any("Copy update" in line for line in lines)  # a case-screen key
         await pilot.press("escape", "enter")  # close help; open the selected case
         await app.workers.wait_for_complete()
         await pilot.pause()
@@ -43,7 +43,8 @@ async def test_help_lists_the_bindings_of_the_screen_below_with_remapped_keys(bo
         await pilot.press("f1")
         await pilot.pause()
         lines = help_lines(app)
-        assert key_line(lines, "Evidence").split()[0] == "e" and key_line(lines, "Back").split()[0] == "esc"
+        assert key_line(lines, "Copy update").split()[0] == "y" and key_line(lines, "Back").split()[0] == "esc"
+        assert key_line(lines, "Owner").split()[0] == "o"
         assert not any("Filter" in line for line in lines)
 
 
@@ -97,7 +98,8 @@ async def test_the_route_is_checked_inline_by_its_parser(make_app, writer):
         await pilot.press("r", *"nowhere")
         await pilot.pause()
         assert "unknown route 'nowhere'" in str(app.screen.query_one("#form-error").render())
-        await pilot.press(*["backspace"] * 7, *"Incident", "enter", *"customer-wide outage", "enter")
+        await pilot.press(*["backspace"] * 7, *"Incident", "enter", *"customer-wide outage", "enter",
+                          *"the outage cannot wait for the packet", "enter")  # the lead's override
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert isinstance(app.screen, BoardScreen)

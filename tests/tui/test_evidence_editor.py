@@ -11,7 +11,7 @@ from casewatch.tui.screens.board import BoardScreen
 from casewatch.tui.screens.evidence import EvidenceScreen, LeaveUnsaved
 from casewatch.tui.screens.packet import PacketScreen
 from tests.tui.conftest import BRACKETS
-from tests.tui.test_board import collector, table
+from tests.tui.helpers import Posted, table
 
 S = EvidenceState
 HOSTILE = "[b]bold?[/b] [red]x[/red]\n\x1b[31mred\x1b[0m and \u202eevil"
@@ -79,8 +79,8 @@ async def test_j_k_move_and_space_cycles_the_state(make_app):
 
 async def test_enter_edits_and_ctrl_s_saves_every_changed_item(make_app, writer):
     app = make_app()
-    done, hook = collector(ActionDone)
-    async with app.run_test(size=(140, 44), message_hook=hook) as pilot:
+    done = Posted(ActionDone)
+    async with app.run_test(size=(140, 44), message_hook=done) as pilot:
         case_id = await open_editor(app, pilot)
         await pilot.press("space", "space", "enter")  # impact: done, then edit its text
         assert app.screen.query_one("#evidence-value", TextArea).has_focus
@@ -94,7 +94,7 @@ async def test_enter_edits_and_ctrl_s_saves_every_changed_item(make_app, writer)
         assert (case.evidence["impact"].state, case.evidence["impact"].value) == (S.DONE, "340 users")
         assert case.evidence["identifiers"].state is S.PARTIAL
         assert case.evidence["impact"].by == "dana"
-        assert app.screen.dirty_keys() == [] and len({id(m) for m in done if m.ok}) == 2
+        assert app.screen.dirty_keys() == [] and len({id(m) for m in done.messages if m.ok}) == 2
         assert "Evidence 1/7 required ready" in plain(app, "#evidence-heading")
 
 
@@ -153,15 +153,15 @@ async def test_another_item_saved_meanwhile_is_no_conflict(make_app, writer):
 
 async def test_a_stale_version_of_the_same_item_keeps_my_text_and_shows_theirs_side_by_side(make_app, writer):
     app = make_app()
-    done, hook = collector(ActionDone)
-    async with app.run_test(size=(140, 44), message_hook=hook) as pilot:
+    done = Posted(ActionDone)
+    async with app.run_test(size=(140, 44), message_hook=done) as pilot:
         case_id = await open_editor(app, pilot)
         await pilot.press("enter", *"my careful text", "escape")
         await writer.execute(c.SetEvidence(case_id=case_id, key="impact", state=S.PARTIAL, value="their text"), "tom")
         await pilot.press("ctrl+s")
         await app.workers.wait_for_complete()
         await pilot.pause()
-        assert done[-1].conflict and not done[-1].ok
+        assert done.messages[-1].conflict and not done.messages[-1].ok
         screen = app.screen
         assert screen.draft.text == "my careful text" and screen.draft.conflict.value == "their text"
         assert app.screen.query_one("#evidence-value", TextArea).text == "my careful text"

@@ -199,6 +199,8 @@ class CaseScreen(CaseActions):
         self.app.notify("Last customer message copied to the clipboard")
 
     def on_screen_resume(self) -> None:
-        self.reload()
+        """Back from a form or the evidence editor: read the case again (the first load runs on mount)."""
+        if self.case is not None:
+            self.reload()
 
 
