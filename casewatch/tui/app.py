@@ -14,6 +14,7 @@ from textual.binding import Binding
 from textual.reactive import reactive
 
 from casewatch.core.errors import CasewatchError, Conflict
+from casewatch.core.handoff import LeadView
 from casewatch.core.models import Person
 from casewatch.core.views import describe_event
 from casewatch.storage.feed import ChangeFeed, FeedStatus, Update, feed_for
@@ -22,7 +23,7 @@ from casewatch.storage.target import Target
 from casewatch.themes import DEFAULT_THEME, THEMES
 from casewatch.tui.bulk_load import bulk_allocation
 from casewatch.tui.command_palette import CasewatchCommands
-from casewatch.tui.messages import ActionDone, CasesChanged, ClockTick
+from casewatch.tui.messages import ActionDone, CasesChanged, ClockTick, LeadChanged
 from casewatch.tui.screens.board import BoardScreen
 from casewatch.tui.state import AppState
 
@@ -70,7 +71,7 @@ class CasewatchApp(App):
             policy, roster = await self.store.policy(), await self.store.roster()
             with bulk_allocation(freeze=False):  # the board freezes after its first build
                 cases = await self.store.open_cases()
-                self.state = AppState(policy=policy, roster=roster)
+                self.state = AppState(policy=policy, roster=roster, lead=await self.store.lead_view())
                 for case in cases:
                     self.state.put(case)
         except CasewatchError as exc:
@@ -139,8 +140,15 @@ class CasewatchApp(App):
         for case_id in update.gone:
             if state.drop(case_id):
                 removed.add(case_id)
+        if update.lead is not None and update.lead != state.lead:
+            self._take_lead(update.lead)
         if changed or removed or everything:
             self._broadcast(frozenset(changed), frozenset(removed), everything)
+
+    def _take_lead(self, lead: LeadView) -> None:
+        self.state.lead = lead
+        for screen in self.screen_stack:
+            screen.post_message(LeadChanged())
 
     def _connection_changed(self, status: FeedStatus) -> None:
         self.connection = status
@@ -174,6 +182,8 @@ class CasewatchApp(App):
         text = f"{outcome.event.case_id or ''} {describe_event(outcome.event)}".strip()
         if outcome.case is not None:
             self._accept(outcome.case)
+        else:  # the roster, policy, shift lead or a handoff changed: the header shows the lead at once
+            self._take_lead(await self.store.lead_view())
         if copy_message:
             self.copy_to_clipboard(outcome.event.payload["message"])
             text += " — message copied to the clipboard"
@@ -201,11 +211,12 @@ def binding_ids() -> set[str]:
     from casewatch.tui.screens.case import CaseScreen
     from casewatch.tui.screens.evidence import EvidenceScreen, LeaveUnsaved
     from casewatch.tui.screens.forms import CANCEL
+    from casewatch.tui.screens.handoff import HandoffScreen, NotePrompt
     from casewatch.tui.screens.help import HelpScreen
     from casewatch.tui.screens.packet import PacketScreen
     from casewatch.tui.screens.policy import PolicyScreen
 
     bindings = [*CasewatchApp.BINDINGS, *BoardScreen.BINDINGS, *CaseScreen.BINDINGS, *HelpScreen.BINDINGS,
                 *PolicyScreen.BINDINGS, *EvidenceScreen.BINDINGS, *LeaveUnsaved.BINDINGS, *PacketScreen.BINDINGS,
-                CANCEL]
+                *HandoffScreen.BINDINGS, *NotePrompt.BINDINGS, CANCEL]
     return {binding.id for binding in bindings if binding.id}

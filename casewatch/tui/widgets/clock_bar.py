@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from rich.text import Text
 from textual.widgets import Static
 
+from casewatch.core.durations import format_countdown
 from casewatch.storage.feed import FeedState
 
 
@@ -25,6 +27,13 @@ class ClockBar(Static):
         text.append(f"  {who}  ")
         text.append(f"{now.astimezone(UTC):%H:%M:%S} UTC", style="bold")
         text.append(f"  ·  {local:%a %H:%M:%S} {app.zone.key}")
+        shift = app.state.lead.shift if app.state else None
+        if shift is None:
+            text.append("  ·  no shift lead", style="dim")
+        else:
+            lead_time = now.astimezone(ZoneInfo(shift.tz))
+            text.append(f"  ·  lead {shift.lead} {lead_time:%H:%M %Z}", style="bold")
+            text.append(f" · shift {format_countdown(int(shift.age(now).total_seconds()))}")
         text.append(f"  ·  {app.target.short_name()}", style="dim")
         status = app.connection
         if status is not None and status.state is not FeedState.LIVE:
