@@ -145,17 +145,17 @@ async def test_preview_writes_nothing(store, frozen_clock):
 
 
 async def test_migration_brings_the_shifts_of_an_older_database(db_target, frozen_clock):
-    """A database at 0002 whose log has shift starts gets them as shifts, in each lead's roster zone."""
+    """A database from before handoffs (at 0003) whose log has shift starts gets them as shifts, in each lead's roster zone."""
     from alembic import command
 
     engine = create_async_engine(db_target.url)
     async with engine.begin() as conn:
-        def to_0002(sync) -> None:
+        def before_handoffs(sync) -> None:
             config = alembic_config()
             config.attributes["connection"] = sync
-            command.upgrade(config, "0002")
+            command.upgrade(config, "0003")
 
-        await conn.run_sync(to_0002)
+        await conn.run_sync(before_handoffs)
         await conn.execute(text("INSERT INTO people (name, role, tz, team, version, last_event_id) "
                                 "VALUES ('dana', 'lead', 'Europe/Berlin', NULL, 1, 1)"))
         await conn.execute(text(

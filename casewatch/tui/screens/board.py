@@ -56,7 +56,7 @@ class BoardScreen(CaseActions, Screen):
         Binding("escape", "clear_filter", "Clear filter", id="board.clear_filter", show=False,
                 tooltip="Show every case again"),
         *CASE_BINDINGS,
-        Binding("H", "handoff", "Handoff", id="board.handoff",
+        Binding("H", "handoff", "Handoff", id="board.handoff", show=False,
                 tooltip="The shift handoff: prepare the packet for the next lead, or accept one sent to you"),
         Binding("1", "focus_pane('sev1')", "SEV1", id="board.sev1", show=False, tooltip="Jump to the SEV1 pane"),
         Binding("2", "focus_pane('sev2')", "SEV2", id="board.sev2", show=False, tooltip="Jump to the SEV2 pane"),

@@ -126,7 +126,7 @@ class HandoffScreen(Screen):
         with VerticalScroll(id="handoff-body"):
             yield Static(id="handoff-head")
             yield Static(id="handoff-diff")
-            table = DataTable(id="packet", cursor_type="row", zebra_stripes=True)
+            table: DataTable[Text] = DataTable(id="packet", cursor_type="row", zebra_stripes=True)
             table.border_title = "Open cases, most urgent first"
             yield table
             yield Static(id="handoff-detail")

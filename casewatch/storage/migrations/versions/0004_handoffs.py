@@ -5,8 +5,8 @@ Existing `shift_started` events become shifts, in the zone each lead has on the 
 which only held the current shift lead, goes (the latest shift says it). On PostgreSQL both new
 tables notify the change feed, as the roster and policies do.
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-11-27
 """
 
@@ -15,8 +15,8 @@ from alembic import op
 
 from casewatch.storage.schema import UTCDateTime
 
-revision = "0003"
-down_revision = "0002"
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
@@ -47,7 +47,7 @@ def upgrade() -> None:
                       sa.column("occurred_at", UTCDateTime()), sa.column("payload", sa.JSON()))
     people = sa.table("people", sa.column("name", sa.String()), sa.column("tz", sa.String()))
     bind = op.get_bind()
-    zones = dict(bind.execute(sa.select(people.c.name, people.c.tz)).all())
+    zones: dict[str, str] = {row.name: row.tz for row in bind.execute(sa.select(people.c.name, people.c.tz))}
     started = bind.execute(sa.select(events.c.id, events.c.occurred_at, events.c.payload)
                            .where(events.c.type == "shift_started").order_by(events.c.id)).all()
     rows = [{"event_id": row.id, "lead": row.payload["lead"], "started_at": row.occurred_at, "handoff_id": None,
