@@ -218,6 +218,12 @@ def _last_update(history: list[Event]) -> LastUpdate | None:
     return None
 
 
+def _open_question(case: Case) -> str | None:
+    """The one question the receiving team must answer: the checklist's `open_question` item."""
+    record = case.evidence.get("open_question")
+    return record.value.strip() or None if record is not None else None
+
+
 def _in_window(event: Event, start: datetime, end: datetime) -> bool:
     return start <= event.occurred_at <= end
 
@@ -230,7 +236,7 @@ def _packet_case(case: Case, history: list[Event], policy: Policy, start: dateti
         route_authority=case.route_authority, clocks=_clocks(case, policy, now),
         missing_evidence=list(case_readiness(case, policy.evidence).missing), missing_roles=missing_roles(case, policy),
         route_review=case.route_review_needed, returned=case.returned is not None, last_update=_last_update(history),
-        open_question=None,
+        open_question=_open_question(case),
         changes=[CaseChange(at=e.occurred_at, actor=e.actor, text=describe_event(e))
                  for e in history if _in_window(e, start, now)],
         note=note.strip(),
