@@ -26,6 +26,7 @@ from casewatch.core.errors import CasewatchError
 from casewatch.core.handoff import Handoff, Packet, PacketCase, PacketClock, PacketDiff
 from casewatch.core.handoff_export import CLOCK_NAMES, FAR_AWAY, dual_time, local_time, relative, shown_state
 from casewatch.core.models import Role
+from casewatch.core.text import visible
 from casewatch.tui.messages import ActionDone, CasesChanged, ClockTick, LeadChanged
 from casewatch.tui.screens.forms import PersonPrompt
 from casewatch.tui.widgets import cells
@@ -193,14 +194,14 @@ class HandoffScreen(Screen):
         if self.handoff is not None:
             head.append(f" Handoff {self.handoff.id} ", style="bold reverse")
             waited = format_countdown(int(self.handoff.waiting_for(now).total_seconds()))
-            head.append(f"  from {out.name} ({out.tz}) to you ({inc.tz}), prepared "
+            head.append(f"  from {visible(out.name)} ({out.tz}) to you ({inc.tz}), prepared "
                         f"{dual_time(packet.prepared_at, *self.zones, now)}; waiting {waited}")
             if self.handoff.overdue(now):
                 head.append(" — overdue", style=f"bold {colours.get('clock-warning', '')}".strip())
         else:
             head.append(" Handoff preview ", style="bold reverse")
-            to = f"{inc.name} ({inc.tz})" if inc.name else "nobody yet — t chooses"
-            head.append(f"  from {out.name} ({out.tz}) to {to}")
+            to = f"{visible(inc.name)} ({inc.tz})" if inc.name else "nobody yet — t chooses"
+            head.append(f"  from {visible(out.name)} ({out.tz}) to {to}")
         shift_for = format_countdown(int((packet.prepared_at - packet.shift_started_at).total_seconds()))
         head.append(f"\nShift since {local_time(packet.shift_started_at, out.tz, now)} ({shift_for}). ")
         s = packet.summary
@@ -208,7 +209,7 @@ class HandoffScreen(Screen):
                     f"{len(s.severity_changes)} severity changes · {len(s.breaches)} clocks breached · "
                     f"{len(s.evidence_returns)} evidence returns")
         head.append("\nNote: ", style="bold")
-        head.append(packet.note or "—", style="" if packet.note else "dim")
+        head.append(visible(packet.note) or "—", style="" if packet.note else "dim")
         self.query_one("#handoff-head", Static).update(head)
 
     def _render_diff(self, now: datetime) -> None:
@@ -222,7 +223,7 @@ class HandoffScreen(Screen):
         if diff.empty:
             text.append(": nothing", style="dim")
         for line in diff.new_cases:
-            text.append("\n+ new ", style=style).append(f"{line.id} {line.severity} {line.title}")
+            text.append("\n+ new ", style=style).append(f"{line.id} {line.severity} {visible(line.title)}")
         for case_id in diff.closed:
             text.append("\n− closed ", style=style).append(case_id)
         for change in diff.severity_changes:
@@ -285,14 +286,14 @@ class HandoffScreen(Screen):
                 table.add_row(
                     Text(marks.get(case.id, ""), style=mark_style), Text(case.id),
                     cells.severity_cell(case.severity, self.app.colours), cells.status_cell(case.status),
-                    cells.plain(case.title), name, one, two, distance, Text(_first_line(note, NOTE_WIDTH)),
-                    Text(_missing(case), style="dim"), key=case.id)
+                    cells.plain(visible(case.title)), name, one, two, distance,
+                    Text(_first_line(visible(note), NOTE_WIDTH)), Text(_missing(case), style="dim"), key=case.id)
                 self._shown[case.id] = distance.plain
             for line in self.diff.new_cases if self.diff else []:
                 table.add_row(Text("new", style=mark_style), Text(line.id),
-                              cells.severity_cell(line.severity, self.app.colours), Text(""), cells.plain(line.title),
-                              Text(""), Text("not in the packet", style="dim"), Text(""), Text(""), Text(""), Text(""),
-                              key=line.id)
+                              cells.severity_cell(line.severity, self.app.colours), Text(""),
+                              cells.plain(visible(line.title)), Text(""), Text("not in the packet", style="dim"),
+                              Text(""), Text(""), Text(""), Text(""), key=line.id)
             if keep is not None and keep in table.rows:
                 table.move_cursor(row=table.get_row_index(keep), animate=False)
 
@@ -310,9 +311,10 @@ class HandoffScreen(Screen):
             widget.update(Text("No open cases." if self.packet and not self.packet.cases else "", style="dim"))
             return
         text = Text(f"{case.id}", style="bold")
-        text.append(f"  {case.title}  ({case.customer})\n")
-        text.append(f"Route {case.route} · owner {case.internal_owner or '⚑ none'} · comms "
-                    f"{case.comms_owner or '⚑ none'} · route authority {case.route_authority or 'the shift lead'}\n")
+        text.append(f"  {visible(case.title)}  ({visible(case.customer)})\n")
+        text.append(f"Route {case.route} · owner {visible(case.internal_owner or '⚑ none')} · comms "
+                    f"{visible(case.comms_owner or '⚑ none')} · route authority "
+                    f"{visible(case.route_authority or 'the shift lead')}\n")
         for clock in case.clocks:
             state = shown_state(clock, now)
             text.append(f"{cells.GLYPH[state]} {CLOCK_NAMES[clock.kind]}: ",
@@ -328,17 +330,17 @@ class HandoffScreen(Screen):
             text.append("⚑ route review needed\n")
         if case.last_update is not None:
             text.append(f"Last customer update {dual_time(case.last_update.at, *self.zones, now)}; "
-                        f"next milestone: {case.last_update.next_milestone}\n")
+                        f"next milestone: {visible(case.last_update.next_milestone)}\n")
         else:
             text.append("No customer update yet\n", style="dim")
         if case.open_question:
-            text.append(f"Open question: {case.open_question}\n")
+            text.append(f"Open question: {visible(case.open_question)}\n")
         for change in case.changes[-5:]:
-            text.append(f"  {local_time(change.at, self.zones[0], now)} {change.actor}: ", style="dim")
-            text.append(f"{change.text}\n")
+            text.append(f"  {local_time(change.at, self.zones[0], now)} {visible(change.actor)}: ", style="dim")
+            text.append(f"{visible(change.text)}\n")
         note = self.case_notes.get(case.id, case.note) if not self.accepting else case.note
         text.append("Note: ", style="bold")
-        text.append(note or ("—" if self.accepting else "— (n writes one)"))
+        text.append(visible(note) or ("—" if self.accepting else "— (n writes one)"))
         widget.update(text)
 
     # ------------------------------------------------------------------ live

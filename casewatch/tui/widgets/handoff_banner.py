@@ -10,6 +10,7 @@ from textual.widgets import Static
 
 from casewatch.core.durations import format_countdown
 from casewatch.core.handoff import LeadView
+from casewatch.core.text import visible
 
 
 def banner_text(lead: LeadView, now: datetime, actor: str) -> Text | None:
@@ -19,7 +20,7 @@ def banner_text(lead: LeadView, now: datetime, actor: str) -> Text | None:
         return None
     packet = pending.packet
     waited = format_countdown(int(pending.waiting_for(now).total_seconds()))
-    text = Text(f" ⇄ Handoff {pending.id}: {packet.outgoing.name} → {packet.incoming.name}, "
+    text = Text(f" ⇄ Handoff {pending.id}: {visible(packet.outgoing.name)} → {visible(packet.incoming.name)}, "
                 f"not accepted for {waited}")
     if pending.overdue(now):
         text.append(" — overdue", style="bold")
