@@ -17,6 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
+from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Label, Static, TextArea
 
 from casewatch.core import commands as c
@@ -32,6 +33,7 @@ from casewatch.tui.screens.forms import PersonPrompt
 from casewatch.tui.widgets import cells
 from casewatch.tui.widgets.clock_bar import ClockBar
 
+REFRESH_S = 5.0
 NOTE_WIDTH = 20
 TITLE_WIDTH = 20
 ZONE_WIDTH = 16
@@ -119,6 +121,7 @@ class HandoffScreen(Screen):
         self.note = ""
         self.case_notes: dict[str, str] = {}
         self._shown: dict[str, str] = {}  # row key -> the text of its "in" cell
+        self._refresh: Timer | None = None  # a reload waiting after cases changed
 
     # ------------------------------------------------------------------ layout
 
@@ -363,9 +366,18 @@ class HandoffScreen(Screen):
                 table.update_cell(case.id, "in", distance)
                 self._shown[case.id] = distance.plain
 
-    @on(CasesChanged)
     @on(LeadChanged)
-    def _floor_changed(self) -> None:
+    def _lead_changed(self) -> None:
+        self.reload()
+
+    @on(CasesChanged)
+    def _cases_changed(self) -> None:
+        """A busy floor changes every few seconds; the packet is read again at most every REFRESH_S."""
+        if self._refresh is None:
+            self._refresh = self.set_timer(REFRESH_S, self._refresh_now)
+
+    def _refresh_now(self) -> None:
+        self._refresh = None
         self.reload()
 
     @on(ActionDone)
