@@ -22,15 +22,35 @@ from casewatch import paths
 from casewatch.cli import environment as env
 from casewatch.cli import render
 from casewatch.core import commands as c
+from casewatch.core import handoff_export
 from casewatch.core.clocks import plan_clocks
 from casewatch.core.demo import demo_plan
 from casewatch.core.errors import CasewatchError, FileInvalid, InvalidInput, NotFound
 from casewatch.core.evidence import case_checklist
-from casewatch.core.models import EvidenceState, Person, Role, Severity, Status, iso_z, parse_route, parse_timestamp
+from casewatch.core.handoff import HandoffStatus, Packet, PacketDiff
+from casewatch.core.models import (
+    EvidenceState,
+    Person,
+    Role,
+    Severity,
+    Status,
+    check_zone,
+    iso_z,
+    parse_route,
+    parse_timestamp,
+)
 from casewatch.core.packet import case_packet, evidence_json, packet_json, packet_markdown
 from casewatch.core.policy import Policy, parse_policy
 from casewatch.core.projection import policy_source_as_of, replay_cases
-from casewatch.core.views import board_order, case_flags, case_matches, case_summary, describe_event, event_json
+from casewatch.core.views import (
+    authority_label,
+    board_order,
+    case_flags,
+    case_matches,
+    case_summary,
+    describe_event,
+    event_json,
+)
 from casewatch.storage.migrate import head_revision
 from casewatch.storage.seed import write_demo
 from casewatch.storage.store import Store
@@ -185,7 +205,26 @@ def build_parser() -> argparse.ArgumentParser:
 
     shift = sub.add_parser("shift", parents=[common], help="shifts").add_subparsers(
         dest="action", required=True, parser_class=_Parser)
-    _write(shift.add_parser("start", parents=[common], help="become the current shift lead"), case=False)
+    start = _write(shift.add_parser("start", parents=[common], help="become the current shift lead"), case=False)
+    start.add_argument("--zone", default=None, metavar="ZONE",
+                       help="the IANA zone you lead this shift in (default: yours on the roster)")
+    shift.add_parser("show", parents=[common], help="who leads the shift, since when, and any handoff waiting")
+
+    handoff = sub.add_parser("handoff", parents=[common], help="hand the shift over across time zones").add_subparsers(
+        dest="action", required=True, parser_class=_Parser)
+    prepare = handoff.add_parser("prepare", parents=[common], help="prepare the handoff packet for the next lead")
+    prepare.add_argument("--to", required=True, metavar="NAME", help="the incoming shift lead")
+    prepare.add_argument("--note", default="", help="a note for the incoming lead")
+    prepare.add_argument("--case-note", nargs=2, action="append", default=[], metavar=("ID", "TEXT"),
+                         help="a note beside one case (repeat for more)")
+    accept = handoff.add_parser("accept", parents=[common], help="take the shift over (the named incoming lead)")
+    accept.add_argument("id", type=int)
+    handoff_show = handoff.add_parser("show", parents=[common], help="show a handoff; without ID, preview one now")
+    handoff_show.add_argument("id", type=int, nargs="?")
+    handoff_show.add_argument("--format", choices=("md", "json"), default="md")
+    handoff_show.add_argument("--to", default=None, metavar="NAME", help="preview: the incoming lead")
+    handoff_list = handoff.add_parser("list", parents=[common], help="every handoff, newest first")
+    handoff_list.add_argument("--json", action="store_true")
 
     db = sub.add_parser("db", parents=[common], help="database maintenance").add_subparsers(
         dest="action", required=True, parser_class=_Parser)
@@ -314,17 +353,20 @@ async def _case(session: Session, store: Store) -> None:
         clocks = plan_clocks(case, policy)
         events = await store.case_events(case.id)
         now = store.clock()
+        shift = await store.current_shift()
         if args.json:
             summary = case_summary(case, clocks, policy, now)
             summary |= {
                 "summary": case.summary, "route_authority": case.route_authority,
+                "route_authority_shown": authority_label(case, shift.lead if shift else None),
                 "participants": [asdict(p) for p in case.participants],
                 "owner_named_at": iso_z(case.owner_named_at),
                 "flags": case_flags(case, policy), "timeline": [event_json(e) for e in events],
             }
             _print_json(summary)
         else:
-            print(render.case_details(case, clocks, policy, events, now, await session.zone(store)))
+            print(render.case_details(case, clocks, policy, events, now, await session.zone(store),
+                                      authority_label(case, shift.lead if shift else None)))
         return
     outcome = await store.execute(_case_command(args), session.actor, at=args.at)
     if args.action == "new":
@@ -334,6 +376,59 @@ async def _case(session: Session, store: Store) -> None:
         print(outcome.event.payload["message"])
     else:
         print(f"{outcome.case.id} v{outcome.case.version}: {describe_event(outcome.event)}")
+
+
+async def _shift(session: Session, store: Store) -> None:
+    args = session.args
+    if args.action == "start":
+        outcome = await store.execute(c.StartShift(tz=args.zone), session.actor, at=args.at)
+        print(describe_event(outcome.event) + f" ({outcome.event.payload['tz']})")
+        return
+    view = await store.lead_view()
+    print(render.shift_line(view.shift, view.pending, store.clock(), await session.zone(store)))
+
+
+def _viewer_zones(session: Session, packet: Packet) -> tuple[str, str]:
+    """The incoming lead's zone and the outgoing lead's; --tz puts the viewer's in place of the first."""
+    first = check_zone(session.args.tz) if getattr(session.args, "tz", None) else packet.incoming.tz
+    return first, packet.outgoing.tz
+
+
+async def _handoff(session: Session, store: Store) -> None:
+    args, now = session.args, store.clock()
+    if args.action == "prepare":
+        notes = {case_id: text for case_id, text in args.case_note}
+        outcome = await store.execute(c.PrepareHandoff(to=args.to, note=args.note, case_notes=notes), session.actor)
+        handoff = await store.handoff(outcome.event.payload["id"])
+        print(render.prepared_line(handoff))
+    elif args.action == "accept":
+        outcome = await store.execute(c.AcceptHandoff(handoff_id=args.id), session.actor)
+        handoff = await store.handoff(args.id)
+        diff = PacketDiff.model_validate(outcome.event.payload["changes_since"])
+        if not diff.empty:
+            print(f"Changed since handoff {args.id} was prepared:")
+            print("\n".join(handoff_export.diff_lines(diff, _viewer_zones(session, handoff.packet), now)))
+        print(f"handoff {args.id} accepted: {session.actor} leads the shift from now ({outcome.event.payload['tz']})")
+    elif args.action == "list":
+        handoffs = await store.handoffs()
+        if args.json:
+            _print_json([handoff_export.packet_json(h.packet, now, handoff=h) | {"cases": len(h.packet.cases)}
+                         for h in handoffs])
+        else:
+            print(render.handoff_table(handoffs, now, await session.zone(store)) if handoffs else "no handoffs yet")
+    else:
+        found = await store.handoff(args.id) if args.id is not None else None
+        if found is None:
+            packet = await store.handoff_preview(session.actor, args.to)
+            diff = None
+        else:
+            packet = found.packet
+            diff = await store.handoff_changes(found) if found.status is HandoffStatus.PENDING else None
+        zones = _viewer_zones(session, packet)
+        if args.format == "json":
+            _print_json(handoff_export.packet_json(packet, now, handoff=found, diff=diff, zones=zones))
+        else:
+            print(handoff_export.packet_markdown(packet, now, handoff=found, diff=diff, zones=zones), end="")
 
 
 def _read_text_file(name: str) -> str:
@@ -403,11 +498,9 @@ async def _run(session: Session) -> None:
         if args.command == "db":
             done = "migrated to" if store.migrated else "already at"
             print(f"{session.target.describe()}: schema {done} {head_revision()}")
-        elif args.command == "shift":
-            outcome = await store.execute(c.StartShift(), session.actor, at=args.at)
-            print(describe_event(outcome.event))
         else:
-            handler = {"cases": _cases, "case": _case, "policy": _policy, "people": _people, "seed-demo": _seed}
+            handler = {"cases": _cases, "case": _case, "policy": _policy, "people": _people, "seed-demo": _seed,
+                       "shift": _shift, "handoff": _handoff}
             await handler[args.command](session, store)
 
 

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from casewatch.core.clocks import CaseClocks, ClockKind, ClockReading, ClockState
 from casewatch.core.durations import format_countdown
 from casewatch.core.evidence import case_readiness
+from casewatch.core.handoff import Handoff, HandoffStatus, Shift
 from casewatch.core.models import Case, Event, Person
 from casewatch.core.policy import Policy
 from casewatch.core.views import case_flags, describe_event
@@ -51,7 +52,8 @@ def case_table(rows: list[tuple[Case, CaseClocks]], policy: Policy, now: datetim
     )
 
 
-def case_details(case: Case, clocks: CaseClocks, policy: Policy, events: list[Event], now: datetime, tz: str) -> str:
+def case_details(case: Case, clocks: CaseClocks, policy: Policy, events: list[Event], now: datetime, tz: str,
+                 authority: str) -> str:
     zone = ZoneInfo(tz)
     readings = clocks.read(now)
     ready = case_readiness(case, policy.evidence)
@@ -63,7 +65,7 @@ def case_details(case: Case, clocks: CaseClocks, policy: Policy, events: list[Ev
         ("route", case.route),
         ("internal owner", case.internal_owner or "-"),
         ("comms owner", case.comms_owner or "-"),
-        ("route authority", case.route_authority or "-"),
+        ("route authority", authority),
         ("participants", ", ".join(f"{p.name} ({p.role})" for p in case.participants) or "-"),
         ("escalated", f"{case.escalated_at.astimezone(zone):%Y-%m-%d %H:%M %Z}"),
         ("evidence", f"{ready} required ready" + (f" (missing: {', '.join(ready.missing)})" if ready.missing else "")
@@ -88,3 +90,49 @@ def people_table(roster: dict[str, Person]) -> str:
     lines += [(p.name, p.role.value, p.team or "-", p.tz) for p in roster.values()]
     widths = [max(len(line[i]) for line in lines) for i in range(4)]
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=False)).rstrip() for line in lines)
+
+
+def _table(lines: list[tuple[str, ...]]) -> str:
+    widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]))]
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip() for line in lines)
+
+
+def shift_line(shift: Shift | None, pending: Handoff | None, now: datetime, tz: str) -> str:
+    """Who leads, in which zone, since when; and the handoff waiting for its incoming lead."""
+    if shift is None:
+        text = "nobody has started a shift yet (`casewatch shift start`)"
+    else:
+        since = shift.started_at.astimezone(ZoneInfo(tz)).strftime("%a %d %b %H:%M %Z")
+        local = now.astimezone(ZoneInfo(shift.tz)).strftime("%H:%M %Z")
+        age = format_countdown(int(shift.age(now).total_seconds()))
+        text = f"{shift.lead} leads the shift since {since} ({age}); their time {local} ({shift.tz})"
+    if pending is not None:
+        waited = format_countdown(int(pending.waiting_for(now).total_seconds()))
+        late = " — overdue" if pending.overdue(now) else ""
+        text += (f"\nhandoff {pending.id} from {pending.packet.outgoing.name} to {pending.packet.incoming.name} "
+                 f"waiting {waited}{late}")
+    return text
+
+
+def prepared_line(handoff: Handoff) -> str:
+    packet = handoff.packet
+    breached = sum(1 for case in packet.cases if case.breached)
+    return (f"handoff {handoff.id} prepared for {packet.incoming.name}: {len(packet.cases)} open cases, "
+            f"{breached} with breached clocks; {packet.incoming.name} takes over with "
+            f"`casewatch handoff accept {handoff.id}`")
+
+
+def handoff_table(handoffs: list[Handoff], now: datetime, tz: str) -> str:
+    zone = ZoneInfo(tz)
+
+    def when(at: datetime | None) -> str:
+        return at.astimezone(zone).strftime("%a %d %b %H:%M %Z") if at else "-"
+
+    lines: list[tuple[str, ...]] = [("ID", "STATUS", "PREPARED", "FROM", "TO", "CASES", "ACCEPTED")]
+    for h in handoffs:
+        status = h.status.value
+        if h.status is HandoffStatus.PENDING:
+            status += f" {format_countdown(int(h.waiting_for(now).total_seconds()))}"
+        lines.append((str(h.id), status, when(h.packet.prepared_at), h.packet.outgoing.name, h.packet.incoming.name,
+                      str(len(h.packet.cases)), when(h.accepted_at)))
+    return _table(lines)

@@ -160,5 +160,34 @@ class ApplyPolicy(Command):
 
 
 class StartShift(Command):
+    """The acting lead leads the floor from now, in `tz` (default: their roster zone)."""
+
     kind: Literal["start_shift"] = "start_shift"
+    tz: str | None = None
+
+    @field_validator("tz")
+    @classmethod
+    def _tz(cls, value: str | None) -> str | None:
+        return check_zone(value) if value else None
+
+
+class PrepareHandoff(Command):
+    """The outgoing shift lead hands the floor to `to`: a packet of every open case, with notes."""
+
+    kind: Literal["handoff_prepare"] = "handoff_prepare"
+    to: NonEmpty
+    note: OptionalText = ""
+    case_notes: dict[str, OptionalText] = {}
+
+    @field_validator("case_notes")
+    @classmethod
+    def _case_ids(cls, value: dict[str, str]) -> dict[str, str]:
+        return {case_id.strip().upper(): note for case_id, note in value.items() if note}
+
+
+class AcceptHandoff(Command):
+    """The named incoming lead takes the shift over."""
+
+    kind: Literal["handoff_accept"] = "handoff_accept"
+    handoff_id: int
 

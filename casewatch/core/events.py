@@ -208,5 +208,12 @@ EVENTS: dict[EventType, EventKind] = {
     EventType.SHIFT_STARTED: ChangesFloor(
         lambda floor, e: replace(floor, shift_lead=e.payload["lead"]),
         lambda p: f"shift started; shift lead {_who(p.get('before'))} → {p['lead']}"),
+    EventType.HANDOFF_PREPARED: ChangesFloor(
+        lambda floor, e: floor,
+        lambda p: f"handoff {p['id']} prepared for {p['to']}: {len(p['packet']['cases'])} open cases"
+                  + (f" (replaces handoff {p['supersedes']})" if p.get("supersedes") else "")),
+    EventType.HANDOFF_ACCEPTED: ChangesFloor(
+        lambda floor, e: replace(floor, shift_lead=e.payload["lead"]),
+        lambda p: f"handoff {p['id']} accepted; shift lead {_who(p.get('before'))} → {p['lead']}"),
 }
 

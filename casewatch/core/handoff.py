@@ -10,14 +10,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
 from casewatch.core.breaches import breaches_between
 from casewatch.core.clocks import ClockKind, ClockState, missing_roles, plan_clocks
-from casewatch.core.errors import InvalidInput, PermissionDenied
+from casewatch.core.errors import InvalidInput, NotFound, PermissionDenied
 from casewatch.core.evidence import case_readiness
 from casewatch.core.models import Case, Event, EventType, Person, Role, Severity, Status
 from casewatch.core.policy import Policy
@@ -166,6 +168,20 @@ class Handoff(_Frozen):
         return self.status is HandoffStatus.PENDING and self.waiting_for(now) >= PENDING_WARNING_AFTER
 
 
+class LeadView(_Frozen):
+    """What a board's header shows of the floor: who leads, and the handoff waiting to be accepted."""
+
+    shift: Shift | None = None
+    pending: Handoff | None = None
+
+    @classmethod
+    def of(cls, shift: Shift | None, pending: Handoff | None) -> LeadView:
+        """A handoff prepared by someone who no longer leads is out of date: it is not waiting."""
+        if pending is not None and shift is not None and pending.packet.outgoing.name != shift.lead:
+            pending = None
+        return cls(shift=shift, pending=pending)
+
+
 # ------------------------------------------------------------------ building the packet
 
 def _by_case(events: Iterable[Event]) -> dict[str, list[Event]]:
@@ -202,6 +218,12 @@ def _last_update(history: list[Event]) -> LastUpdate | None:
     return None
 
 
+def _open_question(case: Case) -> str | None:
+    """The one question the receiving team must answer: the checklist's `open_question` item."""
+    record = case.evidence.get("open_question")
+    return record.value.strip() or None if record is not None else None
+
+
 def _in_window(event: Event, start: datetime, end: datetime) -> bool:
     return start <= event.occurred_at <= end
 
@@ -214,7 +236,7 @@ def _packet_case(case: Case, history: list[Event], policy: Policy, start: dateti
         route_authority=case.route_authority, clocks=_clocks(case, policy, now),
         missing_evidence=list(case_readiness(case, policy.evidence).missing), missing_roles=missing_roles(case, policy),
         route_review=case.route_review_needed, returned=case.returned is not None, last_update=_last_update(history),
-        open_question=None,
+        open_question=_open_question(case),
         changes=[CaseChange(at=e.occurred_at, actor=e.actor, text=describe_event(e))
                  for e in history if _in_window(e, start, now)],
         note=note.strip(),
@@ -328,8 +350,9 @@ def check_prepare(actor: Person, incoming: Person, shift_lead: str | None) -> No
                            "the incoming shift lead must be a lead")
 
 
-def check_accept(handoff: Handoff, actor: Person) -> None:
-    """Only the named incoming lead accepts, never the preparer, and only a pending handoff."""
+def check_accept(handoff: Handoff, actor: Person, shift_lead: str | None = None) -> None:
+    """Only the named incoming lead accepts, never the preparer, only a pending handoff, and only
+    while its preparer still leads the shift."""
     packet = handoff.packet
     status = handoff.status
     if status is HandoffStatus.ACCEPTED:
@@ -344,3 +367,39 @@ def check_accept(handoff: Handoff, actor: Person) -> None:
                                f"{actor.name} may not accept it")
     if actor.role is not Role.LEAD:
         raise PermissionDenied(f"{actor.name} is no longer a lead and cannot take over the shift")
+    if shift_lead is not None and shift_lead != packet.outgoing.name:
+        raise InvalidInput(f"handoff {handoff.id} is out of date: {shift_lead} has led the shift since "
+                           f"{packet.outgoing.name} prepared it")
+
+
+# ------------------------------------------------------------------ deciding the events
+
+
+@dataclass(frozen=True)
+class HandoffFacts:
+    """What the store read for a handoff command, so that the rule itself reads nothing."""
+
+    next_id: int = 0
+    packet: Packet | None = None  # prepare: the packet as of now, notes included
+    pending: Handoff | None = None  # prepare: the unaccepted handoff the new one replaces
+    handoff: Handoff | None = None  # accept: the handoff named
+    diff: PacketDiff | None = None  # accept: what changed since it was made
+
+
+def prepare_payload(actor: Person, incoming: Person, shift_lead: str | None, facts: HandoffFacts) -> dict[str, Any]:
+    """The `handoff_prepared` payload: the whole packet, so the log alone can show it again."""
+    check_prepare(actor, incoming, shift_lead)
+    if facts.packet is None:
+        raise ValueError("preparing a handoff needs the packet the store built")
+    return {"id": facts.next_id, "to": incoming.name, "supersedes": facts.pending.id if facts.pending else None,
+            "packet": facts.packet.model_dump(mode="json")}
+
+
+def accept_payload(handoff_id: int, actor: Person, shift_lead: str | None, facts: HandoffFacts) -> dict[str, Any]:
+    """The `handoff_accepted` payload: the incoming lead takes the shift, in their zone; what they
+    were shown as changed since the packet is kept with it."""
+    if facts.handoff is None:
+        raise NotFound(f"no handoff {handoff_id} (see `casewatch handoff list`)")
+    check_accept(facts.handoff, actor, shift_lead)
+    return {"id": handoff_id, "lead": actor.name, "tz": actor.tz, "before": shift_lead,
+            "changes_since": facts.diff.model_dump(mode="json") if facts.diff else None}

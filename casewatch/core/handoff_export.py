@@ -101,7 +101,8 @@ def _summary_lines(summary: ShiftSummary, zones: tuple[str, str], now: datetime)
     ]
 
 
-def _diff_lines(diff: PacketDiff, zones: tuple[str, str], now: datetime) -> list[str]:
+def diff_lines(diff: PacketDiff, zones: tuple[str, str], now: datetime) -> list[str]:
+    """What changed since a packet, as Markdown list items (a sentence when nothing did)."""
     if diff.empty:
         return ["Nothing changed since this packet was made."]
     lines = [f"- **New case:** {md_inline(c.id)} {c.severity} {md_inline(c.title)}" for c in diff.new_cases]
@@ -157,13 +158,14 @@ def packet_markdown(packet: Packet, now: datetime, *, handoff: Handoff | None = 
     zones = zones or (packet.incoming.tz, packet.outgoing.tz)
     out, inc = packet.outgoing, packet.incoming
     title = f"handoff {handoff.id}" if handoff else "handoff preview"
+    to = md_inline(inc.name) if inc.name else "(not chosen yet)"
     shift_for = format_countdown(int((packet.prepared_at - packet.shift_started_at).total_seconds()))
     lines = [
-        f"# Shift {title}: {md_inline(out.name)} → {md_inline(inc.name)}",
+        f"# Shift {title}: {md_inline(out.name)} → {to}",
         "",
         f"- **From:** {md_inline(out.name)} ({md_inline(out.tz)}), shift since "
         f"{local_time(packet.shift_started_at, out.tz, now)} ({shift_for})",
-        f"- **To:** {md_inline(inc.name)} ({md_inline(inc.tz)})",
+        f"- **To:** {to} ({md_inline(inc.tz)})",
         f"- **Prepared:** {dual_time(packet.prepared_at, *zones, now)}",
         f"- **Status:** {_status_line(handoff, packet, now, zones)}",
         f"- **Times in:** {md_inline(zones[0])} · {md_inline(zones[1])}",
@@ -171,7 +173,7 @@ def packet_markdown(packet: Packet, now: datetime, *, handoff: Handoff | None = 
     if packet.note:
         lines += ["", "## Note", "", md_block(packet.note)]
     if diff is not None:
-        lines += ["", "## Changed since this packet was made", "", *_diff_lines(diff, zones, now)]
+        lines += ["", "## Changed since this packet was made", "", *diff_lines(diff, zones, now)]
     lines += ["", "## Shift summary", "", *_summary_lines(packet.summary, zones, now)]
     lines += ["", f"## Open cases ({len(packet.cases)})"]
     for case in packet.cases:

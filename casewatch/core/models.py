@@ -225,6 +225,8 @@ class EventType(StrEnum):
     PERSON_ADDED = "person_added"
     POLICY_APPLIED = "policy_applied"
     SHIFT_STARTED = "shift_started"
+    HANDOFF_PREPARED = "handoff_prepared"
+    HANDOFF_ACCEPTED = "handoff_accepted"
 
 
 @dataclass(frozen=True)

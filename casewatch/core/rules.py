@@ -27,6 +27,7 @@ from casewatch.core.evidence import (
     returning_team,
     route_gate,
 )
+from casewatch.core.handoff import HandoffFacts, accept_payload, prepare_payload
 from casewatch.core.messages import render_customer_update
 from casewatch.core.models import Case, Event, EventType, Person, Role, Status
 from casewatch.core.permissions import Action, check
@@ -43,6 +44,7 @@ class Context:
     occurred_at: datetime
     recorded_at: datetime
     shift_lead: str | None = None
+    handoff: HandoffFacts = HandoffFacts()  # what a handoff command needs read for it
 
 
 def _person(ctx: Context, name: str) -> Person:
@@ -90,10 +92,9 @@ def decide(command: c.Command, case: Case | None, ctx: Context, *, new_case_id: 
 def _new(cmd: c.NewCase, ctx: Context) -> Payload:
     check(ctx.actor, Action.NEW)
     sp = ctx.policy[cmd.severity]
-    authority = ctx.shift_lead or (ctx.actor.name if ctx.actor.role is Role.LEAD else None)
     return dict(
         title=cmd.title, customer=cmd.customer, summary=cmd.summary, severity=cmd.severity.value,
-        route=sp.route, route_authority=authority,
+        route=sp.route, route_authority=None,
     )
 
 
@@ -219,7 +220,15 @@ def _apply_policy(cmd: c.ApplyPolicy, ctx: Context) -> Payload:
 
 def _start_shift(cmd: c.StartShift, ctx: Context) -> Payload:
     check(ctx.actor, Action.START_SHIFT)
-    return dict(lead=ctx.actor.name, before=ctx.shift_lead)
+    return dict(lead=ctx.actor.name, tz=cmd.tz or ctx.actor.tz, before=ctx.shift_lead)
+
+
+def _prepare_handoff(cmd: c.PrepareHandoff, ctx: Context) -> Payload:
+    return prepare_payload(ctx.actor, _person(ctx, cmd.to), ctx.shift_lead, ctx.handoff)
+
+
+def _accept_handoff(cmd: c.AcceptHandoff, ctx: Context) -> Payload:
+    return accept_payload(cmd.handoff_id, ctx.actor, ctx.shift_lead, ctx.handoff)
 
 
 RULES: dict[type[c.Command], Rule] = {
@@ -240,4 +249,6 @@ RULES: dict[type[c.Command], Rule] = {
     c.AddPerson: Rule(EventType.PERSON_ADDED, _add_person),
     c.ApplyPolicy: Rule(EventType.POLICY_APPLIED, _apply_policy),
     c.StartShift: Rule(EventType.SHIFT_STARTED, _start_shift),
+    c.PrepareHandoff: Rule(EventType.HANDOFF_PREPARED, _prepare_handoff),
+    c.AcceptHandoff: Rule(EventType.HANDOFF_ACCEPTED, _accept_handoff),
 }

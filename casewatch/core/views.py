@@ -12,6 +12,13 @@ from casewatch.core.models import Case, Event, iso_z
 from casewatch.core.policy import Policy
 
 
+def authority_label(case: Case, shift_lead: str | None) -> str:
+    """Who may change the route: the case's named authority, else the shift lead of the moment."""
+    if case.route_authority:
+        return case.route_authority
+    return f"{shift_lead} (shift lead)" if shift_lead else "any lead"
+
+
 def case_flags(case: Case, policy: Policy) -> list[str]:
     """What needs a lead's attention besides the clocks, in words."""
     flags = []

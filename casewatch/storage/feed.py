@@ -34,6 +34,7 @@ from typing import Any
 
 from sqlalchemy.engine import URL
 
+from casewatch.core.handoff import LeadView
 from casewatch.core.models import Case, Person
 from casewatch.core.policy import Policy
 from casewatch.storage.store import Store, reason
@@ -71,15 +72,17 @@ class FeedStatus:
 @dataclass(frozen=True)
 class Update:
     """What changed: cases as stored now (closed ones are to be dropped), held cases whose rows are
-    gone, and the policy or roster when they changed."""
+    gone, and the policy, roster or shift lead when they changed."""
 
     cases: list[Case]
     gone: frozenset[str] = frozenset()
     policy: Policy | None = None
     roster: dict[str, Person] | None = None
+    lead: LeadView | None = None  # who leads and the handoff waiting, when either changed
 
     def __bool__(self) -> bool:
-        return bool(self.cases or self.gone or self.policy is not None or self.roster is not None)
+        return bool(self.cases or self.gone or self.policy is not None or self.roster is not None
+                    or self.lead is not None)
 
 
 OnUpdate = Callable[[Update], None]
@@ -100,6 +103,7 @@ class ChangeFeed:
         self._held: dict[str, int] = {}  # open case id -> version the subscriber has
         self._policy_version = 0
         self._roster_mark = -1  # unknown: the first catch-up reads the roster
+        self._shift_mark = -1  # likewise the shift lead and any handoff waiting
         self._task: asyncio.Task | None = None
 
     def start(self, held: Mapping[str, int], policy_version: int) -> None:
@@ -131,20 +135,23 @@ class ChangeFeed:
         stale = {cid for cid, version in marks.cases.items() if self._held.get(cid) != version}
         stale |= self._held.keys() - marks.cases.keys()
         roster_mark = marks.roster_mark if marks.roster_mark != self._roster_mark else None
-        await self._read(stale, policy=marks.policy_version != self._policy_version, roster_mark=roster_mark)
+        shift_mark = marks.shift_mark if marks.shift_mark != self._shift_mark else None
+        await self._read(stale, policy=marks.policy_version != self._policy_version, roster_mark=roster_mark,
+                         shift_mark=shift_mark)
 
     def _caught_up_to(self, high_water: int) -> None:
         """Where a subclass follows event ids, the catch-up tells it how far it got."""
 
-    async def _read(self, ids: set[str], *, policy: bool, roster_mark: int | None) -> None:
+    async def _read(self, ids: set[str], *, policy: bool, roster_mark: int | None, shift_mark: int | None) -> None:
         cases = await self.store.cases_by_id(ids)
         gone = frozenset(ids - {case.id for case in cases})
-        await self._deliver(cases, gone, policy=policy, roster_mark=roster_mark)
+        await self._deliver(cases, gone, policy=policy, roster_mark=roster_mark, shift_mark=shift_mark)
 
     async def _deliver(self, cases: list[Case], gone: frozenset[str] = frozenset(), *, policy: bool,
-                       roster_mark: int | None) -> None:
+                       roster_mark: int | None, shift_mark: int | None) -> None:
         new_policy = await self.store.policy() if policy else None
         new_roster = await self.store.roster() if roster_mark is not None else None
+        new_lead = await self.store.lead_view() if shift_mark is not None else None
         for case in cases:
             self.saw(case)
         for case_id in gone:
@@ -153,7 +160,9 @@ class ChangeFeed:
             self._policy_version = new_policy.version
         if roster_mark is not None:
             self._roster_mark = roster_mark
-        update = Update(cases=cases, gone=gone, policy=new_policy, roster=new_roster)
+        if shift_mark is not None:
+            self._shift_mark = shift_mark
+        update = Update(cases=cases, gone=gone, policy=new_policy, roster=new_roster, lead=new_lead)
         if update:
             self._on_update(update)
 
@@ -221,7 +230,9 @@ class PollingFeed(ChangeFeed):
             cases = [case for case in changes.cases
                      if self._held.get(case.id) != case.version and (case.is_open or case.id in self._held)]
             roster_mark = changes.roster_mark if changes.roster_mark != self._roster_mark else None
-            await self._deliver(cases, policy=changes.policy_version != self._policy_version, roster_mark=roster_mark)
+            shift_mark = changes.shift_mark if changes.shift_mark != self._shift_mark else None
+            await self._deliver(cases, policy=changes.policy_version != self._policy_version, roster_mark=roster_mark,
+                                shift_mark=shift_mark)
 
 
 class NotifyFeed(ChangeFeed):
@@ -294,7 +305,8 @@ class NotifyFeed(ChangeFeed):
             pending, self._pending = self._pending, {}
             tables, self._tables = self._tables, set()
             stale = {cid for cid, version in pending.items() if self._held.get(cid) != version}
-            await self._read(stale, policy="policies" in tables, roster_mark=-1 if "people" in tables else None)
+            await self._read(stale, policy="policies" in tables, roster_mark=-1 if "people" in tables else None,
+                             shift_mark=-1 if tables & {"shifts", "handoffs"} else None)
 
 
 def _connect_args(url: URL) -> dict:

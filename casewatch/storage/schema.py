@@ -99,16 +99,6 @@ class PolicyRow(Base):
     event_id: Mapped[int] = mapped_column(BigInteger())
 
 
-class SettingRow(Base):
-    """Small team-wide settings (the current shift lead), each written with its event."""
-
-    __tablename__ = "settings"
-
-    key: Mapped[str] = mapped_column(String(64), primary_key=True)
-    value: Mapped[str | None] = mapped_column(String(200))
-    last_event_id: Mapped[int] = mapped_column(BigInteger())
-
-
 class CounterRow(Base):
     """Sequences we number ourselves (case ids), incremented inside the writing transaction."""
 
@@ -129,10 +119,39 @@ class LoginRow(Base):
     last_event_id: Mapped[int] = mapped_column(BigInteger())
 
 
+class ShiftRow(Base):
+    """Who led the floor from when, in which zone: one row per `shift_started` or `handoff_accepted`
+    event (keyed by it). The current shift is the latest to start."""
+
+    __tablename__ = "shifts"
+
+    event_id: Mapped[int] = mapped_column(BigInteger(), primary_key=True, autoincrement=False)
+    lead: Mapped[str] = mapped_column(String(200))
+    tz: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    handoff_id: Mapped[int | None] = mapped_column(Integer())
+
+
+class HandoffRow(Base):
+    """A prepared handoff: its packet as it was made, and whether it was accepted or replaced."""
+
+    __tablename__ = "handoffs"
+
+    id: Mapped[int] = mapped_column(Integer(), primary_key=True, autoincrement=False)
+    prepared_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    prepared_by: Mapped[str] = mapped_column(String(200))
+    to_lead: Mapped[str] = mapped_column(String(200))
+    packet: Mapped[dict] = mapped_column(JSON())
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    superseded_by: Mapped[int | None] = mapped_column(Integer())
+    last_event_id: Mapped[int] = mapped_column(BigInteger())
+
+
 events = EventRow.__table__
 cases = CaseRow.__table__
 people = PersonRow.__table__
 policies = PolicyRow.__table__
-settings = SettingRow.__table__
 counters = CounterRow.__table__
 logins = LoginRow.__table__
+shifts = ShiftRow.__table__
+handoffs = HandoffRow.__table__

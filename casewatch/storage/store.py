@@ -7,7 +7,7 @@ is simply decided again against the fresh state (the caller never saw the older 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TypeVar
@@ -19,14 +19,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from casewatch.core import commands as c
 from casewatch.core.errors import CasewatchError, Conflict, InvalidInput, NotFound
 from casewatch.core.events import added_person
+from casewatch.core.handoff import Handoff, LeadView, Packet, PacketDiff, Shift
 from casewatch.core.models import Case, Event, EventType, Person, Role
 from casewatch.core.policy import DEFAULT_POLICY_TOML, Policy, parse_policy
 from casewatch.core.projection import apply, replay_cases
 from casewatch.core.rules import Context, decide
 from casewatch.storage import convert
+from casewatch.storage import handoffs as handoff_rows
 from casewatch.storage.engine import create_engines
 from casewatch.storage.migrate import ensure_schema
-from casewatch.storage.schema import cases, counters, events, people, policies, settings
+from casewatch.storage.schema import cases, counters, events, people, policies
 from casewatch.storage.target import Target
 
 SYSTEM_ACTOR = "casewatch"
@@ -46,8 +48,8 @@ class _Reads:
 
     roster: dict[str, Person] | None = None
     policy: Policy | None = None
-    shift_lead: str | None = None
-    shift_lead_read: bool = False
+    shift: Shift | None = None
+    shift_read: bool = False
     cases: dict[str, Case] = field(default_factory=dict)
 
 
@@ -77,18 +79,20 @@ class Changes:
     cases: list[Case] = field(default_factory=list)
     policy_version: int = 0
     roster_mark: int = 0
+    shift_mark: int = 0
 
 
 @dataclass(frozen=True)
 class Marks:
     """What the projections hold right now, by marks that only move on commit: every open case's
-    version, the policy version and the roster mark (see storage.feed); `high_water` is the newest
-    event id, commit-ordered only where writers are serialised (SQLite)."""
+    version, the policy version, the roster mark and the shift mark (see storage.feed); `high_water`
+    is the newest event id, commit-ordered only where writers are serialised (SQLite)."""
 
     cases: dict[str, int]
     policy_version: int
     roster_mark: int
     high_water: int
+    shift_mark: int = 0
 
 
 class Store:
@@ -192,17 +196,18 @@ class Store:
             raise InvalidInput(f"--at {occurred.isoformat()} is in the future; only past times can be backfilled")
         if reads.policy is None:
             reads.policy = await self._load_policy(conn)
-        if not reads.shift_lead_read:
-            reads.shift_lead, reads.shift_lead_read = await self._setting(conn, "shift_lead"), True
+        if not reads.shift_read:
+            reads.shift, reads.shift_read = await handoff_rows.current_shift(conn), True
         ctx = Context(actor=actor, roster=reads.roster, policy=reads.policy, occurred_at=occurred,
-                      recorded_at=recorded, shift_lead=reads.shift_lead)
+                      recorded_at=recorded, shift_lead=reads.shift.lead if reads.shift else None,
+                      handoff=await handoff_rows.facts_for(conn, command, actor, reads.roster, reads.policy, occurred))
         new_id = await self._next_case_id(conn) if isinstance(command, c.NewCase) else None
         event = await self._append(conn, decide(command, case, ctx, new_case_id=new_id))
         new_case = await self._project(conn, event, case)
         if new_case is not None:
             reads.cases[new_case.id] = new_case
         else:  # the roster, the policy or the shift lead changed: read them again
-            reads.roster, reads.policy, reads.shift_lead_read = None, None, False
+            reads.roster, reads.policy, reads.shift_read = None, None, False
         return Outcome(event=event, case=new_case)
 
     def _conflict(self, case: Case | None, expected: int) -> Conflict:
@@ -269,8 +274,6 @@ class Store:
             self._policy_cache = parse_policy(row.toml, f"policy v{row.version}", version=row.version)
         return self._policy_cache
 
-    async def _setting(self, conn: AsyncConnection, key: str) -> str | None:
-        return (await conn.execute(select(settings.c.value).where(settings.c.key == key))).scalar()
 
     async def get_case(self, case_id: str) -> Case:
         async with self._reader.connect() as conn:
@@ -291,6 +294,48 @@ class Store:
     async def roster(self) -> dict[str, Person]:
         async with self._reader.connect() as conn:
             return await self._load_roster(conn)
+
+    # ---------------------------------------------------------- shifts, handoffs
+
+    async def current_shift(self) -> Shift | None:
+        async with self._reader.connect() as conn:
+            return await handoff_rows.current_shift(conn)
+
+    async def handoffs(self) -> list[Handoff]:
+        """Every handoff, newest first."""
+        async with self._reader.connect() as conn:
+            return await handoff_rows.load_handoffs(conn)
+
+    async def handoff(self, handoff_id: int) -> Handoff:
+        async with self._reader.connect() as conn:
+            found = await handoff_rows.load_handoff(conn, handoff_id)
+        if found is None:
+            raise NotFound(f"no handoff {handoff_id} (see `casewatch handoff list`)")
+        return found
+
+    async def lead_view(self) -> LeadView:
+        """Who leads now and the handoff waiting, read together (what the board's header shows)."""
+        async with self._reader.connect() as conn:
+            return LeadView.of(await handoff_rows.current_shift(conn), await handoff_rows.pending_handoff(conn))
+
+    async def handoff_preview(self, actor: str, to: str | None, note: str = "",
+                              case_notes: Mapping[str, str] | None = None) -> Packet:
+        """The packet `actor` would hand to `to` right now (nothing is written). Without `to`, the
+        incoming lead is left blank and shown in the actor's zone."""
+        async with self._reader.connect() as conn:
+            roster = await self._load_roster(conn)
+            for name in (actor, to):
+                if name is not None and name not in roster:
+                    raise NotFound(f"no person named {name!r} on the roster (see `casewatch people list`)")
+            me = roster[actor]
+            incoming = roster[to] if to is not None else Person(name="", role=Role.LEAD, tz=me.tz)
+            return await handoff_rows.preview(conn, await self._load_policy(conn), me, incoming, self.clock(),
+                                              note, case_notes)
+
+    async def handoff_changes(self, handoff: Handoff) -> PacketDiff:
+        """What moved on the floor since `handoff`'s packet was made."""
+        async with self._reader.connect() as conn:
+            return await handoff_rows.changes_since(conn, await self._load_policy(conn), handoff, self.clock())
 
     async def policy(self) -> Policy:
         async with self._reader.connect() as conn:
@@ -330,6 +375,7 @@ class Store:
                 cases=[convert.case_from_state(row.state) for row in rows],
                 policy_version=(await conn.execute(select(func.max(policies.c.version)))).scalar() or 0,
                 roster_mark=(await conn.execute(select(_roster_mark()))).scalar() or 0,
+                shift_mark=(await conn.execute(select(handoff_rows.shift_mark()))).scalar() or 0,
             )
 
     async def marks(self) -> Marks:
@@ -343,13 +389,15 @@ class Store:
             mark("policy", select(func.max(policies.c.version)).scalar_subquery()),
             mark("roster", select(_roster_mark()).scalar_subquery()),
             mark("high", select(func.max(events.c.id)).scalar_subquery()),
+            mark("shift", select(handoff_rows.shift_mark()).scalar_subquery()),
         )
-        found: dict[str, dict[str, int]] = {"case": {}, "policy": {}, "roster": {}, "high": {}}
+        found: dict[str, dict[str, int]] = {"case": {}, "policy": {}, "roster": {}, "high": {}, "shift": {}}
         async with self._reader.connect() as conn:
             for kind, key, value in await conn.execute(query):
                 found[kind][key] = int(value)
         return Marks(cases=found["case"], policy_version=found["policy"].get("", 0),
-                     roster_mark=found["roster"].get("", 0), high_water=found["high"].get("", 0))
+                     roster_mark=found["roster"].get("", 0), high_water=found["high"].get("", 0),
+                     shift_mark=found["shift"].get("", 0))
 
     async def cases_by_id(self, ids: set[str]) -> list[Case]:
         """The named cases as stored now, open or not; ids with no row are left out."""
@@ -380,21 +428,12 @@ async def _project_policy(conn: AsyncConnection, event: Event) -> None:
         applied_by=event.actor, event_id=event.id))
 
 
-async def _project_shift(conn: AsyncConnection, event: Event) -> None:
-    await _put_setting(conn, "shift_lead", event.payload["lead"], _stored_id(event))
-
-
-async def _put_setting(conn: AsyncConnection, key: str, value: str | None, event_id: int) -> None:
-    changed = await conn.execute(
-        update(settings).where(settings.c.key == key).values(value=value, last_event_id=event_id))
-    if changed.rowcount == 0:
-        await conn.execute(insert(settings).values(key=key, value=value, last_event_id=event_id))
-
-
 FLOOR_PROJECTIONS: dict[EventType, Callable[[AsyncConnection, Event], Awaitable[None]]] = {
     EventType.PERSON_ADDED: _project_person,
     EventType.POLICY_APPLIED: _project_policy,
-    EventType.SHIFT_STARTED: _project_shift,
+    EventType.SHIFT_STARTED: handoff_rows.project_shift,
+    EventType.HANDOFF_PREPARED: handoff_rows.project_prepared,
+    EventType.HANDOFF_ACCEPTED: handoff_rows.project_accepted,
 }
 """The table each event outside any case is written to (case events all go to `cases`)."""
 

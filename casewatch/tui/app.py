@@ -23,6 +23,7 @@ from textual.worker import Worker, WorkerState
 
 from casewatch.core.commands import Command, CustomerUpdate, OnCase
 from casewatch.core.errors import CasewatchError, Conflict
+from casewatch.core.handoff import LeadView
 from casewatch.core.models import Case, Person
 from casewatch.core.views import describe_event
 from casewatch.storage.feed import ChangeFeed, FeedStatus, Update, feed_for
@@ -30,7 +31,7 @@ from casewatch.storage.store import Clock, Store, system_clock
 from casewatch.storage.target import Target
 from casewatch.themes import DEFAULT_THEME, THEMES
 from casewatch.tui.bulk_load import bulk_allocation
-from casewatch.tui.messages import ActionDone, CasesChanged, ClockTick
+from casewatch.tui.messages import ActionDone, CasesChanged, ClockTick, LeadChanged
 from casewatch.tui.state import AppState
 from casewatch.tui.widgets.cells import Colours
 
@@ -102,7 +103,7 @@ class CasewatchApp(App[None]):
             policy, roster = await store.policy(), await store.roster()
             with bulk_allocation(freeze=False):  # the board freezes after its first build
                 cases = await store.open_cases()
-                state = AppState(policy=policy, roster=roster)
+                state = AppState(policy=policy, roster=roster, lead=await store.lead_view())
                 for case in cases:
                     state.put(case)
         except CasewatchError as exc:
@@ -177,8 +178,15 @@ class CasewatchApp(App[None]):
         for case_id in update.gone:
             if state.drop(case_id):
                 removed.add(case_id)
+        if update.lead is not None and update.lead != state.lead:
+            self._take_lead(update.lead)
         if changed or removed or everything:
             self._broadcast(frozenset(changed), frozenset(removed), everything)
+
+    def _take_lead(self, lead: LeadView) -> None:
+        self.state.lead = lead
+        for screen in self.screen_stack:
+            screen.post_message(LeadChanged())
 
     def _connection_changed(self, status: FeedStatus) -> None:
         self.connection = status
@@ -213,6 +221,8 @@ class CasewatchApp(App[None]):
         text = f"{outcome.event.case_id or ''} {describe_event(outcome.event)}".strip()
         if outcome.case is not None:
             self._accept(outcome.case)
+        else:  # the roster, policy, shift lead or a handoff changed: the header shows the lead at once
+            self._take_lead(await self.store.lead_view())
         if copy_message and isinstance(command, CustomerUpdate):
             self.copy_to_clipboard(outcome.event.payload["message"])
             text += " — message copied to the clipboard"

@@ -17,6 +17,10 @@ class CasesChanged(Message):
         self.everything = everything  # the policy or roster changed: redraw all rows
 
 
+class LeadChanged(Message):
+    """Who leads the shift, or the handoff waiting, changed (the app's state holds the new view)."""
+
+
 class ClockTick(Message):
     """One tick of the app-level clock; countdowns are recomputed as deadline minus `now`."""
 

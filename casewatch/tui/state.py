@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from casewatch.core.clocks import CaseClocks, plan_clocks
+from casewatch.core.handoff import LeadView
 from casewatch.core.models import Case, Person
 from casewatch.core.policy import Policy
 
@@ -18,6 +19,7 @@ class AppState:
     roster: dict[str, Person] = field(default_factory=dict)
     cases: dict[str, Case] = field(default_factory=dict)
     clocks: dict[str, CaseClocks] = field(default_factory=dict)
+    lead: LeadView = field(default_factory=LeadView)  # who leads, and the handoff waiting
 
     def put(self, case: Case) -> bool:
         """Take a case as read from storage; True when the board must change."""

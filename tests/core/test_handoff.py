@@ -20,7 +20,7 @@ from casewatch.core.handoff import (
     diff_since,
 )
 from casewatch.core.handoff_export import dual_time, local_time, relative
-from casewatch.core.models import Person, Role, Severity, Status
+from casewatch.core.models import EvidenceState, Person, Role, Severity, Status
 from tests.core.floor import Floor
 
 T0 = datetime(2026, 11, 27, 6, 0, tzinfo=UTC)  # Friday 07:00 in Berlin: the outgoing shift starts
@@ -108,6 +108,15 @@ def test_packet_case_holds_owners_missing_items_last_update_and_the_shifts_event
     assert old.last_update is None
     assert old.changes == []  # escalated before the shift began: nothing happened to it during the shift
     assert (p.outgoing, p.incoming, p.shift_started_at) == (LeadRef(name="anna", tz=BERLIN), INCOMING, T0)
+
+
+def test_the_open_question_comes_from_the_checklist():
+    floor = Floor()
+    cid = new(floor, Severity.SEV2, at(10))
+    assert packet(floor, at(20)).cases[0].open_question is None
+    floor.do(c.SetEvidence(case_id=cid, key="open_question", state=EvidenceState.PARTIAL,
+                           value="Why only EU tenants?\n"), at=at(15))
+    assert packet(floor, at(20)).cases[0].open_question == "Why only EU tenants?"
 
 
 def test_route_review_flag_is_carried():

@@ -6,6 +6,7 @@ import asyncio
 import time
 from collections.abc import Callable
 
+from casewatch.core.handoff import LeadView
 from casewatch.core.models import Case
 from casewatch.storage.feed import FeedState, FeedStatus, Update, feed_for
 from casewatch.storage.store import Store
@@ -15,6 +16,7 @@ class HeadlessBoard:
     def __init__(self, store: Store, **feed_options):
         self.store = store
         self.cases: dict[str, Case] = {}
+        self.lead: LeadView | None = None  # who leads and the handoff waiting, as last delivered
         self.arrivals: dict[str, list[tuple[int, float]]] = {}  # case id -> (version, monotonic time) as received
         self.states: list[FeedState] = []
         self._changed = asyncio.Event()
@@ -39,6 +41,8 @@ class HeadlessBoard:
                 self.cases[case.id] = case
         for case_id in update.gone:
             self.cases.pop(case_id, None)
+        if update.lead is not None:
+            self.lead = update.lead
         self._changed.set()
 
     def _status(self, status: FeedStatus) -> None:

@@ -57,6 +57,31 @@ async def test_each_backend_gets_its_feed(db_target):
         assert isinstance(feed, PollingFeed if db_target.is_sqlite else NotifyFeed)
 
 
+async def test_shift_changes_and_handoffs_reach_every_board(db_target):
+    """The header's facts (who leads, the handoff waiting) follow the feed on both backends."""
+    async with await Store.open(db_target, creator=LEAD) as setup:
+        await setup.execute(c.AddPerson(name="ken", role=Role.LEAD, tz="Asia/Tokyo"), "dana")
+    boards = await boards_on(db_target, 2)
+    async with await Store.open(db_target) as writer:
+        try:
+            assert all(board.lead is not None and board.lead.shift is None for board in boards)
+            await writer.execute(c.StartShift(), "dana")
+            for board in boards:
+                assert await board.until(lambda b=board: b.lead.shift is not None, 5)
+                assert (board.lead.shift.lead, board.lead.shift.tz) == ("dana", "Europe/Berlin")
+            await writer.execute(c.PrepareHandoff(to="ken"), "dana")
+            for board in boards:
+                assert await board.until(lambda b=board: b.lead.pending is not None, 5)
+                assert board.lead.pending.packet.incoming.name == "ken"
+            await writer.execute(c.AcceptHandoff(handoff_id=1), "ken")
+            for board in boards:
+                assert await board.until(lambda b=board: b.lead.pending is None, 5)
+                assert board.lead.shift.lead == "ken"
+        finally:
+            for board in boards:
+                await board.close()
+
+
 async def test_a_commit_below_every_boards_mark_reaches_every_board_within_2s(pg_url):
     """Writer A inserts and holds its transaction; 300 events by other writers commit; A commits."""
     target = resolve_target(pg_url)

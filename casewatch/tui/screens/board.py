@@ -25,13 +25,14 @@ from casewatch.core.evidence import case_readiness
 from casewatch.core.models import Case, Severity
 from casewatch.core.views import NO_DEADLINE, case_flags, case_matches, deadline_order
 from casewatch.tui.bulk_load import bulk_allocation
-from casewatch.tui.messages import CasesChanged, ClockTick
+from casewatch.tui.messages import CasesChanged, ClockTick, LeadChanged
 from casewatch.tui.screens.case_actions import CASE_BINDINGS, CaseActions
 from casewatch.tui.screens.forms import Field, TextPrompt
 from casewatch.tui.widgets import cells
 from casewatch.tui.widgets.board_layout import Layout, choose_layout, column_width, pane_heights
 from casewatch.tui.widgets.case_table import CaseTable, SeverityPane, rows_in_view
 from casewatch.tui.widgets.clock_bar import ClockBar
+from casewatch.tui.widgets.handoff_banner import HandoffBanner
 
 
 @dataclass(slots=True)
@@ -55,6 +56,8 @@ class BoardScreen(CaseActions):
         Binding("escape", "clear_filter", "Clear filter", id="board.clear_filter", show=False,
                 tooltip="Show every case again"),
         *CASE_BINDINGS,
+        Binding("H", "handoff", "Handoff", id="board.handoff", show=False,
+                tooltip="The shift handoff: prepare the packet for the next lead, or accept one sent to you"),
         Binding("1", "focus_pane('sev1')", "SEV1", id="board.sev1", show=False, tooltip="Jump to the SEV1 pane"),
         Binding("2", "focus_pane('sev2')", "SEV2", id="board.sev2", show=False, tooltip="Jump to the SEV2 pane"),
         Binding("3", "focus_pane('sev3')", "SEV3", id="board.sev3", show=False, tooltip="Jump to the SEV3 pane"),
@@ -73,6 +76,7 @@ class BoardScreen(CaseActions):
 
     def compose(self) -> ComposeResult:
         yield ClockBar(id="clockbar")
+        yield HandoffBanner(id="handoff-banner")
         with Vertical(id="panes"):
             for severity in Severity:
                 yield SeverityPane(severity)
@@ -84,7 +88,7 @@ class BoardScreen(CaseActions):
             self.watch(pane.table, "scroll_y", self._sync_when_scrolled(pane.table), init=False)
         self._build(choose_layout(self.size.width or self.app.size.width), initial=True)
         now = self.app.now()
-        self.query_one(ClockBar).show(now)
+        self._show_header(now)
         self._tick(now)
         first = next((p.table for p in self._panes.values() if p.table.row_count), None)
         (first or self._panes[Severity.SEV1].table).focus()
@@ -241,8 +245,16 @@ class BoardScreen(CaseActions):
 
     @on(ClockTick)
     def _on_tick(self, message: ClockTick) -> None:
-        self.query_one(ClockBar).show(message.now)
+        self._show_header(message.now)
         self._tick(message.now)
+
+    @on(LeadChanged)
+    def _lead_changed(self) -> None:
+        self._show_header(self.app.now())
+
+    def _show_header(self, now: datetime) -> None:
+        self.query_one(ClockBar).show(now)
+        self.query_one(HandoffBanner).show(self.app.state.lead, now, self.app.actor)
 
     def _tick(self, now: datetime) -> None:
         """Countdowns as deadline minus now. Only cells whose text changed are updated, and only in
@@ -350,6 +362,11 @@ class BoardScreen(CaseActions):
 
     def action_focus_pane(self, name: str) -> None:
         self.query_one(f"#table-{name}", CaseTable).focus()
+
+    def action_handoff(self) -> None:
+        from casewatch.tui.screens.handoff import HandoffScreen
+
+        self.app.push_screen(HandoffScreen())
 
     def action_open_case(self) -> None:
         case = self.selected_case()

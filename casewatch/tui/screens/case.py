@@ -19,7 +19,7 @@ from casewatch.core.evidence import case_checklist, readiness
 from casewatch.core.models import Case, Event, EventType
 from casewatch.core.permissions import Action
 from casewatch.core.text import visible
-from casewatch.core.views import case_flags, describe_event
+from casewatch.core.views import authority_label, case_flags, describe_event
 from casewatch.tui.messages import CasesChanged, ClockTick
 from casewatch.tui.screens.case_actions import CASE_BINDINGS, CaseActions
 from casewatch.tui.screens.forms import Field, TextPrompt
@@ -105,10 +105,11 @@ class CaseScreen(CaseActions):
         grid.add_column(style="dim", no_wrap=True)
         grid.add_column()
         zone = self.app.zone
+        shift = self.app.state.lead.shift
         rows = [
             ("Customer", case.customer), ("Route", case.route),
             ("Internal owner", case.internal_owner or "⚑ none"), ("Comms owner", case.comms_owner or "⚑ none"),
-            ("Route authority", case.route_authority or "any lead"),
+            ("Route authority", authority_label(case, shift.lead if shift else None)),
             ("Participants", ", ".join(f"{p.name} ({p.role})" for p in case.participants) or "—"),
             ("Escalated", f"{case.escalated_at.astimezone(zone):%a %d %b %H:%M} {zone.key}"),
             ("Owner named", f"{case.owner_named_at.astimezone(zone):%a %d %b %H:%M}" if case.owner_named_at else "—"),

@@ -4,11 +4,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from rich.text import Text
 from textual import getters
 from textual.widgets import Static
 
+from casewatch.core.durations import format_countdown
 from casewatch.storage.feed import FeedState
 from casewatch.tui.app import CasewatchApp
 
@@ -29,6 +31,13 @@ class ClockBar(Static):
         text.append(f"  {who}  ")
         text.append(f"{now.astimezone(UTC):%H:%M:%S} UTC", style="bold")
         text.append(f"  ·  {local:%a %H:%M:%S} {app.zone.key}")
+        shift = app.state.lead.shift if app.state else None
+        if shift is None:
+            text.append("  ·  no shift lead", style="dim")
+        else:
+            lead_time = now.astimezone(ZoneInfo(shift.tz))
+            text.append(f"  ·  lead {shift.lead} {lead_time:%H:%M %Z}", style="bold")
+            text.append(f" · shift {format_countdown(int(shift.age(now).total_seconds()))}")
         text.append(f"  ·  {app.target.short_name()}", style="dim")
         status = app.connection
         if status is not None and status.state is not FeedState.LIVE:

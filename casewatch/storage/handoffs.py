@@ -1,0 +1,154 @@
+"""Shifts and handoffs in the database: the projections their events write, and the reads that
+gather what a packet is built from."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from sqlalchemy import Integer, func, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from casewatch.core import commands as c
+from casewatch.core.handoff import (
+    Handoff,
+    HandoffFacts,
+    HandoffStatus,
+    LeadRef,
+    Packet,
+    PacketDiff,
+    Shift,
+    build_packet,
+    diff_since,
+)
+from casewatch.core.models import Case, Event, Person
+from casewatch.core.policy import Policy
+from casewatch.storage import convert
+from casewatch.storage.schema import cases, events, handoffs, shifts
+
+
+async def current_shift(conn: AsyncConnection) -> Shift | None:
+    """The shift that started last (a backfilled start counts when it happened)."""
+    row = (await conn.execute(
+        select(shifts).order_by(shifts.c.started_at.desc(), shifts.c.event_id.desc()).limit(1))).first()
+    return Shift(lead=row.lead, tz=row.tz, started_at=row.started_at) if row else None
+
+
+def shift_mark():
+    """Moves whenever a shift starts or a handoff is prepared, replaced or accepted (a count of
+    those facts, so it is commit-ordered on every backend): live views compare it."""
+    counted = select(func.count() + func.count(handoffs.c.accepted_at) + func.count(handoffs.c.superseded_by))
+    return (select(func.count()).select_from(shifts).scalar_subquery()
+            + counted.select_from(handoffs).scalar_subquery()).cast(Integer)
+
+
+async def first_event_at(conn: AsyncConnection) -> datetime | None:
+    return (await conn.execute(select(events.c.occurred_at).order_by(events.c.id).limit(1))).scalar()
+
+
+def _handoff(row) -> Handoff:
+    return Handoff(id=row.id, packet=Packet.model_validate(row.packet), accepted_at=row.accepted_at,
+                   superseded_by=row.superseded_by)
+
+
+async def load_handoff(conn: AsyncConnection, handoff_id: int) -> Handoff | None:
+    row = (await conn.execute(select(handoffs).where(handoffs.c.id == handoff_id))).first()
+    return _handoff(row) if row else None
+
+
+async def load_handoffs(conn: AsyncConnection) -> list[Handoff]:
+    """Every handoff, newest first."""
+    return [_handoff(row) for row in await conn.execute(select(handoffs).order_by(handoffs.c.id.desc()))]
+
+
+async def pending_handoff(conn: AsyncConnection) -> Handoff | None:
+    """The handoff waiting for its incoming lead, if any (a newer one replaces an older)."""
+    row = (await conn.execute(select(handoffs).where(handoffs.c.accepted_at.is_(None),
+                                                     handoffs.c.superseded_by.is_(None))
+                              .order_by(handoffs.c.id.desc()).limit(1))).first()
+    return _handoff(row) if row else None
+
+
+async def next_handoff_id(conn: AsyncConnection) -> int:
+    """One more than the newest; two writers taking the same number collide on the key and retry."""
+    newest = (await conn.execute(select(handoffs.c.id).order_by(handoffs.c.id.desc()).limit(1))).scalar()
+    return (newest or 0) + 1
+
+
+async def packet_sources(conn: AsyncConnection, since: datetime) -> tuple[list[Case], list[Event]]:
+    """The open cases, and the histories of those and of every case with an event since `since`
+    (what a packet, its shift summary and a diff are built from)."""
+    open_ids = select(cases.c.id).where(cases.c.is_open.is_(True))
+    touched = select(events.c.case_id).where(events.c.occurred_at >= since, events.c.case_id.is_not(None))
+    open_cases = [convert.case_from_state(row.state)
+                  for row in await conn.execute(select(cases.c.state).where(cases.c.is_open.is_(True)))]
+    rows = await conn.execute(select(events).where(or_(events.c.case_id.in_(open_ids), events.c.case_id.in_(touched)))
+                              .order_by(events.c.id))
+    return open_cases, [convert.event_from_row(row) for row in rows]
+
+
+async def outgoing_shift(conn: AsyncConnection, actor: Person, now: datetime) -> Shift:
+    """The shift being handed over: the current one, or, before anyone started a shift, the acting
+    lead's since the database began."""
+    shift = await current_shift(conn)
+    if shift is not None:
+        return shift
+    return Shift(lead=actor.name, tz=actor.tz, started_at=await first_event_at(conn) or now)
+
+
+async def preview(conn: AsyncConnection, policy: Policy, actor: Person, incoming: Person, now: datetime,
+                  note: str = "", case_notes: Mapping[str, str] | None = None) -> Packet:
+    """The packet `actor` would hand to `incoming` now."""
+    shift = await outgoing_shift(conn, actor, now)
+    open_cases, history = await packet_sources(conn, shift.started_at)
+    return build_packet(cases=open_cases, events=history, policy=policy, shift=shift,
+                        incoming=LeadRef(name=incoming.name, tz=incoming.tz), now=now, note=note, case_notes=case_notes)
+
+
+async def changes_since(conn: AsyncConnection, policy: Policy, handoff: Handoff, now: datetime) -> PacketDiff:
+    """What moved on the floor after `handoff`'s packet was made."""
+    open_cases, history = await packet_sources(conn, handoff.packet.prepared_at)
+    return diff_since(handoff.packet, open_cases, history, policy, now)
+
+
+async def facts_for(conn: AsyncConnection, command: c.Command, actor: Person, roster: Mapping[str, Person],
+                    policy: Policy, now: datetime) -> HandoffFacts:
+    """What the rule of a handoff command needs read (nothing for any other command)."""
+    if isinstance(command, c.PrepareHandoff):
+        incoming = roster.get(command.to)
+        if incoming is None:
+            return HandoffFacts()  # the rule names the missing person
+        return HandoffFacts(next_id=await next_handoff_id(conn), pending=await pending_handoff(conn),
+                            packet=await preview(conn, policy, actor, incoming, now, command.note, command.case_notes))
+    if isinstance(command, c.AcceptHandoff):
+        handoff = await load_handoff(conn, command.handoff_id)
+        if handoff is None or handoff.status is not HandoffStatus.PENDING:
+            return HandoffFacts(handoff=handoff)
+        return HandoffFacts(handoff=handoff, diff=await changes_since(conn, policy, handoff, now))
+    return HandoffFacts()
+
+
+# ------------------------------------------------------------------ projections
+
+
+async def project_shift(conn: AsyncConnection, event: Event, handoff_id: int | None = None) -> None:
+    p = event.payload
+    await conn.execute(insert(shifts).values(event_id=event.id, lead=p["lead"], tz=p.get("tz") or "UTC",
+                                             started_at=event.occurred_at, handoff_id=handoff_id))
+
+
+async def project_prepared(conn: AsyncConnection, event: Event) -> None:
+    p = event.payload
+    if p.get("supersedes") is not None:
+        await conn.execute(update(handoffs).where(handoffs.c.id == p["supersedes"])
+                           .values(superseded_by=p["id"], last_event_id=event.id))
+    await conn.execute(insert(handoffs).values(
+        id=p["id"], prepared_at=event.occurred_at, prepared_by=event.actor, to_lead=p["to"], packet=p["packet"],
+        accepted_at=None, superseded_by=None, last_event_id=event.id))
+
+
+async def project_accepted(conn: AsyncConnection, event: Event) -> None:
+    p = event.payload
+    await conn.execute(update(handoffs).where(handoffs.c.id == p["id"])
+                       .values(accepted_at=event.occurred_at, last_event_id=event.id))
+    await project_shift(conn, event, handoff_id=p["id"])

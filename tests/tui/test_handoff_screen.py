@@ -1,0 +1,152 @@
+"""The handoff screen through the pilot: prepare (incoming lead, notes, send) → the banner on every
+board → accept by the incoming lead; and its picture with a frozen clock."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+from textual.widgets import DataTable, Static
+
+from casewatch.core import commands as c
+from casewatch.core.handoff import HandoffStatus
+from casewatch.core.models import Role, Severity
+from casewatch.storage.store import Store
+from casewatch.storage.target import resolve_target
+from casewatch.tui.messages import ClockTick
+from casewatch.tui.screens.board import BoardScreen
+from casewatch.tui.screens.handoff import HandoffScreen
+from casewatch.tui.widgets.clock_bar import ClockBar
+from casewatch.tui.widgets.handoff_banner import HandoffBanner
+
+
+def shown(widget: Static) -> str:
+    return str(widget.render())
+
+
+async def settle(pilot) -> None:
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def lead_and_successor(store: Store, now) -> None:
+    await store.execute(c.AddPerson(name="ken", role=Role.LEAD, tz="Asia/Tokyo"), "dana")
+    await store.execute(c.StartShift(), "dana", at=now - timedelta(hours=6))
+
+
+@pytest.fixture
+async def floor(board_db, frozen_clock):
+    """The seeded board, with dana (Berlin) leading since six hours ago and ken (Tokyo) next."""
+    async with await Store.open(resolve_target(board_db), clock=frozen_clock) as store:
+        await lead_and_successor(store, frozen_clock.now)
+        yield store
+
+
+@pytest.fixture
+def floor_sync(board_db, frozen_clock):
+    """The same floor with a handoff to ken prepared 20 minutes ago, with notes; since then one case
+    went up a severity and a new one came in (snapshot tests are synchronous)."""
+    async def prepare() -> None:
+        async with await Store.open(resolve_target(board_db), clock=frozen_clock) as store:
+            now = frozen_clock.now
+            await lead_and_successor(store, now)
+            first = (await store.handoff_preview("dana", "ken")).cases[0].id
+            await store.execute(c.PrepareHandoff(to="ken", note="Quiet night so far. Call me for [SEV1]s.",
+                                                 case_notes={first: "Rollback at 09:00 CET; watch the | pipes"}),
+                                "dana", at=now - timedelta(minutes=20))
+            raised = min(case.id for case in await store.open_cases() if case.severity is Severity.SEV3)
+            await store.execute(c.ChangeSeverity(case_id=raised, severity=Severity.SEV2, reason="more tenants"),
+                                "dana", at=now - timedelta(minutes=10))
+            await store.execute(c.NewCase(title="Queue stuck", customer="Z", severity=Severity.SEV1), "dana")
+
+    asyncio.run(prepare())
+
+
+async def test_prepare_then_accept(floor, make_app, frozen_clock):
+    app = make_app(actor="dana")
+    async with app.run_test(size=(180, 50)) as pilot:
+        await settle(pilot)
+        assert "lead dana 15:00 CET · shift 6h00m" in shown(app.screen.query_one(ClockBar))
+        assert not app.screen.query_one(HandoffBanner).display
+        await pilot.press("H")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, HandoffScreen) and not screen.accepting
+        table = screen.query_one("#packet", DataTable)
+        preview = await floor.handoff_preview("dana", None)
+        assert [row.value for row in table.rows] == [case.id for case in preview.cases]
+        first = preview.cases[0].id
+
+        await pilot.press("t", *"ken", "enter")
+        await settle(pilot)
+        assert screen.incoming == "ken"
+        assert [str(col.label) for col in table.columns.values()][6:8] == ["Asia/Tokyo", "Europe/Berlin"]
+        assert "JST" in table.get_cell(first, "zone1").plain and "CET" in table.get_cell(first, "zone2").plain
+
+        await pilot.press("n")
+        await pilot.press(*"rollback [at] 09:00", "ctrl+s")
+        await settle(pilot)
+        assert table.get_cell(first, "note").plain == "rollback [at] 09:00"
+        await pilot.press("N", *"quiet night", "ctrl+s")
+        await settle(pilot)
+        assert "quiet night" in shown(screen.query_one("#handoff-head", Static))
+
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        [handoff] = await floor.handoffs()
+        assert handoff.status is HandoffStatus.PENDING and handoff.packet.incoming.name == "ken"
+        assert handoff.packet.note == "quiet night" and handoff.packet.cases[0].note == "rollback [at] 09:00"
+
+        await pilot.press("escape")
+        await settle(pilot)
+        banner = app.screen.query_one(HandoffBanner)
+        assert banner.display and "Handoff 1: dana → ken, not accepted for 0s · H to see it" in shown(banner)
+        frozen_clock.advance(minutes=16)
+        app.screen.post_message(ClockTick(frozen_clock.now))
+        await settle(pilot)
+        assert banner.has_class("overdue") and "not accepted for 16m — overdue" in shown(banner)
+
+    await floor.execute(c.NewCase(title="Queue stuck", customer="Z", severity=Severity.SEV1), "dana")
+    app = make_app(actor="ken")
+    async with app.run_test(size=(180, 50)) as pilot:
+        await settle(pilot)
+        assert "H to accept" in shown(app.screen.query_one(HandoffBanner))
+        await pilot.press("H")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, HandoffScreen) and screen.accepting
+        diff = shown(screen.query_one("#handoff-diff", Static))
+        assert "+ new CW-1026 SEV1 Queue stuck" in diff
+        assert screen.query_one("#packet", DataTable).get_cell("CW-1026", "mark").plain == "new"
+        await pilot.press("a")
+        await settle(pilot)
+        assert isinstance(app.screen, BoardScreen)
+        assert (await floor.current_shift()).lead == "ken"
+        assert "lead ken" in shown(app.screen.query_one(ClockBar))
+        assert not app.screen.query_one(HandoffBanner).display
+
+
+async def test_only_the_named_lead_sees_the_accept_action(floor, make_app):
+    await floor.execute(c.PrepareHandoff(to="ken"), "dana")
+    app = make_app(actor="dana")
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("H")
+        await settle(pilot)
+        screen = app.screen
+        assert not screen.accepting and screen.incoming == "ken"  # the preparer carries on with their packet
+        assert screen.check_action("accept", ()) is False and screen.check_action("send", ()) is True
+        await pilot.press("a")  # not bound here: nothing happens
+        await settle(pilot)
+        assert (await floor.current_shift()).lead == "dana"
+
+
+def test_handoff_screen_snapshot(floor_sync, make_app, snap_compare):
+    async def open_handoff(pilot):
+        await settle(pilot)
+        await pilot.press("H")
+        await settle(pilot)
+
+    assert snap_compare(make_app(actor="ken"), terminal_size=(160, 48), run_before=open_handoff)
