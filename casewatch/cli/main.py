@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NoReturn
 
 from pydantic import ValidationError
 
@@ -63,13 +64,13 @@ DEMO_SEED = 42
 class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line and exit code 2."""
 
-    def error(self, message: str) -> None:
+    def error(self, message: str) -> NoReturn:
         self.exit(2, f"casewatch: {message} (see `{self.prog} --help`)\n")
 
 
-def _common(viewer_zone: bool = True) -> argparse.ArgumentParser:
+def _common(viewer_zone: bool = True) -> _Parser:
     """Options every subcommand accepts, before or after its name."""
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument("--db", default=argparse.SUPPRESS, help="database file or URL (default: $CASEWATCH_DB, "
                         "the config file, then the user data dir)")
     common.add_argument("--as", dest="actor", default=argparse.SUPPRESS, metavar="NAME",
@@ -268,7 +269,10 @@ async def _cases(session: Session, store: Store) -> None:
     if args.as_of is not None:
         history = await store.all_events()
         upto = [e for e in history if e.occurred_at <= args.as_of]
-        policy = parse_policy(policy_source_as_of(history, args.as_of), "policy in force")
+        source = policy_source_as_of(history, args.as_of)
+        if source is None:
+            raise InvalidInput(f"{session.target.describe()} has no policy; run `casewatch db upgrade`")
+        policy = parse_policy(source, "policy in force")
         open_cases = [case for case in replay_cases(upto).values() if case.is_open]
         now = args.as_of
     else:
@@ -369,13 +373,14 @@ async def _case(session: Session, store: Store) -> None:
                                       authority_label(case, shift.lead if shift else None)))
         return
     outcome = await store.execute(_case_command(args), session.actor, at=args.at)
+    changed = outcome.changed_case
     if args.action == "new":
-        print(outcome.case.id)
+        print(changed.id)
     elif args.action == "update":
-        print(f"{outcome.case.id} v{outcome.case.version}: customer update logged. Message:\n")
+        print(f"{changed.id} v{changed.version}: customer update logged. Message:\n")
         print(outcome.event.payload["message"])
     else:
-        print(f"{outcome.case.id} v{outcome.case.version}: {describe_event(outcome.event)}")
+        print(f"{changed.id} v{changed.version}: {describe_event(outcome.event)}")
 
 
 async def _shift(session: Session, store: Store) -> None:
@@ -446,12 +451,15 @@ def _read_text_file(name: str) -> str:
         raise InvalidInput(f"{name}: {exc.strerror}") from None
 
 
-async def _policy(session: Session, store: Store | None) -> None:
+def _check_policy(session: Session) -> None:
+    """`policy check` needs no database: it only reads the file."""
+    parse_policy(_read_text_file(session.args.file), session.args.file)
+    print(f"{session.args.file}: ok")
+
+
+async def _policy(session: Session, store: Store) -> None:
     args = session.args
-    if args.action == "check":
-        parse_policy(_read_text_file(args.file), args.file)
-        print(f"{args.file}: ok")
-    elif args.action == "show":
+    if args.action == "show":
         print((await store.policy()).to_toml(), end="")
     else:
         text = _read_text_file(args.file)
@@ -492,7 +500,7 @@ async def _seed(session: Session, store: Store) -> None:
 async def _run(session: Session) -> None:
     args = session.args
     if args.command == "policy" and args.action == "check":
-        await _policy(session, None)
+        _check_policy(session)
         return
     async with await session.open() as store:
         if args.command == "db":

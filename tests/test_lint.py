@@ -1,0 +1,24 @@
+"""Types and lint are checked by the suite, with the configuration in pyproject.toml."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _run(tool: str, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([str(Path(sys.executable).with_name(tool)), *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=600)
+
+
+def test_mypy_finds_no_errors():
+    result = _run("mypy", "casewatch")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.startswith("Success: no issues found")
+
+
+def test_ruff_finds_nothing():
+    result = _run("ruff", "check", "--no-cache", "casewatch", "tests")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip() == "All checks passed!"
