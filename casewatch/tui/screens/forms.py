@@ -197,12 +197,12 @@ def match_names(typed: str, names: Sequence[str]) -> list[str]:
     return exact or [name for name in names if typed and name.casefold().startswith(typed)]
 
 
-class PersonPrompt(Form[Command]):
+class PersonPrompt(Form[Result]):
     """Pick a person from the roster: names autocomplete (→ accepts), Enter takes an exact name or
     a unique beginning, and a name nobody on the roster has is refused inline. With `role`, the
     form also asks for a case role and `build` gets it (None when blank)."""
 
-    def __init__(self, title: str, names: Sequence[str], build: Callable[..., Command], *, role: bool = False):
+    def __init__(self, title: str, names: Sequence[str], build: Callable[..., Result], *, role: bool = False):
         super().__init__(title)
         self.names = list(names)
         self.build = build

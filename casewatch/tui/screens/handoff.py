@@ -16,7 +16,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
-from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Label, Static, TextArea
 
@@ -29,6 +28,7 @@ from casewatch.core.handoff_export import CLOCK_NAMES, FAR_AWAY, dual_time, loca
 from casewatch.core.models import Role
 from casewatch.core.text import visible
 from casewatch.tui.messages import ActionDone, CasesChanged, ClockTick, LeadChanged
+from casewatch.tui.screens.base import CasewatchModal, CasewatchScreen
 from casewatch.tui.screens.forms import PersonPrompt
 from casewatch.tui.widgets import cells
 from casewatch.tui.widgets.clock_bar import ClockBar
@@ -40,7 +40,7 @@ ZONE_WIDTH = 16
 SHORT_CLOCK = {ClockKind.OWNER: "owner", ClockKind.CUSTOMER_UPDATE: "update", ClockKind.INTERNAL_REVIEW: "review"}
 
 
-class NotePrompt(ModalScreen[str | None]):
+class NotePrompt(CasewatchModal[str | None]):
     """A note to edit: the text so far, ctrl+s keeps it, Escape leaves it as it was."""
 
     BINDINGS = [
@@ -99,7 +99,7 @@ def _missing(case: PacketCase) -> str:
     return " ".join(parts)
 
 
-class HandoffScreen(Screen):
+class HandoffScreen(CasewatchScreen):
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back", id="handoff.back", tooltip="Back to the board"),
         Binding("t", "choose_incoming", "To…", id="handoff.to", tooltip="Choose the incoming shift lead"),
@@ -400,7 +400,7 @@ class HandoffScreen(Screen):
                 self.incoming = name
                 self.reload()
 
-        self.app.push_screen(PersonPrompt("Hand the shift over to", leads, lambda name: name), chosen)
+        self.app.push_screen(PersonPrompt[str]("Hand the shift over to", leads, lambda name: name), chosen)
 
     def action_case_note(self) -> None:
         case = self._highlighted()
