@@ -103,14 +103,15 @@ def _describe(root: type[TomlTable], error: ErrorDetails, lines: Sequence[str]) 
     else:
         message = _table_holding(root, loc).explain(kind, path[-1])
     shown = ".".join(part if part.isprintable() else repr(part) for part in path)
-    return locate(lines, path), f"{shown}: {message}" if shown else message
+    return locate(lines, loc), f"{shown}: {message}" if shown else message
 
 
 def _table_holding(root: type[TomlTable], loc: tuple[int | str, ...]) -> type[TomlTable]:
-    """The table model whose key is the last part of `loc`, found by following the models' fields."""
-    table, parts = root, iter(loc[:-1])
+    """The table model whose key is the last part of `loc`, found by following the models' fields
+    (through optional tables, arrays of tables and tables of tables)."""
+    table, parts = root, iter(part for part in loc[:-1] if isinstance(part, str))
     for part in parts:
-        field = table.model_fields.get(str(part))
+        field = table.model_fields.get(part)
         if field is None:
             break
         inner = field.annotation
@@ -118,9 +119,10 @@ def _table_holding(root: type[TomlTable], loc: tuple[int | str, ...]) -> type[To
             inner = get_args(inner)[1]
             if next(parts, None) is None:
                 break
-        if not (isinstance(inner, type) and issubclass(inner, TomlTable)):
+        found = next((t for t in (inner, *get_args(inner)) if isinstance(t, type) and issubclass(t, TomlTable)), None)
+        if found is None:
             break
-        table = inner
+        table = found
     return table
 
 
@@ -129,16 +131,31 @@ def _key(name: str) -> str:
     return rf"""(?:{quoted}|"{quoted}"|'{quoted}')"""
 
 
-def locate(lines: Sequence[str], path: Sequence[str]) -> int | None:
-    """Best-effort line of a key: the longest [table] header on its path, then the key in that table."""
+def locate(lines: Sequence[str], loc: Sequence[int | str]) -> int | None:
+    """Best-effort line of a pydantic location: the longest [table] (or the n-th [[array]] table)
+    header on its path, then the key in that table."""
+    path = [part for part in loc if isinstance(part, str) and part != "[key]"]
     for depth in range(len(path), 0, -1):
-        header = re.compile(r"^\s*\[\s*" + r"\s*\.\s*".join(_key(p) for p in path[:depth]) + r"\s*\]")
-        start = next((i for i, text in enumerate(lines) if header.match(text)), None)
-        if start is not None:
+        header = re.compile(r"^\s*\[\[?\s*" + r"\s*\.\s*".join(_key(p) for p in path[:depth]) + r"\s*\]\]?")
+        starts = [i for i, text in enumerate(lines) if header.match(text)]
+        if starts:
+            start = starts[min(_array_index(loc, depth), len(starts) - 1)]
             if depth == len(path):
                 return start + 1
             return _key_line(lines, start + 1, path[depth]) or start + 1
     return _key_line(lines, 0, path[0]) if path else None
+
+
+def _array_index(loc: Sequence[int | str], depth: int) -> int:
+    """Which entry of an array of tables `loc` names right after its first `depth` keys (0 if none)."""
+    keys = 0
+    for i, part in enumerate(loc):
+        if isinstance(part, str):
+            keys += 1
+            if keys == depth:
+                following = loc[i + 1] if i + 1 < len(loc) else None
+                return following if isinstance(following, int) else 0
+    return 0
 
 
 def _key_line(lines: Sequence[str], start: int, key: str) -> int | None:

@@ -71,6 +71,19 @@ def test_problems_come_in_the_order_of_the_file_and_control_characters_stay_esca
                            "(expected one of days, holidays, holidays_country, hours, timezone)")
 
 
+def test_keys_inside_optional_tables_and_arrays_of_tables_are_worded_and_located_by_their_own_table():
+    text = DEFAULT_POLICY_TOML.split("[[evidence.items]]")[0] + (
+        '[evidence]\ncolour = 1\n\n[[evidence.items]]\nkey = "impact"\nlabel = "Impact"\n\n'
+        '[[evidence.items]]\nkey = "x"\nlabel = "X"\nbogus = 2\n')
+    lines = text.splitlines()
+    problems = problems_of(text)
+    assert problems == [
+        f"team.toml:{lines.index('colour = 1') + 1}: evidence.colour: unknown key (expected one of items)",
+        f"team.toml:{lines.index('bogus = 2') + 1}: evidence.items.bogus: unknown key "
+        "(expected one of hint, key, label, required_for, required_for_routes)",
+    ]
+
+
 def test_syntax_errors_say_where():
     problems = problems_of("[severities.SEV1\nlabel = 1")
     assert problems[0].startswith("team.toml: not valid TOML:") and "line 1" in problems[0]
