@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from casewatch.cli.spec import Write
+from casewatch.cli.subcommands import SUBCOMMANDS
 from casewatch.core import commands as c
 from casewatch.core.events import EVENTS, ChangesCase, ChangesFloor, OpensCase
 from casewatch.core.models import EventType
@@ -77,3 +79,20 @@ def test_every_command_on_a_case_has_a_key_binding(command):
         return
     assert f"case.{_kind(command)}" in binding_ids(), \
         f"{command.__name__}: no key binding with id 'case.{_kind(command)}' (or list it in NOT_ON_THE_BOARD)"
+
+
+def _cli_writes() -> dict[type[c.Command], Write]:
+    return {entry.command: entry for entry in SUBCOMMANDS if isinstance(entry, Write)}
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda cmd: cmd.__name__)
+def test_every_command_has_a_cli_subcommand(command):
+    assert command in _cli_writes(), f"{command.__name__}: no Write entry in cli.subcommands.SUBCOMMANDS"
+
+
+@pytest.mark.parametrize("entry", [e for e in _cli_writes().values() if e.build is None], ids=lambda e: e.words)
+def test_cli_arguments_name_every_field_of_their_command(entry):
+    """A write built from its arguments by name must offer every field, or a field silently keeps its default."""
+    offered = {spec.dest for spec in entry.all_args}
+    missing = set(entry.command.model_fields) - offered - {"kind"}
+    assert not missing, f"`casewatch {entry.words}` has no argument for {sorted(missing)}"

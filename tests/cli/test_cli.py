@@ -279,3 +279,35 @@ def test_cases_filter(cw):
     cw("case", "new", "--title", "Export slow", "--customer", "Globex", "--severity", "SEV3")
     _, out, _ = cw("cases", "--json", "--filter", "acme")
     assert [case["customer"] for case in json.loads(out)] == ["ACME"]
+
+
+def _complete(tmp_path, line: str) -> list[str]:
+    """What shell completion (argcomplete) offers for `line`, as a shell would ask for it."""
+    out = tmp_path / "completions.txt"
+    env = {"_ARGCOMPLETE": "1", "_ARGCOMPLETE_IFS": "\n", "COMP_LINE": line, "COMP_POINT": str(len(line)),
+           "_ARGCOMPLETE_STDOUT_FILENAME": str(out)}
+    result = subprocess.run([sys.executable, "-m", "casewatch.cli.main"], env={**os.environ, **env},
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return [word.strip() for word in out.read_text().split("\n")]  # a lone match comes with a trailing space
+
+
+@pytest.mark.parametrize(("line", "offered"), [
+    ("casewatch ca", {"case", "cases"}),
+    ("casewatch case re", {"reopen", "return", "review"}),
+    ("casewatch case severity CW-1001 S", {"SEV1", "SEV2", "SEV3", "SEV4"}),
+    ("casewatch case status CW-1001 w", {"waiting_on_customer"}),
+    ("casewatch people add ravi --role s", {"specialist"}),
+    ("casewatch case note CW-1001 hi --expect", {"--expect-version"}),
+])
+def test_shell_completion_offers_subcommands_options_and_values(tmp_path, line, offered):
+    assert set(_complete(tmp_path, line)) == offered
+
+
+def test_options_go_before_or_after_the_subcommand(cw):
+    cw("case", "new", "--title", "t", "--customer", "c", "--severity", "SEV3")
+    assert cw("--as", "raj", "case", "note", "CW-1001", "before")[0] == 0
+    assert cw("case", "--as", "mei", "note", "CW-1001", "between")[0] == 0
+    assert cw("case", "note", "CW-1001", "after", "--as", "dana")[0] == 0
+    actors = [e["actor"] for e in json.loads(cw("case", "show", "CW-1001", "--json")[1])["timeline"]]
+    assert actors[-3:] == ["raj", "mei", "dana"]

@@ -1,0 +1,227 @@
+"""What a `casewatch` subcommand is, and the argparse parser built from a table of them.
+
+A subcommand is one entry: its words (`"case assign"`), its arguments, and what it does. `Write`
+records one core command through the Store and prints its outcome; `Read` runs with the store
+open; `Local` needs no store. The options every subcommand shares (`--db`, `--as`, `--tz`) are
+added here, once, to every level, so they go before or after the subcommand's name.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, NoReturn
+
+from casewatch.cli.session import Session
+from casewatch.core.commands import Command, OnCase
+from casewatch.core.errors import CasewatchError
+from casewatch.core.models import parse_timestamp
+from casewatch.core.views import describe_event
+from casewatch.storage.store import Outcome, Store
+
+
+@dataclass(frozen=True)
+class Arg:
+    """One argparse argument; `complete` lists the words shell completion offers for it; arguments
+    of one subcommand with the same `group` exclude each other."""
+
+    flags: tuple[str, ...]
+    options: Mapping[str, Any]
+    complete: tuple[str, ...] = ()
+    group: str | None = None
+
+    @property
+    def dest(self) -> str:
+        if "dest" in self.options:
+            return str(self.options["dest"])
+        return self.flags[-1].lstrip("-").replace("-", "_")
+
+
+def arg(*flags: str, complete: Iterable[str] = (), group: str | None = None, **options: Any) -> Arg:
+    """An argument as `add_argument` takes it. A `type` that raises a casewatch error (a core
+    parser such as `Severity.parse`) is reported by argparse like any bad value: one line, exit 2."""
+    if "type" in options:
+        options["type"] = _argparse_type(options["type"])
+    return Arg(flags, options, tuple(complete), group)
+
+
+def _argparse_type(parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    def convert(text: str) -> Any:
+        try:
+            return parse(text)
+        except CasewatchError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+    convert.__name__ = getattr(parse, "__name__", "value")
+    return convert
+
+
+COMMON = (
+    arg("--db", default=argparse.SUPPRESS,
+        help="database file or URL (default: $CASEWATCH_DB, the config file, then the user data dir)"),
+    arg("--as", dest="actor", default=argparse.SUPPRESS, metavar="NAME",
+        help="act as this person (default: $CASEWATCH_USER, the config file, the OS user)"),
+    arg("--tz", default=argparse.SUPPRESS, help="show times in this IANA zone"),
+)
+"""Options every level of the command accepts; an entry's own option of the same name wins."""
+
+AT = arg("--at", type=parse_timestamp, default=None, metavar="TIMESTAMP",
+         help="when it happened (ISO-8601 with zone); default now")
+CASE_ID = arg("case_id", metavar="ID", help="the case, e.g. CW-1001")
+EXPECT_VERSION = arg("--expect-version", type=int, default=None, metavar="N",
+                     help="fail with exit 3 if the case is no longer at version N")
+
+Show = Callable[[Outcome, Session, Store], Awaitable[str]]
+
+
+def _fields_by_name(command: type[Command]) -> Callable[[argparse.Namespace], Command]:
+    """Build `command` from the parsed arguments whose names are its fields."""
+    def build(args: argparse.Namespace) -> Command:
+        values = {name: getattr(args, name) for name in command.model_fields if hasattr(args, name)}
+        return command(**values)
+    return build
+
+
+async def described(outcome: Outcome, session: Session, store: Store) -> str:
+    """The default output of a write: its timeline line, after the case id and new version."""
+    case = outcome.case
+    return f"{case.id} v{case.version}: {describe_event(outcome.event)}" if case else describe_event(outcome.event)
+
+
+@dataclass(frozen=True)
+class Write:
+    """Records one core command as the acting person. Commands on a case take the case id first
+    and `--expect-version`; writes take `--at` unless they cannot be backfilled (`backfill`). Unless
+    `build` says otherwise, the command's fields are the arguments of the same names."""
+
+    words: str
+    command: type[Command]
+    help: str
+    args: tuple[Arg, ...] = ()
+    show: Show = described
+    build: Callable[[argparse.Namespace], Command] | None = None
+    listing: Callable[[Session, Store], Awaitable[None]] | None = None  # with --json: list instead of writing
+    backfill: bool = True
+
+    @property
+    def all_args(self) -> tuple[Arg, ...]:
+        at = (AT,) if self.backfill else ()
+        if issubclass(self.command, OnCase):
+            return (CASE_ID, *self.args, *at, EXPECT_VERSION)
+        return (*self.args, *at)
+
+    def main(self, args: argparse.Namespace) -> int:
+        if self.listing is not None and args.json:
+            asyncio.run(_with_store(Session(args), self.listing))
+            return 0
+        command = (self.build or _fields_by_name(self.command))(args)  # bad input opens no database
+        asyncio.run(self._record(Session(args), command))
+        return 0
+
+    async def _record(self, session: Session, command: Command) -> None:
+        async with await session.open() as store:
+            outcome = await store.execute(command, session.actor, at=getattr(session.args, "at", None))
+            print(await self.show(outcome, session, store))
+
+
+@dataclass(frozen=True)
+class Read:
+    """Runs with the store open: listings, seeding, migrations."""
+
+    words: str
+    help: str
+    run: Callable[[Session, Store], Awaitable[None]]
+    args: tuple[Arg, ...] = ()
+
+    @property
+    def all_args(self) -> tuple[Arg, ...]:
+        return self.args
+
+    def main(self, args: argparse.Namespace) -> int:
+        asyncio.run(_with_store(Session(args), self.run))
+        return 0
+
+
+async def _with_store(session: Session, run: Callable[[Session, Store], Awaitable[None]]) -> None:
+    async with await session.open() as store:
+        await run(session, store)
+
+
+@dataclass(frozen=True)
+class Local:
+    """Needs no store of its own (it may open one itself, like the board); returns the exit code."""
+
+    words: str
+    help: str
+    run: Callable[[argparse.Namespace], int]
+    args: tuple[Arg, ...] = ()
+
+    @property
+    def all_args(self) -> tuple[Arg, ...]:
+        return self.args
+
+    def main(self, args: argparse.Namespace) -> int:
+        return self.run(args)
+
+
+Subcommand = Write | Read | Local
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line and exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"casewatch: {message} (see `{self.prog} --help`)\n")
+
+
+def _add(parser: argparse.ArgumentParser, args: Iterable[Arg]) -> None:
+    groups: dict[str, Any] = {}
+    for spec in args:
+        where = parser
+        if spec.group is not None:
+            where = groups.setdefault(spec.group, parser.add_mutually_exclusive_group())
+        action = where.add_argument(*spec.flags, **spec.options)
+        if spec.complete:
+            action.completer = _offer(spec.complete)  # type: ignore[attr-defined]  # argcomplete's hook
+
+
+def _offer(words: tuple[str, ...]) -> Callable[..., tuple[str, ...]]:
+    """An argcomplete completer offering `words` (it keeps those that start with what was typed)."""
+    return lambda **_context: words
+
+
+def _add_with_common(parser: argparse.ArgumentParser, args: Sequence[Arg]) -> None:
+    own = {flag for spec in args for flag in spec.flags}
+    _add(parser, [spec for spec in COMMON if not own.intersection(spec.flags)])
+    _add(parser, args)
+
+
+def build_parser(description: str, default: Subcommand, table: Sequence[Subcommand],
+                 groups: Mapping[str, str]) -> argparse.ArgumentParser:
+    """The parser for `table`. With no subcommand, `default` runs (its options are accepted at the
+    top level). `groups` gives the help of the words that only group subcommands (`case`, `db`)."""
+    top = _Parser(prog="casewatch", description=description)
+    _add_with_common(top, default.all_args)
+    top.set_defaults(entry=default)
+    parsers: dict[str, argparse.ArgumentParser] = {"": top}
+    children: dict[str, Any] = {}  # words -> argparse's subparsers action under them
+
+    def sub(words: str, help_text: str) -> argparse.ArgumentParser:
+        *path, name = words.split()
+        above = " ".join(path)
+        if above not in parsers:
+            sub(above, groups[above])
+        if above not in children:
+            children[above] = parsers[above].add_subparsers(
+                dest=f"command{len(path)}", required=bool(path), parser_class=_Parser, metavar="COMMAND")
+        parsers[words] = children[above].add_parser(name, help=help_text, description=help_text)
+        return parsers[words]
+
+    for entry in table:
+        leaf = sub(entry.words, entry.help)
+        _add_with_common(leaf, entry.all_args)
+        leaf.set_defaults(entry=entry)
+    for words in groups:
+        _add_with_common(parsers[words], ())
+    return top

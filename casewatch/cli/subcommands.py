@@ -1,0 +1,426 @@
+"""Every `casewatch` subcommand, one entry each: its arguments, the command it builds (or what it
+runs) and how its result is printed. A new command is one `Write` line in `SUBCOMMANDS`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import tempfile
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from casewatch.cli import environment as env
+from casewatch.cli import render
+from casewatch.cli.session import Session
+from casewatch.cli.spec import CASE_ID, Local, Read, Subcommand, Write, arg
+from casewatch.core import commands as c
+from casewatch.core import handoff_export
+from casewatch.core.clocks import plan_clocks
+from casewatch.core.demo import demo_plan
+from casewatch.core.errors import InvalidInput, NotFound
+from casewatch.core.evidence import case_checklist
+from casewatch.core.handoff import HandoffStatus, Packet, PacketDiff
+from casewatch.core.models import (
+    EvidenceState,
+    Role,
+    Severity,
+    Status,
+    check_zone,
+    iso_z,
+    parse_route,
+    parse_timestamp,
+)
+from casewatch.core.packet import case_packet, evidence_json, packet_json, packet_markdown
+from casewatch.core.policy import parse_policy
+from casewatch.core.projection import policy_source_as_of, replay_cases
+from casewatch.core.views import (
+    authority_label,
+    board_order,
+    case_flags,
+    case_matches,
+    case_summary,
+    describe_event,
+    event_json,
+)
+from casewatch.storage.migrate import head_revision
+from casewatch.storage.seed import write_demo
+from casewatch.storage.store import Outcome, Store
+
+DEMO_CASES = 60
+DEMO_SEED = 42
+
+SEVERITIES = [s.value for s in Severity]
+STATUSES = [s.value for s in Status if s is not Status.NEW]
+ROUTES = ["support", "incident", "specialist:"]
+EVIDENCE_STATES = [s.value for s in EvidenceState]
+
+
+def _print_json(value: Any) -> None:
+    print(json.dumps(value, indent=2, ensure_ascii=False))
+
+
+# ------------------------------------------------------------------------ reads
+
+async def _cases(session: Session, store: Store) -> None:
+    args = session.args
+    if args.as_of is not None:
+        history = await store.all_events()
+        upto = [e for e in history if e.occurred_at <= args.as_of]
+        source = policy_source_as_of(history, args.as_of)
+        if source is None:
+            raise InvalidInput(f"{session.target.describe()} has no policy; run `casewatch db upgrade`")
+        policy = parse_policy(source, "policy in force")
+        open_cases = [case for case in replay_cases(upto).values() if case.is_open]
+        now = args.as_of
+    else:
+        open_cases, policy, now = await store.open_cases(), await store.policy(), store.clock()
+    rows = board_order([case for case in open_cases if case_matches(case, args.filter)], policy)
+    if args.json:
+        _print_json([case_summary(case, clocks, policy, now) for case, clocks in rows])
+    elif rows:
+        print(render.case_table(rows, policy, now))
+    else:
+        print("no open cases")
+
+
+async def _show_case(session: Session, store: Store) -> None:
+    args = session.args
+    case = await store.get_case(args.case_id)
+    policy = await store.policy()
+    clocks = plan_clocks(case, policy)
+    events = await store.case_events(case.id)
+    now = store.clock()
+    shift = await store.current_shift()
+    authority = authority_label(case, shift.lead if shift else None)
+    if args.json:
+        summary = case_summary(case, clocks, policy, now)
+        summary |= {
+            "summary": case.summary, "route_authority": case.route_authority,
+            "route_authority_shown": authority,
+            "participants": [asdict(p) for p in case.participants],
+            "owner_named_at": iso_z(case.owner_named_at),
+            "flags": case_flags(case, policy), "timeline": [event_json(e) for e in events],
+        }
+        _print_json(summary)
+    else:
+        print(render.case_details(case, clocks, policy, events, now, await session.zone(store), authority))
+
+
+async def _list_evidence(session: Session, store: Store) -> None:
+    args = session.args
+    if args.key is not None or args.state is not None:
+        raise InvalidInput("--json lists every item; leave out KEY and --state")
+    case = await store.get_case(args.case_id)
+    entries = case_checklist(case, (await store.policy()).evidence, every_route=True)
+    _print_json([evidence_json(entry) for entry in entries])
+
+
+async def _packet(session: Session, store: Store) -> None:
+    args = session.args
+    case = await store.get_case(args.case_id)
+    packet = case_packet(case, await store.policy(), await store.case_events(case.id), await session.zone(store),
+                         store.clock())
+    if args.format == "json":
+        _print_json(packet_json(packet))
+    else:
+        print(packet_markdown(packet), end="")
+
+
+async def _list_people(session: Session, store: Store) -> None:
+    roster = await store.roster()
+    if session.args.json:
+        _print_json([p.model_dump(mode="json") for p in roster.values()])
+    else:
+        print(render.people_table(roster))
+
+
+async def _show_policy(session: Session, store: Store) -> None:
+    print((await store.policy()).to_toml(), end="")
+
+
+def _read_text_file(name: str) -> str:
+    """A UTF-8 file the user named (`-` is stdin); one line on what is wrong otherwise."""
+    if name == "-":
+        return sys.stdin.read()
+    path = Path(name)
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise NotFound(f"{name}: no such file") from None
+    except UnicodeDecodeError:
+        raise InvalidInput(f"{name}: not UTF-8 text") from None
+    except OSError as exc:
+        raise InvalidInput(f"{name}: {exc.strerror}") from None
+
+
+def _check_policy(args: argparse.Namespace) -> int:
+    parse_policy(_read_text_file(args.file), args.file)
+    print(f"{args.file}: ok")
+    return 0
+
+
+async def _show_shift(session: Session, store: Store) -> None:
+    view = await store.lead_view()
+    print(render.shift_line(view.shift, view.pending, store.clock(), await session.zone(store)))
+
+
+def _viewer_zones(session: Session, packet: Packet) -> tuple[str, str]:
+    """The incoming lead's zone and the outgoing lead's; --tz puts the viewer's in place of the first."""
+    first = check_zone(session.args.tz) if getattr(session.args, "tz", None) else packet.incoming.tz
+    return first, packet.outgoing.tz
+
+
+async def _show_handoff(session: Session, store: Store) -> None:
+    args, now = session.args, store.clock()
+    found = await store.handoff(args.handoff_id) if args.handoff_id is not None else None
+    if found is None:
+        packet = await store.handoff_preview(session.actor, args.to)
+        diff = None
+    else:
+        packet = found.packet
+        diff = await store.handoff_changes(found) if found.status is HandoffStatus.PENDING else None
+    zones = _viewer_zones(session, packet)
+    if args.format == "json":
+        _print_json(handoff_export.packet_json(packet, now, handoff=found, diff=diff, zones=zones))
+    else:
+        print(handoff_export.packet_markdown(packet, now, handoff=found, diff=diff, zones=zones), end="")
+
+
+async def _list_handoffs(session: Session, store: Store) -> None:
+    handoffs, now = await store.handoffs(), store.clock()
+    if session.args.json:
+        _print_json([handoff_export.packet_json(h.packet, now, handoff=h) | {"cases": len(h.packet.cases)}
+                     for h in handoffs])
+    else:
+        print(render.handoff_table(handoffs, now, await session.zone(store)) if handoffs else "no handoffs yet")
+
+
+async def _upgrade_db(session: Session, store: Store) -> None:
+    done = "migrated to" if store.migrated else "already at"
+    print(f"{session.target.describe()}: schema {done} {head_revision()}")
+
+
+async def _seed(session: Session, store: Store) -> None:
+    args = session.args
+    if args.cases < 0:
+        raise InvalidInput("--cases must be zero or more")
+    plan = demo_plan(args.cases, args.seed, args.now or datetime.now(UTC))
+    show = sys.stderr.isatty()
+
+    def progress(done: int, total: int) -> None:
+        if show and (done == total or done % 25 == 0):
+            print(f"\rseeding {done}/{total} cases…", end="" if done < total else "\n", file=sys.stderr)
+
+    ids = await write_demo(store, plan, session.actor, progress)
+    print(f"seeded {len(ids)} cases into {session.target.describe()}")
+
+
+def _board(args: argparse.Namespace) -> int:
+    from casewatch.themes import resolve_theme  # the TUI is only imported when a board opens
+    from casewatch.tui.app import CasewatchApp
+    from casewatch.tui.keymap import binding_ids
+
+    config = env.load_config()
+    theme = resolve_theme(getattr(args, "theme", None) or config.theme)
+    unknown = sorted(set(config.keymap) - binding_ids())
+    if unknown:
+        known = ", ".join(sorted(binding_ids()))
+        raise InvalidInput(f"config keymap: unknown binding id {unknown[0]!r} (known: {known})")
+    demo_dir = tempfile.TemporaryDirectory(prefix="casewatch-demo-") if getattr(args, "demo", False) else None
+    try:
+        if demo_dir is not None:
+            args.db = str(Path(demo_dir.name) / "demo.db")
+        session = Session(args, config)
+
+        async def prepare() -> str:
+            async with await session.open() as store:
+                if demo_dir is not None:
+                    await write_demo(store, demo_plan(DEMO_CASES, DEMO_SEED, datetime.now(UTC)), session.actor)
+                return await session.zone(store)
+
+        zone = asyncio.run(prepare())
+        app = CasewatchApp(target=session.target, actor=session.actor, zone=zone, theme=theme, keymap=config.keymap)
+        app.run()
+    finally:
+        if demo_dir is not None:
+            demo_dir.cleanup()
+    return app.return_code or 0
+
+
+# ----------------------------------------------------------------------- writes
+
+def _keys(text: str) -> tuple[str, ...]:
+    return tuple(text.split(","))
+
+
+def _evidence_command(args: argparse.Namespace) -> c.SetEvidence:
+    if args.key is None:
+        raise InvalidInput("name the item to set (`casewatch case evidence ID KEY --state …`), "
+                           "or list them with --json")
+    if args.state is None:
+        raise InvalidInput("--state is required: missing, partial, done or na")
+    value = args.value if args.value_file is None else _read_text_file(args.value_file)
+    return c.SetEvidence(case_id=args.case_id, key=args.key, state=EvidenceState.parse(args.state), value=value,
+                         reason=args.reason, expect_version=args.expect_version)
+
+
+async def _new_case_id(outcome: Outcome, session: Session, store: Store) -> str:
+    return outcome.changed_case.id
+
+
+async def _customer_message(outcome: Outcome, session: Session, store: Store) -> str:
+    case = outcome.changed_case
+    return f"{case.id} v{case.version}: customer update logged. Message:\n\n{outcome.event.payload['message']}"
+
+
+async def _shift_started(outcome: Outcome, session: Session, store: Store) -> str:
+    return f"{describe_event(outcome.event)} ({outcome.event.payload['tz']})"
+
+
+async def _handoff_prepared(outcome: Outcome, session: Session, store: Store) -> str:
+    return render.prepared_line(await store.handoff(outcome.event.payload["id"]))
+
+
+async def _handoff_accepted(outcome: Outcome, session: Session, store: Store) -> str:
+    handoff_id = session.args.handoff_id
+    handoff = await store.handoff(handoff_id)
+    diff = PacketDiff.model_validate(outcome.event.payload["changes_since"])
+    lines = []
+    if not diff.empty:
+        lines.append(f"Changed since handoff {handoff_id} was prepared:")
+        lines += handoff_export.diff_lines(diff, _viewer_zones(session, handoff.packet), store.clock())
+    lines.append(f"handoff {handoff_id} accepted: {session.actor} leads the shift from now "
+                 f"({outcome.event.payload['tz']})")
+    return "\n".join(lines)
+
+
+async def _policy_applied(outcome: Outcome, session: Session, store: Store) -> str:
+    return f"policy v{(await store.policy()).version} applied from {session.args.file}"
+
+
+BOARD = Local("board", "open the live board (the default)", _board, (
+    arg("--theme", default=argparse.SUPPRESS, help="casewatch-dark (default), casewatch-light, casewatch-high-contrast",
+        complete=("casewatch-dark", "casewatch-light", "casewatch-high-contrast")),
+    arg("--demo", action="store_true", default=argparse.SUPPRESS,
+        help="open the board on a new temporary demo database"),
+))
+
+REASON = arg("--reason", required=True, help="why (shown in the timeline)")
+PERSON = arg("name", help="a person on the roster")
+
+SUBCOMMANDS: tuple[Subcommand, ...] = (
+    BOARD,
+    Read("seed-demo", "fill a database with a realistic demo floor", _seed, (
+        arg("--cases", type=int, default=DEMO_CASES),
+        arg("--seed", type=int, default=DEMO_SEED),
+        arg("--now", type=parse_timestamp, default=None, metavar="TIMESTAMP", help="anchor the demo at this instant"),
+    )),
+    Read("cases", "list open cases", _cases, (
+        arg("--json", action="store_true"),
+        arg("--as-of", type=parse_timestamp, default=None, metavar="TIMESTAMP",
+            help="replay the log up to this instant and evaluate the clocks there"),
+        arg("--filter", default="", metavar="WORDS",
+            help="only cases whose id, title, customer, owners, route or status contain every word"),
+    )),
+    Write("case new", c.NewCase, "escalate a new case", (
+        arg("--title", required=True),
+        arg("--customer", required=True),
+        arg("--severity", required=True, type=Severity.parse, complete=SEVERITIES),
+        arg("--summary", default=""),
+    ), show=_new_case_id),
+    Write("case assign", c.Assign, "set the internal owner", (PERSON,)),
+    Write("case comms", c.AssignComms, "set the customer-comms owner", (PERSON,)),
+    Write("case authority", c.SetAuthority, "set who may change the route", (PERSON,)),
+    Write("case involve", c.Involve, "add a participant", (
+        PERSON,
+        arg("--role", default=None, help="case role, e.g. incident-commander (default: roster role)"),
+    )),
+    Write("case severity", c.ChangeSeverity, "change severity", (
+        arg("severity", type=Severity.parse, help="SEV1 to SEV4", complete=SEVERITIES), REASON,
+    )),
+    Write("case route", c.ChangeRoute, "change or confirm the route", (
+        arg("route", type=parse_route, help="support, incident or specialist:TEAM", complete=ROUTES), REASON,
+        arg("--override", default=None, metavar="REASON",
+            help="leads: pass the evidence gate although required items are missing"),
+    )),
+    Write("case update", c.CustomerUpdate, "log a customer update", (
+        arg("--known", required=True),
+        arg("--investigating", required=True),
+        arg("--next-milestone", required=True),
+        arg("--next-update-in", default=None, metavar="DURATION", help="e.g. 45m (default: policy)"),
+    ), show=_customer_message),
+    Write("case review", c.Review, "log an internal review", (arg("--notes", required=True),)),
+    Write("case status", c.ChangeStatus, "change status", (
+        arg("status", type=Status.parse, help=", ".join(STATUSES), complete=STATUSES),
+    )),
+    Write("case reopen", c.Reopen, "reopen a resolved case"),
+    Write("case note", c.Note, "add a timeline note", (arg("text"),)),
+    Write("case evidence", c.SetEvidence, "set an evidence item, or list them", (
+        arg("key", nargs="?", help="the item (omit it with --json to list every item)"),
+        arg("--state", default=None, help="missing, partial, done or na", complete=EVIDENCE_STATES),
+        arg("--value", default=None, group="value", help="the item's text (multi-line allowed; 64 KiB at most)"),
+        arg("--value-file", default=None, metavar="PATH", group="value",
+            help="read the item's text from a file (- for stdin)"),
+        arg("--reason", default=None, help="why (required for na)"),
+        arg("--json", action="store_true", help="list the items as JSON"),
+    ), build=_evidence_command, listing=_list_evidence),
+    Read("case packet", "the escalation packet, to paste into a tracker", _packet, (
+        CASE_ID, arg("--format", choices=("md", "json"), default="md"),
+    )),
+    Write("case return", c.ReturnCase, "send a case back for missing context", (
+        arg("--missing", required=True, metavar="KEY[,KEY]", type=_keys,
+            help="the items that lack context"),
+        REASON,
+    )),
+    Read("case show", "fields, clocks and the full timeline", _show_case, (
+        CASE_ID, arg("--json", action="store_true"),
+    )),
+    Write("people add", c.AddPerson, "add or change a person", (
+        arg("name"),
+        arg("--role", required=True, type=Role.parse, help="lead, agent, specialist or viewer",
+            complete=[r.value for r in Role]),
+        arg("--tz", dest="person_tz", required=True, metavar="ZONE", help="IANA zone, e.g. Asia/Kolkata"),
+        arg("--team", default=None),
+    ), build=lambda args: c.AddPerson(name=args.name, role=args.role, tz=args.person_tz, team=args.team)),
+    Read("people list", "list the roster", _list_people, (arg("--json", action="store_true"),)),
+    Read("policy show", "print the active policy as TOML", _show_policy),
+    Local("policy check", "validate a policy file", _check_policy, (arg("file"),)),
+    Write("policy apply", c.ApplyPolicy, "validate and store a new version", (arg("file"),),
+          show=_policy_applied,
+          build=lambda args: c.ApplyPolicy(toml=_read_text_file(args.file), source_name=args.file)),
+    Write("shift start", c.StartShift, "become the current shift lead", (
+        arg("--zone", default=None, metavar="ZONE",
+            help="the IANA zone you lead this shift in (default: yours on the roster)"),
+    ), show=_shift_started, build=lambda args: c.StartShift(tz=args.zone)),
+    Read("shift show", "who leads the shift, since when, and any handoff waiting", _show_shift),
+    Write("handoff prepare", c.PrepareHandoff, "prepare the handoff packet for the next lead", (
+        arg("--to", required=True, metavar="NAME", help="the incoming shift lead"),
+        arg("--note", default="", help="a note for the incoming lead"),
+        arg("--case-note", nargs=2, action="append", default=[], metavar=("ID", "TEXT"),
+            help="a note beside one case (repeat for more)"),
+    ), show=_handoff_prepared, backfill=False,
+        build=lambda args: c.PrepareHandoff(to=args.to, note=args.note, case_notes=dict(args.case_note))),
+    Write("handoff accept", c.AcceptHandoff, "take the shift over (the named incoming lead)", (
+        arg("handoff_id", type=int, metavar="ID"),
+    ), show=_handoff_accepted, backfill=False),
+    Read("handoff show", "show a handoff; without ID, preview one now", _show_handoff, (
+        arg("handoff_id", type=int, nargs="?", metavar="ID"),
+        arg("--format", choices=("md", "json"), default="md"),
+        arg("--to", default=None, metavar="NAME", help="preview: the incoming lead"),
+    )),
+    Read("handoff list", "every handoff, newest first", _list_handoffs, (arg("--json", action="store_true"),)),
+    Read("db upgrade", "run schema migrations", _upgrade_db),
+)
+
+GROUPS = {
+    "case": "act on one case",
+    "people": "the roster",
+    "policy": "the severity policy",
+    "shift": "shifts",
+    "handoff": "hand the shift over across time zones",
+    "db": "database maintenance",
+}
