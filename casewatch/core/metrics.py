@@ -1,0 +1,172 @@
+"""Escalation metrics, exactly as the README defines them, from the event history.
+
+One case's history at a time becomes a `CaseFacts` (what the metrics need to know about it); the
+facts of the population are then counted. Nothing holds more than one case's events at once, so a
+store can stream the log case by case.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_right
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from casewatch.core.breaches import case_breaches
+from casewatch.core.clocks import ClockKind
+from casewatch.core.models import Event, EventType, Severity
+from casewatch.core.policy import Policy
+from casewatch.core.projection import in_history_order
+
+RATES = ("customer_update_miss_rate", "escalation_rework_rate", "severity_mismatch_rate",
+         "avoidable_escalation_rate")
+
+
+@dataclass(frozen=True, slots=True)
+class CaseFacts:
+    """What the metrics need from one escalation's history up to the as-of instant."""
+
+    case_id: str
+    escalated_at: datetime
+    initial_severity: Severity
+    lead: str | None  # the shift lead when it was escalated
+    owner_after_s: int | None  # first internal owner set, seconds after escalation; None: still unowned
+    update_breached: bool  # the customer-update clock breached at least once
+    returned: bool  # sent back for missing context at least once
+    severity_changed: bool  # severity changed after escalation
+    final_severity: Severity | None = None  # from the post-case review, when there is one
+    avoidable: bool | None = None  # from the post-case review; None: not reviewed
+
+
+def case_facts(events: Iterable[Event], policy: Policy, as_of: datetime) -> CaseFacts | None:
+    """The facts of one case from its events up to `as_of`; None when it was not escalated by then."""
+    history = [e for e in in_history_order(events) if e.occurred_at <= as_of]
+    if not history or history[0].type is not EventType.CASE_CREATED:
+        return None
+    created = history[0]
+    owner_at = next((e.occurred_at for e in history
+                     if e.type is EventType.OWNER_ASSIGNED and e.payload.get("after")), None)
+    breached = any(b.kind is ClockKind.CUSTOMER_UPDATE for b in case_breaches(history, policy, as_of))
+    return CaseFacts(
+        case_id=created.case_id or "",
+        escalated_at=created.occurred_at,
+        initial_severity=Severity(created.payload["severity"]),
+        lead=None,
+        owner_after_s=None if owner_at is None else int((owner_at - created.occurred_at).total_seconds()),
+        update_breached=breached,
+        returned=any(e.type is EventType.CASE_RETURNED for e in history),
+        severity_changed=any(e.type is EventType.SEVERITY_CHANGED for e in history),
+    )
+
+
+class ShiftLeads:
+    """Who led the floor at any instant, from the `shift_started` events."""
+
+    def __init__(self, floor_events: Iterable[Event]):
+        starts = [e for e in in_history_order(floor_events) if e.type is EventType.SHIFT_STARTED]
+        self._times = [e.occurred_at for e in starts]
+        self._leads = [str(e.payload["lead"]) for e in starts]
+
+    def at(self, instant: datetime) -> str | None:
+        index = bisect_right(self._times, instant)
+        return self._leads[index - 1] if index else None
+
+
+def nearest_rank(sorted_values: list[int], percent: int) -> int | None:
+    """The nearest-rank percentile: the smallest value with at least `percent`% of values at or below it."""
+    if not sorted_values:
+        return None
+    return sorted_values[max(1, math.ceil(percent * len(sorted_values) / 100)) - 1]
+
+
+@dataclass
+class Rate:
+    numerator: int = 0
+    denominator: int = 0
+
+    def count(self, hit: bool, counts: bool = True) -> None:
+        if counts:
+            self.denominator += 1
+            self.numerator += hit
+
+    @property
+    def rate(self) -> float | None:
+        return self.numerator / self.denominator if self.denominator else None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"numerator": self.numerator, "denominator": self.denominator, "rate": self.rate}
+
+
+@dataclass
+class Metrics:
+    """The five metrics over one population (the whole window, or one severity or lead in it)."""
+
+    owner_times_s: list[int] = field(default_factory=list)
+    unowned: int = 0
+    customer_update_miss_rate: Rate = field(default_factory=Rate)
+    escalation_rework_rate: Rate = field(default_factory=Rate)
+    severity_mismatch_rate: Rate = field(default_factory=Rate)
+    avoidable_escalation_rate: Rate = field(default_factory=Rate)
+
+    def add(self, facts: CaseFacts) -> None:
+        if facts.owner_after_s is None:
+            self.unowned += 1
+        else:
+            self.owner_times_s.append(facts.owner_after_s)
+        self.customer_update_miss_rate.count(facts.update_breached)
+        self.escalation_rework_rate.count(facts.returned)
+        misjudged = facts.severity_changed or (
+            facts.final_severity is not None and facts.final_severity is not facts.initial_severity)
+        self.severity_mismatch_rate.count(misjudged)
+        self.avoidable_escalation_rate.count(bool(facts.avoidable), counts=facts.avoidable is not None)
+
+    def as_dict(self) -> dict[str, Any]:
+        times = sorted(self.owner_times_s)
+        owner = {"count": len(times), "median_s": nearest_rank(times, 50), "p90_s": nearest_rank(times, 90),
+                 "unowned": self.unowned}
+        return {"time_to_named_owner": owner} | {name: getattr(self, name).as_dict() for name in RATES}
+
+
+@dataclass
+class Report:
+    """The metrics of the escalations in [since, until) as of an instant, with their breakdowns."""
+
+    since: datetime | None
+    until: datetime | None
+    as_of: datetime
+    overall: Metrics = field(default_factory=Metrics)
+    by_severity: dict[str, Metrics] = field(default_factory=dict)
+    by_lead: dict[str, Metrics] = field(default_factory=dict)
+
+    def in_window(self, facts: CaseFacts) -> bool:
+        return ((self.since is None or facts.escalated_at >= self.since)
+                and (self.until is None or facts.escalated_at < self.until))
+
+    def add(self, facts: CaseFacts) -> None:
+        if not self.in_window(facts):
+            return
+        self.overall.add(facts)
+        self.by_severity.setdefault(facts.initial_severity.value, Metrics()).add(facts)
+        self.by_lead.setdefault(facts.lead or "(no shift lead)", Metrics()).add(facts)
+
+    def as_dict(self) -> dict[str, Any]:
+        return self.overall.as_dict() | {
+            "by_severity": {key: self.by_severity[key].as_dict() for key in sorted(self.by_severity)},
+            "by_lead": {key: self.by_lead[key].as_dict() for key in sorted(self.by_lead)},
+        }
+
+
+def report(histories: Iterable[Iterable[Event]], floor_events: Iterable[Event], policy: Policy, *,
+           as_of: datetime, since: datetime | None = None, until: datetime | None = None) -> Report:
+    """The metrics of the escalations in [since, until), each history read up to `as_of`.
+
+    `histories` yields one case's events at a time, so a caller can stream them from the log."""
+    leads = ShiftLeads(e for e in floor_events if e.occurred_at <= as_of)
+    result = Report(since=since, until=until, as_of=as_of)
+    for events in histories:
+        facts = case_facts(events, policy, as_of)
+        if facts is not None:
+            result.add(replace(facts, lead=leads.at(facts.escalated_at)))
+    return result
