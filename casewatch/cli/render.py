@@ -1,8 +1,11 @@
-"""Plain-text output for terminals and pipes: case lists, case details, people."""
+"""Plain-text output for terminals and pipes: case lists, case details, people, metrics."""
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from casewatch.core.clocks import CaseClocks, ClockKind, ClockReading, ClockState
@@ -11,6 +14,7 @@ from casewatch.core.evidence import case_readiness
 from casewatch.core.handoff import Handoff, HandoffStatus, Shift
 from casewatch.core.models import Case, Event, Person
 from casewatch.core.policy import Policy
+from casewatch.core.text import visible
 from casewatch.core.views import case_flags, describe_event
 
 STATE_MARK = {
@@ -136,3 +140,55 @@ def handoff_table(handoffs: list[Handoff], now: datetime, tz: str) -> str:
         lines.append((str(h.id), status, when(h.packet.prepared_at), h.packet.outgoing.name, h.packet.incoming.name,
                       str(len(h.packet.cases)), when(h.accepted_at)))
     return _table(lines)
+
+
+METRIC_RATES = (("UPDATE-MISS", "customer_update_miss_rate"), ("REWORK", "escalation_rework_rate"),
+                ("SEV-MISMATCH", "severity_mismatch_rate"), ("AVOIDABLE", "avoidable_escalation_rate"))
+
+
+def _metric_scopes(report: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    """(scope, group, metrics): the whole window, then each initial severity, then each shift lead."""
+    return ([("all", "", report)] + [("severity", k, v) for k, v in report["by_severity"].items()]
+            + [("lead", k, v) for k, v in report["by_lead"].items()])
+
+
+def _rate_text(rate: dict[str, Any]) -> str:
+    if rate["rate"] is None:
+        return "- 0/0"
+    return f"{rate['rate']:.0%} {rate['numerator']}/{rate['denominator']}"
+
+
+def metrics_table(report: dict[str, Any]) -> str:
+    """One line per scope: time to named owner (nearest-rank median and p90), then each rate with n/d."""
+    header = ("SCOPE", "OWNED", "OWNER-MEDIAN", "OWNER-P90", "UNOWNED", *(label for label, _ in METRIC_RATES))
+    lines = [header]
+    for scope, group, m in _metric_scopes(report):
+        owner = m["time_to_named_owner"]
+        lines.append((
+            visible(f"{scope} {group}".strip()).replace("\n", " "), str(owner["count"]),
+            "-" if owner["median_s"] is None else format_countdown(owner["median_s"]),
+            "-" if owner["p90_s"] is None else format_countdown(owner["p90_s"]), str(owner["unowned"]),
+            *(_rate_text(m[key]) for _, key in METRIC_RATES),
+        ))
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+    return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
+                     for line in lines)
+
+
+def metrics_csv(report: dict[str, Any]) -> str:
+    """The table as CSV, for spreadsheets: owner times in seconds, each rate as numerator, denominator, rate."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["scope", "group", "owner_count", "owner_median_s", "owner_p90_s", "unowned",
+                     *(f"{key}_{part}" for _, key in METRIC_RATES for part in ("numerator", "denominator", "rate"))])
+    for scope, group, m in _metric_scopes(report):
+        owner = m["time_to_named_owner"]
+        writer.writerow([scope, _cell(group), owner["count"], owner["median_s"], owner["p90_s"], owner["unowned"],
+                         *(m[key][part] for _, key in METRIC_RATES for part in ("numerator", "denominator", "rate"))])
+    return out.getvalue()
+
+
+def _cell(text: str) -> str:
+    """A CSV cell a spreadsheet shows as text: never a formula, no control characters."""
+    text = visible(text)
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text

@@ -18,7 +18,7 @@ from casewatch.cli import render
 from casewatch.cli.session import Session
 from casewatch.cli.spec import CASE_ID, Local, Read, Subcommand, Write, arg
 from casewatch.core import commands as c
-from casewatch.core import handoff_export
+from casewatch.core import handoff_export, metrics
 from casewatch.core.clocks import plan_clocks
 from casewatch.core.demo import demo_plan
 from casewatch.core.errors import InvalidInput, NotFound
@@ -64,6 +64,27 @@ def _print_json(value: Any) -> None:
 
 
 # ------------------------------------------------------------------------ reads
+
+async def _metrics(session: Session, store: Store) -> None:
+    args = session.args
+    as_of = args.as_of or store.clock()
+    if args.since is not None and args.until is not None and args.since >= args.until:
+        raise InvalidInput("--since must be before --until")
+    floor = await store.floor_events()
+    source = policy_source_as_of(floor, as_of)
+    if source is None:
+        raise InvalidInput(f"{session.target.describe()} has no policy; run `casewatch db upgrade`")
+    result = metrics.Report(since=args.since, until=args.until, as_of=as_of, leads=metrics.ShiftLeads(floor))
+    policy = parse_policy(source, "policy in force")
+    async for history in store.case_histories():
+        result.add_history(history, policy)
+    if args.json:
+        _print_json(result.as_dict() | {"since": iso_z(args.since), "until": iso_z(args.until), "as_of": iso_z(as_of)})
+    elif args.csv:
+        sys.stdout.write(render.metrics_csv(result.as_dict()))
+    else:
+        print(render.metrics_table(result.as_dict()))
+
 
 async def _cases(session: Session, store: Store) -> None:
     args = session.args
@@ -325,6 +346,16 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
             help="replay the log up to this instant and evaluate the clocks there"),
         arg("--filter", default="", metavar="WORDS",
             help="only cases whose id, title, customer, owners, route or status contain every word"),
+    )),
+    Read("metrics", "escalation metrics of the cases escalated in [--since, --until)", _metrics, (
+        arg("--since", type=parse_timestamp, default=None, metavar="TIMESTAMP",
+            help="the first escalation instant counted"),
+        arg("--until", type=parse_timestamp, default=None, metavar="TIMESTAMP",
+            help="escalations from this instant on are not counted"),
+        arg("--as-of", type=parse_timestamp, default=None, metavar="TIMESTAMP",
+            help="replay the log up to this instant (default: now)"),
+        arg("--json", action="store_true", group="format"),
+        arg("--csv", action="store_true", group="format", help="one row per breakdown, for spreadsheets"),
     )),
     Write("case new", c.NewCase, "escalate a new case", (
         arg("--title", required=True),

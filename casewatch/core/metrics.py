@@ -70,6 +70,7 @@ class ShiftLeads:
         self._leads = [str(e.payload["lead"]) for e in starts]
 
     def at(self, instant: datetime) -> str | None:
+        """The lead at `instant` (escalations are never after the as-of instant, so later shifts never count)."""
         index = bisect_right(self._times, instant)
         return self._leads[index - 1] if index else None
 
@@ -136,6 +137,7 @@ class Report:
     since: datetime | None
     until: datetime | None
     as_of: datetime
+    leads: ShiftLeads
     overall: Metrics = field(default_factory=Metrics)
     by_severity: dict[str, Metrics] = field(default_factory=dict)
     by_lead: dict[str, Metrics] = field(default_factory=dict)
@@ -143,6 +145,12 @@ class Report:
     def in_window(self, facts: CaseFacts) -> bool:
         return ((self.since is None or facts.escalated_at >= self.since)
                 and (self.until is None or facts.escalated_at < self.until))
+
+    def add_history(self, events: Iterable[Event], policy: Policy) -> None:
+        """Count one case from its events; a store streams the log through this one case at a time."""
+        facts = case_facts(events, policy, self.as_of)
+        if facts is not None:
+            self.add(replace(facts, lead=self.leads.at(facts.escalated_at)))
 
     def add(self, facts: CaseFacts) -> None:
         if not self.in_window(facts):
@@ -160,13 +168,8 @@ class Report:
 
 def report(histories: Iterable[Iterable[Event]], floor_events: Iterable[Event], policy: Policy, *,
            as_of: datetime, since: datetime | None = None, until: datetime | None = None) -> Report:
-    """The metrics of the escalations in [since, until), each history read up to `as_of`.
-
-    `histories` yields one case's events at a time, so a caller can stream them from the log."""
-    leads = ShiftLeads(e for e in floor_events if e.occurred_at <= as_of)
-    result = Report(since=since, until=until, as_of=as_of)
+    """The metrics of the escalations in [since, until), each history read up to `as_of`."""
+    result = Report(since=since, until=until, as_of=as_of, leads=ShiftLeads(floor_events))
     for events in histories:
-        facts = case_facts(events, policy, as_of)
-        if facts is not None:
-            result.add(replace(facts, lead=leads.at(facts.escalated_at)))
+        result.add_history(events, policy)
     return result

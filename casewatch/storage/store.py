@@ -7,7 +7,7 @@ is simply decided again against the fresh state (the caller never saw the older 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TypeVar
@@ -347,6 +347,26 @@ class Store:
             return [convert.event_from_row(row) for row in await conn.execute(query)]
         async with self._reader.connect() as own:
             return [convert.event_from_row(row) for row in await own.execute(query)]
+
+    async def case_histories(self) -> AsyncIterator[list[Event]]:
+        """Each case's events, one case at a time, streamed from the log: never every event at once."""
+        query = select(events).where(events.c.case_id.is_not(None)).order_by(events.c.case_id, events.c.id)
+        async with self._reader.connect() as conn:
+            history: list[Event] = []
+            async for row in await conn.stream(query):
+                event = convert.event_from_row(row)
+                if history and event.case_id != history[0].case_id:
+                    yield history
+                    history = []
+                history.append(event)
+            if history:
+                yield history
+
+    async def floor_events(self) -> list[Event]:
+        """The events outside any case (roster, policy, shifts, handoffs)."""
+        query = select(events).where(events.c.case_id.is_(None)).order_by(events.c.id)
+        async with self._reader.connect() as conn:
+            return [convert.event_from_row(row) for row in await conn.execute(query)]
 
     async def all_events(self) -> list[Event]:
         query = select(events).order_by(events.c.id)

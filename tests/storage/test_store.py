@@ -233,3 +233,12 @@ async def test_roster_policy_and_shift_lead_equal_a_replay_of_the_log(store, fro
     assert floor.roster["raj"].role is Role.SPECIALIST
     assert floor.policy_source == (await store.policy()).source
     assert floor.shift_lead == "dana"
+
+
+async def test_case_histories_stream_one_whole_case_at_a_time(store):
+    first, second = await new_case(store), await new_case(store, "Exports slow")
+    await store.execute(c.Note(case_id=first, text="later on the first case"), "raj")
+    histories = [history async for history in store.case_histories()]
+    assert [[e.case_id for e in h] for h in histories] == [[first, first], [second]]
+    assert histories[0] == await store.case_events(first)
+    assert {e.type for e in await store.floor_events()} >= {EventType.PERSON_ADDED, EventType.POLICY_APPLIED}
