@@ -155,7 +155,7 @@ def _metric_scopes(report: dict[str, Any]) -> list[tuple[str, str, dict[str, Any
 def _rate_text(rate: dict[str, Any]) -> str:
     if rate["rate"] is None:
         return "- 0/0"
-    return f"{rate['rate']:.0%} {rate['numerator']}/{rate['denominator']}"
+    return f"{rate['rate']:.1%} {rate['numerator']}/{rate['denominator']}"
 
 
 def metrics_table(report: dict[str, Any]) -> str:

@@ -87,7 +87,7 @@ def test_metrics_table_and_csv(cw):
     lines = out.splitlines()
     assert code == 0 and lines[0].split() == ["SCOPE", "OWNED", "OWNER-MEDIAN", "OWNER-P90", "UNOWNED", "UPDATE-MISS",
                                               "REWORK", "SEV-MISMATCH", "AVOIDABLE"]
-    assert lines[1].split() == ["all", "2", "5m", "15m", "1", "33%", "1/3", "0%", "0/3", "33%", "1/3", "-", "0/0"]
+    assert lines[1].split() == ["all", "2", "5m", "15m", "1", "33.3%", "1/3", "0.0%", "0/3", "33.3%", "1/3", "-", "0/0"]
     assert [line.split("  ")[0] for line in lines[2:]] == ["severity SEV1", "severity SEV2", "lead dana", "lead ken"]
     code, out, _ = cw("metrics", "--csv", "--as-of", "2026-03-06T21:30:00Z")
     rows = list(csv.DictReader(io.StringIO(out)))
