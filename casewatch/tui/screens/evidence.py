@@ -208,7 +208,7 @@ class EvidenceScreen(CasewatchScreen):
         if area.text != draft.text:
             self._loading_text = True
             area.load_text(draft.text)
-        area.border_title = f"{visible(entry.item.label)}: {draft.state.value}"
+        area.border_title = cells.literal(f"{entry.item.label}: {draft.state.value}")
         self._show_theirs(False)
         self._render_status()
 
@@ -231,7 +231,8 @@ class EvidenceScreen(CasewatchScreen):
         theirs.display = show and conflict is not None
         if theirs.display and conflict is not None:
             theirs.load_text(visible(conflict.value))
-            theirs.border_title = f"Newer: {conflict.state.value}, by {conflict.by or 'someone'} (v{conflict.version})"
+            theirs.border_title = cells.literal(
+                f"Newer: {conflict.state.value}, by {conflict.by or 'someone'} (v{conflict.version})")
 
     # ---------------------------------------------------------------- events
 
@@ -297,7 +298,7 @@ class EvidenceScreen(CasewatchScreen):
         self._refresh_option(key)
         if key == self.entry.key:
             self.query_one("#evidence-value", TextArea).border_title = \
-                f"{visible(self.entry.item.label)}: {state.value}"
+                cells.literal(f"{self.entry.item.label}: {state.value}")
             self._render_status()
 
     def action_edit(self) -> None:

@@ -18,6 +18,7 @@ from textual.widgets.option_list import Option
 from casewatch.core.commands import Command
 from casewatch.core.errors import CasewatchError, InvalidInput
 from casewatch.tui.screens.base import CasewatchModal
+from casewatch.tui.widgets.cells import literal
 
 Result = TypeVar("Result")
 
@@ -37,7 +38,7 @@ class Form(CasewatchModal[Result | None], Generic[Result]):
 
     def _frame(self) -> Vertical:
         frame = Vertical(classes="form")
-        frame.border_title = self.form_title
+        frame.border_title = literal(self.form_title)  # it names the case, its customer
         return frame
 
     def action_cancel(self) -> None:

@@ -55,7 +55,7 @@ class NotePrompt(CasewatchModal[str | None]):
 
     def compose(self) -> ComposeResult:
         frame = Vertical(classes="form")
-        frame.border_title = self.note_title
+        frame.border_title = cells.literal(self.note_title)
         with frame:
             yield Label("Note (ctrl+s keeps it; empty removes it):")
             yield TextArea(self.text, id="note", soft_wrap=True, show_line_numbers=False, tab_behavior="focus")

@@ -9,11 +9,13 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from rich.text import Text
+from textual.content import Content
 
 from casewatch.core.clocks import ClockReading, ClockState
 from casewatch.core.durations import format_countdown
 from casewatch.core.evidence import Readiness
 from casewatch.core.models import EvidenceState, Severity, Status
+from casewatch.core.text import visible
 
 GLYPH = {
     ClockState.RUNNING: "▸",
@@ -24,6 +26,12 @@ GLYPH = {
     ClockState.STOPPED: "■",
 }
 Colours = dict[str, str]
+
+
+def literal(text: str) -> Content:
+    """Text for a border title or label exactly as typed: Textual reads a plain str there as markup."""
+    return Content(visible(text))
+
 FAR_AWAY = timedelta(days=6)
 
 

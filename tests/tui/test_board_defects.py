@@ -1,0 +1,44 @@
+"""Issue 9's pilot tests: a board that never misleads. One test per defect, each failing on the
+board as it was before the fix."""
+
+from __future__ import annotations
+
+from casewatch.core import commands as c
+from casewatch.core.models import Severity
+from casewatch.tui.screens.board import BoardScreen
+from casewatch.tui.screens.forms import Form
+from tests.tui.helpers import table
+
+HOSTILE_TITLE = "[link=http://x]y[/link] /api/[id]/[/]export"
+HOSTILE_CUSTOMER = "[/] Corp [b]"
+
+
+async def test_user_text_is_literal_in_toasts_palette_and_form_titles(make_app, writer):
+    """Defect 1: text people type shows literally in a toast, a palette hit and a form title."""
+    app = make_app(live=True)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.pause()
+        outcome = await writer.execute(
+            c.NewCase(title=HOSTILE_TITLE, customer=HOSTILE_CUSTOMER, severity=Severity.SEV1), "dana")
+        case_id = outcome.event.case_id
+        sev1 = table(app, "sev1")
+        while case_id not in app.state.cases or sev1.get_row_index(case_id) is None:
+            await pilot.pause(0.05)
+        sev1.focus()
+        sev1.move_cursor(row=sev1.get_row_index(case_id))
+        await pilot.pause()
+        await pilot.press("u")  # the form's title names the case and its customer, literally
+        await pilot.pause()
+        assert isinstance(app.screen, Form)
+        frame = app.screen.query_one(".form")
+        assert HOSTILE_CUSTOMER in frame._border_title.plain  # what the border draws
+        await pilot.press("escape", "n", *"customer log line: [/] end", "ctrl+s")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, BoardScreen)
+        toasts = [n.message for n in app._notifications]  # Notification keeps markup=False: drawn as is
+        assert any("customer log line: [/] end" in toast for toast in toasts), toasts
+        await pilot.press("ctrl+p", *"api/[id]")
+        await pilot.pause(0.5)
+        hits = [str(option.prompt) for option in app.screen.query_one("CommandList").options]
+        assert any(HOSTILE_TITLE in hit for hit in hits), hits
