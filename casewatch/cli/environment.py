@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import getpass
+import json
 import os
+import re
 from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfoNotFoundError
@@ -50,6 +52,27 @@ def load_config(path: Path | None = None) -> Config:
     except OSError as exc:
         raise InvalidInput(f"cannot read {path}: {exc.strerror}") from None
     return read_toml(Config, text, str(path))
+
+
+def remember_setting(key: str, value: str, path: Path | None = None) -> None:
+    """Set one top-level string key of the config file (created if missing), keeping every other
+    line as it was: the board remembers the theme chosen from its palette this way."""
+    path = path or paths.config_path()
+    line = f"{key} = {json.dumps(value)}"  # a JSON string is a valid TOML basic string
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+        top = next((i for i, text in enumerate(lines) if text.lstrip().startswith("[")), len(lines))
+        found = next((i for i in range(top) if re.match(rf"\s*{re.escape(key)}\s*=", lines[i])), None)
+        if found is None:
+            lines.insert(0, line)
+        else:
+            lines[found] = line
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(path.name + ".partial")
+        partial.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        partial.replace(path)  # nothing half-written
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CasewatchError(f"cannot write {path}: {exc}") from None
 
 
 def os_user() -> str:

@@ -10,6 +10,7 @@ import sys
 import tempfile
 from dataclasses import asdict
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -264,7 +265,8 @@ def _board(args: argparse.Namespace) -> int:
                 return await session.zone(store)
 
         zone = asyncio.run(prepare())
-        app = CasewatchApp(target=session.target, actor=session.actor, zone=zone, theme=theme, keymap=config.keymap)
+        app = CasewatchApp(target=session.target, actor=session.actor, zone=zone, theme=theme, keymap=config.keymap,
+                           remember_theme=partial(env.remember_setting, "theme"))
         app.run()
     finally:
         if demo_dir is not None:

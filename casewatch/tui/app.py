@@ -9,6 +9,7 @@ into a notification and a log line, so nothing fails silently.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -61,8 +62,10 @@ class CasewatchApp(App[None]):
     """The change feed's state (live, reconnecting… and why): watch it to show it. None: not following."""
 
     def __init__(self, target: Target, actor: str, zone: str = "UTC", theme: str = DEFAULT_THEME,
-                 clock: Clock = system_clock, live: bool = True, keymap: dict[str, str] | None = None):
+                 clock: Clock = system_clock, live: bool = True, keymap: dict[str, str] | None = None,
+                 remember_theme: Callable[[str], None] | None = None):
         super().__init__()
+        self.remember_theme = remember_theme  # keeps a theme chosen on the board (the config file)
         self.target = target
         self.actor = actor
         self.zone = ZoneInfo(zone)
@@ -75,6 +78,10 @@ class CasewatchApp(App[None]):
         for definition in THEMES.values():
             self.register_theme(definition)
         self.theme = theme
+        for name in set(self.available_themes) - set(THEMES):
+            # Textual's own themes lack the severity and clock colours the styles use: choosing one
+            # from the palette would crash the board, so only casewatch's are offered
+            self.unregister_theme(name)
         if keymap:
             self.set_keymap(keymap)
 
@@ -143,7 +150,12 @@ class CasewatchApp(App[None]):
         variables = self.get_css_variables()
         self.colours = {name: variables.get(name, "") for name in THEMES[DEFAULT_THEME].variables}
 
-    def watch_theme(self, _theme: str) -> None:
+    def watch_theme(self, theme: str) -> None:
+        if self.is_running and self.remember_theme is not None:
+            try:
+                self.remember_theme(theme)
+            except CasewatchError as exc:
+                self.notify(str(exc), title="Theme not remembered", severity="warning")
         self._read_colours()
         if self._state is not None:
             self._broadcast(frozenset(), frozenset(), everything=True)

@@ -3,8 +3,14 @@ board as it was before the fix."""
 
 from __future__ import annotations
 
+from functools import partial
+
+from casewatch.cli.environment import load_config, remember_setting
 from casewatch.core import commands as c
 from casewatch.core.models import Severity
+from casewatch.storage.target import resolve_target
+from casewatch.themes import THEMES
+from casewatch.tui.app import CasewatchApp
 from casewatch.tui.screens.board import BoardScreen
 from casewatch.tui.screens.forms import Form
 from tests.tui.helpers import table
@@ -42,3 +48,24 @@ async def test_user_text_is_literal_in_toasts_palette_and_form_titles(make_app, 
         await pilot.pause(0.5)
         hits = [str(option.prompt) for option in app.screen.query_one("CommandList").options]
         assert any(HOSTILE_TITLE in hit for hit in hits), hits
+
+
+async def test_the_palette_offers_only_casewatch_themes_and_the_choice_is_remembered(board_db, frozen_clock, tmp_path):
+    """Defect 2: Textual's own themes (nord…) lack the severity colours and crashed the board."""
+    config = tmp_path / "config.toml"
+    config.write_text('user = "dana"\n\n[keymap]\n"case.assign" = "a"\n', encoding="utf-8")
+    app = CasewatchApp(resolve_target(board_db), "dana", zone="Europe/Berlin", clock=frozen_clock, live=False,
+                       remember_theme=partial(remember_setting, "theme", path=config))
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.pause()
+        assert set(app.available_themes) == set(THEMES)
+        await pilot.press("ctrl+p", *"theme")
+        await pilot.pause(0.3)
+        await pilot.press("enter")  # Textual's "Theme" command: its list of themes
+        await pilot.pause(0.3)
+        offered = [str(option.prompt) for option in app.screen.query_one("CommandList").options]
+        assert offered and not any("nord" in name for name in offered), offered
+        app.theme = "casewatch-light"  # what picking it in that list does
+        await pilot.pause()
+    assert load_config(config).theme == "casewatch-light"
+    assert load_config(config).keymap == {"case.assign": "a"}  # the rest of the file is kept
