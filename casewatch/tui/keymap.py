@@ -8,14 +8,14 @@ from casewatch.tui.app import CasewatchApp
 from casewatch.tui.screens.board import BoardScreen
 from casewatch.tui.screens.case import CaseScreen
 from casewatch.tui.screens.evidence import EvidenceScreen, LeaveUnsaved
-from casewatch.tui.screens.forms import Form
+from casewatch.tui.screens.forms import Confirm, Form
 from casewatch.tui.screens.handoff import HandoffScreen, NotePrompt
 from casewatch.tui.screens.help import HelpScreen
 from casewatch.tui.screens.packet import PacketScreen
 from casewatch.tui.screens.policy import PolicyScreen
 
 SCREENS = (BoardScreen, CaseScreen, EvidenceScreen, LeaveUnsaved, PacketScreen, HandoffScreen, NotePrompt,
-           HelpScreen, PolicyScreen, Form)  # Form: every form's bindings
+           HelpScreen, PolicyScreen, Form, Confirm)  # Form: every form's bindings
 
 
 def binding_ids() -> set[str]:

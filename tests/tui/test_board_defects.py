@@ -7,12 +7,13 @@ from functools import partial
 
 from casewatch.cli.environment import load_config, remember_setting
 from casewatch.core import commands as c
-from casewatch.core.models import Severity
+from casewatch.core.models import Severity, Status
 from casewatch.storage.target import resolve_target
 from casewatch.themes import THEMES
 from casewatch.tui.app import CasewatchApp
 from casewatch.tui.screens.board import BoardScreen
-from casewatch.tui.screens.forms import Form
+from casewatch.tui.screens.case import CaseScreen
+from casewatch.tui.screens.forms import Confirm, Form
 from tests.tui.helpers import table
 
 HOSTILE_TITLE = "[link=http://x]y[/link] /api/[id]/[/]export"
@@ -69,3 +70,30 @@ async def test_the_palette_offers_only_casewatch_themes_and_the_choice_is_rememb
         await pilot.pause()
     assert load_config(config).theme == "casewatch-light"
     assert load_config(config).keymap == {"case.assign": "a"}  # the rest of the file is kept
+
+
+async def test_q_on_a_case_goes_back_and_resolving_asks_first(make_app, writer):
+    """Defect 13: `q` on a case screen quit the app; resolving a case went ahead without asking."""
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.pause()
+        sev2 = table(app, "sev2")
+        sev2.focus()
+        case_id = sev2.selected_id()
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, CaseScreen)
+        await pilot.press("q")
+        await pilot.pause()
+        assert app.is_running and isinstance(app.screen, BoardScreen)
+        for answer in ("n", "y"):
+            await pilot.press("t", "end", "enter")  # status: the last choice, resolved
+            await pilot.pause()
+            assert isinstance(app.screen, Confirm) and case_id in app.screen.question
+            await pilot.press(answer)
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            assert isinstance(app.screen, BoardScreen)
+            resolved = (await writer.get_case(case_id)).status is Status.RESOLVED
+            assert resolved == (answer == "y")

@@ -35,7 +35,8 @@ CLOCK_NAMES = {
 
 class CaseScreen(CaseActions):
     BINDINGS = [
-        Binding("escape", "app.pop_screen", "Back", id="case.back", tooltip="Back to the board"),
+        Binding("escape,q", "app.pop_screen", "Back", id="case.back",
+                tooltip="Back to the board (q quits only on the board)"),
         *CASE_BINDINGS,
         Binding("y", "copy_update", "Copy update", id="case.copy", tooltip="Copy the last customer message"),
         Binding("R", "return_case", "Return", id="case.return", show=False,

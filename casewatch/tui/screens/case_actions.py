@@ -20,7 +20,7 @@ from casewatch.core.models import Case, Role, Severity, Status, parse_route
 from casewatch.core.permissions import Action, check
 from casewatch.core.rules import customer_message
 from casewatch.tui.screens.base import CasewatchScreen
-from casewatch.tui.screens.forms import ChoicePrompt, Field, Form, PersonPrompt, TextPrompt, UpdateForm
+from casewatch.tui.screens.forms import ChoicePrompt, Confirm, Field, Form, PersonPrompt, TextPrompt, UpdateForm
 
 CASE_BINDINGS = [
     Binding("a", "assign", "Owner", id="case.assign", tooltip="Assign the internal investigation owner"),
@@ -68,7 +68,17 @@ class CaseActions(CasewatchScreen):
         self.app.push_screen(form, self._submit)
 
     def _submit(self, command: Command | None) -> None:
-        if command is not None:
+        if isinstance(command, c.ChangeStatus) and command.status is Status.RESOLVED:
+            case = self.app.state.cases.get(command.case_id)
+            title = f"{command.case_id} {case.title}" if case else command.case_id
+
+            def confirmed(yes: bool | None) -> None:
+                if yes:
+                    self.app.perform(command)
+
+            self.app.push_screen(Confirm(f"Resolve {command.case_id}",
+                                         f"Resolve {title}? It leaves the board."), confirmed)
+        elif command is not None:
             self.app.perform(command, copy_message=isinstance(command, c.CustomerUpdate))
 
     def _names(self) -> list[str]:

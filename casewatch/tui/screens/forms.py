@@ -11,12 +11,14 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.content import Content
 from textual.suggester import SuggestFromList
 from textual.widgets import Input, Label, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
 from casewatch.core.commands import Command
 from casewatch.core.errors import CasewatchError, InvalidInput
+from casewatch.core.text import visible
 from casewatch.tui.screens.base import CasewatchModal
 from casewatch.tui.widgets.cells import literal
 
@@ -293,3 +295,26 @@ class ChoicePrompt(Form[Command]):
             self.dismiss(self.build(value, reason))
         else:
             self.dismiss(self.build(value))
+
+
+class Confirm(CasewatchModal[bool]):
+    """An action that is hard to take back asks first: y (or Enter) goes ahead, n (or Esc) does not."""
+
+    BINDINGS = [
+        Binding("y,enter", "answer(True)", "Yes", id="confirm.yes", tooltip="Go ahead"),
+        Binding("n,escape", "answer(False)", "No", id="confirm.no", tooltip="Leave it as it is"),
+    ]
+
+    def __init__(self, title: str, question: str):
+        super().__init__()
+        self.confirm_title = title
+        self.question = question
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="form") as frame:
+            frame.border_title = literal(self.confirm_title)
+            yield Label(Content(visible(self.question)))
+            yield Label(Content("y goes ahead, n leaves it as it is."))
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)
