@@ -3,7 +3,11 @@ board as it was before the fix."""
 
 from __future__ import annotations
 
+import asyncio
+import random
 from functools import partial
+
+from textual.widgets import OptionList
 
 from casewatch.cli.environment import load_config, remember_setting
 from casewatch.core import commands as c
@@ -97,3 +101,64 @@ async def test_q_on_a_case_goes_back_and_resolving_asks_first(make_app, writer):
             assert isinstance(app.screen, BoardScreen)
             resolved = (await writer.get_case(case_id)).status is Status.RESOLVED
             assert resolved == (answer == "y")
+
+
+async def _until(pilot, done, timeout: float = 10.0) -> None:
+    """Let the app run until `done()` holds (the change feed delivers another writer's change)."""
+    async with asyncio.timeout(timeout):
+        while not done():
+            await pilot.pause(0.02)
+    await pilot.pause()
+
+
+async def test_the_cursor_follows_its_case_through_random_severity_changes(make_app, writer):
+    """Defect 3, property-style: whoever changes the selected case's severity (this user or another
+    writer), the highlighted row stays that case, in its new pane, and `a` names it."""
+    rng = random.Random(9)
+    app = make_app(live=True)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.pause()
+        sev2 = table(app, "sev2")
+        sev2.focus()
+        sev2.move_cursor(row=min(3, sev2.row_count - 1))
+        await pilot.pause()
+        case_id = sev2.selected_id()
+        board = app.screen
+        assert isinstance(board, BoardScreen)
+        for step in range(8):
+            case = app.state.cases[case_id]
+            severity = rng.choice([s for s in Severity if s is not case.severity])
+            if rng.random() < 0.5:  # this user, through the form
+                await pilot.press("s")
+                await pilot.pause()
+                choices = app.screen.query_one(OptionList)
+                choices.highlighted = list(Severity).index(severity)
+                await pilot.press("enter", *f"step {step}", "enter")
+                await app.workers.wait_for_complete()
+            else:  # a second writer
+                await writer.execute(c.ChangeSeverity(case_id=case_id, severity=severity, reason=f"step {step}"), "dana")
+            await _until(pilot, lambda severity=severity: app.state.cases[case_id].severity is severity
+                         and board.selected_case() is not None and case_id in board.table_for(severity).rows)
+            assert isinstance(app.screen, BoardScreen)
+            assert board.selected_case().id == case_id, (step, severity)
+            assert app.screen.focused is board.table_for(severity)
+        await pilot.press("a")
+        await pilot.pause()
+        assert case_id in app.screen.query_one(".form")._border_title.plain
+
+
+async def test_when_the_selected_case_leaves_the_board_the_cursor_moves_near_with_a_notice(make_app, writer):
+    """Defect 3: a case resolved by another writer leaves the board; the cursor says where it went."""
+    app = make_app(live=True)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.pause()
+        sev3 = table(app, "sev3")
+        sev3.focus()
+        sev3.move_cursor(row=2)
+        await pilot.pause()
+        case_id = sev3.selected_id()
+        await writer.execute(c.ChangeStatus(case_id=case_id, status=Status.RESOLVED), "dana")
+        await _until(pilot, lambda: case_id not in app.state.cases and case_id not in sev3.rows)
+        assert sev3.cursor_row == 2 and sev3.selected_id() != case_id
+        toasts = [n.message for n in app._notifications]
+        assert any(f"{case_id} left the board" in toast for toast in toasts), toasts

@@ -204,6 +204,8 @@ class BoardScreen(CaseActions):
         now_us = to_us(self.app.now())
         touched: set[Severity] = set()
         cursors = {s: p.table.selected_id() for s, p in self._panes.items()}
+        current = self._current_table()
+        selected = current.selected_id() if current is not None else None
         changed = set(state.cases) if message.everything else set(message.changed)
         # Rows leave their pane when the case closed, moved to another severity, or stopped matching the filter.
         moved = {i for i in changed if i in self._rows and (
@@ -231,8 +233,41 @@ class BoardScreen(CaseActions):
                 touched.add(case.severity)
             for severity in touched:
                 self._resort(severity, cursors[severity])
+            if current is not None and selected is not None:
+                self._follow(selected, current)
             self._update_titles(now_us)
             self._size_panes()
+
+    def _follow(self, case_id: str, was_in: CaseTable) -> None:
+        """The cursor stays on its case when the case moves to another pane. When it left the board
+        the cursor takes the nearest row (same place, same pane first) and a notice says so."""
+        row = self._rows.get(case_id)
+        if row is not None:
+            if row.table is not was_in:
+                self._select(row.table)
+            self._restore_cursor(row.table, case_id)
+            return
+        index = was_in.cursor_row
+        panes = [was_in, *(p.table for p in self._panes.values() if p.table is not was_in)]
+        target = next((table for table in panes if table.row_count), None)
+        if target is not None:
+            if target is not was_in:
+                self._select(target)
+                index = 0
+            target.move_cursor(row=min(index, target.row_count - 1), animate=False)
+        case = self.app.state.cases.get(case_id)
+        why = "no longer matches the filter" if case is not None else "no longer open"
+        self.app.notify(f"{case_id} left the board ({why}); the cursor moved to the nearest case",
+                        title="Selection moved", severity="warning")
+
+    def _select(self, table: CaseTable) -> None:
+        """Make `table` the pane the keys act on, now or when this screen is back in front."""
+        self._last_table = table
+        table.focus()
+
+    def _current_table(self) -> CaseTable | None:
+        """The pane the action keys act on: the focused one, or the last one focused."""
+        return self.focused if isinstance(self.focused, CaseTable) else self._last_table
 
     def _resort(self, severity: Severity, keep: str | None) -> None:
         table = self.table_for(severity)
@@ -337,7 +372,7 @@ class BoardScreen(CaseActions):
             self._last_table = event.widget
 
     def selected_case(self) -> Case | None:
-        table = self.focused if isinstance(self.focused, CaseTable) else self._last_table
+        table = self._current_table()
         case_id = table.selected_id() if table is not None else None
         return self.app.state.cases.get(case_id) if case_id else None
 
