@@ -18,6 +18,7 @@ from casewatch.storage.store import FLOOR_PROJECTIONS
 # whose id is `case.<kind>` (its `kind`).
 NOT_ON_THE_BOARD = {
     c.AddPerson: "roster administration is done from the shell (`casewatch people add`)",
+    c.RenamePerson: "roster administration is done from the shell (`casewatch people rename`)",
     c.ApplyPolicy: "a policy is a file, checked and applied from the shell (`casewatch policy apply`)",
     c.StartShift: "taking the shift is done from the shell (`casewatch shift start`)",
     c.Reopen: "resolved cases leave the board; they are reopened from the shell (`casewatch case reopen`)",

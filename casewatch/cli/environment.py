@@ -95,4 +95,7 @@ def system_zone() -> str:
 
 
 def database_location(flag: str | None, config: Config) -> str:
-    return flag or os.environ.get("CASEWATCH_DB") or config.db or str(paths.default_db_path())
+    """`--db` as given (even empty, which is an error), else the environment, the config, the default."""
+    if flag is not None:
+        return flag
+    return os.environ.get("CASEWATCH_DB") or config.db or str(paths.default_db_path())

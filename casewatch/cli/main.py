@@ -1,8 +1,9 @@
 # PYTHON_ARGCOMPLETE_OK
 """The `casewatch` command: every action for scripts, bots and tests, and the board.
 
-Exit codes: 0 success, 2 invalid input / not found / denied, 3 conflict. User errors print one
-line on stderr and never a traceback. The subcommands are the table in `cli.subcommands`.
+Exit codes: 0 done, 2 invalid / not found / denied, 3 conflict, 4 unavailable (worth retrying).
+Failures print one line on stderr and never a traceback. The subcommands are the table in
+`cli.subcommands`.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from pydantic import ValidationError
 
 from casewatch.cli.spec import build_parser as _build
 from casewatch.cli.subcommands import BOARD, GROUPS, SUBCOMMANDS
-from casewatch.core.errors import CasewatchError, FileInvalid
+from casewatch.cli.terminal import check_arguments, guarded_output
+from casewatch.core.errors import CasewatchError, FileInvalid, InvalidInput
+from casewatch.core.text import visible
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -24,25 +27,38 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser()
     argcomplete.autocomplete(parser)  # answers the shell's completion request and exits; else does nothing
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:  # usage errors (already printed in one line) and --help
-        return exc.code if isinstance(exc.code, int) else 2
+    with guarded_output():
+        try:
+            check_arguments(argv)
+            args = parser.parse_args(argv)
+        except InvalidInput as exc:
+            print(f"casewatch: {exc}", file=sys.stderr)
+            return exc.exit_code
+        except SystemExit as exc:  # usage errors (already printed in one line) and --help
+            return exc.code if isinstance(exc.code, int) else 2
+        if args.entry is not BOARD:
+            return _run(args)
+    return _run(args)  # the board owns the terminal
+
+
+def _run(args: argparse.Namespace) -> int:
+    """Run the subcommand; any expected failure becomes one line on stderr and its exit code."""
     try:
         return int(args.entry.main(args))
     except FileInvalid as exc:
         for problem in exc.problems:
-            print(f"casewatch: {problem}", file=sys.stderr)
+            print(f"casewatch: {visible(problem)}", file=sys.stderr)
         return exc.exit_code
     except CasewatchError as exc:
-        print(f"casewatch: {exc}", file=sys.stderr)
+        print(f"casewatch: {visible(str(exc))}", file=sys.stderr)  # one line, whatever it quotes
         return exc.exit_code
     except ValidationError as exc:
         error = exc.errors()[0]
         where = ".".join(str(part) for part in error["loc"])
-        print(f"casewatch: {where}: {error['msg']}", file=sys.stderr)
+        print(f"casewatch: {visible(where)}: {visible(error['msg'])}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -1,9 +1,13 @@
-"""Plain-text output for terminals and pipes: case lists, case details, people, metrics."""
+"""Plain-text output for terminals and pipes: case lists, case details, people, metrics.
+
+Stored text is shown through `visible`: one value is one line, and no control character it may
+hold (from an older database or an import) reaches the terminal."""
 
 from __future__ import annotations
 
 import csv
 import io
+import shlex
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -14,7 +18,7 @@ from casewatch.core.evidence import case_readiness
 from casewatch.core.handoff import Handoff, HandoffStatus, Shift
 from casewatch.core.models import Case, Event, Person
 from casewatch.core.policy import Policy
-from casewatch.core.text import visible
+from casewatch.core.text import is_handle, visible
 from casewatch.core.views import case_flags, describe_event
 
 STATE_MARK = {
@@ -41,7 +45,7 @@ def evidence_text(case: Case, policy: Policy) -> str:
 
 def case_table(rows: list[tuple[Case, CaseClocks]], policy: Policy, now: datetime) -> str:
     header = ("ID", "SEV", "STATUS", "OWNER", "COMMS", "OWNER-CLOCK", "NEXT-UPDATE", "EVID", "TITLE")
-    lines = [header]
+    lines: list[tuple[str, ...]] = [header]
     for case, clocks in rows:
         r = clocks.read(now)
         lines.append((
@@ -49,6 +53,7 @@ def case_table(rows: list[tuple[Case, CaseClocks]], policy: Policy, now: datetim
             clock_text(r[ClockKind.OWNER]), clock_text(r[ClockKind.CUSTOMER_UPDATE]),
             evidence_text(case, policy), case.title,
         ))
+    lines = [tuple(visible(cell) for cell in line) for line in lines]
     widths = [max(len(line[i]) for line in lines) for i in range(len(header) - 1)]
     return "\n".join(
         "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=False)) + "  " + line[-1]
@@ -78,21 +83,23 @@ def case_details(case: Case, clocks: CaseClocks, policy: Policy, events: list[Ev
     ]
     fields += [(f"{kind.value.replace('_', ' ')} clock", clock_text(readings[kind], due_zone)) for kind in ClockKind]
     lines = [f"{case.id}  {case.severity.value} ({sp.label})  {case.status.value}  v{case.version}"]
-    lines += [f"  {label + ':':<23}{value}" for label, value in fields]
+    lines += [f"  {label + ':':<23}{visible(value)}" for label, value in fields]
     for flag in case_flags(case, policy):
-        lines.append(f"  ! {flag}")
+        lines.append(f"  ! {visible(flag)}")
     lines.append("timeline:")
     for event in events:
         mark = " [backfilled]" if event.backfilled else ""
-        lines.append(f"  {event.occurred_at.astimezone(zone):%Y-%m-%d %H:%M %Z}  {event.actor:<10} "
-                     f"{describe_event(event)}{mark}")
+        lines.append(f"  {event.occurred_at.astimezone(zone):%Y-%m-%d %H:%M %Z}  {visible(event.actor):<10} "
+                     f"{visible(describe_event(event))}{mark}")
     return "\n".join(lines)
 
 
 def people_table(roster: dict[str, Person]) -> str:
-    lines = [("NAME", "ROLE", "TEAM", "TIME ZONE")]
-    lines += [(p.name, p.role.value, p.team or "-", p.tz) for p in roster.values()]
-    widths = [max(len(line[i]) for line in lines) for i in range(4)]
+    """The roster; a name from before names were handles is marked, with the command that fixes it."""
+    lines: list[tuple[str, ...]] = [("NAME", "DISPLAY NAME", "ROLE", "TEAM", "TIME ZONE", "")]
+    lines += [(*(visible(cell) for cell in (p.name, p.display_name or "-", p.role.value, p.team or "-", p.tz)),
+               _legacy_mark(p.name)) for p in roster.values()]
+    widths = [max(len(line[i]) for line in lines) for i in range(6)]
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=False)).rstrip() for line in lines)
 
 
@@ -192,3 +199,9 @@ def _cell(text: str) -> str:
     """A CSV cell a spreadsheet shows as text: never a formula, no control characters."""
     text = visible(text)
     return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
+def _legacy_mark(name: str) -> str:
+    if is_handle(name):
+        return ""
+    return f"! not a handle: casewatch people rename {shlex.quote(visible(name))} NEW (lower-case a-z 0-9 . _ -)"

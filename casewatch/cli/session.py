@@ -6,9 +6,20 @@ import argparse
 
 from casewatch import paths
 from casewatch.cli import environment as env
-from casewatch.core.models import Person, Role
+from casewatch.core.errors import InvalidInput
+from casewatch.core.models import Person, Role, check_zone
 from casewatch.storage.store import Store
 from casewatch.storage.target import resolve_target
+
+
+def _zone(where: str, name: str | None) -> str | None:
+    """Every zone a viewer gives is checked, on every command, before anything runs."""
+    if name is None:
+        return None
+    try:
+        return check_zone(name)
+    except InvalidInput as exc:
+        raise InvalidInput(f"{where}: {exc}") from None
 
 
 class Session:
@@ -18,10 +29,10 @@ class Session:
         self.actor = env.actor_name(getattr(args, "actor", None), self.config)
         flag_db = getattr(args, "db", None)
         location = env.database_location(flag_db, self.config)
-        if not flag_db and location == str(paths.default_db_path()):
+        if flag_db is None and location == str(paths.default_db_path()):
             paths.data_dir().mkdir(parents=True, exist_ok=True)
         self.target = resolve_target(location)
-        self._tz = getattr(args, "tz", None) or self.config.tz
+        self._tz = _zone("--tz", getattr(args, "tz", None)) or _zone("config tz", self.config.tz)
 
     def creator(self) -> Person:
         return Person(name=self.actor, role=Role.LEAD, tz=self._tz or env.system_zone())

@@ -197,11 +197,19 @@ def _add_with_common(parser: argparse.ArgumentParser, args: Sequence[Arg]) -> No
     _add(parser, args)
 
 
+EXIT_CODES = """exit codes:
+  0  done (a write that committed exits 0 whatever happens to its output)
+  2  invalid input, not found, or not allowed; nothing was written
+  3  conflict: the case changed since you read it (--expect-version); nothing was written
+  4  unavailable, worth retrying: database busy, lock timeout, server gone"""
+
+
 def build_parser(description: str, default: Subcommand, table: Sequence[Subcommand],
                  groups: Mapping[str, str]) -> argparse.ArgumentParser:
     """The parser for `table`. With no subcommand, `default` runs (its options are accepted at the
     top level). `groups` gives the help of the words that only group subcommands (`case`, `db`)."""
-    top = _Parser(prog="casewatch", description=description)
+    top = _Parser(prog="casewatch", description=description, epilog=EXIT_CODES,
+                  formatter_class=argparse.RawDescriptionHelpFormatter)
     _add_with_common(top, default.all_args)
     top.set_defaults(entry=default)
     parsers: dict[str, argparse.ArgumentParser] = {"": top}

@@ -235,9 +235,9 @@ async def _seed(session: Session, store: Store) -> None:
 
     def progress(done: int, total: int) -> None:
         if show and (done == total or done % 25 == 0):
-            print(f"\rseeding {done}/{total} cases…", end="" if done < total else "\n", file=sys.stderr)
+            print(f"\rseeding {done}/{total} cases…", end="" if done < total else "\n", file=sys.__stderr__)
 
-    ids = await write_demo(store, plan, session.actor, progress)
+    ids = await write_demo(store, plan, session.actor, progress, append=args.append)
     print(f"seeded {len(ids)} cases into {session.target.describe()}")
 
 
@@ -341,6 +341,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         arg("--cases", type=int, default=DEMO_CASES),
         arg("--seed", type=int, default=DEMO_SEED),
         arg("--now", type=parse_timestamp, default=None, metavar="TIMESTAMP", help="anchor the demo at this instant"),
+        arg("--append", action="store_true", help="add to a database that already has cases"),
     )),
     Read("cases", "list open cases", _cases, (
         arg("--json", action="store_true"),
@@ -418,7 +419,12 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
             complete=[r.value for r in Role]),
         arg("--tz", dest="person_tz", required=True, metavar="ZONE", help="IANA zone, e.g. Asia/Kolkata"),
         arg("--team", default=None),
-    ), build=lambda args: c.AddPerson(name=args.name, role=args.role, tz=args.person_tz, team=args.team)),
+        arg("--display-name", default=None, metavar="TEXT", help='how people see the name, e.g. "Dana Scully"'),
+    ), build=lambda args: c.AddPerson(name=args.name, role=args.role, tz=args.person_tz, team=args.team,
+                                      display_name=args.display_name)),
+    Write("people rename", c.RenamePerson, "give someone a new name (a handle); leads only", (
+        arg("old", metavar="OLD"), arg("new", metavar="NEW", help="lower-case letters, digits, '.', '_' or '-'"),
+    )),
     Read("people list", "list the roster", _list_people, (arg("--json", action="store_true"),)),
     Read("policy show", "print the active policy as TOML", _show_policy),
     Local("policy check", "validate a policy file", _check_policy, (arg("file"),)),

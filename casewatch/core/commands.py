@@ -12,8 +12,23 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from casewatch.core.durations import parse_duration
-from casewatch.core.models import EvidenceState, Role, Route, Severity, Status, check_team, check_zone
-from casewatch.core.text import NonEmpty, NoteText, OptionalText
+from casewatch.core.models import EvidenceState, Role, Route, Severity, Status, check_zone
+from casewatch.core.text import (
+    CaseRole,
+    Customer,
+    DisplayName,
+    EvidenceValue,
+    Handle,
+    HandoffNote,
+    LongText,
+    NonEmpty,
+    NoteText,
+    OptionalReason,
+    Reason,
+    Summary,
+    Team,
+    Title,
+)
 
 
 class Command(BaseModel):
@@ -36,10 +51,10 @@ class OnCase(Command):
 
 class NewCase(Command):
     kind: Literal["new"] = "new"
-    title: NonEmpty
-    customer: NonEmpty
+    title: Title
+    customer: Customer
     severity: Severity
-    summary: OptionalText = ""
+    summary: Summary = ""
 
 
 class Assign(OnCase):
@@ -60,27 +75,27 @@ class SetAuthority(OnCase):
 class Involve(OnCase):
     kind: Literal["involve"] = "involve"
     name: str
-    role: str | None = None
+    role: CaseRole | None = None
 
 
 class ChangeSeverity(OnCase):
     kind: Literal["severity"] = "severity"
     severity: Severity
-    reason: NonEmpty
+    reason: Reason
 
 
 class ChangeRoute(OnCase):
     kind: Literal["route"] = "route"
     route: Route
-    reason: NonEmpty
-    override: str | None = None  # a lead passing the evidence gate says why
+    reason: Reason
+    override: OptionalReason | None = None  # a lead passing the evidence gate says why
 
 
 class CustomerUpdate(OnCase):
     kind: Literal["update"] = "update"
-    known: NonEmpty
-    investigating: NonEmpty
-    next_milestone: NonEmpty
+    known: LongText
+    investigating: LongText
+    next_milestone: LongText
     next_update_in: str | None = None
 
     @field_validator("next_update_in")
@@ -97,7 +112,7 @@ class CustomerUpdate(OnCase):
 
 class Review(OnCase):
     kind: Literal["review"] = "review"
-    notes: NonEmpty
+    notes: LongText
 
 
 class ChangeStatus(OnCase):
@@ -122,8 +137,8 @@ class SetEvidence(OnCase):
     kind: Literal["evidence"] = "evidence"
     key: NonEmpty
     state: EvidenceState
-    value: str | None = None
-    reason: str | None = None
+    value: EvidenceValue | None = None
+    reason: OptionalReason | None = None
     expect_item_version: int | None = None
 
 
@@ -132,25 +147,29 @@ class ReturnCase(OnCase):
 
     kind: Literal["return"] = "return"
     missing: tuple[str, ...]
-    reason: NonEmpty
+    reason: Reason
 
 
 class AddPerson(Command):
     kind: Literal["add_person"] = "add_person"
-    name: NonEmpty
+    name: Handle
     role: Role
     tz: str = "UTC"
-    team: str | None = None
+    team: Team | None = None
+    display_name: DisplayName | None = None
 
     @field_validator("tz")
     @classmethod
     def _tz(cls, value: str) -> str:
         return check_zone(value)
 
-    @field_validator("team")
-    @classmethod
-    def _team(cls, value: str | None) -> str | None:
-        return check_team(value) if value else None
+
+class RenamePerson(Command):
+    """Give someone on the roster a new name (a handle), e.g. to fix one from before names were handles."""
+
+    kind: Literal["rename_person"] = "rename_person"
+    old: str
+    new: Handle
 
 
 class ApplyPolicy(Command):
@@ -176,8 +195,8 @@ class PrepareHandoff(Command):
 
     kind: Literal["handoff_prepare"] = "handoff_prepare"
     to: NonEmpty
-    note: OptionalText = ""
-    case_notes: dict[str, OptionalText] = {}
+    note: HandoffNote = ""
+    case_notes: dict[str, HandoffNote] = {}
 
     @field_validator("case_notes")
     @classmethod

@@ -25,6 +25,13 @@ class Conflict(CasewatchError):
     exit_code = 3
 
 
+class Unavailable(CasewatchError):
+    """The database could not serve the command right now (busy, lock timeout, server gone);
+    retrying later may succeed."""
+
+    exit_code = 4
+
+
 class FileInvalid(InvalidInput):
     """A TOML file (policy, config) has problems; `problems` lists every one, one line each."""
 

@@ -167,12 +167,23 @@ def _describe_return(p: Payload) -> str:
 
 def added_person(p: Payload) -> Person:
     """The roster entry a `person_added` payload describes."""
-    return Person(name=p["name"], role=Role(p["role"]), tz=p.get("tz") or "UTC", team=p.get("team"))
+    return Person(name=p["name"], role=Role(p["role"]), tz=p.get("tz") or "UTC", team=p.get("team"),
+                  display_name=p.get("display_name"))
 
 
 def _person_added(floor: FloorState, e: Event) -> FloorState:
     person = added_person(e.payload)
     return replace(floor, roster={**floor.roster, person.name: person})
+
+
+def _person_renamed(floor: FloorState, e: Event) -> FloorState:
+    """The person keeps role, zone and team under the new name; a shift lead follows it."""
+    before, after = e.payload["before"], e.payload["after"]
+    roster = {name: person for name, person in floor.roster.items() if name != before}
+    if before in floor.roster:
+        roster[after] = floor.roster[before].model_copy(update={"name": after})
+    lead = after if floor.shift_lead == before else floor.shift_lead
+    return replace(floor, roster=roster, shift_lead=lead)
 
 
 EVENTS: dict[EventType, EventKind] = {
@@ -202,6 +213,7 @@ EVENTS: dict[EventType, EventKind] = {
     EventType.EVIDENCE_SET: ChangesCase(_evidence_set, _describe_evidence),
     EventType.CASE_RETURNED: ChangesCase(_returned, _describe_return),
     EventType.PERSON_ADDED: ChangesFloor(_person_added, lambda p: f"roster: {p['name']} as {p['role']} ({p['tz']})"),
+    EventType.PERSON_RENAMED: ChangesFloor(_person_renamed, lambda p: f"roster: {p['before']} renamed to {p['after']}"),
     EventType.POLICY_APPLIED: ChangesFloor(
         lambda floor, e: replace(floor, policy_source=e.payload["toml"]),
         lambda p: f"policy applied from {p.get('source', 'a file')}"),

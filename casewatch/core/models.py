@@ -69,7 +69,6 @@ class Role(ParsedEnum):
 
 
 _ROUTE = re.compile(r"^(support|incident|specialist:[a-z0-9][a-z0-9_-]*)$")
-_TEAM = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
 
 def parse_route(text: str) -> str:
@@ -91,12 +90,6 @@ def check_zone(name: str) -> str:
     return name
 
 
-def check_team(name: str) -> str:
-    if not _TEAM.match(name):
-        raise InvalidInput(f"bad team name {name!r}: use lower-case letters, digits, '-' or '_'")
-    return name
-
-
 class Person(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -104,6 +97,7 @@ class Person(BaseModel):
     role: Role
     tz: str = "UTC"
     team: str | None = None
+    display_name: str | None = None  # free text beside the handle, e.g. "Dana Scully"
 
 
 # The small value types inside a Case are slotted dataclasses rather than models: a board holds
@@ -223,6 +217,7 @@ class EventType(StrEnum):
     EVIDENCE_SET = "evidence_set"
     CASE_RETURNED = "case_returned"
     PERSON_ADDED = "person_added"
+    PERSON_RENAMED = "person_renamed"
     POLICY_APPLIED = "policy_applied"
     SHIFT_STARTED = "shift_started"
     HANDOFF_PREPARED = "handoff_prepared"

@@ -71,14 +71,14 @@ _LINE_START = re.compile(r"^([-+=>:])|^(\d{1,9})([.)])")
 
 def md_inline(text: str) -> str:
     """One line of user text, safe anywhere inside a Markdown line (newlines become spaces)."""
-    return _INLINE_SPECIAL.sub(r"\\\1", visible(text).replace("\n", " ")).strip()
+    return _INLINE_SPECIAL.sub(r"\\\1", visible(text, multiline=True).replace("\n", " ")).strip()
 
 
 def md_block(text: str) -> str:
     """Multi-line user text as Markdown paragraphs that show exactly its lines. Line-start
     syntax is escaped, indentation is kept with non-breaking spaces, lines end in hard breaks."""
     paragraphs: list[list[str]] = [[]]
-    for raw in visible(text).split("\n"):
+    for raw in visible(text, multiline=True).split("\n"):
         line = raw.rstrip()
         if not line:
             if paragraphs[-1]:

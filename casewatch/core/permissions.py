@@ -25,6 +25,7 @@ class Action(StrEnum):
     ADD_PERSON = "add_person"
     APPLY_POLICY = "apply_policy"
     START_SHIFT = "start_shift"
+    SEED_DEMO = "seed_demo"
 
 
 _ANYONE_WORKING = {Action.NEW, Action.NOTE, Action.EVIDENCE}
@@ -35,6 +36,7 @@ _LEAD_ONLY_RULES = {
     Action.ADD_PERSON: "changing the roster needs a lead",
     Action.APPLY_POLICY: "applying a policy needs a lead",
     Action.START_SHIFT: "starting a shift needs a lead",
+    Action.SEED_DEMO: "seeding demo data needs a lead",
 }
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from casewatch.core import commands as c
@@ -29,7 +29,7 @@ from casewatch.core.evidence import (
 )
 from casewatch.core.handoff import HandoffFacts, accept_payload, prepare_payload
 from casewatch.core.messages import render_customer_update
-from casewatch.core.models import Case, Event, EventType, Person, Role, Status
+from casewatch.core.models import Case, Event, EventType, Person, Role, Status, iso_z
 from casewatch.core.permissions import Action, check
 from casewatch.core.policy import Policy, parse_policy
 
@@ -77,9 +77,11 @@ def decide(command: c.Command, case: Case | None, ctx: Context, *, new_case_id: 
     A `NewCase` needs the `new_case_id` the store reserved for it."""
     rule = RULES[type(command)]
     case_id: str | None = None
+    if isinstance(command, c.OnCase) and case is None:
+        raise NotFound(f"no case {command.case_id}")
+    _check_when(case, ctx)
     if isinstance(command, c.OnCase):
-        if case is None:
-            raise NotFound(f"no case {command.case_id}")
+        assert case is not None
         payload, case_id = rule.handler(command, case, ctx), case.id
     else:
         if isinstance(command, c.NewCase) and new_case_id is None:
@@ -87,6 +89,19 @@ def decide(command: c.Command, case: Case | None, ctx: Context, *, new_case_id: 
         payload, case_id = rule.handler(command, ctx), new_case_id
     return Event(case_id=case_id, type=rule.event, actor=ctx.actor.name,
                  occurred_at=ctx.occurred_at, recorded_at=ctx.recorded_at, payload=payload)
+
+
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def _check_when(case: Case | None, ctx: Context) -> None:
+    """A backfilled time (`--at`) must fall inside the case's life and this century."""
+    if ctx.occurred_at < EARLIEST:
+        raise InvalidInput(f"--at {iso_z(ctx.occurred_at)} is before 2000-01-01; give the real time it happened")
+    if case is not None and ctx.occurred_at < case.escalated_at:
+        escalated = iso_z(case.escalated_at.replace(microsecond=0))
+        raise InvalidInput(f"--at {iso_z(ctx.occurred_at)} is before {case.id} was escalated ({escalated}); "
+                           "nothing happens to a case before that")
 
 
 def _new(cmd: c.NewCase, ctx: Context) -> Payload:
@@ -147,7 +162,7 @@ def customer_message(case: Case, policy: Policy, sender: Person, at: datetime, k
     return render_customer_update(
         case_id=case.id, title=case.title, customer=case.customer, known=known, investigating=investigating,
         next_milestone=next_milestone, next_update_due=policy.calendar_for(case.severity).add(at, cadence),
-        sender=sender.name, tz=sender.tz,
+        sender=sender.name, tz=sender.tz, sent_at=at,
     )
 
 
@@ -208,8 +223,20 @@ def _return(cmd: c.ReturnCase, case: Case, ctx: Context) -> Payload:
 def _add_person(cmd: c.AddPerson, ctx: Context) -> Payload:
     check(ctx.actor, Action.ADD_PERSON)
     before = ctx.roster.get(cmd.name)
-    return dict(name=cmd.name, role=cmd.role.value, tz=cmd.tz, team=cmd.team,
+    if before is not None and before.role is Role.LEAD and cmd.role is not Role.LEAD and not any(
+            p.role is Role.LEAD for p in ctx.roster.values() if p.name != cmd.name):
+        raise InvalidInput(f"{cmd.name} is the last lead: a roster needs at least one lead, so make someone "
+                           "else a lead first")
+    return dict(name=cmd.name, role=cmd.role.value, tz=cmd.tz, team=cmd.team, display_name=cmd.display_name or None,
                 before=before.model_dump(mode="json") if before else None)
+
+
+def _rename_person(cmd: c.RenamePerson, ctx: Context) -> Payload:
+    check(ctx.actor, Action.ADD_PERSON)
+    person = _person(ctx, cmd.old)
+    if cmd.new in ctx.roster:
+        raise InvalidInput(f"{cmd.new!r} is already on the roster; choose another name")
+    return dict(before=person.name, after=cmd.new)
 
 
 def _apply_policy(cmd: c.ApplyPolicy, ctx: Context) -> Payload:
@@ -247,6 +274,7 @@ RULES: dict[type[c.Command], Rule] = {
     c.SetEvidence: Rule(EventType.EVIDENCE_SET, _evidence),
     c.ReturnCase: Rule(EventType.CASE_RETURNED, _return),
     c.AddPerson: Rule(EventType.PERSON_ADDED, _add_person),
+    c.RenamePerson: Rule(EventType.PERSON_RENAMED, _rename_person),
     c.ApplyPolicy: Rule(EventType.POLICY_APPLIED, _apply_policy),
     c.StartShift: Rule(EventType.SHIFT_STARTED, _start_shift),
     c.PrepareHandoff: Rule(EventType.HANDOFF_PREPARED, _prepare_handoff),

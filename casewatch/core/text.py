@@ -1,9 +1,13 @@
-"""Free-text field types: the one home of the rules for text a person types into a command.
+"""Free-text field types: the one home of the rules for text a person types into a command, and
+of `visible`, which every human-readable output passes stored text through.
 
 Every free-text field of a command is annotated with a type from here, so a rule about typed text
-(trimming, emptiness; later control characters and lengths per field) is written once and holds
-for the CLI, the board and the importers alike. A new rule is a new parameter of `FreeText`; a
-field with its own limits is one more `Annotated[str, FreeText(...)]` line below.
+holds for the CLI, the board and the importers alike:
+- no C0/C1 control character and no bidirectional override, in any field;
+- multi-line fields (summary, notes, customer-update text, evidence values, reasons) allow newline
+  and tab; single-line fields (title, customer, team, role, display name) allow neither;
+- each field has a length limit, the same on every backend, checked before anything is written.
+A field with its own rules is one more `Annotated[str, FreeText(...)]` line below.
 """
 
 from __future__ import annotations
@@ -12,24 +16,93 @@ import re
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from pydantic import GetCoreSchemaHandler, ValidationInfo
+from pydantic import AfterValidator, GetCoreSchemaHandler, ValidationInfo
 from pydantic_core import core_schema
 
 from casewatch.core.errors import InvalidInput
+
+# Bidirectional embeddings/overrides (U+202A–U+202E) and isolates (U+2066–U+2069): they reorder
+# what a reader sees, so "CW-1001 resolved" can display as something else.
+_BIDI = "\u202a-\u202e\u2066-\u2069"
+_CONTROL = "\x00-\x1f\x7f-\x9f"
+_SURROGATE = "\ud800-\udfff"  # never text: undecodable input, and unencodable as UTF-8
+_LINE_SEPARATORS = "\u2028\u2029"  # break lines in some terminals and every browser
+_MARKS = "\u200e\u200f"  # left-to-right and right-to-left marks: allowed in text, shown as escapes
+_REFUSED_IN_LINE = re.compile(f"[{_CONTROL}{_BIDI}{_SURROGATE}{_LINE_SEPARATORS}]")
+_REFUSED_IN_BLOCK = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI}{_SURROGATE}{_LINE_SEPARATORS}]")
+_NOT_SHOWN_AS_IS = re.compile(f"[{_CONTROL}{_BIDI}{_SURROGATE}{_LINE_SEPARATORS}{_MARKS}]")
+_NOT_SHOWN_IN_BLOCK = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI}{_SURROGATE}{_LINE_SEPARATORS}{_MARKS}]")
+_NAMED = {"\n": "\\n", "\t": "\\t", "\r": "\\r"}
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    if char in _NAMED:
+        return _NAMED[char]
+    code = ord(char)
+    # \uXXXX from DEL on: the same escape JSON uses, so a JSON document stays valid through `visible`.
+    return f"\\x{code:02x}" if code < 0x7F else f"\\u{code:04x}"
+
+
+def visible(text: str, *, multiline: bool = False) -> str:
+    """`text` safe for a terminal, a table cell or a Markdown export: every control character, bidi
+    override or lone surrogate becomes a visible escape such as `\\x1b` or `\\u202e`. With
+    `multiline`, newlines are kept (a note shown as a block; CRLF becomes a newline, a tab four
+    spaces); otherwise they are escaped too, so one value can never become two rows. Use it for
+    every human-readable output of stored or user-given text (the CLI, the TUI, Markdown); JSON
+    output keeps the exact text instead."""
+    if not multiline:
+        return _NOT_SHOWN_AS_IS.sub(_escape, text)
+    return _NOT_SHOWN_IN_BLOCK.sub(_escape, text.replace("\r\n", "\n").replace("\t", "    "))
+
+
+_BIDI_CHARS = re.compile(f"[{_BIDI}]")
+
+
+def check_text(value: str, label: str, *, multiline: bool = False, limit: int | None = None,
+               in_bytes: bool = False, offset: int = 0) -> None:
+    """Raise InvalidInput naming the field and the first character it may not hold (its position
+    counted from 1, plus `offset` characters trimmed before `value`), or the field's limit: in
+    characters, or `in_bytes` of UTF-8 (the limits given in KiB)."""
+    bad = (_REFUSED_IN_BLOCK if multiline else _REFUSED_IN_LINE).search(value)
+    if bad is not None:
+        char, position = bad.group(), offset + bad.start() + 1
+        what = "bidirectional override" if _BIDI_CHARS.match(char) else (
+            "invalid character" if "\ud800" <= char <= "\udfff" else "control character")
+        hint = " (it is a single line)" if char in "\n\r\u2028\u2029" else ""
+        raise InvalidInput(f"{label}: {what} U+{ord(char):04X} at position {position} is not allowed{hint}")
+    if limit is None:
+        return
+    if in_bytes:
+        size = len(value.encode("utf-8"))
+        if size > limit:
+            raise InvalidInput(f"{label}: too long ({size} bytes; the limit is {limit}, {limit // KIB} KiB)")
+    elif len(value) > limit:
+        raise InvalidInput(f"{label}: too long ({len(value)} characters; the limit is {limit})")
 
 
 @dataclass(frozen=True)
 class FreeText:
     """How one free-text field is checked. `label` is what errors call the field (default: its
-    name, underscores as spaces); `required` rejects text that is empty once trimmed."""
+    name, underscores as spaces); `required` rejects text that is empty once trimmed; `multiline`
+    allows newline and tab; `limit` is the most characters it may hold; `trim` strips whitespace around."""
 
     label: str | None = None
     required: bool = True
+    multiline: bool = False
+    limit: int | None = None
+    trim: bool = True
+    in_bytes: bool = False
 
     def check(self, value: str, info: ValidationInfo) -> str:
-        text = value.strip()
-        if self.required and not text:
-            raise InvalidInput(f"{self._label(info)} must not be empty")
+        label = self._label(info)
+        if self.multiline:
+            value = value.replace("\r\n", "\n")  # text pasted from Windows: its line ends are newlines
+        text = value.strip() if self.trim else value  # whitespace around, newlines too, is trimmed, not refused
+        if self.required and not text.strip():
+            raise InvalidInput(f"{label} must not be empty")
+        offset = len(value) - len(value.lstrip()) if self.trim else 0
+        check_text(text, label, multiline=self.multiline, limit=self.limit, in_bytes=self.in_bytes, offset=offset)
         return text
 
     def _label(self, info: ValidationInfo) -> str:
@@ -39,21 +112,70 @@ class FreeText:
         return core_schema.with_info_after_validator_function(self.check, handler(source))
 
 
+KIB = 1024
+LIMITS = {
+    "title": 200, "customer": 120, "handle": 40, "display name": 80, "team": 40, "role": 40, "reason": 500,
+    "long text": 16 * KIB, "evidence value": 64 * KIB,
+}
+"""Size limits: in characters, but "long text" (summary, notes, each customer-update field) and the
+evidence value in bytes of UTF-8 (16 and 64 KiB)."""
+
 NonEmpty = Annotated[str, FreeText()]
-"""Text that must say something once trimmed; errors name the field."""
+"""One line that must say something once trimmed; errors name the field."""
 
 OptionalText = Annotated[str, FreeText(required=False)]
-"""Text that may be empty; it is stored trimmed."""
+"""One line that may be empty; it is stored trimmed."""
 
-NoteText = Annotated[str, FreeText(label="note")]
+Title = Annotated[str, FreeText(limit=LIMITS["title"])]
+Customer = Annotated[str, FreeText(limit=LIMITS["customer"])]
+Summary = Annotated[str, FreeText(required=False, multiline=True, limit=LIMITS["long text"], in_bytes=True)]
+LongText = Annotated[str, FreeText(multiline=True, limit=LIMITS["long text"], in_bytes=True)]
+"""A note, review notes, each field of a customer update: multi-line, up to 16 KiB."""
+NoteText = Annotated[str, FreeText(label="note", multiline=True, limit=LIMITS["long text"], in_bytes=True)]
 """The text of a timeline note (its field is `text`; people call it the note)."""
+Reason = Annotated[str, FreeText(multiline=True, limit=LIMITS["reason"])]
+HandoffNote = Annotated[str, FreeText(label="note", required=False, multiline=True, limit=LIMITS["long text"],
+                                      in_bytes=True)]
+"""A handoff's note, for the whole shift or one case: multi-line, may be empty, up to 16 KiB."""
+OptionalReason = Annotated[str, FreeText(label="reason", required=False, multiline=True, limit=LIMITS["reason"])]
+EvidenceValue = Annotated[str, FreeText(label="value", required=False, multiline=True,
+                                        limit=LIMITS["evidence value"], in_bytes=True, trim=False)]
+"""What was found for a checklist item, kept exactly as typed (up to 64 KiB)."""
+CaseRole = Annotated[str, FreeText(label="role", limit=LIMITS["role"])]
+DisplayName = Annotated[str, FreeText(label="display name", required=False, limit=LIMITS["display name"])]
+
+HANDLE = re.compile(r"[a-z0-9][a-z0-9._-]{0,39}")
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+def is_handle(name: str) -> bool:
+    """Person names are handles: lower-case ASCII letters and digits, then also '.', '_' or '-'; at most
+    40. No look-alikes (a Cyrillic "е" is not an "e"), no spaces, nothing a terminal could act on."""
+    return HANDLE.fullmatch(name) is not None
 
 
-def visible(text: str) -> str:
-    """Text safe to show anywhere: control and direction-changing characters become visible
-    escapes (\\x1b, \\u202e), tabs four spaces, CRLF a newline. Newlines stay."""
-    text = text.replace("\r\n", "\n").replace("\t", "    ")
-    return _CONTROL.sub(lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100 else f"\\u{ord(m[0]):04x}", text)
+def check_handle(name: str, label: str = "name") -> str:
+    """`name` if it is a handle, else InvalidInput saying what a handle is (and the likely one meant)."""
+    check_text(name, label, limit=LIMITS["handle"])
+    if not is_handle(name):
+        suggestion = name.strip().lower()
+        hint = f" (did you mean {suggestion!r}?)" if is_handle(suggestion) else ""
+        raise InvalidInput(f"{label}: {name!r} is not a handle: use lower-case ASCII letters, digits, '.', '_' "
+                           f"or '-', starting with a letter or digit{hint}")
+    return name
+
+
+Handle = Annotated[str, FreeText(label="name", limit=LIMITS["handle"]), AfterValidator(check_handle)]
+"""A new person's name (legacy names already on a roster keep working; see `people rename`)."""
+
+
+_TEAM = re.compile(r"[a-z0-9][a-z0-9_-]*")
+
+
+def check_team(name: str) -> str:
+    if not _TEAM.fullmatch(name):
+        raise InvalidInput(f"bad team name {name!r}: use lower-case letters, digits, '-' or '_'")
+    return name
+
+
+Team = Annotated[str, FreeText(label="team", limit=LIMITS["team"]), AfterValidator(check_team)]
+"""A team name: lower-case kebab (it also names a specialist route), at most 40."""

@@ -32,4 +32,4 @@ def case_from_state(state: dict) -> Case:
 
 
 def person_from_row(row) -> Person:
-    return Person(name=row.name, role=Role(row.role), tz=row.tz, team=row.team)
+    return Person(name=row.name, role=Role(row.role), tz=row.tz, team=row.team, display_name=row.display_name)

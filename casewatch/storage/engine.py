@@ -1,15 +1,20 @@
 """Engines per backend. SQLite gets WAL, a busy timeout, foreign keys, and `BEGIN IMMEDIATE` for
-writers so that a read-then-write transaction waits for the lock instead of failing as "locked"."""
+writers so that a read-then-write transaction waits for the lock instead of failing as "locked".
+
+Every new SQLite connection first checks, by reading only, that the file is empty or a casewatch
+database: a pragma such as `journal_mode=WAL` would otherwise rewrite a stranger's file."""
 
 from __future__ import annotations
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from casewatch.core.errors import InvalidInput
 from casewatch.storage.target import Target
 
 BUSY_TIMEOUT_MS = 30_000
 WRITE_OPTION = "casewatch_write"
+MARK_TABLE = "alembic_version"  # every casewatch database has it, from its first migration on
 
 
 def create_engines(target: Target) -> tuple[AsyncEngine, AsyncEngine]:
@@ -23,14 +28,20 @@ def create_engines(target: Target) -> tuple[AsyncEngine, AsyncEngine]:
     def _configure(dbapi_connection, _record) -> None:
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves, below
         cursor = dbapi_connection.cursor()
-        for pragma in (
-            "PRAGMA journal_mode=WAL",
-            f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}",
-            "PRAGMA foreign_keys=ON",
-            "PRAGMA synchronous=NORMAL",
-        ):
-            cursor.execute(pragma)
-        cursor.close()
+        try:
+            cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            tables = {row[0] for row in cursor.fetchall()}
+            if tables and MARK_TABLE not in tables:
+                raise InvalidInput(f"{target.describe()} is a database, but not a casewatch one (it has other "
+                                   "tables); it was left untouched")
+            pragmas = ["PRAGMA foreign_keys=ON", "PRAGMA synchronous=NORMAL"]
+            if not target.read_only:
+                pragmas.insert(0, "PRAGMA journal_mode=WAL")
+            for pragma in pragmas:
+                cursor.execute(pragma)
+        finally:
+            cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
     def _begin(connection) -> None:

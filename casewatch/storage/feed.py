@@ -37,7 +37,8 @@ from sqlalchemy.engine import URL
 from casewatch.core.handoff import LeadView
 from casewatch.core.models import Case, Person
 from casewatch.core.policy import Policy
-from casewatch.storage.store import Store, reason
+from casewatch.storage.failures import reason
+from casewatch.storage.store import Store
 
 CHANNEL = "casewatch"  # the triggers' NOTIFY channel
 SAFETY_NET_S = 30.0

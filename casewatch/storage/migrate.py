@@ -9,10 +9,11 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from casewatch.core.errors import InvalidInput
 
+BOOTSTRAP_LOCK = 0x63617365  # a PostgreSQL advisory lock key: "case"
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -59,10 +60,19 @@ def _upgrade(connection: Connection, describe: str) -> bool:
     return True
 
 
+async def take_turns(conn: AsyncConnection) -> None:
+    """Writers that set a database up take turns: on PostgreSQL through an advisory lock held until the
+    transaction ends (on SQLite, `BEGIN IMMEDIATE` already serialises them). Re-check under it."""
+    if conn.dialect.name == "postgresql":
+        await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": BOOTSTRAP_LOCK})
+
+
 async def ensure_schema(reader: AsyncEngine, writer: AsyncEngine, describe: str) -> bool:
-    """Bring the schema to the head revision; True when a migration ran. Refuses a newer database."""
+    """Bring the schema to the head revision; True when a migration ran. Refuses a newer database.
+    Only reads unless there is something to migrate."""
     async with reader.connect() as conn:
         if await conn.run_sync(current_revision) == head_revision():
             return False
-    async with writer.begin() as conn:  # re-checked under the write lock: two openers never both migrate
+    async with writer.begin() as conn:  # re-checked in turn: two openers never both migrate
+        await take_turns(conn)
         return await conn.run_sync(_upgrade, describe)

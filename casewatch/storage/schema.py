@@ -85,6 +85,7 @@ class PersonRow(Base):
     role: Mapped[str] = mapped_column(String(20))
     tz: Mapped[str] = mapped_column(String(64))
     team: Mapped[str | None] = mapped_column(String(64))
+    display_name: Mapped[str | None] = mapped_column(String(80))
     version: Mapped[int] = mapped_column(Integer())
     last_event_id: Mapped[int] = mapped_column(BigInteger())
 

@@ -1,41 +1,81 @@
 """The store: runs commands through the core rules and writes event + projection in one transaction.
 
-Optimistic concurrency: a projection row is only updated `WHERE version = <version read>`. When a
-caller said which version it saw (`expect_version`) a mismatch is a `Conflict`; otherwise the command
-is simply decided again against the fresh state (the caller never saw the older one).
+Concurrency: a write transaction locks the case row it changes (PostgreSQL `FOR UPDATE`; SQLite
+writers take turns through `BEGIN IMMEDIATE`), and a projection row is only updated
+`WHERE version = <version read>`. When a caller said which version it saw (`expect_version`) a
+mismatch is a `Conflict`; otherwise the command is simply decided again against the fresh state (the
+caller never saw the older one), after a short randomised back-off.
+
+Every database failure, reads included, leaves here as one line (see storage.failures).
 """
 
 from __future__ import annotations
 
+import asyncio
+import functools
+import random
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import ParamSpec, TypeVar
 
 from sqlalchemy import Integer, Select, String, func, insert, literal, select, union_all, update
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from casewatch.core import commands as c
-from casewatch.core.errors import CasewatchError, Conflict, InvalidInput, NotFound
+from casewatch.core.errors import CasewatchError, Conflict, InvalidInput, NotFound, Unavailable
 from casewatch.core.events import added_person
 from casewatch.core.handoff import Handoff, LeadView, Packet, PacketDiff, Shift
 from casewatch.core.models import Case, Event, EventType, Person, Role
 from casewatch.core.policy import DEFAULT_POLICY_TOML, Policy, parse_policy
 from casewatch.core.projection import apply, replay_cases
 from casewatch.core.rules import Context, decide
+from casewatch.core.text import check_handle
 from casewatch.storage import convert
 from casewatch.storage import handoffs as handoff_rows
 from casewatch.storage.engine import create_engines
-from casewatch.storage.migrate import ensure_schema
-from casewatch.storage.schema import cases, counters, events, people, policies
+from casewatch.storage.failures import is_database_failure, retry_now, translate
+from casewatch.storage.migrate import ensure_schema, take_turns
+from casewatch.storage.schema import cases, counters, events, logins, people, policies
 from casewatch.storage.target import Target
 
 SYSTEM_ACTOR = "casewatch"
 FIRST_CASE_NUMBER = 1001
-MAX_ATTEMPTS = 8
+RETRY_FOR_S = 60.0  # how long a write keeps trying again under contention before giving up (exit 4)
+BACKOFF_FIRST_S, BACKOFF_MAX_S = 0.005, 0.25
 Clock = Callable[[], datetime]
+P = ParamSpec("P")
 T = TypeVar("T")
+
+
+def _reads(method: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
+    """A read whose database failures leave as one line (the first argument is the Store)."""
+
+    @functools.wraps(method)
+    async def guarded(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return await method(*args, **kwargs)
+        except CasewatchError:
+            raise
+        except Exception as exc:
+            if not is_database_failure(exc):
+                raise
+            store = args[0]
+            assert isinstance(store, Store)
+            raise translate(exc, store.target.describe(), writing=False) from None
+
+    return guarded
+
+
+def backoff_delays(rng: random.Random | None = None):
+    """Randomised exponential back-off ("full jitter"): concurrent writers that collided spread out."""
+    rng = rng or random.Random()
+    ceiling = BACKOFF_FIRST_S
+    while True:
+        yield rng.uniform(0, ceiling)
+        ceiling = min(BACKOFF_MAX_S, ceiling * 2)
 
 
 def system_clock() -> datetime:
@@ -113,9 +153,11 @@ class Store:
         except CasewatchError:
             await store.close()
             raise
-        except Exception as exc:  # noqa: BLE001 - drivers raise their own types while connecting
+        except Exception as exc:
             await store.close()
-            raise InvalidInput(f"cannot open {target.describe()}: {reason(exc)}") from None
+            if not is_database_failure(exc):
+                raise
+            raise translate(exc, target.describe(), writing=False) from None
         return store
 
     async def close(self) -> None:
@@ -130,50 +172,77 @@ class Store:
     # ----------------------------------------------------------------- writes
 
     async def _bootstrap(self, creator: Person | None) -> None:
+        """A new database gets the default policy and its creator as first lead. Only reads when
+        there is nothing to write, so opening never waits for (or takes) the write lock."""
+        async with self._reader.connect() as conn:
+            needs_policy, needs_lead = await self._bootstrap_needs(conn, creator)
+        if not (needs_policy or needs_lead):
+            return
+        self._check_writable()
         async with self._writer.begin() as conn:
+            await take_turns(conn)
+            needs_policy, needs_lead = await self._bootstrap_needs(conn, creator)
             now = self.clock()
-            if (await conn.execute(select(func.count()).select_from(policies))).scalar() == 0:
+            if needs_policy:
                 event = Event(type=EventType.POLICY_APPLIED, actor=SYSTEM_ACTOR, occurred_at=now, recorded_at=now,
                               payload={"toml": DEFAULT_POLICY_TOML, "source": "default policy"})
                 await self._project(conn, await self._append(conn, event), None)
-            if creator is not None and (await conn.execute(select(func.count()).select_from(people))).scalar() == 0:
+            if needs_lead and creator is not None:
+                check_handle(creator.name, "--as (the first lead of a new database)")
                 event = Event(type=EventType.PERSON_ADDED, actor=SYSTEM_ACTOR, occurred_at=now, recorded_at=now,
                               payload={"name": creator.name, "role": Role.LEAD.value, "tz": creator.tz,
                                        "team": creator.team, "before": None})
                 await self._project(conn, await self._append(conn, event), None)
 
+    async def _bootstrap_needs(self, conn: AsyncConnection, creator: Person | None) -> tuple[bool, bool]:
+        no_policy = (await conn.execute(select(func.count()).select_from(policies))).scalar() == 0
+        no_people = creator is not None and (await conn.execute(select(func.count()).select_from(people))).scalar() == 0
+        return no_policy, no_people
+
+    def _check_writable(self) -> None:
+        if self.target.read_only:
+            raise InvalidInput(f"database {self.target.describe()} is read-only (no write permission): this "
+                               "command writes; ask for write access or work on a copy")
+
     async def execute(self, command: c.Command, actor: str, *, at: datetime | None = None) -> Outcome:
         """Decide and record `command` as `actor`, occurring `at` (default: now). One transaction."""
-        for _attempt in range(MAX_ATTEMPTS):
-            try:
-                return await self._transaction(lambda conn: self._execute(conn, command, actor, at, _Reads()))
-            except _Race:
-                if isinstance(command, c.OnCase) and command.expect_version is not None:
-                    raise self._conflict(await self.get_case(command.case_id), command.expect_version) from None
-        raise Conflict("too many concurrent writers changed this case at once; nothing was written, try again")
+        [outcome] = await self._write([(command, actor, at)])
+        return outcome
 
     async def execute_many(self, items: list[tuple[c.Command, str, datetime | None]]) -> list[Outcome]:
         """Several commands in one all-or-nothing transaction (the demo seeder; later, imports)."""
+        return await self._write(items)
 
-        async def run(conn: AsyncConnection) -> list[Outcome]:
-            reads = _Reads()
-            return [await self._execute(conn, command, actor, at, reads) for command, actor, at in items]
+    async def _write(self, items: list[tuple[c.Command, str, datetime | None]]) -> list[Outcome]:
+        """One transaction, tried again with back-off while other writers get in its way."""
+        self._check_writable()
+        delays = backoff_delays()
+        give_up = time.monotonic() + RETRY_FOR_S
+        while True:
+            try:
+                async with self._writer.begin() as conn:
+                    reads = _Reads()
+                    return [await self._execute(conn, command, actor, at, reads) for command, actor, at in items]
+            except CasewatchError:
+                raise
+            except Exception as exc:
+                if not isinstance(exc, _Race | IntegrityError) and not retry_now(exc):
+                    if is_database_failure(exc):
+                        raise translate(exc, self.target.describe(), writing=True) from None
+                    raise
+                await self._raise_if_conflict(items)
+                if time.monotonic() >= give_up:
+                    raise Unavailable(f"database {self.target.describe()}: too many concurrent writers for "
+                                      f"{RETRY_FOR_S:.0f} s; nothing was written, try again") from None
+            await asyncio.sleep(next(delays))
 
-        try:
-            return await self._transaction(run)
-        except _Race:
-            raise Conflict("another writer changed these cases meanwhile; nothing was written, try again") from None
-
-    async def _transaction(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
-        """Run `work` in one write transaction. The one place driver errors are mapped: a lost race
-        (including a unique-key collision) is `_Race`; any other driver failure is one line."""
-        try:
-            async with self._writer.begin() as conn:
-                return await work(conn)
-        except (_Race, IntegrityError):
-            raise _Race() from None
-        except DBAPIError as exc:  # the server went away, a lock timed out...: one line, nothing written
-            raise InvalidInput(f"database error on {self.target.describe()}: {reason(exc)}") from None
+    async def _raise_if_conflict(self, items: list[tuple[c.Command, str, datetime | None]]) -> None:
+        """After a collision: a command made against a version the caller saw must not be re-decided."""
+        for command, _actor, _at in items:
+            if isinstance(command, c.OnCase) and (expected := command.expect_version) is not None:
+                case = await self._read_case(command.case_id)
+                if case is None or case.version != expected:
+                    raise self._conflict(case, expected)
 
     async def _execute(self, conn: AsyncConnection, command: c.Command, actor_name: str, at: datetime | None,
                        reads: _Reads) -> Outcome:
@@ -185,7 +254,7 @@ class Store:
                            f"`casewatch people add {actor_name} --role agent --tz <zone>`")
         case = None
         if isinstance(command, c.OnCase):
-            case = reads.cases.get(command.case_id) or await self._load_case(conn, command.case_id)
+            case = reads.cases.get(command.case_id) or await self._load_case(conn, command.case_id, lock=True)
             if case is None:
                 raise NotFound(f"no case {command.case_id}")
             if command.expect_version is not None and case.version != command.expect_version:
@@ -233,7 +302,7 @@ class Store:
     async def _project_case(self, conn: AsyncConnection, event: Event, case: Case | None) -> Case:
         if case is not None and event.occurred_at < case.last_occurred_at:
             # A backfilled event lands inside the history: refold the case in history order.
-            new = replay_cases(await self.case_events(case.id, conn=conn))[case.id]
+            new = replay_cases(await self._load_events(conn, case.id))[case.id]
         else:
             new = apply(case, event)
         values = convert.case_values(new, _stored_id(event))
@@ -258,9 +327,16 @@ class Store:
 
     # ------------------------------------------------------------------ reads
 
-    async def _load_case(self, conn: AsyncConnection, case_id: str) -> Case | None:
-        row = (await conn.execute(select(cases.c.state).where(cases.c.id == case_id))).first()
+    async def _load_case(self, conn: AsyncConnection, case_id: str, *, lock: bool = False) -> Case | None:
+        """`lock`: hold the row until the transaction ends (PostgreSQL; a no-op on SQLite, whose
+        writers already take turns), so concurrent writers to one case queue instead of colliding."""
+        query = select(cases.c.state).where(cases.c.id == case_id)
+        row = (await conn.execute(query.with_for_update() if lock else query)).first()
         return convert.case_from_state(row.state) if row else None
+
+    async def _read_case(self, case_id: str) -> Case | None:
+        async with self._reader.connect() as conn:
+            return await self._load_case(conn, case_id)
 
     async def _load_roster(self, conn: AsyncConnection) -> dict[str, Person]:
         rows = await conn.execute(select(people).order_by(people.c.name))
@@ -275,13 +351,14 @@ class Store:
         return self._policy_cache
 
 
+    @_reads
     async def get_case(self, case_id: str) -> Case:
-        async with self._reader.connect() as conn:
-            case = await self._load_case(conn, case_id.strip().upper())
+        case = await self._read_case(case_id.strip().upper())
         if case is None:
             raise NotFound(f"no case {case_id.strip().upper()}")
         return case
 
+    @_reads
     async def open_cases(self) -> list[Case]:
         """Every open case, read in partitions so the raw rows are never all in memory at once."""
         found: list[Case] = []
@@ -291,21 +368,30 @@ class Store:
                 found.extend(convert.case_from_state(row.state) for row in partition)
         return found
 
+    @_reads
+    async def has_cases(self) -> bool:
+        async with self._reader.connect() as conn:
+            return (await conn.execute(select(cases.c.id).limit(1))).first() is not None
+
+    @_reads
     async def roster(self) -> dict[str, Person]:
         async with self._reader.connect() as conn:
             return await self._load_roster(conn)
 
     # ---------------------------------------------------------- shifts, handoffs
 
+    @_reads
     async def current_shift(self) -> Shift | None:
         async with self._reader.connect() as conn:
             return await handoff_rows.current_shift(conn)
 
+    @_reads
     async def handoffs(self) -> list[Handoff]:
         """Every handoff, newest first."""
         async with self._reader.connect() as conn:
             return await handoff_rows.load_handoffs(conn)
 
+    @_reads
     async def handoff(self, handoff_id: int) -> Handoff:
         async with self._reader.connect() as conn:
             found = await handoff_rows.load_handoff(conn, handoff_id)
@@ -313,11 +399,13 @@ class Store:
             raise NotFound(f"no handoff {handoff_id} (see `casewatch handoff list`)")
         return found
 
+    @_reads
     async def lead_view(self) -> LeadView:
         """Who leads now and the handoff waiting, read together (what the board's header shows)."""
         async with self._reader.connect() as conn:
             return LeadView.of(await handoff_rows.current_shift(conn), await handoff_rows.pending_handoff(conn))
 
+    @_reads
     async def handoff_preview(self, actor: str, to: str | None, note: str = "",
                               case_notes: Mapping[str, str] | None = None) -> Packet:
         """The packet `actor` would hand to `to` right now (nothing is written). Without `to`, the
@@ -332,21 +420,21 @@ class Store:
             return await handoff_rows.preview(conn, await self._load_policy(conn), me, incoming, self.clock(),
                                               note, case_notes)
 
+    @_reads
     async def handoff_changes(self, handoff: Handoff) -> PacketDiff:
         """What moved on the floor since `handoff`'s packet was made."""
         async with self._reader.connect() as conn:
             return await handoff_rows.changes_since(conn, await self._load_policy(conn), handoff, self.clock())
 
+    @_reads
     async def policy(self) -> Policy:
         async with self._reader.connect() as conn:
             return await self._load_policy(conn)
 
-    async def case_events(self, case_id: str, *, conn: AsyncConnection | None = None) -> list[Event]:
-        query = select(events).where(events.c.case_id == case_id).order_by(events.c.id)
-        if conn is not None:
-            return [convert.event_from_row(row) for row in await conn.execute(query)]
-        async with self._reader.connect() as own:
-            return [convert.event_from_row(row) for row in await own.execute(query)]
+    @_reads
+    async def case_events(self, case_id: str) -> list[Event]:
+        async with self._reader.connect() as conn:
+            return await self._load_events(conn, case_id)
 
     async def case_histories(self) -> AsyncIterator[list[Event]]:
         """Each case's events, one case at a time, streamed from the log: never every event at once."""
@@ -368,20 +456,28 @@ class Store:
         async with self._reader.connect() as conn:
             return [convert.event_from_row(row) for row in await conn.execute(query)]
 
+    async def _load_events(self, conn: AsyncConnection, case_id: str) -> list[Event]:
+        query = select(events).where(events.c.case_id == case_id).order_by(events.c.id)
+        return [convert.event_from_row(row) for row in await conn.execute(query)]
+
+    @_reads
     async def all_events(self) -> list[Event]:
         query = select(events).order_by(events.c.id)
         async with self._reader.connect() as conn:
             return [convert.event_from_row(row) for row in await conn.execute(query)]
 
+    @_reads
     async def high_water(self) -> int:
         async with self._reader.connect() as conn:
             return (await conn.execute(select(func.max(events.c.id)))).scalar() or 0
 
+    @_reads
     async def roster_mark(self) -> int:
         """Grows with every roster change, in commit order: the sum of the people rows' versions."""
         async with self._reader.connect() as conn:
             return (await conn.execute(select(_roster_mark()))).scalar() or 0
 
+    @_reads
     async def changes_since(self, mark: int) -> Changes:
         """What changed after event id `mark`; `high_water` stays `mark` when nothing did. Exact only
         where ids commit in order (SQLite's single writer); PostgreSQL boards use `marks` instead."""
@@ -398,6 +494,7 @@ class Store:
                 shift_mark=(await conn.execute(select(handoff_rows.shift_mark()))).scalar() or 0,
             )
 
+    @_reads
     async def marks(self) -> Marks:
         """Every open case's version and the other marks, in one statement (one consistent read)."""
         def mark(kind: str, value) -> Select:
@@ -419,6 +516,7 @@ class Store:
                      roster_mark=found["roster"].get("", 0), high_water=found["high"].get("", 0),
                      shift_mark=found["shift"].get("", 0))
 
+    @_reads
     async def cases_by_id(self, ids: set[str]) -> list[Case]:
         """The named cases as stored now, open or not; ids with no row are left out."""
         if not ids:
@@ -434,11 +532,21 @@ def _roster_mark():
 
 async def _project_person(conn: AsyncConnection, event: Event) -> None:
     person = added_person(event.payload)
-    values = {"role": person.role.value, "tz": person.tz, "team": person.team, "last_event_id": event.id}
+    values = {"role": person.role.value, "tz": person.tz, "team": person.team,
+              "display_name": person.display_name, "last_event_id": event.id}
     changed = await conn.execute(
         update(people).where(people.c.name == person.name).values(version=people.c.version + 1, **values))
     if changed.rowcount == 0:
         await conn.execute(insert(people).values(name=person.name, version=1, **values))
+
+
+async def _project_rename(conn: AsyncConnection, event: Event) -> None:
+    """The person keeps role, zone and team; team-mode logins follow the name. Names recorded in
+    past events, on cases and on shifts stay as they were written."""
+    before, after = event.payload["before"], event.payload["after"]
+    await conn.execute(update(people).where(people.c.name == before).values(
+        name=after, version=people.c.version + 1, last_event_id=_stored_id(event)))
+    await conn.execute(update(logins).where(logins.c.person == before).values(person=after))
 
 
 async def _project_policy(conn: AsyncConnection, event: Event) -> None:
@@ -450,6 +558,7 @@ async def _project_policy(conn: AsyncConnection, event: Event) -> None:
 
 FLOOR_PROJECTIONS: dict[EventType, Callable[[AsyncConnection, Event], Awaitable[None]]] = {
     EventType.PERSON_ADDED: _project_person,
+    EventType.PERSON_RENAMED: _project_rename,
     EventType.POLICY_APPLIED: _project_policy,
     EventType.SHIFT_STARTED: handoff_rows.project_shift,
     EventType.HANDOFF_PREPARED: handoff_rows.project_prepared,
@@ -457,12 +566,6 @@ FLOOR_PROJECTIONS: dict[EventType, Callable[[AsyncConnection, Event], Awaitable[
 }
 """The table each event outside any case is written to (case events all go to `cases`)."""
 
-
-def reason(exc: Exception) -> str:
-    """The driver's own one-line reason, without SQL or stack."""
-    original = getattr(exc, "orig", None) or exc
-    text = str(original).strip()
-    return text.splitlines()[0] if text else type(original).__name__
 
 
 def _stored_id(event: Event) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
@@ -25,6 +26,7 @@ _DRIVERS = {
 class Target:
     url: URL
     path: Path | None  # the SQLite file, when it is one
+    read_only: bool = False  # an SQLite file without write permission: it can be read, never written
 
     @property
     def is_sqlite(self) -> bool:
@@ -78,9 +80,12 @@ def _sqlite_target(path: Path) -> Target:
         raise InvalidInput(f"{path} is a directory, not a database file")
     if not path.parent.is_dir():
         raise InvalidInput(f"directory {path.parent} does not exist")
+    read_only = False
     if path.exists():
-        if not os.access(path, os.R_OK | os.W_OK):
-            raise InvalidInput(f"cannot read and write {path}: permission denied")
+        if not os.access(path, os.R_OK):
+            raise InvalidInput(f"cannot read {path}: permission denied")
+        # Write bits, not only access(): root may write anything, but a file made read-only means it.
+        read_only = not os.access(path, os.W_OK) or not path.stat().st_mode & 0o222
         try:
             with path.open("rb") as handle:
                 header = handle.read(len(SQLITE_MAGIC))
@@ -90,4 +95,7 @@ def _sqlite_target(path: Path) -> Target:
             raise InvalidInput(f"{path} is not a SQLite database")
     elif not os.access(path.parent, os.W_OK):
         raise InvalidInput(f"cannot create {path}: directory {path.parent} is not writable")
+    if read_only:
+        url = URL.create("sqlite+aiosqlite", database=f"file:{quote(str(path))}", query={"mode": "ro", "uri": "true"})
+        return Target(url=url, path=path, read_only=True)
     return Target(url=URL.create("sqlite+aiosqlite", database=str(path)), path=path)

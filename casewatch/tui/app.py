@@ -26,6 +26,7 @@ from casewatch.core.commands import Command, CustomerUpdate, OnCase
 from casewatch.core.errors import CasewatchError, Conflict
 from casewatch.core.handoff import LeadView
 from casewatch.core.models import Case, Person
+from casewatch.core.text import visible
 from casewatch.core.views import describe_event
 from casewatch.storage.feed import ChangeFeed, FeedStatus, Update, feed_for
 from casewatch.storage.store import Clock, Store, system_clock
@@ -221,13 +222,13 @@ class CasewatchApp(App[None]):
         try:
             outcome = await self.store.execute(command, self.actor)
         except Conflict as exc:
-            self.notify(str(exc), title="Conflict — reloaded", severity="error", timeout=10)
+            self.notify(visible(str(exc)), title="Conflict — reloaded", severity="error", timeout=10, markup=False)
             if case_id:
                 self._accept(await self.store.get_case(case_id))
             self.screen.post_message(ActionDone(False, str(exc), case_id, command=command, conflict=True))
             return
         except CasewatchError as exc:
-            self.notify(str(exc), title="Not done", severity="error", timeout=8)
+            self.notify(visible(str(exc)), title="Not done", severity="error", timeout=8, markup=False)
             self.screen.post_message(ActionDone(False, str(exc), case_id, command=command))
             return
         text = f"{outcome.event.case_id or ''} {describe_event(outcome.event)}".strip()
@@ -238,7 +239,7 @@ class CasewatchApp(App[None]):
         if copy_message and isinstance(command, CustomerUpdate):
             self.copy_to_clipboard(outcome.event.payload["message"])
             text += " — message copied to the clipboard"
-        self.notify(text, title="Done")
+        self.notify(visible(text), title="Done", markup=False)
         self.screen.post_message(ActionDone(True, text, outcome.event.case_id, command=command))
 
     def _accept(self, case: Case) -> None:

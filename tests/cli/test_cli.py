@@ -175,7 +175,7 @@ def test_new_database_registers_the_creator_as_lead(tmp_path, capsys):
     db = str(tmp_path / "fresh.db")
     assert main(["people", "list", "--json", "--db", db, "--as", "olivia"]) == 0
     people = json.loads(capsys.readouterr().out)
-    assert people == [{"name": "olivia", "role": "lead", "tz": "UTC", "team": None}]
+    assert people == [{"name": "olivia", "role": "lead", "tz": "UTC", "team": None, "display_name": None}]
 
 
 def _run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -268,10 +268,11 @@ def test_policy_check_never_tracebacks_on_random_toml(tmp_path, capsys, text):
 @pytest.mark.parametrize("url", [
     "postgresql+asyncpg://postgres@127.0.0.1:1/casewatch",  # nothing listens there
 ])
-def test_unreachable_server_is_one_line(url):
+def test_unreachable_server_is_one_line_and_worth_retrying(url):
     result = _run("cases", "--db", url)
-    assert result.returncode == 2 and result.stderr.count("\n") == 1
-    assert result.stderr.startswith(f"casewatch: cannot open {url}: ") and "Traceback" not in result.stderr
+    assert result.returncode == 4 and result.stderr.count("\n") == 1
+    assert result.stderr.startswith(f"casewatch: cannot reach database {url} (") and "Traceback" not in result.stderr
+    assert "is the server running? try again" in result.stderr and "<class" not in result.stderr
 
 
 def test_cases_filter(cw):

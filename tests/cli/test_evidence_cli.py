@@ -21,7 +21,7 @@ def test_set_an_item_with_state_value_and_reason(cw, tmp_path):
     assert cw("case", "evidence", cid, "timeline", "--state", "partial", "--value", "09:40 first 502\n09:55 call") == \
         (0, f"{cid} v2: evidence timeline: missing → partial\n", "")
     log = tmp_path / "log.txt"
-    log.write_text("ERROR [b]x[/b]\n\x1b[31mred", encoding="utf-8")
+    log.write_text("ERROR [b]x[/b]\r\nred", encoding="utf-8")  # a Windows line end becomes a newline
     assert cw("case", "evidence", cid, "logs", "--state", "done", "--value-file", str(log))[0] == 0  # old key
     assert cw("case", "evidence", cid, "identifiers", "--state", "na", "--reason", "none exist")[0] == 0
     code, out, _ = cw("case", "evidence", cid, "--json")
@@ -30,7 +30,7 @@ def test_set_an_item_with_state_value_and_reason(cw, tmp_path):
     assert set(items["timeline"]) == {"key", "label", "state", "value", "reason", "who", "when", "required",
                                       "version"}
     assert items["timeline"]["value"] == "09:40 first 502\n09:55 call" and items["timeline"]["who"] == "dana"
-    assert items["attachments"]["value"] == "ERROR [b]x[/b]\n\x1b[31mred" and items["attachments"]["state"] == "done"
+    assert items["attachments"]["value"] == "ERROR [b]x[/b]\nred" and items["attachments"]["state"] == "done"
     assert items["identifiers"]["reason"] == "none exist" and items["identifiers"]["when"].endswith("Z")
 
 

@@ -29,9 +29,9 @@ def setup_floor(db: str, cases: int) -> list[str]:
     return ids
 
 
-def writer(db: str, worker: int, count: int, cases: list[str]) -> subprocess.Popen:
+def writer(db: str, worker: int, count: int, cases: list[str], *extra: str) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "tests.cli.writer", db, str(worker), str(count), ",".join(cases)],
+        [sys.executable, "-m", "tests.cli.writer", db, str(worker), str(count), ",".join(cases), *extra],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
 
@@ -89,6 +89,21 @@ def test_concurrent_cli_writers(db_url, capsys):
     markers, _ = logged_markers(db_url, cases, capsys)
     assert acknowledged <= markers
     assert_projection_matches_replay(db_url)
+
+
+@pytest.mark.slow
+def test_notes_never_fail_under_contention(db_url, capsys):
+    """12 writer processes add 100 notes each to one case at once: a note does not depend on the case's
+    state, so every one lands (they queue on the case row and back off with jitter, never give up)."""
+    [case] = setup_floor(db_url, 1)
+    procs = [writer(db_url, w, 100, [case], "store-notes") for w in range(12)]
+    outputs = [proc.communicate(timeout=900) for proc in procs]
+    assert [proc.returncode for proc in procs] == [0] * 12, [err for _, err in outputs]
+    lines = [line for out, _ in outputs for line in out.splitlines()]
+    assert [line for line in lines if not line.startswith("ok ")] == []
+    markers, [shown] = logged_markers(db_url, [case], capsys)
+    assert {line[3:] for line in lines} <= markers and len(lines) == 1200
+    assert shown["version"] == 1 + 1200
 
 
 @pytest.mark.slow

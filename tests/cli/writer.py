@@ -1,6 +1,7 @@
 """A writer process for the reliability tests: runs CLI actions and acknowledges each success.
 
-Usage: python -m tests.cli.writer DB WORKER COUNT CASE[,CASE...]
+Usage: python -m tests.cli.writer DB WORKER COUNT CASE[,CASE...] [notes | store-notes]
+("store-notes": notes through one open Store, as a long-running writer such as the board or a bot.)
 Prints "ok <marker>" (flushed) after each action the CLI reported as done, "fail <code>" otherwise.
 """
 
@@ -26,6 +27,27 @@ def actions(worker: int, count: int, cases: list[str]):
             yield marker, ["case", "note", case, marker]
 
 
+def store_notes(db: str, worker: int, count: int, case: str) -> None:
+    import asyncio
+
+    from casewatch.core import commands as c
+    from casewatch.core.errors import CasewatchError
+    from casewatch.storage.store import Store
+    from casewatch.storage.target import resolve_target
+
+    async def write() -> None:
+        async with await Store.open(resolve_target(db)) as store:
+            for n in range(count):
+                marker = f"w{worker}-{n}"
+                try:
+                    await store.execute(c.Note(case_id=case, text=marker), "lead")
+                    print(f"ok {marker}", flush=True)
+                except CasewatchError as exc:
+                    print(f"fail {exc.exit_code} {exc}", flush=True)
+
+    asyncio.run(write())
+
+
 def run(db: str, worker: int, count: int, cases: list[str]) -> None:
     for marker, args in actions(worker, count, cases):
         err = io.StringIO()
@@ -38,4 +60,7 @@ def run(db: str, worker: int, count: int, cases: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    run(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4].split(","))
+    if sys.argv[5:] == ["store-notes"]:
+        store_notes(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4])
+    else:
+        run(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4].split(","))

@@ -10,16 +10,39 @@ from casewatch.core.errors import InvalidInput
 
 @pytest.mark.parametrize(("text", "expected"), [
     ("15m", timedelta(minutes=15)), ("4h", timedelta(hours=4)), ("1d", timedelta(days=1)),
-    ("30s", timedelta(seconds=30)), (" 90m ", timedelta(minutes=90)), ("1.5h", timedelta(minutes=90)),
+    ("90s", timedelta(seconds=90)), (" 90m ", timedelta(minutes=90)), ("1.5h", timedelta(minutes=90)),
+    ("1m", timedelta(minutes=1)), ("30d", timedelta(days=30)), ("720h", timedelta(days=30)),
+    ("1.25m", timedelta(seconds=75)),
 ])
 def test_parse_duration(text, expected):
     assert parse_duration(text) == expected
 
 
-@pytest.mark.parametrize("text", ["", "15", "m", "15x", "-5m", "0m", "1w", "15 minutes"])
+@pytest.mark.parametrize("text", ["", "15", "m", "15x", "-5m", "1w", "15 minutes", "1e3m", "inf d"])
 def test_parse_duration_rejects(text):
-    with pytest.raises(InvalidInput, match="bad duration"):
+    with pytest.raises(InvalidInput, match="bad duration .*: expected a number with a unit"):
         parse_duration(text)
+
+
+@pytest.mark.parametrize(("text", "why"), [
+    ("0m", "must be at least 1 minute"), ("59s", "must be at least 1 minute"), ("0.9m", "must be at least 1 minute"),
+    ("0.001s", "must be a whole number of seconds"), ("90.5s", "must be a whole number of seconds"),
+    ("1.0000001m", "must be a whole number of seconds"), ("30.0001d", "must be a whole number of seconds"),
+    ("31d", "must be at most 30 days"), ("721h", "must be at most 30 days"), ("99999999d", "must be at most 30 days"),
+    ("9" * 400 + "d", "must be at most 30 days"), ("0" * 50 + "31d", "must be at most 30 days"),
+])
+def test_durations_outside_one_minute_to_thirty_days_are_refused_not_rounded(text, why):
+    with pytest.raises(InvalidInput, match=f"bad duration .*: {why}"):
+        parse_duration(text)
+
+
+@given(st.text(alphabet="0123456789.smhd ", max_size=30))
+def test_no_duration_text_raises_anything_but_invalid_input(text):
+    try:
+        value = parse_duration(text)
+    except InvalidInput:
+        return
+    assert timedelta(minutes=1) <= value <= timedelta(days=30)
 
 
 @pytest.mark.parametrize(("seconds", "expected"), [

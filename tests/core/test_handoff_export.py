@@ -24,10 +24,14 @@ def at(minutes: float) -> datetime:
 
 
 def floor_with(title: str, note: str) -> Floor:
+    """`model_construct` skips today's text checks: hostile text as an older version or an import
+    could have stored it, which the exports must still show safely."""
     floor = Floor()
-    cid = floor.do(c.NewCase(title=title, customer=title, severity=Severity.SEV1), "agent", at=at(10)).id
-    floor.do(c.Note(case_id=cid, text=note), at=at(12))
-    floor.do(c.CustomerUpdate(case_id=cid, known=note, investigating="i", next_milestone=note), at=at(14))
+    cid = floor.do(c.NewCase.model_construct(title=title, customer=title, severity=Severity.SEV1), "agent",
+                   at=at(10)).id
+    floor.do(c.Note.model_construct(case_id=cid, text=note), at=at(12))
+    floor.do(c.CustomerUpdate.model_construct(case_id=cid, known=note, investigating="i", next_milestone=note),
+             at=at(14))
     floor.do(c.NewCase(title="Quiet SEV4", customer="B", severity=Severity.SEV4), "agent", at=at(20))
     return floor
 

@@ -96,7 +96,7 @@ def plain(md: str) -> str:
 
 
 def expected(text: str) -> str:
-    lines = [line.rstrip() for line in visible(text).split("\n")]
+    lines = [line.rstrip() for line in visible(text, multiline=True).split("\n")]
     out = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n")
     return "\n".join(line[: len(line) - len(line.lstrip(" "))].replace(" ", "\xa0") + line.lstrip(" ")
                      for line in out.split("\n"))

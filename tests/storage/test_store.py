@@ -172,7 +172,8 @@ async def test_a_driver_failure_is_one_line_and_writes_nothing(store, db_target,
         else:
             await store.execute(command, "raj")
     message = str(info.value)
-    assert message.startswith(f"database error on {db_target.describe()}: ") and "counters" in message
+    assert message.startswith(f"database {db_target.describe()} failed (") and "counters" in message
+    assert "nothing was written" in message
     assert "\n" not in message
     assert await store.high_water() == before and "mo" not in await store.roster()
 

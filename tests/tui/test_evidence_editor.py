@@ -119,8 +119,9 @@ async def test_values_render_literally_with_control_characters_escaped(make_app,
     app = make_app()
     async with app.run_test(size=(140, 44)) as pilot:
         case_id = next(cid for cid, case in app.state.cases.items() if case.title == BRACKETS)
-        outcome = await writer.execute(c.SetEvidence(case_id=case_id, key="impact", state=S.PARTIAL, value=HOSTILE,
-                                                     reason="[i]still[/i] checking"), "dana")
+        # model_construct skips today's text checks: a value as an older version could have stored it
+        outcome = await writer.execute(c.SetEvidence.model_construct(
+            case_id=case_id, key="impact", state=S.PARTIAL, value=HOSTILE, reason="[i]still[/i] checking"), "dana")
         app.state.put(outcome.case)
         await open_editor(app, pilot)
         text = app.screen.query_one("#evidence-value", TextArea).text

@@ -23,6 +23,7 @@ from casewatch.core.clocks import US_PER_S, CaseClocks, ClockState
 from casewatch.core.durations import countdown_stable_for
 from casewatch.core.evidence import case_readiness
 from casewatch.core.models import Case, Severity
+from casewatch.core.text import visible
 from casewatch.core.views import NO_DEADLINE, case_flags, case_matches, deadline_order
 from casewatch.tui.bulk_load import bulk_allocation
 from casewatch.tui.messages import CasesChanged, ClockTick, LeadChanged
@@ -348,7 +349,7 @@ class BoardScreen(CaseActions):
             if unowned:
                 title += f" · {unowned} unowned"
             if self._titles.get(severity) != title:
-                pane.border_title = Text(title)
+                pane.border_title = Text(visible(title))
                 self._titles[severity] = title
 
     def _size_panes(self) -> None:

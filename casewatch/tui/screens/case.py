@@ -98,8 +98,9 @@ class CaseScreen(CaseActions):
         heading.append(f" {case.id} ", style="bold reverse")
         heading.append(" ")
         heading.append_text(cells.severity_cell(case.severity, colours))
-        heading.append(f" {policy[case.severity].label} · {case.status.value.replace('_', ' ')} · v{case.version}  ")
-        heading.append(case.title, style="bold")
+        heading.append(visible(f" {policy[case.severity].label} · {case.status.value.replace('_', ' ')} · "
+                               f"v{case.version}  "))
+        heading.append(visible(case.title), style="bold")
         self.query_one("#case-heading", Static).update(heading)
 
         grid = Table.grid(padding=(0, 2))
@@ -117,13 +118,13 @@ class CaseScreen(CaseActions):
             ("Summary", case.summary or "—"),
         ]
         for label, value in rows:
-            grid.add_row(label, Text(value))
+            grid.add_row(label, Text(visible(value)))
         self.query_one("#case-fields", Static).update(grid)
 
         flags = case_flags(case, policy)
         text = Text("Needs attention\n", style="bold")
         for flag in flags:
-            text.append(f"⚑ {flag}\n", style=colours.get("flag", ""))
+            text.append(f"⚑ {visible(flag)}\n", style=colours.get("flag", ""))
         if not flags:
             text.append("nothing flagged\n", style="dim")
         self.query_one("#case-flags", Static).update(text)
@@ -162,8 +163,8 @@ class CaseScreen(CaseActions):
                 shown = []
             for event in ordered[len(shown):]:
                 when = event.occurred_at.astimezone(self.app.zone)
-                what = describe_event(event)
-                table.add_row(Text(f"{when:%a %d %b %H:%M}"), Text(event.actor), Text(what),
+                what = visible(describe_event(event), multiline=True)
+                table.add_row(Text(f"{when:%a %d %b %H:%M}"), Text(visible(event.actor)), Text(what),
                               Text("backfilled", style="dim italic") if event.backfilled else Text(""),
                               key=str(event.id), height=what.count("\n") + 1)  # every line of a note
         self.events = ordered

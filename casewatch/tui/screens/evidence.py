@@ -48,12 +48,13 @@ class Draft:
         return self.conflict.version if self.conflict is not None and self.compared else self.base.version
 
     def holds(self, record: EvidenceRecord) -> bool:
-        return (self.state, self.text, self.reason) == (record.state, visible(record.value), record.reason)
+        shown = visible(record.value, multiline=True)
+        return (self.state, self.text, self.reason) == (record.state, shown, record.reason)
 
     @property
     def dirty(self) -> bool:
         b = self.base
-        return (self.state, self.text, self.reason) != (b.state, visible(b.value), b.reason)
+        return (self.state, self.text, self.reason) != (b.state, visible(b.value, multiline=True), b.reason)
 
 
 class EvidenceScreen(CasewatchScreen):
@@ -115,7 +116,7 @@ class EvidenceScreen(CasewatchScreen):
         for entry in self.entries:
             draft, r = self.drafts.get(entry.key), entry.record
             if draft is None or not draft.dirty or draft.holds(r):  # clean, or our own save came back
-                self.drafts[entry.key] = Draft(r, r.state, visible(r.value), r.reason)
+                self.drafts[entry.key] = Draft(r, r.state, visible(r.value, multiline=True), r.reason)
             elif r.version != draft.base.version and (draft.conflict is None or draft.conflict.version < r.version):
                 draft.conflict, draft.compared = r, False  # someone else saved this item under the user's draft
         self.selected = min(self.selected, len(self.entries) - 1)
@@ -230,7 +231,7 @@ class EvidenceScreen(CasewatchScreen):
         conflict = self.draft.conflict if self.entries else None
         theirs.display = show and conflict is not None
         if theirs.display and conflict is not None:
-            theirs.load_text(visible(conflict.value))
+            theirs.load_text(visible(conflict.value, multiline=True))
             theirs.border_title = cells.literal(
                 f"Newer: {conflict.state.value}, by {conflict.by or 'someone'} (v{conflict.version})")
 
@@ -327,7 +328,8 @@ class EvidenceScreen(CasewatchScreen):
             return
         for key in keys:
             draft = self.drafts[key]
-            edited = draft.text != visible(draft.base.value)  # else keep the stored text exactly as it is
+            # else keep the stored text exactly as it is
+            edited = draft.text != visible(draft.base.value, multiline=True)
             self.app.perform(c.SetEvidence(case_id=self.case_id, key=key, state=draft.state,
                                            value=draft.text if edited else None, reason=draft.reason,
                                            expect_item_version=draft.expect_version))

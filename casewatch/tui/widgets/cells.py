@@ -79,7 +79,8 @@ def status_cell(status: Status) -> Text:
 
 
 def plain(value: str) -> Text:
-    return Text(value, no_wrap=True, overflow="ellipsis")
+    """Stored text as one cell: literal, one line, no control character (see core.text.visible)."""
+    return Text(visible(value), no_wrap=True, overflow="ellipsis")
 
 
 def person_cell(name: str | None, colours: Colours) -> Text:

@@ -1,0 +1,92 @@
+"""Database failures as one line naming the database and what to do, with a true exit code.
+
+Drivers raise their own types (sqlite3, asyncpg, OSError while connecting, SQLAlchemy wrappers);
+`translate` turns any of them into a `CasewatchError`: `Unavailable` (exit 4) when trying again
+later may work, `InvalidInput` (exit 2) when it will not. Driver class names never reach a user.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sqlite3
+
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
+from casewatch.core.errors import CasewatchError, InvalidInput, Unavailable
+
+# PostgreSQL SQLSTATEs: transient ones (class 08 connection, 53 resources, 57P0x shutdown, lock and
+# statement timeouts) and the two an immediate retry resolves (serialization failure, deadlock).
+_PG_RETRY_NOW = {"40001", "40P01"}
+_PG_TRANSIENT_CLASSES = ("08", "53")
+_PG_TRANSIENT = {"55P03", "57014", "57P01", "57P02", "57P03", "57P05"}
+_CLASS_PREFIX = re.compile(r"^<class '[^']*'>:\s*")
+_SQLITE_BUSY = ("database is locked", "database table is locked", "database is busy")
+_SQLITE_DAMAGED = ("malformed", "file is not a database", "disk i/o error", "database corrupt")
+
+
+def _original(exc: BaseException) -> BaseException:
+    """The driver's own exception under SQLAlchemy's wrappers and adapters."""
+    seen = exc
+    while True:
+        inner = getattr(seen, "orig", None) or (seen.__cause__ if isinstance(seen, SQLAlchemyError) else None)
+        if inner is None or inner is seen:
+            return seen
+        seen = inner
+
+
+def sqlstate(exc: BaseException) -> str | None:
+    for candidate in (getattr(exc, "orig", None), _original(exc), exc):
+        code = getattr(candidate, "sqlstate", None) or getattr(candidate, "pgcode", None)
+        if code:
+            return str(code)
+    return None
+
+
+def reason(exc: BaseException) -> str:
+    """The driver's one-line reason, without SQL, stack or class names."""
+    original = _original(exc)
+    text = _CLASS_PREFIX.sub("", str(original).strip())
+    text = text.splitlines()[0].strip() if text else ""
+    return text or type(original).__name__.lower()
+
+
+def retry_now(exc: BaseException) -> bool:
+    """A serialization failure or deadlock: the transaction was rolled back and may simply run again."""
+    return sqlstate(exc) in _PG_RETRY_NOW
+
+
+def is_database_failure(exc: BaseException) -> bool:
+    return isinstance(exc, SQLAlchemyError | sqlite3.Error | OSError | asyncio.TimeoutError | TimeoutError) or (
+        type(exc).__module__.startswith("asyncpg"))
+
+
+def translate(exc: BaseException, describe: str, *, writing: bool) -> CasewatchError:
+    """One line for a failure of the database `describe`; `writing` when a write was under way."""
+    if isinstance(exc, CasewatchError):
+        return exc
+    why = reason(exc)
+    lowered = why.lower()
+    code = sqlstate(exc)
+    unwritten = "nothing was written; " if writing else ""
+    if any(mark in lowered for mark in _SQLITE_BUSY):
+        return Unavailable(f"database {describe} is busy: another process held its write lock too long; "
+                           f"{unwritten}try again")
+    if "readonly database" in lowered or "read-only" in lowered:
+        return InvalidInput(f"database {describe} is read-only: this command writes; "
+                            "ask for write access or work on a copy")
+    if any(mark in lowered for mark in _SQLITE_DAMAGED):
+        return InvalidInput(f"database {describe} is damaged ({why}): restore it from a backup "
+                            "(sqlite3's .recover can save what is readable)")
+    if code in _PG_RETRY_NOW or code in _PG_TRANSIENT or (code or "").startswith(_PG_TRANSIENT_CLASSES):
+        return Unavailable(f"database {describe} is unavailable ({why}): {unwritten}try again in a moment")
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        outcome = "the write may not have completed, check before repeating it; " if writing else ""
+        return Unavailable(f"lost the connection to database {describe} ({why}): {outcome}try again")
+    if isinstance(_original(exc), OSError | asyncio.TimeoutError | TimeoutError) or "connection" in lowered:
+        return Unavailable(f"cannot reach database {describe} ({why}): is the server running? try again")
+    if code is not None and code.startswith("28"):
+        return InvalidInput(f"database {describe} refused the login ({why}): check the user and password")
+    if code == "3D000":
+        return InvalidInput(f"database {describe} does not exist ({why}): create it first")
+    return InvalidInput(f"database {describe} failed ({why}): {unwritten}check the database with its administrator")
