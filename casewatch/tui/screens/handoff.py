@@ -154,7 +154,7 @@ class HandoffScreen(CasewatchScreen):
 
     # ------------------------------------------------------------------ data
 
-    @work(group="handoff-load", exclusive=True, exit_on_error=False)
+    @work(name="Load handoff", group="handoff-load", exclusive=True, exit_on_error=False)
     async def reload(self) -> None:
         store, actor = self.app.store, self.app.actor
         try:
