@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from casewatch.core.clocks import CaseClocks, ClockKind, ClockReading, missing_roles, plan_clocks
+from casewatch.core.clocks import CaseClocks, ClockKind, ClockReading, ClockState, missing_roles, plan_clocks
 from casewatch.core.events import EVENTS
 from casewatch.core.evidence import case_readiness
 from casewatch.core.models import Case, Event, iso_z
@@ -70,6 +71,28 @@ def case_matches(case: Case, query: str) -> bool:
     haystack = " ".join((case.id, case.title, case.customer, case.internal_owner or "", case.comms_owner or "",
                          case.route, case.status.value)).casefold()
     return all(word in haystack for word in query.casefold().split())
+
+
+def needs_attention(case: Case, clocks: CaseClocks, now: datetime) -> bool:
+    """Breached (any clock) or unowned (no internal or no comms owner): what the board's `]` and `[` visit."""
+    if case.internal_owner is None or case.comms_owner is None:
+        return True
+    return any(reading.state is ClockState.BREACHED for reading in clocks.read(now).values())
+
+
+def next_match(order: Sequence[str], current: str | None, step: int, matches: Callable[[str], bool]) -> str | None:
+    """The id after `current` in `order` (before it when `step` is -1) that matches, wrapping
+    around; from no current id, the first (or last) match. None when nothing matches."""
+    count = len(order)
+    if current in order:
+        start = order.index(current)
+    else:
+        start = -1 if step > 0 else count
+    for offset in range(1, count + 1):
+        candidate = order[(start + step * offset) % count]
+        if matches(candidate):
+            return candidate
+    return None
 
 
 NO_DEADLINE = 2**63

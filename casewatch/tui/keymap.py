@@ -13,9 +13,10 @@ from casewatch.tui.screens.handoff import HandoffScreen, NotePrompt
 from casewatch.tui.screens.help import HelpScreen
 from casewatch.tui.screens.packet import PacketScreen
 from casewatch.tui.screens.policy import PolicyScreen
+from casewatch.tui.widgets.case_table import CaseTable
 
-SCREENS = (BoardScreen, CaseScreen, EvidenceScreen, LeaveUnsaved, PacketScreen, HandoffScreen, NotePrompt,
-           HelpScreen, PolicyScreen, Form, Confirm)  # Form: every form's bindings
+SCREENS = (BoardScreen, CaseTable, CaseScreen, EvidenceScreen, LeaveUnsaved, PacketScreen, HandoffScreen, NotePrompt,
+           HelpScreen, PolicyScreen, Form, Confirm)  # Form: every form's bindings; CaseTable: the board's cursor keys
 
 
 def binding_ids() -> set[str]:

@@ -24,7 +24,7 @@ from casewatch.core.durations import countdown_stable_for
 from casewatch.core.evidence import case_readiness
 from casewatch.core.models import Case, Severity
 from casewatch.core.text import visible
-from casewatch.core.views import NO_DEADLINE, case_flags, case_matches, deadline_order
+from casewatch.core.views import NO_DEADLINE, case_flags, case_matches, deadline_order, needs_attention, next_match
 from casewatch.tui.bulk_load import bulk_allocation
 from casewatch.tui.messages import CasesChanged, ClockTick, LeadChanged
 from casewatch.tui.screens.case_actions import CASE_BINDINGS, CaseActions
@@ -63,6 +63,10 @@ class BoardScreen(CaseActions):
         Binding("2", "focus_pane('sev2')", "SEV2", id="board.sev2", show=False, tooltip="Jump to the SEV2 pane"),
         Binding("3", "focus_pane('sev3')", "SEV3", id="board.sev3", show=False, tooltip="Jump to the SEV3 pane"),
         Binding("4", "focus_pane('sev4')", "SEV4", id="board.sev4", show=False, tooltip="Jump to the SEV4 pane"),
+        Binding("right_square_bracket", "attention(1)", "Next late/unowned", id="board.next_attention", show=False,
+                tooltip="Jump to the next case that is breached or unowned, across panes"),
+        Binding("left_square_bracket", "attention(-1)", "Previous late/unowned", id="board.previous_attention",
+                show=False, tooltip="Jump to the previous case that is breached or unowned, across panes"),
     ]
 
     def __init__(self) -> None:
@@ -398,6 +402,20 @@ class BoardScreen(CaseActions):
 
     def action_focus_pane(self, name: str) -> None:
         self.query_one(f"#table-{name}", CaseTable).focus()
+
+    def action_attention(self, step: int) -> None:
+        """`]` / `[`: the panes read top to bottom as one list, from the case under the cursor."""
+        state, now = self.app.state, self.app.now()
+        order = [case_id for severity in Severity for case_id in self._order[severity]]
+        current = self.selected_case()
+        target = next_match(order, current.id if current else None, step,
+                            lambda case_id: needs_attention(state.cases[case_id], state.clocks[case_id], now))
+        if target is None:
+            self.app.notify("No breached or unowned case on the board")
+            return
+        table = self._rows[target].table
+        table.focus()
+        self._restore_cursor(table, target)
 
     def action_handoff(self) -> None:
         from casewatch.tui.screens.handoff import HandoffScreen

@@ -38,7 +38,7 @@ class CaseScreen(CaseActions):
         Binding("escape,q", "app.pop_screen", "Back", id="case.back",
                 tooltip="Back to the board (q quits only on the board)"),
         *CASE_BINDINGS,
-        Binding("y", "copy_update", "Copy update", id="case.copy", tooltip="Copy the last customer message"),
+        Binding("Y", "copy_update", "Copy update", id="case.copy", tooltip="Copy the last customer message"),
         Binding("R", "return_case", "Return", id="case.return", show=False,
                 tooltip="Send the case back to support for missing context"),
     ]

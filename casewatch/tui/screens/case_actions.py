@@ -38,6 +38,7 @@ CASE_BINDINGS = [
             tooltip="Set the route authority: who may change the route"),
     Binding("i", "involve", "Involve", id="case.involve", show=False, tooltip="Involve someone: add a participant"),
     Binding("N", "new_case", "New case", id="case.new", show=False, tooltip="Escalate a new case"),
+    Binding("y", "copy_id", "Copy id", id="case.copy_id", show=False, tooltip="Copy the case id to the clipboard"),
 ]
 CASE_BINDING_IDS = frozenset(binding.id for binding in CASE_BINDINGS)  # a keymap replaces bindings, ids stay
 
@@ -47,6 +48,14 @@ class CaseActions(CasewatchScreen):
 
     def selected_case(self) -> Case | None:
         raise NotImplementedError
+
+    def action_copy_id(self) -> None:
+        case = self.selected_case()
+        if case is None:
+            self.app.notify("No case selected", severity="warning")
+            return
+        self.app.copy_to_clipboard(case.id)
+        self.app.notify(f"{case.id} copied to the clipboard", markup=False)
 
     def _target(self, action: Action) -> Case | None:
         case = self.selected_case()

@@ -21,7 +21,20 @@ def rows_in_view(table: DataTable[Text], margin: int = 2) -> tuple[int, int]:
 class CaseTable(DataTable[Text]):
     """A severity pane's table. Row keys are case ids."""
 
-    BINDINGS = [Binding("enter", "select_cursor", "Open", show=False, tooltip="Open the case screen")]
+    BINDINGS = [
+        Binding("enter", "select_cursor", "Open", show=False, tooltip="Open the case screen"),
+        Binding("j", "cursor_down", "Down", id="board.down", show=False, tooltip="Move the cursor to the next case"),
+        Binding("k", "cursor_up", "Up", id="board.up", show=False, tooltip="Move the cursor to the previous case"),
+        Binding("g,home", "first_row", "First", id="board.first", show=False,
+                tooltip="Jump to the first case of the pane"),
+        Binding("G,end", "last_row", "Last", id="board.last", show=False, tooltip="Jump to the last case of the pane"),
+    ]
+
+    def action_first_row(self) -> None:
+        self.move_cursor(row=0, animate=False)
+
+    def action_last_row(self) -> None:
+        self.move_cursor(row=self.row_count - 1, animate=False)
 
     def selected_id(self) -> str | None:
         if self.row_count == 0:
