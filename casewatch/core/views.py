@@ -84,10 +84,7 @@ def next_match(order: Sequence[str], current: str | None, step: int, matches: Ca
     """The id after `current` in `order` (before it when `step` is -1) that matches, wrapping
     around; from no current id, the first (or last) match. None when nothing matches."""
     count = len(order)
-    if current in order:
-        start = order.index(current)
-    else:
-        start = -1 if step > 0 else count
+    start = order.index(current) if current in order else (-1 if step > 0 else count)
     for offset in range(1, count + 1):
         candidate = order[(start + step * offset) % count]
         if matches(candidate):
