@@ -43,7 +43,7 @@ async def test_help_lists_the_bindings_of_the_screen_below_with_remapped_keys(bo
         await pilot.press("f1")
         await pilot.pause()
         lines = help_lines(app)
-        assert key_line(lines, "Copy update").split()[0] == "y" and key_line(lines, "Back").split()[0] == "esc"
+        assert key_line(lines, "Copy update").split()[0] == "Y" and key_line(lines, "Back").split()[0] == "esc"
         assert key_line(lines, "Owner").split()[0] == "o"
         assert not any("Filter" in line for line in lines)
 
