@@ -1,0 +1,255 @@
+"""casewatch benchmarks (`./dev bench`; not part of `./dev test`).
+
+Prints one JSON object per figure, each with its target and whether it was met, and exits 1 when
+any figure misses its target. Every measurement runs in a fresh child process (so each peak RSS is
+that run's own, and board and bare table start from the same state); board and bare-table runs
+alternate so both see the same machine. Ticks are reported as median, p95 and max over `--ticks`
+ticks; every other figure is the median of `--runs` runs, with min and max.
+
+    ./dev bench                         # everything (about ten minutes on an idle 2-core machine)
+    ./dev bench --only tick seed        # figures whose name contains any of these words
+    ./dev bench --runs 3 --ticks 40     # quicker, noisier (the defaults are the honest minimum)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import databases as db
+
+SIZES = (2_000, 10_000)
+TICK_TARGETS = {2_000: (10.0, 20.0), 10_000: (25.0, 50.0)}  # median, p95 ms
+SEED_CASES = 1_000
+
+
+@dataclass
+class Figure:
+    name: str
+    target: str
+    ok: bool
+    values: dict = field(default_factory=dict)
+
+    def line(self) -> str:
+        values = {k: round(v, 3) if isinstance(v, float) else v for k, v in self.values.items()}
+        return json.dumps({"figure": self.name, "target": self.target, "ok": self.ok, **values}, ensure_ascii=False)
+
+
+def spread(values: list[float]) -> dict:
+    return {"median": statistics.median(values), "min": min(values), "max": max(values), "runs": len(values)}
+
+
+def percentile(values: list[float], share: float) -> float:
+    """Nearest rank: the smallest value with at least `share` of the values at or below it."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
+
+
+def label(cases: int) -> str:
+    return f"{cases // 1000}k" if cases % 1000 == 0 else str(cases)
+
+
+# ----------------------------------------------------------------------------- children
+
+
+def child(kind: str, *args) -> dict:
+    """One measurement in a fresh interpreter (same executable, environment and working directory)."""
+    command = [sys.executable, __file__, "--child", kind, json.dumps([str(a) for a in args])]
+    done = subprocess.run(command, cwd=db.ROOT, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"bench: child {kind} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def run_child(kind: str, args: list[str]) -> dict:
+    import app_runs
+    import store_runs
+
+    now = db.NOW
+    runners: dict[str, Callable[[], dict]] = {
+        "board": lambda: app_runs.board(args[0], now),
+        "bare": lambda: app_runs.bare(args[0], now),
+        "ticks": lambda: app_runs.ticks(args[0], now, int(args[1])),
+        "idle": lambda: app_runs.idle(args[0], now, float(args[1])),
+        "seed": lambda: store_runs.seed(args[0], int(args[1])),
+    }
+    return runners[kind]()
+
+
+def command_run(argv: list[str]) -> tuple[float, float]:
+    """Wall milliseconds and peak RSS (MB) of one `casewatch` command run in its own process."""
+    started = time.perf_counter()
+    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = (time.perf_counter() - started) * 1000
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise SystemExit(f"bench: {' '.join(argv)} failed: {process.stderr.read().decode()[-2000:]}")
+    return elapsed, usage.ru_maxrss / 1024
+
+
+# ------------------------------------------------------------------------------ figures
+
+
+def board_figures(cases: int, runs: int) -> list[Figure]:
+    path = str(db.sqlite_floor(cases))
+    boards, bares = [], []
+    for _ in range(runs):  # alternate, so a busy moment hits both sides alike
+        boards.append(child("board", path))
+        bares.append(child("bare", path))
+    board_ms, board_cpu = spread([b["ms"] for b in boards]), spread([b["cpu_ms"] for b in boards])
+    bare_ms, bare_cpu = spread([b["ms"] for b in bares]), spread([b["cpu_ms"] for b in bares])
+    ratio = board_ms["median"] / bare_ms["median"]
+    ratios = [b["ms"] / a["ms"] for b, a in zip(boards, bares, strict=True)]
+    figures = [Figure(f"board_vs_bare_{label(cases)}", "≤ 1.2 (median board ms / median bare-table ms)",
+                      ratio <= 1.2, {"ratio": ratio, "paired_ratio": spread(ratios), "board_ms": board_ms,
+                                     "bare_ms": bare_ms, "cpu_ratio": board_cpu["median"] / bare_cpu["median"],
+                                     "board_cpu_ms": board_cpu, "bare_cpu_ms": bare_cpu, "rows": boards[0]["rows"]})]
+    if cases == 2_000:
+        figures.append(Figure("board_populated_2k", "< 500 ms (median)", board_ms["median"] < 500,
+                              {"ms": board_ms, "cpu_ms": board_cpu}))
+    if cases == 10_000:
+        rss = spread([b["peak_rss_mb"] for b in boards])
+        figures.append(Figure("board_peak_rss_10k", "< 200 MB (median)", rss["median"] < 200, {"mb": rss}))
+    return figures
+
+
+def tick_figure(cases: int, ticks: int) -> Figure:
+    run = child("ticks", db.sqlite_floor(cases), ticks)
+    timings = run["timings_ms"]
+    median, p95 = statistics.median(timings), percentile(timings, 0.95)
+    want_median, want_p95 = TICK_TARGETS[cases]
+    return Figure(f"tick_{label(cases)}", f"median < {want_median:g} ms, p95 < {want_p95:g} ms",
+                  median < want_median and p95 < want_p95,
+                  {"median_ms": median, "p95_ms": p95, "max_ms": max(timings), "ticks": len(timings),
+                   "cpu_median_ms": statistics.median(run["cpu_timings_ms"]),
+                   "cpu_p95_ms": percentile(run["cpu_timings_ms"], 0.95), "rows": run["rows"]})
+
+
+def idle_cpu_figure(seconds: float) -> Figure:
+    run = child("idle", db.sqlite_floor(2_000), seconds)
+    return Figure("idle_cpu_2k_sqlite", "< 2 % of one core", run["cpu_percent"] < 2,
+                  {"cpu_percent": run["cpu_percent"], "seconds": seconds, "frames_per_s": run["frames_per_s"]})
+
+
+def idle_pg_figure(seconds: float) -> Figure:
+    """Server-side transaction counts of two idle boards, one `seconds` longer than the other:
+    the difference is what idling costs, free of start-up. A transaction is at least one round trip."""
+    from casewatch.storage.feed import POLL_S
+
+    name = db.pg_floor(2_000)
+    counts = []
+    for idle_s in (2.0, 2.0 + seconds):
+        before = db.pg_transactions(name)
+        child("idle", db.pg_url(name), idle_s)
+        time.sleep(1.5)  # let the server publish the closed backend's statistics
+        counts.append(db.pg_transactions(name) - before)
+    per_poll = (counts[1] - counts[0]) / (seconds / POLL_S)
+    return Figure("idle_pg_2k_transactions_per_poll", "≤ 1 (server transactions per poll interval)",
+                  per_poll <= 1, {"per_poll": per_poll, "seconds": seconds, "poll_seconds": POLL_S})
+
+
+def seed_figures(runs: int, cases: int, backends: list[str]) -> list[Figure]:
+    figures = []
+    targets = {"sqlite": 1_500, "postgresql": 500}
+    for backend in backends:
+        rates, cpu_rates = [], []
+        for _ in range(runs):
+            if backend == "sqlite":
+                path = db.CACHE / f"seed-run-{os.getpid()}.db"
+                for stale in db.CACHE.glob(path.name + "*"):
+                    stale.unlink()
+                run = child("seed", path, cases)
+                for stale in db.CACHE.glob(path.name + "*"):
+                    stale.unlink()
+            else:
+                name = db.pg_fresh()
+                try:
+                    run = child("seed", db.pg_url(name), cases)
+                finally:
+                    db.pg_drop(name)
+            rates.append(run["cases_per_s"])
+            cpu_rates.append(run["cases_per_cpu_s"])
+        rate = spread(rates)
+        figures.append(Figure(f"seed_demo_{backend}", f"≥ {targets[backend]:,} cases/s (median)",
+                              rate["median"] >= targets[backend], {"cases_per_s": rate, "cases_per_cpu_s": spread(cpu_rates),
+                                                                     "cases": cases}))
+    return figures
+
+
+def cases_json_figures(runs: int) -> list[Figure]:
+    path = str(db.sqlite_floor(10_000))
+    base = [str(Path(sys.executable).with_name("casewatch")), "cases", "--json", "--db", path, "--as", "bench"]
+    plain, as_of = [], []
+    for _ in range(runs):
+        plain.append(command_run(base))
+        as_of.append(command_run([*base, "--as-of", db.NOW.isoformat()]))
+    plain_ms, as_of_ms = spread([r[0] for r in plain]), spread([r[0] for r in as_of])
+    plain_mb, as_of_mb = spread([r[1] for r in plain]), spread([r[1] for r in as_of])
+    time_ratio = as_of_ms["median"] / plain_ms["median"]
+    rss_ratio = as_of_mb["median"] / plain_mb["median"]
+    return [
+        Figure("cases_json_10k", "< 1000 ms (median, whole command)", plain_ms["median"] < 1000,
+               {"ms": plain_ms, "peak_rss_mb": plain_mb}),
+        Figure("cases_json_as_of_10k", "≤ 1.5× the time and ≤ 1.3× the peak RSS of cases --json",
+               time_ratio <= 1.5 and rss_ratio <= 1.3,
+               {"time_ratio": time_ratio, "rss_ratio": rss_ratio, "ms": as_of_ms, "peak_rss_mb": as_of_mb}),
+    ]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--child", nargs=2, metavar=("KIND", "ARGS"), help=argparse.SUPPRESS)
+    parser.add_argument("--only", nargs="*", default=[], metavar="WORD",
+                        help="only figures whose name contains one of these words")
+    parser.add_argument("--runs", type=int, default=5, help="runs per figure (default 5)")
+    parser.add_argument("--ticks", type=int, default=150, help="ticks per size (default 150)")
+    parser.add_argument("--idle-seconds", type=float, default=30, help="idle window (default 30)")
+    parser.add_argument("--seed-cases", type=int, default=SEED_CASES, help="cases per seeding run")
+    args = parser.parse_args()
+    if args.child:
+        kind, child_args = args.child
+        print(json.dumps(run_child(kind, json.loads(child_args))))
+        return 0
+
+    def wanted(*names: str) -> bool:
+        return not args.only or any(word in name for name in names for word in args.only)
+
+    steps: list[tuple[tuple[str, ...], Callable[[], list[Figure]]]] = []
+    for cases in SIZES:
+        k = label(cases)
+        steps.append(((f"board_vs_bare_{k}", f"board_populated_{k}", f"board_peak_rss_{k}"),
+                      lambda cases=cases: board_figures(cases, args.runs)))
+        steps.append(((f"tick_{k}",), lambda cases=cases: [tick_figure(cases, args.ticks)]))
+    steps += [
+        (("idle_cpu_2k_sqlite",), lambda: [idle_cpu_figure(args.idle_seconds)]),
+        (("idle_pg_2k_transactions_per_poll",), lambda: [idle_pg_figure(args.idle_seconds)]),
+        (("seed_demo_sqlite", "seed_demo_postgresql"),
+         lambda: seed_figures(args.runs, args.seed_cases,
+                              [b for b in ("sqlite", "postgresql") if wanted(f"seed_demo_{b}")])),
+        (("cases_json_10k", "cases_json_as_of_10k"), lambda: cases_json_figures(args.runs)),
+    ]
+    missed = 0
+    print(json.dumps({"started": datetime.now().astimezone().isoformat(timespec="seconds"),
+                      "load_average": os.getloadavg(), "cpus": os.cpu_count()}), flush=True)
+    for names, measure in steps:
+        if not wanted(*names):
+            continue
+        for figure in measure():
+            print(figure.line(), flush=True)
+            missed += not figure.ok
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
