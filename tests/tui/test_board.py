@@ -346,3 +346,48 @@ async def test_rows_out_of_view_catch_up_when_scrolled_into_view(make_app, froze
         await pilot.pause()
         assert expected in sev3.get_row(hidden)[column].plain
         assert any(hidden in line and expected in line for line in rendered_rows(sev3))
+
+
+async def test_pane_titles_keep_counting_late_cases_as_ticks_breach_them(make_app, frozen_clock):
+    from casewatch.core.clocks import ClockState
+
+    def late_in_title(severity: Severity) -> int:
+        title = str(app.screen.query_one(f"#pane-{severity.value.lower()}").border_title)
+        return int(title.split(" late")[0].rsplit("· ", 1)[1]) if " late" in title else 0
+
+    def late_by_the_clocks(severity: Severity) -> int:
+        now_us = to_us(frozen_clock.now)
+        return sum(1 for case_id, case in app.state.cases.items() if case.severity is severity and any(
+            plan.state_at(now_us)[0] is ClockState.BREACHED
+            for plan in (app.state.clocks[case_id].owner, app.state.clocks[case_id].customer_update)))
+
+    app = make_app()
+    async with app.run_test(size=(200, 60)) as pilot:
+        await pilot.pause()
+        before = sum(late_in_title(s) for s in Severity)
+        for hours in (1, 3, 8):
+            frozen_clock.advance(hours=hours)
+            app.tick(frozen_clock.now)
+            await pilot.pause()
+            assert {s: late_in_title(s) for s in Severity} == {s: late_by_the_clocks(s) for s in Severity}
+        assert sum(late_in_title(s) for s in Severity) > before
+
+
+async def test_a_tick_redraws_the_countdowns_it_changed_and_nothing_else(make_app, frozen_clock):
+    app = make_app()
+    async with app.run_test(size=(200, 60)) as pilot:
+        await pilot.pause()
+        sev2 = table(app, "sev2")
+        visible = [r.key.value for r in sev2.ordered_rows[:5]]
+        active = next(i for i in visible if app.state.clocks[i].customer_update.active)
+        line_of = {case_id: 1 + sev2.get_row_index(case_id) for case_id in visible}  # below the header
+        before = rendered_rows(sev2)
+        frozen_clock.advance(minutes=7)
+        app.tick(frozen_clock.now)
+        await pilot.pause()
+        after = rendered_rows(sev2)
+        countdown = app.screen._rows[active].labels[1][0].split(" ")[1]  # "▸ 1h05m Fri 10:42" → "1h05m"
+        assert countdown in after[line_of[active]] and countdown not in before[line_of[active]]
+        for case_id in visible:  # every drawn row shows what its cells hold
+            shown = [cell.plain for cell in sev2.get_row(case_id)]
+            assert all(text[:6] in after[line_of[case_id]] for text in shown if text), case_id

@@ -48,6 +48,21 @@ class _Row:
     next_check_us: int = 0  # no countdown text can change before this instant
     dirty: bool = False  # labels moved on while the row was out of view; its cells wait for a scroll
 
+    @property
+    def late(self) -> bool:
+        return any(label is not None and label[1] is ClockState.BREACHED for label in self.labels)
+
+
+@dataclass
+class _Counts:
+    """What a pane title counts. Rebuilt when rows change; a tick only moves `late`, row by row,
+    so that a second's tick never rescans every row."""
+
+    shown: int = 0
+    total: int = 0
+    late: int = 0
+    unowned: int = 0
+
 
 class BoardScreen(CaseActions):
     BINDINGS = [
@@ -75,6 +90,7 @@ class BoardScreen(CaseActions):
         self._rows: dict[str, _Row] = {}
         self._order: dict[Severity, list[str]] = {s: [] for s in Severity}
         self._titles: dict[Severity, str] = {}
+        self._counts: dict[Severity, _Counts] = {s: _Counts() for s in Severity}
         self._panes: dict[Severity, SeverityPane] = {}
         self._last_table: CaseTable | None = None
         self.filter_text = ""
@@ -178,7 +194,7 @@ class BoardScreen(CaseActions):
                     self._add_row(state.cases[case_id], now_us)
                 self._order[severity] = order
                 self._restore_cursor(table, keep)
-            self._update_titles(now_us)
+            self._recount()
             self._size_panes()
 
     def _add_row(self, case: Case, now_us: int) -> None:
@@ -190,12 +206,15 @@ class BoardScreen(CaseActions):
     def _set_cells(self, row: _Row, case_id: str, values: dict[str, Text]) -> None:
         """Update only the cells whose text or style differs from what the table holds."""
         shown = self._layout.keys
+        changed = {}
         for key, value in values.items():
             if key not in shown:
                 continue
             current = row.table.get_cell(case_id, key)
             if current.plain != value.plain or current.style != value.style:
-                row.table.update_cell(case_id, key, value)
+                changed[key] = value
+        if changed:
+            row.table.set_row_cells(case_id, changed)
 
     def _restore_cursor(self, table: CaseTable, case_id: str | None) -> None:
         if case_id is not None and case_id in table.rows:
@@ -240,7 +259,7 @@ class BoardScreen(CaseActions):
                 self._resort(severity, cursors[severity])
             if current is not None and selected is not None:
                 self._follow(selected, current)
-            self._update_titles(now_us)
+            self._recount()
             self._size_panes()
 
     def _follow(self, case_id: str, was_in: CaseTable) -> None:
@@ -301,19 +320,25 @@ class BoardScreen(CaseActions):
         rows on screen; rows out of view catch up when they are scrolled into it."""
         now_us = to_us(now)
         in_view = {severity: rows_in_view(pane.table) for severity, pane in self._panes.items()}
+        late_moved = False
         with self.app.batch_update():
             for case_id, row in self._rows.items():
                 if row.next_check_us > now_us:
                     continue
+                was_late = row.late
                 values = self._clock_cells(row, now_us, changed_only=True)
                 if not values:
                     continue
+                if row.late != was_late:
+                    self._counts[row.severity].late += 1 if row.late else -1
+                    late_moved = True
                 first, last = in_view[row.severity]
                 if first <= row.table.get_row_index(case_id) < last:
                     self._set_cells(row, case_id, values)
                 else:
                     row.dirty = True
-            self._update_titles(now_us)
+            if late_moved:
+                self._show_titles()
 
     def _sync_when_scrolled(self, table: CaseTable) -> Callable[[float], None]:
         def watcher(_scroll_y: float) -> None:
@@ -335,23 +360,30 @@ class BoardScreen(CaseActions):
                     })
                     row.dirty = False
 
-    def _update_titles(self, now_us: int) -> None:
+    def _recount(self) -> None:
+        """Count what the pane titles say from the rows, after rows were added, changed or removed."""
         state = self.app.state
+        self._counts = {s: _Counts(shown=len(self._order[s])) for s in Severity}
+        for case_id, row in self._rows.items():
+            counts = self._counts[row.severity]
+            counts.late += row.late
+            counts.unowned += state.cases[case_id].internal_owner is None
+        for case in state.cases.values():
+            self._counts[case.severity].total += 1
+        self._show_titles()
+
+    def _show_titles(self) -> None:
+        policy = self.app.state.policy
         for severity, pane in self._panes.items():
-            ids = self._order[severity]
-            total = sum(1 for case in state.cases.values() if case.severity is severity) if self.filter_text \
-                else len(ids)
-            late = sum(1 for i in ids if any(label is not None and label[1] is ClockState.BREACHED
-                                             for label in self._rows[i].labels))
-            unowned = sum(1 for i in ids if state.cases[i].internal_owner is None)
-            shown = f"{len(ids)} of {total}" if self.filter_text else str(len(ids))
-            title = f"{severity.value} {state.policy[severity].label} · {shown} case{'s' if total != 1 else ''}"
+            counts = self._counts[severity]
+            shown = f"{counts.shown} of {counts.total}" if self.filter_text else str(counts.shown)
+            title = f"{severity.value} {policy[severity].label} · {shown} case{'s' if counts.total != 1 else ''}"
             if self.filter_text:
                 title += f" matching “{self.filter_text}”"
-            if late:
-                title += f" · {late} late"
-            if unowned:
-                title += f" · {unowned} unowned"
+            if counts.late:
+                title += f" · {counts.late} late"
+            if counts.unowned:
+                title += f" · {counts.unowned} unowned"
             if self._titles.get(severity) != title:
                 pane.border_title = Text(visible(title))
                 self._titles[severity] = title

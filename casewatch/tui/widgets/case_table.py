@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.cache import LRUCache
 from textual.containers import Vertical
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable
+from textual.widgets.data_table import ColumnKey, RowKey
 
 from casewatch.core.models import Severity
 
@@ -40,6 +45,33 @@ class CaseTable(DataTable[Text]):
         if self.row_count == 0:
             return None
         return self.coordinate_to_cell_key(Coordinate(self.cursor_row, 0)).row_key.value
+
+    def set_row_cells(self, row_key: str, values: dict[str, Text]) -> None:
+        """Replace cells of one row and repaint that row alone.
+
+        `update_cell` bumps the table's update count, and every render cache of the table is
+        keyed by it: one countdown ticking over re-rendered every visible cell of the pane, most
+        seconds. Here only this row's cached renders are dropped (the caches of Textual 8.2.8's
+        DataTable, which the project pins; the pilot tests check what is drawn)."""
+        key = RowKey(row_key)
+        data = self._data[key]
+        for column, value in values.items():
+            data[ColumnKey(column)] = value
+        index = self._row_locations.get(key)
+        if index is None:
+            return
+        region = self._get_row_region(index)
+        lines = range(region.y, region.bottom)
+        _drop(self._cell_render_cache, lambda k: k[0] == key)
+        _drop(self._row_render_cache, lambda k: k[0] == key)
+        _drop(self._row_renderable_cache, lambda k: k[1] == index)
+        _drop(self._line_cache, lambda k: k[0] in lines)
+        self.refresh_row(index)
+
+
+def _drop(cache: LRUCache[Any, Any], stale: Callable[[Any], bool]) -> None:
+    for key in [k for k in list(cache.keys()) if stale(k)]:
+        cache.discard(key)
 
 
 class SeverityPane(Vertical):

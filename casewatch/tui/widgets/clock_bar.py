@@ -42,4 +42,4 @@ class ClockBar(Static):
         status = app.connection
         if status is not None and status.state is not FeedState.LIVE:
             text.append(f"  ·  {status.label}", style=f"bold {app.colours.get('clock-warning', '')}".strip())
-        self.update(text)
+        self.update(text, layout=False)  # one line of fixed height every second: repaint, no re-layout
