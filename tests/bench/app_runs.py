@@ -84,6 +84,7 @@ def bare(location: str, now: datetime) -> dict:
     from textual.widgets import DataTable
 
     from casewatch.core.clocks import plan_clocks
+    from casewatch.core.evidence import case_readiness
     from casewatch.core.views import case_flags
     from casewatch.storage.store import Store
     from casewatch.themes import DEFAULT_THEME, THEMES
@@ -134,7 +135,7 @@ def bare(location: str, now: datetime) -> dict:
             "comms": cells.person_cell(case.comms_owner, palette),
             "owner_clock": cells.clock_cell(cells.clock_label(owner, zone, now), owner.state, palette),
             "update_clock": cells.clock_cell(cells.clock_label(update, zone, now), update.state, palette),
-            "evidence": cells.plain(f"{case.evidence_done}/{len(case.evidence)}"),
+            "evidence": cells.readiness_cell(case_readiness(case, policy.evidence), case.returned is not None, palette),
         }
         return [values[key] for key in layout.keys]
 
