@@ -7,6 +7,7 @@ import asyncio
 import random
 from functools import partial
 
+from textual.content import Content
 from textual.widgets import OptionList
 
 from casewatch.cli.environment import load_config, remember_setting
@@ -18,16 +19,21 @@ from casewatch.tui.app import CasewatchApp
 from casewatch.tui.screens.board import BoardScreen
 from casewatch.tui.screens.case import CaseScreen
 from casewatch.tui.screens.forms import Confirm, Form
-from tests.tui.helpers import table
+from tests.tui.helpers import notifications, table
 
 HOSTILE_TITLE = "[link=http://x]y[/link] /api/[id]/[/]export"
 HOSTILE_CUSTOMER = "[/] Corp [b]"
 
 
+def drawn_title(widget) -> str:
+    """A border title as the border draws it (the public getter gives it as markup)."""
+    return Content.from_markup(widget.border_title or "").plain
+
+
 async def test_user_text_is_literal_in_toasts_palette_and_form_titles(make_app, writer):
     """Defect 1: text people type shows literally in a toast, a palette hit and a form title."""
     app = make_app(live=True)
-    async with app.run_test(size=(160, 50)) as pilot:
+    async with app.run_test(size=(160, 50), notifications=True) as pilot:
         await pilot.pause()
         outcome = await writer.execute(
             c.NewCase(title=HOSTILE_TITLE, customer=HOSTILE_CUSTOMER, severity=Severity.SEV1), "dana")
@@ -42,13 +48,12 @@ async def test_user_text_is_literal_in_toasts_palette_and_form_titles(make_app, 
         await pilot.pause()
         assert isinstance(app.screen, Form)
         frame = app.screen.query_one(".form")
-        assert HOSTILE_CUSTOMER in frame._border_title.plain  # what the border draws
+        assert HOSTILE_CUSTOMER in drawn_title(frame)
         await pilot.press("escape", "n", *"customer log line: [/] end", "ctrl+s")
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert isinstance(app.screen, BoardScreen)
-        toasts = [n.message for n in app._notifications]  # Notification keeps markup=False: drawn as is
-        assert any("customer log line: [/] end" in toast for toast in toasts), toasts
+        assert "customer log line: [/] end" in notifications(app)
         await pilot.press("ctrl+p", *"api/[id]")
         await pilot.pause(0.5)
         hits = [str(option.prompt) for option in app.screen.query_one("CommandList").options]
@@ -144,13 +149,13 @@ async def test_the_cursor_follows_its_case_through_random_severity_changes(make_
             assert app.screen.focused is board.table_for(severity)
         await pilot.press("a")
         await pilot.pause()
-        assert case_id in app.screen.query_one(".form")._border_title.plain
+        assert case_id in drawn_title(app.screen.query_one(".form"))
 
 
 async def test_when_the_selected_case_leaves_the_board_the_cursor_moves_near_with_a_notice(make_app, writer):
     """Defect 3: a case resolved by another writer leaves the board; the cursor says where it went."""
     app = make_app(live=True)
-    async with app.run_test(size=(160, 50)) as pilot:
+    async with app.run_test(size=(160, 50), notifications=True) as pilot:
         await pilot.pause()
         sev3 = table(app, "sev3")
         sev3.focus()
@@ -160,5 +165,4 @@ async def test_when_the_selected_case_leaves_the_board_the_cursor_moves_near_wit
         await writer.execute(c.ChangeStatus(case_id=case_id, status=Status.RESOLVED), "dana")
         await _until(pilot, lambda: case_id not in app.state.cases and case_id not in sev3.rows)
         assert sev3.cursor_row == 2 and sev3.selected_id() != case_id
-        toasts = [n.message for n in app._notifications]
-        assert any(f"{case_id} left the board" in toast for toast in toasts), toasts
+        assert f"{case_id} left the board" in notifications(app)
