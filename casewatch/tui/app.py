@@ -224,7 +224,7 @@ class CasewatchApp(App[None]):
         except Conflict as exc:
             self.notify(visible(str(exc)), title="Conflict — reloaded", severity="error", timeout=10, markup=False)
             if case_id:
-                self._accept(await self.store.get_case(case_id))
+                self.take_case(await self.store.get_case(case_id))
             self.screen.post_message(ActionDone(False, str(exc), case_id, command=command, conflict=True))
             return
         except CasewatchError as exc:
@@ -233,7 +233,7 @@ class CasewatchApp(App[None]):
             return
         text = f"{outcome.event.case_id or ''} {describe_event(outcome.event)}".strip()
         if outcome.case is not None:
-            self._accept(outcome.case)
+            self.take_case(outcome.case)
         else:  # the roster, policy, shift lead or a handoff changed: the header shows the lead at once
             self._take_lead(await self.store.lead_view())
         if copy_message and isinstance(command, CustomerUpdate):
@@ -242,7 +242,8 @@ class CasewatchApp(App[None]):
         self.notify(visible(text), title="Done", markup=False)
         self.screen.post_message(ActionDone(True, text, outcome.event.case_id, command=command))
 
-    def _accept(self, case: Case) -> None:
+    def take_case(self, case: Case) -> None:
+        """Show a case as just read from storage (after our own write, or a reload after a conflict)."""
         if self.feed is not None:
             self.feed.saw(case)
         state = self.state

@@ -236,6 +236,6 @@ async def test_return_from_the_case_screen_marks_the_board_until_complete(make_a
         assert sev1.get_row(case_id)[sev1.get_column_index("evidence")].plain == "↩6/7"
         outcome = await writer.execute(c.SetEvidence(case_id=case_id, key="timeline", state=S.DONE,
                                                      value="09:00 first error"), "dana")
-        app._accept(outcome.case)
+        app.take_case(outcome.case)
         await pilot.pause()
         assert sev1.get_row(case_id)[sev1.get_column_index("evidence")].plain == "7/7"
