@@ -115,6 +115,21 @@ async def test_leaving_with_unsaved_text_asks_first(make_app):
         assert isinstance(app.screen, BoardScreen)
 
 
+async def test_q_goes_back_through_the_same_guard_and_never_quits_the_app(make_app):
+    app = make_app()
+    async with app.run_test(size=(140, 44)) as pilot:
+        await open_editor(app, pilot)
+        await pilot.press("enter", *"quick draft", "escape", "q")  # q typed in the text is text; on the list it is Back
+        await pilot.pause()
+        assert isinstance(app.screen, LeaveUnsaved)
+        await pilot.press("n")
+        await pilot.pause()
+        assert isinstance(app.screen, EvidenceScreen) and app.screen.draft.text == "quick draft"
+        await pilot.press("q", "y")
+        await pilot.pause()
+        assert isinstance(app.screen, BoardScreen) and app.is_running
+
+
 async def test_values_render_literally_with_control_characters_escaped(make_app, writer):
     app = make_app()
     async with app.run_test(size=(140, 44)) as pilot:

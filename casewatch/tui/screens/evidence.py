@@ -59,7 +59,8 @@ class Draft:
 
 class EvidenceScreen(CasewatchScreen):
     BINDINGS = [
-        Binding("escape", "back", "Back", id="evidence.back", tooltip="Back to the list, then leave the editor"),
+        Binding("escape,q", "back", "Back", id="evidence.back",
+                tooltip="Back to the list, then leave the editor (asking first if text is unsaved)"),
         Binding("j", "move(1)", "Down", id="evidence.down", show=False, tooltip="Next item"),
         Binding("k", "move(-1)", "Up", id="evidence.up", show=False, tooltip="Previous item"),
         Binding("space", "cycle", "State", id="evidence.cycle",

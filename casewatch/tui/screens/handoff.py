@@ -101,7 +101,7 @@ def _missing(case: PacketCase) -> str:
 
 class HandoffScreen(CasewatchScreen):
     BINDINGS = [
-        Binding("escape", "app.pop_screen", "Back", id="handoff.back", tooltip="Back to the board"),
+        Binding("escape,q", "app.pop_screen", "Back", id="handoff.back", tooltip="Back to the board"),
         Binding("t", "choose_incoming", "To…", id="handoff.to", tooltip="Choose the incoming shift lead"),
         Binding("n", "case_note", "Case note", id="handoff.case_note",
                 tooltip="Write the note beside the highlighted case"),

@@ -15,7 +15,7 @@ from casewatch.tui.screens.base import CasewatchModal
 class PacketScreen(CasewatchModal[None]):
     BINDINGS = [
         Binding("y", "copy", "Copy", id="packet.copy", tooltip="Copy the packet's Markdown to the clipboard"),
-        Binding("escape", "app.pop_screen", "Close", id="packet.close", tooltip="Close the preview"),
+        Binding("escape,q", "app.pop_screen", "Close", id="packet.close", tooltip="Close the preview"),
     ]
 
     def __init__(self, case_id: str):
