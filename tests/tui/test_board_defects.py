@@ -8,7 +8,7 @@ import random
 from functools import partial
 
 from textual.content import Content
-from textual.widgets import OptionList
+from textual.widgets import Label, OptionList
 
 from casewatch.cli.environment import load_config, remember_setting
 from casewatch.core import commands as c
@@ -19,7 +19,7 @@ from casewatch.tui.app import CasewatchApp
 from casewatch.tui.screens.board import BoardScreen
 from casewatch.tui.screens.case import CaseScreen
 from casewatch.tui.screens.forms import Confirm, Form
-from tests.tui.helpers import notifications, table
+from tests.tui.helpers import notifications, rendered_rows, table
 
 HOSTILE_TITLE = "[link=http://x]y[/link] /api/[id]/[/]export"
 HOSTILE_CUSTOMER = "[/] Corp [b]"
@@ -88,7 +88,9 @@ async def test_q_on_a_case_goes_back_and_resolving_asks_first(make_app, writer):
         await pilot.pause()
         sev2 = table(app, "sev2")
         sev2.focus()
-        case_id = sev2.selected_id()
+        case_id = max((row.value for row in sev2.rows), key=lambda cid: len(app.state.cases[cid].title))
+        sev2.move_cursor(row=sev2.get_row_index(case_id))  # the longest question, which must wrap
+        await pilot.pause()
         await pilot.press("enter")
         await app.workers.wait_for_complete()
         await pilot.pause()
@@ -100,6 +102,10 @@ async def test_q_on_a_case_goes_back_and_resolving_asks_first(make_app, writer):
             await pilot.press("t", "end", "enter")  # status: the last choice, resolved
             await pilot.pause()
             assert isinstance(app.screen, Confirm) and case_id in app.screen.question
+            label = app.screen.query(Label).first()
+            question = " ".join(" ".join(rendered_rows(label)).split())
+            assert question.endswith("It leaves the board.")
+            assert label.region.right <= label.parent.content_region.right  # wrapped inside the dialog, not cut
             await pilot.press(answer)
             await app.workers.wait_for_complete()
             await pilot.pause()
