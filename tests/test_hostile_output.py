@@ -9,9 +9,13 @@ import re
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import insert
 
 from casewatch.cli.main import main
 from casewatch.core.models import Event, EventType, Person, Role
+from casewatch.core.projection import apply
+from casewatch.storage import convert
+from casewatch.storage.schema import cases
 from casewatch.storage.store import Store
 from casewatch.storage.target import resolve_target
 from casewatch.tui.app import CasewatchApp
@@ -41,12 +45,16 @@ async def plant(location: str) -> None:
                       "title": ATTACKS["title"], "customer": ATTACKS["customer"], "summary": ATTACKS["summary"],
                       "severity": "SEV1", "route": "incident", "route_authority": None}),
         ]
-        case = None
-        for event in events:
-            case = await store._project(conn, await store._append(conn, event), case) or case
         note = Event(type=EventType.NOTE_ADDED, case_id="CW-1001", actor=ATTACKS["name"], occurred_at=NOW,
                      recorded_at=NOW, payload={"text": ATTACKS["note"]})
-        await store._project(conn, await store._append(conn, note), case)
+        person, *case_events = [*events, note]
+        await store._project(conn, await store._append(conn, person))
+        case = None
+        for event in case_events:
+            stored = await store._append(conn, event)
+            case = apply(case, stored)
+        assert case is not None and stored.id is not None
+        await conn.execute(insert(cases).values(id=case.id, **convert.case_values(case, stored.id)))
 
 
 @pytest.fixture

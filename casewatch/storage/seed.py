@@ -6,16 +6,19 @@ from collections.abc import Callable
 
 from casewatch.core.demo import DemoPlan
 from casewatch.core.errors import InvalidInput, NotFound
+from casewatch.core.models import EventType
 from casewatch.core.permissions import Action, check
-from casewatch.storage.store import Store
+from casewatch.storage.store import BatchItem, Store
 
 Progress = Callable[[int, int], None]
+BATCH_CASES = 200  # cases per transaction: big enough to amortise it, small enough to show progress
 
 
 async def write_demo(store: Store, plan: DemoPlan, lead: str, progress: Progress | None = None, *,
                      append: bool = False) -> list[str]:
-    """Execute the plan as real commands, one transaction per case; returns the new case ids.
-    `lead` must be a lead (on a new database its creator is); demo cases only join real ones on `append`."""
+    """Execute the plan as real commands, a batch of cases per transaction (the path imports take);
+    returns the new case ids. `lead` must be a lead (on a new database its creator is); demo cases
+    only join real ones on `append`."""
     roster = await store.roster()
     if lead not in roster:
         raise NotFound(f"{lead!r} is not on the roster of {store.target.describe()}: seeding demo data needs a lead")
@@ -25,12 +28,14 @@ async def write_demo(store: Store, plan: DemoPlan, lead: str, progress: Progress
     missing = [person for person in plan.people if person.name not in roster]
     if missing:
         await store.execute_many([(person, lead, None) for person in missing])
-    ids = []
-    for done, script in enumerate(plan.cases, start=1):
-        case_id = (await store.execute(script.new, script.actor, at=script.at)).changed_case.id
-        if script.steps:
-            await store.execute_many([(step.make(case_id), step.actor, step.at) for step in script.steps])
-        ids.append(case_id)
+    ids: list[str] = []
+    for first in range(0, len(plan.cases), BATCH_CASES):
+        items: list[BatchItem] = []
+        for script in plan.cases[first:first + BATCH_CASES]:
+            items.append((script.new, script.actor, script.at))
+            items.extend((step.make, step.actor, step.at) for step in script.steps)
+        outcomes = await store.execute_many(items)
+        ids.extend(o.event.case_id for o in outcomes if o.event.type is EventType.CASE_CREATED and o.event.case_id)
         if progress is not None:
-            progress(done, len(plan.cases))
+            progress(len(ids), len(plan.cases))
     return ids

@@ -74,7 +74,7 @@ async def _plant_legacy_person(location: str, name: str) -> None:
     async with await Store.open(resolve_target(location)) as store, store._writer.begin() as conn:
         event = Event(type=EventType.PERSON_ADDED, actor="dana", occurred_at=now, recorded_at=now,
                       payload={"name": name, "role": "lead", "tz": "UTC", "team": None, "before": None})
-        await store._project(conn, await store._append(conn, event), None)
+        await store._project(conn, await store._append(conn, event))
 
 
 def test_legacy_names_keep_working_are_marked_and_can_be_renamed_by_a_lead(cw, db_url):

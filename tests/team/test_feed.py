@@ -19,7 +19,7 @@ from casewatch.core.errors import InvalidInput
 from casewatch.core.models import Person, Role, Severity, Status
 from casewatch.core.views import case_summary
 from casewatch.storage.feed import FeedState, NotifyFeed, PollingFeed, feed_for
-from casewatch.storage.store import Store, _Reads
+from casewatch.storage.store import Store
 from casewatch.storage.target import resolve_target
 from tests.conftest import pg_admin_url
 from tests.team.boards import HeadlessBoard, open_versions
@@ -94,8 +94,8 @@ async def test_a_commit_below_every_boards_mark_reaches_every_board_within_2s(pg
     try:
         async with a._writer.connect() as conn:  # the Store's own write path, with the commit held back
             await conn.begin()
-            outcome = await a._execute(conn, c.Note(case_id=held_case, text="A held this open"), "dana", None,
-                                       _Reads())
+            [outcome] = await a._execute_batch(conn, [(c.Note(case_id=held_case, text="A held this open"), "dana",
+                                                        None)])
 
             async def write(store: Store, worker: int) -> None:
                 for n in range(100):
