@@ -13,11 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import gc
 import random
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import ParamSpec, TypeVar
@@ -26,6 +24,7 @@ from sqlalchemy import Integer, Row, Select, String, bindparam, func, insert, li
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from casewatch.bulk_load import bulk_allocation
 from casewatch.core import commands as c
 from casewatch.core.errors import CasewatchError, Conflict, InvalidInput, NotFound, Unavailable
 from casewatch.core.events import added_person
@@ -237,7 +236,7 @@ class Store:
         """Several commands in one all-or-nothing transaction, written as one batch (the demo
         seeder, imports). A command may also be a function of the id of the case most recently
         created in this batch: how an import gives a new case its history."""
-        with _collector_paused():
+        with bulk_allocation(freeze=False):
             return await self._write(items)
 
     async def _write(self, items: list[BatchItem]) -> list[Outcome]:
@@ -693,20 +692,6 @@ FLOOR_PROJECTIONS: dict[EventType, Callable[[AsyncConnection, Event], Awaitable[
     EventType.HANDOFF_ACCEPTED: handoff_rows.project_accepted,
 }
 """The table each event outside any case is written to (case events all go to `cases`)."""
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """A batch allocates several objects per event that all live until it commits; Python's cyclic
-    collector would rescan them again and again for nothing (a quarter of seeding's CPU time).
-    Reference counting still frees everything as usual."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _stored_id(event: Event) -> int:

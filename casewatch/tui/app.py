@@ -22,6 +22,7 @@ from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 from textual.worker import Worker, WorkerState
 
+from casewatch.bulk_load import bulk_allocation
 from casewatch.core.commands import Command, CustomerUpdate, OnCase
 from casewatch.core.errors import CasewatchError, Conflict
 from casewatch.core.handoff import LeadView
@@ -32,7 +33,6 @@ from casewatch.storage.feed import ChangeFeed, FeedStatus, Update, feed_for
 from casewatch.storage.store import Clock, Store, system_clock
 from casewatch.storage.target import Target
 from casewatch.themes import DEFAULT_THEME, THEMES
-from casewatch.tui.bulk_load import bulk_allocation
 from casewatch.tui.messages import ActionDone, CasesChanged, ClockTick, LeadChanged
 from casewatch.tui.state import AppState
 from casewatch.tui.widgets.cells import Colours

@@ -83,12 +83,12 @@ def bare(location: str, now: datetime) -> dict:
     from textual.app import App
     from textual.widgets import DataTable
 
+    from casewatch.bulk_load import bulk_allocation
     from casewatch.core.clocks import plan_clocks
     from casewatch.core.evidence import case_readiness
     from casewatch.core.views import case_flags
     from casewatch.storage.store import Store
     from casewatch.themes import DEFAULT_THEME, THEMES
-    from casewatch.tui.bulk_load import bulk_allocation
     from casewatch.tui.widgets import cells
     from casewatch.tui.widgets.board_layout import choose_layout, column_width
 

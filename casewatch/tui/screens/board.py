@@ -18,6 +18,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable, Footer
 
+from casewatch.bulk_load import bulk_allocation
 from casewatch.core.calendars import to_us
 from casewatch.core.clocks import US_PER_S, CaseClocks, ClockState
 from casewatch.core.durations import countdown_stable_for
@@ -25,7 +26,6 @@ from casewatch.core.evidence import case_readiness
 from casewatch.core.models import Case, Severity
 from casewatch.core.text import visible
 from casewatch.core.views import NO_DEADLINE, case_flags, case_matches, deadline_order, needs_attention, next_match
-from casewatch.tui.bulk_load import bulk_allocation
 from casewatch.tui.messages import CasesChanged, ClockTick, LeadChanged
 from casewatch.tui.screens.case_actions import CASE_BINDINGS, CaseActions
 from casewatch.tui.screens.forms import Field, TextPrompt
