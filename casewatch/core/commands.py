@@ -20,6 +20,7 @@ from casewatch.core.text import (
     EvidenceValue,
     Handle,
     HandoffNote,
+    Login,
     LongText,
     NonEmpty,
     NoteText,
@@ -170,6 +171,14 @@ class RenamePerson(Command):
     kind: Literal["rename_person"] = "rename_person"
     old: str
     new: Handle
+
+
+class GrantLogin(Command):
+    """Team mode: the database login `login` acts as `name`, who is already on the roster."""
+
+    kind: Literal["grant_login"] = "grant_login"
+    name: str
+    login: Login
 
 
 class ApplyPolicy(Command):

@@ -1,0 +1,207 @@
+"""Team mode on a real PostgreSQL server, with login roles the tests create: the server decides who
+wrote each event and when, members can only append to the log, and identity is the login's."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import uuid
+from dataclasses import dataclass, field
+
+import asyncpg
+import pytest
+from sqlalchemy.engine import make_url
+
+from casewatch.cli.main import main
+from tests.conftest import _pg_admin
+
+
+@dataclass
+class Team:
+    """A team database and the logins the test made; `url(login)` connects as one of them."""
+
+    admin_url: str
+    logins: dict[str, str] = field(default_factory=dict)  # what the test calls it -> the role's real name
+
+    def url(self, who: str) -> str:
+        return make_url(self.admin_url).set(username=self.logins[who], password=None).render_as_string(
+            hide_password=False)
+
+    def add_login(self, who: str, *options: str) -> str:
+        name = f"cw_{who}_{uuid.uuid4().hex[:8]}"
+        asyncio.run(_pg_admin(f'CREATE ROLE "{name}" LOGIN {" ".join(options)}'))
+        self.logins[who] = name
+        return name
+
+    def sql(self, who: str, statement: str, *args, first: tuple[str, ...] = ()):
+        """Run one statement on the team database as `who` ("admin" is the server's administrator),
+        after the statements `first` on the same connection."""
+        url = make_url(self.admin_url if who == "admin" else self.url(who))
+
+        async def run():
+            connection = await asyncpg.connect(host=url.host, port=url.port or 5432, user=url.username,
+                                               password=url.password, database=url.database)
+            try:
+                for earlier in first:
+                    await connection.execute(earlier)
+                return await connection.fetch(statement, *args)
+            finally:
+                await connection.close()
+
+        return asyncio.run(run())
+
+
+@pytest.fixture
+def team(pg_url, capsys, monkeypatch):
+    """`alice` leads a fresh team database through her login; `bob` (agent) has a login and is a member."""
+    made = Team(admin_url=pg_url)
+    try:
+        made.add_login("alice")
+        made.add_login("bob")
+        monkeypatch.setenv("CASEWATCH_USER", "someone-the-os-says")  # must not matter: the login decides
+        assert main(["team", "init", "--db", pg_url, "--lead", "alice", "--login", made.logins["alice"],
+                     "--tz", "Europe/Berlin"]) == 0
+        monkeypatch.delenv("CASEWATCH_USER")
+        assert main(["people", "add", "bob", "--role", "agent", "--tz", "Asia/Kolkata", "--db", made.url("alice")]) == 0
+        assert main(["team", "grant", "bob", "--login", made.logins["bob"], "--db", made.url("alice")]) == 0
+        out = capsys.readouterr().out
+        statement = re.search(r"GRANT casewatch_member TO \"[^\"]+\";", out)
+        assert statement, out  # alice's login may not grant roles: the one statement an administrator runs
+        made.sql("admin", statement.group(0))
+        yield made
+    finally:
+        for name in made.logins.values():
+            asyncio.run(_pg_admin(f'DROP ROLE IF EXISTS "{name}"'))
+
+
+def cw(capsys, *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_the_first_lead_is_the_one_team_init_named_and_writes_carry_the_logins_person(team, capsys):
+    code, out, _ = cw(capsys, "people", "list", "--json", "--db", team.url("alice"))
+    assert code == 0
+    assert {(p["name"], p["role"]) for p in json.loads(out)} == {("alice", "lead"), ("bob", "agent")}
+    code, out, err = cw(capsys, "case", "new", "--title", "Checkout down", "--customer", "Globex", "--severity",
+                        "SEV1", "--db", team.url("bob"))
+    assert code == 0, err
+    code, out, _ = cw(capsys, "case", "show", out.strip(), "--json", "--db", team.url("bob"))
+    timeline = json.loads(out)["timeline"]
+    assert [event["actor"] for event in timeline] == ["bob"]
+    rows = team.sql("admin", "SELECT actor, recorded_at, now() - recorded_at AS age FROM events ORDER BY id")
+    assert [row["actor"] for row in rows] == ["casewatch", "casewatch", "casewatch", "alice", "alice", "bob"]
+    assert all(abs(row["age"].total_seconds()) < 60 for row in rows)
+
+
+def test_members_may_not_change_or_remove_events(team):
+    for statement in ("DELETE FROM events", "UPDATE events SET actor = 'alice'", "TRUNCATE events",
+                      "INSERT INTO logins (login, person, last_event_id) VALUES (session_user, 'alice', 0)",
+                      "UPDATE logins SET person = 'alice'"):
+        with pytest.raises(asyncpg.InsufficientPrivilegeError, match="permission denied"):
+            team.sql("bob", statement)
+    assert len(team.sql("admin", "SELECT id FROM events")) == 5
+
+
+def test_the_server_stamps_the_author_and_the_time_whatever_the_client_sends(team, capsys):
+    code, out, _ = cw(capsys, "case", "new", "--title", "Payments", "--customer", "ACME", "--severity", "SEV2",
+                      "--db", team.url("alice"))
+    case_id = out.strip()
+    forged = ("INSERT INTO events (case_id, type, actor, occurred_at, recorded_at, payload) VALUES "
+              "($1, 'note_added', 'alice', now(), '2001-01-01T00:00:00Z', '{\"text\": \"forged?\"}') "
+              "RETURNING actor, recorded_at > now() - interval '1 minute' AS recent")
+    [row] = team.sql("bob", forged, case_id)
+    assert row["actor"] == "bob" and row["recent"]
+    # A temporary table named like the login map comes first on bob's search path: the server ignores it.
+    shadowed = ("CREATE TEMP TABLE logins (login text, person text)", "INSERT INTO logins VALUES (session_user, 'alice')")
+    [row] = team.sql("bob", forged, case_id, first=shadowed)
+    assert row["actor"] == "bob"
+    assert [r["actor"] for r in team.sql("admin", "SELECT actor FROM events WHERE type = 'note_added'")] == [
+        "bob", "bob"]
+    # The projection was not written with those events: verify sees it, rebuild repairs it with the
+    # server's author.
+    code, out, err = cw(capsys, "db", "verify", "--db", team.url("bob"))
+    assert code == 1 and f"cases {case_id}: differs in" in out and "db rebuild" in err
+    code, out, err = cw(capsys, "db", "rebuild", "--db", team.url("bob"))
+    assert code == 0, err
+    code, out, _ = cw(capsys, "case", "show", case_id, "--json", "--db", team.url("alice"))
+    shown = json.loads(out)
+    assert shown["version"] == 3 and [e["actor"] for e in shown["timeline"]] == ["alice", "bob", "bob"]
+    assert cw(capsys, "db", "verify", "--db", team.url("alice"))[0] == 0
+
+
+def test_a_member_cannot_map_a_login_through_sql(team):
+    grant = ("INSERT INTO events (type, actor, occurred_at, recorded_at, payload) VALUES ('login_granted', 'alice', "
+             "now(), now(), json_build_object('login', session_user::text, 'person', 'alice', 'before', 'bob'))")
+    with pytest.raises(asyncpg.InsufficientPrivilegeError, match="only a lead"):
+        team.sql("bob", grant)
+    assert [r["person"] for r in team.sql("admin", "SELECT person FROM logins ORDER BY person")] == ["alice", "bob"]
+
+
+@pytest.mark.parametrize("how", ["--as", "CASEWATCH_USER"])
+def test_acting_as_someone_else_is_refused(team, capsys, monkeypatch, how):
+    before = len(team.sql("admin", "SELECT id FROM events"))
+    args = ["case", "new", "--title", "x", "--customer", "y", "--severity", "SEV3", "--db", team.url("bob")]
+    if how == "--as":
+        args += ["--as", "alice"]
+    else:
+        monkeypatch.setenv("CASEWATCH_USER", "alice")
+    code, out, err = cw(capsys, *args)
+    assert code == 2 and out == ""
+    assert err.strip() == (f"casewatch: you are connected as {team.logins['bob']}, who is bob on the roster: you "
+                           "cannot act as 'alice' (drop --as and CASEWATCH_USER, or connect with that person's login)")
+    assert len(team.sql("admin", "SELECT id FROM events")) == before
+    monkeypatch.setenv("CASEWATCH_USER", "bob")  # naming yourself is fine
+    assert cw(capsys, "case", "note", "CW-1001", "hi", "--db", team.url("bob"))[2].startswith("casewatch: no case")
+
+
+def test_a_login_mapped_to_nobody_gets_one_line_and_writes_nothing(team, capsys):
+    team.add_login("carol")
+    team.add_login("dave")
+    team.sql("admin", f'GRANT casewatch_member TO "{team.logins["dave"]}"')  # a member, but mapped to nobody
+    before = team.sql("admin", "SELECT count(*) AS n FROM events")[0]["n"]
+    for who in ("carol", "dave"):
+        code, out, err = cw(capsys, "case", "new", "--title", "x", "--customer", "y", "--severity", "SEV3",
+                            "--as", "carol", "--db", team.url(who))
+        assert code == 2 and out == "" and len(err.strip().splitlines()) == 1, err
+        assert "team grant" in err
+    assert "not mapped to anyone on the roster" in err
+    with pytest.raises(asyncpg.InsufficientPrivilegeError, match="not mapped"):
+        team.sql("dave", "INSERT INTO events (type, actor, occurred_at, recorded_at, payload) "
+                         "VALUES ('note_added', 'dave', now(), now(), '{}')")
+    assert team.sql("admin", "SELECT count(*) AS n FROM events")[0]["n"] == before
+
+
+def test_a_lead_whose_login_may_grant_roles_lets_people_in_in_one_step(team, capsys):
+    login = team.add_login("erin")
+    team.sql("admin", f'ALTER ROLE "{team.logins["alice"]}" CREATEROLE')
+    assert cw(capsys, "people", "add", "erin", "--role", "specialist", "--tz", "UTC", "--db", team.url("alice"))[0] == 0
+    code, out, err = cw(capsys, "team", "grant", "erin", "--login", login, "--db", team.url("alice"))
+    assert code == 0, err
+    assert out.strip() == f"login {login} acts as erin; it is in role casewatch_member"
+    code, out, _ = cw(capsys, "shift", "show", "--db", team.url("erin"))
+    assert code == 0
+
+
+def test_team_commands_refuse_what_they_cannot_do(team, capsys, tmp_path):
+    code, _, err = cw(capsys, "team", "init", "--db", team.admin_url, "--lead", "alice", "--login", team.logins["bob"])
+    assert code == 2 and "is a team database already" in err
+    code, _, err = cw(capsys, "team", "grant", "alice", "--login", team.logins["alice"], "--db", team.url("bob"))
+    assert code == 2 and "needs a lead" in err, err
+    code, _, err = cw(capsys, "team", "grant", "nobody", "--login", team.logins["bob"], "--db", team.url("alice"))
+    assert code == 2 and "no person named 'nobody'" in err
+    code, _, err = cw(capsys, "team", "grant", "bob", "--login", "cw_no_such_login", "--db", team.url("alice"))
+    assert code == 2 and "the server has no login 'cw_no_such_login'" in err
+    code, _, err = cw(capsys, "team", "init", "--db", str(tmp_path / "solo.db"), "--lead", "a", "--login", "a")
+    assert code == 2 and "SQLite database keeps self-asserted identity" in err
+    assert not (tmp_path / "solo.db").exists()
+
+
+def test_team_grant_on_a_database_that_is_not_a_team_one_is_refused(db_url, capsys):
+    assert cw(capsys, "people", "list", "--db", db_url, "--as", "dana")[0] == 0
+    code, _, err = cw(capsys, "team", "grant", "dana", "--login", "postgres", "--db", db_url, "--as", "dana")
+    assert code == 2
+    assert ("SQLite database keeps self-asserted identity" in err) if "://" not in db_url else (
+        "is not a team database" in err)
