@@ -14,7 +14,14 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from casewatch.cli.main import main
+from casewatch.core import commands as c
+from casewatch.core.models import Severity
+from casewatch.storage.feed import FeedState
+from casewatch.storage.store import Store
+from casewatch.storage.target import resolve_target
 from tests.conftest import _pg_admin
+from tests.team.boards import HeadlessBoard, open_versions
+from tests.team.test_feed import admin
 
 
 @dataclass
@@ -205,3 +212,31 @@ def test_team_grant_on_a_database_that_is_not_a_team_one_is_refused(db_url, caps
     assert code == 2
     assert ("SQLite database keeps self-asserted identity" in err) if "://" not in db_url else (
         "is not a team database" in err)
+
+
+async def test_a_members_board_survives_a_killed_connection_and_loses_nothing(team):
+    """Bob's board listens through his own login; alice writes while it is cut off."""
+    database = make_url(team.admin_url).database
+    async with await Store.open(resolve_target(team.url("alice"))) as writer:
+        first = await writer.execute(c.NewCase(title="Payments", customer="ACME", severity=Severity.SEV1), "alice")
+        board = HeadlessBoard(await Store.open(resolve_target(team.url("bob"))))
+        await board.start()
+        try:
+            assert board.store.team is not None and board.store.team.person == "bob"
+            assert await board.until(lambda: board.live, 10)
+            await admin(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS false')
+            await admin("SELECT pg_terminate_backend($1)", board.feed.backend_pid)
+            assert await board.until(lambda: board.feed.status.state is FeedState.RECONNECTING, 5)
+            for n in range(20):
+                await writer.execute(c.Note(case_id=first.case.id, text=f"while away {n}"), "alice")
+            second = await writer.execute(c.NewCase(title="Search slow", customer="Initech",
+                                                    severity=Severity.SEV3), "alice")
+            await admin(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS true')
+            truth = await open_versions(writer)
+            assert await board.until(lambda: board.live and board.versions() == truth, 15), board.feed.status
+            assert board.cases[second.case.id].updated_by == "alice"
+            events = await board.store.case_events(first.case.id)
+            assert len(events) == 21 and {e.actor for e in events} == {"alice"}
+        finally:
+            await admin(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS true')
+            await board.close()
