@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 from sqlalchemy.engine import make_url
 
@@ -43,10 +44,8 @@ class Changes:
             remaining = deadline - loop.time()
             if remaining <= 0:
                 return False
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.event.wait(), remaining)
-            except TimeoutError:
-                pass
             await self.pilot.pause()
 
 
