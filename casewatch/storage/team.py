@@ -13,11 +13,11 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
 from casewatch.core.errors import InvalidInput, NotFound
-from casewatch.core.models import Person
+from casewatch.core.models import Person, Role
 from casewatch.storage import roles
 from casewatch.storage.failures import is_database_failure, translate
 from casewatch.storage.migrate import _upgrade, take_turns
-from casewatch.storage.schema import logins
+from casewatch.storage.schema import logins, people
 from casewatch.storage.store import Clock, Store, system_clock
 from casewatch.storage.target import Target
 
@@ -44,6 +44,8 @@ async def init_team(target: Target, lead: Person, login: str, clock: Clock = sys
             if logins.name in tables and (await conn.execute(select(func.count()).select_from(logins))).scalar():
                 raise InvalidInput(f"{target.describe()} is a team database already: its leads let people in "
                                    "with `casewatch team grant NAME --login LOGIN`")
+            if people.name in tables:
+                await _check_lead(conn, lead.name)
             await roles.create_roles(conn)
             await roles.hand_to_owner(conn, tables)
             await conn.execute(text(f"SET LOCAL ROLE {roles.OWNER_ROLE}"))
@@ -62,6 +64,16 @@ async def init_team(target: Target, lead: Person, login: str, clock: Clock = sys
     async with await Store.open(target, clock=clock, creator=lead) as store:
         await store.first_login(lead, login)
     return TeamReady(lead=lead.name, login=login, database=target.describe())
+
+
+async def _check_lead(conn: AsyncConnection, name: str) -> None:
+    """On a database with a roster already, the first lead must be one of its leads (checked before
+    anything changes; `Store.first_login` checks again as it writes)."""
+    found = (await conn.execute(select(people.c.role).where(people.c.name == name))).first()
+    if found is None and (await conn.execute(select(func.count()).select_from(people))).scalar():
+        raise InvalidInput(f"{name} is not on the roster: the first lead of a team database must be a lead")
+    if found is not None and found.role != Role.LEAD.value:
+        raise InvalidInput(f"{name} is on the roster as {found.role}: the first lead of a team database must be a lead")
 
 
 async def _check_caller(conn: AsyncConnection, login: str) -> None:

@@ -15,7 +15,7 @@ from sqlalchemy.engine import make_url
 
 from casewatch.cli.main import main
 from casewatch.core import commands as c
-from casewatch.core.models import Severity
+from casewatch.core.models import Role, Severity
 from casewatch.storage.feed import FeedState
 from casewatch.storage.store import Store
 from casewatch.storage.target import resolve_target
@@ -66,7 +66,7 @@ def team(pg_url, capsys, monkeypatch):
     try:
         made.add_login("alice")
         made.add_login("bob")
-        monkeypatch.setenv("CASEWATCH_USER", "someone-the-os-says")  # must not matter: the login decides
+        monkeypatch.setenv("CASEWATCH_USER", "someone-else")  # whoever runs it, the first lead is --lead
         assert main(["team", "init", "--db", pg_url, "--lead", "alice", "--login", made.logins["alice"],
                      "--tz", "Europe/Berlin"]) == 0
         monkeypatch.delenv("CASEWATCH_USER")
@@ -201,6 +201,8 @@ def test_team_commands_refuse_what_they_cannot_do(team, capsys, tmp_path):
     assert code == 2 and "no person named 'nobody'" in err
     code, _, err = cw(capsys, "team", "grant", "bob", "--login", "cw_no_such_login", "--db", team.url("alice"))
     assert code == 2 and "the server has no login 'cw_no_such_login'" in err
+    code, _, err = cw(capsys, "team", "init", "--db", team.url("bob"), "--lead", "bob", "--login", team.logins["bob"])
+    assert code == 2 and "needs a PostgreSQL role that may create roles" in err
     code, _, err = cw(capsys, "team", "init", "--db", str(tmp_path / "solo.db"), "--lead", "a", "--login", "a")
     assert code == 2 and "SQLite database keeps self-asserted identity" in err
     assert not (tmp_path / "solo.db").exists()
@@ -239,4 +241,65 @@ async def test_a_members_board_survives_a_killed_connection_and_loses_nothing(te
             assert len(events) == 21 and {e.actor for e in events} == {"alice"}
         finally:
             await admin(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS true')
+            await board.close()
+
+
+def test_an_existing_database_becomes_a_team_one_and_keeps_its_history(pg_url, capsys):
+    made = Team(admin_url=pg_url)
+    try:
+        dana = made.add_login("dana")
+        assert cw(capsys, "case", "new", "--title", "Before", "--customer", "ACME", "--severity", "SEV2",
+                  "--db", pg_url, "--as", "dana")[0] == 0
+        code, _, err = cw(capsys, "team", "init", "--db", pg_url, "--lead", "ravi", "--login", dana)
+        assert code == 2 and "ravi is not on the roster" in err
+        assert made.sql("admin", "SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = 'public'")[0][0] == \
+            make_url(pg_url).username  # refused before anything changed
+        code, out, err = cw(capsys, "team", "init", "--db", pg_url, "--lead", "dana", "--login", dana)
+        assert code == 0, err
+        owners = made.sql("admin", "SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = 'public'")
+        assert [row["tableowner"] for row in owners] == ["casewatch_owner"]
+        code, out, err = cw(capsys, "case", "note", "CW-1001", "after", "--db", made.url("dana"))
+        assert code == 0, err
+        code, out, _ = cw(capsys, "case", "show", "CW-1001", "--json", "--db", made.url("dana"))
+        assert [e["actor"] for e in json.loads(out)["timeline"]] == ["dana", "dana"]
+        code, _, err = cw(capsys, "cases", "--db", pg_url)  # the administrator is mapped to nobody now
+        assert code == 2 and "not mapped to anyone" in err
+        assert cw(capsys, "db", "verify", "--db", made.url("dana"))[0] == 0
+    finally:
+        for name in made.logins.values():
+            asyncio.run(_pg_admin(f'DROP ROLE IF EXISTS "{name}"'))
+
+
+async def test_boards_of_several_logins_follow_writers_of_several_logins(team):
+    """Three people write at once through their own logins; every board (each its own member login)
+    ends equal to the database, and every event names the person whose login wrote it."""
+    for who in ("carol", "dave"):  # the helpers run their own event loop: off this one
+        login = await asyncio.to_thread(team.add_login, who)
+        await asyncio.to_thread(team.sql, "admin", f'GRANT casewatch_member TO "{login}"')
+    async with await Store.open(resolve_target(team.url("alice"))) as lead:
+        for who in ("carol", "dave"):
+            await lead.execute(c.AddPerson(name=who, role=Role.LEAD, tz="UTC"), "alice")
+            await lead.execute(c.GrantLogin(name=who, login=team.logins[who]), "alice")
+        seeded = [(await lead.execute(c.NewCase(title=f"seed {n}", customer="ACME", severity=Severity.SEV2),
+                                      "alice")).case.id for n in range(3)]
+    boards = [HeadlessBoard(await Store.open(resolve_target(team.url(who)))) for who in ("bob", "carol", "dave")]
+    for board in boards:
+        await board.start()
+        assert await board.until(lambda b=board: b.live, 10)
+
+    async def write(who: str) -> None:
+        async with await Store.open(resolve_target(team.url(who))) as store:
+            for n in range(30):
+                await store.execute(c.Note(case_id=seeded[n % 3], text=f"{who} {n}"), who)
+
+    try:
+        await asyncio.gather(*(write(who) for who in ("alice", "carol", "dave")))
+        truth = await open_versions(boards[0].store)
+        for board in boards:
+            assert await board.until(lambda b=board: b.versions() == truth, 10)
+        notes = await asyncio.to_thread(
+            team.sql, "admin", "SELECT actor, payload->>'text' AS text FROM events WHERE type = 'note_added'")
+        assert len(notes) == 90 and all(row["text"].split()[0] == row["actor"] for row in notes)
+    finally:
+        for board in boards:
             await board.close()
