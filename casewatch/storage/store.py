@@ -60,7 +60,8 @@ T = TypeVar("T")
 # whose ids must come back in row order. PostgreSQL gets SQLAlchemy's ordered form. On SQLite that
 # form falls back to one INSERT per row; but there a writer holds the database lock (BEGIN
 # IMMEDIATE) and a multi-row INSERT numbers its rows upwards in VALUES order, so sorted ids are in row order.
-_STAMPED = (events.c.id, events.c.actor, events.c.recorded_at)
+_STAMPED = (events.c.id, events.c.actor, events.c.occurred_at, events.c.recorded_at)
+_SERVER_SETS = ("actor", "occurred_at", "recorded_at")  # what a team database's trigger may decide for an event
 _INSERT_EVENTS = insert(events).returning(*_STAMPED, sort_by_parameter_order=True)
 _INSERT_EVENTS_SQLITE = insert(events).returning(*_STAMPED)
 _INSERT_CASE = insert(cases)
@@ -438,7 +439,7 @@ class Store:
             for index, decided in enumerate(await self._insert_events(conn, [convert.event_values(e) for e in todo]),
                                             start=start):
                 event = batch.events[index]
-                stamped |= decided["actor"] != event.actor or decided["recorded_at"] != event.recorded_at
+                stamped |= any(decided[name] != getattr(event, name) for name in _SERVER_SETS)
                 batch.events[index] = event.model_copy(update=decided)
             batch.written = len(batch.events)
             if stamped:  # the server named the author (team mode): fold the batch's cases again with it
@@ -471,19 +472,20 @@ class Store:
                         f"you had {expected}); nothing was written — reload and try again")
 
     async def _append(self, conn: AsyncConnection, event: Event) -> Event:
-        """Insert the event; the id, and in team mode `actor` and `recorded_at`, are the server's."""
+        """Insert the event; the id, and in team mode its author and times, are the server's."""
         [stored] = await self._insert_events(conn, [convert.event_values(event)])
         return event.model_copy(update=stored)
 
     async def _insert_events(self, conn: AsyncConnection, rows: list[dict]) -> list[dict]:
         """Append rows to the log; in row order, what the database decided for each: its id and, in
-        team mode, the server-stamped `actor` and `recorded_at`."""
+        team mode, the server-stamped `actor`, `recorded_at` and (unless backfilled) `occurred_at`."""
         stored: Sequence[Row]
         if self.target.is_sqlite:
             stored = sorted((await conn.execute(_INSERT_EVENTS_SQLITE, rows)).all(), key=lambda row: row.id)
         else:
             stored = (await conn.execute(_INSERT_EVENTS, rows)).all()
-        return [{"id": row.id, "actor": row.actor, "recorded_at": row.recorded_at} for row in stored]
+        return [{"id": row.id, "actor": row.actor, "occurred_at": row.occurred_at, "recorded_at": row.recorded_at}
+                for row in stored]
 
     async def _project(self, conn: AsyncConnection, event: Event) -> None:
         """The projection of an event that is not about one case."""

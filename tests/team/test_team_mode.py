@@ -303,3 +303,26 @@ async def test_boards_of_several_logins_follow_writers_of_several_logins(team):
     finally:
         for board in boards:
             await board.close()
+
+
+async def test_a_client_whose_clock_is_wrong_still_writes_the_servers_time(team):
+    """Bob's machine thinks it is 2001: what happens now happens at the server's now; a backfilled
+    event keeps the time it was given; the projection is folded from what the server stored."""
+    from datetime import UTC, datetime, timedelta
+
+    from tests.conftest import FrozenClock
+
+    wrong = FrozenClock(datetime(2001, 1, 1, 9, 0, tzinfo=UTC))
+    async with await Store.open(resolve_target(team.url("bob")), clock=wrong) as store:
+        created = await store.execute(c.NewCase(title="Clock skew", customer="ACME", severity=Severity.SEV2), "bob")
+        backfilled = await store.execute(c.NewCase(title="From the old ticket", customer="ACME",
+                                                   severity=Severity.SEV3), "bob", at=wrong.now - timedelta(hours=1))
+        stored = await store.get_case(created.case.id)
+        differences = await store.verify()
+    now = datetime.now(UTC)
+    assert abs(created.event.occurred_at - now) < timedelta(minutes=1)
+    assert abs(created.event.recorded_at - now) < timedelta(minutes=1)
+    assert backfilled.event.occurred_at == wrong.now - timedelta(hours=1)
+    assert abs(backfilled.event.recorded_at - now) < timedelta(minutes=1)
+    assert stored == created.case and abs(stored.escalated_at - now) < timedelta(minutes=1)
+    assert differences == []

@@ -2,7 +2,9 @@
 
 - `casewatch_stamp_event` is replaced by one that cannot be fooled by the caller's search path:
   it reads the `logins` table of the schema the `events` table is in (a member's temporary table
-  named `logins` would otherwise come first) and calls only pg_catalog functions.
+  named `logins` would otherwise come first) and calls only pg_catalog functions. An event that
+  happens now (the client sent the same instant for both times) also gets the server's clock as
+  `occurred_at`, so a client whose clock is off neither backfills by mistake nor writes the future.
 - `casewatch_project_logins` (AFTER INSERT on events, SECURITY DEFINER) writes the `logins`
   projection: a `login_granted` event maps its login to its person, a `person_renamed` event moves
   the person's logins to the new name. Members may only read `logins`, so a mapping exists only
@@ -31,6 +33,9 @@ _POSTGRESQL = [
         EXECUTE format('SELECT person FROM %I.logins WHERE login = $1', TG_TABLE_SCHEMA)
             INTO mapped USING session_user::text;
         IF mapped IS NOT NULL THEN
+            IF NEW.occurred_at = NEW.recorded_at THEN  -- it happens now (not backfilled): by the server's clock
+                NEW.occurred_at := now();
+            END IF;
             NEW.actor := mapped;
             NEW.recorded_at := now();
         ELSIF NOT pg_has_role(session_user, (SELECT relowner FROM pg_class WHERE oid = TG_RELID), 'MEMBER') THEN
