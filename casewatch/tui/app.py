@@ -108,6 +108,8 @@ class CasewatchApp(App[None]):
         self._pin_console_size()
         try:
             self._store = store = await Store.open(self.target, clock=self.clock)
+            if store.team is not None:  # a team database: the server says who this login is
+                self.actor = store.team.person
             policy, roster = await store.policy(), await store.roster()
             with bulk_allocation(freeze=False):  # the board freezes after its first build
                 cases = await store.open_cases()

@@ -19,6 +19,7 @@ from casewatch.core.models import Role, Severity
 from casewatch.storage.feed import FeedState
 from casewatch.storage.store import Store
 from casewatch.storage.target import resolve_target
+from casewatch.tui.app import CasewatchApp
 from tests.conftest import _pg_admin
 from tests.team.boards import HeadlessBoard, open_versions
 from tests.team.test_feed import admin
@@ -326,3 +327,16 @@ async def test_a_client_whose_clock_is_wrong_still_writes_the_servers_time(team)
     assert abs(backfilled.event.recorded_at - now) < timedelta(minutes=1)
     assert stored == created.case and abs(stored.escalated_at - now) < timedelta(minutes=1)
     assert differences == []
+
+
+async def test_the_board_on_a_team_database_acts_as_the_logins_person(team):
+    async with await Store.open(resolve_target(team.url("alice"))) as lead:
+        case = (await lead.execute(c.NewCase(title="Board", customer="ACME", severity=Severity.SEV2), "alice")).case
+    app = CasewatchApp(resolve_target(team.url("bob")), "someone-else", live=False)
+    async with app.run_test(size=(160, 40)) as pilot:
+        assert app.actor == "bob"
+        await app.perform(c.Note(case_id=case.id, text="from bob's board")).wait()
+        await pilot.pause()
+        assert app.state.cases[case.id].version == 2 and app.state.cases[case.id].updated_by == "bob"
+    async with await Store.open(resolve_target(team.url("alice"))) as lead:
+        assert [e.actor for e in await lead.case_events(case.id)] == ["alice", "bob"]
