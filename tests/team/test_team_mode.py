@@ -340,3 +340,15 @@ async def test_the_board_on_a_team_database_acts_as_the_logins_person(team):
         assert app.state.cases[case.id].version == 2 and app.state.cases[case.id].updated_by == "bob"
     async with await Store.open(resolve_target(team.url("alice"))) as lead:
         assert [e.actor for e in await lead.case_events(case.id)] == ["alice", "bob"]
+
+
+def test_a_renamed_person_keeps_their_login(team, capsys):
+    code, _, err = cw(capsys, "people", "rename", "bob", "robert", "--db", team.url("alice"))
+    assert code == 0, err
+    code, out, err = cw(capsys, "case", "new", "--title", "After the rename", "--customer", "ACME", "--severity",
+                        "SEV3", "--db", team.url("bob"))
+    assert code == 0, err
+    assert team.sql("admin", "SELECT actor FROM events ORDER BY id DESC LIMIT 1")[0]["actor"] == "robert"
+    code, _, err = cw(capsys, "cases", "--as", "bob", "--db", team.url("bob"))
+    assert code == 2 and "who is robert on the roster" in err
+    assert cw(capsys, "db", "verify", "--db", team.url("bob"))[0] == 0
