@@ -42,7 +42,7 @@ class Session:
         """The store, and on a team database the acting person the server maps our login to (a
         different --as or CASEWATCH_USER is refused before anything runs)."""
         store = await Store.open(self.target, creator=self.creator())
-        if store.team is not None:
+        if store.team is not None and store.team.person is not None:
             if self.claimed is not None and self.claimed != store.team.person:
                 await store.close()
                 raise store.team.refuse(self.claimed)

@@ -3,7 +3,7 @@ that grants it. The server enforces these rules, whatever a client does."""
 
 from __future__ import annotations
 
-from sqlalchemy import text
+from sqlalchemy import func, literal_column, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from casewatch.storage.schema import Base, events, logins
@@ -11,6 +11,20 @@ from casewatch.storage.schema import Base, events, logins
 OWNER_ROLE = "casewatch_owner"  # owns the tables and runs the migrations; nobody logs in as it
 MEMBER_ROLE = "casewatch_member"  # every person's login: read everything, append to the log
 READ_ONLY = ("alembic_version", logins.name)  # the login map is the server's (its trigger writes it)
+
+
+def administers():
+    """SQL: whether this session's login may act as the role owning the tables (an administrator,
+    who could rewrite them anyway)."""
+    owner = select(literal_column("relowner")).select_from(text("pg_class")).where(
+        text(f"oid = '{events.name}'::regclass")).scalar_subquery()
+    return func.pg_has_role(func.session_user(), owner, "MEMBER")
+
+
+def owned_by_owner_role():
+    """SQL: whether the tables belong to the owner role (a team database)."""
+    return text(f"SELECT EXISTS (SELECT FROM pg_class c JOIN pg_roles r ON r.oid = c.relowner "
+                f"WHERE c.oid = to_regclass('{events.name}') AND r.rolname = '{OWNER_ROLE}')")
 
 
 def quote_role(name: str) -> str:

@@ -39,7 +39,7 @@ from casewatch.storage import handoffs as handoff_rows
 from casewatch.storage.engine import create_engines
 from casewatch.storage.failures import is_database_failure, retry_now, translate
 from casewatch.storage.migrate import ensure_schema, take_turns
-from casewatch.storage.roles import grant_membership, quote_role
+from casewatch.storage.roles import administers, grant_membership, quote_role
 from casewatch.storage.schema import cases, counters, events, logins, people, policies
 from casewatch.storage.target import Target
 from casewatch.storage.verify import Difference
@@ -165,12 +165,17 @@ class Marks:
 
 @dataclass(frozen=True)
 class TeamLogin:
-    """Team mode: the database login this store is connected as and the roster person it acts as."""
+    """Team mode: the database login this store is connected as and the roster person it acts as;
+    None for an administrator's login mapped to nobody (it may read and maintain, not act)."""
 
     login: str
-    person: str
+    person: str | None
 
     def refuse(self, claimed: str) -> InvalidInput:
+        if self.person is None:
+            return InvalidInput(f"login {self.login} administers this team database but is mapped to nobody on "
+                                "the roster: it may read and run `casewatch db …`; to act, connect with your own "
+                                "login")
         return InvalidInput(f"you are connected as {self.login}, who is {self.person} on the roster: you cannot "
                             f"act as {claimed!r} (drop --as and CASEWATCH_USER, or connect with that person's login)")
 
@@ -220,12 +225,12 @@ class Store:
         if self.target.is_sqlite:
             return None
         mapped = select(logins.c.person).where(logins.c.login == func.session_user()).scalar_subquery()
-        query = select(func.session_user(), mapped, select(logins.c.login).limit(1).exists())
+        query = select(func.session_user(), mapped, select(logins.c.login).limit(1).exists(), administers())
         async with self._reader.connect() as conn:
-            login, person, team = (await conn.execute(query)).one()
+            login, person, team, admin = (await conn.execute(query)).one()
         if not team:
             return None
-        if person is None:
+        if person is None and not admin:
             raise InvalidInput(f"login {login} is not mapped to anyone on the roster of team database "
                                f"{self.target.describe()}: a lead runs `casewatch team grant NAME --login {login}`")
         return TeamLogin(login=login, person=person)

@@ -263,8 +263,8 @@ def test_an_existing_database_becomes_a_team_one_and_keeps_its_history(pg_url, c
         assert code == 0, err
         code, out, _ = cw(capsys, "case", "show", "CW-1001", "--json", "--db", made.url("dana"))
         assert [e["actor"] for e in json.loads(out)["timeline"]] == ["dana", "dana"]
-        code, _, err = cw(capsys, "cases", "--db", pg_url)  # the administrator is mapped to nobody now
-        assert code == 2 and "not mapped to anyone" in err
+        code, _, err = cw(capsys, "case", "note", "CW-1001", "x", "--db", pg_url)  # the administrator: mapped to nobody
+        assert code == 2 and "administers this team database but is mapped to nobody" in err
         assert cw(capsys, "db", "verify", "--db", made.url("dana"))[0] == 0
     finally:
         for name in made.logins.values():
@@ -352,3 +352,21 @@ def test_a_renamed_person_keeps_their_login(team, capsys):
     code, _, err = cw(capsys, "cases", "--as", "bob", "--db", team.url("bob"))
     assert code == 2 and "who is robert on the roster" in err
     assert cw(capsys, "db", "verify", "--db", team.url("bob"))[0] == 0
+
+
+def test_an_administrator_upgrades_a_team_database_as_its_owner_role(team, capsys):
+    """A migration on a team database runs as casewatch_owner, and members keep what they need."""
+    team.sql("admin", "UPDATE alembic_version SET version_num = '0005'", first=(
+        "DROP TRIGGER casewatch_project_logins ON events", "DROP FUNCTION casewatch_project_logins()"))
+    code, out, err = cw(capsys, "db", "upgrade", "--db", team.admin_url)
+    assert code == 0 and "schema migrated to 0006" in out, err
+    [row] = team.sql("admin", "SELECT pg_get_userbyid(proowner) AS owner FROM pg_proc "
+                              "WHERE proname = 'casewatch_project_logins'")
+    assert row["owner"] == "casewatch_owner"
+    login = team.add_login("erin")
+    assert cw(capsys, "people", "add", "erin", "--role", "agent", "--tz", "UTC", "--db", team.url("alice"))[0] == 0
+    assert cw(capsys, "team", "grant", "erin", "--login", login, "--db", team.url("alice"))[0] == 0
+    assert team.sql("admin", "SELECT person FROM logins WHERE login = $1", login)[0]["person"] == "erin"
+    code, out, err = cw(capsys, "cases", "--db", team.admin_url)  # an administrator may read and maintain
+    assert code == 0, err
+    assert cw(capsys, "db", "verify", "--db", team.admin_url)[0] == 0
