@@ -43,7 +43,7 @@ def current_revision(connection: Connection) -> str | None:
     return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
-def _upgrade(connection: Connection, describe: str) -> bool:
+def upgrade_to_head(connection: Connection, describe: str) -> bool:
     current, head = current_revision(connection), head_revision()
     if current == head:
         return False
@@ -78,10 +78,10 @@ async def ensure_schema(reader: AsyncEngine, writer: AsyncEngine, describe: str)
         await take_turns(conn)
         team = conn.dialect.name == "postgresql" and bool(await conn.scalar(owned_by_owner_role()))
         if not team:
-            return await conn.run_sync(_upgrade, describe)
+            return await conn.run_sync(upgrade_to_head, describe)
         # A team database: its owner role migrates (an administrator acts as it), and members get
         # what they need on whatever the migration created.
         await conn.execute(text(f"SET LOCAL ROLE {OWNER_ROLE}"))
-        migrated = await conn.run_sync(_upgrade, describe)
+        migrated = await conn.run_sync(upgrade_to_head, describe)
         await grant_member_privileges(conn)
         return migrated

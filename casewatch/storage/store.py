@@ -6,6 +6,10 @@ writers take turns through `BEGIN IMMEDIATE`), and a projection row is only upda
 mismatch is a `Conflict`; otherwise the command is simply decided again against the fresh state (the
 caller never saw the older one), after a short randomised back-off.
 
+Team mode (PostgreSQL, after `casewatch team init`): the acting person is whoever the server maps
+this connection's login to (`team`); a command naming anyone else is refused, and the server stamps
+each event's author and times, which the store reads back (RETURNING) and folds the projections with.
+
 Every database failure, reads included, leaves here as one line (see storage.failures).
 """
 
@@ -220,8 +224,9 @@ class Store:
 
     async def _identify(self) -> TeamLogin | None:
         """On a team database (PostgreSQL with logins mapped by `team init`), the roster person the
-        server maps our login to; a login mapped to nobody may not use it at all. Elsewhere None:
-        identity is what the caller says (SQLite, and PostgreSQL databases that are not team ones)."""
+        server maps our login to; a login mapped to nobody may not use it at all, unless it
+        administers the database. Elsewhere None: identity is what the caller says (SQLite, and
+        PostgreSQL databases that never ran `team init`)."""
         if self.target.is_sqlite:
             return None
         mapped = select(logins.c.person).where(logins.c.login == func.session_user()).scalar_subquery()

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
-from casewatch.core.errors import InvalidInput, NotFound
+from casewatch.core.errors import CasewatchError, InvalidInput, NotFound
 from casewatch.core.models import Person, Role
 from casewatch.storage import roles
 from casewatch.storage.failures import is_database_failure, translate
-from casewatch.storage.migrate import _upgrade, take_turns
+from casewatch.storage.migrate import take_turns, upgrade_to_head
 from casewatch.storage.schema import logins, people
 from casewatch.storage.store import Clock, Store, system_clock
 from casewatch.storage.target import Target
@@ -49,11 +49,11 @@ async def init_team(target: Target, lead: Person, login: str, clock: Clock = sys
             await roles.create_roles(conn)
             await roles.hand_to_owner(conn, tables)
             await conn.execute(text(f"SET LOCAL ROLE {roles.OWNER_ROLE}"))
-            await conn.run_sync(_upgrade, target.describe())
+            await conn.run_sync(upgrade_to_head, target.describe())
             await roles.grant_member_privileges(conn)
             await conn.execute(text("RESET ROLE"))
             await roles.grant_membership(conn, login)
-    except InvalidInput:
+    except CasewatchError:
         raise
     except Exception as exc:
         if not is_database_failure(exc):
