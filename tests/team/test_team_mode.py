@@ -145,6 +145,10 @@ def test_a_member_cannot_map_a_login_through_sql(team):
              "now(), now(), json_build_object('login', session_user::text, 'person', 'alice', 'before', 'bob'))")
     with pytest.raises(asyncpg.InsufficientPrivilegeError, match="only a lead"):
         team.sql("bob", grant)
+    # Members may write the projections: bob makes himself a lead in `people`. The server asks the log.
+    team.sql("bob", "UPDATE people SET role = 'lead' WHERE name = 'bob'")
+    with pytest.raises(asyncpg.InsufficientPrivilegeError, match="only a lead"):
+        team.sql("bob", grant)
     assert [r["person"] for r in team.sql("admin", "SELECT person FROM logins ORDER BY person")] == ["alice", "bob"]
 
 
