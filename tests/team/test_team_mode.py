@@ -374,3 +374,16 @@ def test_an_administrator_upgrades_a_team_database_as_its_owner_role(team, capsy
     code, out, err = cw(capsys, "cases", "--db", team.admin_url)  # an administrator may read and maintain
     assert code == 0, err
     assert cw(capsys, "db", "verify", "--db", team.admin_url)[0] == 0
+
+
+def test_a_tampered_login_map_is_reported_and_only_an_administrator_repairs_it(team, capsys):
+    bob = team.logins["bob"]
+    team.sql("admin", "UPDATE logins SET person = 'alice' WHERE login = $1", bob)
+    code, out, _ = cw(capsys, "db", "verify", "--db", team.url("alice"))
+    assert code == 1 and out.splitlines() == [f"logins {bob}: differs in person"]
+    code, out, err = cw(capsys, "db", "rebuild", "--db", team.url("alice"))  # members may only read the map
+    assert code == 2 and out.splitlines() == [f"logins {bob}: differs in person"]
+    assert "an administrator runs `casewatch db rebuild`" in err
+    code, out, err = cw(capsys, "db", "rebuild", "--db", team.admin_url)
+    assert code == 0 and out.splitlines()[0] == f"logins {bob}: differs in person (repaired)", err
+    assert team.sql("admin", "SELECT person FROM logins WHERE login = $1", bob)[0]["person"] == "bob"
