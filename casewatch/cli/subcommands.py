@@ -229,12 +229,17 @@ async def _upgrade_db(session: Session, store: Store) -> None:
     print(f"{session.target.describe()}: schema {done} {head_revision()}")
 
 
+def _rows(count: int) -> str:
+    return f"{count or 'no'} projection row{'' if count == 1 else 's'}"
+
+
 async def _verify_db(session: Session, store: Store) -> None:
     differences = await store.verify()
     for difference in differences:
         print(difference.line())
     if differences:
-        raise ProjectionsDiffer(f"{len(differences)} projection rows differ from the log of "
+        raise ProjectionsDiffer(f"{_rows(len(differences))} {'differs' if len(differences) == 1 else 'differ'} "
+                                "from the log of "
                                 f"{session.target.describe()}: `casewatch db rebuild` repairs them")
     print(f"{session.target.describe()}: every projection matches a replay of the log")
 
@@ -245,10 +250,10 @@ async def _rebuild_db(session: Session, store: Store) -> None:
         print(difference.line())
     left = [d for d in differences if not d.repaired]
     if left:
-        raise InvalidInput(f"{len(left)} rows of {', '.join(sorted({d.table for d in left}))} need a login that "
-                           "may write them: an administrator runs `casewatch db rebuild`")
-    print(f"{session.target.describe()}: {len(differences) or 'no'} projection rows repaired; every projection "
-          "matches the log")
+        raise InvalidInput(f"{_rows(len(differences) - len(left))} repaired; {len(left)} of "
+                           f"{', '.join(sorted({d.table for d in left}))} need a login that may write them: an "
+                           "administrator runs `casewatch db rebuild`")
+    print(f"{session.target.describe()}: {_rows(len(differences))} repaired; every projection matches the log")
 
 
 def _team_init(args: argparse.Namespace) -> int:
