@@ -387,3 +387,17 @@ def test_a_tampered_login_map_is_reported_and_only_an_administrator_repairs_it(t
     code, out, err = cw(capsys, "db", "rebuild", "--db", team.admin_url)
     assert code == 0 and out.splitlines()[0] == f"logins {bob}: differs in person (repaired)", err
     assert team.sql("admin", "SELECT person FROM logins WHERE login = $1", bob)[0]["person"] == "bob"
+
+
+def test_team_init_by_a_role_that_may_create_roles_but_not_own_the_database_changes_nothing(pg_url, capsys):
+    made = Team(admin_url=pg_url)
+    try:
+        made.add_login("lead")
+        made.add_login("creator", "CREATEROLE")
+        code, out, err = cw(capsys, "team", "init", "--db", made.url("creator"), "--lead", "lead",
+                            "--login", made.logins["lead"])
+        assert code == 2 and out == "" and "nothing was changed" in err and len(err.strip().splitlines()) == 1
+        assert made.sql("admin", "SELECT count(*) AS n FROM pg_tables WHERE schemaname = 'public'")[0]["n"] == 0
+    finally:
+        for name in made.logins.values():
+            asyncio.run(_pg_admin(f'DROP ROLE IF EXISTS "{name}"'))
