@@ -19,7 +19,7 @@ from casewatch.cli import render
 from casewatch.cli.session import Session
 from casewatch.cli.spec import CASE_ID, Local, Read, Subcommand, Write, arg
 from casewatch.core import commands as c
-from casewatch.core import handoff_export, metrics
+from casewatch.core import handoff_export, metrics, reviews
 from casewatch.core.clocks import plan_clocks
 from casewatch.core.demo import demo_plan
 from casewatch.core.errors import InvalidInput, NotFound
@@ -93,6 +93,21 @@ async def _metrics(session: Session, store: Store) -> None:
         print(render.metrics_table(result.as_dict()))
 
 
+async def _reviews(session: Session, store: Store) -> None:
+    args = session.args
+    rows = []
+    async for history in store.case_histories():
+        row = reviews.case_review(history)
+        if row is not None and reviews.in_window(row, args.since, args.until) and (row.avoidable or not args.avoidable):
+            rows.append(row)
+    rows.sort(key=lambda row: row.at, reverse=True)
+    by_cause = reviews.avoidable_by_cause(rows)
+    if args.json:
+        _print_json({"reviews": [row.as_dict() for row in rows], "avoidable_by_cause": by_cause})
+    else:
+        print(render.reviews_table(rows, by_cause, await session.zone(store)))
+
+
 async def _cases(session: Session, store: Store) -> None:
     args = session.args
     if args.as_of is not None:
@@ -125,6 +140,7 @@ async def _show_case(session: Session, store: Store) -> None:
             "participants": [asdict(p) for p in case.participants],
             "owner_named_at": iso_z(case.owner_named_at),
             "flags": case_flags(case, policy), "timeline": [event_json(e) for e in events],
+            "review": reviews.case_review(events).as_dict() if case.review else None,
         }
         _print_json(summary)
     else:
@@ -359,6 +375,12 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         arg("--json", action="store_true", group="format"),
         arg("--csv", action="store_true", group="format", help="one row per breakdown, for spreadsheets"),
     )),
+    Read("reviews", "post-case reviews, newest first, with avoidable escalations by cause", _reviews, (
+        arg("--since", type=parse_timestamp, default=None, metavar="TIMESTAMP", help="reviewed at or after"),
+        arg("--until", type=parse_timestamp, default=None, metavar="TIMESTAMP", help="reviewed before"),
+        arg("--avoidable", action="store_true", help="only the escalations reviewed as avoidable"),
+        arg("--json", action="store_true"),
+    )),
     Write("case new", c.NewCase, "escalate a new case", (
         arg("--title", required=True),
         arg("--customer", required=True),
@@ -391,6 +413,15 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         arg("status", type=Status.parse, help=", ".join(STATUSES), complete=STATUSES),
     )),
     Write("case reopen", c.Reopen, "reopen a resolved case"),
+    Write("case close", c.CloseCase, "resolve and review in one step (a lead or the route authority)", (
+        arg("--final-severity", required=True, type=Severity.parse, complete=SEVERITIES, metavar="SEVn",
+            help="the severity it turned out to be"),
+        arg("--avoidable", required=True, type=reviews.parse_yes_no, complete=("yes", "no"), metavar="yes|no",
+            help="could support have resolved it without escalating?"),
+        arg("--cause", default=None, metavar="CATEGORY", help="one of the policy's [review] causes"),
+        arg("--lesson", default="", help="what would have prevented the escalation or made it faster"),
+        arg("--notes", default=""),
+    )),
     Write("case note", c.Note, "add a timeline note", (arg("text"),)),
     Write("case evidence", c.SetEvidence, "set an evidence item, or list them", (
         arg("key", nargs="?", help="the item (omit it with --json to list every item)"),

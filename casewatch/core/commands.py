@@ -20,11 +20,13 @@ from casewatch.core.text import (
     EvidenceValue,
     Handle,
     HandoffNote,
+    Lesson,
     LongText,
     NonEmpty,
     NoteText,
     OptionalReason,
     Reason,
+    ReviewNotes,
     Summary,
     Team,
     Title,
@@ -122,6 +124,17 @@ class ChangeStatus(OnCase):
 
 class Reopen(OnCase):
     kind: Literal["reopen"] = "reopen"
+
+
+class CloseCase(OnCase):
+    """Resolve and review a case in one step: the post-case review the metrics count."""
+
+    kind: Literal["close"] = "close"
+    final_severity: Severity
+    avoidable: bool
+    cause: str | None = None  # one of the policy's causes
+    lesson: Lesson = ""  # what would have prevented the escalation or made it faster
+    notes: ReviewNotes = ""
 
 
 class Note(OnCase):

@@ -49,6 +49,7 @@ def case_facts(events: Iterable[Event], policy: Policy, as_of: datetime) -> Case
     owner_at = next((e.occurred_at for e in history
                      if e.type is EventType.OWNER_ASSIGNED and e.payload.get("after")), None)
     breached = any(b.kind is ClockKind.CUSTOMER_UPDATE for b in case_breaches(history, policy, as_of))
+    review = next((e.payload for e in reversed(history) if e.type is EventType.CASE_CLOSED), None)
     return CaseFacts(
         case_id=created.case_id or "",
         escalated_at=created.occurred_at,
@@ -58,6 +59,8 @@ def case_facts(events: Iterable[Event], policy: Policy, as_of: datetime) -> Case
         update_breached=breached,
         returned=any(e.type is EventType.CASE_RETURNED for e in history),
         severity_changed=any(e.type is EventType.SEVERITY_CHANGED for e in history),
+        final_severity=Severity(review["final_severity"]) if review else None,
+        avoidable=review["avoidable"] if review else None,
     )
 
 

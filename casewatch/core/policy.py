@@ -23,6 +23,10 @@ from casewatch.core.evidence import DEFAULT_ITEMS, LEGACY_KEYS, ChecklistItem, r
 from casewatch.core.models import Severity, check_zone, parse_route
 from casewatch.core.toml_file import Text, TomlTable, load_toml, problem, rule, validate
 
+DEFAULT_CAUSES = ("product-defect", "configuration", "infrastructure", "integration", "account-specific",
+                  "user-error", "unknown")
+"""The root-cause categories of a post-case review, unless the policy lists its own in `causes`."""
+
 DEFAULT_POLICY_TOML = """\
 # casewatch severity policy. Durations: a number with s, m, h or d (d = 24 h).
 # Under a business calendar a duration counts working time only.
@@ -76,7 +80,11 @@ timezone = "UTC"
 days = ["mon", "tue", "wed", "thu", "fri"]
 hours = ["09:00-17:00"]
 holidays = []
-""" + render_checklist(DEFAULT_ITEMS)
+""" + render_checklist(DEFAULT_ITEMS) + """
+# The root causes a post-case review (`casewatch case close --cause`) may name.
+[review]
+causes = [""" + ", ".join(f'"{cause}"' for cause in DEFAULT_CAUSES) + """]
+"""
 
 
 WORKDAYS = WEEKDAYS[:5]
@@ -300,13 +308,36 @@ class EvidenceSection(TomlTable):
         return self
 
 
+CAUSE = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
+
+
+def _causes(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not value or not all(isinstance(c, str) for c in value):
+        raise ValueError("must be a non-empty list of cause names, e.g. [\"product-defect\", \"unknown\"]")
+    bad = next((c for c in value if not CAUSE.fullmatch(c)), None)
+    if bad is not None:
+        raise ValueError(f"cause {bad!r} must be lower-case letters, digits and hyphens, e.g. \"user-error\"")
+    twice = sorted({c for c in value if value.count(c) > 1})
+    if twice:
+        raise ValueError(f"cause {twice[0]!r} is listed twice")
+    return tuple(value)
+
+
+class ReviewSection(TomlTable):
+    """[review]: what a post-case review may say."""
+
+    causes: Annotated[tuple[str, ...], rule(_causes)] = DEFAULT_CAUSES
+
+
 class PolicyFile(TomlTable):
     """The whole file: a policy per severity, the business calendars they count in and the
-    evidence checklist (the built-in one when the file has no [evidence] table)."""
+    evidence checklist (the built-in one when the file has no [evidence] table), and the causes a
+    post-case review may name."""
 
     severities: Severities
     calendars: dict[CalendarName, CalendarSpec] = Field(default_factory=dict)
     evidence: EvidenceSection | None = None
+    review: ReviewSection = Field(default_factory=ReviewSection)
 
     @classmethod
     def explain(cls, kind: str, key: str) -> str:
@@ -338,6 +369,7 @@ class Policy:
     source: str
     version: int = 0
     evidence: tuple[ChecklistItem, ...] = DEFAULT_ITEMS  # the evidence checklist template
+    causes: tuple[str, ...] = DEFAULT_CAUSES  # the categories a post-case review may name
 
     def __getitem__(self, severity: Severity) -> SeverityPolicy:
         return self.severities[severity]
@@ -379,7 +411,7 @@ def parse_policy(text: str, source_name: str = "policy", version: int = 0) -> Po
     parsed = validate(PolicyFile, data, text, source_name, invalid=PolicyInvalid, context=context)
     evidence = tuple(spec.item() for spec in parsed.evidence.items) if parsed.evidence else DEFAULT_ITEMS
     return Policy(parsed.severities.by_severity(), dict(parsed.calendars), source=text, version=version,
-                  evidence=evidence)
+                  evidence=evidence, causes=parsed.review.causes)
 
 
 def default_policy() -> Policy:

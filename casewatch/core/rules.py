@@ -32,6 +32,7 @@ from casewatch.core.messages import render_customer_update
 from casewatch.core.models import Case, Event, EventType, Person, Role, Status, iso_z
 from casewatch.core.permissions import Action, check
 from casewatch.core.policy import Policy, parse_policy
+from casewatch.core.reviews import check_cause
 
 
 @dataclass(frozen=True)
@@ -198,6 +199,17 @@ def _reopen(cmd: c.Reopen, case: Case, ctx: Context) -> Payload:
     return dict(before=Status.RESOLVED.value, after=Status.INVESTIGATING.value)
 
 
+def _close(cmd: c.CloseCase, case: Case, ctx: Context) -> Payload:
+    check(ctx.actor, Action.CLOSE, case)
+    if case.status is Status.RESOLVED and case.review is not None:
+        raise InvalidInput(f"{case.id} is already closed and reviewed; reopen it to review it again")
+    if cmd.cause is not None:
+        check_cause(cmd.cause, ctx.policy.causes)
+    return dict(before=case.status.value, initial_severity=case.severity.value,
+                final_severity=cmd.final_severity.value, avoidable=cmd.avoidable, cause=cmd.cause,
+                lesson=cmd.lesson, notes=cmd.notes)
+
+
 def _note(cmd: c.Note, case: Case, ctx: Context) -> Payload:
     check(ctx.actor, Action.NOTE, case)
     return dict(text=cmd.text)
@@ -270,6 +282,7 @@ RULES: dict[type[c.Command], Rule] = {
     c.Review: Rule(EventType.REVIEW_LOGGED, _review),
     c.ChangeStatus: Rule(EventType.STATUS_CHANGED, _status),
     c.Reopen: Rule(EventType.CASE_REOPENED, _reopen),
+    c.CloseCase: Rule(EventType.CASE_CLOSED, _close),
     c.Note: Rule(EventType.NOTE_ADDED, _note),
     c.SetEvidence: Rule(EventType.EVIDENCE_SET, _evidence),
     c.ReturnCase: Rule(EventType.CASE_RETURNED, _return),

@@ -137,6 +137,10 @@ Reason = Annotated[str, FreeText(multiline=True, limit=LIMITS["reason"])]
 HandoffNote = Annotated[str, FreeText(label="note", required=False, multiline=True, limit=LIMITS["long text"],
                                       in_bytes=True)]
 """A handoff's note, for the whole shift or one case: multi-line, may be empty, up to 16 KiB."""
+Lesson = Annotated[str, FreeText(label="lesson", required=False, multiline=True, limit=LIMITS["long text"],
+                                 in_bytes=True)]
+ReviewNotes = Annotated[str, FreeText(label="notes", required=False, multiline=True, limit=LIMITS["long text"],
+                                      in_bytes=True)]
 OptionalReason = Annotated[str, FreeText(label="reason", required=False, multiline=True, limit=LIMITS["reason"])]
 EvidenceValue = Annotated[str, FreeText(label="value", required=False, multiline=True,
                                         limit=LIMITS["evidence value"], in_bytes=True, trim=False)]
