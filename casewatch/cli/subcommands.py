@@ -140,7 +140,7 @@ async def _show_case(session: Session, store: Store) -> None:
             "participants": [asdict(p) for p in case.participants],
             "owner_named_at": iso_z(case.owner_named_at),
             "flags": case_flags(case, policy), "timeline": [event_json(e) for e in events],
-            "review": reviews.case_review(events).as_dict() if case.review else None,
+            "review": review.as_dict() if (review := reviews.case_review(events)) and case.review else None,
         }
         _print_json(summary)
     else:
@@ -212,19 +212,21 @@ def _viewer_zones(session: Session, packet: Packet) -> tuple[str, str]:
 
 
 async def _show_handoff(session: Session, store: Store) -> None:
-    args, now = session.args, store.clock()
-    found = await store.handoff(args.handoff_id) if args.handoff_id is not None else None
+    args = session.args
+    now, replayed = args.as_of or store.clock(), args.as_of is not None
+    found = await store.handoff(args.handoff_id, args.as_of) if args.handoff_id is not None else None
     if found is None:
-        packet = await store.handoff_preview(session.actor, args.to)
+        packet = await store.handoff_preview(session.actor, args.to, as_of=args.as_of)
         diff = None
     else:
         packet = found.packet
-        diff = await store.handoff_changes(found) if found.status is HandoffStatus.PENDING else None
+        diff = await store.handoff_changes(found, args.as_of) if found.status is HandoffStatus.PENDING else None
     zones = _viewer_zones(session, packet)
     if args.format == "json":
-        _print_json(handoff_export.packet_json(packet, now, handoff=found, diff=diff, zones=zones))
+        _print_json(handoff_export.packet_json(packet, now, handoff=found, diff=diff, zones=zones, replayed=replayed))
     else:
-        print(handoff_export.packet_markdown(packet, now, handoff=found, diff=diff, zones=zones), end="")
+        print(handoff_export.packet_markdown(packet, now, handoff=found, diff=diff, zones=zones, replayed=replayed),
+              end="")
 
 
 async def _list_handoffs(session: Session, store: Store) -> None:
@@ -480,6 +482,8 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         arg("handoff_id", type=int, nargs="?", metavar="ID"),
         arg("--format", choices=("md", "json"), default="md"),
         arg("--to", default=None, metavar="NAME", help="preview: the incoming lead"),
+        arg("--as-of", type=parse_timestamp, default=None, metavar="TIMESTAMP",
+            help="replay the log up to this instant: the handoff as it stood, or the preview then"),
     )),
     Read("handoff list", "every handoff, newest first", _list_handoffs, (arg("--json", action="store_true"),)),
     Read("db upgrade", "run schema migrations", _upgrade_db),

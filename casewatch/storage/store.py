@@ -29,12 +29,12 @@ from casewatch.core import commands as c
 from casewatch.core.errors import CasewatchError, Conflict, InvalidInput, NotFound, Unavailable
 from casewatch.core.events import added_person
 from casewatch.core.handoff import Handoff, LeadView, Packet, PacketDiff, Shift
-from casewatch.core.models import Case, Event, EventType, Person, Role
+from casewatch.core.models import Case, Event, EventType, Person, Role, iso_z
 from casewatch.core.policy import DEFAULT_POLICY_TOML, Policy, parse_policy
-from casewatch.core.projection import apply, policy_source_as_of, replay_cases
+from casewatch.core.projection import apply, replay_cases
 from casewatch.core.rules import Context, decide
 from casewatch.core.text import check_handle
-from casewatch.storage import convert
+from casewatch.storage import as_of, convert
 from casewatch.storage import handoffs as handoff_rows
 from casewatch.storage.engine import create_engines
 from casewatch.storage.failures import is_database_failure, retry_now, translate
@@ -473,29 +473,9 @@ class Store:
 
     @_reads
     async def open_cases_as_of(self, at: datetime) -> tuple[list[Case], Policy]:
-        """The cases open at `at` and the policy then in force, as a replay of the log up to `at`
-        would give them. A case nothing happened to after `at` stands as its projection row says
-        (the projection is the fold of its whole log); only cases with later events are folded
-        again, from their events up to `at`, chosen and ordered in SQL and folded row by row."""
-        later = select(events.c.case_id).where(events.c.occurred_at > at, events.c.case_id.is_not(None)).distinct()
-        found: list[Case] = []
+        """The cases open at `at` and the policy then in force, as a replay of the log up to `at`."""
         async with self._reader.connect() as conn:
-            result = await conn.stream(select(cases.c.state).where(cases.c.is_open.is_(True), cases.c.id.not_in(later)))
-            async for partition in result.partitions(500):
-                found.extend(convert.case_from_state(row.state) for row in partition)
-            result = await conn.stream(
-                select(events).where(events.c.case_id.in_(later), events.c.occurred_at <= at)
-                .order_by(events.c.case_id, events.c.occurred_at, events.c.id))  # history order per case
-            case: Case | None = None
-            async for partition in result.partitions(500):
-                for row in partition:
-                    if case is not None and case.id != row.case_id:
-                        found.extend([case] if case.is_open else [])
-                        case = None
-                    case = apply(case, convert.event_from_trusted_row(row))
-            found.extend([case] if case is not None and case.is_open else [])
-            applied = await conn.execute(select(events).where(events.c.type == EventType.POLICY_APPLIED.value))
-            source = policy_source_as_of([convert.event_from_row(row) for row in applied], at)
+            found, source = await as_of.open_cases_at(conn, at), await as_of.policy_source_at(conn, at)
         if source is None:
             raise InvalidInput(f"{self.target.describe()} has no policy; run `casewatch db upgrade`")
         return found, parse_policy(source, "policy in force")
@@ -519,11 +499,13 @@ class Store:
             return await handoff_rows.load_handoffs(conn)
 
     @_reads
-    async def handoff(self, handoff_id: int) -> Handoff:
+    async def handoff(self, handoff_id: int, as_of: datetime | None = None) -> Handoff:
+        """A handoff as it stands, or as it stood at `as_of`."""
         async with self._reader.connect() as conn:
-            found = await handoff_rows.load_handoff(conn, handoff_id)
+            found = await handoff_rows.load_handoff(conn, handoff_id, as_of)
         if found is None:
-            raise NotFound(f"no handoff {handoff_id} (see `casewatch handoff list`)")
+            later = " by then" if as_of is not None else ""
+            raise NotFound(f"no handoff {handoff_id}{later} (see `casewatch handoff list`)")
         return found
 
     @_reads
@@ -534,9 +516,9 @@ class Store:
 
     @_reads
     async def handoff_preview(self, actor: str, to: str | None, note: str = "",
-                              case_notes: Mapping[str, str] | None = None) -> Packet:
-        """The packet `actor` would hand to `to` right now (nothing is written). Without `to`, the
-        incoming lead is left blank and shown in the actor's zone."""
+                              case_notes: Mapping[str, str] | None = None, as_of: datetime | None = None) -> Packet:
+        """The packet `actor` would hand to `to` right now, or would have at `as_of` (nothing is
+        written). Without `to`, the incoming lead is left blank and shown in the actor's zone."""
         async with self._reader.connect() as conn:
             roster = await self._load_roster(conn)
             for name in (actor, to):
@@ -544,14 +526,24 @@ class Store:
                     raise NotFound(f"no person named {name!r} on the roster (see `casewatch people list`)")
             me = roster[actor]
             incoming = roster[to] if to is not None else Person(name="", role=Role.LEAD, tz=me.tz)
-            return await handoff_rows.preview(conn, await self._load_policy(conn), me, incoming, self.clock(),
-                                              note, case_notes)
+            policy = await self._policy_at(conn, as_of)
+            return await handoff_rows.preview(conn, policy, me, incoming, as_of or self.clock(), note, case_notes,
+                                              replay=as_of is not None)
 
     @_reads
-    async def handoff_changes(self, handoff: Handoff) -> PacketDiff:
-        """What moved on the floor since `handoff`'s packet was made."""
+    async def handoff_changes(self, handoff: Handoff, as_of: datetime | None = None) -> PacketDiff:
+        """What moved on the floor since `handoff`'s packet was made (up to `as_of`)."""
         async with self._reader.connect() as conn:
-            return await handoff_rows.changes_since(conn, await self._load_policy(conn), handoff, self.clock())
+            return await handoff_rows.changes_since(conn, await self._policy_at(conn, as_of), handoff,
+                                                    as_of or self.clock(), replay=as_of is not None)
+
+    async def _policy_at(self, conn: AsyncConnection, at: datetime | None) -> Policy:
+        if at is None:
+            return await self._load_policy(conn)
+        source = await as_of.policy_source_at(conn, at)
+        if source is None:
+            raise InvalidInput(f"{self.target.describe()} had no policy at {iso_z(at)}")
+        return parse_policy(source, "policy in force")
 
     @_reads
     async def policy(self) -> Policy:
