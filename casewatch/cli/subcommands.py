@@ -19,7 +19,7 @@ from casewatch.cli import render
 from casewatch.cli.session import Session
 from casewatch.cli.spec import CASE_ID, Local, Read, Subcommand, Write, arg
 from casewatch.core import commands as c
-from casewatch.core import handoff_export, metrics, reviews
+from casewatch.core import handoff_export, reviews
 from casewatch.core.clocks import plan_clocks
 from casewatch.core.demo import demo_plan
 from casewatch.core.errors import InvalidInput, NotFound
@@ -37,7 +37,6 @@ from casewatch.core.models import (
 )
 from casewatch.core.packet import case_packet, evidence_json, packet_json, packet_markdown
 from casewatch.core.policy import parse_policy
-from casewatch.core.projection import policy_source_as_of
 from casewatch.core.views import (
     authority_label,
     board_order,
@@ -77,14 +76,7 @@ async def _metrics(session: Session, store: Store) -> None:
     as_of = args.as_of or store.clock()
     if args.since is not None and args.until is not None and args.since >= args.until:
         raise InvalidInput("--since must be before --until")
-    floor = await store.floor_events()
-    source = policy_source_as_of(floor, as_of)
-    if source is None:
-        raise InvalidInput(f"{session.target.describe()} has no policy; run `casewatch db upgrade`")
-    result = metrics.Report(since=args.since, until=args.until, as_of=as_of, leads=metrics.ShiftLeads(floor))
-    policy = parse_policy(source, "policy in force")
-    async for history in store.case_histories():
-        result.add_history(history, policy)
+    (result,) = await store.metrics([(args.since, args.until)], as_of)
     if args.json:
         _print_json(result.as_dict() | {"since": iso_z(args.since), "until": iso_z(args.until), "as_of": iso_z(as_of)})
     elif args.csv:

@@ -64,6 +64,12 @@ def case_facts(events: Iterable[Event], policy: Policy, as_of: datetime) -> Case
     )
 
 
+def led_facts(events: Iterable[Event], policy: Policy, as_of: datetime, leads: ShiftLeads) -> CaseFacts | None:
+    """`case_facts` with the shift lead at the time of escalation filled in."""
+    facts = case_facts(events, policy, as_of)
+    return None if facts is None else replace(facts, lead=leads.at(facts.escalated_at))
+
+
 class ShiftLeads:
     """Who led the floor at any instant, from the `shift_started` events."""
 
@@ -151,9 +157,9 @@ class Report:
 
     def add_history(self, events: Iterable[Event], policy: Policy) -> None:
         """Count one case from its events; a store streams the log through this one case at a time."""
-        facts = case_facts(events, policy, self.as_of)
+        facts = led_facts(events, policy, self.as_of, self.leads)
         if facts is not None:
-            self.add(replace(facts, lead=self.leads.at(facts.escalated_at)))
+            self.add(facts)
 
     def add(self, facts: CaseFacts) -> None:
         if not self.in_window(facts):

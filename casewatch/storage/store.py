@@ -26,12 +26,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from casewatch.bulk_load import bulk_allocation
 from casewatch.core import commands as c
+from casewatch.core import metrics
 from casewatch.core.errors import CasewatchError, Conflict, InvalidInput, NotFound, Unavailable
 from casewatch.core.events import added_person
 from casewatch.core.handoff import Handoff, LeadView, Packet, PacketDiff, Shift
 from casewatch.core.models import Case, Event, EventType, Person, Role, iso_z
 from casewatch.core.policy import DEFAULT_POLICY_TOML, Policy, parse_policy
-from casewatch.core.projection import apply, replay_cases
+from casewatch.core.projection import apply, policy_source_as_of, replay_cases
 from casewatch.core.rules import Context, decide
 from casewatch.core.text import check_handle
 from casewatch.storage import as_of, convert
@@ -554,6 +555,23 @@ class Store:
     async def case_events(self, case_id: str) -> list[Event]:
         async with self._reader.connect() as conn:
             return await self._load_events(conn, case_id)
+
+    async def metrics(self, windows: Sequence[tuple[datetime | None, datetime | None]],
+                      as_of: datetime) -> list[metrics.Report]:
+        """The metrics of each [since, until) window, each history replayed up to `as_of` under the
+        policy then in force: one pass over the log, one case at a time, for every window at once."""
+        floor = await self.floor_events()
+        source = policy_source_as_of(floor, as_of)
+        if source is None:
+            raise InvalidInput(f"{self.target.describe()} has no policy; run `casewatch db upgrade`")
+        policy, leads = parse_policy(source, "policy in force"), metrics.ShiftLeads(floor)
+        reports = [metrics.Report(since=since, until=until, as_of=as_of, leads=leads) for since, until in windows]
+        async for history in self.case_histories():
+            facts = metrics.led_facts(history, policy, as_of, leads)
+            if facts is not None:
+                for report in reports:
+                    report.add(facts)
+        return reports
 
     async def case_histories(self) -> AsyncIterator[list[Event]]:
         """Each case's events, one case at a time, streamed from the log: never every event at once."""
