@@ -43,14 +43,13 @@ async def history_db(tmp_path, frozen_clock):
                                       "dana", at=start)
             case_id = new.case.id
 
-            async def act(command, minutes: int) -> None:
-                await store.execute(command, "dana", at=start + timedelta(minutes=minutes))
-
-            await act(c.Assign(case_id=case_id, name="mei"), owned)
+            steps = [(c.Assign(case_id=case_id, name="mei"), owned),
+                     (c.ChangeStatus(case_id=case_id, status=Status.RESOLVED), resolved)]
             if updated is not None:
-                await act(c.CustomerUpdate(case_id=case_id, known="k", investigating="i", next_milestone="m"),
-                          updated)
-            await act(c.ChangeStatus(case_id=case_id, status=Status.RESOLVED), resolved)
+                steps.insert(1, (c.CustomerUpdate(case_id=case_id, known="k", investigating="i", next_milestone="m"),
+                                 updated))
+            for command, minutes in steps:
+                await store.execute(command, "dana", at=start + timedelta(minutes=minutes))
     return path
 
 
