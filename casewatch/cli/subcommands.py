@@ -275,7 +275,8 @@ def _board(args: argparse.Namespace) -> int:
 
         zone = asyncio.run(prepare())
         app = CasewatchApp(target=session.target, actor=session.actor, zone=zone, theme=theme, keymap=config.keymap,
-                           remember_theme=partial(env.remember_setting, "theme"))
+                           remember_theme=partial(env.remember_setting, "theme"),
+                           replay_at=getattr(args, "as_of", None))
         app.run()
     finally:
         if demo_dir is not None:
@@ -339,6 +340,8 @@ BOARD = Local("board", "open the live board (the default)", _board, (
         complete=("casewatch-dark", "casewatch-light", "casewatch-high-contrast")),
     arg("--demo", action="store_true", default=argparse.SUPPRESS,
         help="open the board on a new temporary demo database"),
+    arg("--as-of", type=parse_timestamp, default=argparse.SUPPRESS, metavar="TIMESTAMP",
+        help="replay: the board as it stood at this instant, read-only (for post-case review)"),
 ))
 
 REASON = arg("--reason", required=True, help="why (shown in the timeline)")

@@ -489,9 +489,10 @@ class Store:
     # ---------------------------------------------------------- shifts, handoffs
 
     @_reads
-    async def current_shift(self) -> Shift | None:
+    async def current_shift(self, as_of: datetime | None = None) -> Shift | None:
+        """The shift being led now, or the one being led at `as_of`."""
         async with self._reader.connect() as conn:
-            return await handoff_rows.current_shift(conn)
+            return await handoff_rows.current_shift(conn, as_of)
 
     @_reads
     async def handoffs(self) -> list[Handoff]:

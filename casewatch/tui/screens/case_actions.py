@@ -65,6 +65,8 @@ class CaseActions(CasewatchScreen):
         if case is None:
             self.app.notify("No case selected", severity="warning")
             return None
+        if self.app.refuse_in_replay():
+            return None
         me = self.app.me
         if me is None:
             self.app.notify(f"{self.app.actor} is not on the roster", severity="error")
