@@ -17,7 +17,7 @@ import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import ParamSpec, TypeVar
 
 from sqlalchemy import Integer, Row, Select, String, bindparam, func, insert, literal, select, union_all, update
@@ -567,24 +567,37 @@ class Store:
             raise InvalidInput(f"{self.target.describe()} has no policy; run `casewatch db upgrade`")
         policy, leads = parse_policy(source, "policy in force"), metrics.ShiftLeads(floor)
         reports = [metrics.Report(since=since, until=until, as_of=as_of, leads=leads) for since, until in windows]
-        async for history in self.case_histories():
+        starts, ends = [since for since, _ in windows], [until for _, until in windows]
+        lowest = None if None in starts else min(s for s in starts if s is not None)
+        highest = min(as_of, max(e for e in ends if e is not None)) if None not in ends else as_of
+        async for history in self.case_histories(lowest, highest + timedelta(microseconds=1)):
             facts = metrics.led_facts(history, policy, as_of, leads)
             if facts is not None:
                 for report in reports:
                     report.add(facts)
         return reports
 
-    async def case_histories(self) -> AsyncIterator[list[Event]]:
-        """Each case's events, one case at a time, streamed from the log: never every event at once."""
+    async def case_histories(self, escalated_from: datetime | None = None,
+                             escalated_before: datetime | None = None) -> AsyncIterator[list[Event]]:
+        """Each case's events, one case at a time, streamed from the log: never every event at once.
+        The escalation bounds, when given, keep only the cases escalated in [from, before)."""
         query = select(events).where(events.c.case_id.is_not(None)).order_by(events.c.case_id, events.c.id)
+        if escalated_from is not None or escalated_before is not None:
+            chosen = select(cases.c.id)
+            if escalated_from is not None:
+                chosen = chosen.where(cases.c.escalated_at >= escalated_from)
+            if escalated_before is not None:
+                chosen = chosen.where(cases.c.escalated_at < escalated_before)
+            query = query.where(events.c.case_id.in_(chosen))
         async with self._reader.connect() as conn:
             history: list[Event] = []
-            async for row in await conn.stream(query):
-                event = convert.event_from_row(row)
-                if history and event.case_id != history[0].case_id:
-                    yield history
-                    history = []
-                history.append(event)
+            async for partition in (await conn.stream(query)).partitions(2000):
+                for row in partition:
+                    event = convert.event_from_trusted_row(row)  # validated when written
+                    if history and event.case_id != history[0].case_id:
+                        yield history
+                        history = []
+                    history.append(event)
             if history:
                 yield history
 
