@@ -16,8 +16,8 @@ import functools
 import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import ParamSpec, TypeVar
 
 from sqlalchemy import Integer, Row, Select, String, bindparam, func, insert, literal, select, union_all, update
@@ -32,7 +32,7 @@ from casewatch.core.events import added_person
 from casewatch.core.handoff import Handoff, LeadView, Packet, PacketDiff, Shift
 from casewatch.core.models import Case, Event, EventType, Person, Role, iso_z
 from casewatch.core.policy import DEFAULT_POLICY_TOML, Policy, parse_policy
-from casewatch.core.projection import apply, policy_source_as_of, replay_cases
+from casewatch.core.projection import apply, in_history_order, policy_source_as_of
 from casewatch.core.rules import Context, decide
 from casewatch.core.text import check_handle
 from casewatch.storage import as_of, convert
@@ -113,6 +113,7 @@ class _Batch:
     written: int = 0
     unwritten_cases: dict[str, int] = field(default_factory=dict)  # case id -> index of its last event
     base: dict[str, Case | None] = field(default_factory=dict)  # each case before its first unwritten event
+    facts: dict[str, metrics.CaseFacts] = field(default_factory=dict)  # each touched case's metric facts, as now
     case_ids: list[str] = field(default_factory=list)  # reserved, handed out in order
     new_cases: int = 1  # how many ids to reserve when the reservation runs out
 
@@ -321,9 +322,13 @@ class Store:
         if case is not None and event.occurred_at < case.last_occurred_at:
             # A backfilled event lands inside the history: refold the case in history order.
             index = await self._record_now(conn, batch, event)
-            new = replay_cases(await self._load_events(conn, case.id))[case.id]
+            history = in_history_order(await self._load_events(conn, case.id))
+            batch.facts[case.id], new = metrics.fold_facts(history, batch.policy)
             batch.after[index] = new
         else:
+            facts = None if case is None else batch.facts.get(case.id) or await self._load_facts(conn, case.id,
+                                                                                                  batch.policy)
+            batch.facts[event.case_id] = metrics.next_facts(facts, case, event, batch.policy)
             index, new = len(batch.events), apply(case, event)
             batch.base.setdefault(event.case_id, case)
             batch.events.append(event)
@@ -372,7 +377,8 @@ class Store:
         new_rows: list[dict] = []
         for case_id, index in batch.unwritten_cases.items():
             current, stored = batch.cases[case_id], batch.stored[case_id]
-            values = convert.case_values(current, _stored_id(batch.events[index]))
+            values = convert.case_values(current, _stored_id(batch.events[index])) | {
+                "facts": batch.facts[case_id].as_json()}
             if stored is None:
                 new_rows.append({"id": case_id, **values})
             elif (await conn.execute(_UPDATE_CASE, {"row_id": case_id, "row_version": stored.version, **values})
@@ -432,6 +438,14 @@ class Store:
         query = select(cases.c.state).where(cases.c.id == case_id)
         row = (await conn.execute(query.with_for_update() if lock else query)).first()
         return convert.case_from_state(row.state) if row else None
+
+    async def _load_facts(self, conn: AsyncConnection, case_id: str, policy: Policy) -> metrics.CaseFacts:
+        """A case's metric facts as stored, or folded from its log when its row has none yet (a row
+        written before the facts were kept)."""
+        stored = (await conn.execute(select(cases.c.facts).where(cases.c.id == case_id))).scalar()
+        if stored is not None:
+            return metrics.CaseFacts.from_json(stored)
+        return metrics.fold_facts(in_history_order(await self._load_events(conn, case_id)), policy)[0]
 
     async def _read_case(self, case_id: str) -> Case | None:
         async with self._reader.connect() as conn:
@@ -559,35 +573,52 @@ class Store:
 
     async def metrics(self, windows: Sequence[tuple[datetime | None, datetime | None]],
                       as_of: datetime) -> list[metrics.Report]:
-        """The metrics of each [since, until) window, each history replayed up to `as_of` under the
-        policy then in force: one pass over the log, one case at a time, for every window at once."""
+        """The metrics of each [since, until) window as of `as_of`, under the policy then in force.
+        A case nothing happened to after `as_of` is counted from the facts kept beside its row
+        (a closed one as they are; an open one's customer-update clock read at `as_of`); the
+        others, and rows without facts, by replaying their histories, one case at a time."""
         floor = await self.floor_events()
         source = policy_source_as_of(floor, as_of)
         if source is None:
             raise InvalidInput(f"{self.target.describe()} has no policy; run `casewatch db upgrade`")
         policy, leads = parse_policy(source, "policy in force"), metrics.ShiftLeads(floor)
         reports = [metrics.Report(since=since, until=until, as_of=as_of, leads=leads) for since, until in windows]
+
+        def count(facts: metrics.CaseFacts) -> None:
+            facts = replace(facts, lead=leads.at(facts.escalated_at))
+            for report in reports:
+                report.add(facts)
+
         starts, ends = [since for since, _ in windows], [until for _, until in windows]
         lowest = None if None in starts else min(s for s in starts if s is not None)
         highest = min(as_of, max(e for e in ends if e is not None)) if None not in ends else as_of
-        async for history in self.case_histories(lowest, highest + timedelta(microseconds=1)):
-            facts = metrics.led_facts(history, policy, as_of, leads)
+        chosen = cases.c.escalated_at <= highest
+        if lowest is not None:
+            chosen &= cases.c.escalated_at >= lowest
+        later = select(events.c.case_id).where(events.c.occurred_at > as_of, events.c.case_id.is_not(None))
+        kept = chosen & cases.c.facts.is_not(None) & cases.c.id.not_in(later)
+        async with self._reader.connect() as conn:
+            async for partition in (await conn.stream(
+                    select(cases.c.facts).where(kept & cases.c.is_open.is_(False)))).partitions(5000):
+                for row in partition:
+                    count(metrics.CaseFacts.from_json(row.facts))
+            async for partition in (await conn.stream(
+                    select(cases.c.facts, cases.c.state).where(kept & cases.c.is_open.is_(True)))).partitions(500):
+                for row in partition:
+                    stored, case = metrics.CaseFacts.from_json(row.facts), convert.case_from_state(row.state)
+                    count(metrics.facts_as_of(stored, case, policy, as_of))
+        replayed = select(cases.c.id).where(chosen & ~(cases.c.facts.is_not(None) & cases.c.id.not_in(later)))
+        async for history in self.case_histories(replayed):
+            facts = metrics.case_facts(history, policy, as_of)
             if facts is not None:
-                for report in reports:
-                    report.add(facts)
+                count(facts)
         return reports
 
-    async def case_histories(self, escalated_from: datetime | None = None,
-                             escalated_before: datetime | None = None) -> AsyncIterator[list[Event]]:
+    async def case_histories(self, chosen: Select | None = None) -> AsyncIterator[list[Event]]:
         """Each case's events, one case at a time, streamed from the log: never every event at once.
-        The escalation bounds, when given, keep only the cases escalated in [from, before)."""
+        `chosen`, a query of case ids, keeps only those cases."""
         query = select(events).where(events.c.case_id.is_not(None)).order_by(events.c.case_id, events.c.id)
-        if escalated_from is not None or escalated_before is not None:
-            chosen = select(cases.c.id)
-            if escalated_from is not None:
-                chosen = chosen.where(cases.c.escalated_at >= escalated_from)
-            if escalated_before is not None:
-                chosen = chosen.where(cases.c.escalated_at < escalated_before)
+        if chosen is not None:
             query = query.where(events.c.case_id.in_(chosen))
         async with self._reader.connect() as conn:
             history: list[Event] = []
