@@ -4,6 +4,7 @@ metric going the wrong way. Computed by the store in one pass over the log, off 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from rich.text import Text
@@ -26,18 +27,29 @@ WEEKS = 8
 WINDOW_KEYS = {"today": "t", "shift": "s", "7 days": "7", "30 days": "3"}
 
 
-def value_text(metrics: Metrics, name: str) -> str:
-    """A metric as a lead reads it: a duration, or a percentage with its numerator and denominator."""
-    if name == "time_to_named_owner":
-        owner = metrics.as_dict()[name]
-        if owner["median_s"] is None:
-            return f"— ({owner['unowned']} unowned)"
-        return (f"{format_countdown(owner['median_s'])} median · p90 {format_countdown(owner['p90_s'])} · "
-                f"{owner['unowned']} unowned")
-    rate = getattr(metrics, name)
-    if rate.rate is None:
-        return "— (0/0)"
-    return f"{rate.rate:.0%} ({rate.numerator}/{rate.denominator})"
+def _duration(seconds: int | None) -> str:
+    return "—" if seconds is None else format_countdown(seconds)
+
+
+def _owner(field: str) -> Callable[[Metrics], str]:
+    return lambda metrics: _duration(metrics.as_dict()["time_to_named_owner"][field])
+
+
+def _rate(name: str) -> Callable[[Metrics], str]:
+    def text(metrics: Metrics) -> str:
+        rate = getattr(metrics, name)
+        share = "—" if rate.rate is None else f"{rate.rate:.0%}"
+        return f"{share} ({rate.numerator}/{rate.denominator})"
+    return text
+
+
+ROWS: tuple[tuple[str, str, Callable[[Metrics], str]], ...] = (
+    ("owner_median", "Time to named owner, median", _owner("median_s")),
+    ("owner_p90", "Time to named owner, p90", _owner("p90_s")),
+    ("unowned", "Still unowned", lambda m: str(m.unowned)),
+    *((name, LABELS[name], _rate(name)) for name in METRICS[1:]),
+)
+"""The table's rows: a key, what the lead reads, and the cell text of one population."""
 
 
 def trend_text(series: list[float | None], name: str) -> str:
@@ -137,17 +149,17 @@ class MetricsScreen(CasewatchScreen):
                     f"{report.overall.unowned} unowned")
         keys = "  ".join(f"{key} {name}" for name, key in WINDOW_KEYS.items() if name in self.reports)
         head.append(f"\n  {keys}", style="dim")
-        self.query_one("#metrics-head", Static).update(head, layout=False)
+        self.query_one("#metrics-head", Static).update(head)  # only when the window changes: its height may too
 
     def _show_table(self, report: Report) -> None:
         table = self.query_one("#metrics-table", DataTable)
         with self.app.batch_update():
             table.clear()
-            for name in METRICS:
-                cells = [Text(LABELS[name], style="bold"), Text(value_text(report.overall, name))]
-                cells += [Text(value_text(report.by_severity[s.value], name)) if s.value in report.by_severity
+            for key, label, text in ROWS:
+                cells = [Text(label, style="bold"), Text(text(report.overall))]
+                cells += [Text(text(report.by_severity[s.value])) if s.value in report.by_severity
                           else Text("—", style="dim") for s in Severity]
-                table.add_row(*cells, key=name)
+                table.add_row(*cells, key=key)
 
     def _show_trends(self) -> None:
         signals = Text()
