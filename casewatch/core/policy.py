@@ -9,19 +9,27 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
 from typing import Annotated, Any, NamedTuple
 
 import holidays as holiday_data
 from pydantic import AfterValidator, BeforeValidator, Field, PlainValidator, ValidationInfo, model_validator
 
-from casewatch.core.calendars import ALWAYS, ONE_US, WEEKDAYS, BusinessCalendar, WorkingTime, parse_hours
-from casewatch.core.durations import parse_duration
+from casewatch.core.calendars import (
+    ALWAYS,
+    ONE_US,
+    WEEKDAYS,
+    BusinessCalendar,
+    WorkingTime,
+    parse_hours,
+    to_us,
+)
+from casewatch.core.durations import format_countdown, parse_duration
 from casewatch.core.errors import PolicyInvalid
 from casewatch.core.evidence import DEFAULT_ITEMS, LEGACY_KEYS, ChecklistItem, render_checklist
 from casewatch.core.models import Severity, check_zone, parse_route
-from casewatch.core.toml_file import Text, TomlTable, load_toml, problem, rule, validate
+from casewatch.core.toml_file import Text, TomlTable, load_toml, locate, problem, rule, validate
 
 DEFAULT_CAUSES = ("product-defect", "configuration", "infrastructure", "integration", "account-specific",
                   "user-error", "unknown")
@@ -403,6 +411,31 @@ class Policy:
         return self.source
 
 
+CLOCK_KEYS = ("owner_within", "customer_update_every", "internal_review_every")
+REACH_FROM = datetime(2026, 1, 5, tzinfo=UTC)  # a Monday; any instant serves: weeks repeat, holidays aside
+REACH_YEARS = 10
+
+
+def _unreachable(policy: Policy, text: str, source_name: str) -> list[str]:
+    """A clock must come due. A duration longer than its calendar's working time in ten years would
+    leave every board unable to plan it (boards search a calendar further, so what passes here plans)."""
+    lines, found = text.splitlines(), []
+    for severity, spec in policy.severities.items():
+        calendar = policy.calendar_for(severity)
+        start = to_us(REACH_FROM)
+        worked = calendar.worked_us(start, start + REACH_YEARS * 366 * 24 * 3600 * 1_000_000)
+        for key in CLOCK_KEYS:
+            duration: timedelta = getattr(spec, key)
+            if duration // ONE_US <= worked:
+                continue
+            line = locate(lines, ("severities", severity.value, key))
+            where = f"{source_name}:{line}: " if line else f"{source_name}: "
+            found.append(f"{where}severities.{severity.value}.{key}: {format_countdown(int(duration.total_seconds()))} "
+                         f"of working time takes calendar {spec.calendar!r} more than {REACH_YEARS} years "
+                         f"({format_countdown(worked // 1_000_000)} in all); give it more hours or the clock less time")
+    return found
+
+
 def parse_policy(text: str, source_name: str = "policy", version: int = 0) -> Policy:
     """Validate a TOML policy; raise PolicyInvalid listing every problem found, each with its line."""
     data = load_toml(text, source_name, PolicyInvalid)
@@ -410,8 +443,12 @@ def parse_policy(text: str, source_name: str = "policy", version: int = 0) -> Po
     context = {"calendars": set(declared) if isinstance(declared, dict) else set()}
     parsed = validate(PolicyFile, data, text, source_name, invalid=PolicyInvalid, context=context)
     evidence = tuple(spec.item() for spec in parsed.evidence.items) if parsed.evidence else DEFAULT_ITEMS
-    return Policy(parsed.severities.by_severity(), dict(parsed.calendars), source=text, version=version,
-                  evidence=evidence, causes=parsed.review.causes)
+    policy = Policy(parsed.severities.by_severity(), dict(parsed.calendars), source=text, version=version,
+                    evidence=evidence, causes=parsed.review.causes)
+    problems = _unreachable(policy, text, source_name)
+    if problems:
+        raise PolicyInvalid(problems)
+    return policy
 
 
 def default_policy() -> Policy:
