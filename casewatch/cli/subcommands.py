@@ -22,11 +22,12 @@ from casewatch.core import commands as c
 from casewatch.core import handoff_export, reviews
 from casewatch.core.clocks import plan_clocks
 from casewatch.core.demo import demo_plan
-from casewatch.core.errors import InvalidInput, NotFound
+from casewatch.core.errors import InvalidInput, NotFound, ProjectionsDiffer
 from casewatch.core.evidence import case_checklist
 from casewatch.core.handoff import HandoffStatus, Packet, PacketDiff
 from casewatch.core.models import (
     EvidenceState,
+    Person,
     Role,
     Severity,
     Status,
@@ -37,6 +38,8 @@ from casewatch.core.models import (
 )
 from casewatch.core.packet import case_packet, evidence_json, packet_json, packet_markdown
 from casewatch.core.policy import parse_policy
+from casewatch.core.projection import policy_source_as_of
+from casewatch.core.text import check_handle, check_login
 from casewatch.core.views import (
     authority_label,
     board_order,
@@ -47,8 +50,10 @@ from casewatch.core.views import (
     event_json,
 )
 from casewatch.storage.migrate import head_revision
+from casewatch.storage.roles import MEMBER_ROLE, grant_statement
 from casewatch.storage.seed import write_demo
 from casewatch.storage.store import Outcome, Store
+from casewatch.storage.team import init_team
 
 DEMO_CASES = 60
 DEMO_SEED = 42
@@ -235,6 +240,38 @@ async def _upgrade_db(session: Session, store: Store) -> None:
     print(f"{session.target.describe()}: schema {done} {head_revision()}")
 
 
+async def _verify_db(session: Session, store: Store) -> None:
+    differences = await store.verify()
+    for difference in differences:
+        print(difference.line())
+    if differences:
+        raise ProjectionsDiffer(f"{len(differences)} projection rows differ from the log of "
+                                f"{session.target.describe()}: `casewatch db rebuild` repairs them")
+    print(f"{session.target.describe()}: every projection matches a replay of the log")
+
+
+async def _rebuild_db(session: Session, store: Store) -> None:
+    differences = await store.rebuild()
+    for difference in differences:
+        print(difference.line())
+    left = [d for d in differences if not d.repaired]
+    if left:
+        raise InvalidInput(f"{len(left)} rows of {', '.join(sorted({d.table for d in left}))} need a login that "
+                           "may write them: an administrator runs `casewatch db rebuild`")
+    print(f"{session.target.describe()}: {len(differences) or 'no'} projection rows repaired; every projection "
+          "matches the log")
+
+
+def _team_init(args: argparse.Namespace) -> int:
+    session = Session(args)
+    lead = Person(name=args.lead, role=Role.LEAD, tz=check_zone(args.lead_tz) if args.lead_tz else env.system_zone())
+    ready = asyncio.run(init_team(session.target, lead, args.login))
+    print(f"{ready.database} is a team database: {ready.lead} leads it and connects as login {ready.login}")
+    print(f"members connect with their own logins, in role {MEMBER_ROLE}; add each with `casewatch people add` "
+          "and `casewatch team grant NAME --login LOGIN`")
+    return 0
+
+
 async def _seed(session: Session, store: Store) -> None:
     args = session.args
     if args.cases < 0:
@@ -329,6 +366,14 @@ async def _handoff_accepted(outcome: Outcome, session: Session, store: Store) ->
     lines.append(f"handoff {handoff_id} accepted: {session.actor} leads the shift from now "
                  f"({outcome.event.payload['tz']})")
     return "\n".join(lines)
+
+
+async def _login_granted(outcome: Outcome, session: Session, store: Store) -> str:
+    login = outcome.event.payload["login"]
+    line = describe_event(outcome.event)
+    if await store.grant_member(login):
+        return f"{line}; it is in role {MEMBER_ROLE}"
+    return f"{line}\nan administrator must run (your login may not grant roles):\n  {grant_statement(login)}"
 
 
 async def _policy_applied(outcome: Outcome, session: Session, store: Store) -> str:
@@ -482,6 +527,17 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     )),
     Read("handoff list", "every handoff, newest first", _list_handoffs, (arg("--json", action="store_true"),)),
     Read("db upgrade", "run schema migrations", _upgrade_db),
+    Read("db verify", "replay the log in memory and report projection rows that differ (exit 1)", _verify_db),
+    Read("db rebuild", "repair the projection rows that differ from a replay of the log", _rebuild_db),
+    Local("team init", "PostgreSQL: make a database a team one (run as a role that may create roles)", _team_init, (
+        arg("--lead", required=True, type=check_handle, metavar="NAME", help="the first lead"),
+        arg("--login", required=True, type=check_login, metavar="PGROLE", help="the first lead's existing login"),
+        arg("--tz", dest="lead_tz", default=None, metavar="ZONE", help="the first lead's IANA zone (default: yours)"),
+    )),
+    Write("team grant", c.GrantLogin, "map a database login to a person on the roster; leads only", (
+        arg("name", help="a person on the roster"),
+        arg("--login", required=True, metavar="PGROLE", help="their PostgreSQL login"),
+    ), show=_login_granted, backfill=False),
 )
 
 GROUPS = {
@@ -491,4 +547,5 @@ GROUPS = {
     "shift": "shifts",
     "handoff": "hand the shift over across time zones",
     "db": "database maintenance",
+    "team": "team mode on PostgreSQL: logins mapped to people, a log the server guards",
 }

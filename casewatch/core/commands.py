@@ -21,6 +21,7 @@ from casewatch.core.text import (
     Handle,
     HandoffNote,
     Lesson,
+    Login,
     LongText,
     NonEmpty,
     NoteText,
@@ -183,6 +184,14 @@ class RenamePerson(Command):
     kind: Literal["rename_person"] = "rename_person"
     old: str
     new: Handle
+
+
+class GrantLogin(Command):
+    """Team mode: the database login `login` acts as `name`, who is already on the roster."""
+
+    kind: Literal["grant_login"] = "grant_login"
+    name: str
+    login: Login
 
 
 class ApplyPolicy(Command):

@@ -195,13 +195,14 @@ def _person_added(floor: FloorState, e: Event) -> FloorState:
 
 
 def _person_renamed(floor: FloorState, e: Event) -> FloorState:
-    """The person keeps role, zone and team under the new name; a shift lead follows it."""
+    """The person keeps role, zone and team under the new name; a shift lead and logins follow it."""
     before, after = e.payload["before"], e.payload["after"]
     roster = {name: person for name, person in floor.roster.items() if name != before}
     if before in floor.roster:
         roster[after] = floor.roster[before].model_copy(update={"name": after})
     lead = after if floor.shift_lead == before else floor.shift_lead
-    return replace(floor, roster=roster, shift_lead=lead)
+    logins = {login: after if person == before else person for login, person in floor.logins.items()}
+    return replace(floor, roster=roster, shift_lead=lead, logins=logins)
 
 
 EVENTS: dict[EventType, EventKind] = {
@@ -233,6 +234,9 @@ EVENTS: dict[EventType, EventKind] = {
     EventType.CASE_CLOSED: ChangesCase(_closed, _describe_close),
     EventType.PERSON_ADDED: ChangesFloor(_person_added, lambda p: f"roster: {p['name']} as {p['role']} ({p['tz']})"),
     EventType.PERSON_RENAMED: ChangesFloor(_person_renamed, lambda p: f"roster: {p['before']} renamed to {p['after']}"),
+    EventType.LOGIN_GRANTED: ChangesFloor(
+        lambda floor, e: replace(floor, logins={**floor.logins, e.payload["login"]: e.payload["person"]}),
+        lambda p: f"login {p['login']} acts as {p['person']}" + (f" (was {p['before']})" if p.get("before") else "")),
     EventType.POLICY_APPLIED: ChangesFloor(
         lambda floor, e: replace(floor, policy_source=e.payload["toml"]),
         lambda p: f"policy applied from {p.get('source', 'a file')}"),

@@ -237,15 +237,18 @@ class EventType(StrEnum):
     SHIFT_STARTED = "shift_started"
     HANDOFF_PREPARED = "handoff_prepared"
     HANDOFF_ACCEPTED = "handoff_accepted"
+    LOGIN_GRANTED = "login_granted"
 
 
 @dataclass(frozen=True)
 class FloorState:
-    """What the events outside any case build: the roster, the policy text in force, the shift lead."""
+    """What the events outside any case build: the roster, the policy text in force, the shift lead,
+    and (team mode) which roster person each database login acts as."""
 
     roster: Mapping[str, Person] = field(default_factory=dict)
     policy_source: str | None = None
     shift_lead: str | None = None
+    logins: Mapping[str, str] = field(default_factory=dict)
 
 
 class Event(BaseModel):

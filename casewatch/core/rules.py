@@ -9,7 +9,7 @@ records and the handler that checks it and builds that event's payload.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -46,6 +46,7 @@ class Context:
     recorded_at: datetime
     shift_lead: str | None = None
     handoff: HandoffFacts = HandoffFacts()  # what a handoff command needs read for it
+    logins: Mapping[str, str] = field(default_factory=dict)  # team mode: login -> person (read for a grant)
 
 
 def _person(ctx: Context, name: str) -> Person:
@@ -251,6 +252,12 @@ def _rename_person(cmd: c.RenamePerson, ctx: Context) -> Payload:
     return dict(before=person.name, after=cmd.new)
 
 
+def _grant_login(cmd: c.GrantLogin, ctx: Context) -> Payload:
+    check(ctx.actor, Action.ADD_PERSON)
+    person = _person(ctx, cmd.name)
+    return dict(login=cmd.login, person=person.name, before=ctx.logins.get(cmd.login))
+
+
 def _apply_policy(cmd: c.ApplyPolicy, ctx: Context) -> Payload:
     check(ctx.actor, Action.APPLY_POLICY)
     parse_policy(cmd.toml, cmd.source_name)
@@ -288,6 +295,7 @@ RULES: dict[type[c.Command], Rule] = {
     c.ReturnCase: Rule(EventType.CASE_RETURNED, _return),
     c.AddPerson: Rule(EventType.PERSON_ADDED, _add_person),
     c.RenamePerson: Rule(EventType.PERSON_RENAMED, _rename_person),
+    c.GrantLogin: Rule(EventType.LOGIN_GRANTED, _grant_login),
     c.ApplyPolicy: Rule(EventType.POLICY_APPLIED, _apply_policy),
     c.StartShift: Rule(EventType.SHIFT_STARTED, _start_shift),
     c.PrepareHandoff: Rule(EventType.HANDOFF_PREPARED, _prepare_handoff),

@@ -112,8 +112,9 @@ class CounterRow(Base):
 
 
 class LoginRow(Base):
-    """Team mode: which roster person a PostgreSQL login acts as (written with its `login_granted`
-    event; the server's event trigger reads it to stamp `actor`, so members may only read it)."""
+    """Team mode: which roster person a PostgreSQL login acts as. PostgreSQL's own trigger writes it
+    from `login_granted` and `person_renamed` events and reads it to stamp `actor`; members may only
+    read it (migrations 0002 and 0006)."""
 
     __tablename__ = "logins"
 

@@ -6,6 +6,10 @@ writers take turns through `BEGIN IMMEDIATE`), and a projection row is only upda
 mismatch is a `Conflict`; otherwise the command is simply decided again against the fresh state (the
 caller never saw the older one), after a short randomised back-off.
 
+Team mode (PostgreSQL, after `casewatch team init`): the acting person is whoever the server maps
+this connection's login to (`team`); a command naming anyone else is refused, and the server stamps
+each event's author and times, which the store reads back (RETURNING) and folds the projections with.
+
 Every database failure, reads included, leaves here as one line (see storage.failures).
 """
 
@@ -20,7 +24,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import ParamSpec, TypeVar
 
-from sqlalchemy import Integer, Row, Select, String, bindparam, func, insert, literal, select, union_all, update
+from sqlalchemy import Integer, Row, Select, String, bindparam, func, insert, literal, select, text, union_all, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -40,8 +44,12 @@ from casewatch.storage import handoffs as handoff_rows
 from casewatch.storage.engine import create_engines
 from casewatch.storage.failures import is_database_failure, retry_now, translate
 from casewatch.storage.migrate import ensure_schema, take_turns
+from casewatch.storage.roles import administers, grant_membership, quote_role
 from casewatch.storage.schema import cases, counters, events, logins, people, policies
 from casewatch.storage.target import Target
+from casewatch.storage.verify import Difference
+from casewatch.storage.verify import rebuild as rebuild_projections
+from casewatch.storage.verify import verify as verify_projections
 
 SYSTEM_ACTOR = "casewatch"
 FIRST_CASE_NUMBER = 1001
@@ -57,7 +65,8 @@ T = TypeVar("T")
 # whose ids must come back in row order. PostgreSQL gets SQLAlchemy's ordered form. On SQLite that
 # form falls back to one INSERT per row; but there a writer holds the database lock (BEGIN
 # IMMEDIATE) and a multi-row INSERT numbers its rows upwards in VALUES order, so sorted ids are in row order.
-_STAMPED = (events.c.id, events.c.actor, events.c.recorded_at)
+_STAMPED = (events.c.id, events.c.actor, events.c.occurred_at, events.c.recorded_at)
+_SERVER_SETS = ("actor", "occurred_at", "recorded_at")  # what a team database's trigger may decide for an event
 _INSERT_EVENTS = insert(events).returning(*_STAMPED, sort_by_parameter_order=True)
 _INSERT_EVENTS_SQLITE = insert(events).returning(*_STAMPED)
 _INSERT_CASE = insert(cases)
@@ -160,6 +169,23 @@ class Marks:
     shift_mark: int = 0
 
 
+@dataclass(frozen=True)
+class TeamLogin:
+    """Team mode: the database login this store is connected as and the roster person it acts as;
+    None for an administrator's login mapped to nobody (it may read and maintain, not act)."""
+
+    login: str
+    person: str | None
+
+    def refuse(self, claimed: str) -> InvalidInput:
+        if self.person is None:
+            return InvalidInput(f"login {self.login} administers this team database but is mapped to nobody on "
+                                "the roster: it may read and run `casewatch db …`; to act, connect with your own "
+                                "login")
+        return InvalidInput(f"you are connected as {self.login}, who is {self.person} on the roster: you cannot "
+                            f"act as {claimed!r} (drop --as and CASEWATCH_USER, or connect with that person's login)")
+
+
 class Store:
     def __init__(self, target: Target, clock: Clock):
         self.target = target
@@ -167,6 +193,7 @@ class Store:
         self._reader, self._writer = create_engines(target)
         self._policy_cache: Policy | None = None
         self.migrated = False  # whether opening it ran a schema migration
+        self.team: TeamLogin | None = None  # set on a team database: who the server says we are
 
     @classmethod
     async def open(cls, target: Target, *, clock: Clock = system_clock, creator: Person | None = None) -> Store:
@@ -174,6 +201,7 @@ class Store:
         store = cls(target, clock)
         try:
             store.migrated = await ensure_schema(store._reader, store._writer, target.describe())
+            store.team = await store._identify()
             await store._bootstrap(creator)
         except CasewatchError:
             await store.close()
@@ -195,6 +223,24 @@ class Store:
         await self.close()
 
     # ----------------------------------------------------------------- writes
+
+    async def _identify(self) -> TeamLogin | None:
+        """On a team database (PostgreSQL with logins mapped by `team init`), the roster person the
+        server maps our login to; a login mapped to nobody may not use it at all, unless it
+        administers the database. Elsewhere None: identity is what the caller says (SQLite, and
+        PostgreSQL databases that never ran `team init`)."""
+        if self.target.is_sqlite:
+            return None
+        mapped = select(logins.c.person).where(logins.c.login == func.session_user()).scalar_subquery()
+        query = select(func.session_user(), mapped, select(logins.c.login).limit(1).exists(), administers())
+        async with self._reader.connect() as conn:
+            login, person, team, admin = (await conn.execute(query)).one()
+        if not team:
+            return None
+        if person is None and not admin:
+            raise InvalidInput(f"login {login} is not mapped to anyone on the roster of team database "
+                               f"{self.target.describe()}: a lead runs `casewatch team grant NAME --login {login}`")
+        return TeamLogin(login=login, person=person)
 
     async def _bootstrap(self, creator: Person | None) -> None:
         """A new database gets the default policy and its creator as first lead. Only reads when
@@ -223,6 +269,31 @@ class Store:
         no_policy = (await conn.execute(select(func.count()).select_from(policies))).scalar() == 0
         no_people = creator is not None and (await conn.execute(select(func.count()).select_from(people))).scalar() == 0
         return no_policy, no_people
+
+    async def first_login(self, lead: Person, login: str) -> None:
+        """Team init: `lead`, a lead on the roster, connects as `login` (written by the system, as the
+        roster's first lead is). Run by the administrator who set the database up."""
+        async with self._writer.begin() as conn:
+            await take_turns(conn)
+            found = (await self._load_roster(conn)).get(lead.name)
+            if found is None or found.role is not Role.LEAD:
+                what = "is not on the roster" if found is None else f"is on the roster as {found.role.value}"
+                raise InvalidInput(f"{lead.name} {what}: the first lead of a team database must be a lead")
+            now = self.clock()
+            event = Event(type=EventType.LOGIN_GRANTED, actor=SYSTEM_ACTOR, occurred_at=now, recorded_at=now,
+                          payload={"login": login, "person": lead.name, "before": None})
+            await self._project(conn, await self._append(conn, event))
+
+    async def grant_member(self, login: str) -> bool:
+        """After a grant: put the login in the members' role when our own login may (the server
+        decides); False when it may not, and nothing changed."""
+        try:
+            async with self._writer.begin() as conn:
+                return await grant_membership(conn, login)
+        except Exception as exc:
+            if not is_database_failure(exc):
+                raise
+            raise translate(exc, self.target.describe(), writing=True) from None
 
     def _check_writable(self) -> None:
         if self.target.read_only:
@@ -289,6 +360,8 @@ class Store:
     async def _execute(self, conn: AsyncConnection, command: c.Command, actor_name: str, at: datetime | None,
                        batch: _Batch) -> int:
         """Decide `command` into `batch`; returns the index of its event there."""
+        if self.team is not None and actor_name != self.team.person:
+            raise self.team.refuse(actor_name)
         if batch.roster is None:
             batch.roster = await self._load_roster(conn)
         actor = batch.roster.get(actor_name)
@@ -312,9 +385,11 @@ class Store:
             await self._flush(conn, batch)  # a floor command (a handoff) may read the cases written so far
         if not batch.shift_read:
             batch.shift, batch.shift_read = await handoff_rows.current_shift(conn), True
+        mapped = await self._grantable(conn, command.login) if isinstance(command, c.GrantLogin) else {}
         ctx = Context(actor=actor, roster=batch.roster, policy=batch.policy, occurred_at=occurred,
                       recorded_at=recorded, shift_lead=batch.shift.lead if batch.shift else None,
-                      handoff=await handoff_rows.facts_for(conn, command, actor, batch.roster, batch.policy, occurred))
+                      handoff=await handoff_rows.facts_for(conn, command, actor, batch.roster, batch.policy, occurred),
+                      logins=mapped)
         new_id = await self._next_case_id(conn, batch) if isinstance(command, c.NewCase) else None
         event = decide(command, case, ctx, new_case_id=new_id)
         if event.case_id is None:
@@ -337,6 +412,23 @@ class Store:
         batch.cases[event.case_id] = new
         batch.unwritten_cases[event.case_id] = index
         return index
+
+    async def _grantable(self, conn: AsyncConnection, login: str) -> dict[str, str]:
+        """A login may be mapped on a team database, to a login role the server has; returns the
+        logins mapped so far."""
+        if self.target.is_sqlite:
+            raise InvalidInput("team mode needs PostgreSQL: an SQLite database keeps self-asserted identity (--as)")
+        if self.team is None:
+            raise InvalidInput(f"{self.target.describe()} is not a team database: an administrator runs "
+                               "`casewatch team init` first")
+        known = select(text("rolcanlogin")).select_from(text("pg_roles")).where(text("rolname = :login"))
+        can_login = (await conn.execute(known, {"login": login})).scalar()
+        if can_login is None:
+            raise NotFound(f"the server has no login {login!r}: an administrator creates it first "
+                           f"(CREATE ROLE {quote_role(login)} LOGIN PASSWORD '…')")
+        if not can_login:
+            raise InvalidInput(f"{login!r} is a role that cannot log in; map a login role")
+        return {row.login: row.person for row in await conn.execute(select(logins))}
 
     async def _record_now(self, conn: AsyncConnection, batch: _Batch, event: Event) -> int:
         """Write what the batch holds, then `event` and its projection: for events whose effects
@@ -363,7 +455,7 @@ class Store:
             for index, decided in enumerate(await self._insert_events(conn, [convert.event_values(e) for e in todo]),
                                             start=start):
                 event = batch.events[index]
-                stamped |= decided["actor"] != event.actor or decided["recorded_at"] != event.recorded_at
+                stamped |= any(decided[name] != getattr(event, name) for name in _SERVER_SETS)
                 batch.events[index] = event.model_copy(update=decided)
             batch.written = len(batch.events)
             if stamped:  # the server named the author (team mode): fold the batch's cases again with it
@@ -397,19 +489,20 @@ class Store:
                         f"you had {expected}); nothing was written — reload and try again")
 
     async def _append(self, conn: AsyncConnection, event: Event) -> Event:
-        """Insert the event; the id, and in team mode `actor` and `recorded_at`, are the server's."""
+        """Insert the event; the id, and in team mode its author and times, are the server's."""
         [stored] = await self._insert_events(conn, [convert.event_values(event)])
         return event.model_copy(update=stored)
 
     async def _insert_events(self, conn: AsyncConnection, rows: list[dict]) -> list[dict]:
         """Append rows to the log; in row order, what the database decided for each: its id and, in
-        team mode, the server-stamped `actor` and `recorded_at`."""
+        team mode, the server-stamped `actor`, `recorded_at` and (unless backfilled) `occurred_at`."""
         stored: Sequence[Row]
         if self.target.is_sqlite:
             stored = sorted((await conn.execute(_INSERT_EVENTS_SQLITE, rows)).all(), key=lambda row: row.id)
         else:
             stored = (await conn.execute(_INSERT_EVENTS, rows)).all()
-        return [{"id": row.id, "actor": row.actor, "recorded_at": row.recorded_at} for row in stored]
+        return [{"id": row.id, "actor": row.actor, "occurred_at": row.occurred_at, "recorded_at": row.recorded_at}
+                for row in stored]
 
     async def _project(self, conn: AsyncConnection, event: Event) -> None:
         """The projection of an event that is not about one case."""
@@ -463,6 +556,26 @@ class Store:
             self._policy_cache = parse_policy(row.toml, f"policy v{row.version}", version=row.version)
         return self._policy_cache
 
+
+    @_reads
+    async def verify(self) -> list[Difference]:
+        """How the projections differ from a replay of the log (one consistent snapshot)."""
+        async with self._reader.connect() as conn:
+            if conn.dialect.name == "postgresql":
+                await conn.execution_options(isolation_level="REPEATABLE READ")
+            return await verify_projections(conn, FLOOR_PROJECTIONS)
+
+    async def rebuild(self) -> list[Difference]:
+        """Repair the projection rows that differ from a replay of the log; returns what differed."""
+        self._check_writable()
+        try:
+            async with self._writer.begin() as conn:
+                await take_turns(conn)
+                return await rebuild_projections(conn, FLOOR_PROJECTIONS)
+        except Exception as exc:
+            if not is_database_failure(exc):
+                raise
+            raise translate(exc, self.target.describe(), writing=True) from None
 
     @_reads
     async def get_case(self, case_id: str) -> Case:
@@ -723,12 +836,15 @@ async def _project_person(conn: AsyncConnection, event: Event) -> None:
 
 
 async def _project_rename(conn: AsyncConnection, event: Event) -> None:
-    """The person keeps role, zone and team; team-mode logins follow the name. Names recorded in
-    past events, on cases and on shifts stay as they were written."""
+    """The person keeps role, zone and team. Names recorded in past events, on cases and on shifts
+    stay as they were written. (Team-mode logins follow the name: the server's trigger moves them.)"""
     before, after = event.payload["before"], event.payload["after"]
     await conn.execute(update(people).where(people.c.name == before).values(
         name=after, version=people.c.version + 1, last_event_id=_stored_id(event)))
-    await conn.execute(update(logins).where(logins.c.person == before).values(person=after))
+
+
+async def _projected_by_the_server(conn: AsyncConnection, event: Event) -> None:
+    """`logins` is written by PostgreSQL's own trigger (migration 0006): members may only read it."""
 
 
 async def _project_policy(conn: AsyncConnection, event: Event) -> None:
@@ -742,6 +858,7 @@ FLOOR_PROJECTIONS: dict[EventType, Callable[[AsyncConnection, Event], Awaitable[
     EventType.PERSON_ADDED: _project_person,
     EventType.PERSON_RENAMED: _project_rename,
     EventType.POLICY_APPLIED: _project_policy,
+    EventType.LOGIN_GRANTED: _projected_by_the_server,
     EventType.SHIFT_STARTED: handoff_rows.project_shift,
     EventType.HANDOFF_PREPARED: handoff_rows.project_prepared,
     EventType.HANDOFF_ACCEPTED: handoff_rows.project_accepted,

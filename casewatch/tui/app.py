@@ -109,6 +109,8 @@ class CasewatchApp(App[None]):
         self._pin_console_size()
         try:
             self._store = store = await Store.open(self.target, clock=self.clock)
+            if store.team is not None and store.team.person is not None:  # the server says who this login is
+                self.actor = store.team.person
             roster = await store.roster()
             with bulk_allocation(freeze=False):  # the board freezes after its first build
                 if self.replay_at is None:

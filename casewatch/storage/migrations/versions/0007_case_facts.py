@@ -2,16 +2,16 @@
 metrics read one row per case instead of replaying the log. NULL until the case's next write or
 `casewatch db rebuild`; the metrics replay such a case's history instead.
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-11-27
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006"
-down_revision = "0005"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
