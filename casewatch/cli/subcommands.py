@@ -38,7 +38,6 @@ from casewatch.core.models import (
 )
 from casewatch.core.packet import case_packet, evidence_json, packet_json, packet_markdown
 from casewatch.core.policy import parse_policy
-from casewatch.core.projection import policy_source_as_of
 from casewatch.core.text import check_handle, check_login
 from casewatch.core.views import (
     authority_label,

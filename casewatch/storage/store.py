@@ -123,6 +123,7 @@ class _Batch:
     unwritten_cases: dict[str, int] = field(default_factory=dict)  # case id -> index of its last event
     base: dict[str, Case | None] = field(default_factory=dict)  # each case before its first unwritten event
     facts: dict[str, metrics.CaseFacts] = field(default_factory=dict)  # each touched case's metric facts, as now
+    base_facts: dict[str, metrics.CaseFacts | None] = field(default_factory=dict)  # beside `base`
     case_ids: list[str] = field(default_factory=list)  # reserved, handed out in order
     new_cases: int = 1  # how many ids to reserve when the reservation runs out
 
@@ -403,6 +404,7 @@ class Store:
         else:
             facts = None if case is None else batch.facts.get(case.id) or await self._load_facts(conn, case.id,
                                                                                                   batch.policy)
+            batch.base_facts.setdefault(event.case_id, facts)
             batch.facts[event.case_id] = metrics.next_facts(facts, case, event, batch.policy)
             index, new = len(batch.events), apply(case, event)
             batch.base.setdefault(event.case_id, case)
@@ -458,14 +460,19 @@ class Store:
                 stamped |= any(decided[name] != getattr(event, name) for name in _SERVER_SETS)
                 batch.events[index] = event.model_copy(update=decided)
             batch.written = len(batch.events)
-            if stamped:  # the server named the author (team mode): fold the batch's cases again with it
-                states = dict(batch.base)
+            if stamped:  # the server named the author or the time (team mode): fold the batch's cases again
+                states, facts = dict(batch.base), dict(batch.base_facts)
+                policy = batch.policy or await self._load_policy(conn)
                 for index in range(start, batch.written):
                     event = batch.events[index]
                     if event.case_id in states:
-                        states[event.case_id] = batch.after[index] = apply(states[event.case_id], event)
+                        before = states[event.case_id]
+                        facts[event.case_id] = metrics.next_facts(facts[event.case_id], before, event, policy)
+                        states[event.case_id] = batch.after[index] = apply(before, event)
                 batch.cases.update({case_id: case for case_id, case in states.items() if case is not None})
+                batch.facts.update({case_id: found for case_id, found in facts.items() if found is not None})
         batch.base.clear()
+        batch.base_facts.clear()
         new_rows: list[dict] = []
         for case_id, index in batch.unwritten_cases.items():
             current, stored = batch.cases[case_id], batch.stored[case_id]
