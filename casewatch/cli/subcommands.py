@@ -38,6 +38,7 @@ from casewatch.core.models import (
 from casewatch.core.packet import case_packet, evidence_json, packet_json, packet_markdown
 from casewatch.core.policy import parse_policy
 from casewatch.core.projection import policy_source_as_of
+from casewatch.core.text import counted
 from casewatch.core.views import (
     authority_label,
     board_order,
@@ -95,17 +96,21 @@ async def _metrics(session: Session, store: Store) -> None:
 
 async def _cases(session: Session, store: Store) -> None:
     args = session.args
+    status: Status | None = args.status
     if args.as_of is not None:
-        (open_cases, policy), now = await store.open_cases_as_of(args.as_of), args.as_of
+        if args.all or status is Status.RESOLVED:
+            raise InvalidInput("--as-of lists the cases open at that instant; leave out --all and --status resolved")
+        (found, policy), now = await store.open_cases_as_of(args.as_of), args.as_of
+        found = [case for case in found if status is None or case.status is status]
     else:
-        open_cases, policy, now = await store.open_cases(), await store.policy(), store.clock()
-    rows = board_order([case for case in open_cases if case_matches(case, args.filter)], policy)
+        found, policy, now = await store.listed_cases(status, every=args.all), await store.policy(), store.clock()
+    rows = board_order([case for case in found if case_matches(case, args.filter)], policy)
     if args.json:
         _print_json([case_summary(case, clocks, policy, now) for case, clocks in rows])
     elif rows:
         print(render.case_table(rows, policy, now))
     else:
-        print("no open cases")
+        print("no cases" if args.all else f"no {status.value.replace('_', ' ') if status else 'open'} cases")
 
 
 async def _show_case(session: Session, store: Store) -> None:
@@ -237,7 +242,7 @@ async def _seed(session: Session, store: Store) -> None:
             print(f"\rseeding {done}/{total} cases…", end="" if done < total else "\n", file=sys.__stderr__)
 
     ids = await write_demo(store, plan, session.actor, progress, append=args.append)
-    print(f"seeded {len(ids)} cases into {session.target.describe()}")
+    print(f"seeded {counted(len(ids), 'case')} into {session.target.describe()}")
 
 
 def _board(args: argparse.Namespace) -> int:
@@ -342,8 +347,11 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         arg("--now", type=parse_timestamp, default=None, metavar="TIMESTAMP", help="anchor the demo at this instant"),
         arg("--append", action="store_true", help="add to a database that already has cases"),
     )),
-    Read("cases", "list open cases", _cases, (
+    Read("cases", "list open cases (or, with --status or --all, resolved ones too)", _cases, (
         arg("--json", action="store_true"),
+        arg("--status", type=Status.parse, default=None, group="which", complete=[s.value for s in Status],
+            help="only cases in this status, e.g. resolved"),
+        arg("--all", action="store_true", group="which", help="every case, resolved ones included"),
         arg("--as-of", type=parse_timestamp, default=None, metavar="TIMESTAMP",
             help="replay the log up to this instant and evaluate the clocks there"),
         arg("--filter", default="", metavar="WORDS",

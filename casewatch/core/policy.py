@@ -21,6 +21,7 @@ from casewatch.core.durations import parse_duration
 from casewatch.core.errors import PolicyInvalid
 from casewatch.core.evidence import DEFAULT_ITEMS, LEGACY_KEYS, ChecklistItem, render_checklist
 from casewatch.core.models import Severity, check_zone, parse_route
+from casewatch.core.text import check_team
 from casewatch.core.toml_file import Text, TomlTable, load_toml, problem, rule, validate
 
 DEFAULT_POLICY_TOML = """\
@@ -256,6 +257,12 @@ def _item_key(value: Any) -> str:
     return value
 
 
+def _teams(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError('must be a list of team names such as ["database", "network"]')
+    return tuple(check_team(v.strip()) for v in value)
+
+
 def _severity_names(value: Any) -> tuple[Severity, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ValueError(f"must be a list of severities such as [{', '.join(repr(s) for s in _SEVERITY_NAMES)}]")
@@ -301,9 +308,11 @@ class EvidenceSection(TomlTable):
 
 
 class PolicyFile(TomlTable):
-    """The whole file: a policy per severity, the business calendars they count in and the
-    evidence checklist (the built-in one when the file has no [evidence] table)."""
+    """The whole file: a policy per severity, the business calendars they count in, the
+    evidence checklist (the built-in one when the file has no [evidence] table) and the specialist
+    teams a route may name besides those of the roster (`teams = [...]`, before the tables)."""
 
+    teams: Annotated[tuple[str, ...], rule(_teams)] = ()
     severities: Severities
     calendars: dict[CalendarName, CalendarSpec] = Field(default_factory=dict)
     evidence: EvidenceSection | None = None
@@ -311,7 +320,8 @@ class PolicyFile(TomlTable):
     @classmethod
     def explain(cls, kind: str, key: str) -> str:
         if kind == "unknown":
-            return f"unknown key (expected {' and '.join(f'[{name}.*]' for name in cls.model_fields)} tables)"
+            tables = " and ".join(f"[{name}.*]" for name in cls.model_fields if name != "teams")
+            return f"unknown key (expected teams = [...] and {tables} tables)"
         if key == "severities":
             return f"required: a [severities.{_SEVERITY_NAMES[0]}] … [severities.{_SEVERITY_NAMES[-1]}] table each"
         if key == "calendars":
@@ -338,6 +348,7 @@ class Policy:
     source: str
     version: int = 0
     evidence: tuple[ChecklistItem, ...] = DEFAULT_ITEMS  # the evidence checklist template
+    teams: tuple[str, ...] = ()  # specialist teams a route may name besides the roster's
 
     def __getitem__(self, severity: Severity) -> SeverityPolicy:
         return self.severities[severity]
@@ -379,7 +390,7 @@ def parse_policy(text: str, source_name: str = "policy", version: int = 0) -> Po
     parsed = validate(PolicyFile, data, text, source_name, invalid=PolicyInvalid, context=context)
     evidence = tuple(spec.item() for spec in parsed.evidence.items) if parsed.evidence else DEFAULT_ITEMS
     return Policy(parsed.severities.by_severity(), dict(parsed.calendars), source=text, version=version,
-                  evidence=evidence)
+                  evidence=evidence, teams=parsed.teams)
 
 
 def default_policy() -> Policy:

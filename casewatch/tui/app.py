@@ -20,6 +20,7 @@ from textual.binding import Binding
 from textual.command import Provider
 from textual.notifications import SeverityLevel
 from textual.reactive import reactive
+from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from casewatch.bulk_load import bulk_allocation
@@ -211,25 +212,33 @@ class CasewatchApp(App[None]):
 
     # ------------------------------------------------------------------ writes
 
-    def perform(self, command: Command, *, copy_message: bool = False) -> Worker[None]:
+    def perform(self, command: Command, *, copy_message: bool = False, reply_to: Screen | None = None) -> Worker[None]:
         """Run a command as the acting person in an app-level worker (never exclusive: a write is
-        never cancelled half-way)."""
-        return self.run_worker(self._perform(command, copy_message), name="Write", group="write",
-                               exit_on_error=False)
+        never cancelled half-way). How it went (`ActionDone`) goes to `reply_to` (default: the
+        screen in front now) while that screen is open, else to the one in front then."""
+        return self.run_worker(self._perform(command, copy_message, reply_to or self.screen), name="Write",
+                               group="write", exit_on_error=False)
 
-    async def _perform(self, command: Command, copy_message: bool) -> None:
+    async def _perform(self, command: Command, copy_message: bool, reply_to: Screen) -> None:
         case_id = command.case_id if isinstance(command, OnCase) else None
+
+        def reply(done: ActionDone) -> None:
+            (reply_to if reply_to in self.screen_stack else self.screen).post_message(done)
+
         try:
             outcome = await self.store.execute(command, self.actor)
         except Conflict as exc:
-            self.notify(visible(str(exc)), title="Conflict — reloaded", severity="error", timeout=10, markup=False)
-            if case_id:
-                self.take_case(await self.store.get_case(case_id))
-            self.screen.post_message(ActionDone(False, str(exc), case_id, command=command, conflict=True))
+            self.notify(visible(str(exc)), title="Conflict — nothing written", severity="error", timeout=10,
+                        markup=False)
+            fresh = await self.store.get_case(case_id) if case_id else None
+            if fresh is not None:
+                self.take_case(fresh)
+            reply(ActionDone(False, str(exc), case_id, command=command, conflict=True,
+                             version=fresh.version if fresh else None))
             return
         except CasewatchError as exc:
             self.notify(visible(str(exc)), title="Not done", severity="error", timeout=8, markup=False)
-            self.screen.post_message(ActionDone(False, str(exc), case_id, command=command))
+            reply(ActionDone(False, str(exc), case_id, command=command))
             return
         text = f"{outcome.event.case_id or ''} {describe_event(outcome.event)}".strip()
         if outcome.case is not None:
@@ -240,7 +249,7 @@ class CasewatchApp(App[None]):
             self.copy_to_clipboard(outcome.event.payload["message"])
             text += " — message copied to the clipboard"
         self.notify(visible(text), title="Done", markup=False)
-        self.screen.post_message(ActionDone(True, text, outcome.event.case_id, command=command))
+        reply(ActionDone(True, text, outcome.event.case_id, command=command))
 
     def take_case(self, case: Case) -> None:
         """Show a case as just read from storage (after our own write, or a reload after a conflict)."""

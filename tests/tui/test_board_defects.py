@@ -8,7 +8,7 @@ import random
 from functools import partial
 
 from textual.content import Content
-from textual.widgets import Label, OptionList
+from textual.widgets import Input, Label, OptionList
 
 from casewatch.cli.environment import load_config, remember_setting
 from casewatch.core import commands as c
@@ -18,7 +18,7 @@ from casewatch.themes import THEMES
 from casewatch.tui.app import CasewatchApp
 from casewatch.tui.screens.board import BoardScreen
 from casewatch.tui.screens.case import CaseScreen
-from casewatch.tui.screens.forms import Confirm, Form
+from casewatch.tui.screens.forms import Confirm, Form, PersonPrompt
 from tests.tui.helpers import notifications, rendered_rows, table
 
 HOSTILE_TITLE = "[link=http://x]y[/link] /api/[id]/[/]export"
@@ -172,3 +172,85 @@ async def test_when_the_selected_case_leaves_the_board_the_cursor_moves_near_wit
         await _until(pilot, lambda: case_id not in app.state.cases and case_id not in sev3.rows)
         assert sev3.cursor_row == 2 and sev3.selected_id() != case_id
         assert f"{case_id} left the board" in notifications(app)
+
+
+async def open_case_screen(app, pilot, severity: str = "sev1") -> CaseScreen:
+    pane = table(app, severity)
+    pane.focus()
+    await pilot.pause()
+    await pilot.press("enter")
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+    assert isinstance(app.screen, CaseScreen)
+    return app.screen
+
+
+async def test_involve_asks_for_the_role_before_it_submits_and_no_key_leaks(make_app, writer):
+    """Defect 4: Enter in the name field submitted with the default role, and the role typed next
+    reached the case screen as keys (`i` opened the form again)."""
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.pause()
+        screen = await open_case_screen(app, pilot)
+        case_id = screen.case_id
+        before = len(await writer.case_events(case_id))
+        await pilot.press("i", *"kenji", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, PersonPrompt) and app.screen.focused.id == "role"
+        assert "incident-commander" in " ".join(str(label.render()) for label in app.screen.query(Label))
+        await pilot.press("enter")  # no role yet: the form says so and stays
+        await pilot.pause()
+        assert isinstance(app.screen, PersonPrompt)
+        assert "choose a case role for kenji" in str(app.screen.query_one("#form-error").render())
+        await pilot.press(*"incident-c", "right", "enter")  # → completes the policy's role
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.screen is screen
+        events = (await writer.case_events(case_id))[before:]
+        assert [(e.type.value, e.payload) for e in events] == [
+            ("participant_involved", {"name": "kenji", "role": "incident-commander"})]
+
+
+async def test_a_conflict_keeps_the_form_and_the_text_and_a_note_is_simply_written(make_app, writer):
+    """Defect 5: a note typed while someone else changed the case was thrown away. A note does not
+    depend on the case's state: it is written against the newer version. A severity change does:
+    its form stays open with the reason typed, says what changed and who changed it, and a second
+    submit goes through."""
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.pause()
+        sev2 = table(app, "sev2")
+        sev2.focus()
+        await pilot.pause()
+        case_id = sev2.selected_id()
+        await pilot.press("n", *"checked the logs")
+        await writer.execute(c.Note(case_id=case_id, text="someone else was quicker"), "tom")
+        await pilot.press("ctrl+s")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, BoardScreen)
+        notes = [e.payload["text"] for e in await writer.case_events(case_id) if e.type.value == "note_added"]
+        assert notes[-2:] == ["someone else was quicker", "checked the logs"]
+
+        case = await writer.get_case(case_id)
+        await pilot.press("s")
+        await pilot.pause()
+        app.screen.query_one(OptionList).highlighted = list(Severity).index(Severity.SEV1)
+        await pilot.press("enter", *"customer-wide outage")
+        other = next(name for name in ("tom", "sofia") if name != case.internal_owner)
+        await writer.execute(c.Assign(case_id=case_id, name=other), "marcus")
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        form = app.screen
+        assert isinstance(form, Form), "the form stays open after a conflict"
+        assert form.query_one("#reason", Input).value == "customer-wide outage"
+        error = " ".join(str(form.query_one("#form-error").render()).split())
+        assert f"{case_id} was changed by marcus" in error and f"internal owner: {case.internal_owner or 'nobody'} → {other}" in error
+        assert "Your text is kept" in error
+        await pilot.press("enter")  # submit again, now against what the lead was just told
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, BoardScreen)
+        changed = await writer.get_case(case_id)
+        assert changed.severity is Severity.SEV1 and changed.internal_owner == other
