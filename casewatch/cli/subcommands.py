@@ -18,6 +18,7 @@ from casewatch.cli import environment as env
 from casewatch.cli import render
 from casewatch.cli.session import Session
 from casewatch.cli.spec import CASE_ID, Local, Read, Subcommand, Write, arg
+from casewatch.cli.terminal import signals_end_the_command
 from casewatch.core import commands as c
 from casewatch.core import handoff_export, metrics
 from casewatch.core.clocks import plan_clocks
@@ -257,24 +258,25 @@ def _board(args: argparse.Namespace) -> int:
         known = ", ".join(sorted(binding_ids()))
         raise InvalidInput(f"config keymap: unknown binding id {unknown[0]!r} (known: {known})")
     demo_dir = tempfile.TemporaryDirectory(prefix="casewatch-demo-") if getattr(args, "demo", False) else None
-    try:
-        if demo_dir is not None:
-            args.db = str(Path(demo_dir.name) / "demo.db")
-        session = Session(args, config)
+    with signals_end_the_command():
+        try:
+            if demo_dir is not None:
+                args.db = str(Path(demo_dir.name) / "demo.db")
+            session = Session(args, config)
 
-        async def prepare() -> str:
-            async with await session.open() as store:
-                if demo_dir is not None:
-                    await write_demo(store, demo_plan(DEMO_CASES, DEMO_SEED, datetime.now(UTC)), session.actor)
-                return await session.zone(store)
+            async def prepare() -> str:
+                async with await session.open() as store:
+                    if demo_dir is not None:
+                        await write_demo(store, demo_plan(DEMO_CASES, DEMO_SEED, datetime.now(UTC)), session.actor)
+                    return await session.zone(store)
 
-        zone = asyncio.run(prepare())
-        app = CasewatchApp(target=session.target, actor=session.actor, zone=zone, theme=theme, keymap=config.keymap,
-                           remember_theme=partial(env.remember_setting, "theme"))
-        app.run()
-    finally:
-        if demo_dir is not None:
-            demo_dir.cleanup()
+            zone = asyncio.run(prepare())
+            app = CasewatchApp(target=session.target, actor=session.actor, zone=zone, theme=theme, keymap=config.keymap,
+                               remember_theme=partial(env.remember_setting, "theme"))
+            app.run()
+        finally:
+            if demo_dir is not None:
+                demo_dir.cleanup()
     return app.return_code or 0
 
 

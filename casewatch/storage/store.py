@@ -469,13 +469,17 @@ class Store:
         return found
 
     @_reads
-    async def listed_cases(self, status: Status | None = None, *, every: bool = False) -> list[Case]:
-        """The cases in `status`, or with `every` all of them, resolved ones included; else the open ones."""
+    async def listed_cases(self, status: Status | None = None, *, every: bool = False,
+                           newest: int | None = None) -> list[Case]:
+        """The cases in `status`, or with `every` all of them, resolved ones included; else the open
+        ones. `newest`: only that many, the most recently changed first."""
         query = select(cases.c.state)
         if status is not None:
             query = query.where(cases.c.status == status.value)
         elif not every:
             query = query.where(cases.c.is_open.is_(True))
+        if newest is not None:
+            query = query.order_by(cases.c.updated_at.desc(), cases.c.id).limit(newest)
         found: list[Case] = []
         async with self._reader.connect() as conn:
             result = await conn.stream(query)

@@ -8,7 +8,9 @@ into a notification and a log line, so nothing fails silently.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import signal
 from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -39,6 +41,7 @@ from casewatch.tui.state import AppState
 from casewatch.tui.widgets.cells import Colours
 
 TICK_SECONDS = 1.0
+HANGUP_AND_TERMINATE = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
 log = logging.getLogger(__name__)
 
 
@@ -107,6 +110,7 @@ class CasewatchApp(App[None]):
         from casewatch.tui.screens.board import BoardScreen  # screens import this module for its type
 
         self._pin_console_size()
+        self._exit_on_signals()
         try:
             self._store = store = await Store.open(self.target, clock=self.clock)
             policy, roster = await store.policy(), await store.roster()
@@ -135,7 +139,21 @@ class CasewatchApp(App[None]):
         three system calls per cell, thousands of cells per board."""
         self.console.size = (self.size.width, self.size.height)
 
+    def _exit_on_signals(self, install: bool = True) -> None:
+        """SIGTERM and SIGHUP (a closed terminal window) end the board as `q` does: the terminal is
+        restored and whoever ran it cleans up after it (the demo's temporary database)."""
+        loop = asyncio.get_running_loop()
+        for signum in HANGUP_AND_TERMINATE:
+            try:
+                if install:
+                    loop.add_signal_handler(signum, self.exit, None, 128 + signum)
+                else:
+                    loop.remove_signal_handler(signum)
+            except (NotImplementedError, RuntimeError):  # no signals there (Windows, another thread)
+                return
+
     async def on_unmount(self) -> None:
+        self._exit_on_signals(install=False)
         if self.feed is not None:
             await self.feed.stop()
         if self._store is not None:

@@ -254,3 +254,42 @@ async def test_a_conflict_keeps_the_form_and_the_text_and_a_note_is_simply_writt
         assert isinstance(app.screen, BoardScreen)
         changed = await writer.get_case(case_id)
         assert changed.severity is Severity.SEV1 and changed.internal_owner == other
+
+
+async def palette_hits(app, pilot, query: str) -> list[str]:
+    await pilot.press("ctrl+p", *query)
+    await pilot.pause(0.5)
+    return [str(option.prompt).split("\n")[0] for option in app.screen.query_one("CommandList").options]
+
+
+async def test_resolved_cases_are_found_in_the_palette_and_reopened_on_their_screen(make_app, writer):
+    """Defect 13: a resolved case could not be reached from the board, nor reopened; the palette
+    did not search customers either."""
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.pause()
+        case = next(c for c in app.state.cases.values() if c.severity is Severity.SEV3)
+        hits = await palette_hits(app, pilot, case.customer)
+        assert any(case.id in hit and case.customer in hit for hit in hits), hits
+        await pilot.press("escape")
+        await writer.execute(c.ChangeStatus(case_id=case.id, status=Status.RESOLVED), "dana")
+        app.take_case(await writer.get_case(case.id))
+        await pilot.pause()
+        assert case.id not in app.state.cases
+        hits = await palette_hits(app, pilot, f"{case.id} resolved")
+        assert any(hit.startswith(f"Open {case.id} ") and hit.endswith("(resolved)") for hit in hits), hits
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, CaseScreen) and screen.case_id == case.id
+        assert screen.case.status is Status.RESOLVED
+        assert "case.reopen" in {b.binding.id for b in screen.active_bindings.values()}
+        await pilot.press("o")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert (await writer.get_case(case.id)).status is Status.INVESTIGATING
+        assert case.id in app.state.cases  # back on the board
+        await pilot.press("q")
+        await pilot.pause()
+        assert case.id in table(app, "sev3").rows
