@@ -149,8 +149,9 @@ async def _list_evidence(session: Session, store: Store) -> None:
 async def _packet(session: Session, store: Store) -> None:
     args = session.args
     case = await store.get_case(args.case_id)
+    shift = await store.current_shift()
     packet = case_packet(case, await store.policy(), await store.case_events(case.id), await session.zone(store),
-                         store.clock())
+                         store.clock(), shift.lead if shift else None)
     if args.format == "json":
         _print_json(packet_json(packet))
     else:

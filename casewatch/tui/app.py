@@ -36,6 +36,7 @@ from casewatch.storage.feed import ChangeFeed, FeedStatus, Update, feed_for
 from casewatch.storage.store import Clock, Store, system_clock
 from casewatch.storage.target import Target
 from casewatch.themes import DEFAULT_THEME, THEMES
+from casewatch.tui.clipboard import copy_with_a_tool
 from casewatch.tui.messages import ActionDone, CasesChanged, ClockTick, LeadChanged
 from casewatch.tui.state import AppState
 from casewatch.tui.widgets.cells import Colours
@@ -263,11 +264,27 @@ class CasewatchApp(App[None]):
             self.take_case(outcome.case)
         else:  # the roster, policy, shift lead or a handoff changed: the header shows the lead at once
             self._take_lead(await self.store.lead_view())
-        if copy_message and isinstance(command, CustomerUpdate):
-            self.copy_to_clipboard(outcome.event.payload["message"])
-            text += " — message copied to the clipboard"
         self.notify(visible(text), title="Done", markup=False)
+        if copy_message and isinstance(command, CustomerUpdate):
+            await self._copy(outcome.event.payload["message"], f"The {command.case_id} customer message")
         reply(ActionDone(True, text, outcome.event.case_id, command=command))
+
+    def copy_text(self, text: str, what: str) -> None:
+        """Copy `text` (`what` names it in the notice that says where it went): by OSC 52 at once,
+        and by a clipboard tool in a worker, which alone can say the text was copied."""
+        self.copy_to_clipboard(text)
+        self.run_worker(self._tell_where_it_went(text, what), name="Copy", group="copy", exit_on_error=False)
+
+    async def _copy(self, text: str, what: str) -> None:
+        self.copy_to_clipboard(text)
+        await self._tell_where_it_went(text, what)
+
+    async def _tell_where_it_went(self, text: str, what: str) -> None:
+        if await copy_with_a_tool(text):
+            self.notify(f"{what} copied to the clipboard")
+        else:
+            self.notify(f"{what} sent to the terminal's clipboard (OSC 52: whether the terminal took it "
+                        "cannot be confirmed)", timeout=8)
 
     def take_case(self, case: Case) -> None:
         """Show a case as just read from storage (after our own write, or a reload after a conflict)."""

@@ -7,6 +7,7 @@ from textual.binding import Binding
 from casewatch.tui.app import CasewatchApp
 from casewatch.tui.screens.board import BoardScreen
 from casewatch.tui.screens.case import CaseScreen
+from casewatch.tui.screens.event import EventScreen
 from casewatch.tui.screens.evidence import EvidenceScreen, LeaveUnsaved
 from casewatch.tui.screens.forms import Confirm, Form
 from casewatch.tui.screens.handoff import HandoffScreen, NotePrompt
@@ -16,7 +17,8 @@ from casewatch.tui.screens.policy import PolicyScreen
 from casewatch.tui.widgets.case_table import CaseTable
 
 SCREENS = (BoardScreen, CaseTable, CaseScreen, EvidenceScreen, LeaveUnsaved, PacketScreen, HandoffScreen, NotePrompt,
-           HelpScreen, PolicyScreen, Form, Confirm)  # Form: every form's bindings; CaseTable: the board's cursor keys
+           HelpScreen, PolicyScreen, EventScreen, Form, Confirm)
+# Form: every form's bindings; CaseTable: the board's cursor keys
 
 
 def binding_ids() -> set[str]:

@@ -6,7 +6,9 @@ from __future__ import annotations
 import asyncio
 import random
 from functools import partial
+from pathlib import Path
 
+import pytest
 from textual.content import Content
 from textual.widgets import Input, Label, OptionList
 
@@ -18,8 +20,10 @@ from casewatch.themes import THEMES
 from casewatch.tui.app import CasewatchApp
 from casewatch.tui.screens.board import BoardScreen
 from casewatch.tui.screens.case import CaseScreen
+from casewatch.tui.screens.event import EventScreen
 from casewatch.tui.screens.forms import Confirm, Form, PersonPrompt
 from tests.tui.helpers import notifications, rendered_rows, table
+from tests.tui.test_app import help_lines
 
 HOSTILE_TITLE = "[link=http://x]y[/link] /api/[id]/[/]export"
 HOSTILE_CUSTOMER = "[/] Corp [b]"
@@ -293,3 +297,115 @@ async def test_resolved_cases_are_found_in_the_palette_and_reopened_on_their_scr
         await pilot.press("q")
         await pilot.pause()
         assert case.id in table(app, "sev3").rows
+
+
+def clipboard_env(monkeypatch, tmp_path, *, tool: bool) -> Path:
+    """No clipboard tool reachable, or a real (fake) `xclip` that writes what it takes to a file."""
+    bin_dir, taken = tmp_path / "bin", tmp_path / "taken.txt"
+    bin_dir.mkdir()
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    monkeypatch.setenv("PATH", str(bin_dir))
+    if tool:
+        script = bin_dir / "xclip"
+        script.write_text(f"#!/bin/sh\nexec /bin/cat > {taken}\n", encoding="utf-8")
+        script.chmod(0o755)
+        monkeypatch.setenv("DISPLAY", ":0")
+    else:
+        monkeypatch.delenv("DISPLAY", raising=False)
+    return taken
+
+
+@pytest.mark.parametrize("tool", [False, True])
+async def test_copied_is_said_only_when_a_clipboard_took_the_text(make_app, monkeypatch, tmp_path, tool):
+    """Defect 14: "copied" was said after an OSC 52 sequence nobody can confirm."""
+    taken = clipboard_env(monkeypatch, tmp_path, tool=tool)
+    app = make_app()
+    async with app.run_test(size=(160, 50), notifications=True) as pilot:
+        await pilot.pause()
+        pane = table(app, "sev2")
+        pane.focus()
+        await pilot.pause()
+        case_id = pane.selected_id()
+        await pilot.press("y")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        shown = notifications(app)
+        assert app.clipboard == case_id  # the OSC 52 sequence went out either way
+        if tool:
+            assert f"{case_id} copied to the clipboard" in shown and taken.read_text(encoding="utf-8") == case_id
+        else:
+            assert "copied" not in shown and f"{case_id} sent to the terminal's clipboard" in shown
+
+
+async def test_enter_on_a_timeline_row_shows_the_whole_event_literally(make_app, writer):
+    """Defect 14: the sent customer message could not be read again; a row shows its first words."""
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.pause()
+        case_id = table(app, "sev1").selected_id()
+        known = "Exports fail with [red]HTTP 502[/red] for [b]ACME\nsince 09:40 UTC, " + " ".join(["every region"] * 20)
+        outcome = await writer.execute(c.CustomerUpdate(case_id=case_id, known=known, investigating="the [/] proxy",
+                                                        next_milestone="rollback at 11:00"), "dana")
+        screen = await open_case_screen(app, pilot)
+        timeline = screen.query_one("#timeline")
+        timeline.focus()
+        timeline.move_cursor(row=timeline.get_row_index(str(outcome.event.id)))
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, EventScreen)
+        text = app.screen.query_one("#event-text").text
+        message = outcome.event.payload["message"]
+        assert message in text and known in message and "the [/] proxy" in text
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is screen
+
+
+async def test_help_shows_the_keys_of_the_screen_below_hidden_ones_included(board_db, frozen_clock):
+    """Defect 6: `?` listed the help screen's own keys; `A`, `i`, `N`, `1`–`4`, `e` and `y` appeared nowhere."""
+    app = CasewatchApp(resolve_target(board_db), "dana", zone="Europe/Berlin", clock=frozen_clock, live=False,
+                       keymap={"case.involve": "I"})
+    async with app.run_test(size=(160, 60)) as pilot:
+        await pilot.pause()
+        for screen_keys in ({"A", "I", "N", "1", "2", "3", "4", "e", "y", "/"}, {"A", "I", "N", "e", "y", "Y"}):
+            await pilot.press("question_mark")
+            await pilot.pause()
+            lines = help_lines(app)
+            listed = {line.split()[0] for line in lines if line.strip()}
+            assert screen_keys <= listed, screen_keys - listed
+            assert not any(line.split()[:2] == ["i", "Involve"] for line in lines if line.strip())  # remapped
+            assert not any("Close" in line for line in lines)  # not the help screen's own keys
+            await pilot.press("escape")
+            await pilot.pause()
+            if isinstance(app.screen, BoardScreen):
+                table(app, "sev1").focus()
+                await pilot.press("enter")
+                await app.workers.wait_for_complete()
+                await pilot.pause()
+                assert isinstance(app.screen, CaseScreen)
+
+
+async def test_the_route_form_refuses_an_unknown_team_inline_and_writes_nothing(make_app, writer):
+    """Defect 9: `specialist:nosuch` was accepted, and accepting it cleared "route review needed"."""
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.pause()
+        case_id = table(app, "sev3").selected_id()
+        await writer.execute(c.ChangeSeverity(case_id=case_id, severity=Severity.SEV1, reason="outage"), "dana")
+        flagged = await writer.get_case(case_id)
+        app.take_case(flagged)
+        await pilot.pause()
+        assert flagged.route_review_needed
+        table(app, "sev1").focus()
+        table(app, "sev1").move_cursor(row=table(app, "sev1").get_row_index(case_id))
+        await pilot.press("r", *"specialist:databse")
+        await pilot.pause()
+        error = str(app.screen.query_one("#form-error").render())
+        assert "unknown team 'databse'" in error and "did you mean specialist:database?" in error
+        assert "known teams: billing, database, identity, network" in " ".join(error.split())
+        await pilot.press("enter", *"typo", "enter", "enter")  # on to the reason and the override, then submit
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, Form)  # refused: the form stays, with what was typed
+        after = await writer.get_case(case_id)
+        assert after.version == flagged.version and after.route_review_needed

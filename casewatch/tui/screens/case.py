@@ -171,6 +171,15 @@ class CaseScreen(CaseActions):
                               key=str(event.id), height=what.count("\n") + 1)  # every line of a note
         self.events = ordered
 
+    @on(DataTable.RowSelected, "#timeline")
+    def _show_event(self, event: DataTable.RowSelected) -> None:
+        """Enter on a timeline row: the whole event, as the row cannot show it."""
+        from casewatch.tui.screens.event import EventScreen
+
+        chosen = next((e for e in self.events if str(e.id) == event.row_key.value), None)
+        if chosen is not None:
+            self.app.push_screen(EventScreen(self.case_id, chosen))
+
     @on(CasesChanged)
     def _changed(self, message: CasesChanged) -> None:
         if message.everything or self.case_id in message.changed or self.case_id in message.removed:
@@ -210,8 +219,7 @@ class CaseScreen(CaseActions):
         if not updates:
             self.app.notify("No customer update logged yet", severity="warning")
             return
-        self.app.copy_to_clipboard(updates[-1].payload["message"])
-        self.app.notify("Last customer message copied to the clipboard")
+        self.app.copy_text(updates[-1].payload["message"], "The last customer message")
 
     def on_screen_resume(self) -> None:
         """Back from a form or the evidence editor: read the case again (the first load runs on mount)."""

@@ -55,8 +55,7 @@ class CaseActions(CasewatchScreen):
         if case is None:
             self.app.notify("No case selected", severity="warning")
             return
-        self.app.copy_to_clipboard(case.id)
-        self.app.notify(f"{case.id} copied to the clipboard", markup=False)
+        self.app.copy_text(case.id, case.id)
 
     def _target(self, action: Action) -> Case | None:
         case = self.selected_case()
