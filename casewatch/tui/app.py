@@ -249,7 +249,10 @@ class CasewatchApp(App[None]):
         except Conflict as exc:
             self.notify(visible(str(exc)), title="Conflict — nothing written", severity="error", timeout=10,
                         markup=False)
-            fresh = await self.store.get_case(case_id) if case_id else None
+            try:
+                fresh = await self.store.get_case(case_id) if case_id else None
+            except CasewatchError:
+                fresh = None  # the next submit meets the conflict again, and reads it then
             if fresh is not None:
                 self.take_case(fresh)
             reply(ActionDone(False, str(exc), case_id, command=command, conflict=True,
@@ -259,15 +262,18 @@ class CasewatchApp(App[None]):
             self.notify(visible(str(exc)), title="Not done", severity="error", timeout=8, markup=False)
             reply(ActionDone(False, str(exc), case_id, command=command))
             return
+        except Exception as exc:  # unexpected: the worker-error handler reports it; a form must not wait on
+            reply(ActionDone(False, f"{type(exc).__name__}: {exc}", case_id, command=command))
+            raise
         text = f"{outcome.event.case_id or ''} {describe_event(outcome.event)}".strip()
         if outcome.case is not None:
             self.take_case(outcome.case)
         else:  # the roster, policy, shift lead or a handoff changed: the header shows the lead at once
             self._take_lead(await self.store.lead_view())
         self.notify(visible(text), title="Done", markup=False)
+        reply(ActionDone(True, text, outcome.event.case_id, command=command))
         if copy_message and isinstance(command, CustomerUpdate):
             await self._copy(outcome.event.payload["message"], f"The {command.case_id} customer message")
-        reply(ActionDone(True, text, outcome.event.case_id, command=command))
 
     def copy_text(self, text: str, what: str) -> None:
         """Copy `text` (`what` names it in the notice that says where it went): by OSC 52 at once,
