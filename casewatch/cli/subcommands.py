@@ -18,6 +18,7 @@ from casewatch.cli import environment as env
 from casewatch.cli import render
 from casewatch.cli.session import Session
 from casewatch.cli.spec import CASE_ID, Local, Read, Subcommand, Write, arg
+from casewatch.cli.terminal import signals_end_the_command
 from casewatch.core import commands as c
 from casewatch.core import handoff_export, reviews
 from casewatch.core.clocks import plan_clocks
@@ -38,7 +39,7 @@ from casewatch.core.models import (
 )
 from casewatch.core.packet import case_packet, evidence_json, packet_json, packet_markdown
 from casewatch.core.policy import parse_policy
-from casewatch.core.text import check_handle, check_login
+from casewatch.core.text import check_handle, check_login, counted
 from casewatch.core.views import (
     authority_label,
     board_order,
@@ -106,17 +107,21 @@ async def _reviews(session: Session, store: Store) -> None:
 
 async def _cases(session: Session, store: Store) -> None:
     args = session.args
+    status: Status | None = args.status
     if args.as_of is not None:
-        (open_cases, policy), now = await store.open_cases_as_of(args.as_of), args.as_of
+        if args.all or status is Status.RESOLVED:
+            raise InvalidInput("--as-of lists the cases open at that instant; leave out --all and --status resolved")
+        (found, policy), now = await store.open_cases_as_of(args.as_of), args.as_of
+        found = [case for case in found if status is None or case.status is status]
     else:
-        open_cases, policy, now = await store.open_cases(), await store.policy(), store.clock()
-    rows = board_order([case for case in open_cases if case_matches(case, args.filter)], policy)
+        found, policy, now = await store.listed_cases(status, every=args.all), await store.policy(), store.clock()
+    rows = board_order([case for case in found if case_matches(case, args.filter)], policy)
     if args.json:
         _print_json([case_summary(case, clocks, policy, now) for case, clocks in rows])
     elif rows:
         print(render.case_table(rows, policy, now))
     else:
-        print("no open cases")
+        print("no cases" if args.all else f"no {status.value.replace('_', ' ') if status else 'open'} cases")
 
 
 async def _show_case(session: Session, store: Store) -> None:
@@ -155,8 +160,9 @@ async def _list_evidence(session: Session, store: Store) -> None:
 async def _packet(session: Session, store: Store) -> None:
     args = session.args
     case = await store.get_case(args.case_id)
+    shift = await store.current_shift()
     packet = case_packet(case, await store.policy(), await store.case_events(case.id), await session.zone(store),
-                         store.clock())
+                         store.clock(), shift.lead if shift else None)
     if args.format == "json":
         _print_json(packet_json(packet))
     else:
@@ -283,7 +289,7 @@ async def _seed(session: Session, store: Store) -> None:
             print(f"\rseeding {done}/{total} cases…", end="" if done < total else "\n", file=sys.__stderr__)
 
     ids = await write_demo(store, plan, session.actor, progress, append=args.append)
-    print(f"seeded {len(ids)} cases into {session.target.describe()}")
+    print(f"seeded {counted(len(ids), 'case')} into {session.target.describe()}")
 
 
 def _board(args: argparse.Namespace) -> int:
@@ -298,25 +304,26 @@ def _board(args: argparse.Namespace) -> int:
         known = ", ".join(sorted(binding_ids()))
         raise InvalidInput(f"config keymap: unknown binding id {unknown[0]!r} (known: {known})")
     demo_dir = tempfile.TemporaryDirectory(prefix="casewatch-demo-") if getattr(args, "demo", False) else None
-    try:
-        if demo_dir is not None:
-            args.db = str(Path(demo_dir.name) / "demo.db")
-        session = Session(args, config)
+    with signals_end_the_command():
+        try:
+            if demo_dir is not None:
+                args.db = str(Path(demo_dir.name) / "demo.db")
+            session = Session(args, config)
 
-        async def prepare() -> str:
-            async with await session.open() as store:
-                if demo_dir is not None:
-                    await write_demo(store, demo_plan(DEMO_CASES, DEMO_SEED, datetime.now(UTC)), session.actor)
-                return await session.zone(store)
+            async def prepare() -> str:
+                async with await session.open() as store:
+                    if demo_dir is not None:
+                        await write_demo(store, demo_plan(DEMO_CASES, DEMO_SEED, datetime.now(UTC)), session.actor)
+                    return await session.zone(store)
 
-        zone = asyncio.run(prepare())
-        app = CasewatchApp(target=session.target, actor=session.actor, zone=zone, theme=theme, keymap=config.keymap,
-                           remember_theme=partial(env.remember_setting, "theme"),
-                           replay_at=getattr(args, "as_of", None))
-        app.run()
-    finally:
-        if demo_dir is not None:
-            demo_dir.cleanup()
+            zone = asyncio.run(prepare())
+            app = CasewatchApp(target=session.target, actor=session.actor, zone=zone, theme=theme, keymap=config.keymap,
+                               remember_theme=partial(env.remember_setting, "theme"),
+                               replay_at=getattr(args, "as_of", None))
+            app.run()
+        finally:
+            if demo_dir is not None:
+                demo_dir.cleanup()
     return app.return_code or 0
 
 
@@ -399,8 +406,11 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         arg("--now", type=parse_timestamp, default=None, metavar="TIMESTAMP", help="anchor the demo at this instant"),
         arg("--append", action="store_true", help="add to a database that already has cases"),
     )),
-    Read("cases", "list open cases", _cases, (
+    Read("cases", "list open cases (or, with --status or --all, resolved ones too)", _cases, (
         arg("--json", action="store_true"),
+        arg("--status", type=Status.parse, default=None, group="which", complete=[s.value for s in Status],
+            help="only cases in this status, e.g. resolved"),
+        arg("--all", action="store_true", group="which", help="every case, resolved ones included"),
         arg("--as-of", type=parse_timestamp, default=None, metavar="TIMESTAMP",
             help="replay the log up to this instant and evaluate the clocks there"),
         arg("--filter", default="", metavar="WORDS",
