@@ -18,8 +18,9 @@ from casewatch.cli import environment as env
 from casewatch.cli import render
 from casewatch.cli.session import Session
 from casewatch.cli.spec import CASE_ID, Local, Read, Subcommand, Write, arg
+from casewatch.cli.terminal import signals_end_the_command
 from casewatch.core import commands as c
-from casewatch.core import handoff_export, metrics
+from casewatch.core import handoff_export, reviews
 from casewatch.core.clocks import plan_clocks
 from casewatch.core.demo import demo_plan
 from casewatch.core.errors import InvalidInput, NotFound, ProjectionsDiffer
@@ -38,8 +39,7 @@ from casewatch.core.models import (
 )
 from casewatch.core.packet import case_packet, evidence_json, packet_json, packet_markdown
 from casewatch.core.policy import parse_policy
-from casewatch.core.projection import policy_source_as_of
-from casewatch.core.text import check_handle, check_login
+from casewatch.core.text import check_handle, check_login, counted
 from casewatch.core.views import (
     authority_label,
     board_order,
@@ -81,14 +81,7 @@ async def _metrics(session: Session, store: Store) -> None:
     as_of = args.as_of or store.clock()
     if args.since is not None and args.until is not None and args.since >= args.until:
         raise InvalidInput("--since must be before --until")
-    floor = await store.floor_events()
-    source = policy_source_as_of(floor, as_of)
-    if source is None:
-        raise InvalidInput(f"{session.target.describe()} has no policy; run `casewatch db upgrade`")
-    result = metrics.Report(since=args.since, until=args.until, as_of=as_of, leads=metrics.ShiftLeads(floor))
-    policy = parse_policy(source, "policy in force")
-    async for history in store.case_histories():
-        result.add_history(history, policy)
+    (result,) = await store.metrics([(args.since, args.until)], as_of)
     if args.json:
         _print_json(result.as_dict() | {"since": iso_z(args.since), "until": iso_z(args.until), "as_of": iso_z(as_of)})
     elif args.csv:
@@ -97,19 +90,38 @@ async def _metrics(session: Session, store: Store) -> None:
         print(render.metrics_table(result.as_dict()))
 
 
+async def _reviews(session: Session, store: Store) -> None:
+    args = session.args
+    rows = []
+    async for history in store.case_histories():
+        row = reviews.case_review(history)
+        if row is not None and reviews.in_window(row, args.since, args.until) and (row.avoidable or not args.avoidable):
+            rows.append(row)
+    rows.sort(key=lambda row: row.at, reverse=True)
+    by_cause = reviews.avoidable_by_cause(rows)
+    if args.json:
+        _print_json({"reviews": [row.as_dict() for row in rows], "avoidable_by_cause": by_cause})
+    else:
+        print(render.reviews_table(rows, by_cause, await session.zone(store)))
+
+
 async def _cases(session: Session, store: Store) -> None:
     args = session.args
+    status: Status | None = args.status
     if args.as_of is not None:
-        (open_cases, policy), now = await store.open_cases_as_of(args.as_of), args.as_of
+        if args.all or status is Status.RESOLVED:
+            raise InvalidInput("--as-of lists the cases open at that instant; leave out --all and --status resolved")
+        (found, policy), now = await store.open_cases_as_of(args.as_of), args.as_of
+        found = [case for case in found if status is None or case.status is status]
     else:
-        open_cases, policy, now = await store.open_cases(), await store.policy(), store.clock()
-    rows = board_order([case for case in open_cases if case_matches(case, args.filter)], policy)
+        found, policy, now = await store.listed_cases(status, every=args.all), await store.policy(), store.clock()
+    rows = board_order([case for case in found if case_matches(case, args.filter)], policy)
     if args.json:
         _print_json([case_summary(case, clocks, policy, now) for case, clocks in rows])
     elif rows:
         print(render.case_table(rows, policy, now))
     else:
-        print("no open cases")
+        print("no cases" if args.all else f"no {status.value.replace('_', ' ') if status else 'open'} cases")
 
 
 async def _show_case(session: Session, store: Store) -> None:
@@ -129,6 +141,7 @@ async def _show_case(session: Session, store: Store) -> None:
             "participants": [asdict(p) for p in case.participants],
             "owner_named_at": iso_z(case.owner_named_at),
             "flags": case_flags(case, policy), "timeline": [event_json(e) for e in events],
+            "review": review.as_dict() if (review := reviews.case_review(events)) and case.review else None,
         }
         _print_json(summary)
     else:
@@ -147,8 +160,9 @@ async def _list_evidence(session: Session, store: Store) -> None:
 async def _packet(session: Session, store: Store) -> None:
     args = session.args
     case = await store.get_case(args.case_id)
+    shift = await store.current_shift()
     packet = case_packet(case, await store.policy(), await store.case_events(case.id), await session.zone(store),
-                         store.clock())
+                         store.clock(), shift.lead if shift else None)
     if args.format == "json":
         _print_json(packet_json(packet))
     else:
@@ -200,19 +214,21 @@ def _viewer_zones(session: Session, packet: Packet) -> tuple[str, str]:
 
 
 async def _show_handoff(session: Session, store: Store) -> None:
-    args, now = session.args, store.clock()
-    found = await store.handoff(args.handoff_id) if args.handoff_id is not None else None
+    args = session.args
+    now, replayed = args.as_of or store.clock(), args.as_of is not None
+    found = await store.handoff(args.handoff_id, args.as_of) if args.handoff_id is not None else None
     if found is None:
-        packet = await store.handoff_preview(session.actor, args.to)
+        packet = await store.handoff_preview(session.actor, args.to, as_of=args.as_of)
         diff = None
     else:
         packet = found.packet
-        diff = await store.handoff_changes(found) if found.status is HandoffStatus.PENDING else None
+        diff = await store.handoff_changes(found, args.as_of) if found.status is HandoffStatus.PENDING else None
     zones = _viewer_zones(session, packet)
     if args.format == "json":
-        _print_json(handoff_export.packet_json(packet, now, handoff=found, diff=diff, zones=zones))
+        _print_json(handoff_export.packet_json(packet, now, handoff=found, diff=diff, zones=zones, replayed=replayed))
     else:
-        print(handoff_export.packet_markdown(packet, now, handoff=found, diff=diff, zones=zones), end="")
+        print(handoff_export.packet_markdown(packet, now, handoff=found, diff=diff, zones=zones, replayed=replayed),
+              end="")
 
 
 async def _list_handoffs(session: Session, store: Store) -> None:
@@ -278,7 +294,7 @@ async def _seed(session: Session, store: Store) -> None:
             print(f"\rseeding {done}/{total} cases…", end="" if done < total else "\n", file=sys.__stderr__)
 
     ids = await write_demo(store, plan, session.actor, progress, append=args.append)
-    print(f"seeded {len(ids)} cases into {session.target.describe()}")
+    print(f"seeded {counted(len(ids), 'case')} into {session.target.describe()}")
 
 
 def _board(args: argparse.Namespace) -> int:
@@ -293,24 +309,26 @@ def _board(args: argparse.Namespace) -> int:
         known = ", ".join(sorted(binding_ids()))
         raise InvalidInput(f"config keymap: unknown binding id {unknown[0]!r} (known: {known})")
     demo_dir = tempfile.TemporaryDirectory(prefix="casewatch-demo-") if getattr(args, "demo", False) else None
-    try:
-        if demo_dir is not None:
-            args.db = str(Path(demo_dir.name) / "demo.db")
-        session = Session(args, config)
+    with signals_end_the_command():
+        try:
+            if demo_dir is not None:
+                args.db = str(Path(demo_dir.name) / "demo.db")
+            session = Session(args, config)
 
-        async def prepare() -> str:
-            async with await session.open() as store:
-                if demo_dir is not None:
-                    await write_demo(store, demo_plan(DEMO_CASES, DEMO_SEED, datetime.now(UTC)), session.actor)
-                return await session.zone(store)
+            async def prepare() -> str:
+                async with await session.open() as store:
+                    if demo_dir is not None:
+                        await write_demo(store, demo_plan(DEMO_CASES, DEMO_SEED, datetime.now(UTC)), session.actor)
+                    return await session.zone(store)
 
-        zone = asyncio.run(prepare())
-        app = CasewatchApp(target=session.target, actor=session.actor, zone=zone, theme=theme, keymap=config.keymap,
-                           remember_theme=partial(env.remember_setting, "theme"))
-        app.run()
-    finally:
-        if demo_dir is not None:
-            demo_dir.cleanup()
+            zone = asyncio.run(prepare())
+            app = CasewatchApp(target=session.target, actor=session.actor, zone=zone, theme=theme, keymap=config.keymap,
+                               remember_theme=partial(env.remember_setting, "theme"),
+                               replay_at=getattr(args, "as_of", None))
+            app.run()
+        finally:
+            if demo_dir is not None:
+                demo_dir.cleanup()
     return app.return_code or 0
 
 
@@ -378,6 +396,8 @@ BOARD = Local("board", "open the live board (the default)", _board, (
         complete=("casewatch-dark", "casewatch-light", "casewatch-high-contrast")),
     arg("--demo", action="store_true", default=argparse.SUPPRESS,
         help="open the board on a new temporary demo database"),
+    arg("--as-of", type=parse_timestamp, default=argparse.SUPPRESS, metavar="TIMESTAMP",
+        help="replay: the board as it stood at this instant, read-only (for post-case review)"),
 ))
 
 REASON = arg("--reason", required=True, help="why (shown in the timeline)")
@@ -391,8 +411,11 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         arg("--now", type=parse_timestamp, default=None, metavar="TIMESTAMP", help="anchor the demo at this instant"),
         arg("--append", action="store_true", help="add to a database that already has cases"),
     )),
-    Read("cases", "list open cases", _cases, (
+    Read("cases", "list open cases (or, with --status or --all, resolved ones too)", _cases, (
         arg("--json", action="store_true"),
+        arg("--status", type=Status.parse, default=None, group="which", complete=[s.value for s in Status],
+            help="only cases in this status, e.g. resolved"),
+        arg("--all", action="store_true", group="which", help="every case, resolved ones included"),
         arg("--as-of", type=parse_timestamp, default=None, metavar="TIMESTAMP",
             help="replay the log up to this instant and evaluate the clocks there"),
         arg("--filter", default="", metavar="WORDS",
@@ -407,6 +430,12 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
             help="replay the log up to this instant (default: now)"),
         arg("--json", action="store_true", group="format"),
         arg("--csv", action="store_true", group="format", help="one row per breakdown, for spreadsheets"),
+    )),
+    Read("reviews", "post-case reviews, newest first, with avoidable escalations by cause", _reviews, (
+        arg("--since", type=parse_timestamp, default=None, metavar="TIMESTAMP", help="reviewed at or after"),
+        arg("--until", type=parse_timestamp, default=None, metavar="TIMESTAMP", help="reviewed before"),
+        arg("--avoidable", action="store_true", help="only the escalations reviewed as avoidable"),
+        arg("--json", action="store_true"),
     )),
     Write("case new", c.NewCase, "escalate a new case", (
         arg("--title", required=True),
@@ -440,6 +469,15 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         arg("status", type=Status.parse, help=", ".join(STATUSES), complete=STATUSES),
     )),
     Write("case reopen", c.Reopen, "reopen a resolved case"),
+    Write("case close", c.CloseCase, "resolve and review in one step (a lead or the route authority)", (
+        arg("--final-severity", required=True, type=Severity.parse, complete=SEVERITIES, metavar="SEVn",
+            help="the severity it turned out to be"),
+        arg("--avoidable", required=True, type=reviews.parse_yes_no, complete=("yes", "no"), metavar="yes|no",
+            help="could support have resolved it without escalating?"),
+        arg("--cause", default=None, metavar="CATEGORY", help="one of the policy's [review] causes"),
+        arg("--lesson", default="", help="what would have prevented the escalation or made it faster"),
+        arg("--notes", default=""),
+    )),
     Write("case note", c.Note, "add a timeline note", (arg("text"),)),
     Write("case evidence", c.SetEvidence, "set an evidence item, or list them", (
         arg("key", nargs="?", help="the item (omit it with --json to list every item)"),
@@ -498,6 +536,8 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         arg("handoff_id", type=int, nargs="?", metavar="ID"),
         arg("--format", choices=("md", "json"), default="md"),
         arg("--to", default=None, metavar="NAME", help="preview: the incoming lead"),
+        arg("--as-of", type=parse_timestamp, default=None, metavar="TIMESTAMP",
+            help="replay the log up to this instant: the handoff as it stood, or the preview then"),
     )),
     Read("handoff list", "every handoff, newest first", _list_handoffs, (arg("--json", action="store_true"),)),
     Read("db upgrade", "run schema migrations", _upgrade_db),

@@ -16,6 +16,7 @@ from casewatch.core.evidence import apply_return, apply_set, records_at_creation
 from casewatch.core.models import (
     Case,
     CaseReturn,
+    CaseReview,
     Event,
     EventType,
     FloorState,
@@ -26,6 +27,7 @@ from casewatch.core.models import (
     Severity,
     Status,
 )
+from casewatch.core.text import counted
 
 Payload = Mapping[str, Any]
 Describe = Callable[[Payload], str]
@@ -121,6 +123,23 @@ def _status_changed(case: Case, e: Event) -> dict[str, Any]:
     return {"status": after, "waiting": waiting, "resolved_at": at if after is Status.RESOLVED else None}
 
 
+def _closed(case: Case, e: Event) -> dict[str, Any]:
+    """Resolved (when it was not already) with the review kept on the case."""
+    p, at = e.payload, e.occurred_at
+    review = CaseReview(by=e.actor, at=at, final_severity=Severity(p["final_severity"]), avoidable=p["avoidable"],
+                        cause=p.get("cause"), lesson=p.get("lesson", ""), notes=p.get("notes", ""))
+    resolved_at = case.resolved_at if case.status is Status.RESOLVED else at
+    return {"status": Status.RESOLVED, "waiting": _close_waiting(case.waiting, at), "resolved_at": resolved_at,
+            "review": review}
+
+
+def _describe_close(p: Payload) -> str:
+    avoidable = "avoidable" if p["avoidable"] else "not avoidable"
+    cause = f", cause {p['cause']}" if p.get("cause") else ""
+    lesson = f"; lesson: {p['lesson']}" if p.get("lesson") else ""
+    return f"closed and reviewed: final severity {p['final_severity']}, {avoidable}{cause}{lesson}"
+
+
 def _evidence_set(case: Case, e: Event) -> dict[str, Any]:
     returned = None if e.payload.get("return_cleared") else case.returned
     return {"evidence": apply_set(case.evidence, e.payload, e.actor, e.occurred_at), "returned": returned}
@@ -213,6 +232,7 @@ EVENTS: dict[EventType, EventKind] = {
     EventType.NOTE_ADDED: ChangesCase(lambda case, e: {}, lambda p: f"note: {p['text']}"),
     EventType.EVIDENCE_SET: ChangesCase(_evidence_set, _describe_evidence),
     EventType.CASE_RETURNED: ChangesCase(_returned, _describe_return),
+    EventType.CASE_CLOSED: ChangesCase(_closed, _describe_close),
     EventType.PERSON_ADDED: ChangesFloor(_person_added, lambda p: f"roster: {p['name']} as {p['role']} ({p['tz']})"),
     EventType.PERSON_RENAMED: ChangesFloor(_person_renamed, lambda p: f"roster: {p['before']} renamed to {p['after']}"),
     EventType.LOGIN_GRANTED: ChangesFloor(
@@ -226,7 +246,7 @@ EVENTS: dict[EventType, EventKind] = {
         lambda p: f"shift started; shift lead {_who(p.get('before'))} → {p['lead']}"),
     EventType.HANDOFF_PREPARED: ChangesFloor(
         lambda floor, e: floor,
-        lambda p: f"handoff {p['id']} prepared for {p['to']}: {len(p['packet']['cases'])} open cases"
+        lambda p: f"handoff {p['id']} prepared for {p['to']}: {counted(len(p['packet']['cases']), 'open case')}"
                   + (f" (replaces handoff {p['supersedes']})" if p.get("supersedes") else "")),
     EventType.HANDOFF_ACCEPTED: ChangesFloor(
         lambda floor, e: replace(floor, shift_lead=e.payload["lead"]),

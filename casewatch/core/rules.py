@@ -8,9 +8,10 @@ records and the handler that checks it and builds that event's payload.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from difflib import get_close_matches
 from typing import Any
 
 from casewatch.core import commands as c
@@ -32,6 +33,7 @@ from casewatch.core.messages import render_customer_update
 from casewatch.core.models import Case, Event, EventType, Person, Role, Status, iso_z
 from casewatch.core.permissions import Action, check
 from casewatch.core.policy import Policy, parse_policy
+from casewatch.core.reviews import check_cause
 
 
 @dataclass(frozen=True)
@@ -147,8 +149,27 @@ def _severity(cmd: c.ChangeSeverity, case: Case, ctx: Context) -> Payload:
                 policy_route=policy_route, route_review=policy_route != case.route)
 
 
+def known_teams(roster: Mapping[str, Person], policy: Policy) -> list[str]:
+    """The specialist teams a route may name: the roster's `--team` values and the policy's `teams`."""
+    return sorted({p.team for p in roster.values() if p.team} | set(policy.teams))
+
+
+def check_route(route: str, teams: Sequence[str]) -> str:
+    """`route` (already parsed) if it names a known team; else InvalidInput listing the teams, so
+    a typo such as `specialist:databse` is refused before it clears anything."""
+    team = route.split(":", 1)[1] if route.startswith("specialist:") else None
+    if team is None or team in teams:
+        return route
+    close = get_close_matches(team, teams, n=1)
+    hint = f" (did you mean specialist:{close[0]}?)" if close else ""
+    known = ", ".join(teams) if teams else "none: give someone a --team with `casewatch people add`, or list " \
+                                          "them under teams in the policy"
+    raise InvalidInput(f"unknown team {team!r} in route {route}{hint}; known teams: {known}")
+
+
 def _route(cmd: c.ChangeRoute, case: Case, ctx: Context) -> Payload:
     check(ctx.actor, Action.ROUTE, case)
+    check_route(cmd.route, known_teams(ctx.roster, ctx.policy))
     if cmd.route == case.route and not case.route_review_needed:
         raise InvalidInput(f"{case.id} is already on route {case.route}")
     ready = case_readiness(case, ctx.policy.evidence, cmd.route)
@@ -197,6 +218,17 @@ def _reopen(cmd: c.Reopen, case: Case, ctx: Context) -> Payload:
     if case.status is not Status.RESOLVED:
         raise InvalidInput(f"{case.id} is not resolved, so it cannot be reopened")
     return dict(before=Status.RESOLVED.value, after=Status.INVESTIGATING.value)
+
+
+def _close(cmd: c.CloseCase, case: Case, ctx: Context) -> Payload:
+    check(ctx.actor, Action.CLOSE, case)
+    if case.status is Status.RESOLVED and case.review is not None:
+        raise InvalidInput(f"{case.id} is already closed and reviewed; reopen it to review it again")
+    if cmd.cause is not None:
+        check_cause(cmd.cause, ctx.policy.causes)
+    return dict(before=case.status.value, initial_severity=case.severity.value,
+                final_severity=cmd.final_severity.value, avoidable=cmd.avoidable, cause=cmd.cause,
+                lesson=cmd.lesson, notes=cmd.notes)
 
 
 def _note(cmd: c.Note, case: Case, ctx: Context) -> Payload:
@@ -277,6 +309,7 @@ RULES: dict[type[c.Command], Rule] = {
     c.Review: Rule(EventType.REVIEW_LOGGED, _review),
     c.ChangeStatus: Rule(EventType.STATUS_CHANGED, _status),
     c.Reopen: Rule(EventType.CASE_REOPENED, _reopen),
+    c.CloseCase: Rule(EventType.CASE_CLOSED, _close),
     c.Note: Rule(EventType.NOTE_ADDED, _note),
     c.SetEvidence: Rule(EventType.EVIDENCE_SET, _evidence),
     c.ReturnCase: Rule(EventType.CASE_RETURNED, _return),

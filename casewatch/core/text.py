@@ -56,6 +56,11 @@ def visible(text: str, *, multiline: bool = False) -> str:
     return _NOT_SHOWN_IN_BLOCK.sub(_escape, text.replace("\r\n", "\n").replace("\t", "    "))
 
 
+def counted(count: int, noun: str, many: str | None = None) -> str:
+    """`count` and `noun`, plural unless one (`many`, default noun + "s"): "1 open case", "2 open cases"."""
+    return f"{count} {noun if count == 1 else many or noun + 's'}"
+
+
 _BIDI_CHARS = re.compile(f"[{_BIDI}]")
 
 
@@ -137,6 +142,10 @@ Reason = Annotated[str, FreeText(multiline=True, limit=LIMITS["reason"])]
 HandoffNote = Annotated[str, FreeText(label="note", required=False, multiline=True, limit=LIMITS["long text"],
                                       in_bytes=True)]
 """A handoff's note, for the whole shift or one case: multi-line, may be empty, up to 16 KiB."""
+Lesson = Annotated[str, FreeText(label="lesson", required=False, multiline=True, limit=LIMITS["long text"],
+                                 in_bytes=True)]
+ReviewNotes = Annotated[str, FreeText(label="notes", required=False, multiline=True, limit=LIMITS["long text"],
+                                      in_bytes=True)]
 OptionalReason = Annotated[str, FreeText(label="reason", required=False, multiline=True, limit=LIMITS["reason"])]
 EvidenceValue = Annotated[str, FreeText(label="value", required=False, multiline=True,
                                         limit=LIMITS["evidence value"], in_bytes=True, trim=False)]

@@ -11,6 +11,7 @@ from casewatch.core.events import EVENTS
 from casewatch.core.evidence import case_readiness
 from casewatch.core.models import Case, Event, iso_z
 from casewatch.core.policy import Policy
+from casewatch.core.text import counted
 
 
 def authority_label(case: Case, shift_lead: str | None) -> str:
@@ -111,6 +112,25 @@ def board_order(cases: list[Case], policy: Policy) -> list[tuple[Case, CaseClock
 def describe_event(event: Event) -> str:
     """One line for the timeline, with before → after where the event changes a value (see core.events)."""
     return EVENTS[event.type].describe(event.payload)
+
+
+def conflict_message(case: Case, expected: int, newer: Sequence[Event], shown: int = 3) -> str:
+    """One line for a command decided from version `expected` of a case that has moved on: who
+    changed it, when, and what (the newest `shown` changes, each cut to one short line)."""
+    when = case.updated_at.strftime("%Y-%m-%d %H:%M:%S UTC")
+    who = ", ".join(dict.fromkeys(event.actor for event in newer)) or case.updated_by
+    what = "; ".join(_short(describe_event(event)) for event in newer[-shown:])
+    earlier = len(newer) - shown
+    if earlier > 0:
+        what += f" (after {counted(earlier, 'earlier change')})"
+    changed = f": {what}" if what else ""
+    return (f"{case.id} was changed by {who} at {when} (now version {case.version}, you had {expected})"
+            f"{changed}; nothing was written")
+
+
+def _short(text: str, limit: int = 80) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
 def event_json(event: Event) -> dict[str, Any]:

@@ -71,10 +71,12 @@ class CaseRow(Base):
     updated_by: Mapped[str] = mapped_column(String(200))
     last_event_id: Mapped[int] = mapped_column(BigInteger())
     state: Mapped[dict] = mapped_column(JSON())
+    facts: Mapped[dict | None] = mapped_column(JSON(none_as_null=True), nullable=True)  # metrics.CaseFacts, last event
 
     __table_args__ = (
         Index("ix_cases_open", "is_open", "severity"),
         Index("ix_cases_last_event_id", "last_event_id"),
+        Index("ix_cases_escalated_at", "escalated_at"),
     )
 
 

@@ -20,7 +20,7 @@ import functools
 import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import ParamSpec, TypeVar
 
@@ -30,15 +30,17 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from casewatch.bulk_load import bulk_allocation
 from casewatch.core import commands as c
+from casewatch.core import metrics
 from casewatch.core.errors import CasewatchError, Conflict, InvalidInput, NotFound, Unavailable
 from casewatch.core.events import added_person
 from casewatch.core.handoff import Handoff, LeadView, Packet, PacketDiff, Shift
-from casewatch.core.models import Case, Event, EventType, Person, Role
+from casewatch.core.models import Case, Event, EventType, Person, Role, Status, iso_z
 from casewatch.core.policy import DEFAULT_POLICY_TOML, Policy, parse_policy
-from casewatch.core.projection import apply, policy_source_as_of, replay_cases
+from casewatch.core.projection import apply, in_history_order, policy_source_as_of
 from casewatch.core.rules import Context, decide
 from casewatch.core.text import check_handle
-from casewatch.storage import convert
+from casewatch.core.views import conflict_message
+from casewatch.storage import as_of, convert
 from casewatch.storage import handoffs as handoff_rows
 from casewatch.storage.engine import create_engines
 from casewatch.storage.failures import is_database_failure, retry_now, translate
@@ -121,6 +123,8 @@ class _Batch:
     written: int = 0
     unwritten_cases: dict[str, int] = field(default_factory=dict)  # case id -> index of its last event
     base: dict[str, Case | None] = field(default_factory=dict)  # each case before its first unwritten event
+    facts: dict[str, metrics.CaseFacts] = field(default_factory=dict)  # each touched case's metric facts, as now
+    base_facts: dict[str, metrics.CaseFacts | None] = field(default_factory=dict)  # beside `base`
     case_ids: list[str] = field(default_factory=list)  # reserved, handed out in order
     new_cases: int = 1  # how many ids to reserve when the reservation runs out
 
@@ -335,10 +339,11 @@ class Store:
     async def _raise_if_conflict(self, items: list[BatchItem]) -> None:
         """After a collision: a command made against a version the caller saw must not be re-decided."""
         for command, _actor, _at in items:
-            if isinstance(command, c.OnCase) and (expected := command.expect_version) is not None:
-                case = await self._read_case(command.case_id)
-                if case is None or case.version != expected:
-                    raise self._conflict(case, expected)
+            if isinstance(command, c.OnCase) and command.depends_on_state and command.expect_version is not None:
+                async with self._reader.connect() as conn:
+                    case = await self._load_case(conn, command.case_id)
+                    if case is None or _stale(command, case):
+                        raise await self._conflict(conn, case, command.expect_version)
 
     async def _execute_batch(self, conn: AsyncConnection, items: list[BatchItem]) -> list[Outcome]:
         batch = _Batch(new_cases=max(1, sum(isinstance(item[0], c.NewCase) for item in items)))
@@ -371,8 +376,8 @@ class Store:
             case = batch.cases.get(command.case_id) or await self._load_case(conn, command.case_id, lock=True)
             if case is None:
                 raise NotFound(f"no case {command.case_id}")
-            if command.expect_version is not None and case.version != command.expect_version:
-                raise self._conflict(case, command.expect_version)
+            if _stale(command, case):
+                raise await self._conflict(conn, case, command.expect_version)
         recorded = self.clock()
         occurred = recorded if at is None else at
         if occurred > recorded:
@@ -395,9 +400,14 @@ class Store:
         if case is not None and event.occurred_at < case.last_occurred_at:
             # A backfilled event lands inside the history: refold the case in history order.
             index = await self._record_now(conn, batch, event)
-            new = replay_cases(await self._load_events(conn, case.id))[case.id]
+            history = in_history_order(await self._load_events(conn, case.id))
+            batch.facts[case.id], new = metrics.fold_facts(history, batch.policy)
             batch.after[index] = new
         else:
+            facts = None if case is None else batch.facts.get(case.id) or await self._load_facts(conn, case.id,
+                                                                                                  batch.policy)
+            batch.base_facts.setdefault(event.case_id, facts)
+            batch.facts[event.case_id] = metrics.next_facts(facts, case, event, batch.policy)
             index, new = len(batch.events), apply(case, event)
             batch.base.setdefault(event.case_id, case)
             batch.events.append(event)
@@ -452,18 +462,24 @@ class Store:
                 stamped |= any(decided[name] != getattr(event, name) for name in _SERVER_SETS)
                 batch.events[index] = event.model_copy(update=decided)
             batch.written = len(batch.events)
-            if stamped:  # the server named the author (team mode): fold the batch's cases again with it
-                states = dict(batch.base)
+            if stamped:  # the server named the author or the time (team mode): fold the batch's cases again
+                states, facts = dict(batch.base), dict(batch.base_facts)
+                policy = batch.policy or await self._load_policy(conn)
                 for index in range(start, batch.written):
                     event = batch.events[index]
                     if event.case_id in states:
-                        states[event.case_id] = batch.after[index] = apply(states[event.case_id], event)
+                        before = states[event.case_id]
+                        facts[event.case_id] = metrics.next_facts(facts[event.case_id], before, event, policy)
+                        states[event.case_id] = batch.after[index] = apply(before, event)
                 batch.cases.update({case_id: case for case_id, case in states.items() if case is not None})
+                batch.facts.update({case_id: found for case_id, found in facts.items() if found is not None})
         batch.base.clear()
+        batch.base_facts.clear()
         new_rows: list[dict] = []
         for case_id, index in batch.unwritten_cases.items():
             current, stored = batch.cases[case_id], batch.stored[case_id]
-            values = convert.case_values(current, _stored_id(batch.events[index]))
+            values = convert.case_values(current, _stored_id(batch.events[index])) | {
+                "facts": batch.facts[case_id].as_json()}
             if stored is None:
                 new_rows.append({"id": case_id, **values})
             elif (await conn.execute(_UPDATE_CASE, {"row_id": case_id, "row_version": stored.version, **values})
@@ -474,12 +490,12 @@ class Store:
             await conn.execute(_INSERT_CASE, new_rows)
         batch.unwritten_cases.clear()
 
-    def _conflict(self, case: Case | None, expected: int) -> Conflict:
-        if case is None:
+    async def _conflict(self, conn: AsyncConnection, case: Case | None, expected: int | None) -> Conflict:
+        """The case moved on from the version the caller decided from: say what changed and who changed it."""
+        if case is None or expected is None:
             return Conflict("the case no longer exists")
-        when = case.updated_at.strftime("%Y-%m-%d %H:%M:%S UTC")
-        return Conflict(f"{case.id} was changed by {case.updated_by} at {when} (now version {case.version}, "
-                        f"you had {expected}); nothing was written — reload and try again")
+        newer = (await self._load_events(conn, case.id))[expected:]  # the version counts the case's events
+        return Conflict(conflict_message(case, expected, newer))
 
     async def _append(self, conn: AsyncConnection, event: Event) -> Event:
         """Insert the event; the id, and in team mode its author and times, are the server's."""
@@ -524,6 +540,14 @@ class Store:
         query = select(cases.c.state).where(cases.c.id == case_id)
         row = (await conn.execute(query.with_for_update() if lock else query)).first()
         return convert.case_from_state(row.state) if row else None
+
+    async def _load_facts(self, conn: AsyncConnection, case_id: str, policy: Policy) -> metrics.CaseFacts:
+        """A case's metric facts as stored, or folded from its log when its row has none yet (a row
+        written before the facts were kept)."""
+        stored = (await conn.execute(select(cases.c.facts).where(cases.c.id == case_id))).scalar()
+        if stored is not None:
+            return metrics.CaseFacts.from_json(stored)
+        return metrics.fold_facts(in_history_order(await self._load_events(conn, case_id)), policy)[0]
 
     async def _read_case(self, case_id: str) -> Case | None:
         async with self._reader.connect() as conn:
@@ -580,35 +604,34 @@ class Store:
         return found
 
     @_reads
+    async def listed_cases(self, status: Status | None = None, *, every: bool = False,
+                           newest: int | None = None) -> list[Case]:
+        """The cases in `status`, or with `every` all of them, resolved ones included; else the open
+        ones. `newest`: only that many, the most recently changed first."""
+        query = select(cases.c.state)
+        if status is not None:
+            query = query.where(cases.c.status == status.value)
+        elif not every:
+            query = query.where(cases.c.is_open.is_(True))
+        if newest is not None:
+            query = query.order_by(cases.c.updated_at.desc(), cases.c.id).limit(newest)
+        found: list[Case] = []
+        async with self._reader.connect() as conn:
+            result = await conn.stream(query)
+            async for partition in result.partitions(500):
+                found.extend(convert.case_from_state(row.state) for row in partition)
+        return found
+
+    @_reads
     async def has_cases(self) -> bool:
         async with self._reader.connect() as conn:
             return (await conn.execute(select(cases.c.id).limit(1))).first() is not None
 
     @_reads
     async def open_cases_as_of(self, at: datetime) -> tuple[list[Case], Policy]:
-        """The cases open at `at` and the policy then in force, as a replay of the log up to `at`
-        would give them. A case nothing happened to after `at` stands as its projection row says
-        (the projection is the fold of its whole log); only cases with later events are folded
-        again, from their events up to `at`, chosen and ordered in SQL and folded row by row."""
-        later = select(events.c.case_id).where(events.c.occurred_at > at, events.c.case_id.is_not(None)).distinct()
-        found: list[Case] = []
+        """The cases open at `at` and the policy then in force, as a replay of the log up to `at`."""
         async with self._reader.connect() as conn:
-            result = await conn.stream(select(cases.c.state).where(cases.c.is_open.is_(True), cases.c.id.not_in(later)))
-            async for partition in result.partitions(500):
-                found.extend(convert.case_from_state(row.state) for row in partition)
-            result = await conn.stream(
-                select(events).where(events.c.case_id.in_(later), events.c.occurred_at <= at)
-                .order_by(events.c.case_id, events.c.occurred_at, events.c.id))  # history order per case
-            case: Case | None = None
-            async for partition in result.partitions(500):
-                for row in partition:
-                    if case is not None and case.id != row.case_id:
-                        found.extend([case] if case.is_open else [])
-                        case = None
-                    case = apply(case, convert.event_from_trusted_row(row))
-            found.extend([case] if case is not None and case.is_open else [])
-            applied = await conn.execute(select(events).where(events.c.type == EventType.POLICY_APPLIED.value))
-            source = policy_source_as_of([convert.event_from_row(row) for row in applied], at)
+            found, source = await as_of.open_cases_at(conn, at), await as_of.policy_source_at(conn, at)
         if source is None:
             raise InvalidInput(f"{self.target.describe()} has no policy; run `casewatch db upgrade`")
         return found, parse_policy(source, "policy in force")
@@ -621,9 +644,10 @@ class Store:
     # ---------------------------------------------------------- shifts, handoffs
 
     @_reads
-    async def current_shift(self) -> Shift | None:
+    async def current_shift(self, as_of: datetime | None = None) -> Shift | None:
+        """The shift being led now, or the one being led at `as_of`."""
         async with self._reader.connect() as conn:
-            return await handoff_rows.current_shift(conn)
+            return await handoff_rows.current_shift(conn, as_of)
 
     @_reads
     async def handoffs(self) -> list[Handoff]:
@@ -632,11 +656,13 @@ class Store:
             return await handoff_rows.load_handoffs(conn)
 
     @_reads
-    async def handoff(self, handoff_id: int) -> Handoff:
+    async def handoff(self, handoff_id: int, as_of: datetime | None = None) -> Handoff:
+        """A handoff as it stands, or as it stood at `as_of`."""
         async with self._reader.connect() as conn:
-            found = await handoff_rows.load_handoff(conn, handoff_id)
+            found = await handoff_rows.load_handoff(conn, handoff_id, as_of)
         if found is None:
-            raise NotFound(f"no handoff {handoff_id} (see `casewatch handoff list`)")
+            later = " by then" if as_of is not None else ""
+            raise NotFound(f"no handoff {handoff_id}{later} (see `casewatch handoff list`)")
         return found
 
     @_reads
@@ -647,9 +673,9 @@ class Store:
 
     @_reads
     async def handoff_preview(self, actor: str, to: str | None, note: str = "",
-                              case_notes: Mapping[str, str] | None = None) -> Packet:
-        """The packet `actor` would hand to `to` right now (nothing is written). Without `to`, the
-        incoming lead is left blank and shown in the actor's zone."""
+                              case_notes: Mapping[str, str] | None = None, as_of: datetime | None = None) -> Packet:
+        """The packet `actor` would hand to `to` right now, or would have at `as_of` (nothing is
+        written). Without `to`, the incoming lead is left blank and shown in the actor's zone."""
         async with self._reader.connect() as conn:
             roster = await self._load_roster(conn)
             for name in (actor, to):
@@ -657,14 +683,24 @@ class Store:
                     raise NotFound(f"no person named {name!r} on the roster (see `casewatch people list`)")
             me = roster[actor]
             incoming = roster[to] if to is not None else Person(name="", role=Role.LEAD, tz=me.tz)
-            return await handoff_rows.preview(conn, await self._load_policy(conn), me, incoming, self.clock(),
-                                              note, case_notes)
+            policy = await self._policy_at(conn, as_of)
+            return await handoff_rows.preview(conn, policy, me, incoming, as_of or self.clock(), note, case_notes,
+                                              replay=as_of is not None)
 
     @_reads
-    async def handoff_changes(self, handoff: Handoff) -> PacketDiff:
-        """What moved on the floor since `handoff`'s packet was made."""
+    async def handoff_changes(self, handoff: Handoff, as_of: datetime | None = None) -> PacketDiff:
+        """What moved on the floor since `handoff`'s packet was made (up to `as_of`)."""
         async with self._reader.connect() as conn:
-            return await handoff_rows.changes_since(conn, await self._load_policy(conn), handoff, self.clock())
+            return await handoff_rows.changes_since(conn, await self._policy_at(conn, as_of), handoff,
+                                                    as_of or self.clock(), replay=as_of is not None)
+
+    async def _policy_at(self, conn: AsyncConnection, at: datetime | None) -> Policy:
+        if at is None:
+            return await self._load_policy(conn)
+        source = await as_of.policy_source_at(conn, at)
+        if source is None:
+            raise InvalidInput(f"{self.target.describe()} had no policy at {iso_z(at)}")
+        return parse_policy(source, "policy in force")
 
     @_reads
     async def policy(self) -> Policy:
@@ -676,17 +712,64 @@ class Store:
         async with self._reader.connect() as conn:
             return await self._load_events(conn, case_id)
 
-    async def case_histories(self) -> AsyncIterator[list[Event]]:
-        """Each case's events, one case at a time, streamed from the log: never every event at once."""
+    async def metrics(self, windows: Sequence[tuple[datetime | None, datetime | None]],
+                      as_of: datetime) -> list[metrics.Report]:
+        """The metrics of each [since, until) window as of `as_of`, under the policy then in force.
+        A case nothing happened to after `as_of` is counted from the facts kept beside its row
+        (a closed one as they are; an open one's customer-update clock read at `as_of`); the
+        others, and rows without facts, by replaying their histories, one case at a time."""
+        floor = await self.floor_events()
+        source = policy_source_as_of(floor, as_of)
+        if source is None:
+            raise InvalidInput(f"{self.target.describe()} has no policy; run `casewatch db upgrade`")
+        policy, leads = parse_policy(source, "policy in force"), metrics.ShiftLeads(floor)
+        reports = [metrics.Report(since=since, until=until, as_of=as_of, leads=leads) for since, until in windows]
+
+        def count(facts: metrics.CaseFacts) -> None:
+            facts = replace(facts, lead=leads.at(facts.escalated_at))
+            for report in reports:
+                report.add(facts)
+
+        starts, ends = [since for since, _ in windows], [until for _, until in windows]
+        lowest = None if None in starts else min(s for s in starts if s is not None)
+        highest = min(as_of, max(e for e in ends if e is not None)) if None not in ends else as_of
+        chosen = cases.c.escalated_at <= highest
+        if lowest is not None:
+            chosen &= cases.c.escalated_at >= lowest
+        later = select(events.c.case_id).where(events.c.occurred_at > as_of, events.c.case_id.is_not(None))
+        kept = chosen & cases.c.facts.is_not(None) & cases.c.id.not_in(later)
+        async with self._reader.connect() as conn:
+            async for partition in (await conn.stream(
+                    select(cases.c.facts).where(kept & cases.c.is_open.is_(False)))).partitions(5000):
+                for row in partition:
+                    count(metrics.CaseFacts.from_json(row.facts))
+            async for partition in (await conn.stream(
+                    select(cases.c.facts, cases.c.state).where(kept & cases.c.is_open.is_(True)))).partitions(500):
+                for row in partition:
+                    stored, case = metrics.CaseFacts.from_json(row.facts), convert.case_from_state(row.state)
+                    count(metrics.facts_as_of(stored, case, policy, as_of))
+        replayed = select(cases.c.id).where(chosen & ~(cases.c.facts.is_not(None) & cases.c.id.not_in(later)))
+        async for history in self.case_histories(replayed):
+            facts = metrics.case_facts(history, policy, as_of)
+            if facts is not None:
+                count(facts)
+        return reports
+
+    async def case_histories(self, chosen: Select | None = None) -> AsyncIterator[list[Event]]:
+        """Each case's events, one case at a time, streamed from the log: never every event at once.
+        `chosen`, a query of case ids, keeps only those cases."""
         query = select(events).where(events.c.case_id.is_not(None)).order_by(events.c.case_id, events.c.id)
+        if chosen is not None:
+            query = query.where(events.c.case_id.in_(chosen))
         async with self._reader.connect() as conn:
             history: list[Event] = []
-            async for row in await conn.stream(query):
-                event = convert.event_from_row(row)
-                if history and event.case_id != history[0].case_id:
-                    yield history
-                    history = []
-                history.append(event)
+            async for partition in (await conn.stream(query)).partitions(2000):
+                for row in partition:
+                    event = convert.event_from_trusted_row(row)  # validated when written
+                    if history and event.case_id != history[0].case_id:
+                        yield history
+                        history = []
+                    history.append(event)
             if history:
                 yield history
 
@@ -764,6 +847,11 @@ class Store:
         async with self._reader.connect() as conn:
             rows = await conn.execute(select(cases.c.state).where(cases.c.id.in_(sorted(ids))))
             return [convert.case_from_state(row.state) for row in rows]
+
+
+def _stale(command: c.OnCase, case: Case) -> bool:
+    """The caller decided `command` from an older version, and it depends on what changed since."""
+    return command.depends_on_state and command.expect_version is not None and case.version != command.expect_version
 
 
 def _roster_mark():

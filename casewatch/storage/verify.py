@@ -19,8 +19,10 @@ from sqlalchemy import Table, delete, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 from sqlalchemy.pool import StaticPool
 
+from casewatch.core import metrics
 from casewatch.core.models import Event, EventType
-from casewatch.core.projection import replay_cases, replay_floor
+from casewatch.core.policy import default_policy, parse_policy
+from casewatch.core.projection import in_history_order, replay_cases, replay_floor
 from casewatch.storage import convert
 from casewatch.storage.schema import Base, cases, counters, events, handoffs, logins, people, policies, shifts
 
@@ -74,7 +76,8 @@ async def expected(log: list[Event], floor: Projections) -> dict[str, Rows]:
     for event in log:
         if event.case_id is not None and event.id is not None:
             last_id[event.case_id] = max(last_id.get(event.case_id, 0), event.id)
-    found[cases.name] = {(case_id,): {"id": case_id, **convert.case_values(case, last_id[case_id])}
+    found[cases.name] = {(case_id,): {"id": case_id, **convert.case_values(case, last_id[case_id]),
+                                      "facts": _facts(log, case_id)}
                          for case_id, case in replay_cases(log).items()}
     granted = {e.payload["login"]: e.id for e in log if e.type is EventType.LOGIN_GRANTED}
     mapped = replay_floor(log).logins
@@ -83,6 +86,14 @@ async def expected(log: list[Event], floor: Projections) -> dict[str, Rows]:
     numbers = [int(key[0].rsplit("-", 1)[-1]) for key in found[cases.name]]
     found[counters.name] = {("case",): {"name": "case", "value": max(numbers)}} if numbers else {}
     return found
+
+
+def _facts(log: list[Event], case_id: str) -> dict[str, Any]:
+    """The metric facts the store keeps beside a case, folded from its history."""
+    applied = [e for e in log if e.type is EventType.POLICY_APPLIED]
+    policy = parse_policy(applied[-1].payload["toml"], "policy in force") if applied else default_policy()
+    history = in_history_order(e for e in log if e.case_id == case_id)
+    return metrics.fold_facts(history, policy)[0].as_json()
 
 
 async def _stored(conn: AsyncConnection) -> dict[str, Rows]:

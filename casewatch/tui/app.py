@@ -8,7 +8,9 @@ into a notification and a log line, so nothing fails silently.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import signal
 from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -20,6 +22,7 @@ from textual.binding import Binding
 from textual.command import Provider
 from textual.notifications import SeverityLevel
 from textual.reactive import reactive
+from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from casewatch.bulk_load import bulk_allocation
@@ -33,11 +36,13 @@ from casewatch.storage.feed import ChangeFeed, FeedStatus, Update, feed_for
 from casewatch.storage.store import Clock, Store, system_clock
 from casewatch.storage.target import Target
 from casewatch.themes import DEFAULT_THEME, THEMES
+from casewatch.tui.clipboard import copy_with_a_tool
 from casewatch.tui.messages import ActionDone, CasesChanged, ClockTick, LeadChanged
 from casewatch.tui.state import AppState
 from casewatch.tui.widgets.cells import Colours
 
 TICK_SECONDS = 1.0
+HANGUP_AND_TERMINATE = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
 log = logging.getLogger(__name__)
 
 
@@ -64,14 +69,15 @@ class CasewatchApp(App[None]):
 
     def __init__(self, target: Target, actor: str, zone: str = "UTC", theme: str = DEFAULT_THEME,
                  clock: Clock = system_clock, live: bool = True, keymap: dict[str, str] | None = None,
-                 remember_theme: Callable[[str], None] | None = None):
+                 remember_theme: Callable[[str], None] | None = None, replay_at: datetime | None = None):
         super().__init__()
+        self.replay_at = replay_at  # a read-only board as it stood then: its clock stands still there
         self.remember_theme = remember_theme  # keeps a theme chosen on the board (the config file)
         self.target = target
         self.actor = actor
         self.zone = ZoneInfo(zone)
-        self.clock = clock
-        self.live = live  # tests of still pictures turn the timers off
+        self.clock: Clock = clock if replay_at is None else (lambda: replay_at)
+        self.live = live and replay_at is None  # tests of still pictures turn the timers off
         self._store: Store | None = None
         self._state: AppState | None = None
         self.feed: ChangeFeed | None = None
@@ -106,14 +112,19 @@ class CasewatchApp(App[None]):
         from casewatch.tui.screens.board import BoardScreen  # screens import this module for its type
 
         self._pin_console_size()
+        self._exit_on_signals()
         try:
             self._store = store = await Store.open(self.target, clock=self.clock)
             if store.team is not None and store.team.person is not None:  # the server says who this login is
                 self.actor = store.team.person
-            policy, roster = await store.policy(), await store.roster()
+            roster = await store.roster()
             with bulk_allocation(freeze=False):  # the board freezes after its first build
-                cases = await store.open_cases()
-                state = AppState(policy=policy, roster=roster, lead=await store.lead_view())
+                if self.replay_at is None:
+                    cases, policy, lead = await store.open_cases(), await store.policy(), await store.lead_view()
+                else:
+                    cases, policy = await store.open_cases_as_of(self.replay_at)
+                    lead = LeadView.of(await store.current_shift(self.replay_at), None)
+                state = AppState(policy=policy, roster=roster, lead=lead)
                 for case in cases:
                     state.put(case)
         except CasewatchError as exc:
@@ -136,7 +147,21 @@ class CasewatchApp(App[None]):
         three system calls per cell, thousands of cells per board."""
         self.console.size = (self.size.width, self.size.height)
 
+    def _exit_on_signals(self, install: bool = True) -> None:
+        """SIGTERM and SIGHUP (a closed terminal window) end the board as `q` does: the terminal is
+        restored and whoever ran it cleans up after it (the demo's temporary database)."""
+        loop = asyncio.get_running_loop()
+        for signum in HANGUP_AND_TERMINATE:
+            try:
+                if install:
+                    loop.add_signal_handler(signum, self.exit, None, 128 + signum)
+                else:
+                    loop.remove_signal_handler(signum)
+            except (NotImplementedError, RuntimeError):  # no signals there (Windows, another thread)
+                return
+
     async def on_unmount(self) -> None:
+        self._exit_on_signals(install=False)
         if self.feed is not None:
             await self.feed.stop()
         if self._store is not None:
@@ -213,36 +238,75 @@ class CasewatchApp(App[None]):
 
     # ------------------------------------------------------------------ writes
 
-    def perform(self, command: Command, *, copy_message: bool = False) -> Worker[None]:
+    def perform(self, command: Command, *, copy_message: bool = False, reply_to: Screen | None = None) -> Worker[None]:
         """Run a command as the acting person in an app-level worker (never exclusive: a write is
-        never cancelled half-way)."""
-        return self.run_worker(self._perform(command, copy_message), name="Write", group="write",
-                               exit_on_error=False)
+        never cancelled half-way). How it went (`ActionDone`) goes to `reply_to` (default: the
+        screen in front now) while that screen is open, else to the one in front then."""
+        return self.run_worker(self._perform(command, copy_message, reply_to or self.screen), name="Write",
+                               group="write", exit_on_error=False)
 
-    async def _perform(self, command: Command, copy_message: bool) -> None:
+    def refuse_in_replay(self) -> bool:
+        """True (and says so) when this board is a replay, which never writes."""
+        if self.replay_at is not None:
+            self.notify("This board is a replay of the past: it is read-only.", title="Replay", severity="warning")
+        return self.replay_at is not None
+
+    async def _perform(self, command: Command, copy_message: bool, reply_to: Screen) -> None:
         case_id = command.case_id if isinstance(command, OnCase) else None
+
+        def reply(done: ActionDone) -> None:
+            (reply_to if reply_to in self.screen_stack else self.screen).post_message(done)
+
+        if self.refuse_in_replay():
+            reply(ActionDone(False, "a replay is read-only", case_id, command=command))
+            return
         try:
             outcome = await self.store.execute(command, self.actor)
         except Conflict as exc:
-            self.notify(visible(str(exc)), title="Conflict — reloaded", severity="error", timeout=10, markup=False)
-            if case_id:
-                self.take_case(await self.store.get_case(case_id))
-            self.screen.post_message(ActionDone(False, str(exc), case_id, command=command, conflict=True))
+            self.notify(visible(str(exc)), title="Conflict — nothing written", severity="error", timeout=10,
+                        markup=False)
+            try:
+                fresh = await self.store.get_case(case_id) if case_id else None
+            except CasewatchError:
+                fresh = None  # the next submit meets the conflict again, and reads it then
+            if fresh is not None:
+                self.take_case(fresh)
+            reply(ActionDone(False, str(exc), case_id, command=command, conflict=True,
+                             version=fresh.version if fresh else None))
             return
         except CasewatchError as exc:
             self.notify(visible(str(exc)), title="Not done", severity="error", timeout=8, markup=False)
-            self.screen.post_message(ActionDone(False, str(exc), case_id, command=command))
+            reply(ActionDone(False, str(exc), case_id, command=command))
             return
+        except Exception as exc:  # unexpected: the worker-error handler reports it; a form must not wait on
+            reply(ActionDone(False, f"{type(exc).__name__}: {exc}", case_id, command=command))
+            raise
         text = f"{outcome.event.case_id or ''} {describe_event(outcome.event)}".strip()
         if outcome.case is not None:
             self.take_case(outcome.case)
         else:  # the roster, policy, shift lead or a handoff changed: the header shows the lead at once
             self._take_lead(await self.store.lead_view())
-        if copy_message and isinstance(command, CustomerUpdate):
-            self.copy_to_clipboard(outcome.event.payload["message"])
-            text += " — message copied to the clipboard"
         self.notify(visible(text), title="Done", markup=False)
-        self.screen.post_message(ActionDone(True, text, outcome.event.case_id, command=command))
+        reply(ActionDone(True, text, outcome.event.case_id, command=command))
+        if copy_message and isinstance(command, CustomerUpdate):
+            await self._copy(outcome.event.payload["message"], f"The {command.case_id} customer message")
+
+    def copy_text(self, text: str, what: str) -> None:
+        """Copy `text` (`what` names it in the notice that says where it went): by OSC 52 at once,
+        and by a clipboard tool in a worker, which alone can say the text was copied."""
+        self.copy_to_clipboard(text)
+        self.run_worker(self._tell_where_it_went(text, what), name="Copy", group="copy", exit_on_error=False)
+
+    async def _copy(self, text: str, what: str) -> None:
+        self.copy_to_clipboard(text)
+        await self._tell_where_it_went(text, what)
+
+    async def _tell_where_it_went(self, text: str, what: str) -> None:
+        if await copy_with_a_tool(text):
+            self.notify(f"{what} copied to the clipboard")
+        else:
+            self.notify(f"{what} sent to the terminal's clipboard (OSC 52: whether the terminal took it "
+                        "cannot be confirmed)", timeout=8)
 
     def take_case(self, case: Case) -> None:
         """Show a case as just read from storage (after our own write, or a reload after a conflict)."""

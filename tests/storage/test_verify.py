@@ -39,7 +39,8 @@ async def tamper(db_url: str) -> None:
             row = (await conn.execute(select(cases).where(cases.c.id == "CW-1001"))).one()
             state = row.state
             await conn.execute(update(cases).where(cases.c.id == "CW-1001").values(
-                severity="SEV4", state={**state, "severity": "SEV4", "internal_owner": None}))
+                severity="SEV4", state={**state, "severity": "SEV4", "internal_owner": None},
+                facts={**row.facts, "returned": True}))
             await conn.execute(delete(cases).where(cases.c.id == "CW-1002"))
             await conn.execute(insert(cases).values(
                 id="CW-9999", severity="SEV1", status="new", is_open=True, escalated_at=row.escalated_at,
@@ -67,7 +68,7 @@ def test_a_tampered_projection_is_found_and_repaired(db_url, capsys):
     code, out, err = cw(capsys, db_url, "db", "verify")
     assert code == 1, err
     assert out.splitlines() == [
-        "cases CW-1001: differs in severity, state",
+        "cases CW-1001: differs in severity, state, facts",
         "cases CW-1002: missing",
         "cases CW-9999: not in the log",
         "people raj: differs in role",
@@ -79,7 +80,7 @@ def test_a_tampered_projection_is_found_and_repaired(db_url, capsys):
     assert err.startswith("casewatch: 8 projection rows differ from the log")
     code, out, err = cw(capsys, db_url, "db", "rebuild")
     assert code == 0, err
-    assert out.splitlines()[0] == "cases CW-1001: differs in severity, state (repaired)"
+    assert out.splitlines()[0] == "cases CW-1001: differs in severity, state, facts (repaired)"
     assert out.splitlines()[-1].endswith("8 projection rows repaired; every projection matches the log")
     assert cw(capsys, db_url, "db", "verify")[0] == 0
     assert open_cases(capsys, db_url) == before

@@ -17,6 +17,7 @@ from casewatch.cli.main import main
 from casewatch.core import commands as c
 from casewatch.core.models import Role, Severity
 from casewatch.storage.feed import FeedState
+from casewatch.storage.migrate import head_revision
 from casewatch.storage.store import Store
 from casewatch.storage.target import resolve_target
 from casewatch.tui.app import CasewatchApp
@@ -361,9 +362,10 @@ def test_a_renamed_person_keeps_their_login(team, capsys):
 def test_an_administrator_upgrades_a_team_database_as_its_owner_role(team, capsys):
     """A migration on a team database runs as casewatch_owner, and members keep what they need."""
     team.sql("admin", "UPDATE alembic_version SET version_num = '0005'", first=(
-        "DROP TRIGGER casewatch_project_logins ON events", "DROP FUNCTION casewatch_project_logins()"))
+        "DROP TRIGGER casewatch_project_logins ON events", "DROP FUNCTION casewatch_project_logins()",
+        "DROP INDEX ix_cases_escalated_at", "ALTER TABLE cases DROP COLUMN facts"))  # as before 0006 and 0007
     code, out, err = cw(capsys, "db", "upgrade", "--db", team.admin_url)
-    assert code == 0 and "schema migrated to 0006" in out, err
+    assert code == 0 and f"schema migrated to {head_revision()}" in out, err
     [row] = team.sql("admin", "SELECT pg_get_userbyid(proowner) AS owner FROM pg_proc "
                               "WHERE proname = 'casewatch_project_logins'")
     assert row["owner"] == "casewatch_owner"
