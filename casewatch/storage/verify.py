@@ -54,54 +54,60 @@ def _rows(table: Table, found: Iterable[Any]) -> Rows:
     return {_key(table, row): row for row in rows}
 
 
-async def read_log(conn: AsyncConnection) -> list[Event]:
-    return [convert.event_from_trusted_row(row) for row in await conn.execute(select(events).order_by(events.c.id))]
+async def expected(conn: AsyncConnection, floor: Projections) -> dict[str, Rows]:
+    """Every projection as the log on `conn` says it should be; `floor` is the store's own projection
+    code. The events outside any case are few and read at once; case events are streamed in case
+    order and folded one case at a time, so the whole log is never in memory."""
+    query = select(events).where(events.c.case_id.is_(None)).order_by(events.c.id)
+    floor_log = [convert.event_from_trusted_row(row) for row in await conn.execute(query)]
+    found = await _floor_rows(floor_log, floor)
+    granted = {e.payload["login"]: e.id for e in floor_log if e.type is EventType.LOGIN_GRANTED}
+    found[logins.name] = {(login,): {"login": login, "person": person, "last_event_id": granted[login]}
+                          for login, person in replay_floor(floor_log).logins.items()}
+    policy = _policy_in_force(floor_log)
+    found[cases.name] = {}
+
+    def fold(history: list[Event]) -> None:
+        case_id, ordered = history[0].case_id or "", in_history_order(history)
+        case = replay_cases(ordered)[case_id]
+        found[cases.name][(case_id,)] = {"id": case_id, **convert.case_values(case, max(e.id or 0 for e in history)),
+                                         "facts": metrics.fold_facts(ordered, policy)[0].as_json()}
+
+    history: list[Event] = []
+    in_case_order = select(events).where(events.c.case_id.is_not(None)).order_by(events.c.case_id, events.c.id)
+    rows = await conn.stream(in_case_order)
+    async for partition in rows.partitions(1000):
+        for row in partition:
+            if history and row.case_id != history[0].case_id:
+                fold(history)
+                history = []
+            history.append(convert.event_from_trusted_row(row))
+    if history:
+        fold(history)
+    numbers = [int(key[0].rsplit("-", 1)[-1]) for key in found[cases.name]]
+    found[counters.name] = {("case",): {"name": "case", "value": max(numbers)}} if numbers else {}
+    return found
 
 
-async def expected(log: list[Event], floor: Projections) -> dict[str, Rows]:
-    """Every projection as the log says it should be; `floor` is the store's own projection code."""
+async def _floor_rows(floor_log: list[Event], floor: Projections) -> dict[str, Rows]:
+    """The floor's projections, written by the store's own code into a scratch in-memory database."""
     found: dict[str, Rows] = {}
     scratch = create_async_engine("sqlite+aiosqlite://", poolclass=StaticPool)
     try:
         async with scratch.begin() as conn:
             await conn.run_sync(Base.metadata.create_all)
-            for event in log:
-                if event.case_id is None:
-                    await floor[event.type](conn, event)
+            for event in floor_log:
+                await floor[event.type](conn, event)
             for table in (people, policies, shifts, handoffs):
                 found[table.name] = _rows(table, await conn.execute(select(table)))
     finally:
         await scratch.dispose()
-    last_id: dict[str, int] = {}
-    for event in log:
-        if event.case_id is not None and event.id is not None:
-            last_id[event.case_id] = max(last_id.get(event.case_id, 0), event.id)
-    histories: dict[str, list[Event]] = {}
-    for event in log:
-        if event.case_id is not None:
-            histories.setdefault(event.case_id, []).append(event)
-    policy = _policy_in_force(log)
-    found[cases.name] = {(case_id,): {"id": case_id, **convert.case_values(case, last_id[case_id]),
-                                      "facts": _facts(histories[case_id], policy)}
-                         for case_id, case in replay_cases(log).items()}
-    granted = {e.payload["login"]: e.id for e in log if e.type is EventType.LOGIN_GRANTED}
-    mapped = replay_floor(log).logins
-    found[logins.name] = {(login,): {"login": login, "person": person, "last_event_id": granted[login]}
-                          for login, person in mapped.items()}
-    numbers = [int(key[0].rsplit("-", 1)[-1]) for key in found[cases.name]]
-    found[counters.name] = {("case",): {"name": "case", "value": max(numbers)}} if numbers else {}
     return found
 
 
 def _policy_in_force(log: list[Event]) -> Policy:
     applied = [e for e in log if e.type is EventType.POLICY_APPLIED]
     return parse_policy(applied[-1].payload["toml"], "policy in force") if applied else default_policy()
-
-
-def _facts(history: list[Event], policy: Policy) -> dict[str, Any]:
-    """The metric facts the store keeps beside a case, folded from its history (one case's events:
-    grouped once, never searched for in the whole log per case)."""
-    return metrics.fold_facts(in_history_order(history), policy)[0].as_json()
 
 
 async def _stored(conn: AsyncConnection) -> dict[str, Rows]:
@@ -133,8 +139,7 @@ def compare(stored: dict[str, Rows], wanted: dict[str, Rows]) -> list[Difference
 
 async def verify(conn: AsyncConnection, floor: Projections) -> list[Difference]:
     """The differences between the stored projections and the log, read in one snapshot."""
-    log = await read_log(conn)
-    return compare(await _stored(conn), await expected(log, floor))
+    return compare(await _stored(conn), await expected(conn, floor))
 
 
 async def rebuild(conn: AsyncConnection, floor: Projections) -> list[Difference]:
@@ -145,7 +150,7 @@ async def rebuild(conn: AsyncConnection, floor: Projections) -> list[Difference]
     if conn.dialect.name == "postgresql":
         names = ", ".join(table.name for table in tables)
         await conn.execute(text(f"LOCK TABLE {names} IN EXCLUSIVE MODE"))
-    stored, wanted = await _stored(conn), await expected(await read_log(conn), floor)
+    stored, wanted = await _stored(conn), await expected(conn, floor)
     differences = compare(stored, wanted)
     writable = {table.name for table in tables}
     for table in CHECKED:

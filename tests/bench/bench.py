@@ -10,6 +10,7 @@ ticks; every other figure is the median of `--runs` runs, with min and max.
     ./dev bench --only tick seed        # figures whose name contains any of these words
     ./dev bench --runs 3 --ticks 40     # quicker, noisier (the defaults are the honest minimum)
     ./dev bench --only metrics          # metrics over 50,000 closed escalations (seeded once, then cached)
+    ./dev bench --only verify           # db verify: the 10k floor's log replayed and compared
 """
 
 from __future__ import annotations
@@ -213,6 +214,17 @@ def cases_json_figures(runs: int) -> list[Figure]:
     ]
 
 
+def verify_figure(runs: int) -> Figure:
+    """`casewatch db verify` (the whole log replayed in memory and compared) on the 10k floor."""
+    path = db.sqlite_floor(10_000)
+    argv = [str(Path(sys.executable).with_name("casewatch")), "db", "verify", "--db", str(path), "--as", "bench"]
+    done = [command_run(argv) for _ in range(runs)]
+    ms, mb = spread([r[0] for r in done]), spread([r[2] for r in done])
+    return Figure("db_verify_10k", "< 30000 ms and < 400 MB peak RSS (medians)", ms["median"] < 30_000 and mb["median"] < 400,
+                  {"ms": ms, "cpu_ms": spread([r[1] for r in done]), "peak_rss_mb": mb,
+                   "events": _count_events(path)})
+
+
 HISTORY_CASES = 50_000
 
 
@@ -270,6 +282,7 @@ def main() -> int:
          lambda: seed_figures(args.runs, args.seed_cases,
                               [b for b in ("sqlite", "postgresql") if wanted(f"seed_demo_{b}")])),
         (("cases_json_10k", "cases_json_as_of_10k"), lambda: cases_json_figures(args.runs)),
+        (("db_verify_10k",), lambda: [verify_figure(args.runs)]),
         ((f"metrics_90_days_{label(args.history_cases)}",), lambda: [metrics_figure(args.runs, args.history_cases)]),
     ]
     missed = 0
