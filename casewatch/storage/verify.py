@@ -2,7 +2,8 @@
 
 The log is the truth. Every projection is built again from it in memory: the events outside any
 case run through the very projection code the store writes with (into a scratch in-memory
-SQLite database), each case is folded from its history, the login map from its grants. Then the
+SQLite database), each case is folded from its history (streamed one case at a time, with its
+metric facts), the login map from its grants. Then the
 stored rows are compared with those, row by row and column by column; a repair changes only the
 rows that differ, in one transaction that holds the projections still (PostgreSQL: `LOCK TABLE`,
 which also waits for writers already under way; SQLite: the write lock), so nothing written
