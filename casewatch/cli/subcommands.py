@@ -39,6 +39,7 @@ from casewatch.core.packet import case_packet, evidence_json, packet_json, packe
 from casewatch.core.policy import parse_policy
 from casewatch.core.projection import policy_source_as_of
 from casewatch.core.views import (
+    View,
     authority_label,
     board_order,
     case_flags,
@@ -46,6 +47,7 @@ from casewatch.core.views import (
     case_summary,
     describe_event,
     event_json,
+    in_view,
 )
 from casewatch.storage.migrate import head_revision
 from casewatch.storage.seed import write_demo
@@ -99,13 +101,16 @@ async def _cases(session: Session, store: Store) -> None:
         (open_cases, policy), now = await store.open_cases_as_of(args.as_of), args.as_of
     else:
         open_cases, policy, now = await store.open_cases(), await store.policy(), store.clock()
-    rows = board_order([case for case in open_cases if case_matches(case, args.filter)], policy)
+    view = args.view or View.ALL
+    rows = [(case, clocks) for case, clocks in board_order(
+        [case for case in open_cases if case_matches(case, args.filter)], policy)
+        if in_view(view, case, clocks, session.actor, now)]
     if args.json:
         _print_json([case_summary(case, clocks, policy, now) for case, clocks in rows])
     elif rows:
         print(render.case_table(rows, policy, now))
     else:
-        print("no open cases")
+        print("no open cases" if view is View.ALL and not args.filter else "no open case matches")
 
 
 async def _show_case(session: Session, store: Store) -> None:
@@ -265,7 +270,7 @@ def _board(args: argparse.Namespace) -> int:
 
         zone = asyncio.run(prepare())
         app = CasewatchApp(target=session.target, actor=session.actor, zone=zone, theme=theme, keymap=config.keymap,
-                           remember_theme=partial(env.remember_setting, "theme"))
+                           remember_theme=partial(env.remember_setting, "theme"), alerts=config.alerts)
         app.run()
     finally:
         if demo_dir is not None:
@@ -348,6 +353,14 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
             help="replay the log up to this instant and evaluate the clocks there"),
         arg("--filter", default="", metavar="WORDS",
             help="only cases whose id, title, customer, owners, route or status contain every word"),
+        arg("--mine", dest="view", action="store_const", const=View.MINE, default=None, group="view",
+            help="only cases you own, handle the comms of, or hold the route authority of (--as, $CASEWATCH_USER)"),
+        arg("--unowned", dest="view", action="store_const", const=View.UNOWNED, group="view",
+            help="only cases without an internal owner or without a comms owner"),
+        arg("--waiting", dest="view", action="store_const", const=View.WAITING, group="view",
+            help="only cases waiting on the customer"),
+        arg("--breached", dest="view", action="store_const", const=View.BREACHED, group="view",
+            help="only cases with a breached clock (at --as-of, when given)"),
     )),
     Read("metrics", "escalation metrics of the cases escalated in [--since, --until)", _metrics, (
         arg("--since", type=parse_timestamp, default=None, metavar="TIMESTAMP",

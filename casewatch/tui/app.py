@@ -22,22 +22,28 @@ from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 from textual.worker import Worker, WorkerState
 
+from casewatch.alert_command import TIMEOUT_S, run_alert_command
 from casewatch.bulk_load import bulk_allocation
+from casewatch.core.alerts import Alert, AlertSettings, summary_environment, summary_text
+from casewatch.core.clocks import ClockState
 from casewatch.core.commands import Command, CustomerUpdate, OnCase
 from casewatch.core.errors import CasewatchError, Conflict
 from casewatch.core.handoff import LeadView
 from casewatch.core.models import Case, Person
 from casewatch.core.text import visible
 from casewatch.core.views import describe_event
-from casewatch.storage.feed import ChangeFeed, FeedStatus, Update, feed_for
+from casewatch.storage.feed import ChangeFeed, FeedState, FeedStatus, Update, feed_for
 from casewatch.storage.store import Clock, Store, system_clock
 from casewatch.storage.target import Target
 from casewatch.themes import DEFAULT_THEME, THEMES
+from casewatch.tui.alert_watch import AlertWatch
 from casewatch.tui.messages import ActionDone, CasesChanged, ClockTick, LeadChanged
 from casewatch.tui.state import AppState
 from casewatch.tui.widgets.cells import Colours
 
 TICK_SECONDS = 1.0
+ALERTS_AT_ONCE = 3  # more clocks turning in one look than this make one summary, not a toast each
+ALERT_TOAST_S = 20
 log = logging.getLogger(__name__)
 
 
@@ -64,8 +70,14 @@ class CasewatchApp(App[None]):
 
     def __init__(self, target: Target, actor: str, zone: str = "UTC", theme: str = DEFAULT_THEME,
                  clock: Clock = system_clock, live: bool = True, keymap: dict[str, str] | None = None,
-                 remember_theme: Callable[[str], None] | None = None):
+                 remember_theme: Callable[[str], None] | None = None, alerts: AlertSettings | None = None,
+                 alert_timeout_s: float = TIMEOUT_S):
         super().__init__()
+        self.alert_settings = alerts or AlertSettings()
+        self.alert_timeout_s = alert_timeout_s  # how long the alert command may run before it is killed
+        self._alert_watch: AlertWatch | None = None
+        self._alert_command_failing = False  # a failing command is reported once, not at every alert
+        self.refreshed_at: datetime | None = None  # when the board last had the database's word
         self.remember_theme = remember_theme  # keeps a theme chosen on the board (the config file)
         self.target = target
         self.actor = actor
@@ -94,6 +106,13 @@ class CasewatchApp(App[None]):
         return self._store
 
     @property
+    def alert_watch(self) -> AlertWatch:
+        """Every open case's clock states and the alerts since the board opened."""
+        if self._alert_watch is None:
+            raise RuntimeError("the alert watch starts with the app state")
+        return self._alert_watch
+
+    @property
     def state(self) -> AppState:
         """What the screens show: loaded before the first screen is pushed."""
         if self._state is None:
@@ -118,8 +137,12 @@ class CasewatchApp(App[None]):
             self.exit(return_code=exc.exit_code, message=Text(str(exc)))
             return
         self._state = state
+        self._alert_watch = AlertWatch(state, self.actor, self.alert_settings)
+        self.refreshed_at = now = self.now()
+        missed = self.alert_watch.start(now)
         self._read_colours()
         await self.push_screen(BoardScreen())
+        self._summarise(missed)
         if self.live:
             self.set_interval(TICK_SECONDS, lambda: self.tick(self.clock()), name="tick")
             self.feed = feed_for(store, self._take_update, self._connection_changed)
@@ -170,7 +193,12 @@ class CasewatchApp(App[None]):
     # ------------------------------------------------------------ clock, feed
 
     def tick(self, now: datetime) -> None:
-        """One clock tick: the screen in front redraws its countdowns as deadline minus `now`."""
+        """One clock tick: clocks that turned alert (and their cases are redrawn everywhere), and the
+        screen in front redraws its countdowns as deadline minus `now`."""
+        alerts, moved = self.alert_watch.tick(now)
+        self._alert(alerts)
+        if moved:
+            self._broadcast(frozenset(moved), frozenset())
         self.screen.post_message(ClockTick(now))
 
     def _take_update(self, update: Update) -> None:
@@ -193,7 +221,11 @@ class CasewatchApp(App[None]):
                 removed.add(case_id)
         if update.lead is not None and update.lead != state.lead:
             self._take_lead(update.lead)
+        self.refreshed_at = now = self.now()
         if changed or removed or everything:
+            looked_at = set(state.cases) | removed if everything else changed | removed
+            alerts, _ = self.alert_watch.cases_changed(looked_at, now)
+            self._alert(alerts)
             self._broadcast(frozenset(changed), frozenset(removed), everything)
 
     def _take_lead(self, lead: LeadView) -> None:
@@ -202,6 +234,12 @@ class CasewatchApp(App[None]):
             screen.post_message(LeadChanged())
 
     def _connection_changed(self, status: FeedStatus) -> None:
+        """Connecting or reconnecting, the board holds its alerts; live again (caught up), one summary."""
+        if status.state is FeedState.LIVE:
+            self.refreshed_at = now = self.now()
+            self._summarise(self.alert_watch.back(now))
+        elif status.state is not FeedState.STOPPED:
+            self.alert_watch.away()
         self.connection = status
 
     def _broadcast(self, changed: frozenset[str], removed: frozenset[str], everything: bool = False) -> None:
@@ -250,7 +288,54 @@ class CasewatchApp(App[None]):
         if state.put(case):
             gone = case.id not in state.cases
             changed, removed = (frozenset(), frozenset({case.id})) if gone else (frozenset({case.id}), frozenset())
+            alerts, _ = self.alert_watch.cases_changed({case.id}, self.now())
+            self._alert(alerts)
             self._broadcast(changed, removed)
+
+    # ----------------------------------------------------------------- alerts
+
+    def _alert(self, alerts: list[Alert]) -> None:
+        """A toast, the bell and the alert command for each clock that turned (a summary for many)."""
+        if len(alerts) > ALERTS_AT_ONCE:
+            self._summarise(alerts, when="just now")
+            return
+        for alert in alerts:
+            breached = alert.state is ClockState.BREACHED
+            self.notify(alert.text(self.zone), title=f"Clock {alert.state.value}",
+                        severity="error" if breached else "warning", timeout=ALERT_TOAST_S)
+            self._run_alert_command(alert.environment(self.zone))
+        if alerts:
+            self._ring()
+
+    def _summarise(self, alerts: list[Alert], when: str | None = None) -> None:
+        """One toast for many clocks (at start-up, after a reconnect, or a burst); the history lists them."""
+        text = summary_text(alerts) if when is None else summary_text(alerts, when)
+        if text is None:
+            return
+        breached = any(alert.state is ClockState.BREACHED for alert in alerts)
+        self.notify(f"{text} — the alert history lists them", title="Alerts",
+                    severity="error" if breached else "warning", timeout=ALERT_TOAST_S)
+        self._ring()
+        self._run_alert_command(summary_environment(alerts, text))
+
+    def _ring(self) -> None:
+        if self.alert_settings.bell:
+            self.bell()
+
+    def _run_alert_command(self, variables: dict[str, str]) -> None:
+        if self.alert_settings.command:
+            self.run_worker(self._alert_command(variables), name="Alert command", group="alert-command",
+                            exit_on_error=False)
+
+    async def _alert_command(self, variables: dict[str, str]) -> None:
+        failure = await run_alert_command(self.alert_settings.command, variables, self.alert_timeout_s)
+        if failure is None:
+            self._alert_command_failing = False
+            return
+        log.warning("alert command failed: %s", failure)
+        if not self._alert_command_failing:  # once, until it works again
+            self._alert_command_failing = True
+            self.notify(failure, title="Alert command failed", severity="error", timeout=15)
 
     # ----------------------------------------------------------------- errors
 

@@ -12,7 +12,7 @@ from casewatch.storage.feed import FeedState
 from casewatch.storage.store import Store
 from casewatch.storage.target import resolve_target
 from casewatch.tui.app import CasewatchApp
-from casewatch.tui.widgets.clock_bar import ClockBar
+from casewatch.tui.widgets.status_line import StatusLine
 from tests.team.test_feed import LEAD, admin
 
 
@@ -33,9 +33,9 @@ async def test_board_shows_reconnecting_and_recovers_without_losing_a_change(pg_
                                      "dana")
         app = CasewatchApp(target, "dana", clock=frozen_clock, live=True)
         async with app.run_test(size=(160, 40)) as pilot:
-            bar = app.screen.query_one(ClockBar)
+            bar = app.screen.query_one(StatusLine)
             assert await until(lambda: app.connection is not None and app.connection.state is FeedState.LIVE, 10)
-            assert "reconnecting" not in str(bar.render())
+            assert "live" in str(bar.render()) and "reconnecting" not in str(bar.render())
             try:
                 await admin(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS false')
                 await admin("SELECT pg_terminate_backend($1)", app.feed.backend_pid)
