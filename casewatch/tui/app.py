@@ -193,13 +193,11 @@ class CasewatchApp(App[None]):
     # ------------------------------------------------------------ clock, feed
 
     def tick(self, now: datetime) -> None:
-        """One clock tick: clocks that turned alert (and their cases are redrawn everywhere), and the
-        screen in front redraws its countdowns as deadline minus `now`."""
-        alerts, moved = self.alert_watch.tick(now)
+        """One clock tick: clocks that turned alert, and the screen in front redraws its countdowns
+        as deadline minus `now`."""
+        alerts, turned = self.alert_watch.tick(now)
         self._alert(alerts)
-        if moved:
-            self._broadcast(frozenset(moved), frozenset())
-        self.screen.post_message(ClockTick(now))
+        self.screen.post_message(ClockTick(now, frozenset(turned)))
 
     def _take_update(self, update: Update) -> None:
         """Another writer's changes, from the feed (every committed one; see storage.feed)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from textual.binding import Binding
 
 from casewatch.tui.app import CasewatchApp
+from casewatch.tui.screens.alerts import AlertHistoryScreen
 from casewatch.tui.screens.board import BoardScreen
 from casewatch.tui.screens.case import CaseScreen
 from casewatch.tui.screens.evidence import EvidenceScreen, LeaveUnsaved
@@ -16,7 +17,8 @@ from casewatch.tui.screens.policy import PolicyScreen
 from casewatch.tui.widgets.case_table import CaseTable
 
 SCREENS = (BoardScreen, CaseTable, CaseScreen, EvidenceScreen, LeaveUnsaved, PacketScreen, HandoffScreen, NotePrompt,
-           HelpScreen, PolicyScreen, Form, Confirm)  # Form: every form's bindings; CaseTable: the board's cursor keys
+           HelpScreen, PolicyScreen, Form, Confirm,
+           AlertHistoryScreen)  # Form: every form's bindings; CaseTable: the board's cursor keys
 
 
 def binding_ids() -> set[str]:

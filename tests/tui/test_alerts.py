@@ -107,6 +107,8 @@ async def test_a_clock_turning_alerts_once_with_toast_and_bell(board_db, frozen_
             app.tick(frozen_clock.now)
             await pilot.pause()
         assert app.alert_watch.history[seen:] == new and len(rung) == bells + 1
+        late = {case_id for (case_id, _), state in states(app, app.now()).items() if state is ClockState.BREACHED}
+        assert app.alert_watch.late_count() == len(late)  # kept up turn by turn, not recounted
 
 
 async def test_the_bell_can_be_switched_off_and_the_viewers_own_cases_alert(board_db, frozen_clock, writer):

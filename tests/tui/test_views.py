@@ -6,8 +6,13 @@ from __future__ import annotations
 import pytest
 
 from casewatch.core import commands as c
+from casewatch.core.calendars import from_us, to_us
 from casewatch.core.clocks import ClockState
 from casewatch.core.models import Status
+from casewatch.storage.target import resolve_target
+from casewatch.tui.app import CasewatchApp
+from casewatch.tui.screens.alerts import AlertHistoryScreen
+from casewatch.tui.screens.case import CaseScreen
 from casewatch.tui.widgets.status_line import StatusLine
 from tests.tui.helpers import rendered_rows, shown_ids
 from tests.tui.test_app import help_lines, key_line
@@ -117,6 +122,20 @@ async def test_the_breached_view_takes_in_cases_as_their_clocks_breach(make_app,
         assert after > before  # more clocks ran out in three hours
         assert shown_ids(app) == after
         assert f"{len(after)} late" in status(app) and f"{len(after)} shown" in status(app)
+        await pilot.press("enter")  # a case screen in front while more clocks breach
+        await pilot.pause()
+        assert isinstance(app.screen, CaseScreen)
+        now_us = to_us(frozen_clock.now)
+        next_due = min(plan.due_us for plans in app.state.clocks.values() for plan in plans
+                       if plan.active and plan.due_us is not None and plan.due_us > now_us)
+        frozen_clock.now = from_us(next_due)
+        app.tick(frozen_clock.now)
+        await pilot.pause()
+        await pilot.press("escape")
+        await pilot.pause()
+        later = expected(app, "breached")
+        assert later > after and shown_ids(app) == later
+        assert f"{len(later)} late" in status(app) and f"{len(later)} shown" in status(app)
 
 
 @pytest.mark.parametrize("size", SIZES)
@@ -142,3 +161,17 @@ async def test_help_lists_the_view_keys(make_app):
         for key, what in [("m", "Mine"), ("o", "Unowned"), ("w", "Waiting"), ("b", "Breached"), ("!", "Alerts"),
                           ("esc", "Everything")]:
             assert key_line(lines, what).split()[0].lower() == key, what
+
+
+async def test_view_keys_can_be_remapped_by_binding_id(board_db, frozen_clock, floor_with_mine):
+    app = CasewatchApp(resolve_target(board_db), "dana", clock=frozen_clock, live=False,
+                       keymap={"board.view_mine": "M", "board.alerts": "f2"})
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("M")
+        assert shown_ids(app) == expected(app, "mine")
+        await pilot.press("m")  # no longer bound to the view
+        assert shown_ids(app) == expected(app, "mine")
+        await pilot.press("f2")
+        await pilot.pause()
+        assert isinstance(app.screen, AlertHistoryScreen)

@@ -202,9 +202,9 @@ class BoardScreen(CaseActions):
         self.board_layout = layout
         self._rows.clear()
         state = self.app.state
-        now_us = to_us(self.app.now())
-        by_severity: dict[Severity, list[str]] = {s: [] for s in Severity}
         now = self.app.now()
+        now_us = to_us(now)
+        by_severity: dict[Severity, list[str]] = {s: [] for s in Severity}
         for case_id, case in state.cases.items():
             if self._shows(case, now):
                 by_severity[case.severity].append(case_id)
@@ -251,12 +251,12 @@ class BoardScreen(CaseActions):
     @on(CasesChanged)
     def apply_changes(self, message: CasesChanged) -> None:
         state = self.app.state
-        now_us = to_us(self.app.now())
+        now = self.app.now()
+        now_us = to_us(now)
         touched: set[Severity] = set()
         cursors = {s: p.table.selected_id() for s, p in self._panes.items()}
         current = self._current_table()
         selected = current.selected_id() if current is not None else None
-        now = self.app.now()
         changed = set(state.cases) if message.everything else set(message.changed)
         # Rows leave their pane when the case closed, moved to another severity, or left the view or filter.
         moved = {i for i in changed if i in self._rows and (
@@ -337,6 +337,8 @@ class BoardScreen(CaseActions):
     @on(ClockTick)
     def _on_tick(self, message: ClockTick) -> None:
         self._show_header(message.now)
+        if self.view is View.BREACHED and message.turned:  # cases join (or leave) as their clocks turn
+            self.apply_changes(CasesChanged(message.turned, frozenset()))
         self._tick(message.now)
         self._show_status()
 
@@ -554,4 +556,8 @@ class BoardScreen(CaseActions):
         self.app.push_screen(CaseScreen(case_id))
 
     def on_screen_resume(self) -> None:
-        self._tick(self.app.now())
+        if self.view is View.BREACHED:  # clocks may have breached while another screen was in front
+            self._rebuild()
+        else:
+            self._tick(self.app.now())
+        self._show_status()

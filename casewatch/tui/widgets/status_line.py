@@ -88,10 +88,12 @@ def _counts_and_connection(status: Status, zone: ZoneInfo, colours: Colours, *, 
 class StatusLine(Static):
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 - Textual's name for it
         super().__init__(id=id)
-        self._shown: Text | None = None
+        self._shown: tuple | None = None
 
     def show(self, status: Status, zone: ZoneInfo, colours: Colours) -> None:
-        text = status_text(status, zone, colours, self.size.width or self.app.size.width)
-        if text != self._shown:
-            self._shown = text
-            self.update(text, layout=False)  # one line of fixed height: repaint, no re-layout
+        """Called every second; the line is only made again when something on it changed."""
+        width = self.size.width or self.app.size.width
+        if (status, zone, colours, width) == self._shown:
+            return
+        self._shown = (status, zone, dict(colours), width)
+        self.update(status_text(status, zone, colours, width), layout=False)  # repaint, no re-layout
