@@ -43,7 +43,7 @@ from casewatch.tui.widgets.cells import Colours
 
 TICK_SECONDS = 1.0
 ALERTS_AT_ONCE = 3  # more clocks turning in one look than this make one summary, not a toast each
-ALERT_TOAST_S = 20
+ALERT_TOAST_S = 15  # seconds; the alert history keeps them all
 log = logging.getLogger(__name__)
 
 

@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from casewatch.cli.main import build_parser
+from casewatch.cli.subcommands import SUBCOMMANDS
 from casewatch.core.models import iso_z
 from tests.cli.test_cli import cw  # noqa: F401 - the fixture
 
@@ -72,3 +74,15 @@ def test_breached_is_read_at_as_of(cw, floor):  # noqa: F811
 def test_views_exclude_each_other(cw, floor):  # noqa: F811
     code, out, err = cw("cases", "--mine", "--breached")
     assert code == 2 and out == "" and "not allowed with argument" in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("words", [entry.words for entry in SUBCOMMANDS], ids=lambda words: words)
+def test_every_subcommand_prints_its_help(words, capsys):
+    """Options that exclude each other (`cases --mine | --breached`, `metrics --json | --csv`) are
+    shown as such; --help once failed with a traceback on them."""
+    with pytest.raises(SystemExit) as exited:
+        build_parser().parse_args([*words.split(), "--help"])
+    out = capsys.readouterr().out
+    assert exited.value.code == 0 and out.startswith("usage: casewatch")
+    if words == "cases":
+        assert "[--mine | --unowned | --waiting | --breached]" in " ".join(out.split())
