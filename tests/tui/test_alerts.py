@@ -21,6 +21,7 @@ from casewatch.tui.app import CasewatchApp
 from casewatch.tui.screens.alerts import AlertHistoryScreen
 from casewatch.tui.screens.board import BoardScreen
 from casewatch.tui.screens.case import CaseScreen
+from tests.tui.conftest import BRACKETS
 from tests.tui.helpers import notifications, rendered_rows
 
 SIZES = [(80, 24), (200, 60)]
@@ -239,3 +240,22 @@ async def test_the_alert_history_says_so_when_empty(board_db, frozen_clock):
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, BoardScreen)
+
+
+async def test_an_alert_shows_the_title_as_typed(board_db, frozen_clock, dana_leads):
+    app = board_app(board_db, frozen_clock)
+    async with app.run_test(size=(200, 60), notifications=True) as pilot:
+        await pilot.pause()
+        [case_id] = [i for i, case in app.state.cases.items() if case.title == BRACKETS]
+        warn_us = app.state.clocks[case_id].owner.warn_us
+        while to_us(frozen_clock.now) < warn_us:  # turn by turn, so that no burst makes it a summary
+            frozen_clock.now, _ = next_turn(app)
+            app.clear_notifications()
+            app.tick(frozen_clock.now)
+            await pilot.pause()
+        assert case_id in {alert.case_id for alert in app.alert_watch.history if not alert.missed}
+        shown = " ".join(notifications(app).split())  # the toast wraps the line
+        assert f"{case_id} (SEV1) warning: owner due" in shown and BRACKETS in shown
+        await pilot.press("exclamation_mark")
+        await pilot.pause()
+        assert any(BRACKETS in line for line in rendered_rows(app.screen.query_one("#alert-table")))
