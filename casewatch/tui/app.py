@@ -77,7 +77,7 @@ class CasewatchApp(App[None]):
         self.alert_timeout_s = alert_timeout_s  # how long the alert command may run before it is killed
         self._alert_watch: AlertWatch | None = None
         self._alert_command_failing = False  # a failing command is reported once, not at every alert
-        self.refreshed_at: datetime | None = None  # when the board last had the database's word
+        self._loaded_at: datetime | None = None
         self.remember_theme = remember_theme  # keeps a theme chosen on the board (the config file)
         self.target = target
         self.actor = actor
@@ -113,6 +113,13 @@ class CasewatchApp(App[None]):
         return self._alert_watch
 
     @property
+    def refreshed_at(self) -> datetime | None:
+        """When the board last had the database's word: the feed's last poll, notification or catch-up
+        (on PostgreSQL an idle board hears only every SAFETY_NET_S), else when the board loaded."""
+        checked = self.feed.checked_at if self.feed is not None else None
+        return checked or self._loaded_at
+
+    @property
     def state(self) -> AppState:
         """What the screens show: loaded before the first screen is pushed."""
         if self._state is None:
@@ -138,7 +145,7 @@ class CasewatchApp(App[None]):
             return
         self._state = state
         self._alert_watch = AlertWatch(state, self.actor, self.alert_settings)
-        self.refreshed_at = now = self.now()
+        self._loaded_at = now = self.now()
         missed = self.alert_watch.start(now)
         self._read_colours()
         await self.push_screen(BoardScreen())
@@ -219,10 +226,9 @@ class CasewatchApp(App[None]):
                 removed.add(case_id)
         if update.lead is not None and update.lead != state.lead:
             self._take_lead(update.lead)
-        self.refreshed_at = now = self.now()
         if changed or removed or everything:
             looked_at = set(state.cases) | removed if everything else changed | removed
-            alerts, _ = self.alert_watch.cases_changed(looked_at, now)
+            alerts, _ = self.alert_watch.cases_changed(looked_at, self.now())
             self._alert(alerts)
             self._broadcast(frozenset(changed), frozenset(removed), everything)
 
@@ -234,8 +240,7 @@ class CasewatchApp(App[None]):
     def _connection_changed(self, status: FeedStatus) -> None:
         """Connecting or reconnecting, the board holds its alerts; live again (caught up), one summary."""
         if status.state is FeedState.LIVE:
-            self.refreshed_at = now = self.now()
-            self._summarise(self.alert_watch.back(now))
+            self._summarise(self.alert_watch.back(self.now()))
         elif status.state is not FeedState.STOPPED:
             self.alert_watch.away()
         self.connection = status

@@ -3,12 +3,15 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from casewatch.core import commands as c
 from casewatch.core.calendars import from_us, to_us
 from casewatch.core.clocks import ClockState
 from casewatch.core.models import Status
+from casewatch.storage.feed import FeedState
 from casewatch.storage.target import resolve_target
 from casewatch.tui.app import CasewatchApp
 from casewatch.tui.screens.alerts import AlertHistoryScreen
@@ -175,3 +178,18 @@ async def test_view_keys_can_be_remapped_by_binding_id(board_db, frozen_clock, f
         await pilot.press("f2")
         await pilot.pause()
         assert isinstance(app.screen, AlertHistoryScreen)
+
+
+async def test_a_live_board_shows_live_and_when_it_last_polled(make_app, frozen_clock):
+    """On SQLite the feed polls every second: the refresh time moves on without any change to read."""
+    app = make_app(live=True)
+    async with app.run_test(size=(200, 60)) as pilot:
+        async with asyncio.timeout(10):
+            while app.connection is None or app.connection.state is not FeedState.LIVE:
+                await pilot.pause(0.05)
+        frozen_clock.advance(minutes=5)
+        later = frozen_clock.now.astimezone(app.zone).strftime("%H:%M:%S %Z")
+        async with asyncio.timeout(10):
+            while f"refreshed {later} · ● live" not in status(app):
+                await pilot.pause(0.05)
+        assert app.refreshed_at == frozen_clock.now
