@@ -32,13 +32,13 @@ class Config(TomlTable):
     db: Annotated[str | None, rule(string)] = None
     theme: Annotated[str | None, rule(string)] = None
     tz: Annotated[str | None, rule(_zone_name)] = None
-    keymap: dict[str, Text] = Field(default_factory=dict)  # binding id -> keys, e.g. "case.assign" = "o"
+    keymap: dict[str, Text] = Field(default_factory=dict)  # binding id -> keys, e.g. "case.assign" = "O"
     alerts: AlertSettings = Field(default_factory=AlertSettings)  # which clock turns alert, and how
 
     @classmethod
     def explain(cls, kind: str, key: str) -> str:
         if kind == "not_a_table" and key == "keymap":
-            return 'must be a table of binding id = "keys", e.g. "case.assign" = "o"'
+            return 'must be a table of binding id = "keys", e.g. "case.assign" = "O"'
         return super().explain(kind, key)
 
 
