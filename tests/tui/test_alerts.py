@@ -259,3 +259,26 @@ async def test_an_alert_shows_the_title_as_typed(board_db, frozen_clock, dana_le
         await pilot.press("exclamation_mark")
         await pilot.pause()
         assert any(BRACKETS in line for line in rendered_rows(app.screen.query_one("#alert-table")))
+
+
+async def test_many_clocks_turning_at_once_make_one_summary(board_db, frozen_clock, dana_leads):
+    app = board_app(board_db, frozen_clock)
+    rung = count_bells(app)
+    async with app.run_test(size=(200, 60), notifications=True) as pilot:
+        await pilot.pause()
+        app.clear_notifications()
+        seen, bells = len(app.alert_watch.history), len(rung)
+        before = states(app, app.now())
+        frozen_clock.advance(days=3)
+        after = states(app, frozen_clock.now)
+        worse = [key for key in after if after[key] is ClockState.BREACHED and before[key] is not ClockState.BREACHED]
+        assert len(worse) > 3
+        app.tick(frozen_clock.now)
+        await pilot.pause()
+        new = app.alert_watch.history[seen:]
+        assert len(new) > 3 and not any(alert.missed for alert in new)
+        shown = notifications(app)
+        breached = sum(alert.state is ClockState.BREACHED for alert in new)
+        assert f"{breached} clocks breached" in shown and "just now" in shown
+        assert "Clock breached" not in shown and "Clock warning" not in shown
+        assert len(rung) == bells + 1
