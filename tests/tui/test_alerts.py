@@ -210,7 +210,12 @@ async def test_the_alert_history_lists_newest_first_and_enter_opens_the_case(boa
         assert isinstance(app.screen, AlertHistoryScreen)
         table = app.screen.query_one("#alert-table")
         assert table.row_count == len(history)
-        assert [int(row.key.value) for row in table.ordered_rows] == list(reversed(range(len(history))))
+        order = [int(row.key.value) for row in table.ordered_rows]
+        assert sorted(order) == list(range(len(history)))
+        for above, below in zip(order, order[1:], strict=False):  # newest first; seen at once: most severe first
+            assert (history[above].at, -above) > (history[below].at, -below)
+            if history[above].at == history[below].at:
+                assert history[above].severity <= history[below].severity
         rows = [line for line in rendered_rows(table) if "CW-" in line]
         newest = history[-1]
         assert not newest.missed and newest.case_id in rows[0] and not rows[0].lstrip().startswith("↺")

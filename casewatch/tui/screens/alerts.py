@@ -17,6 +17,9 @@ from casewatch.tui.screens.handoff import SHORT_CLOCK
 from casewatch.tui.widgets import cells
 
 MISSED = "↺"
+COLUMNS = (("Seen", "seen", 9), ("Case", "case", 8), ("Sev", "sev", 4), ("Clock", "clock", 6), ("State", "state", 10),
+           ("Due", "due", 13), ("Title", "title", 0))  # 0: what is left of the dialog's width
+FRAME = 100  # the dialog's width (.form.wide), at most 95 % of the screen's
 WHOSE = {
     Scope.AUTO: "Alerts come for your cases (internal owner, comms owner, route authority), "
                 "and for every case while you lead the shift.",
@@ -48,9 +51,10 @@ class AlertHistoryScreen(CasewatchModal[str | None]):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        for label, key in (("Seen", "seen"), ("Case", "case"), ("Sev", "sev"), ("Clock", "clock"),
-                           ("State", "state"), ("Due", "due"), ("Title", "title")):
-            table.add_column(label, key=key)
+        inner = min(FRAME, int(self.app.size.width * 0.95)) - 4  # border and padding
+        rest = inner - sum(width + 2 for *_, width in COLUMNS) - 2 - 2  # cell padding, the title's own, scrollbar
+        for label, key, width in COLUMNS:
+            table.add_column(label, key=key, width=width or max(rest, 8))
         self._fill()
 
     @on(ClockTick)
@@ -68,9 +72,10 @@ class AlertHistoryScreen(CasewatchModal[str | None]):
         self.query_one("#alert-empty", Label).display = not history
         keep = table.cursor_row
         added = len(history) - table.row_count
+        newest_first = sorted(range(len(history)), key=lambda i: (-history[i].at.timestamp(), i))
         with self.app.batch_update():
             table.clear()
-            for index in range(len(history) - 1, -1, -1):
+            for index in newest_first:  # alerts seen at once keep their order: the most severe first
                 table.add_row(*self._cells(history[index]), key=str(index))
         if table.row_count:
             table.move_cursor(row=min(keep + added, table.row_count - 1) if keep else 0, animate=False)
