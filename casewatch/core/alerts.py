@@ -95,9 +95,15 @@ def clock_states(clocks: CaseClocks, now_us: int) -> States:
 
 def next_turn_us(clocks: CaseClocks, now_us: int) -> int | None:
     """The next instant after `now_us` at which one of the case's clock states changes by itself."""
-    edges = [edge for plan in clocks for edge in (plan.warn_us, plan.due_us)
-             if plan.active and edge is not None and edge > now_us]
-    return min(edges) if edges else None
+    best = None
+    for plan in clocks:  # plain loops: the board runs this for every open case when it opens
+        if plan.fixed is None:
+            warn, due = plan.warn_us, plan.due_us
+            if warn is not None and warn > now_us and (best is None or warn < best):
+                best = warn
+            if due is not None and due > now_us and (best is None or due < best):
+                best = due
+    return best
 
 
 def turned(before: ClockState, after: ClockState) -> bool:
