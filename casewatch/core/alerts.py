@@ -168,14 +168,16 @@ def alerts_for(before: Mapping[str, States], after: Mapping[str, States], cases:
         then = before.get(case_id, unseen)
         if then is None or then == now_states:
             continue
+        turns = [(kind, new) for kind, old, new in zip(KINDS, then, now_states, strict=True)
+                 if new in settings.states and turned(old, new)]
         case = cases[case_id]
-        if not watched(case, viewer, shift_lead, settings):
+        if not turns or not watched(case, viewer, shift_lead, settings):
             continue
         plans = clocks[case_id]
-        for kind, plan, old, new in zip(KINDS, plans, then, now_states, strict=True):
-            if new in settings.states and turned(old, new):
-                due = from_us(plan.due_us) if plan.due_us is not None else None
-                found.append(Alert(case_id, case.title, case.severity, kind, new, due, now, since_last_look))
+        for kind, new in turns:
+            due_us = plans[KINDS.index(kind)].due_us
+            due = from_us(due_us) if due_us is not None else None
+            found.append(Alert(case_id, case.title, case.severity, kind, new, due, now, since_last_look))
     found.sort(key=lambda alert: (alert.severity, alert.due or now, alert.case_id))
     return found
 
