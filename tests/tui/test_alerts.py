@@ -263,7 +263,10 @@ async def test_an_alert_shows_the_title_as_typed(board_db, frozen_clock, dana_le
         assert f"{case_id} (SEV1) warning: owner due" in shown and BRACKETS in shown
         await pilot.press("exclamation_mark")
         await pilot.pause()
-        assert any(BRACKETS in line for line in rendered_rows(app.screen.query_one("#alert-table")))
+        table = app.screen.query_one("#alert-table")
+        row = next(r.key for r in table.ordered_rows if table.get_cell(r.key, "case").plain == case_id)
+        assert table.get_cell(row, "title").plain == BRACKETS
+        assert any(BRACKETS[:18] in line for line in rendered_rows(table))  # "Login fails [prod]", cut to the column
 
 
 async def test_many_clocks_turning_at_once_make_one_summary(board_db, frozen_clock, dana_leads):
