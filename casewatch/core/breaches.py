@@ -28,6 +28,13 @@ class Breach:
     severity: Severity  # the case's severity at the time
 
 
+def breached_by(due_us: int | None, stop_us: int, *, last: bool) -> bool:
+    """A running clock due at `due_us` breached in a span of one plan that stops at `stop_us`: due
+    before the next event (an event at the due instant itself is in time), or, in the last span,
+    by its end instant (None: the clock is stopped, paused or met)."""
+    return due_us is not None and (due_us < stop_us or (last and due_us == stop_us))
+
+
 def case_breaches(events: Iterable[Event], policy: Policy, until: datetime) -> list[Breach]:
     """Every breach of one case's clocks up to `until`, in time order (`events` are that case's)."""
     found: list[Breach] = []
@@ -44,7 +51,7 @@ def case_breaches(events: Iterable[Event], policy: Policy, until: datetime) -> l
         stop = min(stop, end_us)
         for plan in plan_clocks(case, policy):
             due = plan.due_us if plan.active else None
-            if due is None or due > stop or (due == stop and stop != end_us):
+            if due is None or not breached_by(due, stop, last=stop == end_us):
                 overdue.pop(plan.kind, None)  # met, stopped, paused, reset, or not yet due in this span
                 continue
             if plan.kind in overdue and due <= start:

@@ -27,6 +27,7 @@ WHOSE = {
     Scope.ALL: "Alerts come for every case.",
     Scope.NONE: 'Alerts are off (cases = "none" in the [alerts] table of the config file).',
 }
+REPLAY = "A replay of the past raises no alerts."
 
 
 class AlertHistoryScreen(CasewatchModal[str | None]):
@@ -43,7 +44,8 @@ class AlertHistoryScreen(CasewatchModal[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="form wide", id="alert-history") as frame:
             frame.border_title = "Alerts since the board opened"
-            yield Label(WHOSE[self.app.alert_settings.cases], classes="hint", markup=False)
+            whose = WHOSE[self.app.alert_settings.cases] if self.app.replay_at is None else REPLAY
+            yield Label(whose, classes="hint", markup=False)
             yield Label(id="alert-empty")
             yield DataTable(id="alert-table", cursor_type="row", zebra_stripes=True)
             yield Label(f"Enter opens the case · {MISSED} already so when the board opened or reconnected "
