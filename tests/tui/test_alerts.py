@@ -290,3 +290,16 @@ async def test_many_clocks_turning_at_once_make_one_summary(board_db, frozen_clo
         assert f"{breached} clocks breached" in shown and "just now" in shown
         assert "Clock breached" not in shown and "Clock warning" not in shown
         assert len(rung) == bells + 1
+
+
+async def test_a_replay_of_the_past_raises_no_alert(board_db, frozen_clock, dana_leads):
+    app = board_app(board_db, frozen_clock, replay_at=frozen_clock.now)
+    rung = count_bells(app)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await pilot.pause()
+        assert late_now(app)[0] >= 2  # late clocks then, as now
+        assert app.alert_watch.history == [] and rung == [] and "since you last looked" not in notifications(app)
+        await pilot.press("exclamation_mark")
+        await pilot.pause()
+        hints = " ".join(str(label.render()) for label in app.screen.query(".hint"))
+        assert "A replay of the past raises no alerts." in hints
