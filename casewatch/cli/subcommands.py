@@ -41,6 +41,7 @@ from casewatch.core.packet import case_packet, evidence_json, packet_json, packe
 from casewatch.core.policy import parse_policy
 from casewatch.core.text import check_handle, check_login, counted
 from casewatch.core.views import (
+    View,
     authority_label,
     board_order,
     case_flags,
@@ -48,6 +49,7 @@ from casewatch.core.views import (
     case_summary,
     describe_event,
     event_json,
+    in_view,
 )
 from casewatch.storage.migrate import head_revision
 from casewatch.storage.roles import MEMBER_ROLE, grant_statement
@@ -115,13 +117,19 @@ async def _cases(session: Session, store: Store) -> None:
         found = [case for case in found if status is None or case.status is status]
     else:
         found, policy, now = await store.listed_cases(status, every=args.all), await store.policy(), store.clock()
-    rows = board_order([case for case in found if case_matches(case, args.filter)], policy)
+    view = args.view or View.ALL
+    rows = [(case, clocks) for case, clocks in board_order(
+        [case for case in found if case_matches(case, args.filter)], policy)
+        if in_view(view, case, clocks, session.actor, now)]
     if args.json:
         _print_json([case_summary(case, clocks, policy, now) for case, clocks in rows])
     elif rows:
         print(render.case_table(rows, policy, now))
     else:
-        print("no cases" if args.all else f"no {status.value.replace('_', ' ') if status else 'open'} cases")
+        if view is not View.ALL or args.filter:
+            print("no case matches")
+        else:
+            print("no cases" if args.all else f"no {status.value.replace('_', ' ') if status else 'open'} cases")
 
 
 async def _show_case(session: Session, store: Store) -> None:
@@ -324,7 +332,7 @@ def _board(args: argparse.Namespace) -> int:
             zone = asyncio.run(prepare())
             app = CasewatchApp(target=session.target, actor=session.actor, zone=zone, theme=theme, keymap=config.keymap,
                                remember_theme=partial(env.remember_setting, "theme"),
-                               replay_at=getattr(args, "as_of", None))
+                               replay_at=getattr(args, "as_of", None), alerts=config.alerts)
             app.run()
         finally:
             if demo_dir is not None:
@@ -420,6 +428,14 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
             help="replay the log up to this instant and evaluate the clocks there"),
         arg("--filter", default="", metavar="WORDS",
             help="only cases whose id, title, customer, owners, route or status contain every word"),
+        arg("--mine", dest="view", action="store_const", const=View.MINE, default=None, group="view",
+            help="only cases you own, handle the comms of, or hold the route authority of (--as, $CASEWATCH_USER)"),
+        arg("--unowned", dest="view", action="store_const", const=View.UNOWNED, group="view",
+            help="only cases without an internal owner or without a comms owner"),
+        arg("--waiting", dest="view", action="store_const", const=View.WAITING, group="view",
+            help="only cases waiting on the customer"),
+        arg("--breached", dest="view", action="store_const", const=View.BREACHED, group="view",
+            help="only cases with a breached clock (at --as-of, when given)"),
     )),
     Read("metrics", "escalation metrics of the cases escalated in [--since, --until)", _metrics, (
         arg("--since", type=parse_timestamp, default=None, metavar="TIMESTAMP",

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from casewatch.core.clocks import CaseClocks, ClockKind, ClockReading, ClockState, missing_roles, plan_clocks
 from casewatch.core.events import EVENTS
 from casewatch.core.evidence import case_readiness
-from casewatch.core.models import Case, Event, iso_z
+from casewatch.core.models import Case, Event, Status, iso_z
 from casewatch.core.policy import Policy
 from casewatch.core.text import counted
 
@@ -74,11 +75,51 @@ def case_matches(case: Case, query: str) -> bool:
     return all(word in haystack for word in query.casefold().split())
 
 
-def needs_attention(case: Case, clocks: CaseClocks, now: datetime) -> bool:
-    """Breached (any clock) or unowned (no internal or no comms owner): what the board's `]` and `[` visit."""
-    if case.internal_owner is None or case.comms_owner is None:
-        return True
+def is_mine(case: Case, viewer: str) -> bool:
+    """The viewer's own case: they are its internal owner, its comms owner or its named route authority."""
+    return viewer in (case.internal_owner, case.comms_owner, case.route_authority)
+
+
+def is_unowned(case: Case) -> bool:
+    """No internal owner, or no comms owner."""
+    return case.internal_owner is None or case.comms_owner is None
+
+
+def is_waiting(case: Case) -> bool:
+    """Waiting on the customer."""
+    return case.status is Status.WAITING_ON_CUSTOMER
+
+
+def is_breached(clocks: CaseClocks, now: datetime) -> bool:
+    """Any of the case's clocks is past its deadline."""
     return any(reading.state is ClockState.BREACHED for reading in clocks.read(now).values())
+
+
+def needs_attention(case: Case, clocks: CaseClocks, now: datetime) -> bool:
+    """Breached or unowned: what the board's `]` and `[` visit."""
+    return is_unowned(case) or is_breached(clocks, now)
+
+
+class View(StrEnum):
+    """The board's one-key views (`m`, `o`, `w`, `b`; Esc for all) and `casewatch cases --mine` and the like."""
+
+    ALL = "all"
+    MINE = "mine"
+    UNOWNED = "unowned"
+    WAITING = "waiting"
+    BREACHED = "breached"
+
+
+def in_view(view: View, case: Case, clocks: CaseClocks, viewer: str, now: datetime) -> bool:
+    if view is View.MINE:
+        return is_mine(case, viewer)
+    if view is View.UNOWNED:
+        return is_unowned(case)
+    if view is View.WAITING:
+        return is_waiting(case)
+    if view is View.BREACHED:
+        return is_breached(clocks, now)
+    return True
 
 
 def next_match(order: Sequence[str], current: str | None, step: int, matches: Callable[[str], bool]) -> str | None:

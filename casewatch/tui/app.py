@@ -25,17 +25,21 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
+from casewatch.alert_command import TIMEOUT_S, run_alert_command
 from casewatch.bulk_load import bulk_allocation
+from casewatch.core.alerts import Alert, AlertSettings, Scope, summary_environment, summary_text
+from casewatch.core.clocks import ClockState
 from casewatch.core.commands import Command, CustomerUpdate, OnCase
 from casewatch.core.errors import CasewatchError, Conflict
 from casewatch.core.handoff import LeadView
 from casewatch.core.models import Case, Person
 from casewatch.core.text import visible
 from casewatch.core.views import describe_event
-from casewatch.storage.feed import ChangeFeed, FeedStatus, Update, feed_for
+from casewatch.storage.feed import ChangeFeed, FeedState, FeedStatus, Update, feed_for
 from casewatch.storage.store import Clock, Store, system_clock
 from casewatch.storage.target import Target
 from casewatch.themes import DEFAULT_THEME, THEMES
+from casewatch.tui.alert_watch import AlertWatch
 from casewatch.tui.clipboard import copy_with_a_tool
 from casewatch.tui.messages import ActionDone, CasesChanged, ClockTick, LeadChanged
 from casewatch.tui.state import AppState
@@ -43,6 +47,8 @@ from casewatch.tui.widgets.cells import Colours
 
 TICK_SECONDS = 1.0
 HANGUP_AND_TERMINATE = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
+ALERTS_AT_ONCE = 3  # more clocks turning in one look than this make one summary, not a toast each
+ALERT_TOAST_S = 15  # seconds; the alert history keeps them all
 log = logging.getLogger(__name__)
 
 
@@ -69,9 +75,15 @@ class CasewatchApp(App[None]):
 
     def __init__(self, target: Target, actor: str, zone: str = "UTC", theme: str = DEFAULT_THEME,
                  clock: Clock = system_clock, live: bool = True, keymap: dict[str, str] | None = None,
-                 remember_theme: Callable[[str], None] | None = None, replay_at: datetime | None = None):
+                 remember_theme: Callable[[str], None] | None = None, replay_at: datetime | None = None,
+                 alerts: AlertSettings | None = None, alert_timeout_s: float = TIMEOUT_S):
         super().__init__()
         self.replay_at = replay_at  # a read-only board as it stood then: its clock stands still there
+        self.alert_settings = alerts or AlertSettings()
+        self.alert_timeout_s = alert_timeout_s  # how long the alert command may run before it is killed
+        self._alert_watch: AlertWatch | None = None
+        self._alert_command_failing = False  # a failing command is reported once, not at every alert
+        self._loaded_at: datetime | None = None
         self.remember_theme = remember_theme  # keeps a theme chosen on the board (the config file)
         self.target = target
         self.actor = actor
@@ -98,6 +110,20 @@ class CasewatchApp(App[None]):
         if self._store is None:
             raise RuntimeError("the store opens when the app starts")
         return self._store
+
+    @property
+    def alert_watch(self) -> AlertWatch:
+        """Every open case's clock states and the alerts since the board opened."""
+        if self._alert_watch is None:
+            raise RuntimeError("the alert watch starts with the app state")
+        return self._alert_watch
+
+    @property
+    def refreshed_at(self) -> datetime | None:
+        """When the board last had the database's word: the feed's last poll, notification or catch-up
+        (on PostgreSQL an idle board hears only every SAFETY_NET_S), else when the board loaded."""
+        checked = self.feed.checked_at if self.feed is not None else None
+        return checked or self._loaded_at
 
     @property
     def state(self) -> AppState:
@@ -131,8 +157,13 @@ class CasewatchApp(App[None]):
             self.exit(return_code=exc.exit_code, message=Text(str(exc)))
             return
         self._state = state
+        quiet = AlertSettings(cases=Scope.NONE)  # a replay of the past raises no alerts
+        self._alert_watch = AlertWatch(state, self.actor, self.alert_settings if self.replay_at is None else quiet)
+        self._loaded_at = now = self.now()
+        missed = self.alert_watch.start(now)
         self._read_colours()
         await self.push_screen(BoardScreen())
+        self._summarise(missed)
         if self.live:
             self.set_interval(TICK_SECONDS, lambda: self.tick(self.clock()), name="tick")
             self.feed = feed_for(store, self._take_update, self._connection_changed)
@@ -197,8 +228,11 @@ class CasewatchApp(App[None]):
     # ------------------------------------------------------------ clock, feed
 
     def tick(self, now: datetime) -> None:
-        """One clock tick: the screen in front redraws its countdowns as deadline minus `now`."""
-        self.screen.post_message(ClockTick(now))
+        """One clock tick: clocks that turned alert, and the screen in front redraws its countdowns
+        as deadline minus `now`."""
+        alerts, turned = self.alert_watch.tick(now)
+        self._alert(alerts)
+        self.screen.post_message(ClockTick(now, frozenset(turned)))
 
     def _take_update(self, update: Update) -> None:
         """Another writer's changes, from the feed (every committed one; see storage.feed)."""
@@ -221,6 +255,9 @@ class CasewatchApp(App[None]):
         if update.lead is not None and update.lead != state.lead:
             self._take_lead(update.lead)
         if changed or removed or everything:
+            looked_at = set(state.cases) | removed if everything else changed | removed
+            alerts, _ = self.alert_watch.cases_changed(looked_at, self.now())
+            self._alert(alerts)
             self._broadcast(frozenset(changed), frozenset(removed), everything)
 
     def _take_lead(self, lead: LeadView) -> None:
@@ -229,6 +266,11 @@ class CasewatchApp(App[None]):
             screen.post_message(LeadChanged())
 
     def _connection_changed(self, status: FeedStatus) -> None:
+        """Connecting or reconnecting, the board holds its alerts; live again (caught up), one summary."""
+        if status.state is FeedState.LIVE:
+            self._summarise(self.alert_watch.back(self.now()))
+        elif status.state is not FeedState.STOPPED:
+            self.alert_watch.away()
         self.connection = status
 
     def _broadcast(self, changed: frozenset[str], removed: frozenset[str], everything: bool = False) -> None:
@@ -316,7 +358,54 @@ class CasewatchApp(App[None]):
         if state.put(case):
             gone = case.id not in state.cases
             changed, removed = (frozenset(), frozenset({case.id})) if gone else (frozenset({case.id}), frozenset())
+            alerts, _ = self.alert_watch.cases_changed({case.id}, self.now())
+            self._alert(alerts)
             self._broadcast(changed, removed)
+
+    # ----------------------------------------------------------------- alerts
+
+    def _alert(self, alerts: list[Alert]) -> None:
+        """A toast, the bell and the alert command for each clock that turned (a summary for many)."""
+        if len(alerts) > ALERTS_AT_ONCE:
+            self._summarise(alerts, when="just now")
+            return
+        for alert in alerts:
+            breached = alert.state is ClockState.BREACHED
+            self.notify(alert.text(self.zone), title=f"Clock {alert.state.value}",
+                        severity="error" if breached else "warning", timeout=ALERT_TOAST_S)
+            self._run_alert_command(alert.environment(self.zone))
+        if alerts:
+            self._ring()
+
+    def _summarise(self, alerts: list[Alert], when: str | None = None) -> None:
+        """One toast for many clocks (at start-up, after a reconnect, or a burst); the history lists them."""
+        text = summary_text(alerts) if when is None else summary_text(alerts, when)
+        if text is None:
+            return
+        breached = any(alert.state is ClockState.BREACHED for alert in alerts)
+        self.notify(f"{text} — the alert history lists them", title="Alerts",
+                    severity="error" if breached else "warning", timeout=ALERT_TOAST_S)
+        self._ring()
+        self._run_alert_command(summary_environment(alerts, text))
+
+    def _ring(self) -> None:
+        if self.alert_settings.bell:
+            self.bell()
+
+    def _run_alert_command(self, variables: dict[str, str]) -> None:
+        if self.alert_settings.command:
+            self.run_worker(self._alert_command(variables), name="Alert command", group="alert-command",
+                            exit_on_error=False)
+
+    async def _alert_command(self, variables: dict[str, str]) -> None:
+        failure = await run_alert_command(self.alert_settings.command, variables, self.alert_timeout_s)
+        if failure is None:
+            self._alert_command_failing = False
+            return
+        log.warning("alert command failed: %s", failure)
+        if not self._alert_command_failing:  # once, until it works again
+            self._alert_command_failing = True
+            self.notify(failure, title="Alert command failed", severity="error", timeout=15)
 
     # ----------------------------------------------------------------- errors
 

@@ -22,11 +22,13 @@ class LeadChanged(Message):
 
 
 class ClockTick(Message):
-    """One tick of the app-level clock; countdowns are recomputed as deadline minus `now`."""
+    """One tick of the app-level clock; countdowns are recomputed as deadline minus `now`. `turned`:
+    the cases whose clock states changed since the last tick (a view of breached cases takes them in)."""
 
-    def __init__(self, now: datetime):
+    def __init__(self, now: datetime, turned: frozenset[str] = frozenset()):
         super().__init__()
         self.now = now
+        self.turned = turned
 
 
 class ActionDone(Message):
