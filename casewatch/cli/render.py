@@ -44,14 +44,13 @@ def evidence_text(case: Case, policy: Policy) -> str:
 
 
 def case_table(rows: list[tuple[Case, CaseClocks]], policy: Policy, now: datetime) -> str:
-    header = ("ID", "SEV", "STATUS", "OWNER", "COMMS", "OWNER-CLOCK", "NEXT-UPDATE", "EVID", "TITLE")
+    header = ("ID", "SEV", "STATUS", "OWNER", "COMMS", "OWNER-CLOCK", "NEXT-UPDATE", "NEXT-REVIEW", "EVID", "TITLE")
     lines: list[tuple[str, ...]] = [header]
-    for case, clocks in rows:
+    for case, clocks in rows:  # in board order: the nearest deadline of these three clocks first
         r = clocks.read(now)
         lines.append((
             case.id, case.severity.value, case.status.value, case.internal_owner or "-", case.comms_owner or "-",
-            clock_text(r[ClockKind.OWNER]), clock_text(r[ClockKind.CUSTOMER_UPDATE]),
-            evidence_text(case, policy), case.title,
+            *(clock_text(r[kind]) for kind in ClockKind), evidence_text(case, policy), case.title,
         ))
     lines = [tuple(visible(cell) for cell in line) for line in lines]
     widths = [max(len(line[i]) for line in lines) for i in range(len(header) - 1)]

@@ -73,9 +73,14 @@ def case_matches(case: Case, query: str) -> bool:
     return all(word in haystack for word in query.casefold().split())
 
 
+def is_unowned(case: Case) -> bool:
+    """Unowned, everywhere the word is used: no internal owner, or no comms owner."""
+    return case.internal_owner is None or case.comms_owner is None
+
+
 def needs_attention(case: Case, clocks: CaseClocks, now: datetime) -> bool:
-    """Breached (any clock) or unowned (no internal or no comms owner): what the board's `]` and `[` visit."""
-    if case.internal_owner is None or case.comms_owner is None:
+    """Breached (any clock) or unowned: what the board's `]` and `[` visit."""
+    if is_unowned(case):
         return True
     return any(reading.state is ClockState.BREACHED for reading in clocks.read(now).values())
 

@@ -170,8 +170,11 @@ class CasewatchApp(App[None]):
     # ------------------------------------------------------------ clock, feed
 
     def tick(self, now: datetime) -> None:
-        """One clock tick: the screen in front redraws its countdowns as deadline minus `now`."""
-        self.screen.post_message(ClockTick(now))
+        """One clock tick: every screen that can be seen redraws its countdowns as deadline minus
+        `now`, the board or case screen under a dialog, the palette or help as much as the one in front."""
+        for screen in self.screen_stack:
+            if screen.is_current:
+                screen.post_message(ClockTick(now))
 
     def _take_update(self, update: Update) -> None:
         """Another writer's changes, from the feed (every committed one; see storage.feed)."""

@@ -16,23 +16,31 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.widgets import DataTable, Footer
+from textual.widgets import DataTable
 
 from casewatch.bulk_load import bulk_allocation
 from casewatch.core.calendars import to_us
-from casewatch.core.clocks import US_PER_S, CaseClocks, ClockState
-from casewatch.core.durations import countdown_stable_for
+from casewatch.core.clocks import CaseClocks, ClockState, countdown_changes_at
 from casewatch.core.evidence import case_readiness
 from casewatch.core.models import Case, Severity
 from casewatch.core.text import visible
-from casewatch.core.views import NO_DEADLINE, case_flags, case_matches, deadline_order, needs_attention, next_match
+from casewatch.core.views import (
+    NO_DEADLINE,
+    case_flags,
+    case_matches,
+    deadline_order,
+    is_unowned,
+    needs_attention,
+    next_match,
+)
 from casewatch.tui.messages import CasesChanged, ClockTick, LeadChanged
 from casewatch.tui.screens.case_actions import CASE_BINDINGS, CaseActions
 from casewatch.tui.screens.forms import Field, TextPrompt
 from casewatch.tui.widgets import cells
-from casewatch.tui.widgets.board_layout import Layout, choose_layout, column_width, pane_heights
+from casewatch.tui.widgets.board_layout import CLOCKS, Layout, choose_layout, column_width, pane_heights
 from casewatch.tui.widgets.case_table import CaseTable, SeverityPane, rows_in_view
 from casewatch.tui.widgets.clock_bar import ClockBar
+from casewatch.tui.widgets.footer import CasewatchFooter
 from casewatch.tui.widgets.handoff_banner import HandoffBanner
 
 
@@ -43,8 +51,8 @@ class _Row:
     table: CaseTable
     severity: Severity
     clocks: CaseClocks
-    suffixes: tuple[str, str]  # local due time after the owner and update countdowns
-    labels: list[tuple[str, ClockState] | None] = field(default_factory=lambda: [None, None])
+    suffixes: tuple[str, ...]  # the due time in the viewer's zone after each countdown (CLOCKS order)
+    labels: list[tuple[str, ClockState] | None] = field(default_factory=lambda: [None] * len(CLOCKS))
     next_check_us: int = 0  # no countdown text can change before this instant
     dirty: bool = False  # labels moved on while the row was out of view; its cells wait for a scroll
 
@@ -101,7 +109,7 @@ class BoardScreen(CaseActions):
         with Vertical(id="panes"):
             for severity in Severity:
                 yield SeverityPane(severity)
-        yield Footer()
+        yield CasewatchFooter()
 
     def on_mount(self) -> None:
         self._panes = {pane.severity: pane for pane in self.query(SeverityPane)}
@@ -125,6 +133,7 @@ class BoardScreen(CaseActions):
             "id": cells.plain(case.id),
             "sev": cells.severity_cell(case.severity, colours),
             "flags": cells.flag_cell(len(case_flags(case, self.app.state.policy)), colours),
+            "unowned": cells.unowned_cell(is_unowned(case), colours),
             "title": cells.plain(case.title),
             "customer": cells.plain(case.customer),
             "status": cells.status_cell(case.status),
@@ -143,11 +152,9 @@ class BoardScreen(CaseActions):
 
     def _new_row(self, case: Case) -> _Row:
         clocks = self.app.state.clocks[case.id]
-        zone = (self.app.state.policy.calendar_for(case.severity).zone or self.app.zone) \
-            if self._layout.show_due else None
+        zone = self.app.zone if self._layout.show_due else None  # every due time in the viewer's zone
         now = self.app.now()
-        suffixes = (cells.due_suffix(clocks.owner.due, zone, now),
-                    cells.due_suffix(clocks.customer_update.due, zone, now))
+        suffixes = tuple(cells.due_suffix(plan.due, zone, now) for plan in clocks)
         return _Row(self.table_for(case.severity), case.severity, clocks, suffixes)
 
     def _clock_cells(self, row: _Row, now_us: int, changed_only: bool) -> dict[str, Text]:
@@ -155,13 +162,12 @@ class BoardScreen(CaseActions):
         values = {}
         colours = self.app.colours
         next_check = NO_DEADLINE
-        for index, (key, plan) in enumerate((("owner_clock", row.clocks.owner),
-                                             ("update_clock", row.clocks.customer_update))):
+        for index, (key, plan) in enumerate(zip(CLOCKS, row.clocks, strict=True)):
             state, remaining = plan.state_at(now_us)
-            if plan.active and remaining is not None:
-                next_check = min(next_check, now_us + countdown_stable_for(remaining) * US_PER_S,
+            if plan.active and remaining is not None and plan.due_us is not None:
+                next_check = min(next_check, countdown_changes_at(plan.due_us, remaining),
                                  *(edge for edge in (plan.warn_us, plan.due_us) if edge is not None and edge > now_us))
-            label = cells.countdown_label(state, remaining, row.suffixes[index])
+            label = cells.countdown_label(state, remaining, row.suffixes[index], compact=True)
             if changed_only and row.labels[index] == (label, state):
                 continue
             row.labels[index] = (label, state)
@@ -177,7 +183,10 @@ class BoardScreen(CaseActions):
         self.board_layout = layout
         self._rows.clear()
         state = self.app.state
-        now_us = to_us(self.app.now())
+        now = self.app.now()
+        now_us = to_us(now)
+        zoned = {key: f"{column.label} ({cells.zone_label(self.app.zone, now)})"
+                 for column in layout.columns if layout.show_due and (key := column.key) in CLOCKS}
         by_severity: dict[Severity, list[str]] = {s: [] for s in Severity}
         for case_id, case in state.cases.items():
             if case_matches(case, self.filter_text):
@@ -188,7 +197,8 @@ class BoardScreen(CaseActions):
                 keep = table.selected_id()
                 table.clear(columns=True)
                 for column in layout.columns:
-                    table.add_column(column.label, key=column.key, width=column_width(column, layout))
+                    table.add_column(zoned.get(column.key, column.label), key=column.key,
+                                     width=column_width(column, layout))
                 order = sorted(by_severity[severity], key=self._sort_key)
                 for case_id in order:
                     self._add_row(state.cases[case_id], now_us)
@@ -355,7 +365,7 @@ class BoardScreen(CaseActions):
                 if case_id is not None and row is not None and row.dirty:
                     self._set_cells(row, case_id, {
                         key: cells.clock_cell(*shown, colours)
-                        for key, shown in zip(("owner_clock", "update_clock"), row.labels, strict=True)
+                        for key, shown in zip(CLOCKS, row.labels, strict=True)
                         if shown is not None
                     })
                     row.dirty = False
@@ -367,7 +377,7 @@ class BoardScreen(CaseActions):
         for case_id, row in self._rows.items():
             counts = self._counts[row.severity]
             counts.late += row.late
-            counts.unowned += state.cases[case_id].internal_owner is None
+            counts.unowned += is_unowned(state.cases[case_id])
         for case in state.cases.values():
             self._counts[case.severity].total += 1
         self._show_titles()
@@ -383,7 +393,7 @@ class BoardScreen(CaseActions):
             if counts.late:
                 title += f" · {counts.late} late"
             if counts.unowned:
-                title += f" · {counts.unowned} unowned"
+                title += f" · ⚑ {counts.unowned} unowned"
             if self._titles.get(severity) != title:
                 pane.border_title = Text(visible(title))
                 self._titles[severity] = title

@@ -10,12 +10,13 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from casewatch.core import commands as c
 from casewatch.core.clocks import CaseClocks, ClockKind, plan_clocks
 from casewatch.core.errors import CasewatchError
 from casewatch.core.evidence import case_checklist, readiness
+from casewatch.core.handoff_export import two_zones
 from casewatch.core.models import Case, Event, EventType
 from casewatch.core.permissions import Action
 from casewatch.core.text import visible
@@ -25,12 +26,14 @@ from casewatch.tui.screens.case_actions import CASE_BINDINGS, CaseActions
 from casewatch.tui.screens.forms import Field, TextPrompt
 from casewatch.tui.widgets import cells
 from casewatch.tui.widgets.clock_bar import ClockBar
+from casewatch.tui.widgets.footer import CasewatchFooter
 
 CLOCK_NAMES = {
     ClockKind.OWNER: "Owner named by",
-    ClockKind.CUSTOMER_UPDATE: "Next customer update",
-    ClockKind.INTERNAL_REVIEW: "Next internal review",
+    ClockKind.CUSTOMER_UPDATE: "Customer update",
+    ClockKind.INTERNAL_REVIEW: "Internal review",
 }
+NARROW = 110  # below this width the clocks and flags go under the fields instead of beside them
 
 
 class CaseScreen(CaseActions):
@@ -63,7 +66,7 @@ class CaseScreen(CaseActions):
             timeline: DataTable[Text] = DataTable(id="timeline", cursor_type="row", zebra_stripes=True)
             timeline.border_title = "Timeline"
             yield timeline
-        yield Footer()
+        yield CasewatchFooter()
 
     def on_mount(self) -> None:
         table: DataTable[Text] = self.query_one("#timeline", DataTable)
@@ -73,6 +76,9 @@ class CaseScreen(CaseActions):
         table.add_column("", key="mark")
         self.query_one(ClockBar).show(self.app.now())
         self.reload()
+
+    def on_resize(self) -> None:
+        self.set_class(self.size.width < NARROW, "narrow")
 
     @work(name="Load case", group="case-load", exclusive=True, exit_on_error=False)
     async def reload(self) -> None:
@@ -141,16 +147,23 @@ class CaseScreen(CaseActions):
         self.query_one("#case-evidence", Static).update(evidence)
 
     def _render_clocks(self, case: Case, clocks: CaseClocks, now: datetime) -> None:
+        """One line per clock, never wrapped: the countdown, then the due time in the viewer's zone
+        and, where the severity's business calendar counts in another zone, in that zone too."""
         readings = clocks.read(now)
-        zone = self.app.state.policy.calendar_for(case.severity).zone or self.app.zone
-        text = Text("Clocks", style="bold")
-        text.append(f"  (due times in {zone.key})\n", style="dim")
+        viewer = self.app.zone.key
+        calendar = self.app.state.policy.calendar_for(case.severity).zone
+        other = calendar.key if calendar is not None and calendar.key != viewer else viewer
+        text = Text("Clocks", style="bold", no_wrap=True, overflow="ellipsis")
+        text.append(f"  (due in {viewer}{f'; calendar in {other}' if other != viewer else ''})\n", style="dim")
         for kind, name in CLOCK_NAMES.items():
             reading = readings[kind]
-            text.append(f"{name:<22}")
-            text.append_text(cells.clock_cell(cells.clock_label(reading, zone, now), reading.state, self.app.colours))
-            text.append(f"  {reading.state.value}\n", style="dim")
-        self.query_one("#case-clocks", Static).update(text)
+            text.append(f"{name:<17}")
+            label = cells.countdown_label(reading.state, reading.remaining_s)
+            text.append_text(cells.clock_cell(label, reading.state, self.app.colours))
+            if reading.due is not None:
+                text.append(f"  {two_zones(reading.due, viewer, other, now)}")
+            text.append("\n")
+        self.query_one("#case-clocks", Static).update(text, layout=False)
 
     def _render_timeline(self, events: list[Event]) -> None:
         table: DataTable[Text] = self.query_one("#timeline", DataTable)
