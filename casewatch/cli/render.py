@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from casewatch.core.breaches import Breach
 from casewatch.core.clocks import CaseClocks, ClockKind, ClockReading, ClockState
 from casewatch.core.durations import format_countdown
 from casewatch.core.evidence import case_readiness
@@ -60,8 +61,8 @@ def case_table(rows: list[tuple[Case, CaseClocks]], policy: Policy, now: datetim
     )
 
 
-def case_details(case: Case, clocks: CaseClocks, policy: Policy, events: list[Event], now: datetime, tz: str,
-                 authority: str) -> str:
+def case_details(case: Case, clocks: CaseClocks, policy: Policy, events: list[Event], breaches: list[Breach],
+                 now: datetime, tz: str, authority: str) -> str:
     zone = ZoneInfo(tz)
     readings = clocks.read(now)
     ready = case_readiness(case, policy.evidence)
@@ -85,6 +86,11 @@ def case_details(case: Case, clocks: CaseClocks, policy: Policy, events: list[Ev
     lines += [f"  {label + ':':<23}{visible(value)}" for label, value in fields]
     for flag in case_flags(case, policy):
         lines.append(f"  ! {visible(flag)}")
+    lines.append(f"breaches: {len(breaches) or 'none'}")
+    for breach in breaches:
+        clock = breach.kind.value.replace("_", " ")
+        lines.append(f"  {breach.at.astimezone(zone):%Y-%m-%d %H:%M %Z}  {clock} clock (due "
+                     f"{breach.due.astimezone(zone):%H:%M}; {breach.severity.value}, policy v{breach.policy_version})")
     lines.append("timeline:")
     for event in events:
         mark = " [backfilled]" if event.backfilled else ""

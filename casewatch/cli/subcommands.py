@@ -20,6 +20,7 @@ from casewatch.cli.session import Session
 from casewatch.cli.spec import CASE_ID, Local, Read, Subcommand, Write, arg
 from casewatch.core import commands as c
 from casewatch.core import handoff_export, metrics
+from casewatch.core.breaches import case_breaches
 from casewatch.core.clocks import plan_clocks
 from casewatch.core.demo import demo_plan
 from casewatch.core.errors import InvalidInput, NotFound
@@ -37,7 +38,7 @@ from casewatch.core.models import (
 )
 from casewatch.core.packet import case_packet, evidence_json, packet_json, packet_markdown
 from casewatch.core.policy import parse_policy
-from casewatch.core.projection import policy_source_as_of
+from casewatch.core.policy_history import PolicyHistory
 from casewatch.core.views import (
     authority_label,
     board_order,
@@ -78,13 +79,12 @@ async def _metrics(session: Session, store: Store) -> None:
     if args.since is not None and args.until is not None and args.since >= args.until:
         raise InvalidInput("--since must be before --until")
     floor = await store.floor_events()
-    source = policy_source_as_of(floor, as_of)
-    if source is None:
+    policies = PolicyHistory.from_log(floor)  # each breach judged under the policy in force when it happened
+    if policies is None:
         raise InvalidInput(f"{session.target.describe()} has no policy; run `casewatch db upgrade`")
     result = metrics.Report(since=args.since, until=args.until, as_of=as_of, leads=metrics.ShiftLeads(floor))
-    policy = parse_policy(source, "policy in force")
     async for history in store.case_histories():
-        result.add_history(history, policy)
+        result.add_history(history, policies)
     if args.json:
         _print_json(result.as_dict() | {"since": iso_z(args.since), "until": iso_z(args.until), "as_of": iso_z(as_of)})
     elif args.csv:
@@ -115,6 +115,7 @@ async def _show_case(session: Session, store: Store) -> None:
     clocks = plan_clocks(case, policy)
     events = await store.case_events(case.id)
     now = store.clock()
+    breaches = case_breaches(events, await store.policy_history(), now)
     shift = await store.current_shift()
     authority = authority_label(case, shift.lead if shift else None)
     if args.json:
@@ -124,11 +125,12 @@ async def _show_case(session: Session, store: Store) -> None:
             "route_authority_shown": authority,
             "participants": [asdict(p) for p in case.participants],
             "owner_named_at": iso_z(case.owner_named_at),
-            "flags": case_flags(case, policy), "timeline": [event_json(e) for e in events],
+            "flags": case_flags(case, policy), "breaches": [breach.as_json() for breach in breaches],
+            "timeline": [event_json(e) for e in events],
         }
         _print_json(summary)
     else:
-        print(render.case_details(case, clocks, policy, events, now, await session.zone(store), authority))
+        print(render.case_details(case, clocks, policy, events, breaches, now, await session.zone(store), authority))
 
 
 async def _list_evidence(session: Session, store: Store) -> None:

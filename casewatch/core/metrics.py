@@ -17,7 +17,7 @@ from typing import Any
 from casewatch.core.breaches import case_breaches
 from casewatch.core.clocks import ClockKind
 from casewatch.core.models import Event, EventType, Severity
-from casewatch.core.policy import Policy
+from casewatch.core.policy_history import PolicyHistory
 from casewatch.core.projection import in_history_order
 
 RATES = ("customer_update_miss_rate", "escalation_rework_rate", "severity_mismatch_rate",
@@ -40,15 +40,16 @@ class CaseFacts:
     avoidable: bool | None = None  # from the post-case review; None: not reviewed
 
 
-def case_facts(events: Iterable[Event], policy: Policy, as_of: datetime) -> CaseFacts | None:
-    """The facts of one case from its events up to `as_of`; None when it was not escalated by then."""
+def case_facts(events: Iterable[Event], policies: PolicyHistory, as_of: datetime) -> CaseFacts | None:
+    """The facts of one case from its events up to `as_of`; None when it was not escalated by then.
+    Its breaches are the case's breach history (core.breaches), each judged under the policy then in force."""
     history = [e for e in in_history_order(events) if e.occurred_at <= as_of]
     if not history or history[0].type is not EventType.CASE_CREATED:
         return None
     created = history[0]
     owner_at = next((e.occurred_at for e in history
                      if e.type is EventType.OWNER_ASSIGNED and e.payload.get("after")), None)
-    breached = any(b.kind is ClockKind.CUSTOMER_UPDATE for b in case_breaches(history, policy, as_of))
+    breached = any(b.kind is ClockKind.CUSTOMER_UPDATE for b in case_breaches(history, policies, as_of))
     return CaseFacts(
         case_id=created.case_id or "",
         escalated_at=created.occurred_at,
@@ -146,9 +147,9 @@ class Report:
         return ((self.since is None or facts.escalated_at >= self.since)
                 and (self.until is None or facts.escalated_at < self.until))
 
-    def add_history(self, events: Iterable[Event], policy: Policy) -> None:
+    def add_history(self, events: Iterable[Event], policies: PolicyHistory) -> None:
         """Count one case from its events; a store streams the log through this one case at a time."""
-        facts = case_facts(events, policy, self.as_of)
+        facts = case_facts(events, policies, self.as_of)
         if facts is not None:
             self.add(replace(facts, lead=self.leads.at(facts.escalated_at)))
 
@@ -166,10 +167,10 @@ class Report:
         }
 
 
-def report(histories: Iterable[Iterable[Event]], floor_events: Iterable[Event], policy: Policy, *,
+def report(histories: Iterable[Iterable[Event]], floor_events: Iterable[Event], policies: PolicyHistory, *,
            as_of: datetime, since: datetime | None = None, until: datetime | None = None) -> Report:
     """The metrics of the escalations in [since, until), each history read up to `as_of`."""
     result = Report(since=since, until=until, as_of=as_of, leads=ShiftLeads(floor_events))
     for events in histories:
-        result.add_history(events, policy)
+        result.add_history(events, policies)
     return result

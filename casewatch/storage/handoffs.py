@@ -24,6 +24,7 @@ from casewatch.core.handoff import (
 from casewatch.core.models import Case, Event, Person
 from casewatch.core.policy import Policy
 from casewatch.storage import convert
+from casewatch.storage.policies import load_policy_history
 from casewatch.storage.schema import cases, events, handoffs, shifts
 
 
@@ -97,34 +98,36 @@ async def outgoing_shift(conn: AsyncConnection, actor: Person, now: datetime) ->
 
 
 async def preview(conn: AsyncConnection, policy: Policy, actor: Person, incoming: Person, now: datetime,
-                  note: str = "", case_notes: Mapping[str, str] | None = None) -> Packet:
-    """The packet `actor` would hand to `incoming` now."""
+                  note: str = "", case_notes: Mapping[str, str] | None = None, *, where: str) -> Packet:
+    """The packet `actor` would hand to `incoming` now (`where` names the database in errors)."""
     shift = await outgoing_shift(conn, actor, now)
     open_cases, history = await packet_sources(conn, shift.started_at)
-    return build_packet(cases=open_cases, events=history, policy=policy, shift=shift,
+    return build_packet(cases=open_cases, events=history, policy=policy,
+                        policies=await load_policy_history(conn, where), shift=shift,
                         incoming=LeadRef(name=incoming.name, tz=incoming.tz), now=now, note=note, case_notes=case_notes)
 
 
-async def changes_since(conn: AsyncConnection, policy: Policy, handoff: Handoff, now: datetime) -> PacketDiff:
+async def changes_since(conn: AsyncConnection, handoff: Handoff, now: datetime, *, where: str) -> PacketDiff:
     """What moved on the floor after `handoff`'s packet was made."""
     open_cases, history = await packet_sources(conn, handoff.packet.prepared_at)
-    return diff_since(handoff.packet, open_cases, history, policy, now)
+    return diff_since(handoff.packet, open_cases, history, await load_policy_history(conn, where), now)
 
 
 async def facts_for(conn: AsyncConnection, command: c.Command, actor: Person, roster: Mapping[str, Person],
-                    policy: Policy, now: datetime) -> HandoffFacts:
+                    policy: Policy, now: datetime, *, where: str) -> HandoffFacts:
     """What the rule of a handoff command needs read (nothing for any other command)."""
     if isinstance(command, c.PrepareHandoff):
         incoming = roster.get(command.to)
         if incoming is None:
             return HandoffFacts()  # the rule names the missing person
         return HandoffFacts(next_id=await next_handoff_id(conn), pending=await pending_handoff(conn),
-                            packet=await preview(conn, policy, actor, incoming, now, command.note, command.case_notes))
+                            packet=await preview(conn, policy, actor, incoming, now, command.note, command.case_notes,
+                                                        where=where))
     if isinstance(command, c.AcceptHandoff):
         handoff = await load_handoff(conn, command.handoff_id)
         if handoff is None or handoff.status is not HandoffStatus.PENDING:
             return HandoffFacts(handoff=handoff)
-        return HandoffFacts(handoff=handoff, diff=await changes_since(conn, policy, handoff, now))
+        return HandoffFacts(handoff=handoff, diff=await changes_since(conn, handoff, now, where=where))
     return HandoffFacts()
 
 

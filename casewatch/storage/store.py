@@ -31,6 +31,7 @@ from casewatch.core.events import added_person
 from casewatch.core.handoff import Handoff, LeadView, Packet, PacketDiff, Shift
 from casewatch.core.models import Case, Event, EventType, Person, Role
 from casewatch.core.policy import DEFAULT_POLICY_TOML, Policy, parse_policy
+from casewatch.core.policy_history import PolicyHistory
 from casewatch.core.projection import apply, policy_source_as_of, replay_cases
 from casewatch.core.rules import Context, decide
 from casewatch.core.text import check_handle
@@ -39,6 +40,7 @@ from casewatch.storage import handoffs as handoff_rows
 from casewatch.storage.engine import create_engines
 from casewatch.storage.failures import is_database_failure, retry_now, translate
 from casewatch.storage.migrate import ensure_schema, take_turns
+from casewatch.storage.policies import load_policy_history
 from casewatch.storage.schema import cases, counters, events, logins, people, policies
 from casewatch.storage.target import Target
 
@@ -312,7 +314,8 @@ class Store:
             batch.shift, batch.shift_read = await handoff_rows.current_shift(conn), True
         ctx = Context(actor=actor, roster=batch.roster, policy=batch.policy, occurred_at=occurred,
                       recorded_at=recorded, shift_lead=batch.shift.lead if batch.shift else None,
-                      handoff=await handoff_rows.facts_for(conn, command, actor, batch.roster, batch.policy, occurred))
+                      handoff=await handoff_rows.facts_for(conn, command, actor, batch.roster, batch.policy, occurred,
+                                                           where=self.target.describe()))
         new_id = await self._next_case_id(conn, batch) if isinstance(command, c.NewCase) else None
         event = decide(command, case, ctx, new_case_id=new_id)
         if event.case_id is None:
@@ -545,18 +548,24 @@ class Store:
             me = roster[actor]
             incoming = roster[to] if to is not None else Person(name="", role=Role.LEAD, tz=me.tz)
             return await handoff_rows.preview(conn, await self._load_policy(conn), me, incoming, self.clock(),
-                                              note, case_notes)
+                                              note, case_notes, where=self.target.describe())
 
     @_reads
     async def handoff_changes(self, handoff: Handoff) -> PacketDiff:
         """What moved on the floor since `handoff`'s packet was made."""
         async with self._reader.connect() as conn:
-            return await handoff_rows.changes_since(conn, await self._load_policy(conn), handoff, self.clock())
+            return await handoff_rows.changes_since(conn, handoff, self.clock(), where=self.target.describe())
 
     @_reads
     async def policy(self) -> Policy:
         async with self._reader.connect() as conn:
             return await self._load_policy(conn)
+
+    @_reads
+    async def policy_history(self) -> PolicyHistory:
+        """Which policy was in force when (breaches are judged under it; see core.breaches)."""
+        async with self._reader.connect() as conn:
+            return await load_policy_history(conn, self.target.describe())
 
     @_reads
     async def case_events(self, case_id: str) -> list[Event]:

@@ -346,3 +346,37 @@ async def test_80x24_keeps_help_quit_and_unowned_in_view_and_nothing_wraps(make_
         lines = [line.rstrip() for line in rendered_rows(app.screen.query_one("#case-clocks")) if line.strip()]
         assert len(lines) == 4 and all(name in line for name, line in zip(
             ("Clocks", "Owner named by", "Customer update", "Internal review"), lines, strict=True)), lines
+
+
+async def test_a_severity_downgrade_never_erases_a_breach_from_the_case_screen(make_app):
+    """Defect 11: SEV1 → SEV2 turned `✖ -4m` into `▸ 34m` and nothing kept the breach."""
+    app = make_app()
+    async with app.run_test(size=(120, 50)) as pilot:
+        await pilot.pause()
+        sev1 = table(app, "sev1")
+        sev1.focus()
+        case_id = next(r.key.value for r in sev1.ordered_rows if "✖" in sev1.get_cell(r.key.value, "update_clock").plain)
+        sev1.move_cursor(row=sev1.get_row_index(case_id))
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, CaseScreen)
+
+        def listed() -> list[str]:
+            return [line.strip() for line in rendered_rows(screen.query_one("#case-breaches")) if "✖" in line]
+
+        before = listed()
+        assert any("Customer update" in line and "SEV1 · policy v1" in line for line in before), before
+        await pilot.press("s")
+        await pilot.pause()
+        app.screen.query_one(OptionList).highlighted = list(Severity).index(Severity.SEV4)
+        await pilot.press("enter", *"one user only", "enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        await app.workers.wait_for_complete()  # the case screen reads the case again
+        await pilot.pause()
+        assert screen.case is not None and screen.case.severity is Severity.SEV4
+        clocks = " ".join(rendered_rows(screen.query_one("#case-clocks")))
+        assert "✖" not in clocks  # nothing is late under SEV4 now…
+        assert listed() == before  # …and every breach it had is still listed
