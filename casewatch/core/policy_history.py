@@ -2,7 +2,8 @@
 
 Version n is the n-th policy the log applied (as the `policies` projection numbers them). A policy
 is in force from its event's instant until the next one's; before the first, the first counts
-(cases may be backfilled to before their database existed), as `projection.policy_source_as_of` says.
+(cases may be backfilled to before their database existed). Breaches, metrics and `--as-of` reads
+all ask this one history.
 """
 
 from __future__ import annotations

@@ -32,7 +32,7 @@ from casewatch.core.handoff import Handoff, LeadView, Packet, PacketDiff, Shift
 from casewatch.core.models import Case, Event, EventType, Person, Role
 from casewatch.core.policy import DEFAULT_POLICY_TOML, Policy, parse_policy
 from casewatch.core.policy_history import PolicyHistory
-from casewatch.core.projection import apply, policy_source_as_of, replay_cases
+from casewatch.core.projection import apply, replay_cases
 from casewatch.core.rules import Context, decide
 from casewatch.core.text import check_handle
 from casewatch.storage import convert
@@ -497,11 +497,8 @@ class Store:
                         case = None
                     case = apply(case, convert.event_from_trusted_row(row))
             found.extend([case] if case is not None and case.is_open else [])
-            applied = await conn.execute(select(events).where(events.c.type == EventType.POLICY_APPLIED.value))
-            source = policy_source_as_of([convert.event_from_row(row) for row in applied], at)
-        if source is None:
-            raise InvalidInput(f"{self.target.describe()} has no policy; run `casewatch db upgrade`")
-        return found, parse_policy(source, "policy in force")
+            policies = await load_policy_history(conn, self.target.describe())
+        return found, policies.at(at)
 
     @_reads
     async def roster(self) -> dict[str, Person]:
