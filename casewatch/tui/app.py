@@ -172,9 +172,10 @@ class CasewatchApp(App[None]):
     def tick(self, now: datetime) -> None:
         """One clock tick: every screen that can be seen redraws its countdowns as deadline minus
         `now`, the board or case screen under a dialog, the palette or help as much as the one in front."""
-        for screen in self.screen_stack:
-            if screen.is_current:
-                screen.post_message(ClockTick(now))
+        for screen in reversed(self.screen_stack):
+            screen.post_message(ClockTick(now))
+            if not screen.is_modal:  # a full screen hides what is under it
+                break
 
     def _take_update(self, update: Update) -> None:
         """Another writer's changes, from the feed (every committed one; see storage.feed)."""

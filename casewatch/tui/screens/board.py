@@ -215,6 +215,11 @@ class BoardScreen(CaseActions):
 
     def _set_cells(self, row: _Row, case_id: str, values: dict[str, Text]) -> None:
         """Update only the cells whose text or style differs from what the table holds."""
+        changed = self._changed_cells(row, case_id, values)
+        if changed:
+            row.table.set_row_cells(case_id, changed)
+
+    def _changed_cells(self, row: _Row, case_id: str, values: dict[str, Text]) -> dict[str, Text]:
         shown = self._layout.keys
         changed = {}
         for key, value in values.items():
@@ -223,8 +228,7 @@ class BoardScreen(CaseActions):
             current = row.table.get_cell(case_id, key)
             if current.plain != value.plain or current.style != value.style:
                 changed[key] = value
-        if changed:
-            row.table.set_row_cells(case_id, changed)
+        return changed
 
     def _restore_cursor(self, table: CaseTable, case_id: str | None) -> None:
         if case_id is not None and case_id in table.rows:
@@ -331,6 +335,7 @@ class BoardScreen(CaseActions):
         now_us = to_us(now)
         in_view = {severity: rows_in_view(pane.table) for severity, pane in self._panes.items()}
         late_moved = False
+        updates: dict[CaseTable, dict[str, dict[str, Text]]] = {}  # one cache sweep per pane
         with self.app.batch_update():
             for case_id, row in self._rows.items():
                 if row.next_check_us > now_us:
@@ -344,9 +349,12 @@ class BoardScreen(CaseActions):
                     late_moved = True
                 first, last = in_view[row.severity]
                 if first <= row.table.get_row_index(case_id) < last:
-                    self._set_cells(row, case_id, values)
+                    if changed := self._changed_cells(row, case_id, values):
+                        updates.setdefault(row.table, {})[case_id] = changed
                 else:
                     row.dirty = True
+            for table, rows in updates.items():
+                table.set_rows_cells(rows)
             if late_moved:
                 self._show_titles()
 
