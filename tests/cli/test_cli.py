@@ -345,3 +345,16 @@ def test_breaches_are_history_judged_under_the_policy_then_in_force(cw, tmp_path
     assert "owner clock (due" in text and "SEV1, policy v1" in text
     metrics = json.loads(cw("metrics", "--json")[1])
     assert metrics["customer_update_miss_rate"]["numerator"] == 1  # judged under v1, not under today's policy
+
+
+def test_cases_table_shows_the_three_clocks_it_sorts_by(cw):
+    """Issue 9, defect 7: `casewatch cases` shows the internal-review clock beside the other two."""
+    cw("case", "new", "--title", "a", "--customer", "c", "--severity", "SEV1")
+    cw("case", "new", "--title", "b", "--customer", "c", "--severity", "SEV1")
+    cw("case", "assign", "CW-1002", "mei")
+    code, out, _ = cw("cases")
+    header, *rows = out.splitlines()
+    assert code == 0 and header.split()[5:9] == ["OWNER-CLOCK", "NEXT-UPDATE", "NEXT-REVIEW", "EVID"]
+    owner, update, review = (rows[1].split()[i] for i in (5, 6, 7))
+    assert (owner, update, review) in {("met", "20m", "1h00m"), ("met", "19m", "59m")}  # the clock may turn a second
+    assert [row.split()[0] for row in rows] == ["CW-1001", "CW-1002"]  # owner due in 15m before update in 20m
