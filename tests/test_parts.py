@@ -24,6 +24,7 @@ NOT_ON_THE_BOARD = {
     c.Reopen: "resolved cases leave the board; they are reopened from the shell (`casewatch case reopen`)",
     c.PrepareHandoff: "not a case action: the handoff screen (H, binding board.handoff) prepares it",
     c.AcceptHandoff: "not a case action: the handoff screen (H, binding board.handoff) accepts it",
+    c.GrantLogin: "team administration is done from the shell (`casewatch team grant`)",
 }
 
 

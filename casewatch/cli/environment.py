@@ -86,6 +86,12 @@ def actor_name(flag: str | None, config: Config) -> str:
     return acting_name(flag, os.environ.get("CASEWATCH_USER"), config.user, os_user())
 
 
+def claimed_name(flag: str | None) -> str | None:
+    """Who the invocation itself says acts (--as, then CASEWATCH_USER): on a team database it must
+    be the person the login is mapped to. The config file and the OS user are only defaults."""
+    return acting_name(flag, os.environ.get("CASEWATCH_USER"), None, "") or None
+
+
 def system_zone() -> str:
     """The machine's IANA zone as tzlocal finds it ($TZ, /etc/localtime, distribution files), else UTC."""
     try:

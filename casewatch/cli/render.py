@@ -19,6 +19,7 @@ from casewatch.core.evidence import case_readiness
 from casewatch.core.handoff import Handoff, HandoffStatus, Shift
 from casewatch.core.models import Case, Event, Person
 from casewatch.core.policy import Policy
+from casewatch.core.reviews import ReviewRow
 from casewatch.core.text import is_handle, visible
 from casewatch.core.views import case_flags, describe_event
 
@@ -210,3 +211,29 @@ def _legacy_mark(name: str) -> str:
     if is_handle(name):
         return ""
     return f"! not a handle: casewatch people rename {shlex.quote(visible(name))} NEW (lower-case a-z 0-9 . _ -)"
+
+
+def _clip(text: str, width: int) -> str:
+    text = visible(text)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def reviews_table(rows: list[ReviewRow], by_cause: dict[str, int], tz: str) -> str:
+    """The reviews, newest first, then the avoidable escalations counted by cause."""
+    if not rows:
+        return "no post-case reviews (`casewatch case close ID --final-severity SEVn --avoidable yes|no`)"
+    zone = ZoneInfo(tz)
+    lines: list[tuple[str, ...]] = [("REVIEWED", "CASE", "SEVERITY", "AVOIDABLE", "CAUSE", "BY", "TITLE", "LESSON")]
+    for row in rows:
+        severity = row.initial_severity.value
+        if row.final_severity is not row.initial_severity:
+            severity += f"→{row.final_severity.value}"
+        lines.append((row.at.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z"), row.case_id, severity,
+                      "yes" if row.avoidable else "no", row.cause or "-", visible(row.by), _clip(row.title, 40),
+                      _clip(row.lesson, 60) or "-"))
+    text = _table(lines)
+    if by_cause:
+        total = sum(by_cause.values())
+        text += f"\n\navoidable escalations by cause ({total} of {len(rows)} reviewed):\n"
+        text += _table([(cause, str(count)) for cause, count in by_cause.items()])
+    return text

@@ -27,6 +27,7 @@ class Session:
         self.args = args
         self.config = config or env.load_config()
         self.actor = env.actor_name(getattr(args, "actor", None), self.config)
+        self.claimed = env.claimed_name(getattr(args, "actor", None))
         flag_db = getattr(args, "db", None)
         location = env.database_location(flag_db, self.config)
         if flag_db is None and location == str(paths.default_db_path()):
@@ -38,7 +39,15 @@ class Session:
         return Person(name=self.actor, role=Role.LEAD, tz=self._tz or env.system_zone())
 
     async def open(self) -> Store:
-        return await Store.open(self.target, creator=self.creator())
+        """The store, and on a team database the acting person the server maps our login to (a
+        different --as or CASEWATCH_USER is refused before anything runs)."""
+        store = await Store.open(self.target, creator=self.creator())
+        if store.team is not None and store.team.person is not None:
+            if self.claimed is not None and self.claimed != store.team.person:
+                await store.close()
+                raise store.team.refuse(self.claimed)
+            self.actor = store.team.person
+        return store
 
     async def zone(self, store: Store) -> str:
         if self._tz:

@@ -19,15 +19,16 @@ from casewatch.cli import render
 from casewatch.cli.session import Session
 from casewatch.cli.spec import CASE_ID, Local, Read, Subcommand, Write, arg
 from casewatch.core import commands as c
-from casewatch.core import handoff_export, metrics
+from casewatch.core import handoff_export, reviews
 from casewatch.core.breaches import case_breaches
 from casewatch.core.clocks import plan_clocks
 from casewatch.core.demo import demo_plan
-from casewatch.core.errors import InvalidInput, NotFound
+from casewatch.core.errors import InvalidInput, NotFound, ProjectionsDiffer
 from casewatch.core.evidence import case_checklist
 from casewatch.core.handoff import HandoffStatus, Packet, PacketDiff
 from casewatch.core.models import (
     EvidenceState,
+    Person,
     Role,
     Severity,
     Status,
@@ -38,7 +39,7 @@ from casewatch.core.models import (
 )
 from casewatch.core.packet import case_packet, evidence_json, packet_json, packet_markdown
 from casewatch.core.policy import parse_policy
-from casewatch.core.policy_history import PolicyHistory
+from casewatch.core.text import check_handle, check_login
 from casewatch.core.views import (
     authority_label,
     board_order,
@@ -49,8 +50,10 @@ from casewatch.core.views import (
     event_json,
 )
 from casewatch.storage.migrate import head_revision
+from casewatch.storage.roles import MEMBER_ROLE, grant_statement
 from casewatch.storage.seed import write_demo
 from casewatch.storage.store import Outcome, Store
+from casewatch.storage.team import init_team
 
 DEMO_CASES = 60
 DEMO_SEED = 42
@@ -78,19 +81,28 @@ async def _metrics(session: Session, store: Store) -> None:
     as_of = args.as_of or store.clock()
     if args.since is not None and args.until is not None and args.since >= args.until:
         raise InvalidInput("--since must be before --until")
-    floor = await store.floor_events()
-    policies = PolicyHistory.from_log(floor)  # each breach judged under the policy in force when it happened
-    if policies is None:
-        raise InvalidInput(f"{session.target.describe()} has no policy; run `casewatch db upgrade`")
-    result = metrics.Report(since=args.since, until=args.until, as_of=as_of, leads=metrics.ShiftLeads(floor))
-    async for history in store.case_histories():
-        result.add_history(history, policies)
+    (result,) = await store.metrics([(args.since, args.until)], as_of)
     if args.json:
         _print_json(result.as_dict() | {"since": iso_z(args.since), "until": iso_z(args.until), "as_of": iso_z(as_of)})
     elif args.csv:
         sys.stdout.write(render.metrics_csv(result.as_dict()))
     else:
         print(render.metrics_table(result.as_dict()))
+
+
+async def _reviews(session: Session, store: Store) -> None:
+    args = session.args
+    rows = []
+    async for history in store.case_histories():
+        row = reviews.case_review(history)
+        if row is not None and reviews.in_window(row, args.since, args.until) and (row.avoidable or not args.avoidable):
+            rows.append(row)
+    rows.sort(key=lambda row: row.at, reverse=True)
+    by_cause = reviews.avoidable_by_cause(rows)
+    if args.json:
+        _print_json({"reviews": [row.as_dict() for row in rows], "avoidable_by_cause": by_cause})
+    else:
+        print(render.reviews_table(rows, by_cause, await session.zone(store)))
 
 
 async def _cases(session: Session, store: Store) -> None:
@@ -127,6 +139,7 @@ async def _show_case(session: Session, store: Store) -> None:
             "owner_named_at": iso_z(case.owner_named_at),
             "flags": case_flags(case, policy), "breaches": [breach.as_json() for breach in breaches],
             "timeline": [event_json(e) for e in events],
+            "review": review.as_dict() if (review := reviews.case_review(events)) and case.review else None,
         }
         _print_json(summary)
     else:
@@ -198,19 +211,21 @@ def _viewer_zones(session: Session, packet: Packet) -> tuple[str, str]:
 
 
 async def _show_handoff(session: Session, store: Store) -> None:
-    args, now = session.args, store.clock()
-    found = await store.handoff(args.handoff_id) if args.handoff_id is not None else None
+    args = session.args
+    now, replayed = args.as_of or store.clock(), args.as_of is not None
+    found = await store.handoff(args.handoff_id, args.as_of) if args.handoff_id is not None else None
     if found is None:
-        packet = await store.handoff_preview(session.actor, args.to)
+        packet = await store.handoff_preview(session.actor, args.to, as_of=args.as_of)
         diff = None
     else:
         packet = found.packet
-        diff = await store.handoff_changes(found) if found.status is HandoffStatus.PENDING else None
+        diff = await store.handoff_changes(found, args.as_of) if found.status is HandoffStatus.PENDING else None
     zones = _viewer_zones(session, packet)
     if args.format == "json":
-        _print_json(handoff_export.packet_json(packet, now, handoff=found, diff=diff, zones=zones))
+        _print_json(handoff_export.packet_json(packet, now, handoff=found, diff=diff, zones=zones, replayed=replayed))
     else:
-        print(handoff_export.packet_markdown(packet, now, handoff=found, diff=diff, zones=zones), end="")
+        print(handoff_export.packet_markdown(packet, now, handoff=found, diff=diff, zones=zones, replayed=replayed),
+              end="")
 
 
 async def _list_handoffs(session: Session, store: Store) -> None:
@@ -225,6 +240,38 @@ async def _list_handoffs(session: Session, store: Store) -> None:
 async def _upgrade_db(session: Session, store: Store) -> None:
     done = "migrated to" if store.migrated else "already at"
     print(f"{session.target.describe()}: schema {done} {head_revision()}")
+
+
+async def _verify_db(session: Session, store: Store) -> None:
+    differences = await store.verify()
+    for difference in differences:
+        print(difference.line())
+    if differences:
+        raise ProjectionsDiffer(f"{len(differences)} projection rows differ from the log of "
+                                f"{session.target.describe()}: `casewatch db rebuild` repairs them")
+    print(f"{session.target.describe()}: every projection matches a replay of the log")
+
+
+async def _rebuild_db(session: Session, store: Store) -> None:
+    differences = await store.rebuild()
+    for difference in differences:
+        print(difference.line())
+    left = [d for d in differences if not d.repaired]
+    if left:
+        raise InvalidInput(f"{len(left)} rows of {', '.join(sorted({d.table for d in left}))} need a login that "
+                           "may write them: an administrator runs `casewatch db rebuild`")
+    print(f"{session.target.describe()}: {len(differences) or 'no'} projection rows repaired; every projection "
+          "matches the log")
+
+
+def _team_init(args: argparse.Namespace) -> int:
+    session = Session(args)
+    lead = Person(name=args.lead, role=Role.LEAD, tz=check_zone(args.lead_tz) if args.lead_tz else env.system_zone())
+    ready = asyncio.run(init_team(session.target, lead, args.login))
+    print(f"{ready.database} is a team database: {ready.lead} leads it and connects as login {ready.login}")
+    print(f"members connect with their own logins, in role {MEMBER_ROLE}; add each with `casewatch people add` "
+          "and `casewatch team grant NAME --login LOGIN`")
+    return 0
 
 
 async def _seed(session: Session, store: Store) -> None:
@@ -267,7 +314,8 @@ def _board(args: argparse.Namespace) -> int:
 
         zone = asyncio.run(prepare())
         app = CasewatchApp(target=session.target, actor=session.actor, zone=zone, theme=theme, keymap=config.keymap,
-                           remember_theme=partial(env.remember_setting, "theme"))
+                           remember_theme=partial(env.remember_setting, "theme"),
+                           replay_at=getattr(args, "as_of", None))
         app.run()
     finally:
         if demo_dir is not None:
@@ -322,6 +370,14 @@ async def _handoff_accepted(outcome: Outcome, session: Session, store: Store) ->
     return "\n".join(lines)
 
 
+async def _login_granted(outcome: Outcome, session: Session, store: Store) -> str:
+    login = outcome.event.payload["login"]
+    line = describe_event(outcome.event)
+    if await store.grant_member(login):
+        return f"{line}; it is in role {MEMBER_ROLE}"
+    return f"{line}\nan administrator must run (your login may not grant roles):\n  {grant_statement(login)}"
+
+
 async def _policy_applied(outcome: Outcome, session: Session, store: Store) -> str:
     return f"policy v{(await store.policy()).version} applied from {session.args.file}"
 
@@ -331,6 +387,8 @@ BOARD = Local("board", "open the live board (the default)", _board, (
         complete=("casewatch-dark", "casewatch-light", "casewatch-high-contrast")),
     arg("--demo", action="store_true", default=argparse.SUPPRESS,
         help="open the board on a new temporary demo database"),
+    arg("--as-of", type=parse_timestamp, default=argparse.SUPPRESS, metavar="TIMESTAMP",
+        help="replay: the board as it stood at this instant, read-only (for post-case review)"),
 ))
 
 REASON = arg("--reason", required=True, help="why (shown in the timeline)")
@@ -360,6 +418,12 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
             help="replay the log up to this instant (default: now)"),
         arg("--json", action="store_true", group="format"),
         arg("--csv", action="store_true", group="format", help="one row per breakdown, for spreadsheets"),
+    )),
+    Read("reviews", "post-case reviews, newest first, with avoidable escalations by cause", _reviews, (
+        arg("--since", type=parse_timestamp, default=None, metavar="TIMESTAMP", help="reviewed at or after"),
+        arg("--until", type=parse_timestamp, default=None, metavar="TIMESTAMP", help="reviewed before"),
+        arg("--avoidable", action="store_true", help="only the escalations reviewed as avoidable"),
+        arg("--json", action="store_true"),
     )),
     Write("case new", c.NewCase, "escalate a new case", (
         arg("--title", required=True),
@@ -393,6 +457,15 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         arg("status", type=Status.parse, help=", ".join(STATUSES), complete=STATUSES),
     )),
     Write("case reopen", c.Reopen, "reopen a resolved case"),
+    Write("case close", c.CloseCase, "resolve and review in one step (a lead or the route authority)", (
+        arg("--final-severity", required=True, type=Severity.parse, complete=SEVERITIES, metavar="SEVn",
+            help="the severity it turned out to be"),
+        arg("--avoidable", required=True, type=reviews.parse_yes_no, complete=("yes", "no"), metavar="yes|no",
+            help="could support have resolved it without escalating?"),
+        arg("--cause", default=None, metavar="CATEGORY", help="one of the policy's [review] causes"),
+        arg("--lesson", default="", help="what would have prevented the escalation or made it faster"),
+        arg("--notes", default=""),
+    )),
     Write("case note", c.Note, "add a timeline note", (arg("text"),)),
     Write("case evidence", c.SetEvidence, "set an evidence item, or list them", (
         arg("key", nargs="?", help="the item (omit it with --json to list every item)"),
@@ -451,9 +524,22 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         arg("handoff_id", type=int, nargs="?", metavar="ID"),
         arg("--format", choices=("md", "json"), default="md"),
         arg("--to", default=None, metavar="NAME", help="preview: the incoming lead"),
+        arg("--as-of", type=parse_timestamp, default=None, metavar="TIMESTAMP",
+            help="replay the log up to this instant: the handoff as it stood, or the preview then"),
     )),
     Read("handoff list", "every handoff, newest first", _list_handoffs, (arg("--json", action="store_true"),)),
     Read("db upgrade", "run schema migrations", _upgrade_db),
+    Read("db verify", "replay the log in memory and report projection rows that differ (exit 1)", _verify_db),
+    Read("db rebuild", "repair the projection rows that differ from a replay of the log", _rebuild_db),
+    Local("team init", "PostgreSQL: make a database a team one (run as a role that may create roles)", _team_init, (
+        arg("--lead", required=True, type=check_handle, metavar="NAME", help="the first lead"),
+        arg("--login", required=True, type=check_login, metavar="PGROLE", help="the first lead's existing login"),
+        arg("--tz", dest="lead_tz", default=None, metavar="ZONE", help="the first lead's IANA zone (default: yours)"),
+    )),
+    Write("team grant", c.GrantLogin, "map a database login to a person on the roster; leads only", (
+        arg("name", help="a person on the roster"),
+        arg("--login", required=True, metavar="PGROLE", help="their PostgreSQL login"),
+    ), show=_login_granted, backfill=False),
 )
 
 GROUPS = {
@@ -463,4 +549,5 @@ GROUPS = {
     "shift": "shifts",
     "handoff": "hand the shift over across time zones",
     "db": "database maintenance",
+    "team": "team mode on PostgreSQL: logins mapped to people, a log the server guards",
 }

@@ -37,6 +37,27 @@ class Breach:
                 "severity": self.severity.value, "policy_version": self.policy_version}
 
 
+def breached_by(due_us: int | None, stop_us: int, *, last: bool) -> bool:
+    """A running clock due at `due_us` breached in a span of one plan that stops at `stop_us`: due
+    before the next change (a change at the due instant itself is in time), or, in the last span,
+    by its end instant (None: the clock is stopped, paused or met)."""
+    return due_us is not None and (due_us < stop_us or (last and due_us == stop_us))
+
+
+def overdue_between(case: Case, kind: ClockKind, policies: PolicyHistory, start: datetime, stop: datetime, *,
+                    last: bool) -> bool:
+    """Whether one clock of `case`, the case standing as it is from `start` to `stop`, was overdue in
+    that span, each part judged under the policy then in force: the rule of `case_breaches`, for
+    the metrics' facts, which are kept one event at a time."""
+    bounds = [start, *policies.changes(start, stop), stop]
+    for index, since in enumerate(bounds[:-1]):
+        plan = plan_clocks(case, policies.at(since))[_CLOCK_ORDER[kind]]
+        final = last and index == len(bounds) - 2
+        if breached_by(plan.due_us if plan.active else None, to_us(bounds[index + 1]), last=final):
+            return True
+    return False
+
+
 def case_breaches(events: Iterable[Event], policies: PolicyHistory, until: datetime) -> list[Breach]:
     """Every breach of one case's clocks up to `until`, in time order (`events` are that case's)."""
     history = [e for e in in_history_order(events) if e.occurred_at <= until]
@@ -60,7 +81,7 @@ def case_breaches(events: Iterable[Event], policies: PolicyHistory, until: datet
         stop = min(to_us(steps[index + 1][0]) if index + 1 < len(steps) else end_us, end_us)
         for plan in plan_clocks(case, policy):
             due = plan.due_us if plan.active else None
-            if due is None or due > stop or (due == stop and stop != end_us):
+            if due is None or not breached_by(due, stop, last=stop == end_us):
                 overdue.pop(plan.kind, None)  # met, stopped, paused, reset, or not yet due in this span
                 continue
             if plan.kind in overdue and due <= start:

@@ -20,11 +20,14 @@ from casewatch.core.text import (
     EvidenceValue,
     Handle,
     HandoffNote,
+    Lesson,
+    Login,
     LongText,
     NonEmpty,
     NoteText,
     OptionalReason,
     Reason,
+    ReviewNotes,
     Summary,
     Team,
     Title,
@@ -124,6 +127,17 @@ class Reopen(OnCase):
     kind: Literal["reopen"] = "reopen"
 
 
+class CloseCase(OnCase):
+    """Resolve and review a case in one step: the post-case review the metrics count."""
+
+    kind: Literal["close"] = "close"
+    final_severity: Severity
+    avoidable: bool
+    cause: str | None = None  # one of the policy's causes
+    lesson: Lesson = ""  # what would have prevented the escalation or made it faster
+    notes: ReviewNotes = ""
+
+
 class Note(OnCase):
     kind: Literal["note"] = "note"
     text: NoteText
@@ -170,6 +184,14 @@ class RenamePerson(Command):
     kind: Literal["rename_person"] = "rename_person"
     old: str
     new: Handle
+
+
+class GrantLogin(Command):
+    """Team mode: the database login `login` acts as `name`, who is already on the roster."""
+
+    kind: Literal["grant_login"] = "grant_login"
+    name: str
+    login: Login
 
 
 class ApplyPolicy(Command):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 
 from casewatch.core import commands as c
@@ -87,10 +87,14 @@ class CaseScript:
     return_candidate: str | None = None  # the team a thin packet was pushed to, which may send it back
 
 
+SHIFT_AGE = timedelta(hours=7)  # near its end: time to prepare the handoff
+
+
 @dataclass
 class DemoPlan:
     people: list[c.AddPerson]
     cases: list[CaseScript]
+    shift_started: datetime | None = None  # when the seeding lead's shift began (the board shows a lead)
 
 
 def demo_plan(cases: int, seed: int, now: datetime, policy: Policy | None = None,
@@ -109,7 +113,7 @@ def demo_plan(cases: int, seed: int, now: datetime, policy: Policy | None = None
         for _ in range(cases)
     ]
     _return_one(scripts, now)
-    return DemoPlan(people=people, cases=scripts)
+    return DemoPlan(people=people, cases=scripts, shift_started=now - SHIFT_AGE)
 
 
 def _return_one(scripts: list[CaseScript], now: datetime) -> None:

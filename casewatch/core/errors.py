@@ -25,6 +25,12 @@ class Conflict(CasewatchError):
     exit_code = 3
 
 
+class ProjectionsDiffer(CasewatchError):
+    """`db verify` found projection rows that differ from a replay of the log."""
+
+    exit_code = 1
+
+
 class Unavailable(CasewatchError):
     """The database could not serve the command right now (busy, lock timeout, server gone);
     retrying later may succeed."""

@@ -16,6 +16,7 @@ from casewatch.core.evidence import apply_return, apply_set, records_at_creation
 from casewatch.core.models import (
     Case,
     CaseReturn,
+    CaseReview,
     Event,
     EventType,
     FloorState,
@@ -121,6 +122,23 @@ def _status_changed(case: Case, e: Event) -> dict[str, Any]:
     return {"status": after, "waiting": waiting, "resolved_at": at if after is Status.RESOLVED else None}
 
 
+def _closed(case: Case, e: Event) -> dict[str, Any]:
+    """Resolved (when it was not already) with the review kept on the case."""
+    p, at = e.payload, e.occurred_at
+    review = CaseReview(by=e.actor, at=at, final_severity=Severity(p["final_severity"]), avoidable=p["avoidable"],
+                        cause=p.get("cause"), lesson=p.get("lesson", ""), notes=p.get("notes", ""))
+    resolved_at = case.resolved_at if case.status is Status.RESOLVED else at
+    return {"status": Status.RESOLVED, "waiting": _close_waiting(case.waiting, at), "resolved_at": resolved_at,
+            "review": review}
+
+
+def _describe_close(p: Payload) -> str:
+    avoidable = "avoidable" if p["avoidable"] else "not avoidable"
+    cause = f", cause {p['cause']}" if p.get("cause") else ""
+    lesson = f"; lesson: {p['lesson']}" if p.get("lesson") else ""
+    return f"closed and reviewed: final severity {p['final_severity']}, {avoidable}{cause}{lesson}"
+
+
 def _evidence_set(case: Case, e: Event) -> dict[str, Any]:
     returned = None if e.payload.get("return_cleared") else case.returned
     return {"evidence": apply_set(case.evidence, e.payload, e.actor, e.occurred_at), "returned": returned}
@@ -177,13 +195,14 @@ def _person_added(floor: FloorState, e: Event) -> FloorState:
 
 
 def _person_renamed(floor: FloorState, e: Event) -> FloorState:
-    """The person keeps role, zone and team under the new name; a shift lead follows it."""
+    """The person keeps role, zone and team under the new name; a shift lead and logins follow it."""
     before, after = e.payload["before"], e.payload["after"]
     roster = {name: person for name, person in floor.roster.items() if name != before}
     if before in floor.roster:
         roster[after] = floor.roster[before].model_copy(update={"name": after})
     lead = after if floor.shift_lead == before else floor.shift_lead
-    return replace(floor, roster=roster, shift_lead=lead)
+    logins = {login: after if person == before else person for login, person in floor.logins.items()}
+    return replace(floor, roster=roster, shift_lead=lead, logins=logins)
 
 
 EVENTS: dict[EventType, EventKind] = {
@@ -212,8 +231,12 @@ EVENTS: dict[EventType, EventKind] = {
     EventType.NOTE_ADDED: ChangesCase(lambda case, e: {}, lambda p: f"note: {p['text']}"),
     EventType.EVIDENCE_SET: ChangesCase(_evidence_set, _describe_evidence),
     EventType.CASE_RETURNED: ChangesCase(_returned, _describe_return),
+    EventType.CASE_CLOSED: ChangesCase(_closed, _describe_close),
     EventType.PERSON_ADDED: ChangesFloor(_person_added, lambda p: f"roster: {p['name']} as {p['role']} ({p['tz']})"),
     EventType.PERSON_RENAMED: ChangesFloor(_person_renamed, lambda p: f"roster: {p['before']} renamed to {p['after']}"),
+    EventType.LOGIN_GRANTED: ChangesFloor(
+        lambda floor, e: replace(floor, logins={**floor.logins, e.payload["login"]: e.payload["person"]}),
+        lambda p: f"login {p['login']} acts as {p['person']}" + (f" (was {p['before']})" if p.get("before") else "")),
     EventType.POLICY_APPLIED: ChangesFloor(
         lambda floor, e: replace(floor, policy_source=e.payload["toml"]),
         lambda p: f"policy applied from {p.get('source', 'a file')}"),

@@ -157,8 +157,10 @@ def _case_lines(case: PacketCase, zones: tuple[str, str], now: datetime) -> list
 
 
 def packet_markdown(packet: Packet, now: datetime, *, handoff: Handoff | None = None,
-                    diff: PacketDiff | None = None, zones: tuple[str, str] | None = None) -> str:
-    """The whole handoff as Markdown; `handoff` is None for a preview, `diff` adds what changed since."""
+                    diff: PacketDiff | None = None, zones: tuple[str, str] | None = None,
+                    replayed: bool = False) -> str:
+    """The whole handoff as Markdown; `handoff` is None for a preview, `diff` adds what changed since;
+    `replayed` marks it as the log's replay up to `now` (`--as-of`)."""
     zones = zones or (packet.incoming.tz, packet.outgoing.tz)
     out, inc = packet.outgoing, packet.incoming
     title = f"handoff {handoff.id}" if handoff else "handoff preview"
@@ -174,6 +176,8 @@ def packet_markdown(packet: Packet, now: datetime, *, handoff: Handoff | None = 
         f"- **Status:** {_status_line(handoff, packet, now, zones)}",
         f"- **Times in:** {md_inline(zones[0])} · {md_inline(zones[1])}",
     ]
+    if replayed:
+        lines.insert(2, f"- **Replay:** as of {dual_time(now, *zones, now)}, from the log up to that instant")
     if packet.note:
         lines += ["", "## Note", "", md_block(packet.note)]
     if diff is not None:
@@ -220,11 +224,13 @@ def _case_json(case: PacketCase, zones: tuple[str, str], now: datetime) -> dict[
 
 
 def packet_json(packet: Packet, now: datetime, *, handoff: Handoff | None = None,
-                diff: PacketDiff | None = None, zones: tuple[str, str] | None = None) -> dict[str, Any]:
+                diff: PacketDiff | None = None, zones: tuple[str, str] | None = None,
+                replayed: bool = False) -> dict[str, Any]:
     """The handoff as one JSON object with one object per case; times in UTC plus both zones."""
     zones = zones or (packet.incoming.tz, packet.outgoing.tz)
     s = packet.summary
     return {
+        "as_of": iso_z(now) if replayed else None,
         "id": handoff.id if handoff else None,
         "status": handoff.status.value if handoff else "preview",
         "prepared_at": iso_z(packet.prepared_at),

@@ -14,11 +14,11 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from casewatch.core.breaches import case_breaches
+from casewatch.core.breaches import overdue_between
 from casewatch.core.clocks import ClockKind
-from casewatch.core.models import Event, EventType, Severity
+from casewatch.core.models import Case, Event, EventType, Severity, iso_z, parse_timestamp
 from casewatch.core.policy_history import PolicyHistory
-from casewatch.core.projection import in_history_order
+from casewatch.core.projection import apply, in_history_order
 
 RATES = ("customer_update_miss_rate", "escalation_rework_rate", "severity_mismatch_rate",
          "avoidable_escalation_rate")
@@ -40,26 +40,89 @@ class CaseFacts:
     avoidable: bool | None = None  # from the post-case review; None: not reviewed
 
 
+    def as_json(self) -> dict[str, Any]:
+        """What the store keeps beside a case's projection (the lead is looked up when counting)."""
+        return {"case_id": self.case_id, "escalated_at": iso_z(self.escalated_at),
+                "initial_severity": self.initial_severity.value, "owner_after_s": self.owner_after_s,
+                "update_breached": self.update_breached, "returned": self.returned,
+                "severity_changed": self.severity_changed,
+                "final_severity": self.final_severity.value if self.final_severity else None,
+                "avoidable": self.avoidable}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> CaseFacts:
+        final = data["final_severity"]
+        return cls(case_id=data["case_id"], escalated_at=parse_timestamp(data["escalated_at"]),
+                   initial_severity=Severity(data["initial_severity"]), lead=None,
+                   owner_after_s=data["owner_after_s"], update_breached=data["update_breached"],
+                   returned=data["returned"], severity_changed=data["severity_changed"],
+                   final_severity=Severity(final) if final else None, avoidable=data["avoidable"])
+
+
+def _update_overdue(case: Case, policies: PolicyHistory, stop: datetime, *, last: bool) -> bool:
+    """The customer-update clock overdue between the case's last event and `stop` (core.breaches' rule,
+    each part of the span under the policy then in force)."""
+    return overdue_between(case, ClockKind.CUSTOMER_UPDATE, policies, case.last_occurred_at, stop, last=last)
+
+
+def next_facts(facts: CaseFacts | None, before: Case | None, event: Event, policies: PolicyHistory) -> CaseFacts:
+    """The facts after one more event of a case's history (in history order), `before` being the case
+    as the events so far leave it. The store keeps these per case as it writes, so counting the
+    metrics reads one row per case instead of replaying the log."""
+    if facts is None or before is None:
+        if event.type is not EventType.CASE_CREATED:
+            raise ValueError(f"a case's history starts with its escalation, not {event.type}")
+        return CaseFacts(case_id=event.case_id or "", escalated_at=event.occurred_at,
+                         initial_severity=Severity(event.payload["severity"]), lead=None, owner_after_s=None,
+                         update_breached=False, returned=False, severity_changed=False)
+    changes: dict[str, Any] = {}
+    if not facts.update_breached and _update_overdue(before, policies, event.occurred_at, last=False):
+        changes["update_breached"] = True  # overdue before this event came
+    kind, payload = event.type, event.payload
+    if kind is EventType.OWNER_ASSIGNED and payload.get("after") and facts.owner_after_s is None:
+        changes["owner_after_s"] = int((event.occurred_at - facts.escalated_at).total_seconds())
+    elif kind is EventType.CASE_RETURNED:
+        changes["returned"] = True
+    elif kind is EventType.SEVERITY_CHANGED:
+        changes["severity_changed"] = True
+    elif kind is EventType.CASE_CLOSED:
+        changes |= {"final_severity": Severity(payload["final_severity"]), "avoidable": payload["avoidable"]}
+    return replace(facts, **changes) if changes else facts
+
+
+def facts_as_of(facts: CaseFacts, case: Case, policies: PolicyHistory, as_of: datetime) -> CaseFacts:
+    """The facts at `as_of` from those after the case's last event (`case` as it left it): the
+    customer-update clock may have breached since."""
+    if facts.update_breached or not _update_overdue(case, policies, as_of, last=True):
+        return facts
+    return replace(facts, update_breached=True)
+
+
+def fold_facts(history: Iterable[Event], policies: PolicyHistory) -> tuple[CaseFacts, Case]:
+    """The facts and the case after a whole history (in history order, starting with its escalation)."""
+    facts: CaseFacts | None = None
+    case: Case | None = None
+    for event in history:
+        facts, case = next_facts(facts, case, event, policies), apply(case, event)
+    if facts is None or case is None:
+        raise ValueError("an empty history has no facts")
+    return facts, case
+
+
 def case_facts(events: Iterable[Event], policies: PolicyHistory, as_of: datetime) -> CaseFacts | None:
-    """The facts of one case from its events up to `as_of`; None when it was not escalated by then.
-    Its breaches are the case's breach history (core.breaches), each judged under the policy then in force."""
+    """The facts of one case from its events up to `as_of`; None when it was not escalated by then."""
     history = [e for e in in_history_order(events) if e.occurred_at <= as_of]
     if not history or history[0].type is not EventType.CASE_CREATED:
         return None
-    created = history[0]
-    owner_at = next((e.occurred_at for e in history
-                     if e.type is EventType.OWNER_ASSIGNED and e.payload.get("after")), None)
-    breached = any(b.kind is ClockKind.CUSTOMER_UPDATE for b in case_breaches(history, policies, as_of))
-    return CaseFacts(
-        case_id=created.case_id or "",
-        escalated_at=created.occurred_at,
-        initial_severity=Severity(created.payload["severity"]),
-        lead=None,
-        owner_after_s=None if owner_at is None else int((owner_at - created.occurred_at).total_seconds()),
-        update_breached=breached,
-        returned=any(e.type is EventType.CASE_RETURNED for e in history),
-        severity_changed=any(e.type is EventType.SEVERITY_CHANGED for e in history),
-    )
+    facts, case = fold_facts(history, policies)
+    return facts_as_of(facts, case, policies, as_of)
+
+
+def led_facts(events: Iterable[Event], policies: PolicyHistory, as_of: datetime,
+              leads: ShiftLeads) -> CaseFacts | None:
+    """`case_facts` with the shift lead at the time of escalation filled in."""
+    facts = case_facts(events, policies, as_of)
+    return None if facts is None else replace(facts, lead=leads.at(facts.escalated_at))
 
 
 class ShiftLeads:
@@ -149,9 +212,9 @@ class Report:
 
     def add_history(self, events: Iterable[Event], policies: PolicyHistory) -> None:
         """Count one case from its events; a store streams the log through this one case at a time."""
-        facts = case_facts(events, policies, self.as_of)
+        facts = led_facts(events, policies, self.as_of, self.leads)
         if facts is not None:
-            self.add(replace(facts, lead=self.leads.at(facts.escalated_at)))
+            self.add(facts)
 
     def add(self, facts: CaseFacts) -> None:
         if not self.in_window(facts):

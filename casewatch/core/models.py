@@ -156,6 +156,19 @@ class CaseReturn:
 
 
 @dataclass(frozen=True, slots=True)
+class CaseReview:
+    """The post-case review recorded when a case was closed: what the metrics and `reviews` read."""
+
+    by: str
+    at: datetime
+    final_severity: Severity
+    avoidable: bool
+    cause: str | None
+    lesson: str
+    notes: str
+
+
+@dataclass(frozen=True, slots=True)
 class Interval:
     """A closed-open span of time; `end` is None while it is still open."""
 
@@ -188,6 +201,7 @@ class Case(BaseModel):
     evidence: dict[str, EvidenceRecord] = Field(default_factory=dict)  # by item key; template in the policy
     returned: CaseReturn | None = None  # sent back for missing context, until the packet is complete again
     gate_overrides: int = 0  # route changes a lead passed through the evidence gate
+    review: CaseReview | None = None  # the latest post-case review (`case close`)
     version: int = 0
     updated_at: datetime
     updated_by: str
@@ -216,21 +230,25 @@ class EventType(StrEnum):
     NOTE_ADDED = "note_added"
     EVIDENCE_SET = "evidence_set"
     CASE_RETURNED = "case_returned"
+    CASE_CLOSED = "case_closed"
     PERSON_ADDED = "person_added"
     PERSON_RENAMED = "person_renamed"
     POLICY_APPLIED = "policy_applied"
     SHIFT_STARTED = "shift_started"
     HANDOFF_PREPARED = "handoff_prepared"
     HANDOFF_ACCEPTED = "handoff_accepted"
+    LOGIN_GRANTED = "login_granted"
 
 
 @dataclass(frozen=True)
 class FloorState:
-    """What the events outside any case build: the roster, the policy text in force, the shift lead."""
+    """What the events outside any case build: the roster, the policy text in force, the shift lead,
+    and (team mode) which roster person each database login acts as."""
 
     roster: Mapping[str, Person] = field(default_factory=dict)
     policy_source: str | None = None
     shift_lead: str | None = None
+    logins: Mapping[str, str] = field(default_factory=dict)
 
 
 class Event(BaseModel):

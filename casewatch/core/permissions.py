@@ -19,6 +19,7 @@ class Action(StrEnum):
     SEVERITY = "severity"
     ROUTE = "route"
     RETURN = "return"
+    CLOSE = "close"
     ASSIGN = "assign"
     COMMS = "comms"
     AUTHORITY = "authority"
@@ -72,6 +73,11 @@ def check(actor: Person, action: Action, case: Case | None = None, *, target: st
             return
         raise PermissionDenied(f"{name} may not return {case.id if case else 'the case'}: it needs a lead, "
                                "the route authority or a specialist on the case")
+    if action is Action.CLOSE:
+        if case is not None and case.route_authority == name:
+            return
+        raise PermissionDenied(f"{name} may not close {case.id if case else 'the case'}: the post-case review "
+                               "needs a lead or the case's route authority")
     if action is Action.SEVERITY:
         if case is not None and (case.route_authority == name or owns):
             return

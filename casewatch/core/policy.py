@@ -9,19 +9,31 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
 from typing import Annotated, Any, NamedTuple
 
 import holidays as holiday_data
 from pydantic import AfterValidator, BeforeValidator, Field, PlainValidator, ValidationInfo, model_validator
 
-from casewatch.core.calendars import ALWAYS, ONE_US, WEEKDAYS, BusinessCalendar, WorkingTime, parse_hours
-from casewatch.core.durations import parse_duration
+from casewatch.core.calendars import (
+    ALWAYS,
+    ONE_US,
+    WEEKDAYS,
+    BusinessCalendar,
+    WorkingTime,
+    parse_hours,
+    to_us,
+)
+from casewatch.core.durations import format_countdown, parse_duration
 from casewatch.core.errors import PolicyInvalid
 from casewatch.core.evidence import DEFAULT_ITEMS, LEGACY_KEYS, ChecklistItem, render_checklist
 from casewatch.core.models import Severity, check_zone, parse_route
-from casewatch.core.toml_file import Text, TomlTable, load_toml, problem, rule, validate
+from casewatch.core.toml_file import Text, TomlTable, load_toml, locate, problem, rule, validate
+
+DEFAULT_CAUSES = ("product-defect", "configuration", "infrastructure", "integration", "account-specific",
+                  "user-error", "unknown")
+"""The root-cause categories of a post-case review, unless the policy lists its own in `causes`."""
 
 DEFAULT_POLICY_TOML = """\
 # casewatch severity policy. Durations: a number with s, m, h or d (d = 24 h).
@@ -76,7 +88,11 @@ timezone = "UTC"
 days = ["mon", "tue", "wed", "thu", "fri"]
 hours = ["09:00-17:00"]
 holidays = []
-""" + render_checklist(DEFAULT_ITEMS)
+""" + render_checklist(DEFAULT_ITEMS) + """
+# The root causes a post-case review (`casewatch case close --cause`) may name.
+[review]
+causes = [""" + ", ".join(f'"{cause}"' for cause in DEFAULT_CAUSES) + """]
+"""
 
 
 WORKDAYS = WEEKDAYS[:5]
@@ -300,13 +316,36 @@ class EvidenceSection(TomlTable):
         return self
 
 
+CAUSE = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
+
+
+def _causes(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not value or not all(isinstance(c, str) for c in value):
+        raise ValueError("must be a non-empty list of cause names, e.g. [\"product-defect\", \"unknown\"]")
+    bad = next((c for c in value if not CAUSE.fullmatch(c)), None)
+    if bad is not None:
+        raise ValueError(f"cause {bad!r} must be lower-case letters, digits and hyphens, e.g. \"user-error\"")
+    twice = sorted({c for c in value if value.count(c) > 1})
+    if twice:
+        raise ValueError(f"cause {twice[0]!r} is listed twice")
+    return tuple(value)
+
+
+class ReviewSection(TomlTable):
+    """[review]: what a post-case review may say."""
+
+    causes: Annotated[tuple[str, ...], rule(_causes)] = DEFAULT_CAUSES
+
+
 class PolicyFile(TomlTable):
     """The whole file: a policy per severity, the business calendars they count in and the
-    evidence checklist (the built-in one when the file has no [evidence] table)."""
+    evidence checklist (the built-in one when the file has no [evidence] table), and the causes a
+    post-case review may name."""
 
     severities: Severities
     calendars: dict[CalendarName, CalendarSpec] = Field(default_factory=dict)
     evidence: EvidenceSection | None = None
+    review: ReviewSection = Field(default_factory=ReviewSection)
 
     @classmethod
     def explain(cls, kind: str, key: str) -> str:
@@ -338,6 +377,7 @@ class Policy:
     source: str
     version: int = 0
     evidence: tuple[ChecklistItem, ...] = DEFAULT_ITEMS  # the evidence checklist template
+    causes: tuple[str, ...] = DEFAULT_CAUSES  # the categories a post-case review may name
 
     def __getitem__(self, severity: Severity) -> SeverityPolicy:
         return self.severities[severity]
@@ -371,6 +411,31 @@ class Policy:
         return self.source
 
 
+CLOCK_KEYS = ("owner_within", "customer_update_every", "internal_review_every")
+REACH_FROM = datetime(2026, 1, 5, tzinfo=UTC)  # a Monday; any instant serves: weeks repeat, holidays aside
+REACH_YEARS = 10
+
+
+def _unreachable(policy: Policy, text: str, source_name: str) -> list[str]:
+    """A clock must come due. A duration longer than its calendar's working time in ten years would
+    leave every board unable to plan it (boards search a calendar further, so what passes here plans)."""
+    lines, found = text.splitlines(), []
+    for severity, spec in policy.severities.items():
+        calendar = policy.calendar_for(severity)
+        start = to_us(REACH_FROM)
+        worked = calendar.worked_us(start, start + REACH_YEARS * 366 * 24 * 3600 * 1_000_000)
+        for key in CLOCK_KEYS:
+            duration: timedelta = getattr(spec, key)
+            if duration // ONE_US <= worked:
+                continue
+            line = locate(lines, ("severities", severity.value, key))
+            where = f"{source_name}:{line}: " if line else f"{source_name}: "
+            found.append(f"{where}severities.{severity.value}.{key}: {format_countdown(int(duration.total_seconds()))} "
+                         f"of working time takes calendar {spec.calendar!r} more than {REACH_YEARS} years "
+                         f"({format_countdown(worked // 1_000_000)} in all); give it more hours or the clock less time")
+    return found
+
+
 def parse_policy(text: str, source_name: str = "policy", version: int = 0) -> Policy:
     """Validate a TOML policy; raise PolicyInvalid listing every problem found, each with its line."""
     data = load_toml(text, source_name, PolicyInvalid)
@@ -378,8 +443,12 @@ def parse_policy(text: str, source_name: str = "policy", version: int = 0) -> Po
     context = {"calendars": set(declared) if isinstance(declared, dict) else set()}
     parsed = validate(PolicyFile, data, text, source_name, invalid=PolicyInvalid, context=context)
     evidence = tuple(spec.item() for spec in parsed.evidence.items) if parsed.evidence else DEFAULT_ITEMS
-    return Policy(parsed.severities.by_severity(), dict(parsed.calendars), source=text, version=version,
-                  evidence=evidence)
+    policy = Policy(parsed.severities.by_severity(), dict(parsed.calendars), source=text, version=version,
+                    evidence=evidence, causes=parsed.review.causes)
+    problems = _unreachable(policy, text, source_name)
+    if problems:
+        raise PolicyInvalid(problems)
+    return policy
 
 
 def default_policy() -> Policy:

@@ -9,7 +9,7 @@ records and the handler that checks it and builds that event's payload.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -32,6 +32,7 @@ from casewatch.core.messages import render_customer_update
 from casewatch.core.models import Case, Event, EventType, Person, Role, Status, iso_z
 from casewatch.core.permissions import Action, check
 from casewatch.core.policy import Policy, parse_policy
+from casewatch.core.reviews import check_cause
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ class Context:
     recorded_at: datetime
     shift_lead: str | None = None
     handoff: HandoffFacts = HandoffFacts()  # what a handoff command needs read for it
+    logins: Mapping[str, str] = field(default_factory=dict)  # team mode: login -> person (read for a grant)
 
 
 def _person(ctx: Context, name: str) -> Person:
@@ -198,6 +200,17 @@ def _reopen(cmd: c.Reopen, case: Case, ctx: Context) -> Payload:
     return dict(before=Status.RESOLVED.value, after=Status.INVESTIGATING.value)
 
 
+def _close(cmd: c.CloseCase, case: Case, ctx: Context) -> Payload:
+    check(ctx.actor, Action.CLOSE, case)
+    if case.status is Status.RESOLVED and case.review is not None:
+        raise InvalidInput(f"{case.id} is already closed and reviewed; reopen it to review it again")
+    if cmd.cause is not None:
+        check_cause(cmd.cause, ctx.policy.causes)
+    return dict(before=case.status.value, initial_severity=case.severity.value,
+                final_severity=cmd.final_severity.value, avoidable=cmd.avoidable, cause=cmd.cause,
+                lesson=cmd.lesson, notes=cmd.notes)
+
+
 def _note(cmd: c.Note, case: Case, ctx: Context) -> Payload:
     check(ctx.actor, Action.NOTE, case)
     return dict(text=cmd.text)
@@ -239,6 +252,12 @@ def _rename_person(cmd: c.RenamePerson, ctx: Context) -> Payload:
     return dict(before=person.name, after=cmd.new)
 
 
+def _grant_login(cmd: c.GrantLogin, ctx: Context) -> Payload:
+    check(ctx.actor, Action.ADD_PERSON)
+    person = _person(ctx, cmd.name)
+    return dict(login=cmd.login, person=person.name, before=ctx.logins.get(cmd.login))
+
+
 def _apply_policy(cmd: c.ApplyPolicy, ctx: Context) -> Payload:
     check(ctx.actor, Action.APPLY_POLICY)
     parse_policy(cmd.toml, cmd.source_name)
@@ -270,11 +289,13 @@ RULES: dict[type[c.Command], Rule] = {
     c.Review: Rule(EventType.REVIEW_LOGGED, _review),
     c.ChangeStatus: Rule(EventType.STATUS_CHANGED, _status),
     c.Reopen: Rule(EventType.CASE_REOPENED, _reopen),
+    c.CloseCase: Rule(EventType.CASE_CLOSED, _close),
     c.Note: Rule(EventType.NOTE_ADDED, _note),
     c.SetEvidence: Rule(EventType.EVIDENCE_SET, _evidence),
     c.ReturnCase: Rule(EventType.CASE_RETURNED, _return),
     c.AddPerson: Rule(EventType.PERSON_ADDED, _add_person),
     c.RenamePerson: Rule(EventType.PERSON_RENAMED, _rename_person),
+    c.GrantLogin: Rule(EventType.LOGIN_GRANTED, _grant_login),
     c.ApplyPolicy: Rule(EventType.POLICY_APPLIED, _apply_policy),
     c.StartShift: Rule(EventType.SHIFT_STARTED, _start_shift),
     c.PrepareHandoff: Rule(EventType.HANDOFF_PREPARED, _prepare_handoff),

@@ -137,6 +137,10 @@ Reason = Annotated[str, FreeText(multiline=True, limit=LIMITS["reason"])]
 HandoffNote = Annotated[str, FreeText(label="note", required=False, multiline=True, limit=LIMITS["long text"],
                                       in_bytes=True)]
 """A handoff's note, for the whole shift or one case: multi-line, may be empty, up to 16 KiB."""
+Lesson = Annotated[str, FreeText(label="lesson", required=False, multiline=True, limit=LIMITS["long text"],
+                                 in_bytes=True)]
+ReviewNotes = Annotated[str, FreeText(label="notes", required=False, multiline=True, limit=LIMITS["long text"],
+                                      in_bytes=True)]
 OptionalReason = Annotated[str, FreeText(label="reason", required=False, multiline=True, limit=LIMITS["reason"])]
 EvidenceValue = Annotated[str, FreeText(label="value", required=False, multiline=True,
                                         limit=LIMITS["evidence value"], in_bytes=True, trim=False)]
@@ -179,3 +183,18 @@ def check_team(name: str) -> str:
 
 Team = Annotated[str, FreeText(label="team", limit=LIMITS["team"]), AfterValidator(check_team)]
 """A team name: lower-case kebab (it also names a specialist route), at most 40."""
+
+
+_LOGIN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.@$-]{0,62}")
+
+
+def check_login(name: str) -> str:
+    """A PostgreSQL login (role) name as casewatch accepts it: at most 63 plain characters."""
+    if not _LOGIN.fullmatch(name):
+        raise InvalidInput(f"bad login {name!r}: a PostgreSQL role name of at most 63 letters, digits, '_', '.', "
+                           "'@', '$' or '-'")
+    return name
+
+
+Login = Annotated[str, FreeText(label="login"), AfterValidator(check_login)]
+"""A database login that team mode maps to a roster person."""

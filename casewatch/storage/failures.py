@@ -87,6 +87,10 @@ def translate(exc: BaseException, describe: str, *, writing: bool) -> CasewatchE
         return Unavailable(f"cannot reach database {describe} ({why}): is the server running? try again")
     if code is not None and code.startswith("28"):
         return InvalidInput(f"database {describe} refused the login ({why}): check the user and password")
+    if code == "42501":
+        return InvalidInput(f"database {describe} refused this login ({why}): {unwritten}on a team database a "
+                            "lead maps a login with `casewatch team grant NAME --login LOGIN`, and nobody changes "
+                            "or removes events")
     if code == "3D000":
         return InvalidInput(f"database {describe} does not exist ({why}): create it first")
     return InvalidInput(f"database {describe} failed ({why}): {unwritten}check the database with its administrator")

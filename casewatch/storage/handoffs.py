@@ -24,14 +24,17 @@ from casewatch.core.handoff import (
 from casewatch.core.models import Case, Event, Person
 from casewatch.core.policy import Policy
 from casewatch.storage import convert
+from casewatch.storage.as_of import open_cases_at
 from casewatch.storage.policies import load_policy_history
 from casewatch.storage.schema import cases, events, handoffs, shifts
 
 
-async def current_shift(conn: AsyncConnection) -> Shift | None:
-    """The shift that started last (a backfilled start counts when it happened)."""
-    row = (await conn.execute(
-        select(shifts).order_by(shifts.c.started_at.desc(), shifts.c.event_id.desc()).limit(1))).first()
+async def current_shift(conn: AsyncConnection, at: datetime | None = None) -> Shift | None:
+    """The shift that started last (a backfilled start counts when it happened), or last by `at`."""
+    query = select(shifts).order_by(shifts.c.started_at.desc(), shifts.c.event_id.desc()).limit(1)
+    if at is not None:
+        query = query.where(shifts.c.started_at <= at)
+    row = (await conn.execute(query)).first()
     return Shift(lead=row.lead, tz=row.tz, started_at=row.started_at) if row else None
 
 
@@ -52,9 +55,22 @@ def _handoff(row) -> Handoff:
                    superseded_by=row.superseded_by)
 
 
-async def load_handoff(conn: AsyncConnection, handoff_id: int) -> Handoff | None:
+async def load_handoff(conn: AsyncConnection, handoff_id: int, at: datetime | None = None) -> Handoff | None:
+    """A handoff as it stands, or as it stood at `at`: not yet accepted or replaced when that came later
+    (None when it was prepared after `at`)."""
     row = (await conn.execute(select(handoffs).where(handoffs.c.id == handoff_id))).first()
-    return _handoff(row) if row else None
+    if row is None or at is None:
+        return _handoff(row) if row else None
+    handoff = _handoff(row)
+    if handoff.packet.prepared_at > at:
+        return None
+    replaced = None
+    if handoff.superseded_by is not None:
+        newer = (await conn.execute(
+            select(handoffs.c.prepared_at).where(handoffs.c.id == handoff.superseded_by))).scalar()
+        replaced = handoff.superseded_by if newer is not None and newer <= at else None
+    accepted = handoff.accepted_at if handoff.accepted_at is not None and handoff.accepted_at <= at else None
+    return handoff.model_copy(update={"accepted_at": accepted, "superseded_by": replaced})
 
 
 async def load_handoffs(conn: AsyncConnection) -> list[Handoff]:
@@ -76,9 +92,13 @@ async def next_handoff_id(conn: AsyncConnection) -> int:
     return (newest or 0) + 1
 
 
-async def packet_sources(conn: AsyncConnection, since: datetime) -> tuple[list[Case], list[Event]]:
+async def packet_sources(conn: AsyncConnection, since: datetime,
+                         replay_to: datetime | None = None) -> tuple[list[Case], list[Event]]:
     """The open cases, and the histories of those and of every case with an event since `since`
-    (what a packet, its shift summary and a diff are built from)."""
+    (what a packet, its shift summary and a diff are built from); with `replay_to`, as a replay of
+    the log up to that instant."""
+    if replay_to is not None:
+        return await _replayed_sources(conn, since, replay_to)
     open_ids = select(cases.c.id).where(cases.c.is_open.is_(True))
     touched = select(events.c.case_id).where(events.c.occurred_at >= since, events.c.case_id.is_not(None))
     open_cases = [convert.case_from_state(row.state)
@@ -88,28 +108,46 @@ async def packet_sources(conn: AsyncConnection, since: datetime) -> tuple[list[C
     return open_cases, [convert.event_from_row(row) for row in rows]
 
 
-async def outgoing_shift(conn: AsyncConnection, actor: Person, now: datetime) -> Shift:
-    """The shift being handed over: the current one, or, before anyone started a shift, the acting
-    lead's since the database began."""
-    shift = await current_shift(conn)
+async def _replayed_sources(conn: AsyncConnection, since: datetime, at: datetime) -> tuple[list[Case], list[Event]]:
+    open_cases = await open_cases_at(conn, at)
+    touched = select(events.c.case_id).where(events.c.occurred_at >= since, events.c.occurred_at <= at,
+                                             events.c.case_id.is_not(None)).distinct()
+    wanted = sorted({case.id for case in open_cases} | set((await conn.execute(touched)).scalars()))
+    history: list[Event] = []
+    for start in range(0, len(wanted), 1000):  # bounded IN lists on every backend
+        rows = await conn.execute(select(events).where(events.c.case_id.in_(wanted[start:start + 1000]),
+                                                       events.c.occurred_at <= at))
+        history.extend(convert.event_from_row(row) for row in rows)
+    history.sort(key=lambda e: e.id or 0)
+    return open_cases, history
+
+
+async def outgoing_shift(conn: AsyncConnection, actor: Person, now: datetime, replay: bool = False) -> Shift:
+    """The shift being handed over: the current one (at `now` when replaying), or, before anyone
+    started a shift, the acting lead's since the database began."""
+    shift = await current_shift(conn, now if replay else None)
     if shift is not None:
         return shift
     return Shift(lead=actor.name, tz=actor.tz, started_at=await first_event_at(conn) or now)
 
 
 async def preview(conn: AsyncConnection, policy: Policy, actor: Person, incoming: Person, now: datetime,
-                  note: str = "", case_notes: Mapping[str, str] | None = None, *, where: str) -> Packet:
-    """The packet `actor` would hand to `incoming` now (`where` names the database in errors)."""
-    shift = await outgoing_shift(conn, actor, now)
-    open_cases, history = await packet_sources(conn, shift.started_at)
+                  note: str = "", case_notes: Mapping[str, str] | None = None, replay: bool = False, *,
+                  where: str) -> Packet:
+    """The packet `actor` would hand to `incoming` now; with `replay`, the one the log up to `now`
+    gives (`handoff show --as-of`). `where` names the database in errors."""
+    shift = await outgoing_shift(conn, actor, now, replay)
+    open_cases, history = await packet_sources(conn, shift.started_at, now if replay else None)
     return build_packet(cases=open_cases, events=history, policy=policy,
                         policies=await load_policy_history(conn, where), shift=shift,
                         incoming=LeadRef(name=incoming.name, tz=incoming.tz), now=now, note=note, case_notes=case_notes)
 
 
-async def changes_since(conn: AsyncConnection, handoff: Handoff, now: datetime, *, where: str) -> PacketDiff:
-    """What moved on the floor after `handoff`'s packet was made."""
-    open_cases, history = await packet_sources(conn, handoff.packet.prepared_at)
+async def changes_since(conn: AsyncConnection, handoff: Handoff, now: datetime, replay: bool = False, *,
+                        where: str) -> PacketDiff:
+    """What moved on the floor after `handoff`'s packet was made (up to `now` when replaying); each
+    breach judged under the policy in force when it happened."""
+    open_cases, history = await packet_sources(conn, handoff.packet.prepared_at, now if replay else None)
     return diff_since(handoff.packet, open_cases, history, await load_policy_history(conn, where), now)
 
 

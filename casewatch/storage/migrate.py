@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from casewatch.core.errors import InvalidInput
+from casewatch.storage.roles import OWNER_ROLE, grant_member_privileges, owned_by_owner_role
 
 BOOTSTRAP_LOCK = 0x63617365  # a PostgreSQL advisory lock key: "case"
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -42,7 +43,7 @@ def current_revision(connection: Connection) -> str | None:
     return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
-def _upgrade(connection: Connection, describe: str) -> bool:
+def upgrade_to_head(connection: Connection, describe: str) -> bool:
     current, head = current_revision(connection), head_revision()
     if current == head:
         return False
@@ -75,4 +76,12 @@ async def ensure_schema(reader: AsyncEngine, writer: AsyncEngine, describe: str)
             return False
     async with writer.begin() as conn:  # re-checked in turn: two openers never both migrate
         await take_turns(conn)
-        return await conn.run_sync(_upgrade, describe)
+        team = conn.dialect.name == "postgresql" and bool(await conn.scalar(owned_by_owner_role()))
+        if not team:
+            return await conn.run_sync(upgrade_to_head, describe)
+        # A team database: its owner role migrates (an administrator acts as it), and members get
+        # what they need on whatever the migration created.
+        await conn.execute(text(f"SET LOCAL ROLE {OWNER_ROLE}"))
+        migrated = await conn.run_sync(upgrade_to_head, describe)
+        await grant_member_privileges(conn)
+        return migrated

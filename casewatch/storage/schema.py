@@ -71,10 +71,12 @@ class CaseRow(Base):
     updated_by: Mapped[str] = mapped_column(String(200))
     last_event_id: Mapped[int] = mapped_column(BigInteger())
     state: Mapped[dict] = mapped_column(JSON())
+    facts: Mapped[dict | None] = mapped_column(JSON(none_as_null=True), nullable=True)  # metrics.CaseFacts, last event
 
     __table_args__ = (
         Index("ix_cases_open", "is_open", "severity"),
         Index("ix_cases_last_event_id", "last_event_id"),
+        Index("ix_cases_escalated_at", "escalated_at"),
     )
 
 
@@ -110,8 +112,9 @@ class CounterRow(Base):
 
 
 class LoginRow(Base):
-    """Team mode: which roster person a PostgreSQL login acts as (written with its `login_granted`
-    event; the server's event trigger reads it to stamp `actor`, so members may only read it)."""
+    """Team mode: which roster person a PostgreSQL login acts as. PostgreSQL's own trigger writes it
+    from `login_granted` and `person_renamed` events and reads it to stamp `actor`; members may only
+    read it (migrations 0002 and 0006)."""
 
     __tablename__ = "logins"
 

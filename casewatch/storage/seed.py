@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from casewatch.core import commands as c
 from casewatch.core.demo import DemoPlan
 from casewatch.core.errors import InvalidInput, NotFound
 from casewatch.core.models import EventType
@@ -28,6 +29,8 @@ async def write_demo(store: Store, plan: DemoPlan, lead: str, progress: Progress
     missing = [person for person in plan.people if person.name not in roster]
     if missing:
         await store.execute_many([(person, lead, None) for person in missing])
+    if plan.shift_started is not None and await store.current_shift() is None:
+        await store.execute(c.StartShift(), lead, at=plan.shift_started)  # the seeding lead leads the floor
     ids: list[str] = []
     for first in range(0, len(plan.cases), BATCH_CASES):
         items: list[BatchItem] = []

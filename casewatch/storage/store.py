@@ -6,6 +6,10 @@ writers take turns through `BEGIN IMMEDIATE`), and a projection row is only upda
 mismatch is a `Conflict`; otherwise the command is simply decided again against the fresh state (the
 caller never saw the older one), after a short randomised back-off.
 
+Team mode (PostgreSQL, after `casewatch team init`): the acting person is whoever the server maps
+this connection's login to (`team`); a command naming anyone else is refused, and the server stamps
+each event's author and times, which the store reads back (RETURNING) and folds the projections with.
+
 Every database failure, reads included, leaves here as one line (see storage.failures).
 """
 
@@ -16,33 +20,38 @@ import functools
 import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import ParamSpec, TypeVar
 
-from sqlalchemy import Integer, Row, Select, String, bindparam, func, insert, literal, select, union_all, update
+from sqlalchemy import Integer, Row, Select, String, bindparam, func, insert, literal, select, text, union_all, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from casewatch.bulk_load import bulk_allocation
 from casewatch.core import commands as c
+from casewatch.core import metrics
 from casewatch.core.errors import CasewatchError, Conflict, InvalidInput, NotFound, Unavailable
 from casewatch.core.events import added_person
 from casewatch.core.handoff import Handoff, LeadView, Packet, PacketDiff, Shift
 from casewatch.core.models import Case, Event, EventType, Person, Role
 from casewatch.core.policy import DEFAULT_POLICY_TOML, Policy, parse_policy
 from casewatch.core.policy_history import PolicyHistory
-from casewatch.core.projection import apply, replay_cases
+from casewatch.core.projection import apply, in_history_order
 from casewatch.core.rules import Context, decide
 from casewatch.core.text import check_handle
-from casewatch.storage import convert
+from casewatch.storage import as_of, convert
 from casewatch.storage import handoffs as handoff_rows
 from casewatch.storage.engine import create_engines
 from casewatch.storage.failures import is_database_failure, retry_now, translate
 from casewatch.storage.migrate import ensure_schema, take_turns
 from casewatch.storage.policies import load_policy_history
+from casewatch.storage.roles import administers, grant_membership, quote_role
 from casewatch.storage.schema import cases, counters, events, logins, people, policies
 from casewatch.storage.target import Target
+from casewatch.storage.verify import Difference
+from casewatch.storage.verify import rebuild as rebuild_projections
+from casewatch.storage.verify import verify as verify_projections
 
 SYSTEM_ACTOR = "casewatch"
 FIRST_CASE_NUMBER = 1001
@@ -58,7 +67,8 @@ T = TypeVar("T")
 # whose ids must come back in row order. PostgreSQL gets SQLAlchemy's ordered form. On SQLite that
 # form falls back to one INSERT per row; but there a writer holds the database lock (BEGIN
 # IMMEDIATE) and a multi-row INSERT numbers its rows upwards in VALUES order, so sorted ids are in row order.
-_STAMPED = (events.c.id, events.c.actor, events.c.recorded_at)
+_STAMPED = (events.c.id, events.c.actor, events.c.occurred_at, events.c.recorded_at)
+_SERVER_SETS = ("actor", "occurred_at", "recorded_at")  # what a team database's trigger may decide for an event
 _INSERT_EVENTS = insert(events).returning(*_STAMPED, sort_by_parameter_order=True)
 _INSERT_EVENTS_SQLITE = insert(events).returning(*_STAMPED)
 _INSERT_CASE = insert(cases)
@@ -105,6 +115,7 @@ class _Batch:
 
     roster: dict[str, Person] | None = None
     policy: Policy | None = None
+    policies: PolicyHistory | None = None  # with `policy`: the metric facts judge each span under the policy then
     shift: Shift | None = None
     shift_read: bool = False
     cases: dict[str, Case] = field(default_factory=dict)  # every touched case, as it stands now
@@ -114,6 +125,8 @@ class _Batch:
     written: int = 0
     unwritten_cases: dict[str, int] = field(default_factory=dict)  # case id -> index of its last event
     base: dict[str, Case | None] = field(default_factory=dict)  # each case before its first unwritten event
+    facts: dict[str, metrics.CaseFacts] = field(default_factory=dict)  # each touched case's metric facts, as now
+    base_facts: dict[str, metrics.CaseFacts | None] = field(default_factory=dict)  # beside `base`
     case_ids: list[str] = field(default_factory=list)  # reserved, handed out in order
     new_cases: int = 1  # how many ids to reserve when the reservation runs out
 
@@ -160,6 +173,23 @@ class Marks:
     shift_mark: int = 0
 
 
+@dataclass(frozen=True)
+class TeamLogin:
+    """Team mode: the database login this store is connected as and the roster person it acts as;
+    None for an administrator's login mapped to nobody (it may read and maintain, not act)."""
+
+    login: str
+    person: str | None
+
+    def refuse(self, claimed: str) -> InvalidInput:
+        if self.person is None:
+            return InvalidInput(f"login {self.login} administers this team database but is mapped to nobody on "
+                                "the roster: it may read and run `casewatch db …`; to act, connect with your own "
+                                "login")
+        return InvalidInput(f"you are connected as {self.login}, who is {self.person} on the roster: you cannot "
+                            f"act as {claimed!r} (drop --as and CASEWATCH_USER, or connect with that person's login)")
+
+
 class Store:
     def __init__(self, target: Target, clock: Clock):
         self.target = target
@@ -167,6 +197,7 @@ class Store:
         self._reader, self._writer = create_engines(target)
         self._policy_cache: Policy | None = None
         self.migrated = False  # whether opening it ran a schema migration
+        self.team: TeamLogin | None = None  # set on a team database: who the server says we are
 
     @classmethod
     async def open(cls, target: Target, *, clock: Clock = system_clock, creator: Person | None = None) -> Store:
@@ -174,6 +205,7 @@ class Store:
         store = cls(target, clock)
         try:
             store.migrated = await ensure_schema(store._reader, store._writer, target.describe())
+            store.team = await store._identify()
             await store._bootstrap(creator)
         except CasewatchError:
             await store.close()
@@ -195,6 +227,24 @@ class Store:
         await self.close()
 
     # ----------------------------------------------------------------- writes
+
+    async def _identify(self) -> TeamLogin | None:
+        """On a team database (PostgreSQL with logins mapped by `team init`), the roster person the
+        server maps our login to; a login mapped to nobody may not use it at all, unless it
+        administers the database. Elsewhere None: identity is what the caller says (SQLite, and
+        PostgreSQL databases that never ran `team init`)."""
+        if self.target.is_sqlite:
+            return None
+        mapped = select(logins.c.person).where(logins.c.login == func.session_user()).scalar_subquery()
+        query = select(func.session_user(), mapped, select(logins.c.login).limit(1).exists(), administers())
+        async with self._reader.connect() as conn:
+            login, person, team, admin = (await conn.execute(query)).one()
+        if not team:
+            return None
+        if person is None and not admin:
+            raise InvalidInput(f"login {login} is not mapped to anyone on the roster of team database "
+                               f"{self.target.describe()}: a lead runs `casewatch team grant NAME --login {login}`")
+        return TeamLogin(login=login, person=person)
 
     async def _bootstrap(self, creator: Person | None) -> None:
         """A new database gets the default policy and its creator as first lead. Only reads when
@@ -223,6 +273,31 @@ class Store:
         no_policy = (await conn.execute(select(func.count()).select_from(policies))).scalar() == 0
         no_people = creator is not None and (await conn.execute(select(func.count()).select_from(people))).scalar() == 0
         return no_policy, no_people
+
+    async def first_login(self, lead: Person, login: str) -> None:
+        """Team init: `lead`, a lead on the roster, connects as `login` (written by the system, as the
+        roster's first lead is). Run by the administrator who set the database up."""
+        async with self._writer.begin() as conn:
+            await take_turns(conn)
+            found = (await self._load_roster(conn)).get(lead.name)
+            if found is None or found.role is not Role.LEAD:
+                what = "is not on the roster" if found is None else f"is on the roster as {found.role.value}"
+                raise InvalidInput(f"{lead.name} {what}: the first lead of a team database must be a lead")
+            now = self.clock()
+            event = Event(type=EventType.LOGIN_GRANTED, actor=SYSTEM_ACTOR, occurred_at=now, recorded_at=now,
+                          payload={"login": login, "person": lead.name, "before": None})
+            await self._project(conn, await self._append(conn, event))
+
+    async def grant_member(self, login: str) -> bool:
+        """After a grant: put the login in the members' role when our own login may (the server
+        decides); False when it may not, and nothing changed."""
+        try:
+            async with self._writer.begin() as conn:
+                return await grant_membership(conn, login)
+        except Exception as exc:
+            if not is_database_failure(exc):
+                raise
+            raise translate(exc, self.target.describe(), writing=True) from None
 
     def _check_writable(self) -> None:
         if self.target.read_only:
@@ -289,6 +364,8 @@ class Store:
     async def _execute(self, conn: AsyncConnection, command: c.Command, actor_name: str, at: datetime | None,
                        batch: _Batch) -> int:
         """Decide `command` into `batch`; returns the index of its event there."""
+        if self.team is not None and actor_name != self.team.person:
+            raise self.team.refuse(actor_name)
         if batch.roster is None:
             batch.roster = await self._load_roster(conn)
         actor = batch.roster.get(actor_name)
@@ -306,16 +383,19 @@ class Store:
         occurred = recorded if at is None else at
         if occurred > recorded:
             raise InvalidInput(f"--at {occurred.isoformat()} is in the future; only past times can be backfilled")
-        if batch.policy is None:
+        if batch.policy is None or batch.policies is None:
             batch.policy = await self._load_policy(conn)
+            batch.policies = await load_policy_history(conn, self.target.describe())
         if not isinstance(command, c.OnCase | c.NewCase):
             await self._flush(conn, batch)  # a floor command (a handoff) may read the cases written so far
         if not batch.shift_read:
             batch.shift, batch.shift_read = await handoff_rows.current_shift(conn), True
+        mapped = await self._grantable(conn, command.login) if isinstance(command, c.GrantLogin) else {}
         ctx = Context(actor=actor, roster=batch.roster, policy=batch.policy, occurred_at=occurred,
                       recorded_at=recorded, shift_lead=batch.shift.lead if batch.shift else None,
                       handoff=await handoff_rows.facts_for(conn, command, actor, batch.roster, batch.policy, occurred,
-                                                           where=self.target.describe()))
+                                                           where=self.target.describe()),
+                      logins=mapped)
         new_id = await self._next_case_id(conn, batch) if isinstance(command, c.NewCase) else None
         event = decide(command, case, ctx, new_case_id=new_id)
         if event.case_id is None:
@@ -323,9 +403,14 @@ class Store:
         if case is not None and event.occurred_at < case.last_occurred_at:
             # A backfilled event lands inside the history: refold the case in history order.
             index = await self._record_now(conn, batch, event)
-            new = replay_cases(await self._load_events(conn, case.id))[case.id]
+            history = in_history_order(await self._load_events(conn, case.id))
+            batch.facts[case.id], new = metrics.fold_facts(history, batch.policies)
             batch.after[index] = new
         else:
+            facts = None if case is None else batch.facts.get(case.id) or await self._load_facts(conn, case.id,
+                                                                                                  batch.policies)
+            batch.base_facts.setdefault(event.case_id, facts)
+            batch.facts[event.case_id] = metrics.next_facts(facts, case, event, batch.policies)
             index, new = len(batch.events), apply(case, event)
             batch.base.setdefault(event.case_id, case)
             batch.events.append(event)
@@ -334,6 +419,23 @@ class Store:
         batch.cases[event.case_id] = new
         batch.unwritten_cases[event.case_id] = index
         return index
+
+    async def _grantable(self, conn: AsyncConnection, login: str) -> dict[str, str]:
+        """A login may be mapped on a team database, to a login role the server has; returns the
+        logins mapped so far."""
+        if self.target.is_sqlite:
+            raise InvalidInput("team mode needs PostgreSQL: an SQLite database keeps self-asserted identity (--as)")
+        if self.team is None:
+            raise InvalidInput(f"{self.target.describe()} is not a team database: an administrator runs "
+                               "`casewatch team init` first")
+        known = select(text("rolcanlogin")).select_from(text("pg_roles")).where(text("rolname = :login"))
+        can_login = (await conn.execute(known, {"login": login})).scalar()
+        if can_login is None:
+            raise NotFound(f"the server has no login {login!r}: an administrator creates it first "
+                           f"(CREATE ROLE {quote_role(login)} LOGIN PASSWORD '…')")
+        if not can_login:
+            raise InvalidInput(f"{login!r} is a role that cannot log in; map a login role")
+        return {row.login: row.person for row in await conn.execute(select(logins))}
 
     async def _record_now(self, conn: AsyncConnection, batch: _Batch, event: Event) -> int:
         """Write what the batch holds, then `event` and its projection: for events whose effects
@@ -346,7 +448,7 @@ class Store:
         batch.after.append(None)
         batch.written = len(batch.events)
         if event.case_id is None:  # the roster, the policy or the shift lead changed: read them again
-            batch.roster, batch.policy, batch.shift_read = None, None, False
+            batch.roster, batch.policy, batch.policies, batch.shift_read = None, None, None, False
         return len(batch.events) - 1
 
     async def _flush(self, conn: AsyncConnection, batch: _Batch) -> None:
@@ -360,21 +462,27 @@ class Store:
             for index, decided in enumerate(await self._insert_events(conn, [convert.event_values(e) for e in todo]),
                                             start=start):
                 event = batch.events[index]
-                stamped |= decided["actor"] != event.actor or decided["recorded_at"] != event.recorded_at
+                stamped |= any(decided[name] != getattr(event, name) for name in _SERVER_SETS)
                 batch.events[index] = event.model_copy(update=decided)
             batch.written = len(batch.events)
-            if stamped:  # the server named the author (team mode): fold the batch's cases again with it
-                states = dict(batch.base)
+            if stamped:  # the server named the author or the time (team mode): fold the batch's cases again
+                states, facts = dict(batch.base), dict(batch.base_facts)
+                policies = batch.policies or await load_policy_history(conn, self.target.describe())
                 for index in range(start, batch.written):
                     event = batch.events[index]
                     if event.case_id in states:
-                        states[event.case_id] = batch.after[index] = apply(states[event.case_id], event)
+                        before = states[event.case_id]
+                        facts[event.case_id] = metrics.next_facts(facts[event.case_id], before, event, policies)
+                        states[event.case_id] = batch.after[index] = apply(before, event)
                 batch.cases.update({case_id: case for case_id, case in states.items() if case is not None})
+                batch.facts.update({case_id: found for case_id, found in facts.items() if found is not None})
         batch.base.clear()
+        batch.base_facts.clear()
         new_rows: list[dict] = []
         for case_id, index in batch.unwritten_cases.items():
             current, stored = batch.cases[case_id], batch.stored[case_id]
-            values = convert.case_values(current, _stored_id(batch.events[index]))
+            values = convert.case_values(current, _stored_id(batch.events[index])) | {
+                "facts": batch.facts[case_id].as_json()}
             if stored is None:
                 new_rows.append({"id": case_id, **values})
             elif (await conn.execute(_UPDATE_CASE, {"row_id": case_id, "row_version": stored.version, **values})
@@ -393,19 +501,20 @@ class Store:
                         f"you had {expected}); nothing was written — reload and try again")
 
     async def _append(self, conn: AsyncConnection, event: Event) -> Event:
-        """Insert the event; the id, and in team mode `actor` and `recorded_at`, are the server's."""
+        """Insert the event; the id, and in team mode its author and times, are the server's."""
         [stored] = await self._insert_events(conn, [convert.event_values(event)])
         return event.model_copy(update=stored)
 
     async def _insert_events(self, conn: AsyncConnection, rows: list[dict]) -> list[dict]:
         """Append rows to the log; in row order, what the database decided for each: its id and, in
-        team mode, the server-stamped `actor` and `recorded_at`."""
+        team mode, the server-stamped `actor`, `recorded_at` and (unless backfilled) `occurred_at`."""
         stored: Sequence[Row]
         if self.target.is_sqlite:
             stored = sorted((await conn.execute(_INSERT_EVENTS_SQLITE, rows)).all(), key=lambda row: row.id)
         else:
             stored = (await conn.execute(_INSERT_EVENTS, rows)).all()
-        return [{"id": row.id, "actor": row.actor, "recorded_at": row.recorded_at} for row in stored]
+        return [{"id": row.id, "actor": row.actor, "occurred_at": row.occurred_at, "recorded_at": row.recorded_at}
+                for row in stored]
 
     async def _project(self, conn: AsyncConnection, event: Event) -> None:
         """The projection of an event that is not about one case."""
@@ -435,6 +544,14 @@ class Store:
         row = (await conn.execute(query.with_for_update() if lock else query)).first()
         return convert.case_from_state(row.state) if row else None
 
+    async def _load_facts(self, conn: AsyncConnection, case_id: str, policies: PolicyHistory) -> metrics.CaseFacts:
+        """A case's metric facts as stored, or folded from its log when its row has none yet (a row
+        written before the facts were kept)."""
+        stored = (await conn.execute(select(cases.c.facts).where(cases.c.id == case_id))).scalar()
+        if stored is not None:
+            return metrics.CaseFacts.from_json(stored)
+        return metrics.fold_facts(in_history_order(await self._load_events(conn, case_id)), policies)[0]
+
     async def _read_case(self, case_id: str) -> Case | None:
         async with self._reader.connect() as conn:
             return await self._load_case(conn, case_id)
@@ -451,6 +568,26 @@ class Store:
             self._policy_cache = parse_policy(row.toml, f"policy v{row.version}", version=row.version)
         return self._policy_cache
 
+
+    @_reads
+    async def verify(self) -> list[Difference]:
+        """How the projections differ from a replay of the log (one consistent snapshot)."""
+        async with self._reader.connect() as conn:
+            if conn.dialect.name == "postgresql":
+                await conn.execution_options(isolation_level="REPEATABLE READ")
+            return await verify_projections(conn, FLOOR_PROJECTIONS)
+
+    async def rebuild(self) -> list[Difference]:
+        """Repair the projection rows that differ from a replay of the log; returns what differed."""
+        self._check_writable()
+        try:
+            async with self._writer.begin() as conn:
+                await take_turns(conn)
+                return await rebuild_projections(conn, FLOOR_PROJECTIONS)
+        except Exception as exc:
+            if not is_database_failure(exc):
+                raise
+            raise translate(exc, self.target.describe(), writing=True) from None
 
     @_reads
     async def get_case(self, case_id: str) -> Case:
@@ -476,29 +613,10 @@ class Store:
 
     @_reads
     async def open_cases_as_of(self, at: datetime) -> tuple[list[Case], Policy]:
-        """The cases open at `at` and the policy then in force, as a replay of the log up to `at`
-        would give them. A case nothing happened to after `at` stands as its projection row says
-        (the projection is the fold of its whole log); only cases with later events are folded
-        again, from their events up to `at`, chosen and ordered in SQL and folded row by row."""
-        later = select(events.c.case_id).where(events.c.occurred_at > at, events.c.case_id.is_not(None)).distinct()
-        found: list[Case] = []
+        """The cases open at `at` and the policy then in force, as a replay of the log up to `at`."""
         async with self._reader.connect() as conn:
-            result = await conn.stream(select(cases.c.state).where(cases.c.is_open.is_(True), cases.c.id.not_in(later)))
-            async for partition in result.partitions(500):
-                found.extend(convert.case_from_state(row.state) for row in partition)
-            result = await conn.stream(
-                select(events).where(events.c.case_id.in_(later), events.c.occurred_at <= at)
-                .order_by(events.c.case_id, events.c.occurred_at, events.c.id))  # history order per case
-            case: Case | None = None
-            async for partition in result.partitions(500):
-                for row in partition:
-                    if case is not None and case.id != row.case_id:
-                        found.extend([case] if case.is_open else [])
-                        case = None
-                    case = apply(case, convert.event_from_trusted_row(row))
-            found.extend([case] if case is not None and case.is_open else [])
-            policies = await load_policy_history(conn, self.target.describe())
-        return found, policies.at(at)
+            found = await as_of.open_cases_at(conn, at)
+            return found, (await load_policy_history(conn, self.target.describe())).at(at)
 
     @_reads
     async def roster(self) -> dict[str, Person]:
@@ -508,9 +626,10 @@ class Store:
     # ---------------------------------------------------------- shifts, handoffs
 
     @_reads
-    async def current_shift(self) -> Shift | None:
+    async def current_shift(self, as_of: datetime | None = None) -> Shift | None:
+        """The shift being led now, or the one being led at `as_of`."""
         async with self._reader.connect() as conn:
-            return await handoff_rows.current_shift(conn)
+            return await handoff_rows.current_shift(conn, as_of)
 
     @_reads
     async def handoffs(self) -> list[Handoff]:
@@ -519,11 +638,13 @@ class Store:
             return await handoff_rows.load_handoffs(conn)
 
     @_reads
-    async def handoff(self, handoff_id: int) -> Handoff:
+    async def handoff(self, handoff_id: int, as_of: datetime | None = None) -> Handoff:
+        """A handoff as it stands, or as it stood at `as_of`."""
         async with self._reader.connect() as conn:
-            found = await handoff_rows.load_handoff(conn, handoff_id)
+            found = await handoff_rows.load_handoff(conn, handoff_id, as_of)
         if found is None:
-            raise NotFound(f"no handoff {handoff_id} (see `casewatch handoff list`)")
+            later = " by then" if as_of is not None else ""
+            raise NotFound(f"no handoff {handoff_id}{later} (see `casewatch handoff list`)")
         return found
 
     @_reads
@@ -534,9 +655,9 @@ class Store:
 
     @_reads
     async def handoff_preview(self, actor: str, to: str | None, note: str = "",
-                              case_notes: Mapping[str, str] | None = None) -> Packet:
-        """The packet `actor` would hand to `to` right now (nothing is written). Without `to`, the
-        incoming lead is left blank and shown in the actor's zone."""
+                              case_notes: Mapping[str, str] | None = None, as_of: datetime | None = None) -> Packet:
+        """The packet `actor` would hand to `to` right now, or would have at `as_of` (nothing is
+        written). Without `to`, the incoming lead is left blank and shown in the actor's zone."""
         async with self._reader.connect() as conn:
             roster = await self._load_roster(conn)
             for name in (actor, to):
@@ -544,14 +665,21 @@ class Store:
                     raise NotFound(f"no person named {name!r} on the roster (see `casewatch people list`)")
             me = roster[actor]
             incoming = roster[to] if to is not None else Person(name="", role=Role.LEAD, tz=me.tz)
-            return await handoff_rows.preview(conn, await self._load_policy(conn), me, incoming, self.clock(),
-                                              note, case_notes, where=self.target.describe())
+            policy = await self._policy_at(conn, as_of)
+            return await handoff_rows.preview(conn, policy, me, incoming, as_of or self.clock(), note, case_notes,
+                                              replay=as_of is not None, where=self.target.describe())
 
     @_reads
-    async def handoff_changes(self, handoff: Handoff) -> PacketDiff:
-        """What moved on the floor since `handoff`'s packet was made."""
+    async def handoff_changes(self, handoff: Handoff, as_of: datetime | None = None) -> PacketDiff:
+        """What moved on the floor since `handoff`'s packet was made (up to `as_of`)."""
         async with self._reader.connect() as conn:
-            return await handoff_rows.changes_since(conn, handoff, self.clock(), where=self.target.describe())
+            return await handoff_rows.changes_since(conn, handoff, as_of or self.clock(), replay=as_of is not None,
+                                                    where=self.target.describe())
+
+    async def _policy_at(self, conn: AsyncConnection, at: datetime | None) -> Policy:
+        if at is None:
+            return await self._load_policy(conn)
+        return (await load_policy_history(conn, self.target.describe())).at(at)
 
     @_reads
     async def policy(self) -> Policy:
@@ -569,17 +697,65 @@ class Store:
         async with self._reader.connect() as conn:
             return await self._load_events(conn, case_id)
 
-    async def case_histories(self) -> AsyncIterator[list[Event]]:
-        """Each case's events, one case at a time, streamed from the log: never every event at once."""
+    async def metrics(self, windows: Sequence[tuple[datetime | None, datetime | None]],
+                      as_of: datetime) -> list[metrics.Report]:
+        """The metrics of each [since, until) window as of `as_of`, each breach judged under the policy
+        in force when it happened (as `case show` lists them).
+        A case nothing happened to after `as_of` is counted from the facts kept beside its row
+        (a closed one as they are; an open one's customer-update clock read at `as_of`); the
+        others, and rows without facts, by replaying their histories, one case at a time."""
+        floor = await self.floor_events()
+        policies = PolicyHistory.from_log(floor)
+        if policies is None:
+            raise InvalidInput(f"{self.target.describe()} has no policy; run `casewatch db upgrade`")
+        leads = metrics.ShiftLeads(floor)
+        reports = [metrics.Report(since=since, until=until, as_of=as_of, leads=leads) for since, until in windows]
+
+        def count(facts: metrics.CaseFacts) -> None:
+            facts = replace(facts, lead=leads.at(facts.escalated_at))
+            for report in reports:
+                report.add(facts)
+
+        starts, ends = [since for since, _ in windows], [until for _, until in windows]
+        lowest = None if None in starts else min(s for s in starts if s is not None)
+        highest = min(as_of, max(e for e in ends if e is not None)) if None not in ends else as_of
+        chosen = cases.c.escalated_at <= highest
+        if lowest is not None:
+            chosen &= cases.c.escalated_at >= lowest
+        later = select(events.c.case_id).where(events.c.occurred_at > as_of, events.c.case_id.is_not(None))
+        kept = chosen & cases.c.facts.is_not(None) & cases.c.id.not_in(later)
+        async with self._reader.connect() as conn:
+            async for partition in (await conn.stream(
+                    select(cases.c.facts).where(kept & cases.c.is_open.is_(False)))).partitions(5000):
+                for row in partition:
+                    count(metrics.CaseFacts.from_json(row.facts))
+            async for partition in (await conn.stream(
+                    select(cases.c.facts, cases.c.state).where(kept & cases.c.is_open.is_(True)))).partitions(500):
+                for row in partition:
+                    stored, case = metrics.CaseFacts.from_json(row.facts), convert.case_from_state(row.state)
+                    count(metrics.facts_as_of(stored, case, policies, as_of))
+        replayed = select(cases.c.id).where(chosen & ~(cases.c.facts.is_not(None) & cases.c.id.not_in(later)))
+        async for history in self.case_histories(replayed):
+            facts = metrics.case_facts(history, policies, as_of)
+            if facts is not None:
+                count(facts)
+        return reports
+
+    async def case_histories(self, chosen: Select | None = None) -> AsyncIterator[list[Event]]:
+        """Each case's events, one case at a time, streamed from the log: never every event at once.
+        `chosen`, a query of case ids, keeps only those cases."""
         query = select(events).where(events.c.case_id.is_not(None)).order_by(events.c.case_id, events.c.id)
+        if chosen is not None:
+            query = query.where(events.c.case_id.in_(chosen))
         async with self._reader.connect() as conn:
             history: list[Event] = []
-            async for row in await conn.stream(query):
-                event = convert.event_from_row(row)
-                if history and event.case_id != history[0].case_id:
-                    yield history
-                    history = []
-                history.append(event)
+            async for partition in (await conn.stream(query)).partitions(2000):
+                for row in partition:
+                    event = convert.event_from_trusted_row(row)  # validated when written
+                    if history and event.case_id != history[0].case_id:
+                        yield history
+                        history = []
+                    history.append(event)
             if history:
                 yield history
 
@@ -674,12 +850,15 @@ async def _project_person(conn: AsyncConnection, event: Event) -> None:
 
 
 async def _project_rename(conn: AsyncConnection, event: Event) -> None:
-    """The person keeps role, zone and team; team-mode logins follow the name. Names recorded in
-    past events, on cases and on shifts stay as they were written."""
+    """The person keeps role, zone and team. Names recorded in past events, on cases and on shifts
+    stay as they were written. (Team-mode logins follow the name: the server's trigger moves them.)"""
     before, after = event.payload["before"], event.payload["after"]
     await conn.execute(update(people).where(people.c.name == before).values(
         name=after, version=people.c.version + 1, last_event_id=_stored_id(event)))
-    await conn.execute(update(logins).where(logins.c.person == before).values(person=after))
+
+
+async def _projected_by_the_server(conn: AsyncConnection, event: Event) -> None:
+    """`logins` is written by PostgreSQL's own trigger (migration 0006): members may only read it."""
 
 
 async def _project_policy(conn: AsyncConnection, event: Event) -> None:
@@ -693,6 +872,7 @@ FLOOR_PROJECTIONS: dict[EventType, Callable[[AsyncConnection, Event], Awaitable[
     EventType.PERSON_ADDED: _project_person,
     EventType.PERSON_RENAMED: _project_rename,
     EventType.POLICY_APPLIED: _project_policy,
+    EventType.LOGIN_GRANTED: _projected_by_the_server,
     EventType.SHIFT_STARTED: handoff_rows.project_shift,
     EventType.HANDOFF_PREPARED: handoff_rows.project_prepared,
     EventType.HANDOFF_ACCEPTED: handoff_rows.project_accepted,

@@ -64,14 +64,15 @@ class CasewatchApp(App[None]):
 
     def __init__(self, target: Target, actor: str, zone: str = "UTC", theme: str = DEFAULT_THEME,
                  clock: Clock = system_clock, live: bool = True, keymap: dict[str, str] | None = None,
-                 remember_theme: Callable[[str], None] | None = None):
+                 remember_theme: Callable[[str], None] | None = None, replay_at: datetime | None = None):
         super().__init__()
+        self.replay_at = replay_at  # a read-only board as it stood then: its clock stands still there
         self.remember_theme = remember_theme  # keeps a theme chosen on the board (the config file)
         self.target = target
         self.actor = actor
         self.zone = ZoneInfo(zone)
-        self.clock = clock
-        self.live = live  # tests of still pictures turn the timers off
+        self.clock: Clock = clock if replay_at is None else (lambda: replay_at)
+        self.live = live and replay_at is None  # tests of still pictures turn the timers off
         self._store: Store | None = None
         self._state: AppState | None = None
         self.feed: ChangeFeed | None = None
@@ -108,10 +109,16 @@ class CasewatchApp(App[None]):
         self._pin_console_size()
         try:
             self._store = store = await Store.open(self.target, clock=self.clock)
-            policy, roster = await store.policy(), await store.roster()
+            if store.team is not None and store.team.person is not None:  # the server says who this login is
+                self.actor = store.team.person
+            roster = await store.roster()
             with bulk_allocation(freeze=False):  # the board freezes after its first build
-                cases = await store.open_cases()
-                state = AppState(policy=policy, roster=roster, lead=await store.lead_view())
+                if self.replay_at is None:
+                    cases, policy, lead = await store.open_cases(), await store.policy(), await store.lead_view()
+                else:
+                    cases, policy = await store.open_cases_as_of(self.replay_at)
+                    lead = LeadView.of(await store.current_shift(self.replay_at), None)
+                state = AppState(policy=policy, roster=roster, lead=lead)
                 for case in cases:
                     state.put(case)
         except CasewatchError as exc:
@@ -221,8 +228,17 @@ class CasewatchApp(App[None]):
         return self.run_worker(self._perform(command, copy_message), name="Write", group="write",
                                exit_on_error=False)
 
+    def refuse_in_replay(self) -> bool:
+        """True (and says so) when this board is a replay, which never writes."""
+        if self.replay_at is not None:
+            self.notify("This board is a replay of the past: it is read-only.", title="Replay", severity="warning")
+        return self.replay_at is not None
+
     async def _perform(self, command: Command, copy_message: bool) -> None:
         case_id = command.case_id if isinstance(command, OnCase) else None
+        if self.refuse_in_replay():
+            self.screen.post_message(ActionDone(False, "a replay is read-only", case_id, command=command))
+            return
         try:
             outcome = await self.store.execute(command, self.actor)
         except Conflict as exc:

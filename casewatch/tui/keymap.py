@@ -11,12 +11,14 @@ from casewatch.tui.screens.evidence import EvidenceScreen, LeaveUnsaved
 from casewatch.tui.screens.forms import Confirm, Form
 from casewatch.tui.screens.handoff import HandoffScreen, NotePrompt
 from casewatch.tui.screens.help import HelpScreen
+from casewatch.tui.screens.metrics import MetricsScreen
 from casewatch.tui.screens.packet import PacketScreen
 from casewatch.tui.screens.policy import PolicyScreen
 from casewatch.tui.widgets.case_table import CaseTable
 
+# Form: every form's bindings; CaseTable: the board's cursor keys
 SCREENS = (BoardScreen, CaseTable, CaseScreen, EvidenceScreen, LeaveUnsaved, PacketScreen, HandoffScreen, NotePrompt,
-           HelpScreen, PolicyScreen, Form, Confirm)  # Form: every form's bindings; CaseTable: the board's cursor keys
+           HelpScreen, PolicyScreen, MetricsScreen, Form, Confirm)
 
 
 def binding_ids() -> set[str]:

@@ -9,6 +9,7 @@ ticks; every other figure is the median of `--runs` runs, with min and max.
     ./dev bench                         # everything (about ten minutes on an idle 2-core machine)
     ./dev bench --only tick seed        # figures whose name contains any of these words
     ./dev bench --runs 3 --ticks 40     # quicker, noisier (the defaults are the honest minimum)
+    ./dev bench --only metrics          # metrics over 50,000 closed escalations (seeded once, then cached)
 """
 
 from __future__ import annotations
@@ -212,6 +213,30 @@ def cases_json_figures(runs: int) -> list[Figure]:
     ]
 
 
+HISTORY_CASES = 50_000
+
+
+def metrics_figure(runs: int, cases: int) -> Figure:
+    """`casewatch metrics --json` over a 90-day window of a long closed history, as a user runs it."""
+    path = db.sqlite_history(cases)
+    events = _count_events(path)
+    argv = [str(Path(sys.executable).with_name("casewatch")), "metrics", "--json", "--db", str(path), "--as", "bench",
+            "--since", (db.NOW - timedelta(days=90)).isoformat(), "--as-of", db.NOW.isoformat()]
+    done = [command_run(argv) for _ in range(runs)]
+    ms, mb = spread([r[0] for r in done]), spread([r[2] for r in done])
+    return Figure(f"metrics_90_days_{label(cases)}", "< 3000 ms and < 300 MB peak RSS (medians)",
+                  ms["median"] < 3000 and mb["median"] < 300,
+                  {"ms": ms, "cpu_ms": spread([r[1] for r in done]), "peak_rss_mb": mb, "cases": cases,
+                   "events": events})
+
+
+def _count_events(path: Path) -> int:
+    import sqlite3
+
+    with sqlite3.connect(path) as conn:
+        return int(conn.execute("SELECT count(*) FROM events").fetchone()[0])
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--child", nargs=2, metavar=("KIND", "ARGS"), help=argparse.SUPPRESS)
@@ -221,6 +246,8 @@ def main() -> int:
     parser.add_argument("--ticks", type=int, default=150, help="ticks per size (default 150)")
     parser.add_argument("--idle-seconds", type=float, default=30, help="idle window (default 30)")
     parser.add_argument("--seed-cases", type=int, default=SEED_CASES, help="cases per seeding run")
+    parser.add_argument("--history-cases", type=int, default=HISTORY_CASES,
+                        help="closed escalations in the metrics history (default 50,000: about a million events)")
     args = parser.parse_args()
     if args.child:
         kind, child_args = args.child
@@ -243,6 +270,7 @@ def main() -> int:
          lambda: seed_figures(args.runs, args.seed_cases,
                               [b for b in ("sqlite", "postgresql") if wanted(f"seed_demo_{b}")])),
         (("cases_json_10k", "cases_json_as_of_10k"), lambda: cases_json_figures(args.runs)),
+        ((f"metrics_90_days_{label(args.history_cases)}",), lambda: [metrics_figure(args.runs, args.history_cases)]),
     ]
     missed = 0
     print(json.dumps({"started": datetime.now().astimezone().isoformat(timespec="seconds"),

@@ -62,6 +62,36 @@ def sqlite_floor(cases: int) -> Path:
     return path
 
 
+HISTORY_DAYS = 120
+
+
+async def seed_history(location: str, cases: int) -> int:
+    """Write the metrics benchmark's closed history (tests/bench/history.py); returns the events written."""
+    from history import write_history
+
+    from casewatch.core.models import Person, Role
+    from casewatch.storage.store import Store
+    from casewatch.storage.target import resolve_target
+
+    creator = Person(name="bench", role=Role.LEAD)
+    async with await Store.open(resolve_target(location), clock=lambda: NOW, creator=creator) as store:
+        return await write_history(store, cases, HISTORY_DAYS, NOW, SEED)
+
+
+def sqlite_history(cases: int) -> Path:
+    """A SQLite file with `cases` closed, reviewed escalations over HISTORY_DAYS days (about 20 events each)."""
+    CACHE.mkdir(exist_ok=True)
+    source = (ROOT / "tests/bench/history.py").read_bytes()
+    path = CACHE / f"history-{cases}-seed{SEED}-{content_key()}-{hashlib.sha256(source).hexdigest()[:8]}.db"
+    if not path.exists():
+        partial = path.with_suffix(".partial")
+        for stale in CACHE.glob(partial.name + "*"):
+            stale.unlink()
+        asyncio.run(seed_history(str(partial), cases))
+        partial.rename(path)
+    return path
+
+
 # -------------------------------------------------------------------------- PostgreSQL
 
 

@@ -106,3 +106,38 @@ def test_preview_without_an_id_writes_nothing(cw):
     code, out, _ = cw("handoff", "show")
     assert code == 0 and "(not chosen yet)" in out
     assert cw("handoff", "list") == (0, "no handoffs yet\n", "")
+
+
+def test_handoff_show_as_of_replays_the_log(cw):
+    """A preview as of an instant holds the cases open then; a stored handoff shows its status then."""
+    from datetime import UTC, datetime, timedelta
+
+    base = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=3)
+
+    def at(minutes: int) -> str:
+        return (base + timedelta(minutes=minutes)).isoformat()
+
+    assert cw("shift", "start", "--at", at(0))[0] == 0  # dana's shift, as it began three hours ago
+    assert cw("case", "new", "--title", "Login", "--customer", "A", "--severity", "SEV2", "--at", at(10))[0] == 0
+    assert cw("case", "new", "--title", "Export", "--customer", "B", "--severity", "SEV3", "--at", at(20))[0] == 0
+    assert cw("case", "status", "CW-1001", "resolved", "--at", at(60))[0] == 0
+
+    then = json.loads(cw("handoff", "show", "--as-of", at(30), "--format", "json")[1])
+    assert then["as_of"] == at(30).replace("+00:00", "Z") and then["status"] == "preview"
+    assert [case["id"] for case in then["cases"]] == ["CW-1001", "CW-1002"]
+    later = json.loads(cw("handoff", "show", "--as-of", at(90), "--format", "json")[1])
+    assert [case["id"] for case in later["cases"]] == ["CW-1002"]
+    assert later["shift_started_at"] == at(0).replace("+00:00", "Z")
+    assert later["summary"]["opened"] == ["CW-1001", "CW-1002"] and later["summary"]["resolved"] == ["CW-1001"]
+    code, out, _ = cw("handoff", "show", "--as-of", at(30))
+    assert code == 0 and "- **Replay:** as of " in out
+    assert json.loads(cw("handoff", "show", "--format", "json")[1])["as_of"] is None
+
+    assert cw("handoff", "prepare", "--to", "ken")[0] == 0
+    prepared = json.loads(cw("handoff", "show", "1", "--format", "json")[1])["prepared_at"]
+    assert cw("handoff", "accept", "1", "--as", "ken")[0] == 0
+    assert json.loads(cw("handoff", "show", "1", "--format", "json")[1])["status"] == "accepted"
+    as_prepared = json.loads(cw("handoff", "show", "1", "--format", "json", "--as-of", prepared)[1])
+    assert as_prepared["status"] == "pending" and as_prepared["accepted_at"] is None
+    code, _, err = cw("handoff", "show", "1", "--as-of", at(90))
+    assert code == 2 and err.strip().endswith("no handoff 1 by then (see `casewatch handoff list`)")

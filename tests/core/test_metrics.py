@@ -140,3 +140,9 @@ def test_the_population_is_the_window_since_inclusive_until_exclusive():
 def test_shift_leads_by_instant():
     leads = ShiftLeads([shift("spec", 15), shift("lead", -120)])
     assert [leads.at(at(m)) for m in (-121, -120, 14, 15)] == [None, "lead", "lead", "spec"]
+
+
+def test_a_downgrade_before_the_as_of_instant_keeps_the_breach():
+    """@40 B's update clock runs again (SEV2 since @30: due @65), but it breached @25 under SEV1."""
+    got = metrics(as_of=40)
+    assert got["customer_update_miss_rate"] == {"numerator": 1, "denominator": 4, "rate": 0.25}  # B only

@@ -135,3 +135,18 @@ def test_random_toml_never_escapes_as_an_exception(text):
         parse_policy(text, "fuzz.toml")
     except PolicyInvalid as exc:
         assert exc.problems and all(p.startswith("fuzz.toml") for p in exc.problems)
+
+
+def test_a_clock_its_calendar_cannot_bring_due_is_refused():
+    """One working minute each Monday: 8h43m of working time in 3,660 days (523 Mondays), so SEV4's
+    8h owner clock plans but its 24h update and 40h review clocks could not, nor SEV3's 16h review."""
+    thin = DEFAULT_POLICY_TOML.replace('hours = ["09:00-17:00"]', 'hours = ["09:00-09:01"]').replace(
+        'days = ["mon", "tue", "wed", "thu", "fri"]', 'days = ["mon"]')
+    problems = problems_of(thin)
+    assert [p.split(": ")[1] for p in problems] == [
+        "severities.SEV3.internal_review_every", "severities.SEV4.customer_update_every",
+        "severities.SEV4.internal_review_every"]
+    review_line = thin.splitlines().index('internal_review_every = "40h"') + 1
+    assert problems[2] == (f"team.toml:{review_line}: severities.SEV4.internal_review_every: 40h00m of working time "
+                           "takes calendar 'business' more than 10 years (8h43m in all); give it more hours or the "
+                           "clock less time")

@@ -54,6 +54,7 @@ async def test_batched_seeding_writes_the_same_events_and_projections_as_case_by
         for person in plan.people:
             if person.name != LEAD.name:
                 await store.execute(person, "dana")
+        await store.execute(c.StartShift(), "dana", at=plan.shift_started)  # as the seeder starts one
         one_by_one_ids = []
         for script in plan.cases:
             case_id = (await store.execute(script.new, script.actor, at=script.at)).event.case_id

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 from sqlalchemy.engine import make_url
 
@@ -16,13 +17,36 @@ from casewatch.tui.widgets.clock_bar import ClockBar
 from tests.team.test_feed import LEAD, admin
 
 
-async def until(predicate, seconds: float) -> bool:
-    """Re-check `predicate` while the app runs (its feed works in real time) for up to `seconds`."""
-    for _ in range(int(seconds * 20)):
-        if predicate():
-            return True
-        await asyncio.sleep(0.05)
-    return predicate()
+class Changes:
+    """Wakes a waiting test whenever the app's feed reports: its connection state changed, or an
+    update changed what the board holds."""
+
+    def __init__(self, app: CasewatchApp, pilot):
+        self.pilot = pilot
+        self.event = asyncio.Event()
+        broadcast = app._broadcast
+
+        def relay(*args, **kwargs) -> None:
+            broadcast(*args, **kwargs)
+            self.event.set()
+
+        app._broadcast = relay  # type: ignore[method-assign]
+        app.watch(app, "connection", lambda _status: self.event.set(), init=False)
+
+    async def until(self, predicate, seconds: float) -> bool:
+        """Wait until `predicate()` holds, re-checking after every change (and the screen's handling of it)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + seconds
+        while True:
+            self.event.clear()
+            if predicate():
+                return True
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return False
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.event.wait(), remaining)
+            await self.pilot.pause()
 
 
 async def test_board_shows_reconnecting_and_recovers_without_losing_a_change(pg_url, frozen_clock):
@@ -34,6 +58,8 @@ async def test_board_shows_reconnecting_and_recovers_without_losing_a_change(pg_
         app = CasewatchApp(target, "dana", clock=frozen_clock, live=True)
         async with app.run_test(size=(160, 40)) as pilot:
             bar = app.screen.query_one(ClockBar)
+            changes = Changes(app, pilot)
+            until = changes.until
             assert await until(lambda: app.connection is not None and app.connection.state is FeedState.LIVE, 10)
             assert "reconnecting" not in str(bar.render())
             try:

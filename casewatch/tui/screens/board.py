@@ -82,6 +82,8 @@ class BoardScreen(CaseActions):
         *CASE_BINDINGS,
         Binding("H", "handoff", "Handoff", id="board.handoff", show=False,
                 tooltip="The shift handoff: prepare the packet for the next lead, or accept one sent to you"),
+        Binding("M", "metrics", "Metrics", id="board.metrics", show=False,
+                tooltip="Escalation metrics: today, this shift, 7 or 30 days, with weekly trends"),
         Binding("1", "focus_pane('sev1')", "SEV1", id="board.sev1", show=False, tooltip="Jump to the SEV1 pane"),
         Binding("2", "focus_pane('sev2')", "SEV2", id="board.sev2", show=False, tooltip="Jump to the SEV2 pane"),
         Binding("3", "focus_pane('sev3')", "SEV3", id="board.sev3", show=False, tooltip="Jump to the SEV3 pane"),
@@ -471,6 +473,11 @@ class BoardScreen(CaseActions):
         from casewatch.tui.screens.handoff import HandoffScreen
 
         self.app.push_screen(HandoffScreen())
+
+    def action_metrics(self) -> None:
+        from casewatch.tui.screens.metrics import MetricsScreen
+
+        self.app.push_screen(MetricsScreen())
 
     def action_open_case(self) -> None:
         case = self.selected_case()

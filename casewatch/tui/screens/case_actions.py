@@ -18,6 +18,7 @@ from casewatch.core.durations import parse_duration
 from casewatch.core.errors import CasewatchError
 from casewatch.core.models import Case, Role, Severity, Status, parse_route
 from casewatch.core.permissions import Action, check
+from casewatch.core.reviews import check_cause, parse_yes_no
 from casewatch.core.rules import customer_message
 from casewatch.tui.screens.base import CasewatchScreen
 from casewatch.tui.screens.forms import ChoicePrompt, Confirm, Field, Form, PersonPrompt, TextPrompt, UpdateForm
@@ -31,6 +32,8 @@ CASE_BINDINGS = [
     Binding("v", "review", "Review", id="case.review", tooltip="Log an internal review"),
     Binding("t", "status", "Status", id="case.status", tooltip="Change status"),
     Binding("n", "note", "Note", id="case.note", tooltip="Add a note to the timeline"),
+    Binding("C", "close", "Close", id="case.close", show=False,
+            tooltip="Close: resolve the case with its post-case review (final severity, avoidable, cause, lesson)"),
     Binding("e", "evidence", "Evidence", id="case.evidence", tooltip="Edit the evidence checklist"),
     Binding("p", "packet", "Packet", id="case.packet", show=False,
             tooltip="Preview the escalation packet and copy it"),
@@ -61,6 +64,8 @@ class CaseActions(CasewatchScreen):
         case = self.selected_case()
         if case is None:
             self.app.notify("No case selected", severity="warning")
+            return None
+        if self.app.refuse_in_replay():
             return None
         me = self.app.me
         if me is None:
@@ -180,6 +185,25 @@ class CaseActions(CasewatchScreen):
             self._ask(TextPrompt(f"Internal review of {case.id}",
                                  [Field("notes", "Notes:", "what was decided (ctrl+s submits)", multiline=True)],
                                  lambda notes: c.Review(case_id=case.id, notes=notes, expect_version=case.version)))
+
+    def action_close(self) -> None:
+        if case := self._target(Action.CLOSE):
+            causes = self.app.state.policy.causes
+            severities = [s.value for s in Severity]
+            self._ask(TextPrompt(
+                f"Close and review {case.id} (escalated as {case.severity.value})",
+                [Field("final_severity", "Final severity:", "what it turned out to be: SEV1 … SEV4",
+                       parse=Severity.parse, suggestions=severities),
+                 Field("avoidable", "Avoidable (yes/no):", "could support have resolved it without escalating?",
+                       parse=parse_yes_no, suggestions=["yes", "no"]),
+                 Field("cause", "Cause:", ", ".join(causes), parse=lambda text: check_cause(text, causes),
+                       optional=True, suggestions=causes),
+                 Field("lesson", "Lesson:", "what would have prevented it or made it faster", optional=True,
+                       multiline=True),
+                 Field("notes", "Notes:", "anything else (ctrl+s submits)", optional=True, multiline=True)],
+                lambda final_severity, avoidable, cause, lesson, notes: c.CloseCase(
+                    case_id=case.id, final_severity=final_severity, avoidable=avoidable, cause=cause,
+                    lesson=lesson or "", notes=notes or "", expect_version=case.version)))
 
     def action_note(self) -> None:
         if case := self._target(Action.NOTE):

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from rich.text import Text
 from textual.content import Content
 
-from casewatch.core.clocks import ClockReading, ClockState
+from casewatch.core.clocks import ClockState
 from casewatch.core.durations import format_countdown
 from casewatch.core.evidence import Readiness
 from casewatch.core.models import EvidenceState, Severity, Status
@@ -61,10 +61,6 @@ def countdown_label(state: ClockState, remaining_s: int | None, suffix: str = ""
     if state is ClockState.PAUSED:
         return f"{glyph} {format_countdown(remaining_s)}{'' if compact else ' left'}"
     return f"{glyph} {format_countdown(remaining_s)}{suffix}"
-
-
-def clock_label(reading: ClockReading, zone: ZoneInfo | None, now: datetime) -> str:
-    return countdown_label(reading.state, reading.remaining_s, due_suffix(reading.due, zone, now))
 
 
 def clock_cell(label: str, state: ClockState, colours: Colours) -> Text:

@@ -28,6 +28,8 @@ class ClockBar(Static):
         local = now.astimezone(app.zone)
         text = Text()
         text.append(" casewatch ", style="bold reverse")
+        if app.replay_at is not None:
+            text.append(" REPLAY · read-only ", style=f"bold reverse {app.colours.get('clock-warning', '')}".strip())
         text.append(f"  {who}  ")
         text.append(f"{now.astimezone(UTC):%H:%M:%S} UTC", style="bold")
         text.append(f"  ·  {local:%a %H:%M:%S} {app.zone.key}")

@@ -1,0 +1,166 @@
+"""Checking the projections against the log (`casewatch db verify`) and repairing them (`db rebuild`).
+
+The log is the truth. Every projection is built again from it in memory: the events outside any
+case run through the very projection code the store writes with (into a scratch in-memory
+SQLite database), each case is folded from its history, the login map from its grants. Then the
+stored rows are compared with those, row by row and column by column; a repair changes only the
+rows that differ, in one transaction that holds the projections still (PostgreSQL: `LOCK TABLE`,
+which also waits for writers already under way; SQLite: the write lock), so nothing written
+meanwhile is overwritten with an older state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Table, delete, insert, select, text, update
+from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
+from sqlalchemy.pool import StaticPool
+
+from casewatch.core import metrics
+from casewatch.core.models import Event, EventType
+from casewatch.core.policy import default_policy
+from casewatch.core.policy_history import PolicyHistory
+from casewatch.core.projection import in_history_order, replay_cases, replay_floor
+from casewatch.storage import convert
+from casewatch.storage.schema import Base, cases, counters, events, handoffs, logins, people, policies, shifts
+
+CHECKED: tuple[Table, ...] = (cases, people, policies, shifts, handoffs, logins, counters)
+"""Every projection table, in the order differences are reported."""
+
+Rows = dict[tuple, dict[str, Any]]
+Projections = Mapping[EventType, Callable[[AsyncConnection, Event], Awaitable[None]]]
+
+
+@dataclass(frozen=True)
+class Difference:
+    table: str
+    key: str
+    what: str  # "missing", "not in the log" or "differs in …"
+    repaired: bool = False
+
+    def line(self) -> str:
+        done = " (repaired)" if self.repaired else ""
+        return f"{self.table} {self.key}: {self.what}{done}"
+
+
+def _key(table: Table, row: dict[str, Any]) -> tuple:
+    return tuple(row[column.name] for column in table.primary_key.columns)
+
+
+def _rows(table: Table, found: Iterable[Any]) -> Rows:
+    rows = [dict(row._mapping) for row in found]
+    return {_key(table, row): row for row in rows}
+
+
+async def read_log(conn: AsyncConnection) -> list[Event]:
+    return [convert.event_from_trusted_row(row) for row in await conn.execute(select(events).order_by(events.c.id))]
+
+
+async def expected(log: list[Event], floor: Projections) -> dict[str, Rows]:
+    """Every projection as the log says it should be; `floor` is the store's own projection code."""
+    found: dict[str, Rows] = {}
+    scratch = create_async_engine("sqlite+aiosqlite://", poolclass=StaticPool)
+    try:
+        async with scratch.begin() as conn:
+            await conn.run_sync(Base.metadata.create_all)
+            for event in log:
+                if event.case_id is None:
+                    await floor[event.type](conn, event)
+            for table in (people, policies, shifts, handoffs):
+                found[table.name] = _rows(table, await conn.execute(select(table)))
+    finally:
+        await scratch.dispose()
+    last_id: dict[str, int] = {}
+    for event in log:
+        if event.case_id is not None and event.id is not None:
+            last_id[event.case_id] = max(last_id.get(event.case_id, 0), event.id)
+    found[cases.name] = {(case_id,): {"id": case_id, **convert.case_values(case, last_id[case_id]),
+                                      "facts": _facts(log, case_id)}
+                         for case_id, case in replay_cases(log).items()}
+    granted = {e.payload["login"]: e.id for e in log if e.type is EventType.LOGIN_GRANTED}
+    mapped = replay_floor(log).logins
+    found[logins.name] = {(login,): {"login": login, "person": person, "last_event_id": granted[login]}
+                          for login, person in mapped.items()}
+    numbers = [int(key[0].rsplit("-", 1)[-1]) for key in found[cases.name]]
+    found[counters.name] = {("case",): {"name": "case", "value": max(numbers)}} if numbers else {}
+    return found
+
+
+def _facts(log: list[Event], case_id: str) -> dict[str, Any]:
+    """The metric facts the store keeps beside a case, folded from its history."""
+    policies = PolicyHistory.from_log(e for e in log if e.case_id is None) or PolicyHistory.only(default_policy())
+    history = in_history_order(e for e in log if e.case_id == case_id)
+    return metrics.fold_facts(history, policies)[0].as_json()
+
+
+async def _stored(conn: AsyncConnection) -> dict[str, Rows]:
+    return {table.name: _rows(table, await conn.execute(select(table))) for table in CHECKED}
+
+
+def compare(stored: dict[str, Rows], wanted: dict[str, Rows]) -> list[Difference]:
+    """What differs, per table and key. A case counter ahead of the highest case is no difference
+    (numbers reserved by a batch are never handed out twice)."""
+    found: list[Difference] = []
+    for table in CHECKED:
+        have, want = stored[table.name], wanted[table.name]
+        for key in sorted(set(have) | set(want), key=str):
+            name = "/".join(str(part) for part in key)
+            if key not in have:
+                found.append(Difference(table.name, name, "missing"))
+            elif key not in want:
+                if table is not counters:
+                    found.append(Difference(table.name, name, "not in the log"))
+            elif table is counters:
+                if have[key]["value"] < want[key]["value"]:
+                    found.append(Difference(table.name, name, f"at {have[key]['value']}, behind case "
+                                                              f"{want[key]['value']}"))
+            elif have[key] != want[key]:
+                columns = [column for column in want[key] if have[key].get(column) != want[key][column]]
+                found.append(Difference(table.name, name, "differs in " + ", ".join(columns)))
+    return found
+
+
+async def verify(conn: AsyncConnection, floor: Projections) -> list[Difference]:
+    """The differences between the stored projections and the log, read in one snapshot."""
+    log = await read_log(conn)
+    return compare(await _stored(conn), await expected(log, floor))
+
+
+async def rebuild(conn: AsyncConnection, floor: Projections) -> list[Difference]:
+    """Repair every projection row that differs from the log, in the caller's write transaction;
+    returns what differed, each marked repaired unless this login may not write that table (then
+    an administrator runs the rebuild)."""
+    tables = [table for table in CHECKED if await _may_write(conn, table)]
+    if conn.dialect.name == "postgresql":
+        names = ", ".join(table.name for table in tables)
+        await conn.execute(text(f"LOCK TABLE {names} IN EXCLUSIVE MODE"))
+    stored, wanted = await _stored(conn), await expected(await read_log(conn), floor)
+    differences = compare(stored, wanted)
+    writable = {table.name for table in tables}
+    for table in CHECKED:
+        if table.name not in writable:
+            continue
+        have, want = stored[table.name], wanted[table.name]
+        columns = list(table.primary_key.columns)
+        for key in set(have) - set(want):
+            if table is not counters:
+                await conn.execute(delete(table).where(*(c == v for c, v in zip(columns, key, strict=True))))
+        for key, row in want.items():
+            if key not in have:
+                await conn.execute(insert(table).values(**row))
+            elif have[key] != row and (table is not counters or have[key]["value"] < row["value"]):
+                await conn.execute(update(table).where(*(c == v for c, v in zip(columns, key, strict=True)))
+                                   .values(**row))
+    return [Difference(d.table, d.key, d.what, repaired=d.table in writable) for d in differences]
+
+
+async def _may_write(conn: AsyncConnection, table: Table) -> bool:
+    if conn.dialect.name != "postgresql":
+        return True
+    query = text("SELECT has_table_privilege(CAST(:table AS text), 'INSERT') AND "
+                 "has_table_privilege(CAST(:table AS text), 'UPDATE') AND "
+                 "has_table_privilege(CAST(:table AS text), 'DELETE')")
+    return bool((await conn.execute(query, {"table": table.name})).scalar())

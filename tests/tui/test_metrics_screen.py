@@ -1,0 +1,96 @@
+"""The metrics screen (M) on a hand-built history whose values are worked out here.
+
+Default policy: SEV1 needs a customer update every 20 minutes. Four SEV1 escalations, each owned
+by mei after its `owned` minutes:
+- A, 20 days ago, and B, 10 days ago: updated after 10 minutes, resolved after 15: never late;
+- C, 2 days ago: never updated, resolved after 3 hours: its update clock breached;
+- D, an hour ago (13:00 UTC, today in Berlin): owned after 10 minutes, updated after 15, resolved after 16.
+Weekly customer update miss rate, oldest first: five empty weeks, 0 %, 0 %, then 1 of 2 (C, D):
+worse than the weeks before, so its failure signal shows. Median owner times: 5m, 5m, then 5m
+(nearest rank of 5m and 10m): not worse.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from textual.widgets import DataTable, Sparkline
+
+from casewatch.core import commands as c
+from casewatch.core.models import Person, Role, Severity, Status
+from casewatch.storage.store import Store
+from casewatch.storage.target import resolve_target
+from casewatch.tui.app import CasewatchApp
+from casewatch.tui.screens.board import BoardScreen
+from casewatch.tui.screens.metrics import MetricsScreen
+
+LEAD = Person(name="dana", role=Role.LEAD, tz="Europe/Berlin")
+
+
+@pytest.fixture
+async def history_db(tmp_path, frozen_clock):
+    path = tmp_path / "metrics.db"
+    now = frozen_clock.now
+    async with await Store.open(resolve_target(path), clock=frozen_clock, creator=LEAD) as store:
+        await store.execute(c.AddPerson(name="mei", role=Role.SPECIALIST, tz="Asia/Singapore"), "dana")
+        for name, ago, owned, updated, resolved in (("A", timedelta(days=20), 5, 10, 15),
+                                                    ("B", timedelta(days=10), 5, 10, 15),
+                                                    ("C", timedelta(days=2), 5, None, 180),
+                                                    ("D", timedelta(hours=1), 10, 15, 16)):
+            start = now - ago
+            new = await store.execute(c.NewCase(title=f"case {name}", customer="ACME", severity=Severity.SEV1),
+                                      "dana", at=start)
+            case_id = new.case.id
+
+            steps = [(c.Assign(case_id=case_id, name="mei"), owned),
+                     (c.ChangeStatus(case_id=case_id, status=Status.RESOLVED), resolved)]
+            if updated is not None:
+                steps.insert(1, (c.CustomerUpdate(case_id=case_id, known="k", investigating="i", next_milestone="m"),
+                                 updated))
+            for command, minutes in steps:
+                await store.execute(command, "dana", at=start + timedelta(minutes=minutes))
+    return path
+
+
+def cell(screen: MetricsScreen, metric: str, column: str) -> str:
+    table = screen.query_one("#metrics-table", DataTable)
+    return table.get_cell(metric, column).plain
+
+
+async def test_windows_breakdown_trend_and_failure_signal(history_db, frozen_clock):
+    app = CasewatchApp(resolve_target(history_db), "dana", zone="Europe/Berlin", clock=frozen_clock, live=False)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.pause()
+        await pilot.press("M")
+        screen = app.screen
+        assert isinstance(screen, MetricsScreen)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        # the last 7 days: C and D
+        assert cell(screen, "customer_update_miss_rate", "all") == "50% (1/2)"
+        assert cell(screen, "customer_update_miss_rate", "SEV1") == "50% (1/2)"
+        assert cell(screen, "customer_update_miss_rate", "SEV2") == "—"
+        assert [cell(screen, row, "all") for row in ("owner_median", "owner_p90", "unowned")] == ["5m", "10m", "0"]
+        assert "7 days" in str(screen.query_one("#metrics-head").render())
+        trend = screen.query_one("#trend-customer_update_miss_rate", Sparkline)
+        assert list(trend.data) == [0.0] * 7 + [0.5]
+        assert str(screen.query_one("#trend-values-customer_update_miss_rate").render()) == "— — — — — 0% 0% 50%"
+        signals = str(screen.query_one("#metrics-signals").render())
+        assert ("Customer update miss rate is going the wrong way: Customers experience silence instead of "
+                "progress.") in signals
+        assert "Time to named owner" not in signals
+
+        await pilot.press("t")  # today in Berlin: D only
+        await pilot.pause()
+        assert cell(screen, "customer_update_miss_rate", "all") == "0% (0/1)"
+        assert [cell(screen, row, "all") for row in ("owner_median", "owner_p90")] == ["10m", "10m"]
+        await pilot.press("3")  # 30 days: all four
+        await pilot.pause()
+        assert cell(screen, "customer_update_miss_rate", "all") == "25% (1/4)"
+        await pilot.press("s")  # nobody started a shift: there is no shift window, nothing changes
+        await pilot.pause()
+        assert screen.window == "30 days"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, BoardScreen)

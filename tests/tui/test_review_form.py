@@ -1,0 +1,44 @@
+"""The post-case review form (`C`): close a case with its review from the board."""
+
+from __future__ import annotations
+
+from casewatch.core.models import Severity, Status
+from tests.tui.helpers import notifications, shown_ids, table
+
+
+async def test_close_and_review_from_the_board(make_app, writer):
+    app = make_app()
+    async with app.run_test(size=(160, 50), notifications=True) as pilot:
+        await pilot.pause()
+        sev2 = table(app, "sev2")
+        sev2.focus()
+        case_id = sev2.selected_id()
+        await pilot.press("C")
+        assert f"Close and review {case_id}" in str(app.screen.query_one(".form").border_title)
+        await pilot.press(*"SEV3", "enter", *"maybe")
+        await pilot.pause()
+        assert "expected yes or no, got 'maybe'" in str(app.screen.query_one("#form-error").render())
+        await pilot.press(*("backspace",) * 5, *"yes", "enter", *"gremlins")
+        await pilot.pause()
+        assert "is not one of the policy's causes: product-defect" in str(app.screen.query_one("#form-error").render())
+        await pilot.press(*("backspace",) * 8, *"configuration", "enter", *"L2 runbook [for] SSO", "ctrl+s")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        case = await writer.get_case(case_id)
+        assert case.status is Status.RESOLVED and case.review is not None
+        assert (case.review.final_severity, case.review.avoidable, case.review.cause, case.review.lesson) == (
+            Severity.SEV3, True, "configuration", "L2 runbook [for] SSO")
+        assert case_id not in shown_ids(app)
+        assert "closed and reviewed: final severity SEV3, avoidable, cause configuration" in notifications(app)
+
+
+async def test_an_agent_is_told_before_the_form_opens(make_app):
+    app = make_app(actor="tom")
+    async with app.run_test(size=(160, 50), notifications=True) as pilot:
+        await pilot.pause()
+        sev2 = table(app, "sev2")
+        sev2.focus()
+        assert app.state.cases[sev2.selected_id()].route_authority != "tom"
+        await pilot.press("C")
+        await pilot.pause()
+        assert "needs a lead or the case's route authority" in notifications(app)
