@@ -21,7 +21,6 @@ NOT_ON_THE_BOARD = {
     c.RenamePerson: "roster administration is done from the shell (`casewatch people rename`)",
     c.ApplyPolicy: "a policy is a file, checked and applied from the shell (`casewatch policy apply`)",
     c.StartShift: "taking the shift is done from the shell (`casewatch shift start`)",
-    c.Reopen: "resolved cases leave the board; they are reopened from the shell (`casewatch case reopen`)",
     c.PrepareHandoff: "not a case action: the handoff screen (H, binding board.handoff) prepares it",
     c.AcceptHandoff: "not a case action: the handoff screen (H, binding board.handoff) accepts it",
     c.GrantLogin: "team administration is done from the shell (`casewatch team grant`)",

@@ -14,6 +14,7 @@ import tzlocal
 from pydantic import Field
 
 from casewatch import paths
+from casewatch.core.alerts import AlertSettings
 from casewatch.core.errors import CasewatchError, InvalidInput
 from casewatch.core.identity import acting_name
 from casewatch.core.models import check_zone
@@ -25,18 +26,19 @@ def _zone_name(value: object) -> str:
 
 
 class Config(TomlTable):
-    """The config file: who I am, which database, how the board looks, which keys do what."""
+    """The config file: who I am, which database, how the board looks, which keys do what, what alerts me."""
 
     user: Annotated[str | None, rule(string)] = None
     db: Annotated[str | None, rule(string)] = None
     theme: Annotated[str | None, rule(string)] = None
     tz: Annotated[str | None, rule(_zone_name)] = None
-    keymap: dict[str, Text] = Field(default_factory=dict)  # binding id -> keys, e.g. "case.assign" = "o"
+    keymap: dict[str, Text] = Field(default_factory=dict)  # binding id -> keys, e.g. "case.assign" = "O"
+    alerts: AlertSettings = Field(default_factory=AlertSettings)  # which clock turns alert, and how
 
     @classmethod
     def explain(cls, kind: str, key: str) -> str:
         if kind == "not_a_table" and key == "keymap":
-            return 'must be a table of binding id = "keys", e.g. "case.assign" = "o"'
+            return 'must be a table of binding id = "keys", e.g. "case.assign" = "O"'
         return super().explain(kind, key)
 
 

@@ -20,7 +20,7 @@ from casewatch.core.handoff import Handoff, HandoffStatus, Shift
 from casewatch.core.models import Case, Event, Person
 from casewatch.core.policy import Policy
 from casewatch.core.reviews import ReviewRow
-from casewatch.core.text import is_handle, visible
+from casewatch.core.text import counted, is_handle, visible
 from casewatch.core.views import case_flags, describe_event
 
 STATE_MARK = {
@@ -134,7 +134,7 @@ def shift_line(shift: Shift | None, pending: Handoff | None, now: datetime, tz: 
 def prepared_line(handoff: Handoff) -> str:
     packet = handoff.packet
     breached = sum(1 for case in packet.cases if case.breached)
-    return (f"handoff {handoff.id} prepared for {packet.incoming.name}: {len(packet.cases)} open cases, "
+    return (f"handoff {handoff.id} prepared for {packet.incoming.name}: {counted(len(packet.cases), 'open case')}, "
             f"{breached} with breached clocks; {packet.incoming.name} takes over with "
             f"`casewatch handoff accept {handoff.id}`")
 

@@ -180,7 +180,9 @@ def _add(parser: argparse.ArgumentParser, args: Iterable[Arg]) -> None:
     for spec in args:
         where = parser
         if spec.group is not None:
-            where = groups.setdefault(spec.group, parser.add_mutually_exclusive_group())
+            if spec.group not in groups:  # (setdefault would make an empty group per argument: --help fails on it)
+                groups[spec.group] = parser.add_mutually_exclusive_group()
+            where = groups[spec.group]
         action = where.add_argument(*spec.flags, **spec.options)
         if spec.complete:
             action.completer = _offer(spec.complete)  # type: ignore[attr-defined]  # argcomplete's hook

@@ -18,6 +18,7 @@ from casewatch.cli import environment as env
 from casewatch.cli import render
 from casewatch.cli.session import Session
 from casewatch.cli.spec import CASE_ID, Local, Read, Subcommand, Write, arg
+from casewatch.cli.terminal import signals_end_the_command
 from casewatch.core import commands as c
 from casewatch.core import handoff_export, reviews
 from casewatch.core.breaches import case_breaches
@@ -39,8 +40,9 @@ from casewatch.core.models import (
 )
 from casewatch.core.packet import case_packet, evidence_json, packet_json, packet_markdown
 from casewatch.core.policy import parse_policy
-from casewatch.core.text import check_handle, check_login
+from casewatch.core.text import check_handle, check_login, counted
 from casewatch.core.views import (
+    View,
     authority_label,
     board_order,
     case_flags,
@@ -48,6 +50,7 @@ from casewatch.core.views import (
     case_summary,
     describe_event,
     event_json,
+    in_view,
 )
 from casewatch.storage.migrate import head_revision
 from casewatch.storage.roles import MEMBER_ROLE, grant_statement
@@ -107,17 +110,27 @@ async def _reviews(session: Session, store: Store) -> None:
 
 async def _cases(session: Session, store: Store) -> None:
     args = session.args
+    status: Status | None = args.status
     if args.as_of is not None:
-        (open_cases, policy), now = await store.open_cases_as_of(args.as_of), args.as_of
+        if args.all or status is Status.RESOLVED:
+            raise InvalidInput("--as-of lists the cases open at that instant; leave out --all and --status resolved")
+        (found, policy), now = await store.open_cases_as_of(args.as_of), args.as_of
+        found = [case for case in found if status is None or case.status is status]
     else:
-        open_cases, policy, now = await store.open_cases(), await store.policy(), store.clock()
-    rows = board_order([case for case in open_cases if case_matches(case, args.filter)], policy)
+        found, policy, now = await store.listed_cases(status, every=args.all), await store.policy(), store.clock()
+    view = args.view or View.ALL
+    rows = [(case, clocks) for case, clocks in board_order(
+        [case for case in found if case_matches(case, args.filter)], policy)
+        if in_view(view, case, clocks, session.actor, now)]
     if args.json:
         _print_json([case_summary(case, clocks, policy, now) for case, clocks in rows])
     elif rows:
         print(render.case_table(rows, policy, now))
     else:
-        print("no open cases")
+        if view is not View.ALL or args.filter:
+            print("no case matches")
+        else:
+            print("no cases" if args.all else f"no {status.value.replace('_', ' ') if status else 'open'} cases")
 
 
 async def _show_case(session: Session, store: Store) -> None:
@@ -158,8 +171,9 @@ async def _list_evidence(session: Session, store: Store) -> None:
 async def _packet(session: Session, store: Store) -> None:
     args = session.args
     case = await store.get_case(args.case_id)
+    shift = await store.current_shift()
     packet = case_packet(case, await store.policy(), await store.case_events(case.id), await session.zone(store),
-                         store.clock())
+                         store.clock(), shift.lead if shift else None)
     if args.format == "json":
         _print_json(packet_json(packet))
     else:
@@ -242,12 +256,17 @@ async def _upgrade_db(session: Session, store: Store) -> None:
     print(f"{session.target.describe()}: schema {done} {head_revision()}")
 
 
+def _rows(count: int) -> str:
+    return f"{count or 'no'} projection row{'' if count == 1 else 's'}"
+
+
 async def _verify_db(session: Session, store: Store) -> None:
     differences = await store.verify()
     for difference in differences:
         print(difference.line())
     if differences:
-        raise ProjectionsDiffer(f"{len(differences)} projection rows differ from the log of "
+        raise ProjectionsDiffer(f"{_rows(len(differences))} {'differs' if len(differences) == 1 else 'differ'} "
+                                "from the log of "
                                 f"{session.target.describe()}: `casewatch db rebuild` repairs them")
     print(f"{session.target.describe()}: every projection matches a replay of the log")
 
@@ -258,10 +277,10 @@ async def _rebuild_db(session: Session, store: Store) -> None:
         print(difference.line())
     left = [d for d in differences if not d.repaired]
     if left:
-        raise InvalidInput(f"{len(left)} rows of {', '.join(sorted({d.table for d in left}))} need a login that "
-                           "may write them: an administrator runs `casewatch db rebuild`")
-    print(f"{session.target.describe()}: {len(differences) or 'no'} projection rows repaired; every projection "
-          "matches the log")
+        raise InvalidInput(f"{_rows(len(differences) - len(left))} repaired; {len(left)} of "
+                           f"{', '.join(sorted({d.table for d in left}))} need a login that may write them: an "
+                           "administrator runs `casewatch db rebuild`")
+    print(f"{session.target.describe()}: {_rows(len(differences))} repaired; every projection matches the log")
 
 
 def _team_init(args: argparse.Namespace) -> int:
@@ -286,7 +305,7 @@ async def _seed(session: Session, store: Store) -> None:
             print(f"\rseeding {done}/{total} cases…", end="" if done < total else "\n", file=sys.__stderr__)
 
     ids = await write_demo(store, plan, session.actor, progress, append=args.append)
-    print(f"seeded {len(ids)} cases into {session.target.describe()}")
+    print(f"seeded {counted(len(ids), 'case')} into {session.target.describe()}")
 
 
 def _board(args: argparse.Namespace) -> int:
@@ -301,25 +320,26 @@ def _board(args: argparse.Namespace) -> int:
         known = ", ".join(sorted(binding_ids()))
         raise InvalidInput(f"config keymap: unknown binding id {unknown[0]!r} (known: {known})")
     demo_dir = tempfile.TemporaryDirectory(prefix="casewatch-demo-") if getattr(args, "demo", False) else None
-    try:
-        if demo_dir is not None:
-            args.db = str(Path(demo_dir.name) / "demo.db")
-        session = Session(args, config)
+    with signals_end_the_command():
+        try:
+            if demo_dir is not None:
+                args.db = str(Path(demo_dir.name) / "demo.db")
+            session = Session(args, config)
 
-        async def prepare() -> str:
-            async with await session.open() as store:
-                if demo_dir is not None:
-                    await write_demo(store, demo_plan(DEMO_CASES, DEMO_SEED, datetime.now(UTC)), session.actor)
-                return await session.zone(store)
+            async def prepare() -> str:
+                async with await session.open() as store:
+                    if demo_dir is not None:
+                        await write_demo(store, demo_plan(DEMO_CASES, DEMO_SEED, datetime.now(UTC)), session.actor)
+                    return await session.zone(store)
 
-        zone = asyncio.run(prepare())
-        app = CasewatchApp(target=session.target, actor=session.actor, zone=zone, theme=theme, keymap=config.keymap,
-                           remember_theme=partial(env.remember_setting, "theme"),
-                           replay_at=getattr(args, "as_of", None))
-        app.run()
-    finally:
-        if demo_dir is not None:
-            demo_dir.cleanup()
+            zone = asyncio.run(prepare())
+            app = CasewatchApp(target=session.target, actor=session.actor, zone=zone, theme=theme, keymap=config.keymap,
+                               remember_theme=partial(env.remember_setting, "theme"),
+                               replay_at=getattr(args, "as_of", None), alerts=config.alerts)
+            app.run()
+        finally:
+            if demo_dir is not None:
+                demo_dir.cleanup()
     return app.return_code or 0
 
 
@@ -402,12 +422,23 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         arg("--now", type=parse_timestamp, default=None, metavar="TIMESTAMP", help="anchor the demo at this instant"),
         arg("--append", action="store_true", help="add to a database that already has cases"),
     )),
-    Read("cases", "list open cases", _cases, (
+    Read("cases", "list open cases (or, with --status or --all, resolved ones too)", _cases, (
         arg("--json", action="store_true"),
+        arg("--status", type=Status.parse, default=None, group="which", complete=[s.value for s in Status],
+            help="only cases in this status, e.g. resolved"),
+        arg("--all", action="store_true", group="which", help="every case, resolved ones included"),
         arg("--as-of", type=parse_timestamp, default=None, metavar="TIMESTAMP",
             help="replay the log up to this instant and evaluate the clocks there"),
         arg("--filter", default="", metavar="WORDS",
             help="only cases whose id, title, customer, owners, route or status contain every word"),
+        arg("--mine", dest="view", action="store_const", const=View.MINE, default=None, group="view",
+            help="only cases you own, handle the comms of, or hold the route authority of (--as, $CASEWATCH_USER)"),
+        arg("--unowned", dest="view", action="store_const", const=View.UNOWNED, group="view",
+            help="only cases without an internal owner or without a comms owner"),
+        arg("--waiting", dest="view", action="store_const", const=View.WAITING, group="view",
+            help="only cases waiting on the customer"),
+        arg("--breached", dest="view", action="store_const", const=View.BREACHED, group="view",
+            help="only cases with a breached clock (at --as-of, when given)"),
     )),
     Read("metrics", "escalation metrics of the cases escalated in [--since, --until)", _metrics, (
         arg("--since", type=parse_timestamp, default=None, metavar="TIMESTAMP",

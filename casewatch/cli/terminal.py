@@ -4,6 +4,7 @@ control character, and a stdout whose reader left."""
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -84,3 +85,19 @@ def guarded_output() -> Iterator[None]:
         for stream in guarded:
             stream.flush()
         sys.stdout, sys.stderr = saved
+
+
+@contextmanager
+def signals_end_the_command() -> Iterator[None]:
+    """SIGTERM and SIGHUP end the command as an exception would, so its `finally` blocks run (the
+    demo's temporary database is removed). The board installs its own handlers while it runs."""
+    def end(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    names = [name for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)]
+    previous = {name: signal.signal(getattr(signal, name), end) for name in names}
+    try:
+        yield
+    finally:
+        for name, handler in previous.items():
+            signal.signal(getattr(signal, name), handler)

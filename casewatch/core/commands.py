@@ -7,7 +7,7 @@ A command names the case by id and, when it was made against a case the caller s
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
@@ -41,8 +41,11 @@ class Command(BaseModel):
 
 
 class OnCase(Command):
-    """Base of the commands that act on one existing case."""
+    """Base of the commands that act on one existing case. `depends_on_state`: whether the caller
+    decided it from the case as they saw it (an owner, a severity, a status). One that does not (a
+    note) meets a newer version without a conflict: it is decided again against that version."""
 
+    depends_on_state: ClassVar[bool] = True
     case_id: str
     expect_version: int | None = None
 
@@ -76,6 +79,7 @@ class SetAuthority(OnCase):
 
 
 class Involve(OnCase):
+    depends_on_state: ClassVar[bool] = False  # someone joins whoever owns it; a second join is refused anyway
     kind: Literal["involve"] = "involve"
     name: str
     role: CaseRole | None = None
@@ -114,6 +118,7 @@ class CustomerUpdate(OnCase):
 
 
 class Review(OnCase):
+    depends_on_state: ClassVar[bool] = False  # a review took place, whatever changed since
     kind: Literal["review"] = "review"
     notes: LongText
 
@@ -139,6 +144,7 @@ class CloseCase(OnCase):
 
 
 class Note(OnCase):
+    depends_on_state: ClassVar[bool] = False
     kind: Literal["note"] = "note"
     text: NoteText
 

@@ -27,6 +27,7 @@ from casewatch.core.models import (
     Severity,
     Status,
 )
+from casewatch.core.text import counted
 
 Payload = Mapping[str, Any]
 Describe = Callable[[Payload], str]
@@ -245,7 +246,7 @@ EVENTS: dict[EventType, EventKind] = {
         lambda p: f"shift started; shift lead {_who(p.get('before'))} → {p['lead']}"),
     EventType.HANDOFF_PREPARED: ChangesFloor(
         lambda floor, e: floor,
-        lambda p: f"handoff {p['id']} prepared for {p['to']}: {len(p['packet']['cases'])} open cases"
+        lambda p: f"handoff {p['id']} prepared for {p['to']}: {counted(len(p['packet']['cases']), 'open case')}"
                   + (f" (replaces handoff {p['supersedes']})" if p.get("supersedes") else "")),
     EventType.HANDOFF_ACCEPTED: ChangesFloor(
         lambda floor, e: replace(floor, shift_lead=e.payload["lead"]),

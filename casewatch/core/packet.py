@@ -19,6 +19,7 @@ from casewatch.core.evidence import ChecklistEntry, Readiness, case_checklist, r
 from casewatch.core.models import Case, Event, EventType, iso_z
 from casewatch.core.policy import Policy
 from casewatch.core.text import visible
+from casewatch.core.views import authority_label
 
 CLOCK_LABELS = {
     ClockKind.OWNER: "Owner named by",
@@ -43,6 +44,7 @@ class Packet:
     last_update: LastUpdate | None
     tz: str
     generated_at: datetime
+    authority: str = "any lead"  # who may change the route, as the case screen says it (views.authority_label)
 
     @property
     def open_question(self) -> str:
@@ -50,17 +52,19 @@ class Packet:
 
 
 def build_packet(case: Case, entries: list[ChecklistEntry], clocks: dict[ClockKind, ClockReading],
-                 last_update: LastUpdate | None, tz: str, now: datetime) -> Packet:
-    return Packet(case, entries, readiness(entries), clocks, last_update, tz, now)
+                 last_update: LastUpdate | None, tz: str, now: datetime, shift_lead: str | None = None) -> Packet:
+    return Packet(case, entries, readiness(entries), clocks, last_update, tz, now, authority_label(case, shift_lead))
 
 
-def case_packet(case: Case, policy: Policy, events: Iterable[Event], tz: str, now: datetime) -> Packet:
-    """The packet of a case as it stands at `now`, for a viewer in `tz` (the CLI and the board)."""
+def case_packet(case: Case, policy: Policy, events: Iterable[Event], tz: str, now: datetime,
+                shift_lead: str | None = None) -> Packet:
+    """The packet of a case as it stands at `now`, for a viewer in `tz` (the CLI and the board);
+    `shift_lead` is who may change the route when the case names no route authority."""
     updates = [e for e in events if e.type is EventType.CUSTOMER_UPDATE_LOGGED]
     last = max(updates, key=lambda e: (e.occurred_at, e.id or 0), default=None)
     update = None if last is None else LastUpdate(last.occurred_at, last.actor, last.payload.get("message", ""))
     return build_packet(case, case_checklist(case, policy.evidence), plan_clocks(case, policy).read(now), update,
-                        tz, now)
+                        tz, now, shift_lead)
 
 
 # ----------------------------------------------------------------------------- text safety
@@ -128,7 +132,7 @@ def packet_markdown(packet: Packet) -> str:
         f"- **Status:** {case.status.value}",
         f"- **Internal owner:** {md_inline(case.internal_owner or '-')}",
         f"- **Comms owner:** {md_inline(case.comms_owner or '-')}",
-        f"- **Route authority:** {md_inline(case.route_authority or '-')}",
+        f"- **Route authority:** {md_inline(packet.authority)}",
         f"- **Escalated:** {_when(case.escalated_at, zone)}",
         "",
         "## Clocks",
@@ -171,6 +175,7 @@ def packet_json(packet: Packet) -> dict[str, Any]:
         "internal_owner": case.internal_owner,
         "comms_owner": case.comms_owner,
         "route_authority": case.route_authority,
+        "route_authority_shown": packet.authority,
         "clocks": {kind.value: {"state": r.state.value, "due": iso_z(r.due)} for kind, r in packet.clocks.items()},
         "readiness": {"ready": packet.readiness.ready, "required": packet.readiness.required,
                       "missing": list(packet.readiness.missing)},

@@ -29,6 +29,7 @@ from casewatch.core.durations import format_countdown, parse_duration
 from casewatch.core.errors import PolicyInvalid
 from casewatch.core.evidence import DEFAULT_ITEMS, LEGACY_KEYS, ChecklistItem, render_checklist
 from casewatch.core.models import Severity, check_zone, parse_route
+from casewatch.core.text import check_team
 from casewatch.core.toml_file import Text, TomlTable, load_toml, locate, problem, rule, validate
 
 DEFAULT_CAUSES = ("product-defect", "configuration", "infrastructure", "integration", "account-specific",
@@ -272,6 +273,12 @@ def _item_key(value: Any) -> str:
     return value
 
 
+def _teams(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError('must be a list of team names such as ["database", "network"]')
+    return tuple(check_team(v.strip()) for v in value)
+
+
 def _severity_names(value: Any) -> tuple[Severity, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ValueError(f"must be a list of severities such as [{', '.join(repr(s) for s in _SEVERITY_NAMES)}]")
@@ -338,10 +345,12 @@ class ReviewSection(TomlTable):
 
 
 class PolicyFile(TomlTable):
-    """The whole file: a policy per severity, the business calendars they count in and the
-    evidence checklist (the built-in one when the file has no [evidence] table), and the causes a
-    post-case review may name."""
+    """The whole file: a policy per severity, the business calendars they count in, the
+    evidence checklist (the built-in one when the file has no [evidence] table), the specialist
+    teams a route may name besides those of the roster (`teams = [...]`, before the tables), and the
+    causes a post-case review may name ([review])."""
 
+    teams: Annotated[tuple[str, ...], rule(_teams)] = ()
     severities: Severities
     calendars: dict[CalendarName, CalendarSpec] = Field(default_factory=dict)
     evidence: EvidenceSection | None = None
@@ -350,7 +359,8 @@ class PolicyFile(TomlTable):
     @classmethod
     def explain(cls, kind: str, key: str) -> str:
         if kind == "unknown":
-            return f"unknown key (expected {' and '.join(f'[{name}.*]' for name in cls.model_fields)} tables)"
+            tables = " and ".join(f"[{name}.*]" for name in cls.model_fields if name != "teams")
+            return f"unknown key (expected teams = [...] and {tables} tables)"
         if key == "severities":
             return f"required: a [severities.{_SEVERITY_NAMES[0]}] … [severities.{_SEVERITY_NAMES[-1]}] table each"
         if key == "calendars":
@@ -378,6 +388,7 @@ class Policy:
     version: int = 0
     evidence: tuple[ChecklistItem, ...] = DEFAULT_ITEMS  # the evidence checklist template
     causes: tuple[str, ...] = DEFAULT_CAUSES  # the categories a post-case review may name
+    teams: tuple[str, ...] = ()  # specialist teams a route may name besides the roster's
 
     def __getitem__(self, severity: Severity) -> SeverityPolicy:
         return self.severities[severity]
@@ -444,7 +455,7 @@ def parse_policy(text: str, source_name: str = "policy", version: int = 0) -> Po
     parsed = validate(PolicyFile, data, text, source_name, invalid=PolicyInvalid, context=context)
     evidence = tuple(spec.item() for spec in parsed.evidence.items) if parsed.evidence else DEFAULT_ITEMS
     policy = Policy(parsed.severities.by_severity(), dict(parsed.calendars), source=text, version=version,
-                    evidence=evidence, causes=parsed.review.causes)
+                    evidence=evidence, teams=parsed.teams, causes=parsed.review.causes)
     problems = _unreachable(policy, text, source_name)
     if problems:
         raise PolicyInvalid(problems)

@@ -8,9 +8,10 @@ records and the handler that checks it and builds that event's payload.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from difflib import get_close_matches
 from typing import Any
 
 from casewatch.core import commands as c
@@ -148,8 +149,27 @@ def _severity(cmd: c.ChangeSeverity, case: Case, ctx: Context) -> Payload:
                 policy_route=policy_route, route_review=policy_route != case.route)
 
 
+def known_teams(roster: Mapping[str, Person], policy: Policy) -> list[str]:
+    """The specialist teams a route may name: the roster's `--team` values and the policy's `teams`."""
+    return sorted({p.team for p in roster.values() if p.team} | set(policy.teams))
+
+
+def check_route(route: str, teams: Sequence[str]) -> str:
+    """`route` (already parsed) if it names a known team; else InvalidInput listing the teams, so
+    a typo such as `specialist:databse` is refused before it clears anything."""
+    team = route.split(":", 1)[1] if route.startswith("specialist:") else None
+    if team is None or team in teams:
+        return route
+    close = get_close_matches(team, teams, n=1)
+    hint = f" (did you mean specialist:{close[0]}?)" if close else ""
+    known = ", ".join(teams) if teams else "none: give someone a --team with `casewatch people add`, or list " \
+                                          "them under teams in the policy"
+    raise InvalidInput(f"unknown team {team!r} in route {route}{hint}; known teams: {known}")
+
+
 def _route(cmd: c.ChangeRoute, case: Case, ctx: Context) -> Payload:
     check(ctx.actor, Action.ROUTE, case)
+    check_route(cmd.route, known_teams(ctx.roster, ctx.policy))
     if cmd.route == case.route and not case.route_review_needed:
         raise InvalidInput(f"{case.id} is already on route {case.route}")
     ready = case_readiness(case, ctx.policy.evidence, cmd.route)

@@ -56,6 +56,11 @@ def visible(text: str, *, multiline: bool = False) -> str:
     return _NOT_SHOWN_IN_BLOCK.sub(_escape, text.replace("\r\n", "\n").replace("\t", "    "))
 
 
+def counted(count: int, noun: str, many: str | None = None) -> str:
+    """`count` and `noun`, plural unless one (`many`, default noun + "s"): "1 open case", "2 open cases"."""
+    return f"{count} {noun if count == 1 else many or noun + 's'}"
+
+
 _BIDI_CHARS = re.compile(f"[{_BIDI}]")
 
 

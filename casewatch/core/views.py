@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from casewatch.core.clocks import CaseClocks, ClockKind, ClockReading, ClockState, missing_roles, plan_clocks
 from casewatch.core.events import EVENTS
 from casewatch.core.evidence import case_readiness
-from casewatch.core.models import Case, Event, iso_z
+from casewatch.core.models import Case, Event, Status, iso_z
 from casewatch.core.policy import Policy
+from casewatch.core.text import counted
 
 
 def authority_label(case: Case, shift_lead: str | None) -> str:
@@ -73,16 +75,51 @@ def case_matches(case: Case, query: str) -> bool:
     return all(word in haystack for word in query.casefold().split())
 
 
+def is_mine(case: Case, viewer: str) -> bool:
+    """The viewer's own case: they are its internal owner, its comms owner or its named route authority."""
+    return viewer in (case.internal_owner, case.comms_owner, case.route_authority)
+
+
 def is_unowned(case: Case) -> bool:
     """Unowned, everywhere the word is used: no internal owner, or no comms owner."""
     return case.internal_owner is None or case.comms_owner is None
 
 
-def needs_attention(case: Case, clocks: CaseClocks, now: datetime) -> bool:
-    """Breached (any clock) or unowned: what the board's `]` and `[` visit."""
-    if is_unowned(case):
-        return True
+def is_waiting(case: Case) -> bool:
+    """Waiting on the customer."""
+    return case.status is Status.WAITING_ON_CUSTOMER
+
+
+def is_breached(clocks: CaseClocks, now: datetime) -> bool:
+    """Any of the case's clocks is past its deadline."""
     return any(reading.state is ClockState.BREACHED for reading in clocks.read(now).values())
+
+
+def needs_attention(case: Case, clocks: CaseClocks, now: datetime) -> bool:
+    """Breached or unowned: what the board's `]` and `[` visit."""
+    return is_unowned(case) or is_breached(clocks, now)
+
+
+class View(StrEnum):
+    """The board's one-key views (`m`, `o`, `w`, `b`; Esc for all) and `casewatch cases --mine` and the like."""
+
+    ALL = "all"
+    MINE = "mine"
+    UNOWNED = "unowned"
+    WAITING = "waiting"
+    BREACHED = "breached"
+
+
+def in_view(view: View, case: Case, clocks: CaseClocks, viewer: str, now: datetime) -> bool:
+    if view is View.MINE:
+        return is_mine(case, viewer)
+    if view is View.UNOWNED:
+        return is_unowned(case)
+    if view is View.WAITING:
+        return is_waiting(case)
+    if view is View.BREACHED:
+        return is_breached(clocks, now)
+    return True
 
 
 def next_match(order: Sequence[str], current: str | None, step: int, matches: Callable[[str], bool]) -> str | None:
@@ -116,6 +153,25 @@ def board_order(cases: list[Case], policy: Policy) -> list[tuple[Case, CaseClock
 def describe_event(event: Event) -> str:
     """One line for the timeline, with before → after where the event changes a value (see core.events)."""
     return EVENTS[event.type].describe(event.payload)
+
+
+def conflict_message(case: Case, expected: int, newer: Sequence[Event], shown: int = 3) -> str:
+    """One line for a command decided from version `expected` of a case that has moved on: who
+    changed it, when, and what (the newest `shown` changes, each cut to one short line)."""
+    when = case.updated_at.strftime("%Y-%m-%d %H:%M:%S UTC")
+    who = ", ".join(dict.fromkeys(event.actor for event in newer)) or case.updated_by
+    what = "; ".join(_short(describe_event(event)) for event in newer[-shown:])
+    earlier = len(newer) - shown
+    if earlier > 0:
+        what += f" (after {counted(earlier, 'earlier change')})"
+    changed = f": {what}" if what else ""
+    return (f"{case.id} was changed by {who} at {when} (now version {case.version}, you had {expected})"
+            f"{changed}; nothing was written")
+
+
+def _short(text: str, limit: int = 80) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
 def event_json(event: Event) -> dict[str, Any]:

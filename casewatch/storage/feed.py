@@ -29,6 +29,7 @@ import contextlib
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -106,6 +107,7 @@ class ChangeFeed:
         self._roster_mark = -1  # unknown: the first catch-up reads the roster
         self._shift_mark = -1  # likewise the shift lead and any handoff waiting
         self._task: asyncio.Task | None = None
+        self.checked_at: datetime | None = None  # the last time the feed had the database's word (store clock)
 
     def start(self, held: Mapping[str, int], policy_version: int) -> None:
         """Follow changes from what the subscriber holds: open case id -> version, and its policy."""
@@ -132,6 +134,7 @@ class ChangeFeed:
     async def catch_up(self) -> None:
         """Read what differs from what the subscriber holds (see the module docstring)."""
         marks = await self.store.marks()
+        self.checked_at = self.store.clock()
         self._caught_up_to(marks.high_water)
         stale = {cid for cid, version in marks.cases.items() if self._held.get(cid) != version}
         stale |= self._held.keys() - marks.cases.keys()
@@ -225,6 +228,7 @@ class PollingFeed(ChangeFeed):
         while True:
             await asyncio.sleep(self.poll_s)
             changes = await self.store.changes_since(self._high_water)
+            self.checked_at = self.store.clock()
             if changes.high_water == self._high_water:
                 continue
             self._high_water = changes.high_water
@@ -306,6 +310,7 @@ class NotifyFeed(ChangeFeed):
             pending, self._pending = self._pending, {}
             tables, self._tables = self._tables, set()
             stale = {cid for cid, version in pending.items() if self._held.get(cid) != version}
+            self.checked_at = self.store.clock()
             await self._read(stale, policy="policies" in tables, roster_mark=-1 if "people" in tables else None,
                              shift_mark=-1 if tables & {"shifts", "handoffs"} else None)
 

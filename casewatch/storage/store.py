@@ -34,12 +34,13 @@ from casewatch.core import metrics
 from casewatch.core.errors import CasewatchError, Conflict, InvalidInput, NotFound, Unavailable
 from casewatch.core.events import added_person
 from casewatch.core.handoff import Handoff, LeadView, Packet, PacketDiff, Shift
-from casewatch.core.models import Case, Event, EventType, Person, Role
+from casewatch.core.models import Case, Event, EventType, Person, Role, Status
 from casewatch.core.policy import DEFAULT_POLICY_TOML, Policy, parse_policy
 from casewatch.core.policy_history import PolicyHistory
 from casewatch.core.projection import apply, in_history_order
 from casewatch.core.rules import Context, decide
 from casewatch.core.text import check_handle
+from casewatch.core.views import conflict_message
 from casewatch.storage import as_of, convert
 from casewatch.storage import handoffs as handoff_rows
 from casewatch.storage.engine import create_engines
@@ -341,10 +342,11 @@ class Store:
     async def _raise_if_conflict(self, items: list[BatchItem]) -> None:
         """After a collision: a command made against a version the caller saw must not be re-decided."""
         for command, _actor, _at in items:
-            if isinstance(command, c.OnCase) and (expected := command.expect_version) is not None:
-                case = await self._read_case(command.case_id)
-                if case is None or case.version != expected:
-                    raise self._conflict(case, expected)
+            if isinstance(command, c.OnCase) and command.depends_on_state and command.expect_version is not None:
+                async with self._reader.connect() as conn:
+                    case = await self._load_case(conn, command.case_id)
+                    if case is None or _stale(command, case):
+                        raise await self._conflict(conn, case, command.expect_version)
 
     async def _execute_batch(self, conn: AsyncConnection, items: list[BatchItem]) -> list[Outcome]:
         batch = _Batch(new_cases=max(1, sum(isinstance(item[0], c.NewCase) for item in items)))
@@ -377,8 +379,8 @@ class Store:
             case = batch.cases.get(command.case_id) or await self._load_case(conn, command.case_id, lock=True)
             if case is None:
                 raise NotFound(f"no case {command.case_id}")
-            if command.expect_version is not None and case.version != command.expect_version:
-                raise self._conflict(case, command.expect_version)
+            if _stale(command, case):
+                raise await self._conflict(conn, case, command.expect_version)
         recorded = self.clock()
         occurred = recorded if at is None else at
         if occurred > recorded:
@@ -493,12 +495,12 @@ class Store:
             await conn.execute(_INSERT_CASE, new_rows)
         batch.unwritten_cases.clear()
 
-    def _conflict(self, case: Case | None, expected: int) -> Conflict:
-        if case is None:
+    async def _conflict(self, conn: AsyncConnection, case: Case | None, expected: int | None) -> Conflict:
+        """The case moved on from the version the caller decided from: say what changed and who changed it."""
+        if case is None or expected is None:
             return Conflict("the case no longer exists")
-        when = case.updated_at.strftime("%Y-%m-%d %H:%M:%S UTC")
-        return Conflict(f"{case.id} was changed by {case.updated_by} at {when} (now version {case.version}, "
-                        f"you had {expected}); nothing was written — reload and try again")
+        newer = (await self._load_events(conn, case.id))[expected:]  # the version counts the case's events
+        return Conflict(conflict_message(case, expected, newer))
 
     async def _append(self, conn: AsyncConnection, event: Event) -> Event:
         """Insert the event; the id, and in team mode its author and times, are the server's."""
@@ -602,6 +604,25 @@ class Store:
         found: list[Case] = []
         async with self._reader.connect() as conn:
             result = await conn.stream(select(cases.c.state).where(cases.c.is_open.is_(True)))
+            async for partition in result.partitions(500):
+                found.extend(convert.case_from_state(row.state) for row in partition)
+        return found
+
+    @_reads
+    async def listed_cases(self, status: Status | None = None, *, every: bool = False,
+                           newest: int | None = None) -> list[Case]:
+        """The cases in `status`, or with `every` all of them, resolved ones included; else the open
+        ones. `newest`: only that many, the most recently changed first."""
+        query = select(cases.c.state)
+        if status is not None:
+            query = query.where(cases.c.status == status.value)
+        elif not every:
+            query = query.where(cases.c.is_open.is_(True))
+        if newest is not None:
+            query = query.order_by(cases.c.updated_at.desc(), cases.c.id).limit(newest)
+        found: list[Case] = []
+        async with self._reader.connect() as conn:
+            result = await conn.stream(query)
             async for partition in result.partitions(500):
                 found.extend(convert.case_from_state(row.state) for row in partition)
         return found
@@ -833,6 +854,11 @@ class Store:
         async with self._reader.connect() as conn:
             rows = await conn.execute(select(cases.c.state).where(cases.c.id.in_(sorted(ids))))
             return [convert.case_from_state(row.state) for row in rows]
+
+
+def _stale(command: c.OnCase, case: Case) -> bool:
+    """The caller decided `command` from an older version, and it depends on what changed since."""
+    return command.depends_on_state and command.expect_version is not None and case.version != command.expect_version
 
 
 def _roster_mark():

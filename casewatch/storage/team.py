@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 from casewatch.core.errors import CasewatchError, InvalidInput, NotFound
 from casewatch.core.models import Person, Role
 from casewatch.storage import roles
-from casewatch.storage.failures import is_database_failure, translate
+from casewatch.storage.failures import is_database_failure, reason, sqlstate, translate
 from casewatch.storage.migrate import take_turns, upgrade_to_head
 from casewatch.storage.schema import logins, people
 from casewatch.storage.store import Clock, Store, system_clock
@@ -58,6 +58,9 @@ async def init_team(target: Target, lead: Person, login: str, clock: Clock = sys
     except Exception as exc:
         if not is_database_failure(exc):
             raise
+        if sqlstate(exc) == "42501":
+            raise InvalidInput(f"team init on {target.describe()} was refused ({reason(exc)}); nothing was changed: "
+                               "run it as the database's owner or a superuser") from None
         raise translate(exc, target.describe(), writing=True) from None
     finally:
         await engine.dispose()

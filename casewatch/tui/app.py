@@ -8,7 +8,9 @@ into a notification and a log line, so nothing fails silently.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import signal
 from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -20,24 +22,33 @@ from textual.binding import Binding
 from textual.command import Provider
 from textual.notifications import SeverityLevel
 from textual.reactive import reactive
+from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
+from casewatch.alert_command import TIMEOUT_S, run_alert_command
 from casewatch.bulk_load import bulk_allocation
+from casewatch.core.alerts import Alert, AlertSettings, Scope, summary_environment, summary_text
+from casewatch.core.clocks import ClockState
 from casewatch.core.commands import Command, CustomerUpdate, OnCase
 from casewatch.core.errors import CasewatchError, Conflict
 from casewatch.core.handoff import LeadView
 from casewatch.core.models import Case, Person
 from casewatch.core.text import visible
 from casewatch.core.views import describe_event
-from casewatch.storage.feed import ChangeFeed, FeedStatus, Update, feed_for
+from casewatch.storage.feed import ChangeFeed, FeedState, FeedStatus, Update, feed_for
 from casewatch.storage.store import Clock, Store, system_clock
 from casewatch.storage.target import Target
 from casewatch.themes import DEFAULT_THEME, THEMES
+from casewatch.tui.alert_watch import AlertWatch
+from casewatch.tui.clipboard import copy_with_a_tool
 from casewatch.tui.messages import ActionDone, CasesChanged, ClockTick, LeadChanged
 from casewatch.tui.state import AppState
 from casewatch.tui.widgets.cells import Colours
 
 TICK_SECONDS = 1.0
+HANGUP_AND_TERMINATE = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
+ALERTS_AT_ONCE = 3  # more clocks turning in one look than this make one summary, not a toast each
+ALERT_TOAST_S = 15  # seconds; the alert history keeps them all
 log = logging.getLogger(__name__)
 
 
@@ -64,9 +75,15 @@ class CasewatchApp(App[None]):
 
     def __init__(self, target: Target, actor: str, zone: str = "UTC", theme: str = DEFAULT_THEME,
                  clock: Clock = system_clock, live: bool = True, keymap: dict[str, str] | None = None,
-                 remember_theme: Callable[[str], None] | None = None, replay_at: datetime | None = None):
+                 remember_theme: Callable[[str], None] | None = None, replay_at: datetime | None = None,
+                 alerts: AlertSettings | None = None, alert_timeout_s: float = TIMEOUT_S):
         super().__init__()
         self.replay_at = replay_at  # a read-only board as it stood then: its clock stands still there
+        self.alert_settings = alerts or AlertSettings()
+        self.alert_timeout_s = alert_timeout_s  # how long the alert command may run before it is killed
+        self._alert_watch: AlertWatch | None = None
+        self._alert_command_failing = False  # a failing command is reported once, not at every alert
+        self._loaded_at: datetime | None = None
         self.remember_theme = remember_theme  # keeps a theme chosen on the board (the config file)
         self.target = target
         self.actor = actor
@@ -95,6 +112,20 @@ class CasewatchApp(App[None]):
         return self._store
 
     @property
+    def alert_watch(self) -> AlertWatch:
+        """Every open case's clock states and the alerts since the board opened."""
+        if self._alert_watch is None:
+            raise RuntimeError("the alert watch starts with the app state")
+        return self._alert_watch
+
+    @property
+    def refreshed_at(self) -> datetime | None:
+        """When the board last had the database's word: the feed's last poll, notification or catch-up
+        (on PostgreSQL an idle board hears only every SAFETY_NET_S), else when the board loaded."""
+        checked = self.feed.checked_at if self.feed is not None else None
+        return checked or self._loaded_at
+
+    @property
     def state(self) -> AppState:
         """What the screens show: loaded before the first screen is pushed."""
         if self._state is None:
@@ -107,6 +138,7 @@ class CasewatchApp(App[None]):
         from casewatch.tui.screens.board import BoardScreen  # screens import this module for its type
 
         self._pin_console_size()
+        self._exit_on_signals()
         try:
             self._store = store = await Store.open(self.target, clock=self.clock)
             if store.team is not None and store.team.person is not None:  # the server says who this login is
@@ -125,8 +157,13 @@ class CasewatchApp(App[None]):
             self.exit(return_code=exc.exit_code, message=Text(str(exc)))
             return
         self._state = state
+        quiet = AlertSettings(cases=Scope.NONE)  # a replay of the past raises no alerts
+        self._alert_watch = AlertWatch(state, self.actor, self.alert_settings if self.replay_at is None else quiet)
+        self._loaded_at = now = self.now()
+        missed = self.alert_watch.start(now)
         self._read_colours()
         await self.push_screen(BoardScreen())
+        self._summarise(missed)
         if self.live:
             self.set_interval(TICK_SECONDS, lambda: self.tick(self.clock()), name="tick")
             self.feed = feed_for(store, self._take_update, self._connection_changed)
@@ -141,7 +178,21 @@ class CasewatchApp(App[None]):
         three system calls per cell, thousands of cells per board."""
         self.console.size = (self.size.width, self.size.height)
 
+    def _exit_on_signals(self, install: bool = True) -> None:
+        """SIGTERM and SIGHUP (a closed terminal window) end the board as `q` does: the terminal is
+        restored and whoever ran it cleans up after it (the demo's temporary database)."""
+        loop = asyncio.get_running_loop()
+        for signum in HANGUP_AND_TERMINATE:
+            try:
+                if install:
+                    loop.add_signal_handler(signum, self.exit, None, 128 + signum)
+                else:
+                    loop.remove_signal_handler(signum)
+            except (NotImplementedError, RuntimeError):  # no signals there (Windows, another thread)
+                return
+
     async def on_unmount(self) -> None:
+        self._exit_on_signals(install=False)
         if self.feed is not None:
             await self.feed.stop()
         if self._store is not None:
@@ -177,10 +228,13 @@ class CasewatchApp(App[None]):
     # ------------------------------------------------------------ clock, feed
 
     def tick(self, now: datetime) -> None:
-        """One clock tick: every screen that can be seen redraws its countdowns as deadline minus
-        `now`, the board or case screen under a dialog, the palette or help as much as the one in front."""
+        """One clock tick: clocks that turned alert; every screen that can be seen redraws its
+        countdowns as deadline minus `now`, the board or case screen under a dialog, the palette or
+        help as much as the one in front."""
+        alerts, turned = self.alert_watch.tick(now)
+        self._alert(alerts)
         for screen in reversed(self.screen_stack):
-            screen.post_message(ClockTick(now))
+            screen.post_message(ClockTick(now, frozenset(turned)))
             if not screen.is_modal:  # a full screen hides what is under it
                 break
 
@@ -205,6 +259,9 @@ class CasewatchApp(App[None]):
         if update.lead is not None and update.lead != state.lead:
             self._take_lead(update.lead)
         if changed or removed or everything:
+            looked_at = set(state.cases) | removed if everything else changed | removed
+            alerts, _ = self.alert_watch.cases_changed(looked_at, self.now())
+            self._alert(alerts)
             self._broadcast(frozenset(changed), frozenset(removed), everything)
 
     def _take_lead(self, lead: LeadView) -> None:
@@ -213,6 +270,11 @@ class CasewatchApp(App[None]):
             screen.post_message(LeadChanged())
 
     def _connection_changed(self, status: FeedStatus) -> None:
+        """Connecting or reconnecting, the board holds its alerts; live again (caught up), one summary."""
+        if status.state is FeedState.LIVE:
+            self._summarise(self.alert_watch.back(self.now()))
+        elif status.state is not FeedState.STOPPED:
+            self.alert_watch.away()
         self.connection = status
 
     def _broadcast(self, changed: frozenset[str], removed: frozenset[str], everything: bool = False) -> None:
@@ -222,11 +284,12 @@ class CasewatchApp(App[None]):
 
     # ------------------------------------------------------------------ writes
 
-    def perform(self, command: Command, *, copy_message: bool = False) -> Worker[None]:
+    def perform(self, command: Command, *, copy_message: bool = False, reply_to: Screen | None = None) -> Worker[None]:
         """Run a command as the acting person in an app-level worker (never exclusive: a write is
-        never cancelled half-way)."""
-        return self.run_worker(self._perform(command, copy_message), name="Write", group="write",
-                               exit_on_error=False)
+        never cancelled half-way). How it went (`ActionDone`) goes to `reply_to` (default: the
+        screen in front now) while that screen is open, else to the one in front then."""
+        return self.run_worker(self._perform(command, copy_message, reply_to or self.screen), name="Write",
+                               group="write", exit_on_error=False)
 
     def refuse_in_replay(self) -> bool:
         """True (and says so) when this board is a replay, which never writes."""
@@ -234,33 +297,62 @@ class CasewatchApp(App[None]):
             self.notify("This board is a replay of the past: it is read-only.", title="Replay", severity="warning")
         return self.replay_at is not None
 
-    async def _perform(self, command: Command, copy_message: bool) -> None:
+    async def _perform(self, command: Command, copy_message: bool, reply_to: Screen) -> None:
         case_id = command.case_id if isinstance(command, OnCase) else None
+
+        def reply(done: ActionDone) -> None:
+            (reply_to if reply_to in self.screen_stack else self.screen).post_message(done)
+
         if self.refuse_in_replay():
-            self.screen.post_message(ActionDone(False, "a replay is read-only", case_id, command=command))
+            reply(ActionDone(False, "a replay is read-only", case_id, command=command))
             return
         try:
             outcome = await self.store.execute(command, self.actor)
         except Conflict as exc:
-            self.notify(visible(str(exc)), title="Conflict — reloaded", severity="error", timeout=10, markup=False)
-            if case_id:
-                self.take_case(await self.store.get_case(case_id))
-            self.screen.post_message(ActionDone(False, str(exc), case_id, command=command, conflict=True))
+            self.notify(visible(str(exc)), title="Conflict — nothing written", severity="error", timeout=10,
+                        markup=False)
+            try:
+                fresh = await self.store.get_case(case_id) if case_id else None
+            except CasewatchError:
+                fresh = None  # the next submit meets the conflict again, and reads it then
+            if fresh is not None:
+                self.take_case(fresh)
+            reply(ActionDone(False, str(exc), case_id, command=command, conflict=True,
+                             version=fresh.version if fresh else None))
             return
         except CasewatchError as exc:
             self.notify(visible(str(exc)), title="Not done", severity="error", timeout=8, markup=False)
-            self.screen.post_message(ActionDone(False, str(exc), case_id, command=command))
+            reply(ActionDone(False, str(exc), case_id, command=command))
             return
+        except Exception as exc:  # unexpected: the worker-error handler reports it; a form must not wait on
+            reply(ActionDone(False, f"{type(exc).__name__}: {exc}", case_id, command=command))
+            raise
         text = f"{outcome.event.case_id or ''} {describe_event(outcome.event)}".strip()
         if outcome.case is not None:
             self.take_case(outcome.case)
         else:  # the roster, policy, shift lead or a handoff changed: the header shows the lead at once
             self._take_lead(await self.store.lead_view())
-        if copy_message and isinstance(command, CustomerUpdate):
-            self.copy_to_clipboard(outcome.event.payload["message"])
-            text += " — message copied to the clipboard"
         self.notify(visible(text), title="Done", markup=False)
-        self.screen.post_message(ActionDone(True, text, outcome.event.case_id, command=command))
+        reply(ActionDone(True, text, outcome.event.case_id, command=command))
+        if copy_message and isinstance(command, CustomerUpdate):
+            await self._copy(outcome.event.payload["message"], f"The {command.case_id} customer message")
+
+    def copy_text(self, text: str, what: str) -> None:
+        """Copy `text` (`what` names it in the notice that says where it went): by OSC 52 at once,
+        and by a clipboard tool in a worker, which alone can say the text was copied."""
+        self.copy_to_clipboard(text)
+        self.run_worker(self._tell_where_it_went(text, what), name="Copy", group="copy", exit_on_error=False)
+
+    async def _copy(self, text: str, what: str) -> None:
+        self.copy_to_clipboard(text)
+        await self._tell_where_it_went(text, what)
+
+    async def _tell_where_it_went(self, text: str, what: str) -> None:
+        if await copy_with_a_tool(text):
+            self.notify(f"{what} copied to the clipboard")
+        else:
+            self.notify(f"{what} sent to the terminal's clipboard (OSC 52: whether the terminal took it "
+                        "cannot be confirmed)", timeout=8)
 
     def take_case(self, case: Case) -> None:
         """Show a case as just read from storage (after our own write, or a reload after a conflict)."""
@@ -270,7 +362,54 @@ class CasewatchApp(App[None]):
         if state.put(case):
             gone = case.id not in state.cases
             changed, removed = (frozenset(), frozenset({case.id})) if gone else (frozenset({case.id}), frozenset())
+            alerts, _ = self.alert_watch.cases_changed({case.id}, self.now())
+            self._alert(alerts)
             self._broadcast(changed, removed)
+
+    # ----------------------------------------------------------------- alerts
+
+    def _alert(self, alerts: list[Alert]) -> None:
+        """A toast, the bell and the alert command for each clock that turned (a summary for many)."""
+        if len(alerts) > ALERTS_AT_ONCE:
+            self._summarise(alerts, when="just now")
+            return
+        for alert in alerts:
+            breached = alert.state is ClockState.BREACHED
+            self.notify(alert.text(self.zone), title=f"Clock {alert.state.value}",
+                        severity="error" if breached else "warning", timeout=ALERT_TOAST_S)
+            self._run_alert_command(alert.environment(self.zone))
+        if alerts:
+            self._ring()
+
+    def _summarise(self, alerts: list[Alert], when: str | None = None) -> None:
+        """One toast for many clocks (at start-up, after a reconnect, or a burst); the history lists them."""
+        text = summary_text(alerts) if when is None else summary_text(alerts, when)
+        if text is None:
+            return
+        breached = any(alert.state is ClockState.BREACHED for alert in alerts)
+        self.notify(f"{text} — the alert history lists them", title="Alerts",
+                    severity="error" if breached else "warning", timeout=ALERT_TOAST_S)
+        self._ring()
+        self._run_alert_command(summary_environment(alerts, text))
+
+    def _ring(self) -> None:
+        if self.alert_settings.bell:
+            self.bell()
+
+    def _run_alert_command(self, variables: dict[str, str]) -> None:
+        if self.alert_settings.command:
+            self.run_worker(self._alert_command(variables), name="Alert command", group="alert-command",
+                            exit_on_error=False)
+
+    async def _alert_command(self, variables: dict[str, str]) -> None:
+        failure = await run_alert_command(self.alert_settings.command, variables, self.alert_timeout_s)
+        if failure is None:
+            self._alert_command_failing = False
+            return
+        log.warning("alert command failed: %s", failure)
+        if not self._alert_command_failing:  # once, until it works again
+            self._alert_command_failing = True
+            self.notify(failure, title="Alert command failed", severity="error", timeout=15)
 
     # ----------------------------------------------------------------- errors
 

@@ -1,5 +1,6 @@
 """Command palette: every casewatch binding of the screen it was opened on (the same bindings the
-footer shows, hidden ones included, with their keys as remapped), the policy, and jumping to a case.
+footer shows, hidden ones included, with their keys as remapped), the policy, and jumping to a case
+(by id, title or customer), resolved ones included.
 
 Names and case titles are user text: hits are built as Content, never parsed as markup.
 """
@@ -12,12 +13,28 @@ from functools import partial
 from textual.command import DiscoveryHit, Hit, Hits, Matcher, Provider
 from textual.content import Content
 
+from casewatch.core.errors import CasewatchError
+from casewatch.core.models import Case, Status
 from casewatch.tui.app import CasewatchApp
 
 Command = tuple[str, Callable[[], object], str]  # what the palette shows, what it runs, help text
 
 
+RESOLVED_SHOWN = 2000  # the most recently changed resolved cases the palette searches
+
+
 class CasewatchCommands(Provider):
+    resolved: list[Case] = []  # read from the store when the palette opens (the board holds open cases only)
+
+    async def startup(self) -> None:
+        from casewatch.tui.screens.board import BoardScreen
+
+        if isinstance(self.screen, BoardScreen):
+            try:
+                self.resolved = await self.casewatch_app.store.listed_cases(Status.RESOLVED, newest=RESOLVED_SHOWN)
+            except CasewatchError as exc:
+                self.casewatch_app.notify(str(exc), title="Resolved cases not searched", severity="warning")
+
     @property
     def casewatch_app(self) -> CasewatchApp:
         """The app, typed (a Provider is not a DOM node, so `getters.app` does not apply)."""
@@ -45,7 +62,11 @@ class CasewatchCommands(Provider):
             yield name, run, f"{app.get_key_display(binding)} · {binding.description}"
         if isinstance(screen, BoardScreen):
             for case in app.state.cases.values():
-                yield f"Open {case.id} {case.title}", partial(screen.open_case, case.id), "Open the case screen"
+                yield f"Open {case.id} {case.title} · {case.customer}", partial(screen.open_case, case.id), \
+                    "Open the case screen"
+            for case in self.resolved:
+                yield f"Open {case.id} {case.title} · {case.customer} (resolved)", \
+                    partial(screen.open_case, case.id), "Open the resolved case (o reopens it there)"
 
     def _highlight(self, matcher: Matcher, name: str) -> Content:
         content = Content(name)

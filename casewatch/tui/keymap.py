@@ -5,8 +5,10 @@ from __future__ import annotations
 from textual.binding import Binding
 
 from casewatch.tui.app import CasewatchApp
+from casewatch.tui.screens.alerts import AlertHistoryScreen
 from casewatch.tui.screens.board import BoardScreen
 from casewatch.tui.screens.case import CaseScreen
+from casewatch.tui.screens.event import EventScreen
 from casewatch.tui.screens.evidence import EvidenceScreen, LeaveUnsaved
 from casewatch.tui.screens.forms import Confirm, Form
 from casewatch.tui.screens.handoff import HandoffScreen, NotePrompt
@@ -18,7 +20,7 @@ from casewatch.tui.widgets.case_table import CaseTable
 
 # Form: every form's bindings; CaseTable: the board's cursor keys
 SCREENS = (BoardScreen, CaseTable, CaseScreen, EvidenceScreen, LeaveUnsaved, PacketScreen, HandoffScreen, NotePrompt,
-           HelpScreen, PolicyScreen, MetricsScreen, Form, Confirm)
+           HelpScreen, PolicyScreen, MetricsScreen, EventScreen, Form, Confirm, AlertHistoryScreen)
 
 
 def binding_ids() -> set[str]:

@@ -22,22 +22,25 @@ class LeadChanged(Message):
 
 
 class ClockTick(Message):
-    """One tick of the app-level clock; countdowns are recomputed as deadline minus `now`."""
+    """One tick of the app-level clock; countdowns are recomputed as deadline minus `now`. `turned`:
+    the cases whose clock states changed since the last tick (a view of breached cases takes them in)."""
 
-    def __init__(self, now: datetime):
+    def __init__(self, now: datetime, turned: frozenset[str] = frozenset()):
         super().__init__()
         self.now = now
+        self.turned = turned
 
 
 class ActionDone(Message):
-    """A write succeeded (`ok`) or was refused (`conflict` when the case had moved on); `text` is
-    what the user was told, `command` what was asked."""
+    """A write succeeded (`ok`) or was refused (`conflict` when the case had moved on, to
+    `version`); `text` is what the user was told, `command` what was asked."""
 
     def __init__(self, ok: bool, text: str, case_id: str | None = None, *, command: object = None,
-                 conflict: bool = False):
+                 conflict: bool = False, version: int | None = None):
         super().__init__()
         self.ok = ok
         self.text = text
         self.case_id = case_id
         self.command = command
         self.conflict = conflict
+        self.version = version

@@ -4,6 +4,7 @@ import json
 import re
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
@@ -11,9 +12,18 @@ from markdown_it import MarkdownIt
 from casewatch.core.clocks import plan_clocks
 from casewatch.core.evidence import DEFAULT_ITEMS, checklist
 from casewatch.core.models import Case, EvidenceRecord, EvidenceState, Severity
-from casewatch.core.packet import LastUpdate, build_packet, md_block, md_inline, packet_json, packet_markdown
+from casewatch.core.packet import (
+    LastUpdate,
+    build_packet,
+    case_packet,
+    md_block,
+    md_inline,
+    packet_json,
+    packet_markdown,
+)
 from casewatch.core.policy import default_policy
 from casewatch.core.text import visible
+from casewatch.core.views import authority_label
 
 NOW = datetime(2026, 11, 27, 14, 0, tzinfo=UTC)
 GFM = MarkdownIt("commonmark").enable(["table", "strikethrough"])
@@ -139,3 +149,13 @@ def test_json_lists_everything_with_who_and_when():
 def test_utc_viewer_gets_one_time():
     md = packet_markdown(packet(tz="UTC"))
     assert "due 2026-11-27 14:30 UTC (running)" in md
+
+
+@pytest.mark.parametrize("shift_lead, shown", [(None, "any lead"), ("ken", "ken (shift lead)")])
+def test_the_route_authority_reads_as_on_the_case_screen(shift_lead, shown):
+    """Issue 9: the case screen said "any lead" where the packet said "-"."""
+    case = make_case(route_authority=None)
+    packet = case_packet(case, default_policy(), [], "UTC", NOW, shift_lead)
+    assert packet.authority == authority_label(case, shift_lead) == shown
+    assert f"- **Route authority:** {shown}\n" in packet_markdown(packet)
+    assert packet_json(packet)["route_authority_shown"] == shown and packet_json(packet)["route_authority"] is None

@@ -64,10 +64,19 @@ async def test_stale_version_is_a_conflict_naming_who_and_when(store, frozen_clo
     seen = (await store.get_case(cid)).version
     frozen_clock.advance(minutes=1)
     await store.execute(c.Note(case_id=cid, text="meanwhile"), "raj")
-    with pytest.raises(Conflict, match=r"CW-1001 was changed by raj at 2026-11-27 14:01:00 UTC \(now version 2, you had 1\)"):
+    with pytest.raises(Conflict, match=r"CW-1001 was changed by raj at 2026-11-27 14:01:00 UTC \(now version 2, you had 1\)"
+                                       r": note: meanwhile; nothing was written$"):
         await store.execute(c.Assign(case_id=cid, name="raj", expect_version=seen), "dana")
     assert (await store.get_case(cid)).internal_owner is None  # nothing was written
     assert len(await store.case_events(cid)) == 2
+
+
+async def test_a_note_made_on_an_older_version_is_written_against_the_newer_one(store):
+    """A note does not depend on what changed since the caller looked: no conflict."""
+    cid = await new_case(store)
+    await store.execute(c.Assign(case_id=cid, name="raj"), "dana")
+    outcome = await store.execute(c.Note(case_id=cid, text="seen on v1", expect_version=1), "raj")
+    assert outcome.changed_case.version == 3 and outcome.event.payload == {"text": "seen on v1"}
 
 
 async def test_denied_and_invalid_actions_write_nothing(store):

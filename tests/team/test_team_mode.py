@@ -146,6 +146,10 @@ def test_a_member_cannot_map_a_login_through_sql(team):
              "now(), now(), json_build_object('login', session_user::text, 'person', 'alice', 'before', 'bob'))")
     with pytest.raises(asyncpg.InsufficientPrivilegeError, match="only a lead"):
         team.sql("bob", grant)
+    # Members may write the projections: bob makes himself a lead in `people`. The server asks the log.
+    team.sql("bob", "UPDATE people SET role = 'lead' WHERE name = 'bob'")
+    with pytest.raises(asyncpg.InsufficientPrivilegeError, match="only a lead"):
+        team.sql("bob", grant)
     assert [r["person"] for r in team.sql("admin", "SELECT person FROM logins ORDER BY person")] == ["alice", "bob"]
 
 
@@ -372,3 +376,30 @@ def test_an_administrator_upgrades_a_team_database_as_its_owner_role(team, capsy
     code, out, err = cw(capsys, "cases", "--db", team.admin_url)  # an administrator may read and maintain
     assert code == 0, err
     assert cw(capsys, "db", "verify", "--db", team.admin_url)[0] == 0
+
+
+def test_a_tampered_login_map_is_reported_and_only_an_administrator_repairs_it(team, capsys):
+    bob = team.logins["bob"]
+    team.sql("admin", "UPDATE logins SET person = 'alice' WHERE login = $1", bob)
+    code, out, _ = cw(capsys, "db", "verify", "--db", team.url("alice"))
+    assert code == 1 and out.splitlines() == [f"logins {bob}: differs in person"]
+    code, out, err = cw(capsys, "db", "rebuild", "--db", team.url("alice"))  # members may only read the map
+    assert code == 2 and out.splitlines() == [f"logins {bob}: differs in person"]
+    assert "an administrator runs `casewatch db rebuild`" in err
+    code, out, err = cw(capsys, "db", "rebuild", "--db", team.admin_url)
+    assert code == 0 and out.splitlines()[0] == f"logins {bob}: differs in person (repaired)", err
+    assert team.sql("admin", "SELECT person FROM logins WHERE login = $1", bob)[0]["person"] == "bob"
+
+
+def test_team_init_by_a_role_that_may_create_roles_but_not_own_the_database_changes_nothing(pg_url, capsys):
+    made = Team(admin_url=pg_url)
+    try:
+        made.add_login("lead")
+        made.add_login("creator", "CREATEROLE")
+        code, out, err = cw(capsys, "team", "init", "--db", made.url("creator"), "--lead", "lead",
+                            "--login", made.logins["lead"])
+        assert code == 2 and out == "" and "nothing was changed" in err and len(err.strip().splitlines()) == 1
+        assert made.sql("admin", "SELECT count(*) AS n FROM pg_tables WHERE schemaname = 'public'")[0]["n"] == 0
+    finally:
+        for name in made.logins.values():
+            asyncio.run(_pg_admin(f'DROP ROLE IF EXISTS "{name}"'))

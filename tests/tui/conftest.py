@@ -8,6 +8,7 @@ import shutil
 import pytest
 
 from casewatch.core import commands as c
+from casewatch.core.alerts import AlertSettings, Scope
 from casewatch.core.demo import demo_plan
 from casewatch.core.models import Person, Role, Severity
 from casewatch.storage.seed import write_demo
@@ -18,6 +19,7 @@ from tests.conftest import FrozenClock
 
 LEAD = Person(name="dana", role=Role.LEAD, tz="Europe/Berlin")
 BRACKETS = "Login fails [prod] for [b]ACME"
+QUIET = AlertSettings(cases=Scope.NONE)
 
 
 async def seed(path, clock: FrozenClock, cases: int = 24) -> None:
@@ -45,8 +47,11 @@ def board_db(seeded_template, tmp_path):
 
 @pytest.fixture
 def make_app(board_db, frozen_clock):
-    def make(live: bool = False, actor: str = "dana") -> CasewatchApp:
-        return CasewatchApp(resolve_target(board_db), actor, zone="Europe/Berlin", clock=frozen_clock, live=live)
+    """The app on the seeded board. Alerts are off unless a test asks for them: dana leads the demo
+    shift, and the start-up summary's toast would cover every picture (tests/tui/test_alerts.py has them)."""
+    def make(live: bool = False, actor: str = "dana", alerts: AlertSettings = QUIET) -> CasewatchApp:
+        return CasewatchApp(resolve_target(board_db), actor, zone="Europe/Berlin", clock=frozen_clock, live=live,
+                            alerts=alerts)
     return make
 
 

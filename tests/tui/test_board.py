@@ -117,24 +117,6 @@ async def test_unknown_name_is_refused_inline(make_app):
         assert isinstance(app.screen, BoardScreen)
 
 
-async def test_conflict_shows_a_notification_and_reloads(make_app, writer):
-    app = make_app()
-    async with app.run_test(size=(160, 50), notifications=True) as pilot:
-        await pilot.pause()
-        sev1 = table(app, "sev1")
-        sev1.focus()
-        case_id = sev1.selected_id()
-        await pilot.press("n")  # the note form opens on the version the lead is looking at
-        await pilot.press(*"checked logs")
-        await writer.execute(c.Note(case_id=case_id, text="someone else was quicker"), "tom")
-        await pilot.press("ctrl+s")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        shown = notifications(app)
-        assert "Conflict — reloaded" in shown and "was changed by tom" in shown
-        assert app.state.cases[case_id].version == (await writer.get_case(case_id)).version  # reloaded
-
-
 async def test_update_form_previews_the_customer_message(make_app):
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:

@@ -7,11 +7,12 @@ import asyncio
 import random
 from datetime import UTC, datetime, timedelta
 from functools import partial
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from textual.content import Content
-from textual.widgets import Label, OptionList
+from textual.widgets import Input, Label, OptionList
 from textual.widgets._footer import FooterKey
 
 from casewatch.cli.environment import load_config, remember_setting
@@ -24,11 +25,13 @@ from casewatch.themes import THEMES
 from casewatch.tui.app import CasewatchApp
 from casewatch.tui.screens.board import BoardScreen
 from casewatch.tui.screens.case import CaseScreen
-from casewatch.tui.screens.forms import Confirm, Form
+from casewatch.tui.screens.event import EventScreen
+from casewatch.tui.screens.forms import Confirm, Form, PersonPrompt
 from casewatch.tui.widgets import cells
 from casewatch.tui.widgets.board_layout import CLOCKS as CLOCK_KEYS
 from casewatch.tui.widgets.footer import CasewatchFooter
 from tests.tui.helpers import notifications, rendered_rows, table
+from tests.tui.test_app import help_lines
 
 HOSTILE_TITLE = "[link=http://x]y[/link] /api/[id]/[/]export"
 HOSTILE_CUSTOMER = "[/] Corp [b]"
@@ -181,6 +184,239 @@ async def test_when_the_selected_case_leaves_the_board_the_cursor_moves_near_wit
         await _until(pilot, lambda: case_id not in app.state.cases and case_id not in sev3.rows)
         assert sev3.cursor_row == 2 and sev3.selected_id() != case_id
         assert f"{case_id} left the board" in notifications(app)
+
+
+async def open_case_screen(app, pilot, severity: str = "sev1") -> CaseScreen:
+    pane = table(app, severity)
+    pane.focus()
+    await pilot.pause()
+    await pilot.press("enter")
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+    assert isinstance(app.screen, CaseScreen)
+    return app.screen
+
+
+async def test_involve_asks_for_the_role_before_it_submits_and_no_key_leaks(make_app, writer):
+    """Defect 4: Enter in the name field submitted with the default role, and the role typed next
+    reached the case screen as keys (`i` opened the form again)."""
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.pause()
+        screen = await open_case_screen(app, pilot)
+        case_id = screen.case_id
+        before = len(await writer.case_events(case_id))
+        await pilot.press("i", *"kenji", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, PersonPrompt) and app.screen.focused.id == "role"
+        assert "incident-commander" in " ".join(str(label.render()) for label in app.screen.query(Label))
+        await pilot.press("enter")  # no role yet: the form says so and stays
+        await pilot.pause()
+        assert isinstance(app.screen, PersonPrompt)
+        assert "choose a case role for kenji" in str(app.screen.query_one("#form-error").render())
+        await pilot.press(*"incident-c", "right", "enter")  # → completes the policy's role
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.screen is screen
+        events = (await writer.case_events(case_id))[before:]
+        assert [(e.type.value, e.payload) for e in events] == [
+            ("participant_involved", {"name": "kenji", "role": "incident-commander"})]
+
+
+async def test_a_conflict_keeps_the_form_and_the_text_and_a_note_is_simply_written(make_app, writer):
+    """Defect 5: a note typed while someone else changed the case was thrown away. A note does not
+    depend on the case's state: it is written against the newer version. A severity change does:
+    its form stays open with the reason typed, says what changed and who changed it, and a second
+    submit goes through."""
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.pause()
+        sev2 = table(app, "sev2")
+        sev2.focus()
+        await pilot.pause()
+        case_id = sev2.selected_id()
+        await pilot.press("n", *"checked the logs")
+        await writer.execute(c.Note(case_id=case_id, text="someone else was quicker"), "tom")
+        await pilot.press("ctrl+s")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, BoardScreen)
+        notes = [e.payload["text"] for e in await writer.case_events(case_id) if e.type.value == "note_added"]
+        assert notes[-2:] == ["someone else was quicker", "checked the logs"]
+
+        case = await writer.get_case(case_id)
+        await pilot.press("s")
+        await pilot.pause()
+        app.screen.query_one(OptionList).highlighted = list(Severity).index(Severity.SEV1)
+        await pilot.press("enter", *"customer-wide outage")
+        other = next(name for name in ("tom", "sofia") if name != case.internal_owner)
+        await writer.execute(c.Assign(case_id=case_id, name=other), "marcus")
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        form = app.screen
+        assert isinstance(form, Form), "the form stays open after a conflict"
+        assert form.query_one("#reason", Input).value == "customer-wide outage"
+        error = " ".join(str(form.query_one("#form-error").render()).split())
+        assert f"{case_id} was changed by marcus" in error and f"internal owner: {case.internal_owner or 'nobody'} → {other}" in error
+        assert "Your text is kept" in error
+        await pilot.press("enter")  # submit again, now against what the lead was just told
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, BoardScreen)
+        changed = await writer.get_case(case_id)
+        assert changed.severity is Severity.SEV1 and changed.internal_owner == other
+
+
+async def palette_hits(app, pilot, query: str) -> list[str]:
+    await pilot.press("ctrl+p", *query)
+    await pilot.pause(0.5)
+    return [str(option.prompt).split("\n")[0] for option in app.screen.query_one("CommandList").options]
+
+
+async def test_resolved_cases_are_found_in_the_palette_and_reopened_on_their_screen(make_app, writer):
+    """Defect 13: a resolved case could not be reached from the board, nor reopened; the palette
+    did not search customers either."""
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.pause()
+        case = next(c for c in app.state.cases.values() if c.severity is Severity.SEV3)
+        hits = await palette_hits(app, pilot, case.customer)
+        assert any(case.id in hit and case.customer in hit for hit in hits), hits
+        await pilot.press("escape")
+        await writer.execute(c.ChangeStatus(case_id=case.id, status=Status.RESOLVED), "dana")
+        app.take_case(await writer.get_case(case.id))
+        await pilot.pause()
+        assert case.id not in app.state.cases
+        hits = await palette_hits(app, pilot, f"{case.id} resolved")
+        assert any(hit.startswith(f"Open {case.id} ") and hit.endswith("(resolved)") for hit in hits), hits
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, CaseScreen) and screen.case_id == case.id
+        assert screen.case.status is Status.RESOLVED
+        assert "case.reopen" in {b.binding.id for b in screen.active_bindings.values()}
+        await pilot.press("o")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert (await writer.get_case(case.id)).status is Status.INVESTIGATING
+        assert case.id in app.state.cases  # back on the board
+        await pilot.press("q")
+        await pilot.pause()
+        assert case.id in table(app, "sev3").rows
+
+
+def clipboard_env(monkeypatch, tmp_path, *, tool: bool) -> Path:
+    """No clipboard tool reachable, or a real (fake) `xclip` that writes what it takes to a file."""
+    bin_dir, taken = tmp_path / "bin", tmp_path / "taken.txt"
+    bin_dir.mkdir()
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    monkeypatch.setenv("PATH", str(bin_dir))
+    if tool:
+        script = bin_dir / "xclip"
+        script.write_text(f"#!/bin/sh\nexec /bin/cat > {taken}\n", encoding="utf-8")
+        script.chmod(0o755)
+        monkeypatch.setenv("DISPLAY", ":0")
+    else:
+        monkeypatch.delenv("DISPLAY", raising=False)
+    return taken
+
+
+@pytest.mark.parametrize("tool", [False, True])
+async def test_copied_is_said_only_when_a_clipboard_took_the_text(make_app, monkeypatch, tmp_path, tool):
+    """Defect 14: "copied" was said after an OSC 52 sequence nobody can confirm."""
+    taken = clipboard_env(monkeypatch, tmp_path, tool=tool)
+    app = make_app()
+    async with app.run_test(size=(160, 50), notifications=True) as pilot:
+        await pilot.pause()
+        pane = table(app, "sev2")
+        pane.focus()
+        await pilot.pause()
+        case_id = pane.selected_id()
+        await pilot.press("y")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        shown = notifications(app)
+        assert app.clipboard == case_id  # the OSC 52 sequence went out either way
+        if tool:
+            assert f"{case_id} copied to the clipboard" in shown and taken.read_text(encoding="utf-8") == case_id
+        else:
+            assert "copied" not in shown and f"{case_id} sent to the terminal's clipboard" in shown
+
+
+async def test_enter_on_a_timeline_row_shows_the_whole_event_literally(make_app, writer):
+    """Defect 14: the sent customer message could not be read again; a row shows its first words."""
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.pause()
+        case_id = table(app, "sev1").selected_id()
+        known = "Exports fail with [red]HTTP 502[/red] for [b]ACME\nsince 09:40 UTC, " + " ".join(["every region"] * 20)
+        outcome = await writer.execute(c.CustomerUpdate(case_id=case_id, known=known, investigating="the [/] proxy",
+                                                        next_milestone="rollback at 11:00"), "dana")
+        screen = await open_case_screen(app, pilot)
+        timeline = screen.query_one("#timeline")
+        timeline.focus()
+        timeline.move_cursor(row=timeline.get_row_index(str(outcome.event.id)))
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, EventScreen)
+        text = app.screen.query_one("#event-text").text
+        message = outcome.event.payload["message"]
+        assert message in text and known in message and "the [/] proxy" in text
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is screen
+
+
+async def test_help_shows_the_keys_of_the_screen_below_hidden_ones_included(board_db, frozen_clock):
+    """Defect 6: `?` listed the help screen's own keys; `A`, `i`, `N`, `1`–`4`, `e` and `y` appeared nowhere."""
+    app = CasewatchApp(resolve_target(board_db), "dana", zone="Europe/Berlin", clock=frozen_clock, live=False,
+                       keymap={"case.involve": "I"})
+    async with app.run_test(size=(160, 60)) as pilot:
+        await pilot.pause()
+        for screen_keys in ({"A", "I", "N", "1", "2", "3", "4", "e", "y", "/"}, {"A", "I", "N", "e", "y", "Y"}):
+            await pilot.press("question_mark")
+            await pilot.pause()
+            lines = help_lines(app)
+            listed = {line.split()[0] for line in lines if line.strip()}
+            assert screen_keys <= listed, screen_keys - listed
+            assert not any(line.split()[:2] == ["i", "Involve"] for line in lines if line.strip())  # remapped
+            assert not any("Close" in line for line in lines)  # not the help screen's own keys
+            await pilot.press("escape")
+            await pilot.pause()
+            if isinstance(app.screen, BoardScreen):
+                table(app, "sev1").focus()
+                await pilot.press("enter")
+                await app.workers.wait_for_complete()
+                await pilot.pause()
+                assert isinstance(app.screen, CaseScreen)
+
+
+async def test_the_route_form_refuses_an_unknown_team_inline_and_writes_nothing(make_app, writer):
+    """Defect 9: `specialist:nosuch` was accepted, and accepting it cleared "route review needed"."""
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.pause()
+        case_id = table(app, "sev3").selected_id()
+        await writer.execute(c.ChangeSeverity(case_id=case_id, severity=Severity.SEV1, reason="outage"), "dana")
+        flagged = await writer.get_case(case_id)
+        app.take_case(flagged)
+        await pilot.pause()
+        assert flagged.route_review_needed
+        table(app, "sev1").focus()
+        table(app, "sev1").move_cursor(row=table(app, "sev1").get_row_index(case_id))
+        await pilot.press("r", *"specialist:databse")
+        await pilot.pause()
+        error = str(app.screen.query_one("#form-error").render())
+        assert "unknown team 'databse'" in error and "did you mean specialist:database?" in error
+        assert "known teams: billing, database, identity, network" in " ".join(error.split())
+        await pilot.press("enter", *"typo", "enter", "enter")  # on to the reason and the override, then submit
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, Form)  # refused: the form stays, with what was typed
+        after = await writer.get_case(case_id)
+        assert after.version == flagged.version and after.route_review_needed
 
 
 def _shown_due(app, case_id: str, keys: tuple[str, ...]) -> int:

@@ -69,3 +69,19 @@ def test_evidence_editor(make_app, snap_compare):
         await pilot.pause()
 
     assert snap_compare(make_app(), terminal_size=(120, 36), run_before=open_editor)
+
+
+def test_unowned_view_80x24(make_app, snap_compare):
+    """The status line names the view and counts; the panes show what it keeps."""
+    assert snap_compare(make_app(), terminal_size=(80, 24), press=["o"])
+
+
+def test_alert_history(board_db, frozen_clock, snap_compare):
+    """What was late when the board opened, as the start-up summary counted it (marked ↺)."""
+    from casewatch.core.alerts import AlertSettings, Scope
+    from casewatch.storage.target import resolve_target
+    from casewatch.tui.app import CasewatchApp
+
+    app = CasewatchApp(resolve_target(board_db), "dana", zone="Europe/Berlin", clock=frozen_clock, live=False,
+                       alerts=AlertSettings(cases=Scope.ALL))
+    assert snap_compare(app, terminal_size=(100, 30), press=["exclamation_mark"])

@@ -26,9 +26,11 @@ from casewatch.core.models import Case, Severity
 from casewatch.core.text import visible
 from casewatch.core.views import (
     NO_DEADLINE,
+    View,
     case_flags,
     case_matches,
     deadline_order,
+    in_view,
     is_unowned,
     needs_attention,
     next_match,
@@ -42,6 +44,7 @@ from casewatch.tui.widgets.case_table import CaseTable, SeverityPane, rows_in_vi
 from casewatch.tui.widgets.clock_bar import ClockBar
 from casewatch.tui.widgets.footer import CasewatchFooter
 from casewatch.tui.widgets.handoff_banner import HandoffBanner
+from casewatch.tui.widgets.status_line import VIEW_LABELS, Status, StatusLine
 
 
 @dataclass(slots=True)
@@ -77,8 +80,18 @@ class BoardScreen(CaseActions):
         Binding("enter", "open_case", "Open", id="board.open", tooltip="Open the case screen"),
         Binding("slash", "filter", "Filter", id="board.filter",
                 tooltip="Show only cases whose id, title, customer, owners, route or status contain these words"),
-        Binding("escape", "clear_filter", "Clear filter", id="board.clear_filter", show=False,
-                tooltip="Show every case again"),
+        Binding("escape", "everything", "Everything", id="board.clear_filter", show=False,
+                tooltip="Leave the view and clear the filter: show every case again"),
+        Binding("m", "view('mine')", "Mine", id="board.view_mine", show=False,
+                tooltip="Only my cases: I own them, handle their comms or hold their route authority (again: all)"),
+        Binding("o", "view('unowned')", "Unowned", id="board.view_unowned", show=False,
+                tooltip="Only cases without an internal owner or without a comms owner (again: all)"),
+        Binding("w", "view('waiting')", "Waiting", id="board.view_waiting", show=False,
+                tooltip="Only cases waiting on the customer (again: all)"),
+        Binding("b", "view('breached')", "Breached", id="board.view_breached", show=False,
+                tooltip="Only cases with a breached clock; cases join as their clocks breach (again: all)"),
+        Binding("exclamation_mark", "alerts", "Alerts", id="board.alerts", show=False,
+                tooltip="The alerts since the board opened, newest first; Enter opens the case"),
         *CASE_BINDINGS,
         Binding("H", "handoff", "Handoff", id="board.handoff", show=False,
                 tooltip="The shift handoff: prepare the packet for the next lead, or accept one sent to you"),
@@ -104,10 +117,13 @@ class BoardScreen(CaseActions):
         self._panes: dict[Severity, SeverityPane] = {}
         self._last_table: CaseTable | None = None
         self.filter_text = ""
+        self.view = View.ALL
+        self._unowned = 0  # open cases without an internal or a comms owner, on the whole floor
 
     def compose(self) -> ComposeResult:
         yield ClockBar(id="clockbar")
         yield HandoffBanner(id="handoff-banner")
+        yield StatusLine(id="status-line")
         with Vertical(id="panes"):
             for severity in Severity:
                 yield SeverityPane(severity)
@@ -117,6 +133,7 @@ class BoardScreen(CaseActions):
         self._panes = {pane.severity: pane for pane in self.query(SeverityPane)}
         for pane in self._panes.values():
             self.watch(pane.table, "scroll_y", self._sync_when_scrolled(pane.table), init=False)
+        self.watch(self.app, "connection", lambda _status: self._show_status(), init=False)
         self._build(choose_layout(self.size.width or self.app.size.width), initial=True)
         now = self.app.now()
         self._show_header(now)
@@ -191,7 +208,7 @@ class BoardScreen(CaseActions):
                  for column in layout.columns if layout.show_due and (key := column.key) in CLOCKS}
         by_severity: dict[Severity, list[str]] = {s: [] for s in Severity}
         for case_id, case in state.cases.items():
-            if case_matches(case, self.filter_text):
+            if self._shows(case, now):
                 by_severity[case.severity].append(case_id)
         with self.app.batch_update(), bulk_allocation(freeze=initial):
             for severity, pane in self._panes.items():
@@ -241,16 +258,17 @@ class BoardScreen(CaseActions):
     @on(CasesChanged)
     def apply_changes(self, message: CasesChanged) -> None:
         state = self.app.state
-        now_us = to_us(self.app.now())
+        now = self.app.now()
+        now_us = to_us(now)
         touched: set[Severity] = set()
         cursors = {s: p.table.selected_id() for s, p in self._panes.items()}
         current = self._current_table()
         selected = current.selected_id() if current is not None else None
         changed = set(state.cases) if message.everything else set(message.changed)
-        # Rows leave their pane when the case closed, moved to another severity, or stopped matching the filter.
+        # Rows leave their pane when the case closed, moved to another severity, or left the view or filter.
         moved = {i for i in changed if i in self._rows and (
             i not in state.cases or state.cases[i].severity != self._rows[i].severity
-            or not case_matches(state.cases[i], self.filter_text))}
+            or not self._shows(state.cases[i], now))}
         with self.app.batch_update():
             for case_id in set(message.removed) | moved:
                 row = self._rows.pop(case_id, None)
@@ -260,7 +278,7 @@ class BoardScreen(CaseActions):
                     touched.add(row.severity)
             for case_id in changed:
                 case = state.cases.get(case_id)
-                if case is None or not case_matches(case, self.filter_text):
+                if case is None or not self._shows(case, now):
                     continue
                 if case_id in self._rows:
                     row = self._new_row(case)  # the plan may have changed: new due times
@@ -296,7 +314,12 @@ class BoardScreen(CaseActions):
                 index = 0
             target.move_cursor(row=min(index, target.row_count - 1), animate=False)
         case = self.app.state.cases.get(case_id)
-        why = "no longer matches the filter" if case is not None else "no longer open"
+        if case is None:
+            why = "no longer open"
+        elif not case_matches(case, self.filter_text):
+            why = "no longer matches the filter"
+        else:
+            why = f"no longer in the view: {VIEW_LABELS[self.view]}"
         self.app.notify(f"{case_id} left the board ({why}); the cursor moved to the nearest case",
                         title="Selection moved", severity="warning")
 
@@ -321,7 +344,10 @@ class BoardScreen(CaseActions):
     @on(ClockTick)
     def _on_tick(self, message: ClockTick) -> None:
         self._show_header(message.now)
+        if self.view is View.BREACHED and message.turned:  # cases join (or leave) as their clocks turn
+            self.apply_changes(CasesChanged(message.turned, frozenset()))
         self._tick(message.now)
+        self._show_status()
 
     @on(LeadChanged)
     def _lead_changed(self) -> None:
@@ -388,15 +414,26 @@ class BoardScreen(CaseActions):
             counts = self._counts[row.severity]
             counts.late += row.late
             counts.unowned += is_unowned(state.cases[case_id])
+        self._unowned = 0
         for case in state.cases.values():
             self._counts[case.severity].total += 1
+            self._unowned += is_unowned(case)
         self._show_titles()
+        self._show_status()
+
+    def _show_status(self) -> None:
+        app = self.app
+        status = Status(view=self.view, filter_text=self.filter_text, shown=len(self._rows),
+                        open=len(app.state.cases), late=app.alert_watch.late_count(), unowned=self._unowned,
+                        refreshed_at=app.refreshed_at, connection=app.connection)
+        self.query_one(StatusLine).show(status, app.zone, app.colours)
 
     def _show_titles(self) -> None:
         policy = self.app.state.policy
         for severity, pane in self._panes.items():
             counts = self._counts[severity]
-            shown = f"{counts.shown} of {counts.total}" if self.filter_text else str(counts.shown)
+            narrowed = bool(self.filter_text) or self.view is not View.ALL
+            shown = f"{counts.shown} of {counts.total}" if narrowed else str(counts.shown)
             title = f"{severity.value} {policy[severity].label} · {shown} case{'s' if counts.total != 1 else ''}"
             if self.filter_text:
                 title += f" matching “{self.filter_text}”"
@@ -441,16 +478,56 @@ class BoardScreen(CaseActions):
                        lambda query: query or ""),
             self.set_filter)
 
-    def action_clear_filter(self) -> None:
-        if self.filter_text:
-            self.set_filter("")
+    def action_everything(self) -> None:
+        if self.filter_text or self.view is not View.ALL:
+            self.filter_text = ""
+            self.view = View.ALL
+            self._rebuild()
 
     def set_filter(self, query: str | None) -> None:
         if query is None or query.strip() == self.filter_text:
             return
         self.filter_text = query.strip()
+        self._rebuild()
+
+    def action_view(self, name: str) -> None:
+        """One view at a time; its key again goes back to every case. The filter stays."""
+        view = View(name)
+        self.view = View.ALL if view is self.view else view
+        self._rebuild()
+
+    def _shows(self, case: Case, now: datetime) -> bool:
+        """The case is on the board under the view and the filter in force."""
+        return (case_matches(case, self.filter_text)
+                and in_view(self.view, case, self.app.state.clocks[case.id], self.app.actor, now))
+
+    def _rebuild(self) -> None:
+        """After the view or the filter changed: the rows that show now, the cursor on a pane that has some."""
         self._build(self._layout)
         self._tick(self.app.now())
+        current = self._current_table()
+        if current is None or not current.row_count:
+            first = next((pane.table for pane in self._panes.values() if pane.table.row_count), None)
+            if first is not None:
+                self._select(first)
+
+    def action_alerts(self) -> None:
+        from casewatch.tui.screens.alerts import AlertHistoryScreen
+
+        self.app.push_screen(AlertHistoryScreen(), self._go_to_case)
+
+    def _go_to_case(self, case_id: str | None) -> None:
+        """From the alert history: the cursor to the case (when the board shows it) and its screen."""
+        if case_id is None:
+            return
+        if case_id not in self.app.state.cases:
+            self.app.notify(f"{case_id} is no longer open", severity="warning")
+            return
+        row = self._rows.get(case_id)
+        if row is not None:
+            self._select(row.table)
+            self._restore_cursor(row.table, case_id)
+        self.open_case(case_id)
 
     def action_focus_pane(self, name: str) -> None:
         self.query_one(f"#table-{name}", CaseTable).focus()
@@ -495,4 +572,8 @@ class BoardScreen(CaseActions):
         self.app.push_screen(CaseScreen(case_id))
 
     def on_screen_resume(self) -> None:
-        self._tick(self.app.now())
+        if self.view is View.BREACHED:  # clocks may have breached while another screen was in front
+            self._rebuild()
+        else:
+            self._tick(self.app.now())
+        self._show_status()

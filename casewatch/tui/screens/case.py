@@ -18,7 +18,7 @@ from casewatch.core.clocks import CaseClocks, ClockKind, ClockState, plan_clocks
 from casewatch.core.errors import CasewatchError
 from casewatch.core.evidence import case_checklist, readiness
 from casewatch.core.handoff_export import local_time, two_zones
-from casewatch.core.models import Case, Event, EventType
+from casewatch.core.models import Case, Event, EventType, Status
 from casewatch.core.permissions import Action
 from casewatch.core.policy_history import PolicyHistory
 from casewatch.core.text import visible
@@ -48,6 +48,7 @@ class CaseScreen(CaseActions):
         Binding("Y", "copy_update", "Copy update", id="case.copy", tooltip="Copy the last customer message"),
         Binding("R", "return_case", "Return", id="case.return", show=False,
                 tooltip="Send the case back to support for missing context"),
+        Binding("o", "reopen", "Reopen", id="case.reopen", tooltip="Reopen this resolved case"),
     ]
 
     def __init__(self, case_id: str):
@@ -109,6 +110,7 @@ class CaseScreen(CaseActions):
         self._render_clocks(case, clocks, now)
         self._render_timeline(events)
         self._render_breaches(now)
+        self.refresh_bindings()  # reopen is offered once the case is resolved
 
     def _render_breaches(self, now: datetime) -> None:
         """Every breach of the case's clocks, from its history: a severity downgrade or a laxer
@@ -223,6 +225,15 @@ class CaseScreen(CaseActions):
                               key=str(event.id), height=what.count("\n") + 1)  # every line of a note
         self.events = ordered
 
+    @on(DataTable.RowSelected, "#timeline")
+    def _show_event(self, event: DataTable.RowSelected) -> None:
+        """Enter on a timeline row: the whole event, as the row cannot show it."""
+        from casewatch.tui.screens.event import EventScreen
+
+        chosen = next((e for e in self.events if str(e.id) == event.row_key.value), None)
+        if chosen is not None:
+            self.app.push_screen(EventScreen(self.case_id, chosen))
+
     @on(CasesChanged)
     def _changed(self, message: CasesChanged) -> None:
         if message.everything or self.case_id in message.changed or self.case_id in message.removed:
@@ -249,13 +260,22 @@ class CaseScreen(CaseActions):
                 lambda missing, reason: c.ReturnCase(case_id=case.id, missing=tuple(missing.split(",")), reason=reason,
                                                      expect_version=case.version)))
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Reopen is offered on a resolved case only."""
+        if action == "reopen":
+            return self.case is not None and self.case.status is Status.RESOLVED
+        return True
+
+    def action_reopen(self) -> None:
+        if case := self._target(Action.STATUS):
+            self.app.perform(c.Reopen(case_id=case.id, expect_version=case.version))
+
     def action_copy_update(self) -> None:
         updates = [e for e in self.events if e.type is EventType.CUSTOMER_UPDATE_LOGGED]
         if not updates:
             self.app.notify("No customer update logged yet", severity="warning")
             return
-        self.app.copy_to_clipboard(updates[-1].payload["message"])
-        self.app.notify("Last customer message copied to the clipboard")
+        self.app.copy_text(updates[-1].payload["message"], "The last customer message")
 
     def on_screen_resume(self) -> None:
         """Back from a form or the evidence editor: read the case again (the first load runs on mount)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import timedelta
+from functools import partial
 
 from textual.binding import Binding
 
@@ -19,7 +20,7 @@ from casewatch.core.errors import CasewatchError
 from casewatch.core.models import Case, Role, Severity, Status, parse_route
 from casewatch.core.permissions import Action, check
 from casewatch.core.reviews import check_cause, parse_yes_no
-from casewatch.core.rules import customer_message
+from casewatch.core.rules import check_route, customer_message, known_teams
 from casewatch.tui.screens.base import CasewatchScreen
 from casewatch.tui.screens.forms import ChoicePrompt, Confirm, Field, Form, PersonPrompt, TextPrompt, UpdateForm
 
@@ -32,8 +33,8 @@ CASE_BINDINGS = [
     Binding("v", "review", "Review", id="case.review", tooltip="Log an internal review"),
     Binding("t", "status", "Status", id="case.status", tooltip="Change status"),
     Binding("n", "note", "Note", id="case.note", tooltip="Add a note to the timeline"),
-    Binding("C", "close", "Close", id="case.close", show=False,
-            tooltip="Close: resolve the case with its post-case review (final severity, avoidable, cause, lesson)"),
+    Binding("C", "close", "Resolve & review", id="case.close", show=False,
+            tooltip="Resolve the case with its post-case review: final severity, avoidable, cause, lesson"),
     Binding("e", "evidence", "Evidence", id="case.evidence", tooltip="Edit the evidence checklist"),
     Binding("p", "packet", "Packet", id="case.packet", show=False,
             tooltip="Preview the escalation packet and copy it"),
@@ -57,8 +58,7 @@ class CaseActions(CasewatchScreen):
         if case is None:
             self.app.notify("No case selected", severity="warning")
             return
-        self.app.copy_to_clipboard(case.id)
-        self.app.notify(f"{case.id} copied to the clipboard", markup=False)
+        self.app.copy_text(case.id, case.id)
 
     def _target(self, action: Action) -> Case | None:
         case = self.selected_case()
@@ -79,21 +79,25 @@ class CaseActions(CasewatchScreen):
         return case
 
     def _ask(self, form: Form[Command]) -> None:
-        self.app.push_screen(form, self._submit)
+        """Open `form`; it stays open until its command is written (or the user leaves it)."""
+        form.writes = partial(self._submit, form)
+        self.app.push_screen(form)
 
-    def _submit(self, command: Command | None) -> None:
+    def _submit(self, form: Form[Command], command: Command) -> None:
         if isinstance(command, c.ChangeStatus) and command.status is Status.RESOLVED:
             case = self.app.state.cases.get(command.case_id)
             title = f"{command.case_id} {case.title}" if case else command.case_id
 
             def confirmed(yes: bool | None) -> None:
                 if yes:
-                    self.app.perform(command)
+                    self.app.perform(command, reply_to=form)
+                else:
+                    form.dismiss(None)
 
             self.app.push_screen(Confirm(f"Resolve {command.case_id}",
                                          f"Resolve {title}? It leaves the board."), confirmed)
-        elif command is not None:
-            self.app.perform(command, copy_message=isinstance(command, c.CustomerUpdate))
+        else:
+            self.app.perform(command, copy_message=isinstance(command, c.CustomerUpdate), reply_to=form)
 
     def _names(self) -> list[str]:
         return [name for name, person in self.app.state.roster.items() if person.role is not Role.VIEWER]
@@ -121,10 +125,12 @@ class CaseActions(CasewatchScreen):
             self.app.notify("No case selected", severity="warning")
             return
 
-        def build(name: str, role: str | None) -> Command:
+        def build(name: str, role: str) -> Command:
             return c.Involve(case_id=case.id, name=name, role=role, expect_version=case.version)
 
-        self._ask(PersonPrompt(f"Involve someone on {case.id}", self._names(), build, role=True))
+        policy = self.app.state.policy
+        roles = sorted({role for severity in Severity for role in policy[severity].must_involve})
+        self._ask(PersonPrompt(f"Involve someone on {case.id}", self._names(), build, roles=roles))
 
     def action_severity(self) -> None:
         if case := self._target(Action.SEVERITY):
@@ -145,10 +151,11 @@ class CaseActions(CasewatchScreen):
 
     def action_route(self) -> None:
         if case := self._target(Action.ROUTE):
-            teams = sorted({p.team for p in self.app.state.roster.values() if p.team})
+            teams = known_teams(self.app.state.roster, self.app.state.policy)
             self._ask(TextPrompt(
                 f"Route of {case.id} (now {case.route})",
-                [Field("route", "Route:", "support, incident or specialist:TEAM", parse=parse_route,
+                [Field("route", "Route:", "support, incident or specialist:TEAM",
+                       parse=lambda text: check_route(parse_route(text), teams),
                        suggestions=["support", "incident", *(f"specialist:{t}" for t in teams)]),
                  Field("reason", "Reason:", "why"),
                  Field("override", "Override (leads):", "why it goes before the packet is complete", optional=True)],

@@ -1,4 +1,5 @@
-"""Modal forms. They validate inline and return a command via `dismiss`; the app performs it."""
+"""Modal forms. They validate inline and hand on what they built: a form that writes stays open
+until the app has performed its command, so a refusal or a conflict shows beside the user's text."""
 
 from __future__ import annotations
 
@@ -16,9 +17,10 @@ from textual.suggester import SuggestFromList
 from textual.widgets import Input, Label, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
-from casewatch.core.commands import Command
+from casewatch.core.commands import Command, OnCase
 from casewatch.core.errors import CasewatchError, InvalidInput
 from casewatch.core.text import visible
+from casewatch.tui.messages import ActionDone
 from casewatch.tui.screens.base import CasewatchModal
 from casewatch.tui.widgets.cells import literal
 
@@ -30,13 +32,21 @@ SUBMIT = Binding("ctrl+s", "submit", "Submit", id="form.submit",
 
 
 class Form(CasewatchModal[Result | None], Generic[Result]):
-    """A titled dialog with an error line; Escape cancels (None), ctrl+s submits (a `Result`)."""
+    """A titled dialog with an error line; Escape cancels (None), ctrl+s submits (a `Result`).
+
+    Without `writes` the form closes with its result. With it (a case action), the form hands the
+    command to `writes` and stays open until the app says how the write went (`ActionDone`): done
+    closes it; a refusal or a conflict is shown in the error line, the typed text stays, and the
+    next submit is made against the version the conflict brought (`seen_version`)."""
 
     BINDINGS = [CANCEL, SUBMIT]
 
     def __init__(self, title: str):
         super().__init__()
         self.form_title = title
+        self.writes: Callable[[Result], None] | None = None
+        self.seen_version: int | None = None  # after a conflict: the version the user has now been told about
+        self.sending = False  # a write is under way: another submit waits for its answer
 
     def _frame(self) -> Vertical:
         frame = Vertical(classes="form")
@@ -53,7 +63,32 @@ class Form(CasewatchModal[Result | None], Generic[Result]):
         raise NotImplementedError
 
     def show_error(self, text: str) -> None:
-        self.query_one("#form-error", Static).update(Text(text))
+        self.query_one("#form-error", Static).update(Text(visible(text)))
+
+    def send(self, result: Result) -> None:
+        """Hand on what the form built (see the class docstring)."""
+        if self.writes is None:
+            self.dismiss(result)
+            return
+        if self.sending:
+            return
+        if isinstance(result, OnCase) and self.seen_version is not None:
+            result = result.model_copy(update={"expect_version": self.seen_version})
+        self.sending = True
+        self.show_error("")
+        self.writes(result)
+
+    @on(ActionDone)
+    def _done(self, message: ActionDone) -> None:
+        self.sending = False
+        if message.ok:
+            self.dismiss(None)
+        elif message.conflict:
+            self.seen_version = message.version
+            self.show_error(f"{message.text}. Your text is kept: check it against that change and submit again "
+                            "(ctrl+s), or Esc to leave it.")
+        else:
+            self.show_error(f"Not done: {message.text}")
 
 
 def _text(value: str) -> str:
@@ -162,7 +197,7 @@ class TextPrompt(Form[Result]):
         except CasewatchError as exc:
             self.show_error(str(exc))
             return
-        self.dismiss(command)
+        self.send(command)
 
 
 class UpdateForm(TextPrompt[Command]):
@@ -203,22 +238,26 @@ def match_names(typed: str, names: Sequence[str]) -> list[str]:
 
 class PersonPrompt(Form[Result]):
     """Pick a person from the roster: names autocomplete (→ accepts), Enter takes an exact name or
-    a unique beginning, and a name nobody on the roster has is refused inline. With `role`, the
-    form also asks for a case role and `build` gets it (None when blank)."""
+    a unique beginning, and a name nobody on the roster has is refused inline. With `roles`, the
+    form also asks for a case role, offering those (the policy's) or any typed one: Enter in the
+    name field moves on to it, and the form only submits once a role is given; `build` gets it."""
 
-    def __init__(self, title: str, names: Sequence[str], build: Callable[..., Result], *, role: bool = False):
+    def __init__(self, title: str, names: Sequence[str], build: Callable[..., Result], *,
+                 roles: Sequence[str] | None = None):
         super().__init__(title)
         self.names = list(names)
         self.build = build
-        self.ask_role = role
+        self.roles = roles
 
     def compose(self) -> ComposeResult:
         with self._frame():
             yield Label("Name (→ completes):")
             yield Input(placeholder="name", id="name", suggester=SuggestFromList(self.names, case_sensitive=False))
-            if self.ask_role:
-                yield Label("Case role (blank: their roster role):")
-                yield Input(placeholder="e.g. incident-commander", id="role")
+            if self.roles is not None:
+                offered = ", ".join(self.roles) or "none listed"
+                yield Label(Content(visible(f"Case role (→ completes; the policy's: {offered}; or type one):")))
+                yield Input(placeholder="e.g. incident-commander", id="role",
+                            suggester=SuggestFromList(self.roles, case_sensitive=False))
             yield Static(id="form-error", classes="form-error")
 
     @on(Input.Changed, "#name")
@@ -228,20 +267,42 @@ class PersonPrompt(Form[Result]):
                         else "")
 
     @on(Input.Submitted)
-    def submit(self) -> None:
+    def _enter(self, event: Input.Submitted) -> None:
+        """Enter in the name field moves on to the role, when there is one; elsewhere it submits."""
+        if event.input.id == "name" and self.roles is not None:
+            if self._chosen_name() is not None:
+                self.query_one("#role", Input).focus()
+            return
+        self.submit()
+
+    def _chosen_name(self) -> str | None:
+        """The one roster name typed, or None with the error line saying why."""
         typed = self.query_one("#name", Input).value.strip()
         matches = match_names(typed, self.names)
         if len(matches) != 1:
             self.show_error(f"{typed or 'a name'} could be {', '.join(matches)}: type more" if matches
                             else f"{typed or 'a name'} is not on the roster")
             self.query_one("#name", Input).focus()
+            return None
+        self.show_error("")
+        return matches[0]
+
+    def submit(self) -> None:
+        name = self._chosen_name()
+        if name is None:
             return
-        name = matches[0]
-        if self.ask_role:
-            role = self.query_one("#role", Input).value.strip()
-            self.dismiss(self.build(name, role or None))
-        else:
-            self.dismiss(self.build(name))
+        try:
+            if self.roles is None:
+                result = self.build(name)
+            elif not (role := self.query_one("#role", Input).value.strip()):
+                self.query_one("#role", Input).focus()
+                raise InvalidInput(f"choose a case role for {name}: one of the policy's or type one")
+            else:
+                result = self.build(name, role)
+        except CasewatchError as exc:
+            self.show_error(str(exc))
+            return
+        self.send(result)
 
 
 class ChoicePrompt(Form[Command]):
@@ -293,9 +354,9 @@ class ChoicePrompt(Form[Command]):
             if not reason:
                 self.show_error("a reason is required")
                 return
-            self.dismiss(self.build(value, reason))
+            self.send(self.build(value, reason))
         else:
-            self.dismiss(self.build(value))
+            self.send(self.build(value))
 
 
 class Confirm(CasewatchModal[bool]):

@@ -26,7 +26,7 @@ from casewatch.core.errors import CasewatchError
 from casewatch.core.handoff import Handoff, Packet, PacketCase, PacketClock, PacketDiff
 from casewatch.core.handoff_export import CLOCK_NAMES, FAR_AWAY, dual_time, local_time, relative, shown_state
 from casewatch.core.models import Role
-from casewatch.core.text import visible
+from casewatch.core.text import counted, visible
 from casewatch.tui.messages import ActionDone, CasesChanged, ClockTick, LeadChanged
 from casewatch.tui.screens.base import CasewatchModal, CasewatchScreen
 from casewatch.tui.screens.forms import PersonPrompt
@@ -210,8 +210,9 @@ class HandoffScreen(CasewatchScreen):
         head.append(f"\nShift since {local_time(packet.shift_started_at, out.tz, now)} ({shift_for}). ")
         s = packet.summary
         head.append(f"This shift: {len(s.opened)} opened · {len(s.resolved)} resolved · "
-                    f"{len(s.severity_changes)} severity changes · {len(s.breaches)} clocks breached · "
-                    f"{len(s.evidence_returns)} evidence returns")
+                    f"{counted(len(s.severity_changes), 'severity change')} · "
+                    f"{counted(len(s.breaches), 'clock')} breached · "
+                    f"{counted(len(s.evidence_returns), 'evidence return')}")
         head.append("\nNote: ", style="bold")
         head.append(visible(packet.note) or "—", style="" if packet.note else "dim")
         self.query_one("#handoff-head", Static).update(head)

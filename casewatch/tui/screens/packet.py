@@ -40,10 +40,11 @@ class PacketScreen(CasewatchModal[None]):
         except CasewatchError as exc:
             app.notify(str(exc), severity="error")
             return
-        self.markdown = packet_markdown(case_packet(case, app.state.policy, events, app.zone.key, app.now()))
+        shift = app.state.lead.shift
+        self.markdown = packet_markdown(case_packet(case, app.state.policy, events, app.zone.key, app.now(),
+                                                    shift.lead if shift else None))
         self.query_one("#packet-text", TextArea).load_text(self.markdown)
 
     def action_copy(self) -> None:
         if self.markdown:
-            self.app.copy_to_clipboard(self.markdown)
-            self.app.notify(f"Packet of {self.case_id} copied to the clipboard")
+            self.app.copy_text(self.markdown, f"The packet of {self.case_id}")

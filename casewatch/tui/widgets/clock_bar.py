@@ -1,5 +1,5 @@
-"""The header line: who is acting, the time in UTC and in the viewer's zone, the database, and
-"reconnecting…" while the change feed is not live."""
+"""The header line: who is acting, the time in UTC and in the viewer's zone, the shift lead and the
+database. (The connection state is on the status line under it.)"""
 
 from __future__ import annotations
 
@@ -11,15 +11,11 @@ from textual import getters
 from textual.widgets import Static
 
 from casewatch.core.durations import format_countdown
-from casewatch.storage.feed import FeedState
 from casewatch.tui.app import CasewatchApp
 
 
 class ClockBar(Static):
     app = getters.app(CasewatchApp)
-
-    def on_mount(self) -> None:
-        self.watch(self.app, "connection", lambda _status: self.show(self.app.now()), init=False)
 
     def show(self, now: datetime) -> None:
         app = self.app
@@ -41,7 +37,4 @@ class ClockBar(Static):
             text.append(f"  ·  lead {shift.lead} {lead_time:%H:%M %Z}", style="bold")
             text.append(f" · shift {format_countdown(int(shift.age(now).total_seconds()))}")
         text.append(f"  ·  {app.target.short_name()}", style="dim")
-        status = app.connection
-        if status is not None and status.state is not FeedState.LIVE:
-            text.append(f"  ·  {status.label}", style=f"bold {app.colours.get('clock-warning', '')}".strip())
         self.update(text, layout=False)  # one line of fixed height every second: repaint, no re-layout

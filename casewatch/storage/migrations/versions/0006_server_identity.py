@@ -8,7 +8,9 @@
 - `casewatch_project_logins` (AFTER INSERT on events, SECURITY DEFINER) writes the `logins`
   projection: a `login_granted` event maps its login to its person, a `person_renamed` event moves
   the person's logins to the new name. Members may only read `logins`, so a mapping exists only
-  where the log has its grant: by a lead (per the roster), or by an administrator (team init).
+  where the log has its grant: by an administrator (team init), or by a lead as the log says (not
+  the `people` projection, which members can write: a member who made themselves a lead there
+  still may not map a login).
 
 Revision ID: 0006
 Revises: 0005
@@ -23,6 +25,7 @@ branch_labels = None
 depends_on = None
 
 _SAFE = "SET search_path = pg_catalog, pg_temp"  # pg_temp last: nobody's temporary objects shadow ours
+_SYSTEM = "casewatch"  # the author of what an administrator writes (bootstrap, team init): store.SYSTEM_ACTOR
 
 _POSTGRESQL = [
     f"""
@@ -48,7 +51,8 @@ _POSTGRESQL = [
     f"""
     CREATE FUNCTION casewatch_project_logins() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER {_SAFE} AS $$
     DECLARE
-        granter_role text;
+        roles jsonb := '{{}}';
+        earlier record;
     BEGIN
         IF NEW.type = 'person_renamed' THEN
             EXECUTE format('UPDATE %I.logins SET person = $1 WHERE person = $2', TG_TABLE_SCHEMA)
@@ -56,9 +60,21 @@ _POSTGRESQL = [
             RETURN NULL;
         END IF;
         IF NOT pg_has_role(session_user, (SELECT relowner FROM pg_class WHERE oid = TG_RELID), 'MEMBER') THEN
-            EXECUTE format('SELECT role FROM %I.people WHERE name = $1', TG_TABLE_SCHEMA)
-                INTO granter_role USING NEW.actor;
-            IF granter_role IS DISTINCT FROM 'lead' THEN
+            -- Who is a lead, as the log says (never the people table, which members can write): the
+            -- roster events in order, each counted only when a lead, or the system, wrote it.
+            FOR earlier IN EXECUTE format(
+                'SELECT actor, type, payload FROM %I.events WHERE type IN (''person_added'', ''person_renamed'') '
+                'AND id < $1 ORDER BY id', TG_TABLE_SCHEMA) USING NEW.id
+            LOOP
+                CONTINUE WHEN earlier.actor <> '{_SYSTEM}' AND roles->>earlier.actor IS DISTINCT FROM 'lead';
+                IF earlier.type = 'person_added' THEN
+                    roles := roles || jsonb_build_object(earlier.payload->>'name', earlier.payload->>'role');
+                ELSIF roles->(earlier.payload->>'before') IS NOT NULL THEN
+                    roles := (roles - (earlier.payload->>'before'))
+                             || jsonb_build_object(earlier.payload->>'after', roles->(earlier.payload->>'before'));
+                END IF;
+            END LOOP;
+            IF roles->>NEW.actor IS DISTINCT FROM 'lead' THEN
                 RAISE EXCEPTION 'only a lead may map a login to a person (% is not one)', NEW.actor
                     USING ERRCODE = 'insufficient_privilege';
             END IF;

@@ -1,0 +1,88 @@
+"""`casewatch cases --mine | --unowned | --waiting | --breached`: the board's one-key views in the CLI."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from casewatch.cli.main import build_parser
+from casewatch.cli.subcommands import SUBCOMMANDS
+from casewatch.core.models import iso_z
+from tests.cli.test_cli import cw  # noqa: F401 - the fixture
+
+LONG_AGO = iso_z(datetime.now(UTC) - timedelta(days=2))
+
+
+@pytest.fixture
+def floor(cw):  # noqa: F811 - the fixture imported above
+    def new(title: str, severity: str, *more: str) -> str:
+        code, out, err = cw("case", "new", "--title", title, "--customer", "ACME", "--severity", severity, *more)
+        assert code == 0, err
+        return out.strip()
+
+    def run(*args: str) -> None:
+        code, _, err = cw(*args)
+        assert code == 0, err
+
+    own = new("Mine as owner", "SEV2")
+    run("case", "assign", own, "dana")
+    run("case", "comms", own, "raj")
+    waiting = new("Waiting on them", "SEV3")
+    run("case", "assign", waiting, "mei")
+    run("case", "comms", waiting, "raj")
+    run("case", "status", waiting, "waiting_on_customer")
+    late = new("Late and nobody on it", "SEV1", "--at", LONG_AGO)
+    comms = new("Mine as comms", "SEV4")
+    run("case", "assign", comms, "mei")
+    run("case", "comms", comms, "dana")
+    authority = new("Mine as route authority", "SEV3")
+    run("case", "assign", authority, "mei")
+    run("case", "comms", authority, "raj")
+    run("case", "authority", authority, "dana")
+    return {"own": own, "waiting": waiting, "late": late, "comms": comms, "authority": authority}
+
+
+def ids(cw, *args: str) -> set[str]:  # noqa: F811
+    code, out, err = cw("cases", "--json", *args)
+    assert code == 0, err
+    return {case["id"] for case in json.loads(out)}
+
+
+def test_each_view_lists_its_cases(cw, floor):  # noqa: F811
+    assert ids(cw) == set(floor.values())
+    assert ids(cw, "--mine") == {floor["own"], floor["comms"], floor["authority"]}
+    assert ids(cw, "--mine", "--as", "mei") == {floor["waiting"], floor["comms"], floor["authority"]}
+    assert ids(cw, "--unowned") == {floor["late"]}
+    assert ids(cw, "--waiting") == {floor["waiting"]}
+    assert ids(cw, "--breached") == {floor["late"]}
+
+
+def test_a_view_combines_with_the_filter_and_the_table_says_when_nothing_matches(cw, floor):  # noqa: F811
+    assert ids(cw, "--mine", "--filter", "comms") == {floor["comms"]}
+    code, out, _ = cw("cases", "--waiting", "--filter", "late")
+    assert (code, out) == (0, "no case matches\n")
+    code, out, _ = cw("cases", "--unowned")
+    assert code == 0 and floor["late"] in out and floor["own"] not in out
+
+
+def test_breached_is_read_at_as_of(cw, floor):  # noqa: F811
+    assert ids(cw, "--breached", "--as-of", LONG_AGO) == set()
+
+
+def test_views_exclude_each_other(cw, floor):  # noqa: F811
+    code, out, err = cw("cases", "--mine", "--breached")
+    assert code == 2 and out == "" and "not allowed with argument" in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("words", [entry.words for entry in SUBCOMMANDS], ids=lambda words: words)
+def test_every_subcommand_prints_its_help(words, capsys):
+    """Options that exclude each other (`cases --mine | --breached`, `metrics --json | --csv`) are
+    shown as such; --help once failed with a traceback on them."""
+    with pytest.raises(SystemExit) as exited:
+        build_parser().parse_args([*words.split(), "--help"])
+    out = capsys.readouterr().out
+    assert exited.value.code == 0 and out.startswith("usage: casewatch")
+    if words == "cases":
+        assert "[--mine | --unowned | --waiting | --breached]" in " ".join(out.split())
