@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 import textwrap
 
@@ -37,7 +38,9 @@ async def until_gone(pid: int, seconds: float = 5.0) -> bool:
     return gone(pid)
 
 
-async def test_the_command_gets_the_variables_and_its_arguments_as_given(tmp_path):
+async def test_the_command_gets_the_variables_and_its_arguments_as_given(tmp_path, monkeypatch):
+    for name in [name for name in os.environ if name.startswith("CASEWATCH_")]:  # CI's CASEWATCH_TEST_PG_URL
+        monkeypatch.delenv(name)
     out = tmp_path / "seen.json"
     dump = script(tmp_path, """
         import json, os, sys

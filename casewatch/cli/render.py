@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from casewatch.core.breaches import Breach
 from casewatch.core.clocks import CaseClocks, ClockKind, ClockReading, ClockState
 from casewatch.core.durations import format_countdown
 from casewatch.core.evidence import case_readiness
@@ -45,14 +46,13 @@ def evidence_text(case: Case, policy: Policy) -> str:
 
 
 def case_table(rows: list[tuple[Case, CaseClocks]], policy: Policy, now: datetime) -> str:
-    header = ("ID", "SEV", "STATUS", "OWNER", "COMMS", "OWNER-CLOCK", "NEXT-UPDATE", "EVID", "TITLE")
+    header = ("ID", "SEV", "STATUS", "OWNER", "COMMS", "OWNER-CLOCK", "NEXT-UPDATE", "NEXT-REVIEW", "EVID", "TITLE")
     lines: list[tuple[str, ...]] = [header]
-    for case, clocks in rows:
+    for case, clocks in rows:  # in board order: the nearest deadline of these three clocks first
         r = clocks.read(now)
         lines.append((
             case.id, case.severity.value, case.status.value, case.internal_owner or "-", case.comms_owner or "-",
-            clock_text(r[ClockKind.OWNER]), clock_text(r[ClockKind.CUSTOMER_UPDATE]),
-            evidence_text(case, policy), case.title,
+            *(clock_text(r[kind]) for kind in ClockKind), evidence_text(case, policy), case.title,
         ))
     lines = [tuple(visible(cell) for cell in line) for line in lines]
     widths = [max(len(line[i]) for line in lines) for i in range(len(header) - 1)]
@@ -62,8 +62,8 @@ def case_table(rows: list[tuple[Case, CaseClocks]], policy: Policy, now: datetim
     )
 
 
-def case_details(case: Case, clocks: CaseClocks, policy: Policy, events: list[Event], now: datetime, tz: str,
-                 authority: str) -> str:
+def case_details(case: Case, clocks: CaseClocks, policy: Policy, events: list[Event], breaches: list[Breach],
+                 now: datetime, tz: str, authority: str) -> str:
     zone = ZoneInfo(tz)
     readings = clocks.read(now)
     ready = case_readiness(case, policy.evidence)
@@ -87,6 +87,11 @@ def case_details(case: Case, clocks: CaseClocks, policy: Policy, events: list[Ev
     lines += [f"  {label + ':':<23}{visible(value)}" for label, value in fields]
     for flag in case_flags(case, policy):
         lines.append(f"  ! {visible(flag)}")
+    lines.append(f"breaches: {len(breaches) or 'none'}")
+    for breach in breaches:
+        clock = breach.kind.value.replace("_", " ")
+        lines.append(f"  {breach.at.astimezone(zone):%Y-%m-%d %H:%M %Z}  {clock} clock (due "
+                     f"{breach.due.astimezone(zone):%H:%M}; {breach.severity.value}, policy v{breach.policy_version})")
     lines.append("timeline:")
     for event in events:
         mark = " [backfilled]" if event.backfilled else ""

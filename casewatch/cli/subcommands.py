@@ -21,6 +21,7 @@ from casewatch.cli.spec import CASE_ID, Local, Read, Subcommand, Write, arg
 from casewatch.cli.terminal import signals_end_the_command
 from casewatch.core import commands as c
 from casewatch.core import handoff_export, reviews
+from casewatch.core.breaches import case_breaches
 from casewatch.core.clocks import plan_clocks
 from casewatch.core.demo import demo_plan
 from casewatch.core.errors import InvalidInput, NotFound, ProjectionsDiffer
@@ -139,6 +140,7 @@ async def _show_case(session: Session, store: Store) -> None:
     clocks = plan_clocks(case, policy)
     events = await store.case_events(case.id)
     now = store.clock()
+    breaches = case_breaches(events, await store.policy_history(), now)
     shift = await store.current_shift()
     authority = authority_label(case, shift.lead if shift else None)
     if args.json:
@@ -148,12 +150,13 @@ async def _show_case(session: Session, store: Store) -> None:
             "route_authority_shown": authority,
             "participants": [asdict(p) for p in case.participants],
             "owner_named_at": iso_z(case.owner_named_at),
-            "flags": case_flags(case, policy), "timeline": [event_json(e) for e in events],
+            "flags": case_flags(case, policy), "breaches": [breach.as_json() for breach in breaches],
+            "timeline": [event_json(e) for e in events],
             "review": review.as_dict() if (review := reviews.case_review(events)) and case.review else None,
         }
         _print_json(summary)
     else:
-        print(render.case_details(case, clocks, policy, events, now, await session.zone(store), authority))
+        print(render.case_details(case, clocks, policy, events, breaches, now, await session.zone(store), authority))
 
 
 async def _list_evidence(session: Session, store: Store) -> None:

@@ -1,9 +1,12 @@
-"""Clock breaches, derived exactly from a case's history: when a clock passed its due time.
+"""Clock breaches, derived exactly from a case's history: when a clock passed its due time, and
+under which policy.
 
-Between two events a case's clocks follow one plan; a clock breaches inside that span when its due
-instant falls in it, or at an event that moves its due instant into the past (a severity upgrade).
-A later event that resets the clock (a customer update, a review) ends the breach; the next
-overrun is a new one. A downgrade afterwards does not erase it.
+Between two instants where something changes (an event of the case, or another policy taking
+force) a case's clocks follow one plan: the case as its events leave it, under the policy in force.
+A clock breaches inside such a span when its due instant falls in it, or at a change that moves its
+due instant into the past (a severity upgrade, a stricter policy). A later change that resets the
+clock (a customer update, a review) ends the breach; the next overrun is a new one. Nothing that
+happens afterwards (a downgrade, a laxer policy) erases it: it stays in the history.
 """
 
 from __future__ import annotations
@@ -11,11 +14,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from casewatch.core.calendars import from_us, to_us
 from casewatch.core.clocks import ClockKind, plan_clocks
-from casewatch.core.models import Case, Event, Severity
-from casewatch.core.policy import Policy
+from casewatch.core.models import Case, Event, Severity, iso_z
+from casewatch.core.policy_history import PolicyHistory
 from casewatch.core.projection import apply, in_history_order
 
 
@@ -26,44 +30,74 @@ class Breach:
     at: datetime  # when the clock was first overdue
     due: datetime  # the due instant it passed
     severity: Severity  # the case's severity at the time
+    policy_version: int  # the policy in force at the time
+
+    def as_json(self) -> dict[str, Any]:
+        return {"case_id": self.case_id, "clock": self.kind.value, "at": iso_z(self.at), "due": iso_z(self.due),
+                "severity": self.severity.value, "policy_version": self.policy_version}
 
 
 def breached_by(due_us: int | None, stop_us: int, *, last: bool) -> bool:
     """A running clock due at `due_us` breached in a span of one plan that stops at `stop_us`: due
-    before the next event (an event at the due instant itself is in time), or, in the last span,
+    before the next change (a change at the due instant itself is in time), or, in the last span,
     by its end instant (None: the clock is stopped, paused or met)."""
     return due_us is not None and (due_us < stop_us or (last and due_us == stop_us))
 
 
-def case_breaches(events: Iterable[Event], policy: Policy, until: datetime) -> list[Breach]:
+def overdue_between(case: Case, kind: ClockKind, policies: PolicyHistory, start: datetime, stop: datetime, *,
+                    last: bool) -> bool:
+    """Whether one clock of `case`, the case standing as it is from `start` to `stop`, was overdue in
+    that span, each part judged under the policy then in force: the rule of `case_breaches`, for
+    the metrics' facts, which are kept one event at a time."""
+    bounds = [start, *policies.changes(start, stop), stop]
+    for index, since in enumerate(bounds[:-1]):
+        plan = plan_clocks(case, policies.at(since))[_CLOCK_ORDER[kind]]
+        final = last and index == len(bounds) - 2
+        if breached_by(plan.due_us if plan.active else None, to_us(bounds[index + 1]), last=final):
+            return True
+    return False
+
+
+def case_breaches(events: Iterable[Event], policies: PolicyHistory, until: datetime) -> list[Breach]:
     """Every breach of one case's clocks up to `until`, in time order (`events` are that case's)."""
+    history = [e for e in in_history_order(events) if e.occurred_at <= until]
+    if not history:
+        return []
+    # Each step is an instant where the plan may change: an event, or another policy taking force.
+    steps: list[tuple[datetime, Event | None]] = [(e.occurred_at, e) for e in history]
+    steps += [(since, None) for since in policies.changes(history[0].occurred_at, until)]
+    steps.sort(key=lambda step: (step[0], step[1] is not None))  # a policy takes force before events at its instant
     found: list[Breach] = []
     case: Case | None = None
     overdue: dict[ClockKind, int] = {}  # kind -> due instant of the breach in progress
     end_us = to_us(until)
-    history = in_history_order(events)
-    for index, event in enumerate(history):
-        if event.occurred_at > until:
-            break
-        case = apply(case, event)
-        start = to_us(event.occurred_at)
-        stop = to_us(history[index + 1].occurred_at) if index + 1 < len(history) else end_us
-        stop = min(stop, end_us)
+    for index, (instant, event) in enumerate(steps):
+        if event is not None:
+            case = apply(case, event)
+        if case is None:
+            continue
+        policy = policies.at(instant)
+        start = to_us(instant)
+        stop = min(to_us(steps[index + 1][0]) if index + 1 < len(steps) else end_us, end_us)
         for plan in plan_clocks(case, policy):
             due = plan.due_us if plan.active else None
             if due is None or not breached_by(due, stop, last=stop == end_us):
                 overdue.pop(plan.kind, None)  # met, stopped, paused, reset, or not yet due in this span
                 continue
             if plan.kind in overdue and due <= start:
-                overdue[plan.kind] = due  # overdue straight through this event: the same breach
+                overdue[plan.kind] = due  # overdue straight through this change: the same breach
                 continue
             overdue[plan.kind] = due
-            found.append(Breach(case.id, plan.kind, from_us(max(due, start)), from_us(due), case.severity))
-    return found
+            found.append(Breach(case.id, plan.kind, from_us(max(due, start)), from_us(due), case.severity,
+                                policy.version))
+    return sorted(found, key=lambda b: (b.at, _CLOCK_ORDER[b.kind]))  # at one instant, in ClockKind order
 
 
-def breaches_between(histories: Iterable[Iterable[Event]], policy: Policy, start: datetime,
+_CLOCK_ORDER = {kind: index for index, kind in enumerate(ClockKind)}
+
+
+def breaches_between(histories: Iterable[Iterable[Event]], policies: PolicyHistory, start: datetime,
                      end: datetime) -> list[Breach]:
     """The breaches of every given case history that happened in [start, end], in time order."""
-    found = [b for events in histories for b in case_breaches(events, policy, end) if start <= b.at <= end]
+    found = [b for events in histories for b in case_breaches(events, policies, end) if start <= b.at <= end]
     return sorted(found, key=lambda b: (b.at, b.case_id, b.kind))

@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import NamedTuple
 
 from casewatch.core.calendars import WorkingTime, from_us, to_us
+from casewatch.core.durations import countdown_stable_for
 from casewatch.core.models import Case, Status
 from casewatch.core.policy import Policy
 
@@ -107,6 +108,13 @@ class CaseClocks(NamedTuple):
         dues = [p.due_us for p in (self.owner, self.customer_update, self.internal_review)
                 if p.active and p.due_us is not None]
         return min(dues) if dues else None
+
+
+def countdown_changes_at(due_us: int, remaining_s: int) -> int:
+    """The first instant at which the countdown to `due_us`, showing `remaining_s` now, shows other
+    text. A live view waits for this instant, never for "now + a second": a tick that comes a
+    millisecond early would otherwise skip a second (34s, 34s, 32s)."""
+    return due_us - (remaining_s - countdown_stable_for(remaining_s) + 1) * US_PER_S + 1
 
 
 def _advance(

@@ -23,6 +23,7 @@ from casewatch.core.errors import InvalidInput, NotFound, PermissionDenied
 from casewatch.core.evidence import case_readiness
 from casewatch.core.models import Case, Event, EventType, Person, Role, Severity, Status
 from casewatch.core.policy import Policy
+from casewatch.core.policy_history import PolicyHistory
 from casewatch.core.projection import in_history_order
 from casewatch.core.views import describe_event
 
@@ -249,7 +250,7 @@ def _urgency(case: PacketCase) -> tuple[bool, Severity, float, str]:
     return not case.breached, case.severity, min(dues, default=float("inf")), case.id
 
 
-def shift_summary(histories: Mapping[str, list[Event]], policy: Policy, start: datetime,
+def shift_summary(histories: Mapping[str, list[Event]], policies: PolicyHistory, start: datetime,
                   end: datetime) -> ShiftSummary:
     """Cases opened and resolved, severity changes, clocks breached and evidence sent back, in [start, end]."""
     shift = in_history_order(e for h in histories.values() for e in h if _in_window(e, start, end))
@@ -261,20 +262,22 @@ def shift_summary(histories: Mapping[str, list[Event]], policy: Policy, start: d
             SeverityChange(case_id=e.case_id, at=e.occurred_at, before=e.payload["before"], after=e.payload["after"])
             for e in shift if e.type is EventType.SEVERITY_CHANGED],
         breaches=[ClockBreach(case_id=b.case_id, kind=b.kind, at=b.at)
-                  for b in breaches_between(histories.values(), policy, start, end)],
+                  for b in breaches_between(histories.values(), policies, start, end)],
         evidence_returns=[
             EvidenceReturn(case_id=e.case_id, at=e.occurred_at, actor=e.actor, items=list(e.payload["missing"]))
             for e in shift if e.type is EventType.CASE_RETURNED],
     )
 
 
-def build_packet(*, cases: Iterable[Case], events: Iterable[Event], policy: Policy, shift: Shift,
+def build_packet(*, cases: Iterable[Case], events: Iterable[Event], policy: Policy, policies: PolicyHistory,
+                 shift: Shift,
                  incoming: LeadRef, now: datetime, note: str = "",
                  case_notes: Mapping[str, str] | None = None) -> Packet:
     """The packet for handing `shift` over to `incoming` at `now`.
 
     `cases` are the open cases; `events` the histories of those cases and of every case touched
     during the shift (the summary counts resolved cases and breaches on cases since closed).
+    The clocks are read under `policy` (in force now), each breach judged under `policies`.
     """
     histories = _by_case(events)
     notes = case_notes or {}
@@ -283,7 +286,7 @@ def build_packet(*, cases: Iterable[Case], events: Iterable[Event], policy: Poli
     return Packet(
         prepared_at=now, outgoing=LeadRef(name=shift.lead, tz=shift.tz), incoming=incoming,
         shift_started_at=shift.started_at, note=note.strip(), cases=sorted(open_cases, key=_urgency),
-        summary=shift_summary(histories, policy, shift.started_at, now),
+        summary=shift_summary(histories, policies, shift.started_at, now),
     )
 
 
@@ -308,7 +311,7 @@ class PacketDiff(_Frozen):
         return not (self.new_cases or self.closed or self.severity_changes or self.breaches)
 
 
-def diff_since(packet: Packet, cases: Iterable[Case], events: Iterable[Event], policy: Policy,
+def diff_since(packet: Packet, cases: Iterable[Case], events: Iterable[Event], policies: PolicyHistory,
                now: datetime) -> PacketDiff:
     """New cases, cases closed, severity changes and clocks breached after the packet was made.
     `cases` are the open cases now; `events` the histories of those and of the packet's cases."""
@@ -316,7 +319,7 @@ def diff_since(packet: Packet, cases: Iterable[Case], events: Iterable[Event], p
     before = {case.id: case for case in packet.cases}
     since = packet.prepared_at
     histories = _by_case(events)
-    breaches = breaches_between(histories.values(), policy, since, now)
+    breaches = breaches_between(histories.values(), policies, since, now)
 
     def changed_at(case: Case) -> datetime:
         moves = [e.occurred_at for e in histories.get(case.id, []) if e.type is EventType.SEVERITY_CHANGED]

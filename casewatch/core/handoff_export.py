@@ -44,14 +44,18 @@ def relative(at: datetime, now: datetime) -> str:
     return f"in {format_countdown(seconds)}" if seconds > 0 else f"{format_countdown(-seconds)} ago"
 
 
-def dual_time(at: datetime, first: str, second: str, now: datetime) -> str:
-    """"Tue 09:30 JST · 18:30 CET · in 3h20m". The second zone names its weekday only when its
-    date differs from the first's, and is left out when it reads the same."""
+def two_zones(at: datetime, first: str, second: str, now: datetime) -> str:
+    """"Tue 09:30 JST · 18:30 CET". The second zone names its weekday only when its date differs
+    from the first's, and is left out when it reads the same."""
     one = local_time(at, first, now)
     same_day = at.astimezone(ZoneInfo(first)).date() == at.astimezone(ZoneInfo(second)).date()
     two = local_time(at, second, now, day=not same_day)
-    parts = [one] if one.endswith(two) else [one, two]
-    return " · ".join([*parts, relative(at, now)])
+    return one if one.endswith(two) else f"{one} · {two}"
+
+
+def dual_time(at: datetime, first: str, second: str, now: datetime) -> str:
+    """"Tue 09:30 JST · 18:30 CET · in 3h20m" (see `two_zones`)."""
+    return f"{two_zones(at, first, second, now)} · {relative(at, now)}"
 
 
 def shown_state(clock: PacketClock, now: datetime) -> ClockState:

@@ -14,11 +14,10 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from casewatch.core.breaches import breached_by
-from casewatch.core.calendars import to_us
-from casewatch.core.clocks import plan_clocks
+from casewatch.core.breaches import overdue_between
+from casewatch.core.clocks import ClockKind
 from casewatch.core.models import Case, Event, EventType, Severity, iso_z, parse_timestamp
-from casewatch.core.policy import Policy
+from casewatch.core.policy_history import PolicyHistory
 from casewatch.core.projection import apply, in_history_order
 
 RATES = ("customer_update_miss_rate", "escalation_rework_rate", "severity_mismatch_rate",
@@ -60,12 +59,13 @@ class CaseFacts:
                    final_severity=Severity(final) if final else None, avoidable=data["avoidable"])
 
 
-def _update_overdue(case: Case, policy: Policy, stop: datetime, *, last: bool) -> bool:
-    plan = plan_clocks(case, policy).customer_update
-    return breached_by(plan.due_us if plan.active else None, to_us(stop), last=last)
+def _update_overdue(case: Case, policies: PolicyHistory, stop: datetime, *, last: bool) -> bool:
+    """The customer-update clock overdue between the case's last event and `stop` (core.breaches' rule,
+    each part of the span under the policy then in force)."""
+    return overdue_between(case, ClockKind.CUSTOMER_UPDATE, policies, case.last_occurred_at, stop, last=last)
 
 
-def next_facts(facts: CaseFacts | None, before: Case | None, event: Event, policy: Policy) -> CaseFacts:
+def next_facts(facts: CaseFacts | None, before: Case | None, event: Event, policies: PolicyHistory) -> CaseFacts:
     """The facts after one more event of a case's history (in history order), `before` being the case
     as the events so far leave it. The store keeps these per case as it writes, so counting the
     metrics reads one row per case instead of replaying the log."""
@@ -76,7 +76,7 @@ def next_facts(facts: CaseFacts | None, before: Case | None, event: Event, polic
                          initial_severity=Severity(event.payload["severity"]), lead=None, owner_after_s=None,
                          update_breached=False, returned=False, severity_changed=False)
     changes: dict[str, Any] = {}
-    if not facts.update_breached and _update_overdue(before, policy, event.occurred_at, last=False):
+    if not facts.update_breached and _update_overdue(before, policies, event.occurred_at, last=False):
         changes["update_breached"] = True  # overdue before this event came
     kind, payload = event.type, event.payload
     if kind is EventType.OWNER_ASSIGNED and payload.get("after") and facts.owner_after_s is None:
@@ -90,37 +90,38 @@ def next_facts(facts: CaseFacts | None, before: Case | None, event: Event, polic
     return replace(facts, **changes) if changes else facts
 
 
-def facts_as_of(facts: CaseFacts, case: Case, policy: Policy, as_of: datetime) -> CaseFacts:
+def facts_as_of(facts: CaseFacts, case: Case, policies: PolicyHistory, as_of: datetime) -> CaseFacts:
     """The facts at `as_of` from those after the case's last event (`case` as it left it): the
     customer-update clock may have breached since."""
-    if facts.update_breached or not _update_overdue(case, policy, as_of, last=True):
+    if facts.update_breached or not _update_overdue(case, policies, as_of, last=True):
         return facts
     return replace(facts, update_breached=True)
 
 
-def fold_facts(history: Iterable[Event], policy: Policy) -> tuple[CaseFacts, Case]:
+def fold_facts(history: Iterable[Event], policies: PolicyHistory) -> tuple[CaseFacts, Case]:
     """The facts and the case after a whole history (in history order, starting with its escalation)."""
     facts: CaseFacts | None = None
     case: Case | None = None
     for event in history:
-        facts, case = next_facts(facts, case, event, policy), apply(case, event)
+        facts, case = next_facts(facts, case, event, policies), apply(case, event)
     if facts is None or case is None:
         raise ValueError("an empty history has no facts")
     return facts, case
 
 
-def case_facts(events: Iterable[Event], policy: Policy, as_of: datetime) -> CaseFacts | None:
+def case_facts(events: Iterable[Event], policies: PolicyHistory, as_of: datetime) -> CaseFacts | None:
     """The facts of one case from its events up to `as_of`; None when it was not escalated by then."""
     history = [e for e in in_history_order(events) if e.occurred_at <= as_of]
     if not history or history[0].type is not EventType.CASE_CREATED:
         return None
-    facts, case = fold_facts(history, policy)
-    return facts_as_of(facts, case, policy, as_of)
+    facts, case = fold_facts(history, policies)
+    return facts_as_of(facts, case, policies, as_of)
 
 
-def led_facts(events: Iterable[Event], policy: Policy, as_of: datetime, leads: ShiftLeads) -> CaseFacts | None:
+def led_facts(events: Iterable[Event], policies: PolicyHistory, as_of: datetime,
+              leads: ShiftLeads) -> CaseFacts | None:
     """`case_facts` with the shift lead at the time of escalation filled in."""
-    facts = case_facts(events, policy, as_of)
+    facts = case_facts(events, policies, as_of)
     return None if facts is None else replace(facts, lead=leads.at(facts.escalated_at))
 
 
@@ -209,9 +210,9 @@ class Report:
         return ((self.since is None or facts.escalated_at >= self.since)
                 and (self.until is None or facts.escalated_at < self.until))
 
-    def add_history(self, events: Iterable[Event], policy: Policy) -> None:
+    def add_history(self, events: Iterable[Event], policies: PolicyHistory) -> None:
         """Count one case from its events; a store streams the log through this one case at a time."""
-        facts = led_facts(events, policy, self.as_of, self.leads)
+        facts = led_facts(events, policies, self.as_of, self.leads)
         if facts is not None:
             self.add(facts)
 
@@ -229,10 +230,10 @@ class Report:
         }
 
 
-def report(histories: Iterable[Iterable[Event]], floor_events: Iterable[Event], policy: Policy, *,
+def report(histories: Iterable[Iterable[Event]], floor_events: Iterable[Event], policies: PolicyHistory, *,
            as_of: datetime, since: datetime | None = None, until: datetime | None = None) -> Report:
     """The metrics of the escalations in [since, until), each history read up to `as_of`."""
     result = Report(since=since, until=until, as_of=as_of, leads=ShiftLeads(floor_events))
     for events in histories:
-        result.add_history(events, policy)
+        result.add_history(events, policies)
     return result

@@ -5,10 +5,9 @@ type does is its entry in `core.events.EVENTS`; this module only folds."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
 
 from casewatch.core.events import EVENTS, ChangesCase, ChangesFloor, OpensCase
-from casewatch.core.models import Case, Event, EventType, FloorState
+from casewatch.core.models import Case, Event, FloorState
 
 
 def apply(case: Case | None, event: Event) -> Case:
@@ -54,12 +53,3 @@ def replay_floor(events: Iterable[Event]) -> FloorState:
     for event in in_history_order(e for e in events if e.case_id is None):
         floor = apply_floor(floor, event)
     return floor
-
-
-def policy_source_as_of(events: Iterable[Event], at: datetime) -> str | None:
-    """The TOML of the policy in force at `at`; the first one when `at` precedes every policy
-    (cases may be backfilled to before their database existed)."""
-    history = in_history_order(e for e in events if e.case_id is None)
-    in_force = replay_floor(e for e in history if e.occurred_at <= at).policy_source
-    first = next((e.payload["toml"] for e in history if e.type is EventType.POLICY_APPLIED), None)
-    return in_force or first

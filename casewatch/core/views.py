@@ -81,7 +81,7 @@ def is_mine(case: Case, viewer: str) -> bool:
 
 
 def is_unowned(case: Case) -> bool:
-    """No internal owner, or no comms owner."""
+    """Unowned, everywhere the word is used: no internal owner, or no comms owner."""
     return case.internal_owner is None or case.comms_owner is None
 
 

@@ -9,8 +9,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from casewatch.core.models import Case, EventType
-from casewatch.core.projection import apply, policy_source_as_of
+from casewatch.core.models import Case
+from casewatch.core.projection import apply
 from casewatch.storage import convert
 from casewatch.storage.schema import cases, events
 
@@ -35,9 +35,3 @@ async def open_cases_at(conn: AsyncConnection, at: datetime) -> list[Case]:
             case = apply(case, convert.event_from_trusted_row(row))
     found.extend([case] if case is not None and case.is_open else [])
     return found
-
-
-async def policy_source_at(conn: AsyncConnection, at: datetime) -> str | None:
-    """The TOML of the policy in force at `at` (None before any was applied)."""
-    applied = await conn.execute(select(events).where(events.c.type == EventType.POLICY_APPLIED.value))
-    return policy_source_as_of([convert.event_from_row(row) for row in applied], at)

@@ -25,6 +25,7 @@ from casewatch.core.models import Case, Event, Person
 from casewatch.core.policy import Policy
 from casewatch.storage import convert
 from casewatch.storage.as_of import open_cases_at
+from casewatch.storage.policies import load_policy_history
 from casewatch.storage.schema import cases, events, handoffs, shifts
 
 
@@ -131,36 +132,40 @@ async def outgoing_shift(conn: AsyncConnection, actor: Person, now: datetime, re
 
 
 async def preview(conn: AsyncConnection, policy: Policy, actor: Person, incoming: Person, now: datetime,
-                  note: str = "", case_notes: Mapping[str, str] | None = None, replay: bool = False) -> Packet:
+                  note: str = "", case_notes: Mapping[str, str] | None = None, replay: bool = False, *,
+                  where: str) -> Packet:
     """The packet `actor` would hand to `incoming` now; with `replay`, the one the log up to `now`
-    gives (`handoff show --as-of`)."""
+    gives (`handoff show --as-of`). `where` names the database in errors."""
     shift = await outgoing_shift(conn, actor, now, replay)
     open_cases, history = await packet_sources(conn, shift.started_at, now if replay else None)
-    return build_packet(cases=open_cases, events=history, policy=policy, shift=shift,
+    return build_packet(cases=open_cases, events=history, policy=policy,
+                        policies=await load_policy_history(conn, where), shift=shift,
                         incoming=LeadRef(name=incoming.name, tz=incoming.tz), now=now, note=note, case_notes=case_notes)
 
 
-async def changes_since(conn: AsyncConnection, policy: Policy, handoff: Handoff, now: datetime,
-                        replay: bool = False) -> PacketDiff:
-    """What moved on the floor after `handoff`'s packet was made (up to `now` when replaying)."""
+async def changes_since(conn: AsyncConnection, handoff: Handoff, now: datetime, replay: bool = False, *,
+                        where: str) -> PacketDiff:
+    """What moved on the floor after `handoff`'s packet was made (up to `now` when replaying); each
+    breach judged under the policy in force when it happened."""
     open_cases, history = await packet_sources(conn, handoff.packet.prepared_at, now if replay else None)
-    return diff_since(handoff.packet, open_cases, history, policy, now)
+    return diff_since(handoff.packet, open_cases, history, await load_policy_history(conn, where), now)
 
 
 async def facts_for(conn: AsyncConnection, command: c.Command, actor: Person, roster: Mapping[str, Person],
-                    policy: Policy, now: datetime) -> HandoffFacts:
+                    policy: Policy, now: datetime, *, where: str) -> HandoffFacts:
     """What the rule of a handoff command needs read (nothing for any other command)."""
     if isinstance(command, c.PrepareHandoff):
         incoming = roster.get(command.to)
         if incoming is None:
             return HandoffFacts()  # the rule names the missing person
         return HandoffFacts(next_id=await next_handoff_id(conn), pending=await pending_handoff(conn),
-                            packet=await preview(conn, policy, actor, incoming, now, command.note, command.case_notes))
+                            packet=await preview(conn, policy, actor, incoming, now, command.note, command.case_notes,
+                                                        where=where))
     if isinstance(command, c.AcceptHandoff):
         handoff = await load_handoff(conn, command.handoff_id)
         if handoff is None or handoff.status is not HandoffStatus.PENDING:
             return HandoffFacts(handoff=handoff)
-        return HandoffFacts(handoff=handoff, diff=await changes_since(conn, policy, handoff, now))
+        return HandoffFacts(handoff=handoff, diff=await changes_since(conn, handoff, now, where=where))
     return HandoffFacts()
 
 

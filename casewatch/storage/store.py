@@ -34,9 +34,10 @@ from casewatch.core import metrics
 from casewatch.core.errors import CasewatchError, Conflict, InvalidInput, NotFound, Unavailable
 from casewatch.core.events import added_person
 from casewatch.core.handoff import Handoff, LeadView, Packet, PacketDiff, Shift
-from casewatch.core.models import Case, Event, EventType, Person, Role, Status, iso_z
+from casewatch.core.models import Case, Event, EventType, Person, Role, Status
 from casewatch.core.policy import DEFAULT_POLICY_TOML, Policy, parse_policy
-from casewatch.core.projection import apply, in_history_order, policy_source_as_of
+from casewatch.core.policy_history import PolicyHistory
+from casewatch.core.projection import apply, in_history_order
 from casewatch.core.rules import Context, decide
 from casewatch.core.text import check_handle
 from casewatch.core.views import conflict_message
@@ -45,6 +46,7 @@ from casewatch.storage import handoffs as handoff_rows
 from casewatch.storage.engine import create_engines
 from casewatch.storage.failures import is_database_failure, retry_now, translate
 from casewatch.storage.migrate import ensure_schema, take_turns
+from casewatch.storage.policies import load_policy_history
 from casewatch.storage.roles import administers, grant_membership, quote_role
 from casewatch.storage.schema import cases, counters, events, logins, people, policies
 from casewatch.storage.target import Target
@@ -114,6 +116,7 @@ class _Batch:
 
     roster: dict[str, Person] | None = None
     policy: Policy | None = None
+    policies: PolicyHistory | None = None  # with `policy`: the metric facts judge each span under the policy then
     shift: Shift | None = None
     shift_read: bool = False
     cases: dict[str, Case] = field(default_factory=dict)  # every touched case, as it stands now
@@ -382,8 +385,9 @@ class Store:
         occurred = recorded if at is None else at
         if occurred > recorded:
             raise InvalidInput(f"--at {occurred.isoformat()} is in the future; only past times can be backfilled")
-        if batch.policy is None:
+        if batch.policy is None or batch.policies is None:
             batch.policy = await self._load_policy(conn)
+            batch.policies = await load_policy_history(conn, self.target.describe())
         if not isinstance(command, c.OnCase | c.NewCase):
             await self._flush(conn, batch)  # a floor command (a handoff) may read the cases written so far
         if not batch.shift_read:
@@ -391,7 +395,8 @@ class Store:
         mapped = await self._grantable(conn, command.login) if isinstance(command, c.GrantLogin) else {}
         ctx = Context(actor=actor, roster=batch.roster, policy=batch.policy, occurred_at=occurred,
                       recorded_at=recorded, shift_lead=batch.shift.lead if batch.shift else None,
-                      handoff=await handoff_rows.facts_for(conn, command, actor, batch.roster, batch.policy, occurred),
+                      handoff=await handoff_rows.facts_for(conn, command, actor, batch.roster, batch.policy, occurred,
+                                                           where=self.target.describe()),
                       logins=mapped)
         new_id = await self._next_case_id(conn, batch) if isinstance(command, c.NewCase) else None
         event = decide(command, case, ctx, new_case_id=new_id)
@@ -401,13 +406,13 @@ class Store:
             # A backfilled event lands inside the history: refold the case in history order.
             index = await self._record_now(conn, batch, event)
             history = in_history_order(await self._load_events(conn, case.id))
-            batch.facts[case.id], new = metrics.fold_facts(history, batch.policy)
+            batch.facts[case.id], new = metrics.fold_facts(history, batch.policies)
             batch.after[index] = new
         else:
             facts = None if case is None else batch.facts.get(case.id) or await self._load_facts(conn, case.id,
-                                                                                                  batch.policy)
+                                                                                                  batch.policies)
             batch.base_facts.setdefault(event.case_id, facts)
-            batch.facts[event.case_id] = metrics.next_facts(facts, case, event, batch.policy)
+            batch.facts[event.case_id] = metrics.next_facts(facts, case, event, batch.policies)
             index, new = len(batch.events), apply(case, event)
             batch.base.setdefault(event.case_id, case)
             batch.events.append(event)
@@ -445,7 +450,7 @@ class Store:
         batch.after.append(None)
         batch.written = len(batch.events)
         if event.case_id is None:  # the roster, the policy or the shift lead changed: read them again
-            batch.roster, batch.policy, batch.shift_read = None, None, False
+            batch.roster, batch.policy, batch.policies, batch.shift_read = None, None, None, False
         return len(batch.events) - 1
 
     async def _flush(self, conn: AsyncConnection, batch: _Batch) -> None:
@@ -464,12 +469,12 @@ class Store:
             batch.written = len(batch.events)
             if stamped:  # the server named the author or the time (team mode): fold the batch's cases again
                 states, facts = dict(batch.base), dict(batch.base_facts)
-                policy = batch.policy or await self._load_policy(conn)
+                policies = batch.policies or await load_policy_history(conn, self.target.describe())
                 for index in range(start, batch.written):
                     event = batch.events[index]
                     if event.case_id in states:
                         before = states[event.case_id]
-                        facts[event.case_id] = metrics.next_facts(facts[event.case_id], before, event, policy)
+                        facts[event.case_id] = metrics.next_facts(facts[event.case_id], before, event, policies)
                         states[event.case_id] = batch.after[index] = apply(before, event)
                 batch.cases.update({case_id: case for case_id, case in states.items() if case is not None})
                 batch.facts.update({case_id: found for case_id, found in facts.items() if found is not None})
@@ -541,13 +546,13 @@ class Store:
         row = (await conn.execute(query.with_for_update() if lock else query)).first()
         return convert.case_from_state(row.state) if row else None
 
-    async def _load_facts(self, conn: AsyncConnection, case_id: str, policy: Policy) -> metrics.CaseFacts:
+    async def _load_facts(self, conn: AsyncConnection, case_id: str, policies: PolicyHistory) -> metrics.CaseFacts:
         """A case's metric facts as stored, or folded from its log when its row has none yet (a row
         written before the facts were kept)."""
         stored = (await conn.execute(select(cases.c.facts).where(cases.c.id == case_id))).scalar()
         if stored is not None:
             return metrics.CaseFacts.from_json(stored)
-        return metrics.fold_facts(in_history_order(await self._load_events(conn, case_id)), policy)[0]
+        return metrics.fold_facts(in_history_order(await self._load_events(conn, case_id)), policies)[0]
 
     async def _read_case(self, case_id: str) -> Case | None:
         async with self._reader.connect() as conn:
@@ -631,10 +636,8 @@ class Store:
     async def open_cases_as_of(self, at: datetime) -> tuple[list[Case], Policy]:
         """The cases open at `at` and the policy then in force, as a replay of the log up to `at`."""
         async with self._reader.connect() as conn:
-            found, source = await as_of.open_cases_at(conn, at), await as_of.policy_source_at(conn, at)
-        if source is None:
-            raise InvalidInput(f"{self.target.describe()} has no policy; run `casewatch db upgrade`")
-        return found, parse_policy(source, "policy in force")
+            found = await as_of.open_cases_at(conn, at)
+            return found, (await load_policy_history(conn, self.target.describe())).at(at)
 
     @_reads
     async def roster(self) -> dict[str, Person]:
@@ -685,27 +688,30 @@ class Store:
             incoming = roster[to] if to is not None else Person(name="", role=Role.LEAD, tz=me.tz)
             policy = await self._policy_at(conn, as_of)
             return await handoff_rows.preview(conn, policy, me, incoming, as_of or self.clock(), note, case_notes,
-                                              replay=as_of is not None)
+                                              replay=as_of is not None, where=self.target.describe())
 
     @_reads
     async def handoff_changes(self, handoff: Handoff, as_of: datetime | None = None) -> PacketDiff:
         """What moved on the floor since `handoff`'s packet was made (up to `as_of`)."""
         async with self._reader.connect() as conn:
-            return await handoff_rows.changes_since(conn, await self._policy_at(conn, as_of), handoff,
-                                                    as_of or self.clock(), replay=as_of is not None)
+            return await handoff_rows.changes_since(conn, handoff, as_of or self.clock(), replay=as_of is not None,
+                                                    where=self.target.describe())
 
     async def _policy_at(self, conn: AsyncConnection, at: datetime | None) -> Policy:
         if at is None:
             return await self._load_policy(conn)
-        source = await as_of.policy_source_at(conn, at)
-        if source is None:
-            raise InvalidInput(f"{self.target.describe()} had no policy at {iso_z(at)}")
-        return parse_policy(source, "policy in force")
+        return (await load_policy_history(conn, self.target.describe())).at(at)
 
     @_reads
     async def policy(self) -> Policy:
         async with self._reader.connect() as conn:
             return await self._load_policy(conn)
+
+    @_reads
+    async def policy_history(self) -> PolicyHistory:
+        """Which policy was in force when (breaches are judged under it; see core.breaches)."""
+        async with self._reader.connect() as conn:
+            return await load_policy_history(conn, self.target.describe())
 
     @_reads
     async def case_events(self, case_id: str) -> list[Event]:
@@ -714,15 +720,16 @@ class Store:
 
     async def metrics(self, windows: Sequence[tuple[datetime | None, datetime | None]],
                       as_of: datetime) -> list[metrics.Report]:
-        """The metrics of each [since, until) window as of `as_of`, under the policy then in force.
+        """The metrics of each [since, until) window as of `as_of`, each breach judged under the policy
+        in force when it happened (as `case show` lists them).
         A case nothing happened to after `as_of` is counted from the facts kept beside its row
         (a closed one as they are; an open one's customer-update clock read at `as_of`); the
         others, and rows without facts, by replaying their histories, one case at a time."""
         floor = await self.floor_events()
-        source = policy_source_as_of(floor, as_of)
-        if source is None:
+        policies = PolicyHistory.from_log(floor)
+        if policies is None:
             raise InvalidInput(f"{self.target.describe()} has no policy; run `casewatch db upgrade`")
-        policy, leads = parse_policy(source, "policy in force"), metrics.ShiftLeads(floor)
+        leads = metrics.ShiftLeads(floor)
         reports = [metrics.Report(since=since, until=until, as_of=as_of, leads=leads) for since, until in windows]
 
         def count(facts: metrics.CaseFacts) -> None:
@@ -747,10 +754,10 @@ class Store:
                     select(cases.c.facts, cases.c.state).where(kept & cases.c.is_open.is_(True)))).partitions(500):
                 for row in partition:
                     stored, case = metrics.CaseFacts.from_json(row.facts), convert.case_from_state(row.state)
-                    count(metrics.facts_as_of(stored, case, policy, as_of))
+                    count(metrics.facts_as_of(stored, case, policies, as_of))
         replayed = select(cases.c.id).where(chosen & ~(cases.c.facts.is_not(None) & cases.c.id.not_in(later)))
         async for history in self.case_histories(replayed):
-            facts = metrics.case_facts(history, policy, as_of)
+            facts = metrics.case_facts(history, policies, as_of)
             if facts is not None:
                 count(facts)
         return reports

@@ -22,7 +22,8 @@ from sqlalchemy.pool import StaticPool
 
 from casewatch.core import metrics
 from casewatch.core.models import Event, EventType
-from casewatch.core.policy import Policy, default_policy, parse_policy
+from casewatch.core.policy import default_policy
+from casewatch.core.policy_history import PolicyHistory
 from casewatch.core.projection import in_history_order, replay_cases, replay_floor
 from casewatch.storage import convert
 from casewatch.storage.schema import Base, cases, counters, events, handoffs, logins, people, policies, shifts
@@ -65,14 +66,14 @@ async def expected(conn: AsyncConnection, floor: Projections) -> dict[str, Rows]
     granted = {e.payload["login"]: e.id for e in floor_log if e.type is EventType.LOGIN_GRANTED}
     found[logins.name] = {(login,): {"login": login, "person": person, "last_event_id": granted[login]}
                           for login, person in replay_floor(floor_log).logins.items()}
-    policy = _policy_in_force(floor_log)
+    policies = _policies(floor_log)
     found[cases.name] = {}
 
     def fold(history: list[Event]) -> None:
         case_id, ordered = history[0].case_id or "", in_history_order(history)
         case = replay_cases(ordered)[case_id]
         found[cases.name][(case_id,)] = {"id": case_id, **convert.case_values(case, max(e.id or 0 for e in history)),
-                                         "facts": metrics.fold_facts(ordered, policy)[0].as_json()}
+                                         "facts": metrics.fold_facts(ordered, policies)[0].as_json()}
 
     history: list[Event] = []
     in_case_order = select(events).where(events.c.case_id.is_not(None)).order_by(events.c.case_id, events.c.id)
@@ -106,9 +107,9 @@ async def _floor_rows(floor_log: list[Event], floor: Projections) -> dict[str, R
     return found
 
 
-def _policy_in_force(log: list[Event]) -> Policy:
-    applied = [e for e in log if e.type is EventType.POLICY_APPLIED]
-    return parse_policy(applied[-1].payload["toml"], "policy in force") if applied else default_policy()
+def _policies(floor_log: list[Event]) -> PolicyHistory:
+    """The policies in force over time, as the store folds a case's metric facts under them."""
+    return PolicyHistory.from_log(floor_log) or PolicyHistory.only(default_policy())
 
 
 async def _stored(conn: AsyncConnection) -> dict[str, Rows]:

@@ -228,11 +228,15 @@ class CasewatchApp(App[None]):
     # ------------------------------------------------------------ clock, feed
 
     def tick(self, now: datetime) -> None:
-        """One clock tick: clocks that turned alert, and the screen in front redraws its countdowns
-        as deadline minus `now`."""
+        """One clock tick: clocks that turned alert; every screen that can be seen redraws its
+        countdowns as deadline minus `now`, the board or case screen under a dialog, the palette or
+        help as much as the one in front."""
         alerts, turned = self.alert_watch.tick(now)
         self._alert(alerts)
-        self.screen.post_message(ClockTick(now, frozenset(turned)))
+        for screen in reversed(self.screen_stack):
+            screen.post_message(ClockTick(now, frozenset(turned)))
+            if not screen.is_modal:  # a full screen hides what is under it
+                break
 
     def _take_update(self, update: Update) -> None:
         """Another writer's changes, from the feed (every committed one; see storage.feed)."""

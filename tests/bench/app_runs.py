@@ -10,6 +10,7 @@ import asyncio
 import resource
 import time
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from terminal import SIZE, TerminalBytes
 
@@ -86,11 +87,11 @@ def bare(location: str, now: datetime) -> dict:
     from casewatch.bulk_load import bulk_allocation
     from casewatch.core.clocks import plan_clocks
     from casewatch.core.evidence import case_readiness
-    from casewatch.core.views import case_flags
+    from casewatch.core.views import case_flags, is_unowned
     from casewatch.storage.store import Store
     from casewatch.themes import DEFAULT_THEME, THEMES
     from casewatch.tui.widgets import cells
-    from casewatch.tui.widgets.board_layout import choose_layout, column_width
+    from casewatch.tui.widgets.board_layout import CLOCKS, choose_layout, column_width
 
     layout = choose_layout(SIZE[0])
 
@@ -124,8 +125,7 @@ def bare(location: str, now: datetime) -> dict:
 
     def _cells(case, policy, palette):
         readings = plan_clocks(case, policy).read(now)
-        zone = policy.calendar_for(case.severity).zone
-        owner, update = (readings[kind] for kind in list(readings)[:2])
+        zone = ZoneInfo("Europe/Berlin") if layout.show_due else None  # the viewer's zone, as the board
         values = {
             "id": cells.plain(case.id), "sev": cells.severity_cell(case.severity, palette),
             "flags": cells.flag_cell(len(case_flags(case, policy)), palette),
@@ -133,8 +133,10 @@ def bare(location: str, now: datetime) -> dict:
             "status": cells.status_cell(case.status), "route": cells.plain(case.route),
             "owner": cells.person_cell(case.internal_owner, palette),
             "comms": cells.person_cell(case.comms_owner, palette),
-            "owner_clock": cells.clock_cell(cells.clock_label(owner, zone, now), owner.state, palette),
-            "update_clock": cells.clock_cell(cells.clock_label(update, zone, now), update.state, palette),
+            "unowned": cells.unowned_cell(is_unowned(case), palette),
+            **{key: cells.clock_cell(cells.countdown_label(r.state, r.remaining_s, cells.due_suffix(r.due, zone, now),
+                                                           compact=True), r.state, palette)
+               for key, r in zip(CLOCKS, readings.values(), strict=True)},
             "evidence": cells.readiness_cell(case_readiness(case, policy.evidence), case.returned is not None, palette),
         }
         return [values[key] for key in layout.keys]

@@ -312,3 +312,49 @@ def test_options_go_before_or_after_the_subcommand(cw):
     assert cw("case", "note", "CW-1001", "after", "--as", "dana")[0] == 0
     actors = [e["actor"] for e in json.loads(cw("case", "show", "CW-1001", "--json")[1])["timeline"]]
     assert actors[-3:] == ["raj", "mei", "dana"]
+
+
+def test_breaches_are_history_judged_under_the_policy_then_in_force(cw, tmp_path):
+    """Issue 9, defect 11: a severity downgrade (or a laxer policy) erased a breach. `case show`
+    lists every breach with its clock, time, severity and policy version, and the metrics count it."""
+    from datetime import UTC, datetime, timedelta
+
+    from casewatch.core.policy import DEFAULT_POLICY_TOML
+
+    escalated = (datetime.now(UTC) - timedelta(hours=1)).replace(microsecond=0)
+    code, out, err = cw("case", "new", "--title", "t", "--customer", "ACME", "--severity", "SEV1",
+                        "--at", escalated.isoformat().replace("+00:00", "Z"))
+    assert code == 0, err
+    case_id = out.strip()
+    laxer = DEFAULT_POLICY_TOML.replace('owner_within = "15m"', 'owner_within = "4h"', 1).replace(
+        'customer_update_every = "20m"', 'customer_update_every = "4h"', 1)
+    (tmp_path / "laxer.toml").write_text(laxer, encoding="utf-8")
+    assert cw("policy", "apply", str(tmp_path / "laxer.toml"))[0] == 0
+    assert cw("case", "severity", case_id, "SEV4", "--reason", "one user")[0] == 0
+    shown = json.loads(cw("case", "show", case_id, "--json")[1])
+    owner_due, update_due = escalated + timedelta(minutes=15), escalated + timedelta(minutes=20)
+    iso = lambda t: t.isoformat().replace("+00:00", "Z")  # noqa: E731
+    assert [b for b in shown["breaches"] if b["clock"] != "internal_review"] == [
+        {"case_id": case_id, "clock": "owner", "at": iso(owner_due), "due": iso(owner_due), "severity": "SEV1",
+         "policy_version": 1},
+        {"case_id": case_id, "clock": "customer_update", "at": iso(update_due), "due": iso(update_due),
+         "severity": "SEV1", "policy_version": 1},
+    ]
+    assert shown["clocks"]["customer_update"]["state"] == "running"  # SEV4 under the laxer policy: not late now
+    text = cw("case", "show", case_id)[1]
+    assert "owner clock (due" in text and "SEV1, policy v1" in text
+    metrics = json.loads(cw("metrics", "--json")[1])
+    assert metrics["customer_update_miss_rate"]["numerator"] == 1  # judged under v1, not under today's policy
+
+
+def test_cases_table_shows_the_three_clocks_it_sorts_by(cw):
+    """Issue 9, defect 7: `casewatch cases` shows the internal-review clock beside the other two."""
+    cw("case", "new", "--title", "a", "--customer", "c", "--severity", "SEV1")
+    cw("case", "new", "--title", "b", "--customer", "c", "--severity", "SEV1")
+    cw("case", "assign", "CW-1002", "mei")
+    code, out, _ = cw("cases")
+    header, *rows = out.splitlines()
+    assert code == 0 and header.split()[5:9] == ["OWNER-CLOCK", "NEXT-UPDATE", "NEXT-REVIEW", "EVID"]
+    owner, update, review = (rows[1].split()[i] for i in (5, 6, 7))
+    assert (owner, update, review) in {("met", "20m", "1h00m"), ("met", "19m", "59m")}  # the clock may turn a second
+    assert [row.split()[0] for row in rows] == ["CW-1001", "CW-1002"]  # owner due in 15m before update in 20m

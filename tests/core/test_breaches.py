@@ -6,6 +6,7 @@ from casewatch.core import commands as c
 from casewatch.core.breaches import breaches_between, case_breaches
 from casewatch.core.clocks import ClockKind
 from casewatch.core.models import Severity, Status
+from casewatch.core.policy_history import PolicyHistory
 from tests.core.floor import Floor
 
 T0 = datetime(2026, 11, 27, 14, 0, tzinfo=UTC)
@@ -21,7 +22,7 @@ def sev1(floor: Floor) -> str:
 
 
 def found(floor: Floor, until: datetime) -> list[tuple[ClockKind, datetime]]:
-    return [(b.kind, b.at) for b in case_breaches(floor.log, floor.policy, until)]
+    return [(b.kind, b.at) for b in case_breaches(floor.log, PolicyHistory.only(floor.policy), until)]
 
 
 def test_each_clock_breaches_once_at_its_due_time():
@@ -81,5 +82,59 @@ def test_breaches_between_keeps_the_window_and_orders_by_time():
     sev1(floor)
     floor.do(c.NewCase(title="u", customer="B", severity=Severity.SEV1), "agent", at=at(10))
     histories = [[e for e in floor.log if e.case_id == cid] for cid in ("CW-1", "CW-2")]
-    window = breaches_between(histories, floor.policy, at(16), at(29))
+    window = breaches_between(histories, PolicyHistory.only(floor.policy), at(16), at(29))
     assert [(b.case_id, b.kind, b.at) for b in window] == [("CW-1", UPDATE, at(20)), ("CW-2", OWNER, at(25))]
+
+
+def _policy(owner_within: str, version: int):
+    from casewatch.core.policy import DEFAULT_POLICY_TOML, parse_policy
+
+    sev1 = 'owner_within = "15m"'
+    assert sev1 in DEFAULT_POLICY_TOML
+    return parse_policy(DEFAULT_POLICY_TOML.replace(sev1, f'owner_within = "{owner_within}"', 1), version=version)
+
+
+def owner_breaches(floor: Floor, policies: PolicyHistory, until: datetime) -> list[tuple[datetime, int]]:
+    return [(b.at, b.policy_version) for b in case_breaches(floor.log, policies, until) if b.kind is OWNER]
+
+
+def test_each_breach_is_judged_under_the_policy_in_force_then():
+    v1 = _policy("15m", 1)
+    floor = Floor(v1)
+    sev1(floor)
+    laxer = PolicyHistory([(T0 - timedelta(hours=1), v1), (at(10), _policy("45m", 2))])
+    assert owner_breaches(floor, laxer, at(44)) == []  # v1's 15m no longer applies at 15
+    assert owner_breaches(floor, laxer, at(50)) == [(at(45), 2)]
+    stricter = PolicyHistory([(T0 - timedelta(hours=1), v1), (at(10), _policy("5m", 2))])
+    assert owner_breaches(floor, stricter, at(11)) == [(at(10), 2)]  # late from the moment v2 took force
+    later = PolicyHistory([(T0 - timedelta(hours=1), v1), (at(20), _policy("45m", 2))])
+    assert owner_breaches(floor, later, at(50)) == [(at(15), 1), (at(45), 2)]  # v2 does not erase v1's breach
+
+
+def test_a_breach_records_the_case_the_clock_the_severity_and_the_policy():
+    floor = Floor(_policy("15m", 3))
+    cid = sev1(floor)
+    floor.do(c.ChangeSeverity(case_id=cid, severity=Severity.SEV2, reason="one region"), at=at(17))
+    [breach] = [b for b in case_breaches(floor.log, PolicyHistory.only(floor.policy), at(18)) if b.kind is OWNER]
+    assert (breach.case_id, breach.at, breach.due, breach.severity, breach.policy_version) == (
+        cid, at(15), at(15), Severity.SEV1, 3)
+    assert breach.as_json() == {"case_id": cid, "clock": "owner", "at": "2026-11-27T14:15:00Z",
+                                "due": "2026-11-27T14:15:00Z", "severity": "SEV1", "policy_version": 3}
+
+
+def test_the_policy_history_comes_from_the_log_in_the_order_it_applied_them():
+    from casewatch.core.models import Event, EventType
+    from casewatch.core.policy import DEFAULT_POLICY_TOML
+
+    def applied(event_id: int, when: datetime, toml: str) -> Event:
+        return Event(id=event_id, type=EventType.POLICY_APPLIED, actor="dana", occurred_at=when, recorded_at=when,
+                     payload={"toml": toml, "source": "test"})
+
+    stricter = DEFAULT_POLICY_TOML.replace('owner_within = "15m"', 'owner_within = "5m"', 1)
+    history = PolicyHistory.from_log([applied(1, at(0), DEFAULT_POLICY_TOML), applied(7, at(30), stricter)])
+    assert history is not None
+    assert history.at(at(-60)).version == 1  # before any policy, the first counts
+    assert [history.at(at(m)).version for m in (0, 29, 30, 90)] == [1, 1, 2, 2]
+    assert history.at(at(30))[Severity.SEV1].owner_within == timedelta(minutes=5)
+    assert history.changes(at(0), at(30)) == [at(30)] and history.changes(at(30), at(90)) == []
+    assert PolicyHistory.from_log([]) is None

@@ -21,6 +21,7 @@ from casewatch.core.handoff import (
 )
 from casewatch.core.handoff_export import dual_time, local_time, relative
 from casewatch.core.models import EvidenceState, Person, Role, Severity, Status
+from casewatch.core.policy_history import PolicyHistory
 from tests.core.floor import Floor
 
 T0 = datetime(2026, 11, 27, 6, 0, tzinfo=UTC)  # Friday 07:00 in Berlin: the outgoing shift starts
@@ -40,7 +41,7 @@ def new(floor: Floor, severity: Severity, when: datetime, title: str = "Login fa
 
 
 def packet(floor: Floor, now: datetime, **kwargs) -> Packet:
-    return build_packet(cases=list(floor.cases.values()), events=floor.log, policy=floor.policy, shift=SHIFT,
+    return build_packet(cases=list(floor.cases.values()), events=floor.log, policy=floor.policy, policies=PolicyHistory.only(floor.policy), shift=SHIFT,
                         incoming=INCOMING, now=now, **kwargs)
 
 
@@ -185,11 +186,11 @@ def test_packet_round_trips_through_json():
 def test_diff_since_prepare_lists_new_cases_severity_changes_breaches_and_closed_cases():
     floor, ids = busy_floor()
     p = packet(floor, at(480))
-    assert diff_since(p, floor.cases.values(), floor.log, floor.policy, at(480)).empty
+    assert diff_since(p, floor.cases.values(), floor.log, PolicyHistory.only(floor.policy), at(480)).empty
     added = new(floor, Severity.SEV1, at(485), "New outage")
     floor.do(c.ChangeSeverity(case_id=ids["fresh"], severity=Severity.SEV1, reason="all EU"), at=at(490))
     floor.do(c.ChangeStatus(case_id=ids["old_sev3"], status=Status.RESOLVED), at=at(495))
-    d = diff_since(p, floor.cases.values(), floor.log, floor.policy, at(510))
+    d = diff_since(p, floor.cases.values(), floor.log, PolicyHistory.only(floor.policy), at(510))
     assert [(x.id, x.severity, x.title) for x in d.new_cases] == [(added, Severity.SEV1, "New outage")]
     assert [(x.case_id, x.before, x.after, x.at) for x in d.severity_changes] == [
         (ids["fresh"], Severity.SEV2, Severity.SEV1, at(490))]
@@ -209,7 +210,7 @@ def test_diff_does_not_repeat_a_breach_already_in_the_packet():
     floor = Floor()
     cid = new(floor, Severity.SEV1, at(0))
     p = packet(floor, at(16))  # the owner clock breached at 15
-    d = diff_since(p, floor.cases.values(), floor.log, floor.policy, at(21))
+    d = diff_since(p, floor.cases.values(), floor.log, PolicyHistory.only(floor.policy), at(21))
     assert [(b.case_id, b.kind) for b in d.breaches] == [(cid, ClockKind.CUSTOMER_UPDATE)]
 
 

@@ -12,6 +12,7 @@ from casewatch.core import commands as c
 from casewatch.core.handoff import Handoff, LeadRef, Shift, build_packet, diff_since
 from casewatch.core.handoff_export import packet_json, packet_markdown
 from casewatch.core.models import Severity
+from casewatch.core.policy_history import PolicyHistory
 from tests.core.floor import Floor
 
 T0 = datetime(2026, 10, 24, 6, 0, tzinfo=UTC)  # Saturday; Berlin leaves summer time the next night
@@ -39,7 +40,7 @@ def floor_with(title: str, note: str) -> Floor:
 def render(title: str, note: str, now: datetime | None = None) -> str:
     floor = floor_with(title, note)
     now = now or at(30)
-    p = build_packet(cases=floor.cases.values(), events=floor.log, policy=floor.policy, shift=SHIFT,
+    p = build_packet(cases=floor.cases.values(), events=floor.log, policy=floor.policy, policies=PolicyHistory.only(floor.policy), shift=SHIFT,
                      incoming=KEN, now=now, note=note, case_notes={"CW-1": note})
     return packet_markdown(p, now, handoff=Handoff(id=3, packet=p))
 
@@ -113,10 +114,10 @@ def test_any_text_keeps_the_structure(text):
 def test_json_has_one_object_per_case_with_every_field():
     floor = floor_with("Checkout down", "Rollback at 09:00")
     now = at(30)
-    p = build_packet(cases=floor.cases.values(), events=floor.log, policy=floor.policy, shift=SHIFT,
+    p = build_packet(cases=floor.cases.values(), events=floor.log, policy=floor.policy, policies=PolicyHistory.only(floor.policy), shift=SHIFT,
                      incoming=KEN, now=now, note="n", case_notes={"CW-2": "quiet"})
     floor.do(c.NewCase(title="Later", customer="C", severity=Severity.SEV2), "agent", at=at(40))
-    diff = diff_since(p, floor.cases.values(), floor.log, floor.policy, at(45))
+    diff = diff_since(p, floor.cases.values(), floor.log, PolicyHistory.only(floor.policy), at(45))
     data = json.loads(json.dumps(packet_json(p, at(45), handoff=Handoff(id=3, packet=p), diff=diff)))
     assert (data["id"], data["status"], data["incoming"], data["zones"]) == (
         3, "pending", {"name": "ken", "tz": "Asia/Tokyo"}, ["Asia/Tokyo", "Europe/Berlin"])

@@ -10,6 +10,7 @@ from casewatch.core import commands as c
 from casewatch.core.metrics import ShiftLeads, case_facts, nearest_rank, report
 from casewatch.core.models import Event, EventType, Severity, Status
 from casewatch.core.policy import DEFAULT_POLICY_TOML, parse_policy
+from casewatch.core.policy_history import PolicyHistory
 from tests.core.floor import Floor
 
 SEV2_RUNS = 'route = "support"\nmust_involve = ["lead"]\ncalendar = "24x7"\npause_updates_while_waiting = false'
@@ -68,7 +69,7 @@ def histories(floor: Floor) -> list[list[Event]]:
 
 def metrics(as_of: float, since: float | None = None, until: float | None = None) -> dict:
     floor, leads = four_cases()
-    return report(histories(floor), leads, floor.policy, as_of=at(as_of),
+    return report(histories(floor), leads, PolicyHistory.only(floor.policy), as_of=at(as_of),
                   since=None if since is None else at(since), until=None if until is None else at(until)).as_dict()
 
 
@@ -83,13 +84,13 @@ def test_nearest_rank_percentiles():
 def test_case_facts_follow_the_history():
     floor, _ = four_cases()
     a, b, cc, d, _e = histories(floor)
-    facts = {f.case_id: f for f in (case_facts(h, floor.policy, at(200)) for h in (a, b, cc, d)) if f}
+    facts = {f.case_id: f for f in (case_facts(h, PolicyHistory.only(floor.policy), at(200)) for h in (a, b, cc, d)) if f}
     assert [facts[k].owner_after_s for k in ("CW-1", "CW-2", "CW-3", "CW-4")] == [600, 1800, 600, None]
     assert [facts[k].update_breached for k in ("CW-1", "CW-2", "CW-3", "CW-4")] == [False, True, False, True]
     assert [facts[k].returned for k in ("CW-1", "CW-2", "CW-3", "CW-4")] == [False, False, True, False]
     assert [facts[k].severity_changed for k in ("CW-1", "CW-2", "CW-3", "CW-4")] == [False, True, False, False]
     assert facts["CW-2"].initial_severity is Severity.SEV1  # the downgrade keeps the initial severity
-    assert case_facts(_e, floor.policy, at(200)) is None  # not yet escalated at the as-of instant
+    assert case_facts(_e, PolicyHistory.only(floor.policy), at(200)) is None  # not yet escalated at the as-of instant
 
 
 def test_the_five_metrics_over_the_population():

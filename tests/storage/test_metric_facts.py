@@ -13,6 +13,8 @@ from sqlalchemy import null, update
 
 from casewatch.core import commands as c
 from casewatch.core import metrics
+from casewatch.core.breaches import case_breaches
+from casewatch.core.clocks import ClockKind
 from casewatch.core.errors import CasewatchError
 from casewatch.core.models import Person, Role, Severity, Status
 from casewatch.storage.schema import cases
@@ -66,7 +68,7 @@ async def test_kept_facts_count_as_a_full_replay(db_target, frozen_clock, seed):
         await store.execute(c.StartShift(), "dana", at=start)
         instants = await write_random_history(store, rng, start, 12)
         floor = await store.floor_events()
-        policy = await store.policy()
+        policies = await store.policy_history()
         histories = [history async for history in store.case_histories()]
         as_ofs = [frozen_clock.now, *rng.sample(sorted(instants), 4), start + timedelta(days=1)]
         windows = [(None, None), (start + timedelta(hours=12), start + timedelta(days=1, hours=12))]
@@ -75,8 +77,12 @@ async def test_kept_facts_count_as_a_full_replay(db_target, frozen_clock, seed):
             for as_of in as_ofs:
                 got = await store.metrics(windows, as_of)
                 for (since, until), report in zip(windows, got, strict=True):
-                    replayed = metrics.report(histories, floor, policy, as_of=as_of, since=since, until=until)
+                    replayed = metrics.report(histories, floor, policies, as_of=as_of, since=since, until=until)
                     assert report.as_dict() == replayed.as_dict(), (label, as_of, since)
+                for history in histories:  # the facts' breach is the breach history's (core.breaches)
+                    facts = metrics.case_facts(history, policies, as_of)
+                    listed = any(b.kind is ClockKind.CUSTOMER_UPDATE for b in case_breaches(history, policies, as_of))
+                    assert facts is None or facts.update_breached == listed, (label, as_of, history[0].case_id)
 
         await compare("kept facts")
         overall = (await store.metrics(windows[:1], frozen_clock.now))[0].overall

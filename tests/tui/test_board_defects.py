@@ -5,16 +5,21 @@ from __future__ import annotations
 
 import asyncio
 import random
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from textual.content import Content
 from textual.widgets import Input, Label, OptionList
+from textual.widgets._footer import FooterKey
 
 from casewatch.cli.environment import load_config, remember_setting
 from casewatch.core import commands as c
+from casewatch.core.durations import format_countdown
 from casewatch.core.models import Severity, Status
+from casewatch.core.views import is_unowned
 from casewatch.storage.target import resolve_target
 from casewatch.themes import THEMES
 from casewatch.tui.app import CasewatchApp
@@ -22,6 +27,9 @@ from casewatch.tui.screens.board import BoardScreen
 from casewatch.tui.screens.case import CaseScreen
 from casewatch.tui.screens.event import EventScreen
 from casewatch.tui.screens.forms import Confirm, Form, PersonPrompt
+from casewatch.tui.widgets import cells
+from casewatch.tui.widgets.board_layout import CLOCKS as CLOCK_KEYS
+from casewatch.tui.widgets.footer import CasewatchFooter
 from tests.tui.helpers import notifications, rendered_rows, table
 from tests.tui.test_app import help_lines
 
@@ -409,3 +417,202 @@ async def test_the_route_form_refuses_an_unknown_team_inline_and_writes_nothing(
         assert isinstance(app.screen, Form)  # refused: the form stays, with what was typed
         after = await writer.get_case(case_id)
         assert after.version == flagged.version and after.route_review_needed
+
+
+def _shown_due(app, case_id: str, keys: tuple[str, ...]) -> int:
+    """The nearest due instant among the clocks the board shows for a case."""
+    from casewatch.core.views import NO_DEADLINE
+    from casewatch.tui.widgets.board_layout import CLOCKS
+
+    plans = zip(CLOCKS, app.state.clocks[case_id], strict=True)
+    return min((plan.due_us for key, plan in plans if key in keys and plan.active and plan.due_us), default=NO_DEADLINE)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (200, 60)])
+async def test_rows_sort_by_the_clocks_the_board_shows_and_late_counts_every_clock(board_db, frozen_clock, writer, size):
+    """Defect 7: the internal-review clock decided the order and never appeared; a new unowned case
+    with a breached owner clock sat far down its pane, below rows that showed nothing late."""
+    escalated = datetime(2026, 11, 27, 9, 30, tzinfo=UTC)  # SEV3 owner window: 4 business hours, over at 13:30
+    new = (await writer.execute(c.NewCase(title="Nobody has it", customer="Initech", severity=Severity.SEV3),
+                                "dana", at=escalated)).event.case_id
+    app = CasewatchApp(resolve_target(board_db), "dana", zone="Europe/Berlin", clock=frozen_clock, live=False)
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        for severity in Severity:
+            pane = table(app, severity.value.lower())
+            keys = tuple(column.value for column in pane.columns)
+            assert "review_clock" in keys
+            order = [row.key.value for row in pane.ordered_rows]
+            dues = [_shown_due(app, case_id, keys) for case_id in order]
+            assert dues == sorted(dues), severity  # nearest shown deadline first
+            late = [case_id for case_id in order
+                    if any("✖" in pane.get_cell(case_id, key).plain for key in keys if key.endswith("_clock"))]
+            title = drawn_title(app.screen.query_one(f"#pane-{severity.value.lower()}"))
+            assert (f"· {len(late)} late" in title) if late else ("late" not in title), title
+        sev3 = table(app, "sev3")
+        rank = sev3.get_row_index(new)
+        assert "✖" in sev3.get_cell(new, "owner_clock").plain
+        above = [row.key.value for row in sev3.ordered_rows[:rank]]
+        assert all(any("✖" in sev3.get_cell(case_id, key).plain for key in CLOCK_KEYS) for case_id in above)
+        assert rank <= 3, rank
+
+
+async def test_countdowns_move_every_second_under_a_minute_and_behind_every_dialog(make_app, frozen_clock):
+    """Defect 8: under a minute a countdown moved every 2 s (34s, 34s, 32s); behind a dialog, the
+    palette or help, the board and the header stopped."""
+    app = make_app()
+    async with app.run_test(size=(200, 60)) as pilot:
+        await pilot.pause()
+        sev1 = table(app, "sev1")
+        case_id = next(r.value for r in sev1.rows if app.state.clocks[r.value].customer_update.active
+                       and app.state.clocks[r.value].customer_update.due > app.now() + timedelta(minutes=1))
+        due = app.state.clocks[case_id].customer_update.due
+        start = due - timedelta(seconds=40, milliseconds=300)
+        seen = []
+        for step, late_ms in enumerate((0, 10, 2, 0, 9, 1, 0)):  # a timer fires a few ms late, then on time
+            frozen_clock.now = start + timedelta(seconds=step, milliseconds=late_ms)
+            app.tick(frozen_clock.now)
+            await pilot.pause()
+            seen.append(sev1.get_cell(case_id, "update_clock").plain.split()[1])
+        assert seen == ["40s", "39s", "38s", "37s", "36s", "35s", "34s"]
+        for keys in (["question_mark"], ["ctrl+p"], ["u"]):  # help, the palette, a form
+            await pilot.press(*keys)
+            await pilot.pause()
+            assert not isinstance(app.screen, BoardScreen)
+            frozen_clock.now += timedelta(seconds=1)
+            app.tick(frozen_clock.now)
+            await pilot.pause()
+            board = next(s for s in app.screen_stack if isinstance(s, BoardScreen))
+            assert f"{frozen_clock.now:%H:%M:%S} UTC" in str(board.query_one("#clockbar").render())
+            shown = board.table_for(Severity.SEV1).get_cell(case_id, "update_clock").plain
+            assert shown.split()[1] == format_countdown(int((due - frozen_clock.now).total_seconds() // 1))
+            await pilot.press("escape")
+            await pilot.pause()
+        sev1.move_cursor(row=sev1.get_row_index(case_id))
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        case_screen = app.screen
+        assert isinstance(case_screen, CaseScreen)
+        await pilot.press("n")  # a form over the case screen
+        await pilot.pause()
+        frozen_clock.now += timedelta(seconds=1)
+        app.tick(frozen_clock.now)
+        await pilot.pause()
+        clocks = str(case_screen.query_one("#case-clocks").render())
+        assert format_countdown(int((due - frozen_clock.now).total_seconds() // 1)) in clocks
+
+
+async def test_due_times_are_in_the_viewers_zone_and_the_case_screen_names_the_calendars(make_app):
+    """Defect 10: SEV1/SEV2 due times showed in the viewer's zone, SEV3/SEV4 in the calendar's UTC,
+    with nothing to tell them apart."""
+    app = make_app()  # the viewer is in Europe/Berlin; SEV3 and SEV4 count in a UTC business calendar
+    async with app.run_test(size=(200, 60)) as pilot:
+        await pilot.pause()
+        berlin = ZoneInfo("Europe/Berlin")
+        checked = 0
+        for severity in Severity:
+            pane = table(app, severity.value.lower())
+            labels = [str(column.label) for column in pane.columns.values()]
+            for key in CLOCK_KEYS:
+                assert f"({cells.zone_label(berlin, app.now())})" in labels[pane.get_column_index(key)]
+            for row in pane.ordered_rows:
+                for key, plan in zip(CLOCK_KEYS, app.state.clocks[row.key.value], strict=True):
+                    if plan.active and plan.due is not None and abs(plan.due - app.now()) < cells.FAR_AWAY:
+                        assert pane.get_cell(row.key.value, key).plain.endswith(
+                            plan.due.astimezone(berlin).strftime("%a %H:%M")), (row.key.value, key)
+                        checked += 1
+        assert checked > 20
+        sev3 = table(app, "sev3")
+        sev3.focus()
+        case_id = next(r.key.value for r in sev3.ordered_rows if app.state.clocks[r.key.value].internal_review.active)
+        sev3.move_cursor(row=sev3.get_row_index(case_id))
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        lines = rendered_rows(app.screen.query_one("#case-clocks"))
+        due = app.state.clocks[case_id].internal_review.due
+        review = next(line for line in lines if "Internal review" in line)
+        assert due.astimezone(berlin).strftime("%a %H:%M %Z") in review
+        assert due.astimezone(UTC).strftime("%H:%M UTC") in review  # the calendar's zone beside it
+
+
+async def test_80x24_keeps_help_quit_and_unowned_in_view_and_nothing_wraps(make_app):
+    """Defect 12: at 80×24 the footer was cut before `?` and `q`, nobody could see who was
+    unowned, the customer-update preview was clipped, the case screen's clock states wrapped."""
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+
+        def footer_keys_in_view() -> set[str]:
+            footer = app.screen.query_one(CasewatchFooter)
+            palette = footer.query_one(".-command-palette")
+            return {key.key for key in footer.query(FooterKey)
+                    if key is not palette and key.region.width and key.region.right <= palette.region.x}
+
+        assert {"q", "question_mark"} <= footer_keys_in_view()
+        for severity in Severity:
+            pane = table(app, severity.value.lower())
+            assert "owner" not in [column.value for column in pane.columns]
+            unowned = [r.key.value for r in pane.ordered_rows if is_unowned(app.state.cases[r.key.value])]
+            marked = [r.key.value for r in pane.ordered_rows if pane.get_cell(r.key.value, "unowned").plain == "⚑"]
+            assert marked == unowned
+            title = drawn_title(app.screen.query_one(f"#pane-{severity.value.lower()}"))
+            assert (f"⚑ {len(unowned)} unowned" in title) if unowned else "unowned" not in title
+        assert any(is_unowned(case) and case.internal_owner is not None for case in app.state.cases.values())
+        sev1 = table(app, "sev1")
+        sev1.focus()
+        await pilot.press("u")
+        await pilot.pause()
+        preview = app.screen.query_one("#preview-scroll")
+        assert preview.max_scroll_y > 0  # the message is longer than the room left for it
+        preview.focus()
+        await pilot.press("end")
+        await pilot.wait_for_animation()
+        assert preview.scroll_y == preview.max_scroll_y
+        assert "sooner if anything changes" in str(preview.query_one("#preview").render())
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, CaseScreen)
+        assert {"q", "question_mark"} & footer_keys_in_view() == {"question_mark"}
+        assert "escape" in footer_keys_in_view()  # back (escape or q)
+        lines = [line.rstrip() for line in rendered_rows(app.screen.query_one("#case-clocks")) if line.strip()]
+        assert len(lines) == 4 and all(name in line for name, line in zip(
+            ("Clocks", "Owner named by", "Customer update", "Internal review"), lines, strict=True)), lines
+
+
+async def test_a_severity_downgrade_never_erases_a_breach_from_the_case_screen(make_app):
+    """Defect 11: SEV1 → SEV2 turned `✖ -4m` into `▸ 34m` and nothing kept the breach."""
+    app = make_app()
+    async with app.run_test(size=(120, 50)) as pilot:
+        await pilot.pause()
+        sev1 = table(app, "sev1")
+        sev1.focus()
+        case_id = next(r.key.value for r in sev1.ordered_rows if "✖" in sev1.get_cell(r.key.value, "update_clock").plain)
+        sev1.move_cursor(row=sev1.get_row_index(case_id))
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, CaseScreen)
+
+        def listed() -> list[str]:
+            return [line.strip() for line in rendered_rows(screen.query_one("#case-breaches")) if "✖" in line]
+
+        before = listed()
+        assert any("Customer update" in line and "SEV1 · policy v1" in line for line in before), before
+        await pilot.press("s")
+        await pilot.pause()
+        app.screen.query_one(OptionList).highlighted = list(Severity).index(Severity.SEV4)
+        await pilot.press("enter", *"one user only", "enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        await app.workers.wait_for_complete()  # the case screen reads the case again
+        await pilot.pause()
+        assert screen.case is not None and screen.case.severity is Severity.SEV4
+        clocks = " ".join(rendered_rows(screen.query_one("#case-clocks")))
+        assert "✖" not in clocks  # nothing is late under SEV4 now…
+        assert listed() == before  # …and every breach it had is still listed

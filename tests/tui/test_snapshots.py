@@ -17,14 +17,37 @@ def test_board_light_theme(make_app, snap_compare):
     assert snap_compare(app, terminal_size=(120, 40))
 
 
+async def open_first_case(pilot):
+    await pilot.pause()
+    await pilot.press("enter")
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
 def test_case_screen(make_app, snap_compare):
-    async def open_first_case(pilot):
+    assert snap_compare(make_app(), terminal_size=(120, 50), run_before=open_first_case)
+
+
+def test_case_screen_80x24(make_app, snap_compare):
+    """Narrow: the clocks and flags go under the fields, each clock on one line."""
+    assert snap_compare(make_app(), terminal_size=(80, 24), run_before=open_first_case)
+
+
+def test_case_screen_200x60(make_app, snap_compare):
+    assert snap_compare(make_app(), terminal_size=(200, 60), run_before=open_first_case)
+
+
+def test_sev3_case_screen_names_the_calendar_zone(make_app, snap_compare):
+    """A SEV3 case counts in the UTC business calendar: its due times show in both zones."""
+    async def open_sev3(pilot):
+        from casewatch.tui.screens.case import CaseScreen
+
         await pilot.pause()
-        await pilot.press("enter")
+        await pilot.app.push_screen(CaseScreen("CW-1013"))
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()
 
-    assert snap_compare(make_app(), terminal_size=(120, 50), run_before=open_first_case)
+    assert snap_compare(make_app(), terminal_size=(120, 40), run_before=open_sev3)
 
 
 def test_assign_form(make_app, snap_compare):

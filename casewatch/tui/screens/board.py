@@ -16,12 +16,11 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.widgets import DataTable, Footer
+from textual.widgets import DataTable
 
 from casewatch.bulk_load import bulk_allocation
 from casewatch.core.calendars import to_us
-from casewatch.core.clocks import US_PER_S, CaseClocks, ClockState
-from casewatch.core.durations import countdown_stable_for
+from casewatch.core.clocks import CaseClocks, ClockState, countdown_changes_at
 from casewatch.core.evidence import case_readiness
 from casewatch.core.models import Case, Severity
 from casewatch.core.text import visible
@@ -40,9 +39,10 @@ from casewatch.tui.messages import CasesChanged, ClockTick, LeadChanged
 from casewatch.tui.screens.case_actions import CASE_BINDINGS, CaseActions
 from casewatch.tui.screens.forms import Field, TextPrompt
 from casewatch.tui.widgets import cells
-from casewatch.tui.widgets.board_layout import Layout, choose_layout, column_width, pane_heights
+from casewatch.tui.widgets.board_layout import CLOCKS, Layout, choose_layout, column_width, pane_heights
 from casewatch.tui.widgets.case_table import CaseTable, SeverityPane, rows_in_view
 from casewatch.tui.widgets.clock_bar import ClockBar
+from casewatch.tui.widgets.footer import CasewatchFooter
 from casewatch.tui.widgets.handoff_banner import HandoffBanner
 from casewatch.tui.widgets.status_line import VIEW_LABELS, Status, StatusLine
 
@@ -54,8 +54,8 @@ class _Row:
     table: CaseTable
     severity: Severity
     clocks: CaseClocks
-    suffixes: tuple[str, str]  # local due time after the owner and update countdowns
-    labels: list[tuple[str, ClockState] | None] = field(default_factory=lambda: [None, None])
+    suffixes: tuple[str, ...]  # the due time in the viewer's zone after each countdown (CLOCKS order)
+    labels: list[tuple[str, ClockState] | None] = field(default_factory=lambda: [None] * len(CLOCKS))
     next_check_us: int = 0  # no countdown text can change before this instant
     dirty: bool = False  # labels moved on while the row was out of view; its cells wait for a scroll
 
@@ -127,7 +127,7 @@ class BoardScreen(CaseActions):
         with Vertical(id="panes"):
             for severity in Severity:
                 yield SeverityPane(severity)
-        yield Footer()
+        yield CasewatchFooter()
 
     def on_mount(self) -> None:
         self._panes = {pane.severity: pane for pane in self.query(SeverityPane)}
@@ -152,6 +152,7 @@ class BoardScreen(CaseActions):
             "id": cells.plain(case.id),
             "sev": cells.severity_cell(case.severity, colours),
             "flags": cells.flag_cell(len(case_flags(case, self.app.state.policy)), colours),
+            "unowned": cells.unowned_cell(is_unowned(case), colours),
             "title": cells.plain(case.title),
             "customer": cells.plain(case.customer),
             "status": cells.status_cell(case.status),
@@ -170,11 +171,9 @@ class BoardScreen(CaseActions):
 
     def _new_row(self, case: Case) -> _Row:
         clocks = self.app.state.clocks[case.id]
-        zone = (self.app.state.policy.calendar_for(case.severity).zone or self.app.zone) \
-            if self._layout.show_due else None
+        zone = self.app.zone if self._layout.show_due else None  # every due time in the viewer's zone
         now = self.app.now()
-        suffixes = (cells.due_suffix(clocks.owner.due, zone, now),
-                    cells.due_suffix(clocks.customer_update.due, zone, now))
+        suffixes = tuple(cells.due_suffix(plan.due, zone, now) for plan in clocks)
         return _Row(self.table_for(case.severity), case.severity, clocks, suffixes)
 
     def _clock_cells(self, row: _Row, now_us: int, changed_only: bool) -> dict[str, Text]:
@@ -182,13 +181,12 @@ class BoardScreen(CaseActions):
         values = {}
         colours = self.app.colours
         next_check = NO_DEADLINE
-        for index, (key, plan) in enumerate((("owner_clock", row.clocks.owner),
-                                             ("update_clock", row.clocks.customer_update))):
+        for index, (key, plan) in enumerate(zip(CLOCKS, row.clocks, strict=True)):
             state, remaining = plan.state_at(now_us)
-            if plan.active and remaining is not None:
-                next_check = min(next_check, now_us + countdown_stable_for(remaining) * US_PER_S,
+            if plan.active and remaining is not None and plan.due_us is not None:
+                next_check = min(next_check, countdown_changes_at(plan.due_us, remaining),
                                  *(edge for edge in (plan.warn_us, plan.due_us) if edge is not None and edge > now_us))
-            label = cells.countdown_label(state, remaining, row.suffixes[index])
+            label = cells.countdown_label(state, remaining, row.suffixes[index], compact=True)
             if changed_only and row.labels[index] == (label, state):
                 continue
             row.labels[index] = (label, state)
@@ -206,6 +204,8 @@ class BoardScreen(CaseActions):
         state = self.app.state
         now = self.app.now()
         now_us = to_us(now)
+        zoned = {key: f"{column.label} ({cells.zone_label(self.app.zone, now)})"
+                 for column in layout.columns if layout.show_due and (key := column.key) in CLOCKS}
         by_severity: dict[Severity, list[str]] = {s: [] for s in Severity}
         for case_id, case in state.cases.items():
             if self._shows(case, now):
@@ -216,7 +216,8 @@ class BoardScreen(CaseActions):
                 keep = table.selected_id()
                 table.clear(columns=True)
                 for column in layout.columns:
-                    table.add_column(column.label, key=column.key, width=column_width(column, layout))
+                    table.add_column(zoned.get(column.key, column.label), key=column.key,
+                                     width=column_width(column, layout))
                 order = sorted(by_severity[severity], key=self._sort_key)
                 for case_id in order:
                     self._add_row(state.cases[case_id], now_us)
@@ -233,6 +234,11 @@ class BoardScreen(CaseActions):
 
     def _set_cells(self, row: _Row, case_id: str, values: dict[str, Text]) -> None:
         """Update only the cells whose text or style differs from what the table holds."""
+        changed = self._changed_cells(row, case_id, values)
+        if changed:
+            row.table.set_row_cells(case_id, changed)
+
+    def _changed_cells(self, row: _Row, case_id: str, values: dict[str, Text]) -> dict[str, Text]:
         shown = self._layout.keys
         changed = {}
         for key, value in values.items():
@@ -241,8 +247,7 @@ class BoardScreen(CaseActions):
             current = row.table.get_cell(case_id, key)
             if current.plain != value.plain or current.style != value.style:
                 changed[key] = value
-        if changed:
-            row.table.set_row_cells(case_id, changed)
+        return changed
 
     def _restore_cursor(self, table: CaseTable, case_id: str | None) -> None:
         if case_id is not None and case_id in table.rows:
@@ -358,6 +363,7 @@ class BoardScreen(CaseActions):
         now_us = to_us(now)
         in_view = {severity: rows_in_view(pane.table) for severity, pane in self._panes.items()}
         late_moved = False
+        updates: dict[CaseTable, dict[str, dict[str, Text]]] = {}  # one cache sweep per pane
         with self.app.batch_update():
             for case_id, row in self._rows.items():
                 if row.next_check_us > now_us:
@@ -371,9 +377,12 @@ class BoardScreen(CaseActions):
                     late_moved = True
                 first, last = in_view[row.severity]
                 if first <= row.table.get_row_index(case_id) < last:
-                    self._set_cells(row, case_id, values)
+                    if changed := self._changed_cells(row, case_id, values):
+                        updates.setdefault(row.table, {})[case_id] = changed
                 else:
                     row.dirty = True
+            for table, rows in updates.items():
+                table.set_rows_cells(rows)
             if late_moved:
                 self._show_titles()
 
@@ -392,7 +401,7 @@ class BoardScreen(CaseActions):
                 if case_id is not None and row is not None and row.dirty:
                     self._set_cells(row, case_id, {
                         key: cells.clock_cell(*shown, colours)
-                        for key, shown in zip(("owner_clock", "update_clock"), row.labels, strict=True)
+                        for key, shown in zip(CLOCKS, row.labels, strict=True)
                         if shown is not None
                     })
                     row.dirty = False
@@ -431,7 +440,7 @@ class BoardScreen(CaseActions):
             if counts.late:
                 title += f" · {counts.late} late"
             if counts.unowned:
-                title += f" · {counts.unowned} unowned"
+                title += f" · ⚑ {counts.unowned} unowned"
             if self._titles.get(severity) != title:
                 pane.border_title = Text(visible(title))
                 self._titles[severity] = title

@@ -10,27 +10,34 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from casewatch.core import commands as c
-from casewatch.core.clocks import CaseClocks, ClockKind, plan_clocks
+from casewatch.core.breaches import Breach, case_breaches
+from casewatch.core.clocks import CaseClocks, ClockKind, ClockState, plan_clocks
 from casewatch.core.errors import CasewatchError
 from casewatch.core.evidence import case_checklist, readiness
+from casewatch.core.handoff_export import local_time, two_zones
 from casewatch.core.models import Case, Event, EventType, Status
 from casewatch.core.permissions import Action
+from casewatch.core.policy_history import PolicyHistory
 from casewatch.core.text import visible
 from casewatch.core.views import authority_label, case_flags, describe_event
 from casewatch.tui.messages import CasesChanged, ClockTick
 from casewatch.tui.screens.case_actions import CASE_BINDINGS, CaseActions
 from casewatch.tui.screens.forms import Field, TextPrompt
 from casewatch.tui.widgets import cells
+from casewatch.tui.widgets.cells import GLYPH
 from casewatch.tui.widgets.clock_bar import ClockBar
+from casewatch.tui.widgets.footer import CasewatchFooter
 
 CLOCK_NAMES = {
     ClockKind.OWNER: "Owner named by",
-    ClockKind.CUSTOMER_UPDATE: "Next customer update",
-    ClockKind.INTERNAL_REVIEW: "Next internal review",
+    ClockKind.CUSTOMER_UPDATE: "Customer update",
+    ClockKind.INTERNAL_REVIEW: "Internal review",
 }
+MAX_BREACHES = 6
+NARROW = 110  # below this width the clocks and flags go under the fields instead of beside them
 
 
 class CaseScreen(CaseActions):
@@ -50,6 +57,9 @@ class CaseScreen(CaseActions):
         self.case: Case | None = None  # until the first load
         self.clocks: CaseClocks | None = None
         self.events: list[Event] = []
+        self.policies: PolicyHistory | None = None  # which policy was in force when: breaches are judged under it
+        self.breaches: list[Breach] = []
+        self._breached: frozenset[ClockKind] = frozenset()  # the clocks overdue when the breaches were derived
 
     def compose(self) -> ComposeResult:
         yield ClockBar(id="clockbar")
@@ -59,12 +69,13 @@ class CaseScreen(CaseActions):
                 yield Static(id="case-fields")
                 with Vertical(id="case-side"):
                     yield Static(id="case-clocks")
+                    yield Static(id="case-breaches")
                     yield Static(id="case-flags")
                     yield Static(id="case-evidence")
             timeline: DataTable[Text] = DataTable(id="timeline", cursor_type="row", zebra_stripes=True)
             timeline.border_title = "Timeline"
             yield timeline
-        yield Footer()
+        yield CasewatchFooter()
 
     def on_mount(self) -> None:
         table: DataTable[Text] = self.query_one("#timeline", DataTable)
@@ -75,24 +86,59 @@ class CaseScreen(CaseActions):
         self.query_one(ClockBar).show(self.app.now())
         self.reload()
 
+    def on_resize(self) -> None:
+        self.set_class(self.size.width < NARROW, "narrow")
+
     @work(name="Load case", group="case-load", exclusive=True, exit_on_error=False)
     async def reload(self) -> None:
         """Read the case and its timeline; a newer reload of this screen cancels an older one."""
         try:
             case = await self.app.store.get_case(self.case_id)
             events = await self.app.store.case_events(self.case_id)
+            policies = await self.app.store.policy_history()
         except CasewatchError as exc:
             self.app.notify(str(exc), severity="error")
             return
+        self.policies = policies
         self.show(case, events)
 
     def show(self, case: Case, events: list[Event]) -> None:
         self.case = case
         self.clocks = clocks = plan_clocks(case, self.app.state.policy)
+        now = self.app.now()
         self._render_fields(case)
-        self._render_clocks(case, clocks, self.app.now())
+        self._render_clocks(case, clocks, now)
         self._render_timeline(events)
+        self._render_breaches(now)
         self.refresh_bindings()  # reopen is offered once the case is resolved
+
+    def _render_breaches(self, now: datetime) -> None:
+        """Every breach of the case's clocks, from its history: a severity downgrade or a laxer
+        policy never takes one away. The newest few, when there are many (`case show` lists all)."""
+        if self.policies is None:
+            return
+        self.breaches = case_breaches(self.events, self.policies, now)
+        self._breached = self._overdue(now)
+        colours, viewer = self.app.colours, self.app.zone.key
+        count = f" ({len(self.breaches)})" if self.breaches else ": none"
+        text = Text(f"Breaches{count}", style="bold", no_wrap=True, overflow="ellipsis")
+        shown = self.breaches[-MAX_BREACHES:]
+        if len(self.breaches) > len(shown):
+            text.append(f"  (the last {len(shown)}; casewatch case show lists all)", style="dim")
+        text.append("\n")
+        for breach in shown:
+            text.append(f"{GLYPH[ClockState.BREACHED]} {CLOCK_NAMES[breach.kind]:<17}",
+                        style=colours.get("clock-breached", ""))
+            text.append(f"{local_time(breach.at, viewer, now)}  ")
+            text.append(f"{breach.severity.value} · policy v{breach.policy_version}\n", style="dim")
+        text.rstrip()  # the margin below separates the sections
+        self.query_one("#case-breaches", Static).update(text)
+
+    def _overdue(self, now: datetime) -> frozenset[ClockKind]:
+        if self.clocks is None:
+            return frozenset()
+        readings = self.clocks.read(now)
+        return frozenset(kind for kind, reading in readings.items() if reading.state is ClockState.BREACHED)
 
     def _render_fields(self, case: Case) -> None:
         policy, colours = self.app.state.policy, self.app.colours
@@ -143,16 +189,24 @@ class CaseScreen(CaseActions):
         self.query_one("#case-evidence", Static).update(evidence)
 
     def _render_clocks(self, case: Case, clocks: CaseClocks, now: datetime) -> None:
+        """One line per clock, never wrapped: the countdown, then the due time in the viewer's zone
+        and, where the severity's business calendar counts in another zone, in that zone too."""
         readings = clocks.read(now)
-        zone = self.app.state.policy.calendar_for(case.severity).zone or self.app.zone
-        text = Text("Clocks", style="bold")
-        text.append(f"  (due times in {zone.key})\n", style="dim")
+        viewer = self.app.zone.key
+        calendar = self.app.state.policy.calendar_for(case.severity).zone
+        other = calendar.key if calendar is not None and calendar.key != viewer else viewer
+        text = Text("Clocks", style="bold", no_wrap=True, overflow="ellipsis")
+        text.append(f"  (due in {viewer}{f'; calendar in {other}' if other != viewer else ''})\n", style="dim")
         for kind, name in CLOCK_NAMES.items():
             reading = readings[kind]
-            text.append(f"{name:<22}")
-            text.append_text(cells.clock_cell(cells.clock_label(reading, zone, now), reading.state, self.app.colours))
-            text.append(f"  {reading.state.value}\n", style="dim")
-        self.query_one("#case-clocks", Static).update(text)
+            text.append(f"{name:<17}")
+            label = cells.countdown_label(reading.state, reading.remaining_s)
+            text.append_text(cells.clock_cell(label, reading.state, self.app.colours))
+            if reading.due is not None:
+                text.append(f"  {two_zones(reading.due, viewer, other, now)}")
+            text.append("\n")
+        text.rstrip()
+        self.query_one("#case-clocks", Static).update(text, layout=False)
 
     def _render_timeline(self, events: list[Event]) -> None:
         table: DataTable[Text] = self.query_one("#timeline", DataTable)
@@ -190,6 +244,8 @@ class CaseScreen(CaseActions):
         self.query_one(ClockBar).show(message.now)
         if self.case is not None and self.clocks is not None:
             self._render_clocks(self.case, self.clocks, message.now)
+            if self._overdue(message.now) != self._breached:  # a clock just went overdue (or back)
+                self._render_breaches(message.now)
 
     def selected_case(self) -> Case | None:
         return self.case

@@ -16,7 +16,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Footer, Label, OptionList, Static, TextArea
+from textual.widgets import Label, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
 from casewatch.core import commands as c
@@ -27,6 +27,7 @@ from casewatch.tui.messages import ActionDone, CasesChanged
 from casewatch.tui.screens.base import CasewatchModal, CasewatchScreen
 from casewatch.tui.screens.forms import Field, TextPrompt
 from casewatch.tui.widgets import cells
+from casewatch.tui.widgets.footer import CasewatchFooter
 
 CYCLE = (EvidenceState.MISSING, EvidenceState.PARTIAL, EvidenceState.DONE, EvidenceState.NA)
 
@@ -94,7 +95,7 @@ class EvidenceScreen(CasewatchScreen):
                     theirs.display = False
                     yield theirs
                 yield Static(id="evidence-status")
-        yield Footer()
+        yield CasewatchFooter()
 
     def on_mount(self) -> None:
         self.load(self.app.state.cases.get(self.case_id))

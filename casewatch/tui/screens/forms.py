@@ -11,7 +11,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.suggester import SuggestFromList
 from textual.widgets import Input, Label, OptionList, Static, TextArea
@@ -212,8 +212,9 @@ class UpdateForm(TextPrompt[Command]):
         with self._frame():
             yield from self.compose_fields()
             yield Static(id="form-error", classes="form-error")
-            yield Label("Preview:")
-            yield Static(id="preview", classes="preview")
+            yield Label("Preview (Tab to it, ↑↓ scroll):")
+            with VerticalScroll(id="preview-scroll", classes="preview"):  # a long message, a short terminal
+                yield Static(id="preview")
 
     def on_mount(self) -> None:
         self._refresh_preview()

@@ -17,7 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Label, Static, TextArea
+from textual.widgets import DataTable, Label, Static, TextArea
 
 from casewatch.core import commands as c
 from casewatch.core.clocks import ClockKind, ClockState
@@ -32,6 +32,7 @@ from casewatch.tui.screens.base import CasewatchModal, CasewatchScreen
 from casewatch.tui.screens.forms import PersonPrompt
 from casewatch.tui.widgets import cells
 from casewatch.tui.widgets.clock_bar import ClockBar
+from casewatch.tui.widgets.footer import CasewatchFooter
 
 REFRESH_S = 5.0
 NOTE_WIDTH = 20
@@ -134,7 +135,7 @@ class HandoffScreen(CasewatchScreen):
             table.border_title = "Open cases, most urgent first"
             yield table
             yield Static(id="handoff-detail")
-        yield Footer()
+        yield CasewatchFooter()
 
     def on_mount(self) -> None:
         self.query_one(ClockBar).show(self.app.now())

@@ -68,8 +68,9 @@ class HelpScreen(CasewatchModal[None]):
             frame.border_title = "Help"
             yield Static(Text("Keys", style="bold underline"))
             yield Static(keys)
-            yield Static(Text("\nClock marks (countdowns are deadline minus now; times in the calendar's zone)",
+            yield Static(Text("\nClock marks (countdowns are deadline minus now; due times in your zone)",
                               style="bold underline"))
             yield Static(marks)
-            yield Static(Text("\n⚑ marks a case lacking an owner, a comms owner, a required role, or a route review.",
+            yield Static(Text("\n⚑ marks a case lacking an owner, a comms owner, a required role, or a route review;"
+                              " in the ⚑ column of a narrow board, an unowned case (no internal or no comms owner).",
                               style="dim"))

@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.reactive import reactive
-from textual.widgets import DataTable, Footer, Label, Sparkline, Static
+from textual.widgets import DataTable, Label, Sparkline, Static
 
 from casewatch.core.durations import format_countdown
 from casewatch.core.errors import CasewatchError
@@ -22,6 +22,7 @@ from casewatch.core.metric_trends import windows as metric_windows
 from casewatch.core.metrics import Metrics, Report
 from casewatch.core.models import Severity
 from casewatch.tui.screens.base import CasewatchScreen
+from casewatch.tui.widgets.footer import CasewatchFooter
 
 WEEKS = 8
 WINDOW_KEYS = {"today": "t", "shift": "s", "7 days": "7", "30 days": "3"}
@@ -91,7 +92,7 @@ class MetricsScreen(CasewatchScreen):
                     yield Sparkline([], id=f"trend-{name}", classes="trend-chart")
                     yield Static(id=f"trend-values-{name}", classes="trend-values")
             yield Static(id="metrics-signals")
-        yield Footer()
+        yield CasewatchFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#metrics-table", DataTable)

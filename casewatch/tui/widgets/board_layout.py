@@ -7,6 +7,7 @@ from dataclasses import dataclass
 CELL_PADDING = 2  # DataTable pads each cell by one on both sides
 CHROME = 4  # pane border (2) and the vertical scrollbar (2)
 TITLE_MIN = 12
+TITLE_WANT = 20  # what the title gets before any column is dropped for it
 
 
 @dataclass(frozen=True)
@@ -16,11 +17,13 @@ class Column:
     width: int  # 0: the title, which takes what is left
 
 
-# Display order. The case id, severity, flags and both countdowns always stay.
+# Display order. The case id, severity, flags and the three countdowns always stay; the unowned
+# mark (⚑) stands in for the owner and comms columns when they drop.
 COLUMNS = (
     Column("id", "Case", 7),
     Column("sev", "Sev", 4),
     Column("flags", "!", 2),
+    Column("unowned", "⚑", 1),
     Column("title", "Title", 0),
     Column("customer", "Customer", 16),
     Column("status", "Status", 13),
@@ -28,12 +31,16 @@ COLUMNS = (
     Column("owner", "Owner", 8),
     Column("comms", "Comms", 8),
     Column("owner_clock", "Owner by", 9),
-    Column("update_clock", "Update due", 10),
+    Column("update_clock", "Update", 9),
+    Column("review_clock", "Review", 9),
     Column("evidence", "Evid", 4),
 )
 DUE_SUFFIX = 10  # " Mon 14:30" after a countdown
-DROP_ORDER = ("route", "customer", "status", "comms", "owner", "evidence")
-CLOCKS = ("owner_clock", "update_clock")
+CLOCKS = ("owner_clock", "update_clock", "review_clock")  # in ClockKind order
+# What gives way, in turn, until the title has TITLE_WANT columns: the due times first, then
+# columns (the owner and comms columns together, for the unowned mark).
+DROP_ORDER = (("route",), ("customer",), ("status",), ("evidence",), ("owner", "comms"))
+OWNER_COLUMNS = frozenset(("owner", "comms"))
 
 
 @dataclass(frozen=True)
@@ -51,21 +58,29 @@ def _width_of(column: Column, show_due: bool) -> int:
     return column.width + (DUE_SUFFIX if show_due and column.key in CLOCKS else 0)
 
 
+def _layout(width: int, dropped: set[str], show_due: bool) -> Layout:
+    owners_shown = not dropped >= OWNER_COLUMNS
+    columns = tuple(c for c in COLUMNS if c.key not in dropped and (c.key != "unowned" or not owners_shown))
+    used = sum(_width_of(c, show_due) + CELL_PADDING for c in columns if c.key != "title")
+    return Layout(columns, width - CHROME - used - CELL_PADDING, show_due)
+
+
 def choose_layout(width: int) -> Layout:
-    """Drop lower-priority columns, then the local due times, until the title gets its minimum."""
+    """The title gets the spare room first: the due times, then the lower-priority columns give
+    way until it has TITLE_WANT columns (or as many as the narrowest layout leaves it)."""
     dropped: set[str] = set()
-    show_due = True
-    candidates = [(d, True) for d in DROP_ORDER[:-1]] + [("", False), (DROP_ORDER[-1], False)]
-    for drop, due in [("", True)] + candidates:
-        if drop:
-            dropped.add(drop)
-        show_due = due
-        columns = tuple(c for c in COLUMNS if c.key not in dropped)
-        used = sum(_width_of(c, show_due) + CELL_PADDING for c in columns if c.key != "title")
-        title = width - CHROME - used - CELL_PADDING
-        if title >= TITLE_MIN:
-            return Layout(columns, title, show_due)
-    return Layout(columns, max(title, 6), show_due)
+    layout = _layout(width, dropped, show_due=True)
+    if layout.title_width >= TITLE_WANT:
+        return layout
+    layout = _layout(width, dropped, show_due=False)
+    for keys in DROP_ORDER:
+        if layout.title_width >= TITLE_WANT:
+            break
+        dropped.update(keys)
+        layout = _layout(width, dropped, show_due=False)
+    if layout.title_width < TITLE_MIN:
+        return Layout(layout.columns, max(layout.title_width, 6), show_due=False)
+    return layout
 
 
 def column_width(column: Column, layout: Layout) -> int:

@@ -47,26 +47,40 @@ class CaseTable(DataTable[Text]):
         return self.coordinate_to_cell_key(Coordinate(self.cursor_row, 0)).row_key.value
 
     def set_row_cells(self, row_key: str, values: dict[str, Text]) -> None:
-        """Replace cells of one row and repaint that row alone.
+        self.set_rows_cells({row_key: values})
+
+    def set_rows_cells(self, rows: dict[str, dict[str, Text]]) -> None:
+        """Replace cells of some rows and repaint those rows alone.
 
         `update_cell` bumps the table's update count, and every render cache of the table is
         keyed by it: one countdown ticking over re-rendered every visible cell of the pane, most
-        seconds. Here only this row's cached renders are dropped (the caches of Textual 8.2.8's
+        seconds. Here only these rows' cached renders are dropped (of their cells, only the ones
+        that changed), in one pass over each cache for all of them (the caches of Textual 8.2.8's
         DataTable, which the project pins; the pilot tests check what is drawn)."""
-        key = RowKey(row_key)
-        data = self._data[key]
-        for column, value in values.items():
-            data[ColumnKey(column)] = value
-        index = self._row_locations.get(key)
-        if index is None:
+        keys: set[RowKey] = set()
+        cells: set[tuple[RowKey, ColumnKey]] = set()
+        indices: set[int] = set()
+        lines: set[int] = set()
+        for row_key, values in rows.items():
+            key = RowKey(row_key)
+            data = self._data[key]
+            for column, value in values.items():
+                data[ColumnKey(column)] = value
+                cells.add((key, ColumnKey(column)))
+            index = self._row_locations.get(key)
+            if index is not None:
+                keys.add(key)
+                indices.add(index)
+                region = self._get_row_region(index)
+                lines.update(range(region.y, region.bottom))
+        if not keys:
             return
-        region = self._get_row_region(index)
-        lines = range(region.y, region.bottom)
-        _drop(self._cell_render_cache, lambda k: k[0] == key)
-        _drop(self._row_render_cache, lambda k: k[0] == key)
-        _drop(self._row_renderable_cache, lambda k: k[1] == index)
+        _drop(self._cell_render_cache, lambda k: k[:2] in cells)
+        _drop(self._row_render_cache, lambda k: k[0] in keys)
+        _drop(self._row_renderable_cache, lambda k: k[1] in indices)
         _drop(self._line_cache, lambda k: k[0] in lines)
-        self.refresh_row(index)
+        for index in indices:
+            self.refresh_row(index)
 
 
 def _drop(cache: LRUCache[Any, Any], stale: Callable[[Any], bool]) -> None:

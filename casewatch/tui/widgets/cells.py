@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from rich.text import Text
 from textual.content import Content
 
-from casewatch.core.clocks import ClockReading, ClockState
+from casewatch.core.clocks import ClockState
 from casewatch.core.durations import format_countdown
 from casewatch.core.evidence import Readiness
 from casewatch.core.models import EvidenceState, Severity, Status
@@ -36,7 +36,7 @@ FAR_AWAY = timedelta(days=6)
 
 
 def due_suffix(due: datetime | None, zone: ZoneInfo | None, now: datetime) -> str:
-    """" Mon 09:10": the due time in the calendar's zone; a date when the weekday would be ambiguous."""
+    """" Mon 09:10": the due time in `zone`; a date when the weekday would be ambiguous."""
     if due is None or zone is None:
         return ""
     if abs(due - now) >= FAR_AWAY:
@@ -44,22 +44,23 @@ def due_suffix(due: datetime | None, zone: ZoneInfo | None, now: datetime) -> st
     return due.astimezone(zone).strftime(" %a %H:%M")
 
 
-def countdown_label(state: ClockState, remaining_s: int | None, suffix: str = "") -> str:
-    """"▸ 14m Fri 10:42", "✖ -5m Mon 09:10", "‖ 2h05m left", "✓ met"."""
+def zone_label(zone: ZoneInfo, now: datetime) -> str:
+    """The zone's abbreviation now ("CET"), or its name where it has none (some zones only have "-03")."""
+    name = now.astimezone(zone).tzname() or zone.key
+    return zone.key if name.startswith(("+", "-")) else name
+
+
+def countdown_label(state: ClockState, remaining_s: int | None, suffix: str = "", *, compact: bool = False) -> str:
+    """"▸ 14m Fri 10:42", "✖ -5m Mon 09:10", "‖ 2h05m left", "✓ met". `compact` (the board) keeps
+    the glyph and the countdown only: "‖ 2h05m", "✓"; the help screen explains the glyphs."""
     glyph = GLYPH[state]
-    if state is ClockState.MET:
-        return f"{glyph} met"
-    if state is ClockState.STOPPED:
-        return f"{glyph} stopped"
+    if state is ClockState.MET or state is ClockState.STOPPED:
+        return glyph if compact else f"{glyph} {state.value}"
     if remaining_s is None:  # no deadline to count down to
         return glyph
     if state is ClockState.PAUSED:
-        return f"{glyph} {format_countdown(remaining_s)} left"
+        return f"{glyph} {format_countdown(remaining_s)}{'' if compact else ' left'}"
     return f"{glyph} {format_countdown(remaining_s)}{suffix}"
-
-
-def clock_label(reading: ClockReading, zone: ZoneInfo | None, now: datetime) -> str:
-    return countdown_label(reading.state, reading.remaining_s, due_suffix(reading.due, zone, now))
 
 
 def clock_cell(label: str, state: ClockState, colours: Colours) -> Text:
@@ -87,6 +88,11 @@ def person_cell(name: str | None, colours: Colours) -> Text:
     if name:
         return plain(name)
     return Text("⚑ none", style=colours.get("flag", ""), no_wrap=True)
+
+
+def unowned_cell(unowned: bool, colours: Colours) -> Text:
+    """The ⚑ that stands in for the owner and comms columns where they do not fit."""
+    return Text("⚑" if unowned else "", style=f"bold {colours.get('flag', '')}".strip(), no_wrap=True)
 
 
 def flag_cell(count: int, colours: Colours) -> Text:

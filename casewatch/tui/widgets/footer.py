@@ -1,0 +1,25 @@
+"""The footer of every casewatch screen: the keys that orient come first.
+
+Textual's footer lists the focused widget's keys, then the screen's, then the app's, and cuts what
+does not fit on the right: at 80 columns `?` (help) and `q` (quit, or back) were cut off. They
+lead here, so they stay in view at any width.
+"""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.widgets import Footer
+from textual.widgets._footer import FooterKey
+
+LEADING_ACTIONS = ("app.pop_screen", "quit", "help")  # back (q or escape on a screen over the board), quit, help
+
+
+def _leading(key: object) -> int:
+    if isinstance(key, FooterKey) and key.action in LEADING_ACTIONS:
+        return LEADING_ACTIONS.index(key.action)
+    return len(LEADING_ACTIONS)
+
+
+class CasewatchFooter(Footer):
+    def compose(self) -> ComposeResult:
+        yield from sorted(super().compose(), key=_leading)  # stable: the rest keep their order
