@@ -79,9 +79,17 @@ def _print_json(value: Any) -> None:
 
 # ------------------------------------------------------------------------ reads
 
+def _as_of(session: Session, store: Store) -> datetime | None:
+    """The instant `--as-of` replays to: never in the future, which no log has reached yet."""
+    as_of: datetime | None = session.args.as_of
+    if as_of is not None and as_of > store.clock():
+        raise InvalidInput(f"--as-of {iso_z(as_of)} is in the future; a replay reaches now at most")
+    return as_of
+
+
 async def _metrics(session: Session, store: Store) -> None:
     args = session.args
-    as_of = args.as_of or store.clock()
+    as_of = _as_of(session, store) or store.clock()
     if args.since is not None and args.until is not None and args.since >= args.until:
         raise InvalidInput("--since must be before --until")
     (result,) = await store.metrics([(args.since, args.until)], as_of)
@@ -111,7 +119,7 @@ async def _reviews(session: Session, store: Store) -> None:
 async def _cases(session: Session, store: Store) -> None:
     args = session.args
     status: Status | None = args.status
-    if args.as_of is not None:
+    if _as_of(session, store) is not None:
         if args.all or status is Status.RESOLVED:
             raise InvalidInput("--as-of lists the cases open at that instant; leave out --all and --status resolved")
         (found, policy), now = await store.open_cases_as_of(args.as_of), args.as_of
@@ -226,7 +234,7 @@ def _viewer_zones(session: Session, packet: Packet) -> tuple[str, str]:
 
 async def _show_handoff(session: Session, store: Store) -> None:
     args = session.args
-    now, replayed = args.as_of or store.clock(), args.as_of is not None
+    now, replayed = _as_of(session, store) or store.clock(), args.as_of is not None
     found = await store.handoff(args.handoff_id, args.as_of) if args.handoff_id is not None else None
     if found is None:
         packet = await store.handoff_preview(session.actor, args.to, as_of=args.as_of)
@@ -319,6 +327,9 @@ def _board(args: argparse.Namespace) -> int:
     if unknown:
         known = ", ".join(sorted(binding_ids()))
         raise InvalidInput(f"config keymap: unknown binding id {unknown[0]!r} (known: {known})")
+    replay_at = getattr(args, "as_of", None)
+    if replay_at is not None and replay_at > datetime.now(UTC):
+        raise InvalidInput(f"--as-of {iso_z(replay_at)} is in the future; a replay reaches now at most")
     demo_dir = tempfile.TemporaryDirectory(prefix="casewatch-demo-") if getattr(args, "demo", False) else None
     with signals_end_the_command():
         try:
@@ -335,7 +346,7 @@ def _board(args: argparse.Namespace) -> int:
             zone = asyncio.run(prepare())
             app = CasewatchApp(target=session.target, actor=session.actor, zone=zone, theme=theme, keymap=config.keymap,
                                remember_theme=partial(env.remember_setting, "theme"),
-                               replay_at=getattr(args, "as_of", None), alerts=config.alerts)
+                               replay_at=replay_at, alerts=config.alerts)
             app.run()
         finally:
             if demo_dir is not None:

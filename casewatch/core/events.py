@@ -182,6 +182,13 @@ def _describe_return(p: Payload) -> str:
     return f"returned from {p['before']} to support for missing {', '.join(p['missing'])} ({p['reason']}){owner}"
 
 
+def resolves_case(event: Event) -> bool:
+    """The event resolved its case: a status change to resolved, or a close of a case not resolved yet."""
+    if event.type is EventType.STATUS_CHANGED:
+        return bool(event.payload["after"] == Status.RESOLVED.value)
+    return event.type is EventType.CASE_CLOSED and event.payload.get("before") != Status.RESOLVED.value
+
+
 # ----------------------------------------------------------------- floor events
 
 def added_person(p: Payload) -> Person:

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict
 from casewatch.core.breaches import breaches_between
 from casewatch.core.clocks import ClockKind, ClockState, missing_roles, plan_clocks
 from casewatch.core.errors import InvalidInput, NotFound, PermissionDenied
+from casewatch.core.events import resolves_case
 from casewatch.core.evidence import case_readiness
 from casewatch.core.models import Case, Event, EventType, Person, Role, Severity, Status
 from casewatch.core.policy import Policy
@@ -256,8 +257,7 @@ def shift_summary(histories: Mapping[str, list[Event]], policies: PolicyHistory,
     shift = in_history_order(e for h in histories.values() for e in h if _in_window(e, start, end))
     return ShiftSummary(
         opened=[e.case_id for e in shift if e.type is EventType.CASE_CREATED],
-        resolved=[e.case_id for e in shift
-                  if e.type is EventType.STATUS_CHANGED and e.payload["after"] == Status.RESOLVED.value],
+        resolved=[e.case_id for e in shift if resolves_case(e)],
         severity_changes=[
             SeverityChange(case_id=e.case_id, at=e.occurred_at, before=e.payload["before"], after=e.payload["after"])
             for e in shift if e.type is EventType.SEVERITY_CHANGED],

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from casewatch.core.errors import InvalidInput
-from casewatch.core.models import Event, EventType, Severity, iso_z
+from casewatch.core.models import Case, Event, EventType, Severity, Status, iso_z
 from casewatch.core.projection import in_history_order
 
 NO_CAUSE = "(no cause given)"
@@ -52,6 +52,13 @@ def check_cause(cause: str, causes: tuple[str, ...]) -> str:
     if cause not in causes:
         raise InvalidInput(f"cause {cause!r} is not one of the policy's causes: {', '.join(causes)}")
     return cause
+
+
+def already_reviewed(case: Case) -> str | None:
+    """Why `case` cannot be closed and reviewed now, or None: a closed case is reviewed once, until reopened."""
+    if case.status is Status.RESOLVED and case.review is not None:
+        return f"{case.id} is already closed and reviewed; reopen it to review it again"
+    return None
 
 
 def case_review(events: Iterable[Event], as_of: datetime | None = None) -> ReviewRow | None:

@@ -33,7 +33,7 @@ from casewatch.core.messages import render_customer_update
 from casewatch.core.models import Case, Event, EventType, Person, Role, Status, iso_z
 from casewatch.core.permissions import Action, check
 from casewatch.core.policy import Policy, parse_policy
-from casewatch.core.reviews import check_cause
+from casewatch.core.reviews import already_reviewed, check_cause
 
 
 @dataclass(frozen=True)
@@ -73,6 +73,7 @@ class Rule:
 
     event: EventType
     handler: Callable[..., Payload]
+    on_resolved: bool = False  # may act on a resolved case (the rest ask for a reopen first)
 
 
 def decide(command: c.Command, case: Case | None, ctx: Context, *, new_case_id: str | None = None) -> Event:
@@ -85,6 +86,8 @@ def decide(command: c.Command, case: Case | None, ctx: Context, *, new_case_id: 
     _check_when(case, ctx)
     if isinstance(command, c.OnCase):
         assert case is not None
+        if case.status is Status.RESOLVED and not rule.on_resolved:
+            raise InvalidInput(f"{case.id} is resolved: reopen it first (`casewatch case reopen {case.id}`)")
         payload, case_id = rule.handler(command, case, ctx), case.id
     else:
         if isinstance(command, c.NewCase) and new_case_id is None:
@@ -222,8 +225,8 @@ def _reopen(cmd: c.Reopen, case: Case, ctx: Context) -> Payload:
 
 def _close(cmd: c.CloseCase, case: Case, ctx: Context) -> Payload:
     check(ctx.actor, Action.CLOSE, case)
-    if case.status is Status.RESOLVED and case.review is not None:
-        raise InvalidInput(f"{case.id} is already closed and reviewed; reopen it to review it again")
+    if refusal := already_reviewed(case):
+        raise InvalidInput(refusal)
     if cmd.cause is not None:
         check_cause(cmd.cause, ctx.policy.causes)
     return dict(before=case.status.value, initial_severity=case.severity.value,
@@ -307,10 +310,10 @@ RULES: dict[type[c.Command], Rule] = {
     c.ChangeRoute: Rule(EventType.ROUTE_CHANGED, _route),
     c.CustomerUpdate: Rule(EventType.CUSTOMER_UPDATE_LOGGED, _update),
     c.Review: Rule(EventType.REVIEW_LOGGED, _review),
-    c.ChangeStatus: Rule(EventType.STATUS_CHANGED, _status),
-    c.Reopen: Rule(EventType.CASE_REOPENED, _reopen),
-    c.CloseCase: Rule(EventType.CASE_CLOSED, _close),
-    c.Note: Rule(EventType.NOTE_ADDED, _note),
+    c.ChangeStatus: Rule(EventType.STATUS_CHANGED, _status, on_resolved=True),  # it says to reopen
+    c.Reopen: Rule(EventType.CASE_REOPENED, _reopen, on_resolved=True),
+    c.CloseCase: Rule(EventType.CASE_CLOSED, _close, on_resolved=True),  # the review of a resolved case
+    c.Note: Rule(EventType.NOTE_ADDED, _note, on_resolved=True),
     c.SetEvidence: Rule(EventType.EVIDENCE_SET, _evidence),
     c.ReturnCase: Rule(EventType.CASE_RETURNED, _return),
     c.AddPerson: Rule(EventType.PERSON_ADDED, _add_person),

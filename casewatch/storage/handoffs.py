@@ -128,7 +128,8 @@ async def outgoing_shift(conn: AsyncConnection, actor: Person, now: datetime, re
     shift = await current_shift(conn, now if replay else None)
     if shift is not None:
         return shift
-    return Shift(lead=actor.name, tz=actor.tz, started_at=await first_event_at(conn) or now)
+    began = await first_event_at(conn) or now
+    return Shift(lead=actor.name, tz=actor.tz, started_at=min(began, now))  # a replay may precede the first event
 
 
 async def preview(conn: AsyncConnection, policy: Policy, actor: Person, incoming: Person, now: datetime,

@@ -141,3 +141,17 @@ def test_handoff_show_as_of_replays_the_log(cw):
     assert as_prepared["status"] == "pending" and as_prepared["accepted_at"] is None
     code, _, err = cw("handoff", "show", "1", "--as-of", at(90))
     assert code == 2 and err.strip().endswith("no handoff 1 by then (see `casewatch handoff list`)")
+
+
+def test_handoff_show_as_of_before_any_shift_or_in_the_future(cw):
+    """Before the first event there is no shift to hand over: the preview's shift starts at the
+    replayed instant, never after it; an instant in the future is refused."""
+    from datetime import UTC, datetime, timedelta
+
+    before = (datetime.now(UTC) - timedelta(days=3)).replace(microsecond=0)
+    shown = json.loads(cw("handoff", "show", "--as-of", before.isoformat(), "--format", "json")[1])
+    assert shown["shift_started_at"] == before.isoformat().replace("+00:00", "Z")
+    later = (datetime.now(UTC) + timedelta(days=400)).replace(microsecond=0).isoformat()
+    for args in (("handoff", "show"), ("cases",), ("metrics",)):
+        code, _, err = cw(*args, "--as-of", later)
+        assert code == 2 and err.strip().endswith("is in the future; a replay reaches now at most"), (args, err)

@@ -296,3 +296,13 @@ def test_dual_time_is_dst_correct_on_both_sides_of_a_change():
         "Sun 01:30 PDT · 09:30 CET · in 2h30m"
     assert dual_time(datetime(2026, 11, 1, 9, 30, tzinfo=UTC), "America/Los_Angeles", BERLIN, now) == \
         "Sun 01:30 PST · 10:30 CET · in 3h30m"
+
+
+def test_a_case_closed_with_its_review_counts_as_resolved_once():
+    """`case close` resolves too; closing (reviewing) a case already resolved is no second resolution."""
+    floor = Floor()
+    closed, reviewed = new(floor, Severity.SEV2, at(0)), new(floor, Severity.SEV3, at(5))
+    floor.do(c.CloseCase(case_id=closed, final_severity=Severity.SEV3, avoidable=True), at=at(30))
+    floor.do(c.ChangeStatus(case_id=reviewed, status=Status.RESOLVED), at=at(35))
+    floor.do(c.CloseCase(case_id=reviewed, final_severity=Severity.SEV3, avoidable=False), at=at(40))
+    assert packet(floor, at(60)).summary.resolved == [closed, reviewed]

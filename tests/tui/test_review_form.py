@@ -42,3 +42,21 @@ async def test_an_agent_is_told_before_the_form_opens(make_app):
         await pilot.press("C")
         await pilot.pause()
         assert "needs a lead or the case's route authority" in notifications(app)
+
+
+async def test_a_case_already_closed_and_reviewed_is_refused_before_the_form_opens(make_app, writer):
+    from casewatch.core import commands as c
+    from casewatch.tui.screens.case import CaseScreen
+
+    app = make_app()
+    async with app.run_test(size=(160, 50), notifications=True) as pilot:
+        await pilot.pause()
+        case_id = table(app, "sev2").selected_id()
+        await writer.execute(c.CloseCase(case_id=case_id, final_severity=Severity.SEV2, avoidable=False), "dana")
+        await app.push_screen(CaseScreen(case_id))
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.press("C")
+        await pilot.pause()
+        assert f"{case_id} is already closed and reviewed; reopen it to review it again" in notifications(app)
+        assert isinstance(app.screen, CaseScreen)  # no form to fill in first

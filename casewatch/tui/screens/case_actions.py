@@ -19,7 +19,7 @@ from casewatch.core.durations import parse_duration
 from casewatch.core.errors import CasewatchError
 from casewatch.core.models import Case, Role, Severity, Status, parse_route
 from casewatch.core.permissions import Action, check
-from casewatch.core.reviews import check_cause, parse_yes_no
+from casewatch.core.reviews import already_reviewed, check_cause, parse_yes_no
 from casewatch.core.rules import check_route, customer_message, known_teams
 from casewatch.tui.screens.base import CasewatchScreen
 from casewatch.tui.screens.forms import ChoicePrompt, Confirm, Field, Form, PersonPrompt, TextPrompt, UpdateForm
@@ -195,10 +195,13 @@ class CaseActions(CasewatchScreen):
 
     def action_close(self) -> None:
         if case := self._target(Action.CLOSE):
+            if refusal := already_reviewed(case):
+                self.app.notify(refusal, title="Not now", severity="warning", markup=False)
+                return
             causes = self.app.state.policy.causes
             severities = [s.value for s in Severity]
             self._ask(TextPrompt(
-                f"Close and review {case.id} (escalated as {case.severity.value})",
+                f"Close and review {case.id} (now {case.severity.value})",
                 [Field("final_severity", "Final severity:", "what it turned out to be: SEV1 … SEV4",
                        parse=Severity.parse, suggestions=severities),
                  Field("avoidable", "Avoidable (yes/no):", "could support have resolved it without escalating?",
