@@ -430,3 +430,9 @@ class CasewatchApp(App[None]):
         from casewatch.tui.screens.help import HelpScreen
 
         self.push_screen(HelpScreen(list(self.screen.active_bindings.values())))
+
+    def open_case(self, case_id: str) -> None:
+        """The case screen of `case_id`, over the screen in front (from the board, the palette anywhere)."""
+        from casewatch.tui.screens.case import CaseScreen
+
+        self.push_screen(CaseScreen(case_id))

@@ -12,6 +12,7 @@ from functools import partial
 
 from textual.command import DiscoveryHit, Hit, Hits, Matcher, Provider
 from textual.content import Content
+from textual.screen import ModalScreen
 
 from casewatch.core.errors import CasewatchError
 from casewatch.core.models import Case, Status
@@ -27,13 +28,15 @@ class CasewatchCommands(Provider):
     resolved: list[Case] = []  # read from the store when the palette opens (the board holds open cases only)
 
     async def startup(self) -> None:
-        from casewatch.tui.screens.board import BoardScreen
-
-        if isinstance(self.screen, BoardScreen):
+        if self._opens_cases():
             try:
                 self.resolved = await self.casewatch_app.store.listed_cases(Status.RESOLVED, newest=RESOLVED_SHOWN)
             except CasewatchError as exc:
                 self.casewatch_app.notify(str(exc), title="Resolved cases not searched", severity="warning")
+
+    def _opens_cases(self) -> bool:
+        """Cases are offered on every full screen; a dialog is answered (or closed) first."""
+        return not isinstance(self.screen, ModalScreen)
 
     @property
     def casewatch_app(self) -> CasewatchApp:
@@ -44,7 +47,6 @@ class CasewatchCommands(Provider):
         return app
 
     def _commands(self) -> Iterator[Command]:
-        from casewatch.tui.screens.board import BoardScreen
         from casewatch.tui.screens.case_actions import CASE_BINDING_IDS, CaseActions
         from casewatch.tui.screens.policy import PolicyScreen
 
@@ -60,13 +62,13 @@ class CasewatchCommands(Provider):
                 name += f" ({case.id})"
             run = partial(app.run_action, binding.action, active.node)
             yield name, run, f"{app.get_key_display(binding)} · {binding.description}"
-        if isinstance(screen, BoardScreen):
+        if self._opens_cases():
             for case in app.state.cases.values():
-                yield f"Open {case.id} {case.title} · {case.customer}", partial(screen.open_case, case.id), \
+                yield f"Open {case.id} {case.title} · {case.customer}", partial(app.open_case, case.id), \
                     "Open the case screen"
             for case in self.resolved:
                 yield f"Open {case.id} {case.title} · {case.customer} (resolved)", \
-                    partial(screen.open_case, case.id), "Open the resolved case (o reopens it there)"
+                    partial(app.open_case, case.id), "Open the resolved case (o reopens it there)"
 
     def _highlight(self, matcher: Matcher, name: str) -> Content:
         content = Content(name)

@@ -19,6 +19,7 @@ from casewatch.tui.screens.board import BoardScreen
 from casewatch.tui.screens.handoff import HandoffScreen
 from casewatch.tui.widgets.clock_bar import ClockBar
 from casewatch.tui.widgets.handoff_banner import HandoffBanner
+from tests.tui.helpers import rendered_rows
 
 
 def shown(widget: Static) -> str:
@@ -82,7 +83,7 @@ async def test_prepare_then_accept(floor, make_app, frozen_clock):
         await pilot.press("t", *"ken", "enter")
         await settle(pilot)
         assert screen.incoming == "ken"
-        assert [str(col.label) for col in table.columns.values()][6:8] == ["Asia/Tokyo", "Europe/Berlin"]
+        assert [str(col.label) for col in table.columns.values()][5:7] == ["Asia/Tokyo", "Europe/Berlin"]
         assert "JST" in table.get_cell(first, "zone1").plain and "CET" in table.get_cell(first, "zone2").plain
 
         await pilot.press("n")
@@ -150,3 +151,33 @@ def test_handoff_screen_snapshot(floor_sync, make_app, snap_compare):
         await settle(pilot)
 
     assert snap_compare(make_app(actor="ken"), terminal_size=(160, 48), run_before=open_handoff)
+
+
+async def test_the_handoff_in_column_is_whole_at_every_width(floor, make_app, frozen_clock):
+    """The relative time ("46h48m ago", "in 15m") is never cut, also once the clock has moved on and
+    it grew wider, and the zone columns stay at 80 columns: the title and the note give way."""
+    def check(screen, width: int) -> None:
+        packet = screen.query_one("#packet", DataTable)
+        rows = rendered_rows(packet)
+        assert "In " in rows[0] and rows[0].count("Europe/Berlin") == 2, (width, rows[0])  # both zones, whole
+        shown = [screen._shown[key.value] for key in list(packet.rows)[: packet.size.height - 2]]
+        assert shown and any(text.endswith("ago") for text in shown), shown
+        for case_row, text in zip(rows[1:], shown, strict=False):
+            assert text in case_row, (width, text, case_row)
+
+    start = frozen_clock.now
+    for width in (180, 120, 80):
+        frozen_clock.now = start
+        app = make_app(actor="dana")
+        async with app.run_test(size=(width, 40)) as pilot:
+            await pilot.pause()
+            await pilot.press("H")
+            await pilot.pause()
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            screen = app.screen
+            assert isinstance(screen, HandoffScreen)
+            check(screen, width)
+            screen.post_message(ClockTick(frozen_clock.advance(hours=100)))  # "21h56m ago" → "121h56m ago"
+            await pilot.pause()
+            check(screen, width)

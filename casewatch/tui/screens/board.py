@@ -567,9 +567,7 @@ class BoardScreen(CaseActions):
             self.open_case(event.row_key.value)
 
     def open_case(self, case_id: str) -> None:
-        from casewatch.tui.screens.case import CaseScreen
-
-        self.app.push_screen(CaseScreen(case_id))
+        self.app.open_case(case_id)
 
     def on_screen_resume(self) -> None:
         if self.view is View.BREACHED:  # clocks may have breached while another screen was in front

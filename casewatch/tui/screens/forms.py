@@ -48,8 +48,9 @@ class Form(CasewatchModal[Result | None], Generic[Result]):
         self.seen_version: int | None = None  # after a conflict: the version the user has now been told about
         self.sending = False  # a write is under way: another submit waits for its answer
 
-    def _frame(self) -> Vertical:
-        frame = Vertical(classes="form")
+    def _frame(self) -> VerticalScroll:
+        """The dialog's frame: it scrolls (to the focused field) when the fields do not fit the terminal."""
+        frame = VerticalScroll(classes="form", can_focus=False)
         frame.border_title = literal(self.form_title)  # it names the case, its customer
         return frame
 
@@ -318,7 +319,8 @@ class ChoicePrompt(Form[Command]):
 
     def compose(self) -> ComposeResult:
         with self._frame():
-            options = [Option(Text(label), id=value, disabled=value == self.current) for value, label in self.choices]
+            options = [Option(Text(f"{label}  (current)" if value == self.current else label), id=value)
+                       for value, label in self.choices]
             yield OptionList(*options, id="choices")
             if self.ask_reason:
                 yield Label("Reason (required):")
@@ -326,11 +328,9 @@ class ChoicePrompt(Form[Command]):
             yield Static(id="form-error", classes="form-error")
 
     def on_mount(self) -> None:
-        choices = self.query_one(OptionList)
-        for index, (value, _label) in enumerate(self.choices):
-            if value != self.current:
-                choices.highlighted = index
-                break
+        """The cursor starts on the current value, so ↓ moves one level from it."""
+        values = [value for value, _label in self.choices]
+        self.query_one(OptionList).highlighted = values.index(self.current) if self.current in values else 0
 
     @on(OptionList.OptionSelected)
     def _picked(self) -> None:

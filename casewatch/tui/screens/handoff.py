@@ -277,9 +277,11 @@ class HandoffScreen(CasewatchScreen):
         mark_style = f"bold {self.app.colours.get('clock-warning', '')}".strip()
         with self.app.batch_update():
             table.clear(columns=True)
-            columns = (("Δ", "mark", 4), ("ID", "id", None), ("SEV", "sev", None), ("Status", "status", None),
-                       ("Title", "title", TITLE_WIDTH), ("Clock", "clock", None), (first, "zone1", ZONE_WIDTH),
-                       (second, "zone2", ZONE_WIDTH), ("In", "in", None), ("Note", "note", NOTE_WIDTH),
+            # the clock, how far off it is and when in both zones come first, whole, so they stay in view
+            # at 80 columns; status, title and note give way (they scroll, and the detail below has them)
+            columns = (("Δ", "mark", None), ("ID", "id", None), ("SEV", "sev", None), ("Clock", "clock", None),
+                       ("In", "in", None), (first, "zone1", ZONE_WIDTH), (second, "zone2", ZONE_WIDTH),
+                       ("Status", "status", None), ("Title", "title", TITLE_WIDTH), ("Note", "note", NOTE_WIDTH),
                        ("Missing", "missing", None))
             for label, key, width in columns:
                 table.add_column(label, key=key, width=width)
@@ -290,15 +292,15 @@ class HandoffScreen(CasewatchScreen):
                 note = self.case_notes.get(case.id, case.note) if not self.accepting else case.note
                 table.add_row(
                     Text(marks.get(case.id, ""), style=mark_style), Text(case.id),
-                    cells.severity_cell(case.severity, self.app.colours), cells.status_cell(case.status),
-                    cells.plain(visible(case.title)), name, one, two, distance,
+                    cells.severity_cell(case.severity, self.app.colours), name, distance, one, two,
+                    cells.status_cell(case.status), cells.plain(visible(case.title)),
                     Text(_first_line(visible(note), NOTE_WIDTH)), Text(_missing(case), style="dim"), key=case.id)
                 self._shown[case.id] = distance.plain
             for line in self.diff.new_cases if self.diff else []:
                 table.add_row(Text("new", style=mark_style), Text(line.id),
-                              cells.severity_cell(line.severity, self.app.colours), Text(""),
-                              cells.plain(visible(line.title)), Text(""), Text("not in the packet", style="dim"),
-                              Text(""), Text(""), Text(""), Text(""), key=line.id)
+                              cells.severity_cell(line.severity, self.app.colours), Text(""), Text(""),
+                              Text("not in the packet", style="dim"), Text(""), Text(""),
+                              cells.plain(visible(line.title)), Text(""), Text(""), key=line.id)
             if keep is not None and keep in table.rows:
                 table.move_cursor(row=table.get_row_index(keep), animate=False)
 
@@ -365,7 +367,7 @@ class HandoffScreen(CasewatchScreen):
                 continue
             distance = self._clock_cells(case.clocks[0], message.now)[3]
             if self._shown.get(case.id) != distance.plain:
-                table.update_cell(case.id, "in", distance)
+                table.update_cell(case.id, "in", distance, update_width=True)
                 self._shown[case.id] = distance.plain
 
     @on(LeadChanged)
