@@ -239,13 +239,14 @@ def _case_script(rng: random.Random, severity: Severity, health: str, now: datet
     if last > named:
         step(lead, last, _update)
     review = cal.sub(now, sp.internal_review_every * rng.uniform(0.1, 1.1))
-    if review > named:
+    resolved = last + (now - last) * 0.5 if health == "resolved" else now  # nothing but notes after that
+    if named < review < resolved:
         step(lead, review, lambda cid: c.Review(case_id=cid, notes="Reviewed progress and next steps."))
     if health == "paused":
         waiting_from = last + (now - last) * rng.uniform(0.1, 0.6)
         step(lead, waiting_from, lambda cid: c.ChangeStatus(case_id=cid, status=Status.WAITING_ON_CUSTOMER))
     elif health == "resolved":
-        step(lead, last + (now - last) * 0.5, lambda cid: c.ChangeStatus(case_id=cid, status=Status.RESOLVED))
+        step(lead, resolved, lambda cid: c.ChangeStatus(case_id=cid, status=Status.RESOLVED))
     elif rng.random() < 0.08:
         step(lead, last, lambda cid: c.ChangeStatus(case_id=cid, status=Status.MITIGATED))
     if rng.random() < 0.06 and severity is not Severity.SEV1:

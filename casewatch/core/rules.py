@@ -86,7 +86,7 @@ def decide(command: c.Command, case: Case | None, ctx: Context, *, new_case_id: 
     _check_when(case, ctx)
     if isinstance(command, c.OnCase):
         assert case is not None
-        if case.status is Status.RESOLVED and not rule.on_resolved:
+        if case.status is Status.RESOLVED and not rule.on_resolved and _resolved_by(case, ctx.occurred_at):
             raise InvalidInput(f"{case.id} is resolved: reopen it first (`casewatch case reopen {case.id}`)")
         payload, case_id = rule.handler(command, case, ctx), case.id
     else:
@@ -95,6 +95,11 @@ def decide(command: c.Command, case: Case | None, ctx: Context, *, new_case_id: 
         payload, case_id = rule.handler(command, ctx), new_case_id
     return Event(case_id=case_id, type=rule.event, actor=ctx.actor.name,
                  occurred_at=ctx.occurred_at, recorded_at=ctx.recorded_at, payload=payload)
+
+
+def _resolved_by(case: Case, at: datetime) -> bool:
+    """Resolved at `at` already: a backfill into the time it was still open is its history, not a change."""
+    return case.resolved_at is None or at >= case.resolved_at
 
 
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)

@@ -42,3 +42,10 @@ def test_a_resolved_case_takes_a_note_its_review_and_a_reopen():
     assert floor.do(c.CloseCase(case_id=cid, final_severity=Severity.SEV3, avoidable=True), at=at).review
     assert floor.do(c.Reopen(case_id=cid), at=at).status is Status.INVESTIGATING
     assert floor.do(c.ChangeSeverity(case_id=cid, severity=Severity.SEV1, reason="back"), at=at).severity is Severity.SEV1
+
+
+def test_a_backfill_into_the_time_it_was_open_is_history_not_a_change():
+    """The demo seeder (and imports) write a resolved case's earlier steps after its resolution."""
+    floor, cid = resolved_case()
+    case = floor.do(c.Assign(case_id=cid, name="spec"), at=T0 + timedelta(minutes=10))  # before the 09:30 resolve
+    assert case.internal_owner == "spec" and case.status is Status.RESOLVED

@@ -105,3 +105,11 @@ async def test_a_batch_folds_its_cases_with_the_author_the_server_stamped(db_url
         stored = await store.get_case(case_id)
         assert stored == outcomes[-1].case == replay_cases(await store.case_events(case_id))[case_id]
         assert stored.updated_by == "raj" and stored.participants[0].name == "raj"
+
+
+async def test_a_thousand_case_demo_floor_seeds(tmp_path, frozen_clock):
+    """The plan never acts on a case after resolving it but for notes (a review after the resolve
+    made `seed-demo --cases 1000` fail once resolved cases took no more changes)."""
+    async with await Store.open(resolve_target(tmp_path / "big.db"), clock=frozen_clock, creator=LEAD) as store:
+        ids = await seed.write_demo(store, demo_plan(1000, seed=42, now=frozen_clock.now), "dana")
+        assert len(ids) == 1000
