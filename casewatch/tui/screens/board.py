@@ -156,7 +156,7 @@ class BoardScreen(CaseActions):
             "title": cells.plain(case.title),
             "customer": cells.plain(case.customer),
             "status": cells.status_cell(case.status),
-            "route": cells.plain(case.route),
+            "route": cells.tag(case.route),
             "owner": cells.person_cell(case.internal_owner, colours),
             "comms": cells.person_cell(case.comms_owner, colours),
             "evidence": cells.readiness_cell(case_readiness(case, self.app.state.policy.evidence),

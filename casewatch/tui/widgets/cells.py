@@ -6,8 +6,10 @@ Clock states differ by glyph as well as colour, so they survive NO_COLOR and col
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from rich.console import OverflowMethod
 from rich.text import Text
 from textual.content import Content
 
@@ -63,20 +65,29 @@ def countdown_label(state: ClockState, remaining_s: int | None, suffix: str = ""
     return f"{glyph} {format_countdown(remaining_s)}{suffix}"
 
 
+@lru_cache(maxsize=16_384)
+def shared(text: str, style: str = "", no_wrap: bool | None = None, overflow: OverflowMethod | None = None) -> Text:
+    """One Text per distinct look, shared by every cell that shows it. A 10,000-case board has a few
+    hundred distinct severity, status, owner, evidence and countdown cells, not 100,000 (each Text
+    costs about 300 bytes). Rich renders a Text without changing it, and `append_text` copies: a
+    cell from here is never changed in place."""
+    return Text(text, style=style, no_wrap=no_wrap, overflow=overflow)
+
+
 def clock_cell(label: str, state: ClockState, colours: Colours) -> Text:
     style = colours.get(f"clock-{state.value}", "")
     if state is ClockState.BREACHED:
         style += " bold"
-    return Text(label, style=style.strip(), no_wrap=True)
+    return shared(label, style.strip(), True)
 
 
 def severity_cell(severity: Severity, colours: Colours) -> Text:
-    return Text(severity.value, style=f"bold {colours.get(severity.value.lower(), '')}".strip())
+    return shared(severity.value, f"bold {colours.get(severity.value.lower(), '')}".strip())
 
 
 def status_cell(status: Status) -> Text:
     """Statuses in board width: "waiting" stands for waiting on the customer."""
-    return plain("waiting" if status is Status.WAITING_ON_CUSTOMER else status.value)
+    return tag("waiting" if status is Status.WAITING_ON_CUSTOMER else status.value)
 
 
 def plain(value: str) -> Text:
@@ -84,19 +95,24 @@ def plain(value: str) -> Text:
     return Text(visible(value), no_wrap=True, overflow="ellipsis")
 
 
+def tag(value: str) -> Text:
+    """Stored text that many rows show alike (a route, a person) as one shared cell, literal like `plain`."""
+    return shared(visible(value), "", True, "ellipsis")
+
+
 def person_cell(name: str | None, colours: Colours) -> Text:
     if name:
-        return plain(name)
-    return Text("⚑ none", style=colours.get("flag", ""), no_wrap=True)
+        return tag(name)
+    return shared("⚑ none", colours.get("flag", ""), True)
 
 
 def unowned_cell(unowned: bool, colours: Colours) -> Text:
     """The ⚑ that stands in for the owner and comms columns where they do not fit."""
-    return Text("⚑" if unowned else "", style=f"bold {colours.get('flag', '')}".strip(), no_wrap=True)
+    return shared("⚑" if unowned else "", f"bold {colours.get('flag', '')}".strip(), True)
 
 
 def flag_cell(count: int, colours: Colours) -> Text:
-    return Text(f"⚑{count}" if count else "", style=f"bold {colours.get('flag', '')}".strip())
+    return shared(f"⚑{count}" if count else "", f"bold {colours.get('flag', '')}".strip())
 
 
 EVIDENCE_GLYPH = {
@@ -114,11 +130,11 @@ EVIDENCE_COLOUR = {
 
 
 def evidence_glyph(state: EvidenceState, colours: Colours) -> Text:
-    return Text(EVIDENCE_GLYPH[state], style=colours.get(EVIDENCE_COLOUR[state], ""))
+    return shared(EVIDENCE_GLYPH[state], colours.get(EVIDENCE_COLOUR[state], ""))
 
 
 def readiness_cell(ready: Readiness, returned: bool, colours: Colours) -> Text:
     """"5/7"; "↩3/7" in the flag colour while the case stands returned for missing context."""
     if returned:
-        return Text(f"↩{ready}", style=f"bold {colours.get('flag', '')}".strip(), no_wrap=True)
-    return plain(str(ready))
+        return shared(f"↩{ready}", f"bold {colours.get('flag', '')}".strip(), True)
+    return tag(str(ready))

@@ -1,0 +1,65 @@
+"""CaseTable's departures from DataTable: each must draw exactly what DataTable draws."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import App, ComposeResult
+from textual.widgets import DataTable
+
+from casewatch.tui.widgets import cells
+from casewatch.tui.widgets.case_table import CaseTable
+
+WIDTHS = {"id": 7, "title": 12, "owner": 6}
+
+
+class Twins(App):
+    def compose(self) -> ComposeResult:
+        yield CaseTable(id="case")
+        yield DataTable(id="plain")
+
+
+def fill(table: DataTable, rows: int) -> None:
+    for key, width in WIDTHS.items():
+        table.add_column(key, key=key, width=width)
+    for n in range(rows):
+        table.add_row(cells.plain(f"CW-{n}"), cells.plain("a title far longer than its column " * (n % 3)),
+                      cells.tag(["tom", "sofia", "a-very-long-name"][n % 3]), key=f"CW-{n}")
+
+
+async def test_fixed_width_rows_are_not_measured_yet_lay_out_as_in_a_data_table():
+    """The board's columns have fixed widths, so CaseTable skips DataTable's measuring of every new
+    cell (a third of a 10,000-case board's start-up) and must still size and draw the same."""
+    app = Twins()
+    async with app.run_test(size=(60, 30)) as pilot:
+        case, plain = app.query_one("#case", CaseTable), app.query_one("#plain", DataTable)
+        for table in (case, plain):
+            fill(table, 40)
+        await pilot.pause()
+        assert case.virtual_size == plain.virtual_size and case.virtual_size.height == 41
+        assert [case.render_line(y).text for y in range(8)] == [plain.render_line(y).text for y in range(8)]
+        # the labels' widths, never widened by a cell: no cell was measured
+        assert [column.content_width for column in case.columns.values()] == [len(key) for key in WIDTHS]
+        assert plain.columns["title"].content_width > len("title")
+
+
+async def test_an_auto_width_column_is_measured_as_data_table_measures_it():
+    app = Twins()
+    async with app.run_test(size=(60, 30)) as pilot:
+        case, plain = app.query_one("#case", CaseTable), app.query_one("#plain", DataTable)
+        for table in (case, plain):
+            table.add_column("id", key="id")
+            table.add_row(Text("CW-123456"), key="a")
+        await pilot.pause()
+        assert case.columns["id"].content_width == plain.columns["id"].content_width == 9
+        assert case.virtual_size == plain.virtual_size
+
+
+def test_cells_that_look_alike_are_one_object_and_drawing_leaves_them_unchanged():
+    import io
+
+    from rich.console import Console
+
+    first, second = cells.tag("tom"), cells.tag("tom")
+    assert first is second and cells.tag("[b]tom") is not first
+    Console(width=3, file=io.StringIO()).print(first)  # drawn cut short: the cell itself stays whole
+    assert first.plain == "tom" and first.overflow == "ellipsis" and first.spans == []
