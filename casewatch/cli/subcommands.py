@@ -9,7 +9,7 @@ import json
 import sys
 import tempfile
 from dataclasses import asdict
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -34,7 +34,9 @@ from casewatch.core.models import (
     Severity,
     Status,
     check_zone,
+    day_start,
     iso_z,
+    parse_instant_or_day,
     parse_route,
     parse_timestamp,
 )
@@ -87,14 +89,24 @@ def _as_of(session: Session, store: Store) -> datetime | None:
     return as_of
 
 
+async def _window(session: Session, store: Store) -> tuple[datetime | None, datetime | None]:
+    """[--since, --until) as instants: a bare date starts at midnight in the viewer's zone."""
+    edges = []
+    for edge in (session.args.since, session.args.until):
+        edges.append(day_start(edge, await session.zone(store)) if type(edge) is date else edge)
+    since, until = edges
+    if since is not None and until is not None and since >= until:
+        raise InvalidInput("--since must be before --until")
+    return since, until
+
+
 async def _metrics(session: Session, store: Store) -> None:
     args = session.args
     as_of = _as_of(session, store) or store.clock()
-    if args.since is not None and args.until is not None and args.since >= args.until:
-        raise InvalidInput("--since must be before --until")
-    (result,) = await store.metrics([(args.since, args.until)], as_of)
+    since, until = await _window(session, store)
+    (result,) = await store.metrics([(since, until)], as_of)
     if args.json:
-        _print_json(result.as_dict() | {"since": iso_z(args.since), "until": iso_z(args.until), "as_of": iso_z(as_of)})
+        _print_json(result.as_dict() | {"since": iso_z(since), "until": iso_z(until), "as_of": iso_z(as_of)})
     elif args.csv:
         sys.stdout.write(render.metrics_csv(result.as_dict()))
     else:
@@ -103,10 +115,11 @@ async def _metrics(session: Session, store: Store) -> None:
 
 async def _reviews(session: Session, store: Store) -> None:
     args = session.args
+    since, until = await _window(session, store)
     rows = []
     async for history in store.case_histories():
         row = reviews.case_review(history)
-        if row is not None and reviews.in_window(row, args.since, args.until) and (row.avoidable or not args.avoidable):
+        if row is not None and reviews.in_window(row, since, until) and (row.avoidable or not args.avoidable):
             rows.append(row)
     rows.sort(key=lambda row: row.at, reverse=True)
     by_cause = reviews.avoidable_by_cause(rows)
@@ -319,7 +332,7 @@ async def _seed(session: Session, store: Store) -> None:
 def _board(args: argparse.Namespace) -> int:
     from casewatch.themes import resolve_theme  # the TUI is only imported when a board opens
     from casewatch.tui.app import CasewatchApp
-    from casewatch.tui.keymap import binding_ids
+    from casewatch.tui.keymap import binding_ids, keymap_clashes
 
     config = env.load_config()
     theme = resolve_theme(getattr(args, "theme", None) or config.theme)
@@ -327,6 +340,9 @@ def _board(args: argparse.Namespace) -> int:
     if unknown:
         known = ", ".join(sorted(binding_ids()))
         raise InvalidInput(f"config keymap: unknown binding id {unknown[0]!r} (known: {known})")
+    clashes = keymap_clashes(config.keymap)
+    if clashes:
+        raise InvalidInput(f"config keymap: {clashes[0]}")
     replay_at = getattr(args, "as_of", None)
     if replay_at is not None and replay_at > datetime.now(UTC):
         raise InvalidInput(f"--as-of {iso_z(replay_at)} is in the future; a replay reaches now at most")
@@ -452,18 +468,20 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
             help="only cases with a breached clock (at --as-of, when given)"),
     )),
     Read("metrics", "escalation metrics of the cases escalated in [--since, --until)", _metrics, (
-        arg("--since", type=parse_timestamp, default=None, metavar="TIMESTAMP",
-            help="the first escalation instant counted"),
-        arg("--until", type=parse_timestamp, default=None, metavar="TIMESTAMP",
-            help="escalations from this instant on are not counted"),
+        arg("--since", type=parse_instant_or_day, default=None, metavar="WHEN",
+            help="the first escalation instant counted (a bare date: its midnight in your zone)"),
+        arg("--until", type=parse_instant_or_day, default=None, metavar="WHEN",
+            help="escalations from this instant on are not counted (a bare date: its midnight in your zone)"),
         arg("--as-of", type=parse_timestamp, default=None, metavar="TIMESTAMP",
             help="replay the log up to this instant (default: now)"),
         arg("--json", action="store_true", group="format"),
         arg("--csv", action="store_true", group="format", help="one row per breakdown, for spreadsheets"),
     )),
     Read("reviews", "post-case reviews, newest first, with avoidable escalations by cause", _reviews, (
-        arg("--since", type=parse_timestamp, default=None, metavar="TIMESTAMP", help="reviewed at or after"),
-        arg("--until", type=parse_timestamp, default=None, metavar="TIMESTAMP", help="reviewed before"),
+        arg("--since", type=parse_instant_or_day, default=None, metavar="WHEN",
+            help="reviewed at or after (a bare date: its midnight in your zone)"),
+        arg("--until", type=parse_instant_or_day, default=None, metavar="WHEN",
+            help="reviewed before (a bare date: its midnight in your zone)"),
         arg("--avoidable", action="store_true", help="only the escalations reviewed as avoidable"),
         arg("--json", action="store_true"),
     )),
@@ -492,7 +510,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         arg("--known", required=True),
         arg("--investigating", required=True),
         arg("--next-milestone", required=True),
-        arg("--next-update-in", default=None, metavar="DURATION", help="e.g. 45m (default: policy)"),
+        arg("--next-update-in", default=None, metavar="DURATION", help="e.g. 45m or 1h30m (default: policy)"),
     ), show=_customer_message),
     Write("case review", c.Review, "log an internal review", (arg("--notes", required=True),)),
     Write("case status", c.ChangeStatus, "change status", (

@@ -2,36 +2,39 @@
 
 import re
 from datetime import timedelta
+from fractions import Fraction
 
 from casewatch.core.errors import InvalidInput
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
-_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_DURATION = re.compile(r"^\s*(?:\d+(?:\.\d+)?\s*[dhms]\s*)+$")
+_PART = re.compile(r"(\d+(?:\.\d+)?)\s*([dhms])")
+_UNIT_SECONDS = {"d": 86400, "h": 3600, "m": 60, "s": 1}  # largest first, the order parts come in
 SHORTEST = timedelta(minutes=1)
 LONGEST = timedelta(days=30)
 
 
 def parse_duration(text: str) -> timedelta:
-    """Parse "<number><unit>" with unit s, m, h or d (d = 24 h): a whole number of seconds from 1 minute
+    """Parse "<number><unit>" parts, units d (24 h), h, m and s, largest first: "15m", "1.5h",
+    "1h30m", "2h05m" as the board shows a countdown, "1d 4h". A whole number of seconds from 1 minute
     to 30 days. Nothing is rounded: "0.5s" or "20s" is an error, as is anything too large to count."""
-    match = _DURATION.match(text) if isinstance(text, str) else None
-    if not match:
-        raise InvalidInput(f"bad duration {text!r}: expected a number with a unit s, m, h or d, e.g. 15m")
-    number, unit = match.group(1), _UNIT_SECONDS[match.group(2)]
-    whole, _, fraction = number.partition(".")
-    if len(whole.lstrip("0")) > 12:  # far beyond 30 days in any unit; never build a huge number
-        raise InvalidInput(f"bad duration {text!r}: must be at most 30 days")
-    # Exact arithmetic: seconds = (whole + fraction) * unit, as a fraction over 10^len(fraction).
-    scale = 10 ** len(fraction)
-    scaled = (int(whole) * scale + int(fraction or "0")) * unit
-    if scaled % scale:
+    if not isinstance(text, str) or not _DURATION.match(text):
+        raise InvalidInput(f"bad duration {text!r}: expected a number with a unit s, m, h or d, e.g. 15m or 1h30m")
+    parts = _PART.findall(text)
+    ranks = [list(_UNIT_SECONDS).index(unit) for _, unit in parts]
+    if ranks != sorted(set(ranks)):
+        raise InvalidInput(f"bad duration {text!r}: each unit once, largest first, e.g. 1d4h or 1h30m")
+    total = Fraction(0)
+    for number, unit in parts:
+        if len(number.partition(".")[0].lstrip("0")) > 12:  # far beyond 30 days in any unit; never build a huge number
+            raise InvalidInput(f"bad duration {text!r}: must be at most 30 days")
+        total += Fraction(number) * _UNIT_SECONDS[unit]  # exact: a decimal string is a fraction
+    if total.denominator != 1:
         raise InvalidInput(f"bad duration {text!r}: must be a whole number of seconds")
-    seconds = scaled // scale
-    if seconds < SHORTEST.total_seconds():
+    if total < SHORTEST.total_seconds():
         raise InvalidInput(f"bad duration {text!r}: must be at least 1 minute")
-    if seconds > LONGEST.total_seconds():
+    if total > LONGEST.total_seconds():
         raise InvalidInput(f"bad duration {text!r}: must be at most 30 days")
-    return timedelta(seconds=seconds)
+    return timedelta(seconds=int(total))
 
 
 def format_countdown(seconds: int) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Annotated, Any, Self
 from zoneinfo import ZoneInfo
@@ -283,6 +283,26 @@ def parse_timestamp(text: str) -> datetime:
     except ValueError:
         raise InvalidInput(f"bad timestamp {text!r}: expected ISO-8601 such as 2026-03-06T20:00:00Z") from None
     return utc(value)
+
+
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def parse_instant_or_day(text: str) -> datetime | date:
+    """A window edge (--since, --until): an instant as `parse_timestamp` reads it, or a bare date
+    ("2026-11-01"), which the command reads as the midnight starting that day in the viewer's zone."""
+    stripped = text.strip()
+    if _DAY.fullmatch(stripped):
+        try:
+            return date.fromisoformat(stripped)
+        except ValueError:
+            raise InvalidInput(f"bad date {text!r}: expected a real day, YYYY-MM-DD") from None
+    return parse_timestamp(text)
+
+
+def day_start(day: date, zone: str) -> datetime:
+    """The first instant of `day` in `zone`, in UTC (where midnight is skipped, the hour after)."""
+    return utc(datetime.combine(day, time(), tzinfo=ZoneInfo(zone)))
 
 
 def iso_z(value: datetime | None) -> str | None:

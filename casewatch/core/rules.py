@@ -30,7 +30,7 @@ from casewatch.core.evidence import (
 )
 from casewatch.core.handoff import HandoffFacts, accept_payload, prepare_payload
 from casewatch.core.messages import render_customer_update
-from casewatch.core.models import Case, Event, EventType, Person, Role, Status, iso_z
+from casewatch.core.models import Case, Event, EventType, Person, Role, Severity, Status, iso_z
 from casewatch.core.permissions import Action, check
 from casewatch.core.policy import Policy, parse_policy
 from casewatch.core.reviews import already_reviewed, check_cause
@@ -287,8 +287,16 @@ def _grant_login(cmd: c.GrantLogin, ctx: Context) -> Payload:
 
 
 def _apply_policy(cmd: c.ApplyPolicy, ctx: Context) -> Payload:
+    """A severity's route must name a team the floor knows, as a route a lead sets must: every
+    case escalated at that severity would start on it."""
     check(ctx.actor, Action.APPLY_POLICY)
-    parse_policy(cmd.toml, cmd.source_name)
+    policy = parse_policy(cmd.toml, cmd.source_name)
+    teams = known_teams(ctx.roster, policy)
+    for severity in Severity:
+        try:
+            check_route(policy[severity].route, teams)
+        except InvalidInput as exc:
+            raise InvalidInput(f"{cmd.source_name}: [severities.{severity.value}] {exc}") from None
     return dict(toml=cmd.toml, source=cmd.source_name)
 
 

@@ -18,6 +18,8 @@ from casewatch.core.calendars import to_us
 from casewatch.core.clocks import ClockState
 from casewatch.tui.state import AppState
 
+HISTORY_LIMIT = 1_000  # alerts `!` lists: a board left open for days keeps the newest, not every one
+
 
 class AlertWatch:
     def __init__(self, state: AppState, viewer: str, settings: AlertSettings):
@@ -25,7 +27,8 @@ class AlertWatch:
         self.viewer = viewer
         self.settings = settings
         self.states: dict[str, States] = {}
-        self.history: list[Alert] = []  # oldest first
+        self.history: list[Alert] = []  # oldest first: the newest HISTORY_LIMIT
+        self.dropped = 0  # older alerts, no longer kept
         self._turns: dict[str, int] = {}  # case id -> its next clock turn
         self._heap: list[tuple[int, str]] = []  # (turn, case id); entries no longer in _turns are stale
         self._away_from: dict[str, States] | None = None
@@ -108,6 +111,15 @@ class AlertWatch:
         return {"cases": self.state.cases, "clocks": self.state.clocks, "viewer": self.viewer,
                 "shift_lead": shift.lead if shift else None, "settings": self.settings, "now": now}
 
+    @property
+    def recorded(self) -> int:
+        """Alerts since the board opened; alert number n (from 0) is `history[n - dropped]` while kept."""
+        return self.dropped + len(self.history)
+
     def _record(self, alerts: list[Alert]) -> list[Alert]:
         self.history.extend(alerts)
+        excess = len(self.history) - HISTORY_LIMIT
+        if excess > 0:
+            del self.history[:excess]
+            self.dropped += excess
         return alerts

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Mapping
+
 from textual.binding import Binding
 
 from casewatch.tui.app import CasewatchApp
@@ -32,3 +35,26 @@ def binding_ids() -> set[str]:
         for binding in vars(klass).get("BINDINGS", ())
         if isinstance(binding, Binding) and binding.id
     }
+
+
+def _own_bindings(owner: type) -> list[Binding]:
+    return [binding for klass in owner.__mro__ for binding in vars(klass).get("BINDINGS", ())
+            if isinstance(binding, Binding) and binding.id]
+
+
+def keymap_clashes(keymap: Mapping[str, str]) -> list[str]:
+    """Keys the keymap would give two of casewatch's bindings on one screen (the board with its
+    tables): only one of them would ever run. A screen's key over an app-wide one is deliberate
+    (`q` goes back on a case screen and quits on the board), so only one screen's own are compared."""
+    found = []
+    for owner in SCREENS:
+        group = _own_bindings(owner) + (_own_bindings(CaseTable) if owner is BoardScreen else [])
+        by_key: dict[str, set[str]] = defaultdict(set)
+        for binding in group:
+            keys = keymap.get(binding.id or "", binding.key)
+            for key in keys.split(","):
+                by_key[key.strip()].add(binding.id or "")
+        name = owner.__name__.removesuffix("Screen").lower()
+        found += [f"{key!r} would do two things on the {name} screen: {' and '.join(sorted(ids))}"
+                  for key, ids in by_key.items() if len(ids) > 1]
+    return found

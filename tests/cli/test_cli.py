@@ -242,6 +242,27 @@ def test_unknown_keymap_binding_is_a_one_line_error(tmp_path):
     assert not (tmp_path / "cw.db").exists()
 
 
+def test_a_keymap_that_gives_one_key_two_actions_on_a_screen_is_a_one_line_error(tmp_path):
+    """Only one of the two would ever run: `o` on the board shows the unowned cases."""
+    config = tmp_path / "config" / "casewatch" / "config.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text('[keymap]\n"case.assign" = "o"\n')
+    result = _run("--db", str(tmp_path / "cw.db"), env={"XDG_CONFIG_HOME": str(tmp_path / "config")})
+    assert result.returncode == 2 and result.stderr.count("\n") == 1
+    assert result.stderr == ("casewatch: config keymap: 'o' would do two things on the board screen: "
+                             "board.view_unowned and case.assign\n")
+    assert not (tmp_path / "cw.db").exists()
+
+
+def test_the_default_keys_and_a_remap_onto_a_free_key_clash_nowhere():
+    from casewatch.tui.keymap import keymap_clashes
+
+    assert keymap_clashes({}) == []
+    assert keymap_clashes({"case.assign": "O"}) == []
+    assert keymap_clashes({"board.view_unowned": "U", "case.assign": "o"}) == [
+        "'o' would do two things on the case screen: case.assign and case.reopen"]
+
+
 def test_db_upgrade_says_what_it_did(tmp_path, capsys):
     db = str(tmp_path / "new.db")
     assert main(["db", "upgrade", "--db", db]) == 0

@@ -81,6 +81,23 @@ def test_metrics_as_of_and_window(cw):
     assert got["customer_update_miss_rate"]["rate"] == 1.0
 
 
+@pytest.mark.parametrize(("zone", "counted", "since"), [
+    ("America/New_York", 3, "2026-03-06T05:00:00Z"),  # the UTC evening of 6 March is that day in New York
+    ("Asia/Tokyo", 0, "2026-03-05T15:00:00Z"),  # in Tokyo it is already 7 March
+])
+def test_a_bare_date_is_the_midnight_starting_that_day_in_the_viewers_zone(cw, zone, counted, since):
+    history(cw)
+    code, out, err = cw("metrics", "--json", "--since", "2026-03-06", "--until", "2026-03-07", "--tz", zone,
+                        "--as-of", "2026-03-06T22:00:00Z")
+    got = json.loads(out)
+    assert code == 0, err
+    assert got["since"] == since and got["customer_update_miss_rate"]["denominator"] == counted
+    code, out, err = cw("reviews", "--since", "2026-03-06", "--tz", zone, "--json")
+    assert code == 0 and json.loads(out)["reviews"] == []
+    code, _, err = cw("metrics", "--since", "2026-02-30")
+    assert (code, err.count("\n")) == (2, 1) and "bad date '2026-02-30'" in err
+
+
 def test_metrics_table_and_csv(cw):
     history(cw)
     code, out, _ = cw("metrics", "--as-of", "2026-03-06T21:30:00Z")

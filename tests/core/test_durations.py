@@ -12,7 +12,9 @@ from casewatch.core.errors import InvalidInput
     ("15m", timedelta(minutes=15)), ("4h", timedelta(hours=4)), ("1d", timedelta(days=1)),
     ("90s", timedelta(seconds=90)), (" 90m ", timedelta(minutes=90)), ("1.5h", timedelta(minutes=90)),
     ("1m", timedelta(minutes=1)), ("30d", timedelta(days=30)), ("720h", timedelta(days=30)),
-    ("1.25m", timedelta(seconds=75)),
+    ("1.25m", timedelta(seconds=75)), ("1h30m", timedelta(minutes=90)), ("2h05m", timedelta(minutes=125)),
+    ("1d 4h", timedelta(hours=28)), ("1d4h30m15s", timedelta(hours=28, minutes=30, seconds=15)),
+    ("1h 0.5m", timedelta(minutes=60, seconds=30)),
 ])
 def test_parse_duration(text, expected):
     assert parse_duration(text) == expected
@@ -24,8 +26,19 @@ def test_parse_duration_rejects(text):
         parse_duration(text)
 
 
+@pytest.mark.parametrize("text", ["30m1h", "1h1h", "1h 30m 2h", "1m30"])
+def test_compound_durations_name_each_unit_once_largest_first(text):
+    with pytest.raises(InvalidInput, match="bad duration .*: (each unit once, largest first|expected a number)"):
+        parse_duration(text)
+
+
+def test_a_countdown_the_board_shows_reads_back_as_that_duration():
+    for seconds in (60, 14 * 60, 2 * 3600 + 5 * 60, 3 * 86400 + 4 * 3600):
+        assert parse_duration(format_countdown(seconds)) == timedelta(seconds=seconds)
+
+
 @pytest.mark.parametrize(("text", "why"), [
-    ("0m", "must be at least 1 minute"), ("59s", "must be at least 1 minute"), ("0.9m", "must be at least 1 minute"),
+    ("0m", "must be at least 1 minute"), ("1d 6d", "each unit once"), ("30d 1s", "must be at most 30 days"), ("59s", "must be at least 1 minute"), ("0.9m", "must be at least 1 minute"),
     ("0.001s", "must be a whole number of seconds"), ("90.5s", "must be a whole number of seconds"),
     ("1.0000001m", "must be a whole number of seconds"), ("30.0001d", "must be a whole number of seconds"),
     ("31d", "must be at most 30 days"), ("721h", "must be at most 30 days"), ("99999999d", "must be at most 30 days"),

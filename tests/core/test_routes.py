@@ -51,3 +51,20 @@ def test_teams_come_from_the_roster_and_the_policy():
 def test_the_policy_teams_list_is_checked():
     with pytest.raises(PolicyInvalid, match=r"team.toml:1: teams: bad team name 'Data Base'"):
         parse_policy('teams = ["Data Base"]\n' + DEFAULT_POLICY_TOML, "team.toml")
+
+
+def test_a_policy_whose_severity_route_names_an_unknown_team_is_refused():
+    """Every case escalated at that severity would start on a route nobody can take."""
+    from casewatch.core.rules import Context, decide
+
+    def apply_policy(toml: str):
+        ctx = Context(actor=ROSTER["lead"], roster=ROSTER, policy=Floor().policy, occurred_at=T0, recorded_at=T0)
+        return decide(c.ApplyPolicy(toml=toml, source_name="team.toml"), None, ctx)
+
+    typo = DEFAULT_POLICY_TOML.replace('route = "incident"', 'route = "specialist:databse"', 1)
+    assert typo != DEFAULT_POLICY_TOML
+    with pytest.raises(InvalidInput, match=r"^team.toml: \[severities.SEV1\] unknown team 'databse' in route "
+                                           r"specialist:databse \(did you mean specialist:database\?\)"):
+        apply_policy(typo)
+    assert apply_policy(typo.replace("databse", "database")).payload["source"] == "team.toml"
+    apply_policy('teams = ["network"]\n' + typo.replace("databse", "network"))  # a team the policy itself lists

@@ -17,6 +17,7 @@ from casewatch.core.clocks import ClockKind, ClockState
 from casewatch.core.models import iso_z
 from casewatch.core.views import NO_DEADLINE
 from casewatch.storage.target import resolve_target
+from casewatch.tui import alert_watch
 from casewatch.tui.app import CasewatchApp
 from casewatch.tui.screens.alerts import AlertHistoryScreen
 from casewatch.tui.screens.board import BoardScreen
@@ -231,6 +232,29 @@ async def test_the_alert_history_lists_newest_first_and_enter_opens_the_case(boa
         await pilot.press("exclamation_mark")  # the same key closes it
         await pilot.pause()
         assert isinstance(app.screen, BoardScreen)
+
+
+async def test_a_board_open_for_days_keeps_the_newest_alerts_and_their_rows_still_open_their_cases(
+        board_db, frozen_clock, dana_leads, monkeypatch):
+    monkeypatch.setattr(alert_watch, "HISTORY_LIMIT", 2)
+    app = board_app(board_db, frozen_clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        watch = app.alert_watch
+        for _ in range(3):  # three turns, each alerting at least once, the start-up summary before them
+            at, _turning = next_turn(app)
+            frozen_clock.now = at
+            app.tick(at)
+            await pilot.pause()
+        assert len(watch.history) == 2 and watch.dropped == watch.recorded - 2 >= 2
+        await pilot.press("exclamation_mark")
+        await pilot.pause()
+        table = app.screen.query_one("#alert-table")
+        assert sorted(int(row.key.value) for row in table.ordered_rows) == [watch.dropped, watch.dropped + 1]
+        assert f"The newest 2 of {watch.recorded}" in str(app.screen.query_one(".form").border_title)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, CaseScreen) and app.screen.case_id == watch.history[-1].case_id
 
 
 async def test_the_alert_history_says_so_when_empty(board_db, frozen_clock):

@@ -616,3 +616,34 @@ async def test_a_severity_downgrade_never_erases_a_breach_from_the_case_screen(m
         clocks = " ".join(rendered_rows(screen.query_one("#case-clocks")))
         assert "✖" not in clocks  # nothing is late under SEV4 now…
         assert listed() == before  # …and every breach it had is still listed
+
+
+async def test_esc_on_a_form_with_typed_text_asks_before_it_throws_the_text_away(make_app, writer):
+    """One Esc too many cost a long note. Esc on a form that writes asks first when something is
+    typed: n (or Esc again) keeps the form and the text, y discards; an empty form just closes."""
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        sev2 = table(app, "sev2")
+        sev2.focus()
+        await pilot.pause()
+        case_id = sev2.selected_id()
+        await pilot.press("n")
+        await pilot.pause()
+        await pilot.press("escape")  # nothing typed yet: closes at once
+        await pilot.pause()
+        assert isinstance(app.screen, BoardScreen)
+        await pilot.press("n", *"half an hour of log reading")
+        for keep in ("escape", "n"):
+            await pilot.press("escape")
+            await pilot.pause()
+            assert isinstance(app.screen, Confirm)
+            await pilot.press(keep)
+            await pilot.pause()
+            form = app.screen
+            assert isinstance(form, Form) and form.query_one("TextArea").text == "half an hour of log reading"
+        await pilot.press("escape", "y")
+        await pilot.pause()
+        assert isinstance(app.screen, BoardScreen)
+        assert not [e for e in await writer.case_events(case_id) if e.type.value == "note_added"
+                    and e.payload["text"] == "half an hour of log reading"]

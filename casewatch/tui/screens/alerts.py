@@ -39,7 +39,7 @@ class AlertHistoryScreen(CasewatchModal[str | None]):
 
     def __init__(self) -> None:
         super().__init__()
-        self._shown = -1  # how many alerts of the history the table holds
+        self._shown = -1  # how many alerts since the board opened the table has taken in
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="form wide", id="alert-history") as frame:
@@ -64,21 +64,27 @@ class AlertHistoryScreen(CasewatchModal[str | None]):
         self._fill()
 
     def _fill(self) -> None:
-        history = self.app.alert_watch.history
-        if len(history) == self._shown:
+        """Rows are keyed by alert number since the board opened, so a key names the same alert
+        after older ones are no longer kept."""
+        watch = self.app.alert_watch
+        history = watch.history
+        if watch.recorded == self._shown:
             return
-        self._shown = len(history)
+        added = watch.recorded - max(self._shown, 0)
+        self._shown = watch.recorded
         table = self.query_one(DataTable)
+        if watch.dropped:
+            self.query_one(".form").border_title = (f"The newest {len(history):,} of {watch.recorded:,} "
+                                                    "alerts since the board opened")
         table.display = bool(history)
         self.query_one("#alert-empty", Label).update("" if history else "No alerts since the board opened.")
         self.query_one("#alert-empty", Label).display = not history
         keep = table.cursor_row
-        added = len(history) - table.row_count
         newest_first = sorted(range(len(history)), key=lambda i: (-history[i].at.timestamp(), i))
         with self.app.batch_update():
             table.clear()
             for index in newest_first:  # alerts seen at once keep their order: the most severe first
-                table.add_row(*self._cells(history[index]), key=str(index))
+                table.add_row(*self._cells(history[index]), key=str(watch.dropped + index))
         if table.row_count:
             table.move_cursor(row=min(keep + added, table.row_count - 1) if keep else 0, animate=False)
 
@@ -95,5 +101,6 @@ class AlertHistoryScreen(CasewatchModal[str | None]):
 
     @on(DataTable.RowSelected)
     def _chosen(self, event: DataTable.RowSelected) -> None:
-        if event.row_key.value is not None:
-            self.dismiss(self.app.alert_watch.history[int(event.row_key.value)].case_id)
+        watch = self.app.alert_watch
+        if event.row_key.value is not None and int(event.row_key.value) >= watch.dropped:
+            self.dismiss(watch.history[int(event.row_key.value) - watch.dropped].case_id)

@@ -26,7 +26,8 @@ from casewatch.tui.widgets.cells import literal
 
 Result = TypeVar("Result")
 
-CANCEL = Binding("escape", "cancel", "Cancel", id="form.cancel", tooltip="Close without changing anything")
+CANCEL = Binding("escape", "cancel", "Cancel", id="form.cancel",
+                 tooltip="Close without changing anything (asking first if it would throw away typed text)")
 SUBMIT = Binding("ctrl+s", "submit", "Submit", id="form.submit",
                  tooltip="Submit the form (Enter does too, from a one-line field)")
 
@@ -55,7 +56,21 @@ class Form(CasewatchModal[Result | None], Generic[Result]):
         return frame
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        """A form that writes asks before it throws away what the user typed: one Esc too many
+        must not cost a long note. n or Esc keeps the form and the text."""
+        if self.writes is None or not self.typed():
+            self.dismiss(None)
+            return
+
+        def answered(discard: bool | None) -> None:
+            if discard:
+                self.dismiss(None)
+
+        self.app.push_screen(Confirm(self.form_title, "Close the form and discard what you typed?"), answered)
+
+    def typed(self) -> bool:
+        """Whether closing the form would throw away text the user typed."""
+        return False
 
     def action_submit(self) -> None:
         self.submit()
@@ -136,6 +151,9 @@ class TextPrompt(Form[Result]):
             else:
                 suggester = SuggestFromList(field.suggestions, case_sensitive=False) if field.suggestions else None
                 yield Input(placeholder=field.placeholder, id=field.id, suggester=suggester)
+
+    def typed(self) -> bool:
+        return any(self.text_of(field) for field in self.fields)
 
     def text_of(self, field: Field) -> str:
         widget = self.query_one(f"#{field.id}")

@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.reactive import reactive
-from textual.widgets import DataTable, Label, Sparkline, Static
+from textual.widgets import DataTable, Label, Static
 
 from casewatch.core.durations import format_countdown
 from casewatch.core.errors import CasewatchError
@@ -53,6 +53,22 @@ ROWS: tuple[tuple[str, str, Callable[[Metrics], str]], ...] = (
 """The table's rows: a key, what the lead reads, and the cell text of one population."""
 
 
+BARS = "▁▂▃▄▅▆▇█"
+
+
+def trend_line(series: list[float | None], width: int = 3) -> str:
+    """`width` characters a week, from 0 (lowest bar) to the largest value (the highest). A week
+    with nothing to measure shows "·": a rate of no escalations is not 0 %, and a chart that drew
+    it as 0 made an empty week look like a perfect one."""
+    top = max((value for value in series if value is not None), default=0.0)
+
+    def week(value: float | None) -> str:
+        if value is None:
+            return "·".center(width)
+        return BARS[0 if top <= 0 else round(value / top * (len(BARS) - 1))] * width
+    return "".join(week(value) for value in series)
+
+
 def trend_text(series: list[float | None], name: str) -> str:
     def one(value: float | None) -> str:
         if value is None:
@@ -89,7 +105,7 @@ class MetricsScreen(CasewatchScreen):
             for name in METRICS:
                 with Horizontal(classes="trend"):
                     yield Label(LABELS[name], classes="trend-name")
-                    yield Sparkline([], id=f"trend-{name}", classes="trend-chart")
+                    yield Static(id=f"trend-{name}", classes="trend-chart")
                     yield Static(id=f"trend-values-{name}", classes="trend-values")
             yield Static(id="metrics-signals")
         yield CasewatchFooter()
@@ -166,7 +182,7 @@ class MetricsScreen(CasewatchScreen):
         signals = Text()
         for name in METRICS:
             series = [headline(week.overall, name) for week in self.weekly]
-            self.query_one(f"#trend-{name}", Sparkline).data = [value or 0.0 for value in series]
+            self.query_one(f"#trend-{name}", Static).update(Text(trend_line(series)), layout=False)
             self.query_one(f"#trend-values-{name}", Static).update(Text(trend_text(series, name)), layout=False)
             if going_wrong_way(series):
                 signals.append(f"▲ {LABELS[name]} is going the wrong way: ", style="bold")
