@@ -82,9 +82,13 @@ def _print_json(value: Any) -> None:
 # ------------------------------------------------------------------------ reads
 
 def _as_of(session: Session, store: Store) -> datetime | None:
-    """The instant `--as-of` replays to: never in the future, which no log has reached yet."""
-    as_of: datetime | None = session.args.as_of
-    if as_of is not None and as_of > store.clock():
+    """The instant `--as-of` replays to."""
+    return _not_future(session.args.as_of, store.clock())
+
+
+def _not_future(as_of: datetime | None, now: datetime) -> datetime | None:
+    """A replay instant is never in the future, which no log has reached yet."""
+    if as_of is not None and as_of > now:
         raise InvalidInput(f"--as-of {iso_z(as_of)} is in the future; a replay reaches now at most")
     return as_of
 
@@ -343,9 +347,7 @@ def _board(args: argparse.Namespace) -> int:
     clashes = keymap_clashes(config.keymap)
     if clashes:
         raise InvalidInput(f"config keymap: {clashes[0]}")
-    replay_at = getattr(args, "as_of", None)
-    if replay_at is not None and replay_at > datetime.now(UTC):
-        raise InvalidInput(f"--as-of {iso_z(replay_at)} is in the future; a replay reaches now at most")
+    replay_at = _not_future(getattr(args, "as_of", None), datetime.now(UTC))
     demo_dir = tempfile.TemporaryDirectory(prefix="casewatch-demo-") if getattr(args, "demo", False) else None
     with signals_end_the_command():
         try:

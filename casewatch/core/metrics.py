@@ -31,7 +31,6 @@ class CaseFacts:
     case_id: str
     escalated_at: datetime
     initial_severity: Severity
-    lead: str | None  # the shift lead when it was escalated
     owner_after_s: int | None  # first internal owner set, seconds after escalation; None: still unowned
     update_breached: bool  # the customer-update clock breached at least once
     returned: bool  # sent back for missing context at least once
@@ -41,7 +40,7 @@ class CaseFacts:
 
 
     def as_json(self) -> dict[str, Any]:
-        """What the store keeps beside a case's projection (the lead is looked up when counting)."""
+        """What the store keeps beside a case's projection (a report looks up the shift lead as it counts)."""
         return {"case_id": self.case_id, "escalated_at": iso_z(self.escalated_at),
                 "initial_severity": self.initial_severity.value, "owner_after_s": self.owner_after_s,
                 "update_breached": self.update_breached, "returned": self.returned,
@@ -53,7 +52,7 @@ class CaseFacts:
     def from_json(cls, data: dict[str, Any]) -> CaseFacts:
         final = data["final_severity"]
         return cls(case_id=data["case_id"], escalated_at=parse_timestamp(data["escalated_at"]),
-                   initial_severity=Severity(data["initial_severity"]), lead=None,
+                   initial_severity=Severity(data["initial_severity"]),
                    owner_after_s=data["owner_after_s"], update_breached=data["update_breached"],
                    returned=data["returned"], severity_changed=data["severity_changed"],
                    final_severity=Severity(final) if final else None, avoidable=data["avoidable"])
@@ -73,7 +72,7 @@ def next_facts(facts: CaseFacts | None, before: Case | None, event: Event, polic
         if event.type is not EventType.CASE_CREATED:
             raise ValueError(f"a case's history starts with its escalation, not {event.type}")
         return CaseFacts(case_id=event.case_id or "", escalated_at=event.occurred_at,
-                         initial_severity=Severity(event.payload["severity"]), lead=None, owner_after_s=None,
+                         initial_severity=Severity(event.payload["severity"]), owner_after_s=None,
                          update_breached=False, returned=False, severity_changed=False)
     changes: dict[str, Any] = {}
     if not facts.update_breached and _update_overdue(before, policies, event.occurred_at, last=False):
@@ -116,13 +115,6 @@ def case_facts(events: Iterable[Event], policies: PolicyHistory, as_of: datetime
         return None
     facts, case = fold_facts(history, policies)
     return facts_as_of(facts, case, policies, as_of)
-
-
-def led_facts(events: Iterable[Event], policies: PolicyHistory, as_of: datetime,
-              leads: ShiftLeads) -> CaseFacts | None:
-    """`case_facts` with the shift lead at the time of escalation filled in."""
-    facts = case_facts(events, policies, as_of)
-    return None if facts is None else replace(facts, lead=leads.at(facts.escalated_at))
 
 
 class ShiftLeads:
@@ -212,7 +204,7 @@ class Report:
 
     def add_history(self, events: Iterable[Event], policies: PolicyHistory) -> None:
         """Count one case from its events; a store streams the log through this one case at a time."""
-        facts = led_facts(events, policies, self.as_of, self.leads)
+        facts = case_facts(events, policies, self.as_of)
         if facts is not None:
             self.add(facts)
 
@@ -221,7 +213,8 @@ class Report:
             return
         self.overall.add(facts)
         self.by_severity.setdefault(facts.initial_severity.value, Metrics()).add(facts)
-        self.by_lead.setdefault(facts.lead or "(no shift lead)", Metrics()).add(facts)
+        lead = self.leads.at(facts.escalated_at)  # who led the floor when it was escalated
+        self.by_lead.setdefault(lead or "(no shift lead)", Metrics()).add(facts)
 
     def as_dict(self) -> dict[str, Any]:
         return self.overall.as_dict() | {

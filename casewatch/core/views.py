@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from casewatch.core.clocks import CaseClocks, ClockKind, ClockReading, ClockState, missing_roles, plan_clocks
+from casewatch.core.clocks import CaseClocks, ClockReading, ClockState, missing_roles, plan_clocks
 from casewatch.core.events import EVENTS
 from casewatch.core.evidence import case_readiness
 from casewatch.core.models import Case, Event, Status, iso_z
@@ -60,7 +60,7 @@ def case_summary(case: Case, clocks: CaseClocks, policy: Policy, now: datetime) 
         "internal_owner": case.internal_owner,
         "comms_owner": case.comms_owner,
         "escalated_at": iso_z(case.escalated_at),
-        "clocks": {kind.value: clock_json(readings[kind]) for kind in ClockKind},
+        "clocks": {kind.value: clock_json(reading) for kind, reading in readings.items()},  # in ClockKind order
         "evidence": {"ready": ready.ready, "required": ready.required, "missing": list(ready.missing),
                      "returned": case.returned is not None, "gate_overrides": case.gate_overrides},
         "version": case.version,

@@ -20,7 +20,7 @@ async def open_cases_at(conn: AsyncConnection, at: datetime) -> list[Case]:
     in SQL and folded row by row (never the whole log at once)."""
     later = select(events.c.case_id).where(events.c.occurred_at > at, events.c.case_id.is_not(None)).distinct()
     found: list[Case] = []
-    result = await conn.stream(select(cases.c.state).where(cases.c.is_open.is_(True), cases.c.id.not_in(later)))
+    result = await conn.stream(select(convert.CASE_STATE).where(cases.c.is_open.is_(True), cases.c.id.not_in(later)))
     async for partition in result.partitions(500):
         found.extend(convert.case_from_state(row.state) for row in partition)
     result = await conn.stream(

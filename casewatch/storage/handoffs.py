@@ -102,7 +102,7 @@ async def packet_sources(conn: AsyncConnection, since: datetime,
     open_ids = select(cases.c.id).where(cases.c.is_open.is_(True))
     touched = select(events.c.case_id).where(events.c.occurred_at >= since, events.c.case_id.is_not(None))
     open_cases = [convert.case_from_state(row.state)
-                  for row in await conn.execute(select(cases.c.state).where(cases.c.is_open.is_(True)))]
+                  for row in await conn.execute(select(convert.CASE_STATE).where(cases.c.is_open.is_(True)))]
     rows = await conn.execute(select(events).where(or_(events.c.case_id.in_(open_ids), events.c.case_id.in_(touched)))
                               .order_by(events.c.id))
     return open_cases, [convert.event_from_row(row) for row in rows]

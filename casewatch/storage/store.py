@@ -20,7 +20,7 @@ import functools
 import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import ParamSpec, TypeVar
 
@@ -542,7 +542,7 @@ class Store:
     async def _load_case(self, conn: AsyncConnection, case_id: str, *, lock: bool = False) -> Case | None:
         """`lock`: hold the row until the transaction ends (PostgreSQL; a no-op on SQLite, whose
         writers already take turns), so concurrent writers to one case queue instead of colliding."""
-        query = select(cases.c.state).where(cases.c.id == case_id)
+        query = select(convert.CASE_STATE).where(cases.c.id == case_id)
         row = (await conn.execute(query.with_for_update() if lock else query)).first()
         return convert.case_from_state(row.state) if row else None
 
@@ -603,7 +603,7 @@ class Store:
         """Every open case, read in partitions so the raw rows are never all in memory at once."""
         found: list[Case] = []
         async with self._reader.connect() as conn:
-            result = await conn.stream(select(cases.c.state).where(cases.c.is_open.is_(True)))
+            result = await conn.stream(select(convert.CASE_STATE).where(cases.c.is_open.is_(True)))
             async for partition in result.partitions(500):
                 found.extend(convert.case_from_state(row.state) for row in partition)
         return found
@@ -613,7 +613,7 @@ class Store:
                            newest: int | None = None) -> list[Case]:
         """The cases in `status`, or with `every` all of them, resolved ones included; else the open
         ones. `newest`: only that many, the most recently changed first."""
-        query = select(cases.c.state)
+        query = select(convert.CASE_STATE)
         if status is not None:
             query = query.where(cases.c.status == status.value)
         elif not every:
@@ -733,7 +733,6 @@ class Store:
         reports = [metrics.Report(since=since, until=until, as_of=as_of, leads=leads) for since, until in windows]
 
         def count(facts: metrics.CaseFacts) -> None:
-            facts = replace(facts, lead=leads.at(facts.escalated_at))
             for report in reports:
                 report.add(facts)
 
@@ -751,7 +750,7 @@ class Store:
                 for row in partition:
                     count(metrics.CaseFacts.from_json(row.facts))
             async for partition in (await conn.stream(
-                    select(cases.c.facts, cases.c.state).where(kept & cases.c.is_open.is_(True)))).partitions(500):
+                    select(cases.c.facts, convert.CASE_STATE).where(kept & cases.c.is_open.is_(True)))).partitions(500):
                 for row in partition:
                     stored, case = metrics.CaseFacts.from_json(row.facts), convert.case_from_state(row.state)
                     count(metrics.facts_as_of(stored, case, policies, as_of))
@@ -815,7 +814,7 @@ class Store:
             high = (await conn.execute(select(func.max(events.c.id)))).scalar() or 0
             if high <= mark:
                 return Changes(high_water=mark)
-            rows = await conn.execute(select(cases.c.state).where(cases.c.last_event_id > mark))
+            rows = await conn.execute(select(convert.CASE_STATE).where(cases.c.last_event_id > mark))
             return Changes(
                 high_water=high,
                 cases=[convert.case_from_state(row.state) for row in rows],
@@ -852,7 +851,7 @@ class Store:
         if not ids:
             return []
         async with self._reader.connect() as conn:
-            rows = await conn.execute(select(cases.c.state).where(cases.c.id.in_(sorted(ids))))
+            rows = await conn.execute(select(convert.CASE_STATE).where(cases.c.id.in_(sorted(ids))))
             return [convert.case_from_state(row.state) for row in rows]
 
 

@@ -8,20 +8,11 @@ import json
 
 import pytest
 
-from casewatch.cli.main import main
-
 
 @pytest.fixture
-def cw(tmp_path, monkeypatch, capsys):
+def cw(run_cli):
     """`casewatch ...` in-process on a fresh database where dana and ken lead and mei owns cases."""
-    monkeypatch.setenv("CASEWATCH_DB", str(tmp_path / "cw.db"))
-    monkeypatch.setenv("CASEWATCH_USER", "dana")
-
-    def run(*args: str) -> tuple[int, str, str]:
-        code = main(list(args))
-        out, err = capsys.readouterr()
-        return code, out, err
-
+    run = run_cli
     run("people", "add", "ken", "--role", "lead", "--tz", "Asia/Tokyo")
     run("people", "add", "mei", "--role", "specialist", "--tz", "Asia/Singapore", "--team", "identity")
     return run

@@ -7,20 +7,11 @@ import json
 
 import pytest
 
-from casewatch.cli.main import main
-
 
 @pytest.fixture
-def cw(tmp_path, monkeypatch, capsys):
+def cw(run_cli):
     """A fresh database: dana leads, mei is a specialist, sam an agent."""
-    monkeypatch.setenv("CASEWATCH_DB", str(tmp_path / "cw.db"))
-    monkeypatch.setenv("CASEWATCH_USER", "dana")
-
-    def run(*args: str) -> tuple[int, str, str]:
-        code = main(list(args))
-        out, err = capsys.readouterr()
-        return code, out, err
-
+    run = run_cli
     run("people", "add", "mei", "--role", "specialist", "--tz", "Asia/Singapore", "--team", "identity")
     run("people", "add", "sam", "--role", "agent", "--tz", "Europe/Berlin")
     for n, severity in enumerate(("SEV1", "SEV2", "SEV3")):

@@ -37,7 +37,7 @@ def test_wrong_way_needs_a_trend_and_a_worse_latest_week():
 def test_headline_is_the_median_owner_time_or_the_rate():
     metrics = Metrics()
     for owner_after, breached in ((60, True), (600, False), (None, False)):
-        metrics.add(CaseFacts(case_id="x", escalated_at=NOW, initial_severity=Severity.SEV1, lead=None,
+        metrics.add(CaseFacts(case_id="x", escalated_at=NOW, initial_severity=Severity.SEV1,
                               owner_after_s=owner_after, update_breached=breached, returned=False,
                               severity_changed=False))
     assert headline(metrics, "time_to_named_owner") == 60.0  # nearest rank of [60, 600]
