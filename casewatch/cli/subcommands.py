@@ -10,6 +10,7 @@ import sys
 import tempfile
 from dataclasses import asdict
 from datetime import UTC, date, datetime
+from difflib import get_close_matches
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -342,8 +343,10 @@ def _board(args: argparse.Namespace) -> int:
     theme = resolve_theme(getattr(args, "theme", None) or config.theme)
     unknown = sorted(set(config.keymap) - binding_ids())
     if unknown:
+        close = get_close_matches(unknown[0], sorted(binding_ids()), n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
         known = ", ".join(sorted(binding_ids()))
-        raise InvalidInput(f"config keymap: unknown binding id {unknown[0]!r} (known: {known})")
+        raise InvalidInput(f"config keymap: unknown binding id {unknown[0]!r} ({hint}known: {known})")
     clashes = keymap_clashes(config.keymap)
     if clashes:
         raise InvalidInput(f"config keymap: {clashes[0]}")

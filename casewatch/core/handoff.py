@@ -346,8 +346,13 @@ def check_prepare(actor: Person, incoming: Person, shift_lead: str | None) -> No
     if shift_lead is not None and actor.name != shift_lead:
         raise PermissionDenied(f"{actor.name} is not the shift lead ({shift_lead} is): only the outgoing "
                                "shift lead prepares a handoff; run `casewatch shift start` to take over first")
-    if incoming.name == actor.name:
-        raise InvalidInput(f"{actor.name} cannot hand the shift over to themselves")
+    check_incoming(actor.name, incoming)
+
+
+def check_incoming(outgoing: str, incoming: Person) -> None:
+    """The shift goes to another lead."""
+    if incoming.name == outgoing:
+        raise InvalidInput(f"{outgoing} cannot hand the shift over to themselves")
     if incoming.role is not Role.LEAD:
         raise InvalidInput(f"{incoming.name} is {'an' if incoming.role is Role.AGENT else 'a'} {incoming.role}: "
                            "the incoming shift lead must be a lead")

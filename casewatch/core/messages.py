@@ -37,7 +37,7 @@ def render_customer_update(
         local = next_update_due.astimezone(ZoneInfo(tz))
         far = sent_at is not None and next_update_due - sent_at > FAR_AWAY
         when = local.strftime("%a %d %b %Y %H:%M %Z" if far else "%a %d %b %H:%M %Z")
-        if tz != "UTC":
+        if local.tzname() != "UTC":  # Etc/UTC and friends are UTC already
             when += next_update_due.astimezone(ZoneInfo("UTC")).strftime(" (%H:%M UTC)")
         lines.append(f"You will hear from us again by {when}, sooner if anything changes.")
     lines += ["", f"— {sender}"]

@@ -237,7 +237,8 @@ def test_unknown_keymap_binding_is_a_one_line_error(tmp_path):
     config.write_text('[keymap]\n"case.asign" = "o"\n')
     result = _run("--db", str(tmp_path / "cw.db"), env={"XDG_CONFIG_HOME": str(tmp_path / "config")})
     assert result.returncode == 2 and result.stderr.count("\n") == 1
-    assert result.stderr.startswith("casewatch: config keymap: unknown binding id 'case.asign' (known: ")
+    assert result.stderr.startswith("casewatch: config keymap: unknown binding id 'case.asign' "
+                                    "(did you mean 'case.assign'? known: ")
     assert "case.assign" in result.stderr
     assert not (tmp_path / "cw.db").exists()
 

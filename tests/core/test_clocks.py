@@ -189,3 +189,15 @@ def test_customer_update_message_is_customer_ready():
     # 14:02 UTC + 20m in the agent's zone (New York, EST) and in UTC.
     assert "by Fri 27 Nov 09:22 EST (14:22 UTC)" in message
     assert message.endswith("— agent")
+
+
+@pytest.mark.parametrize(("tz", "when"), [("Etc/UTC", "by Fri 27 Nov 14:22 UTC, sooner"),
+                                          ("UTC", "by Fri 27 Nov 14:22 UTC, sooner"),
+                                          ("Europe/London", "by Fri 27 Nov 14:22 GMT (14:22 UTC), sooner")])
+def test_a_customer_update_names_utc_once_where_the_senders_zone_is_utc(tz, when):
+    from casewatch.core.messages import render_customer_update
+
+    message = render_customer_update(case_id="CW-1", title="t", customer="ACME", known="k", investigating="i",
+                                     next_milestone="m", next_update_due=datetime(2026, 11, 27, 14, 22, tzinfo=UTC),
+                                     tz=tz, sender="agent")
+    assert when in message

@@ -647,3 +647,10 @@ async def test_esc_on_a_form_with_typed_text_asks_before_it_throws_the_text_away
         assert isinstance(app.screen, BoardScreen)
         assert not [e for e in await writer.case_events(case_id) if e.type.value == "note_added"
                     and e.payload["text"] == "half an hour of log reading"]
+        await pilot.press("a", *"so")  # the owner form (a name being typed) asks too
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, Confirm)
+        await pilot.press("n")
+        await pilot.pause()
+        assert isinstance(app.screen, PersonPrompt) and app.screen.query_one("#name", Input).value == "so"

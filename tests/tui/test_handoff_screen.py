@@ -181,3 +181,35 @@ async def test_the_handoff_in_column_is_whole_at_every_width(floor, make_app, fr
             screen.post_message(ClockTick(frozen_clock.advance(hours=100)))  # "21h56m ago" → "121h56m ago"
             await pilot.pause()
             check(screen, width)
+
+
+async def test_choosing_someone_who_cannot_take_the_shift_says_why_and_the_sent_packet_stays_readable(
+        floor, make_app):
+    """From a fresh-eyes run: typing an agent's name said "sofia is not on the roster", and once the
+    handoff was sent its table cut the case ids and countdowns at 120 columns."""
+    await floor.execute(c.AddPerson(name="sofia", role=Role.AGENT, tz="Europe/Berlin"), "dana")
+    app = make_app(actor="dana")
+    async with app.run_test(size=(120, 35)) as pilot:
+        await settle(pilot)
+        await pilot.press("H")
+        await settle(pilot)
+        screen = app.screen
+        await pilot.press("t", *"sofia", "enter")
+        await settle(pilot)
+        error = shown(app.screen.query_one("#form-error", Static))
+        assert "sofia is an agent: the incoming shift lead must be a lead" in error
+        await pilot.press("ctrl+a", "ctrl+k", *"ken", "enter")
+        await settle(pilot)
+        assert app.screen is screen and screen.incoming == "ken"
+        table = screen.query_one("#packet", DataTable)
+        first = table.get_row_at(0)
+        before = [line for line in rendered_rows(table) if first[1].plain in line]
+        await pilot.press("N", *"quiet night", "ctrl+s")
+        await settle(pilot)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert [h.packet.incoming.name for h in await floor.handoffs()] == ["ken"]
+        table = app.screen.query_one("#packet", DataTable)
+        rows = rendered_rows(table)
+        case_id = table.get_row_at(0)[1].plain
+        assert any(case_id in line and table.get_row_at(0)[4].plain in line for line in rows), (before, rows)

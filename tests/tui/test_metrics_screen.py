@@ -94,3 +94,18 @@ async def test_windows_breakdown_trend_and_failure_signal(history_db, frozen_clo
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, BoardScreen)
+
+
+async def test_at_80x24_the_latest_weeks_stay_in_view(history_db, frozen_clock):
+    """From a fresh-eyes run: the weekly values were cut at 80 columns, the latest weeks first."""
+    app = CasewatchApp(resolve_target(history_db), "dana", zone="Europe/Berlin", clock=frozen_clock, live=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("M")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        values = app.screen.query_one("#trend-values-time_to_named_owner")
+        values.update("— — — — — 23h48m 21h53m 3h14m")  # eight weeks of owner times, as a busy floor has them
+        await pilot.pause()
+        drawn = " ".join(line.text.strip() for line in values.render_lines(values.region.reset_offset))
+        assert drawn.endswith("21h53m 3h14m") and values.region.right <= 80, (drawn, values.region)

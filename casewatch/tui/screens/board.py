@@ -83,7 +83,7 @@ class BoardScreen(CaseActions):
         Binding("escape", "everything", "Everything", id="board.clear_filter", show=False,
                 tooltip="Leave the view and clear the filter: show every case again"),
         Binding("m", "view('mine')", "Mine", id="board.view_mine", show=False,
-                tooltip="Only my cases: I own them, handle their comms or hold their route authority (again: all)"),
+                tooltip="Only my cases: I own them, handle their comms or am their named route authority (again: all)"),
         Binding("o", "view('unowned')", "Unowned", id="board.view_unowned", show=False,
                 tooltip="Only cases without an internal owner or without a comms owner (again: all)"),
         Binding("w", "view('waiting')", "Waiting", id="board.view_waiting", show=False,

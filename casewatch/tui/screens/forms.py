@@ -69,8 +69,9 @@ class Form(CasewatchModal[Result | None], Generic[Result]):
         self.app.push_screen(Confirm(self.form_title, "Close the form and discard what you typed?"), answered)
 
     def typed(self) -> bool:
-        """Whether closing the form would throw away text the user typed."""
-        return False
+        """Whether closing the form would throw away text the user typed (forms start empty)."""
+        return (any(field.value.strip() for field in self.query(Input))
+                or any(area.text.strip() for area in self.query(TextArea)))
 
     def action_submit(self) -> None:
         self.submit()
@@ -151,9 +152,6 @@ class TextPrompt(Form[Result]):
             else:
                 suggester = SuggestFromList(field.suggestions, case_sensitive=False) if field.suggestions else None
                 yield Input(placeholder=field.placeholder, id=field.id, suggester=suggester)
-
-    def typed(self) -> bool:
-        return any(self.text_of(field) for field in self.fields)
 
     def text_of(self, field: Field) -> str:
         widget = self.query_one(f"#{field.id}")
@@ -262,11 +260,12 @@ class PersonPrompt(Form[Result]):
     name field moves on to it, and the form only submits once a role is given; `build` gets it."""
 
     def __init__(self, title: str, names: Sequence[str], build: Callable[..., Result], *,
-                 roles: Sequence[str] | None = None):
+                 roles: Sequence[str] | None = None, refusal: Callable[[str], str | None] | None = None):
         super().__init__(title)
         self.names = list(names)
         self.build = build
         self.roles = roles
+        self.refusal = refusal  # why a name typed is not offered (someone on the roster who may not be chosen)
 
     def compose(self) -> ComposeResult:
         with self._frame():
@@ -282,8 +281,14 @@ class PersonPrompt(Form[Result]):
     @on(Input.Changed, "#name")
     def _live(self, event: Input.Changed) -> None:
         typed = event.value.strip()
-        self.show_error(f"nobody on the roster is called {typed}…" if typed and not match_names(typed, self.names)
-                        else "")
+        self.show_error(self._not_offered(typed, live=True) if typed and not match_names(typed, self.names) else "")
+
+    def _not_offered(self, typed: str, *, live: bool = False) -> str:
+        """Why nobody offered matches `typed`: the refusal for that person, or that nobody has the name."""
+        reason = self.refusal(typed) if self.refusal is not None and typed else None
+        if reason:
+            return reason
+        return f"nobody on the roster is called {typed}…" if live else f"{typed or 'a name'} is not on the roster"
 
     @on(Input.Submitted)
     def _enter(self, event: Input.Submitted) -> None:
@@ -300,7 +305,7 @@ class PersonPrompt(Form[Result]):
         matches = match_names(typed, self.names)
         if len(matches) != 1:
             self.show_error(f"{typed or 'a name'} could be {', '.join(matches)}: type more" if matches
-                            else f"{typed or 'a name'} is not on the roster")
+                            else self._not_offered(typed))
             self.query_one("#name", Input).focus()
             return None
         self.show_error("")

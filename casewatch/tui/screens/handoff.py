@@ -23,7 +23,7 @@ from casewatch.core import commands as c
 from casewatch.core.clocks import ClockKind, ClockState
 from casewatch.core.durations import format_countdown
 from casewatch.core.errors import CasewatchError
-from casewatch.core.handoff import Handoff, Packet, PacketCase, PacketClock, PacketDiff
+from casewatch.core.handoff import Handoff, Packet, PacketCase, PacketClock, PacketDiff, check_incoming
 from casewatch.core.handoff_export import CLOCK_NAMES, FAR_AWAY, dual_time, local_time, relative, shown_state
 from casewatch.core.models import Role
 from casewatch.core.text import counted, visible
@@ -404,7 +404,18 @@ class HandoffScreen(CasewatchScreen):
                 self.incoming = name
                 self.reload()
 
-        self.app.push_screen(PersonPrompt[str]("Hand the shift over to", leads, lambda name: name), chosen)
+        def refusal(typed: str) -> str | None:
+            person = self.app.state.roster.get(typed)
+            if person is None:
+                return None
+            try:
+                check_incoming(self.app.actor, person)
+            except CasewatchError as exc:
+                return str(exc)
+            return None
+
+        self.app.push_screen(PersonPrompt[str]("Hand the shift over to", leads, lambda name: name, refusal=refusal),
+                             chosen)
 
     def action_case_note(self) -> None:
         case = self._highlighted()
