@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from casewatch.core.calendars import from_us, to_us
-from casewatch.core.clocks import ClockKind, plan_clocks
+from casewatch.core.clocks import ClockKind, earliest_due_us, plan_clock, plan_clocks
 from casewatch.core.models import Case, Event, Severity, iso_z
 from casewatch.core.policy_history import PolicyHistory
 from casewatch.core.projection import apply, in_history_order
@@ -51,9 +51,12 @@ def overdue_between(case: Case, kind: ClockKind, policies: PolicyHistory, start:
     the metrics' facts, which are kept one event at a time."""
     bounds = [start, *policies.changes(start, stop), stop]
     for index, since in enumerate(bounds[:-1]):
-        plan = plan_clocks(case, policies.at(since))[_CLOCK_ORDER[kind]]
+        policy, stop_us = policies.at(since), to_us(bounds[index + 1])
+        if stop_us < earliest_due_us(case, policy, kind):
+            continue  # it cannot have come due yet: spare the calendar work of planning it
+        plan = plan_clock(case, policy, kind)
         final = last and index == len(bounds) - 2
-        if breached_by(plan.due_us if plan.active else None, to_us(bounds[index + 1]), last=final):
+        if breached_by(plan.due_us if plan.active else None, stop_us, last=final):
             return True
     return False
 

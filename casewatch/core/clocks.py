@@ -14,7 +14,7 @@ from typing import NamedTuple
 from casewatch.core.calendars import WorkingTime, from_us, to_us
 from casewatch.core.durations import countdown_stable_for
 from casewatch.core.models import Case, Status
-from casewatch.core.policy import Policy
+from casewatch.core.policy import Policy, Timing
 
 US_PER_S = 1_000_000
 
@@ -152,32 +152,70 @@ def _running_plan(kind: ClockKind, cal: WorkingTime, anchor: int, window: int, w
 
 def plan_clocks(case: Case, policy: Policy) -> CaseClocks:
     t = policy.timings[case.severity]
-    cal = t.calendar
     escalated = to_us(case.escalated_at)
+    return CaseClocks(_owner_plan(case, t, escalated), _update_plan(case, t, escalated),
+                      _review_plan(case, t, escalated))
 
-    if case.owner_named_at is not None:
-        owner = _MET_OWNER
-    elif case.status is _RESOLVED:
-        owner = _STOPPED_OWNER
-    else:
-        owner = _running_plan(ClockKind.OWNER, cal, escalated, t.owner_us, t.warn_at)
 
-    if case.status is _RESOLVED:
-        return CaseClocks(owner, _STOPPED_UPDATE, _STOPPED_REVIEW)
+def plan_clock(case: Case, policy: Policy, kind: ClockKind) -> ClockPlan:
+    """One of the plans `plan_clocks` makes, without the calendar work of the other two (the
+    metric facts ask one clock after every event)."""
+    return _PLANNERS[kind](case, policy.timings[case.severity], to_us(case.escalated_at))
+
+
+def earliest_due_us(case: Case, policy: Policy, kind: ClockKind) -> int:
+    """No plan of the clock comes due before its window has passed since its anchor: working time
+    runs no faster than the wall clock, and pauses only delay it. No calendar work, so asking
+    whether a clock can have come due by some instant is cheap."""
+    anchor, window = _WINDOWS[kind](case, policy.timings[case.severity], to_us(case.escalated_at))
+    return anchor + window
+
+
+def _owner_window(case: Case, t: Timing, escalated: int) -> tuple[int, int]:
+    return escalated, t.owner_us
+
+
+def _update_window(case: Case, t: Timing, escalated: int) -> tuple[int, int]:
     anchor = to_us(case.last_customer_update_at) if case.last_customer_update_at else escalated
-    window = case.next_update_override_s * US_PER_S if case.next_update_override_s else t.update_us
+    return anchor, case.next_update_override_s * US_PER_S if case.next_update_override_s else t.update_us
+
+
+def _review_window(case: Case, t: Timing, escalated: int) -> tuple[int, int]:
+    return to_us(case.last_review_at) if case.last_review_at else escalated, t.review_us
+
+
+def _owner_plan(case: Case, t: Timing, escalated: int) -> ClockPlan:
+    if case.owner_named_at is not None:
+        return _MET_OWNER
+    if case.status is _RESOLVED:
+        return _STOPPED_OWNER
+    return _running_plan(ClockKind.OWNER, t.calendar, escalated, t.owner_us, t.warn_at)
+
+
+def _update_plan(case: Case, t: Timing, escalated: int) -> ClockPlan:
+    if case.status is _RESOLVED:
+        return _STOPPED_UPDATE
+    anchor, window = _update_window(case, t, escalated)
     pauses = []
     if t.pause_while_waiting:
         for span in case.waiting:
             end = to_us(span.end) if span.end is not None else None
             if end is None or end > anchor:
                 pauses.append((max(anchor, to_us(span.start)), end))
-    update = _running_plan(ClockKind.CUSTOMER_UPDATE, cal, anchor, window, t.warn_at, pauses)
-    review_anchor = to_us(case.last_review_at) if case.last_review_at else escalated
-    review = _running_plan(ClockKind.INTERNAL_REVIEW, cal, review_anchor, t.review_us, t.warn_at)
-    return CaseClocks(owner, update, review)
+    return _running_plan(ClockKind.CUSTOMER_UPDATE, t.calendar, anchor, window, t.warn_at, pauses)
 
 
+def _review_plan(case: Case, t: Timing, escalated: int) -> ClockPlan:
+    if case.status is _RESOLVED:
+        return _STOPPED_REVIEW
+    anchor, window = _review_window(case, t, escalated)
+    return _running_plan(ClockKind.INTERNAL_REVIEW, t.calendar, anchor, window, t.warn_at)
+
+
+_PLANNERS = {ClockKind.OWNER: _owner_plan, ClockKind.CUSTOMER_UPDATE: _update_plan,
+             ClockKind.INTERNAL_REVIEW: _review_plan}
+_WINDOWS = {ClockKind.OWNER: _owner_window, ClockKind.CUSTOMER_UPDATE: _update_window,
+            ClockKind.INTERNAL_REVIEW: _review_window}
 _RESOLVED = Status.RESOLVED
 _MET_OWNER = ClockPlan(ClockKind.OWNER, fixed=ClockState.MET)
 _STOPPED_OWNER = ClockPlan(ClockKind.OWNER, fixed=ClockState.STOPPED)

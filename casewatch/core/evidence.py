@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from fnmatch import fnmatchcase
+from functools import lru_cache
 from typing import Any
 
 from casewatch.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -35,7 +36,9 @@ class ChecklistItem:
     required_for_routes: tuple[str, ...] = ()  # exact routes or patterns such as "specialist:*"
 
     def required(self, severity: Severity, route: str) -> bool:
-        return severity in self.required_for or any(fnmatchcase(route, p) for p in self.required_for_routes)
+        if severity in self.required_for:
+            return True
+        return bool(self.required_for_routes) and any(fnmatchcase(route, p) for p in self.required_for_routes)
 
     def shown(self, severity: Severity, route: str) -> bool:
         return bool(self.required_for) or not self.required_for_routes or self.required(severity, route)
@@ -118,12 +121,19 @@ def checklist(items: Iterable[ChecklistItem], records: Mapping[str, EvidenceReco
     for item in items:
         known.add(item.key)
         if every_route or item.shown(severity, route) or item.key in records:
-            record = records.get(item.key) or EvidenceRecord(item.key)
+            record = records.get(item.key) or _untouched(item.key)
             entries.append(ChecklistEntry(item, record, item.required(severity, route)))
     for key, record in records.items():
         if key not in known:
             entries.append(ChecklistEntry(ChecklistItem(key, key, required_for=()), record, False))
     return entries
+
+
+@lru_cache(maxsize=256)
+def _untouched(key: str) -> EvidenceRecord:
+    """The record of an item nobody has filled in (one per key: records are immutable, and a case
+    command builds the whole checklist)."""
+    return EvidenceRecord(key)
 
 
 def case_checklist(case: Case, items: Iterable[ChecklistItem], route: str | None = None, *,
@@ -149,6 +159,16 @@ def readiness(entries: Iterable[ChecklistEntry]) -> Readiness:
     required = [e for e in entries if e.required]
     missing = tuple(e.key for e in required if not e.state.settled)
     return Readiness(ready=len(required) - len(missing), required=len(required), missing=missing)
+
+
+def case_entry(case: Case, items: Iterable[ChecklistItem], key: str) -> ChecklistEntry:
+    """`find_entry` on the case's checklist on every route, building only the entry asked for (every
+    evidence change asks for one; the whole checklist is built only to name the valid keys)."""
+    wanted = canonical_key(key)
+    records = {wanted: case.evidence[wanted]} if wanted in case.evidence else {}
+    found = checklist([item for item in items if item.key == wanted], records, case.severity, case.route,
+                      every_route=True)
+    return find_entry(found or case_checklist(case, items, every_route=True), key, case.id)
 
 
 def find_entry(entries: list[ChecklistEntry], key: str, case_id: str) -> ChecklistEntry:
@@ -207,9 +227,9 @@ def apply_set(records: Mapping[str, EvidenceRecord], payload: Mapping[str, Any],
               at: datetime) -> dict[str, EvidenceRecord]:
     p = upgrade_set_payload(payload)
     key = p["key"]
-    record = records.get(key) or EvidenceRecord(key)
-    changed = replace(record, state=EvidenceState(p["state"]), value=p.get("value", record.value),
-                      reason=p.get("reason", ""), by=actor, at=at, version=record.version + 1)
+    record = records.get(key) or _untouched(key)
+    changed = EvidenceRecord(key, state=EvidenceState(p["state"]), value=p.get("value", record.value),
+                             reason=p.get("reason", ""), by=actor, at=at, version=record.version + 1)
     return {**records, key: changed}
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Annotated, Any, NamedTuple
 
 import holidays as holiday_data
@@ -431,10 +431,12 @@ def _unreachable(policy: Policy, text: str, source_name: str) -> list[str]:
     """A clock must come due. A duration longer than its calendar's working time in ten years would
     leave every board unable to plan it (boards search a calendar further, so what passes here plans)."""
     lines, found = text.splitlines(), []
+    start, year = to_us(REACH_FROM), 366 * 24 * 3600 * 1_000_000
     for severity, spec in policy.severities.items():
         calendar = policy.calendar_for(severity)
-        start = to_us(REACH_FROM)
-        worked = calendar.worked_us(start, start + REACH_YEARS * 366 * 24 * 3600 * 1_000_000)
+        if max(getattr(spec, key) for key in CLOCK_KEYS) // ONE_US <= calendar.worked_us(start, start + year):
+            continue  # one year holds every clock (ten hold more): spare building ten years of calendar
+        worked = calendar.worked_us(start, start + REACH_YEARS * year)
         for key in CLOCK_KEYS:
             duration: timedelta = getattr(spec, key)
             if duration // ONE_US <= worked:
@@ -449,6 +451,13 @@ def _unreachable(policy: Policy, text: str, source_name: str) -> list[str]:
 
 def parse_policy(text: str, source_name: str = "policy", version: int = 0) -> Policy:
     """Validate a TOML policy; raise PolicyInvalid listing every problem found, each with its line."""
+    return _parse_policy(text, source_name, version)
+
+
+@lru_cache(maxsize=16)
+def _parse_policy(text: str, source_name: str, version: int) -> Policy:
+    """Every write transaction reads the policy and its history, and validating one (its calendars
+    included) takes milliseconds: the same text is parsed once (a Policy is immutable)."""
     data = load_toml(text, source_name, PolicyInvalid)
     declared = data.get("calendars")
     context = {"calendars": set(declared) if isinstance(declared, dict) else set()}

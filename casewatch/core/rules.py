@@ -19,11 +19,11 @@ from casewatch.core.errors import InvalidInput, NotFound
 from casewatch.core.evidence import (
     apply_set,
     case_checklist,
+    case_entry,
     case_readiness,
     checklist,
     decide_return,
     decide_set,
-    find_entry,
     readiness,
     returning_team,
     route_gate,
@@ -246,7 +246,7 @@ def _note(cmd: c.Note, case: Case, ctx: Context) -> Payload:
 
 def _evidence(cmd: c.SetEvidence, case: Case, ctx: Context) -> Payload:
     check(ctx.actor, Action.EVIDENCE, case)
-    entry = find_entry(case_checklist(case, ctx.policy.evidence, every_route=True), cmd.key, case.id)
+    entry = case_entry(case, ctx.policy.evidence, cmd.key)
     payload = decide_set(case.id, entry, cmd.state, cmd.value, cmd.reason, cmd.expect_item_version)
     if case.returned is not None:  # the return mark goes once the packet is complete again
         after = apply_set(case.evidence, payload, ctx.actor.name, ctx.occurred_at)

@@ -152,6 +152,9 @@ async def changes_since(conn: AsyncConnection, handoff: Handoff, now: datetime, 
     return diff_since(handoff.packet, open_cases, history, await load_policy_history(conn, where), now)
 
 
+HANDOFF_COMMANDS = (c.PrepareHandoff, c.AcceptHandoff)  # the commands `facts_for` reads anything for
+
+
 async def facts_for(conn: AsyncConnection, command: c.Command, actor: Person, roster: Mapping[str, Person],
                     policy: Policy, now: datetime, *, where: str) -> HandoffFacts:
     """What the rule of a handoff command needs read (nothing for any other command)."""

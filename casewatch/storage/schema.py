@@ -27,8 +27,22 @@ class UTCDateTime(TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError("refusing to store a naive datetime")
-        value = value.astimezone(UTC)
+        if value.tzinfo is not UTC:  # most times already are: spare the write path a copy of each
+            value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def bind_processor(self, dialect):
+        """On SQLite, the text SQLAlchemy's DATETIME stores ("2026-11-27 14:00:00.000000"), made in one
+        call rather than its formatting of seven fields: the write path binds two times per event."""
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+        utc = self.process_bind_param
+
+        def process(value: datetime | None) -> str | None:
+            naive = utc(value, dialect)
+            return None if naive is None else naive.isoformat(" ", "microseconds")
+
+        return process
 
     def process_result_value(self, value: datetime | None, dialect):
         if value is None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from casewatch.bulk_load import bulk_allocation
 from casewatch.core import commands as c
-from casewatch.core.demo import DemoPlan
+from casewatch.core.demo import CaseScript, DemoPlan
 from casewatch.core.errors import InvalidInput, NotFound
 from casewatch.core.models import EventType
 from casewatch.core.permissions import Action, check
@@ -32,13 +33,22 @@ async def write_demo(store: Store, plan: DemoPlan, lead: str, progress: Progress
     if plan.shift_started is not None and await store.current_shift() is None:
         await store.execute(c.StartShift(), lead, at=plan.shift_started)  # the seeding lead leads the floor
     ids: list[str] = []
-    for first in range(0, len(plan.cases), BATCH_CASES):
-        items: list[BatchItem] = []
-        for script in plan.cases[first:first + BATCH_CASES]:
-            items.append((script.new, script.actor, script.at))
-            items.extend((step.make, step.actor, step.at) for step in script.steps)
-        outcomes = await store.execute_many(items)
-        ids.extend(o.event.case_id for o in outcomes if o.event.type is EventType.CASE_CREATED and o.event.case_id)
-        if progress is not None:
-            progress(len(ids), len(plan.cases))
+    # The collector pauses for the whole write, not batch by batch: it would scan each batch's
+    # outcomes as they are returned, only for them to be dropped right after.
+    with bulk_allocation(freeze=False):
+        for first in range(0, len(plan.cases), BATCH_CASES):
+            ids.extend(await _write_cases(store, plan.cases[first:first + BATCH_CASES]))
+            if progress is not None:
+                progress(len(ids), len(plan.cases))
     return ids
+
+
+async def _write_cases(store: Store, scripts: list[CaseScript]) -> list[str]:
+    """One transaction: the scripts' cases and their histories; returns the new case ids (the
+    outcomes go when it returns)."""
+    items: list[BatchItem] = []
+    for script in scripts:
+        items.append((script.new, script.actor, script.at))
+        items.extend((step.make, step.actor, step.at) for step in script.steps)
+    outcomes = await store.execute_many(items)
+    return [o.event.case_id for o in outcomes if o.event.type is EventType.CASE_CREATED and o.event.case_id]

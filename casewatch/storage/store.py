@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import ParamSpec, TypeVar
 
-from sqlalchemy import Integer, Row, Select, String, bindparam, func, insert, literal, select, text, union_all, update
+from sqlalchemy import Integer, Select, String, bindparam, func, insert, literal, select, text, union_all, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -33,7 +33,7 @@ from casewatch.core import commands as c
 from casewatch.core import metrics
 from casewatch.core.errors import CasewatchError, Conflict, InvalidInput, NotFound, Unavailable
 from casewatch.core.events import added_person
-from casewatch.core.handoff import Handoff, LeadView, Packet, PacketDiff, Shift
+from casewatch.core.handoff import Handoff, HandoffFacts, LeadView, Packet, PacketDiff, Shift
 from casewatch.core.models import Case, Event, EventType, Person, Role, Status
 from casewatch.core.policy import DEFAULT_POLICY_TOML, Policy, parse_policy
 from casewatch.core.policy_history import PolicyHistory
@@ -68,11 +68,13 @@ T = TypeVar("T")
 # whose ids must come back in row order. PostgreSQL gets SQLAlchemy's ordered form. On SQLite that
 # form falls back to one INSERT per row; but there a writer holds the database lock (BEGIN
 # IMMEDIATE) and a multi-row INSERT numbers its rows upwards in VALUES order, so sorted ids are in row order.
+# Only a PostgreSQL team database's trigger decides an event's author and times: SQLite returns just the ids.
 _STAMPED = (events.c.id, events.c.actor, events.c.occurred_at, events.c.recorded_at)
-_SERVER_SETS = ("actor", "occurred_at", "recorded_at")  # what a team database's trigger may decide for an event
 _INSERT_EVENTS = insert(events).returning(*_STAMPED, sort_by_parameter_order=True)
-_INSERT_EVENTS_SQLITE = insert(events).returning(*_STAMPED)
+_INSERT_EVENTS_SQLITE = insert(events).returning(events.c.id)
 _INSERT_CASE = insert(cases)
+_NO_HANDOFF = HandoffFacts()
+_ROSTER_EVENTS = (EventType.PERSON_ADDED, EventType.PERSON_RENAMED)  # of what a batch reads: the roster only
 _UPDATE_CASE = update(cases).where(cases.c.id == bindparam("row_id"), cases.c.version == bindparam("row_version"))
 
 
@@ -393,10 +395,12 @@ class Store:
         if not batch.shift_read:
             batch.shift, batch.shift_read = await handoff_rows.current_shift(conn), True
         mapped = await self._grantable(conn, command.login) if isinstance(command, c.GrantLogin) else {}
+        handoff = _NO_HANDOFF
+        if isinstance(command, handoff_rows.HANDOFF_COMMANDS):  # the others need nothing read for them
+            handoff = await handoff_rows.facts_for(conn, command, actor, batch.roster, batch.policy, occurred,
+                                                   where=self.target.describe())
         ctx = Context(actor=actor, roster=batch.roster, policy=batch.policy, occurred_at=occurred,
-                      recorded_at=recorded, shift_lead=batch.shift.lead if batch.shift else None,
-                      handoff=await handoff_rows.facts_for(conn, command, actor, batch.roster, batch.policy, occurred,
-                                                           where=self.target.describe()),
+                      recorded_at=recorded, shift_lead=batch.shift.lead if batch.shift else None, handoff=handoff,
                       logins=mapped)
         new_id = await self._next_case_id(conn, batch) if isinstance(command, c.NewCase) else None
         event = decide(command, case, ctx, new_case_id=new_id)
@@ -449,7 +453,9 @@ class Store:
         batch.events.append(event)
         batch.after.append(None)
         batch.written = len(batch.events)
-        if event.case_id is None:  # the roster, the policy or the shift lead changed: read them again
+        if event.type in _ROSTER_EVENTS:  # the roster changed, and only the roster: read it again
+            batch.roster = None
+        elif event.case_id is None:  # the roster, the policy or the shift lead changed: read them again
             batch.roster, batch.policy, batch.policies, batch.shift_read = None, None, None, False
         return len(batch.events) - 1
 
@@ -464,7 +470,7 @@ class Store:
             for index, decided in enumerate(await self._insert_events(conn, [convert.event_values(e) for e in todo]),
                                             start=start):
                 event = batch.events[index]
-                stamped |= any(decided[name] != getattr(event, name) for name in _SERVER_SETS)
+                stamped |= any(value != getattr(event, name) for name, value in decided.items() if name != "id")
                 batch.events[index] = event.model_copy(update=decided)
             batch.written = len(batch.events)
             if stamped:  # the server named the author or the time (team mode): fold the batch's cases again
@@ -508,13 +514,11 @@ class Store:
         return event.model_copy(update=stored)
 
     async def _insert_events(self, conn: AsyncConnection, rows: list[dict]) -> list[dict]:
-        """Append rows to the log; in row order, what the database decided for each: its id and, in
-        team mode, the server-stamped `actor`, `recorded_at` and (unless backfilled) `occurred_at`."""
-        stored: Sequence[Row]
+        """Append rows to the log; in row order, what the database decided for each: its id and, on
+        PostgreSQL (team mode), the server-stamped `actor`, `recorded_at` and (unless backfilled) `occurred_at`."""
         if self.target.is_sqlite:
-            stored = sorted((await conn.execute(_INSERT_EVENTS_SQLITE, rows)).all(), key=lambda row: row.id)
-        else:
-            stored = (await conn.execute(_INSERT_EVENTS, rows)).all()
+            return [{"id": row_id} for row_id in sorted((await conn.execute(_INSERT_EVENTS_SQLITE, rows)).scalars())]
+        stored = (await conn.execute(_INSERT_EVENTS, rows)).all()
         return [{"id": row.id, "actor": row.actor, "occurred_at": row.occurred_at, "recorded_at": row.recorded_at}
                 for row in stored]
 

@@ -3,10 +3,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from casewatch.core import commands as c
-from casewatch.core.clocks import ClockKind, ClockState, missing_roles, plan_clocks
+from casewatch.core.clocks import ClockKind, ClockState, earliest_due_us, missing_roles, plan_clock, plan_clocks
+from casewatch.core.demo import PEOPLE, demo_plan
 from casewatch.core.errors import InvalidInput, NotFound
-from casewatch.core.models import EvidenceState, Severity, Status
+from casewatch.core.models import EvidenceState, Person, Severity, Status
 from casewatch.core.policy import DEFAULT_POLICY_TOML, parse_policy
+from casewatch.core.projection import apply
+from casewatch.core.rules import Context, decide
 from casewatch.core.views import case_flags
 from tests.core.floor import Floor
 
@@ -201,3 +204,25 @@ def test_a_customer_update_names_utc_once_where_the_senders_zone_is_utc(tz, when
                                      next_milestone="m", next_update_due=datetime(2026, 11, 27, 14, 22, tzinfo=UTC),
                                      tz=tz, sender="agent")
     assert when in message
+
+
+def test_no_clock_comes_due_before_its_earliest_due_instant():
+    """Working time runs no faster than the wall clock and pauses only delay a clock: the bound the
+    metric facts skip planning by is never later than a plan's due instant (business hours, pauses,
+    resolved cases and all, as a demo floor has them)."""
+    floor = Floor()
+    roster = {name: Person(name=name, role=role, tz=tz, team=team) for name, role, tz, team in PEOPLE}
+    planned = 0
+    for number, script in enumerate(demo_plan(120, seed=3, now=T0).cases):
+        case = None
+        for command, actor, at in [(script.new, script.actor, script.at), *((s.make, s.actor, s.at) for s in script.steps)]:
+            command = command(f"CW-{number}") if callable(command) else command
+            ctx = Context(actor=roster[actor], roster=roster, policy=floor.policy, occurred_at=at, recorded_at=T0)
+            case = apply(case, decide(command, case, ctx, new_case_id=f"CW-{number}"))
+            for kind in ClockKind:
+                plan = plan_clock(case, floor.policy, kind)
+                assert plan == plan_clocks(case, floor.policy)[list(ClockKind).index(kind)]
+                if plan.active and plan.due_us is not None:
+                    planned += 1
+                    assert earliest_due_us(case, floor.policy, kind) <= plan.due_us, (case.id, kind)
+    assert planned > 1000

@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from casewatch.core import commands as c
 from casewatch.core.errors import CasewatchError, Conflict, InvalidInput, NotFound, PermissionDenied
 from casewatch.core.evidence import (
     DEFAULT_ITEMS,
@@ -11,6 +12,8 @@ from casewatch.core.evidence import (
     ChecklistItem,
     apply_return,
     apply_set,
+    case_checklist,
+    case_entry,
     checklist,
     decide_return,
     decide_set,
@@ -22,6 +25,7 @@ from casewatch.core.evidence import (
     upgrade_set_payload,
 )
 from casewatch.core.models import EvidenceRecord, EvidenceState, Person, Role, Severity
+from tests.core.floor import Floor
 
 AT = datetime(2026, 11, 27, 14, 0, tzinfo=UTC)
 LEAD = Person(name="dana", role=Role.LEAD)
@@ -89,6 +93,24 @@ def test_unknown_key_lists_the_valid_keys_and_old_keys_map():
     assert find_entry(entries, "logs", "CW-1").key == "attachments"
     with pytest.raises(NotFound, match="no evidence item 'bogus'; valid keys: impact, identifiers, timeline"):
         find_entry(entries, "bogus", "CW-1")
+
+
+@pytest.mark.parametrize("route", ["support", "specialist:database"])
+@pytest.mark.parametrize("key", ["impact", "timeline", " Reproduction ", "logs", "replication", "DROPPED"])
+def test_a_case_entry_is_the_one_its_whole_checklist_holds(key, route):
+    """An evidence change builds only the entry it names: the same entry, template item or one the
+    template dropped, filled in or not."""
+    case = Floor().do(c.NewCase(title="Export fails", customer="ACME", severity=Severity.SEV3), "agent", at=AT)
+    case = case.model_copy(update={"route": route, "evidence": records(impact=S.DONE, dropped=S.PARTIAL)})
+    whole = case_checklist(case, ITEMS, every_route=True)
+    assert case_entry(case, ITEMS, key) == find_entry(whole, key, case.id)
+
+
+def test_a_case_entry_for_an_unknown_key_lists_every_valid_key():
+    case = Floor().do(c.NewCase(title="Export fails", customer="ACME", severity=Severity.SEV3), "agent", at=AT)
+    case = case.model_copy(update={"evidence": records(dropped=S.DONE)})
+    with pytest.raises(NotFound, match="no evidence item 'bogus'; valid keys: impact, .*, replication, dropped$"):
+        case_entry(case, ITEMS, "bogus")
 
 
 def entry(key="timeline", **state):

@@ -1,12 +1,15 @@
 """Batched seeding (the import path) writes exactly what case-by-case commands write."""
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from casewatch.core import commands as c
 from casewatch.core.demo import Step, demo_plan
-from casewatch.core.models import Person, Role
+from casewatch.core.models import EventType, Person, Role, Severity
+from casewatch.core.policy import DEFAULT_POLICY_TOML
 from casewatch.storage import seed
 from casewatch.storage.schema import Base
 from casewatch.storage.store import Store
@@ -68,6 +71,38 @@ async def test_batched_seeding_writes_the_same_events_and_projections_as_case_by
     assert any(row[-1]["text"] == "late" for row in batched["events"] if row[2] == "note_added")
     for table in batched:
         assert batched[table] == one_by_one[table], table
+
+
+async def test_a_batch_of_floor_and_case_commands_writes_what_one_command_at_a_time_writes(
+        db_url, other_db_url, frozen_clock):
+    """Floor commands in a batch: a person added (then renamed) acts and is assigned further on in
+    the same batch, and a policy applied in the middle is the one the later cases are decided under."""
+    hours = [frozen_clock.now - timedelta(hours=h) for h in range(12, 0, -1)]
+    items = [
+        (c.AddPerson(name="zoe", role=Role.AGENT, tz="Asia/Tokyo"), "dana", hours[0]),
+        (c.NewCase(title="Export fails", customer="ACME", severity=Severity.SEV3), "zoe", hours[1]),
+        (lambda cid: c.Assign(case_id=cid, name="zoe"), "dana", hours[2]),
+        (c.AddPerson(name="raj", role=Role.LEAD, tz="Asia/Kolkata"), "dana", hours[3]),
+        (c.RenamePerson(old="zoe", new="zoey"), "raj", hours[4]),
+        (lambda cid: c.Note(case_id=cid, text="renamed, still on it"), "zoey", hours[5]),
+        (c.ApplyPolicy(toml=DEFAULT_POLICY_TOML.replace('"15m"', '"10m"'), source_name="p.toml"), "raj", hours[6]),
+        (c.NewCase(title="Login fails", customer="Initech", severity=Severity.SEV1), "zoey", hours[7]),
+        (lambda cid: c.Assign(case_id=cid, name="zoey"), "raj", hours[9]),
+        (c.StartShift(), "raj", hours[10]),
+        (lambda cid: c.Review(case_id=cid, notes="On track."), "raj", hours[11]),
+    ]
+    async with await Store.open(resolve_target(db_url), clock=frozen_clock, creator=LEAD) as store:
+        batched = await store.execute_many(items)
+    async with await Store.open(resolve_target(other_db_url), clock=frozen_clock, creator=LEAD) as store:
+        created, single = None, []
+        for command, actor, at in items:
+            outcome = await store.execute(command(created) if callable(command) else command, actor, at=at)
+            created = outcome.event.case_id if outcome.event.type is EventType.CASE_CREATED else created
+            single.append(outcome)
+
+    assert batched == single
+    assert batched[-1].changed_case.participants  # the review was decided: the batch went all the way
+    assert await dump(db_url) == await dump(other_db_url)
 
 
 async def test_a_batch_that_fails_half_way_writes_nothing(db_url, frozen_clock):

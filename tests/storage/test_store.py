@@ -290,3 +290,27 @@ async def test_case_histories_stream_one_whole_case_at_a_time(store):
     assert [[e.case_id for e in h] for h in histories] == [[first, first], [second]]
     assert histories[0] == await store.case_events(first)
     assert {e.type for e in await store.floor_events()} >= {EventType.PERSON_ADDED, EventType.POLICY_APPLIED}
+
+
+def test_sqlite_times_are_written_as_sqlalchemy_s_datetime_text():
+    """SQLite's time text is made in one call on the write path: the same text the generic
+    TypeDecorator + DATETIME processing makes, read back as the same instant, naive times refused."""
+    from datetime import UTC, datetime, timezone
+    from zoneinfo import ZoneInfo
+
+    from sqlalchemy.dialects import sqlite
+    from sqlalchemy.types import TypeDecorator
+
+    from casewatch.storage.schema import UTCDateTime
+
+    dialect = sqlite.dialect()
+    column = UTCDateTime().dialect_impl(dialect)  # as a statement binds it: over SQLite's DATETIME
+    ours, generic = column.bind_processor(dialect), TypeDecorator.bind_processor(column, dialect)
+    read = column.result_processor(dialect, None)
+    for value in (datetime(2026, 11, 27, 14, 0, tzinfo=UTC), datetime(2026, 7, 1, 9, 30, 5, 7, tzinfo=ZoneInfo("Europe/Berlin")),
+                  datetime(999, 1, 2, 3, 4, 5, 123456, tzinfo=timezone(timedelta(hours=-5)))):
+        assert ours(value) == generic(value)
+        assert read(ours(value)) == value
+    assert ours(None) is None and generic(None) is None
+    with pytest.raises(ValueError, match="naive"):
+        ours(datetime(2026, 11, 27, 14, 0))
