@@ -231,28 +231,29 @@ def test_newer_schema_and_unknown_theme_fail_in_one_line(tmp_path):
     assert not (tmp_path / "other.db").exists()
 
 
-def test_unknown_keymap_binding_is_a_one_line_error(tmp_path):
+def _board_with_keymap(tmp_path, keymap: str):
+    """The board started with this [keymap] in the config file; it must refuse in one line, creating nothing."""
     config = tmp_path / "config" / "casewatch" / "config.toml"
     config.parent.mkdir(parents=True)
-    config.write_text('[keymap]\n"case.asign" = "o"\n')
+    config.write_text(f"[keymap]\n{keymap}\n")
     result = _run("--db", str(tmp_path / "cw.db"), env={"XDG_CONFIG_HOME": str(tmp_path / "config")})
     assert result.returncode == 2 and result.stderr.count("\n") == 1
+    assert not (tmp_path / "cw.db").exists()
+    return result
+
+
+def test_unknown_keymap_binding_is_a_one_line_error(tmp_path):
+    result = _board_with_keymap(tmp_path, '"case.asign" = "o"')
     assert result.stderr.startswith("casewatch: config keymap: unknown binding id 'case.asign' "
                                     "(did you mean 'case.assign'? known: ")
     assert "case.assign" in result.stderr
-    assert not (tmp_path / "cw.db").exists()
 
 
 def test_a_keymap_that_gives_one_key_two_actions_on_a_screen_is_a_one_line_error(tmp_path):
     """Only one of the two would ever run: `o` on the board shows the unowned cases."""
-    config = tmp_path / "config" / "casewatch" / "config.toml"
-    config.parent.mkdir(parents=True)
-    config.write_text('[keymap]\n"case.assign" = "o"\n')
-    result = _run("--db", str(tmp_path / "cw.db"), env={"XDG_CONFIG_HOME": str(tmp_path / "config")})
-    assert result.returncode == 2 and result.stderr.count("\n") == 1
+    result = _board_with_keymap(tmp_path, '"case.assign" = "o"')
     assert result.stderr == ("casewatch: config keymap: 'o' would do two things on the board screen: "
                              "board.view_unowned and case.assign\n")
-    assert not (tmp_path / "cw.db").exists()
 
 
 def test_the_default_keys_and_a_remap_onto_a_free_key_clash_nowhere():

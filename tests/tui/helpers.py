@@ -12,6 +12,16 @@ def table(app, severity: str) -> CaseTable:
     return app.screen.query_one(f"#table-{severity}", CaseTable)
 
 
+async def focus_pane(app, pilot, severity: str) -> str:
+    """Focus a severity's pane on the board, as Tab or its number key would; the selected case's id."""
+    pane = table(app, severity)
+    pane.focus()
+    await pilot.pause()
+    case_id = pane.selected_id()
+    assert case_id is not None
+    return case_id
+
+
 class Posted:
     """A message hook (for `run_test`) that keeps the app's messages of one kind and lets a test
     wait for the one it expects, instead of sleeping."""

@@ -30,7 +30,7 @@ from casewatch.tui.screens.forms import Confirm, Form, PersonPrompt
 from casewatch.tui.widgets import cells
 from casewatch.tui.widgets.board_layout import CLOCKS as CLOCK_KEYS
 from casewatch.tui.widgets.footer import CasewatchFooter
-from tests.tui.helpers import notifications, rendered_rows, table
+from tests.tui.helpers import focus_pane, notifications, rendered_rows, table
 from tests.tui.test_app import help_lines
 
 HOSTILE_TITLE = "[link=http://x]y[/link] /api/[id]/[/]export"
@@ -231,10 +231,7 @@ async def test_a_conflict_keeps_the_form_and_the_text_and_a_note_is_simply_writt
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
         await pilot.pause()
-        sev2 = table(app, "sev2")
-        sev2.focus()
-        await pilot.pause()
-        case_id = sev2.selected_id()
+        case_id = await focus_pane(app, pilot, "sev2")
         await pilot.press("n", *"checked the logs")
         await writer.execute(c.Note(case_id=case_id, text="someone else was quicker"), "tom")
         await pilot.press("ctrl+s")
@@ -624,10 +621,7 @@ async def test_esc_on_a_form_with_typed_text_asks_before_it_throws_the_text_away
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
-        sev2 = table(app, "sev2")
-        sev2.focus()
-        await pilot.pause()
-        case_id = sev2.selected_id()
+        case_id = await focus_pane(app, pilot, "sev2")
         await pilot.press("n")
         await pilot.pause()
         await pilot.press("escape")  # nothing typed yet: closes at once
