@@ -303,14 +303,20 @@ class CasewatchApp(App[None]):
         def reply(done: ActionDone) -> None:
             (reply_to if reply_to in self.screen_stack else self.screen).post_message(done)
 
+        def toast(text: str, title: str, timeout: float) -> None:
+            """A refusal a form shows beside the user's text needs no toast over the screen too."""
+            from casewatch.tui.screens.forms import Form  # screens import this module for its type
+
+            if not (isinstance(reply_to, Form) and reply_to in self.screen_stack):
+                self.notify(visible(text), title=title, severity="error", timeout=timeout, markup=False)
+
         if self.refuse_in_replay():
             reply(ActionDone(False, "a replay is read-only", case_id, command=command))
             return
         try:
             outcome = await self.store.execute(command, self.actor)
         except Conflict as exc:
-            self.notify(visible(str(exc)), title="Conflict — nothing written", severity="error", timeout=10,
-                        markup=False)
+            toast(str(exc), "Conflict — nothing written", 10)
             try:
                 fresh = await self.store.get_case(case_id) if case_id else None
             except CasewatchError:
@@ -321,7 +327,7 @@ class CasewatchApp(App[None]):
                              version=fresh.version if fresh else None))
             return
         except CasewatchError as exc:
-            self.notify(visible(str(exc)), title="Not done", severity="error", timeout=8, markup=False)
+            toast(str(exc), "Not done", 8)
             reply(ActionDone(False, str(exc), case_id, command=command))
             return
         except Exception as exc:  # unexpected: the worker-error handler reports it; a form must not wait on

@@ -53,10 +53,12 @@ class CasewatchCommands(Provider):
         app, screen = self.casewatch_app, self.screen
         yield "Show severity policy", partial(app.push_screen, PolicyScreen()), "The active policy as TOML"
         case = screen.selected_case() if isinstance(screen, CaseActions) else None
-        for active in screen.active_bindings.values():
+        offered: set[str] = set()
+        for active in screen.active_bindings.values():  # by key: a binding with two keys (g, home) comes twice
             binding = active.binding
-            if not binding.id or binding.action == "command_palette":
-                continue  # Textual's own bindings (cursor keys, copy) and this palette
+            if not binding.id or binding.action == "command_palette" or binding.id in offered:
+                continue  # Textual's own bindings (cursor keys, copy), this palette, one already offered
+            offered.add(binding.id)
             name = binding.tooltip or binding.description
             if case is not None and binding.id in CASE_BINDING_IDS:
                 name += f" ({case.id})"

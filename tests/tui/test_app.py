@@ -69,6 +69,19 @@ async def test_palette_runs_the_screens_bindings(make_app):
         assert isinstance(app.screen, PersonPrompt) and app.screen.form_title == f"Internal owner of {case_id}"
 
 
+async def test_the_palette_offers_a_binding_with_two_keys_once(make_app):
+    """g and Home both jump to the pane's first case: the palette listed that action twice."""
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.pause()
+        table(app, "sev1").focus()
+        await pilot.press("ctrl+p", *"jump to the first case")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        hits = [str(option.prompt).split("\n")[0] for option in app.screen.query_one("CommandList").options]
+        assert hits.count("Jump to the first case of the pane") == 1, hits
+
+
 async def test_an_unexpected_worker_error_is_shown_and_logged(make_app, monkeypatch, caplog):
     app = make_app()
     async with app.run_test(size=(160, 50), notifications=True) as pilot:
@@ -160,3 +173,16 @@ async def test_a_customer_update_with_its_own_next_update_time(make_app, writer)
         assert isinstance(app.screen, BoardScreen)
         last = (await writer.case_events(case_id))[-1]
         assert last.payload["next_update_in_s"] == 45 * 60 and "SSO logins fail" in last.payload["message"]
+
+
+async def test_the_header_names_utc_once_for_a_viewer_in_utc(board_db, frozen_clock):
+    """From a fresh-eyes run: "14:00:00 UTC · Fri 14:00:00 Etc/UTC" said the same time twice."""
+    from casewatch.tui.widgets.clock_bar import ClockBar
+
+    for zone, local in (("Etc/UTC", None), ("Europe/Berlin", "Fri 15:00:00 Europe/Berlin")):
+        app = CasewatchApp(resolve_target(board_db), "dana", zone=zone, clock=frozen_clock, live=False)
+        async with app.run_test(size=(200, 40)) as pilot:
+            await pilot.pause()
+            header = str(app.screen.query_one(ClockBar).render())
+            assert "14:00:00 UTC" in header and header.count(":00:00") == (1 if local is None else 2), header
+            assert local is None or local in header

@@ -648,3 +648,27 @@ async def test_esc_on_a_form_with_typed_text_asks_before_it_throws_the_text_away
         await pilot.press("n")
         await pilot.pause()
         assert isinstance(app.screen, PersonPrompt) and app.screen.query_one("#name", Input).value == "so"
+
+
+async def test_a_refusal_shown_in_the_form_is_not_also_a_toast(make_app, writer):
+    """From a fresh-eyes run: the evidence gate's refusal stood in the form and, long after, in a
+    "Not done" toast over the board too."""
+    app = make_app()
+    async with app.run_test(size=(160, 50), notifications=True) as pilot:
+        await pilot.pause()
+        from casewatch.core.evidence import case_readiness
+
+        policy = app.state.policy
+        case_id, pane = next((case.id, case.severity.value.lower()) for case in app.state.cases.values()
+                             if not case_readiness(case, policy.evidence, "specialist:database").complete
+                             and case.route != "specialist:database")  # the gate refuses this route
+        await focus_pane(app, pilot, pane)
+        table(app, pane).move_cursor(row=table(app, pane).get_row_index(case_id))
+        await pilot.pause()
+        await pilot.press("r", *"specialist:database", "enter", *"needs a DBA", "enter", "enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, Form)
+        assert "Not done" in str(app.screen.query_one("#form-error").render())
+        assert "Not done" not in notifications(app)
+        assert (await writer.get_case(case_id)).route == app.state.cases[case_id].route

@@ -28,7 +28,8 @@ class ClockBar(Static):
             text.append(" REPLAY · read-only ", style=f"bold reverse {app.colours.get('clock-warning', '')}".strip())
         text.append(f"  {who}  ")
         text.append(f"{now.astimezone(UTC):%H:%M:%S} UTC", style="bold")
-        text.append(f"  ·  {local:%a %H:%M:%S} {app.zone.key}")
+        if local.tzname() != "UTC":  # a viewer in Etc/UTC would read the same time twice
+            text.append(f"  ·  {local:%a %H:%M:%S} {app.zone.key}")
         shift = app.state.lead.shift if app.state else None
         if shift is None:
             text.append("  ·  no shift lead", style="dim")
