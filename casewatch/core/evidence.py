@@ -256,8 +256,8 @@ def route_gate(case_id: str, route: str, ready: Readiness, override: str | None,
         return {"missing": missing}
     if override is None:
         raise InvalidInput(f"{case_id} cannot go to {route}: required evidence missing: {', '.join(missing)} "
-                           f"(fill them with `casewatch case evidence {case_id} KEY`, or a lead may pass "
-                           f"with --override REASON)")
+                           f"(fill them in first: `e` on the board, or `casewatch case evidence {case_id} KEY`; "
+                           f"or a lead passes the gate with an override reason, --override REASON)")
     if actor.role is not Role.LEAD:
         raise PermissionDenied(f"{actor.name} may not override the evidence gate: it needs a lead")
     return {"missing": missing, "override": override}
