@@ -213,3 +213,34 @@ async def test_choosing_someone_who_cannot_take_the_shift_says_why_and_the_sent_
         rows = rendered_rows(table)
         case_id = table.get_row_at(0)[1].plain
         assert any(case_id in line and table.get_row_at(0)[4].plain in line for line in rows), (before, rows)
+
+
+async def test_esc_on_an_edited_handoff_note_asks_before_discarding_it(floor, make_app):
+    """From a second fresh-eyes run: the handoff's notes were the only forms Esc still emptied silently."""
+    from textual.widgets import TextArea
+
+    from casewatch.tui.screens.forms import Confirm
+    from casewatch.tui.screens.handoff import NotePrompt
+
+    app = make_app(actor="dana")
+    async with app.run_test(size=(160, 50)) as pilot:
+        await settle(pilot)
+        await pilot.press("H")
+        await settle(pilot)
+        screen = app.screen
+        await pilot.press("N")
+        await pilot.pause()
+        await pilot.press("escape")  # untouched: closes at once
+        await pilot.pause()
+        assert app.screen is screen
+        await pilot.press("N", *"watch CW-1010")
+        for keep in ("escape", "n"):
+            await pilot.press("escape")
+            await pilot.pause()
+            assert isinstance(app.screen, Confirm)
+            await pilot.press(keep)
+            await pilot.pause()
+            assert isinstance(app.screen, NotePrompt) and app.screen.query_one(TextArea).text == "watch CW-1010"
+        await pilot.press("escape", "y")
+        await pilot.pause()
+        assert app.screen is screen and "Note: —" in shown(screen.query_one("#handoff-head", Static))

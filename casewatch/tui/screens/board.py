@@ -475,7 +475,7 @@ class BoardScreen(CaseActions):
             TextPrompt("Filter the board",
                        [Field("query", "Show cases containing (blank: all):", "customer, owner, title…",
                               optional=True)],
-                       lambda query: query or ""),
+                       lambda query: query or "", disposable=True),
             self.set_filter)
 
     def action_everything(self) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from rich.text import Text
 from textual import on
@@ -13,6 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
+from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
 from textual.widgets import Input, Label, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
@@ -42,9 +43,10 @@ class Form(CasewatchModal[Result | None], Generic[Result]):
 
     BINDINGS = [CANCEL, SUBMIT]
 
-    def __init__(self, title: str):
+    def __init__(self, title: str, *, disposable: bool = False):
         super().__init__()
         self.form_title = title
+        self.disposable = disposable  # what is typed is cheap to type again (a filter): Esc never asks
         self.writes: Callable[[Result], None] | None = None
         self.seen_version: int | None = None  # after a conflict: the version the user has now been told about
         self.sending = False  # a write is under way: another submit waits for its answer
@@ -56,17 +58,12 @@ class Form(CasewatchModal[Result | None], Generic[Result]):
         return frame
 
     def action_cancel(self) -> None:
-        """A form that writes asks before it throws away what the user typed: one Esc too many
-        must not cost a long note. n or Esc keeps the form and the text."""
-        if self.writes is None or not self.typed():
+        """A form asks before it throws away what the user typed: one Esc too many must not cost a
+        long note. n or Esc keeps the form and the text."""
+        if self.disposable or not self.typed():
             self.dismiss(None)
             return
-
-        def answered(discard: bool | None) -> None:
-            if discard:
-                self.dismiss(None)
-
-        self.app.push_screen(Confirm(self.form_title, "Close the form and discard what you typed?"), answered)
+        ask_before_discarding(self, self.form_title)
 
     def typed(self) -> bool:
         """Whether closing the form would throw away text the user typed (forms start empty)."""
@@ -133,8 +130,9 @@ class TextPrompt(Form[Result]):
     """Labelled text fields. Each value is read through its field's parser, in `read`, both for the
     inline error line and on submit; `build` gets the parsed values by field id."""
 
-    def __init__(self, title: str, fields: Sequence[Field], build: Callable[..., Result]):
-        super().__init__(title)
+    def __init__(self, title: str, fields: Sequence[Field], build: Callable[..., Result], *,
+                 disposable: bool = False):
+        super().__init__(title, disposable=disposable)
         self.fields = tuple(fields)
         self.build = build
 
@@ -403,3 +401,12 @@ class Confirm(CasewatchModal[bool]):
 
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes)
+
+
+def ask_before_discarding(dialog: ModalScreen[Any], title: str) -> None:
+    """Esc on a dialog holding typed text: y closes it (the dialog's result is None), n or Esc keeps it."""
+    def answered(discard: bool | None) -> None:
+        if discard:
+            dialog.dismiss(None)
+
+    dialog.app.push_screen(Confirm(title, "Close the form and discard what you typed?"), answered)

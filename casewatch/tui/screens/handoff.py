@@ -29,7 +29,7 @@ from casewatch.core.models import Role
 from casewatch.core.text import counted, visible
 from casewatch.tui.messages import ActionDone, CasesChanged, ClockTick, LeadChanged
 from casewatch.tui.screens.base import CasewatchModal, CasewatchScreen
-from casewatch.tui.screens.forms import PersonPrompt
+from casewatch.tui.screens.forms import PersonPrompt, ask_before_discarding
 from casewatch.tui.widgets import cells
 from casewatch.tui.widgets.clock_bar import ClockBar
 from casewatch.tui.widgets.footer import CasewatchFooter
@@ -45,7 +45,8 @@ class NotePrompt(CasewatchModal[str | None]):
     """A note to edit: the text so far, ctrl+s keeps it, Escape leaves it as it was."""
 
     BINDINGS = [
-        Binding("escape", "cancel", "Cancel", id="note.cancel", tooltip="Close, keeping the note as it was"),
+        Binding("escape", "cancel", "Cancel", id="note.cancel",
+                tooltip="Close, keeping the note as it was (asking first if it was edited)"),
         Binding("ctrl+s", "save", "Keep", id="note.save", tooltip="Keep this note (nothing is sent yet)"),
     ]
 
@@ -65,7 +66,10 @@ class NotePrompt(CasewatchModal[str | None]):
         self.query_one(TextArea).focus()
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        if self.query_one(TextArea).text.strip() == self.text.strip():
+            self.dismiss(None)
+        else:  # edited: ask, as every form does
+            ask_before_discarding(self, self.note_title)
 
     def action_save(self) -> None:
         self.dismiss(self.query_one(TextArea).text.strip())
