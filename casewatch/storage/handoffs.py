@@ -152,7 +152,7 @@ async def changes_since(conn: AsyncConnection, handoff: Handoff, now: datetime, 
     return diff_since(handoff.packet, open_cases, history, await load_policy_history(conn, where), now)
 
 
-HANDOFF_COMMANDS = (c.PrepareHandoff, c.AcceptHandoff)  # the commands `facts_for` reads anything for
+_NO_FACTS = HandoffFacts()  # nothing read: every command but a handoff gets this one object
 
 
 async def facts_for(conn: AsyncConnection, command: c.Command, actor: Person, roster: Mapping[str, Person],
@@ -161,16 +161,16 @@ async def facts_for(conn: AsyncConnection, command: c.Command, actor: Person, ro
     if isinstance(command, c.PrepareHandoff):
         incoming = roster.get(command.to)
         if incoming is None:
-            return HandoffFacts()  # the rule names the missing person
+            return _NO_FACTS  # the rule names the missing person
         return HandoffFacts(next_id=await next_handoff_id(conn), pending=await pending_handoff(conn),
                             packet=await preview(conn, policy, actor, incoming, now, command.note, command.case_notes,
-                                                        where=where))
+                                                 where=where))
     if isinstance(command, c.AcceptHandoff):
         handoff = await load_handoff(conn, command.handoff_id)
         if handoff is None or handoff.status is not HandoffStatus.PENDING:
             return HandoffFacts(handoff=handoff)
         return HandoffFacts(handoff=handoff, diff=await changes_since(conn, handoff, now, where=where))
-    return HandoffFacts()
+    return _NO_FACTS
 
 
 # ------------------------------------------------------------------ projections

@@ -33,7 +33,7 @@ from casewatch.core import commands as c
 from casewatch.core import metrics
 from casewatch.core.errors import CasewatchError, Conflict, InvalidInput, NotFound, Unavailable
 from casewatch.core.events import added_person
-from casewatch.core.handoff import Handoff, HandoffFacts, LeadView, Packet, PacketDiff, Shift
+from casewatch.core.handoff import Handoff, LeadView, Packet, PacketDiff, Shift
 from casewatch.core.models import Case, Event, EventType, Person, Role, Status
 from casewatch.core.policy import DEFAULT_POLICY_TOML, Policy, parse_policy
 from casewatch.core.policy_history import PolicyHistory
@@ -73,7 +73,6 @@ _STAMPED = (events.c.id, events.c.actor, events.c.occurred_at, events.c.recorded
 _INSERT_EVENTS = insert(events).returning(*_STAMPED, sort_by_parameter_order=True)
 _INSERT_EVENTS_SQLITE = insert(events).returning(events.c.id)
 _INSERT_CASE = insert(cases)
-_NO_HANDOFF = HandoffFacts()
 _ROSTER_EVENTS = (EventType.PERSON_ADDED, EventType.PERSON_RENAMED)  # of what a batch reads: the roster only
 _UPDATE_CASE = update(cases).where(cases.c.id == bindparam("row_id"), cases.c.version == bindparam("row_version"))
 
@@ -395,10 +394,8 @@ class Store:
         if not batch.shift_read:
             batch.shift, batch.shift_read = await handoff_rows.current_shift(conn), True
         mapped = await self._grantable(conn, command.login) if isinstance(command, c.GrantLogin) else {}
-        handoff = _NO_HANDOFF
-        if isinstance(command, handoff_rows.HANDOFF_COMMANDS):  # the others need nothing read for them
-            handoff = await handoff_rows.facts_for(conn, command, actor, batch.roster, batch.policy, occurred,
-                                                   where=self.target.describe())
+        handoff = await handoff_rows.facts_for(conn, command, actor, batch.roster, batch.policy, occurred,
+                                               where=self.target.describe())
         ctx = Context(actor=actor, roster=batch.roster, policy=batch.policy, occurred_at=occurred,
                       recorded_at=recorded, shift_lead=batch.shift.lead if batch.shift else None, handoff=handoff,
                       logins=mapped)
