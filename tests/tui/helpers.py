@@ -22,6 +22,20 @@ async def focus_pane(app, pilot, severity: str) -> str:
     return case_id
 
 
+async def escape_keeps(app, pilot, dialog: type, text: str) -> None:
+    """Esc on a dialog holding typed `text` asks first, and both answers that keep it (Esc again,
+    n) leave the dialog open with the text as it was."""
+    from casewatch.tui.screens.forms import Confirm
+
+    for keep in ("escape", "n"):
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, Confirm)
+        await pilot.press(keep)
+        await pilot.pause()
+        assert isinstance(app.screen, dialog) and app.screen.query_one("TextArea").text == text
+
+
 class Posted:
     """A message hook (for `run_test`) that keeps the app's messages of one kind and lets a test
     wait for the one it expects, instead of sleeping."""

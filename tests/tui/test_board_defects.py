@@ -30,7 +30,7 @@ from casewatch.tui.screens.forms import Confirm, Form, PersonPrompt
 from casewatch.tui.widgets import cells
 from casewatch.tui.widgets.board_layout import CLOCKS as CLOCK_KEYS
 from casewatch.tui.widgets.footer import CasewatchFooter
-from tests.tui.helpers import focus_pane, notifications, rendered_rows, table
+from tests.tui.helpers import escape_keeps, focus_pane, notifications, rendered_rows, table
 from tests.tui.test_app import help_lines
 
 HOSTILE_TITLE = "[link=http://x]y[/link] /api/[id]/[/]export"
@@ -628,14 +628,7 @@ async def test_esc_on_a_form_with_typed_text_asks_before_it_throws_the_text_away
         await pilot.pause()
         assert isinstance(app.screen, BoardScreen)
         await pilot.press("n", *"half an hour of log reading")
-        for keep in ("escape", "n"):
-            await pilot.press("escape")
-            await pilot.pause()
-            assert isinstance(app.screen, Confirm)
-            await pilot.press(keep)
-            await pilot.pause()
-            form = app.screen
-            assert isinstance(form, Form) and form.query_one("TextArea").text == "half an hour of log reading"
+        await escape_keeps(app, pilot, Form, "half an hour of log reading")
         await pilot.press("escape", "y")
         await pilot.pause()
         assert isinstance(app.screen, BoardScreen)

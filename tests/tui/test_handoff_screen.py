@@ -19,7 +19,7 @@ from casewatch.tui.screens.board import BoardScreen
 from casewatch.tui.screens.handoff import HandoffScreen
 from casewatch.tui.widgets.clock_bar import ClockBar
 from casewatch.tui.widgets.handoff_banner import HandoffBanner
-from tests.tui.helpers import rendered_rows
+from tests.tui.helpers import escape_keeps, rendered_rows
 
 
 def shown(widget: Static) -> str:
@@ -217,9 +217,6 @@ async def test_choosing_someone_who_cannot_take_the_shift_says_why_and_the_sent_
 
 async def test_esc_on_an_edited_handoff_note_asks_before_discarding_it(floor, make_app):
     """From a second fresh-eyes run: the handoff's notes were the only forms Esc still emptied silently."""
-    from textual.widgets import TextArea
-
-    from casewatch.tui.screens.forms import Confirm
     from casewatch.tui.screens.handoff import NotePrompt
 
     app = make_app(actor="dana")
@@ -234,13 +231,7 @@ async def test_esc_on_an_edited_handoff_note_asks_before_discarding_it(floor, ma
         await pilot.pause()
         assert app.screen is screen
         await pilot.press("N", *"watch CW-1010")
-        for keep in ("escape", "n"):
-            await pilot.press("escape")
-            await pilot.pause()
-            assert isinstance(app.screen, Confirm)
-            await pilot.press(keep)
-            await pilot.pause()
-            assert isinstance(app.screen, NotePrompt) and app.screen.query_one(TextArea).text == "watch CW-1010"
+        await escape_keeps(app, pilot, NotePrompt, "watch CW-1010")
         await pilot.press("escape", "y")
         await pilot.pause()
         assert app.screen is screen and "Note: —" in shown(screen.query_one("#handoff-head", Static))
