@@ -96,10 +96,9 @@ def _not_future(as_of: datetime | None, now: datetime) -> datetime | None:
 
 async def _window(session: Session, store: Store) -> tuple[datetime | None, datetime | None]:
     """[--since, --until) as instants: a bare date starts at midnight in the viewer's zone."""
-    edges = []
-    for edge in (session.args.since, session.args.until):
-        edges.append(day_start(edge, await session.zone(store)) if type(edge) is date else edge)
-    since, until = edges
+    edges = (session.args.since, session.args.until)
+    zone = await session.zone(store) if any(type(edge) is date for edge in edges) else ""  # read once, if needed
+    since, until = (day_start(edge, zone) if type(edge) is date else edge for edge in edges)
     if since is not None and until is not None and since >= until:
         raise InvalidInput("--since must be before --until")
     return since, until
@@ -464,7 +463,8 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         arg("--filter", default="", metavar="WORDS",
             help="only cases whose id, title, customer, owners, route or status contain every word"),
         arg("--mine", dest="view", action="store_const", const=View.MINE, default=None, group="view",
-            help="only cases you own, handle the comms of, or hold the route authority of (--as, $CASEWATCH_USER)"),
+            help="only cases you own, handle the comms of, or are the named route authority of "
+                 "(--as, $CASEWATCH_USER)"),
         arg("--unowned", dest="view", action="store_const", const=View.UNOWNED, group="view",
             help="only cases without an internal owner or without a comms owner"),
         arg("--waiting", dest="view", action="store_const", const=View.WAITING, group="view",
