@@ -4,10 +4,11 @@ the operating model's failure signal for each metric that is going the wrong way
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from casewatch.core.metrics import RATES, Metrics
+from casewatch.core.models import day_start
 
 METRICS = ("time_to_named_owner", *RATES)
 LABELS = {
@@ -32,9 +33,7 @@ WEEK = timedelta(days=7)
 def windows(now: datetime, tz: str, shift_started: datetime | None) -> dict[str, tuple[datetime, datetime]]:
     """The windows a lead picks from, each [since, now): today (from midnight in the viewer's zone),
     this shift (when one was started), the last 7 and 30 days."""
-    zone = ZoneInfo(tz)
-    midnight = datetime.combine(now.astimezone(zone).date(), time(), tzinfo=zone)
-    found = {"today": (midnight, now)}
+    found = {"today": (day_start(now.astimezone(ZoneInfo(tz)).date(), tz), now)}
     if shift_started is not None:
         found["shift"] = (shift_started, now)
     return found | {"7 days": (now - WEEK, now), "30 days": (now - 30 * WEEK / 7, now)}
