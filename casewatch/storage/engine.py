@@ -6,6 +6,7 @@ database: a pragma such as `journal_mode=WAL` would otherwise rewrite a stranger
 
 from __future__ import annotations
 
+import orjson
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -14,15 +15,24 @@ from casewatch.storage.target import Target
 
 BUSY_TIMEOUT_MS = 30_000
 WRITE_OPTION = "casewatch_write"
+
+
+def _json_text(value: object) -> str:
+    return orjson.dumps(value).decode()
+
+
+JSON_CODEC = {"json_serializer": _json_text, "json_deserializer": orjson.loads}
+"""JSON columns (events' payloads, case states) go through orjson: several times faster than the
+standard library both ways, which the write path and every replay of the log feel."""
 MARK_TABLE = "alembic_version"  # every casewatch database has it, from its first migration on
 
 
 def create_engines(target: Target) -> tuple[AsyncEngine, AsyncEngine]:
     """(reader, writer): the writer shares the reader's pool and only changes how it begins."""
     if not target.is_sqlite:
-        engine = create_async_engine(target.url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+        engine = create_async_engine(target.url, pool_pre_ping=True, pool_size=5, max_overflow=5, **JSON_CODEC)
         return engine, engine
-    engine = create_async_engine(target.url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+    engine = create_async_engine(target.url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000}, **JSON_CODEC)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _configure(dbapi_connection, _record) -> None:
