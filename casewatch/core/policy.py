@@ -13,7 +13,6 @@ from datetime import UTC, date, datetime, timedelta
 from functools import cached_property, lru_cache
 from typing import Annotated, Any, NamedTuple
 
-import holidays as holiday_data
 from pydantic import AfterValidator, BeforeValidator, Field, PlainValidator, ValidationInfo, model_validator
 
 from casewatch.core.calendars import (
@@ -151,6 +150,8 @@ def _holiday(value: Any) -> date:
 
 
 def _holiday_country(value: Any) -> str:
+    import holidays as holiday_data  # only for a policy that names a country (see core.calendars)
+
     if not isinstance(value, str) or value.upper() not in holiday_data.list_supported_countries():
         raise ValueError(f"unknown holiday country {value!r} (use an ISO code such as US or DE)")
     return value.upper()

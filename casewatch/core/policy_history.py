@@ -50,3 +50,8 @@ class PolicyHistory:
     @property
     def current(self) -> Policy:
         return self._policies[-1]
+
+    @property
+    def latest(self) -> Policy:
+        """The policy applied last (the highest version): what the store plans clocks under now."""
+        return max(self._policies, key=lambda policy: policy.version)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
-from casewatch.core.clocks import CaseClocks, ClockReading, ClockState, missing_roles, plan_clocks
+from casewatch.core.calendars import iso_z_us
+from casewatch.core.clocks import CaseClocks, ClockReading, ClockState, missing_roles
 from casewatch.core.events import EVENTS
 from casewatch.core.evidence import case_readiness
+from casewatch.core.listing import CaseListing
 from casewatch.core.models import Case, Event, Status, iso_z
 from casewatch.core.policy import Policy
 from casewatch.core.text import counted
@@ -43,31 +45,53 @@ def case_flags(case: Case, policy: Policy) -> list[str]:
 
 
 def clock_json(reading: ClockReading) -> dict[str, Any]:
-    return {"due": iso_z(reading.due), "state": reading.state.value, "remaining_s": reading.remaining_s}
+    due = reading.due_us
+    return {"due": None if due is None else iso_z_us(due), "state": reading.state.value,
+            "remaining_s": reading.remaining_s}
 
 
-def case_summary(case: Case, clocks: CaseClocks, policy: Policy, now: datetime) -> dict[str, Any]:
+def case_summary(listing: CaseListing, now: datetime) -> dict[str, Any]:
     """The object `casewatch cases --json` prints for one case."""
-    readings = clocks.read(now)
-    ready = case_readiness(case, policy.evidence)
+    ready = listing.readiness
     return {
-        "id": case.id,
-        "title": case.title,
-        "customer": case.customer,
-        "severity": case.severity.value,
-        "status": case.status.value,
-        "route": case.route,
-        "internal_owner": case.internal_owner,
-        "comms_owner": case.comms_owner,
-        "escalated_at": iso_z(case.escalated_at),
-        "clocks": {kind.value: clock_json(reading) for kind, reading in readings.items()},  # in ClockKind order
+        "id": listing.id,
+        "title": listing.title,
+        "customer": listing.customer,
+        "severity": listing.severity.value,
+        "status": listing.status.value,
+        "route": listing.route,
+        "internal_owner": listing.internal_owner,
+        "comms_owner": listing.comms_owner,
+        "escalated_at": iso_z(listing.escalated_at),
+        "clocks": {kind.value: clock_json(reading) for kind, reading in listing.clocks.read(now).items()},
         "evidence": {"ready": ready.ready, "required": ready.required, "missing": list(ready.missing),
-                     "returned": case.returned is not None, "gate_overrides": case.gate_overrides},
-        "version": case.version,
+                     "returned": listing.returned, "gate_overrides": listing.gate_overrides},
+        "version": listing.version,
     }
 
 
-def case_matches(case: Case, query: str) -> bool:
+class Listed(Protocol):
+    """What the filters and views read: a case, or its listing."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def customer(self) -> str: ...
+    @property
+    def status(self) -> Status: ...
+    @property
+    def route(self) -> str: ...
+    @property
+    def internal_owner(self) -> str | None: ...
+    @property
+    def comms_owner(self) -> str | None: ...
+    @property
+    def route_authority(self) -> str | None: ...
+
+
+def case_matches(case: Listed, query: str) -> bool:
     """A case matches when every word of `query` appears (any case) in its id, title, customer,
     owners, route or status. An empty query matches everything."""
     haystack = " ".join((case.id, case.title, case.customer, case.internal_owner or "", case.comms_owner or "",
@@ -75,17 +99,17 @@ def case_matches(case: Case, query: str) -> bool:
     return all(word in haystack for word in query.casefold().split())
 
 
-def is_mine(case: Case, viewer: str) -> bool:
+def is_mine(case: Listed, viewer: str) -> bool:
     """The viewer's own case: they are its internal owner, its comms owner or its named route authority."""
     return viewer in (case.internal_owner, case.comms_owner, case.route_authority)
 
 
-def is_unowned(case: Case) -> bool:
+def is_unowned(case: Listed) -> bool:
     """Unowned, everywhere the word is used: no internal owner, or no comms owner."""
     return case.internal_owner is None or case.comms_owner is None
 
 
-def is_waiting(case: Case) -> bool:
+def is_waiting(case: Listed) -> bool:
     """Waiting on the customer."""
     return case.status is Status.WAITING_ON_CUSTOMER
 
@@ -95,7 +119,7 @@ def is_breached(clocks: CaseClocks, now: datetime) -> bool:
     return any(reading.state is ClockState.BREACHED for reading in clocks.read(now).values())
 
 
-def needs_attention(case: Case, clocks: CaseClocks, now: datetime) -> bool:
+def needs_attention(case: Listed, clocks: CaseClocks, now: datetime) -> bool:
     """Breached or unowned: what the board's `]` and `[` visit."""
     return is_unowned(case) or is_breached(clocks, now)
 
@@ -110,7 +134,7 @@ class View(StrEnum):
     BREACHED = "breached"
 
 
-def in_view(view: View, case: Case, clocks: CaseClocks, viewer: str, now: datetime) -> bool:
+def in_view(view: View, case: Listed, clocks: CaseClocks, viewer: str, now: datetime) -> bool:
     if view is View.MINE:
         return is_mine(case, viewer)
     if view is View.UNOWNED:
@@ -143,11 +167,9 @@ def deadline_order(case_id: str, clocks: CaseClocks) -> tuple[int, str]:
     return (NO_DEADLINE if due is None else due, case_id)
 
 
-def board_order(cases: list[Case], policy: Policy) -> list[tuple[Case, CaseClocks]]:
-    """Open cases by severity, then `deadline_order`."""
-    planned = [(case, plan_clocks(case, policy)) for case in cases]
-    planned.sort(key=lambda pc: (pc[0].severity, *deadline_order(pc[0].id, pc[1])))
-    return planned
+def listing_order(listings: Iterable[CaseListing]) -> list[CaseListing]:
+    """Open cases as the board orders them: by severity, then `deadline_order`."""
+    return sorted(listings, key=lambda listing: (listing.severity, *deadline_order(listing.id, listing.clocks)))
 
 
 def describe_event(event: Event) -> str:

@@ -44,6 +44,18 @@ class UTCDateTime(TypeDecorator):
 
         return process
 
+    def result_processor(self, dialect, coltype):
+        """On SQLite, that text read back in one call (the stock path is SQLAlchemy's parser, then
+        `process_result_value`): replays read two times per event."""
+        if dialect.name != "sqlite":
+            return super().result_processor(dialect, coltype)
+        parse = datetime.fromisoformat
+
+        def process(value: str | None) -> datetime | None:
+            return None if value is None else parse(value).replace(tzinfo=UTC)
+
+        return process
+
     def process_result_value(self, value: datetime | None, dialect):
         if value is None:
             return None
@@ -86,6 +98,7 @@ class CaseRow(Base):
     last_event_id: Mapped[int] = mapped_column(BigInteger())
     state: Mapped[dict] = mapped_column(JSON())
     facts: Mapped[dict | None] = mapped_column(JSON(none_as_null=True), nullable=True)  # metrics.CaseFacts, last event
+    listing: Mapped[dict | None] = mapped_column(JSON(none_as_null=True), nullable=True)  # core.listing, last write
 
     __table_args__ = (
         Index("ix_cases_open", "is_open", "severity"),

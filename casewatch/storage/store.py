@@ -24,7 +24,21 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import ParamSpec, TypeVar
 
-from sqlalchemy import Integer, Select, String, bindparam, func, insert, literal, select, text, union_all, update
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    String,
+    bindparam,
+    func,
+    insert,
+    literal,
+    select,
+    text,
+    true,
+    union_all,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -34,6 +48,7 @@ from casewatch.core import metrics
 from casewatch.core.errors import CasewatchError, Conflict, InvalidInput, NotFound, Unavailable
 from casewatch.core.events import added_person
 from casewatch.core.handoff import Handoff, LeadView, Packet, PacketDiff, Shift
+from casewatch.core.listing import CaseListing
 from casewatch.core.models import Case, Event, EventType, Person, Role, Status
 from casewatch.core.policy import DEFAULT_POLICY_TOML, Policy, parse_policy
 from casewatch.core.policy_history import PolicyHistory
@@ -45,6 +60,7 @@ from casewatch.storage import as_of, convert
 from casewatch.storage import handoffs as handoff_rows
 from casewatch.storage.engine import create_engines
 from casewatch.storage.failures import is_database_failure, retry_now, translate
+from casewatch.storage.listings import LISTED, plan_open_listings, read_listings
 from casewatch.storage.migrate import ensure_schema, take_turns
 from casewatch.storage.policies import load_policy_history
 from casewatch.storage.roles import administers, grant_membership, quote_role
@@ -209,6 +225,9 @@ class Store:
             store.migrated = await ensure_schema(store._reader, store._writer, target.describe())
             store.team = await store._identify()
             await store._bootstrap(creator)
+            if store.migrated:  # the schema may just have gained listings: plan the open cases'
+                async with store._writer.begin() as conn:
+                    await plan_open_listings(conn, await store._load_policy(conn))
         except CasewatchError:
             await store.close()
             raise
@@ -468,7 +487,7 @@ class Store:
                                             start=start):
                 event = batch.events[index]
                 stamped |= any(value != getattr(event, name) for name, value in decided.items() if name != "id")
-                batch.events[index] = event.model_copy(update=decided)
+                batch.events[index] = convert.stored_event(event, decided)
             batch.written = len(batch.events)
             if stamped:  # the server named the author or the time (team mode): fold the batch's cases again
                 states, facts = dict(batch.base), dict(batch.base_facts)
@@ -483,10 +502,13 @@ class Store:
                 batch.facts.update({case_id: found for case_id, found in facts.items() if found is not None})
         batch.base.clear()
         batch.base_facts.clear()
+        if not batch.unwritten_cases:
+            return
+        policy = batch.policy or await self._load_policy(conn)  # (after a policy event: the new one)
         new_rows: list[dict] = []
         for case_id, index in batch.unwritten_cases.items():
             current, stored = batch.cases[case_id], batch.stored[case_id]
-            values = convert.case_values(current, _stored_id(batch.events[index])) | {
+            values = convert.case_values(current, _stored_id(batch.events[index]), policy) | {
                 "facts": batch.facts[case_id].as_json()}
             if stored is None:
                 new_rows.append({"id": case_id, **values})
@@ -508,7 +530,7 @@ class Store:
     async def _append(self, conn: AsyncConnection, event: Event) -> Event:
         """Insert the event; the id, and in team mode its author and times, are the server's."""
         [stored] = await self._insert_events(conn, [convert.event_values(event)])
-        return event.model_copy(update=stored)
+        return convert.stored_event(event, stored)
 
     async def _insert_events(self, conn: AsyncConnection, rows: list[dict]) -> list[dict]:
         """Append rows to the log; in row order, what the database decided for each: its id and, on
@@ -614,11 +636,7 @@ class Store:
                            newest: int | None = None) -> list[Case]:
         """The cases in `status`, or with `every` all of them, resolved ones included; else the open
         ones. `newest`: only that many, the most recently changed first."""
-        query = select(convert.CASE_STATE)
-        if status is not None:
-            query = query.where(cases.c.status == status.value)
-        elif not every:
-            query = query.where(cases.c.is_open.is_(True))
+        query = select(convert.CASE_STATE).where(_listed(status, every))
         if newest is not None:
             query = query.order_by(cases.c.updated_at.desc(), cases.c.id).limit(newest)
         found: list[Case] = []
@@ -627,6 +645,12 @@ class Store:
             async for partition in result.partitions(500):
                 found.extend(convert.case_from_state(row.state) for row in partition)
         return found
+
+    @_reads
+    async def listings(self, status: Status | None = None, *, every: bool = False) -> list[CaseListing]:
+        """The cases `listed_cases` gives, as listings planned under the policy in force."""
+        async with self._reader.connect() as conn:
+            return await read_listings(conn, LISTED.where(_listed(status, every)), await self._load_policy(conn))
 
     @_reads
     async def has_cases(self) -> bool:
@@ -639,6 +663,13 @@ class Store:
         async with self._reader.connect() as conn:
             found = await as_of.open_cases_at(conn, at)
             return found, (await load_policy_history(conn, self.target.describe())).at(at)
+
+    @_reads
+    async def open_listings_as_of(self, at: datetime) -> list[CaseListing]:
+        """`open_cases_as_of` as listings planned under the policy then in force."""
+        async with self._reader.connect() as conn:
+            policy = (await load_policy_history(conn, self.target.describe())).at(at)
+            return await as_of.open_listings_at(conn, at, policy)
 
     @_reads
     async def roster(self) -> dict[str, Person]:
@@ -856,6 +887,13 @@ class Store:
             return [convert.case_from_state(row.state) for row in rows]
 
 
+def _listed(status: Status | None, every: bool) -> ColumnElement[bool]:
+    """The cases in `status`; with none, every case (`every`) or the open ones."""
+    if status is not None:
+        return cases.c.status == status.value
+    return true() if every else cases.c.is_open.is_(True)
+
+
 def _stale(command: c.OnCase, case: Case) -> bool:
     """The caller decided `command` from an older version, and it depends on what changed since."""
     return command.depends_on_state and command.expect_version is not None and case.version != command.expect_version
@@ -888,10 +926,12 @@ async def _projected_by_the_server(conn: AsyncConnection, event: Event) -> None:
 
 
 async def _project_policy(conn: AsyncConnection, event: Event) -> None:
-    current = (await conn.execute(select(func.max(policies.c.version)))).scalar() or 0
+    """The policies row, and the open cases' listings planned under the new policy."""
+    version = ((await conn.execute(select(func.max(policies.c.version)))).scalar() or 0) + 1
     await conn.execute(insert(policies).values(
-        version=current + 1, toml=event.payload["toml"], applied_at=event.occurred_at,
+        version=version, toml=event.payload["toml"], applied_at=event.occurred_at,
         applied_by=event.actor, event_id=event.id))
+    await plan_open_listings(conn, parse_policy(event.payload["toml"], f"policy v{version}", version=version))
 
 
 FLOOR_PROJECTIONS: dict[EventType, Callable[[AsyncConnection, Event], Awaitable[None]]] = {

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 from sqlalchemy.pool import StaticPool
 
 from casewatch.core import metrics
+from casewatch.core.listing import planned_under
 from casewatch.core.models import Event, EventType
 from casewatch.core.policy import default_policy
 from casewatch.core.policy_history import PolicyHistory
@@ -67,12 +68,14 @@ async def expected(conn: AsyncConnection, floor: Projections) -> dict[str, Rows]
     found[logins.name] = {(login,): {"login": login, "person": person, "last_event_id": granted[login]}
                           for login, person in replay_floor(floor_log).logins.items()}
     policies = _policies(floor_log)
+    latest = policies.latest  # what the store plans listings under now
     found[cases.name] = {}
 
     def fold(history: list[Event]) -> None:
         case_id, ordered = history[0].case_id or "", in_history_order(history)
         case = replay_cases(ordered)[case_id]
-        found[cases.name][(case_id,)] = {"id": case_id, **convert.case_values(case, max(e.id or 0 for e in history)),
+        values = convert.case_values(case, max(e.id or 0 for e in history), latest)
+        found[cases.name][(case_id,)] = {"id": case_id, **values,
                                          "facts": metrics.fold_facts(ordered, policies)[0].as_json()}
 
     history: list[Event] = []
@@ -133,10 +136,24 @@ def compare(stored: dict[str, Rows], wanted: dict[str, Rows]) -> list[Difference
                 if have[key]["value"] < want[key]["value"]:
                     found.append(Difference(table.name, name, f"at {have[key]['value']}, behind case "
                                                               f"{want[key]['value']}"))
-            elif have[key] != want[key]:
-                columns = [column for column in want[key] if have[key].get(column) != want[key][column]]
+            elif columns := _differing(table, have[key], want[key]):
                 found.append(Difference(table.name, name, "differs in " + ", ".join(columns)))
     return found
+
+
+def _differing(table: Table, have: dict[str, Any], want: dict[str, Any]) -> list[str]:
+    """The columns in which a stored row differs from the log's. A case's listing counts only when
+    it is current (planned from this version of the case under the policy in force): one that
+    is not is never read, and the next write or policy plans it again."""
+    columns = [column for column in want if have.get(column) != want[column]]
+    if table is cases and "listing" in columns and not _current_listing(have, want):
+        columns.remove("listing")
+    return columns
+
+
+def _current_listing(have: dict[str, Any], want: dict[str, Any]) -> bool:
+    stored = have.get("listing")
+    return stored is not None and planned_under(stored, want["listing"]["policy"], have["version"])
 
 
 async def verify(conn: AsyncConnection, floor: Projections) -> list[Difference]:
@@ -166,7 +183,7 @@ async def rebuild(conn: AsyncConnection, floor: Projections) -> list[Difference]
         for key, row in want.items():
             if key not in have:
                 await conn.execute(insert(table).values(**row))
-            elif have[key] != row and (table is not counters or have[key]["value"] < row["value"]):
+            elif (have[key]["value"] < row["value"] if table is counters else _differing(table, have[key], row)):
                 await conn.execute(update(table).where(*(c == v for c, v in zip(columns, key, strict=True)))
                                    .values(**row))
     return [Difference(d.table, d.key, d.what, repaired=d.table in writable) for d in differences]

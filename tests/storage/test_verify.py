@@ -86,3 +86,26 @@ def test_a_tampered_projection_is_found_and_repaired(db_url, capsys):
     assert open_cases(capsys, db_url) == before
     code, out, err = cw(capsys, db_url, "case", "new", "--title", "After", "--customer", "ACME", "--severity", "SEV2")
     assert (code, out.strip()) == (0, "CW-1003"), err
+
+
+async def set_listing(db_url: str, case_id: str, change) -> None:
+    engine = create_async_engine(resolve_target(db_url).url)
+    try:
+        async with engine.begin() as conn:
+            row = (await conn.execute(select(cases.c.listing).where(cases.c.id == case_id))).one()
+            await conn.execute(update(cases).where(cases.c.id == case_id).values(listing=change(row.listing)))
+    finally:
+        await engine.dispose()
+
+
+def test_a_current_listing_is_checked_and_one_planned_under_another_policy_is_not(db_url, capsys):
+    floor(capsys, db_url)
+    asyncio.run(set_listing(db_url, "CW-1002", lambda listing: {**listing, "policy": 0, "title": "old"}))
+    code, out, err = cw(capsys, db_url, "db", "verify")
+    assert code == 0, out + err  # never read: the next write or policy plans it again
+    asyncio.run(set_listing(db_url, "CW-1001", lambda listing: {**listing, "title": "Checkout up"}))
+    code, out, err = cw(capsys, db_url, "db", "verify")
+    assert (code, out.splitlines()) == (1, ["cases CW-1001: differs in listing"]), err
+    assert cw(capsys, db_url, "db", "rebuild")[0] == 0
+    assert cw(capsys, db_url, "db", "verify")[0] == 0
+    assert [case["title"] for case in open_cases(capsys, db_url)] == ["Checkout down"]

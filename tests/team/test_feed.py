@@ -14,8 +14,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
 from casewatch.core import commands as c
-from casewatch.core.clocks import plan_clocks
 from casewatch.core.errors import InvalidInput
+from casewatch.core.listing import list_case
 from casewatch.core.models import Person, Role, Severity, Status
 from casewatch.core.views import case_summary
 from casewatch.storage.feed import FeedState, NotifyFeed, PollingFeed, feed_for
@@ -170,7 +170,7 @@ async def test_ten_boards_follow_five_writers_and_equal_cases_json_once_quiet(pg
         for board in boards:
             assert board.cases.keys() == listed.keys()
             for cid, case in board.cases.items():
-                mine, theirs = case_summary(case, plan_clocks(case, policy), policy, board.store.clock()), listed[cid]
+                mine, theirs = case_summary(list_case(case, policy), board.store.clock()), listed[cid]
                 assert {k: v for k, v in mine.items() if k != "clocks"} == {k: v for k, v in theirs.items()
                                                                            if k != "clocks"}
                 assert {k: v["due"] for k, v in mine["clocks"].items()} == \

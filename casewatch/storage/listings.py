@@ -1,0 +1,59 @@
+"""Case listings as stored beside the case rows (see core.listing): read, with the cases whose
+listing is missing or planned under another policy listed from their states; and planned again
+when the policy changes."""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, bindparam, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from casewatch.core.listing import CaseListing, list_case, listing_from_json, listing_json, planned_under
+from casewatch.core.policy import Policy
+from casewatch.storage import convert
+from casewatch.storage.schema import cases
+
+LISTED = select(cases.c.id, cases.c.version, convert.CASE_LISTING)
+"""The columns `read_listings` reads: add the WHERE clause."""
+
+_PLAN = (update(cases).where(cases.c.id == bindparam("row_id"), cases.c.version == bindparam("row_version"))
+         .values(listing=bindparam("listing")))
+_CHUNK = 500
+
+
+async def read_listings(conn: AsyncConnection, query: Select, policy: Policy) -> list[CaseListing]:
+    """The listings of the cases `query` (on `LISTED`) chooses, as planned under `policy`: the
+    stored one where it is current, else one made from the case's state."""
+    found: list[CaseListing] = []
+    unplanned: list[str] = []
+    result = await conn.stream(query)
+    async for partition in result.partitions(_CHUNK):
+        for row in partition:
+            stored = _current(row, policy)
+            if stored is not None:
+                found.append(listing_from_json(stored))
+            else:
+                unplanned.append(row.id)
+    for start in range(0, len(unplanned), _CHUNK):
+        chosen = select(convert.CASE_STATE).where(cases.c.id.in_(unplanned[start:start + _CHUNK]))
+        found.extend(list_case(convert.case_from_state(row.state), policy) for row in await conn.execute(chosen))
+    return found
+
+
+async def plan_open_listings(conn: AsyncConnection, policy: Policy) -> int:
+    """Plan the listing of every open case whose listing is not current under `policy` (a policy
+    was applied, or the schema just gained listings), in the caller's transaction; returns how
+    many. A case written meanwhile keeps the listing its writer made (the update is version-checked)."""
+    rows = await conn.execute(LISTED.where(cases.c.is_open.is_(True)))
+    unplanned = [row.id for row in rows if _current(row, policy) is None]
+    for start in range(0, len(unplanned), _CHUNK):
+        chosen = select(convert.CASE_STATE).where(cases.c.id.in_(unplanned[start:start + _CHUNK]))
+        states = [convert.case_from_state(row.state) for row in await conn.execute(chosen)]
+        await conn.execute(_PLAN, [{"row_id": case.id, "row_version": case.version,
+                                    "listing": listing_json(list_case(case, policy))} for case in states])
+    return len(unplanned)
+
+
+def _current(row, policy: Policy) -> dict | None:
+    """The row's stored listing (a `LISTED` row), if it was planned from this version of the case under `policy`."""
+    stored = convert.stored_listing(row.listing)
+    return stored if stored is not None and planned_under(stored, policy.version, row.version) else None
