@@ -9,8 +9,10 @@ Failures print one line on stderr and never a traceback. The subcommands are the
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 import argcomplete
 from pydantic import ValidationError
@@ -64,5 +66,16 @@ def _run(args: argparse.Namespace) -> int:
         return 130
 
 
+def run() -> NoReturn:
+    """The console script: `main` in a process that ends with it. What the imports built (most of
+    the objects there will ever be) lives as long as the process, so the cyclic collector stops
+    rescanning it (`gc.freeze`); so does what is left at the end, which spares the interpreter's
+    last collection on the way out. About 0.1 s of every command."""
+    gc.freeze()
+    code = main()
+    gc.freeze()
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

@@ -248,3 +248,15 @@ def test_eight_processes_opening_a_new_postgresql_database_all_succeed_with_one_
         assert len(roster) == 1 and roster[0].startswith("lead")  # exactly one opener became the first lead
     finally:
         drop_pg_database(url)
+
+
+def test_the_installed_command_exits_with_the_code_main_returns(tmp_path):
+    """The console script (`casewatch.cli.main:run`, which also keeps the collector off what the
+    imports built) ends the process with main's exit code, a refusal's included."""
+    script = Path(sys.executable).with_name("casewatch")
+    db = str(tmp_path / "cw.db")
+    done = subprocess.run([str(script), "people", "list", "--db", db, "--as", "dana"], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0 and "dana" in done.stdout, done.stderr
+    one_line(subprocess.run([str(script), "case", "show", "CW-4040", "--db", db, "--as", "dana"],
+                            capture_output=True, text=True, timeout=120), 2)
