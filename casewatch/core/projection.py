@@ -20,9 +20,24 @@ def apply(case: Case | None, event: Event) -> Case:
         raise ValueError(f"event type {event.type} does not apply to a case")
     if case is None:
         raise ValueError(f"event {event.id} ({event.type}) for {event.case_id} precedes the case's creation")
-    return case.model_copy(update=kind.change(case, event) | authorship | {
+    return _next(case, kind.change(case, event) | authorship | {
         "version": case.version + 1, "last_occurred_at": max(case.last_occurred_at, event.occurred_at),
     })
+
+
+def _next(case: Case, update: dict) -> Case:
+    """`case.model_copy(update=update)`, which a fold makes once per event, without pydantic's
+    generic copying (a fifth of the time a replay spends per event): the same fields and record
+    of fields set; a Case has no extra or private state to carry (a test holds the two equal)."""
+    new = _new(Case)
+    _set(new, "__dict__", case.__dict__ | update)
+    _set(new, "__pydantic_fields_set__", case.__pydantic_fields_set__ | update.keys())
+    _set(new, "__pydantic_extra__", None)
+    _set(new, "__pydantic_private__", None)
+    return new
+
+
+_new, _set = object.__new__, object.__setattr__
 
 
 def apply_floor(floor: FloorState, event: Event) -> FloorState:

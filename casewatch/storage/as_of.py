@@ -49,15 +49,16 @@ def _changed_after(at: datetime) -> Select:
 async def _replayed_open(conn: AsyncConnection, chosen: Select, at: datetime) -> AsyncIterator[Case]:
     """The `chosen` cases that were open at `at`, each folded from its events up to `at`."""
     result = await conn.stream(
-        select(events).where(events.c.case_id.in_(chosen), events.c.occurred_at <= at)
+        convert.LOGGED.where(events.c.case_id.in_(chosen), events.c.occurred_at <= at)
         .order_by(events.c.case_id, events.c.occurred_at, events.c.id))  # history order per case
     case: Case | None = None
     async for partition in result.partitions(500):
         for row in partition:
-            if case is not None and case.id != row.case_id:
+            event = convert.event_from_trusted_row(row)
+            if case is not None and case.id != event.case_id:
                 if case.is_open:
                     yield case
                 case = None
-            case = apply(case, convert.event_from_trusted_row(row))
+            case = apply(case, event)
     if case is not None and case.is_open:
         yield case

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import orjson
-from sqlalchemy import Text, cast
+from sqlalchemy import Text, cast, select
 
 from casewatch.core.listing import list_case, listing_json
 from casewatch.core.models import Case, Event, EventType, Person, Role
 from casewatch.core.policy import Policy
-from casewatch.storage.schema import cases
+from casewatch.storage.schema import cases, events
 
 CASE_STATE = cast(cases.c.state, Text).label("state")
 """A case's stored state as its JSON text (select it, then `case_from_state`): pydantic reads the
@@ -32,11 +32,18 @@ def event_from_row(row) -> Event:
     )
 
 
+LOGGED = select(events.c.id, events.c.case_id, events.c.type, events.c.actor, events.c.occurred_at,
+                events.c.recorded_at, events.c.payload)
+"""The log's events as `event_from_trusted_row` reads them: add WHERE and ORDER BY."""
+
+
 def event_from_trusted_row(row) -> Event:
-    """An event read back for folding, without validating it again: the log only holds events
-    that were validated when written, and replays read tens of thousands of them."""
-    return _trusted_event({"id": row.id, "case_id": row.case_id, "type": _EVENT_TYPES[row.type], "actor": row.actor,
-                           "occurred_at": row.occurred_at, "recorded_at": row.recorded_at, "payload": row.payload})
+    """An event read back for folding (a `LOGGED` row), without validating it again: the log only
+    holds events that were validated when written, and replays read tens of thousands of them.
+    The row is unpacked by position: reading seven columns by name costs ten times as much."""
+    event_id, case_id, kind, actor, occurred_at, recorded_at, payload = row
+    return _trusted_event({"id": event_id, "case_id": case_id, "type": _EVENT_TYPES[kind], "actor": actor,
+                           "occurred_at": occurred_at, "recorded_at": recorded_at, "payload": payload})
 
 
 def stored_event(event: Event, decided: dict) -> Event:

@@ -17,11 +17,11 @@ BUSY_TIMEOUT_MS = 30_000
 WRITE_OPTION = "casewatch_write"
 
 
-def _json_text(value: object) -> str:
+def json_text(value: object) -> str:
     return orjson.dumps(value).decode()
 
 
-JSON_CODEC = {"json_serializer": _json_text, "json_deserializer": orjson.loads}
+JSON_CODEC = {"json_serializer": json_text, "json_deserializer": orjson.loads}
 """JSON columns (events' payloads, case states) go through orjson: several times faster than the
 standard library both ways, which the write path and every replay of the log feel."""
 MARK_TABLE = "alembic_version"  # every casewatch database has it, from its first migration on

@@ -13,7 +13,7 @@ from casewatch.storage import convert
 from casewatch.storage.schema import cases
 
 LISTED = select(cases.c.id, cases.c.version, convert.CASE_LISTING)
-"""The columns `read_listings` reads: add the WHERE clause."""
+"""The columns `read_listings` reads, in its order: add the WHERE clause."""
 
 _PLAN = (update(cases).where(cases.c.id == bindparam("row_id"), cases.c.version == bindparam("row_version"))
          .values(listing=bindparam("listing")))
@@ -27,12 +27,12 @@ async def read_listings(conn: AsyncConnection, query: Select, policy: Policy) ->
     unplanned: list[str] = []
     result = await conn.stream(query)
     async for partition in result.partitions(_CHUNK):
-        for row in partition:
-            stored = _current(row, policy)
+        for case_id, version, text in partition:  # (by position: a tenth of the cost of by name)
+            stored = _current(text, version, policy)
             if stored is not None:
                 found.append(listing_from_json(stored))
             else:
-                unplanned.append(row.id)
+                unplanned.append(case_id)
     for start in range(0, len(unplanned), _CHUNK):
         chosen = select(convert.CASE_STATE).where(cases.c.id.in_(unplanned[start:start + _CHUNK]))
         found.extend(list_case(convert.case_from_state(row.state), policy) for row in await conn.execute(chosen))
@@ -44,7 +44,7 @@ async def plan_open_listings(conn: AsyncConnection, policy: Policy) -> int:
     was applied, or the schema just gained listings), in the caller's transaction; returns how
     many. A case written meanwhile keeps the listing its writer made (the update is version-checked)."""
     rows = await conn.execute(LISTED.where(cases.c.is_open.is_(True)))
-    unplanned = [row.id for row in rows if _current(row, policy) is None]
+    unplanned = [case_id for case_id, version, text in rows if _current(text, version, policy) is None]
     for start in range(0, len(unplanned), _CHUNK):
         chosen = select(convert.CASE_STATE).where(cases.c.id.in_(unplanned[start:start + _CHUNK]))
         states = [convert.case_from_state(row.state) for row in await conn.execute(chosen)]
@@ -53,7 +53,7 @@ async def plan_open_listings(conn: AsyncConnection, policy: Policy) -> int:
     return len(unplanned)
 
 
-def _current(row, policy: Policy) -> dict | None:
-    """The row's stored listing (a `LISTED` row), if it was planned from this version of the case under `policy`."""
-    stored = convert.stored_listing(row.listing)
-    return stored if stored is not None and planned_under(stored, policy.version, row.version) else None
+def _current(text: str | None, version: int, policy: Policy) -> dict | None:
+    """A stored listing, if it was planned from this version of the case under `policy`."""
+    stored = convert.stored_listing(text)
+    return stored if stored is not None and planned_under(stored, policy.version, version) else None

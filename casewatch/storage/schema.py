@@ -16,6 +16,20 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 EventId = BigInteger().with_variant(Integer(), "sqlite")
 
 
+def sqlite_datetime(value: datetime) -> str:
+    """An aware time as SQLite stores it: the UTC text "2026-11-27 14:00:00.000000". A time
+    already in UTC (whatever its tzinfo) is written without a copy."""
+    offset = value.utcoffset()
+    if offset is None:
+        raise ValueError("refusing to store a naive datetime")
+    if offset:
+        value = value.astimezone(UTC)
+    return value.isoformat(" ", "microseconds")[:_NAIVE_LENGTH]  # without the "+00:00"
+
+
+_NAIVE_LENGTH = len("2026-11-27 14:00:00.000000")
+
+
 class UTCDateTime(TypeDecorator):
     """Aware UTC datetimes in, aware UTC datetimes out, on every backend."""
 
@@ -36,11 +50,9 @@ class UTCDateTime(TypeDecorator):
         call rather than its formatting of seven fields: the write path binds two times per event."""
         if dialect.name != "sqlite":
             return super().bind_processor(dialect)
-        utc = self.process_bind_param
 
         def process(value: datetime | None) -> str | None:
-            naive = utc(value, dialect)
-            return None if naive is None else naive.isoformat(" ", "microseconds")
+            return None if value is None else sqlite_datetime(value)
 
         return process
 

@@ -56,7 +56,7 @@ from casewatch.core.projection import apply, in_history_order
 from casewatch.core.rules import Context, decide
 from casewatch.core.text import check_handle
 from casewatch.core.views import conflict_message
-from casewatch.storage import as_of, convert
+from casewatch.storage import as_of, convert, sqlite_log
 from casewatch.storage import handoffs as handoff_rows
 from casewatch.storage.engine import create_engines
 from casewatch.storage.failures import is_database_failure, retry_now, translate
@@ -87,7 +87,6 @@ T = TypeVar("T")
 # Only a PostgreSQL team database's trigger decides an event's author and times: SQLite returns just the ids.
 _STAMPED = (events.c.id, events.c.actor, events.c.occurred_at, events.c.recorded_at)
 _INSERT_EVENTS = insert(events).returning(*_STAMPED, sort_by_parameter_order=True)
-_INSERT_EVENTS_SQLITE = insert(events).returning(events.c.id)
 _INSERT_CASE = insert(cases)
 _ROSTER_EVENTS = (EventType.PERSON_ADDED, EventType.PERSON_RENAMED)  # of what a batch reads: the roster only
 _UPDATE_CASE = update(cases).where(cases.c.id == bindparam("row_id"), cases.c.version == bindparam("row_version"))
@@ -536,7 +535,7 @@ class Store:
         """Append rows to the log; in row order, what the database decided for each: its id and, on
         PostgreSQL (team mode), the server-stamped `actor`, `recorded_at` and (unless backfilled) `occurred_at`."""
         if self.target.is_sqlite:
-            return [{"id": row_id} for row_id in sorted((await conn.execute(_INSERT_EVENTS_SQLITE, rows)).scalars())]
+            return [{"id": row_id} for row_id in await sqlite_log.append_events(conn, rows)]
         stored = (await conn.execute(_INSERT_EVENTS, rows)).all()
         return [{"id": row.id, "actor": row.actor, "occurred_at": row.occurred_at, "recorded_at": row.recorded_at}
                 for row in stored]
@@ -796,7 +795,7 @@ class Store:
     async def case_histories(self, chosen: Select | None = None) -> AsyncIterator[list[Event]]:
         """Each case's events, one case at a time, streamed from the log: never every event at once.
         `chosen`, a query of case ids, keeps only those cases."""
-        query = select(events).where(events.c.case_id.is_not(None)).order_by(events.c.case_id, events.c.id)
+        query = convert.LOGGED.where(events.c.case_id.is_not(None)).order_by(events.c.case_id, events.c.id)
         if chosen is not None:
             query = query.where(events.c.case_id.in_(chosen))
         async with self._reader.connect() as conn:

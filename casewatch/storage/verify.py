@@ -61,7 +61,7 @@ async def expected(conn: AsyncConnection, floor: Projections) -> dict[str, Rows]
     """Every projection as the log on `conn` says it should be; `floor` is the store's own projection
     code. The events outside any case are few and read at once; case events are streamed in case
     order and folded one case at a time, so the whole log is never in memory."""
-    query = select(events).where(events.c.case_id.is_(None)).order_by(events.c.id)
+    query = convert.LOGGED.where(events.c.case_id.is_(None)).order_by(events.c.id)
     floor_log = [convert.event_from_trusted_row(row) for row in await conn.execute(query)]
     found = await _floor_rows(floor_log, floor)
     granted = {e.payload["login"]: e.id for e in floor_log if e.type is EventType.LOGIN_GRANTED}
@@ -79,14 +79,15 @@ async def expected(conn: AsyncConnection, floor: Projections) -> dict[str, Rows]
                                          "facts": metrics.fold_facts(ordered, policies)[0].as_json()}
 
     history: list[Event] = []
-    in_case_order = select(events).where(events.c.case_id.is_not(None)).order_by(events.c.case_id, events.c.id)
+    in_case_order = convert.LOGGED.where(events.c.case_id.is_not(None)).order_by(events.c.case_id, events.c.id)
     rows = await conn.stream(in_case_order)
     async for partition in rows.partitions(1000):
         for row in partition:
-            if history and row.case_id != history[0].case_id:
+            event = convert.event_from_trusted_row(row)
+            if history and event.case_id != history[0].case_id:
                 fold(history)
                 history = []
-            history.append(convert.event_from_trusted_row(row))
+            history.append(event)
     if history:
         fold(history)
     numbers = [int(key[0].rsplit("-", 1)[-1]) for key in found[cases.name]]

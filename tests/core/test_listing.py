@@ -66,3 +66,4 @@ def test_iso_z_us_is_iso_z_of_the_instant(us):
     assert iso_z_us(us) == iso_z(from_us(us))
     whole = us - us % 10**6
     assert iso_z_us(whole) == iso_z(from_us(whole))  # no fraction where there is none
+

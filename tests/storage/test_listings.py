@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select, text, update
+from sqlalchemy import text, update
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from casewatch.core import commands as c
@@ -135,7 +135,7 @@ async def test_events_read_back_or_stamped_without_validation_equal_validated_on
         engine = create_async_engine(db_target.url)
         try:
             async with engine.connect() as conn:
-                rows = (await conn.execute(select(cases.metadata.tables["events"]))).all()
+                rows = (await conn.execute(convert.LOGGED)).all()
         finally:
             await engine.dispose()
         assert rows
