@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from casewatch.core.models import Event
 from casewatch.storage.engine import json_text
 from casewatch.storage.schema import events, sqlite_datetime
 
@@ -13,15 +14,15 @@ _INSERT = (f"INSERT INTO {events.name} (case_id, type, actor, occurred_at, recor
            "VALUES (?, ?, ?, ?, ?, ?)")
 
 
-async def append_events(conn: AsyncConnection, rows: list[dict]) -> list[int]:
-    """Insert `rows` (`convert.event_values`); their ids, in row order. A SQLite writer holds the
-    write lock (BEGIN IMMEDIATE) and the log is never deleted from, so the ids are the next ones
-    in order; SQLite's last rowid confirms it."""
+async def append_events(conn: AsyncConnection, new: list[Event]) -> list[int]:
+    """Insert the events (as `convert.event_values` has them); their ids, in order. A SQLite writer
+    holds the write lock (BEGIN IMMEDIATE) and the log is never deleted from, so the ids are the
+    next ones in order; SQLite's last rowid confirms it."""
     first = (await conn.exec_driver_sql(f"SELECT coalesce(max(id), 0) + 1 FROM {events.name}")).scalar_one()
     await conn.exec_driver_sql(_INSERT, [
-        (row["case_id"], row["type"], row["actor"], sqlite_datetime(row["occurred_at"]),
-         sqlite_datetime(row["recorded_at"]), json_text(row["payload"])) for row in rows])
+        (event.case_id, event.type.value, event.actor, sqlite_datetime(event.occurred_at),
+         sqlite_datetime(event.recorded_at), json_text(event.payload)) for event in new])
     last = (await conn.exec_driver_sql("SELECT last_insert_rowid()")).scalar_one()
-    if last != first + len(rows) - 1:
-        raise RuntimeError(f"events got ids up to {last}, not {first}..{first + len(rows) - 1}: nothing was written")
+    if last != first + len(new) - 1:
+        raise RuntimeError(f"events got ids up to {last}, not {first}..{first + len(new) - 1}: nothing was written")
     return list(range(first, last + 1))

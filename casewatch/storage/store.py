@@ -482,10 +482,10 @@ class Store:
         todo = batch.events[start:]
         if todo:
             stamped = False
-            for index, decided in enumerate(await self._insert_events(conn, [convert.event_values(e) for e in todo]),
-                                            start=start):
+            for index, decided in enumerate(await self._insert_events(conn, todo), start=start):
                 event = batch.events[index]
-                stamped |= any(value != getattr(event, name) for name, value in decided.items() if name != "id")
+                if len(decided) > 1:  # (SQLite decides only ids)
+                    stamped |= any(value != getattr(event, name) for name, value in decided.items() if name != "id")
                 batch.events[index] = convert.stored_event(event, decided)
             batch.written = len(batch.events)
             if stamped:  # the server named the author or the time (team mode): fold the batch's cases again
@@ -528,15 +528,15 @@ class Store:
 
     async def _append(self, conn: AsyncConnection, event: Event) -> Event:
         """Insert the event; the id, and in team mode its author and times, are the server's."""
-        [stored] = await self._insert_events(conn, [convert.event_values(event)])
+        [stored] = await self._insert_events(conn, [event])
         return convert.stored_event(event, stored)
 
-    async def _insert_events(self, conn: AsyncConnection, rows: list[dict]) -> list[dict]:
+    async def _insert_events(self, conn: AsyncConnection, new: list[Event]) -> list[dict]:
         """Append rows to the log; in row order, what the database decided for each: its id and, on
         PostgreSQL (team mode), the server-stamped `actor`, `recorded_at` and (unless backfilled) `occurred_at`."""
         if self.target.is_sqlite:
-            return [{"id": row_id} for row_id in await sqlite_log.append_events(conn, rows)]
-        stored = (await conn.execute(_INSERT_EVENTS, rows)).all()
+            return [{"id": row_id} for row_id in await sqlite_log.append_events(conn, new)]
+        stored = (await conn.execute(_INSERT_EVENTS, [convert.event_values(event) for event in new])).all()
         return [{"id": row.id, "actor": row.actor, "occurred_at": row.occurred_at, "recorded_at": row.recorded_at}
                 for row in stored]
 
