@@ -47,7 +47,7 @@ class CasewatchCommands(Provider):
         return app
 
     def _commands(self) -> Iterator[Command]:
-        from casewatch.tui.screens.case_actions import CASE_BINDING_IDS, CaseActions
+        from casewatch.tui.screens.case_actions import ON_THE_CASE, CaseActions
         from casewatch.tui.screens.policy import PolicyScreen
 
         app, screen = self.casewatch_app, self.screen
@@ -60,7 +60,7 @@ class CasewatchCommands(Provider):
                 continue  # Textual's own bindings (cursor keys, copy), this palette, one already offered
             offered.add(binding.id)
             name = binding.tooltip or binding.description
-            if case is not None and binding.id in CASE_BINDING_IDS:
+            if case is not None and binding.id in ON_THE_CASE:
                 name += f" ({case.id})"
             run = partial(app.run_action, binding.action, active.node)
             yield name, run, f"{app.get_key_display(binding)} · {binding.description}"

@@ -82,6 +82,25 @@ async def test_the_palette_offers_a_binding_with_two_keys_once(make_app):
         assert hits.count("Jump to the first case of the pane") == 1, hits
 
 
+async def test_the_palette_names_the_case_an_action_acts_on_and_no_other(make_app):
+    """"Escalate a new case (CW-1010)" read as if it acted on the case under the cursor."""
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.pause()
+        sev1 = table(app, "sev1")
+        sev1.focus()
+        case_id = sev1.selected_id()
+        for query, offered in (("escalate a new", "Escalate a new case"),
+                               ("add a note", f"Add a note to the timeline ({case_id})")):
+            await pilot.press("ctrl+p", *query)
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            hits = [str(option.prompt).split("\n")[0] for option in app.screen.query_one("CommandList").options]
+            assert hits[0] == offered, hits
+            await pilot.press("escape")
+            await pilot.pause()
+
+
 async def test_an_unexpected_worker_error_is_shown_and_logged(make_app, monkeypatch, caplog):
     app = make_app()
     async with app.run_test(size=(160, 50), notifications=True) as pilot:

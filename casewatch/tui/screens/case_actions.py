@@ -44,7 +44,8 @@ CASE_BINDINGS = [
     Binding("N", "new_case", "New case", id="case.new", show=False, tooltip="Escalate a new case"),
     Binding("y", "copy_id", "Copy id", id="case.copy_id", show=False, tooltip="Copy the case id to the clipboard"),
 ]
-CASE_BINDING_IDS = frozenset(binding.id for binding in CASE_BINDINGS)  # a keymap replaces bindings, ids stay
+ON_THE_CASE = frozenset(binding.id for binding in CASE_BINDINGS if binding.id != "case.new")
+"""The bindings that act on the screen's current case (a keymap replaces bindings, ids stay)."""
 
 
 class CaseActions(CasewatchScreen):
