@@ -159,10 +159,10 @@ class MetricsScreen(CasewatchScreen):
     def _show_head(self, report: Report) -> None:
         zone = self.app.zone
         since = report.since.astimezone(zone).strftime("%a %d %b %H:%M") if report.since else "the beginning"
-        as_of = self.as_of.astimezone(zone).strftime("%a %d %b %H:%M %Z") if self.as_of else ""
+        until = self.as_of.astimezone(zone).strftime("%a %d %b %H:%M") if self.as_of else "now"
         head = Text()
         head.append(f" {self.window} ", style="bold reverse")
-        head.append(f"  escalations from {since} to {as_of} ({zone.key}): {len(report.overall.owner_times_s)} owned, "
+        head.append(f"  escalations from {since} to {until} ({zone.key}): {len(report.overall.owner_times_s)} owned, "
                     f"{report.overall.unowned} unowned")
         keys = "  ".join(f"{key} {name}" for name, key in WINDOW_KEYS.items() if name in self.reports)
         head.append(f"\n  {keys}", style="dim")
