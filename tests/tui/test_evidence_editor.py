@@ -98,6 +98,17 @@ async def test_enter_edits_and_ctrl_s_saves_every_changed_item(make_app, writer)
         assert "Evidence 1/7 required ready" in plain(app, "#evidence-heading")
 
 
+async def test_enter_puts_the_cursor_after_the_text_there_is(make_app):
+    """From a fresh-eyes run: Enter left the cursor before the existing text, and typing went first."""
+    app = make_app()
+    async with app.run_test(size=(140, 44)) as pilot:
+        await open_editor(app, pilot)
+        await pilot.press("enter", *"Tenant t-1", "escape", "j", "k")  # away and back: the text is loaded again
+        await pilot.press("enter", *", t-2")
+        area = app.screen.query_one("#evidence-value", TextArea)
+        assert area.text == "Tenant t-1, t-2" and area.cursor_location == area.document.end
+
+
 async def test_leaving_with_unsaved_text_asks_first(make_app):
     app = make_app()
     async with app.run_test(size=(140, 44)) as pilot:

@@ -305,8 +305,11 @@ class EvidenceScreen(CasewatchScreen):
             self._render_status()
 
     def action_edit(self) -> None:
+        """Into the item's text, the cursor after it: an item is mostly added to."""
         if self.entries:
-            self.query_one("#evidence-value", TextArea).focus()
+            area = self.query_one("#evidence-value", TextArea)
+            area.focus()
+            area.move_cursor(area.document.end)
 
     def action_back(self) -> None:
         if self.query_one("#evidence-value", TextArea).has_focus:
