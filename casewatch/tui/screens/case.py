@@ -18,9 +18,10 @@ from casewatch.core.clocks import CaseClocks, ClockKind, ClockState, plan_clocks
 from casewatch.core.errors import CasewatchError
 from casewatch.core.evidence import case_checklist, readiness
 from casewatch.core.handoff_export import local_time, two_zones
-from casewatch.core.models import Case, Event, EventType, Status
+from casewatch.core.models import Case, Event, EventType, Status, iso_z
 from casewatch.core.permissions import Action
 from casewatch.core.policy_history import PolicyHistory
+from casewatch.core.projection import replay_cases
 from casewatch.core.text import visible
 from casewatch.core.views import authority_label, case_flags, describe_event
 from casewatch.tui.messages import CasesChanged, ClockTick
@@ -93,12 +94,22 @@ class CaseScreen(CaseActions):
     async def reload(self) -> None:
         """Read the case and its timeline; a newer reload of this screen cancels an older one."""
         try:
-            case = await self.app.store.get_case(self.case_id)
+            case = await self.app.store.get_case(self.case_id)  # as it stands now
             events = await self.app.store.case_events(self.case_id)
             policies = await self.app.store.policy_history()
         except CasewatchError as exc:
             self.app.notify(str(exc), severity="error")
             return
+        at = self.app.replay_at
+        if at is not None:  # a replay: the case as it stood then, its timeline up to then
+            events = [event for event in events if event.occurred_at <= at]
+            then = replay_cases(events).get(self.case_id)
+            if then is None:
+                self.app.notify(f"{self.case_id} was escalated after {iso_z(at)}: nothing to replay",
+                                severity="warning")
+                self.dismiss()
+                return
+            case = then
         self.policies = policies
         self.show(case, events)
 
