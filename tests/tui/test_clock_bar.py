@@ -1,29 +1,38 @@
-"""The header line keeps whole items at any width, the least needed left out first."""
+"""The header line keeps whole items at any width: the least needed shortened or left out first."""
 
 from __future__ import annotations
 
 from casewatch.tui.widgets.clock_bar import Part, fitted
 
-PARTS = [Part(" casewatch ", "bold reverse"), Part("  dana (lead)  "), Part("14:00:00 UTC", "bold"),
-         Part("  ·  Fri 15:00:00 Europe/Berlin", drop=2), Part("  ·  lead ken, 22:00 JST there", "bold", drop=1),
-         Part(" · shift 6h00m", drop=3), Part("  ·  board.db", "dim", drop=4)]
-EVERYTHING = "".join(part.text for part in PARTS)
+PARTS = [Part(" casewatch ", "bold reverse"), Part("  marcus (lead)  "), Part("00:49:34 UTC", "bold"),
+         Part("  ·  Fri 19:49:34 America/New_York", drop=1, short="  ·  19:49 EST", shorten=3),
+         Part("  ·  lead dana", "bold", drop=2), Part(", 00:49 UTC there", drop=5),
+         Part(" · 7h00m into the shift", drop=4), Part("  ·  board.db", "dim", drop=6)]
+KEPT = " casewatch   marcus (lead)  00:49:34 UTC"
 
 
-def test_a_wide_header_shows_everything_in_order():
-    assert fitted(PARTS, len(EVERYTHING)).plain == EVERYTHING
+def headers() -> dict[str, int]:
+    """Each header text there is, with the widest width that shows it."""
+    found: dict[str, int] = {}
+    for width in range(200, 20, -1):
+        found.setdefault(fitted(PARTS, width).plain, width)
+    return found
 
 
-def test_a_narrow_header_leaves_out_whole_items_the_database_first_the_lead_last():
-    shown = [fitted(PARTS, width).plain for width in range(len(EVERYTHING), 10, -1)]
-    assert all(len(text) <= width or text.startswith(" casewatch   dana (lead)  14:00:00 UTC")
-               for text, width in zip(shown, range(len(EVERYTHING), 10, -1), strict=True))
-    assert not any(text.rstrip().endswith("·") for text in shown)
-    assert " casewatch   dana (lead)  14:00:00 UTC  ·  lead ken, 22:00 JST there" in shown  # 80 columns
-    assert shown[-1] == " casewatch   dana (lead)  14:00:00 UTC"  # what is never left out
-    dropped_in_turn = []
-    for text in shown:
-        missing = [part.text for part in PARTS if part.text not in text]
-        dropped_in_turn += [name for name in missing if name not in dropped_in_turn]
-    assert dropped_in_turn == ["  ·  board.db", " · shift 6h00m", "  ·  Fri 15:00:00 Europe/Berlin",
-                               "  ·  lead ken, 22:00 JST there"]
+def test_a_narrower_header_shortens_or_leaves_out_one_item_at_a_time_the_viewers_own_time_last():
+    assert list(headers()) == [
+        KEPT + "  ·  Fri 19:49:34 America/New_York  ·  lead dana, 00:49 UTC there · 7h00m into the shift  ·  board.db",
+        KEPT + "  ·  Fri 19:49:34 America/New_York  ·  lead dana, 00:49 UTC there · 7h00m into the shift",
+        KEPT + "  ·  Fri 19:49:34 America/New_York  ·  lead dana · 7h00m into the shift",
+        KEPT + "  ·  Fri 19:49:34 America/New_York  ·  lead dana",
+        KEPT + "  ·  19:49 EST  ·  lead dana",
+        KEPT + "  ·  19:49 EST",
+        KEPT,
+    ]
+
+
+def test_every_header_fits_and_ends_with_a_whole_item():
+    for text, width in headers().items():
+        assert len(text) <= width or text == KEPT
+        assert not text.rstrip().endswith(("·", ","))
+    assert fitted(PARTS, 80).plain == KEPT + "  ·  19:49 EST  ·  lead dana"  # the lead stays at 80 columns

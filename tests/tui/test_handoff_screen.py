@@ -69,7 +69,7 @@ async def test_prepare_then_accept(floor, make_app, frozen_clock):
     app = make_app(actor="dana")
     async with app.run_test(size=(180, 50)) as pilot:
         await settle(pilot)
-        assert "lead dana, 15:00 CET there · shift 6h00m" in shown(app.screen.query_one(ClockBar))
+        assert "you lead · 6h00m into the shift" in shown(app.screen.query_one(ClockBar))
         assert not app.screen.query_one(HandoffBanner).display
         await pilot.press("H")
         await settle(pilot)
@@ -125,7 +125,7 @@ async def test_prepare_then_accept(floor, make_app, frozen_clock):
         await settle(pilot)
         assert isinstance(app.screen, BoardScreen)
         assert (await floor.current_shift()).lead == "ken"
-        assert "lead ken" in shown(app.screen.query_one(ClockBar))
+        assert "you lead · 0s into the shift" in shown(app.screen.query_one(ClockBar))  # ken took it
         assert not app.screen.query_one(HandoffBanner).display
 
 

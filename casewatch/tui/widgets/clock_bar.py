@@ -25,21 +25,27 @@ class ClockBar(Static):
         app = self.app
         me = app.me
         who = f"{app.actor} ({me.role.value})" if me else f"{app.actor} (not on roster)"
-        local = now.astimezone(app.zone)
+        utc, local = now.astimezone(UTC), now.astimezone(app.zone)
         parts = [Part(" casewatch ", "bold reverse")]
         if app.replay_at is not None:
             parts.append(Part(" REPLAY · read-only ", f"bold reverse {app.colours.get('clock-warning', '')}".strip()))
-        parts += [Part(f"  {who}  "), Part(f"{now.astimezone(UTC):%H:%M:%S} UTC", "bold")]
+        day = f"{utc:%a %d %b} " if app.replay_at is not None else ""  # a replay may be days back
+        parts += [Part(f"  {who}  "), Part(f"{day}{utc:%H:%M:%S} UTC", "bold")]
         if local.tzname() != "UTC":  # a viewer in Etc/UTC would read the same time twice
-            parts.append(Part(f"  ·  {local:%a %H:%M:%S} {app.zone.key}", drop=2))
+            parts.append(Part(f"  ·  {local:%a %H:%M:%S} {app.zone.key}", drop=1,
+                              short=f"  ·  {local:%H:%M %Z}", shorten=3))
         shift = app.state.lead.shift if app.state else None
         if shift is None:
-            parts.append(Part("  ·  no shift lead", "dim", drop=1))
+            parts.append(Part("  ·  no shift lead", "dim", drop=2))
         else:
-            lead_time = now.astimezone(ZoneInfo(shift.tz))
-            parts.append(Part(f"  ·  lead {shift.lead}, {lead_time:%H:%M %Z} there", "bold", drop=1))  # their clock
-            parts.append(Part(f" · shift {format_countdown(int(shift.age(now).total_seconds()))}", drop=3))
-        parts.append(Part(f"  ·  {app.target.short_name()}", "dim", drop=4))
+            if shift.lead == app.actor:
+                parts.append(Part("  ·  you lead", "bold", drop=2))
+            else:
+                lead_time = now.astimezone(ZoneInfo(shift.tz))
+                parts.append(Part(f"  ·  lead {shift.lead}", "bold", drop=2))
+                parts.append(Part(f", {lead_time:%H:%M %Z} there", drop=5))  # their clock, not when they started
+            parts.append(Part(f" · {format_countdown(int(shift.age(now).total_seconds()))} into the shift", drop=4))
+        parts.append(Part(f"  ·  {app.target.short_name()}", "dim", drop=6))
         self._parts = parts
         self.refresh()  # one line of fixed height every second: repaint, no re-layout
 
@@ -50,17 +56,25 @@ class ClockBar(Static):
 class Part(NamedTuple):
     text: str  # with the separator before it, so a header without it ends with a whole item
     style: str = ""
-    drop: int = 0  # 0: always shown; else the order in which a narrow header leaves it out (highest first)
+    drop: int = 0  # 0: always shown; else when a narrow header leaves it out (the highest first)
+    short: str = ""  # a shorter text, used before anything ranked lower is left out
+    shorten: int = 0
 
 
 def fitted(parts: list[Part], width: int) -> Text:
-    """The parts, in order, leaving out whole parts (the most droppable first) until the rest fits."""
-    kept = list(parts)
-    for part in sorted((p for p in parts if p.drop), key=lambda p: p.drop, reverse=True):
-        if sum(Text(p.text).cell_len for p in kept) <= width:
+    """The parts in order, made to fit `width`: the most droppable left out or shortened first."""
+    shown = [part.text for part in parts]
+    steps = sorted([(part.drop, index, "") for index, part in enumerate(parts) if part.drop]
+                   + [(part.shorten, index, part.short) for index, part in enumerate(parts) if part.short],
+                   reverse=True)
+    for _rank, index, short in steps:
+        if sum(Text(text).cell_len for text in shown) <= width:
             break
-        kept.remove(part)
+        if short and shown[index]:
+            shown[index] = short
+        elif not short:
+            shown[index] = ""
     text = Text()
-    for part in kept:
-        text.append(part.text, style=part.style)
+    for part, shown_text in zip(parts, shown, strict=True):
+        text.append(shown_text, style=part.style)
     return text
