@@ -25,7 +25,10 @@ def authority_label(case: Case, shift_lead: str | None) -> str:
 
 
 def case_flags(case: Case, policy: Policy) -> list[str]:
-    """What needs a lead's attention besides the clocks, in words."""
+    """What needs a lead's attention besides the clocks, in words: nothing, once the case is
+    resolved (its owners, roles and evidence matter again if it is reopened)."""
+    if case.status is Status.RESOLVED:
+        return []
     flags = []
     if case.internal_owner is None:
         flags.append("no internal owner")

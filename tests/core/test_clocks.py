@@ -142,6 +142,18 @@ def test_resolving_stops_the_clocks_but_keeps_a_met_owner():
     assert floor.cases[cid].status is Status.INVESTIGATING
 
 
+def test_a_resolved_case_needs_no_attention_until_it_is_reopened():
+    """From a fresh-eyes run: a resolved case still showed "no comms owner" and missing roles."""
+    floor = Floor()
+    cid = new_case(floor)  # SEV1: no owners, roles missing, evidence missing
+    flagged = case_flags(floor.cases[cid], floor.policy)
+    assert "no internal owner" in flagged and any(flag.startswith("missing role") for flag in flagged)
+    floor.do(c.ChangeStatus(case_id=cid, status=Status.RESOLVED), at=T0 + timedelta(minutes=2))
+    assert case_flags(floor.cases[cid], floor.policy) == []
+    floor.do(c.Reopen(case_id=cid), at=T0 + timedelta(minutes=3))
+    assert case_flags(floor.cases[cid], floor.policy) == flagged
+
+
 def test_clocks_follow_a_new_policy():
     faster = parse_policy(DEFAULT_POLICY_TOML.replace('owner_within = "15m"', 'owner_within = "5m"'))
     floor = Floor()
