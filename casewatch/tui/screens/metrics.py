@@ -162,8 +162,9 @@ class MetricsScreen(CasewatchScreen):
         until = self.as_of.astimezone(zone).strftime("%a %d %b %H:%M") if self.as_of else "now"
         head = Text()
         head.append(f" {self.window} ", style="bold reverse")
-        head.append(f"  escalations from {since} to {until} ({zone.key}): {len(report.overall.owner_times_s)} owned, "
-                    f"{report.overall.unowned} unowned")
+        owned, unowned = len(report.overall.owner_times_s), report.overall.unowned
+        head.append(f"  {owned + unowned} escalations from {since} to {until} ({zone.key}): {owned} owned, "
+                    f"{unowned} unowned")
         keys = "  ".join(f"{key} {name}" for name, key in WINDOW_KEYS.items() if name in self.reports)
         head.append(f"\n  {keys}", style="dim")
         self.query_one("#metrics-head", Static).update(head)  # only when the window changes: its height may too
