@@ -81,3 +81,11 @@ def notifications(app) -> str:
 
 def shown_ids(app) -> set[str]:
     return {row.value for s in Severity for row in table(app, s.value.lower()).rows}
+
+
+async def palette_hits(app, pilot, query: str) -> list[str]:
+    """Open the command palette, type `query`, and read the first line of each hit it lists."""
+    await pilot.press("ctrl+p", *query)
+    await app.workers.wait_for_complete()  # the palette searches in a worker
+    await pilot.pause()
+    return [str(option.prompt).split("\n")[0] for option in app.screen.query_one("CommandList").options]

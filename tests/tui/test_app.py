@@ -12,7 +12,7 @@ from casewatch.tui.screens.board import BoardScreen
 from casewatch.tui.screens.case import CaseScreen
 from casewatch.tui.screens.forms import PersonPrompt, TextPrompt
 from casewatch.tui.screens.help import HelpScreen
-from tests.tui.helpers import notifications, rendered_rows, table
+from tests.tui.helpers import notifications, palette_hits, rendered_rows, table
 
 
 def help_lines(app) -> list[str]:
@@ -75,10 +75,7 @@ async def test_the_palette_offers_a_binding_with_two_keys_once(make_app):
     async with app.run_test(size=(160, 50)) as pilot:
         await pilot.pause()
         table(app, "sev1").focus()
-        await pilot.press("ctrl+p", *"jump to the first case")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        hits = [str(option.prompt).split("\n")[0] for option in app.screen.query_one("CommandList").options]
+        hits = await palette_hits(app, pilot, "jump to the first case")
         assert hits.count("Jump to the first case of the pane") == 1, hits
 
 
@@ -92,10 +89,7 @@ async def test_the_palette_names_the_case_an_action_acts_on_and_no_other(make_ap
         case_id = sev1.selected_id()
         for query, offered in (("escalate a new", "Escalate a new case"),
                                ("add a note", f"Add a note to the timeline ({case_id})")):
-            await pilot.press("ctrl+p", *query)
-            await app.workers.wait_for_complete()
-            await pilot.pause()
-            hits = [str(option.prompt).split("\n")[0] for option in app.screen.query_one("CommandList").options]
+            hits = await palette_hits(app, pilot, query)
             assert hits[0] == offered, hits
             await pilot.press("escape")
             await pilot.pause()
