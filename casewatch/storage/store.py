@@ -80,11 +80,9 @@ FollowUp = Callable[[str], c.Command]  # given the id of the case last created i
 BatchItem = tuple[c.Command | FollowUp, str, datetime | None]  # (command, actor, occurred at or None: now)
 T = TypeVar("T")
 
-# Built once: the write path runs these for every batch. Many events go in one multi-row INSERT
-# whose ids must come back in row order. PostgreSQL gets SQLAlchemy's ordered form. On SQLite that
-# form falls back to one INSERT per row; but there a writer holds the database lock (BEGIN
-# IMMEDIATE) and a multi-row INSERT numbers its rows upwards in VALUES order, so sorted ids are in row order.
-# Only a PostgreSQL team database's trigger decides an event's author and times: SQLite returns just the ids.
+# Built once: the write path runs these for every batch. On PostgreSQL a batch's events go in one
+# multi-row INSERT whose ids, and what a team database's trigger decided (author, times), come back
+# in row order (SQLAlchemy's ordered form). SQLite appends them at the driver (storage.sqlite_log).
 _STAMPED = (events.c.id, events.c.actor, events.c.occurred_at, events.c.recorded_at)
 _INSERT_EVENTS = insert(events).returning(*_STAMPED, sort_by_parameter_order=True)
 _INSERT_CASE = insert(cases)

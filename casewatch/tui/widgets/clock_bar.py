@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import getters
 from textual.widgets import Static
@@ -68,7 +69,7 @@ def fitted(parts: list[Part], width: int) -> Text:
                    + [(part.shorten, index, part.short) for index, part in enumerate(parts) if part.short],
                    reverse=True)
     for _rank, index, short in steps:
-        if sum(Text(text).cell_len for text in shown) <= width:
+        if sum(map(cell_len, shown)) <= width:
             break
         if short and shown[index]:
             shown[index] = short
