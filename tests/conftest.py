@@ -106,3 +106,9 @@ def pg_url():
 @pytest.fixture
 def db_target(db_url):
     return resolve_target(db_url)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked `slow` (each runs for many seconds) go first. xdist hands tests out in this order,
+    so a long test never starts last and keeps one worker busy after the other has finished."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)  # stable: the rest keep their order

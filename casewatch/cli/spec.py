@@ -207,12 +207,31 @@ EXIT_CODES = """exit codes:
   4  unavailable, worth retrying: database busy, lock timeout, server gone"""
 
 
+class _Version(argparse.Action):
+    """`--version`: the version the installed package's metadata records, looked up only when asked
+    (reading the metadata would cost every other command its search of sys.path)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, help: str | None = None) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_args: Any) -> NoReturn:
+        from importlib import metadata
+
+        try:
+            version = metadata.version("casewatch")
+        except metadata.PackageNotFoundError:  # a source tree that was never installed
+            version = "unknown (not installed)"
+        print(f"casewatch {version}")
+        parser.exit(0)
+
+
 def build_parser(description: str, default: Subcommand, table: Sequence[Subcommand],
                  groups: Mapping[str, str]) -> argparse.ArgumentParser:
     """The parser for `table`. With no subcommand, `default` runs (its options are accepted at the
     top level). `groups` gives the help of the words that only group subcommands (`case`, `db`)."""
     top = _Parser(prog="casewatch", description=description, epilog=EXIT_CODES,
                   formatter_class=argparse.RawDescriptionHelpFormatter)
+    top.add_argument("--version", action=_Version, help="print the installed version and exit")
     _add_with_common(top, default.all_args)
     top.set_defaults(entry=default)
     parsers: dict[str, argparse.ArgumentParser] = {"": top}

@@ -228,6 +228,7 @@ def test_a_read_behind_a_postgresql_lock_timeout_is_exit_4(floor):
 
 
 @pytest.mark.skipif(pg_admin_url() is None, reason="CASEWATCH_TEST_PG_URL is not set")
+@pytest.mark.slow
 def test_eight_processes_opening_a_new_postgresql_database_all_succeed_with_one_default_policy():
     url = create_pg_database()
     try:

@@ -119,6 +119,7 @@ def test_control_characters_are_named_exactly(floor, capsys):
         2, "casewatch: title: control character U+001B at position 7 is not allowed\n")
 
 
+@pytest.mark.slow
 def test_invalid_utf8_bytes_from_a_real_shell_name_the_argument(floor):
     if "://" in floor:
         pytest.skip("once is enough: it never reaches the database")

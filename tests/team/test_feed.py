@@ -10,6 +10,7 @@ import sys
 import time
 
 import asyncpg
+import pytest
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
@@ -119,6 +120,7 @@ async def test_a_commit_below_every_boards_mark_reaches_every_board_within_2s(pg
             await board.close()
 
 
+@pytest.mark.slow
 async def test_ten_boards_follow_five_writers_and_equal_cases_json_once_quiet(pg_url):
     target = resolve_target(pg_url)
     async with await Store.open(target, creator=LEAD) as setup:

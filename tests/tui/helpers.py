@@ -22,6 +22,14 @@ async def focus_pane(app, pilot, severity: str) -> str:
     return case_id
 
 
+async def settled(app, pilot) -> None:
+    """Wait until what the last keys started has finished: the palette's search (a worker per query),
+    a write, a load; then until the messages those posted are handled. Instead of a fixed pause."""
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
 async def escape_keeps(app, pilot, dialog: type, text: str) -> None:
     """Esc on a dialog holding typed `text` asks first, and both answers that keep it (Esc again,
     n) leave the dialog open with the text as it was."""

@@ -30,7 +30,7 @@ from casewatch.tui.screens.forms import Confirm, Form, PersonPrompt
 from casewatch.tui.widgets import cells
 from casewatch.tui.widgets.board_layout import CLOCKS as CLOCK_KEYS
 from casewatch.tui.widgets.footer import CasewatchFooter
-from tests.tui.helpers import escape_keeps, focus_pane, notifications, rendered_rows, table
+from tests.tui.helpers import escape_keeps, focus_pane, notifications, palette_hits, rendered_rows, settled, table
 from tests.tui.test_app import help_lines
 
 HOSTILE_TITLE = "[link=http://x]y[/link] /api/[id]/[/]export"
@@ -67,7 +67,7 @@ async def test_user_text_is_literal_in_toasts_palette_and_form_titles(make_app, 
         assert isinstance(app.screen, BoardScreen)
         assert "customer log line: [/] end" in notifications(app)
         await pilot.press("ctrl+p", *"api/[id]")
-        await pilot.pause(0.5)
+        await settled(app, pilot)
         hits = [str(option.prompt) for option in app.screen.query_one("CommandList").options]
         assert any(HOSTILE_TITLE in hit for hit in hits), hits
 
@@ -82,9 +82,9 @@ async def test_the_palette_offers_only_casewatch_themes_and_the_choice_is_rememb
         await pilot.pause()
         assert set(app.available_themes) == set(THEMES)
         await pilot.press("ctrl+p", *"theme")
-        await pilot.pause(0.3)
+        await settled(app, pilot)
         await pilot.press("enter")  # Textual's "Theme" command: its list of themes
-        await pilot.pause(0.3)
+        await settled(app, pilot)
         offered = [str(option.prompt) for option in app.screen.query_one("CommandList").options]
         assert offered and not any("nord" in name for name in offered), offered
         app.theme = "casewatch-light"  # what picking it in that list does
@@ -134,6 +134,7 @@ async def _until(pilot, done, timeout: float = 10.0) -> None:
     await pilot.pause()
 
 
+@pytest.mark.slow
 async def test_the_cursor_follows_its_case_through_random_severity_changes(make_app, writer):
     """Defect 3, property-style: whoever changes the selected case's severity (this user or another
     writer), the highlighted row stays that case, in its new pane, and `a` names it."""
@@ -263,12 +264,6 @@ async def test_a_conflict_keeps_the_form_and_the_text_and_a_note_is_simply_writt
         assert isinstance(app.screen, BoardScreen)
         changed = await writer.get_case(case_id)
         assert changed.severity is Severity.SEV1 and changed.internal_owner == other
-
-
-async def palette_hits(app, pilot, query: str) -> list[str]:
-    await pilot.press("ctrl+p", *query)
-    await pilot.pause(0.5)
-    return [str(option.prompt).split("\n")[0] for option in app.screen.query_one("CommandList").options]
 
 
 async def test_resolved_cases_are_found_in_the_palette_and_reopened_on_their_screen(make_app, writer):

@@ -65,6 +65,7 @@ def floor_sync(board_db, frozen_clock):
     asyncio.run(prepare())
 
 
+@pytest.mark.slow
 async def test_prepare_then_accept(floor, make_app, frozen_clock):
     app = make_app(actor="dana")
     async with app.run_test(size=(180, 50)) as pilot:
