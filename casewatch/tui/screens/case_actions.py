@@ -66,7 +66,7 @@ class CaseActions(CasewatchScreen):
         if case is None:
             self.app.notify("No case selected", severity="warning")
             return None
-        if self.app.refuse_in_replay():
+        if self.app.refuse_read_only():
             return None
         me = self.app.me
         if me is None:

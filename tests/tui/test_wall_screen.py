@@ -1,0 +1,78 @@
+"""The wall display's screen: its picture on a frozen clock, its counts, and that it writes nothing."""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import DataTable, Digits
+
+from casewatch.core import commands as c
+from casewatch.core.models import Severity
+from casewatch.storage.store import Store
+from casewatch.storage.target import resolve_target
+from casewatch.tui.wall_app import WallApp
+
+WALL_CELLS = (160, 45)  # 1920×1080 pixels at the wall's default 20px font
+
+
+@pytest.fixture
+def make_wall(board_db, frozen_clock):
+    def make(live: bool = False, interactive: bool = False) -> WallApp:
+        return WallApp(resolve_target(board_db), "wall", zone="Europe/Berlin", clock=frozen_clock, live=live,
+                       interactive=interactive)
+    return make
+
+
+def test_wall_1920x1080(make_wall, snap_compare):
+    assert snap_compare(make_wall(), terminal_size=WALL_CELLS)
+
+
+def test_wall_narrow_puts_deadlines_under_the_digits(make_wall, snap_compare):
+    assert snap_compare(make_wall(), terminal_size=(100, 50))
+
+
+def digits(app: WallApp, figure: str, severity: Severity) -> str:
+    return app.screen.query_one(f"#{figure}-{severity.value.lower()}", Digits).value
+
+
+async def test_counts_match_the_open_cases(make_wall, frozen_clock):
+    app = make_wall()
+    async with app.run_test(size=WALL_CELLS) as pilot:
+        await pilot.pause()
+        for severity in Severity:
+            cases = [case for case in app.state.cases.values() if case.severity is severity]
+            assert digits(app, "open", severity) == str(len(cases))
+            assert digits(app, "unowned", severity) == str(sum(
+                case.internal_owner is None or case.comms_owner is None for case in cases))
+        table = app.screen.query_one("#wall-deadlines", DataTable)
+        assert table.row_count == 10
+
+
+async def test_another_writers_case_reaches_the_wall(make_wall, board_db, frozen_clock):
+    app = make_wall(live=True)
+    async with app.run_test(size=WALL_CELLS) as pilot:
+        await pilot.pause()
+        before = int(digits(app, "open", Severity.SEV4))
+        async with await Store.open(resolve_target(board_db), clock=frozen_clock) as writer:
+            await writer.execute(c.NewCase(title="Printer on fire", customer="Initech", severity=Severity.SEV4),
+                                 "dana")
+        for _ in range(50):
+            await pilot.pause(0.1)
+            if int(digits(app, "open", Severity.SEV4)) == before + 1:
+                break
+        assert int(digits(app, "open", Severity.SEV4)) == before + 1
+
+
+async def test_the_wall_refuses_every_command(make_wall, board_db, frozen_clock):
+    app = make_wall()
+    async with app.run_test(size=WALL_CELLS) as pilot:
+        await pilot.pause()
+        case_id = min(app.state.cases)
+        version = app.state.cases[case_id].version
+        await app.perform(c.Note(case_id=case_id, text="from the wall")).wait()
+        for key in ("a", "n", "N", "ctrl+p", "enter", "q"):
+            await pilot.press(key)
+        await pilot.pause()
+        assert app.is_running  # no key quits, opens or writes
+        assert type(app.screen).__name__ == "WallScreen"
+    async with await Store.open(resolve_target(board_db), clock=frozen_clock) as store:
+        assert (await store.get_case(case_id)).version == version
