@@ -169,7 +169,8 @@ class WallScreen(CasewatchScreen):
     def _show_header(self, now: datetime) -> None:
         app = self.app
         local = now.astimezone(app.zone)
-        top = Text(" casewatch wall ", style="bold reverse")
+        top = Text()
+        top.append(" casewatch wall ", style="bold reverse")
         top.append(f"  {local:%a %d %b %H:%M:%S} {cells.zone_label(app.zone, now)}", style="bold")
         connection = app.connection
         if connection is not None:
