@@ -398,7 +398,8 @@ def _wall(args: argparse.Namespace) -> int:
             if person is None or person.role is not Role.VIEWER:
                 what = "is not on the roster" if person is None else f"is a {person.role.value}"
                 raise InvalidInput(f"{session.actor} {what}: the wall runs as a viewer of its own; a lead adds one "
-                                   "(`casewatch people add wall --role viewer --tz ZONE`), then `casewatch wall --as wall`")
+                                   "(`casewatch people add wall --role viewer --tz ZONE`), "
+                                   "then `casewatch wall --as wall`")
             return session.actor, await session.zone(store)
 
     actor, zone = asyncio.run(viewer())

@@ -18,7 +18,7 @@ SILENT = AlertSettings(cases=Scope.NONE, bell=False)  # a wall rings no bell and
 
 
 class WallApp(CasewatchApp, inherit_bindings=False):
-    CSS_PATH = ["styles/app.tcss", "styles/wall.tcss"]
+    CSS_PATH = ["styles/app.tcss", "styles/wall.tcss"]  # type: ignore[assignment]  # Textual takes a list too
     TITLE = "casewatch wall"
     ENABLE_COMMAND_PALETTE = False
     COMMANDS = set()

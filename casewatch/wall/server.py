@@ -151,7 +151,7 @@ class WallServer(Server):
 
     # ----------------------------------------------------------------- pages
 
-    async def handle_index(self, request: web.Request) -> web.StreamResponse:  # type: ignore[override]
+    async def handle_index(self, request: web.Request) -> web.StreamResponse:
         if len(self.viewers) >= self.settings.max_viewers:
             return self._full(request)
         base = self._base_url(request)

@@ -76,3 +76,25 @@ async def test_the_wall_refuses_every_command(make_wall, board_db, frozen_clock)
         assert type(app.screen).__name__ == "WallScreen"
     async with await Store.open(resolve_target(board_db), clock=frozen_clock) as store:
         assert (await store.get_case(case_id)).version == version
+
+
+async def test_interactive_read_only_navigates_but_never_writes(make_wall, board_db, frozen_clock):
+    """--interactive-read-only: Enter opens the deadline's case; its write keys are refused before any form."""
+    from casewatch.tui.screens.case import CaseScreen
+
+    app = make_wall(interactive=True)
+    async with app.run_test(size=WALL_CELLS) as pilot:
+        await pilot.pause()
+        first = app.screen.query_one("#wall-deadlines", DataTable).coordinate_to_cell_key((0, 0)).row_key.value
+        case_id = first.split(":")[0]
+        version = app.state.cases[case_id].version
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, CaseScreen) and app.screen.case_id == case_id
+        for key in ("n", "a", "t", "u"):
+            await pilot.press(key)
+            await pilot.pause()
+            assert isinstance(app.screen, CaseScreen), key  # no form opened
+        assert [n.message for n in app._notifications][-1] == "The wall is read-only."
+    async with await Store.open(resolve_target(board_db), clock=frozen_clock) as store:
+        assert (await store.get_case(case_id)).version == version

@@ -16,7 +16,6 @@ from zoneinfo import ZoneInfo
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical
 from textual.widgets import DataTable, Digits, Label, Static
 
@@ -73,12 +72,8 @@ def handoff_text(lead: LeadView, now: datetime) -> Text | None:
 
 
 class WallScreen(CasewatchScreen):
-    """Drawn from `core.wall.wall_view`; with `--interactive-read-only` Enter opens a case, read-only."""
-
-    BINDINGS = [
-        Binding("enter", "open_case", "Open", id="wall.open", show=False,
-                tooltip="Open the deadline's case, read-only (with --interactive-read-only)"),
-    ]
+    """Drawn from `core.wall.wall_view`. With `--interactive-read-only` the deadlines take the
+    arrow keys and Enter opens a case, whose write keys the app refuses."""
 
     def __init__(self, interactive: bool = False) -> None:
         super().__init__()
@@ -113,6 +108,8 @@ class WallScreen(CasewatchScreen):
                            ("sev", "Sev"), ("title", "Title")):
             table.add_column(label, key=key)
         table.can_focus = self.interactive
+        if self.interactive:
+            table.focus()
         self.set_class(self.app.size.width < NARROW, "-narrow")
         self.show_sources(())
         self._recount(self.app.now())
@@ -211,10 +208,8 @@ class WallScreen(CasewatchScreen):
     def _lead_changed(self) -> None:
         self._show_header(self.app.now())
 
-    def action_open_case(self) -> None:
-        table = self.query_one("#wall-deadlines", DataTable)
-        if not self.interactive or not table.row_count:
-            return
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        if key is not None:
-            self.app.open_case(key.split(":")[0])
+    @on(DataTable.RowSelected)
+    def _open_case(self, event: DataTable.RowSelected) -> None:
+        """Enter on a deadline (only the interactive wall's table takes focus) opens its case, read-only."""
+        if self.interactive and event.row_key.value is not None:
+            self.app.open_case(event.row_key.value.split(":")[0])
