@@ -45,6 +45,13 @@ class WallView:
     deadlines: list[Deadline] = field(default_factory=list)
     changes_at_us: int = NO_DEADLINE  # the next clock edge: until then only countdowns move
 
+    @property
+    def total(self) -> Figures:
+        """The whole floor's counts: every severity's added up."""
+        every = list(self.figures.values())
+        return Figures(open=sum(f.open for f in every), breached=sum(f.breached for f in every),
+                       unowned=sum(f.unowned for f in every), waiting=sum(f.waiting for f in every))
+
 
 def wall_view(cases: Iterable[tuple[Case, CaseClocks]], now_us: int, shown: int = DEADLINES_SHOWN) -> WallView:
     """Counts and the `shown` nearest deadlines of the open cases, as of `now_us`."""

@@ -43,6 +43,7 @@ async def test_counts_match_the_open_cases(make_wall, frozen_clock):
             assert digits(app, "open", severity) == str(len(cases))
             assert digits(app, "unowned", severity) == str(sum(
                 case.internal_owner is None or case.comms_owner is None for case in cases))
+        assert app.screen.query_one("#open-all", Digits).value == str(len(app.state.cases))
         table = app.screen.query_one("#wall-deadlines", DataTable)
         assert table.row_count == 10
 

@@ -32,6 +32,8 @@ from casewatch.tui.widgets import cells
 
 FIGURES = ("open", "breached", "unowned", "waiting")
 CLOCK_NAMES = {ClockKind.OWNER: "owner", ClockKind.CUSTOMER_UPDATE: "update", ClockKind.INTERNAL_REVIEW: "review"}
+ALL = "all"
+ROWS = (*(severity.value.lower() for severity in Severity), ALL)  # a row of digits each; the floor's total last
 NARROW = 150  # columns: below this the deadlines go under the digits
 
 
@@ -79,7 +81,7 @@ class WallScreen(CasewatchScreen):
         super().__init__()
         self.interactive = interactive
         self.view = WallView()
-        self._shown: dict[tuple[Severity, str], str] = {}
+        self._shown: dict[tuple[str, str], str] = {}  # (row, figure) -> the digits shown
         self._deadline_keys: list[str] = []
 
     def compose(self) -> ComposeResult:
@@ -91,10 +93,10 @@ class WallScreen(CasewatchScreen):
                 yield Label("")
                 for name in FIGURES:
                     yield Label(name.upper(), classes="figure-head")
-                for severity in Severity:
-                    yield Label(severity.value, classes=f"figure-sev {severity.value.lower()}")
+                for row in ROWS:
+                    yield Label(row.upper(), classes=f"figure-sev {row}")
                     for name in FIGURES:
-                        yield Digits("0", id=f"{name}-{severity.value.lower()}", classes=f"figure {name}")
+                        yield Digits("0", id=f"{name}-{row}", classes=f"figure {name}")
             with Vertical(id="wall-right"):
                 yield Label(f"NEXT {DEADLINES_SHOWN} DEADLINES", id="wall-deadlines-title")
                 yield DataTable(id="wall-deadlines", cursor_type="row" if self.interactive else "none",
@@ -123,17 +125,18 @@ class WallScreen(CasewatchScreen):
         state = self.app.state
         self.view = wall_view(((case, state.clocks[cid]) for cid, case in state.cases.items()), to_us(now))
         for severity, figures in self.view.figures.items():
-            self._show_figures(severity, figures)
+            self._show_figures(severity.value.lower(), figures)
+        self._show_figures(ALL, self.view.total)
         self._fill_deadlines(now)
         self._show_header(now)
 
-    def _show_figures(self, severity: Severity, figures: Figures) -> None:
+    def _show_figures(self, row: str, figures: Figures) -> None:
         for name in FIGURES:
             value = str(getattr(figures, name))
-            key = (severity, name)
+            key = (row, name)
             if self._shown.get(key) != value:
                 self._shown[key] = value
-                self.query_one(f"#{name}-{severity.value.lower()}", Digits).update(value)
+                self.query_one(f"#{name}-{row}", Digits).update(value)
 
     def _fill_deadlines(self, now: datetime) -> None:
         """The rows, rebuilt only when the deadlines listed changed; otherwise only countdowns move."""
