@@ -92,7 +92,7 @@ async def test_interactive_read_only_navigates_but_never_writes(make_wall, board
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, CaseScreen) and app.screen.case_id == case_id
-        for key in ("n", "a", "t", "u"):
+        for key in ("n", "a", "t", "u", "N", "C", "s"):
             await pilot.press(key)
             await pilot.pause()
             assert isinstance(app.screen, CaseScreen), key  # no form opened
