@@ -411,8 +411,9 @@ def _wall(args: argparse.Namespace) -> int:
                 "actor": actor, "zone": zone, "theme": theme, "interactive": args.interactive_read_only})
 
     def ready(address: str) -> None:
-        needs = " (browsers present the token once: ADDRESS?token=…)" if access.required else ""
-        print(f"casewatch wall: serving on {address} as {actor}{needs}; Ctrl+C stops it", flush=True)
+        public = f" for {settings.public_url}/" if settings.public_url else ""
+        needs = " (browsers present the token once: ADDRESS/?token=…)" if access.required else ""
+        print(f"casewatch wall: serving on {address}{public} as {actor}{needs}; Ctrl+C stops it", flush=True)
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", stream=sys.stderr)
     try:

@@ -220,7 +220,7 @@ class WallServer(Server):
         await asyncio.gather(*(viewer.end() for viewer in list(self.viewers)))
 
     async def run(self, ready: Callable[[str], None]) -> None:
-        """Serve until SIGINT or SIGTERM; `ready` gets the address once the port is bound."""
+        """Serve until SIGINT or SIGTERM; `ready` gets the address bound (port 0 picks one) once it is."""
         runner = web.AppRunner(await self._make_app(), handle_signals=False, access_log_class=PathOnlyLog)
         await runner.setup()
         stop = asyncio.Event()
@@ -236,7 +236,7 @@ class WallServer(Server):
             host, port = sockets[0].getsockname()[:2] if sockets else (self.settings.host, self.settings.port)
             self.bound = (host, port)
             shown_host = f"[{host}]" if ":" in host else host
-            ready(self.settings.public_url or f"http://{shown_host}:{port}/")
+            ready(f"http://{shown_host}:{port}/")
             await stop.wait()
         finally:
             await runner.cleanup()

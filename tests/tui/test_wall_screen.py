@@ -99,3 +99,23 @@ async def test_interactive_read_only_navigates_but_never_writes(make_wall, board
         assert [n.message for n in app._notifications][-1] == "The wall is read-only."
     async with await Store.open(resolve_target(board_db), clock=frozen_clock) as store:
         assert (await store.get_case(case_id)).version == version
+
+
+async def test_the_lead_and_a_handoff_waiting(make_wall, board_db, frozen_clock):
+    from datetime import timedelta
+
+    from textual.widgets import Static
+
+    from tests.tui.test_handoff_screen import lead_and_successor
+
+    async with await Store.open(resolve_target(board_db), clock=frozen_clock) as store:
+        await lead_and_successor(store, frozen_clock.now)
+        await store.execute(c.PrepareHandoff(to="ken"), "dana", at=frozen_clock.now - timedelta(minutes=20))
+    app = make_wall()
+    async with app.run_test(size=WALL_CELLS) as pilot:
+        await pilot.pause()
+        lead = str(app.screen.query_one("#wall-lead", Static).render())
+        handoff = app.screen.query_one("#wall-handoff", Static)
+        assert lead.startswith("Shift lead dana · 15:00 CET there (Europe/Berlin)")
+        assert handoff.display
+        assert "waiting: dana → ken, not accepted for 20m — overdue" in str(handoff.render())

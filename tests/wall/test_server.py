@@ -52,12 +52,17 @@ async def test_interactive_keys_reach_the_app_and_other_sites_are_refused(tmp_pa
     before = await _high_water(db)
     server = await asyncio.create_subprocess_exec(
         CASEWATCH, "wall", "--db", str(db), "--as", "wall", "--port", "0", "--interactive-read-only",
+        "--public-url", "https://wall.example.com/",
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     try:
         assert server.stdout is not None
         async with asyncio.timeout(15):
-            address = re.search(r"serving on (http://\S+)/", (await server.stdout.readline()).decode()).group(1)
+            line = (await server.stdout.readline()).decode()
+        address, public = re.search(r"serving on (http://\S+)/ for (\S+) as wall", line).groups()
+        assert public == "https://wall.example.com/"
         async with aiohttp.ClientSession() as http:
+            async with http.get(f"{address}/") as page:  # behind a proxy: the page names the public address
+                assert 'data-session-websocket-url="wss://wall.example.com/ws"' in await page.text()
             with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
                 await http.ws_connect(f"{address}/ws", headers={"Origin": "http://evil.example"})
             assert refused.value.status == 403
