@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import http.client
+import json
 import os
 import queue
 import re
@@ -166,14 +167,16 @@ def test_the_wall_in_a_browser(wall, db_url):
     assert _status(address, "/static/js/textual.js") == 401
 
     stream: list[str] = []
+    sent: list[str] = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
         try:
             context = browser.new_context(viewport={"width": 1920, "height": 1080})
             page = context.new_page()
-            page.on("websocket", lambda ws: ws.on(
-                "framereceived", lambda frame: stream.append(
-                    frame.decode("utf-8", "replace") if isinstance(frame, bytes) else frame)))
+            page.on("websocket", lambda ws: (
+                ws.on("framereceived", lambda frame: stream.append(
+                    frame.decode("utf-8", "replace") if isinstance(frame, bytes) else frame)),
+                ws.on("framesent", lambda frame: sent.append(frame if isinstance(frame, str) else ""))))
             assert page.goto(address).status == 401
 
             response = page.goto(f"{address}?token={TOKEN}")
@@ -187,6 +190,8 @@ def test_the_wall_in_a_browser(wall, db_url):
             _wait(page, lambda: CASE_ID.search("".join(stream)), 15, "a case id on the wall")
             shown = set(CASE_ID.findall("".join(stream)))
             _high_water, held = _log_marks(db_url)
+            size = next(json.loads(frame)[1] for frame in sent if frame.startswith('["resize"'))
+            assert size["width"] >= 160 and size["height"] >= 45  # 1920×1080 at 20px: the snapshot's 160×45 fits
             assert shown <= set(held)
             picture = page.screenshot()
             assert page.evaluate(COUNT_COLOURS, base64.b64encode(picture).decode()) > 8
