@@ -103,7 +103,6 @@ class WallServer(Server):
                          public_url=settings.public_url, statics_path=STATIC, templates_path=TEMPLATES)
         self.settings = settings
         self.viewers: dict[WallViewer, web.WebSocketResponse] = {}
-        self.bound: tuple[str, int] | None = None  # the address actually bound (port 0 picks one)
 
     # ---------------------------------------------------------------- the app
 
@@ -128,7 +127,7 @@ class WallServer(Server):
             return await handler(request)
         if request.path == "/" and access.token_matches(request.query.get("token")):
             kept = {key: value for key, value in request.query.items() if key != "token"}
-            response = web.HTTPFound(request.rel_url.with_query(kept).path_qs)
+            response = web.HTTPFound(self._base_url(request) + request.rel_url.with_query(kept).path_qs)
             response.set_cookie(COOKIE, access.cookie_value, httponly=True, samesite="Strict", path="/",
                                 secure=self._base_url(request).startswith("https:"))
             return response
@@ -234,7 +233,6 @@ class WallServer(Server):
             server = site._server
             sockets = getattr(server, "sockets", None) or []
             host, port = sockets[0].getsockname()[:2] if sockets else (self.settings.host, self.settings.port)
-            self.bound = (host, port)
             shown_host = f"[{host}]" if ":" in host else host
             ready(f"http://{shown_host}:{port}/")
             await stop.wait()
