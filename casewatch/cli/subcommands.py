@@ -396,7 +396,7 @@ def _wall(args: argparse.Namespace) -> int:
         async with await session.open(create=False) as store:
             person = (await store.roster()).get(session.actor)
             if person is None or person.role is not Role.VIEWER:
-                what = "is not on the roster" if person is None else f"is a {person.role.value}"
+                what = "is not on the roster" if person is None else f"is on the roster as {person.role.value}"
                 raise InvalidInput(f"{session.actor} {what}: the wall runs as a viewer of its own; a lead adds one "
                                    "(`casewatch people add wall --role viewer --tz ZONE`), "
                                    "then `casewatch wall --as wall`")

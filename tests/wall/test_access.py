@@ -76,7 +76,7 @@ def test_the_wall_refuses_bad_settings_in_one_line(run_cli, token_file):
         (("--max-viewers", "0"), "--max-viewers must be 1 to 64"),
         (("--font-size", "2"), "--font-size must be 6 to 96"),
         (("--public-url", "wall.example.com"), "--public-url must start with http:// or https://"),
-        (("--as", "dana"), "dana is a lead: the wall runs as a viewer of its own"),
+        (("--as", "dana"), "dana is on the roster as lead: the wall runs as a viewer of its own"),
         (("--as", "nobody"), "nobody is not on the roster"),
     ]
     for flags, said in cases:
