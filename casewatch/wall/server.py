@@ -210,9 +210,6 @@ class WallServer(Server):
 
     # ------------------------------------------------------------- lifecycle
 
-    async def on_startup(self, app: web.Application) -> None:
-        """textual-serve prints a banner here; the wall says where it serves once it is bound (`run`)."""
-
     async def on_shutdown(self, app: web.Application) -> None:
         for websocket in list(self.viewers.values()):
             await websocket.close()
