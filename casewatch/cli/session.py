@@ -38,10 +38,11 @@ class Session:
     def creator(self) -> Person:
         return Person(name=self.actor, role=Role.LEAD, tz=self._tz or env.system_zone())
 
-    async def open(self) -> Store:
+    async def open(self, *, create: bool = True) -> Store:
         """The store, and on a team database the acting person the server maps our login to (a
-        different --as or CASEWATCH_USER is refused before anything runs)."""
-        store = await Store.open(self.target, creator=self.creator())
+        different --as or CASEWATCH_USER is refused before anything runs). On a new database the
+        acting person becomes its first lead, unless not `create` (the wall, which only looks)."""
+        store = await Store.open(self.target, creator=self.creator() if create else None)
         if store.team is not None and store.team.person is not None:
             if self.claimed is not None and self.claimed != store.team.person:
                 await store.close()

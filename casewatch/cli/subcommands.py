@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
 import tempfile
 from dataclasses import asdict
@@ -26,7 +27,7 @@ from casewatch.core import handoff_export, reviews
 from casewatch.core.breaches import case_breaches
 from casewatch.core.clocks import plan_clocks
 from casewatch.core.demo import demo_plan
-from casewatch.core.errors import InvalidInput, NotFound, ProjectionsDiffer
+from casewatch.core.errors import InvalidInput, NotFound, ProjectionsDiffer, Unavailable
 from casewatch.core.evidence import case_checklist
 from casewatch.core.handoff import HandoffStatus, Packet, PacketDiff
 from casewatch.core.listing import list_case
@@ -375,6 +376,53 @@ def _board(args: argparse.Namespace) -> int:
     return app.return_code or 0
 
 
+def _wall(args: argparse.Namespace) -> int:
+    """Serve the wall display to browsers until interrupted (see casewatch.wall)."""
+    from casewatch.themes import resolve_theme
+    from casewatch.wall.access import access_for
+    from casewatch.wall.server import WallServer, WallSettings  # aiohttp only when a wall is served
+
+    if not 1 <= args.max_viewers <= MOST_VIEWERS:
+        raise InvalidInput(f"--max-viewers must be 1 to {MOST_VIEWERS}")
+    if not 6 <= args.font_size <= 96:
+        raise InvalidInput("--font-size must be 6 to 96 (pixels)")
+    if args.public_url is not None and not args.public_url.startswith(("http://", "https://")):
+        raise InvalidInput("--public-url must start with http:// or https://")
+    access = access_for(args.host, Path(args.token_file) if args.token_file else None)
+    session = Session(args)
+    theme = resolve_theme(getattr(args, "theme", None) or session.config.theme)
+
+    async def viewer() -> tuple[str, str]:
+        async with await session.open(create=False) as store:
+            person = (await store.roster()).get(session.actor)
+            if person is None or person.role is not Role.VIEWER:
+                what = "is not on the roster" if person is None else f"is on the roster as {person.role.value}"
+                raise InvalidInput(f"{session.actor} {what}: the wall runs as a viewer of its own; a lead adds one "
+                                   "(`casewatch people add wall --role viewer --tz ZONE`), "
+                                   "then `casewatch wall --as wall`")
+            return session.actor, await session.zone(store)
+
+    actor, zone = asyncio.run(viewer())
+    target = session.target
+    settings = WallSettings(
+        host=args.host, port=args.port, access=access, max_viewers=args.max_viewers, font_size=args.font_size,
+        public_url=args.public_url.rstrip("/") if args.public_url else None, interactive=args.interactive_read_only,
+        viewer={"db": str(target.path) if target.path else target.url.render_as_string(hide_password=False),
+                "actor": actor, "zone": zone, "theme": theme, "interactive": args.interactive_read_only})
+
+    def ready(address: str) -> None:
+        public = f" for {settings.public_url}/" if settings.public_url else ""
+        needs = " (browsers present the token once: ADDRESS/?token=…)" if access.required else ""
+        print(f"casewatch wall: serving on {address}{public} as {actor}{needs}; Ctrl+C stops it", flush=True)
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", stream=sys.stderr)
+    try:
+        asyncio.run(WallServer(settings).run(ready))
+    except OSError as exc:
+        raise Unavailable(f"cannot serve on {args.host}:{args.port}: {exc.strerror or exc}") from None
+    return 0
+
+
 # ----------------------------------------------------------------------- writes
 
 def _keys(text: str) -> tuple[str, ...]:
@@ -434,6 +482,24 @@ async def _policy_applied(outcome: Outcome, session: Session, store: Store) -> s
     return f"policy v{(await store.policy()).version} applied from {session.args.file}"
 
 
+MOST_VIEWERS = 64
+
+WALL = Local("wall", "serve a read-only wall display of the floor to browsers (textual-serve)", _wall, (
+    arg("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1; any other needs --token-file)"),
+    arg("--port", type=int, default=8080, help="port to listen on (default 8080; 0 picks a free one)"),
+    arg("--token-file", default=None, metavar="FILE",
+        help="a file only you may read holding the token browsers present once (?token=…)"),
+    arg("--max-viewers", type=int, default=8, metavar="N", help="browser tabs served at once (default 8)"),
+    arg("--font-size", type=int, default=20, metavar="PX", help="the browser's font size (default 20: "
+        "160×45 cells on a 1920×1080 screen)"),
+    arg("--public-url", default=None, metavar="URL",
+        help="the address browsers use behind a reverse proxy, e.g. https://wall.example.com"),
+    arg("--interactive-read-only", action="store_true",
+        help="pass the browser's keys to the wall (navigation only: it never writes)"),
+    arg("--theme", default=argparse.SUPPRESS, help="casewatch-dark (default), casewatch-light, casewatch-high-contrast",
+        complete=("casewatch-dark", "casewatch-light", "casewatch-high-contrast")),
+))
+
 BOARD = Local("board", "open the live board (the default)", _board, (
     arg("--theme", default=argparse.SUPPRESS, help="casewatch-dark (default), casewatch-light, casewatch-high-contrast",
         complete=("casewatch-dark", "casewatch-light", "casewatch-high-contrast")),
@@ -448,6 +514,7 @@ PERSON = arg("name", help="a person on the roster")
 
 SUBCOMMANDS: tuple[Subcommand, ...] = (
     BOARD,
+    WALL,
     Read("seed-demo", "fill a database with a realistic demo floor", _seed, (
         arg("--cases", type=int, default=DEMO_CASES),
         arg("--seed", type=int, default=DEMO_SEED),

@@ -134,9 +134,13 @@ class CasewatchApp(App[None]):
 
     # ---------------------------------------------------------------- start-up
 
-    async def on_mount(self) -> None:
+    def first_screen(self) -> Screen:
+        """The screen the app opens on: the board (the wall display opens on its own)."""
         from casewatch.tui.screens.board import BoardScreen  # screens import this module for its type
 
+        return BoardScreen()
+
+    async def on_mount(self) -> None:
         self._pin_console_size()
         self._exit_on_signals()
         try:
@@ -162,7 +166,7 @@ class CasewatchApp(App[None]):
         self._loaded_at = now = self.now()
         missed = self.alert_watch.start(now)
         self._read_colours()
-        await self.push_screen(BoardScreen())
+        await self.push_screen(self.first_screen())
         self._summarise(missed)
         if self.live:
             self.set_interval(TICK_SECONDS, lambda: self.tick(self.clock()), name="tick")
@@ -291,11 +295,17 @@ class CasewatchApp(App[None]):
         return self.run_worker(self._perform(command, copy_message, reply_to or self.screen), name="Write",
                                group="write", exit_on_error=False)
 
-    def refuse_in_replay(self) -> bool:
-        """True (and says so) when this board is a replay, which never writes."""
-        if self.replay_at is not None:
-            self.notify("This board is a replay of the past: it is read-only.", title="Replay", severity="warning")
-        return self.replay_at is not None
+    @property
+    def read_only(self) -> str | None:
+        """Why this app never writes (a replay of the past), or None when it may."""
+        return "This board is a replay of the past: it is read-only." if self.replay_at is not None else None
+
+    def refuse_read_only(self) -> bool:
+        """True (and says why) when this app never writes: checked before any form opens, and again
+        before any command runs."""
+        if self.read_only is not None:
+            self.notify(self.read_only, title="Read-only", severity="warning")
+        return self.read_only is not None
 
     async def _perform(self, command: Command, copy_message: bool, reply_to: Screen) -> None:
         case_id = command.case_id if isinstance(command, OnCase) else None
@@ -310,8 +320,8 @@ class CasewatchApp(App[None]):
             if not (isinstance(reply_to, Form) and reply_to in self.screen_stack):
                 self.notify(visible(text), title=title, severity="error", timeout=timeout, markup=False)
 
-        if self.refuse_in_replay():
-            reply(ActionDone(False, "a replay is read-only", case_id, command=command))
+        if self.refuse_read_only():
+            reply(ActionDone(False, "read-only", case_id, command=command))
             return
         try:
             outcome = await self.store.execute(command, self.actor)

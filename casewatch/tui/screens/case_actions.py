@@ -66,7 +66,7 @@ class CaseActions(CasewatchScreen):
         if case is None:
             self.app.notify("No case selected", severity="warning")
             return None
-        if self.app.refuse_in_replay():
+        if self.app.refuse_read_only():
             return None
         me = self.app.me
         if me is None:
@@ -238,6 +238,8 @@ class CaseActions(CasewatchScreen):
             self.app.notify("No case selected", severity="warning")
 
     def action_new_case(self) -> None:
+        if self.app.refuse_read_only():  # a replay or the wall: no form to fill only to be refused
+            return
         self._ask(TextPrompt(
             "Escalate a new case",
             [Field("title", "Title:", "what is broken"), Field("customer", "Customer:"),
