@@ -183,6 +183,7 @@ async def _show_case(session: Session, store: Store) -> None:
             "flags": case_flags(case, policy), "breaches": [breach.as_json() for breach in breaches],
             "timeline": [event_json(e) for e in events],
             "review": review.as_dict() if (review := reviews.case_review(events)) and case.review else None,
+            "source_seen": case.source_seen if case.source else None,
         }
         _print_json(summary)
     else:
