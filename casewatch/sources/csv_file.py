@@ -71,6 +71,7 @@ def parse_map(text: str) -> tuple[str, str]:
 def read_csv(path: Path, maps: Iterable[tuple[str, str]] = (), tz: str = "UTC") -> CsvTickets:
     """The tickets of the CSV file at `path`; a time without a zone is read in `tz`."""
     text = _decoded(path)
+    csv.field_size_limit(max(csv.field_size_limit(), len(text)))  # a field may be as long as its file (then cut)
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         headers = next(reader, None)
