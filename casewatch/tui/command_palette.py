@@ -67,10 +67,9 @@ class CasewatchCommands(Provider):
             yield name, run, f"{app.get_key_display(binding)} · {binding.description}"
         if self._opens_cases():
             for case in app.state.cases.values():
-                yield f"Open {case.id} {_ticket(case)}{case.title} · {case.customer}", \
-                    partial(app.open_case, case.id), "Open the case screen"
+                yield f"Open {case.id} {_named(case)}", partial(app.open_case, case.id), "Open the case screen"
             for case in self.resolved:
-                yield f"Open {case.id} {_ticket(case)}{case.title} · {case.customer} (resolved)", \
+                yield f"Open {case.id} {_named(case)} (resolved)", \
                     partial(app.open_case, case.id), "Open the resolved case (o reopens it there)"
 
     def _highlight(self, matcher: Matcher, name: str) -> Content:
@@ -93,6 +92,8 @@ class CasewatchCommands(Provider):
                 yield Hit(score, self._highlight(matcher, name), callback, text=name, help=help_text)
 
 
-def _ticket(case: Case) -> str:
-    """A linked case's ticket key, so typing the ticket's id finds it."""
-    return f"{visible(case.source.key)} " if case.source else ""
+def _named(case: Case) -> str:
+    """A case as the palette lists it: its ticket key (so typing the ticket's id finds it), title
+    and customer, escaped as a tracker's text may need."""
+    ticket = f"{case.source.key} " if case.source else ""
+    return visible(f"{ticket}{case.title} · {case.customer}")

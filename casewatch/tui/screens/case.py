@@ -178,8 +178,8 @@ class CaseScreen(CaseActions):
         ]
         if case.source is not None:
             link = case.source
-            rows.append(("Ticket", f"{link.key} in {link.name} ({link.kind})  {link.url or 'no URL known'}"
-                                   + ("  (y copies the URL)" if link.url else "")))
+            rows += [("Ticket", f"{link.key} in {link.name} ({link.kind})"),
+                     ("Ticket URL", f"{link.url}  (y copies it)" if link.url else "none known")]
         for label, value in rows:
             grid.add_row(label, Text(visible(value)))
         self.query_one("#case-fields", Static).update(grid)
