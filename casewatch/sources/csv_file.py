@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -45,6 +46,7 @@ _FORMATS = ("%m/%d/%Y %I:%M %p", "%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y %H:%M", "%m/%
 """Besides ISO 8601 (`2026-11-30 10:31`, `2026-11-30T10:31:00+01:00`): Salesforce's US
 `11/30/2026 10:31 AM`, and Jira's `30/Nov/26 10:31 AM`."""
 _TICKET_FIELD = {"severity": "priority", "owner": "assignee"}
+_WEB_ADDRESS = re.compile(r"https?://[!-~]+")  # printable ASCII, no spaces
 
 
 @dataclass
@@ -164,8 +166,9 @@ def _ticket(line: int, row: list[str], columns: dict[str, int], zone: ZoneInfo) 
     for name in ("title", "customer", "severity", "status", "owner"):
         if name in values:
             fields[_TICKET_FIELD.get(name, name)] = values[name]
-    if values.get("url", "").strip():
-        fields["url"] = values["url"].strip()
+    url = values.get("url", "").strip()
+    if _WEB_ADDRESS.fullmatch(url):  # anything else is no link to open or copy: left out
+        fields["url"] = url
     return Ticket.model_validate(fields)
 
 

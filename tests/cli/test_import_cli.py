@@ -73,6 +73,11 @@ def test_an_import_creates_linked_cases_and_a_second_creates_nothing(importing):
     code, out, _ = run_cli("case", "show", found["00001002"]["id"])
     assert "SF-00001002 in sf (csv)" in out and "assignee 7712004 is not mapped to anyone on the roster" in out
     assert "[backfilled]" in out and "(via sf)" in out
+    first = found["00001001"]["id"]
+    assert "- **Ticket:** SF-00001001 in sf (csv) https://acme.my.salesforce.com/lightning/r/Case/00001001/view" \
+        in run_cli("case", "packet", first)[1]
+    assert json.loads(run_cli("case", "packet", first, "--format", "json")[1])["source"] == found["00001001"]["source"]
+    assert json.loads(run_cli("case", "show", first, "--json")[1])["source"] == found["00001001"]["source"]
     assert run_cli("db", "verify")[0] == 0
 
 

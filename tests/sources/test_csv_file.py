@@ -107,3 +107,9 @@ def test_dates_of_the_three_exports(text, want):
 def test_a_bad_map_is_one_line(text):
     with pytest.raises(InvalidInput, match="--map"):
         parse_map(text)
+
+
+def test_a_url_column_is_kept_only_when_it_is_a_web_address(tmp_path):
+    text = 'Id,URL\n1,https://acme.zendesk.com/agent/tickets/1\n2,javascript:alert(1)\n3,"https://x/\x1b[2J"\n'
+    found = read_csv(written(tmp_path, text))
+    assert [t.url for t in found.tickets] == ["https://acme.zendesk.com/agent/tickets/1", None, None]
