@@ -13,14 +13,16 @@ import time
 from collections import Counter
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
-from casewatch.core.models import Person, Role, Status
+from casewatch.core import commands as c
+from casewatch.core.models import Person, Role, Severity, Status
 from casewatch.core.ticket_import import plan_ticket
 from casewatch.core.tracker import Source, SourceSettings, Ticket
 from casewatch.storage import imports
 from casewatch.storage.schema import cases
 from casewatch.storage.store import Store
+from tests.storage.test_listings import sql
 
 LEAD = Person(name="dana", role=Role.LEAD, tz="UTC")
 ZD = Source.of("zd", SourceSettings(kind="zendesk"))
@@ -118,3 +120,23 @@ def _count(db) -> int:
             return conn.execute("SELECT count(*) FROM cases").fetchone()[0]
     except sqlite3.OperationalError:  # not created yet
         return 0
+
+
+_OLD_STATES = {  # case states as casewatch wrote them before links: without the two keys
+    "sqlite": "UPDATE cases SET state = json_remove(state, '$.source', '$.source_seen')",
+    "postgresql": "UPDATE cases SET state = (state::jsonb - 'source' - 'source_seen')::json",
+}
+
+
+async def test_a_database_from_before_links_is_upgraded_and_verifies_clean(db_target, frozen_clock):
+    async with await Store.open(db_target, clock=frozen_clock, creator=LEAD) as store:
+        await store.execute(c.NewCase(title="typed by hand", customer="Acme", severity=Severity.SEV2), "dana")
+    backend = "sqlite" if db_target.is_sqlite else "postgresql"
+    await sql(db_target, text("DROP INDEX ux_cases_source"), text("ALTER TABLE cases DROP COLUMN source_name"),
+              text("ALTER TABLE cases DROP COLUMN source_id"), text(_OLD_STATES[backend]),
+              text("UPDATE alembic_version SET version_num = '0008'"))
+    async with await Store.open(db_target, clock=frozen_clock) as store:
+        assert store.migrated and not await store.verify()
+        roster = await imports.importer(store, "dana")
+        report = await imports.write_tickets(store, ZD, tickets(2, frozen_clock.now), "dana", roster)
+        assert report.created == 2 and not await store.verify()
