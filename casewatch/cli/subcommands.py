@@ -363,7 +363,7 @@ class _ProgressBar:
 
 async def _import_csv(session: Session, store: Store) -> None:
     """Refused rows are listed and nothing is written, unless --skip-bad; the summary is one line."""
-    args = session.args
+    args, bar = session.args, _ProgressBar()  # (a second counted from the start of the command)
     roster = await importer(store, session.actor)
     source = env.configured_source(session.config, args.source, roster)
     found = read_csv(Path(args.file), args.map, source.tz or await session.zone(store))
@@ -376,7 +376,6 @@ async def _import_csv(session: Session, store: Store) -> None:
             raise InvalidInput(f"{args.file}: {counted(len(refused), 'bad row')}; nothing was imported "
                                "(--skip-bad imports the good rows and lists the bad ones)")
         return
-    bar = _ProgressBar()
     try:
         done = await write_tickets(store, source, good, session.actor, roster, bar)
     finally:
