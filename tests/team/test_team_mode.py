@@ -13,6 +13,7 @@ import asyncpg
 import pytest
 from sqlalchemy.engine import make_url
 
+from casewatch import paths
 from casewatch.cli.main import main
 from casewatch.core import commands as c
 from casewatch.core.models import Role, Severity
@@ -406,3 +407,19 @@ def test_team_init_by_a_role_that_may_create_roles_but_not_own_the_database_chan
     finally:
         for name in made.logins.values():
             asyncio.run(_pg_admin(f'DROP ROLE IF EXISTS "{name}"'))
+
+
+def test_a_lead_imports_tickets_as_their_login_and_an_agent_may_not(team, capsys, tmp_path):
+    config = paths.config_path()
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text('[sources.zd]\nkind = "zendesk"\n', encoding="utf-8")
+    export = tmp_path / "export.csv"
+    export.write_text("Id,Subject,Priority,Status,Organization,Created at\n"
+                      "48213,Checkout fails,high,open,Acme,2026-11-30T10:00:00Z\n", encoding="utf-8")
+    code, out, err = cw(capsys, "import", "csv", str(export), "--source", "zd", "--db", team.url("alice"))
+    assert code == 0 and out == "created 1, updated 0, left 0 unchanged\n", err
+    assert {row["actor"] for row in team.sql("admin", "SELECT actor FROM events WHERE case_id IS NOT NULL")} == {
+        "alice"}
+    code, _, err = cw(capsys, "import", "csv", str(export), "--source", "zd", "--db", team.url("bob"))
+    assert code == 2 and "importing cases from a tracker needs a lead" in err
+    assert cw(capsys, "db", "verify", "--db", team.url("bob"))[0] == 0
