@@ -17,8 +17,10 @@ from casewatch import paths
 from casewatch.core.alerts import AlertSettings
 from casewatch.core.errors import CasewatchError, InvalidInput
 from casewatch.core.identity import acting_name
-from casewatch.core.models import check_zone
-from casewatch.core.toml_file import Text, TomlTable, read_toml, rule, string
+from casewatch.core.models import Person, check_zone
+from casewatch.core.text import check_source_name, visible
+from casewatch.core.toml_file import Text, TomlTable, locate, read_toml, rule, string
+from casewatch.core.tracker import Source, SourceSettings
 
 
 def _zone_name(value: object) -> str:
@@ -34,6 +36,7 @@ class Config(TomlTable):
     tz: Annotated[str | None, rule(_zone_name)] = None
     keymap: dict[str, Text] = Field(default_factory=dict)  # binding id -> keys, e.g. "case.assign" = "O"
     alerts: AlertSettings = Field(default_factory=AlertSettings)  # which clock turns alert, and how
+    sources: dict[Annotated[str, rule(check_source_name)], SourceSettings] = Field(default_factory=dict)
 
     @classmethod
     def explain(cls, kind: str, key: str) -> str:
@@ -54,6 +57,24 @@ def load_config(path: Path | None = None) -> Config:
     except OSError as exc:
         raise InvalidInput(f"cannot read {path}: {exc.strerror}") from None
     return read_toml(Config, text, str(path))
+
+
+def configured_source(config: Config, name: str, roster: dict[str, Person], path: Path | None = None) -> Source:
+    """The `[sources.NAME]` table, its people checked against the roster (one line naming
+    `file:line` and the key of the first handle nobody on the roster has)."""
+    path = path or paths.config_path()
+    settings = config.sources.get(name)
+    if settings is None:
+        known = ", ".join(sorted(config.sources)) or "none"
+        raise InvalidInput(f"no source {name!r} in {path}: add a [sources.{name}] table with its kind "
+                           f"(configured: {known})")
+    for user, handle in settings.people.items():
+        if handle not in roster:
+            lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+            line = locate(lines, ("sources", name, "people", user))
+            raise InvalidInput(f"{path}:{line}: sources.{name}.people.{visible(user)}: no person {handle!r} on the "
+                               "roster (see `casewatch people list`)")
+    return Source.of(name, settings)
 
 
 def remember_setting(key: str, value: str, path: Path | None = None) -> None:

@@ -48,7 +48,7 @@ def case_table(rows: list[CaseListing], now: datetime) -> str:
         lines.append((
             case.id, case.severity.value, case.status.value, case.internal_owner or "-", case.comms_owner or "-",
             *(clock_text(r[kind]) for kind in ClockKind), f"{'↩' if case.returned else ''}{case.readiness}",
-            case.title,
+            f"{case.source.key} {case.title}" if case.source else case.title,
         ))
     lines = [tuple(visible(cell) for cell in line) for line in lines]
     widths = [max(len(line[i]) for line in lines) for i in range(len(header) - 1)]
@@ -77,6 +77,7 @@ def case_details(case: Case, clocks: CaseClocks, policy: Policy, events: list[Ev
         ("evidence", f"{ready} required ready" + (f" (missing: {', '.join(ready.missing)})" if ready.missing else "")
                      + (f"; gate overridden {case.gate_overrides}×" if case.gate_overrides else "")),
         ("summary", case.summary or "-"),
+        *_ticket_fields(case),
     ]
     fields += [(f"{kind.value.replace('_', ' ')} clock", clock_text(readings[kind], due_zone)) for kind in ClockKind]
     lines = [f"{case.id}  {case.severity.value} ({sp.label})  {case.status.value}  v{case.version}"]
@@ -94,6 +95,16 @@ def case_details(case: Case, clocks: CaseClocks, policy: Policy, events: list[Ev
         lines.append(f"  {event.occurred_at.astimezone(zone):%Y-%m-%d %H:%M %Z}  {visible(event.actor):<10} "
                      f"{visible(describe_event(event))}{mark}")
     return "\n".join(lines)
+
+
+def _ticket_fields(case: Case) -> list[tuple[str, str]]:
+    """The linked ticket and what its tracker said at the last import."""
+    if case.source is None:
+        return []
+    link = case.source
+    seen = "; ".join(f"{name} {value!r}" for name, value in case.source_seen.items() if value)
+    return [("ticket", f"{link.key} in {link.name} ({link.kind})"), ("ticket url", link.url or "-"),
+            ("tracker last said", seen or "-")]
 
 
 def people_table(roster: dict[str, Person]) -> str:

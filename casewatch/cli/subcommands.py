@@ -8,6 +8,7 @@ import asyncio
 import logging
 import sys
 import tempfile
+import time
 from dataclasses import asdict
 from datetime import UTC, date, datetime
 from difflib import get_close_matches
@@ -47,6 +48,7 @@ from casewatch.core.models import (
 from casewatch.core.packet import case_packet, evidence_json, packet_json, packet_markdown
 from casewatch.core.policy import parse_policy
 from casewatch.core.text import check_handle, check_login, counted
+from casewatch.core.ticket_import import ImportReport
 from casewatch.core.views import (
     View,
     authority_label,
@@ -58,6 +60,8 @@ from casewatch.core.views import (
     in_view,
     listing_order,
 )
+from casewatch.sources.csv_file import parse_map, read_csv
+from casewatch.storage.imports import importer, plan_import, write_tickets
 from casewatch.storage.migrate import head_revision
 from casewatch.storage.roles import MEMBER_ROLE, grant_statement
 from casewatch.storage.seed import write_demo
@@ -180,6 +184,7 @@ async def _show_case(session: Session, store: Store) -> None:
             "flags": case_flags(case, policy), "breaches": [breach.as_json() for breach in breaches],
             "timeline": [event_json(e) for e in events],
             "review": review.as_dict() if (review := reviews.case_review(events)) and case.review else None,
+            "source_seen": case.source_seen if case.source else None,
         }
         _print_json(summary)
     else:
@@ -333,6 +338,58 @@ async def _seed(session: Session, store: Store) -> None:
 
     ids = await write_demo(store, plan, session.actor, progress, append=args.append)
     print(f"seeded {counted(len(ids), 'case')} into {session.target.describe()}")
+
+
+class _ProgressBar:
+    """An import's progress on a terminal, once it has run for a second; nothing in a pipe."""
+
+    WIDTH = 30
+
+    def __init__(self) -> None:
+        self.started, self.shown = time.monotonic(), False
+        self.show = sys.stderr.isatty()
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.show or time.monotonic() - self.started < 1:
+            return
+        filled = self.WIDTH * done // max(total, 1)
+        print(f"\rimporting [{'#' * filled}{'-' * (self.WIDTH - filled)}] {done}/{total} rows", end="",
+              file=sys.__stderr__, flush=True)
+        self.shown = True
+
+    def close(self) -> None:
+        if self.shown:
+            print(file=sys.__stderr__)
+
+
+async def _import_csv(session: Session, store: Store) -> None:
+    """Refused rows are listed and nothing is written, unless --skip-bad; the summary is one line."""
+    args, bar = session.args, _ProgressBar()  # (a second counted from the start of the command)
+    roster = await importer(store, session.actor)
+    source = env.configured_source(session.config, args.source, roster)
+    found = read_csv(Path(args.file), args.map, source.tz or await session.zone(store))
+    report, good = await plan_import(store, source, found.tickets, roster)
+    refused = sorted(found.refused + report.refused, key=lambda refusal: refusal.line)
+    report.refused = refused
+    if args.dry_run or (refused and not args.skip_bad):
+        _print_report(report, args.json, dry_run=True)
+        if not args.dry_run:
+            raise InvalidInput(f"{args.file}: {counted(len(refused), 'bad row')}; nothing was imported "
+                               "(--skip-bad imports the good rows and lists the bad ones)")
+        return
+    try:
+        done = await write_tickets(store, source, good, session.actor, roster, bar)
+    finally:
+        bar.close()
+    done.refused = sorted(refused + done.refused, key=lambda refusal: refusal.line)
+    _print_report(done, args.json, dry_run=False)
+
+
+def _print_report(report: ImportReport, as_json: bool, *, dry_run: bool) -> None:
+    if as_json:
+        _print_json(report.as_json(dry_run=dry_run))
+    else:
+        print(report.line(dry_run=dry_run))
 
 
 def _board(args: argparse.Namespace) -> int:
@@ -661,6 +718,17 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
             help="replay the log up to this instant: the handoff as it stood, or the preview then"),
     )),
     Read("handoff list", "every handoff, newest first", _list_handoffs, (arg("--json", action="store_true"),)),
+    Read("import csv", "import a tracker's CSV export: new tickets become cases, known ones change only where "
+                       "the tracker changed since the last import", _import_csv, (
+        arg("file", metavar="FILE", help="the CSV file (UTF-8; Zendesk, Salesforce or Jira headers, or --map)"),
+        arg("--source", required=True, metavar="NAME", help="the [sources.NAME] table of the config file"),
+        arg("--dry-run", action="store_true", help="write nothing; print what would happen"),
+        arg("--map", action="append", default=[], type=parse_map, metavar="COLUMN=field",
+            help="read this column as one of: id, title, customer, severity, status, owner, escalated_at, "
+                 "created_at, updated_at, url (repeat for more)"),
+        arg("--skip-bad", action="store_true", help="import the good rows and list the bad ones"),
+        arg("--json", action="store_true", help="the counts and each refused line as JSON"),
+    )),
     Read("db upgrade", "run schema migrations", _upgrade_db),
     Read("db verify", "replay the log in memory and report projection rows that differ (exit 1)", _verify_db),
     Read("db rebuild", "repair the projection rows that differ from a replay of the log", _rebuild_db),
@@ -682,5 +750,6 @@ GROUPS = {
     "shift": "shifts",
     "handoff": "hand the shift over across time zones",
     "db": "database maintenance",
+    "import": "bring cases in from a tracker",
     "team": "team mode on PostgreSQL: logins mapped to people, a log the server guards",
 }

@@ -12,7 +12,7 @@ from typing import ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from casewatch.core.durations import parse_duration
-from casewatch.core.models import EvidenceState, Role, Route, Severity, Status, check_zone
+from casewatch.core.models import EvidenceState, Role, Route, Severity, SourceLink, Status, check_zone
 from casewatch.core.text import (
     CaseRole,
     Customer,
@@ -28,9 +28,12 @@ from casewatch.core.text import (
     OptionalReason,
     Reason,
     ReviewNotes,
+    SourceName,
     Summary,
     Team,
     Title,
+    TrackerCustomer,
+    TrackerTitle,
 )
 
 
@@ -48,6 +51,7 @@ class OnCase(Command):
     depends_on_state: ClassVar[bool] = True
     case_id: str
     expect_version: int | None = None
+    via: SourceName | None = None  # an import applying what changed in this tracker source (never typed)
 
     @field_validator("case_id")
     @classmethod
@@ -61,6 +65,37 @@ class NewCase(Command):
     customer: Customer
     severity: Severity
     summary: Summary = ""
+
+
+class ImportTicket(Command):
+    """A tracker ticket becomes a case linked to it. Its text is the tracker's, kept as given (cut
+    to the limits beforehand); `seen` is what the tracker said, which later imports compare with."""
+
+    kind: Literal["import_ticket"] = "import_ticket"
+    title: TrackerTitle
+    customer: TrackerCustomer
+    severity: Severity
+    source: SourceLink
+    seen: dict[str, str] = {}
+
+
+OPENS_CASE = (NewCase, ImportTicket)
+"""The commands that open a case (the store reserves its id)."""
+
+
+class SeeTicket(OnCase):
+    """An import records the tracker's values of a linked case's ticket as it last saw them."""
+
+    depends_on_state: ClassVar[bool] = False
+    kind: Literal["ticket_seen"] = "ticket_seen"
+    seen: dict[str, str]
+
+
+class Retitle(OnCase):
+    """The case's title changes (the tracker's subject changed)."""
+
+    kind: Literal["title"] = "title"
+    title: TrackerTitle
 
 
 class Assign(OnCase):

@@ -25,6 +25,7 @@ from casewatch.core.models import (
     Person,
     Role,
     Severity,
+    SourceLink,
     Status,
 )
 from casewatch.core.text import counted
@@ -89,7 +90,21 @@ def _created(e: Event) -> dict[str, Any]:
         "severity": Severity(p["severity"]), "route": p["route"], "route_authority": p.get("route_authority"),
         "participants": [Participant(name=e.actor, role="reporter")], "escalated_at": e.occurred_at,
         "evidence": records_at_creation(p.get("evidence", []), e.actor, e.occurred_at),  # older cases listed it
+        "source": SourceLink(**p["source"]) if p.get("source") else None, "source_seen": p.get("seen", {}),
     }
+
+
+def _describe_created(p: Payload) -> str:
+    text = f"escalated as {p['severity']} on route {p['route']}: {p['title']} ({p['customer']})"
+    if source := p.get("source"):
+        link = SourceLink(**source)
+        return f"{text} from {link.name} ticket {link.key}"
+    return text
+
+
+def _describe_seen(p: Payload) -> str:
+    seen = ", ".join(f"{name} {value!r}" for name, value in sorted(p["seen"].items()) if value)
+    return f"ticket seen: {seen or 'no values'}"
 
 
 def _owner_assigned(case: Case, e: Event) -> dict[str, Any]:
@@ -214,9 +229,9 @@ def _person_renamed(floor: FloorState, e: Event) -> FloorState:
 
 
 EVENTS: dict[EventType, EventKind] = {
-    EventType.CASE_CREATED: OpensCase(
-        _created,
-        lambda p: f"escalated as {p['severity']} on route {p['route']}: {p['title']} ({p['customer']})"),
+    EventType.CASE_CREATED: OpensCase(_created, _describe_created),
+    EventType.TITLE_CHANGED: ChangesCase(lambda case, e: {"title": e.payload["after"]}, _before_after("title")),
+    EventType.TICKET_SEEN: ChangesCase(lambda case, e: {"source_seen": e.payload["seen"]}, _describe_seen),
     EventType.OWNER_ASSIGNED: ChangesCase(_owner_assigned, _before_after("internal owner")),
     EventType.COMMS_ASSIGNED: ChangesCase(_comms_assigned, _before_after("comms owner")),
     EventType.AUTHORITY_SET: ChangesCase(

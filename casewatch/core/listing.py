@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 
 from casewatch.core.clocks import CaseClocks, ClockKind, ClockPlan, ClockState, plan_clocks
 from casewatch.core.evidence import Readiness, case_readiness
-from casewatch.core.models import Case, Severity, Status, iso_z
+from casewatch.core.models import Case, Severity, SourceLink, Status, iso_z
 from casewatch.core.policy import Policy
 
 
@@ -37,6 +37,7 @@ class CaseListing(NamedTuple):
     gate_overrides: int
     clocks: CaseClocks
     policy_version: int  # the policy its clocks and readiness were planned under
+    source: SourceLink | None = None  # the tracker ticket it is linked to
 
 
 def list_case(case: Case, policy: Policy) -> CaseListing:
@@ -46,14 +47,16 @@ def list_case(case: Case, policy: Policy) -> CaseListing:
         route_authority=case.route_authority, escalated_at=case.escalated_at, version=case.version,
         readiness=case_readiness(case, policy.evidence), returned=case.returned is not None,
         gate_overrides=case.gate_overrides, clocks=plan_clocks(case, policy), policy_version=policy.version,
+        source=case.source,
     )
 
 
 def listing_json(listing: CaseListing) -> dict[str, Any]:
     """The stored form. A clock plan is [fixed state or null, due, warning, paused time left], in
-    microseconds, in `ClockKind` order."""
+    microseconds, in `ClockKind` order. `source` is there only for a linked case."""
     ready = listing.readiness
-    return {
+    linked = {"source": listing.source.as_json()} if listing.source else {}
+    return linked | {
         "policy": listing.policy_version, "version": listing.version,
         "id": listing.id, "title": listing.title, "customer": listing.customer,
         "severity": listing.severity.value, "status": listing.status.value, "route": listing.route,
@@ -83,7 +86,7 @@ def listing_from_json(stored: dict[str, Any]) -> CaseListing:
         returned=stored["returned"], gate_overrides=stored["gate_overrides"],
         clocks=CaseClocks(*(ClockPlan(kind, _STATES[fixed], due, warn, left)
                             for kind, (fixed, due, warn, left) in zip(ClockKind, stored["clocks"], strict=True))),
-        policy_version=stored["policy"],
+        policy_version=stored["policy"], source=SourceLink(**stored["source"]) if "source" in stored else None,
     )
 
 

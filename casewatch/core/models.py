@@ -169,6 +169,27 @@ class CaseReview:
 
 
 @dataclass(frozen=True, slots=True)
+class SourceLink:
+    """The tracker ticket a case was imported from: the source's name in the config file, its kind
+    (csv, zendesk, jira), the ticket's id there and its URL where one is known. (source, id) names
+    at most one case (a unique index on both backends)."""
+
+    name: str
+    kind: str
+    id: str
+    url: str | None = None
+
+    @property
+    def key(self) -> str:
+        """The ticket as people say it: its id when it is a key (`SUP-42`), else the source's name
+        before a numeric id (`ZD-48213` for ticket 48213 of source zd)."""
+        return f"{self.name.upper()}-{self.id}" if self.id.isdigit() else self.id
+
+    def as_json(self) -> dict[str, str | None]:
+        return {"name": self.name, "kind": self.kind, "id": self.id, "url": self.url}
+
+
+@dataclass(frozen=True, slots=True)
 class Interval:
     """A closed-open span of time; `end` is None while it is still open."""
 
@@ -202,6 +223,8 @@ class Case(BaseModel):
     returned: CaseReturn | None = None  # sent back for missing context, until the packet is complete again
     gate_overrides: int = 0  # route changes a lead passed through the evidence gate
     review: CaseReview | None = None  # the latest post-case review (`case close`)
+    source: SourceLink | None = None  # the tracker ticket it was imported from; None when typed in by hand
+    source_seen: dict[str, str] = Field(default_factory=dict)  # the tracker's values at its last import
     version: int = 0
     updated_at: datetime
     updated_by: str
@@ -238,6 +261,8 @@ class EventType(StrEnum):
     HANDOFF_PREPARED = "handoff_prepared"
     HANDOFF_ACCEPTED = "handoff_accepted"
     LOGIN_GRANTED = "login_granted"
+    TITLE_CHANGED = "title_changed"
+    TICKET_SEEN = "ticket_seen"
 
 
 @dataclass(frozen=True)

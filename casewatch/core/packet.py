@@ -134,6 +134,7 @@ def packet_markdown(packet: Packet) -> str:
         f"- **Comms owner:** {md_inline(case.comms_owner or '-')}",
         f"- **Route authority:** {md_inline(packet.authority)}",
         f"- **Escalated:** {_when(case.escalated_at, zone)}",
+        *_ticket_lines(case),
         "",
         "## Clocks",
         "",
@@ -162,6 +163,15 @@ def packet_markdown(packet: Packet) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _ticket_lines(case: Case) -> list[str]:
+    """The linked ticket, its URL as text (a tracker's URL is not ours to make a link of)."""
+    if case.source is None:
+        return []
+    link = case.source
+    url = f" {md_inline(link.url)}" if link.url else ""
+    return [f"- **Ticket:** {md_inline(link.key)} in {md_inline(link.name)} ({link.kind}){url}"]
+
+
 def packet_json(packet: Packet) -> dict[str, Any]:
     case, update = packet.case, packet.last_update
     return {
@@ -176,6 +186,7 @@ def packet_json(packet: Packet) -> dict[str, Any]:
         "comms_owner": case.comms_owner,
         "route_authority": case.route_authority,
         "route_authority_shown": packet.authority,
+        "source": case.source.as_json() if case.source else None,
         "clocks": {kind.value: {"state": r.state.value, "due": iso_z(r.due)} for kind, r in packet.clocks.items()},
         "readiness": {"ready": packet.readiness.ready, "required": packet.readiness.required,
                       "missing": list(packet.readiness.missing)},

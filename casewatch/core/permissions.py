@@ -27,6 +27,7 @@ class Action(StrEnum):
     APPLY_POLICY = "apply_policy"
     START_SHIFT = "start_shift"
     SEED_DEMO = "seed_demo"
+    IMPORT = "import"
 
 
 _ANYONE_WORKING = {Action.NEW, Action.NOTE, Action.EVIDENCE}
@@ -38,6 +39,7 @@ _LEAD_ONLY_RULES = {
     Action.APPLY_POLICY: "applying a policy needs a lead",
     Action.START_SHIFT: "starting a shift needs a lead",
     Action.SEED_DEMO: "seeding demo data needs a lead",
+    Action.IMPORT: "importing cases from a tracker needs a lead",
 }
 
 

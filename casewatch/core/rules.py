@@ -90,9 +90,11 @@ def decide(command: c.Command, case: Case | None, ctx: Context, *, new_case_id: 
             raise InvalidInput(f"{case.id} is resolved: reopen it first (`casewatch case reopen {case.id}`)")
         payload, case_id = rule.handler(command, case, ctx), case.id
     else:
-        if isinstance(command, c.NewCase) and new_case_id is None:
+        if isinstance(command, c.OPENS_CASE) and new_case_id is None:
             raise ValueError("a new case needs the id the store reserved for it")
         payload, case_id = rule.handler(command, ctx), new_case_id
+    if via := getattr(command, "via", None):
+        payload["via"] = via
     return Event(case_id=case_id, type=rule.event, actor=ctx.actor.name,
                  occurred_at=ctx.occurred_at, recorded_at=ctx.recorded_at, payload=payload)
 
@@ -122,6 +124,27 @@ def _new(cmd: c.NewCase, ctx: Context) -> Payload:
         title=cmd.title, customer=cmd.customer, summary=cmd.summary, severity=cmd.severity.value,
         route=sp.route, route_authority=None,
     )
+
+
+def _import_ticket(cmd: c.ImportTicket, ctx: Context) -> Payload:
+    check(ctx.actor, Action.NEW)
+    return dict(title=cmd.title, customer=cmd.customer, summary="", severity=cmd.severity.value,
+                route=ctx.policy[cmd.severity].route, route_authority=None, source=cmd.source.as_json(),
+                seen=cmd.seen, via=cmd.source.name)
+
+
+def _see_ticket(cmd: c.SeeTicket, case: Case, ctx: Context) -> Payload:
+    check(ctx.actor, Action.NOTE, case)
+    if case.source is None:
+        raise InvalidInput(f"{case.id} is not linked to a tracker ticket")
+    return dict(seen=cmd.seen)
+
+
+def _retitle(cmd: c.Retitle, case: Case, ctx: Context) -> Payload:
+    check(ctx.actor, Action.NOTE, case)
+    if cmd.title == case.title:
+        raise InvalidInput(f"{case.id} already has that title")
+    return dict(before=case.title, after=cmd.title)
 
 
 def _owner_like(action: Action, field: str, what: str) -> Callable[..., Payload]:
@@ -315,6 +338,9 @@ def _accept_handoff(cmd: c.AcceptHandoff, ctx: Context) -> Payload:
 
 RULES: dict[type[c.Command], Rule] = {
     c.NewCase: Rule(EventType.CASE_CREATED, _new),
+    c.ImportTicket: Rule(EventType.CASE_CREATED, _import_ticket),
+    c.SeeTicket: Rule(EventType.TICKET_SEEN, _see_ticket, on_resolved=True),
+    c.Retitle: Rule(EventType.TITLE_CHANGED, _retitle, on_resolved=True),  # the tracker renamed it
     c.Assign: Rule(EventType.OWNER_ASSIGNED, _owner_like(Action.ASSIGN, "internal_owner", "internal owner")),
     c.AssignComms: Rule(EventType.COMMS_ASSIGNED, _owner_like(Action.COMMS, "comms_owner", "comms owner")),
     c.SetAuthority: Rule(EventType.AUTHORITY_SET, _owner_like(Action.AUTHORITY, "route_authority", "route authority")),

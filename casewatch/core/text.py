@@ -8,6 +8,9 @@ holds for the CLI, the board and the importers alike:
   and tab; single-line fields (title, customer, team, role, display name) allow neither;
 - each field has a length limit, the same on every backend, checked before anything is written.
 A field with its own rules is one more `Annotated[str, FreeText(...)]` line below.
+
+Text a tracker wrote is not ours to refuse: an import stores it as given (`TrackerTitle`,
+`TrackerCustomer`), cut at the same limits by `cut`, and `visible` shows it escaped like any other.
 """
 
 from __future__ import annotations
@@ -153,6 +156,30 @@ EvidenceValue = Annotated[str, FreeText(label="value", required=False, multiline
 CaseRole = Annotated[str, FreeText(label="role", limit=LIMITS["role"])]
 DisplayName = Annotated[str, FreeText(label="display name", required=False, limit=LIMITS["display name"])]
 
+ELLIPSIS = "…"
+
+
+def cut(text: str, limit: int) -> str:
+    """`text` if it fits `limit` characters, else its first `limit - 1` and `…`: a tracker's field
+    longer than casewatch keeps (the import notes that it was cut)."""
+    return text if len(text) <= limit else text[: limit - 1] + ELLIPSIS
+
+
+def _fits(limit: int, label: str) -> AfterValidator:
+    def check(value: str) -> str:
+        if not value.strip():
+            raise InvalidInput(f"{label} must not be empty")
+        if len(value) > limit:
+            raise InvalidInput(f"{label}: too long ({len(value)} characters; the limit is {limit})")
+        return value
+    return AfterValidator(check)
+
+
+TrackerTitle = Annotated[str, _fits(LIMITS["title"], "title")]
+"""A title as a tracker wrote it: kept as given (control characters too; `visible` shows them
+escaped), only never longer than a title may be."""
+TrackerCustomer = Annotated[str, _fits(LIMITS["customer"], "customer")]
+
 HANDLE = re.compile(r"[a-z0-9][a-z0-9._-]{0,39}")
 
 
@@ -188,6 +215,20 @@ def check_team(name: str) -> str:
 
 Team = Annotated[str, FreeText(label="team", limit=LIMITS["team"]), AfterValidator(check_team)]
 """A team name: lower-case kebab (it also names a specialist route), at most 40."""
+
+
+_SOURCE = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
+
+
+def check_source_name(name: str) -> str:
+    """A source's name (its `[sources.NAME]` table): lower-case letters, digits, '-' or '_', at most 40."""
+    if not _SOURCE.fullmatch(name):
+        raise InvalidInput(f"bad source name {name!r}: use lower-case letters, digits, '-' or '_' (at most 40)")
+    return name
+
+
+SourceName = Annotated[str, AfterValidator(check_source_name)]
+"""The name of a configured tracker source, as the timeline marks what it did (`via zd`)."""
 
 
 _LOGIN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.@$-]{0,62}")

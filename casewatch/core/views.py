@@ -12,7 +12,7 @@ from casewatch.core.clocks import CaseClocks, ClockReading, ClockState, missing_
 from casewatch.core.events import EVENTS
 from casewatch.core.evidence import case_readiness
 from casewatch.core.listing import CaseListing
-from casewatch.core.models import Case, Event, Status, iso_z
+from casewatch.core.models import Case, Event, SourceLink, Status, iso_z
 from casewatch.core.policy import Policy
 from casewatch.core.text import counted
 
@@ -70,6 +70,7 @@ def case_summary(listing: CaseListing, now: datetime) -> dict[str, Any]:
         "evidence": {"ready": ready.ready, "required": ready.required, "missing": list(ready.missing),
                      "returned": listing.returned, "gate_overrides": listing.gate_overrides},
         "version": listing.version,
+        "source": listing.source.as_json() if listing.source else None,
     }
 
 
@@ -92,13 +93,20 @@ class Listed(Protocol):
     def comms_owner(self) -> str | None: ...
     @property
     def route_authority(self) -> str | None: ...
+    @property
+    def source(self) -> SourceLink | None: ...
+
+
+def ticket_words(source: SourceLink | None) -> str:
+    """What finds a linked case by its ticket: the key as shown (`ZD-48213`) and the bare id."""
+    return f"{source.key} {source.id}" if source else ""
 
 
 def case_matches(case: Listed, query: str) -> bool:
-    """A case matches when every word of `query` appears (any case) in its id, title, customer,
-    owners, route or status. An empty query matches everything."""
-    haystack = " ".join((case.id, case.title, case.customer, case.internal_owner or "", case.comms_owner or "",
-                         case.route, case.status.value)).casefold()
+    """A case matches when every word of `query` appears (any case) in its id, ticket, title,
+    customer, owners, route or status. An empty query matches everything."""
+    haystack = " ".join((case.id, ticket_words(case.source), case.title, case.customer, case.internal_owner or "",
+                         case.comms_owner or "", case.route, case.status.value)).casefold()
     return all(word in haystack for word in query.casefold().split())
 
 
@@ -177,7 +185,9 @@ def listing_order(listings: Iterable[CaseListing]) -> list[CaseListing]:
 
 def describe_event(event: Event) -> str:
     """One line for the timeline, with before → after where the event changes a value (see core.events)."""
-    return EVENTS[event.type].describe(event.payload)
+    text = EVENTS[event.type].describe(event.payload)
+    via = event.payload.get("via")
+    return f"{text} (via {via})" if via else text
 
 
 def conflict_message(case: Case, expected: int, newer: Sequence[Event], shown: int = 3) -> str:

@@ -75,6 +75,7 @@ def case_values(case: Case, event_id: int, policy: Policy) -> dict:
         "escalated_at": case.escalated_at, "version": case.version, "updated_at": case.updated_at,
         "updated_by": case.updated_by, "last_event_id": event_id, "state": case.model_dump(mode="json"),
         "listing": listing_json(list_case(case, policy)),
+        "source_name": case.source.name if case.source else None, "source_id": case.source.id if case.source else None,
     }
 
 

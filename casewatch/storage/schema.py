@@ -111,8 +111,11 @@ class CaseRow(Base):
     state: Mapped[dict] = mapped_column(JSON())
     facts: Mapped[dict | None] = mapped_column(JSON(none_as_null=True), nullable=True)  # metrics.CaseFacts, last event
     listing: Mapped[dict | None] = mapped_column(JSON(none_as_null=True), nullable=True)  # core.listing, last write
+    source_name: Mapped[str | None] = mapped_column(String(64), nullable=True)  # the linked ticket's source
+    source_id: Mapped[str | None] = mapped_column(String(200), nullable=True)  # and its id there
 
     __table_args__ = (
+        Index("ux_cases_source", "source_name", "source_id", unique=True),
         Index("ix_cases_open", "is_open", "severity"),
         Index("ix_cases_last_event_id", "last_event_id"),
         Index("ix_cases_escalated_at", "escalated_at"),

@@ -78,6 +78,7 @@ Clock = Callable[[], datetime]
 P = ParamSpec("P")
 FollowUp = Callable[[str], c.Command]  # given the id of the case last created in the batch, its command
 BatchItem = tuple[c.Command | FollowUp, str, datetime | None]  # (command, actor, occurred at or None: now)
+Planner = Callable[[dict[str, Case]], list[BatchItem]]  # the linked cases found, by ticket id -> the batch
 T = TypeVar("T")
 
 # Built once: the write path runs these for every batch. On PostgreSQL a batch's events go in one
@@ -144,6 +145,22 @@ class _Batch:
     base_facts: dict[str, metrics.CaseFacts | None] = field(default_factory=dict)  # beside `base`
     case_ids: list[str] = field(default_factory=list)  # reserved, handed out in order
     new_cases: int = 1  # how many ids to reserve when the reservation runs out
+
+
+@dataclass(frozen=True)
+class _Linked:
+    """An import batch planned inside its transaction, from the cases linked to its tickets."""
+
+    source: str
+    ticket_ids: list[str]
+    plan: Planner
+
+    async def read(self, conn: AsyncConnection, *, lock: bool = True) -> dict[str, Case]:
+        """`lock`: hold the rows until the batch commits (PostgreSQL), as a write to one case does."""
+        query = select(cases.c.source_id, convert.CASE_STATE).where(
+            cases.c.source_name == self.source, cases.c.source_id.in_(self.ticket_ids))
+        rows = await conn.execute(query.with_for_update() if lock else query)
+        return {row.source_id: convert.case_from_state(row.state) for row in rows}
 
 
 class _Race(Exception):
@@ -334,7 +351,22 @@ class Store:
         with bulk_allocation(freeze=False):
             return await self._write(items)
 
-    async def _write(self, items: list[BatchItem]) -> list[Outcome]:
+    async def execute_linked(self, source: str, ticket_ids: Sequence[str], plan: Planner) -> list[Outcome]:
+        """An import's batch, in one all-or-nothing transaction: the cases linked to these tickets
+        of `source` are read inside it (locked on PostgreSQL), and `plan` decides the commands from
+        them. When another import linked one of the tickets meanwhile, the unique index on
+        (source, ticket id) refuses the second case, and the batch is read and planned again: a
+        ticket never makes two cases."""
+        with bulk_allocation(freeze=False):
+            return await self._write(_Linked(source, list(ticket_ids), plan))
+
+    @_reads
+    async def linked_cases(self, source: str, ticket_ids: Sequence[str]) -> dict[str, Case]:
+        """The cases linked to these tickets of `source`, by ticket id (what a dry run compares with)."""
+        async with self._reader.connect() as conn:
+            return await _Linked(source, list(ticket_ids), lambda found: []).read(conn, lock=False)
+
+    async def _write(self, items: list[BatchItem] | _Linked) -> list[Outcome]:
         """One transaction, tried again with back-off while other writers get in its way."""
         self._check_writable()
         delays = backoff_delays()
@@ -342,7 +374,8 @@ class Store:
         while True:
             try:
                 async with self._writer.begin() as conn:
-                    return await self._execute_batch(conn, items)
+                    planned = items if isinstance(items, list) else items.plan(await items.read(conn))
+                    return await self._execute_batch(conn, planned)
             except CasewatchError:
                 raise
             except Exception as exc:
@@ -350,7 +383,7 @@ class Store:
                     if is_database_failure(exc):
                         raise translate(exc, self.target.describe(), writing=True) from None
                     raise
-                await self._raise_if_conflict(items)
+                await self._raise_if_conflict(items if isinstance(items, list) else [])
                 if time.monotonic() >= give_up:
                     raise Unavailable(f"database {self.target.describe()}: too many concurrent writers for "
                                       f"{RETRY_FOR_S:.0f} s; nothing was written, try again") from None
@@ -366,7 +399,7 @@ class Store:
                         raise await self._conflict(conn, case, command.expect_version)
 
     async def _execute_batch(self, conn: AsyncConnection, items: list[BatchItem]) -> list[Outcome]:
-        batch = _Batch(new_cases=max(1, sum(isinstance(item[0], c.NewCase) for item in items)))
+        batch = _Batch(new_cases=max(1, sum(isinstance(item[0], c.OPENS_CASE) for item in items)))
         indices, created = [], None
         for command, actor, at in items:
             if callable(command):
@@ -405,7 +438,7 @@ class Store:
         if batch.policy is None or batch.policies is None:
             batch.policy = await self._load_policy(conn)
             batch.policies = await load_policy_history(conn, self.target.describe())
-        if not isinstance(command, c.OnCase | c.NewCase):
+        if not isinstance(command, c.OnCase | c.NewCase | c.ImportTicket):
             await self._flush(conn, batch)  # a floor command (a handoff) may read the cases written so far
         if not batch.shift_read:
             batch.shift, batch.shift_read = await handoff_rows.current_shift(conn), True
@@ -415,7 +448,7 @@ class Store:
         ctx = Context(actor=actor, roster=batch.roster, policy=batch.policy, occurred_at=occurred,
                       recorded_at=recorded, shift_lead=batch.shift.lead if batch.shift else None, handoff=handoff,
                       logins=mapped)
-        new_id = await self._next_case_id(conn, batch) if isinstance(command, c.NewCase) else None
+        new_id = await self._next_case_id(conn, batch) if isinstance(command, c.OPENS_CASE) else None
         event = decide(command, case, ctx, new_case_id=new_id)
         if event.case_id is None:
             return await self._record_now(conn, batch, event)

@@ -1,6 +1,6 @@
 """Command palette: every casewatch binding of the screen it was opened on (the same bindings the
 footer shows, hidden ones included, with their keys as remapped), the policy, and jumping to a case
-(by id, title or customer), resolved ones included.
+(by id, ticket, title or customer), resolved ones included.
 
 Names and case titles are user text: hits are built as Content, never parsed as markup.
 """
@@ -16,6 +16,7 @@ from textual.screen import ModalScreen
 
 from casewatch.core.errors import CasewatchError
 from casewatch.core.models import Case, Status
+from casewatch.core.text import visible
 from casewatch.tui.app import CasewatchApp
 
 Command = tuple[str, Callable[[], object], str]  # what the palette shows, what it runs, help text
@@ -66,10 +67,9 @@ class CasewatchCommands(Provider):
             yield name, run, f"{app.get_key_display(binding)} · {binding.description}"
         if self._opens_cases():
             for case in app.state.cases.values():
-                yield f"Open {case.id} {case.title} · {case.customer}", partial(app.open_case, case.id), \
-                    "Open the case screen"
+                yield f"Open {case.id} {_named(case)}", partial(app.open_case, case.id), "Open the case screen"
             for case in self.resolved:
-                yield f"Open {case.id} {case.title} · {case.customer} (resolved)", \
+                yield f"Open {case.id} {_named(case)} (resolved)", \
                     partial(app.open_case, case.id), "Open the resolved case (o reopens it there)"
 
     def _highlight(self, matcher: Matcher, name: str) -> Content:
@@ -90,3 +90,10 @@ class CasewatchCommands(Provider):
             score = matcher.match(name)
             if score > 0:
                 yield Hit(score, self._highlight(matcher, name), callback, text=name, help=help_text)
+
+
+def _named(case: Case) -> str:
+    """A case as the palette lists it: its ticket key (so typing the ticket's id finds it), title
+    and customer, escaped as a tracker's text may need."""
+    ticket = f"{case.source.key} " if case.source else ""
+    return visible(f"{ticket}{case.title} · {case.customer}")

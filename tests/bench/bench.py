@@ -11,6 +11,7 @@ ticks; every other figure is the median of `--runs` runs, with min and max.
     ./dev bench --runs 3 --ticks 40     # quicker, noisier (the defaults are the honest minimum)
     ./dev bench --only metrics          # metrics over 50,000 closed escalations (seeded once, then cached)
     ./dev bench --only verify           # db verify: the 10k floor's log replayed and compared
+    ./dev bench --only import           # import csv: a 20,000-row Zendesk export into an empty database
 """
 
 from __future__ import annotations
@@ -89,11 +90,11 @@ def run_child(kind: str, args: list[str]) -> dict:
     return runners[kind]()
 
 
-def command_run(argv: list[str]) -> tuple[float, float, float]:
+def command_run(argv: list[str], env: dict[str, str] | None = None) -> tuple[float, float, float]:
     """Wall milliseconds, CPU milliseconds and peak RSS (MB) of one `casewatch` command run in its
     own process."""
     started = time.perf_counter()
-    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     _, status, usage = os.wait4(process.pid, 0)
     elapsed = (time.perf_counter() - started) * 1000
     process.returncode = os.waitstatus_to_exitcode(status)
@@ -254,6 +255,41 @@ def metrics_figure(runs: int, cases: int) -> Figure:
                    "events": events})
 
 
+IMPORT_ROWS = 20_000
+
+
+def import_figure(runs: int, rows: int) -> Figure:
+    """`casewatch import csv` of a Zendesk export into an empty SQLite database, as a user runs it
+    (process start included): every row a new case, most with a status and an unmapped assignee
+    (so a status change and a note besides each creation)."""
+    work = db.CACHE / f"import-{os.getpid()}"
+    work.mkdir(parents=True, exist_ok=True)
+    csv = work / "export.csv"
+    priorities, statuses = ("urgent", "high", "normal", "low"), ("new", "open", "pending", "hold")
+    csv.write_text("Id,Subject,Priority,Status,Organization,Assignee,Created at,Updated at\n" + "".join(
+        f"{100000 + n},\"Checkout fails for region {n % 97}, again\",{priorities[n % 4]},{statuses[n % 4]},"
+        f"Customer {n % 500},{'' if n % 3 == 0 else 7700000 + n % 40},"
+        f"{(db.NOW - timedelta(minutes=n)).strftime('%Y-%m-%d %H:%M')},\n" for n in range(rows)), encoding="utf-8")
+    (work / "config" / "casewatch").mkdir(parents=True, exist_ok=True)
+    (work / "config" / "casewatch" / "config.toml").write_text('[sources.zd]\nkind = "zendesk"\n', encoding="utf-8")
+    env = os.environ | {"XDG_CONFIG_HOME": str(work / "config"), "TZ": "UTC"}
+    done = []
+    for run in range(runs):
+        path = work / f"run-{run}.db"
+        for stale in work.glob(path.name + "*"):
+            stale.unlink()
+        done.append(command_run([str(Path(sys.executable).with_name("casewatch")), "import", "csv", str(csv),
+                                 "--source", "zd", "--db", str(path), "--as", "bench"], env))
+        for stale in work.glob(path.name + "*"):
+            stale.unlink()
+    rate, mb = spread([rows / (r[0] / 1000) for r in done]), spread([r[2] for r in done])
+    return Figure(f"import_csv_{label(rows)}_sqlite", "≥ 1,000 rows/s and < 300 MB peak RSS (medians, whole command)",
+                  rate["median"] >= 1000 and mb["median"] < 300,
+                  {"rows_per_s": rate, "rows_per_cpu_s": spread([rows / (r[1] / 1000) for r in done]),
+                   "ms": spread([r[0] for r in done]), "cpu_ms": spread([r[1] for r in done]),
+                   "peak_rss_mb": mb, "rows": rows})
+
+
 def _count_events(path: Path) -> int:
     import sqlite3
 
@@ -297,6 +333,7 @@ def main() -> int:
                               [b for b in ("sqlite", "postgresql") if wanted(f"seed_demo_{b}")])),
         (("cases_json_10k", "cases_json_as_of_10k"), lambda: cases_json_figures(args.runs)),
         (("db_verify_10k",), lambda: [verify_figure(args.runs)]),
+        ((f"import_csv_{label(IMPORT_ROWS)}_sqlite",), lambda: [import_figure(args.runs, IMPORT_ROWS)]),
         ((f"metrics_90_days_{label(args.history_cases)}",), lambda: [metrics_figure(args.runs, args.history_cases)]),
     ]
     missed = 0

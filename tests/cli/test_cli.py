@@ -61,8 +61,9 @@ def test_cases_json_shape(cw):
     [case] = json.loads(out)
     assert code == 0
     assert set(case) == {"id", "title", "customer", "severity", "status", "route", "internal_owner",
-                         "comms_owner", "escalated_at", "clocks", "evidence", "version"}
+                         "comms_owner", "escalated_at", "clocks", "evidence", "version", "source"}
     assert case["severity"] == "SEV2" and case["internal_owner"] is None and case["escalated_at"].endswith("Z")
+    assert case["source"] is None  # typed in by hand
     assert set(case["clocks"]) == {"owner", "customer_update", "internal_review"}
     for clock in case["clocks"].values():
         assert set(clock) == {"due", "state", "remaining_s"}
@@ -159,7 +160,7 @@ def test_config_problems_say_file_line_and_key_every_one_and_nothing_is_used(tmp
     assert main(["cases", "--db", str(db)]) == 2
     assert capsys.readouterr().err.splitlines() == [
         f"casewatch: {config}:2: tz: unknown time zone 'Mars/Base': expected an IANA name such as Europe/Berlin",
-        f"casewatch: {config}:3: colour: unknown key (expected one of alerts, db, keymap, theme, tz, user)",
+        f"casewatch: {config}:3: colour: unknown key (expected one of alerts, db, keymap, sources, theme, tz, user)",
         f"casewatch: {config}:6: keymap.case.assign: must be a string",
     ]
     config.write_text('keymap = "o"\ntheme = 3\n')

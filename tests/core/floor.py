@@ -32,7 +32,7 @@ class Floor:
         ctx = Context(actor=ROSTER[actor], roster=ROSTER, policy=self.policy, occurred_at=at,
                       recorded_at=recorded or at)
         new_id = None
-        if isinstance(command, c.NewCase):
+        if isinstance(command, c.OPENS_CASE):
             new_id, self._next = f"CW-{self._next}", self._next + 1
         event = decide(command, case, ctx, new_case_id=new_id).model_copy(update={"id": len(self.log) + 1})
         self.log.append(event)

@@ -107,7 +107,8 @@ async def test_a_database_from_before_listings_gets_them_when_it_is_upgraded(db_
     async with await seeded(db_target, frozen_clock) as store:
         want = await expected(store)
     await sql(db_target, update(cases).values(listing=None), text("UPDATE alembic_version SET version_num = '0007'"),
-              text("ALTER TABLE cases DROP COLUMN listing"))
+              text("ALTER TABLE cases DROP COLUMN listing"), text("DROP INDEX ux_cases_source"),
+              text("ALTER TABLE cases DROP COLUMN source_name"), text("ALTER TABLE cases DROP COLUMN source_id"))
     async with await Store.open(db_target, clock=frozen_clock) as store:
         assert store.migrated
         rows = await stored_rows(db_target)

@@ -151,7 +151,7 @@ class BoardScreen(CaseActions):
             "sev": cells.severity_cell(case.severity, colours),
             "flags": cells.flag_cell(len(case_flags(case, self.app.state.policy)), colours),
             "unowned": cells.unowned_cell(is_unowned(case), colours),
-            "title": cells.plain(case.title),
+            "title": cells.plain(f"{case.source.key} {case.title}" if case.source else case.title),
             "customer": cells.plain(case.customer),
             "status": cells.status_cell(case.status),
             "route": cells.tag(case.route),

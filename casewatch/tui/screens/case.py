@@ -176,6 +176,10 @@ class CaseScreen(CaseActions):
             ("Owner named", f"{case.owner_named_at.astimezone(zone):%a %d %b %H:%M}" if case.owner_named_at else "—"),
             ("Summary", case.summary or "—"),
         ]
+        if case.source is not None:
+            link = case.source
+            rows += [("Ticket", f"{link.key} in {link.name} ({link.kind})"),
+                     ("Ticket URL", f"{link.url}  (y copies it)" if link.url else "none known")]
         for label, value in rows:
             grid.add_row(label, Text(visible(value)))
         self.query_one("#case-fields", Static).update(grid)
@@ -280,6 +284,14 @@ class CaseScreen(CaseActions):
     def action_reopen(self) -> None:
         if case := self._target(Action.STATUS):
             self.app.perform(c.Reopen(case_id=case.id, expect_version=case.version))
+
+    def action_copy_id(self) -> None:
+        """A case linked to a ticket with a URL: `y` copies the URL (the board's `y` copies the id)."""
+        case = self.selected_case()
+        if case is not None and case.source is not None and case.source.url:
+            self.app.copy_text(case.source.url, f"The ticket URL of {case.id}")
+            return
+        super().action_copy_id()
 
     def action_copy_update(self) -> None:
         updates = [e for e in self.events if e.type is EventType.CUSTOMER_UPDATE_LOGGED]
