@@ -408,7 +408,8 @@ class CasewatchApp(App[None]):
                             exit_on_error=False)
 
     async def _alert_command(self, variables: dict[str, str]) -> None:
-        failure = await run_alert_command(self.alert_settings.command, variables, self.alert_timeout_s)
+        failure = await run_alert_command(self.alert_settings.command, variables, self.alert_timeout_s,
+                                          passed=self.alert_settings.env)
         if failure is None:
             self._alert_command_failing = False
             return
