@@ -106,6 +106,14 @@ def check_text(value: str, label: str, *, multiline: bool = False, limit: int | 
     """Raise InvalidInput naming the field and the first character it may not hold (its position
     counted from 1, plus `offset` characters trimmed before `value`), or the field's limit: in
     characters, or `in_bytes` of UTF-8 (the limits given in KiB)."""
+    found = text_problem(value, multiline=multiline, limit=limit, in_bytes=in_bytes, offset=offset)
+    if found is not None:
+        raise InvalidInput(f"{label}: {found}")
+
+
+def text_problem(value: str, *, multiline: bool = False, limit: int | None = None, in_bytes: bool = False,
+                 offset: int = 0) -> str | None:
+    """What `check_text` would say is wrong with `value`, without the field's name; None when nothing."""
     bad = _first_refused(_REFUSED_IN_BLOCK if multiline else _REFUSED_IN_LINE, value)
     if bad is not None:
         char, position = bad.group(), offset + bad.start() + 1
@@ -113,15 +121,16 @@ def check_text(value: str, label: str, *, multiline: bool = False, limit: int | 
             "invalid character" if "\ud800" <= char <= "\udfff" else
             "invisible character" if _INVISIBLE_CHARS.match(char) else "control character")
         hint = " (it is a single line)" if char in "\n\r\u2028\u2029" else ""
-        raise InvalidInput(f"{label}: {what} U+{ord(char):04X} at position {position} is not allowed{hint}")
+        return f"{what} U+{ord(char):04X} at position {position} is not allowed{hint}"
     if limit is None:
-        return
+        return None
     if in_bytes:
         size = len(value.encode("utf-8"))
         if size > limit:
-            raise InvalidInput(f"{label}: too long ({size} bytes; the limit is {limit}, {limit // KIB} KiB)")
+            return f"too long ({size} bytes; the limit is {limit}, {limit // KIB} KiB)"
     elif len(value) > limit:
-        raise InvalidInput(f"{label}: too long ({len(value)} characters; the limit is {limit})")
+        return f"too long ({len(value)} characters; the limit is {limit})"
+    return None
 
 
 @dataclass(frozen=True)
@@ -158,7 +167,7 @@ class FreeText:
 KIB = 1024
 LIMITS = {
     "title": 200, "customer": 120, "handle": 40, "display name": 80, "team": 40, "role": 40, "reason": 500,
-    "long text": 16 * KIB, "evidence value": 64 * KIB,
+    "long text": 16 * KIB, "evidence value": 64 * KIB, "policy label": 80, "policy hint": 500,
 }
 """Size limits: in characters, but "long text" (summary, notes, each customer-update field) and the
 evidence value in bytes of UTF-8 (16 and 64 KiB)."""
