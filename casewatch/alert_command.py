@@ -4,8 +4,9 @@ The program and its arguments are passed as a list, never through a shell; what 
 reaches it as environment variables (a title starting with `-` is data in a variable, never an
 option). It gets a minimal environment, not the board's: the board may hold database passwords and
 cloud keys (`PGPASSWORD`, `AWS_SECRET_ACCESS_KEY`). Beyond what a desktop notification needs, a
-variable reaches the command only when the user names it (`[alerts] env`). It runs in a session of its own, so that when it hangs the
-whole process group (a shell script and whatever it started) is killed after `timeout_s`.
+variable reaches the command only when the user names it (`[alerts] env`). It runs in a session of
+its own, so that when it hangs the whole process group (a shell script and whatever it started) is
+killed after `timeout_s`.
 """
 
 from __future__ import annotations
