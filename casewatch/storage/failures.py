@@ -22,7 +22,14 @@ _PG_TRANSIENT_CLASSES = ("08", "53")
 _PG_TRANSIENT = {"55P03", "57014", "57P01", "57P02", "57P03", "57P05"}
 _CLASS_PREFIX = re.compile(r"^<class '[^']*'>:\s*")
 _SQLITE_BUSY = ("database is locked", "database table is locked", "database is busy")
-_SQLITE_DAMAGED = ("malformed", "file is not a database", "disk i/o error", "database corrupt")
+_SQLITE_DAMAGED = ("malformed", "file is not a database", "disk i/o error", "database corrupt",
+                   "could not decode to utf-8")
+DAMAGED_ADVICE = ("run `casewatch db verify` (`casewatch db rebuild` repairs what it lists); if that fails too, "
+                  "restore it from a backup (sqlite3's .recover can save what is readable)")
+UNREADABLE = (ValueError, KeyError, TypeError, IndexError, UnicodeError)
+"""What decoding a stored row raises when its bytes are not what casewatch wrote: JSON that does not
+parse, a timestamp or enum value that is not one, a payload missing a field (pydantic's
+ValidationError is a ValueError)."""
 
 
 def _original(exc: BaseException) -> BaseException:
@@ -76,8 +83,7 @@ def translate(exc: BaseException, describe: str, *, writing: bool) -> CasewatchE
         return InvalidInput(f"database {describe} is read-only: this command writes; "
                             "ask for write access or work on a copy")
     if any(mark in lowered for mark in _SQLITE_DAMAGED):
-        return InvalidInput(f"database {describe} is damaged ({why}): restore it from a backup "
-                            "(sqlite3's .recover can save what is readable)")
+        return damaged(describe, why.split(" with text ")[0])  # not the undecodable row itself
     if code in _PG_RETRY_NOW or code in _PG_TRANSIENT or (code or "").startswith(_PG_TRANSIENT_CLASSES):
         return Unavailable(f"database {describe} is unavailable ({why}): {unwritten}try again in a moment")
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:
@@ -94,3 +100,27 @@ def translate(exc: BaseException, describe: str, *, writing: bool) -> CasewatchE
     if code == "3D000":
         return InvalidInput(f"database {describe} does not exist ({why}): create it first")
     return InvalidInput(f"database {describe} failed ({why}): {unwritten}check the database with its administrator")
+
+
+def damaged(describe: str, why: str) -> InvalidInput:
+    """The database holds what casewatch cannot read: say so, and what to do, in one line."""
+    return InvalidInput(f"database {describe} is damaged ({why[:_WHY_SHOWN]}): {DAMAGED_ADVICE}")
+
+
+_WHY_SHOWN = 120  # characters of the reason quoted: a decode error may quote a whole row
+
+
+def unreadable(exc: BaseException, describe: str) -> InvalidInput:
+    """A stored row that does not decode (see UNREADABLE)."""
+    first = (str(exc).strip().splitlines() or [""])[0].strip()
+    return damaged(describe, f"a stored row cannot be read: {first or type(exc).__name__}")
+
+
+def failure(exc: BaseException, describe: str, *, writing: bool) -> CasewatchError | None:
+    """`exc` as one line when it is a database failure or a row that does not decode; None for
+    anything else (a bug, which should be seen as one)."""
+    if is_database_failure(exc):
+        return translate(exc, describe, writing=writing)
+    if isinstance(exc, UNREADABLE):
+        return unreadable(exc, describe)
+    return None
