@@ -8,8 +8,11 @@ later may work, `InvalidInput` (exit 2) when it will not. Driver class names nev
 from __future__ import annotations
 
 import asyncio
+import errno
+import os
 import re
 import sqlite3
+from pathlib import Path
 
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
@@ -68,14 +71,47 @@ def is_database_failure(exc: BaseException) -> bool:
         type(exc).__module__.startswith("asyncpg"))
 
 
-def translate(exc: BaseException, describe: str, *, writing: bool) -> CasewatchError:
-    """One line for a failure of the database `describe`; `writing` when a write was under way."""
+_SQLITE_FULL = "database or disk is full"
+_PG_DISK_FULL = "53100"
+LOW_SPACE_BYTES = 1024 * 1024
+"""Below this much free space, an SQLite I/O error (or a file it could not create) is the disk
+being full: SQLite reports a failed write to its `-shm` or journal as a "disk I/O error"."""
+
+
+def free_bytes(path: Path) -> int | None:
+    """The space left to us on the file system holding `path` (its directory when it does not exist)."""
+    try:
+        stats = os.statvfs(path if path.exists() else path.parent)
+    except OSError:
+        return None
+    return stats.f_bavail * stats.f_frsize
+
+
+def _disk_full(exc: BaseException, lowered: str, path: Path | None) -> bool:
+    original = _original(exc)
+    if _SQLITE_FULL in lowered or sqlstate(exc) == _PG_DISK_FULL:
+        return True
+    if isinstance(original, OSError) and original.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    if path is not None and ("disk i/o error" in lowered or "unable to open database file" in lowered):
+        free = free_bytes(path)
+        return free is not None and free < LOW_SPACE_BYTES
+    return False
+
+
+def translate(exc: BaseException, describe: str, *, writing: bool, path: Path | None = None) -> CasewatchError:
+    """One line for a failure of the database `describe` (the SQLite file `path`); `writing` when a
+    write was under way."""
     if isinstance(exc, CasewatchError):
         return exc
     why = reason(exc)
     lowered = why.lower()
     code = sqlstate(exc)
     unwritten = "nothing was written; " if writing else ""
+    if _disk_full(exc, lowered, path):  # before "damaged": following that advice would throw a healthy file away
+        where = describe if path is None else str(path)
+        return Unavailable(f"the disk holding {'database ' if path is None else ''}{where} is full; nothing was "
+                           "written; free some space and try again")
     if any(mark in lowered for mark in _SQLITE_BUSY):
         return Unavailable(f"database {describe} is busy: another process held its write lock too long; "
                            f"{unwritten}try again")
@@ -116,11 +152,11 @@ def unreadable(exc: BaseException, describe: str) -> InvalidInput:
     return damaged(describe, f"a stored row cannot be read: {first or type(exc).__name__}")
 
 
-def failure(exc: BaseException, describe: str, *, writing: bool) -> CasewatchError | None:
+def failure(exc: BaseException, describe: str, *, writing: bool, path: Path | None = None) -> CasewatchError | None:
     """`exc` as one line when it is a database failure or a row that does not decode; None for
     anything else (a bug, which should be seen as one)."""
     if is_database_failure(exc):
-        return translate(exc, describe, writing=writing)
+        return translate(exc, describe, writing=writing, path=path)
     if isinstance(exc, UNREADABLE):
         return unreadable(exc, describe)
     return None

@@ -102,7 +102,7 @@ def _reads(method: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
         except Exception as exc:
             store = args[0]
             assert isinstance(store, Store)
-            raise failure(exc, store.target.describe(), writing=False) or exc from None
+            raise failure(exc, store.target.describe(), writing=False, path=store.target.path) or exc from None
 
     return guarded
 
@@ -120,7 +120,7 @@ def _streams(method: Callable[P, AsyncIterator[T]]) -> Callable[P, AsyncIterator
         except CasewatchError:
             raise
         except Exception as exc:
-            raise failure(exc, store.target.describe(), writing=False) or exc from None
+            raise failure(exc, store.target.describe(), writing=False, path=store.target.path) or exc from None
 
     return guarded
 
@@ -246,7 +246,7 @@ class Store:
             raise
         except Exception as exc:
             await store.close()
-            raise failure(exc, target.describe(), writing=False) or exc from None
+            raise failure(exc, target.describe(), writing=False, path=target.path) or exc from None
         return store
 
     async def close(self) -> None:
@@ -327,7 +327,7 @@ class Store:
             async with self._writer.begin() as conn:
                 return await grant_membership(conn, login)
         except Exception as exc:
-            raise failure(exc, self.target.describe(), writing=True) or exc from None
+            raise failure(exc, self.target.describe(), writing=True, path=self.target.path) or exc from None
 
     def _check_writable(self) -> None:
         if self.target.read_only:
@@ -359,7 +359,7 @@ class Store:
                 raise
             except Exception as exc:
                 if not isinstance(exc, _Race | IntegrityError) and not retry_now(exc):
-                    raise failure(exc, self.target.describe(), writing=True) or exc from None
+                    raise failure(exc, self.target.describe(), writing=True, path=self.target.path) or exc from None
                 await self._raise_if_conflict(items)
                 if time.monotonic() >= give_up:
                     raise Unavailable(f"database {self.target.describe()}: too many concurrent writers for "
@@ -617,7 +617,7 @@ class Store:
                 await take_turns(conn)
                 return await rebuild_projections(conn, FLOOR_PROJECTIONS)
         except Exception as exc:
-            raise failure(exc, self.target.describe(), writing=True) or exc from None
+            raise failure(exc, self.target.describe(), writing=True, path=self.target.path) or exc from None
 
     @_reads
     async def get_case(self, case_id: str) -> Case:
