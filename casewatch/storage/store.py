@@ -331,7 +331,8 @@ class Store:
 
     def _check_writable(self) -> None:
         if self.target.read_only:
-            raise InvalidInput(f"database {self.target.describe()} is read-only (no write permission): this "
+            why = "its directory cannot be written" if self.target.immutable else "no write permission"
+            raise InvalidInput(f"database {self.target.describe()} is read-only ({why}): this "
                                "command writes; ask for write access or work on a copy")
 
     async def execute(self, command: c.Command, actor: str, *, at: datetime | None = None) -> Outcome:

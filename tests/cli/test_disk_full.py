@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from casewatch.cli.main import main
 from casewatch.storage.failures import translate
+from tests.cli.mounts import tmpfs
 
 SIZE_KIB = 1024
 
@@ -19,18 +19,8 @@ SIZE_KIB = 1024
 @pytest.fixture
 def small_disk(tmp_path):
     """A 1 MiB tmpfs mounted for this test only."""
-    mount_point = tmp_path / "disk"
-    mount_point.mkdir()
-    if shutil.which("mount") is None:
-        pytest.skip("no mount command here")
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={SIZE_KIB}k", "tmpfs", str(mount_point)],
-                          capture_output=True, text=True)
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a small tmpfs here ({done.stderr.strip() or 'not permitted'})")
-    try:
+    with tmpfs(tmp_path / "disk", SIZE_KIB) as mount_point:
         yield mount_point
-    finally:
-        subprocess.run(["umount", "-l", str(mount_point)], check=False)
 
 
 def fill(disk: Path, leave: int = 0) -> Path:
