@@ -82,3 +82,31 @@ async def test_a_failing_command_says_how_in_one_line(tmp_path):
 async def test_a_missing_program_is_reported_not_raised(tmp_path):
     failure = await run_alert_command([str(tmp_path / "no-such-notifier")], VARIABLES)
     assert failure == f"{tmp_path / 'no-such-notifier'}: No such file or directory"
+
+
+async def test_the_command_gets_a_minimal_environment_and_the_names_listed(tmp_path, monkeypatch):
+    """A hook's env dump held PGPASSWORD and AWS_SECRET_ACCESS_KEY: the board's own secrets stay with it."""
+    for name, value in {"PGPASSWORD": "hunter2", "AWS_SECRET_ACCESS_KEY": "aws-secret", "CASEWATCH_DB":
+                        "postgresql://dana:pw@db/cases", "SLACK_WEBHOOK_URL": "https://hooks.example/T1",
+                        "LC_TIME": "de_DE.UTF-8", "LANG": "C.UTF-8", "HOME": str(tmp_path),
+                        "DISPLAY": ":1"}.items():
+        monkeypatch.setenv(name, value)
+    out = tmp_path / "env.json"
+    dump = script(tmp_path, """
+        import json, os, sys
+        open(sys.argv[1], "w").write(json.dumps(dict(os.environ)))
+    """)
+    assert await run_alert_command([sys.executable, dump, str(out)], VARIABLES) is None
+    seen = json.loads(out.read_text())
+    assert "PGPASSWORD" not in seen and "AWS_SECRET_ACCESS_KEY" not in seen and "SLACK_WEBHOOK_URL" not in seen
+    assert "CASEWATCH_DB" not in seen and "hunter2" not in out.read_text()
+    assert seen["PATH"] == os.environ["PATH"] and seen["HOME"] == str(tmp_path) and seen["DISPLAY"] == ":1"
+    assert (seen["LANG"], seen["LC_TIME"]) == ("C.UTF-8", "de_DE.UTF-8")
+    assert {name: seen[name] for name in VARIABLES} == VARIABLES
+    allowed = {"PATH", "HOME", "LANG", "TZ", "DISPLAY", "WAYLAND_DISPLAY", "XDG_RUNTIME_DIR",
+               "DBUS_SESSION_BUS_ADDRESS", *VARIABLES}
+    assert {name for name in seen if not name.startswith("LC_")} - allowed <= {"PWD"}  # (set by the child itself)
+
+    assert await run_alert_command([sys.executable, dump, str(out)], VARIABLES, passed=("SLACK_WEBHOOK_URL",)) is None
+    seen = json.loads(out.read_text())
+    assert seen["SLACK_WEBHOOK_URL"] == "https://hooks.example/T1" and "PGPASSWORD" not in seen

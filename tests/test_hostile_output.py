@@ -20,15 +20,17 @@ from casewatch.storage.store import Store
 from casewatch.storage.target import resolve_target
 from casewatch.tui.app import CasewatchApp
 from tests.conftest import FrozenClock
+from tests.tui.helpers import palette_hits
 
 ATTACKS = {
     "title": "Login \x1b]0;pwned\x07 fails\nCW-9999  SEV1  resolved  forged row",
-    "customer": "ACME\x1b]52;c;ZXZpbA==\x07",
-    "summary": "sum\x1b[1A\x1b[2Kforged timeline entry\x9b31m",
-    "name": "mall\u202eory\x1b[2J",
-    "note": "note\x1b[2J\r\x1b[1A\x1b[2K2026-11-27 14:00 UTC  dana  forged",
+    "customer": "AC\u200bME\x1b]52;c;ZXZpbA==\x07",
+    "summary": "sum\x1b[1A\x1b[2Kforged timeline entry\x9b31m\ufeff\U000e0041",
+    "name": "mall\u202eory\x1b[2J\u2060",
+    "note": "note\x1b[2J\r\x1b[1A\x1b[2K2026-11-27 14:00 UTC  dana  forged\u061c\u200f",
 }
-RAW = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")  # all but newline
+RAW = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069"  # all but newline
+                 "\u061c\u200b-\u200f\u2060-\u2064\ufeff\U000e0000-\U000e007f]")  # and invisible characters
 NOW = datetime(2026, 11, 27, 14, 0, tzinfo=UTC)
 LEAD = Person(name="dana", role=Role.LEAD, tz="UTC")
 
@@ -87,12 +89,19 @@ def test_planted_text_never_reaches_stdout_or_stderr_raw(planted, capsys, args):
         assert code == 0 and len(out.splitlines()) == 2  # the header and one row: no forged row
         assert "\\x1b]0;pwned\\x07" in out and "\\n" in out
     if args == ["people", "list"]:
-        assert len(out.splitlines()) == 3 and "mall\\u202eory\\x1b[2J" in out
+        assert len(out.splitlines()) == 3 and "mall\\u202eory\\x1b[2J\\u2060" in out
     if args[:2] == ["case", "show"]:
         timeline = out.split("timeline:\n", 1)[1].splitlines()
         assert len(timeline) == 2 and "forged" in timeline[1] and timeline[1].count("dana") == 1
     if "ghost" in args[-1]:
         assert code == 2 and err.count("\n") == 1
+
+
+def test_the_filter_matches_text_with_its_invisible_characters_removed(planted, capsys):
+    code, out, _ = run(capsys, "cases", "--filter", "acme", "--json", "--db", planted)
+    assert code == 0 and [case["id"] for case in json.loads(out)] == ["CW-1001"]
+    code, out, _ = run(capsys, "cases", "--filter", "AC\u200bME", "--db", planted)  # typed with one, too
+    assert code == 0 and "CW-1001" in out
 
 
 def test_json_keeps_the_exact_text(planted, capsys):
@@ -128,6 +137,13 @@ async def test_the_board_and_case_screen_render_no_control_character(tmp_path, f
         board = await rendered("\\x1b]0;pwned\\x07")
         assert "\\x1b]0;pwned\\x07" in board  # the title is there, visibly escaped
         assert RAW.search(board) is None
+        hits = await palette_hits(app, pilot, "ACME")  # found, though it is AC\u200bME
+        assert any("CW-1001" in hit and "AC\\u200bME" in hit for hit in hits), hits
+        assert not any(RAW.search(hit) for hit in hits), hits
+        await pilot.press("escape")
+        await pilot.press("slash", *"acme", "enter")
+        filtered = await rendered("1 shown")
+        assert "CW-1001" in filtered, filtered
         app.screen.open_case("CW-1001")
         case_screen = await rendered("forged")
         assert "forged" in case_screen and "mall\\u202eory" in case_screen

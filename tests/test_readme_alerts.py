@@ -45,3 +45,26 @@ async def test_the_readme_notify_send_example_works(tmp_path, monkeypatch):
     assert json.loads(seen.read_text()) == [
         "--app-name=casewatch", "--urgency=critical", "casewatch: breached",
         'CW-1001 (SEV1) breached: customer update due Fri 15:15 CET — Login fails "$(reboot)" `id` [b]ACME']
+
+
+async def test_a_title_starting_with_a_dash_is_data_not_an_option(tmp_path, monkeypatch):
+    """The README's example, with a title notify-send would take for options if it were an argument."""
+    config = tmp_path / "config.toml"
+    config.write_text(readme_alerts_table())
+    settings = load_config(config).alerts
+    bin_dir, seen = tmp_path / "bin", tmp_path / "notify-send.json"
+    bin_dir.mkdir()
+    fake = bin_dir / "notify-send"
+    fake.write_text(f"#!{sys.executable}\nimport json, os, sys\n"
+                    f"open({str(seen)!r}, 'w').write(json.dumps([sys.argv[1:], os.environ['CASEWATCH_TITLE']]))\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
+    monkeypatch.setenv("PGPASSWORD", "hunter2")
+    title = "--urgency=low -h"
+    at = datetime(2026, 11, 27, 14, 15, tzinfo=UTC)
+    alert = Alert("CW-1001", title, Severity.SEV1, ClockKind.OWNER, ClockState.WARNING, at, at)
+    assert await run_alert_command(settings.command, alert.environment(ZoneInfo("UTC")), passed=settings.env) is None
+    argv, variable = json.loads(seen.read_text())
+    assert variable == title
+    assert argv[:3] == ["--app-name=casewatch", "--urgency=critical", "casewatch: warning"]
+    assert len(argv) == 4 and argv[3].startswith("CW-1001 (SEV1) warning: ") and argv[3].endswith(title)

@@ -1,7 +1,8 @@
 # PYTHON_ARGCOMPLETE_OK
 """The `casewatch` command: every action for scripts, bots and tests, and the board.
 
-Exit codes: 0 done, 2 invalid / not found / denied, 3 conflict, 4 unavailable (worth retrying).
+Exit codes: 0 done, 2 invalid / not found / denied / damaged, 3 conflict, 4 unavailable (worth
+retrying; a full disk too).
 Failures print one line on stderr and never a traceback. The subcommands are the table in
 `cli.subcommands`.
 """

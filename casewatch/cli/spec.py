@@ -202,9 +202,9 @@ def _add_with_common(parser: argparse.ArgumentParser, args: Sequence[Arg]) -> No
 EXIT_CODES = """exit codes:
   0  done (a write that committed exits 0 whatever happens to its output)
   1  db verify: projection rows differ from the log (`casewatch db rebuild` repairs them)
-  2  invalid input, not found, or not allowed; nothing was written
+  2  invalid input, not found, or not allowed (a damaged database too); nothing was written
   3  conflict: the case changed since you read it (--expect-version); nothing was written
-  4  unavailable, worth retrying: database busy, lock timeout, server gone"""
+  4  unavailable, worth retrying: database busy, lock timeout, server gone, disk full"""
 
 
 class _Version(argparse.Action):

@@ -11,6 +11,7 @@ Who is alerted for what is the `[alerts]` table of the config file (`AlertSettin
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -79,13 +80,27 @@ def _argv(value: Any) -> tuple[str, ...]:
     return tuple(value)
 
 
+_VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _names(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list | tuple) or not all(isinstance(item, str) for item in value):
+        raise ValueError('must be a list of environment variable names, e.g. ["SLACK_WEBHOOK_URL"]')
+    bad = next((item for item in value if not _VARIABLE.fullmatch(item)), None)
+    if bad is not None:
+        raise ValueError(f"{visible(bad)!r} is not an environment variable name (letters, digits and '_')")
+    return tuple(dict.fromkeys(value))
+
+
 class AlertSettings(TomlTable):
-    """The config file's `[alerts]` table."""
+    """The config file's `[alerts]` table. `env` names the variables of the board's environment the
+    command may see beyond the few it always gets (see alert_command): a webhook URL, say."""
 
     cases: Annotated[Scope, rule(_scope)] = Scope.AUTO
     states: Annotated[tuple[ClockState, ...], rule(_states)] = ALERTING
     bell: Annotated[bool, rule(_flag)] = True
     command: Annotated[tuple[str, ...], rule(_argv)] = Field(default=())
+    env: Annotated[tuple[str, ...], rule(_names)] = Field(default=())
 
 
 def clock_states(clocks: CaseClocks, now_us: int) -> States:

@@ -2,7 +2,9 @@
 
 `build_packet` gathers it; `packet_markdown` and `packet_json` render it. The Markdown is plain
 CommonMark/GFM: every piece of user text is escaped so that it reads as typed and cannot open a
-heading, list, table, code block, link or HTML, and control characters are shown visibly.
+heading, list, table, code block, link or HTML, and control characters are shown visibly. A
+mention of a whole channel (`@everyone`, `@here`, `@channel`, Slack's `<!channel>`, `<!here>`,
+`<!everyone>`) becomes a code span, so pasting the export into Slack or Teams pings nobody.
 """
 
 from __future__ import annotations
@@ -73,9 +75,22 @@ _INLINE_SPECIAL = re.compile(r"([\\`*_\[\]<>&|~#!])")
 _LINE_START = re.compile(r"^([-+=>:])|^(\d{1,9})([.)])")
 
 
+_CHANNEL_MENTION = re.compile(r"@(?:everyone|here|channel)|<!(?:everyone|here|channel)>", re.IGNORECASE)
+
+
+def _md_text(text: str) -> str:
+    """Inline syntax escaped, and each channel-wide mention broken as a code span (a code span, not
+    an invisible character, which `visible` would show escaped)."""
+    parts, start = [], 0
+    for mention in _CHANNEL_MENTION.finditer(text):
+        parts += [_INLINE_SPECIAL.sub(r"\\\1", text[start:mention.start()]), f"`{mention.group()}`"]
+        start = mention.end()
+    return "".join(parts) + _INLINE_SPECIAL.sub(r"\\\1", text[start:])
+
+
 def md_inline(text: str) -> str:
     """One line of user text, safe anywhere inside a Markdown line (newlines become spaces)."""
-    return _INLINE_SPECIAL.sub(r"\\\1", visible(text, multiline=True).replace("\n", " ")).strip()
+    return _md_text(visible(text, multiline=True).replace("\n", " ")).strip()
 
 
 def md_block(text: str) -> str:
@@ -90,7 +105,7 @@ def md_block(text: str) -> str:
             continue
         body = line.lstrip(" ")
         indent = "&nbsp;" * (len(line) - len(body))
-        body = _INLINE_SPECIAL.sub(r"\\\1", body)
+        body = _md_text(body)
         body = _LINE_START.sub(lambda m: f"\\{m[1]}" if m[1] else f"{m[2]}\\{m[3]}", body)
         paragraphs[-1].append(indent + body)
     return "\n\n".join("\\\n".join(lines) for lines in paragraphs if lines)

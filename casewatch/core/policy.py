@@ -28,8 +28,8 @@ from casewatch.core.durations import format_countdown, parse_duration
 from casewatch.core.errors import PolicyInvalid
 from casewatch.core.evidence import DEFAULT_ITEMS, LEGACY_KEYS, ChecklistItem, render_checklist
 from casewatch.core.models import Severity, check_zone, parse_route
-from casewatch.core.text import check_team
-from casewatch.core.toml_file import Text, TomlTable, load_toml, locate, problem, rule, validate
+from casewatch.core.text import LIMITS, check_team, text_problem
+from casewatch.core.toml_file import MAX_FILE_BYTES, TomlTable, load_toml, locate, problem, rule, string, validate
 
 DEFAULT_CAUSES = ("product-defect", "configuration", "infrastructure", "integration", "account-specific",
                   "user-error", "unknown")
@@ -193,9 +193,39 @@ class CalendarSpec(TomlTable):
         return BusinessCalendar(name, self.timezone, self.days, self.hours, self.holidays, self.holidays_country)
 
 
-def _roles(value: Any) -> tuple[str, ...]:
+def _new(info: ValidationInfo) -> bool:
+    """A policy being checked or applied, not one stored earlier: that one is read back as it was
+    written (and shown through `visible`), so a rule added later never locks a database out."""
+    return bool((info.context or {}).get("new"))
+
+
+def _typed(limit: int, *, multiline: bool = False) -> PlainValidator:
+    """Text of a policy (a label, a hint) under the rules of typed text (core.text) and `limit`."""
+
+    def check(value: Any, info: ValidationInfo) -> str:
+        try:
+            text = string(value)
+        except ValueError as exc:
+            raise problem(str(exc)) from None
+        found = text_problem(text, multiline=multiline, limit=limit) if _new(info) else None
+        if found is not None:
+            raise problem(found)
+        return text
+
+    return PlainValidator(check)
+
+
+Label = Annotated[str, _typed(LIMITS["policy label"])]
+Hint = Annotated[str, _typed(LIMITS["policy hint"], multiline=True)]
+
+
+def _roles(value: Any, info: ValidationInfo) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(r, str) and r.strip() for r in value):
-        raise ValueError("must be a list of role names")
+        raise problem("must be a list of role names")
+    for role in value:
+        found = text_problem(role.strip(), limit=LIMITS["role"]) if _new(info) else None
+        if found is not None:
+            raise problem(f"role {role.strip()[:LIMITS['role']]!r}: {found}")
     return tuple(r.strip() for r in value)
 
 
@@ -225,12 +255,12 @@ Duration = Annotated[timedelta, rule(parse_duration)]
 class SeverityPolicy(TomlTable):
     """[severities.SEVn]: the clocks, the route and the roles a severity brings."""
 
-    label: Text  # defaults to the severity's name (see Severities)
+    label: Label  # defaults to the severity's name (see Severities)
     owner_within: Duration
     customer_update_every: Duration
     internal_review_every: Duration
     route: Annotated[str, rule(parse_route)]
-    must_involve: Annotated[tuple[str, ...], rule(_roles)] = ()
+    must_involve: Annotated[tuple[str, ...], PlainValidator(_roles)] = ()
     calendar: Annotated[str, PlainValidator(_declared_calendar)] = ALWAYS
     pause_updates_while_waiting: Annotated[bool, rule(_true_or_false)] = False
     warn_at: Annotated[float, rule(_fraction)] = 0.25
@@ -299,8 +329,8 @@ class EvidenceItemSpec(TomlTable):
     """One [[evidence.items]] entry: an item every case's checklist has, and when it is required."""
 
     key: Annotated[str, rule(_item_key)]
-    label: Text
-    hint: Text = ""
+    label: Label
+    hint: Hint = ""
     required_for: Annotated[tuple[Severity, ...], rule(_severity_names)] = tuple(Severity)
     required_for_routes: Annotated[tuple[str, ...], rule(_route_patterns)] = ()
 
@@ -459,9 +489,10 @@ def parse_policy(text: str, source_name: str = "policy", version: int = 0) -> Po
 def _parse_policy(text: str, source_name: str, version: int) -> Policy:
     """Every write transaction reads the policy and its history, and validating one (its calendars
     included) takes milliseconds: the same text is parsed once (a Policy is immutable)."""
-    data = load_toml(text, source_name, PolicyInvalid)
+    new = version == 0  # being checked or applied; a stored one is read back as it was written
+    data = load_toml(text, source_name, PolicyInvalid, limit=MAX_FILE_BYTES if new else None)
     declared = data.get("calendars")
-    context = {"calendars": set(declared) if isinstance(declared, dict) else set()}
+    context = {"calendars": set(declared) if isinstance(declared, dict) else set(), "new": new}
     parsed = validate(PolicyFile, data, text, source_name, invalid=PolicyInvalid, context=context)
     evidence = tuple(spec.item() for spec in parsed.evidence.items) if parsed.evidence else DEFAULT_ITEMS
     policy = Policy(parsed.severities.by_severity(), dict(parsed.calendars), source=text, version=version,

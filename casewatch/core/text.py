@@ -4,6 +4,8 @@ of `visible`, which every human-readable output passes stored text through.
 Every free-text field of a command is annotated with a type from here, so a rule about typed text
 holds for the CLI, the board and the importers alike:
 - no C0/C1 control character and no bidirectional override, in any field;
+- no invisible character (zero-width space, joiner and marks, word joiner, BOM, TAG characters) in a
+  single-line field, where `AC\u200bME` would pass for ACME; multi-line fields keep them, shown escaped;
 - multi-line fields (summary, notes, customer-update text, evidence values, reasons) allow newline
   and tab; single-line fields (title, customer, team, role, display name) allow neither;
 - each field has a length limit, the same on every backend, checked before anything is written.
@@ -30,26 +32,61 @@ _BIDI = "\u202a-\u202e\u2066-\u2069"
 _CONTROL = "\x00-\x1f\x7f-\x9f"
 _SURROGATE = "\ud800-\udfff"  # never text: undecodable input, and unencodable as UTF-8
 _LINE_SEPARATORS = "\u2028\u2029"  # break lines in some terminals and every browser
-_MARKS = "\u200e\u200f"  # left-to-right and right-to-left marks: allowed in text, shown as escapes
-_REFUSED_IN_LINE = re.compile(f"[{_CONTROL}{_BIDI}{_SURROGATE}{_LINE_SEPARATORS}]")
+# Invisible characters: the Arabic letter mark (a bidi control), zero-width space, non-joiner,
+# joiner and the LTR/RTL marks, word joiner and invisible operators, the BOM (zero-width no-break
+# space) and the TAG block. They make two texts that look the same differ.
+_INVISIBLE = "\u061c\u200b-\u200f\u2060-\u2064\ufeff\U000e0000-\U000e007f"
+_ZWJ = "\u200d"
+# What an emoji ZWJ sequence joins (👩‍💻, ❤️‍🔥): pictographs, and after one its variation selector
+# or skin tone. A joiner between two of these is part of the emoji, so it may stay.
+_PICTOGRAPH = re.compile("[\u2190-\u2bff\U0001f000-\U0001faff]")
+_EMOJI_PART = re.compile("[\u2190-\u2bff\ufe0f\U0001f000-\U0001faff]")
+_REFUSED_IN_LINE = re.compile(f"[{_CONTROL}{_BIDI}{_SURROGATE}{_LINE_SEPARATORS}{_INVISIBLE}]")
 _REFUSED_IN_BLOCK = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI}{_SURROGATE}{_LINE_SEPARATORS}]")
-_NOT_SHOWN_AS_IS = re.compile(f"[{_CONTROL}{_BIDI}{_SURROGATE}{_LINE_SEPARATORS}{_MARKS}]")
-_NOT_SHOWN_IN_BLOCK = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI}{_SURROGATE}{_LINE_SEPARATORS}{_MARKS}]")
+_NOT_SHOWN_AS_IS = re.compile(f"[{_CONTROL}{_BIDI}{_SURROGATE}{_LINE_SEPARATORS}{_INVISIBLE}]")
+_NOT_SHOWN_IN_BLOCK = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI}{_SURROGATE}{_LINE_SEPARATORS}{_INVISIBLE}]")
+_INVISIBLE_CHARS = re.compile(f"[{_INVISIBLE}]")
 _NAMED = {"\n": "\\n", "\t": "\\t", "\r": "\\r"}
+
+
+def _in_emoji(match: re.Match[str]) -> bool:
+    """A zero-width joiner between two parts of an emoji sequence."""
+    text, at = match.string, match.start()
+    return (match.group() == _ZWJ and 0 < at < len(text) - 1 and _EMOJI_PART.match(text, at - 1) is not None
+            and _PICTOGRAPH.match(text, at + 1) is not None)
 
 
 def _escape(match: re.Match[str]) -> str:
     char = match.group()
     if char in _NAMED:
         return _NAMED[char]
+    if _in_emoji(match):
+        return char
     code = ord(char)
-    # \uXXXX from DEL on: the same escape JSON uses, so a JSON document stays valid through `visible`.
-    return f"\\x{code:02x}" if code < 0x7F else f"\\u{code:04x}"
+    # \uXXXX from DEL on: the same escape JSON uses, so a JSON document stays valid (and exact) through
+    # `visible`; beyond U+FFFF (the TAG block) that is JSON's surrogate pair, \udb40\udc41.
+    if code < 0x7F:
+        return f"\\x{code:02x}"
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    high, low = divmod(code - 0x10000, 0x400)
+    return f"\\u{0xD800 + high:04x}\\u{0xDC00 + low:04x}"
+
+
+def _first_refused(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
+    return next((found for found in pattern.finditer(text) if not _in_emoji(found)), None)
+
+
+def unseen_removed(text: str) -> str:
+    """`text` without its invisible characters: what the filter and the palette match on, so that
+    `AC\u200bME` is found by ACME."""
+    return _INVISIBLE_CHARS.sub("", text)
 
 
 def visible(text: str, *, multiline: bool = False) -> str:
     """`text` safe for a terminal, a table cell or a Markdown export: every control character, bidi
-    override or lone surrogate becomes a visible escape such as `\\x1b` or `\\u202e`. With
+    override, invisible character (but a joiner inside an emoji) or lone surrogate becomes a visible
+    escape such as `\\x1b`, `\\u202e` or `\\u200b`. With
     `multiline`, newlines are kept (a note shown as a block; CRLF becomes a newline, a tab four
     spaces); otherwise they are escaped too, so one value can never become two rows. Use it for
     every human-readable output of stored or user-given text (the CLI, the TUI, Markdown); JSON
@@ -72,21 +109,31 @@ def check_text(value: str, label: str, *, multiline: bool = False, limit: int | 
     """Raise InvalidInput naming the field and the first character it may not hold (its position
     counted from 1, plus `offset` characters trimmed before `value`), or the field's limit: in
     characters, or `in_bytes` of UTF-8 (the limits given in KiB)."""
-    bad = (_REFUSED_IN_BLOCK if multiline else _REFUSED_IN_LINE).search(value)
+    found = text_problem(value, multiline=multiline, limit=limit, in_bytes=in_bytes, offset=offset)
+    if found is not None:
+        raise InvalidInput(f"{label}: {found}")
+
+
+def text_problem(value: str, *, multiline: bool = False, limit: int | None = None, in_bytes: bool = False,
+                 offset: int = 0) -> str | None:
+    """What `check_text` would say is wrong with `value`, without the field's name; None when nothing."""
+    bad = _first_refused(_REFUSED_IN_BLOCK if multiline else _REFUSED_IN_LINE, value)
     if bad is not None:
         char, position = bad.group(), offset + bad.start() + 1
         what = "bidirectional override" if _BIDI_CHARS.match(char) else (
-            "invalid character" if "\ud800" <= char <= "\udfff" else "control character")
+            "invalid character" if "\ud800" <= char <= "\udfff" else
+            "invisible character" if _INVISIBLE_CHARS.match(char) else "control character")
         hint = " (it is a single line)" if char in "\n\r\u2028\u2029" else ""
-        raise InvalidInput(f"{label}: {what} U+{ord(char):04X} at position {position} is not allowed{hint}")
+        return f"{what} U+{ord(char):04X} at position {position} is not allowed{hint}"
     if limit is None:
-        return
+        return None
     if in_bytes:
         size = len(value.encode("utf-8"))
         if size > limit:
-            raise InvalidInput(f"{label}: too long ({size} bytes; the limit is {limit}, {limit // KIB} KiB)")
+            return f"too long ({size} bytes; the limit is {limit}, {limit // KIB} KiB)"
     elif len(value) > limit:
-        raise InvalidInput(f"{label}: too long ({len(value)} characters; the limit is {limit})")
+        return f"too long ({len(value)} characters; the limit is {limit})"
+    return None
 
 
 @dataclass(frozen=True)
@@ -123,7 +170,7 @@ class FreeText:
 KIB = 1024
 LIMITS = {
     "title": 200, "customer": 120, "handle": 40, "display name": 80, "team": 40, "role": 40, "reason": 500,
-    "long text": 16 * KIB, "evidence value": 64 * KIB,
+    "long text": 16 * KIB, "evidence value": 64 * KIB, "policy label": 80, "policy hint": 500,
 }
 """Size limits: in characters, but "long text" (summary, notes, each customer-update field) and the
 evidence value in bytes of UTF-8 (16 and 64 KiB)."""

@@ -66,7 +66,16 @@ class TomlTable(BaseModel):
         return "must be a table"
 
 
-def load_toml(text: str, source_name: str, invalid: type[FileInvalid] = FileInvalid) -> dict[str, Any]:
+MAX_FILE_BYTES = 1024 * 1024
+"""The most a policy or config file may hold: every command reads the config, and the policy in force."""
+
+
+def load_toml(text: str, source_name: str, invalid: type[FileInvalid] = FileInvalid, *,
+              limit: int | None = MAX_FILE_BYTES) -> dict[str, Any]:
+    """The TOML document `text`, or `invalid` in one line (not TOML, or over `limit` bytes of UTF-8)."""
+    if limit is not None and len(text) > limit // 4 and (size := len(text.encode("utf-8", "surrogatepass"))) > limit:
+        raise invalid([f"{source_name}: too large ({size:,} bytes; a policy or config file may hold at most "
+                       f"{limit // (1024 * 1024)} MB)"])
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -14,7 +14,7 @@ from casewatch.core.evidence import case_readiness
 from casewatch.core.listing import CaseListing
 from casewatch.core.models import Case, Event, SourceLink, Status, iso_z
 from casewatch.core.policy import Policy
-from casewatch.core.text import counted
+from casewatch.core.text import counted, unseen_removed
 
 
 def authority_label(case: Case, shift_lead: str | None) -> str:
@@ -104,10 +104,12 @@ def ticket_words(source: SourceLink | None) -> str:
 
 def case_matches(case: Listed, query: str) -> bool:
     """A case matches when every word of `query` appears (any case) in its id, ticket, title,
-    customer, owners, route or status. An empty query matches everything."""
-    haystack = " ".join((case.id, ticket_words(case.source), case.title, case.customer, case.internal_owner or "",
-                         case.comms_owner or "", case.route, case.status.value)).casefold()
-    return all(word in haystack for word in query.casefold().split())
+    customer, owners, route or status. An empty query matches everything. Invisible characters count
+    for nothing on either side (`AC\u200bME` is found by ACME)."""
+    haystack = unseen_removed(" ".join((case.id, ticket_words(case.source), case.title, case.customer,
+                                        case.internal_owner or "", case.comms_owner or "", case.route,
+                                        case.status.value))).casefold()
+    return all(word in haystack for word in unseen_removed(query).casefold().split())
 
 
 def is_mine(case: Listed, viewer: str) -> bool:

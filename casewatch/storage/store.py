@@ -59,7 +59,7 @@ from casewatch.core.views import conflict_message
 from casewatch.storage import as_of, convert, sqlite_log
 from casewatch.storage import handoffs as handoff_rows
 from casewatch.storage.engine import create_engines
-from casewatch.storage.failures import is_database_failure, retry_now, translate
+from casewatch.storage.failures import failure, retry_now
 from casewatch.storage.listings import LISTED, plan_open_listings, read_listings
 from casewatch.storage.migrate import ensure_schema, take_turns
 from casewatch.storage.policies import load_policy_history
@@ -101,11 +101,27 @@ def _reads(method: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
         except CasewatchError:
             raise
         except Exception as exc:
-            if not is_database_failure(exc):
-                raise
             store = args[0]
             assert isinstance(store, Store)
-            raise translate(exc, store.target.describe(), writing=False) from None
+            raise failure(exc, store.target.describe(), writing=False, path=store.target.path) or exc from None
+
+    return guarded
+
+
+def _streams(method: Callable[P, AsyncIterator[T]]) -> Callable[P, AsyncIterator[T]]:
+    """`_reads` for a read that yields as it goes (what the caller does between items is its own)."""
+
+    @functools.wraps(method)
+    async def guarded(*args: P.args, **kwargs: P.kwargs) -> AsyncIterator[T]:
+        store = args[0]
+        assert isinstance(store, Store)
+        try:
+            async for item in method(*args, **kwargs):
+                yield item
+        except CasewatchError:
+            raise
+        except Exception as exc:
+            raise failure(exc, store.target.describe(), writing=False, path=store.target.path) or exc from None
 
     return guarded
 
@@ -247,9 +263,7 @@ class Store:
             raise
         except Exception as exc:
             await store.close()
-            if not is_database_failure(exc):
-                raise
-            raise translate(exc, target.describe(), writing=False) from None
+            raise failure(exc, target.describe(), writing=False, path=target.path) or exc from None
         return store
 
     async def close(self) -> None:
@@ -330,13 +344,12 @@ class Store:
             async with self._writer.begin() as conn:
                 return await grant_membership(conn, login)
         except Exception as exc:
-            if not is_database_failure(exc):
-                raise
-            raise translate(exc, self.target.describe(), writing=True) from None
+            raise failure(exc, self.target.describe(), writing=True, path=self.target.path) or exc from None
 
     def _check_writable(self) -> None:
         if self.target.read_only:
-            raise InvalidInput(f"database {self.target.describe()} is read-only (no write permission): this "
+            why = "its directory cannot be written" if self.target.immutable else "no write permission"
+            raise InvalidInput(f"database {self.target.describe()} is read-only ({why}): this "
                                "command writes; ask for write access or work on a copy")
 
     async def execute(self, command: c.Command, actor: str, *, at: datetime | None = None) -> Outcome:
@@ -380,9 +393,7 @@ class Store:
                 raise
             except Exception as exc:
                 if not isinstance(exc, _Race | IntegrityError) and not retry_now(exc):
-                    if is_database_failure(exc):
-                        raise translate(exc, self.target.describe(), writing=True) from None
-                    raise
+                    raise failure(exc, self.target.describe(), writing=True, path=self.target.path) or exc from None
                 await self._raise_if_conflict(items if isinstance(items, list) else [])
                 if time.monotonic() >= give_up:
                     raise Unavailable(f"database {self.target.describe()}: too many concurrent writers for "
@@ -640,9 +651,7 @@ class Store:
                 await take_turns(conn)
                 return await rebuild_projections(conn, FLOOR_PROJECTIONS)
         except Exception as exc:
-            if not is_database_failure(exc):
-                raise
-            raise translate(exc, self.target.describe(), writing=True) from None
+            raise failure(exc, self.target.describe(), writing=True, path=self.target.path) or exc from None
 
     @_reads
     async def get_case(self, case_id: str) -> Case:
@@ -780,6 +789,7 @@ class Store:
         async with self._reader.connect() as conn:
             return await self._load_events(conn, case_id)
 
+    @_reads
     async def metrics(self, windows: Sequence[tuple[datetime | None, datetime | None]],
                       as_of: datetime) -> list[metrics.Report]:
         """The metrics of each [since, until) window as of `as_of`, each breach judged under the policy
@@ -823,6 +833,7 @@ class Store:
                 count(facts)
         return reports
 
+    @_streams
     async def case_histories(self, chosen: Select | None = None) -> AsyncIterator[list[Event]]:
         """Each case's events, one case at a time, streamed from the log: never every event at once.
         `chosen`, a query of case ids, keeps only those cases."""
@@ -841,6 +852,7 @@ class Store:
             if history:
                 yield history
 
+    @_reads
     async def floor_events(self) -> list[Event]:
         """The events outside any case (roster, policy, shifts, handoffs)."""
         query = select(events).where(events.c.case_id.is_(None)).order_by(events.c.id)

@@ -27,6 +27,9 @@ class Target:
     url: URL
     path: Path | None  # the SQLite file, when it is one
     read_only: bool = False  # an SQLite file without write permission: it can be read, never written
+    # Read-only, in a directory that cannot hold its `-shm` (a read-only mount, say): opened as
+    # immutable, so nobody's later writes are seen (no live follow).
+    immutable: bool = False
 
     @property
     def is_sqlite(self) -> bool:
@@ -80,12 +83,16 @@ def _sqlite_target(path: Path) -> Target:
         raise InvalidInput(f"{path} is a directory, not a database file")
     if not path.parent.is_dir():
         raise InvalidInput(f"directory {path.parent} does not exist")
-    read_only = False
+    read_only = immutable = False
     if path.exists():
         if not os.access(path, os.R_OK):
             raise InvalidInput(f"cannot read {path}: permission denied")
+        # WAL needs `-shm` beside the file, to write and to read: where the directory cannot hold
+        # one (a read-only mount or directory), the file can only be read, and only as immutable.
+        no_shm = not os.access(path.parent, os.W_OK) and not Path(f"{path}-shm").exists()
         # Write bits, not only access(): root may write anything, but a file made read-only means it.
-        read_only = not os.access(path, os.W_OK) or not path.stat().st_mode & 0o222
+        read_only = not os.access(path, os.W_OK) or not path.stat().st_mode & 0o222 or no_shm
+        immutable = read_only and no_shm
         try:
             with path.open("rb") as handle:
                 header = handle.read(len(SQLITE_MAGIC))
@@ -96,6 +103,7 @@ def _sqlite_target(path: Path) -> Target:
     elif not os.access(path.parent, os.W_OK):
         raise InvalidInput(f"cannot create {path}: directory {path.parent} is not writable")
     if read_only:
-        url = URL.create("sqlite+aiosqlite", database=f"file:{quote(str(path))}", query={"mode": "ro", "uri": "true"})
-        return Target(url=url, path=path, read_only=True)
+        query = {"mode": "ro", "uri": "true"} | ({"immutable": "1"} if immutable else {})
+        url = URL.create("sqlite+aiosqlite", database=f"file:{quote(str(path))}", query=query)
+        return Target(url=url, path=path, read_only=True, immutable=immutable)
     return Target(url=URL.create("sqlite+aiosqlite", database=str(path)), path=path)

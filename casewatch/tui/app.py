@@ -170,6 +170,11 @@ class CasewatchApp(App[None]):
         self._summarise(missed)
         if self.live:
             self.set_interval(TICK_SECONDS, lambda: self.tick(self.clock()), name="tick")
+        if self.live and self.target.immutable:
+            self.notify(f"{self.target.describe()} is in a directory or on a disk that cannot be written, so it is "
+                        "read as it is now: no live follow (changes by others are not shown), and nothing can be "
+                        "written", title="Read-only database", severity="warning", timeout=30)
+        elif self.live:
             self.feed = feed_for(store, self._take_update, self._connection_changed)
             self.feed.start({cid: case.version for cid, case in state.cases.items()}, policy.version)
 
@@ -418,7 +423,8 @@ class CasewatchApp(App[None]):
                             exit_on_error=False)
 
     async def _alert_command(self, variables: dict[str, str]) -> None:
-        failure = await run_alert_command(self.alert_settings.command, variables, self.alert_timeout_s)
+        failure = await run_alert_command(self.alert_settings.command, variables, self.alert_timeout_s,
+                                          passed=self.alert_settings.env)
         if failure is None:
             self._alert_command_failing = False
             return

@@ -2,7 +2,8 @@
 footer shows, hidden ones included, with their keys as remapped), the policy, and jumping to a case
 (by id, ticket, title or customer), resolved ones included.
 
-Names and case titles are user text: hits are built as Content, never parsed as markup.
+Names and case titles are user text: hits are built as Content, never parsed as markup, and shown
+through `visible`; a query matches them with their invisible characters removed.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from textual.screen import ModalScreen
 
 from casewatch.core.errors import CasewatchError
 from casewatch.core.models import Case, Status
-from casewatch.core.text import visible
+from casewatch.core.text import unseen_removed, visible
 from casewatch.tui.app import CasewatchApp
 
 Command = tuple[str, Callable[[], object], str]  # what the palette shows, what it runs, help text
@@ -72,9 +73,9 @@ class CasewatchCommands(Provider):
                 yield f"Open {case.id} {_named(case)} (resolved)", \
                     partial(app.open_case, case.id), "Open the resolved case (o reopens it there)"
 
-    def _highlight(self, matcher: Matcher, name: str) -> Content:
-        content = Content(name)
-        _score, offsets = matcher.fuzzy_search.match(matcher.query, name)
+    def _highlight(self, matcher: Matcher, shown: str) -> Content:
+        content = Content(shown)
+        _score, offsets = matcher.fuzzy_search.match(matcher.query, shown)
         for offset in offsets:
             content = content.stylize(self.match_style or "reverse", offset, offset + 1)
         return content
@@ -82,18 +83,20 @@ class CasewatchCommands(Provider):
     async def discover(self) -> Hits:
         for name, callback, help_text in self._commands():
             if not name.startswith("Open "):
-                yield DiscoveryHit(Content(name), callback, text=name, help=help_text)
+                yield DiscoveryHit(Content(visible(name)), callback, text=visible(name), help=help_text)
 
     async def search(self, query: str) -> Hits:
-        matcher = self.matcher(query)
+        matcher = self.matcher(unseen_removed(query))
         for name, callback, help_text in self._commands():
-            score = matcher.match(name)
+            score = matcher.match(unseen_removed(name))
             if score > 0:
-                yield Hit(score, self._highlight(matcher, name), callback, text=name, help=help_text)
+                shown = visible(name)
+                yield Hit(score, self._highlight(matcher, shown), callback, text=shown, help=help_text)
 
 
 def _named(case: Case) -> str:
     """A case as the palette lists it: its ticket key (so typing the ticket's id finds it), title
-    and customer, escaped as a tracker's text may need."""
+    and customer, as stored (the search matches them without invisible characters and shows them
+    escaped: a tracker's text may hold control characters)."""
     ticket = f"{case.source.key} " if case.source else ""
-    return visible(f"{ticket}{case.title} · {case.customer}")
+    return f"{ticket}{case.title} · {case.customer}"

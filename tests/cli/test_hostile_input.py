@@ -57,9 +57,17 @@ INPUTS = {
     "newline": ("one\ntwo", "U+000A at position 4"),
     "too long": (None, "too long"),
     "invalid UTF-8": ("caf\udce9", "not valid UTF-8"),
+    "zero-width space": ("AC\u200bME", "invisible character U+200B at position 3"),
+    "Arabic letter mark": ("ab\u061c", "invisible character U+061C at position 3"),
+    "word joiner": ("\u2060x", "invisible character U+2060 at position 1"),
+    "BOM": ("x\ufeffy", "invisible character U+FEFF at position 2"),
+    "TAG": ("flag\U000e0041", "invisible character U+E0041 at position 5"),
+    "bare ZWJ": ("a\u200db", "invisible character U+200D at position 2"),
 }
+LINE_ONLY = {"newline", "zero-width space", "Arabic letter mark", "word joiner", "BOM", "TAG", "bare ZWJ"}
+"""What only a single-line field refuses: a multi-line one keeps it (and shows invisible ones escaped)."""
 CASES = [(field, attack) for field in FIELDS for attack in INPUTS
-         if not (attack == "newline" and not FIELDS[field][2])]
+         if not (attack in LINE_ONLY and not FIELDS[field][2])]
 
 
 def argv_for(field: str, attack: str) -> list[str]:
@@ -140,3 +148,27 @@ def test_multi_line_fields_keep_newlines_and_tabs(floor, capsys):
     capsys.readouterr()
     assert main(["case", "show", CASE, "--json", "--db", floor]) == 0
     assert json.loads(capsys.readouterr().out)["timeline"][-1]["payload"]["text"] == note
+
+
+def test_multi_line_fields_keep_invisible_characters_and_show_them_escaped(floor, capsys):
+    note = "see AC\u200bME\u2060 \ufeffhere\U000e0041 \u061c"
+    assert main(["case", "note", CASE, note, "--db", floor, "--as", "dana"]) == 0
+    capsys.readouterr()
+    assert main(["case", "show", CASE, "--db", floor]) == 0
+    out = capsys.readouterr().out
+    assert "see AC\\u200bME\\u2060 \\ufeffhere\\udb40\\udc41 \\u061c" in out
+    assert not any(char in out for char in "\u200b\u2060\ufeff\U000e0041\u061c")
+    assert main(["case", "show", CASE, "--json", "--db", floor]) == 0
+    assert json.loads(capsys.readouterr().out)["timeline"][-1]["payload"]["text"] == note  # exact
+
+
+def test_a_zero_width_joiner_inside_an_emoji_may_stay(floor, capsys):
+    title = "Coder \U0001f469\u200d\U0001f4bb and fire \u2764\ufe0f\u200d\U0001f525"
+    assert main(["case", "new", "--title", title, "--customer", "c", "--severity", "SEV3", "--db", floor,
+                 "--as", "dana"]) == 0
+    capsys.readouterr()
+    assert main(["cases", "--filter", "coder", "--json", "--db", floor]) == 0
+    [found] = json.loads(capsys.readouterr().out)
+    assert found["title"] == title
+    assert main(["cases", "--filter", "coder", "--db", floor]) == 0
+    assert "\U0001f469\u200d\U0001f4bb" in capsys.readouterr().out  # shown as the one emoji it is

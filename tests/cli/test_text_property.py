@@ -12,11 +12,14 @@ from hypothesis import strategies as st
 
 from casewatch.cli.main import main
 
-RAW = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029]")  # all but newline
+RAW = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029"  # all but newline
+                 "\u061c\u200b\u200c\u200e\u200f\u2060-\u2064\ufeff\U000e0000-\U000e007f]")  # invisible (a joiner
+# may stay inside an emoji)
 # Mostly ordinary text, with the characters that matter mixed in often.
 TEXT = st.text(st.one_of(
     st.characters(codec="utf-8"),
-    st.sampled_from(["\x1b", "\x07", "\n", "\t", "\r", "\x9b", "\u202e", "\u2066", "\u2028", "[", "é", "\u200f"]),
+    st.sampled_from(["\x1b", "\x07", "\n", "\t", "\r", "\x9b", "\u202e", "\u2066", "\u2028", "[", "é", "\u200f",
+                     "\u200b", "\u061c", "\ufeff", "\u2060", "\U000e0041", "\u200d"]),
 ), min_size=1, max_size=60)
 
 

@@ -174,10 +174,11 @@ def test_an_alert_names_case_clock_and_due_time_literally():
 def test_the_alerts_table_of_the_config_file(tmp_path):
     path = tmp_path / "config.toml"
     path.write_text('[alerts]\ncases = "all"\nstates = ["breached"]\nbell = false\n'
-                    'command = ["notify-send", "--app-name=casewatch"]\n')
+                    'command = ["notify-send", "--app-name=casewatch"]\nenv = ["SLACK_WEBHOOK_URL", "_X1"]\n')
     settings = load_config(path).alerts
     assert settings == AlertSettings(cases=Scope.ALL, states=(BREACHED,), bell=False,
-                                     command=("notify-send", "--app-name=casewatch"))
+                                     command=("notify-send", "--app-name=casewatch"),
+                                     env=("SLACK_WEBHOOK_URL", "_X1"))
     assert load_config(tmp_path / "none.toml").alerts == AlertSettings()
     assert AlertSettings().bell is True and AlertSettings().command == ()
 
@@ -185,7 +186,7 @@ def test_the_alerts_table_of_the_config_file(tmp_path):
 def test_a_wrong_alerts_table_names_every_problem_and_its_line(tmp_path):
     path = tmp_path / "config.toml"
     path.write_text('user = "dana"\n[alerts]\ncases = "everyone"\nstates = ["late"]\nbell = "no"\n'
-                    'command = "notify-send hello"\nsound = true\n')
+                    'command = "notify-send hello"\nsound = true\nenv = ["PATH=/tmp"]\n')
     with pytest.raises(FileInvalid) as caught:
         load_config(path)
     where = str(path)
@@ -195,5 +196,6 @@ def test_a_wrong_alerts_table_names_every_problem_and_its_line(tmp_path):
         f"{where}:5: alerts.bell: must be true or false",
         f'{where}:6: alerts.command: must be a list of strings: the program and its arguments, '
         f'e.g. ["notify-send", "casewatch"]',
-        f"{where}:7: alerts.sound: unknown key (expected one of bell, cases, command, states)",
+        f"{where}:7: alerts.sound: unknown key (expected one of bell, cases, command, env, states)",
+        f"{where}:8: alerts.env: 'PATH=/tmp' is not an environment variable name (letters, digits and '_')",
     ]

@@ -103,6 +103,12 @@ def test_user_text_shows_as_typed_with_control_characters_visible():
     assert "&amp;amp;" in html
 
 
+def test_channel_wide_mentions_in_a_handoff_are_broken_as_code_spans():
+    md = render("Down for @everyone <!here>", "ping @here and <!channel>\nthen @channel")
+    for mention in ("@everyone", "@here", "<!here>", "<!channel>", "@channel"):
+        assert md.count(mention) >= 1 and md.count(mention) == md.count(f"`{mention}`"), mention
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.text(min_size=1, max_size=40))
 def test_any_text_keeps_the_structure(text):

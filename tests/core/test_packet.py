@@ -92,6 +92,20 @@ def test_hostile_text_renders_as_one_paragraph_of_its_own_lines():
     assert html.count("<li>") == 9 + 3
 
 
+PINGS = "@everyone look, @HERE and @channel; <!channel> <!here> <!everyone> (dana@example.com stays)"
+
+
+def test_channel_wide_mentions_are_broken_as_code_spans():
+    """Pasted into Slack or Teams, the packet must not ping a whole channel."""
+    md = packet_markdown(packet(title=f"Outage {PINGS}", summary=f"line one\n{PINGS}"))
+    for mention in ("@everyone", "@HERE", "@channel", "<!channel>", "<!here>", "<!everyone>"):
+        assert md.count(f"`{mention}`") == md.count(mention) >= 1, mention
+    assert "dana@example.com" in md
+    codes = [child.content for token in GFM.parse(md) if token.type == "inline"
+             for child in token.children if child.type == "code_inline"]
+    assert codes.count("@everyone") == codes.count("<!channel>") == md.count("`@everyone`") >= 2  # title and summary
+
+
 def plain(md: str) -> str:
     """What a reader sees of one md_block: paragraph texts, lines split by hard breaks."""
     tokens = GFM.parse(md)

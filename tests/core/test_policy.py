@@ -150,3 +150,49 @@ def test_a_clock_its_calendar_cannot_bring_due_is_refused():
     assert problems[2] == (f"team.toml:{review_line}: severities.SEV4.internal_review_every: 40h00m of working time "
                            "takes calendar 'business' more than 10 years (8h43m in all); give it more hours or the "
                            "clock less time")
+
+
+EVIDENCE_ITEM = '\n[[evidence.items]]\nkey = "impact"\nlabel = "{label}"\nhint = "{hint}"\n'
+
+
+def with_item(label: str, hint: str = "") -> str:
+    """The default policy with its checklist replaced by one item of this label and hint."""
+    head = DEFAULT_POLICY_TOML.split("[[evidence.items]]")[0].split("[evidence]")[0]
+    return head + "[evidence]" + EVIDENCE_ITEM.format(label=label, hint=hint) + \
+        '\n[review]\ncauses = ["unknown"]\n'
+
+
+@pytest.mark.parametrize(("label", "hint", "expected"), [
+    ("Impact\\u001b]0;x\\u0007", "", "evidence.items.label: control character U+001B at position 7 is not allowed"),
+    ("Imp\\u202eact", "", "evidence.items.label: bidirectional override U+202E at position 4 is not allowed"),
+    ("AC\\u200bME impact", "", "evidence.items.label: invisible character U+200B at position 3 is not allowed"),
+    ("Impact\\nsecond line", "", "evidence.items.label: control character U+000A at position 7 is not allowed (it is a single line)"),
+    ("L" * 81, "", "evidence.items.label: too long (81 characters; the limit is 80)"),
+    ("Impact", "h" * 501, "evidence.items.hint: too long (501 characters; the limit is 500)"),
+    ("Impact", "see \\u001b[2J", "evidence.items.hint: control character U+001B at position 5 is not allowed"),
+])
+def test_policy_text_follows_the_rules_of_typed_text(label, hint, expected):
+    with pytest.raises(PolicyInvalid) as caught:
+        parse_policy(with_item(label, hint), "p.toml")
+    [found] = caught.value.problems
+    assert found.startswith("p.toml:") and found.endswith(expected), found
+
+
+def test_policy_text_within_the_rules_passes_and_a_stored_policy_reads_back_as_written():
+    assert parse_policy(with_item("L" * 80, "line one\\nline two\\t" + "h" * 480), "p.toml").evidence[0].label == "L" * 80
+    stored = parse_policy(with_item("Old \\u001b label"), "policy v2", version=2)  # written by an older casewatch
+    assert stored.evidence[0].label == "Old \x1b label"
+    severity_label = DEFAULT_POLICY_TOML.replace('label = "Critical"', 'label = "' + "C" * 81 + '"')
+    with pytest.raises(PolicyInvalid, match=r"severities\.SEV1\.label: too long \(81 characters"):
+        parse_policy(severity_label, "p.toml")
+    role = DEFAULT_POLICY_TOML.replace('"incident-commander"', '"ic\\u2060"')
+    with pytest.raises(PolicyInvalid, match=r"must_involve: role .*invisible character U\+2060"):
+        parse_policy(role, "p.toml")
+
+
+def test_a_policy_file_over_1_mb_is_refused_in_one_line():
+    big = DEFAULT_POLICY_TOML + "# " + "x" * (1024 * 1024) + "\n"
+    with pytest.raises(PolicyInvalid) as caught:
+        parse_policy(big, "big.toml")
+    assert caught.value.problems == [
+        f"big.toml: too large ({len(big.encode()):,} bytes; a policy or config file may hold at most 1 MB)"]
