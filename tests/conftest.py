@@ -8,6 +8,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import tzlocal
 from sqlalchemy.engine import make_url
 
 from casewatch.storage.target import resolve_target
@@ -38,6 +39,7 @@ def isolated_environment(tmp_path_factory, monkeypatch):
     for name in ("CASEWATCH_DB", "CASEWATCH_USER", "NO_COLOR"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("TZ", "UTC")
+    tzlocal.reload_localzone()  # tzlocal keeps the first zone it found, maybe from before TZ was set
 
 
 @pytest.fixture
