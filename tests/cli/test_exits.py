@@ -74,6 +74,7 @@ def test_a_foreign_sqlite_file_is_left_byte_for_byte_untouched(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["crm.db"]
 
 
+@pytest.mark.slow
 def test_a_read_only_database_can_be_read_and_refuses_writes_in_one_line(tmp_path, capsys):
     db = tmp_path / "ro.db"
     assert main(["case", "new", "--title", "t", "--customer", "c", "--severity", "SEV2", "--db", str(db),
@@ -93,6 +94,7 @@ def test_a_read_only_database_can_be_read_and_refuses_writes_in_one_line(tmp_pat
         db.chmod(0o644)
 
 
+@pytest.mark.slow
 def test_a_damaged_database_is_one_line_on_every_read(tmp_path, capsys):
     db = tmp_path / "damaged.db"
     assert main(["case", "new", "--title", "t", "--customer", "c", "--severity", "SEV2", "--db", str(db),

@@ -13,6 +13,7 @@ import time
 from collections import Counter
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select, text
 
 from casewatch.core import commands as c
@@ -73,6 +74,7 @@ async def test_a_ticket_linked_meanwhile_is_planned_again_as_known(db_target, fr
             assert (await conn.execute(select(func.count()).select_from(cases))).scalar() == 3
 
 
+@pytest.mark.slow
 def test_a_killed_import_leaves_whole_cases_and_a_rerun_gives_exactly_the_files(tmp_path):
     rows = 3000
     csv = tmp_path / "export.csv"

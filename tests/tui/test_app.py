@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import logging
 
+import pytest
+
 from casewatch.storage.target import resolve_target
 from casewatch.tui.app import CasewatchApp
 from casewatch.tui.keymap import binding_ids
@@ -114,6 +116,7 @@ async def test_an_unexpected_worker_error_is_shown_and_logged(make_app, monkeypa
         assert app.is_running
 
 
+@pytest.mark.slow
 async def test_the_route_is_checked_inline_by_its_parser(make_app, writer):
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
