@@ -45,7 +45,7 @@ from casewatch.core.models import (
 )
 from casewatch.core.packet import case_packet, evidence_json, packet_json, packet_markdown
 from casewatch.core.policy import parse_policy
-from casewatch.core.text import check_handle, check_login, counted
+from casewatch.core.text import check_free_handle, check_login, counted
 from casewatch.core.views import (
     View,
     authority_label,
@@ -598,7 +598,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     Read("db verify", "replay the log in memory and report projection rows that differ (exit 1)", _verify_db),
     Read("db rebuild", "repair the projection rows that differ from a replay of the log", _rebuild_db),
     Local("team init", "PostgreSQL: make a database a team one (run as a role that may create roles)", _team_init, (
-        arg("--lead", required=True, type=check_handle, metavar="NAME", help="the first lead"),
+        arg("--lead", required=True, type=check_free_handle, metavar="NAME", help="the first lead"),
         arg("--login", required=True, type=check_login, metavar="PGROLE", help="the first lead's existing login"),
         arg("--tz", dest="lead_tz", default=None, metavar="ZONE", help="the first lead's IANA zone (default: yours)"),
     )),
