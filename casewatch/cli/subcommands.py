@@ -309,6 +309,19 @@ async def _rebuild_db(session: Session, store: Store) -> None:
     print(f"{session.target.describe()}: {_rows(len(differences))} repaired; every projection matches the log")
 
 
+async def _audit_db(session: Session, store: Store) -> None:
+    """The quarantined events: forged or malformed claims the fold keeps out of every state."""
+    found = await store.audit()
+    if session.args.json:
+        _print_json([{"id": q.id, "case": q.case_id, "actor": q.actor, "type": q.type,
+                      "occurred_at": iso_z(q.occurred_at), "reason": q.reason} for q in found])
+        return
+    if found:
+        print(render.quarantine_table(found, await session.zone(store)))
+    print(f"{session.target.describe()}: {counted(len(found), 'quarantined event')}"
+          + (" (kept in the log, never applied)" if found else ": every event of the log counts"))
+
+
 def _team_init(args: argparse.Namespace) -> int:
     session = Session(args)
     lead = Person(name=args.lead, role=Role.LEAD, tz=check_zone(args.lead_tz) if args.lead_tz else env.system_zone())
@@ -597,6 +610,8 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     Read("db upgrade", "run schema migrations", _upgrade_db),
     Read("db verify", "replay the log in memory and report projection rows that differ (exit 1)", _verify_db),
     Read("db rebuild", "repair the projection rows that differ from a replay of the log", _rebuild_db),
+    Read("db audit", "list the events the rules did not let count (quarantined: kept in the log, never applied)",
+         _audit_db, (arg("--json", action="store_true"),)),
     Local("team init", "PostgreSQL: make a database a team one (run as a role that may create roles)", _team_init, (
         arg("--lead", required=True, type=check_free_handle, metavar="NAME", help="the first lead"),
         arg("--login", required=True, type=check_login, metavar="PGROLE", help="the first lead's existing login"),

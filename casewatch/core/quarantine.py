@@ -103,13 +103,13 @@ def check_floor(events: Iterable[Event]) -> CheckedFloor:
     checked = CheckedFloor()
     handoffs: dict[Any, _Handoff] = {}
     for event in sorted(events, key=lambda e: e.id or 0):
-        reason = _floor_refusal(checked.floor, handoffs, event)
-        if reason is None:
-            try:
+        try:
+            reason = _floor_refusal(checked.floor, handoffs, event)
+            if reason is None:
                 after = apply_floor(checked.floor, event)
                 _track_handoff(handoffs, event)
-            except Exception as exc:  # noqa: BLE001 - any bad payload is quarantined, never raised
-                reason = _unparsed(exc)
+        except Exception as exc:  # noqa: BLE001 - any bad payload is quarantined, never raised
+            reason = _unparsed(exc)
         if reason is not None:
             checked.quarantined.append(Quarantined.of(event, reason))
             continue
@@ -128,12 +128,12 @@ def check_case(history: Sequence[Event], floor: CheckedFloor) -> tuple[list[Even
     quarantined: list[Quarantined] = []
     case: Case | None = None
     for event in sorted(history, key=lambda e: e.id or 0):
-        reason = _case_refusal(case, event, floor.roster_at(event.id))
-        if reason is None:
-            try:
+        try:
+            reason = _case_refusal(case, event, floor.roster_at(event.id))
+            if reason is None:
                 after = apply(case, event)
-            except Exception as exc:  # noqa: BLE001 - any bad payload is quarantined, never raised
-                reason = _unparsed(exc)
+        except Exception as exc:  # noqa: BLE001 - any bad payload is quarantined, never raised
+            reason = _unparsed(exc)
         if reason is not None:
             quarantined.append(Quarantined.of(event, reason))
             continue
