@@ -78,6 +78,13 @@ def translate(exc: BaseException, describe: str, *, writing: bool) -> CasewatchE
     if any(mark in lowered for mark in _SQLITE_DAMAGED):
         return InvalidInput(f"database {describe} is damaged ({why}): restore it from a backup "
                             "(sqlite3's .recover can save what is readable)")
+    if code == "55P03":
+        return Unavailable(f"database {describe}: waited longer than the lock timeout for a lock another session "
+                           f"holds ({'a write to the log or a case' if writing else 'a read'}; {why}): "
+                           f"{unwritten}try again (CASEWATCH_LOCK_TIMEOUT sets the wait)")
+    if code == "57014" and "statement timeout" in lowered:
+        return Unavailable(f"database {describe}: a statement ran longer than the statement timeout ({why}): "
+                           f"{unwritten}try again (CASEWATCH_STATEMENT_TIMEOUT sets the limit)")
     if code in _PG_RETRY_NOW or code in _PG_TRANSIENT or (code or "").startswith(_PG_TRANSIENT_CLASSES):
         return Unavailable(f"database {describe} is unavailable ({why}): {unwritten}try again in a moment")
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:
