@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - `team` is the team-mode tests' fixture, shared from test_team_mode
 """The attacks of issue 28, each as a member login (bob, an agent) with raw SQL on the real
 PostgreSQL server: every attempt either fails in the database with a clear error, or is recorded
 but quarantined (it changes no state, `db audit` lists it); `db verify` and `db rebuild` keep working."""

@@ -112,7 +112,8 @@ _POSTGRESQL = [
         END IF;
         payload := NEW.payload::jsonb;
         IF jsonb_typeof(payload) IS DISTINCT FROM 'object' THEN
-            RAISE EXCEPTION 'the payload of a % event must be a JSON object', NEW.type USING ERRCODE = 'check_violation';
+            RAISE EXCEPTION 'the payload of a % event must be a JSON object', NEW.type
+                USING ERRCODE = 'check_violation';
         END IF;
         FOR key IN SELECT jsonb_array_elements_text(required->NEW.type) LOOP
             IF NOT payload ? key THEN
@@ -171,8 +172,10 @@ _POSTGRESQL = [
                   OR name LIKE 'casewatch\_%' OR name LIKE 'pg\_%') THEN
             RAISE EXCEPTION 'that name is reserved' USING ERRCODE = 'check_violation';
         END IF;
-        IF NEW.type = 'person_renamed' AND (roles->(payload->>'before') IS NULL OR roles->(payload->>'after') IS NOT NULL) THEN
-            RAISE EXCEPTION 'a rename needs a person on the roster and a name nobody holds' USING ERRCODE = 'check_violation';
+        IF NEW.type = 'person_renamed'
+           AND (roles->(payload->>'before') IS NULL OR roles->(payload->>'after') IS NOT NULL) THEN
+            RAISE EXCEPTION 'a rename needs a person on the roster and a name nobody holds'
+                USING ERRCODE = 'check_violation';
         END IF;
         IF NEW.type = 'shift_started' AND payload->>'lead' IS DISTINCT FROM NEW.actor THEN
             RAISE EXCEPTION 'a lead starts a shift for themselves' USING ERRCODE = 'check_violation';
