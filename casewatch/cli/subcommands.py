@@ -58,7 +58,7 @@ from casewatch.core.views import (
     listing_order,
 )
 from casewatch.storage.migrate import head_revision
-from casewatch.storage.roles import MEMBER_ROLE, grant_statement
+from casewatch.storage.roles import grant_statement
 from casewatch.storage.seed import write_demo
 from casewatch.storage.store import Outcome, Store
 from casewatch.storage.team import init_team
@@ -327,7 +327,8 @@ def _team_init(args: argparse.Namespace) -> int:
     lead = Person(name=args.lead, role=Role.LEAD, tz=check_zone(args.lead_tz) if args.lead_tz else env.system_zone())
     ready = asyncio.run(init_team(session.target, lead, args.login))
     print(f"{ready.database} is a team database: {ready.lead} leads it and connects as login {ready.login}")
-    print(f"members connect with their own logins, in role {MEMBER_ROLE}; add each with `casewatch people add` "
+    print(f"members connect with their own logins, in role {ready.member} (only its members may connect); add "
+          "each with `casewatch people add` "
           "and `casewatch team grant NAME --login LOGIN`")
     return 0
 
@@ -438,9 +439,10 @@ async def _handoff_accepted(outcome: Outcome, session: Session, store: Store) ->
 async def _login_granted(outcome: Outcome, session: Session, store: Store) -> str:
     login = outcome.event.payload["login"]
     line = describe_event(outcome.event)
+    member = await store.member_role()
     if await store.grant_member(login):
-        return f"{line}; it is in role {MEMBER_ROLE}"
-    return f"{line}\nan administrator must run (your login may not grant roles):\n  {grant_statement(login)}"
+        return f"{line}; it is in role {member}"
+    return f"{line}\nan administrator must run (your login may not grant roles):\n  {grant_statement(login, member)}"
 
 
 async def _policy_applied(outcome: Outcome, session: Session, store: Store) -> str:

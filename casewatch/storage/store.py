@@ -64,7 +64,7 @@ from casewatch.storage.failures import is_database_failure, retry_now, translate
 from casewatch.storage.listings import LISTED, plan_open_listings, read_listings
 from casewatch.storage.migrate import ensure_schema, take_turns
 from casewatch.storage.policies import load_policy_history
-from casewatch.storage.roles import administers, grant_membership, quote_role
+from casewatch.storage.roles import administers, database_name, grant_membership, member_role, quote_role
 from casewatch.storage.schema import cases, counters, events, logins, people, policies
 from casewatch.storage.target import Target
 from casewatch.storage.verify import Difference
@@ -307,12 +307,17 @@ class Store:
                           payload={"login": login, "person": lead.name, "before": None})
             await self._project(conn, await self._append(conn, event))
 
+    async def member_role(self) -> str:
+        """The role every login of this team database is in (`casewatch_member_<database>`)."""
+        async with self._reader.connect() as conn:
+            return member_role(await database_name(conn))
+
     async def grant_member(self, login: str) -> bool:
         """After a grant: put the login in the members' role when our own login may (the server
         decides); False when it may not, and nothing changed."""
         try:
             async with self._writer.begin() as conn:
-                return await grant_membership(conn, login)
+                return await grant_membership(conn, login, member_role(await database_name(conn)))
         except Exception as exc:
             if not is_database_failure(exc):
                 raise

@@ -14,7 +14,9 @@ import asyncpg
 import pytest
 from sqlalchemy.engine import make_url
 
-from tests.team.test_team_mode import cw, team  # noqa: F401 - the fixture
+from casewatch.storage.roles import member_role, owner_role
+from tests.conftest import create_pg_database, drop_pg_database
+from tests.team.test_team_mode import Team, cw, team  # noqa: F401 - the fixture
 
 INSERT = ("INSERT INTO events (case_id, type, actor, occurred_at, recorded_at, payload) "
           "VALUES ($1, $2, 'bob', $3::text::timestamptz, now(), $4::text::json) RETURNING id, actor")
@@ -191,3 +193,56 @@ def test_a_case_counter_pushed_to_the_limit_is_found_and_repaired(team, capsys):
     assert code == 1 and "counters case: at 2147483647, far ahead of case" in out
     still_sound(team, capsys)
     assert new_case(team, capsys) == f"CW-{int(case_id.split('-')[1]) + 1}"
+
+
+def test_a_member_of_one_team_cannot_connect_to_another_teams_database(team, capsys):
+    other = Team(admin_url=create_pg_database())
+    try:
+        other.add_login("carol")
+        assert cw(capsys, "team", "init", "--db", other.admin_url, "--lead", "carol", "--login",
+                  other.logins["carol"], "--tz", "UTC")[0] == 0
+        other.logins["bob"] = team.logins["bob"]  # team A's member, at team B's door
+        with pytest.raises(asyncpg.InsufficientPrivilegeError, match="permission denied for database"):
+            other.sql("bob", "SELECT count(*) FROM events")
+        code, _, err = cw(capsys, "cases", "--db", other.url("bob"))
+        assert code == 2 and "permission denied for database" in err
+        team.logins["carol"] = other.logins["carol"]
+        with pytest.raises(asyncpg.InsufficientPrivilegeError, match="permission denied for database"):
+            team.sql("carol", "SELECT count(*) FROM events")
+        assert cw(capsys, "cases", "--db", other.url("carol"))[0] == 0
+    finally:
+        team.logins.pop("carol", None)
+        other.logins.pop("bob", None)
+        other.forget()
+        drop_pg_database(other.admin_url)
+
+
+def test_a_team_database_on_the_shared_roles_moves_to_its_own_on_upgrade(team, capsys):
+    """Before per-database roles every team database shared casewatch_owner and casewatch_member:
+    `db upgrade`, run by the administrator, moves this one to its own and keeps its members in."""
+    database = make_url(team.admin_url).database
+    owner, member = owner_role(database), member_role(database)
+    bob = team.logins["bob"]
+    for role in ("casewatch_owner", "casewatch_member"):
+        team.sql("admin", f"DO $$ BEGIN CREATE ROLE {role} NOLOGIN; EXCEPTION WHEN duplicate_object "
+                          "OR unique_violation THEN NULL; END $$")
+    team.sql("admin", f'REASSIGN OWNED BY "{owner}" TO casewatch_owner', first=(
+        "GRANT SELECT, INSERT ON events TO casewatch_member", "GRANT SELECT ON logins TO casewatch_member",
+        "GRANT SELECT, INSERT, UPDATE, DELETE ON cases, people, counters TO casewatch_member",
+        "GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO casewatch_member",
+        f'GRANT casewatch_member TO "{bob}", "{team.logins["alice"]}"', f'REVOKE "{member}" FROM "{bob}"',
+        f'GRANT CONNECT ON DATABASE "{database}" TO PUBLIC', "UPDATE alembic_version SET version_num = '0008'",
+        "DROP TRIGGER casewatch_vet_event ON events", "DROP FUNCTION casewatch_vet_event()",
+        "DROP FUNCTION casewatch_roles(text, bigint)"))
+    team.sql("admin", f'DROP OWNED BY "{owner}", "{member}"')
+    team.sql("admin", f'DROP ROLE "{owner}"', first=(f'DROP ROLE "{member}"',))
+    code, out, err = cw(capsys, "db", "upgrade", "--db", team.admin_url)
+    assert code == 0, err
+    [row] = team.sql("admin", "SELECT tableowner, has_table_privilege('casewatch_member', 'cases', 'UPDATE') AS old, "
+                              "pg_has_role($1, $2, 'MEMBER') AS moved FROM pg_tables WHERE tablename = 'events'",
+                     bob, member)
+    assert row["tableowner"] == owner and not row["old"] and row["moved"]
+    case_id = new_case(team, capsys, "bob", "SEV3")
+    assert cw(capsys, "case", "note", case_id, "still here", "--db", team.url("bob"))[0] == 0
+    with pytest.raises(asyncpg.InsufficientPrivilegeError, match="only a lead"):
+        forge(team, "bob", "person_added", {"name": "bob", "role": "lead"})
