@@ -169,7 +169,7 @@ _POSTGRESQL = [
                SELECT FROM (SELECT lower(CASE NEW.type WHEN 'person_added' THEN payload->>'name'
                                                        ELSE payload->>'after' END) AS name) named
                WHERE name IN ('casewatch', 'postgres', 'root', 'admin', 'system')
-                  OR name LIKE 'casewatch\_%' OR name LIKE 'pg\_%') THEN
+                  OR name LIKE 'casewatch\\_%' OR name LIKE 'pg\\_%') THEN
             RAISE EXCEPTION 'that name is reserved' USING ERRCODE = 'check_violation';
         END IF;
         IF NEW.type = 'person_renamed'
