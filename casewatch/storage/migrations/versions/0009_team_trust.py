@@ -72,7 +72,7 @@ def _list(values: tuple[str, ...]) -> str:
 
 _POSTGRESQL = [
     f"""
-    CREATE FUNCTION casewatch_roles(schema_name text, before_id bigint) RETURNS jsonb
+    CREATE OR REPLACE FUNCTION casewatch_roles(schema_name text, before_id bigint) RETURNS jsonb
         LANGUAGE plpgsql STABLE SECURITY DEFINER {_SAFE} AS $$
     -- Who holds which role, as the log says (never the people table): the roster events before
     -- `before_id` in order, each counted only when a lead, or the system, wrote it.
@@ -97,7 +97,7 @@ _POSTGRESQL = [
     END $$
     """,
     f"""
-    CREATE FUNCTION casewatch_vet_event() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER {_SAFE} AS $$
+    CREATE OR REPLACE FUNCTION casewatch_vet_event() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER {_SAFE} AS $$
     DECLARE
         required jsonb := {_required_json()};
         payload jsonb;
@@ -105,8 +105,18 @@ _POSTGRESQL = [
         created timestamptz;
         roles jsonb;
         member boolean;
+        sequence text;
+        drawn bigint;
     BEGIN
-        NEW.id := nextval(pg_get_serial_sequence(format('%I.%I', TG_TABLE_SCHEMA, TG_TABLE_NAME), 'id'));
+        sequence := pg_get_serial_sequence(format('%I.%I', TG_TABLE_SCHEMA, TG_TABLE_NAME), 'id');
+        BEGIN
+            drawn := currval(sequence);  -- the id the column's default just drew for this row
+        EXCEPTION WHEN object_not_in_prerequisite_state THEN
+            drawn := NULL;  -- none drawn in this session: the client sent its own
+        END;
+        IF NEW.id IS DISTINCT FROM drawn THEN
+            NEW.id := nextval(sequence);
+        END IF;
         IF NOT required ? NEW.type THEN
             RAISE EXCEPTION 'unknown event type %', left(NEW.type, 60) USING ERRCODE = 'check_violation';
         END IF;
@@ -183,6 +193,7 @@ _POSTGRESQL = [
         RETURN NEW;
     END $$
     """,
+    "DROP TRIGGER IF EXISTS casewatch_vet_event ON events",  # (a database stamped older than it is)
     """
     CREATE TRIGGER casewatch_vet_event BEFORE INSERT ON events
         FOR EACH ROW EXECUTE FUNCTION casewatch_vet_event()
