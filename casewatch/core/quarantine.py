@@ -31,7 +31,7 @@ SKEW = timedelta(minutes=1)  # how far after its recording an event may claim to
 
 _SYSTEM_MAY = frozenset({EventType.PERSON_ADDED, EventType.POLICY_APPLIED, EventType.LOGIN_GRANTED})
 _ON_RESOLVED = frozenset(rule.event for rule in RULES.values() if rule.on_resolved)
-_CASE_ACTIONS: dict[EventType, Action] = {
+CASE_ACTIONS: dict[EventType, Action] = {
     EventType.CASE_CREATED: Action.NEW,
     EventType.OWNER_ASSIGNED: Action.ASSIGN,
     EventType.COMMS_ASSIGNED: Action.COMMS,
@@ -180,7 +180,7 @@ def _case_refusal(case: Case | None, event: Event, roster: Mapping[str, Person])
         return f"{case.id} was resolved"
     target = event.payload.get("name") if event.type is EventType.PARTICIPANT_INVOLVED else None
     try:
-        check(person, _CASE_ACTIONS[event.type], case, target=target)
+        check(person, CASE_ACTIONS[event.type], case, target=target)
     except CasewatchError as exc:
         return str(exc)
     if event.type in _NAMES_ACCOUNTABLE:
@@ -249,20 +249,3 @@ def _track_handoff(handoffs: dict[Any, _Handoff], event: Event) -> None:
         handoffs[p["id"]] = _Handoff(outgoing=event.actor, incoming=str(p["to"]))
     elif event.type is EventType.HANDOFF_ACCEPTED:
         handoffs[p["id"]] = replace(handoffs[p["id"]], open=False)
-
-
-def check_log(events: Iterable[Event]) -> tuple[CheckedFloor, dict[str, list[Event]], list[Quarantined]]:
-    """A whole log in memory (tests, small imports): the checked floor, each case's counted history,
-    and every quarantined event in log order."""
-    every = list(events)
-    floor = check_floor(e for e in every if e.case_id is None)
-    histories: dict[str, list[Event]] = {}
-    for event in every:
-        if event.case_id is not None:
-            histories.setdefault(event.case_id, []).append(event)
-    quarantined = list(floor.quarantined)
-    counted: dict[str, list[Event]] = {}
-    for case_id, history in histories.items():
-        counted[case_id], refused = check_case(history, floor)
-        quarantined.extend(refused)
-    return floor, counted, sorted(quarantined, key=lambda q: q.id or 0)

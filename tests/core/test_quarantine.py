@@ -6,9 +6,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from casewatch.core import commands as c
+from casewatch.core.events import EVENTS, ChangesCase, OpensCase
 from casewatch.core.models import Event, EventType, Severity
 from casewatch.core.projection import replay_cases
-from casewatch.core.quarantine import SYSTEM_ACTOR, check_log
+from casewatch.core.quarantine import CASE_ACTIONS, SYSTEM_ACTOR, CheckedFloor, Quarantined, check_case, check_floor
 from tests.core.floor import ROSTER, Floor
 
 T0 = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
@@ -19,6 +20,23 @@ def roster_events() -> list[Event]:
     return [Event(id=-len(ROSTER) + n, type=EventType.PERSON_ADDED, actor=SYSTEM_ACTOR, occurred_at=T0,
                   recorded_at=T0, payload={"name": p.name, "role": p.role.value, "tz": p.tz, "team": p.team})
             for n, p in enumerate(ROSTER.values())]
+
+
+def check_log(events: list[Event]) -> tuple[CheckedFloor, dict[str, list[Event]], list[Quarantined]]:
+    """A whole log in memory: the checked floor, each case's counted history, and every quarantined
+    event in log order."""
+    every = list(events)
+    floor = check_floor(e for e in every if e.case_id is None)
+    histories: dict[str, list[Event]] = {}
+    for event in every:
+        if event.case_id is not None:
+            histories.setdefault(event.case_id, []).append(event)
+    quarantined = list(floor.quarantined)
+    counted: dict[str, list[Event]] = {}
+    for case_id, history in histories.items():
+        counted[case_id], refused = check_case(history, floor)
+        quarantined.extend(refused)
+    return floor, counted, sorted(quarantined, key=lambda q: q.id or 0)
 
 
 def floor_with_a_case() -> Floor:
@@ -79,3 +97,8 @@ def test_claims_the_rules_refuse_are_quarantined_with_a_reason_and_change_nothin
     assert reasons[10] == "lead was already on the roster"
     assert replay_cases(counted["CW-1"])["CW-1"] == honest
     assert checked.roster["agent"].role.value == "agent" and checked.floor.shift_lead is None
+
+
+def test_every_case_event_type_needs_a_permission():
+    case_types = {kind for kind, entry in EVENTS.items() if isinstance(entry, OpensCase | ChangesCase)}
+    assert set(CASE_ACTIONS) == case_types
