@@ -10,6 +10,9 @@ Team mode (PostgreSQL, after `casewatch team init`): the acting person is whoeve
 this connection's login to (`team`); a command naming anyone else is refused, and the server stamps
 each event's author and times, which the store reads back (RETURNING) and folds the projections with.
 
+Who may do what is decided from the roster and policy as the checked fold of the log gives them
+(storage.checked_log), never from the `people` or `policies` tables, which members can write.
+
 Every database failure, reads included, leaves here as one line (see storage.failures).
 """
 
