@@ -50,7 +50,7 @@ from casewatch.core import commands as c
 from casewatch.core import metrics
 from casewatch.core.errors import CasewatchError, Conflict, InvalidInput, NotFound, Unavailable
 from casewatch.core.events import added_person
-from casewatch.core.handoff import Handoff, LeadView, Packet, PacketDiff, Shift
+from casewatch.core.handoff import Handoff, LeadView, Packet, PacketDiff, Shift, shift_at
 from casewatch.core.listing import CaseListing
 from casewatch.core.models import Case, Event, EventType, Person, Role, Status
 from casewatch.core.policy import DEFAULT_POLICY_TOML, Policy, parse_policy
@@ -417,7 +417,7 @@ class Store:
         if not isinstance(command, c.OnCase | c.NewCase):
             await self._flush(conn, batch)  # a floor command (a handoff) may read the cases written so far
         if not batch.shift_read:
-            batch.shift, batch.shift_read = await handoff_rows.current_shift(conn), True
+            batch.shift, batch.shift_read = await self._shift(conn), True
         mapped = await self._grantable(conn, command.login) if isinstance(command, c.GrantLogin) else {}
         handoff = await handoff_rows.facts_for(conn, command, actor, batch.roster, batch.policy, occurred,
                                                where=self.target.describe())
@@ -596,6 +596,10 @@ class Store:
             self._floor_cache = (mark, await checked_log.floor(conn))
         return self._floor_cache[1]
 
+    async def _shift(self, conn: AsyncConnection, at: datetime | None = None) -> Shift | None:
+        checked = await self._floor(conn)
+        return shift_at(checked.accepted, checked.roster, at)
+
     async def _load_roster(self, conn: AsyncConnection) -> dict[str, Person]:
         roster = (await self._floor(conn)).roster
         return {name: roster[name] for name in sorted(roster)}
@@ -701,7 +705,7 @@ class Store:
     async def current_shift(self, as_of: datetime | None = None) -> Shift | None:
         """The shift being led now, or the one being led at `as_of`."""
         async with self._reader.connect() as conn:
-            return await handoff_rows.current_shift(conn, as_of)
+            return await self._shift(conn, as_of)
 
     @_reads
     async def handoffs(self) -> list[Handoff]:
@@ -723,7 +727,7 @@ class Store:
     async def lead_view(self) -> LeadView:
         """Who leads now and the handoff waiting, read together (what the board's header shows)."""
         async with self._reader.connect() as conn:
-            return LeadView.of(await handoff_rows.current_shift(conn), await handoff_rows.pending_handoff(conn))
+            return LeadView.of(await self._shift(conn), await handoff_rows.pending_handoff(conn))
 
     @_reads
     async def handoff_preview(self, actor: str, to: str | None, note: str = "",

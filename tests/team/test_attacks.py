@@ -122,13 +122,20 @@ def test_malformed_or_impossible_events_fail_in_the_database(team, capsys, kind,
 
 def test_a_roster_row_written_by_a_member_grants_nothing(team, capsys):
     case_id = new_case(team, capsys)
+    assert cw(capsys, "shift", "start", "--db", team.url("alice"))[0] == 0
+    policy = cw(capsys, "policy", "show", "--db", team.url("alice"))[1]
     team.sql("bob", "UPDATE people SET role = 'lead' WHERE name = 'bob'")
+    team.sql("bob", "UPDATE shifts SET lead = 'bob'")
+    team.sql("bob", "UPDATE policies SET toml = '# thirty-day clocks'")
+    code, out, _ = cw(capsys, "shift", "show", "--db", team.url("bob"))
+    assert code == 0 and out.startswith("alice leads the shift"), out
+    assert cw(capsys, "policy", "show", "--db", team.url("bob"))[1] == policy
     code, _, err = cw(capsys, "case", "assign", case_id, "bob", "--db", team.url("bob"))
     assert code == 2 and "naming the internal owner needs a lead" in err
     code, _, err = cw(capsys, "people", "add", "mallory", "--role", "lead", "--tz", "UTC", "--db", team.url("bob"))
     assert code == 2 and "changing the roster needs a lead" in err
     code, out, _ = cw(capsys, "db", "verify", "--db", team.url("alice"))
-    assert code == 1 and "people bob: differs in role" in out
+    assert code == 1 and "people bob: differs in role" in out and "shifts" in out and "policies 1" in out
     still_sound(team, capsys)
     assert roster(team, capsys) == {"alice": "lead", "bob": "agent"}
 
