@@ -20,6 +20,7 @@ from casewatch.core.handoff import Handoff, HandoffStatus, Shift
 from casewatch.core.listing import CaseListing
 from casewatch.core.models import Case, Event, Person
 from casewatch.core.policy import Policy
+from casewatch.core.quarantine import Quarantined
 from casewatch.core.reviews import ReviewRow
 from casewatch.core.text import counted, is_handle, visible
 from casewatch.core.views import case_flags, describe_event
@@ -119,6 +120,15 @@ def people_table(roster: dict[str, Person]) -> str:
 def _table(lines: list[tuple[str, ...]]) -> str:
     widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]))]
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip() for line in lines)
+
+
+def quarantine_table(found: list[Quarantined], tz: str) -> str:
+    """`db audit`: each quarantined event, its time in the viewer's zone; the log's text shown literally."""
+    zone = ZoneInfo(tz)
+    lines: list[tuple[str, ...]] = [("ID", "CASE", "ACTOR", "TYPE", f"OCCURRED ({tz})", "REASON")]
+    lines += [(str(q.id), visible(q.case_id or "-"), _clip(q.actor, 40), _clip(q.type, 30),
+               q.occurred_at.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z"), _clip(q.reason, 160)) for q in found]
+    return _table(lines)
 
 
 def shift_line(shift: Shift | None, pending: Handoff | None, now: datetime, tz: str) -> str:

@@ -47,7 +47,7 @@ from casewatch.core.models import (
 )
 from casewatch.core.packet import case_packet, evidence_json, packet_json, packet_markdown
 from casewatch.core.policy import parse_policy
-from casewatch.core.text import check_handle, check_login, counted
+from casewatch.core.text import check_free_handle, check_login, counted
 from casewatch.core.ticket_import import ImportReport
 from casewatch.core.views import (
     View,
@@ -63,7 +63,7 @@ from casewatch.core.views import (
 from casewatch.sources.csv_file import parse_map, read_csv
 from casewatch.storage.imports import importer, plan_import, write_tickets
 from casewatch.storage.migrate import head_revision
-from casewatch.storage.roles import MEMBER_ROLE, grant_statement
+from casewatch.storage.roles import grant_statement
 from casewatch.storage.seed import write_demo
 from casewatch.storage.store import Outcome, Store
 from casewatch.storage.team import init_team
@@ -315,12 +315,26 @@ async def _rebuild_db(session: Session, store: Store) -> None:
     print(f"{session.target.describe()}: {_rows(len(differences))} repaired; every projection matches the log")
 
 
+async def _audit_db(session: Session, store: Store) -> None:
+    """The quarantined events: forged or malformed claims the fold keeps out of every state."""
+    found = await store.audit()
+    if session.args.json:
+        _print_json([{"id": q.id, "case": q.case_id, "actor": q.actor, "type": q.type,
+                      "occurred_at": iso_z(q.occurred_at), "reason": q.reason} for q in found])
+        return
+    if found:
+        print(render.quarantine_table(found, await session.zone(store)))
+    print(f"{session.target.describe()}: {counted(len(found), 'quarantined event')}"
+          + (" (kept in the log, never applied)" if found else ": every event of the log counts"))
+
+
 def _team_init(args: argparse.Namespace) -> int:
     session = Session(args)
     lead = Person(name=args.lead, role=Role.LEAD, tz=check_zone(args.lead_tz) if args.lead_tz else env.system_zone())
     ready = asyncio.run(init_team(session.target, lead, args.login))
     print(f"{ready.database} is a team database: {ready.lead} leads it and connects as login {ready.login}")
-    print(f"members connect with their own logins, in role {MEMBER_ROLE}; add each with `casewatch people add` "
+    print(f"members connect with their own logins, in role {ready.member} (only its members may connect); add "
+          "each with `casewatch people add` "
           "and `casewatch team grant NAME --login LOGIN`")
     return 0
 
@@ -530,9 +544,10 @@ async def _handoff_accepted(outcome: Outcome, session: Session, store: Store) ->
 async def _login_granted(outcome: Outcome, session: Session, store: Store) -> str:
     login = outcome.event.payload["login"]
     line = describe_event(outcome.event)
+    member = await store.member_role()
     if await store.grant_member(login):
-        return f"{line}; it is in role {MEMBER_ROLE}"
-    return f"{line}\nan administrator must run (your login may not grant roles):\n  {grant_statement(login)}"
+        return f"{line}; it is in role {member}"
+    return f"{line}\nan administrator must run (your login may not grant roles):\n  {grant_statement(login, member)}"
 
 
 async def _policy_applied(outcome: Outcome, session: Session, store: Store) -> str:
@@ -732,8 +747,10 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     Read("db upgrade", "run schema migrations", _upgrade_db),
     Read("db verify", "replay the log in memory and report projection rows that differ (exit 1)", _verify_db),
     Read("db rebuild", "repair the projection rows that differ from a replay of the log", _rebuild_db),
+    Read("db audit", "list the events the rules did not let count (quarantined: kept in the log, never applied)",
+         _audit_db, (arg("--json", action="store_true"),)),
     Local("team init", "PostgreSQL: make a database a team one (run as a role that may create roles)", _team_init, (
-        arg("--lead", required=True, type=check_handle, metavar="NAME", help="the first lead"),
+        arg("--lead", required=True, type=check_free_handle, metavar="NAME", help="the first lead"),
         arg("--login", required=True, type=check_login, metavar="PGROLE", help="the first lead's existing login"),
         arg("--tz", dest="lead_tz", default=None, metavar="ZONE", help="the first lead's IANA zone (default: yours)"),
     )),

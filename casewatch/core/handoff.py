@@ -53,6 +53,20 @@ class Shift(_Frozen):
         return now - self.started_at
 
 
+def shift_at(floor_events: Iterable[Event], roster: Mapping[str, Person], at: datetime | None = None) -> Shift | None:
+    """The shift that started last (a backfilled start counts when it happened), or last by `at`,
+    from the floor events that count: who leads is the log's, not the `shifts` table's. A start
+    from before starts named their zone is in the lead's roster zone."""
+    starts = [e for e in floor_events if e.type in (EventType.SHIFT_STARTED, EventType.HANDOFF_ACCEPTED)
+              and (at is None or e.occurred_at <= at)]
+    if not starts:
+        return None
+    last = max(starts, key=lambda e: (e.occurred_at, e.id or 0))
+    lead = last.payload["lead"]
+    tz = last.payload.get("tz") or (roster[lead].tz if lead in roster else "UTC")
+    return Shift(lead=lead, tz=tz, started_at=last.occurred_at)
+
+
 class PacketClock(_Frozen):
     """A clock still running when the packet was made: its due instant, or, while paused, the
     working time it has left."""

@@ -86,7 +86,7 @@ def decide(command: c.Command, case: Case | None, ctx: Context, *, new_case_id: 
     _check_when(case, ctx)
     if isinstance(command, c.OnCase):
         assert case is not None
-        if case.status is Status.RESOLVED and not rule.on_resolved and _resolved_by(case, ctx.occurred_at):
+        if case.status is Status.RESOLVED and not rule.on_resolved and resolved_by(case, ctx.occurred_at):
             raise InvalidInput(f"{case.id} is resolved: reopen it first (`casewatch case reopen {case.id}`)")
         payload, case_id = rule.handler(command, case, ctx), case.id
     else:
@@ -99,7 +99,7 @@ def decide(command: c.Command, case: Case | None, ctx: Context, *, new_case_id: 
                  occurred_at=ctx.occurred_at, recorded_at=ctx.recorded_at, payload=payload)
 
 
-def _resolved_by(case: Case, at: datetime) -> bool:
+def resolved_by(case: Case, at: datetime) -> bool:
     """Resolved at `at` already: a backfill into the time it was still open is its history, not a change."""
     return case.resolved_at is None or at >= case.resolved_at
 

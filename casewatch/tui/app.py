@@ -32,7 +32,7 @@ from casewatch.core.clocks import ClockState
 from casewatch.core.commands import Command, CustomerUpdate, OnCase
 from casewatch.core.errors import CasewatchError, Conflict
 from casewatch.core.handoff import LeadView
-from casewatch.core.models import Case, Person
+from casewatch.core.models import Case, Person, Role
 from casewatch.core.text import visible
 from casewatch.core.views import describe_event
 from casewatch.storage.feed import ChangeFeed, FeedState, FeedStatus, Update, feed_for
@@ -71,6 +71,7 @@ class CasewatchApp(App[None]):
     ]
 
     connection: reactive[FeedStatus | None] = reactive(None, init=False)
+    quarantined: reactive[int] = reactive(0, init=False)  # a lead's count of events `db audit` lists
     """The change feed's state (live, reconnecting… and why): watch it to show it. None: not following."""
 
     def __init__(self, target: Target, actor: str, zone: str = "UTC", theme: str = DEFAULT_THEME,
@@ -168,6 +169,9 @@ class CasewatchApp(App[None]):
         self._read_colours()
         await self.push_screen(self.first_screen())
         self._summarise(missed)
+        me = self.me
+        if me is not None and me.role is Role.LEAD:
+            self.run_worker(self._count_quarantined(), name="Audit", exit_on_error=False)
         if self.live:
             self.set_interval(TICK_SECONDS, lambda: self.tick(self.clock()), name="tick")
         if self.live and self.target.immutable:
@@ -246,6 +250,13 @@ class CasewatchApp(App[None]):
             screen.post_message(ClockTick(now, frozenset(turned)))
             if not screen.is_modal:  # a full screen hides what is under it
                 break
+
+    async def _count_quarantined(self) -> None:
+        """A lead learns, on the status line, that the log holds events the rules kept out."""
+        try:
+            self.quarantined = len(await self.store.audit())
+        except CasewatchError as exc:
+            self.notify(str(exc), title="Audit failed", severity="warning", markup=False)
 
     def _take_update(self, update: Update) -> None:
         """Another writer's changes, from the feed (every committed one; see storage.feed)."""

@@ -132,6 +132,7 @@ class BoardScreen(CaseActions):
         for pane in self._panes.values():
             self.watch(pane.table, "scroll_y", self._sync_when_scrolled(pane.table), init=False)
         self.watch(self.app, "connection", lambda _status: self._show_status(), init=False)
+        self.watch(self.app, "quarantined", lambda _count: self._show_status(), init=False)
         self._build(choose_layout(self.size.width or self.app.size.width), initial=True)
         now = self.app.now()
         self._show_header(now)
@@ -423,7 +424,7 @@ class BoardScreen(CaseActions):
         app = self.app
         status = Status(view=self.view, filter_text=self.filter_text, shown=len(self._rows),
                         open=len(app.state.cases), late=app.alert_watch.late_count(), unowned=self._unowned,
-                        refreshed_at=app.refreshed_at, connection=app.connection)
+                        refreshed_at=app.refreshed_at, connection=app.connection, quarantined=app.quarantined)
         self.query_one(StatusLine).show(status, app.zone, app.colours)
 
     def _show_titles(self) -> None:

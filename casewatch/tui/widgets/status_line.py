@@ -35,6 +35,7 @@ class Status:
     unowned: int
     refreshed_at: datetime | None
     connection: FeedStatus | None
+    quarantined: int = 0  # events the rules kept out of the state (a lead's count; `casewatch db audit`)
 
 
 def status_text(status: Status, zone: ZoneInfo, colours: Colours, width: int) -> Text:
@@ -71,6 +72,9 @@ def _counts_and_connection(status: Status, zone: ZoneInfo, colours: Colours, *, 
     late_style = f"bold {colours.get('clock-breached', '')}".strip() if status.late else ""
     text.append(f"{status.late} late", style=late_style)
     text.append(f" · {status.unowned} unowned")
+    if status.quarantined:
+        text.append(f" · ⚠ {status.quarantined}" if short else f" · ⚠ {status.quarantined} quarantined (db audit)",
+                    style=f"bold {colours.get('clock-breached', '')}".strip())
     if status.refreshed_at is not None:
         local = status.refreshed_at.astimezone(zone)
         text.append(f" · ↻ {local:%H:%M %Z}" if short else f" · refreshed {local:%H:%M:%S %Z}")
