@@ -37,13 +37,13 @@ async def zendesk_pages(client: TrackerClient, cursor: str, tags: Sequence[str],
             params["cursor"] = cursor
         body = await client.get(EXPORT, params)
         tickets, after, done = _read(client, body, wanted)
-        if not done and after in seen:
-            raise TrackerUnavailable(f"source {client.source}: the export gave cursor {after[:40]!r} twice; "
-                                     "stopped (what was synced before is kept)")
-        seen.add(after)
         yield Page(tickets, after)
         if done:
             return
+        if after in seen:
+            raise TrackerUnavailable(f"source {client.source}: the export gave cursor {after[:40]!r} twice; "
+                                     "stopped (what was synced before is kept)")
+        seen.add(after)
         cursor = after
 
 
