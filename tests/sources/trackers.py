@@ -84,6 +84,5 @@ def reset(request: Request) -> Response:
     """The connection dropped without an answer."""
     sock = request.environ.get("werkzeug.socket")
     assert isinstance(sock, socket.socket), "the server exposes its socket"
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
-    sock.close()
+    sock.shutdown(socket.SHUT_RDWR)
     return Response("")
