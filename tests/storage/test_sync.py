@@ -141,3 +141,25 @@ async def test_a_board_on_postgresql_sees_a_synced_change_through_the_notify_fee
             assert time.monotonic() - start < 5
         finally:
             await board.close()
+
+
+def test_follow_logs_a_pass_that_changed_something_and_stops_cleanly_on_sigterm(tracker, tmp_path):
+    tracker.pages = {"start": zd_page([zd_ticket(1)], "c1", end=True), "c1": zd_page([], "c1", end=True)}
+    config = tmp_path / "xdg" / "casewatch" / "config.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text(f'[sources.zd]\nkind = "zendesk"\nurl = "{tracker.url}"\nemail = "lead@acme.com"\n'
+                      'token_env = "CASEWATCH_ZD_TOKEN"\n')
+    env = os.environ | {"CASEWATCH_DB": str(tmp_path / "cw.db"), "CASEWATCH_USER": "dana",
+                        "XDG_CONFIG_HOME": str(tmp_path / "xdg")}
+    process = subprocess.Popen([sys.executable, "-m", "casewatch.cli.main", "sync", "--follow", "--every", "1m"],
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        first = process.stderr.readline()
+        assert first.endswith(" UTC zd: 1 new, 0 changed, 0 unchanged, 0 no longer escalated\n"), first
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=20)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0
+    assert (out, err.splitlines()[-1].endswith(" UTC stopped")) == ("", True)
