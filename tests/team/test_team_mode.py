@@ -364,7 +364,9 @@ def test_an_administrator_upgrades_a_team_database_as_its_owner_role(team, capsy
     team.sql("admin", "UPDATE alembic_version SET version_num = '0005'", first=(
         "DROP TRIGGER casewatch_project_logins ON events", "DROP FUNCTION casewatch_project_logins()",
         "DROP INDEX ix_cases_escalated_at", "ALTER TABLE cases DROP COLUMN facts",
-        "ALTER TABLE cases DROP COLUMN listing"))  # as before 0006, 0007 and 0008
+        "ALTER TABLE cases DROP COLUMN listing", "DROP INDEX ux_cases_source",
+        "ALTER TABLE cases DROP COLUMN source_name", "ALTER TABLE cases DROP COLUMN source_id",
+        "DROP TABLE source_states"))  # as before 0006, 0007, 0008, 0009 and 0011
     code, out, err = cw(capsys, "db", "upgrade", "--db", team.admin_url)
     assert code == 0 and f"schema migrated to {head_revision()}" in out, err
     [row] = team.sql("admin", "SELECT pg_get_userbyid(proowner) AS owner FROM pg_proc "
