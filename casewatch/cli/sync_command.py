@@ -28,12 +28,19 @@ from casewatch.core.sync import Page, SyncReport, next_wait
 from casewatch.core.text import visible
 from casewatch.core.tracker import Source, SourceSettings
 from casewatch.sources.http import Credential, Sleep, TrackerClient, TrackerDenied, read_token
-from casewatch.sources.jira import jira_pages
+from casewatch.sources.jira import jira_dropped, jira_pages
 from casewatch.sources.pages import PageShape
 from casewatch.sources.zendesk import first_cursor, zendesk_pages
 from casewatch.storage.imports import importer
 from casewatch.storage.store import Store
-from casewatch.storage.sync import plan_page, save_failure, save_success, source_states_now, write_page
+from casewatch.storage.sync import (
+    linked_open_ids,
+    plan_page,
+    save_failure,
+    save_success,
+    source_states_now,
+    write_page,
+)
 
 LIVE = ("zendesk", "jira")
 
@@ -72,10 +79,19 @@ class LiveSource:
         assert self.settings.url is not None
         return TrackerClient(self.name, self.settings.url, username, Credential(email, token, where), sleep=sleep)
 
-    def pages(self, client: TrackerClient, cursor: str | None, store: Store) -> AsyncIterator[Page]:
+    async def pages(self, client: TrackerClient, cursor: str | None, store: Store) -> AsyncIterator[Page]:
         if self.settings.kind == "zendesk":
-            return zendesk_pages(client, cursor or first_cursor(store.clock()), self.settings.escalated_tags)
-        return jira_pages(client, self.settings.jql or "", cursor, store.clock(), self.settings.status)
+            start = cursor or first_cursor(store.clock())
+            async for page in zendesk_pages(client, start, self.settings.escalated_tags):
+                yield page
+            return
+        jql, now = self.settings.jql or "", store.clock()
+        if cursor is not None:  # linked issues that left the query since the last sync
+            async for page in jira_dropped(client, jql, await linked_open_ids(store, self.name), cursor, now,
+                                           self.settings.status):
+                yield page
+        async for page in jira_pages(client, jql, cursor, now, self.settings.status):
+            yield page
 
 
 async def sync_pass(store: Store, live: LiveSource, actor: str, roster: dict[str, Person], *,

@@ -5,13 +5,15 @@ time, so the Jira user's time zone does not matter) and `ORDER BY updated ASC`; 
 `nextPageToken` until `isLast`. The saved cursor is the latest `updated` of the pages committed;
 issues read again in the overlap are dropped within a pass and unchanged across passes. Status goes
 by `statusCategory` unless the source's own status table names the status. The changelog is not
-read: an issue's escalation time is the `updated` in which the sync first saw it match.
+read: an issue's escalation time is the `updated` in which the sync first saw it match. Linked
+issues changed since the last sync are asked for again with `NOT (JQL)`: those that left the query
+stopped matching.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import AsyncIterator, Collection
+from collections.abc import AsyncIterator, Collection, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -37,7 +39,13 @@ def search_jql(jql: str, cursor: str | None, now: datetime) -> str:
 async def jira_pages(client: TrackerClient, jql: str, cursor: str | None, now: datetime,
                      own_statuses: Collection[str], per_page: int = 100) -> AsyncIterator[Page]:
     """The pages of issues matching `jql` changed since `cursor`; a repeated page token stops."""
-    body: dict[str, Any] = {"jql": search_jql(jql, cursor, now), "maxResults": per_page, "fields": FIELDS}
+    async for page in _search(client, search_jql(jql, cursor, now), cursor, own_statuses, per_page):
+        yield page
+
+
+async def _search(client: TrackerClient, query: str, cursor: str | None, own_statuses: Collection[str],
+                  per_page: int) -> AsyncIterator[Page]:
+    body: dict[str, Any] = {"jql": query, "maxResults": per_page, "fields": FIELDS}
     tokens: set[str] = set()
     read: set[str] = set()
     latest = datetime.fromisoformat(cursor) if cursor else None
@@ -67,6 +75,17 @@ async def jira_pages(client: TrackerClient, jql: str, cursor: str | None, now: d
                                      "stopped (what was synced before is kept)")
         tokens.add(token)
         body["nextPageToken"] = token
+
+
+async def jira_dropped(client: TrackerClient, jql: str, keys: Sequence[str], cursor: str | None, now: datetime,
+                       own_statuses: Collection[str], per_page: int = 100) -> AsyncIterator[Page]:
+    """The linked issues (`keys`) that changed since `cursor` and no longer match `jql`, as pages
+    of tickets that stopped matching (the cursor stays where it was)."""
+    for first in range(0, len(keys), per_page):
+        chunk = ", ".join('"' + key.replace('"', "") + '"' for key in keys[first:first + per_page])
+        query = search_jql(f"key in ({chunk}) AND NOT ({jql})", cursor, now)
+        async for page in _search(client, query, cursor, own_statuses, per_page):
+            yield Page([Synced(synced.ticket, False) for synced in page.tickets], cursor)
 
 
 def _issue(client: TrackerClient, raw: Any, own: set[str], where: str) -> Synced:

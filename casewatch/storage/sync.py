@@ -16,7 +16,7 @@ from casewatch.core.models import Case, EventType, Person
 from casewatch.core.sync import Page, SourceState, SyncReport, plan_synced
 from casewatch.core.ticket_import import TicketPlan
 from casewatch.core.tracker import Refusal, Source
-from casewatch.storage.schema import source_states
+from casewatch.storage.schema import cases, source_states
 from casewatch.storage.store import BatchItem, Step, Store
 
 
@@ -24,6 +24,13 @@ async def source_states_now(store: Store) -> dict[str, SourceState]:
     rows = await store.read_rows(select(source_states))
     return {row.name: SourceState(row.name, row.cursor, row.last_success, row.failure, row.failing_since)
             for row in rows}
+
+
+async def linked_open_ids(store: Store, name: str) -> list[str]:
+    """The ticket ids of the source's open linked cases."""
+    rows = await store.read_rows(select(cases.c.source_id).where(cases.c.source_name == name, cases.c.is_open)
+                                 .order_by(cases.c.source_id))
+    return [row.source_id for row in rows]
 
 
 def _save(name: str, values: Mapping[str, object]) -> Step:

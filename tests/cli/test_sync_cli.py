@@ -204,6 +204,19 @@ jql = 'project = SUP AND labels = escalated'
         "SUP-1": ("SEV1", "new"), "SUP-2": ("SEV3", "investigating"), "SUP-3": ("SEV4", "resolved")}
     assert found["SUP-1"]["escalated_at"].startswith("2026-11-27T10:00:00")  # updated +0100, in UTC
     assert found["SUP-1"]["source"]["url"] == f"{tracker.url}/browse/SUP-1"
+    left = issue("SUP-2", "Medium", "Waiting for support", "indeterminate", "2026-11-27T11:20:00.000+0100")
+    tracker.pages = {"dropped": {"issues": [left], "isLast": True}, "start": {"issues": [], "isLast": True}}
+    assert run_cli("sync", "sup")[1] == "sup: 0 new, 0 changed, 0 unchanged, 1 no longer escalated\n"
+    assert 'key in ("SUP-1", "SUP-2") AND NOT (project = SUP AND labels = escalated)' in tracker.jql[3]
+    assert run_cli("case", "show", found["SUP-2"]["id"])[1].count("no longer escalated in sup") == 1
+
+
+def test_an_error_from_the_tracker_is_shown_without_the_token(zendesk):
+    run_cli, tracker = zendesk
+    tracker.failures = {"start": [status(400, body=f"invalid request for lead@acme.com/token:{TOKEN}")]}
+    code, out, err = run_cli("sync", "--json")
+    assert (code, out) == (4, "")
+    assert "HTTP 400" in err and "[token]" in err and TOKEN not in err
 
 
 def test_config_refuses_plain_http_elsewhere_and_a_token_file_others_may_read(run_cli, tmp_path):

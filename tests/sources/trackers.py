@@ -69,7 +69,8 @@ class Tracker:
         def handle(request: Request) -> Response:
             body = request.get_json()
             self.jql.append(body["jql"])
-            return self.answer(request, body.get("nextPageToken") or "start")
+            first = "dropped" if " AND NOT (" in body["jql"] else "start"  # linked issues that left the query
+            return self.answer(request, body.get("nextPageToken") or first)
         self.jql: list[str] = []
         self.server.expect_request(SEARCH, method="POST").respond_with_handler(handle)
         return self
