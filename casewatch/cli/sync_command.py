@@ -151,14 +151,24 @@ async def run_sync(session: Session, store: Store) -> None:
     if args.follow:
         await _follow(session, store, sources, roster)
         return
-    reports = []
-    for live in sources:
-        report = await sync_pass(store, live, session.actor, roster, dry_run=args.dry_run)
+    reports, failed = [], []
+    for live in sources:  # a source that fails leaves the others to sync; the worst exit code is the command's
+        try:
+            report = await sync_pass(store, live, session.actor, roster, dry_run=args.dry_run)
+        except CasewatchError as exc:
+            failed.append(exc)
+            continue
         reports.append(report)
         if not args.json:
             print(visible(report.line(dry_run=args.dry_run)), flush=True)
-    if args.json:
+    if args.json and (reports or not failed):
         print(orjson.dumps([r.as_json(dry_run=args.dry_run) for r in reports]).decode())
+    if failed:
+        worst = max(failed, key=lambda exc: exc.exit_code)
+        for exc in failed:
+            if exc is not worst:
+                print(f"casewatch: {visible(str(exc))}", file=sys.stderr)
+        raise worst
 
 
 async def _follow(session: Session, store: Store, sources: list[LiveSource], roster: dict[str, Person]) -> None:

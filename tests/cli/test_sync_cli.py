@@ -230,3 +230,18 @@ def test_config_refuses_plain_http_elsewhere_and_a_token_file_others_may_read(ru
                  f'token_file = "{token}"\n')
     code, _, err = run_cli("sync")
     assert code == 2 and "may be read by others" in err and "chmod 600" in err
+
+
+def test_a_failing_source_leaves_the_others_to_sync(zendesk, httpserver, monkeypatch):
+    run_cli, tracker = zendesk
+    tracker.pages = {"start": zd_page([zd_ticket(1)], "c1", end=True)}
+    write_config(paths.config_path().read_text() + f"""
+[sources.zz]
+kind = "zendesk"
+url = "{tracker.url}"
+email = "lead@acme.com"
+token_env = "CASEWATCH_ZZ_TOKEN"
+""")
+    code, out, err = run_cli("sync")
+    assert code == 2 and out == "zd: 1 new, 0 changed, 0 unchanged, 0 no longer escalated\n"
+    assert err == "casewatch: source zz: the environment variable CASEWATCH_ZZ_TOKEN (its token_env) is not set\n"

@@ -1,6 +1,7 @@
 """Tracker syncs: `source_states` keeps each source's cursor (saved with the page it follows) and
-how its last pass went, for the board's status line. On PostgreSQL it notifies the change feed, and
-a team database's members may write it (the sync runs as a member).
+how its last pass went, for the board's status line (which reads it every 15 seconds: no change
+feed trigger, so a sync's pages wake no board beyond their cases). A team database's members may
+write it (the sync runs as a member).
 
 Revision ID: 0011
 Revises: 0009
@@ -34,8 +35,6 @@ def upgrade() -> None:
         sa.Column("failing_since", UTCDateTime(), nullable=True),
     )
     if op.get_bind().dialect.name == "postgresql":
-        op.execute("CREATE TRIGGER casewatch_notify_source_states AFTER INSERT OR UPDATE OR DELETE ON source_states "
-                   "FOR EACH STATEMENT EXECUTE FUNCTION casewatch_notify_table()")
         op.execute(_GRANT)
 
 
