@@ -165,9 +165,9 @@ async def run_sync(session: Session, store: Store) -> None:
         print(orjson.dumps([r.as_json(dry_run=args.dry_run) for r in reports]).decode())
     if failed:
         worst = max(failed, key=lambda exc: exc.exit_code)
-        for exc in failed:
-            if exc is not worst:
-                print(f"casewatch: {visible(str(exc))}", file=sys.stderr)
+        for other in failed:
+            if other is not worst:
+                print(f"casewatch: {visible(str(other))}", file=sys.stderr)
         raise worst
 
 
