@@ -29,6 +29,7 @@ from casewatch.core.text import visible
 Sleep = Callable[[float], Awaitable[None]]
 RETRIES = 4  # attempts after the first, for 5xx and dropped connections
 LONGEST_RETRY_AFTER = 300.0  # seconds: a longer Retry-After ends the pass instead
+RATE_LIMITED = 10  # 429s in a row for one request before the pass ends (never a loop)
 REDIRECTS = 3
 
 
@@ -75,7 +76,11 @@ def read_token(source: str, token_env: str | None, token_file: str | None,
     if token_file:
         path = Path(token_file).expanduser()
         try:
-            mode = path.stat().st_mode
+            found = path.stat()
+            mode = found.st_mode
+            if found.st_uid != os.getuid():
+                raise InvalidInput(f"source {source}: token_file {path} is not yours; it must be a file only you "
+                                   "may read")
             if mode & (stat.S_IRWXG | stat.S_IRWXO):
                 raise InvalidInput(f"source {source}: token_file {path} may be read by others "
                                    f"(mode {stat.S_IMODE(mode):o}); `chmod 600 {path}` it")
@@ -110,7 +115,7 @@ class TrackerClient:
         return await self._request("POST", path, json=body)
 
     async def _request(self, method: str, path: str, **options: Any) -> Any:
-        url, failures = urljoin(self.base_url + "/", path.lstrip("/")), 0
+        url, failures, limited = urljoin(self.base_url + "/", path.lstrip("/")), 0, 0
         while True:
             try:
                 response = await self._follow(method, url, **options)
@@ -118,6 +123,10 @@ class TrackerClient:
                 failures = await self._retry(failures, f"{type(exc).__name__} talking to {self.base_url}")
                 continue
             if response.status_code == 429:
+                limited += 1
+                if limited > RATE_LIMITED:
+                    raise TrackerUnavailable(f"source {self.source}: still rate limited after {RATE_LIMITED} waits; "
+                                             "what was synced before is kept, try again later")
                 await self.sleep(self._retry_after(response))
                 continue
             if response.status_code >= 500:

@@ -245,3 +245,22 @@ token_env = "CASEWATCH_ZZ_TOKEN"
     code, out, err = run_cli("sync")
     assert code == 2 and out == "zd: 1 new, 0 changed, 0 unchanged, 0 no longer escalated\n"
     assert err == "casewatch: source zz: the environment variable CASEWATCH_ZZ_TOKEN (its token_env) is not set\n"
+
+
+def test_a_tracker_that_keeps_rate_limiting_ends_the_pass(zendesk):
+    run_cli, tracker = zendesk
+    tracker.failures = {"start": [status(429, {"Retry-After": "0"})] * 20}
+    code, _, err = run_cli("sync")
+    assert code == 4 and "still rate limited after 10 waits" in err
+    assert len(tracker.seen) == 11
+
+
+def test_a_token_file_only_its_owner_may_read_is_used(zendesk, tmp_path, monkeypatch):
+    run_cli, tracker = zendesk
+    token = tmp_path / "zd.token"
+    token.write_text("from-the-file\n")
+    token.chmod(0o600)
+    write_config(paths.config_path().read_text().replace('token_env = "CASEWATCH_ZD_TOKEN"', f'token_file = "{token}"'))
+    tracker.pages = {"start": zd_page([], "c1", end=True)}
+    assert run_cli("sync")[0] == 0
+    assert tracker.seen[0][2] == "Basic " + base64.b64encode(b"lead@acme.com/token:from-the-file").decode()
