@@ -87,6 +87,7 @@ def run_child(kind: str, args: list[str]) -> dict:
         "ticks": lambda: app_runs.ticks(args[0], now, int(args[1])),
         "idle": lambda: app_runs.idle(args[0], now, float(args[1])),
         "seed": lambda: store_runs.seed(args[0], int(args[1])),
+        "sync_idle": lambda: store_runs.sync_idle(args[0], args[1], int(args[2])),
     }
     return runners[kind]()
 
@@ -309,12 +310,14 @@ def _zendesk_pages(tickets: int, pages: int) -> dict[str, bytes]:
             "tickets": rows, "after_cursor": f"c{page + 1}", "end_of_stream": page == pages - 1,
             "users": [{"id": 500 + n, "email": f"agent{n}@acme.com"} for n in range(40)],
             "organizations": [{"id": 900 + n, "name": f"Customer {n}"} for n in range(50)]}).encode()
+    served[f"c{pages}"] = json.dumps({"tickets": [], "after_cursor": f"c{pages}", "end_of_stream": True}).encode()
     return served
 
 
-def sync_figure(runs: int, tickets: int, pages: int) -> Figure:
+def sync_figures(runs: int, tickets: int, pages: int) -> list[Figure]:
     """`casewatch sync` of a Zendesk export (10 pages of 1,000 escalated tickets) from a server on
-    127.0.0.1 into an empty SQLite database, as a user runs it (process start included)."""
+    127.0.0.1 into an empty SQLite database, as a user runs it (process start included); then the
+    CPU of an idle `--follow` pass (nothing new) on the synced database."""
     import threading
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
     from urllib.parse import parse_qs, urlsplit
@@ -350,16 +353,20 @@ def sync_figure(runs: int, tickets: int, pages: int) -> Figure:
                 stale.unlink()
             done.append(command_run([str(Path(sys.executable).with_name("casewatch")), "sync", "--db", str(path),
                                      "--as", "bench"], env))
+            if run == runs - 1:
+                idle = child("sync_idle", path, f"http://127.0.0.1:{server.server_port}", 10)
             for stale in work.glob(path.name + "*"):
                 stale.unlink()
     finally:
         server.shutdown()
     seconds, mb = spread([r[0] / 1000 for r in done]), spread([r[2] for r in done])
-    return Figure(f"sync_zendesk_{label(tickets)}_sqlite", "< 15 s and < 300 MB peak RSS (medians, whole command)",
-                  seconds["median"] < 15 and mb["median"] < 300,
-                  {"s": seconds, "cpu_ms": spread([r[1] for r in done]), "peak_rss_mb": mb,
-                   "tickets_per_s": spread([tickets / (r[0] / 1000) for r in done]), "tickets": tickets,
-                   "pages": pages})
+    return [Figure(f"sync_zendesk_{label(tickets)}_sqlite", "< 15 s and < 300 MB peak RSS (medians, whole command)",
+                   seconds["median"] < 15 and mb["median"] < 300,
+                   {"s": seconds, "cpu_ms": spread([r[1] for r in done]), "peak_rss_mb": mb,
+                    "tickets_per_s": spread([tickets / (r[0] / 1000) for r in done]), "tickets": tickets,
+                    "pages": pages}),
+            Figure("sync_idle_pass_sqlite", "< 100 ms of CPU per --follow pass with nothing new (median)",
+                   idle["cpu_ms_median"] < 100, idle)]
 
 
 def _count_events(path: Path) -> int:
@@ -406,7 +413,8 @@ def main() -> int:
         (("cases_json_10k", "cases_json_as_of_10k"), lambda: cases_json_figures(args.runs)),
         (("db_verify_10k",), lambda: [verify_figure(args.runs)]),
         ((f"import_csv_{label(IMPORT_ROWS)}_sqlite",), lambda: [import_figure(args.runs, IMPORT_ROWS)]),
-        ((f"sync_zendesk_{label(SYNC_TICKETS)}_sqlite",), lambda: [sync_figure(args.runs, SYNC_TICKETS, SYNC_PAGES)]),
+        ((f"sync_zendesk_{label(SYNC_TICKETS)}_sqlite", "sync_idle_pass_sqlite"),
+         lambda: sync_figures(args.runs, SYNC_TICKETS, SYNC_PAGES)),
         ((f"metrics_90_days_{label(args.history_cases)}",), lambda: [metrics_figure(args.runs, args.history_cases)]),
     ]
     missed = 0
