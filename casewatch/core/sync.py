@@ -36,6 +36,11 @@ class Page:
     tickets: list[Synced]
     cursor: str | None
 
+    def latest(self) -> list[Synced]:
+        """Each ticket once, as the page last gives it (an export may list a ticket twice when it
+        changed while being read; two plans for one new ticket would make it twice)."""
+        return list({synced.ticket.id: synced for synced in self.tickets}.values())
+
 
 def escalated_at(ticket: Ticket) -> datetime | None:
     """When a newly seen matching ticket became an escalation: the change in which the sync first

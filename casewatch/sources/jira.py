@@ -47,7 +47,7 @@ async def _search(client: TrackerClient, query: str, cursor: str | None, own_sta
                   per_page: int) -> AsyncIterator[Page]:
     body: dict[str, Any] = {"jql": query, "maxResults": per_page, "fields": FIELDS}
     tokens: set[str] = set()
-    read: set[str] = set()
+    read: dict[str, Ticket] = {}
     latest = datetime.fromisoformat(cursor) if cursor else None
     own = {status.casefold() for status in own_statuses}
     while True:
@@ -61,9 +61,10 @@ async def _search(client: TrackerClient, query: str, cursor: str | None, own_sta
         page = []
         for raw in issues:
             synced = _issue(client, raw, own, where)
-            if synced.ticket.id in read:
-                continue
-            read.add(synced.ticket.id)
+            before = read.get(synced.ticket.id)
+            if before is not None and before.same_as(synced.ticket):
+                continue  # read again in the overlap, unchanged
+            read[synced.ticket.id] = synced.ticket
             page.append(synced)
             updated = synced.ticket.updated_at
             latest = updated if latest is None or (updated is not None and updated > latest) else latest

@@ -52,9 +52,10 @@ async def save_failure(store: Store, name: str, reason: str, at: datetime, since
 
 async def plan_page(store: Store, source: Source, page: Page, roster: dict[str, Person], report: SyncReport) -> None:
     """A dry run's page: counted, nothing written."""
-    found = await store.linked_cases(source.name, [s.ticket.id for s in page.tickets])
+    tickets = page.latest()
+    found = await store.linked_cases(source.name, [s.ticket.id for s in tickets])
     now = store.clock()
-    for synced in page.tickets:
+    for synced in tickets:
         plan = plan_synced(synced, found.get(synced.ticket.id), source, roster, now)
         if plan is not None:
             report.count(plan)
@@ -64,13 +65,14 @@ async def write_page(store: Store, source: Source, page: Page, actor: str, roste
                      report: SyncReport) -> None:
     """The page's cases and its cursor, all or nothing, as `actor` (each event marked `via` the source)."""
     decided: list[TicketPlan | Refusal] = []
+    tickets = page.latest()
 
     def plan(found: dict[str, Case]) -> list[BatchItem]:
         """Run inside the transaction, again on each retry: only the last attempt's plans count."""
         decided.clear()
         items: list[BatchItem] = []
         now = store.clock()
-        for synced in page.tickets:
+        for synced in tickets:
             outcome = plan_synced(synced, found.get(synced.ticket.id), source, roster, now)
             if outcome is None:
                 continue
@@ -79,7 +81,7 @@ async def write_page(store: Store, source: Source, page: Page, actor: str, roste
                 items.extend((command, actor, at) for command, at in outcome.commands)
         return items
 
-    outcomes = await store.execute_linked(source.name, [s.ticket.id for s in page.tickets], plan,
+    outcomes = await store.execute_linked(source.name, [s.ticket.id for s in tickets], plan,
                                           then=_save(source.name, {"cursor": page.cursor}))
     for outcome in decided:
         report.count(outcome)

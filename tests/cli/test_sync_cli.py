@@ -264,3 +264,13 @@ def test_a_token_file_only_its_owner_may_read_is_used(zendesk, tmp_path, monkeyp
     tracker.pages = {"start": zd_page([], "c1", end=True)}
     assert run_cli("sync")[0] == 0
     assert tracker.seen[0][2] == "Basic " + base64.b64encode(b"lead@acme.com/token:from-the-file").decode()
+
+
+def test_a_ticket_listed_twice_in_a_page_makes_one_case_as_last_listed(zendesk):
+    run_cli, tracker = zendesk
+    tracker.pages = {"start": zd_page([zd_ticket(6, priority="low"), zd_ticket(6, priority="urgent",
+                                                                               updated="2026-11-27T10:01:00Z")],
+                                      "c1", end=True)}
+    assert run_cli("sync")[1] == "zd: 1 new, 0 changed, 0 unchanged, 0 no longer escalated\n"
+    [case] = cases_json(run_cli)
+    assert case["severity"] == "SEV1"
