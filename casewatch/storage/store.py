@@ -157,10 +157,11 @@ class _Linked:
     plan: Planner
     then: Step | None = None  # more of the same transaction, after the batch (a sync saves its cursor)
 
-    async def read(self, conn: AsyncConnection) -> dict[str, Case]:
+    async def read(self, conn: AsyncConnection, *, lock: bool = True) -> dict[str, Case]:
+        """`lock`: hold the rows until the batch commits (PostgreSQL), as a write to one case does."""
         query = select(cases.c.source_id, convert.CASE_STATE).where(
             cases.c.source_name == self.source, cases.c.source_id.in_(self.ticket_ids))
-        rows = await conn.execute(query.with_for_update())
+        rows = await conn.execute(query.with_for_update() if lock else query)
         return {row.source_id: convert.case_from_state(row.state) for row in rows}
 
 
@@ -384,7 +385,7 @@ class Store:
     async def linked_cases(self, source: str, ticket_ids: Sequence[str]) -> dict[str, Case]:
         """The cases linked to these tickets of `source`, by ticket id (what a dry run compares with)."""
         async with self._reader.connect() as conn:
-            return await _Linked(source, list(ticket_ids), lambda found: []).read(conn)
+            return await _Linked(source, list(ticket_ids), lambda found: []).read(conn, lock=False)
 
     async def _write(self, items: list[BatchItem] | _Linked) -> list[Outcome]:
         """One transaction, tried again with back-off while other writers get in its way."""

@@ -13,6 +13,7 @@ import asyncpg
 import pytest
 from sqlalchemy.engine import make_url
 
+from casewatch import paths
 from casewatch.cli.main import main
 from casewatch.core import commands as c
 from casewatch.core.models import Role, Severity
@@ -366,7 +367,8 @@ def test_an_administrator_upgrades_a_team_database_as_its_owner_role(team, capsy
         "DROP INDEX ix_cases_escalated_at", "ALTER TABLE cases DROP COLUMN facts",
         "ALTER TABLE cases DROP COLUMN listing", "DROP INDEX ux_cases_source",
         "ALTER TABLE cases DROP COLUMN source_name", "ALTER TABLE cases DROP COLUMN source_id",
-        "DROP TABLE source_states"))  # as before 0006, 0007, 0008, 0009 and 0011
+        "DROP TABLE source_states",
+    ))  # as before 0006, 0007, 0008, 0009 and 0011
     code, out, err = cw(capsys, "db", "upgrade", "--db", team.admin_url)
     assert code == 0 and f"schema migrated to {head_revision()}" in out, err
     [row] = team.sql("admin", "SELECT pg_get_userbyid(proowner) AS owner FROM pg_proc "
@@ -406,3 +408,19 @@ def test_team_init_by_a_role_that_may_create_roles_but_not_own_the_database_chan
     finally:
         for name in made.logins.values():
             asyncio.run(_pg_admin(f'DROP ROLE IF EXISTS "{name}"'))
+
+
+def test_a_lead_imports_tickets_as_their_login_and_an_agent_may_not(team, capsys, tmp_path):
+    config = paths.config_path()
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text('[sources.zd]\nkind = "zendesk"\n', encoding="utf-8")
+    export = tmp_path / "export.csv"
+    export.write_text("Id,Subject,Priority,Status,Organization,Created at\n"
+                      "48213,Checkout fails,high,open,Acme,2026-11-30T10:00:00Z\n", encoding="utf-8")
+    code, out, err = cw(capsys, "import", "csv", str(export), "--source", "zd", "--db", team.url("alice"))
+    assert code == 0 and out == "created 1, updated 0, left 0 unchanged\n", err
+    assert {row["actor"] for row in team.sql("admin", "SELECT actor FROM events WHERE case_id IS NOT NULL")} == {
+        "alice"}
+    code, _, err = cw(capsys, "import", "csv", str(export), "--source", "zd", "--db", team.url("bob"))
+    assert code == 2 and "importing cases from a tracker needs a lead" in err
+    assert cw(capsys, "db", "verify", "--db", team.url("bob"))[0] == 0
