@@ -143,7 +143,8 @@ async def test_a_board_on_postgresql_sees_a_synced_change_through_the_notify_fee
             await board.close()
 
 
-def test_follow_logs_a_pass_that_changed_something_and_stops_cleanly_on_sigterm(tracker, tmp_path):
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_follow_logs_a_pass_that_changed_something_and_stops_cleanly_on_a_signal(tracker, tmp_path, signum):
     tracker.pages = {"start": zd_page([zd_ticket(1)], "c1", end=True), "c1": zd_page([], "c1", end=True)}
     config = tmp_path / "xdg" / "casewatch" / "config.toml"
     config.parent.mkdir(parents=True)
@@ -156,7 +157,7 @@ def test_follow_logs_a_pass_that_changed_something_and_stops_cleanly_on_sigterm(
     try:
         first = process.stderr.readline()
         assert first.endswith(" UTC zd: 1 new, 0 changed, 0 unchanged, 0 no longer escalated\n"), first
-        process.send_signal(signal.SIGTERM)
+        process.send_signal(signum)
         out, err = process.communicate(timeout=20)
     finally:
         if process.poll() is None:
