@@ -13,6 +13,7 @@ stopped matching.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import AsyncIterator, Collection, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -26,11 +27,14 @@ SEARCH = "/rest/api/3/search/jql"
 OVERLAP = timedelta(minutes=10)  # Jira's search is eventually consistent: read this much again
 FIRST_SYNC = timedelta(days=30)
 FIELDS = ["summary", "priority", "status", "assignee", "created", "updated", "components", "labels"]
+_ORDER_BY = re.compile(r"\border\s+by\b", re.IGNORECASE)
 CATEGORY = {"new": "to do", "indeterminate": "in progress", "done": "done"}  # words the default table maps
 
 
 def search_jql(jql: str, cursor: str | None, now: datetime) -> str:
-    """The configured query, limited to what changed since `cursor` (a saved time) less the overlap."""
+    """The configured query (without its own ORDER BY: the sync orders by `updated`), limited to what
+    changed since `cursor` (a saved time) less the overlap."""
+    jql = _ORDER_BY.split(jql, maxsplit=1)[0].strip()
     since = datetime.fromisoformat(cursor) if cursor else now - FIRST_SYNC
     minutes = max(1, math.ceil((now - since + OVERLAP).total_seconds() / 60))
     return f"({jql}) AND updated >= -{minutes}m ORDER BY updated ASC"

@@ -89,3 +89,4 @@ def test_tracker_urls_accepted(url):
 def test_tracker_urls_refused(url):
     with pytest.raises(ValidationError):
         SourceSettings(kind="zendesk", url=url)
+
