@@ -140,7 +140,7 @@ def _names(session: Session) -> list[str]:
     names = session.args.names or sorted(n for n, s in session.config.sources.items() if s.kind in LIVE)
     if not names:
         raise InvalidInput("no zendesk or jira source in the config file: add a [sources.NAME] table "
-                           "(see README, \"Live sync\")")
+                           "(see the README's `casewatch sync`)")
     return names
 
 
