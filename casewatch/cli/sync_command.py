@@ -45,6 +45,20 @@ from casewatch.storage.sync import (
 LIVE = ("zendesk", "jira")
 
 
+class PassStopped(Exception):
+    """--follow was told to stop while a pass waited on the tracker (between transactions)."""
+
+
+def stoppable(stop: asyncio.Event) -> Sleep:
+    """A wait that ends early, raising PassStopped, when `stop` is set."""
+    async def sleep(seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), seconds)
+        if stop.is_set():
+            raise PassStopped
+    return sleep
+
+
 @dataclass(frozen=True)
 class LiveSource:
     """A configured live source: its mapping tables and where its tracker is."""
@@ -118,6 +132,8 @@ async def sync_pass(store: Store, live: LiveSource, actor: str, roster: dict[str
                 await write_page(store, live.source, page, actor, roster, report)
             if stop is not None and stop.is_set():
                 break
+    except PassStopped:
+        return report  # what committed stays; the next run resumes after it
     except CasewatchError as exc:
         if not dry_run:
             await save_failure(store, live.name, _reason(exc), store.clock(), since)
@@ -185,7 +201,7 @@ async def _follow(session: Session, store: Store, sources: list[LiveSource], ros
                 if stop.is_set():
                     break
                 try:
-                    report = await sync_pass(store, live, session.actor, roster, stop=stop)
+                    report = await sync_pass(store, live, session.actor, roster, sleep=stoppable(stop), stop=stop)
                 except CasewatchError as exc:
                     failures[live.name] += 1
                     _log(store, f"{live.name}: {exc}")

@@ -164,3 +164,30 @@ def test_follow_logs_a_pass_that_changed_something_and_stops_cleanly_on_a_signal
             process.kill()
     assert process.returncode == 0
     assert (out, err.splitlines()[-1].endswith(" UTC stopped")) == ("", True)
+
+
+def test_follow_stops_promptly_while_the_tracker_asks_it_to_wait(tracker, tmp_path):
+    tracker.pages = {"start": zd_page([zd_ticket(1)], "c1"), "c1": zd_page([], "c1", end=True)}
+    limited = threading.Event()
+
+    def rate_limit(request):
+        limited.set()
+        return status(429, {"Retry-After": "240"})(request)
+
+    tracker.failures = {"c1": [rate_limit]}
+    config = tmp_path / "xdg" / "casewatch" / "config.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text(f'[sources.zd]\nkind = "zendesk"\nurl = "{tracker.url}"\nemail = "lead@acme.com"\n'
+                      'token_env = "CASEWATCH_ZD_TOKEN"\n')
+    env = os.environ | {"CASEWATCH_DB": str(tmp_path / "cw.db"), "CASEWATCH_USER": "dana",
+                        "XDG_CONFIG_HOME": str(tmp_path / "xdg")}
+    process = subprocess.Popen([sys.executable, "-m", "casewatch.cli.main", "sync", "--follow"],
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert limited.wait(30)
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=10)  # not the 240 s the tracker asked for
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0 and err.splitlines()[-1].endswith(" UTC stopped")
