@@ -22,6 +22,7 @@ from casewatch.cli import environment as env
 from casewatch.cli import render
 from casewatch.cli.session import Session
 from casewatch.cli.spec import CASE_ID, Local, Read, Subcommand, Write, arg
+from casewatch.cli.sync_command import run_sync
 from casewatch.cli.terminal import signals_end_the_command
 from casewatch.core import commands as c
 from casewatch.core import handoff_export, reviews
@@ -743,6 +744,15 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
                  "created_at, updated_at, url (repeat for more)"),
         arg("--skip-bad", action="store_true", help="import the good rows and list the bad ones"),
         arg("--json", action="store_true", help="the counts and each refused line as JSON"),
+    )),
+    Read("sync", "sync the configured Zendesk and Jira sources into linked cases, once or --follow", run_sync, (
+        arg("names", nargs="*", metavar="NAME", help="the [sources.NAME] tables to sync (default: every zendesk "
+                                                     "and jira source)"),
+        arg("--follow", action="store_true", help="keep syncing every --every until Ctrl+C or SIGTERM"),
+        arg("--every", default="60s", metavar="DURATION", help="the interval under --follow (default 60s, at "
+                                                                "least 1m)"),
+        arg("--dry-run", action="store_true", help="read the tracker, write nothing; print what would happen"),
+        arg("--json", action="store_true", help="each source's counts as JSON"),
     )),
     Read("db upgrade", "run schema migrations", _upgrade_db),
     Read("db verify", "replay the log in memory and report projection rows that differ (exit 1)", _verify_db),

@@ -82,6 +82,7 @@ P = ParamSpec("P")
 FollowUp = Callable[[str], c.Command]  # given the id of the case last created in the batch, its command
 BatchItem = tuple[c.Command | FollowUp, str, datetime | None]  # (command, actor, occurred at or None: now)
 Planner = Callable[[dict[str, Case]], list[BatchItem]]  # the linked cases found, by ticket id -> the batch
+Step = Callable[[AsyncConnection], Awaitable[None]]  # statements run inside a transaction
 T = TypeVar("T")
 
 # Built once: the write path runs these for every batch. On PostgreSQL a batch's events go in one
@@ -173,6 +174,7 @@ class _Linked:
     source: str
     ticket_ids: list[str]
     plan: Planner
+    then: Step | None = None  # more of the same transaction, after the batch (a sync saves its cursor)
 
     async def read(self, conn: AsyncConnection, *, lock: bool = True) -> dict[str, Case]:
         """`lock`: hold the rows until the batch commits (PostgreSQL), as a write to one case does."""
@@ -373,14 +375,31 @@ class Store:
         with bulk_allocation(freeze=False):
             return await self._write(items)
 
-    async def execute_linked(self, source: str, ticket_ids: Sequence[str], plan: Planner) -> list[Outcome]:
+    async def execute_linked(self, source: str, ticket_ids: Sequence[str], plan: Planner,
+                             then: Step | None = None) -> list[Outcome]:
         """An import's batch, in one all-or-nothing transaction: the cases linked to these tickets
         of `source` are read inside it (locked on PostgreSQL), and `plan` decides the commands from
         them. When another import linked one of the tickets meanwhile, the unique index on
         (source, ticket id) refuses the second case, and the batch is read and planned again: a
-        ticket never makes two cases."""
+        ticket never makes two cases. `then` runs last in the same transaction."""
         with bulk_allocation(freeze=False):
-            return await self._write(_Linked(source, list(ticket_ids), plan))
+            return await self._write(_Linked(source, list(ticket_ids), plan, then))
+
+    async def write_rows(self, step: Step) -> None:
+        """Rows beside the log (a sync's state, never an event) written in a transaction of their own."""
+        self._check_writable()
+        try:
+            async with self._writer.begin() as conn:
+                await step(conn)
+        except CasewatchError:
+            raise
+        except Exception as exc:
+            raise failure(exc, self.target.describe(), writing=True, path=self.target.path) or exc from None
+
+    @_reads
+    async def read_rows(self, query: Select) -> list:
+        async with self._reader.connect() as conn:
+            return list(await conn.execute(query))
 
     @_reads
     async def linked_cases(self, source: str, ticket_ids: Sequence[str]) -> dict[str, Case]:
@@ -397,7 +416,10 @@ class Store:
             try:
                 async with self._writer.begin() as conn:
                     planned = items if isinstance(items, list) else items.plan(await items.read(conn))
-                    return await self._execute_batch(conn, planned)
+                    outcomes = await self._execute_batch(conn, planned)
+                    if not isinstance(items, list) and items.then is not None:
+                        await items.then(conn)
+                    return outcomes
             except CasewatchError:
                 raise
             except Exception as exc:

@@ -33,10 +33,12 @@ from casewatch.core.commands import Command, CustomerUpdate, OnCase
 from casewatch.core.errors import CasewatchError, Conflict
 from casewatch.core.handoff import LeadView
 from casewatch.core.models import Case, Person, Role
+from casewatch.core.sync import SourceState
 from casewatch.core.text import visible
 from casewatch.core.views import describe_event
 from casewatch.storage.feed import ChangeFeed, FeedState, FeedStatus, Update, feed_for
 from casewatch.storage.store import Clock, Store, system_clock
+from casewatch.storage.sync import source_states_now
 from casewatch.storage.target import Target
 from casewatch.themes import DEFAULT_THEME, THEMES
 from casewatch.tui.alert_watch import AlertWatch
@@ -46,6 +48,7 @@ from casewatch.tui.state import AppState
 from casewatch.tui.widgets.cells import Colours
 
 TICK_SECONDS = 1.0
+SOURCES_EVERY_S = 15.0  # how often the status line's tracker syncs are read again
 HANGUP_AND_TERMINATE = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
 ALERTS_AT_ONCE = 3  # more clocks turning in one look than this make one summary, not a toast each
 ALERT_TOAST_S = 15  # seconds; the alert history keeps them all
@@ -85,6 +88,7 @@ class CasewatchApp(App[None]):
         self._alert_watch: AlertWatch | None = None
         self._alert_command_failing = False  # a failing command is reported once, not at every alert
         self._loaded_at: datetime | None = None
+        self._sources: tuple[SourceState, ...] = ()  # the tracker syncs, as last read
         self.remember_theme = remember_theme  # keeps a theme chosen on the board (the config file)
         self.target = target
         self.actor = actor
@@ -174,6 +178,8 @@ class CasewatchApp(App[None]):
             self.run_worker(self._count_quarantined(), name="Audit", exit_on_error=False)
         if self.live:
             self.set_interval(TICK_SECONDS, lambda: self.tick(self.clock()), name="tick")
+            await self._read_sources()
+            self.set_interval(SOURCES_EVERY_S, self._read_sources, name="sources")
         if self.live and self.target.immutable:
             self.notify(f"{self.target.describe()} is in a directory or on a disk that cannot be written, so it is "
                         "read as it is now: no live follow (changes by others are not shown), and nothing can be "
@@ -257,6 +263,22 @@ class CasewatchApp(App[None]):
             self.quarantined = len(await self.store.audit())
         except CasewatchError as exc:
             self.notify(str(exc), title="Audit failed", severity="warning", markup=False)
+
+    async def _read_sources(self) -> None:
+        """The tracker syncs' states, for the status line (a failing read keeps the last ones)."""
+        try:
+            self._sources = tuple(sorted((await source_states_now(self.store)).values(), key=lambda s: s.name))
+        except CasewatchError:
+            return
+
+    def source_labels(self) -> tuple[tuple[str, bool], ...]:
+        """`zd ✓ 40s ago` or `zd ✖ 401 since 14:02 CET` per source, and whether it is failing."""
+        now = self.clock()
+        return tuple((state.label(now, self._hour(state.failing_since)), state.failure is not None)
+                     for state in self._sources)
+
+    def _hour(self, at: datetime | None) -> str | None:
+        return f"{at.astimezone(self.zone):%H:%M %Z}" if at else None
 
     def _take_update(self, update: Update) -> None:
         """Another writer's changes, from the feed (every committed one; see storage.feed)."""

@@ -385,8 +385,8 @@ def test_an_administrator_upgrades_a_team_database_as_its_owner_role(team, capsy
         "ALTER TABLE cases DROP COLUMN listing", "DROP INDEX ux_cases_source",
         "ALTER TABLE cases DROP COLUMN source_name", "ALTER TABLE cases DROP COLUMN source_id",
         "DROP TRIGGER casewatch_vet_event ON events", "DROP FUNCTION casewatch_vet_event()",
-        "DROP FUNCTION casewatch_roles(text, bigint)",
-    ))  # as before 0006 to 0010
+        "DROP FUNCTION casewatch_roles(text, bigint)", "DROP TABLE source_states",
+    ))  # as before 0006 to 0011
     code, out, err = cw(capsys, "db", "upgrade", "--db", team.admin_url)
     assert code == 0 and f"schema migrated to {head_revision()}" in out, err
     [row] = team.sql("admin", "SELECT pg_get_userbyid(proowner) AS owner FROM pg_proc "

@@ -424,7 +424,8 @@ class BoardScreen(CaseActions):
         app = self.app
         status = Status(view=self.view, filter_text=self.filter_text, shown=len(self._rows),
                         open=len(app.state.cases), late=app.alert_watch.late_count(), unowned=self._unowned,
-                        refreshed_at=app.refreshed_at, connection=app.connection, quarantined=app.quarantined)
+                        refreshed_at=app.refreshed_at, connection=app.connection, quarantined=app.quarantined,
+                        sources=app.source_labels())
         self.query_one(StatusLine).show(status, app.zone, app.colours)
 
     def _show_titles(self) -> None:

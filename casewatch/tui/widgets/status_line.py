@@ -36,6 +36,7 @@ class Status:
     refreshed_at: datetime | None
     connection: FeedStatus | None
     quarantined: int = 0  # events the rules kept out of the state (a lead's count; `casewatch db audit`)
+    sources: tuple[tuple[str, bool], ...] = ()  # each tracker sync's label ("zd ✓ 40s ago") and whether it fails
 
 
 def status_text(status: Status, zone: ZoneInfo, colours: Colours, width: int) -> Text:
@@ -78,6 +79,10 @@ def _counts_and_connection(status: Status, zone: ZoneInfo, colours: Colours, *, 
     if status.refreshed_at is not None:
         local = status.refreshed_at.astimezone(zone)
         text.append(f" · ↻ {local:%H:%M %Z}" if short else f" · refreshed {local:%H:%M:%S %Z}")
+    for label, failing in status.sources:
+        style = f"bold {colours.get('clock-warning', '')}".strip() if failing else ""
+        text.append(" · ")
+        text.append(visible(label), style=style)
     connection = status.connection
     if connection is None:
         text.append(f" · {'○ off' if short else NOT_FOLLOWING}", style="dim")
