@@ -240,7 +240,7 @@ def test_a_team_database_on_the_shared_roles_moves_to_its_own_on_upgrade(team, c
         f'GRANT casewatch_member TO "{bob}", "{team.logins["alice"]}"', f'REVOKE "{member}" FROM "{bob}"',
         f'GRANT CONNECT ON DATABASE "{database}" TO PUBLIC', "UPDATE alembic_version SET version_num = '0009'",
         "DROP TRIGGER casewatch_vet_event ON events", "DROP FUNCTION casewatch_vet_event()",
-        "DROP FUNCTION casewatch_roles(text, bigint)"))
+        "DROP FUNCTION casewatch_roles(text, bigint)", "DROP TABLE source_states"))  # as before 0010 and 0011
     team.sql("admin", f'DROP OWNED BY "{owner}", "{member}"')
     team.sql("admin", f'DROP ROLE "{owner}"', first=(f'DROP ROLE "{member}"',))
     code, out, err = cw(capsys, "db", "upgrade", "--db", team.admin_url)
