@@ -25,6 +25,7 @@ from casewatch.core.models import (
     Person,
     Role,
     Severity,
+    SeverityStep,
     Status,
 )
 from casewatch.core.text import counted
@@ -106,7 +107,9 @@ def _comms_assigned(case: Case, e: Event) -> dict[str, Any]:
 
 
 def _severity_changed(case: Case, e: Event) -> dict[str, Any]:
-    return {"severity": Severity(e.payload["after"]),
+    after = Severity(e.payload["after"])
+    step = SeverityStep(at=e.occurred_at, before=case.severity, after=after)
+    return {"severity": after, "severity_steps": [*case.severity_steps, step],
             "route_review_needed": case.route_review_needed or e.payload["route_review"]}
 
 

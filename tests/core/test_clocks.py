@@ -99,11 +99,28 @@ def test_severity_change_rederives_running_clocks_and_flags_route_review():
         timedelta(days=2, hours=16)  # Fri 14-17 (3h), then Monday 09:00 + 1h = Monday 10:00
     case = floor.do(c.ChangeSeverity(case_id=cid, severity=Severity.SEV1, reason="outage"),
                     at=T0 + timedelta(minutes=5))
-    assert read(floor, cid, T0 + timedelta(minutes=5))[OWNER].due == T0 + timedelta(minutes=15)  # from the anchor
+    # the shorter window runs from the raise, as the old due time (Monday) is later: 14:05 + 15m
+    assert read(floor, cid, T0 + timedelta(minutes=5))[OWNER].due == T0 + timedelta(minutes=20)
     assert case.route == "support" and case.route_review_needed
     assert "route review needed (policy says incident)" in case_flags(case, floor.policy)
     case = floor.do(c.ChangeRoute(case_id=cid, route="incident", reason="policy"), at=T0 + timedelta(minutes=6))
     assert not case.route_review_needed and case.route == "incident"
+
+
+def test_a_raise_is_never_late_at_once_and_keeps_an_earlier_due_time():
+    floor = Floor()
+    cid = new_case(floor, Severity.SEV2)  # customer update every 1h
+    floor.do(c.Assign(case_id=cid, name="spec"), at=T0)
+    raised = T0 + timedelta(minutes=40)
+    floor.do(c.ChangeSeverity(case_id=cid, severity=Severity.SEV1, reason="outage"), at=raised)
+    update = read(floor, cid, raised)[UPDATE]
+    assert (update.state, update.due) == (ClockState.RUNNING, raised + timedelta(minutes=20))
+    later = T0 + timedelta(minutes=50)  # only 10 minutes left of SEV2's hour: SEV1 keeps that due time
+    cid = new_case(floor, Severity.SEV2)
+    floor.do(c.ChangeSeverity(case_id=cid, severity=Severity.SEV1, reason="outage"), at=later)
+    assert read(floor, cid, later)[UPDATE].due == T0 + timedelta(hours=1)
+    floor.do(c.ChangeSeverity(case_id=cid, severity=Severity.SEV3, reason="contained"), at=later)
+    assert read(floor, cid, later)[UPDATE].due > T0 + timedelta(hours=1)  # a longer window moves it out
 
 
 def test_route_review_can_be_confirmed_without_changing_the_route():
