@@ -7,6 +7,7 @@ Names and case titles are user text: hits are built as Content, never parsed as 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from functools import partial
 
@@ -18,7 +19,11 @@ from casewatch.core.errors import CasewatchError
 from casewatch.core.models import Case, Status
 from casewatch.tui.app import CasewatchApp
 
-Command = tuple[str, Callable[[], object], str]  # what the palette shows, what it runs, help text
+Command = tuple[str, Callable[[], object], str, str | None]  # shows, runs, help text, the case it opens
+
+
+NAMED_FIRST = 1e9  # the score of opening a case the query names: above any fuzzy match
+TICKET_KEY = re.compile(r"[A-Za-z][A-Za-z0-9]*-\d+")
 
 
 RESOLVED_SHOWN = 2000  # the most recently changed resolved cases the palette searches
@@ -51,7 +56,7 @@ class CasewatchCommands(Provider):
         from casewatch.tui.screens.policy import PolicyScreen
 
         app, screen = self.casewatch_app, self.screen
-        yield "Show severity policy", partial(app.push_screen, PolicyScreen()), "The active policy as TOML"
+        yield "Show severity policy", partial(app.push_screen, PolicyScreen()), "The active policy as TOML", None
         case = screen.selected_case() if isinstance(screen, CaseActions) else None
         offered: set[str] = set()
         for active in screen.active_bindings.values():  # by key: a binding with two keys (g, home) comes twice
@@ -63,14 +68,14 @@ class CasewatchCommands(Provider):
             if case is not None and binding.id in ON_THE_CASE:
                 name += f" ({case.id})"
             run = partial(app.run_action, binding.action, active.node)
-            yield name, run, f"{app.get_key_display(binding)} · {binding.description}"
+            yield name, run, f"{app.get_key_display(binding)} · {binding.description}", None
         if self._opens_cases():
             for case in app.state.cases.values():
                 yield f"Open {case.id} {case.title} · {case.customer}", partial(app.open_case, case.id), \
-                    "Open the case screen"
+                    "Open the case screen", case.id
             for case in self.resolved:
                 yield f"Open {case.id} {case.title} · {case.customer} (resolved)", \
-                    partial(app.open_case, case.id), "Open the resolved case (o reopens it there)"
+                    partial(app.open_case, case.id), "Open the resolved case (o reopens it there)", case.id
 
     def _highlight(self, matcher: Matcher, name: str) -> Content:
         content = Content(name)
@@ -79,14 +84,30 @@ class CasewatchCommands(Provider):
             content = content.stylize(self.match_style or "reverse", offset, offset + 1)
         return content
 
+    def _named(self, query: str) -> set[str]:
+        """The cases a query names outright: by id (`cw-1061` too), or by a ticket key (`T-4821`) that
+        stands as a word in the case's title, customer or summary."""
+        word = query.strip()
+        if not TICKET_KEY.fullmatch(word):
+            return set()
+        key = word.casefold()
+        cases = [*self.casewatch_app.state.cases.values(), *self.resolved]
+        named = {case.id for case in cases if case.id.casefold() == key}
+        if named:
+            return named
+        pattern = re.compile(rf"(?<![\w-]){re.escape(key)}(?![\w-])")
+        return {case.id for case in cases
+                if any(pattern.search(text.casefold()) for text in (case.title, case.customer, case.summary))}
+
     async def discover(self) -> Hits:
-        for name, callback, help_text in self._commands():
+        for name, callback, help_text, _opens in self._commands():
             if not name.startswith("Open "):
                 yield DiscoveryHit(Content(name), callback, text=name, help=help_text)
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
-        for name, callback, help_text in self._commands():
-            score = matcher.match(name)
+        named = self._named(query) if self._opens_cases() else set()
+        for name, callback, help_text, opens in self._commands():
+            score = NAMED_FIRST if opens in named else matcher.match(name)
             if score > 0:
                 yield Hit(score, self._highlight(matcher, name), callback, text=name, help=help_text)
