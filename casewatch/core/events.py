@@ -176,13 +176,15 @@ def _returned(case: Case, e: Event) -> dict[str, Any]:
     returned = CaseReturn(by=e.actor, at=e.occurred_at, reason=p["reason"], keys=tuple(p["missing"]),
                           from_route=p["before"])
     owner = None if p.get("owner_cleared") else case.internal_owner
-    return {"route": p["after"], "route_review_needed": False, "returned": returned, "internal_owner": owner,
+    return {"route": p["after"], "route_review_needed": bool(p.get("route_review")), "returned": returned, "internal_owner": owner,
             "evidence": apply_return(case.evidence, p, e.actor, e.occurred_at)}
 
 
 def _describe_return(p: Payload) -> str:
     owner = f"; {p['owner_cleared']} no longer owns it" if p.get("owner_cleared") else ""
-    return f"returned from {p['before']} to support for missing {', '.join(p['missing'])} ({p['reason']}){owner}"
+    review = f"; route review needed (policy says {p['policy_route']})" if p.get("route_review") else ""
+    return (f"returned from {p['before']} to support for missing {', '.join(p['missing'])} ({p['reason']})"
+            f"{owner}{review}")
 
 
 def resolves_case(event: Event) -> bool:

@@ -116,3 +116,19 @@ def test_packet_markdown_and_json(cw):
     assert packet["open_question"] == "Why # does | [it] fail?" and packet["readiness"]["ready"] == 1
     assert [item["key"] for item in packet["evidence"]] == list(ALL)
     assert cw("case", "packet", "CW-9999")[0] == 2
+
+
+def test_a_return_from_incident_raises_the_route_review_flag(cw):
+    """Issue 25, item 3: returning a SEV1 from incident moved it to support and cleared "route review
+    needed", silently. The return goes ahead (the incident team lacks context) and raises the flag:
+    SEV1's policy route is incident, so a lead decides where the case goes next."""
+    cid = cw("case", "new", "--title", "Outage", "--customer", "ACME", "--severity", "SEV1")[1].strip()
+    code, out, _ = cw("case", "return", cid, "--missing", "timeline", "--reason", "no times")
+    assert code == 0 and "returned from incident to support" in out
+    assert "route review needed (policy says incident)" in out
+    shown = json.loads(cw("case", "show", cid, "--json")[1])
+    assert shown["route"] == "support" and "route review needed (policy says incident)" in shown["flags"]
+    sev2 = new_case(cw)  # SEV2's policy route is support: a return from a specialist team needs no review
+    cw("case", "route", sev2, "specialist:identity", "--reason", "sso", "--override", "urgent")
+    cw("case", "return", sev2, "--missing", "timeline", "--reason", "no times")
+    assert not any("route review" in flag for flag in json.loads(cw("case", "show", sev2, "--json")[1])["flags"])
