@@ -169,7 +169,7 @@ def _rate_text(rate: dict[str, Any]) -> str:
 
 def metrics_table(report: dict[str, Any]) -> str:
     """One line per scope: time to named owner (nearest-rank median and p90), then each rate with n/d."""
-    header = ("SCOPE", "OWNED", "OWNER-MEDIAN", "OWNER-P90", "UNOWNED", *(label for label, _ in METRIC_RATES))
+    header = ("SCOPE", "OWNED", "OWNER-MEDIAN", "OWNER-P90", "WITHOUT-OWNER", *(label for label, _ in METRIC_RATES))
     lines = [header]
     for scope, group, m in _metric_scopes(report):
         owner = m["time_to_named_owner"]
@@ -188,8 +188,9 @@ def metrics_csv(report: dict[str, Any]) -> str:
     """The table as CSV, for spreadsheets: owner times in seconds, each rate as numerator, denominator, rate."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["scope", "group", "owner_count", "owner_median_s", "owner_p90_s", "unowned",
-                     *(f"{key}_{part}" for _, key in METRIC_RATES for part in ("numerator", "denominator", "rate"))])
+    writer.writerow(["scope", "group", "owner_count", "owner_median_s", "owner_p90_s", "without_owner",
+                     *(key if part == "rate" else f"{key}_{part}"  # the rate is the metric's own name
+                       for _, key in METRIC_RATES for part in ("numerator", "denominator", "rate"))])
     for scope, group, m in _metric_scopes(report):
         owner = m["time_to_named_owner"]
         writer.writerow([scope, _cell(group), owner["count"], owner["median_s"], owner["p90_s"], owner["unowned"],

@@ -467,7 +467,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
             help="only cases you own, handle the comms of, or are the named route authority of "
                  "(--as, $CASEWATCH_USER)"),
         arg("--unowned", dest="view", action="store_const", const=View.UNOWNED, group="view",
-            help="only cases without an internal owner or without a comms owner"),
+            help="only cases that need owners: no internal owner or no comms owner (the board's o view)"),
         arg("--waiting", dest="view", action="store_const", const=View.WAITING, group="view",
             help="only cases waiting on the customer"),
         arg("--breached", dest="view", action="store_const", const=View.BREACHED, group="view",

@@ -127,6 +127,11 @@ def needs_attention(case: Listed, clocks: CaseClocks, now: datetime) -> bool:
     return is_unowned(case) or is_breached(clocks, now)
 
 
+NEED_OWNERS = "need owners"
+"""What the board calls cases without an internal or a comms owner (the `o` view, the ⚑ counts); the
+metrics' "still without an owner" counts escalations with no internal owner yet."""
+
+
 class View(StrEnum):
     """The board's one-key views (`m`, `o`, `w`, `b`; Esc for all) and `casewatch cases --mine` and the like."""
 

@@ -555,7 +555,7 @@ async def test_80x24_keeps_help_quit_and_unowned_in_view_and_nothing_wraps(make_
             marked = [r.key.value for r in pane.ordered_rows if pane.get_cell(r.key.value, "unowned").plain == "⚑"]
             assert marked == unowned
             title = drawn_title(app.screen.query_one(f"#pane-{severity.value.lower()}"))
-            assert (f"⚑ {len(unowned)} unowned" in title) if unowned else "unowned" not in title
+            assert (f"⚑ {len(unowned)} need owners" in title) if unowned else "need owners" not in title
         assert any(is_unowned(case) and case.internal_owner is not None for case in app.state.cases.values())
         sev1 = table(app, "sev1")
         sev1.focus()

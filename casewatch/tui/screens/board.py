@@ -25,6 +25,7 @@ from casewatch.core.evidence import case_readiness
 from casewatch.core.models import Case, Severity
 from casewatch.core.text import visible
 from casewatch.core.views import (
+    NEED_OWNERS,
     NO_DEADLINE,
     View,
     case_flags,
@@ -84,7 +85,7 @@ class BoardScreen(CaseActions):
                 tooltip="Leave the view and clear the filter: show every case again"),
         Binding("m", "view('mine')", "Mine", id="board.view_mine", show=False,
                 tooltip="Only my cases: I own them, handle their comms or am their named route authority (again: all)"),
-        Binding("o", "view('unowned')", "Unowned", id="board.view_unowned", show=False,
+        Binding("o", "view('unowned')", "Need owners", id="board.view_unowned", show=False,
                 tooltip="Only cases without an internal owner or without a comms owner (again: all)"),
         Binding("w", "view('waiting')", "Waiting", id="board.view_waiting", show=False,
                 tooltip="Only cases waiting on the customer (again: all)"),
@@ -99,10 +100,10 @@ class BoardScreen(CaseActions):
                 tooltip="Escalation metrics: today, this shift, 7 or 30 days, with weekly trends"),
         *(Binding(str(n), f"focus_pane('sev{n}')", f"SEV{n}", id=f"board.sev{n}", show=False,
                   tooltip=f"Jump to the SEV{n} pane") for n in range(1, len(Severity) + 1)),
-        Binding("right_square_bracket", "attention(1)", "Next late/unowned", id="board.next_attention", show=False,
-                tooltip="Jump to the next case that is breached or unowned, across panes"),
-        Binding("left_square_bracket", "attention(-1)", "Previous late/unowned", id="board.previous_attention",
-                show=False, tooltip="Jump to the previous case that is breached or unowned, across panes"),
+        Binding("right_square_bracket", "attention(1)", "Next late/needs owner", id="board.next_attention", show=False,
+                tooltip="Jump to the next case that is breached or needs an owner, across panes"),
+        Binding("left_square_bracket", "attention(-1)", "Previous late/needs owner", id="board.previous_attention",
+                show=False, tooltip="Jump to the previous case that is breached or needs an owner, across panes"),
     ]
 
     def __init__(self) -> None:
@@ -438,7 +439,7 @@ class BoardScreen(CaseActions):
             if counts.late:
                 title += f" · {counts.late} late"
             if counts.unowned:
-                title += f" · ⚑ {counts.unowned} unowned"
+                title += f" · ⚑ {counts.unowned} {NEED_OWNERS}"
             if self._titles.get(severity) != title:
                 pane.border_title = Text(visible(title))
                 self._titles[severity] = title
@@ -538,7 +539,7 @@ class BoardScreen(CaseActions):
         target = next_match(order, current.id if current else None, step,
                             lambda case_id: needs_attention(state.cases[case_id], state.clocks[case_id], now))
         if target is None:
-            self.app.notify("No breached or unowned case on the board")
+            self.app.notify("No breached case and none that needs an owner on the board")
             return
         table = self._rows[target].table
         table.focus()
