@@ -176,7 +176,8 @@ def _returned(case: Case, e: Event) -> dict[str, Any]:
     returned = CaseReturn(by=e.actor, at=e.occurred_at, reason=p["reason"], keys=tuple(p["missing"]),
                           from_route=p["before"])
     owner = None if p.get("owner_cleared") else case.internal_owner
-    return {"route": p["after"], "route_review_needed": bool(p.get("route_review")), "returned": returned, "internal_owner": owner,
+    return {"route": p["after"], "route_review_needed": bool(p.get("route_review")), "returned": returned,
+            "internal_owner": owner,
             "evidence": apply_return(case.evidence, p, e.actor, e.occurred_at)}
 
 

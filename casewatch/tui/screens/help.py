@@ -72,5 +72,6 @@ class HelpScreen(CasewatchModal[None]):
                               style="bold underline"))
             yield Static(marks)
             yield Static(Text("\n⚑ marks a case lacking an owner, a comms owner, a required role, or a route review;"
-                              " in the ⚑ column of a narrow board, a case that needs an owner (no internal or no comms owner).",
+                              " in the ⚑ column of a narrow board, a case that needs owners"
+                              " (no internal or no comms owner).",
                               style="dim"))

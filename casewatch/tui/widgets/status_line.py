@@ -85,7 +85,8 @@ def _counts_and_connection(status: Status, zone: ZoneInfo, colours: Colours, *, 
         text.append(f" · {status.unowned}⚑")
     if status.refreshed_at is not None and level < 3:
         local = status.refreshed_at.astimezone(zone)
-        text.append({0: f" · refreshed {local:%H:%M:%S %Z}", 1: f" · ↻ {local:%H:%M %Z}"}.get(level, f" · ↻ {local:%H:%M}"))
+        when = {0: f"refreshed {local:%H:%M:%S %Z}", 1: f"↻ {local:%H:%M %Z}"}.get(level, f"↻ {local:%H:%M}")
+        text.append(f" · {when}")
     connection = status.connection
     if connection is None:
         text.append(f" · {NOT_FOLLOWING if level == 0 else '○ off' if level < 3 else '○'}", style="dim")
