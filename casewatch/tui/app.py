@@ -11,13 +11,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from rich.text import Text
 from textual import on
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.command import Provider
 from textual.notifications import SeverityLevel
@@ -103,6 +103,11 @@ class CasewatchApp(App[None]):
             self.unregister_theme(name)
         if keymap:
             self.set_keymap(keymap)
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """Of Textual's own palette entries only the theme (casewatch's themes): its Keys panel
+        did not close on Esc, and its Quit and Screenshot are not casewatch's to offer."""
+        yield SystemCommand("Theme", "Change the theme", self.action_change_theme)
 
     @property
     def store(self) -> Store:

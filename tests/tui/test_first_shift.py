@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from casewatch.core import commands as c
 from casewatch.core.models import Severity
+from casewatch.tui.screens.board import BoardScreen
 from casewatch.tui.screens.case import CaseScreen
-from tests.tui.helpers import focus_pane, palette_hits
+from tests.tui.helpers import focus_pane, palette_hits, table
+from tests.tui.test_app import help_lines
 
 SMALL = (80, 24)
 
@@ -31,3 +33,54 @@ async def test_a_query_naming_a_case_puts_opening_it_first(make_app, writer):
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert isinstance(app.screen, CaseScreen) and app.screen.case_id == selected
+
+
+async def test_help_names_the_attention_column_and_lists_only_casewatch_keys(make_app):
+    """Items 7 and 19: the `!` column (⚑2) was explained nowhere, and help listed Textual's keys
+    with no description ("^pgup Page Left", "tab Focus Next")."""
+    app = make_app()
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.pause()
+        await pilot.press("question_mark")
+        await pilot.pause()
+        text = " ".join(" ".join(help_lines(app)).split())
+        assert "The ! column counts what needs a lead's attention" in text
+        assert "Focus Next" not in text and "Page Left" not in text and "Scroll" not in text
+        assert "Filter" in text and "Need owners" in text
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, BoardScreen)
+
+
+async def test_the_palette_offers_casewatch_commands_and_themes_only(make_app):
+    """Item 19: the palette offered Textual's "Keys" (a panel Esc did not close, after which `q`
+    quit the demo), "Screenshot" and "Quit the application as soon as possible"."""
+    app = make_app()
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.pause()
+        for query, absent in (("keys", "Keys"), ("screenshot", "Screenshot"), ("quit", "Quit")):
+            hits = await palette_hits(app, pilot, query)
+            assert absent not in hits, hits
+            await pilot.press("escape")
+            await pilot.pause()
+        assert "Theme" in await palette_hits(app, pilot, "theme")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert "Quit" not in await palette_hits(app, pilot, "quit the application")
+
+
+async def test_j_goes_on_into_the_next_pane(make_app):
+    """Item 25: `j` stopped at the bottom of a pane; it goes on into the next pane with cases, as `]`
+    does, and `k` back to the last case of the previous one."""
+    app = make_app()
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.pause()
+        await focus_pane(app, pilot, "sev1")
+        await pilot.press("G")
+        last = table(app, "sev1").selected_id()
+        await pilot.press("j")
+        await pilot.pause()
+        assert app.focused is table(app, "sev2") and table(app, "sev2").cursor_row == 0
+        await pilot.press("k")
+        await pilot.pause()
+        assert app.focused is table(app, "sev1") and table(app, "sev1").selected_id() == last

@@ -134,7 +134,7 @@ async def test_navigation_keys_can_be_remapped_and_help_lists_them(board_db, fro
         await pilot.press("question_mark")
         await pilot.pause()
         lines = help_lines(app)
-        assert key_line(lines, "Down").split()[:2] == ["x", "/"]  # remapped, and shares its row with ↓
+        assert key_line(lines, "Down").split()[0] == "x"  # remapped (↓, a key of Textual's, is not listed)
         assert key_line(lines, "Copy id").split()[0] == "z"
         for description, keys in [("Up", {"k"}), ("First", {"g", "home"}), ("Last", {"G", "end"}),
                                   ("Next late/needs owner", {"]"}), ("Previous late/needs owner", {"["})]:

@@ -528,6 +528,18 @@ class BoardScreen(CaseActions):
             self._restore_cursor(row.table, case_id)
         self.open_case(case_id)
 
+    @on(CaseTable.PastEdge)
+    def step_into_next_pane(self, message: CaseTable.PastEdge) -> None:
+        """`j` past a pane's last case goes on to the first case of the next pane with cases (`k`
+        before the first, to the last case of the previous one), as the panes read as one list."""
+        panes = [pane.table for pane in self._panes.values()]
+        index = panes.index(message.table)
+        following = panes[index + 1:] if message.step > 0 else panes[:index][::-1]
+        table = next((t for t in following if t.row_count), None)
+        if table is not None:
+            self._select(table)
+            table.move_cursor(row=0 if message.step > 0 else table.row_count - 1, animate=False)
+
     def action_focus_pane(self, name: str) -> None:
         self.query_one(f"#table-{name}", CaseTable).focus()
 
