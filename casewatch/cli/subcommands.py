@@ -350,7 +350,10 @@ def _board(args: argparse.Namespace) -> int:
     clashes = keymap_clashes(config.keymap)
     if clashes:
         raise InvalidInput(f"config keymap: {clashes[0]}")
-    replay_at = _not_future(getattr(args, "as_of", None), datetime.now(UTC))
+    replay_at: datetime | date | None = getattr(args, "as_of", None)
+    if type(replay_at) is date:  # a bare day: its midnight in the viewer's zone, as everywhere
+        replay_at = day_start(replay_at, Session(args, config).creator().tz)
+    replay_at = _not_future(replay_at, datetime.now(UTC))
     demo_dir = tempfile.TemporaryDirectory(prefix="casewatch-demo-") if getattr(args, "demo", False) else None
     with signals_end_the_command():
         try:
@@ -439,8 +442,8 @@ BOARD = Local("board", "open the live board (the default)", _board, (
         complete=("casewatch-dark", "casewatch-light", "casewatch-high-contrast")),
     arg("--demo", action="store_true", default=argparse.SUPPRESS,
         help="open the board on a new temporary demo database"),
-    arg("--as-of", type=parse_timestamp, default=argparse.SUPPRESS, metavar="TIMESTAMP",
-        help="replay: the board as it stood at this instant, read-only (for post-case review)"),
+    arg("--as-of", type=parse_instant_or_day, default=argparse.SUPPRESS, metavar="WHEN",
+        help="replay: the board as it stood at this instant (a bare date: its midnight in your zone), read-only"),
 ))
 
 REASON = arg("--reason", required=True, help="why (shown in the timeline)")
@@ -459,8 +462,8 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         arg("--status", type=Status.parse, default=None, group="which", complete=[s.value for s in Status],
             help="only cases in this status, e.g. resolved"),
         arg("--all", action="store_true", group="which", help="every case, resolved ones included"),
-        arg("--as-of", type=parse_timestamp, default=None, metavar="TIMESTAMP",
-            help="replay the log up to this instant and evaluate the clocks there"),
+        arg("--as-of", type=parse_instant_or_day, default=None, metavar="WHEN",
+            help="replay the log up to this instant (a bare date: its midnight in your zone) and evaluate the clocks there"),
         arg("--filter", default="", metavar="WORDS",
             help="only cases whose id, title, customer, owners, route or status contain every word"),
         arg("--mine", dest="view", action="store_const", const=View.MINE, default=None, group="view",
@@ -478,8 +481,8 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
             help="the first escalation instant counted (a bare date: its midnight in your zone)"),
         arg("--until", type=parse_instant_or_day, default=None, metavar="WHEN",
             help="escalations from this instant on are not counted (a bare date: its midnight in your zone)"),
-        arg("--as-of", type=parse_timestamp, default=None, metavar="TIMESTAMP",
-            help="replay the log up to this instant (default: now)"),
+        arg("--as-of", type=parse_instant_or_day, default=None, metavar="WHEN",
+            help="replay the log up to this instant (a bare date: its midnight in your zone; default: now)"),
         arg("--json", action="store_true", group="format"),
         arg("--csv", action="store_true", group="format", help="one row per breakdown, for spreadsheets"),
     )),
@@ -590,7 +593,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         arg("handoff_id", type=int, nargs="?", metavar="ID"),
         arg("--format", choices=("md", "json"), default="md"),
         arg("--to", default=None, metavar="NAME", help="preview: the incoming lead"),
-        arg("--as-of", type=parse_timestamp, default=None, metavar="TIMESTAMP",
+        arg("--as-of", type=parse_instant_or_day, default=None, metavar="WHEN",
             help="replay the log up to this instant: the handoff as it stood, or the preview then"),
     )),
     Read("handoff list", "every handoff, newest first", _list_handoffs, (arg("--json", action="store_true"),)),

@@ -115,3 +115,16 @@ def test_metrics_bad_options_are_one_line_errors(cw):
     assert (code, out, err.count("\n")) == (2, "", 1) and "--since must be before --until" in err
     code, _, err = cw("metrics", "--as-of", "soon")
     assert code == 2 and "bad timestamp 'soon'" in err
+
+
+def test_as_of_takes_a_bare_date_as_since_does(cw):
+    """Issue 25, item 24: `metrics --as-of 2026-12-06` was refused while `--since 2026-12-01` took a
+    bare date. Every --as-of takes one the same way: that day's midnight in the viewer's zone."""
+    history(cw)
+    code, out, err = cw("metrics", "--json", "--since", "2026-03-06", "--as-of", "2026-03-07", "--tz", "Europe/Berlin")
+    assert code == 0, err
+    assert json.loads(out)["as_of"] == "2026-03-06T23:00:00Z"  # midnight starting 7 March in Berlin
+    code, out, err = cw("cases", "--as-of", "2026-03-07", "--tz", "Europe/Berlin", "--json")
+    assert code == 0 and {case["id"] for case in json.loads(out)} == {"CW-1002", "CW-1003"}, err
+    code, _, err = cw("handoff", "show", "--as-of", "2026-03-07", "--tz", "Europe/Berlin", "--format", "json")
+    assert code == 0, err
