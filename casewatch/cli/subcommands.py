@@ -463,7 +463,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
             help="only cases in this status, e.g. resolved"),
         arg("--all", action="store_true", group="which", help="every case, resolved ones included"),
         arg("--as-of", type=parse_instant_or_day, default=None, metavar="WHEN",
-            help="replay the log up to this instant (a bare date: its midnight in your zone) and evaluate the clocks there"),
+            help="replay the log up to this instant (a bare date: its midnight in your zone); clocks as then"),
         arg("--filter", default="", metavar="WORDS",
             help="only cases whose id, title, customer, owners, route or status contain every word"),
         arg("--mine", dest="view", action="store_const", const=View.MINE, default=None, group="view",
