@@ -74,7 +74,7 @@ def case_details(case: Case, clocks: CaseClocks, policy: Policy, events: list[Ev
         ("route authority", authority),
         ("participants", ", ".join(f"{p.name} ({p.role})" for p in case.participants) or "-"),
         ("escalated", f"{case.escalated_at.astimezone(zone):%Y-%m-%d %H:%M %Z}"),
-        ("evidence", f"{ready} required ready" + (f" (missing: {', '.join(ready.missing)})" if ready.missing else "")
+        ("evidence", f"{ready} required ready" + (f" (not ready: {ready.not_ready})" if ready.missing else "")
                      + (f"; gate overridden {case.gate_overrides}×" if case.gate_overrides else "")),
         ("summary", case.summary or "-"),
     ]

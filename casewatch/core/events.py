@@ -152,6 +152,8 @@ def _describe_evidence(payload: Payload) -> str:
     p = upgrade_set_payload(payload)
     reason = f" ({p['reason']})" if p.get("reason") else ""
     cleared = "; packet complete again" if p.get("return_cleared") else ""
+    if p["before"] == p["state"]:  # the text changed, not the state: "done → done" said nothing
+        return f"evidence {p['key']}: value edited{reason}{cleared}"
     return f"evidence {p['key']}: {p['before']} → {p['state']}{reason}{cleared}"
 
 

@@ -43,7 +43,7 @@ def case_flags(case: Case, policy: Policy) -> list[str]:
     elif case.route != "support":  # escalated (to incident, or past the gate by override) with gaps
         ready = case_readiness(case, policy.evidence)
         if not ready.complete:
-            flags.append(f"missing evidence: {', '.join(ready.missing)}")
+            flags.append(f"evidence not ready: {ready.not_ready}")
     return flags
 
 

@@ -46,7 +46,7 @@ async def test_e_opens_the_editor_with_readiness_and_items(make_app):
         await open_editor(app, pilot)
         heading = plain(app, "#evidence-heading")
         assert "Evidence 0/7 required ready" in heading and BRACKETS in heading
-        assert "Missing: impact, identifiers, timeline, observed, first_checks, attachments, open_question" in heading
+        assert "Not ready: impact, identifiers, timeline, observed, first_checks, attachments, open_question" in heading
         options = app.screen.query_one(OptionList)
         assert options.option_count == 7 and options.has_focus
         assert option_text(app, 0) == "○ Customer & business impact  missing *\n  Who is affected, how many, since when"

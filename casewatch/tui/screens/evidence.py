@@ -157,8 +157,8 @@ class EvidenceScreen(CasewatchScreen):
         text.append(visible(case.title), style="bold")
         text.append("\n")
         if ready.missing:
-            text.append("Missing: ", style=self.app.colours.get("flag", ""))
-            text.append(", ".join(ready.missing))
+            text.append("Not ready: ", style=self.app.colours.get("flag", ""))
+            text.append(ready.not_ready)
         else:
             text.append("Packet complete", style=self.app.colours.get("clock-met", ""))
         if case.returned is not None:
