@@ -59,7 +59,7 @@ def case_table(rows: list[CaseListing], now: datetime) -> str:
 
 
 def case_details(case: Case, clocks: CaseClocks, policy: Policy, events: list[Event], breaches: list[Breach],
-                 now: datetime, tz: str, authority: str) -> str:
+                 now: datetime, tz: str, authority: str, shift_lead: str | None = None) -> str:
     zone = ZoneInfo(tz)
     readings = clocks.read(now)
     ready = case_readiness(case, policy.evidence)
@@ -81,7 +81,7 @@ def case_details(case: Case, clocks: CaseClocks, policy: Policy, events: list[Ev
     fields += [(f"{kind.value.replace('_', ' ')} clock", clock_text(readings[kind], due_zone)) for kind in ClockKind]
     lines = [f"{case.id}  {case.severity.value} ({sp.label})  {case.status.value}  v{case.version}"]
     lines += [f"  {label + ':':<23}{visible(value)}" for label, value in fields]
-    for flag in case_flags(case, policy):
+    for flag in case_flags(case, policy, shift_lead):
         lines.append(f"  ! {visible(flag)}")
     lines.append(f"breaches: {len(breaches) or 'none'}")
     for breach in breaches:

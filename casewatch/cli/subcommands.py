@@ -176,13 +176,15 @@ async def _show_case(session: Session, store: Store) -> None:
             "route_authority_shown": authority,
             "participants": [asdict(p) for p in case.participants],
             "owner_named_at": iso_z(case.owner_named_at),
-            "flags": case_flags(case, policy), "breaches": [breach.as_json() for breach in breaches],
+            "flags": case_flags(case, policy, shift.lead if shift else None),
+            "breaches": [breach.as_json() for breach in breaches],
             "timeline": [event_json(e) for e in events],
             "review": review.as_dict() if (review := reviews.case_review(events)) and case.review else None,
         }
         _print_json(summary)
     else:
-        print(render.case_details(case, clocks, policy, events, breaches, now, await session.zone(store), authority))
+        print(render.case_details(case, clocks, policy, events, breaches, now, await session.zone(store), authority,
+                                  shift.lead if shift else None))
 
 
 async def _list_evidence(session: Session, store: Store) -> None:
@@ -350,10 +352,10 @@ def _board(args: argparse.Namespace) -> int:
     clashes = keymap_clashes(config.keymap)
     if clashes:
         raise InvalidInput(f"config keymap: {clashes[0]}")
-    replay_at: datetime | date | None = getattr(args, "as_of", None)
-    if type(replay_at) is date:  # a bare day: its midnight in the viewer's zone, as everywhere
-        replay_at = day_start(replay_at, Session(args, config).creator().tz)
-    replay_at = _not_future(replay_at, datetime.now(UTC))
+    asked: datetime | date | None = getattr(args, "as_of", None)
+    if isinstance(asked, date) and not isinstance(asked, datetime):  # a bare day: its midnight in your zone
+        asked = day_start(asked, Session(args, config).creator().tz)
+    replay_at = _not_future(asked, datetime.now(UTC))
     demo_dir = tempfile.TemporaryDirectory(prefix="casewatch-demo-") if getattr(args, "demo", False) else None
     with signals_end_the_command():
         try:

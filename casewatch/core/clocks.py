@@ -275,8 +275,17 @@ _STOPPED_UPDATE = ClockPlan(ClockKind.CUSTOMER_UPDATE, fixed=ClockState.STOPPED)
 _STOPPED_REVIEW = ClockPlan(ClockKind.INTERNAL_REVIEW, fixed=ClockState.STOPPED)
 
 
-def missing_roles(case: Case, policy: Policy) -> list[str]:
-    """Roles the severity policy says must be on the case and nobody on it holds."""
+def missing_roles(case: Case, policy: Policy, shift_lead: str | None = None) -> list[str]:
+    """Roles the severity policy says must be on the case and nobody on it holds. The shift lead,
+    who leads while the case is open and is its route authority unless another is named, fills
+    the `lead` role, unless the severity's policy says `shift_lead_is_lead = false`: a flag on
+    nearly every SEV1 and SEV2 was a flag on nothing."""
     present = case.participant_roles()
-    return [role for role in policy[case.severity].must_involve if role not in present]
+    severity = policy[case.severity]
+    if shift_lead is not None and severity.shift_lead_is_lead:
+        present.add(LEAD_ROLE)
+    return [role for role in severity.must_involve if role not in present]
+
+
+LEAD_ROLE = "lead"
 

@@ -24,7 +24,7 @@ def authority_label(case: Case, shift_lead: str | None) -> str:
     return f"{shift_lead} (shift lead)" if shift_lead else "any lead"
 
 
-def case_flags(case: Case, policy: Policy) -> list[str]:
+def case_flags(case: Case, policy: Policy, shift_lead: str | None = None) -> list[str]:
     """What needs a lead's attention besides the clocks, in words: nothing, once the case is
     resolved (its owners, roles and evidence matter again if it is reopened)."""
     if case.status is Status.RESOLVED:
@@ -36,7 +36,7 @@ def case_flags(case: Case, policy: Policy) -> list[str]:
         flags.append("no comms owner")
     if case.route_review_needed:
         flags.append(f"route review needed (policy says {policy[case.severity].route})")
-    flags += [f"missing role: {role}" for role in missing_roles(case, policy)]
+    flags += [f"missing role: {role}" for role in missing_roles(case, policy, shift_lead)]
     if case.returned is not None:
         r = case.returned
         flags.append(f"returned by {r.by} from {r.from_route}: needs {', '.join(r.keys)} ({r.reason})")

@@ -97,7 +97,7 @@ def test_packet_case_holds_owners_missing_items_last_update_and_the_shifts_event
     sev1, raised, old = by_id[ids["sev1"]], by_id[ids["raised"]], by_id[ids["old_sev3"]]
     assert (sev1.internal_owner, sev1.comms_owner, sev1.route, sev1.route_authority) == ("spec", "agent", "incident",
                                                                                          None)
-    assert sev1.missing_roles == ["lead", "incident-commander"]
+    assert sev1.missing_roles == ["incident-commander"]  # the shift lead fills the lead role
     assert "attachments" in sev1.missing_evidence and len(sev1.missing_evidence) == 7
     assert by_id[ids["raised"]].returned and not sev1.returned
     assert sev1.last_update is not None and sev1.last_update.at == at(70)

@@ -84,3 +84,20 @@ async def test_j_goes_on_into_the_next_pane(make_app):
         await pilot.press("k")
         await pilot.pause()
         assert app.focused is table(app, "sev1") and table(app, "sev1").selected_id() == last
+
+
+async def test_the_shift_lead_fills_the_lead_role_on_the_board(make_app):
+    """Item 26: dana leads the demo shift, so no case is flagged "missing role: lead", and the `!`
+    column counts what the case screen lists."""
+    from casewatch.core.views import case_flags
+
+    app = make_app()
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.pause()
+        assert app.state.shift_lead == "dana"
+        sev1 = table(app, "sev1")
+        for case_id in [row.value for row in sev1.rows]:
+            case = app.state.cases[case_id]
+            flags = case_flags(case, app.state.policy, "dana")
+            assert "missing role: lead" not in flags
+            assert sev1.get_cell(case_id, "flags").plain == (f"⚑{len(flags)}" if flags else "")

@@ -118,6 +118,7 @@ class BoardScreen(CaseActions):
         self.filter_text = ""
         self.view = View.ALL
         self._unowned = 0  # open cases without an internal or a comms owner, on the whole floor
+        self._flagged_under: str | None = None  # the shift lead the ⚑ counts were made under
 
     def compose(self) -> ComposeResult:
         yield ClockBar(id="clockbar")
@@ -133,6 +134,7 @@ class BoardScreen(CaseActions):
         for pane in self._panes.values():
             self.watch(pane.table, "scroll_y", self._sync_when_scrolled(pane.table), init=False)
         self.watch(self.app, "connection", lambda _status: self._show_status(), init=False)
+        self._flagged_under = self.app.state.shift_lead
         self._build(choose_layout(self.size.width or self.app.size.width), initial=True)
         now = self.app.now()
         self._show_header(now)
@@ -150,7 +152,7 @@ class BoardScreen(CaseActions):
         return {
             "id": cells.plain(case.id),
             "sev": cells.severity_cell(case.severity, colours),
-            "flags": cells.flag_cell(len(case_flags(case, self.app.state.policy)), colours),
+            "flags": cells.flag_cell(len(case_flags(case, self.app.state.policy, self.app.state.shift_lead)), colours),
             "unowned": cells.unowned_cell(is_unowned(case), colours),
             "title": cells.plain(case.title),
             "customer": cells.plain(case.customer),
@@ -350,6 +352,10 @@ class BoardScreen(CaseActions):
 
     @on(LeadChanged)
     def _lead_changed(self) -> None:
+        lead = self.app.state.shift_lead
+        if lead != self._flagged_under:  # the shift lead fills the `lead` role: the ⚑ counts move
+            self._flagged_under = lead
+            self._rebuild()
         self._show_header(self.app.now())
 
     def _show_header(self, now: datetime) -> None:

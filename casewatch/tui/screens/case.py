@@ -180,7 +180,7 @@ class CaseScreen(CaseActions):
             grid.add_row(label, Text(visible(value)))
         self.query_one("#case-fields", Static).update(grid)
 
-        flags = case_flags(case, policy)
+        flags = case_flags(case, policy, self.app.state.shift_lead)
         text = Text("Needs attention\n", style="bold")
         for flag in flags:
             text.append(f"⚑ {visible(flag)}\n", style=colours.get("flag", ""))

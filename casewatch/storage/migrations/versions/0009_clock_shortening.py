@@ -32,7 +32,7 @@ def upgrade() -> None:
         histories.setdefault(row.case_id, []).append(convert.event_from_row(row))
     for case_id, history in histories.items():
         facts, case = fold_facts(in_history_order(history), policies)
-        values = {"state": case.model_dump(mode="json")}
+        values: dict[str, object] = {"state": case.model_dump(mode="json")}
         if case.severity_steps:  # its clocks may read otherwise now: facts again, the listing planned anew
             values |= {"facts": facts.as_json(), "listing": None}
         bind.execute(sa.update(CaseRow).where(CaseRow.id == case_id).values(**values))
