@@ -467,7 +467,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         arg("--as-of", type=parse_instant_or_day, default=None, metavar="WHEN",
             help="replay the log up to this instant (a bare date: its midnight in your zone); clocks as then"),
         arg("--filter", default="", metavar="WORDS",
-            help="only cases whose id, title, customer, owners, route or status contain every word"),
+            help="only cases whose id, title, customer, owners, route, status or severity contain every word"),
         arg("--mine", dest="view", action="store_const", const=View.MINE, default=None, group="view",
             help="only cases you own, handle the comms of, or are the named route authority of "
                  "(--as, $CASEWATCH_USER)"),

@@ -12,7 +12,7 @@ from casewatch.core.clocks import CaseClocks, ClockReading, ClockState, missing_
 from casewatch.core.events import EVENTS
 from casewatch.core.evidence import case_readiness
 from casewatch.core.listing import CaseListing
-from casewatch.core.models import Case, Event, Status, iso_z
+from casewatch.core.models import Case, Event, Severity, Status, iso_z
 from casewatch.core.policy import Policy
 from casewatch.core.text import counted
 
@@ -92,13 +92,15 @@ class Listed(Protocol):
     def comms_owner(self) -> str | None: ...
     @property
     def route_authority(self) -> str | None: ...
+    @property
+    def severity(self) -> Severity: ...
 
 
 def case_matches(case: Listed, query: str) -> bool:
     """A case matches when every word of `query` appears (any case) in its id, title, customer,
-    owners, route or status. An empty query matches everything."""
+    owners, route, status or severity (`ravi sev2`). An empty query matches everything."""
     haystack = " ".join((case.id, case.title, case.customer, case.internal_owner or "", case.comms_owner or "",
-                         case.route, case.status.value)).casefold()
+                         case.route, case.status.value, case.severity.value)).casefold()
     return all(word in haystack for word in query.casefold().split())
 
 

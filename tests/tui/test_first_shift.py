@@ -7,7 +7,7 @@ from casewatch.core import commands as c
 from casewatch.core.models import Severity
 from casewatch.tui.screens.board import BoardScreen
 from casewatch.tui.screens.case import CaseScreen
-from tests.tui.helpers import focus_pane, palette_hits, table
+from tests.tui.helpers import focus_pane, palette_hits, shown_ids, table
 from tests.tui.test_app import help_lines
 
 SMALL = (80, 24)
@@ -101,3 +101,38 @@ async def test_the_shift_lead_fills_the_lead_role_on_the_board(make_app):
             flags = case_flags(case, app.state.policy, "dana")
             assert "missing role: lead" not in flags
             assert sev1.get_cell(case_id, "flags").plain == (f"⚑{len(flags)}" if flags else "")
+
+
+async def test_the_filter_dialog_holds_the_filter_and_words_match_severity(make_app):
+    """Item 21: `/` opened empty instead of holding the filter in force, and `ravi sev2` found nothing."""
+    from textual.widgets import Input
+
+    app = make_app()
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.pause()
+        case = next(c for c in app.state.cases.values() if c.severity is Severity.SEV2 and c.internal_owner)
+        query = f"{case.internal_owner} sev2"
+        await pilot.press("slash", *query, "enter")
+        await pilot.pause()
+        want = {c.id for c in app.state.cases.values()
+                if c.severity is Severity.SEV2 and case.internal_owner in (c.internal_owner, c.comms_owner)}
+        assert want and shown_ids(app) >= want and case.id in shown_ids(app)
+        assert all(app.state.cases[i].severity is Severity.SEV2 for i in shown_ids(app))
+        await pilot.press("slash")
+        await pilot.pause()
+        assert app.screen.query_one("#query", Input).value == query
+
+
+async def test_after_n_the_cursor_is_on_the_new_case(make_app):
+    """Item 22: after `N` the cursor stayed where it was; it goes to the new case."""
+    app = make_app()
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.pause()
+        await focus_pane(app, pilot, "sev1")
+        await pilot.press("N", *"Exports hang", "enter", *"Initech", "enter", *"SEV3", "enter", "ctrl+s")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, BoardScreen)
+        new = max(app.state.cases, key=lambda i: int(i.split("-")[1]))
+        assert app.state.cases[new].title == "Exports hang"
+        assert app.focused is table(app, "sev3") and app.screen.selected_case().id == new

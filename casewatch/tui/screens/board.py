@@ -119,6 +119,7 @@ class BoardScreen(CaseActions):
         self.view = View.ALL
         self._unowned = 0  # open cases without an internal or a comms owner, on the whole floor
         self._flagged_under: str | None = None  # the shift lead the ⚑ counts were made under
+        self._reveal: str | None = None  # a case just escalated here, whose row is still to come
 
     def compose(self) -> ComposeResult:
         yield ClockBar(id="clockbar")
@@ -294,8 +295,20 @@ class BoardScreen(CaseActions):
                 self._resort(severity, cursors[severity])
             if current is not None and selected is not None:
                 self._follow(selected, current)
+            if self._reveal in changed:
+                self._reveal, case_id = None, self._reveal
+                self.reveal_case(case_id)
             self._recount()
             self._size_panes()
+
+    def reveal_case(self, case_id: str) -> None:
+        """After `N`: the cursor goes to the new case (now, or when its row arrives)."""
+        row = self._rows.get(case_id)
+        if row is None:
+            self._reveal = case_id if case_id not in self.app.state.cases else None
+            return
+        self._select(row.table)
+        self._restore_cursor(row.table, case_id)
 
     def _follow(self, case_id: str, was_in: CaseTable) -> None:
         """The cursor stays on its case when the case moves to another pane. When it left the board
@@ -478,8 +491,8 @@ class BoardScreen(CaseActions):
     def action_filter(self) -> None:
         self.app.push_screen(
             TextPrompt("Filter the board",
-                       [Field("query", "Show cases containing (blank: all):", "customer, owner, title…",
-                              optional=True)],
+                       [Field("query", "Show cases containing (blank: all):", "customer, owner, title, SEV2…",
+                              optional=True, value=self.filter_text)],
                        lambda query: query or "", disposable=True),
             self.set_filter)
 

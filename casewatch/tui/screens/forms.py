@@ -50,6 +50,7 @@ class Form(CasewatchModal[Result | None], Generic[Result]):
         self.writes: Callable[[Result], None] | None = None
         self.seen_version: int | None = None  # after a conflict: the version the user has now been told about
         self.sending = False  # a write is under way: another submit waits for its answer
+        self.written: str | None = None  # the case the write went to, once it is done (a new case's id)
 
     def _frame(self) -> VerticalScroll:
         """The dialog's frame: it scrolls (to the focused field) when the fields do not fit the terminal."""
@@ -96,6 +97,7 @@ class Form(CasewatchModal[Result | None], Generic[Result]):
     def _done(self, message: ActionDone) -> None:
         self.sending = False
         if message.ok:
+            self.written = message.case_id
             self.dismiss(None)
         elif message.conflict:
             self.seen_version = message.version
@@ -120,6 +122,7 @@ class Field:
     optional: bool = False  # blank is allowed and reads as None
     suggestions: Sequence[str] = ()
     multiline: bool = False  # a TextArea: Enter starts a new line, ctrl+s submits
+    value: str = ""  # what the field holds when the form opens (the filter in force)
 
     @property
     def name(self) -> str:
@@ -149,7 +152,7 @@ class TextPrompt(Form[Result]):
                                soft_wrap=True, show_line_numbers=False, tab_behavior="focus")
             else:
                 suggester = SuggestFromList(field.suggestions, case_sensitive=False) if field.suggestions else None
-                yield Input(placeholder=field.placeholder, id=field.id, suggester=suggester)
+                yield Input(field.value, placeholder=field.placeholder, id=field.id, suggester=suggester)
 
     def text_of(self, field: Field) -> str:
         widget = self.query_one(f"#{field.id}")
