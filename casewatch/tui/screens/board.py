@@ -295,9 +295,10 @@ class BoardScreen(CaseActions):
                 self._resort(severity, cursors[severity])
             if current is not None and selected is not None:
                 self._follow(selected, current)
-            if self._reveal in changed:
-                self._reveal, case_id = None, self._reveal
-                self.reveal_case(case_id)
+            revealed = self._reveal
+            if revealed is not None and revealed in changed:
+                self._reveal = None
+                self.reveal_case(revealed)
             self._recount()
             self._size_panes()
 
