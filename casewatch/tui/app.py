@@ -289,11 +289,13 @@ class CasewatchApp(App[None]):
 
     # ------------------------------------------------------------------ writes
 
-    def perform(self, command: Command, *, copy_message: bool = False, reply_to: Screen | None = None) -> Worker[None]:
+    def perform(self, command: Command, *, copy_message: bool = False, reply_to: Screen | None = None,
+                quiet: bool = False) -> Worker[None]:
         """Run a command as the acting person in an app-level worker (never exclusive: a write is
         never cancelled half-way). How it went (`ActionDone`) goes to `reply_to` (default: the
-        screen in front now) while that screen is open, else to the one in front then."""
-        return self.run_worker(self._perform(command, copy_message, reply_to or self.screen), name="Write",
+        screen in front now) while that screen is open, else to the one in front then. `quiet`: no
+        "Done" toast (the caller sums up several writes in one); a refusal is still said."""
+        return self.run_worker(self._perform(command, copy_message, reply_to or self.screen, quiet), name="Write",
                                group="write", exit_on_error=False)
 
     def refuse_in_replay(self) -> bool:
@@ -302,7 +304,7 @@ class CasewatchApp(App[None]):
             self.notify("This board is a replay of the past: it is read-only.", title="Replay", severity="warning")
         return self.replay_at is not None
 
-    async def _perform(self, command: Command, copy_message: bool, reply_to: Screen) -> None:
+    async def _perform(self, command: Command, copy_message: bool, reply_to: Screen, quiet: bool = False) -> None:
         case_id = command.case_id if isinstance(command, OnCase) else None
 
         def reply(done: ActionDone) -> None:
@@ -343,7 +345,8 @@ class CasewatchApp(App[None]):
             self.take_case(outcome.case)
         else:  # the roster, policy, shift lead or a handoff changed: the header shows the lead at once
             self._take_lead(await self.store.lead_view())
-        self.notify(visible(text), title="Done", markup=False)
+        if not quiet:
+            self.notify(visible(text), title="Done", markup=False)
         reply(ActionDone(True, text, outcome.event.case_id, command=command))
         if copy_message and isinstance(command, CustomerUpdate):
             await self._copy(outcome.event.payload["message"], f"The {command.case_id} customer message")
