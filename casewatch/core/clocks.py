@@ -11,7 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import NamedTuple
 
-from casewatch.core.calendars import WorkingTime, from_us, to_us
+from casewatch.core.calendars import ALWAYS, WorkingTime, from_us, to_us
 from casewatch.core.durations import countdown_stable_for
 from casewatch.core.models import Case, Severity, Status
 from casewatch.core.policy import Policy, Timing
@@ -58,6 +58,7 @@ class ClockPlan(NamedTuple):
     due_us: int | None = None
     warn_us: int | None = None
     paused_left_us: int | None = None
+    calendar: WorkingTime | None = None  # a business calendar the clock counts working time in (None: 24x7)
 
     def state_at(self, now_us: int) -> tuple[ClockState, int | None]:
         """State and remaining seconds at `now_us`, without allocating: the board's tick calls this."""
@@ -87,6 +88,16 @@ class ClockPlan(NamedTuple):
     @property
     def active(self) -> bool:
         return self.fixed is None
+
+    def working_left_s(self, now_us: int) -> int | None:
+        """Working seconds left to the due instant, when the clock counts business hours and they are
+        fewer than the wall-clock seconds (the clock waits for business hours); else None. What a
+        warning on such a clock is about: `▲ 6h11m` hid that 11 minutes of work were left."""
+        cal, due = self.calendar, self.due_us
+        if cal is None or due is None or now_us >= due:
+            return None
+        left = cal.worked_us(now_us, due) // US_PER_S
+        return left if left < (due - now_us) // US_PER_S - 59 else None
 
 
 class CaseClocks(NamedTuple):
@@ -138,16 +149,17 @@ def _advance(
 
 def _running_plan(kind: ClockKind, cal: WorkingTime, anchor: int, window: int, warn_at: float,
                   pauses: Sequence[tuple[int, int | None]] = ()) -> ClockPlan:
+    business = cal if cal.name != ALWAYS else None
     if not pauses:  # the common case, without the pause walk
         due_us, warn_us = cal.add_pair_us(anchor, window, window - round(window * warn_at))
-        return ClockPlan(kind, None, due_us, warn_us if warn_at > 0 else None)
+        return ClockPlan(kind, None, due_us, warn_us if warn_at > 0 else None, calendar=business)
     due, left = _advance(cal, anchor, window, pauses)
     if due is None:
         return ClockPlan(kind, fixed=ClockState.PAUSED, paused_left_us=left)
     warn = None
     if warn_at > 0:
         warn, _ = _advance(cal, anchor, window - round(window * warn_at), pauses)
-    return ClockPlan(kind, due_us=due, warn_us=warn)
+    return ClockPlan(kind, due_us=due, warn_us=warn, calendar=business)
 
 
 def plan_clocks(case: Case, policy: Policy) -> CaseClocks:

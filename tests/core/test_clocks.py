@@ -255,3 +255,22 @@ def test_no_clock_comes_due_before_its_earliest_due_instant():
                     planned += 1
                     assert earliest_due_us(case, floor.policy, kind) <= plan.due_us, (case.id, kind)
     assert planned > 1000
+
+
+def test_a_warning_on_a_business_hours_clock_says_the_working_time_left():
+    """Issue 25, item 5: `▲ 6h11m` on a business-hours clock: the warning was about 11 minutes of
+    work, the wall-clock countdown was long because the clock waits for business hours."""
+    from casewatch.core.calendars import to_us
+    from casewatch.tui.widgets.cells import countdown_label
+
+    floor = Floor()
+    cid = new_case(floor, Severity.SEV3, at=T0 - timedelta(minutes=40))  # Fri 13:20 UTC, 4 business hours
+    plan = plan_clocks(floor.cases[cid], floor.policy).owner
+    evening = T0 + timedelta(hours=3, minutes=30)  # Fri 17:30: 3h40m worked, 20m left on Monday
+    state, remaining = plan.state_at(to_us(evening))
+    assert state is ClockState.WARNING and remaining > 60 * 3600
+    assert plan.working_left_s(to_us(evening)) == 20 * 60
+    assert countdown_label(state, remaining, compact=True, working_s=20 * 60) == "▲ 20m wk"
+    assert plan.working_left_s(to_us(T0 + timedelta(hours=2, minutes=45))) == 35 * 60  # 16:45: 15m today, 20m Monday
+    around_the_clock = plan_clocks(floor.cases[new_case(floor, Severity.SEV1, at=T0)], floor.policy).owner
+    assert around_the_clock.working_left_s(to_us(T0 + timedelta(minutes=12))) is None  # 24x7: work is wall time

@@ -136,3 +136,17 @@ async def test_after_n_the_cursor_is_on_the_new_case(make_app):
         new = max(app.state.cases, key=lambda i: int(i.split("-")[1]))
         assert app.state.cases[new].title == "Exports hang"
         assert app.focused is table(app, "sev3") and app.screen.selected_case().id == new
+
+
+async def test_a_business_hours_warning_shows_the_working_time_left(make_app, writer, frozen_clock):
+    """Item 5: a business-hours clock read `▲ 6h11m` although 11 minutes of work were left."""
+    from datetime import timedelta
+
+    escalated = frozen_clock.now - timedelta(minutes=40)  # Fri 13:20 UTC: SEV3 owner within 4 business hours
+    frozen_clock.now += timedelta(hours=3, minutes=30)  # Fri 17:30 UTC: business hours are over
+    case = (await writer.execute(c.NewCase(title="Exports slow", customer="Initech", severity=Severity.SEV3),
+                                 "dana", at=escalated)).changed_case
+    app = make_app()
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.pause()
+        assert table(app, "sev3").get_cell(case.id, "owner_clock").plain == "▲ 20m wk"

@@ -47,6 +47,8 @@ from casewatch.tui.widgets.footer import CasewatchFooter
 from casewatch.tui.widgets.handoff_banner import HandoffBanner
 from casewatch.tui.widgets.status_line import VIEW_LABELS, Status, StatusLine
 
+WORKING_RECHECK_US = 60_000_000  # a warning in working time is read again within a minute
+
 
 @dataclass(slots=True)
 class _Row:
@@ -188,7 +190,10 @@ class BoardScreen(CaseActions):
             if plan.active and remaining is not None and plan.due_us is not None:
                 next_check = min(next_check, countdown_changes_at(plan.due_us, remaining),
                                  *(edge for edge in (plan.warn_us, plan.due_us) if edge is not None and edge > now_us))
-            label = cells.countdown_label(state, remaining, row.suffixes[index], compact=True)
+            working = plan.working_left_s(now_us) if state is ClockState.WARNING else None
+            if working is not None:  # working time moves by the minute while the wall countdown may show hours
+                next_check = min(next_check, now_us + WORKING_RECHECK_US)
+            label = cells.countdown_label(state, remaining, row.suffixes[index], compact=True, working_s=working)
             if changed_only and row.labels[index] == (label, state):
                 continue
             row.labels[index] = (label, state)

@@ -1,6 +1,7 @@
 """A severity raise no longer backdates a clock: a shorter window runs from the raise (see
 core.clocks). Cases now keep their severity steps: every case is folded again from the log; one that changed
-severity gets its metric facts folded again, and its listing is planned again as the database opens.
+severity gets its metric facts folded again. Listings (which now also name partly filled evidence)
+are planned again as the database opens.
 
 Revision ID: 0009
 Revises: 0008
@@ -32,9 +33,9 @@ def upgrade() -> None:
         histories.setdefault(row.case_id, []).append(convert.event_from_row(row))
     for case_id, history in histories.items():
         facts, case = fold_facts(in_history_order(history), policies)
-        values: dict[str, object] = {"state": case.model_dump(mode="json")}
-        if case.severity_steps:  # its clocks may read otherwise now: facts again, the listing planned anew
-            values |= {"facts": facts.as_json(), "listing": None}
+        values: dict[str, object] = {"state": case.model_dump(mode="json"), "listing": None}  # planned anew
+        if case.severity_steps:  # its clocks may read otherwise now: its facts folded again
+            values["facts"] = facts.as_json()
         bind.execute(sa.update(CaseRow).where(CaseRow.id == case_id).values(**values))
 
 
