@@ -270,7 +270,7 @@ def test_a_warning_on_a_business_hours_clock_says_the_working_time_left():
     state, remaining = plan.state_at(to_us(evening))
     assert state is ClockState.WARNING and remaining > 60 * 3600
     assert plan.working_left_s(to_us(evening)) == 20 * 60
-    assert countdown_label(state, remaining, compact=True, working_s=20 * 60) == "▲ 20m wk"
+    assert countdown_label(state, remaining, compact=True, working_s=20 * 60) == "▲ 20m w"
     assert plan.working_left_s(to_us(T0 + timedelta(hours=2, minutes=45))) == 35 * 60  # 16:45: 15m today, 20m Monday
     around_the_clock = plan_clocks(floor.cases[new_case(floor, Severity.SEV1, at=T0)], floor.policy).owner
     assert around_the_clock.working_left_s(to_us(T0 + timedelta(minutes=12))) is None  # 24x7: work is wall time

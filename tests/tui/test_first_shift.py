@@ -149,4 +149,4 @@ async def test_a_business_hours_warning_shows_the_working_time_left(make_app, wr
     app = make_app()
     async with app.run_test(size=SMALL) as pilot:
         await pilot.pause()
-        assert table(app, "sev3").get_cell(case.id, "owner_clock").plain == "▲ 20m wk"
+        assert table(app, "sev3").get_cell(case.id, "owner_clock").plain == "▲ 20m w"

@@ -18,7 +18,7 @@ from casewatch.tui.widgets.cells import GLYPH
 
 MEANING = {
     ClockState.RUNNING: "running",
-    ClockState.WARNING: "warning: little of the window is left (`▲ 11m wk`: 11 minutes of working time, on a"
+    ClockState.WARNING: "warning: little of the window is left (`▲ 11m w`: 11 minutes of working time, on a"
                         " clock that waits for business hours)",
     ClockState.BREACHED: "breached: the deadline has passed",
     ClockState.PAUSED: "paused while waiting on the customer",
