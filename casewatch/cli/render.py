@@ -41,14 +41,15 @@ def clock_text(reading: ClockReading, zone: ZoneInfo | None = None) -> str:
 
 
 def case_table(rows: list[CaseListing], now: datetime) -> str:
-    header = ("ID", "SEV", "STATUS", "OWNER", "COMMS", "OWNER-CLOCK", "NEXT-UPDATE", "NEXT-REVIEW", "EVID", "TITLE")
+    header = ("ID", "SEV", "STATUS", "OWNER", "COMMS", "OWNER-CLOCK", "NEXT-UPDATE", "NEXT-REVIEW", "EVID", "CUSTOMER",
+              "TITLE")  # the customer too: `--filter acme` matches it, and two like titles differ by it
     lines: list[tuple[str, ...]] = [header]
     for case in rows:  # in board order: the nearest deadline of these three clocks first
         r = case.clocks.read(now)
         lines.append((
             case.id, case.severity.value, case.status.value, case.internal_owner or "-", case.comms_owner or "-",
             *(clock_text(r[kind]) for kind in ClockKind), f"{'↩' if case.returned else ''}{case.readiness}",
-            case.title,
+            case.customer, case.title,
         ))
     lines = [tuple(visible(cell) for cell in line) for line in lines]
     widths = [max(len(line[i]) for line in lines) for i in range(len(header) - 1)]

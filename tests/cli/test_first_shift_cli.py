@@ -30,3 +30,13 @@ def test_the_shift_lead_fills_the_lead_role(cw, tmp_path):
     code, _, err = cw("policy", "apply", str(strict))
     assert code == 0, err
     assert "missing role: lead" in flags(cw, cid)
+
+
+def test_the_case_list_shows_the_customer_a_filter_matches(cw):
+    """Item 14: `cases --filter acme` matched on the customer but showed no customer column."""
+    cw("case", "new", "--title", "Login fails", "--customer", "ACME Corp", "--severity", "SEV2")
+    cw("case", "new", "--title", "Login fails", "--customer", "Initech", "--severity", "SEV2")
+    code, out, _ = cw("cases", "--filter", "acme")
+    header, *rows = out.splitlines()
+    assert code == 0 and "CUSTOMER" in header.split() and len(rows) == 1
+    assert "ACME Corp" in rows[0] and "Initech" not in out
