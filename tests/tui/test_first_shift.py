@@ -150,3 +150,27 @@ async def test_a_business_hours_warning_shows_the_working_time_left(make_app, wr
     async with app.run_test(size=SMALL) as pilot:
         await pilot.pause()
         assert table(app, "sev3").get_cell(case.id, "owner_clock").plain == "▲ 20m w"
+
+
+async def test_forms_at_80x24_open_at_their_first_label_and_show_their_error(make_app):
+    """Item 12: at 80×24 the update form opened scrolled past "What we know:" and the close form
+    past "Final severity:"; an error line ended below the fold."""
+    from textual.containers import VerticalScroll
+    from textual.widgets import Label
+
+    app = make_app()
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.pause()
+        await focus_pane(app, pilot, "sev1")
+        for key, first in (("u", "What we know:"), ("v", "Notes:")):
+            await pilot.press(key)
+            await pilot.pause()
+            frame = app.screen.query_one(VerticalScroll)
+            label = app.screen.query(Label).first()
+            assert str(label.render()) == first and frame.scroll_y == 0, (key, frame.scroll_y)
+            await pilot.press("escape")
+            await pilot.pause()
+        await pilot.press("u", "ctrl+s")  # nothing typed: the form says what is missing
+        await pilot.pause()
+        error = app.screen.query_one("#form-error")
+        assert str(error.render()).strip() and error.region.bottom <= app.screen.query_one(VerticalScroll).region.bottom

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
@@ -58,6 +58,15 @@ class Form(CasewatchModal[Result | None], Generic[Result]):
         frame.border_title = literal(self.form_title)  # it names the case, its customer
         return frame
 
+    @on(events.DescendantFocus)
+    def _first_field_with_its_label(self, event: events.DescendantFocus) -> None:
+        """Focusing the first field scrolled a tall form (80×24) just past its first label: on the
+        first field, the form shows from its top."""
+        fields = [w for w in self.query("Input, TextArea") if w.focusable]
+        if fields and event.widget is fields[0]:
+            for frame in self.query("VerticalScroll.form"):
+                frame.call_after_refresh(frame.scroll_home, animate=False)
+
     def action_cancel(self) -> None:
         """A form asks before it throws away what the user typed: one Esc too many must not cost a
         long note. n or Esc keeps the form and the text."""
@@ -78,7 +87,10 @@ class Form(CasewatchModal[Result | None], Generic[Result]):
         raise NotImplementedError
 
     def show_error(self, text: str) -> None:
-        self.query_one("#form-error", Static).update(Text(visible(text)))
+        error = self.query_one("#form-error", Static)
+        error.update(Text(visible(text)))
+        if text:  # below the fold of a tall form at 80×24: bring it into view
+            self.call_after_refresh(error.scroll_visible, animate=False)
 
     def send(self, result: Result) -> None:
         """Hand on what the form built (see the class docstring)."""
