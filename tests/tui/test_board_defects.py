@@ -403,12 +403,15 @@ async def test_the_route_form_refuses_an_unknown_team_inline_and_writes_nothing(
         assert flagged.route_review_needed
         table(app, "sev1").focus()
         table(app, "sev1").move_cursor(row=table(app, "sev1").get_row_index(case_id))
-        await pilot.press("r", *"specialist:databse")
+        await pilot.press("r", *"specialist:d")
+        await pilot.pause()
+        assert not str(app.screen.query_one("#form-error").render()).strip()  # issue 25, item 20: not per keystroke
+        await pilot.press(*"atabse", "enter")  # checked when the field is left
         await pilot.pause()
         error = str(app.screen.query_one("#form-error").render())
         assert "unknown team 'databse'" in error and "did you mean specialist:database?" in error
         assert "known teams: billing, database, identity, network" in " ".join(error.split())
-        await pilot.press("enter", *"typo", "enter", "enter")  # on to the reason and the override, then submit
+        await pilot.press("enter", *"typo", "enter", "enter")  # still refused: the form stays on the route
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert isinstance(app.screen, Form)  # refused: the form stays, with what was typed

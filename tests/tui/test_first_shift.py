@@ -174,3 +174,18 @@ async def test_forms_at_80x24_open_at_their_first_label_and_show_their_error(mak
         await pilot.pause()
         error = app.screen.query_one("#form-error")
         assert str(error.render()).strip() and error.region.bottom <= app.screen.query_one(VerticalScroll).region.bottom
+
+
+async def test_enter_completes_a_unique_cause_prefix(make_app):
+    """Item 20: Enter completed a unique name prefix, but not a unique cause prefix (`conf`)."""
+    from textual.widgets import Input
+
+    app = make_app()
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.pause()
+        await focus_pane(app, pilot, "sev2")
+        await pilot.press("C", *"sev2", "enter", *"no", "enter", *"conf", "enter")
+        await pilot.pause()
+        assert app.screen.query_one("#cause", Input).value == "configuration"
+        assert app.screen.query_one("#final_severity", Input).value == "SEV2"  # completed too
+        assert not str(app.screen.query_one("#form-error").render()).strip()

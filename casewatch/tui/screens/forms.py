@@ -191,23 +191,40 @@ class TextPrompt(Form[Result]):
 
     @on(Input.Changed)
     @on(TextArea.Changed)
-    def _live(self, event: Input.Changed | TextArea.Changed) -> None:
+    def _typing(self, event: Input.Changed | TextArea.Changed) -> None:
+        """While a field is being typed, its earlier refusal goes: a value is checked when the field
+        is left with Enter and on submit, not at every keystroke (`unknown team 'd'`)."""
         widget = event.input if isinstance(event, Input.Changed) else event.text_area
-        field = next(f for f in self.fields if f.id == widget.id)
-        problem = ""
-        if self.text_of(field):  # a blank field is only refused on submit
-            try:
-                self.read(field)
-            except CasewatchError as exc:
-                problem = str(exc)
-        widget.set_class(bool(problem), "-invalid")
-        self.show_error(problem)
+        if widget.has_class("-invalid"):
+            widget.remove_class("-invalid")
+            self.show_error("")
+
+    def _checked(self, field: Field, widget: Input) -> bool:
+        """Complete a unique beginning of one of the field's suggestions (`conf` → `config-change`),
+        then check the value: False, with the error shown, when it is refused."""
+        typed = widget.value.strip()
+        if typed and field.suggestions:
+            matches = [s for s in field.suggestions if s.casefold().startswith(typed.casefold())]
+            if len(matches) == 1 and matches[0] != typed:
+                widget.value = matches[0]
+        if not self.text_of(field):
+            return True  # a blank field is only refused on submit
+        try:
+            self.read(field)
+        except CasewatchError as exc:
+            widget.add_class("-invalid")
+            self.show_error(str(exc))
+            return False
+        return True
 
     @on(Input.Submitted)
     def _enter(self, event: Input.Submitted) -> None:
-        """Enter moves on to the next field, and submits from the last one."""
+        """Enter checks the field (completing a unique beginning), then moves on to the next field,
+        and submits from the last one."""
         ids = [field.id for field in self.fields]
         index = ids.index(event.input.id or "")
+        if not self._checked(self.fields[index], event.input):
+            return
         if index < len(ids) - 1:
             self.query_one(f"#{ids[index + 1]}").focus()
         else:
