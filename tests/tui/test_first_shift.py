@@ -3,6 +3,8 @@ checked the way they met it (80×24 unless the item is about width)."""
 
 from __future__ import annotations
 
+import pytest
+
 from casewatch.core import commands as c
 from casewatch.core.models import Severity
 from casewatch.tui.screens.board import BoardScreen
@@ -189,3 +191,23 @@ async def test_enter_completes_a_unique_cause_prefix(make_app):
         assert app.screen.query_one("#cause", Input).value == "configuration"
         assert app.screen.query_one("#final_severity", Input).value == "SEV2"  # completed too
         assert not str(app.screen.query_one("#form-error").render()).strip()
+
+
+@pytest.mark.parametrize("size", [SMALL, (200, 50)])
+async def test_panes_drop_the_repeated_severity_and_name_the_customer(make_app, size):
+    """Item 13: a per-row Sev repeated its pane's severity while titles were cut, and at 80 columns two
+    cases with the same title start could not be told apart: the customer leads the title there."""
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        layout = app.screen.board_layout
+        assert "sev" not in layout.keys
+        pane = table(app, "sev3")
+        for row in pane.rows:
+            case = app.state.cases[row.value]
+            title = pane.get_cell(row.value, "title").plain
+            if "customer" in layout.keys:
+                assert title == case.title and pane.get_cell(row.value, "customer").plain == case.customer
+            else:
+                assert title == f"{case.customer} · {case.title}"
+        assert ("customer" in layout.keys) == (size[0] == 200)

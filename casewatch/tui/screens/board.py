@@ -154,10 +154,10 @@ class BoardScreen(CaseActions):
         colours = self.app.colours
         return {
             "id": cells.plain(case.id),
-            "sev": cells.severity_cell(case.severity, colours),
             "flags": cells.flag_cell(len(case_flags(case, self.app.state.policy, self.app.state.shift_lead)), colours),
             "unowned": cells.unowned_cell(is_unowned(case), colours),
-            "title": cells.plain(case.title),
+            # two cases with the same title start differ by their customer once its column is gone
+            "title": cells.plain(case.title if "customer" in self._layout.keys else f"{case.customer} · {case.title}"),
             "customer": cells.plain(case.customer),
             "status": cells.status_cell(case.status),
             "route": cells.tag(case.route),
