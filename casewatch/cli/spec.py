@@ -12,12 +12,13 @@ import argparse
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, NoReturn
 
 from casewatch.cli.session import Session
 from casewatch.core.commands import Command, OnCase
 from casewatch.core.errors import CasewatchError
-from casewatch.core.models import parse_timestamp
+from casewatch.core.models import day_start, parse_timestamp
 from casewatch.core.views import describe_event
 from casewatch.storage.store import Outcome, Store
 
@@ -145,6 +146,9 @@ class Read:
 
 async def _with_store(session: Session, run: Callable[[Session, Store], Awaitable[None]]) -> None:
     async with await session.open() as store:
+        as_of = getattr(session.args, "as_of", None)
+        if type(as_of) is date:  # `--as-of 2026-12-06` as `--since` takes it: that day's midnight in your zone
+            session.args.as_of = day_start(as_of, await session.zone(store))
         await run(session, store)
 
 

@@ -182,14 +182,16 @@ async def _show_case(session: Session, store: Store) -> None:
             "route_authority_shown": authority,
             "participants": [asdict(p) for p in case.participants],
             "owner_named_at": iso_z(case.owner_named_at),
-            "flags": case_flags(case, policy), "breaches": [breach.as_json() for breach in breaches],
+            "flags": case_flags(case, policy, shift.lead if shift else None),
+            "breaches": [breach.as_json() for breach in breaches],
             "timeline": [event_json(e) for e in events],
             "review": review.as_dict() if (review := reviews.case_review(events)) and case.review else None,
             "source_seen": case.source_seen if case.source else None,
         }
         _print_json(summary)
     else:
-        print(render.case_details(case, clocks, policy, events, breaches, now, await session.zone(store), authority))
+        print(render.case_details(case, clocks, policy, events, breaches, now, await session.zone(store), authority,
+                                  shift.lead if shift else None))
 
 
 async def _list_evidence(session: Session, store: Store) -> None:
@@ -423,7 +425,10 @@ def _board(args: argparse.Namespace) -> int:
     clashes = keymap_clashes(config.keymap)
     if clashes:
         raise InvalidInput(f"config keymap: {clashes[0]}")
-    replay_at = _not_future(getattr(args, "as_of", None), datetime.now(UTC))
+    asked: datetime | date | None = getattr(args, "as_of", None)
+    if isinstance(asked, date) and not isinstance(asked, datetime):  # a bare day: its midnight in your zone
+        asked = day_start(asked, Session(args, config).creator().tz)
+    replay_at = _not_future(asked, datetime.now(UTC))
     demo_dir = tempfile.TemporaryDirectory(prefix="casewatch-demo-") if getattr(args, "demo", False) else None
     with signals_end_the_command():
         try:
@@ -578,8 +583,8 @@ BOARD = Local("board", "open the live board (the default)", _board, (
         complete=("casewatch-dark", "casewatch-light", "casewatch-high-contrast")),
     arg("--demo", action="store_true", default=argparse.SUPPRESS,
         help="open the board on a new temporary demo database"),
-    arg("--as-of", type=parse_timestamp, default=argparse.SUPPRESS, metavar="TIMESTAMP",
-        help="replay: the board as it stood at this instant, read-only (for post-case review)"),
+    arg("--as-of", type=parse_instant_or_day, default=argparse.SUPPRESS, metavar="WHEN",
+        help="replay: the board as it stood at this instant (a bare date: its midnight in your zone), read-only"),
 ))
 
 REASON = arg("--reason", required=True, help="why (shown in the timeline)")
@@ -599,15 +604,15 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         arg("--status", type=Status.parse, default=None, group="which", complete=[s.value for s in Status],
             help="only cases in this status, e.g. resolved"),
         arg("--all", action="store_true", group="which", help="every case, resolved ones included"),
-        arg("--as-of", type=parse_timestamp, default=None, metavar="TIMESTAMP",
-            help="replay the log up to this instant and evaluate the clocks there"),
+        arg("--as-of", type=parse_instant_or_day, default=None, metavar="WHEN",
+            help="replay the log up to this instant (a bare date: its midnight in your zone); clocks as then"),
         arg("--filter", default="", metavar="WORDS",
-            help="only cases whose id, title, customer, owners, route or status contain every word"),
+            help="only cases whose id, title, customer, owners, route, status or severity contain every word"),
         arg("--mine", dest="view", action="store_const", const=View.MINE, default=None, group="view",
             help="only cases you own, handle the comms of, or are the named route authority of "
                  "(--as, $CASEWATCH_USER)"),
         arg("--unowned", dest="view", action="store_const", const=View.UNOWNED, group="view",
-            help="only cases without an internal owner or without a comms owner"),
+            help="only cases that need owners: no internal owner or no comms owner (the board's o view)"),
         arg("--waiting", dest="view", action="store_const", const=View.WAITING, group="view",
             help="only cases waiting on the customer"),
         arg("--breached", dest="view", action="store_const", const=View.BREACHED, group="view",
@@ -618,8 +623,8 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
             help="the first escalation instant counted (a bare date: its midnight in your zone)"),
         arg("--until", type=parse_instant_or_day, default=None, metavar="WHEN",
             help="escalations from this instant on are not counted (a bare date: its midnight in your zone)"),
-        arg("--as-of", type=parse_timestamp, default=None, metavar="TIMESTAMP",
-            help="replay the log up to this instant (default: now)"),
+        arg("--as-of", type=parse_instant_or_day, default=None, metavar="WHEN",
+            help="replay the log up to this instant (a bare date: its midnight in your zone; default: now)"),
         arg("--json", action="store_true", group="format"),
         arg("--csv", action="store_true", group="format", help="one row per breakdown, for spreadsheets"),
     )),
@@ -730,7 +735,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         arg("handoff_id", type=int, nargs="?", metavar="ID"),
         arg("--format", choices=("md", "json"), default="md"),
         arg("--to", default=None, metavar="NAME", help="preview: the incoming lead"),
-        arg("--as-of", type=parse_timestamp, default=None, metavar="TIMESTAMP",
+        arg("--as-of", type=parse_instant_or_day, default=None, metavar="WHEN",
             help="replay the log up to this instant: the handoff as it stood, or the preview then"),
     )),
     Read("handoff list", "every handoff, newest first", _list_handoffs, (arg("--json", action="store_true"),)),

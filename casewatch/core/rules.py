@@ -280,8 +280,12 @@ def _evidence(cmd: c.SetEvidence, case: Case, ctx: Context) -> Payload:
 def _return(cmd: c.ReturnCase, case: Case, ctx: Context) -> Payload:
     check(ctx.actor, Action.RETURN, case)
     owner = ctx.roster.get(case.internal_owner) if case.internal_owner else None
-    return decide_return(case.id, case.route, case_checklist(case, ctx.policy.evidence), cmd.missing, cmd.reason,
-                         owner, returning_team(case.route, ctx.actor))
+    payload = decide_return(case.id, case.route, case_checklist(case, ctx.policy.evidence), cmd.missing,
+                            cmd.reason, owner, returning_team(case.route, ctx.actor))
+    policy_route = ctx.policy[case.severity].route
+    if policy_route != payload["after"]:  # back with support on a severity that belongs elsewhere: a lead decides
+        payload |= {"policy_route": policy_route, "route_review": True}
+    return payload
 
 
 def _add_person(cmd: c.AddPerson, ctx: Context) -> Payload:

@@ -11,13 +11,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from rich.text import Text
 from textual import on
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.command import Provider
 from textual.notifications import SeverityLevel
@@ -108,6 +108,11 @@ class CasewatchApp(App[None]):
             self.unregister_theme(name)
         if keymap:
             self.set_keymap(keymap)
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """Of Textual's own palette entries only the theme (casewatch's themes): its Keys panel
+        did not close on Esc, and its Quit and Screenshot are not casewatch's to offer."""
+        yield SystemCommand("Theme", "Change the theme", self.action_change_theme)
 
     @property
     def store(self) -> Store:
@@ -326,11 +331,13 @@ class CasewatchApp(App[None]):
 
     # ------------------------------------------------------------------ writes
 
-    def perform(self, command: Command, *, copy_message: bool = False, reply_to: Screen | None = None) -> Worker[None]:
+    def perform(self, command: Command, *, copy_message: bool = False, reply_to: Screen | None = None,
+                quiet: bool = False) -> Worker[None]:
         """Run a command as the acting person in an app-level worker (never exclusive: a write is
         never cancelled half-way). How it went (`ActionDone`) goes to `reply_to` (default: the
-        screen in front now) while that screen is open, else to the one in front then."""
-        return self.run_worker(self._perform(command, copy_message, reply_to or self.screen), name="Write",
+        screen in front now) while that screen is open, else to the one in front then. `quiet`: no
+        "Done" toast (the caller sums up several writes in one); a refusal is still said."""
+        return self.run_worker(self._perform(command, copy_message, reply_to or self.screen, quiet), name="Write",
                                group="write", exit_on_error=False)
 
     @property
@@ -345,7 +352,7 @@ class CasewatchApp(App[None]):
             self.notify(self.read_only, title="Read-only", severity="warning")
         return self.read_only is not None
 
-    async def _perform(self, command: Command, copy_message: bool, reply_to: Screen) -> None:
+    async def _perform(self, command: Command, copy_message: bool, reply_to: Screen, quiet: bool = False) -> None:
         case_id = command.case_id if isinstance(command, OnCase) else None
 
         def reply(done: ActionDone) -> None:
@@ -386,7 +393,8 @@ class CasewatchApp(App[None]):
             self.take_case(outcome.case)
         else:  # the roster, policy, shift lead or a handoff changed: the header shows the lead at once
             self._take_lead(await self.store.lead_view())
-        self.notify(visible(text), title="Done", markup=False)
+        if not quiet:
+            self.notify(visible(text), title="Done", markup=False)
         reply(ActionDone(True, text, outcome.event.case_id, command=command))
         if copy_message and isinstance(command, CustomerUpdate):
             await self._copy(outcome.event.payload["message"], f"The {command.case_id} customer message")

@@ -185,6 +185,7 @@ def seed_figures(runs: int, cases: int, backends: list[str]) -> list[Figure]:
         rates, cpu_rates = [], []
         for _ in range(runs):
             if backend == "sqlite":
+                db.CACHE.mkdir(parents=True, exist_ok=True)  # a fresh machine has no cache folder yet
                 path = db.CACHE / f"seed-run-{os.getpid()}.db"
                 for stale in db.CACHE.glob(path.name + "*"):
                     stale.unlink()

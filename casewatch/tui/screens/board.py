@@ -25,6 +25,7 @@ from casewatch.core.evidence import case_readiness
 from casewatch.core.models import Case, Severity
 from casewatch.core.text import visible
 from casewatch.core.views import (
+    NEED_OWNERS,
     NO_DEADLINE,
     View,
     case_flags,
@@ -45,6 +46,8 @@ from casewatch.tui.widgets.clock_bar import ClockBar
 from casewatch.tui.widgets.footer import CasewatchFooter
 from casewatch.tui.widgets.handoff_banner import HandoffBanner
 from casewatch.tui.widgets.status_line import VIEW_LABELS, Status, StatusLine
+
+WORKING_RECHECK_US = 60_000_000  # a warning in working time is read again within a minute
 
 
 @dataclass(slots=True)
@@ -84,7 +87,7 @@ class BoardScreen(CaseActions):
                 tooltip="Leave the view and clear the filter: show every case again"),
         Binding("m", "view('mine')", "Mine", id="board.view_mine", show=False,
                 tooltip="Only my cases: I own them, handle their comms or am their named route authority (again: all)"),
-        Binding("o", "view('unowned')", "Unowned", id="board.view_unowned", show=False,
+        Binding("o", "view('unowned')", "Need owners", id="board.view_unowned", show=False,
                 tooltip="Only cases without an internal owner or without a comms owner (again: all)"),
         Binding("w", "view('waiting')", "Waiting", id="board.view_waiting", show=False,
                 tooltip="Only cases waiting on the customer (again: all)"),
@@ -99,10 +102,10 @@ class BoardScreen(CaseActions):
                 tooltip="Escalation metrics: today, this shift, 7 or 30 days, with weekly trends"),
         *(Binding(str(n), f"focus_pane('sev{n}')", f"SEV{n}", id=f"board.sev{n}", show=False,
                   tooltip=f"Jump to the SEV{n} pane") for n in range(1, len(Severity) + 1)),
-        Binding("right_square_bracket", "attention(1)", "Next late/unowned", id="board.next_attention", show=False,
-                tooltip="Jump to the next case that is breached or unowned, across panes"),
-        Binding("left_square_bracket", "attention(-1)", "Previous late/unowned", id="board.previous_attention",
-                show=False, tooltip="Jump to the previous case that is breached or unowned, across panes"),
+        Binding("right_square_bracket", "attention(1)", "Next late/needs owner", id="board.next_attention", show=False,
+                tooltip="Jump to the next case that is breached or needs an owner, across panes"),
+        Binding("left_square_bracket", "attention(-1)", "Previous late/needs owner", id="board.previous_attention",
+                show=False, tooltip="Jump to the previous case that is breached or needs an owner, across panes"),
     ]
 
     def __init__(self) -> None:
@@ -117,6 +120,8 @@ class BoardScreen(CaseActions):
         self.filter_text = ""
         self.view = View.ALL
         self._unowned = 0  # open cases without an internal or a comms owner, on the whole floor
+        self._flagged_under: str | None = None  # the shift lead the ⚑ counts were made under
+        self._reveal: str | None = None  # a case just escalated here, whose row is still to come
 
     def compose(self) -> ComposeResult:
         yield ClockBar(id="clockbar")
@@ -133,6 +138,7 @@ class BoardScreen(CaseActions):
             self.watch(pane.table, "scroll_y", self._sync_when_scrolled(pane.table), init=False)
         self.watch(self.app, "connection", lambda _status: self._show_status(), init=False)
         self.watch(self.app, "quarantined", lambda _count: self._show_status(), init=False)
+        self._flagged_under = self.app.state.shift_lead
         self._build(choose_layout(self.size.width or self.app.size.width), initial=True)
         now = self.app.now()
         self._show_header(now)
@@ -149,10 +155,9 @@ class BoardScreen(CaseActions):
         colours = self.app.colours
         return {
             "id": cells.plain(case.id),
-            "sev": cells.severity_cell(case.severity, colours),
-            "flags": cells.flag_cell(len(case_flags(case, self.app.state.policy)), colours),
+            "flags": cells.flag_cell(len(case_flags(case, self.app.state.policy, self.app.state.shift_lead)), colours),
             "unowned": cells.unowned_cell(is_unowned(case), colours),
-            "title": cells.plain(f"{case.source.key} {case.title}" if case.source else case.title),
+            "title": cells.plain(self._title(case)),
             "customer": cells.plain(case.customer),
             "status": cells.status_cell(case.status),
             "route": cells.tag(case.route),
@@ -161,6 +166,12 @@ class BoardScreen(CaseActions):
             "evidence": cells.readiness_cell(case_readiness(case, self.app.state.policy.evidence),
                                              case.returned is not None, colours),
         }
+
+    def _title(self, case: Case) -> str:
+        """The title cell: the ticket key first on a linked case, and the customer before the title
+        once the customer's column is gone (two cases with the same title start differ by it)."""
+        title = case.title if "customer" in self._layout.keys else f"{case.customer} · {case.title}"
+        return f"{case.source.key} {title}" if case.source else title
 
     @property
     def _layout(self) -> Layout:
@@ -185,7 +196,10 @@ class BoardScreen(CaseActions):
             if plan.active and remaining is not None and plan.due_us is not None:
                 next_check = min(next_check, countdown_changes_at(plan.due_us, remaining),
                                  *(edge for edge in (plan.warn_us, plan.due_us) if edge is not None and edge > now_us))
-            label = cells.countdown_label(state, remaining, row.suffixes[index], compact=True)
+            working = plan.working_left_s(now_us) if state is ClockState.WARNING else None
+            if working is not None:  # working time moves by the minute while the wall countdown may show hours
+                next_check = min(next_check, now_us + WORKING_RECHECK_US)
+            label = cells.countdown_label(state, remaining, row.suffixes[index], compact=True, working_s=working)
             if changed_only and row.labels[index] == (label, state):
                 continue
             row.labels[index] = (label, state)
@@ -292,8 +306,21 @@ class BoardScreen(CaseActions):
                 self._resort(severity, cursors[severity])
             if current is not None and selected is not None:
                 self._follow(selected, current)
+            revealed = self._reveal
+            if revealed is not None and revealed in changed:
+                self._reveal = None
+                self.reveal_case(revealed)
             self._recount()
             self._size_panes()
+
+    def reveal_case(self, case_id: str) -> None:
+        """After `N`: the cursor goes to the new case (now, or when its row arrives)."""
+        row = self._rows.get(case_id)
+        if row is None:
+            self._reveal = case_id if case_id not in self.app.state.cases else None
+            return
+        self._select(row.table)
+        self._restore_cursor(row.table, case_id)
 
     def _follow(self, case_id: str, was_in: CaseTable) -> None:
         """The cursor stays on its case when the case moves to another pane. When it left the board
@@ -350,6 +377,10 @@ class BoardScreen(CaseActions):
 
     @on(LeadChanged)
     def _lead_changed(self) -> None:
+        lead = self.app.state.shift_lead
+        if lead != self._flagged_under:  # the shift lead fills the `lead` role: the ⚑ counts move
+            self._flagged_under = lead
+            self._rebuild()
         self._show_header(self.app.now())
 
     def _show_header(self, now: datetime) -> None:
@@ -440,7 +471,7 @@ class BoardScreen(CaseActions):
             if counts.late:
                 title += f" · {counts.late} late"
             if counts.unowned:
-                title += f" · ⚑ {counts.unowned} unowned"
+                title += f" · ⚑ {counts.unowned} {NEED_OWNERS}"
             if self._titles.get(severity) != title:
                 pane.border_title = Text(visible(title))
                 self._titles[severity] = title
@@ -473,8 +504,8 @@ class BoardScreen(CaseActions):
     def action_filter(self) -> None:
         self.app.push_screen(
             TextPrompt("Filter the board",
-                       [Field("query", "Show cases containing (blank: all):", "customer, owner, title…",
-                              optional=True)],
+                       [Field("query", "Show cases containing (blank: all):", "customer, owner, title, SEV2…",
+                              optional=True, value=self.filter_text)],
                        lambda query: query or "", disposable=True),
             self.set_filter)
 
@@ -529,6 +560,18 @@ class BoardScreen(CaseActions):
             self._restore_cursor(row.table, case_id)
         self.open_case(case_id)
 
+    @on(CaseTable.PastEdge)
+    def step_into_next_pane(self, message: CaseTable.PastEdge) -> None:
+        """`j` past a pane's last case goes on to the first case of the next pane with cases (`k`
+        before the first, to the last case of the previous one), as the panes read as one list."""
+        panes = [pane.table for pane in self._panes.values()]
+        index = panes.index(message.table)
+        following = panes[index + 1:] if message.step > 0 else panes[:index][::-1]
+        table = next((t for t in following if t.row_count), None)
+        if table is not None:
+            self._select(table)
+            table.move_cursor(row=0 if message.step > 0 else table.row_count - 1, animate=False)
+
     def action_focus_pane(self, name: str) -> None:
         self.query_one(f"#table-{name}", CaseTable).focus()
 
@@ -540,7 +583,7 @@ class BoardScreen(CaseActions):
         target = next_match(order, current.id if current else None, step,
                             lambda case_id: needs_attention(state.cases[case_id], state.clocks[case_id], now))
         if target is None:
-            self.app.notify("No breached or unowned case on the board")
+            self.app.notify("No breached case and none that needs an owner on the board")
             return
         table = self._rows[target].table
         table.focus()
