@@ -108,7 +108,8 @@ async def test_a_database_from_before_listings_gets_them_when_it_is_upgraded(db_
         want = await expected(store)
     await sql(db_target, update(cases).values(listing=None), text("UPDATE alembic_version SET version_num = '0007'"),
               text("ALTER TABLE cases DROP COLUMN listing"), text("DROP INDEX ux_cases_source"),
-              text("ALTER TABLE cases DROP COLUMN source_name"), text("ALTER TABLE cases DROP COLUMN source_id"))
+              text("ALTER TABLE cases DROP COLUMN source_name"), text("ALTER TABLE cases DROP COLUMN source_id"),
+              text("DROP TABLE source_states"))  # as before 0008, 0009 and 0011 (0010 and 0012 rerun in place)
     async with await Store.open(db_target, clock=frozen_clock) as store:
         assert store.migrated
         rows = await stored_rows(db_target)
