@@ -26,6 +26,7 @@ from casewatch.cli.terminal import signals_end_the_command
 from casewatch.core import commands as c
 from casewatch.core import handoff_export, reviews
 from casewatch.core.breaches import case_breaches
+from casewatch.core.case_filter import CaseFilter, Seen, parse_filter
 from casewatch.core.clocks import plan_clocks
 from casewatch.core.demo import demo_plan
 from casewatch.core.errors import InvalidInput, NotFound, ProjectionsDiffer, Unavailable
@@ -53,7 +54,6 @@ from casewatch.core.views import (
     View,
     authority_label,
     case_flags,
-    case_matches,
     case_summary,
     describe_event,
     event_json,
@@ -151,9 +151,14 @@ async def _cases(session: Session, store: Store) -> None:
     else:
         found, now = await store.listings(status, every=args.all), store.clock()
     view = args.view or View.ALL
-    rows = [listing for listing in listing_order(found) if (not args.filter or case_matches(listing, args.filter))
+    chosen: CaseFilter = args.filter
+    rows = [listing for listing in listing_order(found)
+            if (not chosen or chosen.matches(listing, Seen(session.actor, now, listing.clocks)))
             and in_view(view, listing, listing.clocks, session.actor, now)]
-    if args.json:
+    if args.ids:
+        for listing in rows:  # nothing at all when nothing matches: xargs then runs nothing
+            print(listing.id)
+    elif args.json:
         _print_json([case_summary(listing, now) for listing in rows])
     elif rows:
         print(render.case_table(rows, now))
@@ -579,14 +584,18 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         arg("--append", action="store_true", help="add to a database that already has cases"),
     )),
     Read("cases", "list open cases (or, with --status or --all, resolved ones too)", _cases, (
-        arg("--json", action="store_true"),
+        arg("--json", action="store_true", group="format"),
+        arg("--ids", action="store_true", group="format",
+            help="only the ids, one per line (for xargs, or a bulk `casewatch case assign A,B,C`)"),
         arg("--status", type=Status.parse, default=None, group="which", complete=[s.value for s in Status],
             help="only cases in this status, e.g. resolved"),
         arg("--all", action="store_true", group="which", help="every case, resolved ones included"),
         arg("--as-of", type=parse_timestamp, default=None, metavar="TIMESTAMP",
             help="replay the log up to this instant and evaluate the clocks there"),
-        arg("--filter", default="", metavar="WORDS",
-            help="only cases whose id, title, customer, owners, route or status contain every word"),
+        arg("--filter", type=parse_filter, default=CaseFilter(), metavar="QUERY",
+            help="only matching cases: words found in the id, title, customer, owners, route or status, and "
+                 "fields: owner:NAME|none comms:NAME|none sev:1,2 customer:TEXT route:specialist:* "
+                 "status:waiting src:NAME is:breached|unowned|mine|returned|unread (see the README)"),
         arg("--mine", dest="view", action="store_const", const=View.MINE, default=None, group="view",
             help="only cases you own, handle the comms of, or are the named route authority of "
                  "(--as, $CASEWATCH_USER)"),

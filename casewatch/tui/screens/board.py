@@ -20,7 +20,9 @@ from textual.widgets import DataTable
 
 from casewatch.bulk_load import bulk_allocation
 from casewatch.core.calendars import to_us
+from casewatch.core.case_filter import CaseFilter, Seen, parse_filter
 from casewatch.core.clocks import CaseClocks, ClockState, countdown_changes_at
+from casewatch.core.errors import CasewatchError
 from casewatch.core.evidence import case_readiness
 from casewatch.core.models import Case, Severity
 from casewatch.core.text import visible
@@ -28,7 +30,6 @@ from casewatch.core.views import (
     NO_DEADLINE,
     View,
     case_flags,
-    case_matches,
     deadline_order,
     in_view,
     is_unowned,
@@ -115,6 +116,7 @@ class BoardScreen(CaseActions):
         self._panes: dict[Severity, SeverityPane] = {}
         self._last_table: CaseTable | None = None
         self.filter_text = ""
+        self._filter = CaseFilter()  # `filter_text` parsed
         self.view = View.ALL
         self._unowned = 0  # open cases without an internal or a comms owner, on the whole floor
 
@@ -314,7 +316,7 @@ class BoardScreen(CaseActions):
         case = self.app.state.cases.get(case_id)
         if case is None:
             why = "no longer open"
-        elif not case_matches(case, self.filter_text):
+        elif not self._matches(case, self.app.now()):
             why = "no longer matches the filter"
         else:
             why = f"no longer in the view: {VIEW_LABELS[self.view]}"
@@ -485,6 +487,11 @@ class BoardScreen(CaseActions):
     def set_filter(self, query: str | None) -> None:
         if query is None or query.strip() == self.filter_text:
             return
+        try:
+            parse_filter(query.strip())
+        except CasewatchError as exc:
+            self.app.notify(str(exc), title="Filter not changed", severity="error")
+            return
         self.filter_text = query.strip()
         self._rebuild()
 
@@ -496,8 +503,15 @@ class BoardScreen(CaseActions):
 
     def _shows(self, case: Case, now: datetime) -> bool:
         """The case is on the board under the view and the filter in force."""
-        return (case_matches(case, self.filter_text)
+        return (self._matches(case, now)
                 and in_view(self.view, case, self.app.state.clocks[case.id], self.app.actor, now))
+
+    def _matches(self, case: Case, now: datetime) -> bool:
+        """The case passes the filter in force (parsed once per filter text, see core.case_filter)."""
+        if self._filter.text != self.filter_text:
+            self._filter = parse_filter(self.filter_text)
+        return not self._filter or self._filter.matches(
+            case, Seen(self.app.actor, now, self.app.state.clocks[case.id]))
 
     def _rebuild(self) -> None:
         """After the view or the filter changed: the rows that show now, the cursor on a pane that has some."""
