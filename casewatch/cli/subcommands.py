@@ -630,8 +630,8 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         arg("--severity", required=True, type=Severity.parse, complete=SEVERITIES),
         arg("--summary", default=""),
     ), show=_new_case_id),
-    Write("case assign", c.Assign, "set the internal owner", (PERSON,)),
-    Write("case comms", c.AssignComms, "set the customer-comms owner", (PERSON,)),
+    Write("case assign", c.Assign, "set the internal owner", (PERSON,), bulk=True),
+    Write("case comms", c.AssignComms, "set the customer-comms owner", (PERSON,), bulk=True),
     Write("case authority", c.SetAuthority, "set who may change the route", (PERSON,)),
     Write("case involve", c.Involve, "add a participant", (
         PERSON,
@@ -639,7 +639,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     )),
     Write("case severity", c.ChangeSeverity, "change severity", (
         arg("severity", type=Severity.parse, help="SEV1 to SEV4", complete=SEVERITIES), REASON,
-    )),
+    ), bulk=True),
     Write("case route", c.ChangeRoute, "change or confirm the route", (
         arg("route", type=parse_route, help="support, incident or specialist:TEAM", complete=ROUTES), REASON,
         arg("--override", default=None, metavar="REASON",
@@ -654,7 +654,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     Write("case review", c.Review, "log an internal review", (arg("--notes", required=True),)),
     Write("case status", c.ChangeStatus, "change status", (
         arg("status", type=Status.parse, help=", ".join(STATUSES), complete=STATUSES),
-    )),
+    ), bulk=True),
     Write("case reopen", c.Reopen, "reopen a resolved case"),
     Write("case close", c.CloseCase, "resolve and review in one step (a lead or the route authority)", (
         arg("--final-severity", required=True, type=Severity.parse, complete=SEVERITIES, metavar="SEVn",
@@ -665,7 +665,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         arg("--lesson", default="", help="what would have prevented the escalation or made it faster"),
         arg("--notes", default=""),
     )),
-    Write("case note", c.Note, "add a timeline note", (arg("text"),)),
+    Write("case note", c.Note, "add a timeline note", (arg("text"),), bulk=True),
     Write("case evidence", c.SetEvidence, "set an evidence item, or list them", (
         arg("key", nargs="?", help="the item (omit it with --json to list every item)"),
         arg("--state", default=None, help="missing, partial, done or na", complete=EVIDENCE_STATES),
