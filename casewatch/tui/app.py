@@ -41,7 +41,7 @@ from casewatch.storage.target import Target
 from casewatch.themes import DEFAULT_THEME, THEMES
 from casewatch.tui.alert_watch import AlertWatch
 from casewatch.tui.clipboard import copy_with_a_tool
-from casewatch.tui.messages import ActionDone, CasesChanged, ClockTick, LeadChanged
+from casewatch.tui.messages import ActionDone, BulkDone, CasesChanged, ClockTick, LeadChanged
 from casewatch.tui.state import AppState
 from casewatch.tui.widgets.cells import Colours
 
@@ -357,6 +357,36 @@ class CasewatchApp(App[None]):
         reply(ActionDone(True, text, outcome.event.case_id, command=command))
         if copy_message and isinstance(command, CustomerUpdate):
             await self._copy(outcome.event.payload["message"], f"The {command.case_id} customer message")
+
+    def perform_each(self, commands: list[OnCase], reply_to: Screen) -> Worker[None]:
+        """A bulk action (see `Store.execute_each`): each case its own event in one transaction; a
+        case that refuses is listed with its reason in a notice, and `reply_to` hears which went through."""
+        return self.run_worker(self._perform_each(commands, reply_to), name="Write", group="write",
+                               exit_on_error=False)
+
+    async def _perform_each(self, commands: list[OnCase], reply_to: Screen) -> None:
+        if self.refuse_read_only():
+            return
+        try:
+            results = await self.store.execute_each(commands, self.actor)
+        except CasewatchError as exc:
+            self.notify(visible(str(exc)), title="Not done", severity="error", timeout=10, markup=False)
+            return
+        done, refused = [], {}
+        for command, result in zip(commands, results, strict=True):
+            if isinstance(result, CasewatchError):
+                refused[command.case_id] = str(result)
+            elif result.case is not None:
+                done.append(command.case_id)
+                self.take_case(result.case)
+        if done:
+            self.notify(f"{len(done)} of {len(commands)} cases changed", title="Done")
+        if refused:
+            lines = "\n".join(visible(f"{case_id}: {reason}") for case_id, reason in refused.items())
+            self.notify(f"{len(refused)} not done (still marked):\n{lines}",
+                        title="Not done", severity="error", timeout=20, markup=False)
+        if reply_to in self.screen_stack:
+            reply_to.post_message(BulkDone(tuple(done), refused))
 
     def copy_text(self, text: str, what: str) -> None:
         """Copy `text` (`what` names it in the notice that says where it went): by OSC 52 at once,

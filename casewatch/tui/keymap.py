@@ -19,6 +19,7 @@ from casewatch.tui.screens.help import HelpScreen
 from casewatch.tui.screens.metrics import MetricsScreen
 from casewatch.tui.screens.packet import PacketScreen
 from casewatch.tui.screens.policy import PolicyScreen
+from casewatch.tui.screens.quick_actions import TAKES_TURNS
 from casewatch.tui.widgets.case_table import CaseTable
 
 # Form: every form's bindings; CaseTable: the board's cursor keys
@@ -45,7 +46,8 @@ def _own_bindings(owner: type) -> list[Binding]:
 def keymap_clashes(keymap: Mapping[str, str]) -> list[str]:
     """Keys the keymap would give two of casewatch's bindings on one screen (the board with its
     tables): only one of them would ever run. A screen's key over an app-wide one is deliberate
-    (`q` goes back on a case screen and quits on the board), so only one screen's own are compared."""
+    (`q` goes back on a case screen and quits on the board), so only one screen's own are compared;
+    and pairs that take turns on one key (`TAKES_TURNS`) are meant to share it."""
     found = []
     for owner in SCREENS:
         group = _own_bindings(owner) + (_own_bindings(CaseTable) if owner is BoardScreen else [])
@@ -56,5 +58,5 @@ def keymap_clashes(keymap: Mapping[str, str]) -> list[str]:
                 by_key[key.strip()].add(binding.id or "")
         name = owner.__name__.removesuffix("Screen").lower()
         found += [f"{key!r} would do two things on the {name} screen: {' and '.join(sorted(ids))}"
-                  for key, ids in by_key.items() if len(ids) > 1]
+                  for key, ids in by_key.items() if len(ids) > 1 and frozenset(ids) not in TAKES_TURNS]
     return found

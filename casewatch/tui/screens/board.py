@@ -7,7 +7,7 @@ its index. Countdowns are recomputed on the app's single tick as deadline minus 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -37,8 +37,9 @@ from casewatch.core.views import (
     next_match,
 )
 from casewatch.tui.messages import CasesChanged, ClockTick, LeadChanged
-from casewatch.tui.screens.case_actions import CASE_BINDINGS, CaseActions
+from casewatch.tui.screens.case_actions import CASE_BINDINGS
 from casewatch.tui.screens.forms import Field, TextPrompt
+from casewatch.tui.screens.quick_actions import QUICK_BINDINGS, QuickActions
 from casewatch.tui.widgets import cells
 from casewatch.tui.widgets.board_layout import CLOCKS, Layout, choose_layout, column_width, pane_heights
 from casewatch.tui.widgets.case_table import CaseTable, SeverityPane, rows_in_view
@@ -76,7 +77,7 @@ class _Counts:
     unowned: int = 0
 
 
-class BoardScreen(CaseActions):
+class BoardScreen(QuickActions):
     BINDINGS = [
         Binding("enter", "open_case", "Open", id="board.open", tooltip="Open the case screen"),
         Binding("slash", "filter", "Filter", id="board.filter",
@@ -104,6 +105,7 @@ class BoardScreen(CaseActions):
                 tooltip="Jump to the next case that is breached or unowned, across panes"),
         Binding("left_square_bracket", "attention(-1)", "Previous late/unowned", id="board.previous_attention",
                 show=False, tooltip="Jump to the previous case that is breached or unowned, across panes"),
+        *QUICK_BINDINGS,
     ]
 
     def __init__(self) -> None:
@@ -149,7 +151,7 @@ class BoardScreen(CaseActions):
     def _static_cells(self, case: Case) -> dict[str, Text]:
         colours = self.app.colours
         return {
-            "id": cells.plain(case.id),
+            "id": self.id_cell(case.id),
             "sev": cells.severity_cell(case.severity, colours),
             "flags": cells.flag_cell(len(case_flags(case, self.app.state.policy)), colours),
             "unowned": cells.unowned_cell(is_unowned(case), colours),
@@ -425,7 +427,7 @@ class BoardScreen(CaseActions):
         app = self.app
         status = Status(view=self.view, filter_text=self.filter_text, shown=len(self._rows),
                         open=len(app.state.cases), late=app.alert_watch.late_count(), unowned=self._unowned,
-                        refreshed_at=app.refreshed_at, connection=app.connection)
+                        refreshed_at=app.refreshed_at, connection=app.connection, marked=len(self.marked))
         self.query_one(StatusLine).show(status, app.zone, app.colours)
 
     def _show_titles(self) -> None:
@@ -522,6 +524,17 @@ class BoardScreen(CaseActions):
             first = next((pane.table for pane in self._panes.values() if pane.table.row_count), None)
             if first is not None:
                 self._select(first)
+
+    def shown_ids(self) -> list[str]:
+        return [case_id for severity in Severity for case_id in self._order[severity]]
+
+    def show_marks(self, case_ids: Iterable[str]) -> None:
+        with self.app.batch_update():
+            for case_id in case_ids:
+                row = self._rows.get(case_id)
+                if row is not None:
+                    self._set_cells(row, case_id, {"id": self.id_cell(case_id)})
+        self._show_status()
 
     def action_alerts(self) -> None:
         from casewatch.tui.screens.alerts import AlertHistoryScreen

@@ -35,6 +35,7 @@ class Status:
     unowned: int
     refreshed_at: datetime | None
     connection: FeedStatus | None
+    marked: int = 0  # rows marked for a bulk action
 
 
 def status_text(status: Status, zone: ZoneInfo, colours: Colours, width: int) -> Text:
@@ -44,10 +45,14 @@ def status_text(status: Status, zone: ZoneInfo, colours: Colours, width: int) ->
     narrowed = status.view is not View.ALL or bool(status.filter_text)
     label = Text(f" {VIEW_LABELS[status.view]}", style="bold" if status.view is not View.ALL else "")
     shown = Text(f" · {status.shown} shown " if narrowed else " ")
+    if status.marked:
+        shown = Text(f" · {status.marked} marked{shown.plain}", style="bold")
     words = visible(status.filter_text)
     right = _counts_and_connection(status, zone, colours, short=False)
     if label.cell_len + shown.cell_len + (len(words) + 5 if words else 0) + right.cell_len > width:
         right = _counts_and_connection(status, zone, colours, short=True)
+    if status.marked and label.cell_len + shown.cell_len + right.cell_len > width:
+        shown = Text(f" · {status.marked} marked ", style="bold")  # what a bulk action will touch comes first
     left = label.copy()
     if words:
         room = width - right.cell_len - label.cell_len - shown.cell_len - 5  # " · “" and "”"
