@@ -48,6 +48,7 @@ from casewatch.tui.widgets.cells import Colours
 TICK_SECONDS = 1.0
 HANGUP_AND_TERMINATE = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
 ALERTS_AT_ONCE = 3  # more clocks turning in one look than this make one summary, not a toast each
+OPENED_KEPT = 20  # how far back ctrl+o goes through the cases opened
 ALERT_TOAST_S = 15  # seconds; the alert history keeps them all
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,8 @@ class CasewatchApp(App[None]):
         Binding("question_mark", "help", "Help", id="help", tooltip="Keys and what the clock marks mean"),
         Binding("ctrl+p", "command_palette", "Commands", id="palette", show=False,
                 tooltip="Search every action, the policy and cases"),
+        Binding("ctrl+o", "back_through_cases", "Previous case", id="back", show=False,
+                tooltip="Back through the cases opened: the one opened before this one (the last 20)"),
     ]
 
     connection: reactive[FeedStatus | None] = reactive(None, init=False)
@@ -83,6 +86,7 @@ class CasewatchApp(App[None]):
         self.alert_timeout_s = alert_timeout_s  # how long the alert command may run before it is killed
         self._alert_watch: AlertWatch | None = None
         self._alert_command_failing = False  # a failing command is reported once, not at every alert
+        self.opened: list[str] = []  # the cases opened, oldest first, for ctrl+o
         self._loaded_at: datetime | None = None
         self.remember_theme = remember_theme  # keeps a theme chosen on the board (the config file)
         self.target = target
@@ -487,4 +491,22 @@ class CasewatchApp(App[None]):
         """The case screen of `case_id`, over the screen in front (from the board, the palette anywhere)."""
         from casewatch.tui.screens.case import CaseScreen
 
+        if not self.opened or self.opened[-1] != case_id:
+            self.opened = [*self.opened, case_id][-OPENED_KEPT:]
         self.push_screen(CaseScreen(case_id))
+
+    def action_back_through_cases(self) -> None:
+        """ctrl+o: on a case screen, the case opened before it (in its place); elsewhere, the case
+        opened last. Cases no longer open are passed over."""
+        from casewatch.tui.screens.case import CaseScreen
+
+        on_case = self.screen.case_id if isinstance(self.screen, CaseScreen) else None
+        earlier = self.opened[:-1] if on_case is not None and self.opened[-1:] == [on_case] else self.opened
+        earlier = [case_id for case_id in earlier if case_id in self.state.cases]
+        if not earlier:
+            self.notify("No case opened before this one")
+            return
+        self.opened = earlier
+        if on_case is not None:
+            self.pop_screen()
+        self.push_screen(CaseScreen(earlier[-1]))

@@ -150,3 +150,29 @@ async def test_a_bulk_note_and_status_after_one_confirmation(make_app, writer):
             notes = [e for e in await writer.case_events(case_id) if e.type is EventType.NOTE_ADDED]
             assert [e.payload["text"] for e in notes][-1:] == ["end of shift"]
         assert not app.screen.marked
+
+
+async def test_the_speed_keys_are_listed_in_help_and_remappable(board_db, frozen_clock, writer):
+    from casewatch.storage.target import resolve_target
+    from casewatch.tui.app import CasewatchApp
+    from casewatch.tui.keymap import binding_ids, keymap_clashes
+    from tests.tui.test_app import help_lines, key_line
+
+    speed = {"board.take", "board.undo", "board.mark", "board.mark_shown", "board.clear_marks", "board.jump", "back"}
+    assert speed <= binding_ids() and keymap_clashes({}) == []
+    app = CasewatchApp(resolve_target(board_db), "dana", clock=frozen_clock, live=False,
+                       keymap={"board.take": "f6", "board.mark": "x"})
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        case_id = await cursor_on(app, pilot, "sev1", owned=False)
+        await pilot.press("f6")
+        await settled(app, pilot)
+        assert (await writer.get_case(case_id)).internal_owner == "dana"
+        await pilot.press("x")
+        await pilot.pause()
+        assert len(app.screen.marked) == 1
+        await pilot.press("question_mark")
+        await pilot.pause()
+        lines = help_lines(app)
+        assert [key_line(lines, what).split()[0] for what in ("Take it", "Mark row", "Mark all shown", "Open by id", "Undo")] == [
+            "f6", "x", "V", ":", "u"]

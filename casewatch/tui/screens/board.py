@@ -541,6 +541,9 @@ class BoardScreen(QuickActions):
 
         self.app.push_screen(AlertHistoryScreen(), self._go_to_case)
 
+    def go_to_case(self, case_id: str) -> None:
+        self._go_to_case(case_id)
+
     def _go_to_case(self, case_id: str | None) -> None:
         """From the alert history: the cursor to the case (when the board shows it) and its screen."""
         if case_id is None:

@@ -1,5 +1,5 @@
-"""The board's speed keys: take a case in one key (and undo it for a few seconds), and mark rows to
-act on every marked case at once.
+"""The board's speed keys: take a case in one key (and undo it for a few seconds), mark rows to
+act on every marked case at once, and open a case by its id or ticket (`:`).
 
 Taking a case is an ordinary `Assign`; its undo is another `Assign` that puts the previous owner
 back (the log is never edited), made against the version the take wrote, so that a change by
@@ -21,6 +21,7 @@ from textual.binding import Binding
 
 from casewatch.core import commands as c
 from casewatch.core.commands import Command, OnCase
+from casewatch.core.jump import case_names, find_case
 from casewatch.core.models import Severity, Status
 from casewatch.core.permissions import Action
 from casewatch.core.text import visible
@@ -37,12 +38,14 @@ QUICK_BINDINGS = [
                     "no form; u undoes it for 10 s"),
     Binding("u", "undo", "Undo", id="board.undo", show=False,
             tooltip="Within 10 s of taking a case: put its previous owner back (a new event)"),
-    Binding("space", "mark", "Mark", id="board.mark", show=False,
+    Binding("space", "mark", "Mark row", id="board.mark", show=False,
             tooltip="Mark the case under the cursor (again: unmark); a, c, T, n, s and t act on every marked case"),
-    Binding("V", "mark_shown", "Mark shown", id="board.mark_shown", show=False,
+    Binding("V", "mark_shown", "Mark all shown", id="board.mark_shown", show=False,
             tooltip="Mark every case shown (after a filter or a view)"),
     Binding("escape", "clear_marks", "Clear marks", id="board.clear_marks", show=False,
             tooltip="Clear the marks (Esc again clears the view and the filter)"),
+    Binding("colon", "jump", "Open by id", id="board.jump", show=False,
+            tooltip="Open a case by its id or ticket key (a unique beginning is enough; → completes it)"),
 ]
 
 TAKES_TURNS = {frozenset({"board.undo", "case.update"}), frozenset({"board.clear_marks", "board.clear_filter"})}
@@ -104,6 +107,10 @@ class QuickActions(CaseActions):
             cell.stylize(MARKED_STYLE)
         return cell
 
+    def go_to_case(self, case_id: str) -> None:
+        """The cursor to the case (when the board shows it), and its screen."""
+        raise NotImplementedError
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         undo_offered = self._undo is not None and self.app.now() < self._undo.until
         if action in TURNS:
@@ -146,6 +153,22 @@ class QuickActions(CaseActions):
         undo, self._undo = self._undo, None
         if undo is not None and self.app.now() < undo.until:
             self.app.perform(undo.command, reply_to=self)
+
+    # ----------------------------------------------------------------- jump
+
+    def action_jump(self) -> None:
+        cases = self.app.state.cases
+        names = [name for case in cases.values() for name in case_names(case)[:2]]
+        self.app.push_screen(
+            TextPrompt("Open a case", [Field("case", "Case id or ticket key:", "e.g. CW-1042 or ZD-48213",
+                                             parse=lambda typed: find_case(typed, cases.values()),
+                                             suggestions=sorted(names))],
+                       lambda case: case, disposable=True),
+            self._jumped)
+
+    def _jumped(self, case_id: str | None) -> None:
+        if case_id is not None:
+            self.go_to_case(case_id)
 
     # ---------------------------------------------------------------- marks
 
