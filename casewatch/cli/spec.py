@@ -108,6 +108,7 @@ class Write:
     listing: Callable[[Session, Store], Awaitable[None]] | None = None  # with --json: list instead of writing
     backfill: bool = True
     bulk: bool = False  # the case id may be a comma list: the same command on each case (see `_record_each`)
+    resolve: Callable[[Session, Store], Awaitable[Command]] | None = None  # builds it with the store open
 
     @property
     def all_args(self) -> tuple[Arg, ...]:
@@ -119,6 +120,9 @@ class Write:
     def main(self, args: argparse.Namespace) -> int:
         if self.listing is not None and args.json:
             asyncio.run(_with_store(Session(args), self.listing))
+            return 0
+        if self.resolve is not None:  # the command depends on what is stored (a template of the policy)
+            asyncio.run(self._record(Session(args), None))
             return 0
         command = (self.build or _fields_by_name(self.command))(args)  # bad input opens no database
         if isinstance(command, OnCase) and "," in command.case_id:
@@ -150,8 +154,12 @@ class Write:
                     print(await self.show(result, session, store))
         return worst
 
-    async def _record(self, session: Session, command: Command) -> None:
+    async def _record(self, session: Session, command: Command | None) -> None:
         async with await session.open() as store:
+            if command is None and self.resolve is not None:
+                command = await self.resolve(session, store)
+            if command is None:
+                raise InvalidInput(f"`casewatch {self.words}` could not be built")
             outcome = await store.execute(command, session.actor, at=getattr(session.args, "at", None))
             print(await self.show(outcome, session, store))
 

@@ -48,6 +48,7 @@ from casewatch.core.models import (
 )
 from casewatch.core.packet import case_packet, evidence_json, packet_json, packet_markdown
 from casewatch.core.policy import parse_policy
+from casewatch.core.templates import fill, find_template
 from casewatch.core.text import check_handle, check_login, counted
 from casewatch.core.ticket_import import ImportReport
 from casewatch.core.views import (
@@ -502,6 +503,27 @@ def _evidence_command(args: argparse.Namespace) -> c.SetEvidence:
                          reason=args.reason, expect_version=args.expect_version)
 
 
+UPDATE_TEXTS = ("known", "investigating", "next_milestone")
+
+
+async def _customer_update(session: Session, store: Store) -> c.CustomerUpdate:
+    """`case update`: the texts given, the rest from `--template` filled in with the case's fields
+    (its next update due in the sender's zone, as the message says it)."""
+    args = session.args
+    given = {name: getattr(args, name) for name in UPDATE_TEXTS}
+    if args.template is not None:
+        case, policy, roster = await store.get_case(args.case_id), await store.policy(), await store.roster()
+        sender = roster.get(session.actor)
+        filled = fill(find_template(args.template, case, policy), case, policy, store.clock(),
+                      sender.tz if sender else "UTC")
+        given = {name: getattr(filled, name) if value is None else value for name, value in given.items()}
+    missing = [f"--{name.replace('_', '-')}" for name, value in given.items() if value is None]
+    if missing:
+        raise InvalidInput(f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} required (or --template NAME)")
+    return c.CustomerUpdate(case_id=args.case_id, next_update_in=args.next_update_in,
+                            expect_version=args.expect_version, **given)
+
+
 async def _new_case_id(outcome: Outcome, session: Session, store: Store) -> str:
     return outcome.changed_case.id
 
@@ -646,11 +668,14 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
             help="leads: pass the evidence gate although required items are missing"),
     )),
     Write("case update", c.CustomerUpdate, "log a customer update", (
-        arg("--known", required=True),
-        arg("--investigating", required=True),
-        arg("--next-milestone", required=True),
+        arg("--known", default=None, help="required unless --template gives it"),
+        arg("--investigating", default=None, help="required unless --template gives it"),
+        arg("--next-milestone", default=None, help="required unless --template gives it"),
         arg("--next-update-in", default=None, metavar="DURATION", help="e.g. 45m or 1h30m (default: policy)"),
-    ), show=_customer_message),
+        arg("--template", default=None, metavar="NAME",
+            help="start from the policy's [[templates]] entry of that name, filled in with the case's fields; "
+                 "--known, --investigating and --next-milestone replace its texts"),
+    ), show=_customer_message, resolve=_customer_update),
     Write("case review", c.Review, "log an internal review", (arg("--notes", required=True),)),
     Write("case status", c.ChangeStatus, "change status", (
         arg("status", type=Status.parse, help=", ".join(STATUSES), complete=STATUSES),
