@@ -13,18 +13,20 @@ from casewatch.tui.screens.board import BoardScreen
 from casewatch.tui.screens.case import CaseScreen
 from casewatch.tui.screens.event import EventScreen
 from casewatch.tui.screens.evidence import EvidenceScreen, LeaveUnsaved
-from casewatch.tui.screens.forms import Confirm, Form
+from casewatch.tui.screens.forms import Confirm, Form, UpdateForm
 from casewatch.tui.screens.handoff import HandoffScreen, NotePrompt
 from casewatch.tui.screens.help import HelpScreen
 from casewatch.tui.screens.metrics import MetricsScreen
 from casewatch.tui.screens.packet import PacketScreen
 from casewatch.tui.screens.policy import PolicyScreen
 from casewatch.tui.screens.quick_actions import TAKES_TURNS
+from casewatch.tui.screens.template_pick import PickTemplate
 from casewatch.tui.widgets.case_table import CaseTable
 
 # Form: every form's bindings; CaseTable: the board's cursor keys
 SCREENS = (BoardScreen, CaseTable, CaseScreen, EvidenceScreen, LeaveUnsaved, PacketScreen, HandoffScreen, NotePrompt,
-           HelpScreen, PolicyScreen, MetricsScreen, EventScreen, Form, Confirm, AlertHistoryScreen)
+           HelpScreen, PolicyScreen, MetricsScreen, EventScreen, Form, Confirm, AlertHistoryScreen, UpdateForm,
+           PickTemplate)
 
 
 def binding_ids() -> set[str]:
