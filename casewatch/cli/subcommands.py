@@ -153,8 +153,8 @@ async def _cases(session: Session, store: Store) -> None:
         found, now = await store.listings(status, every=args.all), store.clock()
     view = args.view or View.ALL
     chosen: CaseFilter = args.filter
-    rows = [listing for listing in listing_order(found)
-            if (not chosen or chosen.matches(listing, Seen(session.actor, now, listing.clocks)))
+    seen = Seen(session.actor, now, {listing.id: listing.clocks for listing in found})
+    rows = [listing for listing in listing_order(found) if (not chosen or chosen.matches(listing, seen))
             and in_view(view, listing, listing.clocks, session.actor, now)]
     if args.ids:
         for listing in rows:  # nothing at all when nothing matches: xargs then runs nothing

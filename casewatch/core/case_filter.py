@@ -13,7 +13,7 @@ whose part before the colon names no field (`14:00`) is a plain word, as it alwa
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Set
+from collections.abc import Callable, Mapping, Set
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -34,17 +34,37 @@ class Filtered(Listed, Protocol):
     def severity(self) -> Severity: ...
     @property
     def returned(self) -> object: ...  # a case's return record, or a listing's flag: truthy when returned
+    @property
+    def version(self) -> int: ...
+
+
+class Haystacks:
+    """Each case's `case_haystack`, kept while its version stands: a filter typed a key at a time
+    looks for its words in every case on every keystroke, and folding the text is most of the cost."""
+
+    def __init__(self) -> None:
+        self._kept: dict[str, tuple[int, str]] = {}
+
+    def __call__(self, case: Filtered) -> str:
+        kept = self._kept.get(case.id)
+        if kept is not None and kept[0] == case.version:
+            return kept[1]
+        text = case_haystack(case)
+        self._kept[case.id] = (case.version, text)
+        return text
 
 
 @dataclass(frozen=True)
 class Seen:
-    """What a test may need beyond the case: who is looking, when, the case's clocks and which
-    cases the viewer has not read since they changed (none until unread marks are kept)."""
+    """What a test may need beyond the case: who is looking, when, every case's clocks by id and
+    which cases the viewer has not read since they changed (none until unread marks are kept).
+    One serves a whole pass over the cases."""
 
     viewer: str
     now: datetime
-    clocks: CaseClocks
+    clocks: Mapping[str, CaseClocks]
     unread: Set[str] = frozenset()
+    haystacks: Haystacks = field(default_factory=Haystacks)  # kept across passes by a caller that filters again
 
 
 Test = Callable[[Filtered, Seen], bool]
@@ -61,7 +81,7 @@ class Is(StrEnum):
 
 
 IS_TESTS: dict[Is, Test] = {
-    Is.BREACHED: lambda case, seen: is_breached(seen.clocks, seen.now),
+    Is.BREACHED: lambda case, seen: is_breached(seen.clocks[case.id], seen.now),
     Is.UNOWNED: lambda case, seen: is_unowned(case),
     Is.MINE: lambda case, seen: is_mine(case, seen.viewer),
     Is.RETURNED: lambda case, seen: bool(case.returned),
@@ -151,32 +171,40 @@ class CaseFilter:
 
     text: str = ""  # as typed
     words: tuple[str, ...] = ()
-    tests: tuple[Test, ...] = field(default=(), compare=False)
+    tests: tuple[Test, ...] = field(default=(), compare=False)  # field comparisons: cheap, run first
+    costly: tuple[Test, ...] = field(default=(), compare=False)  # `is:` (clocks read at `now`): run last
 
     def __bool__(self) -> bool:
-        return bool(self.words or self.tests)
+        return bool(self.words or self.tests or self.costly)
 
     def matches(self, case: Filtered, seen: Seen) -> bool:
-        if self.words:
-            haystack = case_haystack(case)
-            if not all(word in haystack for word in self.words):
+        # (plain loops: this runs for every case on every keystroke, and a generator per call costs)
+        for test in self.tests:
+            if not test(case, seen):
                 return False
-        return all(test(case, seen) for test in self.tests)
+        if self.words:
+            haystack = seen.haystacks(case)
+            for word in self.words:
+                if word not in haystack:
+                    return False
+        return all(test(case, seen) for test in self.costly)  # few cases get this far
 
 
 def parse_filter(query: str) -> CaseFilter:
     """Read a query (InvalidInput names the field that is wrong). Invisible characters count for
     nothing; case never matters."""
-    words, tests = [], []
+    words: list[str] = []
+    tests: list[Test] = []
+    costly: list[Test] = []
     for token in unseen_removed(query).casefold().split():
         name, colon, value = token.partition(":")
         if colon and name in FIELDS:
             if not value:
                 raise InvalidInput(f"{name}: needs a value after the colon (e.g. {name}:{_EXAMPLES[name]})")
-            tests.append(FIELDS[name](value))
+            (costly if name == "is" else tests).append(FIELDS[name](value))
         else:
             words.append(token)
-    return CaseFilter(query, tuple(words), tuple(tests))
+    return CaseFilter(query, tuple(words), tuple(tests), tuple(costly))
 
 
 _EXAMPLES = {"owner": "ravi", "comms": "tom", "sev": "1,2", "customer": "acme", "route": "specialist:*",

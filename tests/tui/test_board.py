@@ -274,7 +274,7 @@ async def test_filter_narrows_every_pane_and_escape_clears_it(make_app, writer):
         await pilot.pause()
         ravi = parse_filter("ravi")
         expected = {cid for cid, case in app.state.cases.items()
-                    if ravi.matches(case, Seen("dana", app.now(), app.state.clocks[cid]))}
+                    if ravi.matches(case, Seen("dana", app.now(), app.state.clocks))}
         assert shown_ids(app) == expected and 0 < len(expected) < every
         assert "matching “ravi”" in str(app.screen.query_one("#pane-sev1").border_title)
         # Another writer's changes arrive through the live refresh: a case that starts to match

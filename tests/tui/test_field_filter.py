@@ -17,7 +17,7 @@ async def test_fields_narrow_the_board_and_a_bad_one_keeps_the_filter(make_app, 
         await pilot.pause()
         chosen = parse_filter("sev:1,2 owner:none")
         expected = {cid for cid, case in app.state.cases.items()
-                    if chosen.matches(case, Seen("dana", app.now(), app.state.clocks[cid]))}
+                    if chosen.matches(case, Seen("dana", app.now(), app.state.clocks))}
         assert expected and shown_ids(app) == expected
         assert all(app.state.cases[cid].internal_owner is None for cid in expected)
         await pilot.press("slash", *"is:late", "enter")

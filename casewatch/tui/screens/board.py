@@ -20,7 +20,7 @@ from textual.widgets import DataTable
 
 from casewatch.bulk_load import bulk_allocation
 from casewatch.core.calendars import to_us
-from casewatch.core.case_filter import CaseFilter, Seen, parse_filter
+from casewatch.core.case_filter import CaseFilter, Haystacks, Seen, parse_filter
 from casewatch.core.clocks import CaseClocks, ClockState, countdown_changes_at
 from casewatch.core.errors import CasewatchError
 from casewatch.core.evidence import case_readiness
@@ -119,6 +119,7 @@ class BoardScreen(QuickActions):
         self._last_table: CaseTable | None = None
         self.filter_text = ""
         self._filter = CaseFilter()  # `filter_text` parsed
+        self._haystacks = Haystacks()  # what the filter's words are looked for in, per case version
         self.view = View.ALL
         self._unowned = 0  # open cases without an internal or a comms owner, on the whole floor
 
@@ -513,7 +514,7 @@ class BoardScreen(QuickActions):
         if self._filter.text != self.filter_text:
             self._filter = parse_filter(self.filter_text)
         return not self._filter or self._filter.matches(
-            case, Seen(self.app.actor, now, self.app.state.clocks[case.id]))
+            case, Seen(self.app.actor, now, self.app.state.clocks, haystacks=self._haystacks))
 
     def _rebuild(self) -> None:
         """After the view or the filter changed: the rows that show now, the cursor on a pane that has some."""
