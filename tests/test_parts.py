@@ -105,3 +105,12 @@ def test_cli_arguments_name_every_field_of_their_command(entry):
     offered = {spec.dest for spec in entry.all_args}
     missing = set(entry.command.model_fields) - offered - {"kind", "via"}  # (`via`: set by imports only)
     assert not missing, f"`casewatch {entry.words}` has no argument for {sorted(missing)}"
+
+
+def test_the_servers_vet_knows_every_event_type():
+    """The insert trigger on PostgreSQL refuses an event type it does not list: a new type needs its
+    required payload keys there too, or every write of it fails in team mode."""
+    import importlib
+
+    vet = importlib.import_module("casewatch.storage.migrations.versions.0010_team_trust")
+    assert set(vet._REQUIRED) == {kind.value for kind in EventType}

@@ -20,6 +20,7 @@ from casewatch.core.handoff import Handoff, HandoffStatus, Shift
 from casewatch.core.listing import CaseListing
 from casewatch.core.models import Case, Event, Person
 from casewatch.core.policy import Policy
+from casewatch.core.quarantine import Quarantined
 from casewatch.core.reviews import ReviewRow
 from casewatch.core.text import counted, is_handle, visible
 from casewatch.core.views import case_flags, describe_event
@@ -41,14 +42,15 @@ def clock_text(reading: ClockReading, zone: ZoneInfo | None = None) -> str:
 
 
 def case_table(rows: list[CaseListing], now: datetime) -> str:
-    header = ("ID", "SEV", "STATUS", "OWNER", "COMMS", "OWNER-CLOCK", "NEXT-UPDATE", "NEXT-REVIEW", "EVID", "TITLE")
+    header = ("ID", "SEV", "STATUS", "OWNER", "COMMS", "OWNER-CLOCK", "NEXT-UPDATE", "NEXT-REVIEW", "EVID", "CUSTOMER",
+              "TITLE")  # the customer too: `--filter acme` matches it, and two like titles differ by it
     lines: list[tuple[str, ...]] = [header]
     for case in rows:  # in board order: the nearest deadline of these three clocks first
         r = case.clocks.read(now)
         lines.append((
             case.id, case.severity.value, case.status.value, case.internal_owner or "-", case.comms_owner or "-",
             *(clock_text(r[kind]) for kind in ClockKind), f"{'↩' if case.returned else ''}{case.readiness}",
-            f"{case.source.key} {case.title}" if case.source else case.title,
+            case.customer, f"{case.source.key} {case.title}" if case.source else case.title,
         ))
     lines = [tuple(visible(cell) for cell in line) for line in lines]
     widths = [max(len(line[i]) for line in lines) for i in range(len(header) - 1)]
@@ -59,7 +61,7 @@ def case_table(rows: list[CaseListing], now: datetime) -> str:
 
 
 def case_details(case: Case, clocks: CaseClocks, policy: Policy, events: list[Event], breaches: list[Breach],
-                 now: datetime, tz: str, authority: str) -> str:
+                 now: datetime, tz: str, authority: str, shift_lead: str | None = None) -> str:
     zone = ZoneInfo(tz)
     readings = clocks.read(now)
     ready = case_readiness(case, policy.evidence)
@@ -74,7 +76,7 @@ def case_details(case: Case, clocks: CaseClocks, policy: Policy, events: list[Ev
         ("route authority", authority),
         ("participants", ", ".join(f"{p.name} ({p.role})" for p in case.participants) or "-"),
         ("escalated", f"{case.escalated_at.astimezone(zone):%Y-%m-%d %H:%M %Z}"),
-        ("evidence", f"{ready} required ready" + (f" (missing: {', '.join(ready.missing)})" if ready.missing else "")
+        ("evidence", f"{ready} required ready" + (f" (not ready: {ready.not_ready})" if ready.missing else "")
                      + (f"; gate overridden {case.gate_overrides}×" if case.gate_overrides else "")),
         ("summary", case.summary or "-"),
         *_ticket_fields(case),
@@ -82,7 +84,7 @@ def case_details(case: Case, clocks: CaseClocks, policy: Policy, events: list[Ev
     fields += [(f"{kind.value.replace('_', ' ')} clock", clock_text(readings[kind], due_zone)) for kind in ClockKind]
     lines = [f"{case.id}  {case.severity.value} ({sp.label})  {case.status.value}  v{case.version}"]
     lines += [f"  {label + ':':<23}{visible(value)}" for label, value in fields]
-    for flag in case_flags(case, policy):
+    for flag in case_flags(case, policy, shift_lead):
         lines.append(f"  ! {visible(flag)}")
     lines.append(f"breaches: {len(breaches) or 'none'}")
     for breach in breaches:
@@ -119,6 +121,15 @@ def people_table(roster: dict[str, Person]) -> str:
 def _table(lines: list[tuple[str, ...]]) -> str:
     widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]))]
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip() for line in lines)
+
+
+def quarantine_table(found: list[Quarantined], tz: str) -> str:
+    """`db audit`: each quarantined event, its time in the viewer's zone; the log's text shown literally."""
+    zone = ZoneInfo(tz)
+    lines: list[tuple[str, ...]] = [("ID", "CASE", "ACTOR", "TYPE", f"OCCURRED ({tz})", "REASON")]
+    lines += [(str(q.id), visible(q.case_id or "-"), _clip(q.actor, 40), _clip(q.type, 30),
+               q.occurred_at.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z"), _clip(q.reason, 160)) for q in found]
+    return _table(lines)
 
 
 def shift_line(shift: Shift | None, pending: Handoff | None, now: datetime, tz: str) -> str:
@@ -180,7 +191,7 @@ def _rate_text(rate: dict[str, Any]) -> str:
 
 def metrics_table(report: dict[str, Any]) -> str:
     """One line per scope: time to named owner (nearest-rank median and p90), then each rate with n/d."""
-    header = ("SCOPE", "OWNED", "OWNER-MEDIAN", "OWNER-P90", "UNOWNED", *(label for label, _ in METRIC_RATES))
+    header = ("SCOPE", "OWNED", "OWNER-MEDIAN", "OWNER-P90", "WITHOUT-OWNER", *(label for label, _ in METRIC_RATES))
     lines = [header]
     for scope, group, m in _metric_scopes(report):
         owner = m["time_to_named_owner"]
@@ -199,8 +210,9 @@ def metrics_csv(report: dict[str, Any]) -> str:
     """The table as CSV, for spreadsheets: owner times in seconds, each rate as numerator, denominator, rate."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["scope", "group", "owner_count", "owner_median_s", "owner_p90_s", "unowned",
-                     *(f"{key}_{part}" for _, key in METRIC_RATES for part in ("numerator", "denominator", "rate"))])
+    writer.writerow(["scope", "group", "owner_count", "owner_median_s", "owner_p90_s", "without_owner",
+                     *(key if part == "rate" else f"{key}_{part}"  # the rate is the metric's own name
+                       for _, key in METRIC_RATES for part in ("numerator", "denominator", "rate"))])
     for scope, group, m in _metric_scopes(report):
         owner = m["time_to_named_owner"]
         writer.writerow([scope, _cell(group), owner["count"], owner["median_s"], owner["p90_s"], owner["unowned"],

@@ -13,12 +13,13 @@ import asyncio
 import sys
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, NoReturn
 
 from casewatch.cli.session import Session
 from casewatch.core.commands import Command, OnCase
 from casewatch.core.errors import CasewatchError, InvalidInput
-from casewatch.core.models import parse_timestamp
+from casewatch.core.models import day_start, parse_timestamp
 from casewatch.core.text import visible
 from casewatch.core.views import describe_event
 from casewatch.storage.store import Outcome, Store
@@ -184,6 +185,9 @@ class Read:
 
 async def _with_store(session: Session, run: Callable[[Session, Store], Awaitable[None]]) -> None:
     async with await session.open() as store:
+        as_of = getattr(session.args, "as_of", None)
+        if type(as_of) is date:  # `--as-of 2026-12-06` as `--since` takes it: that day's midnight in your zone
+            session.args.as_of = day_start(as_of, await session.zone(store))
         await run(session, store)
 
 

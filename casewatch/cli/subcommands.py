@@ -22,6 +22,7 @@ from casewatch.cli import environment as env
 from casewatch.cli import render
 from casewatch.cli.session import Session
 from casewatch.cli.spec import CASE_ID, Local, Read, Subcommand, Write, arg
+from casewatch.cli.sync_command import run_sync
 from casewatch.cli.terminal import signals_end_the_command
 from casewatch.core import commands as c
 from casewatch.core import handoff_export, reviews
@@ -49,7 +50,7 @@ from casewatch.core.models import (
 from casewatch.core.packet import case_packet, evidence_json, packet_json, packet_markdown
 from casewatch.core.policy import parse_policy
 from casewatch.core.templates import fill, find_template
-from casewatch.core.text import check_handle, check_login, counted
+from casewatch.core.text import check_free_handle, check_login, counted
 from casewatch.core.ticket_import import ImportReport
 from casewatch.core.views import (
     View,
@@ -64,7 +65,7 @@ from casewatch.core.views import (
 from casewatch.sources.csv_file import parse_map, read_csv
 from casewatch.storage.imports import importer, plan_import, write_tickets
 from casewatch.storage.migrate import head_revision
-from casewatch.storage.roles import MEMBER_ROLE, grant_statement
+from casewatch.storage.roles import grant_statement
 from casewatch.storage.seed import write_demo
 from casewatch.storage.store import Outcome, Store
 from casewatch.storage.team import init_team
@@ -187,14 +188,16 @@ async def _show_case(session: Session, store: Store) -> None:
             "route_authority_shown": authority,
             "participants": [asdict(p) for p in case.participants],
             "owner_named_at": iso_z(case.owner_named_at),
-            "flags": case_flags(case, policy), "breaches": [breach.as_json() for breach in breaches],
+            "flags": case_flags(case, policy, shift.lead if shift else None),
+            "breaches": [breach.as_json() for breach in breaches],
             "timeline": [event_json(e) for e in events],
             "review": review.as_dict() if (review := reviews.case_review(events)) and case.review else None,
             "source_seen": case.source_seen if case.source else None,
         }
         _print_json(summary)
     else:
-        print(render.case_details(case, clocks, policy, events, breaches, now, await session.zone(store), authority))
+        print(render.case_details(case, clocks, policy, events, breaches, now, await session.zone(store), authority,
+                                  shift.lead if shift else None))
 
 
 async def _list_evidence(session: Session, store: Store) -> None:
@@ -321,12 +324,26 @@ async def _rebuild_db(session: Session, store: Store) -> None:
     print(f"{session.target.describe()}: {_rows(len(differences))} repaired; every projection matches the log")
 
 
+async def _audit_db(session: Session, store: Store) -> None:
+    """The quarantined events: forged or malformed claims the fold keeps out of every state."""
+    found = await store.audit()
+    if session.args.json:
+        _print_json([{"id": q.id, "case": q.case_id, "actor": q.actor, "type": q.type,
+                      "occurred_at": iso_z(q.occurred_at), "reason": q.reason} for q in found])
+        return
+    if found:
+        print(render.quarantine_table(found, await session.zone(store)))
+    print(f"{session.target.describe()}: {counted(len(found), 'quarantined event')}"
+          + (" (kept in the log, never applied)" if found else ": every event of the log counts"))
+
+
 def _team_init(args: argparse.Namespace) -> int:
     session = Session(args)
     lead = Person(name=args.lead, role=Role.LEAD, tz=check_zone(args.lead_tz) if args.lead_tz else env.system_zone())
     ready = asyncio.run(init_team(session.target, lead, args.login))
     print(f"{ready.database} is a team database: {ready.lead} leads it and connects as login {ready.login}")
-    print(f"members connect with their own logins, in role {MEMBER_ROLE}; add each with `casewatch people add` "
+    print(f"members connect with their own logins, in role {ready.member} (only its members may connect); add "
+          "each with `casewatch people add` "
           "and `casewatch team grant NAME --login LOGIN`")
     return 0
 
@@ -414,7 +431,10 @@ def _board(args: argparse.Namespace) -> int:
     clashes = keymap_clashes(config.keymap)
     if clashes:
         raise InvalidInput(f"config keymap: {clashes[0]}")
-    replay_at = _not_future(getattr(args, "as_of", None), datetime.now(UTC))
+    asked: datetime | date | None = getattr(args, "as_of", None)
+    if isinstance(asked, date) and not isinstance(asked, datetime):  # a bare day: its midnight in your zone
+        asked = day_start(asked, Session(args, config).creator().tz)
+    replay_at = _not_future(asked, datetime.now(UTC))
     demo_dir = tempfile.TemporaryDirectory(prefix="casewatch-demo-") if getattr(args, "demo", False) else None
     with signals_end_the_command():
         try:
@@ -557,9 +577,10 @@ async def _handoff_accepted(outcome: Outcome, session: Session, store: Store) ->
 async def _login_granted(outcome: Outcome, session: Session, store: Store) -> str:
     login = outcome.event.payload["login"]
     line = describe_event(outcome.event)
+    member = await store.member_role()
     if await store.grant_member(login):
-        return f"{line}; it is in role {MEMBER_ROLE}"
-    return f"{line}\nan administrator must run (your login may not grant roles):\n  {grant_statement(login)}"
+        return f"{line}; it is in role {member}"
+    return f"{line}\nan administrator must run (your login may not grant roles):\n  {grant_statement(login, member)}"
 
 
 async def _policy_applied(outcome: Outcome, session: Session, store: Store) -> str:
@@ -589,8 +610,8 @@ BOARD = Local("board", "open the live board (the default)", _board, (
         complete=("casewatch-dark", "casewatch-light", "casewatch-high-contrast")),
     arg("--demo", action="store_true", default=argparse.SUPPRESS,
         help="open the board on a new temporary demo database"),
-    arg("--as-of", type=parse_timestamp, default=argparse.SUPPRESS, metavar="TIMESTAMP",
-        help="replay: the board as it stood at this instant, read-only (for post-case review)"),
+    arg("--as-of", type=parse_instant_or_day, default=argparse.SUPPRESS, metavar="WHEN",
+        help="replay: the board as it stood at this instant (a bare date: its midnight in your zone), read-only"),
 ))
 
 REASON = arg("--reason", required=True, help="why (shown in the timeline)")
@@ -612,17 +633,17 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         arg("--status", type=Status.parse, default=None, group="which", complete=[s.value for s in Status],
             help="only cases in this status, e.g. resolved"),
         arg("--all", action="store_true", group="which", help="every case, resolved ones included"),
-        arg("--as-of", type=parse_timestamp, default=None, metavar="TIMESTAMP",
-            help="replay the log up to this instant and evaluate the clocks there"),
+        arg("--as-of", type=parse_instant_or_day, default=None, metavar="WHEN",
+            help="replay the log up to this instant (a bare date: its midnight in your zone); clocks as then"),
         arg("--filter", type=parse_filter, default=CaseFilter(), metavar="QUERY",
-            help="only matching cases: words found in the id, title, customer, owners, route or status, and "
-                 "fields: owner:NAME|none comms:NAME|none sev:1,2 customer:TEXT route:specialist:* "
+            help="only matching cases: words found in the id, title, customer, owners, route, status or severity, "
+                 "and fields: owner:NAME|none comms:NAME|none sev:1,2 customer:TEXT route:specialist:* "
                  "status:waiting src:NAME is:breached|unowned|mine|returned|unread (see the README)"),
         arg("--mine", dest="view", action="store_const", const=View.MINE, default=None, group="view",
             help="only cases you own, handle the comms of, or are the named route authority of "
                  "(--as, $CASEWATCH_USER)"),
         arg("--unowned", dest="view", action="store_const", const=View.UNOWNED, group="view",
-            help="only cases without an internal owner or without a comms owner"),
+            help="only cases that need owners: no internal owner or no comms owner (the board's o view)"),
         arg("--waiting", dest="view", action="store_const", const=View.WAITING, group="view",
             help="only cases waiting on the customer"),
         arg("--breached", dest="view", action="store_const", const=View.BREACHED, group="view",
@@ -633,8 +654,8 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
             help="the first escalation instant counted (a bare date: its midnight in your zone)"),
         arg("--until", type=parse_instant_or_day, default=None, metavar="WHEN",
             help="escalations from this instant on are not counted (a bare date: its midnight in your zone)"),
-        arg("--as-of", type=parse_timestamp, default=None, metavar="TIMESTAMP",
-            help="replay the log up to this instant (default: now)"),
+        arg("--as-of", type=parse_instant_or_day, default=None, metavar="WHEN",
+            help="replay the log up to this instant (a bare date: its midnight in your zone; default: now)"),
         arg("--json", action="store_true", group="format"),
         arg("--csv", action="store_true", group="format", help="one row per breakdown, for spreadsheets"),
     )),
@@ -748,7 +769,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         arg("handoff_id", type=int, nargs="?", metavar="ID"),
         arg("--format", choices=("md", "json"), default="md"),
         arg("--to", default=None, metavar="NAME", help="preview: the incoming lead"),
-        arg("--as-of", type=parse_timestamp, default=None, metavar="TIMESTAMP",
+        arg("--as-of", type=parse_instant_or_day, default=None, metavar="WHEN",
             help="replay the log up to this instant: the handoff as it stood, or the preview then"),
     )),
     Read("handoff list", "every handoff, newest first", _list_handoffs, (arg("--json", action="store_true"),)),
@@ -763,11 +784,22 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         arg("--skip-bad", action="store_true", help="import the good rows and list the bad ones"),
         arg("--json", action="store_true", help="the counts and each refused line as JSON"),
     )),
+    Read("sync", "sync the configured Zendesk and Jira sources into linked cases, once or --follow", run_sync, (
+        arg("names", nargs="*", metavar="NAME", help="the [sources.NAME] tables to sync (default: every zendesk "
+                                                     "and jira source)"),
+        arg("--follow", action="store_true", help="keep syncing every --every until Ctrl+C or SIGTERM"),
+        arg("--every", default="60s", metavar="DURATION", help="the interval under --follow (default 60s, at "
+                                                                "least 1m)"),
+        arg("--dry-run", action="store_true", help="read the tracker, write nothing; print what would happen"),
+        arg("--json", action="store_true", help="each source's counts as JSON"),
+    )),
     Read("db upgrade", "run schema migrations", _upgrade_db),
     Read("db verify", "replay the log in memory and report projection rows that differ (exit 1)", _verify_db),
     Read("db rebuild", "repair the projection rows that differ from a replay of the log", _rebuild_db),
+    Read("db audit", "list the events the rules did not let count (quarantined: kept in the log, never applied)",
+         _audit_db, (arg("--json", action="store_true"),)),
     Local("team init", "PostgreSQL: make a database a team one (run as a role that may create roles)", _team_init, (
-        arg("--lead", required=True, type=check_handle, metavar="NAME", help="the first lead"),
+        arg("--lead", required=True, type=check_free_handle, metavar="NAME", help="the first lead"),
         arg("--login", required=True, type=check_login, metavar="PGROLE", help="the first lead's existing login"),
         arg("--tz", dest="lead_tz", default=None, metavar="ZONE", help="the first lead's IANA zone (default: yours)"),
     )),

@@ -6,14 +6,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from enum import StrEnum
 from typing import NamedTuple
 
-from casewatch.core.calendars import WorkingTime, from_us, to_us
+from casewatch.core.calendars import ALWAYS, WorkingTime, from_us, to_us
 from casewatch.core.durations import countdown_stable_for
-from casewatch.core.models import Case, Status
+from casewatch.core.models import Case, Severity, Status
 from casewatch.core.policy import Policy, Timing
 
 US_PER_S = 1_000_000
@@ -58,6 +58,7 @@ class ClockPlan(NamedTuple):
     due_us: int | None = None
     warn_us: int | None = None
     paused_left_us: int | None = None
+    calendar: WorkingTime | None = None  # a business calendar the clock counts working time in (None: 24x7)
 
     def state_at(self, now_us: int) -> tuple[ClockState, int | None]:
         """State and remaining seconds at `now_us`, without allocating: the board's tick calls this."""
@@ -87,6 +88,16 @@ class ClockPlan(NamedTuple):
     @property
     def active(self) -> bool:
         return self.fixed is None
+
+    def working_left_s(self, now_us: int) -> int | None:
+        """Working seconds left to the due instant, when the clock counts business hours and they are
+        fewer than the wall-clock seconds (the clock waits for business hours); else None. What a
+        warning on such a clock is about: `▲ 6h11m` hid that 11 minutes of work were left."""
+        cal, due = self.calendar, self.due_us
+        if cal is None or due is None or now_us >= due:
+            return None
+        left = cal.worked_us(now_us, due) // US_PER_S
+        return left if left < (due - now_us) // US_PER_S - 59 else None
 
 
 class CaseClocks(NamedTuple):
@@ -138,37 +149,42 @@ def _advance(
 
 def _running_plan(kind: ClockKind, cal: WorkingTime, anchor: int, window: int, warn_at: float,
                   pauses: Sequence[tuple[int, int | None]] = ()) -> ClockPlan:
+    business = cal if cal.name != ALWAYS else None
     if not pauses:  # the common case, without the pause walk
         due_us, warn_us = cal.add_pair_us(anchor, window, window - round(window * warn_at))
-        return ClockPlan(kind, None, due_us, warn_us if warn_at > 0 else None)
+        return ClockPlan(kind, None, due_us, warn_us if warn_at > 0 else None, calendar=business)
     due, left = _advance(cal, anchor, window, pauses)
     if due is None:
         return ClockPlan(kind, fixed=ClockState.PAUSED, paused_left_us=left)
     warn = None
     if warn_at > 0:
         warn, _ = _advance(cal, anchor, window - round(window * warn_at), pauses)
-    return ClockPlan(kind, due_us=due, warn_us=warn)
+    return ClockPlan(kind, due_us=due, warn_us=warn, calendar=business)
 
 
 def plan_clocks(case: Case, policy: Policy) -> CaseClocks:
-    t = policy.timings[case.severity]
-    escalated = to_us(case.escalated_at)
-    return CaseClocks(_owner_plan(case, t, escalated), _update_plan(case, t, escalated),
-                      _review_plan(case, t, escalated))
+    timings, escalated = policy.timings, to_us(case.escalated_at)
+    return CaseClocks(_owner_plan(case, timings, escalated), _update_plan(case, timings, escalated),
+                      _review_plan(case, timings, escalated))
 
 
 def plan_clock(case: Case, policy: Policy, kind: ClockKind) -> ClockPlan:
     """One of the plans `plan_clocks` makes, without the calendar work of the other two (the
     metric facts ask one clock after every event)."""
-    return _PLANNERS[kind](case, policy.timings[case.severity], to_us(case.escalated_at))
+    return _PLANNERS[kind](case, policy.timings, to_us(case.escalated_at))
 
 
 def earliest_due_us(case: Case, policy: Policy, kind: ClockKind) -> int:
     """No plan of the clock comes due before its window has passed since its anchor: working time
-    runs no faster than the wall clock, and pauses only delay it. No calendar work, so asking
-    whether a clock can have come due by some instant is cheap."""
+    runs no faster than the wall clock, pauses only delay it, and a severity change that shortens
+    the window restarts it no earlier than the anchor. No calendar work, so asking whether a clock
+    can have come due by some instant is cheap."""
     anchor, window = _WINDOWS[kind](case, policy.timings[case.severity], to_us(case.escalated_at))
     return anchor + window
+
+
+Timings = Mapping[Severity, Timing]
+Pauses = Sequence[tuple[int, int | None]]
 
 
 def _owner_window(case: Case, t: Timing, escalated: int) -> tuple[int, int]:
@@ -184,33 +200,81 @@ def _review_window(case: Case, t: Timing, escalated: int) -> tuple[int, int]:
     return to_us(case.last_review_at) if case.last_review_at else escalated, t.review_us
 
 
-def _owner_plan(case: Case, t: Timing, escalated: int) -> ClockPlan:
+def _sooner(a: ClockPlan, b: ClockPlan) -> bool:
+    """Plan `a` comes due before plan `b` (a paused plan after any running one, by the time left)."""
+    return _soonness(a) < _soonness(b)
+
+
+def _soonness(plan: ClockPlan) -> tuple[int, int]:
+    return (0, plan.due_us or 0) if plan.fixed is None else (1, plan.paused_left_us or 0)
+
+
+def _from(pauses: Pauses, start: int) -> list[tuple[int, int | None]]:
+    """The pauses that still stop a clock started at `start`."""
+    return [(max(begin, start), end) for begin, end in pauses if end is None or end > start]
+
+
+def _planned(kind: ClockKind, case: Case, timings: Timings, anchor: int, window_of: Callable[[Timing], int],
+             pauses: Pauses = ()) -> ClockPlan:
+    """The plan of a running clock, with the rule for severity changes since its anchor: a change
+    that lengthens the window moves the due time out; one that shortens it brings the due time in to
+    the earlier of the old due time and the change plus the new window, never to before the change
+    (a raise is the right call, not a late one)."""
+    t = timings[case.severity]
+    steps = [step for step in case.severity_steps if to_us(step.at) > anchor]
+    if not steps:  # the common case: one severity since the anchor
+        return _running_plan(kind, t.calendar, anchor, window_of(t), t.warn_at, pauses)
+    t = timings[steps[0].before]
+    current = _running_plan(kind, t.calendar, anchor, window_of(t), t.warn_at, pauses)
+    for step in steps:
+        t = timings[step.after]
+        normal = _running_plan(kind, t.calendar, anchor, window_of(t), t.warn_at, pauses)
+        if not _sooner(normal, current):
+            current = normal
+            continue
+        at = to_us(step.at)
+        restarted = _running_plan(kind, t.calendar, at, window_of(t), t.warn_at, _from(pauses, at))
+        if _sooner(restarted, current):
+            current = restarted
+    return current
+
+
+def _owner_plan(case: Case, timings: Timings, escalated: int) -> ClockPlan:
     if case.owner_named_at is not None:
         return _MET_OWNER
     if case.status is _RESOLVED:
         return _STOPPED_OWNER
-    return _running_plan(ClockKind.OWNER, t.calendar, escalated, t.owner_us, t.warn_at)
+    return _planned(ClockKind.OWNER, case, timings, escalated, _owner_window_of)
 
 
-def _update_plan(case: Case, t: Timing, escalated: int) -> ClockPlan:
+def _update_plan(case: Case, timings: Timings, escalated: int) -> ClockPlan:
     if case.status is _RESOLVED:
         return _STOPPED_UPDATE
-    anchor, window = _update_window(case, t, escalated)
+    t = timings[case.severity]
+    anchor, _ = _update_window(case, t, escalated)
     pauses = []
     if t.pause_while_waiting:
         for span in case.waiting:
             end = to_us(span.end) if span.end is not None else None
             if end is None or end > anchor:
                 pauses.append((max(anchor, to_us(span.start)), end))
-    return _running_plan(ClockKind.CUSTOMER_UPDATE, t.calendar, anchor, window, t.warn_at, pauses)
+    return _planned(ClockKind.CUSTOMER_UPDATE, case, timings, anchor,
+                    lambda timing: _update_window(case, timing, escalated)[1], pauses)
 
 
-def _review_plan(case: Case, t: Timing, escalated: int) -> ClockPlan:
+def _review_plan(case: Case, timings: Timings, escalated: int) -> ClockPlan:
     if case.status is _RESOLVED:
         return _STOPPED_REVIEW
-    anchor, window = _review_window(case, t, escalated)
-    return _running_plan(ClockKind.INTERNAL_REVIEW, t.calendar, anchor, window, t.warn_at)
+    anchor, _ = _review_window(case, timings[case.severity], escalated)
+    return _planned(ClockKind.INTERNAL_REVIEW, case, timings, anchor, _review_window_of)
 
+
+def _owner_window_of(t: Timing) -> int:
+    return t.owner_us
+
+
+def _review_window_of(t: Timing) -> int:
+    return t.review_us
 
 _PLANNERS = {ClockKind.OWNER: _owner_plan, ClockKind.CUSTOMER_UPDATE: _update_plan,
              ClockKind.INTERNAL_REVIEW: _review_plan}
@@ -223,8 +287,17 @@ _STOPPED_UPDATE = ClockPlan(ClockKind.CUSTOMER_UPDATE, fixed=ClockState.STOPPED)
 _STOPPED_REVIEW = ClockPlan(ClockKind.INTERNAL_REVIEW, fixed=ClockState.STOPPED)
 
 
-def missing_roles(case: Case, policy: Policy) -> list[str]:
-    """Roles the severity policy says must be on the case and nobody on it holds."""
+def missing_roles(case: Case, policy: Policy, shift_lead: str | None = None) -> list[str]:
+    """Roles the severity policy says must be on the case and nobody on it holds. The shift lead,
+    who leads while the case is open and is its route authority unless another is named, fills
+    the `lead` role, unless the severity's policy says `shift_lead_is_lead = false`: a flag on
+    nearly every SEV1 and SEV2 was a flag on nothing."""
     present = case.participant_roles()
-    return [role for role in policy[case.severity].must_involve if role not in present]
+    severity = policy[case.severity]
+    if shift_lead is not None and severity.shift_lead_is_lead:
+        present.add(LEAD_ROLE)
+    return [role for role in severity.must_involve if role not in present]
+
+
+LEAD_ROLE = "lead"
 

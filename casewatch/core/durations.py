@@ -11,6 +11,7 @@ _PART = re.compile(r"(\d+(?:\.\d+)?)\s*([dhms])")
 _UNIT_SECONDS = {"d": 86400, "h": 3600, "m": 60, "s": 1}  # largest first, the order parts come in
 SHORTEST = timedelta(minutes=1)
 LONGEST = timedelta(days=30)
+DAY_S = 86400  # countdowns count days from here on
 
 
 def parse_duration(text: str) -> timedelta:
@@ -38,14 +39,15 @@ def parse_duration(text: str) -> timedelta:
 
 
 def format_countdown(seconds: int) -> str:
-    """Compact countdown: 45s, 14m, 2h05m, 3d04h; a leading '-' when overdue."""
+    """Compact countdown: 45s, 14m, 2h05m, 3d04h (days from 24 h on, so one column never mixes
+    `-83h53m` with `-4d06h`); a leading '-' when overdue."""
     sign = "-" if seconds < 0 else ""
     s = abs(seconds)
     if s < 60:
         return f"{sign}{s}s"
     if s < 3600:
         return f"{sign}{s // 60}m"
-    if s < 100 * 3600:
+    if s < DAY_S:
         return f"{sign}{s // 3600}h{(s % 3600) // 60:02d}m"
     return f"{sign}{s // 86400}d{(s % 86400) // 3600:02d}h"
 
@@ -56,5 +58,5 @@ def countdown_stable_for(seconds: int) -> int:
     s = abs(seconds)
     if s < 60:
         return 1
-    unit = 3600 if s >= 100 * 3600 else 60
+    unit = 3600 if s >= DAY_S else 60
     return seconds % unit + 1 if seconds > 0 else unit - s % unit

@@ -25,6 +25,7 @@ from casewatch.core.models import (
     Person,
     Role,
     Severity,
+    SeverityStep,
     SourceLink,
     Status,
 )
@@ -121,7 +122,9 @@ def _comms_assigned(case: Case, e: Event) -> dict[str, Any]:
 
 
 def _severity_changed(case: Case, e: Event) -> dict[str, Any]:
-    return {"severity": Severity(e.payload["after"]),
+    after = Severity(e.payload["after"])
+    step = SeverityStep(at=e.occurred_at, before=case.severity, after=after)
+    return {"severity": after, "severity_steps": [*case.severity_steps, step],
             "route_review_needed": case.route_review_needed or e.payload["route_review"]}
 
 
@@ -164,6 +167,8 @@ def _describe_evidence(payload: Payload) -> str:
     p = upgrade_set_payload(payload)
     reason = f" ({p['reason']})" if p.get("reason") else ""
     cleared = "; packet complete again" if p.get("return_cleared") else ""
+    if p["before"] == p["state"]:  # the text changed, not the state: "done → done" said nothing
+        return f"evidence {p['key']}: value edited{reason}{cleared}"
     return f"evidence {p['key']}: {p['before']} → {p['state']}{reason}{cleared}"
 
 
@@ -188,13 +193,16 @@ def _returned(case: Case, e: Event) -> dict[str, Any]:
     returned = CaseReturn(by=e.actor, at=e.occurred_at, reason=p["reason"], keys=tuple(p["missing"]),
                           from_route=p["before"])
     owner = None if p.get("owner_cleared") else case.internal_owner
-    return {"route": p["after"], "route_review_needed": False, "returned": returned, "internal_owner": owner,
+    return {"route": p["after"], "route_review_needed": bool(p.get("route_review")), "returned": returned,
+            "internal_owner": owner,
             "evidence": apply_return(case.evidence, p, e.actor, e.occurred_at)}
 
 
 def _describe_return(p: Payload) -> str:
     owner = f"; {p['owner_cleared']} no longer owns it" if p.get("owner_cleared") else ""
-    return f"returned from {p['before']} to support for missing {', '.join(p['missing'])} ({p['reason']}){owner}"
+    review = f"; route review needed (policy says {p['policy_route']})" if p.get("route_review") else ""
+    return (f"returned from {p['before']} to support for missing {', '.join(p['missing'])} ({p['reason']})"
+            f"{owner}{review}")
 
 
 def resolves_case(event: Event) -> bool:

@@ -91,15 +91,22 @@ class ChecklistEntry:
 
 @dataclass(frozen=True, slots=True)
 class Readiness:
-    """Required items done or na, out of the number required; `missing` names the others."""
+    """Required items done or na, out of the number required; `missing` names the others (the log's
+    word), `partial` those of them that are partly filled in."""
 
     ready: int
     required: int
     missing: tuple[str, ...]
+    partial: tuple[str, ...] = ()
 
     @property
     def complete(self) -> bool:
         return not self.missing
+
+    @property
+    def not_ready(self) -> str:
+        """The items not ready, as a lead reads them: "timeline (partial), observed"."""
+        return ", ".join(f"{key} (partial)" if key in self.partial else key for key in self.missing)
 
     def __str__(self) -> str:
         return f"{self.ready}/{self.required}"
@@ -145,20 +152,23 @@ def case_checklist(case: Case, items: Iterable[ChecklistItem], route: str | None
 def case_readiness(case: Case, items: Iterable[ChecklistItem], route: str | None = None) -> Readiness:
     """`readiness(case_checklist(...))` without building the entries: the board asks it per row."""
     route = route or case.route
-    records, missing, required = case.evidence, [], 0
+    records, missing, partial, required = case.evidence, [], [], 0
     for item in items:
         if item.required(case.severity, route):
             required += 1
             record = records.get(item.key)
             if record is None or not record.state.settled:
                 missing.append(item.key)
-    return Readiness(ready=required - len(missing), required=required, missing=tuple(missing))
+                if record is not None and record.state is EvidenceState.PARTIAL:
+                    partial.append(item.key)
+    return Readiness(ready=required - len(missing), required=required, missing=tuple(missing), partial=tuple(partial))
 
 
 def readiness(entries: Iterable[ChecklistEntry]) -> Readiness:
     required = [e for e in entries if e.required]
     missing = tuple(e.key for e in required if not e.state.settled)
-    return Readiness(ready=len(required) - len(missing), required=len(required), missing=missing)
+    partial = tuple(e.key for e in required if e.state is EvidenceState.PARTIAL)
+    return Readiness(ready=len(required) - len(missing), required=len(required), missing=missing, partial=partial)
 
 
 def case_entry(case: Case, items: Iterable[ChecklistItem], key: str) -> ChecklistEntry:
@@ -255,7 +265,7 @@ def route_gate(case_id: str, route: str, ready: Readiness, override: str | None,
     if route == "incident":
         return {"missing": missing}
     if override is None:
-        raise InvalidInput(f"{case_id} cannot go to {route}: required evidence missing: {', '.join(missing)} "
+        raise InvalidInput(f"{case_id} cannot go to {route}: required evidence not ready: {ready.not_ready} "
                            f"(fill them in first: `e` on the board, or `casewatch case evidence {case_id} KEY`; "
                            f"or a lead passes the gate with an override reason, --override REASON)")
     if actor.role is not Role.LEAD:

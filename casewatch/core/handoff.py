@@ -53,6 +53,20 @@ class Shift(_Frozen):
         return now - self.started_at
 
 
+def shift_at(floor_events: Iterable[Event], roster: Mapping[str, Person], at: datetime | None = None) -> Shift | None:
+    """The shift that started last (a backfilled start counts when it happened), or last by `at`,
+    from the floor events that count: who leads is the log's, not the `shifts` table's. A start
+    from before starts named their zone is in the lead's roster zone."""
+    starts = [e for e in floor_events if e.type in (EventType.SHIFT_STARTED, EventType.HANDOFF_ACCEPTED)
+              and (at is None or e.occurred_at <= at)]
+    if not starts:
+        return None
+    last = max(starts, key=lambda e: (e.occurred_at, e.id or 0))
+    lead = last.payload["lead"]
+    tz = last.payload.get("tz") or (roster[lead].tz if lead in roster else "UTC")
+    return Shift(lead=lead, tz=tz, started_at=last.occurred_at)
+
+
 class PacketClock(_Frozen):
     """A clock still running when the packet was made: its due instant, or, while paused, the
     working time it has left."""
@@ -230,13 +244,15 @@ def _in_window(event: Event, start: datetime, end: datetime) -> bool:
     return start <= event.occurred_at <= end
 
 
-def _packet_case(case: Case, history: list[Event], policy: Policy, start: datetime, now: datetime,
+def _packet_case(case: Case, history: list[Event], policy: Policy, shift: Shift, now: datetime,
                  note: str) -> PacketCase:
+    start = shift.started_at
     return PacketCase(
         id=case.id, title=case.title, customer=case.customer, severity=case.severity, status=case.status,
         route=case.route, internal_owner=case.internal_owner, comms_owner=case.comms_owner,
         route_authority=case.route_authority, clocks=_clocks(case, policy, now),
-        missing_evidence=list(case_readiness(case, policy.evidence).missing), missing_roles=missing_roles(case, policy),
+        missing_evidence=list(case_readiness(case, policy.evidence).missing),
+        missing_roles=missing_roles(case, policy, shift.lead),
         route_review=case.route_review_needed, returned=case.returned is not None, last_update=_last_update(history),
         open_question=_open_question(case),
         changes=[CaseChange(at=e.occurred_at, actor=e.actor, text=describe_event(e))
@@ -281,7 +297,7 @@ def build_packet(*, cases: Iterable[Case], events: Iterable[Event], policy: Poli
     """
     histories = _by_case(events)
     notes = case_notes or {}
-    open_cases = [_packet_case(case, histories.get(case.id, []), policy, shift.started_at, now,
+    open_cases = [_packet_case(case, histories.get(case.id, []), policy, shift, now,
                                notes.get(case.id, "")) for case in cases if case.is_open]
     return Packet(
         prepared_at=now, outgoing=LeadRef(name=shift.lead, tz=shift.tz), incoming=incoming,

@@ -46,9 +46,16 @@ def list_case(case: Case, policy: Policy) -> CaseListing:
         route=case.route, internal_owner=case.internal_owner, comms_owner=case.comms_owner,
         route_authority=case.route_authority, escalated_at=case.escalated_at, version=case.version,
         readiness=case_readiness(case, policy.evidence), returned=case.returned is not None,
-        gate_overrides=case.gate_overrides, clocks=plan_clocks(case, policy), policy_version=policy.version,
-        source=case.source,
+        gate_overrides=case.gate_overrides, clocks=_stored_plans(plan_clocks(case, policy)),
+        policy_version=policy.version, source=case.source,
     )
+
+
+def _stored_plans(clocks: CaseClocks) -> CaseClocks:
+    """The plans as a listing keeps them: without the business calendar (the board plans its own)."""
+    if all(plan.calendar is None for plan in clocks):
+        return clocks
+    return CaseClocks(*(plan._replace(calendar=None) for plan in clocks))
 
 
 def listing_json(listing: CaseListing) -> dict[str, Any]:
@@ -63,6 +70,7 @@ def listing_json(listing: CaseListing) -> dict[str, Any]:
         "internal_owner": listing.internal_owner, "comms_owner": listing.comms_owner,
         "route_authority": listing.route_authority, "escalated_at": iso_z(listing.escalated_at),
         "ready": ready.ready, "required": ready.required, "missing": list(ready.missing),
+        "partial": list(ready.partial),
         "returned": listing.returned, "gate_overrides": listing.gate_overrides,
         "clocks": [[plan.fixed.value if plan.fixed else None, plan.due_us, plan.warn_us, plan.paused_left_us]
                    for plan in listing.clocks],
@@ -82,7 +90,8 @@ def listing_from_json(stored: dict[str, Any]) -> CaseListing:
         status=Status(stored["status"]), route=stored["route"], internal_owner=stored["internal_owner"],
         comms_owner=stored["comms_owner"], route_authority=stored["route_authority"],
         escalated_at=datetime.fromisoformat(stored["escalated_at"]), version=stored["version"],
-        readiness=Readiness(stored["ready"], stored["required"], tuple(stored["missing"])),
+        readiness=Readiness(stored["ready"], stored["required"], tuple(stored["missing"]),
+                            tuple(stored.get("partial", ()))),
         returned=stored["returned"], gate_overrides=stored["gate_overrides"],
         clocks=CaseClocks(*(ClockPlan(kind, _STATES[fixed], due, warn, left)
                             for kind, (fixed, due, warn, left) in zip(ClockKind, stored["clocks"], strict=True))),

@@ -190,6 +190,15 @@ class SourceLink:
 
 
 @dataclass(frozen=True, slots=True)
+class SeverityStep:
+    """A severity change, kept on the case: a shorter window runs from the change, not from before it."""
+
+    at: datetime
+    before: Severity
+    after: Severity
+
+
+@dataclass(frozen=True, slots=True)
 class Interval:
     """A closed-open span of time; `end` is None while it is still open."""
 
@@ -217,6 +226,7 @@ class Case(BaseModel):
     next_update_override_s: int | None = None
     last_review_at: datetime | None = None
     waiting: list[Interval] = Field(default_factory=list)
+    severity_steps: list[SeverityStep] = Field(default_factory=list)  # in history order
     resolved_at: datetime | None = None
     route_review_needed: bool = False
     evidence: dict[str, EvidenceRecord] = Field(default_factory=dict)  # by item key; template in the policy

@@ -156,7 +156,7 @@ def packet_markdown(packet: Packet) -> str:
     ]
     lines += [f"- **{CLOCK_LABELS[kind]}:** {_clock_line(packet.clocks[kind], zone)}" for kind in ClockKind]
     ready = packet.readiness
-    missing = f"; missing: {', '.join(ready.missing)}" if ready.missing else ""
+    missing = f"; not ready: {ready.not_ready}" if ready.missing else ""
     lines += ["", "## Evidence", "", f"Ready: {ready} required items{md_inline(missing)}", ""]
     for entry in packet.entries:
         need = " (required)" if entry.required else ""

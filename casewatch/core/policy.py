@@ -265,6 +265,7 @@ class SeverityPolicy(TomlTable):
     calendar: Annotated[str, PlainValidator(_declared_calendar)] = ALWAYS
     pause_updates_while_waiting: Annotated[bool, rule(_true_or_false)] = False
     warn_at: Annotated[float, rule(_fraction)] = 0.25
+    shift_lead_is_lead: Annotated[bool, rule(_true_or_false)] = True  # the shift lead fills must_involve's "lead"
 
 
 _SEVERITY_NAMES = [s.value for s in Severity]

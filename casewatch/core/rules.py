@@ -86,7 +86,7 @@ def decide(command: c.Command, case: Case | None, ctx: Context, *, new_case_id: 
     _check_when(case, ctx)
     if isinstance(command, c.OnCase):
         assert case is not None
-        if case.status is Status.RESOLVED and not rule.on_resolved and _resolved_by(case, ctx.occurred_at):
+        if case.status is Status.RESOLVED and not rule.on_resolved and resolved_by(case, ctx.occurred_at):
             raise InvalidInput(f"{case.id} is resolved: reopen it first (`casewatch case reopen {case.id}`)")
         payload, case_id = rule.handler(command, case, ctx), case.id
     else:
@@ -99,7 +99,7 @@ def decide(command: c.Command, case: Case | None, ctx: Context, *, new_case_id: 
                  occurred_at=ctx.occurred_at, recorded_at=ctx.recorded_at, payload=payload)
 
 
-def _resolved_by(case: Case, at: datetime) -> bool:
+def resolved_by(case: Case, at: datetime) -> bool:
     """Resolved at `at` already: a backfill into the time it was still open is its history, not a change."""
     return case.resolved_at is None or at >= case.resolved_at
 
@@ -284,8 +284,12 @@ def _evidence(cmd: c.SetEvidence, case: Case, ctx: Context) -> Payload:
 def _return(cmd: c.ReturnCase, case: Case, ctx: Context) -> Payload:
     check(ctx.actor, Action.RETURN, case)
     owner = ctx.roster.get(case.internal_owner) if case.internal_owner else None
-    return decide_return(case.id, case.route, case_checklist(case, ctx.policy.evidence), cmd.missing, cmd.reason,
-                         owner, returning_team(case.route, ctx.actor))
+    payload = decide_return(case.id, case.route, case_checklist(case, ctx.policy.evidence), cmd.missing,
+                            cmd.reason, owner, returning_team(case.route, ctx.actor))
+    policy_route = ctx.policy[case.severity].route
+    if policy_route != payload["after"]:  # back with support on a severity that belongs elsewhere: a lead decides
+        payload |= {"policy_route": policy_route, "route_review": True}
+    return payload
 
 
 def _add_person(cmd: c.AddPerson, ctx: Context) -> Payload:

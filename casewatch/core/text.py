@@ -236,6 +236,26 @@ def is_handle(name: str) -> bool:
     return HANDLE.fullmatch(name) is not None
 
 
+RESERVED = frozenset({"casewatch", "postgres", "root", "admin", "system"})
+"""Names nobody on a roster may take: the author the server trusts as the system, the database's
+own superuser and the usual administrators' names; also every name starting with `casewatch_`
+(the PostgreSQL roles casewatch creates) or `pg_` (PostgreSQL's own)."""
+
+
+def is_reserved(name: str) -> bool:
+    folded = name.strip().lower()
+    return folded in RESERVED or folded.startswith(("casewatch_", "pg_"))
+
+
+def check_free_handle(name: str, label: str = "name") -> str:
+    """`check_handle`, and not a reserved name: what a name put on a roster must be (a new
+    personal database's first lead, named after the OS user, may still be `root`)."""
+    if is_reserved(name):
+        raise InvalidInput(f"{label}: {name!r} is reserved (casewatch, postgres, root, admin, system and names "
+                           "starting with casewatch_ or pg_ belong to the system); choose another name")
+    return check_handle(name, label)
+
+
 def check_handle(name: str, label: str = "name") -> str:
     """`name` if it is a handle, else InvalidInput saying what a handle is (and the likely one meant)."""
     check_text(name, label, limit=LIMITS["handle"])
@@ -247,7 +267,7 @@ def check_handle(name: str, label: str = "name") -> str:
     return name
 
 
-Handle = Annotated[str, FreeText(label="name", limit=LIMITS["handle"]), AfterValidator(check_handle)]
+Handle = Annotated[str, FreeText(label="name", limit=LIMITS["handle"]), AfterValidator(check_free_handle)]
 """A new person's name (legacy names already on a roster keep working; see `people rename`)."""
 
 

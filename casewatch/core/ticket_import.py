@@ -21,7 +21,7 @@ from casewatch.core.tracker import Refusal, Source, Ticket
 
 FollowUp = Callable[[str], c.Command]  # given the new case's id
 Planned = tuple[c.Command | FollowUp, datetime | None]  # a command and when it happened (None: now)
-Outcome = Literal["create", "update", "unchanged"]
+Outcome = Literal["create", "update", "unchanged", "dropped"]  # dropped: a synced ticket stopped matching
 SEEN_FIELDS = ("severity", "status", "owner", "title")
 
 

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -66,6 +67,32 @@ def _zone(value: object) -> str:
     return check_zone(string(value))
 
 
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def _tracker_url(value: object) -> str:
+    """A tracker's base address: https, or plain http on a loopback address (the tests' servers)."""
+    text = string(value).rstrip("/")
+    try:
+        parts = urlsplit(text)
+        host = parts.hostname
+        parts.port  # noqa: B018 (a bad port raises here)
+    except ValueError:
+        host = None
+    if not host or parts.username is not None or parts.query or parts.fragment:
+        raise ValueError("must be a web address such as https://acme.zendesk.com")
+    if parts.scheme == "https" or (parts.scheme == "http" and host in LOOPBACK):
+        return text
+    raise ValueError("must start with https:// (plain http only on 127.0.0.1, localhost or [::1])")
+
+
+def _env_name(value: object) -> str:
+    text = string(value)
+    if not text.replace("_", "").isalnum() or text[0].isdigit():
+        raise ValueError("must be the name of an environment variable, such as CASEWATCH_ZD_TOKEN")
+    return text
+
+
 def _ticket_url(value: object) -> str:
     text = string(value)
     if "{id}" not in text or not text.startswith(("https://", "http://")):
@@ -84,6 +111,13 @@ class SourceSettings(TomlTable):
     people: dict[str, Annotated[str, rule(_handle)]] = Field(default_factory=dict)  # tracker user -> handle
     tz: Annotated[str | None, rule(_zone)] = None  # for times without a zone (default: the viewer's)
     ticket_url: Annotated[str | None, rule(_ticket_url)] = None  # e.g. "https://acme.zendesk.com/agent/tickets/{id}"
+    # The live syncs (kinds zendesk and jira): where, as whom, and what makes a ticket an escalation.
+    url: Annotated[str | None, rule(_tracker_url)] = None
+    email: Annotated[str | None, rule(string)] = None
+    token_env: Annotated[str | None, rule(_env_name)] = None  # the variable holding the API token
+    token_file: Annotated[str | None, rule(string)] = None  # or a file only its owner may read
+    escalated_tags: list[Annotated[str, rule(string)]] = Field(default_factory=lambda: ["escalated"])  # zendesk
+    jql: Annotated[str | None, rule(string)] = None  # jira: the escalations' query
 
 
 def _folded(table: Mapping[str, object]) -> dict[str, object]:

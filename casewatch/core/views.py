@@ -12,7 +12,7 @@ from casewatch.core.clocks import CaseClocks, ClockReading, ClockState, missing_
 from casewatch.core.events import EVENTS
 from casewatch.core.evidence import case_readiness
 from casewatch.core.listing import CaseListing
-from casewatch.core.models import Case, Event, SourceLink, Status, iso_z
+from casewatch.core.models import Case, Event, Severity, SourceLink, Status, iso_z
 from casewatch.core.policy import Policy
 from casewatch.core.text import counted, unseen_removed
 
@@ -24,7 +24,7 @@ def authority_label(case: Case, shift_lead: str | None) -> str:
     return f"{shift_lead} (shift lead)" if shift_lead else "any lead"
 
 
-def case_flags(case: Case, policy: Policy) -> list[str]:
+def case_flags(case: Case, policy: Policy, shift_lead: str | None = None) -> list[str]:
     """What needs a lead's attention besides the clocks, in words: nothing, once the case is
     resolved (its owners, roles and evidence matter again if it is reopened)."""
     if case.status is Status.RESOLVED:
@@ -36,14 +36,14 @@ def case_flags(case: Case, policy: Policy) -> list[str]:
         flags.append("no comms owner")
     if case.route_review_needed:
         flags.append(f"route review needed (policy says {policy[case.severity].route})")
-    flags += [f"missing role: {role}" for role in missing_roles(case, policy)]
+    flags += [f"missing role: {role}" for role in missing_roles(case, policy, shift_lead)]
     if case.returned is not None:
         r = case.returned
         flags.append(f"returned by {r.by} from {r.from_route}: needs {', '.join(r.keys)} ({r.reason})")
     elif case.route != "support":  # escalated (to incident, or past the gate by override) with gaps
         ready = case_readiness(case, policy.evidence)
         if not ready.complete:
-            flags.append(f"missing evidence: {', '.join(ready.missing)}")
+            flags.append(f"evidence not ready: {ready.not_ready}")
     return flags
 
 
@@ -95,6 +95,8 @@ class Listed(Protocol):
     def route_authority(self) -> str | None: ...
     @property
     def source(self) -> SourceLink | None: ...
+    @property
+    def severity(self) -> Severity: ...
 
 
 def ticket_words(source: SourceLink | None) -> str:
@@ -104,10 +106,11 @@ def ticket_words(source: SourceLink | None) -> str:
 
 def case_haystack(case: Listed) -> str:
     """What a plain filter word is looked for in: the case's id, ticket, title, customer, owners,
-    route and status, folded, without invisible characters (`AC\u200bME` is found by ACME)."""
+    route, status and severity (`ravi sev2`), folded, without invisible characters (`AC\u200bME` is
+    found by ACME)."""
     return unseen_removed(" ".join((case.id, ticket_words(case.source), case.title, case.customer,
                                     case.internal_owner or "", case.comms_owner or "", case.route,
-                                    case.status.value))).casefold()
+                                    case.status.value, case.severity.value))).casefold()
 
 
 def is_mine(case: Listed, viewer: str) -> bool:
@@ -133,6 +136,11 @@ def is_breached(clocks: CaseClocks, now: datetime) -> bool:
 def needs_attention(case: Listed, clocks: CaseClocks, now: datetime) -> bool:
     """Breached or unowned: what the board's `]` and `[` visit."""
     return is_unowned(case) or is_breached(clocks, now)
+
+
+NEED_OWNERS = "need owners"
+"""What the board calls cases without an internal or a comms owner (the `o` view, the ⚑ counts); the
+metrics' "still without an owner" counts escalations with no internal owner yet."""
 
 
 class View(StrEnum):

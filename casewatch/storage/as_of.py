@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from casewatch.core.listing import CaseListing, list_case
 from casewatch.core.models import Case
 from casewatch.core.policy import Policy
-from casewatch.core.projection import apply
-from casewatch.storage import convert
+from casewatch.core.projection import replay_cases
+from casewatch.storage import checked_log, convert
 from casewatch.storage.listings import LISTED, read_listings
 from casewatch.storage.schema import cases, events
 
@@ -47,18 +47,10 @@ def _changed_after(at: datetime) -> Select:
 
 
 async def _replayed_open(conn: AsyncConnection, chosen: Select, at: datetime) -> AsyncIterator[Case]:
-    """The `chosen` cases that were open at `at`, each folded from its events up to `at`."""
-    result = await conn.stream(
-        convert.LOGGED.where(events.c.case_id.in_(chosen), events.c.occurred_at <= at)
-        .order_by(events.c.case_id, events.c.occurred_at, events.c.id))  # history order per case
-    case: Case | None = None
-    async for partition in result.partitions(500):
-        for row in partition:
-            event = convert.event_from_trusted_row(row)
-            if case is not None and case.id != event.case_id:
-                if case.is_open:
-                    yield case
-                case = None
-            case = apply(case, event)
-    if case is not None and case.is_open:
-        yield case
+    """The `chosen` cases that were open at `at`, each folded from its counted events up to `at`."""
+    query = (convert.LOGGED.where(events.c.case_id.in_(chosen), events.c.occurred_at <= at)
+             .order_by(events.c.case_id, events.c.id))
+    async for history in checked_log.histories(conn, await checked_log.floor(conn), query):
+        case = replay_cases(history).get(history[0].case_id or "")
+        if case is not None and case.is_open:
+            yield case

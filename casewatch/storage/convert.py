@@ -38,11 +38,12 @@ LOGGED = select(events.c.id, events.c.case_id, events.c.type, events.c.actor, ev
 
 
 def event_from_trusted_row(row) -> Event:
-    """An event read back for folding (a `LOGGED` row), without validating it again: the log only
-    holds events that were validated when written, and replays read tens of thousands of them.
-    The row is unpacked by position: reading seven columns by name costs ten times as much."""
+    """An event read back for folding (a `LOGGED` row), without validating it again: replays read
+    tens of thousands of them, and the checked fold (storage.checked_log) judges each.
+    The row is unpacked by position: reading seven columns by name costs ten times as much.
+    A type casewatch does not know stays the log's text: the checked fold (core.quarantine) refuses it."""
     event_id, case_id, kind, actor, occurred_at, recorded_at, payload = row
-    return _trusted_event({"id": event_id, "case_id": case_id, "type": _EVENT_TYPES[kind], "actor": actor,
+    return _trusted_event({"id": event_id, "case_id": case_id, "type": _EVENT_TYPES.get(kind, kind), "actor": actor,
                            "occurred_at": occurred_at, "recorded_at": recorded_at, "payload": payload})
 
 

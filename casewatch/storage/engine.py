@@ -6,6 +6,8 @@ database: a pragma such as `journal_mode=WAL` would otherwise rewrite a stranger
 
 from __future__ import annotations
 
+import os
+
 import orjson
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -27,10 +29,38 @@ standard library both ways, which the write path and every replay of the log fee
 MARK_TABLE = "alembic_version"  # every casewatch database has it, from its first migration on
 
 
+LOCK_TIMEOUT_ENV, STATEMENT_TIMEOUT_ENV = "CASEWATCH_LOCK_TIMEOUT", "CASEWATCH_STATEMENT_TIMEOUT"
+DEFAULT_LOCK_TIMEOUT_S, DEFAULT_STATEMENT_TIMEOUT_S = 5.0, 30.0
+
+
+def seconds(variable: str, default: float) -> float:
+    """A wait in seconds from the environment (`CASEWATCH_LOCK_TIMEOUT=10`), else the default."""
+    value = os.environ.get(variable, "").strip()
+    if not value:
+        return default
+    try:
+        found = float(value)
+    except ValueError:
+        raise InvalidInput(f"{variable}={value!r} is not a number of seconds") from None
+    if not 0 < found <= 3600:
+        raise InvalidInput(f"{variable}={value!r}: give between 0 and 3600 seconds")
+    return found
+
+
+def waits() -> dict[str, str]:
+    """PostgreSQL: every statement of every transaction waits at most this long for a lock another
+    session holds, and runs at most this long (a member holding `LOCK TABLE events` cannot stall
+    writers: they give up with exit 4, naming the wait)."""
+    lock = seconds(LOCK_TIMEOUT_ENV, DEFAULT_LOCK_TIMEOUT_S)
+    statement = seconds(STATEMENT_TIMEOUT_ENV, DEFAULT_STATEMENT_TIMEOUT_S)
+    return {"lock_timeout": f"{int(lock * 1000)}ms", "statement_timeout": f"{int(statement * 1000)}ms"}
+
+
 def create_engines(target: Target) -> tuple[AsyncEngine, AsyncEngine]:
     """(reader, writer): the writer shares the reader's pool and only changes how it begins."""
     if not target.is_sqlite:
-        engine = create_async_engine(target.url, pool_pre_ping=True, pool_size=5, max_overflow=5, **JSON_CODEC)
+        engine = create_async_engine(target.url, pool_pre_ping=True, pool_size=5, max_overflow=5,
+                                     connect_args={"server_settings": waits()}, **JSON_CODEC)
         return engine, engine
     engine = create_async_engine(target.url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000}, **JSON_CODEC)
 

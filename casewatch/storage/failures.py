@@ -120,6 +120,13 @@ def translate(exc: BaseException, describe: str, *, writing: bool, path: Path | 
                             "ask for write access or work on a copy")
     if any(mark in lowered for mark in _SQLITE_DAMAGED):
         return damaged(describe, why.split(" with text ")[0])  # not the undecodable row itself
+    if code == "55P03":
+        return Unavailable(f"database {describe}: waited longer than the lock timeout for a lock another session "
+                           f"holds ({'a write to the log or a case' if writing else 'a read'}; {why}): "
+                           f"{unwritten}try again (CASEWATCH_LOCK_TIMEOUT sets the wait)")
+    if code == "57014" and "statement timeout" in lowered:
+        return Unavailable(f"database {describe}: a statement ran longer than the statement timeout ({why}): "
+                           f"{unwritten}try again (CASEWATCH_STATEMENT_TIMEOUT sets the limit)")
     if code in _PG_RETRY_NOW or code in _PG_TRANSIENT or (code or "").startswith(_PG_TRANSIENT_CLASSES):
         return Unavailable(f"database {describe} is unavailable ({why}): {unwritten}try again in a moment")
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from sqlalchemy import Integer, func, insert, or_, select, update
+from sqlalchemy import Integer, Select, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from casewatch.core import commands as c
@@ -23,7 +23,7 @@ from casewatch.core.handoff import (
 )
 from casewatch.core.models import Case, Event, Person
 from casewatch.core.policy import Policy
-from casewatch.storage import convert
+from casewatch.storage import checked_log, convert
 from casewatch.storage.as_of import open_cases_at
 from casewatch.storage.policies import load_policy_history
 from casewatch.storage.schema import cases, events, handoffs, shifts
@@ -103,9 +103,16 @@ async def packet_sources(conn: AsyncConnection, since: datetime,
     touched = select(events.c.case_id).where(events.c.occurred_at >= since, events.c.case_id.is_not(None))
     open_cases = [convert.case_from_state(row.state)
                   for row in await conn.execute(select(convert.CASE_STATE).where(cases.c.is_open.is_(True)))]
-    rows = await conn.execute(select(events).where(or_(events.c.case_id.in_(open_ids), events.c.case_id.in_(touched)))
-                              .order_by(events.c.id))
-    return open_cases, [convert.event_from_row(row) for row in rows]
+    query = convert.LOGGED.where(or_(events.c.case_id.in_(open_ids), events.c.case_id.in_(touched)))
+    return open_cases, await _counted(conn, query)
+
+
+async def _counted(conn: AsyncConnection, query: Select) -> list[Event]:
+    """The events of the `query`'s cases that count (storage.checked_log), in log order."""
+    checked = await checked_log.floor(conn)
+    ordered = query.order_by(events.c.case_id, events.c.id)
+    found = [event async for history in checked_log.histories(conn, checked, ordered) for event in history]
+    return sorted(found, key=lambda e: e.id or 0)
 
 
 async def _replayed_sources(conn: AsyncConnection, since: datetime, at: datetime) -> tuple[list[Case], list[Event]]:
@@ -115,9 +122,8 @@ async def _replayed_sources(conn: AsyncConnection, since: datetime, at: datetime
     wanted = sorted({case.id for case in open_cases} | set((await conn.execute(touched)).scalars()))
     history: list[Event] = []
     for start in range(0, len(wanted), 1000):  # bounded IN lists on every backend
-        rows = await conn.execute(select(events).where(events.c.case_id.in_(wanted[start:start + 1000]),
-                                                       events.c.occurred_at <= at))
-        history.extend(convert.event_from_row(row) for row in rows)
+        history.extend(await _counted(conn, convert.LOGGED.where(events.c.case_id.in_(wanted[start:start + 1000]),
+                                                                 events.c.occurred_at <= at)))
     history.sort(key=lambda e: e.id or 0)
     return open_cases, history
 

@@ -12,7 +12,15 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from casewatch.core.errors import InvalidInput
-from casewatch.storage.roles import OWNER_ROLE, grant_member_privileges, owned_by_owner_role
+from casewatch.storage.roles import (
+    LEGACY_OWNER,
+    database_name,
+    grant_member_privileges,
+    move_from_shared_roles,
+    owner_role,
+    quote_role,
+    table_owner,
+)
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -100,12 +108,14 @@ async def ensure_schema(reader: AsyncEngine, writer: AsyncEngine, describe: str)
             return False
     async with writer.begin() as conn:  # re-checked in turn: two openers never both migrate
         await take_turns(conn)
-        team = conn.dialect.name == "postgresql" and bool(await conn.scalar(owned_by_owner_role()))
-        if not team:
+        owner = await conn.scalar(table_owner()) if conn.dialect.name == "postgresql" else None
+        if owner == LEGACY_OWNER:  # a team database from before per-database roles
+            owner = await move_from_shared_roles(conn)
+        if owner is None or owner != owner_role(await database_name(conn)):
             return await conn.run_sync(upgrade_to_head, describe)
         # A team database: its owner role migrates (an administrator acts as it), and members get
         # what they need on whatever the migration created.
-        await conn.execute(text(f"SET LOCAL ROLE {OWNER_ROLE}"))
+        await conn.execute(text(f"SET LOCAL ROLE {quote_role(owner)}"))
         migrated = await conn.run_sync(upgrade_to_head, describe)
         await grant_member_privileges(conn)
         return migrated

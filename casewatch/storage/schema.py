@@ -193,6 +193,19 @@ class HandoffRow(Base):
     last_event_id: Mapped[int] = mapped_column(BigInteger())
 
 
+class SourceStateRow(Base):
+    """Where each tracker sync stands: its cursor (saved in the transaction of the page it follows)
+    and how its last pass went, which the board's status line shows. Never a secret."""
+
+    __tablename__ = "source_states"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    cursor: Mapped[str | None] = mapped_column(Text(), nullable=True)  # the tracker's, or a time for Jira
+    last_success: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    failure: Mapped[str | None] = mapped_column(String(300), nullable=True)  # the failing pass's short reason
+    failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
 events = EventRow.__table__
 cases = CaseRow.__table__
 people = PersonRow.__table__
@@ -201,3 +214,4 @@ counters = CounterRow.__table__
 logins = LoginRow.__table__
 shifts = ShiftRow.__table__
 handoffs = HandoffRow.__table__
+source_states = SourceStateRow.__table__

@@ -10,6 +10,9 @@ Team mode (PostgreSQL, after `casewatch team init`): the acting person is whoeve
 this connection's login to (`team`); a command naming anyone else is refused, and the server stamps
 each event's author and times, which the store reads back (RETURNING) and folds the projections with.
 
+Who may do what is decided from the roster and policy as the checked fold of the log gives them
+(storage.checked_log), never from the `people` or `policies` tables, which members can write.
+
 Every database failure, reads included, leaves here as one line (see storage.failures).
 """
 
@@ -47,30 +50,30 @@ from casewatch.core import commands as c
 from casewatch.core import metrics
 from casewatch.core.errors import CasewatchError, Conflict, InvalidInput, NotFound, Unavailable
 from casewatch.core.events import added_person
-from casewatch.core.handoff import Handoff, LeadView, Packet, PacketDiff, Shift
+from casewatch.core.handoff import Handoff, LeadView, Packet, PacketDiff, Shift, shift_at
 from casewatch.core.listing import CaseListing
 from casewatch.core.models import Case, Event, EventType, Person, Role, Status
 from casewatch.core.policy import DEFAULT_POLICY_TOML, Policy, parse_policy
 from casewatch.core.policy_history import PolicyHistory
 from casewatch.core.projection import apply, in_history_order
+from casewatch.core.quarantine import SYSTEM_ACTOR, CheckedFloor, Quarantined
 from casewatch.core.rules import Context, decide
 from casewatch.core.text import check_handle
 from casewatch.core.views import conflict_message
-from casewatch.storage import as_of, convert, sqlite_log
+from casewatch.storage import as_of, checked_log, convert, sqlite_log
 from casewatch.storage import handoffs as handoff_rows
 from casewatch.storage.engine import create_engines
 from casewatch.storage.failures import failure, retry_now
 from casewatch.storage.listings import LISTED, plan_open_listings, read_listings
 from casewatch.storage.migrate import ensure_schema, take_turns
 from casewatch.storage.policies import load_policy_history
-from casewatch.storage.roles import administers, grant_membership, quote_role
+from casewatch.storage.roles import administers, database_name, grant_membership, member_role, quote_role
 from casewatch.storage.schema import cases, counters, events, logins, people, policies
 from casewatch.storage.target import Target
 from casewatch.storage.verify import Difference
 from casewatch.storage.verify import rebuild as rebuild_projections
 from casewatch.storage.verify import verify as verify_projections
 
-SYSTEM_ACTOR = "casewatch"
 FIRST_CASE_NUMBER = 1001
 RETRY_FOR_S = 60.0  # how long a write keeps trying again under contention before giving up (exit 4)
 BACKOFF_FIRST_S, BACKOFF_MAX_S = 0.005, 0.25
@@ -79,6 +82,7 @@ P = ParamSpec("P")
 FollowUp = Callable[[str], c.Command]  # given the id of the case last created in the batch, its command
 BatchItem = tuple[c.Command | FollowUp, str, datetime | None]  # (command, actor, occurred at or None: now)
 Planner = Callable[[dict[str, Case]], list[BatchItem]]  # the linked cases found, by ticket id -> the batch
+Step = Callable[[AsyncConnection], Awaitable[None]]  # statements run inside a transaction
 T = TypeVar("T")
 
 # Built once: the write path runs these for every batch. On PostgreSQL a batch's events go in one
@@ -170,6 +174,7 @@ class _Linked:
     source: str
     ticket_ids: list[str]
     plan: Planner
+    then: Step | None = None  # more of the same transaction, after the batch (a sync saves its cursor)
 
     async def read(self, conn: AsyncConnection, *, lock: bool = True) -> dict[str, Case]:
         """`lock`: hold the rows until the batch commits (PostgreSQL), as a write to one case does."""
@@ -244,6 +249,7 @@ class Store:
         self.clock = clock
         self._reader, self._writer = create_engines(target)
         self._policy_cache: Policy | None = None
+        self._floor_cache: tuple[tuple, CheckedFloor] | None = None  # (the floor's mark, its checked fold)
         self.migrated = False  # whether opening it ran a schema migration
         self.team: TeamLogin | None = None  # set on a team database: who the server says we are
 
@@ -337,12 +343,17 @@ class Store:
                           payload={"login": login, "person": lead.name, "before": None})
             await self._project(conn, await self._append(conn, event))
 
+    async def member_role(self) -> str:
+        """The role every login of this team database is in (`casewatch_member_<database>`)."""
+        async with self._reader.connect() as conn:
+            return member_role(await database_name(conn))
+
     async def grant_member(self, login: str) -> bool:
         """After a grant: put the login in the members' role when our own login may (the server
         decides); False when it may not, and nothing changed."""
         try:
             async with self._writer.begin() as conn:
-                return await grant_membership(conn, login)
+                return await grant_membership(conn, login, member_role(await database_name(conn)))
         except Exception as exc:
             raise failure(exc, self.target.describe(), writing=True, path=self.target.path) or exc from None
 
@@ -373,14 +384,31 @@ class Store:
             written = iter(await self._write([(command, actor, None) for command in commands], refused))
         return [refused[i] if i in refused else next(written) for i in range(len(commands))]
 
-    async def execute_linked(self, source: str, ticket_ids: Sequence[str], plan: Planner) -> list[Outcome]:
+    async def execute_linked(self, source: str, ticket_ids: Sequence[str], plan: Planner,
+                             then: Step | None = None) -> list[Outcome]:
         """An import's batch, in one all-or-nothing transaction: the cases linked to these tickets
         of `source` are read inside it (locked on PostgreSQL), and `plan` decides the commands from
         them. When another import linked one of the tickets meanwhile, the unique index on
         (source, ticket id) refuses the second case, and the batch is read and planned again: a
-        ticket never makes two cases."""
+        ticket never makes two cases. `then` runs last in the same transaction."""
         with bulk_allocation(freeze=False):
-            return await self._write(_Linked(source, list(ticket_ids), plan))
+            return await self._write(_Linked(source, list(ticket_ids), plan, then))
+
+    async def write_rows(self, step: Step) -> None:
+        """Rows beside the log (a sync's state, never an event) written in a transaction of their own."""
+        self._check_writable()
+        try:
+            async with self._writer.begin() as conn:
+                await step(conn)
+        except CasewatchError:
+            raise
+        except Exception as exc:
+            raise failure(exc, self.target.describe(), writing=True, path=self.target.path) or exc from None
+
+    @_reads
+    async def read_rows(self, query: Select) -> list:
+        async with self._reader.connect() as conn:
+            return list(await conn.execute(query))
 
     @_reads
     async def linked_cases(self, source: str, ticket_ids: Sequence[str]) -> dict[str, Case]:
@@ -401,7 +429,10 @@ class Store:
                     planned = items if isinstance(items, list) else items.plan(await items.read(conn))
                     if refused is not None:
                         refused.clear()  # each try decides every item again
-                    return await self._execute_batch(conn, planned, refused)
+                    outcomes = await self._execute_batch(conn, planned, refused)
+                    if not isinstance(items, list) and items.then is not None:
+                        await items.then(conn)
+                    return outcomes
             except CasewatchError:
                 raise
             except Exception as exc:
@@ -469,11 +500,11 @@ class Store:
             raise InvalidInput(f"--at {occurred.isoformat()} is in the future; only past times can be backfilled")
         if batch.policy is None or batch.policies is None:
             batch.policy = await self._load_policy(conn)
-            batch.policies = await load_policy_history(conn, self.target.describe())
+            batch.policies = await self._policy_history(conn)
         if not isinstance(command, c.OnCase | c.NewCase | c.ImportTicket):
             await self._flush(conn, batch)  # a floor command (a handoff) may read the cases written so far
         if not batch.shift_read:
-            batch.shift, batch.shift_read = await handoff_rows.current_shift(conn), True
+            batch.shift, batch.shift_read = await self._shift(conn), True
         mapped = await self._grantable(conn, command.login) if isinstance(command, c.GrantLogin) else {}
         handoff = await handoff_rows.facts_for(conn, command, actor, batch.roster, batch.policy, occurred,
                                                where=self.target.describe())
@@ -553,7 +584,7 @@ class Store:
             batch.written = len(batch.events)
             if stamped:  # the server named the author or the time (team mode): fold the batch's cases again
                 states, facts = dict(batch.base), dict(batch.base_facts)
-                policies = batch.policies or await load_policy_history(conn, self.target.describe())
+                policies = batch.policies or await self._policy_history(conn)
                 for index in range(start, batch.written):
                     event = batch.events[index]
                     if event.case_id in states:
@@ -643,17 +674,34 @@ class Store:
         async with self._reader.connect() as conn:
             return await self._load_case(conn, case_id)
 
+    async def _floor(self, conn: AsyncConnection) -> CheckedFloor:
+        """The checked fold of the events outside any case: the authority on who is on the roster
+        with what role and which policy is in force (the `people` and `policies` tables are caches
+        a member's raw SQL could change). Folded again only when a floor event came or went."""
+        mark = tuple((await conn.execute(checked_log.FLOOR_MARK)).one())
+        if self._floor_cache is None or self._floor_cache[0] != mark:
+            self._floor_cache = (mark, await checked_log.floor(conn))
+        return self._floor_cache[1]
+
+    async def _shift(self, conn: AsyncConnection, at: datetime | None = None) -> Shift | None:
+        checked = await self._floor(conn)
+        return shift_at(checked.accepted, checked.roster, at)
+
     async def _load_roster(self, conn: AsyncConnection) -> dict[str, Person]:
-        rows = await conn.execute(select(people).order_by(people.c.name))
-        return {row.name: convert.person_from_row(row) for row in rows}
+        roster = (await self._floor(conn)).roster
+        return {name: roster[name] for name in sorted(roster)}
 
     async def _load_policy(self, conn: AsyncConnection) -> Policy:
-        row = (await conn.execute(select(policies).order_by(policies.c.version.desc()).limit(1))).first()
-        if row is None:
+        applied = [e for e in (await self._floor(conn)).accepted if e.type is EventType.POLICY_APPLIED]
+        if not applied:
             raise InvalidInput(f"{self.target.describe()} has no policy; run `casewatch db upgrade`")
-        if self._policy_cache is None or self._policy_cache.version != row.version:
-            self._policy_cache = parse_policy(row.toml, f"policy v{row.version}", version=row.version)
+        version = len(applied)
+        if self._policy_cache is None or self._policy_cache.version != version:
+            self._policy_cache = parse_policy(applied[-1].payload["toml"], f"policy v{version}", version=version)
         return self._policy_cache
+
+    async def _policy_history(self, conn: AsyncConnection) -> PolicyHistory:
+        return await load_policy_history(conn, self.target.describe(), await self._floor(conn))
 
 
     @_reads
@@ -722,13 +770,13 @@ class Store:
         """The cases open at `at` and the policy then in force, as a replay of the log up to `at`."""
         async with self._reader.connect() as conn:
             found = await as_of.open_cases_at(conn, at)
-            return found, (await load_policy_history(conn, self.target.describe())).at(at)
+            return found, (await self._policy_history(conn)).at(at)
 
     @_reads
     async def open_listings_as_of(self, at: datetime) -> list[CaseListing]:
         """`open_cases_as_of` as listings planned under the policy then in force."""
         async with self._reader.connect() as conn:
-            policy = (await load_policy_history(conn, self.target.describe())).at(at)
+            policy = (await self._policy_history(conn)).at(at)
             return await as_of.open_listings_at(conn, at, policy)
 
     @_reads
@@ -742,7 +790,7 @@ class Store:
     async def current_shift(self, as_of: datetime | None = None) -> Shift | None:
         """The shift being led now, or the one being led at `as_of`."""
         async with self._reader.connect() as conn:
-            return await handoff_rows.current_shift(conn, as_of)
+            return await self._shift(conn, as_of)
 
     @_reads
     async def handoffs(self) -> list[Handoff]:
@@ -764,7 +812,7 @@ class Store:
     async def lead_view(self) -> LeadView:
         """Who leads now and the handoff waiting, read together (what the board's header shows)."""
         async with self._reader.connect() as conn:
-            return LeadView.of(await handoff_rows.current_shift(conn), await handoff_rows.pending_handoff(conn))
+            return LeadView.of(await self._shift(conn), await handoff_rows.pending_handoff(conn))
 
     @_reads
     async def handoff_preview(self, actor: str, to: str | None, note: str = "",
@@ -792,7 +840,7 @@ class Store:
     async def _policy_at(self, conn: AsyncConnection, at: datetime | None) -> Policy:
         if at is None:
             return await self._load_policy(conn)
-        return (await load_policy_history(conn, self.target.describe())).at(at)
+        return (await self._policy_history(conn)).at(at)
 
     @_reads
     async def policy(self) -> Policy:
@@ -803,7 +851,7 @@ class Store:
     async def policy_history(self) -> PolicyHistory:
         """Which policy was in force when (breaches are judged under it; see core.breaches)."""
         async with self._reader.connect() as conn:
-            return await load_policy_history(conn, self.target.describe())
+            return await self._policy_history(conn)
 
     @_reads
     async def case_events(self, case_id: str) -> list[Event]:
@@ -856,36 +904,36 @@ class Store:
 
     @_streams
     async def case_histories(self, chosen: Select | None = None) -> AsyncIterator[list[Event]]:
-        """Each case's events, one case at a time, streamed from the log: never every event at once.
-        `chosen`, a query of case ids, keeps only those cases."""
+        """Each case's events that count (history order), one case at a time, streamed from the
+        log: never every event at once. `chosen`, a query of case ids, keeps only those cases."""
         query = convert.LOGGED.where(events.c.case_id.is_not(None)).order_by(events.c.case_id, events.c.id)
         if chosen is not None:
             query = query.where(events.c.case_id.in_(chosen))
         async with self._reader.connect() as conn:
-            history: list[Event] = []
-            async for partition in (await conn.stream(query)).partitions(2000):
-                for row in partition:
-                    event = convert.event_from_trusted_row(row)  # validated when written
-                    if history and event.case_id != history[0].case_id:
-                        yield history
-                        history = []
-                    history.append(event)
-            if history:
+            async for history in checked_log.histories(conn, await self._floor(conn), query):
                 yield history
 
     @_reads
     async def floor_events(self) -> list[Event]:
-        """The events outside any case (roster, policy, shifts, handoffs)."""
-        query = select(events).where(events.c.case_id.is_(None)).order_by(events.c.id)
+        """The events outside any case (roster, policy, shifts, handoffs) that count."""
         async with self._reader.connect() as conn:
-            return [convert.event_from_row(row) for row in await conn.execute(query)]
+            return list((await self._floor(conn)).accepted)
+
+    @_reads
+    async def audit(self) -> list[Quarantined]:
+        """Every event of the log the checked fold quarantined, in log order (`casewatch db audit`)."""
+        async with self._reader.connect() as conn:
+            if conn.dialect.name == "postgresql":
+                await conn.execution_options(isolation_level="REPEATABLE READ")
+            return await checked_log.audit(conn)
 
     async def _load_events(self, conn: AsyncConnection, case_id: str) -> list[Event]:
-        query = select(events).where(events.c.case_id == case_id).order_by(events.c.id)
-        return [convert.event_from_row(row) for row in await conn.execute(query)]
+        """The case's events that count, in log order (the quarantined ones are left out)."""
+        return (await checked_log.case_events(conn, case_id, await self._floor(conn)))[0]
 
     @_reads
     async def all_events(self) -> list[Event]:
+        """The raw log, every event as recorded (export); readers that fold go through checked_log."""
         query = select(events).order_by(events.c.id)
         async with self._reader.connect() as conn:
             return [convert.event_from_row(row) for row in await conn.execute(query)]

@@ -27,6 +27,7 @@ class TeamReady:
     lead: str
     login: str
     database: str
+    member: str  # the role every login of this database is in
 
 
 async def init_team(target: Target, lead: Person, login: str, clock: Clock = system_clock) -> TeamReady:
@@ -46,13 +47,13 @@ async def init_team(target: Target, lead: Person, login: str, clock: Clock = sys
                                    "with `casewatch team grant NAME --login LOGIN`")
             if people.name in tables:
                 await _check_lead(conn, lead.name)
-            await roles.create_roles(conn)
-            await roles.hand_to_owner(conn, tables)
-            await conn.execute(text(f"SET LOCAL ROLE {roles.OWNER_ROLE}"))
+            owner, member = await roles.create_roles(conn)
+            await roles.hand_to_owner(conn, tables, owner)
+            await conn.execute(text(f"SET LOCAL ROLE {roles.quote_role(owner)}"))
             await conn.run_sync(upgrade_to_head, target.describe())
             await roles.grant_member_privileges(conn)
             await conn.execute(text("RESET ROLE"))
-            await roles.grant_membership(conn, login)
+            await roles.grant_membership(conn, login, member)
     except CasewatchError:
         raise
     except Exception as exc:
@@ -66,7 +67,7 @@ async def init_team(target: Target, lead: Person, login: str, clock: Clock = sys
         await engine.dispose()
     async with await Store.open(target, clock=clock, creator=lead) as store:
         await store.first_login(lead, login)
-    return TeamReady(lead=lead.name, login=login, database=target.describe())
+    return TeamReady(lead=lead.name, login=login, database=target.describe(), member=member)
 
 
 async def _check_lead(conn: AsyncConnection, name: str) -> None:

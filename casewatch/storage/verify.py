@@ -1,7 +1,8 @@
 """Checking the projections against the log (`casewatch db verify`) and repairing them (`db rebuild`).
 
-The log is the truth. Every projection is built again from it in memory: the events outside any
-case run through the very projection code the store writes with (into a scratch in-memory
+The log is the truth, as the checked fold reads it (storage.checked_log: an event the rules would
+have refused is quarantined, never applied). Every projection is built again from it in memory:
+the events outside any case run through the very projection code the store writes with (into a scratch in-memory
 SQLite database), each case is folded from its history (streamed one case at a time, with its
 metric facts), the login map from its grants. Then the
 stored rows are compared with those, row by row and column by column; a repair changes only the
@@ -25,9 +26,9 @@ from casewatch.core.listing import planned_under
 from casewatch.core.models import Event, EventType
 from casewatch.core.policy import default_policy
 from casewatch.core.policy_history import PolicyHistory
-from casewatch.core.projection import in_history_order, replay_cases, replay_floor
-from casewatch.storage import convert
-from casewatch.storage.schema import Base, cases, counters, events, handoffs, logins, people, policies, shifts
+from casewatch.core.projection import replay_floor
+from casewatch.storage import checked_log, convert
+from casewatch.storage.schema import Base, cases, counters, handoffs, logins, people, policies, shifts
 
 CHECKED: tuple[Table, ...] = (cases, people, policies, shifts, handoffs, logins, counters)
 """Every projection table, in the order differences are reported."""
@@ -61,8 +62,8 @@ async def expected(conn: AsyncConnection, floor: Projections) -> dict[str, Rows]
     """Every projection as the log on `conn` says it should be; `floor` is the store's own projection
     code. The events outside any case are few and read at once; case events are streamed in case
     order and folded one case at a time, so the whole log is never in memory."""
-    query = convert.LOGGED.where(events.c.case_id.is_(None)).order_by(events.c.id)
-    floor_log = [convert.event_from_trusted_row(row) for row in await conn.execute(query)]
+    checked = await checked_log.floor(conn)
+    floor_log = checked.accepted
     found = await _floor_rows(floor_log, floor)
     granted = {e.payload["login"]: e.id for e in floor_log if e.type is EventType.LOGIN_GRANTED}
     found[logins.name] = {(login,): {"login": login, "person": person, "last_event_id": granted[login]}
@@ -71,25 +72,11 @@ async def expected(conn: AsyncConnection, floor: Projections) -> dict[str, Rows]
     latest = policies.latest  # what the store plans listings under now
     found[cases.name] = {}
 
-    def fold(history: list[Event]) -> None:
-        case_id, ordered = history[0].case_id or "", in_history_order(history)
-        case = replay_cases(ordered)[case_id]
+    async for history in checked_log.histories(conn, checked):  # each in history order
+        case_id = history[0].case_id or ""
+        facts, case = metrics.fold_facts(history, policies)
         values = convert.case_values(case, max(e.id or 0 for e in history), latest)
-        found[cases.name][(case_id,)] = {"id": case_id, **values,
-                                         "facts": metrics.fold_facts(ordered, policies)[0].as_json()}
-
-    history: list[Event] = []
-    in_case_order = convert.LOGGED.where(events.c.case_id.is_not(None)).order_by(events.c.case_id, events.c.id)
-    rows = await conn.stream(in_case_order)
-    async for partition in rows.partitions(1000):
-        for row in partition:
-            event = convert.event_from_trusted_row(row)
-            if history and event.case_id != history[0].case_id:
-                fold(history)
-                history = []
-            history.append(event)
-    if history:
-        fold(history)
+        found[cases.name][(case_id,)] = {"id": case_id, **values, "facts": facts.as_json()}
     numbers = [int(key[0].rsplit("-", 1)[-1]) for key in found[cases.name]]
     found[counters.name] = {("case",): {"name": "case", "value": max(numbers)}} if numbers else {}
     return found
@@ -121,8 +108,9 @@ async def _stored(conn: AsyncConnection) -> dict[str, Rows]:
 
 
 def compare(stored: dict[str, Rows], wanted: dict[str, Rows]) -> list[Difference]:
-    """What differs, per table and key. A case counter ahead of the highest case is no difference
-    (numbers reserved by a batch are never handed out twice)."""
+    """What differs, per table and key. A case counter a little ahead of the highest case is no
+    difference (numbers reserved by a batch are never handed out twice); one behind it, or far
+    ahead (a counter pushed towards the integer limit stops `case new`), is."""
     found: list[Difference] = []
     for table in CHECKED:
         have, want = stored[table.name], wanted[table.name]
@@ -133,13 +121,24 @@ def compare(stored: dict[str, Rows], wanted: dict[str, Rows]) -> list[Difference
             elif key not in want:
                 if table is not counters:
                     found.append(Difference(table.name, name, "not in the log"))
+                elif _counter_off(have[key]["value"], NO_CASE):
+                    found.append(Difference(table.name, name, f"at {have[key]['value']}, far ahead of any case"))
             elif table is counters:
-                if have[key]["value"] < want[key]["value"]:
-                    found.append(Difference(table.name, name, f"at {have[key]['value']}, behind case "
+                if _counter_off(have[key]["value"], want[key]["value"]):
+                    side = "behind" if have[key]["value"] < want[key]["value"] else "far ahead of"
+                    found.append(Difference(table.name, name, f"at {have[key]['value']}, {side} case "
                                                               f"{want[key]['value']}"))
             elif columns := _differing(table, have[key], want[key]):
                 found.append(Difference(table.name, name, "differs in " + ", ".join(columns)))
     return found
+
+
+COUNTER_SLACK = 1000  # how far the case counter may run ahead of the highest case
+NO_CASE = 1000  # the counter before the first case (CW-1001)
+
+
+def _counter_off(have: int, want: int) -> bool:
+    return have < want or have > want + COUNTER_SLACK
 
 
 def _differing(table: Table, have: dict[str, Any], want: dict[str, Any]) -> list[str]:
@@ -179,12 +178,13 @@ async def rebuild(conn: AsyncConnection, floor: Projections) -> list[Difference]
         have, want = stored[table.name], wanted[table.name]
         columns = list(table.primary_key.columns)
         for key in set(have) - set(want):
-            if table is not counters:
+            if table is not counters or _counter_off(have[key]["value"], NO_CASE):
                 await conn.execute(delete(table).where(*(c == v for c, v in zip(columns, key, strict=True))))
         for key, row in want.items():
             if key not in have:
                 await conn.execute(insert(table).values(**row))
-            elif (have[key]["value"] < row["value"] if table is counters else _differing(table, have[key], row)):
+            elif (_counter_off(have[key]["value"], row["value"]) if table is counters
+                  else _differing(table, have[key], row)):
                 await conn.execute(update(table).where(*(c == v for c, v in zip(columns, key, strict=True)))
                                    .values(**row))
     return [Difference(d.table, d.key, d.what, repaired=d.table in writable) for d in differences]

@@ -11,13 +11,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from rich.text import Text
 from textual import on
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.command import Provider
 from textual.notifications import SeverityLevel
@@ -32,11 +32,13 @@ from casewatch.core.clocks import ClockState
 from casewatch.core.commands import Command, CustomerUpdate, OnCase
 from casewatch.core.errors import CasewatchError, Conflict
 from casewatch.core.handoff import LeadView
-from casewatch.core.models import Case, Person
+from casewatch.core.models import Case, Person, Role
+from casewatch.core.sync import SourceState
 from casewatch.core.text import visible
 from casewatch.core.views import describe_event
 from casewatch.storage.feed import ChangeFeed, FeedState, FeedStatus, Update, feed_for
 from casewatch.storage.store import Clock, Store, system_clock
+from casewatch.storage.sync import source_states_now
 from casewatch.storage.target import Target
 from casewatch.themes import DEFAULT_THEME, THEMES
 from casewatch.tui.alert_watch import AlertWatch
@@ -46,6 +48,7 @@ from casewatch.tui.state import AppState
 from casewatch.tui.widgets.cells import Colours
 
 TICK_SECONDS = 1.0
+SOURCES_EVERY_S = 15.0  # how often the status line's tracker syncs are read again
 HANGUP_AND_TERMINATE = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
 ALERTS_AT_ONCE = 3  # more clocks turning in one look than this make one summary, not a toast each
 OPENED_KEPT = 20  # how far back ctrl+o goes through the cases opened
@@ -74,6 +77,7 @@ class CasewatchApp(App[None]):
     ]
 
     connection: reactive[FeedStatus | None] = reactive(None, init=False)
+    quarantined: reactive[int] = reactive(0, init=False)  # a lead's count of events `db audit` lists
     """The change feed's state (live, reconnecting… and why): watch it to show it. None: not following."""
 
     def __init__(self, target: Target, actor: str, zone: str = "UTC", theme: str = DEFAULT_THEME,
@@ -88,6 +92,7 @@ class CasewatchApp(App[None]):
         self._alert_command_failing = False  # a failing command is reported once, not at every alert
         self.opened: list[str] = []  # the cases opened, oldest first, for ctrl+o
         self._loaded_at: datetime | None = None
+        self._sources: tuple[SourceState, ...] = ()  # the tracker syncs, as last read
         self.remember_theme = remember_theme  # keeps a theme chosen on the board (the config file)
         self.target = target
         self.actor = actor
@@ -107,6 +112,11 @@ class CasewatchApp(App[None]):
             self.unregister_theme(name)
         if keymap:
             self.set_keymap(keymap)
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """Of Textual's own palette entries only the theme (casewatch's themes): its Keys panel
+        did not close on Esc, and its Quit and Screenshot are not casewatch's to offer."""
+        yield SystemCommand("Theme", "Change the theme", self.action_change_theme)
 
     @property
     def store(self) -> Store:
@@ -172,8 +182,13 @@ class CasewatchApp(App[None]):
         self._read_colours()
         await self.push_screen(self.first_screen())
         self._summarise(missed)
+        me = self.me
+        if me is not None and me.role is Role.LEAD:
+            self.run_worker(self._count_quarantined(), name="Audit", exit_on_error=False)
         if self.live:
             self.set_interval(TICK_SECONDS, lambda: self.tick(self.clock()), name="tick")
+            await self._read_sources()
+            self.set_interval(SOURCES_EVERY_S, self._read_sources, name="sources")
         if self.live and self.target.immutable:
             self.notify(f"{self.target.describe()} is in a directory or on a disk that cannot be written, so it is "
                         "read as it is now: no live follow (changes by others are not shown), and nothing can be "
@@ -251,6 +266,29 @@ class CasewatchApp(App[None]):
             if not screen.is_modal:  # a full screen hides what is under it
                 break
 
+    async def _count_quarantined(self) -> None:
+        """A lead learns, on the status line, that the log holds events the rules kept out."""
+        try:
+            self.quarantined = len(await self.store.audit())
+        except CasewatchError as exc:
+            self.notify(str(exc), title="Audit failed", severity="warning", markup=False)
+
+    async def _read_sources(self) -> None:
+        """The tracker syncs' states, for the status line (a failing read keeps the last ones)."""
+        try:
+            self._sources = tuple(sorted((await source_states_now(self.store)).values(), key=lambda s: s.name))
+        except CasewatchError:
+            return
+
+    def source_labels(self) -> tuple[tuple[str, bool], ...]:
+        """`zd ✓ 40s ago` or `zd ✖ 401 since 14:02 CET` per source, and whether it is failing."""
+        now = self.clock()
+        return tuple((state.label(now, self._hour(state.failing_since)), state.failure is not None)
+                     for state in self._sources)
+
+    def _hour(self, at: datetime | None) -> str | None:
+        return f"{at.astimezone(self.zone):%H:%M %Z}" if at else None
+
     def _take_update(self, update: Update) -> None:
         """Another writer's changes, from the feed (every committed one; see storage.feed)."""
         state = self.state
@@ -297,11 +335,13 @@ class CasewatchApp(App[None]):
 
     # ------------------------------------------------------------------ writes
 
-    def perform(self, command: Command, *, copy_message: bool = False, reply_to: Screen | None = None) -> Worker[None]:
+    def perform(self, command: Command, *, copy_message: bool = False, reply_to: Screen | None = None,
+                quiet: bool = False) -> Worker[None]:
         """Run a command as the acting person in an app-level worker (never exclusive: a write is
         never cancelled half-way). How it went (`ActionDone`) goes to `reply_to` (default: the
-        screen in front now) while that screen is open, else to the one in front then."""
-        return self.run_worker(self._perform(command, copy_message, reply_to or self.screen), name="Write",
+        screen in front now) while that screen is open, else to the one in front then. `quiet`: no
+        "Done" toast (the caller sums up several writes in one); a refusal is still said."""
+        return self.run_worker(self._perform(command, copy_message, reply_to or self.screen, quiet), name="Write",
                                group="write", exit_on_error=False)
 
     @property
@@ -316,7 +356,7 @@ class CasewatchApp(App[None]):
             self.notify(self.read_only, title="Read-only", severity="warning")
         return self.read_only is not None
 
-    async def _perform(self, command: Command, copy_message: bool, reply_to: Screen) -> None:
+    async def _perform(self, command: Command, copy_message: bool, reply_to: Screen, quiet: bool = False) -> None:
         case_id = command.case_id if isinstance(command, OnCase) else None
 
         def reply(done: ActionDone) -> None:
@@ -357,7 +397,8 @@ class CasewatchApp(App[None]):
             self.take_case(outcome.case)
         else:  # the roster, policy, shift lead or a handoff changed: the header shows the lead at once
             self._take_lead(await self.store.lead_view())
-        self.notify(visible(text), title="Done", markup=False)
+        if not quiet:
+            self.notify(visible(text), title="Done", markup=False)
         reply(ActionDone(True, text, outcome.event.case_id, command=command))
         if copy_message and isinstance(command, CustomerUpdate):
             await self._copy(outcome.event.payload["message"], f"The {command.case_id} customer message")

@@ -8,6 +8,7 @@ through `visible`; a query matches them with their invisible characters removed.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from functools import partial
 
@@ -20,7 +21,11 @@ from casewatch.core.models import Case, Status
 from casewatch.core.text import unseen_removed, visible
 from casewatch.tui.app import CasewatchApp
 
-Command = tuple[str, Callable[[], object], str]  # what the palette shows, what it runs, help text
+Command = tuple[str, Callable[[], object], str, str | None]  # shows, runs, help text, the case it opens
+
+
+NAMED_FIRST = 1e9  # the score of opening a case the query names: above any fuzzy match
+TICKET_KEY = re.compile(r"[A-Za-z][A-Za-z0-9]*-\d+")
 
 
 RESOLVED_SHOWN = 2000  # the most recently changed resolved cases the palette searches
@@ -53,7 +58,7 @@ class CasewatchCommands(Provider):
         from casewatch.tui.screens.policy import PolicyScreen
 
         app, screen = self.casewatch_app, self.screen
-        yield "Show severity policy", partial(app.push_screen, PolicyScreen()), "The active policy as TOML"
+        yield "Show severity policy", partial(app.push_screen, PolicyScreen()), "The active policy as TOML", None
         case = screen.selected_case() if isinstance(screen, CaseActions) else None
         offered: set[str] = set()
         for active in screen.active_bindings.values():  # by key: a binding with two keys (g, home) comes twice
@@ -65,13 +70,14 @@ class CasewatchCommands(Provider):
             if case is not None and binding.id in ON_THE_CASE:
                 name += f" ({case.id})"
             run = partial(app.run_action, binding.action, active.node)
-            yield name, run, f"{app.get_key_display(binding)} · {binding.description}"
+            yield name, run, f"{app.get_key_display(binding)} · {binding.description}", None
         if self._opens_cases():
             for case in app.state.cases.values():
-                yield f"Open {case.id} {_named(case)}", partial(app.open_case, case.id), "Open the case screen"
+                yield f"Open {case.id} {_listed(case)}", partial(app.open_case, case.id), "Open the case screen", \
+                    case.id
             for case in self.resolved:
-                yield f"Open {case.id} {_named(case)} (resolved)", \
-                    partial(app.open_case, case.id), "Open the resolved case (o reopens it there)"
+                yield f"Open {case.id} {_listed(case)} (resolved)", \
+                    partial(app.open_case, case.id), "Open the resolved case (o reopens it there)", case.id
 
     def _highlight(self, matcher: Matcher, shown: str) -> Content:
         content = Content(shown)
@@ -80,21 +86,39 @@ class CasewatchCommands(Provider):
             content = content.stylize(self.match_style or "reverse", offset, offset + 1)
         return content
 
+    def _named(self, query: str) -> set[str]:
+        """The cases a query names outright: by id (`cw-1061` too), by the ticket a case is linked to
+        (`SUP-42`), or by a ticket key (`T-4821`) that stands as a word in the case's title, customer
+        or summary."""
+        word = query.strip()
+        if not TICKET_KEY.fullmatch(word):
+            return set()
+        key = word.casefold()
+        cases = [*self.casewatch_app.state.cases.values(), *self.resolved]
+        named = {case.id for case in cases if case.id.casefold() == key
+                 or (case.source is not None and key in (case.source.key.casefold(), case.source.id.casefold()))}
+        if named:
+            return named
+        pattern = re.compile(rf"(?<![\w-]){re.escape(key)}(?![\w-])")
+        return {case.id for case in cases
+                if any(pattern.search(text.casefold()) for text in (case.title, case.customer, case.summary))}
+
     async def discover(self) -> Hits:
-        for name, callback, help_text in self._commands():
+        for name, callback, help_text, _opens in self._commands():
             if not name.startswith("Open "):
                 yield DiscoveryHit(Content(visible(name)), callback, text=visible(name), help=help_text)
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(unseen_removed(query))
-        for name, callback, help_text in self._commands():
-            score = matcher.match(unseen_removed(name))
+        named = self._named(unseen_removed(query)) if self._opens_cases() else set()
+        for name, callback, help_text, opens in self._commands():
+            score = NAMED_FIRST if opens in named else matcher.match(unseen_removed(name))
             if score > 0:
                 shown = visible(name)
                 yield Hit(score, self._highlight(matcher, shown), callback, text=shown, help=help_text)
 
 
-def _named(case: Case) -> str:
+def _listed(case: Case) -> str:
     """A case as the palette lists it: its ticket key (so typing the ticket's id finds it), title
     and customer, as stored (the search matches them without invisible characters and shows them
     escaped: a tracker's text may hold control characters)."""

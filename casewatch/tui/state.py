@@ -21,6 +21,11 @@ class AppState:
     clocks: dict[str, CaseClocks] = field(default_factory=dict)
     lead: LeadView = field(default_factory=LeadView)  # who leads, and the handoff waiting
 
+    @property
+    def shift_lead(self) -> str | None:
+        """Who leads the shift now (they fill a case's `lead` role)."""
+        return self.lead.shift.lead if self.lead.shift is not None else None
+
     def put(self, case: Case) -> bool:
         """Take a case as read from storage; True when the board must change."""
         known = self.cases.get(case.id)

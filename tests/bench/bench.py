@@ -12,6 +12,7 @@ ticks; every other figure is the median of `--runs` runs, with min and max.
     ./dev bench --only metrics          # metrics over 50,000 closed escalations (seeded once, then cached)
     ./dev bench --only verify           # db verify: the 10k floor's log replayed and compared
     ./dev bench --only import           # import csv: a 20,000-row Zendesk export into an empty database
+    ./dev bench --only sync             # sync: 10,000 Zendesk tickets in 10 pages from 127.0.0.1, empty database
     ./dev bench --only filter           # the / filter's language per keystroke on 10,000 open cases
 """
 
@@ -87,6 +88,7 @@ def run_child(kind: str, args: list[str]) -> dict:
         "ticks": lambda: app_runs.ticks(args[0], now, int(args[1])),
         "idle": lambda: app_runs.idle(args[0], now, float(args[1])),
         "seed": lambda: store_runs.seed(args[0], int(args[1])),
+        "sync_idle": lambda: store_runs.sync_idle(args[0], args[1], int(args[2])),
         "filter": lambda: store_runs.filter_keystrokes(args[0]),
     }
     return runners[kind]()
@@ -195,6 +197,7 @@ def seed_figures(runs: int, cases: int, backends: list[str]) -> list[Figure]:
         rates, cpu_rates = [], []
         for _ in range(runs):
             if backend == "sqlite":
+                db.CACHE.mkdir(parents=True, exist_ok=True)  # a fresh machine has no cache folder yet
                 path = db.CACHE / f"seed-run-{os.getpid()}.db"
                 for stale in db.CACHE.glob(path.name + "*"):
                     stale.unlink()
@@ -302,6 +305,83 @@ def import_figure(runs: int, rows: int) -> Figure:
                    "peak_rss_mb": mb, "rows": rows})
 
 
+SYNC_TICKETS, SYNC_PAGES = 10_000, 10
+
+
+def _zendesk_pages(tickets: int, pages: int) -> dict[str, bytes]:
+    """The cursor export's pages, by the cursor that asks for each ("start" the first)."""
+    per = tickets // pages
+    priorities, statuses = ("urgent", "high", "normal", "low"), ("new", "open", "pending", "hold")
+    served = {}
+    for page in range(pages):
+        rows = [{"id": 200000 + n, "subject": f"Checkout fails for region {n % 97}, again",
+                 "priority": priorities[n % 4], "status": statuses[n % 4], "assignee_id": 500 + n % 40,
+                 "organization_id": 900 + n % 50, "tags": ["escalated"], "created_at": "2026-11-20T09:00:00Z",
+                 "updated_at": (db.NOW - timedelta(minutes=n)).strftime("%Y-%m-%dT%H:%M:%SZ")}
+                for n in range(page * per, (page + 1) * per)]
+        served["start" if page == 0 else f"c{page}"] = json.dumps({
+            "tickets": rows, "after_cursor": f"c{page + 1}", "end_of_stream": page == pages - 1,
+            "users": [{"id": 500 + n, "email": f"agent{n}@acme.com"} for n in range(40)],
+            "organizations": [{"id": 900 + n, "name": f"Customer {n}"} for n in range(50)]}).encode()
+    served[f"c{pages}"] = json.dumps({"tickets": [], "after_cursor": f"c{pages}", "end_of_stream": True}).encode()
+    return served
+
+
+def sync_figures(runs: int, tickets: int, pages: int) -> list[Figure]:
+    """`casewatch sync` of a Zendesk export (10 pages of 1,000 escalated tickets) from a server on
+    127.0.0.1 into an empty SQLite database, as a user runs it (process start included); then the
+    CPU of an idle `--follow` pass (nothing new) on the synced database."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from urllib.parse import parse_qs, urlsplit
+
+    served = _zendesk_pages(tickets, pages)
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            cursor = parse_qs(urlsplit(self.path).query).get("cursor", ["start"])[0]
+            body = served[cursor]
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    work = db.CACHE / f"sync-{os.getpid()}"
+    (work / "config" / "casewatch").mkdir(parents=True, exist_ok=True)
+    (work / "config" / "casewatch" / "config.toml").write_text(
+        f'[sources.zd]\nkind = "zendesk"\nurl = "http://127.0.0.1:{server.server_port}"\n'
+        'email = "bench@acme.com"\ntoken_env = "BENCH_ZD_TOKEN"\n', encoding="utf-8")
+    env = os.environ | {"XDG_CONFIG_HOME": str(work / "config"), "TZ": "UTC", "BENCH_ZD_TOKEN": "t"}
+    done = []
+    try:
+        for run in range(runs):
+            path = work / f"run-{run}.db"
+            for stale in work.glob(path.name + "*"):
+                stale.unlink()
+            done.append(command_run([str(Path(sys.executable).with_name("casewatch")), "sync", "--db", str(path),
+                                     "--as", "bench"], env))
+            if run == runs - 1:
+                idle = child("sync_idle", path, f"http://127.0.0.1:{server.server_port}", 10)
+            for stale in work.glob(path.name + "*"):
+                stale.unlink()
+    finally:
+        server.shutdown()
+    seconds, mb = spread([r[0] / 1000 for r in done]), spread([r[2] for r in done])
+    return [Figure(f"sync_zendesk_{label(tickets)}_sqlite", "< 15 s and < 300 MB peak RSS (medians, whole command)",
+                   seconds["median"] < 15 and mb["median"] < 300,
+                   {"s": seconds, "cpu_ms": spread([r[1] for r in done]), "peak_rss_mb": mb,
+                    "tickets_per_s": spread([tickets / (r[0] / 1000) for r in done]), "tickets": tickets,
+                    "pages": pages}),
+            Figure("sync_idle_pass_sqlite", "< 100 ms of CPU per --follow pass with nothing new (median)",
+                   idle["cpu_ms_median"] < 100, idle)]
+
+
 def _count_events(path: Path) -> int:
     import sqlite3
 
@@ -347,6 +427,8 @@ def main() -> int:
         (("filter_keystroke_10k",), lambda: [filter_figure()]),
         (("db_verify_10k",), lambda: [verify_figure(args.runs)]),
         ((f"import_csv_{label(IMPORT_ROWS)}_sqlite",), lambda: [import_figure(args.runs, IMPORT_ROWS)]),
+        ((f"sync_zendesk_{label(SYNC_TICKETS)}_sqlite", "sync_idle_pass_sqlite"),
+         lambda: sync_figures(args.runs, SYNC_TICKETS, SYNC_PAGES)),
         ((f"metrics_90_days_{label(args.history_cases)}",), lambda: [metrics_figure(args.runs, args.history_cases)]),
     ]
     missed = 0

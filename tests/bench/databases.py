@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 
 SEED = 11
 NOW = datetime(2026, 11, 27, 14, 0, tzinfo=UTC)  # a Friday afternoon
-CACHE = Path("/tmp/casewatch-bench")
+CACHE = Path(os.environ.get("CASEWATCH_BENCH_CACHE", "/tmp/casewatch-bench"))  # made on first use
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 
@@ -51,7 +51,7 @@ async def seed(location: str, cases: int, *, open_only: bool) -> tuple[float, fl
 
 def sqlite_floor(cases: int) -> Path:
     """A SQLite file with exactly `cases` open cases."""
-    CACHE.mkdir(exist_ok=True)
+    CACHE.mkdir(parents=True, exist_ok=True)
     path = CACHE / f"open-{cases}-seed{SEED}-{content_key()}.db"
     if not path.exists():
         partial = path.with_suffix(".partial")
@@ -80,7 +80,7 @@ async def seed_history(location: str, cases: int) -> int:
 
 def sqlite_history(cases: int) -> Path:
     """A SQLite file with `cases` closed, reviewed escalations over HISTORY_DAYS days (about 20 events each)."""
-    CACHE.mkdir(exist_ok=True)
+    CACHE.mkdir(parents=True, exist_ok=True)
     source = (ROOT / "tests/bench/history.py").read_bytes()
     path = CACHE / f"history-{cases}-seed{SEED}-{content_key()}-{hashlib.sha256(source).hexdigest()[:8]}.db"
     if not path.exists():

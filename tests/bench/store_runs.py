@@ -13,6 +13,36 @@ def seed(location: str, cases: int) -> dict:
     return {"cases_per_s": cases / seconds, "cases_per_cpu_s": cases / cpu}
 
 
+def sync_idle(location: str, url: str, passes: int) -> dict:
+    """CPU of a `--follow` pass with nothing new: the store open, one page of no tickets read."""
+    import os
+    import statistics
+    import time
+
+    from casewatch.cli.sync_command import LiveSource, sync_pass
+    from casewatch.core.tracker import Source, SourceSettings
+    from casewatch.storage.store import Store
+    from casewatch.storage.target import resolve_target
+
+    os.environ["BENCH_ZD_TOKEN"] = "t"
+    settings = SourceSettings(kind="zendesk", url=url, email="bench@acme.com", token_env="BENCH_ZD_TOKEN")
+    live = LiveSource(Source.of("zd", settings), settings)
+
+    async def run() -> list[float]:
+        async with await Store.open(resolve_target(location)) as store:
+            roster = await store.roster()
+            spent = []
+            for _ in range(passes + 1):
+                started = time.process_time()
+                report = await sync_pass(store, live, "bench", roster)
+                assert report.new == 0 and report.pages == 1, report
+                spent.append((time.process_time() - started) * 1000)
+            return spent[1:]  # the first warms the connection and the imports
+
+    spent = asyncio.run(run())
+    return {"cpu_ms_median": statistics.median(spent), "cpu_ms_max": max(spent)}
+
+
 TYPED = "sev:1,2 owner:none is:breached acme"  # typed a character at a time
 
 

@@ -62,7 +62,7 @@ def test_gate_refuses_names_missing_then_lead_override_is_logged(cw):
     for key in ALL[:5]:
         cw("case", "evidence", cid, key, "--state", "done", "--value", "ok")
     code, _, err = cw("case", "route", cid, "specialist:identity", "--reason", "sso")
-    assert code == 2 and "required evidence missing: attachments, open_question" in err and err.count("\n") == 1
+    assert code == 2 and "required evidence not ready: attachments, open_question" in err and err.count("\n") == 1
     cw("case", "authority", cid, "raj")  # raj may route the case, but only a lead may override
     code, _, err = cw("case", "route", cid, "specialist:identity", "--reason", "sso", "--override", "vip",
                       "--as", "raj")
@@ -70,7 +70,7 @@ def test_gate_refuses_names_missing_then_lead_override_is_logged(cw):
     code, out, _ = cw("case", "route", cid, "specialist:identity", "--reason", "sso", "--override", "vip")
     assert code == 0 and "evidence gate overridden: vip (missing: attachments, open_question)" in out
     shown = json.loads(cw("case", "show", cid, "--json")[1])
-    assert "missing evidence: attachments, open_question" in shown["flags"]
+    assert "evidence not ready: attachments, open_question" in shown["flags"]
     assert shown["evidence"]["gate_overrides"] == 1
     assert "gate overridden 1×" in cw("case", "show", cid)[1]
 
@@ -116,3 +116,32 @@ def test_packet_markdown_and_json(cw):
     assert packet["open_question"] == "Why # does | [it] fail?" and packet["readiness"]["ready"] == 1
     assert [item["key"] for item in packet["evidence"]] == list(ALL)
     assert cw("case", "packet", "CW-9999")[0] == 2
+
+
+def test_a_return_from_incident_raises_the_route_review_flag(cw):
+    """Issue 25, item 3: returning a SEV1 from incident moved it to support and cleared "route review
+    needed", silently. The return goes ahead (the incident team lacks context) and raises the flag:
+    SEV1's policy route is incident, so a lead decides where the case goes next."""
+    cid = cw("case", "new", "--title", "Outage", "--customer", "ACME", "--severity", "SEV1")[1].strip()
+    code, out, _ = cw("case", "return", cid, "--missing", "timeline", "--reason", "no times")
+    assert code == 0 and "returned from incident to support" in out
+    assert "route review needed (policy says incident)" in out
+    shown = json.loads(cw("case", "show", cid, "--json")[1])
+    assert shown["route"] == "support" and "route review needed (policy says incident)" in shown["flags"]
+    sev2 = new_case(cw)  # SEV2's policy route is support: a return from a specialist team needs no review
+    cw("case", "route", sev2, "specialist:identity", "--reason", "sso", "--override", "urgent")
+    cw("case", "return", sev2, "--missing", "timeline", "--reason", "no times")
+    assert not any("route review" in flag for flag in json.loads(cw("case", "show", sev2, "--json")[1])["flags"])
+
+
+def test_partial_items_are_not_ready_and_a_text_edit_says_so(cw):
+    """Issue 25, items 8 and 9: the gate named a partly filled item "missing", and a text-only edit
+    of a done item logged "evidence impact: done → done"."""
+    cid = new_case(cw)
+    for key in ALL:
+        cw("case", "evidence", cid, key, "--state", "done", "--value", "ok")
+    cw("case", "evidence", cid, "timeline", "--state", "partial", "--value", "09:40 first 502")
+    code, _, err = cw("case", "route", cid, "specialist:identity", "--reason", "sso")
+    assert code == 2 and "required evidence not ready: timeline (partial) " in err, err
+    code, out, _ = cw("case", "evidence", cid, "impact", "--state", "done", "--value", "all EU tenants")
+    assert code == 0 and "evidence impact: value edited" in out and "done → done" not in out, out

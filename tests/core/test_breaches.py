@@ -48,7 +48,7 @@ def test_a_clock_met_in_time_never_breaches():
     assert OWNER not in [kind for kind, _ in found(floor, at(120))]
 
 
-def test_a_downgrade_does_not_erase_a_breach_and_an_upgrade_breaches_at_once():
+def test_a_downgrade_does_not_erase_a_breach_and_an_upgrade_is_never_late_before_it():
     floor = Floor()
     cid = sev1(floor)
     floor.do(c.ChangeSeverity(case_id=cid, severity=Severity.SEV2, reason="one region"), at=at(17))
@@ -57,7 +57,28 @@ def test_a_downgrade_does_not_erase_a_breach_and_an_upgrade_breaches_at_once():
     floor = Floor()
     cid = floor.do(c.NewCase(title="t", customer="ACME", severity=Severity.SEV2), "agent", at=T0).id
     floor.do(c.ChangeSeverity(case_id=cid, severity=Severity.SEV1, reason="all EU"), at=at(25))
-    assert found(floor, at(26)) == [(OWNER, at(25)), (UPDATE, at(25))]  # late under SEV1 from the change
+    assert found(floor, at(29)) == []  # SEV1's windows ran from the change, never from before it
+    # owner: min(SEV2's due at 30, 25 + 15m); update: min(SEV2's due at 60, 25 + 20m)
+    assert found(floor, at(46)) == [(OWNER, at(30)), (UPDATE, at(45))]
+
+
+def test_a_raise_that_shortens_a_window_brings_the_due_time_in_from_the_change():
+    """The issue's case: a SEV2 whose last update was 40 minutes ago, raised to SEV1 (every 20m), is
+    due 20 minutes after the raise, not `LATE -20m`; no breach is dated before SEV1 applied."""
+    floor = Floor()
+    cid = floor.do(c.NewCase(title="t", customer="ACME", severity=Severity.SEV2), "agent", at=T0).id
+    floor.do(c.Assign(case_id=cid, name="spec"), at=at(1))
+    floor.do(c.CustomerUpdate(case_id=cid, known="k", investigating="i", next_milestone="m"), at=at(5))
+    floor.do(c.ChangeSeverity(case_id=cid, severity=Severity.SEV1, reason="all EU"), at=at(45))
+    updates = [b for b in case_breaches(floor.log, PolicyHistory.only(floor.policy), at(70)) if b.kind is UPDATE]
+    assert [(b.at, b.due, b.severity) for b in updates] == [(at(65), at(65), Severity.SEV1)]
+    assert all(b.due >= at(45) for b in case_breaches(floor.log, PolicyHistory.only(floor.policy), at(70))
+               if b.severity is Severity.SEV1)
+    # raised again with less left on the old clock than the new window: the old due time stands
+    floor.do(c.ChangeSeverity(case_id=cid, severity=Severity.SEV2, reason="one region"), at=at(50))
+    floor.do(c.ChangeSeverity(case_id=cid, severity=Severity.SEV1, reason="all EU again"), at=at(60))
+    assert [b.due for b in case_breaches(floor.log, PolicyHistory.only(floor.policy), at(70))
+            if b.kind is UPDATE] == [at(65)]
 
 
 def test_a_breach_that_runs_through_a_severity_change_is_one_breach():

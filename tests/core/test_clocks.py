@@ -99,11 +99,28 @@ def test_severity_change_rederives_running_clocks_and_flags_route_review():
         timedelta(days=2, hours=16)  # Fri 14-17 (3h), then Monday 09:00 + 1h = Monday 10:00
     case = floor.do(c.ChangeSeverity(case_id=cid, severity=Severity.SEV1, reason="outage"),
                     at=T0 + timedelta(minutes=5))
-    assert read(floor, cid, T0 + timedelta(minutes=5))[OWNER].due == T0 + timedelta(minutes=15)  # from the anchor
+    # the shorter window runs from the raise, as the old due time (Monday) is later: 14:05 + 15m
+    assert read(floor, cid, T0 + timedelta(minutes=5))[OWNER].due == T0 + timedelta(minutes=20)
     assert case.route == "support" and case.route_review_needed
     assert "route review needed (policy says incident)" in case_flags(case, floor.policy)
     case = floor.do(c.ChangeRoute(case_id=cid, route="incident", reason="policy"), at=T0 + timedelta(minutes=6))
     assert not case.route_review_needed and case.route == "incident"
+
+
+def test_a_raise_is_never_late_at_once_and_keeps_an_earlier_due_time():
+    floor = Floor()
+    cid = new_case(floor, Severity.SEV2)  # customer update every 1h
+    floor.do(c.Assign(case_id=cid, name="spec"), at=T0)
+    raised = T0 + timedelta(minutes=40)
+    floor.do(c.ChangeSeverity(case_id=cid, severity=Severity.SEV1, reason="outage"), at=raised)
+    update = read(floor, cid, raised)[UPDATE]
+    assert (update.state, update.due) == (ClockState.RUNNING, raised + timedelta(minutes=20))
+    later = T0 + timedelta(minutes=50)  # only 10 minutes left of SEV2's hour: SEV1 keeps that due time
+    cid = new_case(floor, Severity.SEV2)
+    floor.do(c.ChangeSeverity(case_id=cid, severity=Severity.SEV1, reason="outage"), at=later)
+    assert read(floor, cid, later)[UPDATE].due == T0 + timedelta(hours=1)
+    floor.do(c.ChangeSeverity(case_id=cid, severity=Severity.SEV3, reason="contained"), at=later)
+    assert read(floor, cid, later)[UPDATE].due > T0 + timedelta(hours=1)  # a longer window moves it out
 
 
 def test_route_review_can_be_confirmed_without_changing_the_route():
@@ -238,3 +255,22 @@ def test_no_clock_comes_due_before_its_earliest_due_instant():
                     planned += 1
                     assert earliest_due_us(case, floor.policy, kind) <= plan.due_us, (case.id, kind)
     assert planned > 1000
+
+
+def test_a_warning_on_a_business_hours_clock_says_the_working_time_left():
+    """Issue 25, item 5: `▲ 6h11m` on a business-hours clock: the warning was about 11 minutes of
+    work, the wall-clock countdown was long because the clock waits for business hours."""
+    from casewatch.core.calendars import to_us
+    from casewatch.tui.widgets.cells import countdown_label
+
+    floor = Floor()
+    cid = new_case(floor, Severity.SEV3, at=T0 - timedelta(minutes=40))  # Fri 13:20 UTC, 4 business hours
+    plan = plan_clocks(floor.cases[cid], floor.policy).owner
+    evening = T0 + timedelta(hours=3, minutes=30)  # Fri 17:30: 3h40m worked, 20m left on Monday
+    state, remaining = plan.state_at(to_us(evening))
+    assert state is ClockState.WARNING and remaining > 60 * 3600
+    assert plan.working_left_s(to_us(evening)) == 20 * 60
+    assert countdown_label(state, remaining, compact=True, working_s=20 * 60) == "▲ 20m w"
+    assert plan.working_left_s(to_us(T0 + timedelta(hours=2, minutes=45))) == 35 * 60  # 16:45: 15m today, 20m Monday
+    around_the_clock = plan_clocks(floor.cases[new_case(floor, Severity.SEV1, at=T0)], floor.policy).owner
+    assert around_the_clock.working_left_s(to_us(T0 + timedelta(minutes=12))) is None  # 24x7: work is wall time

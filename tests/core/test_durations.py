@@ -60,7 +60,10 @@ def test_no_duration_text_raises_anything_but_invalid_input(text):
 
 @pytest.mark.parametrize(("seconds", "expected"), [
     (0, "0s"), (45, "45s"), (14 * 60 + 59, "14m"), (2 * 3600 + 5 * 60, "2h05m"), (-5 * 60, "-5m"),
-    (-30, "-30s"), (99 * 3600, "99h00m"), (100 * 3600 + 7200, "4d06h"), (-(5 * 86400 + 4 * 3600), "-5d04h"),
+    (-30, "-30s"), (23 * 3600 + 59 * 60, "23h59m"), (24 * 3600, "1d00h"), (100 * 3600 + 7200, "4d06h"),
+    (-(5 * 86400 + 4 * 3600), "-5d04h"),
+    # issue 25, item 6: one column showed -99h31m then -4d04h, and -83h53m beside -4d06h: days from 24 h on
+    (-(99 * 3600 + 31 * 60), "-4d03h"), (-(83 * 3600 + 53 * 60), "-3d11h"),
 ])
 def test_format_countdown(seconds, expected):
     assert format_countdown(seconds) == expected

@@ -183,7 +183,7 @@ def test_gate_allows_a_complete_packet():
 
 
 def test_gate_refuses_specialist_naming_missing_items():
-    with pytest.raises(InvalidInput, match=r"cannot go to specialist:network: required evidence missing: "
+    with pytest.raises(InvalidInput, match=r"cannot go to specialist:network: required evidence not ready: "
                                            r"timeline, observed.*--override REASON"):
         route_gate("CW-1", "specialist:network", ready_for("specialist:network", impact=S.DONE, identifiers=S.NA,
                                                            first_checks=S.DONE, attachments=S.DONE,
@@ -191,7 +191,7 @@ def test_gate_refuses_specialist_naming_missing_items():
 
 
 def test_gate_counts_route_only_items_of_the_target_route():
-    with pytest.raises(InvalidInput, match="missing: replication"):
+    with pytest.raises(InvalidInput, match="not ready: replication"):
         route_gate("CW-1", "specialist:database", ready_for("specialist:database", **ALL_DONE), None, LEAD)
 
 

@@ -51,7 +51,8 @@ def test_a_listing_says_what_its_case_and_policy_say():
     floor = varied_floor()
     for case in floor.cases.values():
         listing = list_case(case, floor.policy)
-        assert listing.clocks == plan_clocks(case, floor.policy)
+        # the plans, less the business calendar (the board plans its own to show working time)
+        assert listing.clocks == tuple(plan._replace(calendar=None) for plan in plan_clocks(case, floor.policy))
         assert listing.readiness == case_readiness(case, floor.policy.evidence)
         assert (listing.id, listing.title, listing.status, listing.version, listing.policy_version) == (
             case.id, case.title, case.status, case.version, 3)

@@ -73,7 +73,7 @@ def test_markdown_has_the_question_first_then_case_clocks_items_and_last_update(
     assert "- **Internal owner:** mei\n- **Comms owner:** tom\n- **Route authority:** dana" in md
     # due times in UTC and in the viewer's zone, labelled
     assert re.search(r"\*\*Next customer update:\*\* due 2026-11-27 14:30 UTC \(2026-11-27 15:30 CET, Europe/Berlin\)", md)
-    assert "Ready: 3/7 required items; missing: identifiers, timeline, observed, first\\_checks" in md
+    assert "Ready: 3/7 required items; not ready: identifiers, timeline, observed (partial), first\\_checks" in md
     assert "*Reason:* customer cannot share HAR" in md
     assert "What we know: \\[b\\]SSO\\[/b\\] fails." in md
 

@@ -147,7 +147,7 @@ def test_a_clock_its_calendar_cannot_bring_due_is_refused():
         "severities.SEV3.internal_review_every", "severities.SEV4.customer_update_every",
         "severities.SEV4.internal_review_every"]
     review_line = thin.splitlines().index('internal_review_every = "40h"') + 1
-    assert problems[2] == (f"team.toml:{review_line}: severities.SEV4.internal_review_every: 40h00m of working time "
+    assert problems[2] == (f"team.toml:{review_line}: severities.SEV4.internal_review_every: 1d16h of working time "
                            "takes calendar 'business' more than 10 years (8h43m in all); give it more hours or the "
                            "clock less time")
 

@@ -84,7 +84,7 @@ def test_an_item_of_another_route_can_be_filled_before_the_route_change():
     floor, at = Floor(policy), datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
     cid = floor.do(c.NewCase(title="Slow", customer="ACME", severity=Severity.SEV3), at=at).id
     floor.do(c.SetEvidence(case_id=cid, key="impact", state=EvidenceState.DONE, value="all"), at=at)
-    with pytest.raises(InvalidInput, match="missing: query_plan"):
+    with pytest.raises(InvalidInput, match="not ready: query_plan"):
         floor.do(c.ChangeRoute(case_id=cid, route="specialist:database", reason="db"), at=at)
     floor.do(c.SetEvidence(case_id=cid, key="query_plan", state=EvidenceState.DONE, value="seq scan"), at=at)
     assert floor.do(c.ChangeRoute(case_id=cid, route="specialist:database", reason="db"), at=at).route == \

@@ -86,7 +86,7 @@ async def test_history_keeps_every_version_of_an_item(store, frozen_clock):
 async def test_gate_refuses_then_a_lead_override_is_logged_and_counted(store):
     cid = await new_case(store)
     await fill(store, cid, "impact", "identifiers")
-    with pytest.raises(InvalidInput, match="required evidence missing: timeline, observed, first_checks, "
+    with pytest.raises(InvalidInput, match="required evidence not ready: timeline, observed, first_checks, "
                                            "attachments, open_question"):
         await store.execute(c.ChangeRoute(case_id=cid, route="specialist:database", reason="db"), "dana")
     assert (await store.get_case(cid)).route == "support"  # nothing written
@@ -103,7 +103,7 @@ async def test_incident_is_never_blocked_and_the_case_is_flagged(store):
     cid = await new_case(store)
     outcome = await store.execute(c.ChangeRoute(case_id=cid, route="incident", reason="spreading"), "dana")
     assert outcome.event.payload["missing"] == list(ALL)
-    assert "missing evidence: impact, identifiers" in case_flags(outcome.case, await store.policy())[-1]
+    assert "evidence not ready: impact, identifiers" in case_flags(outcome.case, await store.policy())[-1]
 
 
 async def test_return_sends_back_clears_the_specialist_owner_and_marks_until_complete(store):

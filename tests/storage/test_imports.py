@@ -13,6 +13,7 @@ import time
 from collections import Counter
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select, text
 
 from casewatch.core import commands as c
@@ -73,6 +74,7 @@ async def test_a_ticket_linked_meanwhile_is_planned_again_as_known(db_target, fr
             assert (await conn.execute(select(func.count()).select_from(cases))).scalar() == 3
 
 
+@pytest.mark.slow
 def test_a_killed_import_leaves_whole_cases_and_a_rerun_gives_exactly_the_files(tmp_path):
     rows = 3000
     csv = tmp_path / "export.csv"
@@ -134,6 +136,7 @@ async def test_a_database_from_before_links_is_upgraded_and_verifies_clean(db_ta
     backend = "sqlite" if db_target.is_sqlite else "postgresql"
     await sql(db_target, text("DROP INDEX ux_cases_source"), text("ALTER TABLE cases DROP COLUMN source_name"),
               text("ALTER TABLE cases DROP COLUMN source_id"), text(_OLD_STATES[backend]),
+              text("DROP TABLE source_states"),  # as before 0011 too
               text("UPDATE alembic_version SET version_num = '0008'"))
     async with await Store.open(db_target, clock=frozen_clock) as store:
         assert store.migrated and not await store.verify()

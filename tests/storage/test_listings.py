@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import text, update
+from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from casewatch.core import commands as c
 from casewatch.core.demo import demo_plan
 from casewatch.core.listing import list_case, listing_from_json, planned_under
-from casewatch.core.models import Person, Role, Status
+from casewatch.core.models import Person, Role, Severity, Status
 from casewatch.core.policy import DEFAULT_POLICY_TOML
 from casewatch.core.projection import replay_cases
 from casewatch.storage import convert
@@ -148,3 +148,27 @@ async def test_events_read_back_or_stamped_without_validation_equal_validated_on
             assert convert.stored_event(unstored, {"id": row.id}) == checked
             assert unstored.id is None  # a copy, not the same event changed
         assert [e.id for e in await store.all_events()] == sorted(row.id for row in rows)
+
+
+async def test_a_database_from_before_severity_steps_is_refolded_when_upgraded(db_target, frozen_clock):
+    """0012: cases that changed severity are folded again (their steps shorten clocks from the raise),
+    their listings planned again and their metric facts replayed: `db verify` finds nothing."""
+    async with await seeded(db_target, frozen_clock) as store:
+        raised = next(case for case in await store.listed_cases() if case.severity.value != "SEV1")
+        await store.execute(c.ChangeSeverity(case_id=raised.id, severity=Severity.SEV1, reason="worse"), "dana")
+        want, state = await expected(store), (await store.get_case(raised.id)).severity_steps
+        assert state and await store.verify() == []
+    engine = create_async_engine(db_target.url)
+    try:
+        async with engine.begin() as conn:
+            for row in (await conn.execute(select(cases.c.id, cases.c.state))).all():
+                old = {key: value for key, value in row.state.items() if key != "severity_steps"}
+                await conn.execute(update(cases).where(cases.c.id == row.id).values(state=old))
+            await conn.execute(text("UPDATE alembic_version SET version_num = '0011'"))
+    finally:
+        await engine.dispose()
+    async with await Store.open(db_target, clock=frozen_clock) as store:
+        assert store.migrated
+        assert (await store.get_case(raised.id)).severity_steps == state
+        assert await store.verify() == []
+        assert await listed(store) == want

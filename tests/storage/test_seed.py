@@ -43,13 +43,14 @@ async def dump(url: str) -> dict[str, list[tuple]]:
         await engine.dispose()
 
 
+@pytest.mark.slow
 async def test_batched_seeding_writes_the_same_events_and_projections_as_case_by_case(
         db_url, other_db_url, frozen_clock, monkeypatch):
-    plan = demo_plan(60, seed=5, now=frozen_clock.now)
+    plan = demo_plan(40, seed=5, now=frozen_clock.now)
     # A backfilled note lands inside its case's history, so the batch refolds that case too.
     backfilled = plan.cases[30]
     backfilled.steps.append(Step(backfilled.actor, backfilled.at, lambda cid: c.Note(case_id=cid, text="late")))
-    monkeypatch.setattr(seed, "BATCH_CASES", 25)  # several batches, the last one partial
+    monkeypatch.setattr(seed, "BATCH_CASES", 15)  # several batches, the last one partial
 
     async with await Store.open(resolve_target(db_url), clock=frozen_clock, creator=LEAD) as store:
         batched_ids = await seed.write_demo(store, plan, "dana")
@@ -65,9 +66,9 @@ async def test_batched_seeding_writes_the_same_events_and_projections_as_case_by
                 await store.execute(step.make(case_id), step.actor, at=step.at)
             one_by_one_ids.append(case_id)
 
-    assert batched_ids == one_by_one_ids == [f"CW-{1001 + i}" for i in range(60)]
+    assert batched_ids == one_by_one_ids == [f"CW-{1001 + i}" for i in range(40)]
     batched, one_by_one = await dump(db_url), await dump(other_db_url)
-    assert len(batched["events"]) > 60 * 5
+    assert len(batched["events"]) > 40 * 5
     assert any(row[-1]["text"] == "late" for row in batched["events"] if row[2] == "note_added")
     for table in batched:
         assert batched[table] == one_by_one[table], table

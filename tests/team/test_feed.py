@@ -83,6 +83,7 @@ async def test_shift_changes_and_handoffs_reach_every_board(db_target):
                 await board.close()
 
 
+@pytest.mark.slow
 async def test_a_commit_below_every_boards_mark_reaches_every_board_within_2s(pg_url):
     """Writer A inserts and holds its transaction; 300 events by other writers commit; A commits."""
     target = resolve_target(pg_url)

@@ -19,6 +19,7 @@ from casewatch.core import commands as c
 from casewatch.core.models import Role, Severity
 from casewatch.storage.feed import FeedState
 from casewatch.storage.migrate import head_revision
+from casewatch.storage.roles import member_role, owner_role
 from casewatch.storage.store import Store
 from casewatch.storage.target import resolve_target
 from casewatch.tui.app import CasewatchApp
@@ -34,6 +35,11 @@ class Team:
     admin_url: str
     logins: dict[str, str] = field(default_factory=dict)  # what the test calls it -> the role's real name
 
+    @property
+    def member(self) -> str:
+        """The role every login of this team database is in."""
+        return member_role(make_url(self.admin_url).database)
+
     def url(self, who: str) -> str:
         return make_url(self.admin_url).set(username=self.logins[who], password=None).render_as_string(
             hide_password=False)
@@ -43,6 +49,19 @@ class Team:
         asyncio.run(_pg_admin(f'CREATE ROLE "{name}" LOGIN {" ".join(options)}'))
         self.logins[who] = name
         return name
+
+    def forget(self) -> None:
+        """Drop the logins and this database's own roles (what they own here goes with them)."""
+        database = make_url(self.admin_url).database
+        roles = [owner_role(database), member_role(database)]
+        present = self.sql("admin", "SELECT rolname FROM pg_roles WHERE rolname = ANY($1::text[])", roles)
+        if present:
+            quoted = ", ".join(f'"{row["rolname"]}"' for row in present)
+            self.sql("admin", f"DROP OWNED BY {quoted}")
+            for row in present:
+                asyncio.run(_pg_admin(f'DROP ROLE IF EXISTS "{row["rolname"]}"'))
+        for name in self.logins.values():
+            asyncio.run(_pg_admin(f'DROP ROLE IF EXISTS "{name}"'))
 
     def sql(self, who: str, statement: str, *args, first: tuple[str, ...] = ()):
         """Run one statement on the team database as `who` ("admin" is the server's administrator),
@@ -76,13 +95,12 @@ def team(pg_url, capsys, monkeypatch):
         assert main(["people", "add", "bob", "--role", "agent", "--tz", "Asia/Kolkata", "--db", made.url("alice")]) == 0
         assert main(["team", "grant", "bob", "--login", made.logins["bob"], "--db", made.url("alice")]) == 0
         out = capsys.readouterr().out
-        statement = re.search(r"GRANT casewatch_member TO \"[^\"]+\";", out)
+        statement = re.search(rf"GRANT \"{made.member}\" TO \"[^\"]+\";", out)
         assert statement, out  # alice's login may not grant roles: the one statement an administrator runs
         made.sql("admin", statement.group(0))
         yield made
     finally:
-        for name in made.logins.values():
-            asyncio.run(_pg_admin(f'DROP ROLE IF EXISTS "{name}"'))
+        made.forget()
 
 
 def cw(capsys, *args: str) -> tuple[int, str, str]:
@@ -174,7 +192,7 @@ def test_acting_as_someone_else_is_refused(team, capsys, monkeypatch, how):
 def test_a_login_mapped_to_nobody_gets_one_line_and_writes_nothing(team, capsys):
     team.add_login("carol")
     team.add_login("dave")
-    team.sql("admin", f'GRANT casewatch_member TO "{team.logins["dave"]}"')  # a member, but mapped to nobody
+    team.sql("admin", f'GRANT "{team.member}" TO "{team.logins["dave"]}"')  # a member, but mapped to nobody
     before = team.sql("admin", "SELECT count(*) AS n FROM events")[0]["n"]
     for who in ("carol", "dave"):
         code, out, err = cw(capsys, "case", "new", "--title", "x", "--customer", "y", "--severity", "SEV3",
@@ -194,7 +212,7 @@ def test_a_lead_whose_login_may_grant_roles_lets_people_in_in_one_step(team, cap
     assert cw(capsys, "people", "add", "erin", "--role", "specialist", "--tz", "UTC", "--db", team.url("alice"))[0] == 0
     code, out, err = cw(capsys, "team", "grant", "erin", "--login", login, "--db", team.url("alice"))
     assert code == 0, err
-    assert out.strip() == f"login {login} acts as erin; it is in role casewatch_member"
+    assert out.strip() == f"login {login} acts as erin; it is in role {team.member}"
     code, out, _ = cw(capsys, "shift", "show", "--db", team.url("erin"))
     assert code == 0
 
@@ -264,7 +282,7 @@ def test_an_existing_database_becomes_a_team_one_and_keeps_its_history(pg_url, c
         code, out, err = cw(capsys, "team", "init", "--db", pg_url, "--lead", "dana", "--login", dana)
         assert code == 0, err
         owners = made.sql("admin", "SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = 'public'")
-        assert [row["tableowner"] for row in owners] == ["casewatch_owner"]
+        assert [row["tableowner"] for row in owners] == [owner_role(make_url(pg_url).database)]
         code, out, err = cw(capsys, "case", "note", "CW-1001", "after", "--db", made.url("dana"))
         assert code == 0, err
         code, out, _ = cw(capsys, "case", "show", "CW-1001", "--json", "--db", made.url("dana"))
@@ -273,8 +291,7 @@ def test_an_existing_database_becomes_a_team_one_and_keeps_its_history(pg_url, c
         assert code == 2 and "administers this team database but is mapped to nobody" in err
         assert cw(capsys, "db", "verify", "--db", made.url("dana"))[0] == 0
     finally:
-        for name in made.logins.values():
-            asyncio.run(_pg_admin(f'DROP ROLE IF EXISTS "{name}"'))
+        made.forget()
 
 
 async def test_boards_of_several_logins_follow_writers_of_several_logins(team):
@@ -282,7 +299,7 @@ async def test_boards_of_several_logins_follow_writers_of_several_logins(team):
     ends equal to the database, and every event names the person whose login wrote it."""
     for who in ("carol", "dave"):  # the helpers run their own event loop: off this one
         login = await asyncio.to_thread(team.add_login, who)
-        await asyncio.to_thread(team.sql, "admin", f'GRANT casewatch_member TO "{login}"')
+        await asyncio.to_thread(team.sql, "admin", f'GRANT "{team.member}" TO "{login}"')
     async with await Store.open(resolve_target(team.url("alice"))) as lead:
         for who in ("carol", "dave"):
             await lead.execute(c.AddPerson(name=who, role=Role.LEAD, tz="UTC"), "alice")
@@ -361,18 +378,20 @@ def test_a_renamed_person_keeps_their_login(team, capsys):
 
 
 def test_an_administrator_upgrades_a_team_database_as_its_owner_role(team, capsys):
-    """A migration on a team database runs as casewatch_owner, and members keep what they need."""
+    """A migration on a team database runs as its owner role, and members keep what they need."""
     team.sql("admin", "UPDATE alembic_version SET version_num = '0005'", first=(
         "DROP TRIGGER casewatch_project_logins ON events", "DROP FUNCTION casewatch_project_logins()",
         "DROP INDEX ix_cases_escalated_at", "ALTER TABLE cases DROP COLUMN facts",
         "ALTER TABLE cases DROP COLUMN listing", "DROP INDEX ux_cases_source",
         "ALTER TABLE cases DROP COLUMN source_name", "ALTER TABLE cases DROP COLUMN source_id",
-    ))  # as before 0006, 0007, 0008 and 0009
+        "DROP TRIGGER casewatch_vet_event ON events", "DROP FUNCTION casewatch_vet_event()",
+        "DROP FUNCTION casewatch_roles(text, bigint)", "DROP TABLE source_states",
+    ))  # as before 0006 to 0011
     code, out, err = cw(capsys, "db", "upgrade", "--db", team.admin_url)
     assert code == 0 and f"schema migrated to {head_revision()}" in out, err
     [row] = team.sql("admin", "SELECT pg_get_userbyid(proowner) AS owner FROM pg_proc "
                               "WHERE proname = 'casewatch_project_logins'")
-    assert row["owner"] == "casewatch_owner"
+    assert row["owner"] == owner_role(make_url(team.admin_url).database)
     login = team.add_login("erin")
     assert cw(capsys, "people", "add", "erin", "--role", "agent", "--tz", "UTC", "--db", team.url("alice"))[0] == 0
     assert cw(capsys, "team", "grant", "erin", "--login", login, "--db", team.url("alice"))[0] == 0
@@ -405,8 +424,7 @@ def test_team_init_by_a_role_that_may_create_roles_but_not_own_the_database_chan
         assert code == 2 and out == "" and "nothing was changed" in err and len(err.strip().splitlines()) == 1
         assert made.sql("admin", "SELECT count(*) AS n FROM pg_tables WHERE schemaname = 'public'")[0]["n"] == 0
     finally:
-        for name in made.logins.values():
-            asyncio.run(_pg_admin(f'DROP ROLE IF EXISTS "{name}"'))
+        made.forget()
 
 
 def test_a_lead_imports_tickets_as_their_login_and_an_agent_may_not(team, capsys, tmp_path):

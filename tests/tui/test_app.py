@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import logging
 
+import pytest
+
 from casewatch.storage.target import resolve_target
 from casewatch.tui.app import CasewatchApp
 from casewatch.tui.keymap import binding_ids
@@ -114,6 +116,7 @@ async def test_an_unexpected_worker_error_is_shown_and_logged(make_app, monkeypa
         assert app.is_running
 
 
+@pytest.mark.slow
 async def test_the_route_is_checked_inline_by_its_parser(make_app, writer):
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
@@ -121,7 +124,7 @@ async def test_the_route_is_checked_inline_by_its_parser(make_app, writer):
         sev3 = table(app, "sev3")
         sev3.focus()
         case_id = sev3.selected_id()
-        await pilot.press("r", *"nowhere")
+        await pilot.press("r", *"nowhere", "enter")  # checked when the field is left, not per keystroke
         await pilot.pause()
         assert "unknown route 'nowhere'" in str(app.screen.query_one("#form-error").render())
         await pilot.press(*["backspace"] * 7, *"Incident", "enter", *"customer-wide outage", "enter",
@@ -177,7 +180,7 @@ async def test_a_customer_update_with_its_own_next_update_time(make_app, writer)
         sev1.focus()
         case_id = sev1.selected_id()
         await pilot.press("u", *"SSO logins fail", "tab", *"the IdP certificate", "tab", *"a fix by 16:00", "enter")
-        await pilot.press(*"45x")
+        await pilot.press(*"45x", "enter")  # refused on Enter: the form stays on the field
         await pilot.pause()
         assert "bad duration '45x'" in str(app.screen.query_one("#form-error").render())
         await pilot.press("backspace", "m", "enter")

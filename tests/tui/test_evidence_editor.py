@@ -11,7 +11,7 @@ from casewatch.tui.screens.board import BoardScreen
 from casewatch.tui.screens.evidence import EvidenceScreen, LeaveUnsaved
 from casewatch.tui.screens.packet import PacketScreen
 from tests.tui.conftest import BRACKETS
-from tests.tui.helpers import Posted, table
+from tests.tui.helpers import Posted, notifications, table
 
 S = EvidenceState
 HOSTILE = "[b]bold?[/b] [red]x[/red]\n\x1b[31mred\x1b[0m and \u202eevil"
@@ -46,7 +46,7 @@ async def test_e_opens_the_editor_with_readiness_and_items(make_app):
         await open_editor(app, pilot)
         heading = plain(app, "#evidence-heading")
         assert "Evidence 0/7 required ready" in heading and BRACKETS in heading
-        assert "Missing: impact, identifiers, timeline, observed, first_checks, attachments, open_question" in heading
+        assert "Not ready: impact, identifiers, timeline, observed, first_checks, attachments, open_question" in heading
         options = app.screen.query_one(OptionList)
         assert options.option_count == 7 and options.has_focus
         assert option_text(app, 0) == "○ Customer & business impact  missing *\n  Who is affected, how many, since when"
@@ -80,7 +80,7 @@ async def test_j_k_move_and_space_cycles_the_state(make_app):
 async def test_enter_edits_and_ctrl_s_saves_every_changed_item(make_app, writer):
     app = make_app()
     done = Posted(ActionDone)
-    async with app.run_test(size=(140, 44), message_hook=done) as pilot:
+    async with app.run_test(size=(140, 44), message_hook=done, notifications=True) as pilot:
         case_id = await open_editor(app, pilot)
         await pilot.press("space", "space", "enter")  # impact: done, then edit its text
         assert app.screen.query_one("#evidence-value", TextArea).has_focus
@@ -96,6 +96,11 @@ async def test_enter_edits_and_ctrl_s_saves_every_changed_item(make_app, writer)
         assert case.evidence["impact"].by == "dana"
         assert app.screen.dirty_keys() == [] and len({id(m) for m in done.messages if m.ok}) == 2
         assert "Evidence 1/7 required ready" in plain(app, "#evidence-heading")
+        # issue 25, item 18: one toast sums the save up, not one per item over the editor
+        await pilot.pause()
+        toasts = notifications(app)
+        assert f"{case_id}: 2 evidence items saved (impact, identifiers)" in " ".join(toasts.split())
+        assert "evidence impact:" not in toasts and "evidence identifiers:" not in toasts, toasts
 
 
 async def test_enter_puts_the_cursor_after_the_text_there_is(make_app):

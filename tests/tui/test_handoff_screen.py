@@ -14,12 +14,13 @@ from casewatch.core.handoff import HandoffStatus
 from casewatch.core.models import Role, Severity
 from casewatch.storage.store import Store
 from casewatch.storage.target import resolve_target
-from casewatch.tui.messages import ClockTick
+from casewatch.tui.messages import ClockTick, LeadChanged
 from casewatch.tui.screens.board import BoardScreen
+from casewatch.tui.screens.forms import Confirm
 from casewatch.tui.screens.handoff import HandoffScreen
 from casewatch.tui.widgets.clock_bar import ClockBar
 from casewatch.tui.widgets.handoff_banner import HandoffBanner
-from tests.tui.helpers import escape_keeps, rendered_rows
+from tests.tui.helpers import Posted, escape_keeps, rendered_rows
 
 
 def shown(widget: Static) -> str:
@@ -122,12 +123,40 @@ async def test_prepare_then_accept(floor, make_app, frozen_clock):
         diff = shown(screen.query_one("#handoff-diff", Static))
         assert "+ new CW-1026 SEV1 Queue stuck" in diff
         assert screen.query_one("#packet", DataTable).get_cell("CW-1026", "mark").plain == "new"
-        await pilot.press("a")
+        await pilot.press("a")  # issue 25, item 17: accepting asks first, as resolving does
+        await settle(pilot)
+        assert isinstance(app.screen, Confirm) and (await floor.current_shift()).lead == "dana"
+        await pilot.press("y")
         await settle(pilot)
         assert isinstance(app.screen, BoardScreen)
         assert (await floor.current_shift()).lead == "ken"
         assert "you lead · 0s into the shift" in shown(app.screen.query_one(ClockBar))  # ken took it
         assert not app.screen.query_one(HandoffBanner).display
+
+
+async def test_the_sender_sees_their_handoff_accepted_read_only(floor, make_app):
+    """Issue 25, item 16: the former lead's open handoff screen became "from ken to ken" after ken
+    accepted, still offering ^s Send. It says who accepted it and when, and shows the packet read-only."""
+    await floor.execute(c.PrepareHandoff(to="ken", note="quiet"), "dana")
+    leads = Posted(LeadChanged)
+    app = make_app(actor="dana", live=True)
+    async with app.run_test(size=(80, 24), message_hook=leads) as pilot:
+        await settle(pilot)
+        await pilot.press("H")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, HandoffScreen) and screen.sent_id == 1
+        seen = len(leads.messages)
+        await floor.execute(c.AcceptHandoff(handoff_id=1), "ken")
+        await leads.wait_for(lambda m: True, since=seen)
+        await settle(pilot)
+        head = " ".join(shown(screen.query_one("#handoff-head", Static)).split())
+        assert "accepted by ken at" in head and "read-only" in head and "from ken to ken" not in head, head
+        keys = {b.binding.id for b in screen.active_bindings.values()}
+        assert "handoff.send" not in keys and "handoff.to" not in keys and "handoff.back" in keys
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert len(await floor.handoffs()) == 1  # nothing sent
 
 
 async def test_only_the_named_lead_sees_the_accept_action(floor, make_app):

@@ -15,10 +15,10 @@ async def test_close_and_review_from_the_board(make_app, writer):
         case_id = sev2.selected_id()
         await pilot.press("C")
         assert f"Close and review {case_id}" in str(app.screen.query_one(".form").border_title)
-        await pilot.press(*"SEV3", "enter", *"maybe")
+        await pilot.press(*"SEV3", "enter", *"maybe", "enter")  # checked on Enter, not per keystroke
         await pilot.pause()
         assert "expected yes or no, got 'maybe'" in str(app.screen.query_one("#form-error").render())
-        await pilot.press(*("backspace",) * 5, *"yes", "enter", *"gremlins")
+        await pilot.press(*("backspace",) * 5, *"yes", "enter", *"gremlins", "enter")
         await pilot.pause()
         assert "is not one of the policy's causes: product-defect" in str(app.screen.query_one("#form-error").render())
         await pilot.press(*("backspace",) * 8, *"configuration", "enter", *"L2 runbook [for] SSO", "ctrl+s")

@@ -157,6 +157,7 @@ def _wait(page, condition, timeout: float, what: str) -> None:
         page.wait_for_timeout(50)
 
 
+@pytest.mark.slow
 def test_the_wall_in_a_browser(wall, db_url):
     from playwright.sync_api import sync_playwright
 

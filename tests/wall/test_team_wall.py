@@ -17,7 +17,7 @@ def test_the_wall_serves_as_the_viewer_its_login_is_mapped_to(team, capsys):  # 
     team.add_login("wall")
     assert main(["people", "add", "wall", "--role", "viewer", "--tz", "Europe/Berlin", "--db", team.url("alice")]) == 0
     assert main(["team", "grant", "wall", "--login", team.logins["wall"], "--db", team.url("alice")]) == 0
-    team.sql("admin", f'GRANT casewatch_member TO "{team.logins["wall"]}"')
+    team.sql("admin", f'GRANT "{team.member}" TO "{team.logins["wall"]}"')
     capsys.readouterr()
 
     code, out, err = cw(capsys, "wall", "--db", team.url("bob"), "--port", "0")

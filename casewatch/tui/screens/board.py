@@ -27,6 +27,7 @@ from casewatch.core.evidence import case_readiness
 from casewatch.core.models import Case, Severity
 from casewatch.core.text import visible
 from casewatch.core.views import (
+    NEED_OWNERS,
     NO_DEADLINE,
     View,
     case_flags,
@@ -47,6 +48,8 @@ from casewatch.tui.widgets.clock_bar import ClockBar
 from casewatch.tui.widgets.footer import CasewatchFooter
 from casewatch.tui.widgets.handoff_banner import HandoffBanner
 from casewatch.tui.widgets.status_line import VIEW_LABELS, Status, StatusLine
+
+WORKING_RECHECK_US = 60_000_000  # a warning in working time is read again within a minute
 
 
 @dataclass(slots=True)
@@ -86,7 +89,7 @@ class BoardScreen(QuickActions):
                 tooltip="Leave the view and clear the filter: show every case again"),
         Binding("m", "view('mine')", "Mine", id="board.view_mine", show=False,
                 tooltip="Only my cases: I own them, handle their comms or am their named route authority (again: all)"),
-        Binding("o", "view('unowned')", "Unowned", id="board.view_unowned", show=False,
+        Binding("o", "view('unowned')", "Need owners", id="board.view_unowned", show=False,
                 tooltip="Only cases without an internal owner or without a comms owner (again: all)"),
         Binding("w", "view('waiting')", "Waiting", id="board.view_waiting", show=False,
                 tooltip="Only cases waiting on the customer (again: all)"),
@@ -101,10 +104,10 @@ class BoardScreen(QuickActions):
                 tooltip="Escalation metrics: today, this shift, 7 or 30 days, with weekly trends"),
         *(Binding(str(n), f"focus_pane('sev{n}')", f"SEV{n}", id=f"board.sev{n}", show=False,
                   tooltip=f"Jump to the SEV{n} pane") for n in range(1, len(Severity) + 1)),
-        Binding("right_square_bracket", "attention(1)", "Next late/unowned", id="board.next_attention", show=False,
-                tooltip="Jump to the next case that is breached or unowned, across panes"),
-        Binding("left_square_bracket", "attention(-1)", "Previous late/unowned", id="board.previous_attention",
-                show=False, tooltip="Jump to the previous case that is breached or unowned, across panes"),
+        Binding("right_square_bracket", "attention(1)", "Next late/needs owner", id="board.next_attention", show=False,
+                tooltip="Jump to the next case that is breached or needs an owner, across panes"),
+        Binding("left_square_bracket", "attention(-1)", "Previous late/needs owner", id="board.previous_attention",
+                show=False, tooltip="Jump to the previous case that is breached or needs an owner, across panes"),
         *QUICK_BINDINGS,
     ]
 
@@ -122,6 +125,8 @@ class BoardScreen(QuickActions):
         self._haystacks = Haystacks()  # what the filter's words are looked for in, per case version
         self.view = View.ALL
         self._unowned = 0  # open cases without an internal or a comms owner, on the whole floor
+        self._flagged_under: str | None = None  # the shift lead the ⚑ counts were made under
+        self._reveal: str | None = None  # a case just escalated here, whose row is still to come
 
     def compose(self) -> ComposeResult:
         yield ClockBar(id="clockbar")
@@ -137,6 +142,8 @@ class BoardScreen(QuickActions):
         for pane in self._panes.values():
             self.watch(pane.table, "scroll_y", self._sync_when_scrolled(pane.table), init=False)
         self.watch(self.app, "connection", lambda _status: self._show_status(), init=False)
+        self.watch(self.app, "quarantined", lambda _count: self._show_status(), init=False)
+        self._flagged_under = self.app.state.shift_lead
         self._build(choose_layout(self.size.width or self.app.size.width), initial=True)
         now = self.app.now()
         self._show_header(now)
@@ -153,10 +160,9 @@ class BoardScreen(QuickActions):
         colours = self.app.colours
         return {
             "id": self.id_cell(case.id),
-            "sev": cells.severity_cell(case.severity, colours),
-            "flags": cells.flag_cell(len(case_flags(case, self.app.state.policy)), colours),
+            "flags": cells.flag_cell(len(case_flags(case, self.app.state.policy, self.app.state.shift_lead)), colours),
             "unowned": cells.unowned_cell(is_unowned(case), colours),
-            "title": cells.plain(f"{case.source.key} {case.title}" if case.source else case.title),
+            "title": cells.plain(self._title(case)),
             "customer": cells.plain(case.customer),
             "status": cells.status_cell(case.status),
             "route": cells.tag(case.route),
@@ -165,6 +171,12 @@ class BoardScreen(QuickActions):
             "evidence": cells.readiness_cell(case_readiness(case, self.app.state.policy.evidence),
                                              case.returned is not None, colours),
         }
+
+    def _title(self, case: Case) -> str:
+        """The title cell: the ticket key first on a linked case, and the customer before the title
+        once the customer's column is gone (two cases with the same title start differ by it)."""
+        title = case.title if "customer" in self._layout.keys else f"{case.customer} · {case.title}"
+        return f"{case.source.key} {title}" if case.source else title
 
     @property
     def _layout(self) -> Layout:
@@ -189,7 +201,10 @@ class BoardScreen(QuickActions):
             if plan.active and remaining is not None and plan.due_us is not None:
                 next_check = min(next_check, countdown_changes_at(plan.due_us, remaining),
                                  *(edge for edge in (plan.warn_us, plan.due_us) if edge is not None and edge > now_us))
-            label = cells.countdown_label(state, remaining, row.suffixes[index], compact=True)
+            working = plan.working_left_s(now_us) if state is ClockState.WARNING else None
+            if working is not None:  # working time moves by the minute while the wall countdown may show hours
+                next_check = min(next_check, now_us + WORKING_RECHECK_US)
+            label = cells.countdown_label(state, remaining, row.suffixes[index], compact=True, working_s=working)
             if changed_only and row.labels[index] == (label, state):
                 continue
             row.labels[index] = (label, state)
@@ -296,8 +311,21 @@ class BoardScreen(QuickActions):
                 self._resort(severity, cursors[severity])
             if current is not None and selected is not None:
                 self._follow(selected, current)
+            revealed = self._reveal
+            if revealed is not None and revealed in changed:
+                self._reveal = None
+                self.reveal_case(revealed)
             self._recount()
             self._size_panes()
+
+    def reveal_case(self, case_id: str) -> None:
+        """After `N`: the cursor goes to the new case (now, or when its row arrives)."""
+        row = self._rows.get(case_id)
+        if row is None:
+            self._reveal = case_id if case_id not in self.app.state.cases else None
+            return
+        self._select(row.table)
+        self._restore_cursor(row.table, case_id)
 
     def _follow(self, case_id: str, was_in: CaseTable) -> None:
         """The cursor stays on its case when the case moves to another pane. When it left the board
@@ -354,6 +382,10 @@ class BoardScreen(QuickActions):
 
     @on(LeadChanged)
     def _lead_changed(self) -> None:
+        lead = self.app.state.shift_lead
+        if lead != self._flagged_under:  # the shift lead fills the `lead` role: the ⚑ counts move
+            self._flagged_under = lead
+            self._rebuild()
         self._show_header(self.app.now())
 
     def _show_header(self, now: datetime) -> None:
@@ -428,7 +460,8 @@ class BoardScreen(QuickActions):
         app = self.app
         status = Status(view=self.view, filter_text=self.filter_text, shown=len(self._rows),
                         open=len(app.state.cases), late=app.alert_watch.late_count(), unowned=self._unowned,
-                        refreshed_at=app.refreshed_at, connection=app.connection, marked=len(self.marked))
+                        refreshed_at=app.refreshed_at, connection=app.connection, quarantined=app.quarantined,
+                        sources=app.source_labels(), marked=len(self.marked))
         self.query_one(StatusLine).show(status, app.zone, app.colours)
 
     def _show_titles(self) -> None:
@@ -443,7 +476,7 @@ class BoardScreen(QuickActions):
             if counts.late:
                 title += f" · {counts.late} late"
             if counts.unowned:
-                title += f" · ⚑ {counts.unowned} unowned"
+                title += f" · ⚑ {counts.unowned} {NEED_OWNERS}"
             if self._titles.get(severity) != title:
                 pane.border_title = Text(visible(title))
                 self._titles[severity] = title
@@ -476,8 +509,8 @@ class BoardScreen(QuickActions):
     def action_filter(self) -> None:
         self.app.push_screen(
             TextPrompt("Filter the board",
-                       [Field("query", "Show cases containing (blank: all):", "customer, owner, title…",
-                              optional=True)],
+                       [Field("query", "Show cases containing (blank: all):", "customer, owner, title, SEV2…",
+                              optional=True, value=self.filter_text)],
                        lambda query: query or "", disposable=True),
             self.set_filter)
 
@@ -558,6 +591,18 @@ class BoardScreen(QuickActions):
             self._restore_cursor(row.table, case_id)
         self.open_case(case_id)
 
+    @on(CaseTable.PastEdge)
+    def step_into_next_pane(self, message: CaseTable.PastEdge) -> None:
+        """`j` past a pane's last case goes on to the first case of the next pane with cases (`k`
+        before the first, to the last case of the previous one), as the panes read as one list."""
+        panes = [pane.table for pane in self._panes.values()]
+        index = panes.index(message.table)
+        following = panes[index + 1:] if message.step > 0 else panes[:index][::-1]
+        table = next((t for t in following if t.row_count), None)
+        if table is not None:
+            self._select(table)
+            table.move_cursor(row=0 if message.step > 0 else table.row_count - 1, animate=False)
+
     def action_focus_pane(self, name: str) -> None:
         self.query_one(f"#table-{name}", CaseTable).focus()
 
@@ -569,7 +614,7 @@ class BoardScreen(QuickActions):
         target = next_match(order, current.id if current else None, step,
                             lambda case_id: needs_attention(state.cases[case_id], state.clocks[case_id], now))
         if target is None:
-            self.app.notify("No breached or unowned case on the board")
+            self.app.notify("No breached case and none that needs an owner on the board")
             return
         table = self._rows[target].table
         table.focus()

@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Static
 
 from casewatch.core import commands as c
 from casewatch.core.breaches import Breach, case_breaches
+from casewatch.core.calendars import to_us
 from casewatch.core.clocks import CaseClocks, ClockKind, ClockState, plan_clocks
 from casewatch.core.errors import CasewatchError
 from casewatch.core.evidence import case_checklist, readiness
@@ -184,7 +185,7 @@ class CaseScreen(CaseActions):
             grid.add_row(label, Text(visible(value)))
         self.query_one("#case-fields", Static).update(grid)
 
-        flags = case_flags(case, policy)
+        flags = case_flags(case, policy, self.app.state.shift_lead)
         text = Text("Needs attention\n", style="bold")
         for flag in flags:
             text.append(f"⚑ {visible(flag)}\n", style=colours.get("flag", ""))
@@ -212,10 +213,12 @@ class CaseScreen(CaseActions):
         other = calendar.key if calendar is not None and calendar.key != viewer else viewer
         text = Text("Clocks", style="bold", no_wrap=True, overflow="ellipsis")
         text.append(f"  (due in {viewer}{f'; calendar in {other}' if other != viewer else ''})\n", style="dim")
-        for kind, name in CLOCK_NAMES.items():
+        now_us = to_us(now)
+        for (kind, name), plan in zip(CLOCK_NAMES.items(), clocks, strict=True):
             reading = readings[kind]
             text.append(f"{name:<17}")
-            label = cells.countdown_label(reading.state, reading.remaining_s)
+            working = plan.working_left_s(now_us) if reading.state is ClockState.WARNING else None
+            label = cells.countdown_label(reading.state, reading.remaining_s, working_s=working)
             text.append_text(cells.clock_cell(label, reading.state, self.app.colours))
             if reading.due is not None:
                 text.append(f"  {two_zones(reading.due, viewer, other, now)}")

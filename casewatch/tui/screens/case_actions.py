@@ -7,7 +7,7 @@ the app to perform.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 from functools import partial
 
@@ -80,10 +80,14 @@ class CaseActions(CasewatchScreen):
             return None
         return case
 
-    def _ask(self, form: Form[Command]) -> None:
-        """Open `form`; it stays open until its command is written (or the user leaves it)."""
+    def _ask(self, form: Form[Command], then: Callable[[str], None] | None = None) -> None:
+        """Open `form`; it stays open until its command is written (or the user leaves it). `then`
+        gets the case written to, once it is."""
         form.writes = partial(self._submit, form)
-        self.app.push_screen(form)
+        self.app.push_screen(form, lambda _: then(form.written) if then and form.written else None)
+
+    def reveal_case(self, case_id: str) -> None:
+        """Bring a case just escalated here into view (the board moves its cursor to it)."""
 
     def _submit(self, form: Form[Command], command: Command) -> None:
         if isinstance(command, c.ChangeStatus) and command.status is Status.RESOLVED:
@@ -250,4 +254,4 @@ class CaseActions(CasewatchScreen):
                    suggestions=[s.value for s in Severity]),
              Field("summary", "Summary (optional):", "ctrl+s submits", optional=True, multiline=True)],
             lambda title, customer, severity, summary: c.NewCase(
-                title=title, customer=customer, severity=severity, summary=summary or "")))
+                title=title, customer=customer, severity=severity, summary=summary or "")), self.reveal_case)

@@ -22,7 +22,7 @@ from textual.widgets.option_list import Option
 from casewatch.core import commands as c
 from casewatch.core.evidence import ChecklistEntry, case_checklist, readiness
 from casewatch.core.models import Case, EvidenceRecord, EvidenceState
-from casewatch.core.text import visible
+from casewatch.core.text import counted, visible
 from casewatch.tui.messages import ActionDone, CasesChanged
 from casewatch.tui.screens.base import CasewatchModal, CasewatchScreen
 from casewatch.tui.screens.forms import Field, TextPrompt
@@ -81,6 +81,8 @@ class EvidenceScreen(CasewatchScreen):
         self.drafts: dict[str, Draft] = {}
         self.selected = 0
         self._loading_text = False
+        self._saving: set[str] = set()  # items of the save under way, until each write answers
+        self._saved: list[str] = []  # those of them written
 
     def compose(self) -> ComposeResult:
         yield Static(id="evidence-heading")
@@ -157,8 +159,8 @@ class EvidenceScreen(CasewatchScreen):
         text.append(visible(case.title), style="bold")
         text.append("\n")
         if ready.missing:
-            text.append("Missing: ", style=self.app.colours.get("flag", ""))
-            text.append(", ".join(ready.missing))
+            text.append("Not ready: ", style=self.app.colours.get("flag", ""))
+            text.append(ready.not_ready)
         else:
             text.append("Packet complete", style=self.app.colours.get("clock-met", ""))
         if case.returned is not None:
@@ -271,6 +273,13 @@ class EvidenceScreen(CasewatchScreen):
         command = message.command
         if not isinstance(command, c.SetEvidence) or command.case_id != self.case_id:
             return
+        if command.key in self._saving:
+            self._saving.discard(command.key)
+            if message.ok:
+                self._saved.append(command.key)
+            if not self._saving and self._saved:  # one toast for the whole save, not one per item
+                self.app.notify(f"{self.case_id}: {counted(len(self._saved), 'evidence item')} saved "
+                                f"({', '.join(self._saved)})", title="Saved", markup=False)
         if message.ok or message.conflict:  # the app has the newest case now; a conflict keeps the draft
             self.load(self.app.state.cases.get(self.case_id) or self.case)
 
@@ -331,13 +340,14 @@ class EvidenceScreen(CasewatchScreen):
         if not keys:
             self.app.notify("Nothing to save", severity="information")
             return
+        self._saving, self._saved = set(keys), []
         for key in keys:
             draft = self.drafts[key]
             # else keep the stored text exactly as it is
             edited = draft.text != visible(draft.base.value, multiline=True)
             self.app.perform(c.SetEvidence(case_id=self.case_id, key=key, state=draft.state,
                                            value=draft.text if edited else None, reason=draft.reason,
-                                           expect_item_version=draft.expect_version))
+                                           expect_item_version=draft.expect_version), quiet=True)
 
     def action_compare(self) -> None:
         if self.entries and self.draft.conflict is not None:

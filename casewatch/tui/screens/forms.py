@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
@@ -50,12 +50,22 @@ class Form(CasewatchModal[Result | None], Generic[Result]):
         self.writes: Callable[[Result], None] | None = None
         self.seen_version: int | None = None  # after a conflict: the version the user has now been told about
         self.sending = False  # a write is under way: another submit waits for its answer
+        self.written: str | None = None  # the case the write went to, once it is done (a new case's id)
 
     def _frame(self) -> VerticalScroll:
         """The dialog's frame: it scrolls (to the focused field) when the fields do not fit the terminal."""
         frame = VerticalScroll(classes="form", can_focus=False)
         frame.border_title = literal(self.form_title)  # it names the case, its customer
         return frame
+
+    @on(events.DescendantFocus)
+    def _first_field_with_its_label(self, event: events.DescendantFocus) -> None:
+        """Focusing the first field scrolled a tall form (80×24) just past its first label: on the
+        first field, the form shows from its top."""
+        fields = [w for w in self.query("Input, TextArea") if w.focusable]
+        if fields and event.widget is fields[0]:
+            for frame in self.query("VerticalScroll.form"):
+                frame.call_after_refresh(frame.scroll_home, animate=False)
 
     def action_cancel(self) -> None:
         """A form asks before it throws away what the user typed: one Esc too many must not cost a
@@ -77,7 +87,10 @@ class Form(CasewatchModal[Result | None], Generic[Result]):
         raise NotImplementedError
 
     def show_error(self, text: str) -> None:
-        self.query_one("#form-error", Static).update(Text(visible(text)))
+        error = self.query_one("#form-error", Static)
+        error.update(Text(visible(text)))
+        if text:  # below the fold of a tall form at 80×24: bring it into view
+            self.call_after_refresh(error.scroll_visible, animate=False)
 
     def send(self, result: Result) -> None:
         """Hand on what the form built (see the class docstring)."""
@@ -96,6 +109,7 @@ class Form(CasewatchModal[Result | None], Generic[Result]):
     def _done(self, message: ActionDone) -> None:
         self.sending = False
         if message.ok:
+            self.written = message.case_id
             self.dismiss(None)
         elif message.conflict:
             self.seen_version = message.version
@@ -120,6 +134,7 @@ class Field:
     optional: bool = False  # blank is allowed and reads as None
     suggestions: Sequence[str] = ()
     multiline: bool = False  # a TextArea: Enter starts a new line, ctrl+s submits
+    value: str = ""  # what the field holds when the form opens (the filter in force)
 
     @property
     def name(self) -> str:
@@ -149,7 +164,7 @@ class TextPrompt(Form[Result]):
                                soft_wrap=True, show_line_numbers=False, tab_behavior="focus")
             else:
                 suggester = SuggestFromList(field.suggestions, case_sensitive=False) if field.suggestions else None
-                yield Input(placeholder=field.placeholder, id=field.id, suggester=suggester)
+                yield Input(field.value, placeholder=field.placeholder, id=field.id, suggester=suggester)
 
     def text_of(self, field: Field) -> str:
         widget = self.query_one(f"#{field.id}")
@@ -176,23 +191,40 @@ class TextPrompt(Form[Result]):
 
     @on(Input.Changed)
     @on(TextArea.Changed)
-    def _live(self, event: Input.Changed | TextArea.Changed) -> None:
+    def _typing(self, event: Input.Changed | TextArea.Changed) -> None:
+        """While a field is being typed, its earlier refusal goes: a value is checked when the field
+        is left with Enter and on submit, not at every keystroke (`unknown team 'd'`)."""
         widget = event.input if isinstance(event, Input.Changed) else event.text_area
-        field = next(f for f in self.fields if f.id == widget.id)
-        problem = ""
-        if self.text_of(field):  # a blank field is only refused on submit
-            try:
-                self.read(field)
-            except CasewatchError as exc:
-                problem = str(exc)
-        widget.set_class(bool(problem), "-invalid")
-        self.show_error(problem)
+        if widget.has_class("-invalid"):
+            widget.remove_class("-invalid")
+            self.show_error("")
+
+    def _checked(self, field: Field, widget: Input) -> bool:
+        """Complete a unique beginning of one of the field's suggestions (`conf` → `config-change`),
+        then check the value: False, with the error shown, when it is refused."""
+        typed = widget.value.strip()
+        if typed and field.suggestions:
+            matches = [s for s in field.suggestions if s.casefold().startswith(typed.casefold())]
+            if len(matches) == 1 and matches[0] != typed:
+                widget.value = matches[0]
+        if not self.text_of(field):
+            return True  # a blank field is only refused on submit
+        try:
+            self.read(field)
+        except CasewatchError as exc:
+            widget.add_class("-invalid")
+            self.show_error(str(exc))
+            return False
+        return True
 
     @on(Input.Submitted)
     def _enter(self, event: Input.Submitted) -> None:
-        """Enter moves on to the next field, and submits from the last one."""
+        """Enter checks the field (completing a unique beginning), then moves on to the next field,
+        and submits from the last one."""
         ids = [field.id for field in self.fields]
         index = ids.index(event.input.id or "")
+        if not self._checked(self.fields[index], event.input):
+            return
         if index < len(ids) - 1:
             self.query_one(f"#{ids[index + 1]}").focus()
         else:

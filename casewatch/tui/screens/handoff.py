@@ -29,7 +29,7 @@ from casewatch.core.models import Role
 from casewatch.core.text import counted, visible
 from casewatch.tui.messages import ActionDone, CasesChanged, ClockTick, LeadChanged
 from casewatch.tui.screens.base import CasewatchModal, CasewatchScreen
-from casewatch.tui.screens.forms import PersonPrompt, ask_before_discarding
+from casewatch.tui.screens.forms import Confirm, PersonPrompt, ask_before_discarding
 from casewatch.tui.widgets import cells
 from casewatch.tui.widgets.clock_bar import ClockBar
 from casewatch.tui.widgets.footer import CasewatchFooter
@@ -121,6 +121,8 @@ class HandoffScreen(CasewatchScreen):
         super().__init__()
         self.packet: Packet | None = None
         self.handoff: Handoff | None = None  # the pending handoff addressed to the viewer: accept mode
+        self.sent_id: int | None = None  # the handoff the viewer sent, while it waits
+        self.accepted: Handoff | None = None  # that handoff, once its incoming lead took it: read-only
         self.diff: PacketDiff | None = None
         self.incoming: str | None = None
         self.note = ""
@@ -150,7 +152,9 @@ class HandoffScreen(CasewatchScreen):
         return self.handoff is not None
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Show only the actions of the mode the screen is in."""
+        """Show only the actions of the mode the screen is in (an accepted handoff is only read)."""
+        if self.accepted is not None and action in ("accept", "choose_incoming", "case_note", "handoff_note", "send"):
+            return False
         if action == "accept":
             return self.accepting
         if action in ("choose_incoming", "case_note", "handoff_note", "send"):
@@ -170,6 +174,15 @@ class HandoffScreen(CasewatchScreen):
                 self.diff = await store.handoff_changes(pending)
             else:
                 self.handoff, self.diff = None, None
+                if pending is not None and pending.packet.outgoing.name == actor:
+                    self.sent_id = pending.id
+                elif self.sent_id is not None:  # the one we sent is no longer waiting: was it taken?
+                    sent = await store.handoff(self.sent_id)
+                    if sent.accepted_at is not None:
+                        self.accepted = sent
+                        self.show(sent.packet)
+                        self.refresh_bindings()
+                        return
                 if pending is not None and pending.packet.outgoing.name == actor and self.packet is None:
                     self.incoming = pending.packet.incoming.name  # carry on with the packet already sent
                     self.note = pending.packet.note
@@ -199,7 +212,11 @@ class HandoffScreen(CasewatchScreen):
         assert packet is not None
         out, inc = packet.outgoing, packet.incoming
         head = Text()
-        if self.handoff is not None:
+        if self.accepted is not None and self.accepted.accepted_at is not None:
+            head.append(f" Handoff {self.accepted.id} ", style="bold reverse")
+            head.append(f"  accepted by {visible(inc.name)} at {local_time(self.accepted.accepted_at, out.tz, now)}"
+                        f" — {visible(inc.name)} leads now; the packet below is as you sent it (read-only)")
+        elif self.handoff is not None:
             head.append(f" Handoff {self.handoff.id} ", style="bold reverse")
             waited = format_countdown(int(self.handoff.waiting_for(now).total_seconds()))
             head.append(f"  from {visible(out.name)} ({out.tz}) to you ({inc.tz}), prepared "
@@ -452,5 +469,15 @@ class HandoffScreen(CasewatchScreen):
         self.app.perform(c.PrepareHandoff(to=self.incoming, note=self.note, case_notes=self.case_notes))
 
     def action_accept(self) -> None:
-        if self.handoff is not None:
-            self.app.perform(c.AcceptHandoff(handoff_id=self.handoff.id))
+        """Taking the shift over asks first, as resolving does: `a` assigns everywhere else."""
+        handoff = self.handoff
+        if handoff is None:
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.app.perform(c.AcceptHandoff(handoff_id=handoff.id))
+
+        self.app.push_screen(Confirm(f"Accept handoff {handoff.id}",
+                                     f"Take the shift over from {handoff.packet.outgoing.name}? You become the "
+                                     "shift lead and the default route authority."), answered)

@@ -18,7 +18,8 @@ from casewatch.tui.widgets.cells import GLYPH
 
 MEANING = {
     ClockState.RUNNING: "running",
-    ClockState.WARNING: "warning: little of the window is left",
+    ClockState.WARNING: "warning: little of the window is left (`▲ 11m w`: 11 minutes of working time, on a"
+                        " clock that waits for business hours)",
     ClockState.BREACHED: "breached: the deadline has passed",
     ClockState.PAUSED: "paused while waiting on the customer",
     ClockState.MET: "met: an owner was named",
@@ -26,21 +27,20 @@ MEANING = {
 }
 
 
-def _rank(active: ActiveBinding) -> tuple[int, bool]:
-    """casewatch's keys (they all say what they do) first: the screen's, the focused widget's, the
-    app's; then Textual's generic ones (focus, copy, cursor movement). Our own binding of an
-    action leads its row."""
-    binding, node = active.binding, active.node
-    place = 3 if not binding.tooltip else 2 if isinstance(node, App) else 0 if isinstance(node, Screen) else 1
-    return place, not binding.id
+def _rank(active: ActiveBinding) -> int:
+    """The screen's keys first, then the focused widget's, then the app's."""
+    node = active.node
+    return 2 if isinstance(node, App) else 0 if isinstance(node, Screen) else 1
 
 
 def key_rows(bindings: Sequence[ActiveBinding], key_display: Callable[[Binding], str]) -> list[tuple[str, str, str]]:
-    """(keys, what, tooltip) per action: keys bound to the same action share a row."""
+    """(keys, what, tooltip) per action: keys bound to the same action share a row. Only casewatch's
+    keys (each has an id and says what it does): Textual's generic ones (focus, copy, scrolling)
+    told a lead nothing ("^pgup Page Left")."""
     rows: dict[tuple[bool, str], tuple[list[str], Binding]] = {}
     for active in sorted(bindings, key=_rank):
         binding = active.binding
-        if not binding.description or binding.system:
+        if not binding.id or not binding.description or binding.system:
             continue
         keys, _ = rows.setdefault((isinstance(active.node, App), binding.action), ([], binding))
         keys.append(key_display(binding))
@@ -72,5 +72,9 @@ class HelpScreen(CasewatchModal[None]):
                               style="bold underline"))
             yield Static(marks)
             yield Static(Text("\n⚑ marks a case lacking an owner, a comms owner, a required role, or a route review;"
-                              " in the ⚑ column of a narrow board, an unowned case (no internal or no comms owner).",
+                              " in the ⚑ column of a narrow board, a case that needs owners"
+                              " (no internal or no comms owner). The ! column counts what needs a lead's attention"
+                              " besides the clocks (⚑2: two things): owners, roles, a route review, evidence, a"
+                              " return; the case screen lists them under Needs attention. Tab and Shift+Tab move"
+                              " between panes; j and k go on into the next or previous pane.",
                               style="dim"))

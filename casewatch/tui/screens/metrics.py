@@ -47,7 +47,7 @@ def _rate(name: str) -> Callable[[Metrics], str]:
 ROWS: tuple[tuple[str, str, Callable[[Metrics], str]], ...] = (
     ("owner_median", "Time to named owner, median", _owner("median_s")),
     ("owner_p90", "Time to named owner, p90", _owner("p90_s")),
-    ("unowned", "Still unowned", lambda m: str(m.unowned)),
+    ("unowned", "Still without an owner", lambda m: str(m.unowned)),
     *((name, LABELS[name], _rate(name)) for name in METRICS[1:]),
 )
 """The table's rows: a key, what the lead reads, and the cell text of one population."""
@@ -164,7 +164,7 @@ class MetricsScreen(CasewatchScreen):
         head.append(f" {self.window} ", style="bold reverse")
         owned, unowned = len(report.overall.owner_times_s), report.overall.unowned
         head.append(f"  {owned + unowned} escalations from {since} to {until} ({zone.key}): {owned} owned, "
-                    f"{unowned} unowned")
+                    f"{unowned} still without an owner")
         keys = "  ".join(f"{key} {name}" for name, key in WINDOW_KEYS.items() if name in self.reports)
         head.append(f"\n  {keys}", style="dim")
         self.query_one("#metrics-head", Static).update(head)  # only when the window changes: its height may too

@@ -17,11 +17,11 @@ class Column:
     width: int  # 0: the title, which takes what is left
 
 
-# Display order. The case id, severity, flags and the three countdowns always stay; the unowned
-# mark (⚑) stands in for the owner and comms columns when they drop.
+# Display order. The case id, flags and the three countdowns always stay (no severity column: each
+# pane is one severity, its title says which); the unowned mark (⚑) stands in for the owner and
+# comms columns when they drop, and the title starts with the customer when its column drops.
 COLUMNS = (
     Column("id", "Case", 7),
-    Column("sev", "Sev", 4),
     Column("flags", "!", 2),
     Column("unowned", "⚑", 1),
     Column("title", "Title", 0),

@@ -12,6 +12,7 @@ from textual.cache import LRUCache
 from textual.containers import Vertical
 from textual.coordinate import Coordinate
 from textual.geometry import Size
+from textual.message import Message
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
@@ -29,12 +30,28 @@ class CaseTable(DataTable[Text]):
 
     BINDINGS = [
         Binding("enter", "select_cursor", "Open", show=False, tooltip="Open the case screen"),
-        Binding("j", "cursor_down", "Down", id="board.down", show=False, tooltip="Move the cursor to the next case"),
-        Binding("k", "cursor_up", "Up", id="board.up", show=False, tooltip="Move the cursor to the previous case"),
+        Binding("j", "step(1)", "Down", id="board.down", show=False,
+                tooltip="Move the cursor to the next case, on into the next pane"),
+        Binding("k", "step(-1)", "Up", id="board.up", show=False,
+                tooltip="Move the cursor to the previous case, back into the previous pane"),
         Binding("g,home", "first_row", "First", id="board.first", show=False,
                 tooltip="Jump to the first case of the pane"),
         Binding("G,end", "last_row", "Last", id="board.last", show=False, tooltip="Jump to the last case of the pane"),
     ]
+
+    class PastEdge(Message):
+        """`j` on the last row or `k` on the first: the board goes on into the next (previous) pane."""
+
+        def __init__(self, table: CaseTable, step: int):
+            super().__init__()
+            self.table, self.step = table, step
+
+    def action_step(self, step: int) -> None:
+        last = self.row_count - 1
+        if (step > 0 and self.cursor_row >= last) or (step < 0 and self.cursor_row <= 0):
+            self.post_message(self.PastEdge(self, step))
+        else:
+            self.move_cursor(row=self.cursor_row + step)
 
     def action_first_row(self) -> None:
         self.move_cursor(row=0, animate=False)

@@ -52,10 +52,18 @@ def zone_label(zone: ZoneInfo, now: datetime) -> str:
     return zone.key if name.startswith(("+", "-")) else name
 
 
-def countdown_label(state: ClockState, remaining_s: int | None, suffix: str = "", *, compact: bool = False) -> str:
+def countdown_label(state: ClockState, remaining_s: int | None, suffix: str = "", *, compact: bool = False,
+                    working_s: int | None = None) -> str:
     """"▸ 14m Fri 10:42", "✖ -5m Mon 09:10", "‖ 2h05m left", "✓ met". `compact` (the board) keeps
-    the glyph and the countdown only: "‖ 2h05m", "✓"; the help screen explains the glyphs."""
+    the glyph and the countdown only: "‖ 2h05m", "✓"; the help screen explains the glyphs. A warning
+    on a clock waiting for business hours (`working_s`) says the working time left: "▲ 11m w Mon 09:11"
+    (compact: the due time tells when), "▲ 11m work · 6h11m Mon 09:11"."""
     glyph = GLYPH[state]
+    if state is ClockState.WARNING and working_s is not None and remaining_s is not None:
+        work = format_countdown(working_s)
+        if compact:
+            return f"{glyph} {work} w{suffix}"
+        return f"{glyph} {work} work · {format_countdown(remaining_s)}{suffix}"
     if state is ClockState.MET or state is ClockState.STOPPED:
         return glyph if compact else f"{glyph} {state.value}"
     if remaining_s is None:  # no deadline to count down to

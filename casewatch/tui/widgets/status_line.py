@@ -11,14 +11,14 @@ from rich.text import Text
 from textual.widgets import Static
 
 from casewatch.core.text import visible
-from casewatch.core.views import View
+from casewatch.core.views import NEED_OWNERS, View
 from casewatch.storage.feed import FeedState, FeedStatus
 from casewatch.tui.widgets.cells import Colours
 
 VIEW_LABELS = {
     View.ALL: "all cases",
     View.MINE: "mine",
-    View.UNOWNED: "unowned",
+    View.UNOWNED: NEED_OWNERS,
     View.WAITING: "waiting",  # on the customer, as the board's status column says it
     View.BREACHED: "breached",
 }
@@ -35,27 +35,32 @@ class Status:
     unowned: int
     refreshed_at: datetime | None
     connection: FeedStatus | None
+    quarantined: int = 0  # events the rules kept out of the state (a lead's count; `casewatch db audit`)
+    sources: tuple[tuple[str, bool], ...] = ()  # each tracker sync's label ("zd ✓ 40s ago") and whether it fails
     marked: int = 0  # rows marked for a bulk action
 
 
 def status_text(status: Status, zone: ZoneInfo, colours: Colours, width: int) -> Text:
-    """What is shown goes left; the counts, the refresh time and the connection go right, shorter
-    when the line is narrow. When the line is still short of room the filter's words give way
-    (the view and how many cases are shown stay)."""
+    """What is shown goes left; the counts, the refresh time and the connection go right. Why the
+    board is short of cases wins the room: the right side gets shorter (then terse, then only the
+    late count and the connection mark) before the filter's words give way; the view and how many
+    cases are shown always stay whole."""
     narrowed = status.view is not View.ALL or bool(status.filter_text)
     label = Text(f" {VIEW_LABELS[status.view]}", style="bold" if status.view is not View.ALL else "")
     shown = Text(f" · {status.shown} shown " if narrowed else " ")
     if status.marked:
         shown = Text(f" · {status.marked} marked{shown.plain}", style="bold")
     words = visible(status.filter_text)
-    right = _counts_and_connection(status, zone, colours, short=False)
-    if label.cell_len + shown.cell_len + (len(words) + 5 if words else 0) + right.cell_len > width:
-        right = _counts_and_connection(status, zone, colours, short=True)
+    wanted = label.cell_len + shown.cell_len + (len(words) + 5 if words else 0)  # " · “" and "”"
+    for level in range(_LEVELS):
+        right = _counts_and_connection(status, zone, colours, level=level)
+        if wanted + right.cell_len <= width:
+            break
     if status.marked and label.cell_len + shown.cell_len + right.cell_len > width:
         shown = Text(f" · {status.marked} marked ", style="bold")  # what a bulk action will touch comes first
     left = label.copy()
     if words:
-        room = width - right.cell_len - label.cell_len - shown.cell_len - 5  # " · “" and "”"
+        room = width - right.cell_len - label.cell_len - shown.cell_len - 5
         if room < len(words):
             words = words[:max(room - 1, 0)] + "…"
         left.append(" · “")
@@ -70,22 +75,40 @@ def status_text(status: Status, zone: ZoneInfo, colours: Colours, width: int) ->
     return left + right
 
 
-def _counts_and_connection(status: Status, zone: ZoneInfo, colours: Colours, *, short: bool) -> Text:
+_LEVELS = 4  # full, short, terse, least
+
+
+def _counts_and_connection(status: Status, zone: ZoneInfo, colours: Colours, *, level: int) -> Text:
+    """The right side at a level of shortness: 0 says everything, 1 shortens the refresh time and
+    the connection, 2 is terse (`12⚑`, no zone), 3 keeps only the late count and the connection mark."""
     text = Text()
-    text.append(f"{status.open} open · ")
+    if level < 3:
+        text.append(f"{status.open} open · ")
     late_style = f"bold {colours.get('clock-breached', '')}".strip() if status.late else ""
     text.append(f"{status.late} late", style=late_style)
-    text.append(f" · {status.unowned} unowned")
-    if status.refreshed_at is not None:
+    if level < 2:
+        text.append(f" · {status.unowned} {NEED_OWNERS}")
+    elif level == 2:
+        text.append(f" · {status.unowned}⚑")
+    if status.quarantined:
+        text.append(f" · ⚠ {status.quarantined} quarantined (db audit)" if level == 0 else f" · ⚠ {status.quarantined}",
+                    style=f"bold {colours.get('clock-breached', '')}".strip())
+    if status.refreshed_at is not None and level < 3:
         local = status.refreshed_at.astimezone(zone)
-        text.append(f" · ↻ {local:%H:%M %Z}" if short else f" · refreshed {local:%H:%M:%S %Z}")
+        when = {0: f"refreshed {local:%H:%M:%S %Z}", 1: f"↻ {local:%H:%M %Z}"}.get(level, f"↻ {local:%H:%M}")
+        text.append(f" · {when}")
+    for label, failing in status.sources:
+        if level < 2 or failing:  # a terse line keeps only the syncs that fail
+            text.append(" · ")
+            text.append(visible(label), style=f"bold {colours.get('clock-warning', '')}".strip() if failing else "")
     connection = status.connection
     if connection is None:
-        text.append(f" · {'○ off' if short else NOT_FOLLOWING}", style="dim")
+        text.append(f" · {NOT_FOLLOWING if level == 0 else '○ off' if level < 3 else '○'}", style="dim")
     elif connection.state is FeedState.LIVE:
-        text.append(f" · ● {connection.label}", style=colours.get("clock-met", ""))
+        text.append(f" · ● {connection.label}" if level < 3 else " · ●", style=colours.get("clock-met", ""))
     else:
-        text.append(f" · ◌ {connection.label}", style=f"bold {colours.get('clock-warning', '')}".strip())
+        text.append(f" · ◌ {connection.label}" if level < 3 else " · ◌",
+                    style=f"bold {colours.get('clock-warning', '')}".strip())
     text.append(" ")
     return text
 

@@ -1,0 +1,223 @@
+"""`casewatch sync`: the configured Zendesk and Jira sources read into linked cases, once or every
+interval (`--follow`), as the person running it (each event marked `via` the source).
+
+A pass reads page after page; each page's cases and the cursor after it commit together, so a
+pass killed anywhere resumes where its last page committed. A failing pass is recorded in the
+source's state (the board's status line shows it) and, under --follow, tried again later, backing
+off to ten minutes. The token is read from its variable or file for each pass, and is in no
+message: the client removes it from anything the tracker says.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
+
+import orjson
+
+from casewatch.cli import environment as env
+from casewatch.cli.session import Session
+from casewatch.core.durations import parse_duration
+from casewatch.core.errors import CasewatchError, InvalidInput
+from casewatch.core.models import Person, Severity
+from casewatch.core.sync import Page, SyncReport, next_wait
+from casewatch.core.text import visible
+from casewatch.core.tracker import Source, SourceSettings
+from casewatch.sources.http import Credential, Sleep, TrackerClient, TrackerDenied, read_token
+from casewatch.sources.jira import jira_dropped, jira_pages
+from casewatch.sources.pages import PageShape
+from casewatch.sources.zendesk import first_cursor, zendesk_pages
+from casewatch.storage.imports import importer
+from casewatch.storage.store import Store
+from casewatch.storage.sync import (
+    linked_open_ids,
+    plan_page,
+    save_failure,
+    save_success,
+    source_states_now,
+    write_page,
+)
+
+LIVE = ("zendesk", "jira")
+
+
+class PassStopped(Exception):
+    """--follow was told to stop while a pass waited on the tracker (between transactions)."""
+
+
+def stoppable(stop: asyncio.Event) -> Sleep:
+    """A wait that ends early, raising PassStopped, when `stop` is set."""
+    async def sleep(seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), seconds)
+        if stop.is_set():
+            raise PassStopped
+    return sleep
+
+
+@dataclass(frozen=True)
+class LiveSource:
+    """A configured live source: its mapping tables and where its tracker is."""
+
+    source: Source
+    settings: SourceSettings
+
+    @classmethod
+    def of(cls, name: str, config: env.Config, roster: dict[str, Person]) -> LiveSource:
+        source = env.configured_source(config, name, roster)
+        settings = config.sources[name]
+        if settings.kind not in LIVE:
+            raise InvalidInput(f"source {name} is of kind {settings.kind}: only zendesk and jira sources sync "
+                               f"(a csv source is imported with `casewatch import csv`)")
+        for key in ("url", "email"):
+            if not getattr(settings, key):
+                raise InvalidInput(f"source {name}: set {key} in [sources.{name}]")
+        if settings.kind == "jira" and not settings.jql:
+            raise InvalidInput(f"source {name}: set jql in [sources.{name}] (the query of its escalations)")
+        if source.default_severity is None:  # a synced escalation is never refused for an empty priority
+            source = replace(source, default_severity=Severity.SEV3)
+        return cls(source, settings)
+
+    @property
+    def name(self) -> str:
+        return self.source.name
+
+    def client(self, sleep: Sleep) -> TrackerClient:
+        token, where = read_token(self.name, self.settings.token_env, self.settings.token_file)
+        email = self.settings.email or ""
+        username = f"{email}/token" if self.settings.kind == "zendesk" else email
+        assert self.settings.url is not None
+        return TrackerClient(self.name, self.settings.url, username, Credential(email, token, where), sleep=sleep)
+
+    async def pages(self, client: TrackerClient, cursor: str | None, store: Store) -> AsyncIterator[Page]:
+        if self.settings.kind == "zendesk":
+            start = cursor or first_cursor(store.clock())
+            async for page in zendesk_pages(client, start, self.settings.escalated_tags):
+                yield page
+            return
+        jql, now = self.settings.jql or "", store.clock()
+        if cursor is not None:  # linked issues that left the query since the last sync
+            async for page in jira_dropped(client, jql, await linked_open_ids(store, self.name), cursor, now,
+                                           self.settings.status):
+                yield page
+        async for page in jira_pages(client, jql, cursor, now, self.settings.status):
+            yield page
+
+
+async def sync_pass(store: Store, live: LiveSource, actor: str, roster: dict[str, Person], *,
+                    dry_run: bool = False, sleep: Sleep = asyncio.sleep,
+                    stop: asyncio.Event | None = None) -> SyncReport:
+    """One pass of one source, to the end of its stream (or until `stop`, between transactions).
+    A failure is recorded in the source's state, then raised."""
+    report = SyncReport(live.name)
+    states = await source_states_now(store)
+    state = states.get(live.name)
+    since = state.failing_since if state else None
+    try:
+        client = live.client(sleep)
+    except CasewatchError as exc:
+        if not dry_run:
+            await save_failure(store, live.name, "token", store.clock(), since)
+        raise exc from None
+    try:
+        async for page in live.pages(client, state.cursor if state else None, store):
+            report.pages += 1
+            if dry_run:
+                await plan_page(store, live.source, page, roster, report)
+            else:
+                await write_page(store, live.source, page, actor, roster, report)
+            if stop is not None and stop.is_set():
+                break
+    except PassStopped:
+        return report  # what committed stays; the next run resumes after it
+    except CasewatchError as exc:
+        if not dry_run:
+            await save_failure(store, live.name, _reason(exc), store.clock(), since)
+        raise
+    finally:
+        await client.close()
+    if not dry_run:
+        await save_success(store, live.name, store.clock())
+    return report
+
+
+def _reason(exc: CasewatchError) -> str:
+    """What the status line says of a failing pass (a word or a code, never the tracker's text)."""
+    if isinstance(exc, TrackerDenied):
+        return str(exc.status)
+    return "bad page" if isinstance(exc, PageShape) else "unavailable"
+
+
+def _names(session: Session) -> list[str]:
+    names = session.args.names or sorted(n for n, s in session.config.sources.items() if s.kind in LIVE)
+    if not names:
+        raise InvalidInput("no zendesk or jira source in the config file: add a [sources.NAME] table "
+                           "(see the README's `casewatch sync`)")
+    return names
+
+
+async def run_sync(session: Session, store: Store) -> None:
+    args = session.args
+    roster = await importer(store, session.actor)
+    sources = [LiveSource.of(name, session.config, roster) for name in _names(session)]
+    if args.follow:
+        await _follow(session, store, sources, roster)
+        return
+    reports, failed = [], []
+    for live in sources:  # a source that fails leaves the others to sync; the worst exit code is the command's
+        try:
+            report = await sync_pass(store, live, session.actor, roster, dry_run=args.dry_run)
+        except CasewatchError as exc:
+            failed.append(exc)
+            continue
+        reports.append(report)
+        if not args.json:
+            print(visible(report.line(dry_run=args.dry_run)), flush=True)
+    if args.json and (reports or not failed):
+        print(orjson.dumps([r.as_json(dry_run=args.dry_run) for r in reports]).decode())
+    if failed:
+        worst = max(failed, key=lambda exc: exc.exit_code)
+        for other in failed:
+            if other is not worst:
+                print(f"casewatch: {visible(str(other))}", file=sys.stderr)
+        raise worst
+
+
+async def _follow(session: Session, store: Store, sources: list[LiveSource], roster: dict[str, Person]) -> None:
+    """Pass after pass until Ctrl+C or SIGTERM, which stop it between transactions."""
+    every = parse_duration(session.args.every)  # a minute at least: within every tracker's limits
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    failures = dict.fromkeys((live.name for live in sources), 0)
+    try:
+        while not stop.is_set():
+            for live in sources:
+                if stop.is_set():
+                    break
+                try:
+                    report = await sync_pass(store, live, session.actor, roster, sleep=stoppable(stop), stop=stop)
+                except CasewatchError as exc:
+                    failures[live.name] += 1
+                    _log(store, f"{live.name}: {exc}")
+                    continue
+                failures[live.name] = 0
+                if report.changed_anything:
+                    _log(store, report.line())
+            wait = next_wait(every, max(failures.values()))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), wait.total_seconds())
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
+    _log(store, "stopped")
+
+
+def _log(store: Store, line: str) -> None:
+    """One line on stderr, stamped in UTC (labelled)."""
+    print(f"{store.clock():%Y-%m-%d %H:%M:%S} UTC {visible(line)}", file=sys.stderr, flush=True)

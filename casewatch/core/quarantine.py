@@ -1,0 +1,256 @@
+"""The checked fold: which events of the log count.
+
+The log is a record of claims. Anyone who can append to it (a member with raw SQL, an imported or
+damaged SQLite file) can write a claim that `decide` would have refused. Every replay therefore
+runs each event through the checks `decide` makes, as of the state before it in log order (what
+the writer saw): the actor's role then, the case's accountable people, the case existing and the
+event's place in its history, the time bounds, a payload that parses. An event that fails is
+*quarantined*: it stays in the log as evidence, changes no state, and `casewatch db audit` lists
+it. Nothing here raises on bad data.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from casewatch.core.errors import CasewatchError
+from casewatch.core.events import EVENTS, ChangesCase, ChangesFloor, OpensCase, added_person
+from casewatch.core.models import Case, Event, EventType, FloorState, Person, Role, Status
+from casewatch.core.permissions import Action, check
+from casewatch.core.policy import parse_policy
+from casewatch.core.projection import apply, apply_floor, in_history_order
+from casewatch.core.rules import EARLIEST, RULES, resolved_by
+
+SYSTEM_ACTOR = "casewatch"
+"""The author of what an administrator writes (a new database's policy and first lead, team init's login)."""
+SKEW = timedelta(minutes=1)  # how far after its recording an event may claim to have happened
+
+_SYSTEM_MAY = frozenset({EventType.PERSON_ADDED, EventType.POLICY_APPLIED, EventType.LOGIN_GRANTED})
+_ON_RESOLVED = frozenset(rule.event for rule in RULES.values() if rule.on_resolved)
+CASE_ACTIONS: dict[EventType, Action] = {
+    EventType.CASE_CREATED: Action.NEW,
+    EventType.OWNER_ASSIGNED: Action.ASSIGN,
+    EventType.COMMS_ASSIGNED: Action.COMMS,
+    EventType.AUTHORITY_SET: Action.AUTHORITY,
+    EventType.PARTICIPANT_INVOLVED: Action.INVOLVE,
+    EventType.SEVERITY_CHANGED: Action.SEVERITY,
+    EventType.ROUTE_CHANGED: Action.ROUTE,
+    EventType.CUSTOMER_UPDATE_LOGGED: Action.UPDATE,
+    EventType.REVIEW_LOGGED: Action.REVIEW,
+    EventType.STATUS_CHANGED: Action.STATUS,
+    EventType.CASE_REOPENED: Action.STATUS,
+    EventType.NOTE_ADDED: Action.NOTE,
+    EventType.EVIDENCE_SET: Action.EVIDENCE,
+    EventType.CASE_RETURNED: Action.RETURN,
+    EventType.CASE_CLOSED: Action.CLOSE,
+    EventType.TITLE_CHANGED: Action.NOTE,  # as rules._retitle checks it
+    EventType.TICKET_SEEN: Action.NOTE,  # as rules._see_ticket checks it
+}
+"""The permission each case event needs, as `decide` checks it for the command that records it."""
+_NAMES_ACCOUNTABLE = frozenset({EventType.OWNER_ASSIGNED, EventType.COMMS_ASSIGNED, EventType.AUTHORITY_SET})
+
+
+@dataclass(frozen=True)
+class Quarantined:
+    """An event the rules did not let count: what `db audit` lists. `type` is the log's own text
+    (it may name no known type)."""
+
+    id: int | None
+    case_id: str | None
+    type: str
+    actor: str
+    occurred_at: datetime
+    reason: str
+
+    @classmethod
+    def of(cls, event: Event, reason: str) -> Quarantined:
+        return cls(id=event.id, case_id=event.case_id, type=str(event.type), actor=event.actor,
+                   occurred_at=event.occurred_at, reason=reason)
+
+
+@dataclass(frozen=True)
+class _Handoff:
+    outgoing: str
+    incoming: str
+    open: bool = True  # neither accepted nor replaced
+
+
+@dataclass
+class CheckedFloor:
+    """The events outside any case that count (in log order), the floor they build, those
+    quarantined, and the roster as it stood before any event id (what a case event's author was)."""
+
+    floor: FloorState = field(default_factory=FloorState)
+    accepted: list[Event] = field(default_factory=list)
+    quarantined: list[Quarantined] = field(default_factory=list)
+    _marks: list[int] = field(default_factory=list)  # ids of the accepted roster changes, ascending
+    _rosters: list[Mapping[str, Person]] = field(default_factory=list)  # the roster after each mark
+
+    def roster_at(self, event_id: int | None) -> Mapping[str, Person]:
+        """The roster before the event with this id was written (None: after everything)."""
+        index = len(self._marks) if event_id is None else bisect_left(self._marks, event_id)
+        return self._rosters[index - 1] if index else {}
+
+    @property
+    def roster(self) -> Mapping[str, Person]:
+        return self.floor.roster
+
+
+def check_floor(events: Iterable[Event]) -> CheckedFloor:
+    """Fold the events outside any case, in log order, keeping only those the rules allow."""
+    checked = CheckedFloor()
+    handoffs: dict[Any, _Handoff] = {}
+    for event in sorted(events, key=lambda e: e.id or 0):
+        try:
+            reason = _floor_refusal(checked.floor, handoffs, event)
+            if reason is None:
+                after = apply_floor(checked.floor, event)
+                _track_handoff(handoffs, event)
+        except Exception as exc:  # noqa: BLE001 - any bad payload is quarantined, never raised
+            reason = _unparsed(exc)
+        if reason is not None:
+            checked.quarantined.append(Quarantined.of(event, reason))
+            continue
+        if after.roster is not checked.floor.roster:
+            checked._marks.append(event.id or 0)
+            checked._rosters.append(after.roster)
+        checked.floor = after
+        checked.accepted.append(event)
+    return checked
+
+
+def check_case(history: Sequence[Event], floor: CheckedFloor) -> tuple[list[Event], list[Quarantined]]:
+    """One case's events (any order): those that count, in history order, and those quarantined.
+    Each is checked against the case as the events before it in the log left it, and the roster then."""
+    accepted: list[Event] = []
+    quarantined: list[Quarantined] = []
+    case: Case | None = None
+    for event in sorted(history, key=lambda e: e.id or 0):
+        try:
+            reason = _case_refusal(case, event, floor.roster_at(event.id))
+            if reason is None:
+                after = apply(case, event)
+        except Exception as exc:  # noqa: BLE001 - any bad payload is quarantined, never raised
+            reason = _unparsed(exc)
+        if reason is not None:
+            quarantined.append(Quarantined.of(event, reason))
+            continue
+        case = after
+        accepted.append(event)
+    return in_history_order(accepted), quarantined
+
+
+def _unparsed(exc: Exception) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    what = f"missing {exc}" if isinstance(exc, KeyError) else text
+    return f"its payload does not parse ({what[:200]})"
+
+
+def _common_refusal(event: Event) -> str | None:
+    if not isinstance(event.type, EventType) or event.type not in EVENTS:
+        return f"unknown event type {str(event.type)[:60]!r}"
+    if not isinstance(event.payload, dict):
+        return "its payload is not a JSON object"
+    if event.occurred_at < EARLIEST:
+        return "it claims to have happened before 2000"
+    if event.occurred_at > event.recorded_at + SKEW:
+        return "it claims to have happened after it was recorded"
+    return None
+
+
+def _case_refusal(case: Case | None, event: Event, roster: Mapping[str, Person]) -> str | None:
+    if reason := _common_refusal(event):
+        return reason
+    kind = EVENTS[event.type]
+    if isinstance(kind, ChangesFloor):
+        return f"{event.type} is not an event of a case"
+    if isinstance(kind, OpensCase) and case is not None:
+        return f"{event.case_id} was created already"
+    if isinstance(kind, ChangesCase) and case is None:
+        return f"no case {event.case_id} existed before it"
+    if case is not None and event.occurred_at < case.escalated_at:
+        return f"it claims to have happened before {case.id} was escalated"
+    person = roster.get(event.actor)
+    if person is None:
+        return f"{event.actor} was not on the roster"
+    if (case is not None and case.status is Status.RESOLVED and event.type not in _ON_RESOLVED
+            and resolved_by(case, event.occurred_at)):
+        return f"{case.id} was resolved"
+    target = event.payload.get("name") if event.type is EventType.PARTICIPANT_INVOLVED else None
+    try:
+        check(person, CASE_ACTIONS[event.type], case, target=target)
+    except CasewatchError as exc:
+        return str(exc)
+    if event.type is EventType.OWNER_ASSIGNED and event.payload.get("after") is None:
+        # nobody: how the board's undo puts back a case that had no owner (rules._owner_like)
+        return None if case is not None and case.internal_owner is not None else "it names nobody, and nobody owned it"
+    if event.type in _NAMES_ACCOUNTABLE:
+        named = roster.get(str(event.payload.get("after")))
+        if named is None or named.role is Role.VIEWER:
+            return f"{event.payload.get('after')} was not on the roster to be named"
+    return None
+
+
+def _floor_refusal(floor: FloorState, handoffs: Mapping[Any, _Handoff], event: Event) -> str | None:
+    if reason := _common_refusal(event):
+        return reason
+    if not isinstance(EVENTS[event.type], ChangesFloor):
+        return f"{event.type} needs a case"
+    if event.actor == SYSTEM_ACTOR:
+        return None if event.type in _SYSTEM_MAY else f"the system does not record {event.type}"
+    actor = floor.roster.get(event.actor)
+    if actor is None:
+        return f"{event.actor} was not on the roster"
+    p, kind = event.payload, event.type
+    if kind is EventType.HANDOFF_ACCEPTED:
+        return _accept_refusal(floor, handoffs.get(p.get("id")), actor, p)
+    if actor.role is not Role.LEAD:
+        return f"{actor.name} was not a lead: {str(kind).replace('_', ' ')} needs a lead"
+    if kind is EventType.PERSON_RENAMED:
+        if p.get("before") not in floor.roster:
+            return f"{p.get('before')} was not on the roster"
+        if p.get("after") in floor.roster or not isinstance(p.get("after"), str):
+            return f"{p.get('after')} was already on the roster"
+        if p["after"] == SYSTEM_ACTOR:
+            return f"{SYSTEM_ACTOR} is the system's name"
+    elif kind is EventType.PERSON_ADDED and added_person(p).name == SYSTEM_ACTOR:  # (a bad payload raises)
+        return f"{SYSTEM_ACTOR} is the system's name"
+    elif kind is EventType.LOGIN_GRANTED and p.get("person") not in floor.roster:
+        return f"{p.get('person')} was not on the roster"
+    elif kind is EventType.POLICY_APPLIED:
+        parse_policy(p["toml"], "the applied policy")
+    elif kind is EventType.SHIFT_STARTED and p.get("lead") != actor.name:
+        return f"{actor.name} started a shift for {p.get('lead')}"
+    elif kind is EventType.HANDOFF_PREPARED:
+        incoming = floor.roster.get(str(p.get("to")))
+        if floor.shift_lead is not None and floor.shift_lead != actor.name:
+            return f"{actor.name} was not the shift lead ({floor.shift_lead} was)"
+        if incoming is None or incoming.role is not Role.LEAD or incoming.name == actor.name:
+            return f"{p.get('to')} was not another lead to hand over to"
+    return None
+
+
+def _accept_refusal(floor: FloorState, handoff: _Handoff | None, actor: Person, p: Mapping[str, Any]) -> str | None:
+    if handoff is None or not handoff.open:
+        return f"handoff {p.get('id')} was not waiting to be accepted"
+    if actor.name != handoff.incoming or p.get("lead") != actor.name:
+        return f"handoff {p.get('id')} was addressed to {handoff.incoming}, not {actor.name}"
+    if actor.role is not Role.LEAD:
+        return f"{actor.name} was not a lead"
+    if floor.shift_lead is not None and floor.shift_lead != handoff.outgoing:
+        return f"handoff {p.get('id')} was out of date: {floor.shift_lead} led the shift"
+    return None
+
+
+def _track_handoff(handoffs: dict[Any, _Handoff], event: Event) -> None:
+    p = event.payload
+    if event.type is EventType.HANDOFF_PREPARED:
+        if p.get("supersedes") in handoffs:
+            handoffs[p["supersedes"]] = replace(handoffs[p["supersedes"]], open=False)
+        handoffs[p["id"]] = _Handoff(outgoing=event.actor, incoming=str(p["to"]))
+    elif event.type is EventType.HANDOFF_ACCEPTED:
+        handoffs[p["id"]] = replace(handoffs[p["id"]], open=False)

@@ -1,0 +1,69 @@
+"""The log as the checked fold reads it (core.quarantine): every reader that folds events (verify,
+rebuild, `--as-of`, metrics, a case's timeline, the roster and policy a write is decided under)
+reads them through here, so a forged or malformed event is quarantined the same way everywhere."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from casewatch.core.models import Event
+from casewatch.core.quarantine import CheckedFloor, Quarantined, check_case, check_floor
+from casewatch.storage import convert
+from casewatch.storage.schema import events
+
+FLOOR_MARK = select(func.count(), func.coalesce(func.max(events.c.id), 0)).where(events.c.case_id.is_(None))
+"""(how many floor events, the highest id): moves whenever a floor event commits, on every backend."""
+
+
+async def floor(conn: AsyncConnection) -> CheckedFloor:
+    """The events outside any case, checked in log order."""
+    query = convert.LOGGED.where(events.c.case_id.is_(None)).order_by(events.c.id)
+    return check_floor([convert.event_from_trusted_row(row) for row in await conn.execute(query)])
+
+
+async def case_events(conn: AsyncConnection, case_id: str, checked: CheckedFloor) -> tuple[list[Event],
+                                                                                             list[Quarantined]]:
+    """One case's events that count (in log order) and those quarantined."""
+    query = convert.LOGGED.where(events.c.case_id == case_id).order_by(events.c.id)
+    accepted, quarantined = check_case([convert.event_from_trusted_row(row) for row in await conn.execute(query)],
+                                       checked)
+    return sorted(accepted, key=lambda e: e.id or 0), quarantined
+
+
+async def histories(conn: AsyncConnection, checked: CheckedFloor, query: Select | None = None,
+                    quarantined: list[Quarantined] | None = None) -> AsyncIterator[list[Event]]:
+    """Each case's counted history (history order), one case at a time, streamed from the log in
+    case order: never the whole log at once. `query`: the LOGGED rows to read (default: every case
+    event), ordered by case id; `quarantined` collects what was left out."""
+    if query is None:
+        query = convert.LOGGED.where(events.c.case_id.is_not(None)).order_by(events.c.case_id, events.c.id)
+    history: list[Event] = []
+    async for partition in (await conn.stream(query)).partitions(2000):
+        for row in partition:
+            event = convert.event_from_trusted_row(row)
+            if history and event.case_id != history[0].case_id:
+                accepted, refused = check_case(history, checked)
+                if quarantined is not None:
+                    quarantined.extend(refused)
+                if accepted:
+                    yield accepted
+                history = []
+            history.append(event)
+    if history:
+        accepted, refused = check_case(history, checked)
+        if quarantined is not None:
+            quarantined.extend(refused)
+        if accepted:
+            yield accepted
+
+
+async def audit(conn: AsyncConnection) -> list[Quarantined]:
+    """Every quarantined event of the log, in log order."""
+    checked = await floor(conn)
+    found = list(checked.quarantined)
+    async for _ in histories(conn, checked, quarantined=found):
+        pass
+    return sorted(found, key=lambda q: q.id or 0)

@@ -1,0 +1,89 @@
+"""A Zendesk and a Jira Cloud on 127.0.0.1 (pytest-httpserver, a real HTTP server in the test's
+process) serving pages in the documented shapes, scripted per test: which cursor gives which page,
+and which answers fail first."""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+EXPORT = "/api/v2/incremental/tickets/cursor.json"
+SEARCH = "/rest/api/3/search/jql"
+
+
+def zd_ticket(number: int, *, subject: str = "Checkout fails", priority: str | None = "high",
+              status: str = "open", tags: tuple[str, ...] = ("escalated",), assignee_id: int | None = 501,
+              organization_id: int | None = 901, created: str = "2026-11-27T09:00:00Z",
+              updated: str = "2026-11-27T10:00:00Z") -> dict:
+    return {"id": number, "url": f"https://acme.zendesk.com/api/v2/tickets/{number}.json", "subject": subject,
+            "description": "…", "priority": priority, "status": status, "assignee_id": assignee_id,
+            "requester_id": 77, "organization_id": organization_id, "group_id": None, "tags": list(tags),
+            "custom_fields": [], "via": {"channel": "email"}, "created_at": created, "updated_at": updated}
+
+
+def zd_page(tickets: list[dict], after: str, *, end: bool = False) -> dict:
+    return {"tickets": tickets, "after_cursor": after, "after_url": f"https://x{EXPORT}?cursor={after}",
+            "before_cursor": None, "end_of_stream": end,
+            "users": [{"id": 501, "email": "ravi.k@example.com", "name": "Ravi"}],
+            "organizations": [{"id": 901, "name": "Acme Corp"}]}
+
+
+Answer = dict | Callable[[Request], Response]
+
+
+@dataclass
+class Tracker:
+    """The scripted server: `pages[key]` is what the cursor (or "start") gets, after the answers
+    queued in `failures[key]`; every request is recorded (path, its key, its Authorization)."""
+
+    server: HTTPServer
+    pages: dict[str, Answer] = field(default_factory=dict)
+    failures: dict[str, list[Answer]] = field(default_factory=dict)
+    seen: list[tuple[str, str, str | None]] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return self.server.url_for("").rstrip("/")
+
+    def answer(self, request: Request, key: str) -> Response:
+        self.seen.append((request.path, key, request.headers.get("Authorization")))
+        queued = self.failures.get(key)
+        reply = queued.pop(0) if queued else self.pages.get(key)
+        if reply is None:
+            return Response(json.dumps({"error": "unknown cursor"}), status=400, content_type="application/json")
+        return reply(request) if callable(reply) else Response(json.dumps(reply), content_type="application/json")
+
+    def serve_zendesk(self) -> Tracker:
+        def handle(request: Request) -> Response:
+            key = request.args.get("cursor") or "start"
+            return self.answer(request, key)
+        self.server.expect_request(EXPORT).respond_with_handler(handle)
+        return self
+
+    def serve_jira(self) -> Tracker:
+        def handle(request: Request) -> Response:
+            body = request.get_json()
+            self.jql.append(body["jql"])
+            first = "dropped" if " AND NOT (" in body["jql"] else "start"  # linked issues that left the query
+            return self.answer(request, body.get("nextPageToken") or first)
+        self.jql: list[str] = []
+        self.server.expect_request(SEARCH, method="POST").respond_with_handler(handle)
+        return self
+
+
+def status(code: int, headers: dict[str, str] | None = None, body: str = "") -> Callable[[Request], Response]:
+    return lambda request: Response(body or json.dumps({"error": code}), status=code, headers=headers or {},
+                                    content_type="application/json")
+
+
+def reset(request: Request) -> Response:
+    """The connection dropped without an answer."""
+    sock = request.environ.get("werkzeug.socket")
+    assert isinstance(sock, socket.socket), "the server exposes its socket"
+    sock.shutdown(socket.SHUT_RDWR)
+    return Response("")

@@ -1,0 +1,88 @@
+"""SQLite folds the way the team server does: forged or damaged events written straight into the
+file (an imported or damaged log) are quarantined, never become state through `db rebuild`, and
+no reader crashes on them."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import UTC, datetime
+
+from casewatch.cli.main import main
+
+
+def now() -> str:
+    """The CLI's clock is the real one: forged events come after what the test made."""
+    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def cw(capsys, db: str, *args: str, who: str = "dana") -> tuple[int, str, str]:
+    code = main([*args, "--db", db, "--as", who])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def settled(shown: str) -> dict:
+    """`case show --json` without what the real clock moves (seconds remaining)."""
+    found = json.loads(shown)
+    for clock in found["clocks"].values():
+        clock.pop("remaining_s")
+    return found
+
+
+def forge(db: str, case_id: str | None, kind: str, actor: str, payload, at: str | None = None) -> None:
+    recorded = now()
+    with sqlite3.connect(db) as conn:
+        conn.execute("INSERT INTO events (case_id, type, actor, occurred_at, recorded_at, payload) "
+                     "VALUES (?, ?, ?, ?, ?, ?)", (case_id, kind, actor, at or recorded, recorded, json.dumps(payload)))
+
+
+def test_the_issues_forged_events_are_quarantined_on_sqlite(tmp_path, capsys):
+    db = str(tmp_path / "cw.db")
+    assert cw(capsys, db, "people", "add", "tom", "--role", "agent", "--tz", "UTC")[0] == 0
+    assert cw(capsys, db, "people", "add", "lee", "--role", "lead", "--tz", "UTC")[0] == 0
+    code, out, _ = cw(capsys, db, "case", "new", "--title", "Checkout down", "--customer", "Globex",
+                      "--severity", "SEV1")
+    case_id = out.strip()
+    assert cw(capsys, db, "handoff", "prepare", "--to", "lee")[0] == 0
+    code, before, _ = cw(capsys, db, "case", "show", case_id, "--json")
+    forgeries = [
+        (None, "person_renamed", "tom", {"before": "tom", "after": "dana"}),
+        (None, "person_added", "tom", {"name": "tom", "role": "lead", "tz": "UTC", "before": None}),
+        (None, "policy_applied", "tom", {"toml": "", "source": "30-day clocks"}),
+        (None, "shift_started", "tom", {"lead": "tom", "tz": "UTC", "before": None}),
+        (None, "handoff_accepted", "tom", {"id": 1, "lead": "tom", "tz": "UTC", "before": "dana"}),
+        (case_id, "owner_assigned", "tom", {"before": None, "after": "tom", "role": "agent"}),
+        (case_id, "case_created", "tom", {"title": "x", "customer": "y", "severity": "SEV4", "route": "support"}),
+        (case_id, "note_added", "tom", {"text": "before the case"}, "2001-01-01 00:00:00.000000"),
+        ("CW-9999", "note_added", "tom", {"text": "no such case"}),
+        (case_id, "made_up", "tom", {}),
+        (None, "person_added", "dana", {"name": "carol", "tz": "UTC"}),
+        (case_id, "customer_update_logged", "dana", {"known": "k", "investigating": "i", "next_milestone": "n"},
+         "2099-01-01 00:00:00.000000"),
+    ]
+    for forgery in forgeries:
+        forge(db, *forgery)
+    code, out, err = cw(capsys, db, "db", "audit", "--json")
+    assert code == 0, err
+    listed = json.loads(out)
+    assert [(q["type"], q["actor"]) for q in listed] == [(f[1], f[2]) for f in forgeries]
+    assert [q["reason"] for q in listed[:6]] == [
+        "tom was not a lead: person renamed needs a lead", "tom was not a lead: person added needs a lead",
+        "tom was not a lead: policy applied needs a lead", "tom was not a lead: shift started needs a lead",
+        "handoff 1 was addressed to lee, not tom", "tom is an agent: naming the internal owner needs a lead"]
+    code, out, err = cw(capsys, db, "db", "verify")
+    assert code == 0, out + err  # the projections already are the checked fold
+    assert cw(capsys, db, "db", "rebuild")[0] == 0
+    code, after, _ = cw(capsys, db, "case", "show", case_id, "--json")
+    assert settled(after) == settled(before)
+    code, out, _ = cw(capsys, db, "people", "list", "--json")
+    assert {p["name"]: p["role"] for p in json.loads(out)} == {"dana": "lead", "lee": "lead", "tom": "agent"}
+    for args in (("cases",), ("metrics",), ("shift", "show"), ("handoff", "list"), ("handoff", "show", "1"),
+                 ("cases", "--as-of", now().replace(" ", "T")[:19] + "Z")):
+        code, _, err = cw(capsys, db, *args)
+        assert code == 0, (args, err)
+    code, _, err = cw(capsys, db, "case", "assign", case_id, "lee", who="tom")
+    assert code == 2 and "needs a lead" in err  # the forged promotion grants nothing
+    code, out, _ = cw(capsys, db, "db", "audit")
+    assert out.strip().endswith(f"{len(forgeries)} quarantined events (kept in the log, never applied)")

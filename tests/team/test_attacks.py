@@ -1,0 +1,255 @@
+# ruff: noqa: F811 - `team` is the team-mode tests' fixture, shared from test_team_mode
+"""The attacks of issue 28, each as a member login (bob, an agent) with raw SQL on the real
+PostgreSQL server: every attempt either fails in the database with a clear error, or is recorded
+but quarantined (it changes no state, `db audit` lists it); `db verify` and `db rebuild` keep working."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+
+import asyncpg
+import pytest
+from sqlalchemy.engine import make_url
+
+from casewatch.storage.roles import member_role, owner_role
+from tests.conftest import create_pg_database, drop_pg_database
+from tests.team.test_team_mode import Team, cw, team  # noqa: F401 - the fixture
+
+INSERT = ("INSERT INTO events (case_id, type, actor, occurred_at, recorded_at, payload) "
+          "VALUES ($1, $2, 'bob', $3::text::timestamptz, now(), $4::text::json) RETURNING id, actor")
+
+
+def forge(team, who: str, kind: str, payload: dict, case_id: str | None = None, at: str = "now"):
+    return team.sql(who, INSERT, case_id, kind, at, json.dumps(payload))
+
+
+def new_case(team, capsys, who: str = "alice", severity: str = "SEV1") -> str:
+    code, out, err = cw(capsys, "case", "new", "--title", "Checkout down", "--customer", "Globex", "--severity",
+                        severity, "--db", team.url(who))
+    assert code == 0, err
+    return out.strip()
+
+
+def audit(team, capsys) -> list[dict]:
+    code, out, err = cw(capsys, "db", "audit", "--json", "--db", team.url("alice"))
+    assert code == 0, err
+    return json.loads(out)
+
+
+def still_sound(team, capsys) -> None:
+    """Afterwards: rebuild (as the member) and verify work, and the board's reads do not crash."""
+    code, _, err = cw(capsys, "db", "rebuild", "--db", team.url("bob"))
+    assert code == 0, err
+    code, out, err = cw(capsys, "db", "verify", "--db", team.url("alice"))
+    assert code == 0, out + err
+    for args in (("cases",), ("metrics",), ("people", "list"), ("shift", "show")):
+        code, _, err = cw(capsys, *args, "--db", team.url("alice"))
+        assert code == 0, (args, err)
+
+
+def roster(team, capsys) -> dict[str, str]:
+    code, out, _ = cw(capsys, "people", "list", "--json", "--db", team.url("alice"))
+    return {p["name"]: p["role"] for p in json.loads(out)}
+
+
+def test_a_forged_rename_cannot_map_a_members_login_to_a_lead(team, capsys):
+    for payload in ({"before": "bob", "after": "alice"}, {"before": "mallory", "after": "alice"},
+                    {"before": "bob", "after": "bobby"}):
+        with pytest.raises(asyncpg.InsufficientPrivilegeError, match="only a lead may record person_renamed"):
+            forge(team, "bob", "person_renamed", payload)
+    assert {r["login"]: r["person"] for r in team.sql("admin", "SELECT login, person FROM logins")} == {
+        team.logins["alice"]: "alice", team.logins["bob"]: "bob"}
+    [row] = forge(team, "bob", "note_added", {"text": "who am I?"}, new_case(team, capsys))
+    assert row["actor"] == "bob"
+    still_sound(team, capsys)
+
+
+@pytest.mark.parametrize(("kind", "payload"), [
+    ("person_added", {"name": "bob", "role": "lead", "tz": "UTC", "before": None}),
+    ("policy_applied", {"toml": "[severities.SEV1]\ncustomer_update_every = \"30d\"", "source": "forged"}),
+    ("shift_started", {"lead": "bob", "tz": "UTC", "before": None}),
+    ("handoff_prepared", {"id": 1, "to": "alice", "packet": {}}),
+    ("login_granted", {"login": "someone", "person": "bob", "before": None}),
+])
+def test_floor_events_from_a_member_fail_in_the_database(team, capsys, kind, payload):
+    with pytest.raises(asyncpg.InsufficientPrivilegeError, match=f"only a lead may record {kind}"):
+        forge(team, "bob", kind, payload)
+    assert roster(team, capsys) == {"alice": "lead", "bob": "agent"}
+
+
+def test_accepting_another_leads_handoff_fails_in_the_database(team, capsys):
+    with pytest.raises(asyncpg.InsufficientPrivilegeError, match="may not accept a handoff"):
+        forge(team, "bob", "handoff_accepted", {"id": 1, "lead": "bob", "tz": "UTC", "before": None})
+
+
+def test_case_events_the_rules_refuse_are_recorded_but_never_count(team, capsys):
+    case_id = new_case(team, capsys)
+    [owner] = forge(team, "bob", "owner_assigned", {"before": None, "after": "bob", "role": "agent"}, case_id)
+    [update] = forge(team, "bob", "customer_update_logged", {"known": "fine", "investigating": "-",
+                                                             "next_milestone": "never"}, case_id)
+    listed = audit(team, capsys)
+    assert [(q["id"], q["actor"], q["type"]) for q in listed] == [
+        (owner["id"], "bob", "owner_assigned"), (update["id"], "bob", "customer_update_logged")]
+    assert "naming the internal owner needs a lead" in listed[0]["reason"]
+    still_sound(team, capsys)  # rebuild, which bob may run, leaves them out
+    code, out, _ = cw(capsys, "case", "show", case_id, "--json", "--db", team.url("bob"))
+    shown = json.loads(out)
+    assert shown["internal_owner"] is None and shown["version"] == 1
+    assert [e["type"] for e in shown["timeline"]] == ["case_created"]
+
+
+@pytest.mark.parametrize(("kind", "payload", "at", "case", "message"), [
+    ("case_created", {"title": "x", "customer": "y", "severity": "SEV4", "route": "support"}, "now", "made",
+     "exists already"),
+    ("customer_update_logged", {"known": "k", "investigating": "i", "next_milestone": "n"}, "2099-01-01", "made",
+     "cannot happen in the future"),
+    ("note_added", {"text": "before"}, "2001-01-01", "made", "before its creation"),
+    ("note_added", {"text": "nowhere"}, "now", "CW-9999", "no case CW-9999"),
+    ("made_up", {}, "now", "made", "unknown event type made_up"),
+    ("person_added", {"name": "carol", "tz": "UTC"}, "now", None, "needs role in its payload"),
+    ("note_added", [1, 2], "now", "made", "must be a JSON object"),
+])
+def test_malformed_or_impossible_events_fail_in_the_database(team, capsys, kind, payload, at, case, message):
+    case_id = new_case(team, capsys) if case == "made" else case
+    with pytest.raises(asyncpg.CheckViolationError, match=message):
+        forge(team, "bob", kind, payload, case_id, at)
+    assert audit(team, capsys) == []
+    still_sound(team, capsys)
+
+
+def test_a_roster_row_written_by_a_member_grants_nothing(team, capsys):
+    case_id = new_case(team, capsys)
+    assert cw(capsys, "shift", "start", "--db", team.url("alice"))[0] == 0
+    policy = cw(capsys, "policy", "show", "--db", team.url("alice"))[1]
+    team.sql("bob", "UPDATE people SET role = 'lead' WHERE name = 'bob'")
+    team.sql("bob", "UPDATE shifts SET lead = 'bob'")
+    team.sql("bob", "UPDATE policies SET toml = '# thirty-day clocks'")
+    code, out, _ = cw(capsys, "shift", "show", "--db", team.url("bob"))
+    assert code == 0 and out.startswith("alice leads the shift"), out
+    assert cw(capsys, "policy", "show", "--db", team.url("bob"))[1] == policy
+    code, _, err = cw(capsys, "case", "assign", case_id, "bob", "--db", team.url("bob"))
+    assert code == 2 and "naming the internal owner needs a lead" in err
+    code, _, err = cw(capsys, "people", "add", "mallory", "--role", "lead", "--tz", "UTC", "--db", team.url("bob"))
+    assert code == 2 and "changing the roster needs a lead" in err
+    code, out, _ = cw(capsys, "db", "verify", "--db", team.url("alice"))
+    assert code == 1 and "people bob: differs in role" in out and "shifts" in out and "policies 1" in out
+    still_sound(team, capsys)
+    assert roster(team, capsys) == {"alice": "lead", "bob": "agent"}
+
+
+@pytest.mark.parametrize("name", ["casewatch", "postgres", "casewatch_owner", "casewatch_member_x", "root", "admin",
+                                  "system", "pg_monitor"])
+def test_reserved_names_are_refused(team, capsys, name):
+    code, _, err = cw(capsys, "people", "add", name, "--role", "agent", "--tz", "UTC", "--db", team.url("alice"))
+    assert code == 2 and "is reserved" in err
+    with pytest.raises(asyncpg.CheckViolationError, match="reserved"):
+        team.sql("alice", INSERT, None, "person_added", "now", json.dumps({"name": name, "role": "agent"}))
+
+
+def test_ids_come_from_the_sequence_whatever_the_client_sends(team, capsys):
+    case_id = new_case(team, capsys)
+    top = team.sql("admin", "SELECT max(id) AS top FROM events")[0]["top"]
+    [squat] = team.sql("bob", "INSERT INTO events (id, case_id, type, actor, occurred_at, recorded_at, payload) "
+                              "VALUES ($1, $2, 'note_added', 'bob', now(), now(), '{\"text\": \"mine\"}') "
+                              "RETURNING id", top + 5, case_id)
+    assert squat["id"] == top + 1
+    for _ in range(6):  # the ids bob aimed at are handed out normally
+        assert cw(capsys, "case", "note", case_id, "ok", "--db", team.url("alice"))[0] == 0
+
+
+def test_a_held_lock_gives_a_writer_exit_4_within_the_lock_timeout(team, capsys, monkeypatch):
+    monkeypatch.setenv("CASEWATCH_LOCK_TIMEOUT", "1")
+    locked, release = threading.Event(), threading.Event()
+    url = make_url(team.url("bob"))
+
+    async def hold():
+        connection = await asyncpg.connect(host=url.host, port=url.port or 5432, user=url.username,
+                                           database=url.database)
+        try:
+            async with connection.transaction():
+                await connection.execute("LOCK TABLE cases IN EXCLUSIVE MODE")
+                locked.set()
+                await asyncio.get_running_loop().run_in_executor(None, release.wait)
+        finally:
+            await connection.close()
+
+    holder = threading.Thread(target=lambda: asyncio.run(hold()))
+    holder.start()
+    try:
+        assert locked.wait(30)
+        started = time.monotonic()
+        code, out, err = cw(capsys, "case", "new", "--title", "x", "--customer", "y", "--severity", "SEV3",
+                            "--db", team.url("alice"))
+        took = time.monotonic() - started
+    finally:
+        release.set()
+        holder.join()
+    assert code == 4 and out == "", err
+    assert "waited longer than the lock timeout" in err and "nothing was written" in err
+    assert took < 10
+    assert new_case(team, capsys).startswith("CW-")
+
+
+def test_a_case_counter_pushed_to_the_limit_is_found_and_repaired(team, capsys):
+    case_id = new_case(team, capsys)
+    team.sql("bob", "UPDATE counters SET value = 2147483647")
+    code, out, _ = cw(capsys, "db", "verify", "--db", team.url("alice"))
+    assert code == 1 and "counters case: at 2147483647, far ahead of case" in out
+    still_sound(team, capsys)
+    assert new_case(team, capsys) == f"CW-{int(case_id.split('-')[1]) + 1}"
+
+
+def test_a_member_of_one_team_cannot_connect_to_another_teams_database(team, capsys):
+    other = Team(admin_url=create_pg_database())
+    try:
+        other.add_login("carol")
+        assert cw(capsys, "team", "init", "--db", other.admin_url, "--lead", "carol", "--login",
+                  other.logins["carol"], "--tz", "UTC")[0] == 0
+        other.logins["bob"] = team.logins["bob"]  # team A's member, at team B's door
+        with pytest.raises(asyncpg.InsufficientPrivilegeError, match="permission denied for database"):
+            other.sql("bob", "SELECT count(*) FROM events")
+        code, _, err = cw(capsys, "cases", "--db", other.url("bob"))
+        assert code == 2 and "permission denied for database" in err
+        team.logins["carol"] = other.logins["carol"]
+        with pytest.raises(asyncpg.InsufficientPrivilegeError, match="permission denied for database"):
+            team.sql("carol", "SELECT count(*) FROM events")
+        assert cw(capsys, "cases", "--db", other.url("carol"))[0] == 0
+    finally:
+        team.logins.pop("carol", None)
+        other.logins.pop("bob", None)
+        other.forget()
+        drop_pg_database(other.admin_url)
+
+
+def test_a_team_database_on_the_shared_roles_moves_to_its_own_on_upgrade(team, capsys):
+    """Before per-database roles every team database shared casewatch_owner and casewatch_member:
+    `db upgrade`, run by the administrator, moves this one to its own and keeps its members in."""
+    database = make_url(team.admin_url).database
+    owner, member = owner_role(database), member_role(database)
+    bob = team.logins["bob"]
+    for role in ("casewatch_owner", "casewatch_member"):
+        team.sql("admin", f"DO $$ BEGIN CREATE ROLE {role} NOLOGIN; EXCEPTION WHEN duplicate_object "
+                          "OR unique_violation THEN NULL; END $$")
+    team.sql("admin", f'REASSIGN OWNED BY "{owner}" TO casewatch_owner', first=(
+        "GRANT SELECT, INSERT ON events TO casewatch_member", "GRANT SELECT ON logins TO casewatch_member",
+        "GRANT SELECT, INSERT, UPDATE, DELETE ON cases, people, counters TO casewatch_member",
+        "GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO casewatch_member",
+        f'GRANT casewatch_member TO "{bob}", "{team.logins["alice"]}"', f'REVOKE "{member}" FROM "{bob}"',
+        f'GRANT CONNECT ON DATABASE "{database}" TO PUBLIC', "UPDATE alembic_version SET version_num = '0009'",
+        "DROP TRIGGER casewatch_vet_event ON events", "DROP FUNCTION casewatch_vet_event()",
+        "DROP FUNCTION casewatch_roles(text, bigint)", "DROP TABLE source_states"))  # as before 0010 and 0011
+    team.sql("admin", f'DROP OWNED BY "{owner}", "{member}"')
+    team.sql("admin", f'DROP ROLE "{owner}"', first=(f'DROP ROLE "{member}"',))
+    code, out, err = cw(capsys, "db", "upgrade", "--db", team.admin_url)
+    assert code == 0, err
+    [row] = team.sql("admin", "SELECT tableowner, has_table_privilege('casewatch_member', 'cases', 'UPDATE') AS old, "
+                              "pg_has_role($1, $2, 'MEMBER') AS moved FROM pg_tables WHERE tablename = 'events'",
+                     bob, member)
+    assert row["tableowner"] == owner and not row["old"] and row["moved"]
+    case_id = new_case(team, capsys, "bob", "SEV3")
+    assert cw(capsys, "case", "note", case_id, "still here", "--db", team.url("bob"))[0] == 0
+    with pytest.raises(asyncpg.InsufficientPrivilegeError, match="only a lead"):
+        forge(team, "bob", "person_added", {"name": "bob", "role": "lead"})
