@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -17,8 +18,9 @@ from typing import Any, NoReturn
 
 from casewatch.cli.session import Session
 from casewatch.core.commands import Command, OnCase
-from casewatch.core.errors import CasewatchError
+from casewatch.core.errors import CasewatchError, InvalidInput
 from casewatch.core.models import day_start, parse_timestamp
+from casewatch.core.text import visible
 from casewatch.core.views import describe_event
 from casewatch.storage.store import Outcome, Store
 
@@ -70,6 +72,8 @@ COMMON = (
 AT = arg("--at", type=parse_timestamp, default=None, metavar="TIMESTAMP",
          help="when it happened (ISO-8601 with zone); default now")
 CASE_ID = arg("case_id", metavar="ID", help="the case, e.g. CW-1001")
+CASE_IDS = arg("case_id", metavar="ID[,ID…]",
+               help="the case, e.g. CW-1001, or several: CW-1001,CW-1002 (each its own event, in one transaction)")
 EXPECT_VERSION = arg("--expect-version", type=int, default=None, metavar="N",
                      help="fail with exit 3 if the case is no longer at version N")
 
@@ -104,24 +108,59 @@ class Write:
     build: Callable[[argparse.Namespace], Command] | None = None
     listing: Callable[[Session, Store], Awaitable[None]] | None = None  # with --json: list instead of writing
     backfill: bool = True
+    bulk: bool = False  # the case id may be a comma list: the same command on each case (see `_record_each`)
+    resolve: Callable[[Session, Store], Awaitable[Command]] | None = None  # builds it with the store open
 
     @property
     def all_args(self) -> tuple[Arg, ...]:
         at = (AT,) if self.backfill else ()
         if issubclass(self.command, OnCase):
-            return (CASE_ID, *self.args, *at, EXPECT_VERSION)
+            return (CASE_IDS if self.bulk else CASE_ID, *self.args, *at, EXPECT_VERSION)
         return (*self.args, *at)
 
     def main(self, args: argparse.Namespace) -> int:
         if self.listing is not None and args.json:
             asyncio.run(_with_store(Session(args), self.listing))
             return 0
+        if self.resolve is not None:  # the command depends on what is stored (a template of the policy)
+            asyncio.run(self._record(Session(args), None))
+            return 0
         command = (self.build or _fields_by_name(self.command))(args)  # bad input opens no database
+        if isinstance(command, OnCase) and "," in command.case_id:
+            return asyncio.run(self._record_each(Session(args), self._each_case(command, args)))
         asyncio.run(self._record(Session(args), command))
         return 0
 
-    async def _record(self, session: Session, command: Command) -> None:
+    def _each_case(self, command: OnCase, args: argparse.Namespace) -> list[OnCase]:
+        """`CW-1001,CW-1002`: the command once per case, in the order given (each id once)."""
+        if not self.bulk:
+            raise InvalidInput(f"`casewatch {self.words}` acts on one case at a time; give one id")
+        if getattr(args, "at", None) is not None or args.expect_version is not None:
+            raise InvalidInput("--at and --expect-version are for one case; leave them out with a list of ids")
+        ids = [case_id.strip() for case_id in command.case_id.split(",")]
+        if not all(ids):
+            raise InvalidInput(f"{command.case_id!r}: an empty id in the list (ids are separated by single commas)")
+        return [command.model_copy(update={"case_id": case_id}) for case_id in dict.fromkeys(ids)]
+
+    async def _record_each(self, session: Session, commands: list[OnCase]) -> int:
+        """Each case its own event, in one transaction. A case that refuses is one line on stderr
+        with its reason, the others are written; the exit code is the worst refusal's (0: all done)."""
+        worst = 0
         async with await session.open() as store:
+            for command, result in zip(commands, await store.execute_each(commands, session.actor), strict=True):
+                if isinstance(result, CasewatchError):
+                    print(f"casewatch: {command.case_id}: not done: {visible(str(result))}", file=sys.stderr)
+                    worst = max(worst, result.exit_code)
+                else:
+                    print(await self.show(result, session, store))
+        return worst
+
+    async def _record(self, session: Session, command: Command | None) -> None:
+        async with await session.open() as store:
+            if command is None and self.resolve is not None:
+                command = await self.resolve(session, store)
+            if command is None:
+                raise InvalidInput(f"`casewatch {self.words}` could not be built")
             outcome = await store.execute(command, session.actor, at=getattr(session.args, "at", None))
             print(await self.show(outcome, session, store))
 

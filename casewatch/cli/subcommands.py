@@ -27,6 +27,7 @@ from casewatch.cli.terminal import signals_end_the_command
 from casewatch.core import commands as c
 from casewatch.core import handoff_export, reviews
 from casewatch.core.breaches import case_breaches
+from casewatch.core.case_filter import CaseFilter, Seen, parse_filter
 from casewatch.core.clocks import plan_clocks
 from casewatch.core.demo import demo_plan
 from casewatch.core.errors import InvalidInput, NotFound, ProjectionsDiffer, Unavailable
@@ -48,13 +49,13 @@ from casewatch.core.models import (
 )
 from casewatch.core.packet import case_packet, evidence_json, packet_json, packet_markdown
 from casewatch.core.policy import parse_policy
+from casewatch.core.templates import fill, find_template
 from casewatch.core.text import check_free_handle, check_login, counted
 from casewatch.core.ticket_import import ImportReport
 from casewatch.core.views import (
     View,
     authority_label,
     case_flags,
-    case_matches,
     case_summary,
     describe_event,
     event_json,
@@ -152,9 +153,14 @@ async def _cases(session: Session, store: Store) -> None:
     else:
         found, now = await store.listings(status, every=args.all), store.clock()
     view = args.view or View.ALL
-    rows = [listing for listing in listing_order(found) if (not args.filter or case_matches(listing, args.filter))
+    chosen: CaseFilter = args.filter
+    seen = Seen(session.actor, now, {listing.id: listing.clocks for listing in found})
+    rows = [listing for listing in listing_order(found) if (not chosen or chosen.matches(listing, seen))
             and in_view(view, listing, listing.clocks, session.actor, now)]
-    if args.json:
+    if args.ids:
+        for listing in rows:  # nothing at all when nothing matches: xargs then runs nothing
+            print(listing.id)
+    elif args.json:
         _print_json([case_summary(listing, now) for listing in rows])
     elif rows:
         print(render.case_table(rows, now))
@@ -517,6 +523,27 @@ def _evidence_command(args: argparse.Namespace) -> c.SetEvidence:
                          reason=args.reason, expect_version=args.expect_version)
 
 
+UPDATE_TEXTS = ("known", "investigating", "next_milestone")
+
+
+async def _customer_update(session: Session, store: Store) -> c.CustomerUpdate:
+    """`case update`: the texts given, the rest from `--template` filled in with the case's fields
+    (its next update due in the sender's zone, as the message says it)."""
+    args = session.args
+    given = {name: getattr(args, name) for name in UPDATE_TEXTS}
+    if args.template is not None:
+        case, policy, roster = await store.get_case(args.case_id), await store.policy(), await store.roster()
+        sender = roster.get(session.actor)
+        filled = fill(find_template(args.template, case, policy), case, policy, store.clock(),
+                      sender.tz if sender else "UTC")
+        given = {name: getattr(filled, name) if value is None else value for name, value in given.items()}
+    missing = [f"--{name.replace('_', '-')}" for name, value in given.items() if value is None]
+    if missing:
+        raise InvalidInput(f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} required (or --template NAME)")
+    return c.CustomerUpdate(case_id=args.case_id, next_update_in=args.next_update_in,
+                            expect_version=args.expect_version, **given)
+
+
 async def _new_case_id(outcome: Outcome, session: Session, store: Store) -> str:
     return outcome.changed_case.id
 
@@ -600,14 +627,18 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         arg("--append", action="store_true", help="add to a database that already has cases"),
     )),
     Read("cases", "list open cases (or, with --status or --all, resolved ones too)", _cases, (
-        arg("--json", action="store_true"),
+        arg("--json", action="store_true", group="format"),
+        arg("--ids", action="store_true", group="format",
+            help="only the ids, one per line (for xargs, or a bulk `casewatch case assign A,B,C`)"),
         arg("--status", type=Status.parse, default=None, group="which", complete=[s.value for s in Status],
             help="only cases in this status, e.g. resolved"),
         arg("--all", action="store_true", group="which", help="every case, resolved ones included"),
         arg("--as-of", type=parse_instant_or_day, default=None, metavar="WHEN",
             help="replay the log up to this instant (a bare date: its midnight in your zone); clocks as then"),
-        arg("--filter", default="", metavar="WORDS",
-            help="only cases whose id, title, customer, owners, route, status or severity contain every word"),
+        arg("--filter", type=parse_filter, default=CaseFilter(), metavar="QUERY",
+            help="only matching cases: words found in the id, title, customer, owners, route, status or severity, "
+                 "and fields: owner:NAME|none comms:NAME|none sev:1,2 customer:TEXT route:specialist:* "
+                 "status:waiting src:NAME is:breached|unowned|mine|returned|unread (see the README)"),
         arg("--mine", dest="view", action="store_const", const=View.MINE, default=None, group="view",
             help="only cases you own, handle the comms of, or are the named route authority of "
                  "(--as, $CASEWATCH_USER)"),
@@ -642,8 +673,8 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         arg("--severity", required=True, type=Severity.parse, complete=SEVERITIES),
         arg("--summary", default=""),
     ), show=_new_case_id),
-    Write("case assign", c.Assign, "set the internal owner", (PERSON,)),
-    Write("case comms", c.AssignComms, "set the customer-comms owner", (PERSON,)),
+    Write("case assign", c.Assign, "set the internal owner", (PERSON,), bulk=True),
+    Write("case comms", c.AssignComms, "set the customer-comms owner", (PERSON,), bulk=True),
     Write("case authority", c.SetAuthority, "set who may change the route", (PERSON,)),
     Write("case involve", c.Involve, "add a participant", (
         PERSON,
@@ -651,22 +682,25 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     )),
     Write("case severity", c.ChangeSeverity, "change severity", (
         arg("severity", type=Severity.parse, help="SEV1 to SEV4", complete=SEVERITIES), REASON,
-    )),
+    ), bulk=True),
     Write("case route", c.ChangeRoute, "change or confirm the route", (
         arg("route", type=parse_route, help="support, incident or specialist:TEAM", complete=ROUTES), REASON,
         arg("--override", default=None, metavar="REASON",
             help="leads: pass the evidence gate although required items are missing"),
     )),
     Write("case update", c.CustomerUpdate, "log a customer update", (
-        arg("--known", required=True),
-        arg("--investigating", required=True),
-        arg("--next-milestone", required=True),
+        arg("--known", default=None, help="required unless --template gives it"),
+        arg("--investigating", default=None, help="required unless --template gives it"),
+        arg("--next-milestone", default=None, help="required unless --template gives it"),
         arg("--next-update-in", default=None, metavar="DURATION", help="e.g. 45m or 1h30m (default: policy)"),
-    ), show=_customer_message),
+        arg("--template", default=None, metavar="NAME",
+            help="start from the policy's [[templates]] entry of that name, filled in with the case's fields; "
+                 "--known, --investigating and --next-milestone replace its texts"),
+    ), show=_customer_message, resolve=_customer_update),
     Write("case review", c.Review, "log an internal review", (arg("--notes", required=True),)),
     Write("case status", c.ChangeStatus, "change status", (
         arg("status", type=Status.parse, help=", ".join(STATUSES), complete=STATUSES),
-    )),
+    ), bulk=True),
     Write("case reopen", c.Reopen, "reopen a resolved case"),
     Write("case close", c.CloseCase, "resolve and review in one step (a lead or the route authority)", (
         arg("--final-severity", required=True, type=Severity.parse, complete=SEVERITIES, metavar="SEVn",
@@ -677,7 +711,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         arg("--lesson", default="", help="what would have prevented the escalation or made it faster"),
         arg("--notes", default=""),
     )),
-    Write("case note", c.Note, "add a timeline note", (arg("text"),)),
+    Write("case note", c.Note, "add a timeline note", (arg("text"),), bulk=True),
     Write("case evidence", c.SetEvidence, "set an evidence item, or list them", (
         arg("key", nargs="?", help="the item (omit it with --json to list every item)"),
         arg("--state", default=None, help="missing, partial, done or na", complete=EVIDENCE_STATES),

@@ -100,7 +100,7 @@ class Retitle(OnCase):
 
 class Assign(OnCase):
     kind: Literal["assign"] = "assign"
-    name: str
+    name: str | None  # None: nobody (the board's undo of "take it" on a case that had no owner)
 
 
 class AssignComms(OnCase):

@@ -67,7 +67,7 @@ def _who(value: str | None) -> str:
 
 
 def _before_after(label: str) -> Describe:
-    return lambda p: f"{label}: {_who(p['before'])} → {p['after']}"
+    return lambda p: f"{label}: {_who(p['before'])} → {_who(p['after'])}"
 
 
 def _with_participant(case: Case, name: str | None, role: str | None) -> list[Participant]:
@@ -111,7 +111,7 @@ def _describe_seen(p: Payload) -> str:
 def _owner_assigned(case: Case, e: Event) -> dict[str, Any]:
     after = e.payload["after"]
     update = {"internal_owner": after, "participants": _with_participant(case, after, e.payload.get("role"))}
-    if case.owner_named_at is None:
+    if case.owner_named_at is None and after is not None:
         update["owner_named_at"] = e.occurred_at
     return update
 

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import cached_property, lru_cache
+from string import Formatter
 from typing import Annotated, Any, NamedTuple
 
 from pydantic import AfterValidator, BeforeValidator, Field, PlainValidator, ValidationInfo, model_validator
@@ -376,17 +377,62 @@ class ReviewSection(TomlTable):
     causes: Annotated[tuple[str, ...], rule(_causes)] = DEFAULT_CAUSES
 
 
+PLACEHOLDERS = ("customer", "title", "severity", "next_update_local", "ticket")
+"""What a customer-update template may name, in braces: `{customer}` (see core.templates)."""
+
+
+def _template_text(value: Any, info: ValidationInfo) -> str:
+    """A template field: typed text whose `{placeholders}` are all known (`{{` and `}}` are braces)."""
+    try:
+        text = string(value)
+        fields = [(name, conversion, spec) for _, name, spec, conversion in Formatter().parse(text) if name is not None]
+    except ValueError as exc:
+        raise problem(f"{exc} (a literal brace is written twice: {{{{ or }}}})") from None
+    for name, conversion, spec in fields:
+        if name not in PLACEHOLDERS or conversion or spec:
+            raise problem(f"unknown placeholder {{{name}}}: use {', '.join(f'{{{p}}}' for p in PLACEHOLDERS)}")
+    found = text_problem(text, multiline=True, limit=LIMITS["long text"]) if _new(info) else None
+    if found is not None:
+        raise problem(found)
+    return text
+
+
+TemplateText = Annotated[str, PlainValidator(_template_text)]
+
+
+class TemplateSpec(TomlTable):
+    """One [[templates]] entry: a customer update's three texts, offered for these severities."""
+
+    name: Label
+    severities: Annotated[tuple[Severity, ...], rule(_severity_names)] = tuple(Severity)
+    known: TemplateText = ""
+    investigating: TemplateText = ""
+    next_milestone: TemplateText = ""
+
+
+def _names_once(templates: tuple[TemplateSpec, ...]) -> tuple[TemplateSpec, ...]:
+    names = [template.name.strip().casefold() for template in templates]
+    twice = next((template.name for template, name in zip(templates, names, strict=True) if names.count(name) > 1),
+                 None)
+    if twice is not None:
+        raise problem(f"template name {twice!r} is used twice")
+    if any(not name for name in names):
+        raise problem("a template needs a name")
+    return templates
+
+
 class PolicyFile(TomlTable):
     """The whole file: a policy per severity, the business calendars they count in, the
     evidence checklist (the built-in one when the file has no [evidence] table), the specialist
     teams a route may name besides those of the roster (`teams = [...]`, before the tables), and the
-    causes a post-case review may name ([review])."""
+    causes a post-case review may name ([review]), and the customer-update templates ([[templates]])."""
 
     teams: Annotated[tuple[str, ...], rule(_teams)] = ()
     severities: Severities
     calendars: dict[CalendarName, CalendarSpec] = Field(default_factory=dict)
     evidence: EvidenceSection | None = None
     review: ReviewSection = Field(default_factory=ReviewSection)
+    templates: Annotated[tuple[TemplateSpec, ...], AfterValidator(_names_once)] = ()
 
     @classmethod
     def explain(cls, kind: str, key: str) -> str:
@@ -421,6 +467,7 @@ class Policy:
     evidence: tuple[ChecklistItem, ...] = DEFAULT_ITEMS  # the evidence checklist template
     causes: tuple[str, ...] = DEFAULT_CAUSES  # the categories a post-case review may name
     teams: tuple[str, ...] = ()  # specialist teams a route may name besides the roster's
+    templates: tuple[TemplateSpec, ...] = ()  # customer-update templates ([[templates]])
 
     def __getitem__(self, severity: Severity) -> SeverityPolicy:
         return self.severities[severity]
@@ -497,7 +544,8 @@ def _parse_policy(text: str, source_name: str, version: int) -> Policy:
     parsed = validate(PolicyFile, data, text, source_name, invalid=PolicyInvalid, context=context)
     evidence = tuple(spec.item() for spec in parsed.evidence.items) if parsed.evidence else DEFAULT_ITEMS
     policy = Policy(parsed.severities.by_severity(), dict(parsed.calendars), source=text, version=version,
-                    evidence=evidence, teams=parsed.teams, causes=parsed.review.causes)
+                    evidence=evidence, teams=parsed.teams, causes=parsed.review.causes,
+                    templates=parsed.templates)
     problems = _unreachable(policy, text, source_name)
     if problems:
         raise PolicyInvalid(problems)

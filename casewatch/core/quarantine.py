@@ -185,6 +185,9 @@ def _case_refusal(case: Case | None, event: Event, roster: Mapping[str, Person])
         check(person, CASE_ACTIONS[event.type], case, target=target)
     except CasewatchError as exc:
         return str(exc)
+    if event.type is EventType.OWNER_ASSIGNED and event.payload.get("after") is None:
+        # nobody: how the board's undo puts back a case that had no owner (rules._owner_like)
+        return None if case is not None and case.internal_owner is not None else "it names nobody, and nobody owned it"
     if event.type in _NAMES_ACCOUNTABLE:
         named = roster.get(str(event.payload.get("after")))
         if named is None or named.role is Role.VIEWER:

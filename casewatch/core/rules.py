@@ -151,9 +151,13 @@ def _owner_like(action: Action, field: str, what: str) -> Callable[..., Payload]
     """Naming someone to one of the case's three accountable roles."""
     def handler(cmd: c.Assign | c.AssignComms | c.SetAuthority, case: Case, ctx: Context) -> Payload:
         check(ctx.actor, action, case)
+        before = getattr(case, field)
+        if cmd.name is None:  # nobody: how an undo puts back a case that had no owner
+            if before is None:
+                raise InvalidInput(f"{case.id} has no {what}")
+            return dict(before=before, after=None)
         person = _person(ctx, cmd.name)
         _not_viewer(person, what)
-        before = getattr(case, field)
         if before == person.name:
             raise InvalidInput(f"{person.name} is already the {what} of {case.id}")
         return dict(before=before, after=person.name, role=person.role.value)

@@ -104,14 +104,13 @@ def ticket_words(source: SourceLink | None) -> str:
     return f"{source.key} {source.id}" if source else ""
 
 
-def case_matches(case: Listed, query: str) -> bool:
-    """A case matches when every word of `query` appears (any case) in its id, ticket, title,
-    customer, owners, route, status or severity (`ravi sev2`). An empty query matches everything.
-    Invisible characters count for nothing on either side (`AC\u200bME` is found by ACME)."""
-    haystack = unseen_removed(" ".join((case.id, ticket_words(case.source), case.title, case.customer,
-                                        case.internal_owner or "", case.comms_owner or "", case.route,
-                                        case.status.value, case.severity.value))).casefold()
-    return all(word in haystack for word in unseen_removed(query).casefold().split())
+def case_haystack(case: Listed) -> str:
+    """What a plain filter word is looked for in: the case's id, ticket, title, customer, owners,
+    route, status and severity (`ravi sev2`), folded, without invisible characters (`AC\u200bME` is
+    found by ACME)."""
+    return unseen_removed(" ".join((case.id, ticket_words(case.source), case.title, case.customer,
+                                    case.internal_owner or "", case.comms_owner or "", case.route,
+                                    case.status.value, case.severity.value))).casefold()
 
 
 def is_mine(case: Listed, viewer: str) -> bool:

@@ -375,6 +375,15 @@ class Store:
         with bulk_allocation(freeze=False):
             return await self._write(items)
 
+    async def execute_each(self, commands: Sequence[c.OnCase], actor: str) -> list[Outcome | CasewatchError]:
+        """Commands on several cases (a bulk action) in one transaction, each its own event. A
+        command its case refuses (not allowed, resolved, changed since the caller saw it: a
+        conflict) is answered with its error, in its place, and the others are written."""
+        refused: dict[int, CasewatchError] = {}
+        with bulk_allocation(freeze=False):
+            written = iter(await self._write([(command, actor, None) for command in commands], refused))
+        return [refused[i] if i in refused else next(written) for i in range(len(commands))]
+
     async def execute_linked(self, source: str, ticket_ids: Sequence[str], plan: Planner,
                              then: Step | None = None) -> list[Outcome]:
         """An import's batch, in one all-or-nothing transaction: the cases linked to these tickets
@@ -407,8 +416,10 @@ class Store:
         async with self._reader.connect() as conn:
             return await _Linked(source, list(ticket_ids), lambda found: []).read(conn, lock=False)
 
-    async def _write(self, items: list[BatchItem] | _Linked) -> list[Outcome]:
-        """One transaction, tried again with back-off while other writers get in its way."""
+    async def _write(self, items: list[BatchItem] | _Linked,
+                     refused: dict[int, CasewatchError] | None = None) -> list[Outcome]:
+        """One transaction, tried again with back-off while other writers get in its way. With
+        `refused`, an item its case refuses is kept there by position and the rest are written."""
         self._check_writable()
         delays = backoff_delays()
         give_up = time.monotonic() + RETRY_FOR_S
@@ -416,7 +427,9 @@ class Store:
             try:
                 async with self._writer.begin() as conn:
                     planned = items if isinstance(items, list) else items.plan(await items.read(conn))
-                    outcomes = await self._execute_batch(conn, planned)
+                    if refused is not None:
+                        refused.clear()  # each try decides every item again
+                    outcomes = await self._execute_batch(conn, planned, refused)
                     if not isinstance(items, list) and items.then is not None:
                         await items.then(conn)
                     return outcomes
@@ -425,7 +438,8 @@ class Store:
             except Exception as exc:
                 if not isinstance(exc, _Race | IntegrityError) and not retry_now(exc):
                     raise failure(exc, self.target.describe(), writing=True, path=self.target.path) or exc from None
-                await self._raise_if_conflict(items if isinstance(items, list) else [])
+                if refused is None:  # (item by item, a conflict is that item's answer on the next try)
+                    await self._raise_if_conflict(items if isinstance(items, list) else [])
                 if time.monotonic() >= give_up:
                     raise Unavailable(f"database {self.target.describe()}: too many concurrent writers for "
                                       f"{RETRY_FOR_S:.0f} s; nothing was written, try again") from None
@@ -440,15 +454,22 @@ class Store:
                     if case is None or _stale(command, case):
                         raise await self._conflict(conn, case, command.expect_version)
 
-    async def _execute_batch(self, conn: AsyncConnection, items: list[BatchItem]) -> list[Outcome]:
+    async def _execute_batch(self, conn: AsyncConnection, items: list[BatchItem],
+                             refused: dict[int, CasewatchError] | None = None) -> list[Outcome]:
         batch = _Batch(new_cases=max(1, sum(isinstance(item[0], c.OPENS_CASE) for item in items)))
         indices, created = [], None
-        for command, actor, at in items:
+        for position, (command, actor, at) in enumerate(items):
             if callable(command):
                 if created is None:
                     raise InvalidInput("a batch's follow-up command comes before any new case")
                 command = command(created)
-            index = await self._execute(conn, command, actor, at, batch)
+            try:
+                index = await self._execute(conn, command, actor, at, batch)
+            except CasewatchError as exc:
+                if refused is None:
+                    raise
+                refused[position] = exc  # decided before anything of it entered the batch
+                continue
             if batch.events[index].type is EventType.CASE_CREATED:
                 created = batch.events[index].case_id
             indices.append(index)

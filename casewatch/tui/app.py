@@ -43,7 +43,7 @@ from casewatch.storage.target import Target
 from casewatch.themes import DEFAULT_THEME, THEMES
 from casewatch.tui.alert_watch import AlertWatch
 from casewatch.tui.clipboard import copy_with_a_tool
-from casewatch.tui.messages import ActionDone, CasesChanged, ClockTick, LeadChanged
+from casewatch.tui.messages import ActionDone, BulkDone, CasesChanged, ClockTick, LeadChanged
 from casewatch.tui.state import AppState
 from casewatch.tui.widgets.cells import Colours
 
@@ -51,6 +51,7 @@ TICK_SECONDS = 1.0
 SOURCES_EVERY_S = 15.0  # how often the status line's tracker syncs are read again
 HANGUP_AND_TERMINATE = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
 ALERTS_AT_ONCE = 3  # more clocks turning in one look than this make one summary, not a toast each
+OPENED_KEPT = 20  # how far back ctrl+o goes through the cases opened
 ALERT_TOAST_S = 15  # seconds; the alert history keeps them all
 log = logging.getLogger(__name__)
 
@@ -71,6 +72,8 @@ class CasewatchApp(App[None]):
         Binding("question_mark", "help", "Help", id="help", tooltip="Keys and what the clock marks mean"),
         Binding("ctrl+p", "command_palette", "Commands", id="palette", show=False,
                 tooltip="Search every action, the policy and cases"),
+        Binding("ctrl+o", "back_through_cases", "Previous case", id="back", show=False,
+                tooltip="Back through the cases opened: the one opened before this one (the last 20)"),
     ]
 
     connection: reactive[FeedStatus | None] = reactive(None, init=False)
@@ -87,6 +90,7 @@ class CasewatchApp(App[None]):
         self.alert_timeout_s = alert_timeout_s  # how long the alert command may run before it is killed
         self._alert_watch: AlertWatch | None = None
         self._alert_command_failing = False  # a failing command is reported once, not at every alert
+        self.opened: list[str] = []  # the cases opened, oldest first, for ctrl+o
         self._loaded_at: datetime | None = None
         self._sources: tuple[SourceState, ...] = ()  # the tracker syncs, as last read
         self.remember_theme = remember_theme  # keeps a theme chosen on the board (the config file)
@@ -399,6 +403,36 @@ class CasewatchApp(App[None]):
         if copy_message and isinstance(command, CustomerUpdate):
             await self._copy(outcome.event.payload["message"], f"The {command.case_id} customer message")
 
+    def perform_each(self, commands: list[OnCase], reply_to: Screen) -> Worker[None]:
+        """A bulk action (see `Store.execute_each`): each case its own event in one transaction; a
+        case that refuses is listed with its reason in a notice, and `reply_to` hears which went through."""
+        return self.run_worker(self._perform_each(commands, reply_to), name="Write", group="write",
+                               exit_on_error=False)
+
+    async def _perform_each(self, commands: list[OnCase], reply_to: Screen) -> None:
+        if self.refuse_read_only():
+            return
+        try:
+            results = await self.store.execute_each(commands, self.actor)
+        except CasewatchError as exc:
+            self.notify(visible(str(exc)), title="Not done", severity="error", timeout=10, markup=False)
+            return
+        done, refused = [], {}
+        for command, result in zip(commands, results, strict=True):
+            if isinstance(result, CasewatchError):
+                refused[command.case_id] = str(result)
+            elif result.case is not None:
+                done.append(command.case_id)
+                self.take_case(result.case)
+        if done:
+            self.notify(f"{len(done)} of {len(commands)} cases changed", title="Done")
+        if refused:
+            lines = "\n".join(visible(f"{case_id}: {reason}") for case_id, reason in refused.items())
+            self.notify(f"{len(refused)} not done (still marked):\n{lines}",
+                        title="Not done", severity="error", timeout=20, markup=False)
+        if reply_to in self.screen_stack:
+            reply_to.post_message(BulkDone(tuple(done), refused))
+
     def copy_text(self, text: str, what: str) -> None:
         """Copy `text` (`what` names it in the notice that says where it went): by OSC 52 at once,
         and by a clipboard tool in a worker, which alone can say the text was copied."""
@@ -498,4 +532,22 @@ class CasewatchApp(App[None]):
         """The case screen of `case_id`, over the screen in front (from the board, the palette anywhere)."""
         from casewatch.tui.screens.case import CaseScreen
 
+        if not self.opened or self.opened[-1] != case_id:
+            self.opened = [*self.opened, case_id][-OPENED_KEPT:]
         self.push_screen(CaseScreen(case_id))
+
+    def action_back_through_cases(self) -> None:
+        """ctrl+o: on a case screen, the case opened before it (in its place); elsewhere, the case
+        opened last. Cases no longer open are passed over."""
+        from casewatch.tui.screens.case import CaseScreen
+
+        on_case = self.screen.case_id if isinstance(self.screen, CaseScreen) else None
+        earlier = self.opened[:-1] if on_case is not None and self.opened[-1:] == [on_case] else self.opened
+        earlier = [case_id for case_id in earlier if case_id in self.state.cases]
+        if not earlier:
+            self.notify("No case opened before this one")
+            return
+        self.opened = earlier
+        if on_case is not None:
+            self.pop_screen()
+        self.push_screen(CaseScreen(earlier[-1]))

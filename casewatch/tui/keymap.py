@@ -13,17 +13,20 @@ from casewatch.tui.screens.board import BoardScreen
 from casewatch.tui.screens.case import CaseScreen
 from casewatch.tui.screens.event import EventScreen
 from casewatch.tui.screens.evidence import EvidenceScreen, LeaveUnsaved
-from casewatch.tui.screens.forms import Confirm, Form
+from casewatch.tui.screens.forms import Confirm, Form, UpdateForm
 from casewatch.tui.screens.handoff import HandoffScreen, NotePrompt
 from casewatch.tui.screens.help import HelpScreen
 from casewatch.tui.screens.metrics import MetricsScreen
 from casewatch.tui.screens.packet import PacketScreen
 from casewatch.tui.screens.policy import PolicyScreen
+from casewatch.tui.screens.quick_actions import TAKES_TURNS
+from casewatch.tui.screens.template_pick import PickTemplate
 from casewatch.tui.widgets.case_table import CaseTable
 
 # Form: every form's bindings; CaseTable: the board's cursor keys
 SCREENS = (BoardScreen, CaseTable, CaseScreen, EvidenceScreen, LeaveUnsaved, PacketScreen, HandoffScreen, NotePrompt,
-           HelpScreen, PolicyScreen, MetricsScreen, EventScreen, Form, Confirm, AlertHistoryScreen)
+           HelpScreen, PolicyScreen, MetricsScreen, EventScreen, Form, Confirm, AlertHistoryScreen, UpdateForm,
+           PickTemplate)
 
 
 def binding_ids() -> set[str]:
@@ -45,7 +48,8 @@ def _own_bindings(owner: type) -> list[Binding]:
 def keymap_clashes(keymap: Mapping[str, str]) -> list[str]:
     """Keys the keymap would give two of casewatch's bindings on one screen (the board with its
     tables): only one of them would ever run. A screen's key over an app-wide one is deliberate
-    (`q` goes back on a case screen and quits on the board), so only one screen's own are compared."""
+    (`q` goes back on a case screen and quits on the board), so only one screen's own are compared;
+    and pairs that take turns on one key (`TAKES_TURNS`) are meant to share it."""
     found = []
     for owner in SCREENS:
         group = _own_bindings(owner) + (_own_bindings(CaseTable) if owner is BoardScreen else [])
@@ -56,5 +60,5 @@ def keymap_clashes(keymap: Mapping[str, str]) -> list[str]:
                 by_key[key.strip()].add(binding.id or "")
         name = owner.__name__.removesuffix("Screen").lower()
         found += [f"{key!r} would do two things on the {name} screen: {' and '.join(sorted(ids))}"
-                  for key, ids in by_key.items() if len(ids) > 1]
+                  for key, ids in by_key.items() if len(ids) > 1 and frozenset(ids) not in TAKES_TURNS]
     return found

@@ -44,3 +44,12 @@ class ActionDone(Message):
         self.command = command
         self.conflict = conflict
         self.version = version
+
+
+class BulkDone(Message):
+    """A bulk action was written: `done` the cases it changed, `refused` each other case's reason."""
+
+    def __init__(self, done: tuple[str, ...], refused: dict[str, str]):
+        super().__init__()
+        self.done = done
+        self.refused = refused

@@ -13,6 +13,7 @@ ticks; every other figure is the median of `--runs` runs, with min and max.
     ./dev bench --only verify           # db verify: the 10k floor's log replayed and compared
     ./dev bench --only import           # import csv: a 20,000-row Zendesk export into an empty database
     ./dev bench --only sync             # sync: 10,000 Zendesk tickets in 10 pages from 127.0.0.1, empty database
+    ./dev bench --only filter           # the / filter's language per keystroke on 10,000 open cases
 """
 
 from __future__ import annotations
@@ -88,6 +89,7 @@ def run_child(kind: str, args: list[str]) -> dict:
         "idle": lambda: app_runs.idle(args[0], now, float(args[1])),
         "seed": lambda: store_runs.seed(args[0], int(args[1])),
         "sync_idle": lambda: store_runs.sync_idle(args[0], args[1], int(args[2])),
+        "filter": lambda: store_runs.filter_keystrokes(args[0]),
     }
     return runners[kind]()
 
@@ -141,6 +143,16 @@ def board_figures(cases: int, runs: int) -> list[Figure]:
         rss = spread([b["peak_rss_mb"] for b in boards])
         figures.append(Figure("board_peak_rss_10k", "< 200 MB (median)", rss["median"] < 200, {"mb": rss}))
     return figures
+
+
+def filter_figure() -> Figure:
+    """The `/` filter's language per keystroke on 10,000 open cases (core.case_filter: parse and match)."""
+    run = child("filter", db.sqlite_floor(10_000))
+    timings = run["timings_ms"]
+    p95 = percentile(timings, 0.95)
+    return Figure("filter_keystroke_10k", "p95 < 30 ms per keystroke (parse + match every case)", p95 < 30,
+                  {"median_ms": statistics.median(timings), "p95_ms": p95, "max_ms": max(timings),
+                   "keystrokes": len(timings), "cases": run["cases"], "last_shown": run["last_shown"]})
 
 
 def tick_figure(cases: int, ticks: int) -> Figure:
@@ -412,6 +424,7 @@ def main() -> int:
          lambda: seed_figures(args.runs, args.seed_cases,
                               [b for b in ("sqlite", "postgresql") if wanted(f"seed_demo_{b}")])),
         (("cases_json_10k", "cases_json_as_of_10k"), lambda: cases_json_figures(args.runs)),
+        (("filter_keystroke_10k",), lambda: [filter_figure()]),
         (("db_verify_10k",), lambda: [verify_figure(args.runs)]),
         ((f"import_csv_{label(IMPORT_ROWS)}_sqlite",), lambda: [import_figure(args.runs, IMPORT_ROWS)]),
         ((f"sync_zendesk_{label(SYNC_TICKETS)}_sqlite", "sync_idle_pass_sqlite"),

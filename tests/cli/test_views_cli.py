@@ -86,3 +86,24 @@ def test_every_subcommand_prints_its_help(words, capsys):
     assert exited.value.code == 0 and out.startswith("usage: casewatch")
     if words == "cases":
         assert "[--mine | --unowned | --waiting | --breached]" in " ".join(out.split())
+
+
+def test_the_filter_fields_and_ids_one_per_line(cw, floor):  # noqa: F811
+    assert ids(cw, "--filter", "owner:mei comms:raj") == {floor["waiting"], floor["authority"]}
+    assert ids(cw, "--filter", "owner:none") == {floor["late"]}
+    assert ids(cw, "--filter", "sev:1,2") == {floor["own"], floor["late"]}
+    assert ids(cw, "--filter", "status:waiting") == {floor["waiting"]}
+    assert ids(cw, "--filter", "is:mine is:unowned") == set()
+    assert ids(cw, "--filter", "is:breached acme") == {floor["late"]}
+    code, out, err = cw("cases", "--filter", "owner:mei", "--ids")
+    assert code == 0 and err == ""
+    listed = [case["id"] for case in json.loads(cw("cases", "--filter", "owner:mei", "--json")[1])]
+    assert out.splitlines() == listed and set(listed) == {floor["waiting"], floor["authority"], floor["comms"]}
+    assert cw("cases", "--filter", "owner:nobody-here", "--ids") == (0, "", "")  # nothing for xargs to run
+
+
+def test_a_bad_filter_is_one_line_and_exit_2(cw, floor):  # noqa: F811
+    code, out, err = cw("cases", "--filter", "sev:7")
+    assert code == 2 and out == "" and "sev:7" in err and err.count("\n") == 1
+    code, _, err = cw("cases", "--ids", "--json")
+    assert code == 2 and "not allowed with argument" in err

@@ -7,7 +7,7 @@ its index. Countdowns are recomputed on the app's single tick as deadline minus 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -20,7 +20,9 @@ from textual.widgets import DataTable
 
 from casewatch.bulk_load import bulk_allocation
 from casewatch.core.calendars import to_us
+from casewatch.core.case_filter import CaseFilter, Haystacks, Seen, parse_filter
 from casewatch.core.clocks import CaseClocks, ClockState, countdown_changes_at
+from casewatch.core.errors import CasewatchError
 from casewatch.core.evidence import case_readiness
 from casewatch.core.models import Case, Severity
 from casewatch.core.text import visible
@@ -29,7 +31,6 @@ from casewatch.core.views import (
     NO_DEADLINE,
     View,
     case_flags,
-    case_matches,
     deadline_order,
     in_view,
     is_unowned,
@@ -37,8 +38,9 @@ from casewatch.core.views import (
     next_match,
 )
 from casewatch.tui.messages import CasesChanged, ClockTick, LeadChanged
-from casewatch.tui.screens.case_actions import CASE_BINDINGS, CaseActions
+from casewatch.tui.screens.case_actions import CASE_BINDINGS
 from casewatch.tui.screens.forms import Field, TextPrompt
+from casewatch.tui.screens.quick_actions import QUICK_BINDINGS, QuickActions
 from casewatch.tui.widgets import cells
 from casewatch.tui.widgets.board_layout import CLOCKS, Layout, choose_layout, column_width, pane_heights
 from casewatch.tui.widgets.case_table import CaseTable, SeverityPane, rows_in_view
@@ -78,7 +80,7 @@ class _Counts:
     unowned: int = 0
 
 
-class BoardScreen(CaseActions):
+class BoardScreen(QuickActions):
     BINDINGS = [
         Binding("enter", "open_case", "Open", id="board.open", tooltip="Open the case screen"),
         Binding("slash", "filter", "Filter", id="board.filter",
@@ -106,6 +108,7 @@ class BoardScreen(CaseActions):
                 tooltip="Jump to the next case that is breached or needs an owner, across panes"),
         Binding("left_square_bracket", "attention(-1)", "Previous late/needs owner", id="board.previous_attention",
                 show=False, tooltip="Jump to the previous case that is breached or needs an owner, across panes"),
+        *QUICK_BINDINGS,
     ]
 
     def __init__(self) -> None:
@@ -118,6 +121,8 @@ class BoardScreen(CaseActions):
         self._panes: dict[Severity, SeverityPane] = {}
         self._last_table: CaseTable | None = None
         self.filter_text = ""
+        self._filter = CaseFilter()  # `filter_text` parsed
+        self._haystacks = Haystacks()  # what the filter's words are looked for in, per case version
         self.view = View.ALL
         self._unowned = 0  # open cases without an internal or a comms owner, on the whole floor
         self._flagged_under: str | None = None  # the shift lead the ⚑ counts were made under
@@ -154,7 +159,7 @@ class BoardScreen(CaseActions):
     def _static_cells(self, case: Case) -> dict[str, Text]:
         colours = self.app.colours
         return {
-            "id": cells.plain(case.id),
+            "id": self.id_cell(case.id),
             "flags": cells.flag_cell(len(case_flags(case, self.app.state.policy, self.app.state.shift_lead)), colours),
             "unowned": cells.unowned_cell(is_unowned(case), colours),
             "title": cells.plain(self._title(case)),
@@ -342,7 +347,7 @@ class BoardScreen(CaseActions):
         case = self.app.state.cases.get(case_id)
         if case is None:
             why = "no longer open"
-        elif not case_matches(case, self.filter_text):
+        elif not self._matches(case, self.app.now()):
             why = "no longer matches the filter"
         else:
             why = f"no longer in the view: {VIEW_LABELS[self.view]}"
@@ -456,7 +461,7 @@ class BoardScreen(CaseActions):
         status = Status(view=self.view, filter_text=self.filter_text, shown=len(self._rows),
                         open=len(app.state.cases), late=app.alert_watch.late_count(), unowned=self._unowned,
                         refreshed_at=app.refreshed_at, connection=app.connection, quarantined=app.quarantined,
-                        sources=app.source_labels())
+                        sources=app.source_labels(), marked=len(self.marked))
         self.query_one(StatusLine).show(status, app.zone, app.colours)
 
     def _show_titles(self) -> None:
@@ -518,6 +523,11 @@ class BoardScreen(CaseActions):
     def set_filter(self, query: str | None) -> None:
         if query is None or query.strip() == self.filter_text:
             return
+        try:
+            parse_filter(query.strip())
+        except CasewatchError as exc:
+            self.app.notify(str(exc), title="Filter not changed", severity="error")
+            return
         self.filter_text = query.strip()
         self._rebuild()
 
@@ -529,8 +539,15 @@ class BoardScreen(CaseActions):
 
     def _shows(self, case: Case, now: datetime) -> bool:
         """The case is on the board under the view and the filter in force."""
-        return (case_matches(case, self.filter_text)
+        return (self._matches(case, now)
                 and in_view(self.view, case, self.app.state.clocks[case.id], self.app.actor, now))
+
+    def _matches(self, case: Case, now: datetime) -> bool:
+        """The case passes the filter in force (parsed once per filter text, see core.case_filter)."""
+        if self._filter.text != self.filter_text:
+            self._filter = parse_filter(self.filter_text)
+        return not self._filter or self._filter.matches(
+            case, Seen(self.app.actor, now, self.app.state.clocks, haystacks=self._haystacks))
 
     def _rebuild(self) -> None:
         """After the view or the filter changed: the rows that show now, the cursor on a pane that has some."""
@@ -542,10 +559,24 @@ class BoardScreen(CaseActions):
             if first is not None:
                 self._select(first)
 
+    def shown_ids(self) -> list[str]:
+        return [case_id for severity in Severity for case_id in self._order[severity]]
+
+    def show_marks(self, case_ids: Iterable[str]) -> None:
+        with self.app.batch_update():
+            for case_id in case_ids:
+                row = self._rows.get(case_id)
+                if row is not None:
+                    self._set_cells(row, case_id, {"id": self.id_cell(case_id)})
+        self._show_status()
+
     def action_alerts(self) -> None:
         from casewatch.tui.screens.alerts import AlertHistoryScreen
 
         self.app.push_screen(AlertHistoryScreen(), self._go_to_case)
+
+    def go_to_case(self, case_id: str) -> None:
+        self._go_to_case(case_id)
 
     def _go_to_case(self, case_id: str | None) -> None:
         """From the alert history: the cursor to the case (when the board shows it) and its screen."""

@@ -21,6 +21,7 @@ from casewatch.core.models import Case, Role, Severity, Status, parse_route
 from casewatch.core.permissions import Action, check
 from casewatch.core.reviews import already_reviewed, check_cause, parse_yes_no
 from casewatch.core.rules import check_route, customer_message, known_teams
+from casewatch.core.templates import fill, templates_for
 from casewatch.tui.screens.base import CasewatchScreen
 from casewatch.tui.screens.forms import ChoicePrompt, Confirm, Field, Form, PersonPrompt, TextPrompt, UpdateForm
 
@@ -190,7 +191,9 @@ class CaseActions(CasewatchScreen):
                  Field("next_milestone", "Next milestone:", "what the customer should expect next"),
                  Field("next_update_in", "Next update in (blank: policy cadence):", "e.g. 45m",
                        parse=parse_duration, optional=True)],
-                build, preview))
+                build, preview,
+                [(template.name, fill(template, case, app.state.policy, app.now(), me.tz)._asdict())
+                 for template in templates_for(case, app.state.policy)]))
 
     def action_review(self) -> None:
         if case := self._target(Action.REVIEW):

@@ -248,12 +248,38 @@ class TextPrompt(Form[Result]):
 
 
 class UpdateForm(TextPrompt[Command]):
-    """The structured customer update, with a live preview of the message that will be sent."""
+    """The structured customer update, with a live preview of the message that will be sent.
+    `templates`: the policy's for the case, by name, already filled in (field id -> text); ctrl+t
+    picks one."""
+
+    BINDINGS = [Binding("ctrl+t", "template", "Template", id="update.template",
+                        tooltip="Start from one of the policy's customer-update templates for this severity")]
 
     def __init__(self, title: str, fields: Sequence[Field], build: Callable[..., Command],
-                 preview: Callable[[Mapping[str, object]], str]):
+                 preview: Callable[[Mapping[str, object]], str],
+                 templates: Sequence[tuple[str, Mapping[str, str]]] = ()):
         super().__init__(title, fields, build)
         self.preview = preview
+        self.templates = list(templates)
+
+    def action_template(self) -> None:
+        from casewatch.tui.screens.template_pick import PickTemplate
+
+        if not self.templates:
+            self.app.notify("The policy has no customer-update template for this severity ([[templates]])",
+                            severity="warning")
+            return
+        self.app.push_screen(PickTemplate([name for name, _ in self.templates]), self._use_template)
+
+    def _use_template(self, index: int | None) -> None:
+        if index is None:
+            return
+        for field_id, text in self.templates[index][1].items():
+            widget = self.query_one(f"#{field_id}")
+            if isinstance(widget, TextArea):
+                widget.load_text(text)
+            elif isinstance(widget, Input):
+                widget.value = text
 
     def compose(self) -> ComposeResult:
         with self._frame():

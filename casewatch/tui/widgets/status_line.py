@@ -37,6 +37,7 @@ class Status:
     connection: FeedStatus | None
     quarantined: int = 0  # events the rules kept out of the state (a lead's count; `casewatch db audit`)
     sources: tuple[tuple[str, bool], ...] = ()  # each tracker sync's label ("zd ✓ 40s ago") and whether it fails
+    marked: int = 0  # rows marked for a bulk action
 
 
 def status_text(status: Status, zone: ZoneInfo, colours: Colours, width: int) -> Text:
@@ -47,12 +48,16 @@ def status_text(status: Status, zone: ZoneInfo, colours: Colours, width: int) ->
     narrowed = status.view is not View.ALL or bool(status.filter_text)
     label = Text(f" {VIEW_LABELS[status.view]}", style="bold" if status.view is not View.ALL else "")
     shown = Text(f" · {status.shown} shown " if narrowed else " ")
+    if status.marked:
+        shown = Text(f" · {status.marked} marked{shown.plain}", style="bold")
     words = visible(status.filter_text)
     wanted = label.cell_len + shown.cell_len + (len(words) + 5 if words else 0)  # " · “" and "”"
     for level in range(_LEVELS):
         right = _counts_and_connection(status, zone, colours, level=level)
         if wanted + right.cell_len <= width:
             break
+    if status.marked and label.cell_len + shown.cell_len + right.cell_len > width:
+        shown = Text(f" · {status.marked} marked ", style="bold")  # what a bulk action will touch comes first
     left = label.copy()
     if words:
         room = width - right.cell_len - label.cell_len - shown.cell_len - 5

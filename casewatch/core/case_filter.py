@@ -1,0 +1,211 @@
+"""The filter language of the board's `/` and `casewatch cases --filter`: words, and fields.
+
+A query is read once into a `CaseFilter` (a list of tests), then applied to every case: on
+10,000 cases per keystroke, parsing per case would cost more than the matching.
+
+    owner:ravi  owner:none  comms:tom  sev:1  sev:1,2  customer:acme  route:specialist:*
+    status:waiting  src:zd  is:breached|unowned|mine|returned|unread  and plain words
+
+Different fields must all hold; a comma lists alternatives within one field (`sev:1,2`). A word
+whose part before the colon names no field (`14:00`) is a plain word, as it always was.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Set
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from fnmatch import fnmatchcase
+from typing import Protocol
+
+from casewatch.core.clocks import CaseClocks
+from casewatch.core.errors import InvalidInput
+from casewatch.core.models import Severity, Status
+from casewatch.core.text import unseen_removed
+from casewatch.core.views import Listed, case_haystack, is_breached, is_mine, is_unowned
+
+
+class Filtered(Listed, Protocol):
+    """What a filter reads besides the listed fields: a case or its listing."""
+
+    @property
+    def severity(self) -> Severity: ...
+    @property
+    def returned(self) -> object: ...  # a case's return record, or a listing's flag: truthy when returned
+    @property
+    def version(self) -> int: ...
+
+
+class Haystacks:
+    """Each case's `case_haystack`, kept while its version stands: a filter typed a key at a time
+    looks for its words in every case on every keystroke, and folding the text is most of the cost."""
+
+    def __init__(self) -> None:
+        self._kept: dict[str, tuple[int, str]] = {}
+
+    def __call__(self, case: Filtered) -> str:
+        kept = self._kept.get(case.id)
+        if kept is not None and kept[0] == case.version:
+            return kept[1]
+        text = case_haystack(case)
+        self._kept[case.id] = (case.version, text)
+        return text
+
+
+@dataclass(frozen=True)
+class Seen:
+    """What a test may need beyond the case: who is looking, when, every case's clocks by id and
+    which cases the viewer has not read since they changed (none until unread marks are kept).
+    One serves a whole pass over the cases."""
+
+    viewer: str
+    now: datetime
+    clocks: Mapping[str, CaseClocks]
+    unread: Set[str] = frozenset()
+    haystacks: Haystacks = field(default_factory=Haystacks)  # kept across passes by a caller that filters again
+
+
+Test = Callable[[Filtered, Seen], bool]
+
+
+class Is(StrEnum):
+    """The `is:` words."""
+
+    BREACHED = "breached"
+    UNOWNED = "unowned"
+    MINE = "mine"
+    RETURNED = "returned"
+    UNREAD = "unread"
+
+
+IS_TESTS: dict[Is, Test] = {
+    Is.BREACHED: lambda case, seen: is_breached(seen.clocks[case.id], seen.now),
+    Is.UNOWNED: lambda case, seen: is_unowned(case),
+    Is.MINE: lambda case, seen: is_mine(case, seen.viewer),
+    Is.RETURNED: lambda case, seen: bool(case.returned),
+    Is.UNREAD: lambda case, seen: case.id in seen.unread,
+}
+
+
+def _person(attribute: str) -> Callable[[str], Test]:
+    """`owner:ravi` (that handle, any case) or `owner:none` (nobody)."""
+    def parse(value: str) -> Test:
+        wanted = {None if name == "none" else name for name in _choices(value)}
+        return lambda case, seen: _folded(getattr(case, attribute)) in wanted
+    return parse
+
+
+def _severity(value: str) -> Test:
+    wanted = set()
+    for choice in _choices(value):
+        try:
+            wanted.add(Severity.parse(choice))
+        except InvalidInput:
+            raise InvalidInput(f"sev:{value}: a severity is 1 to {len(Severity)} (e.g. sev:1,2)") from None
+    return lambda case, seen: case.severity in wanted
+
+
+def _customer(value: str) -> Test:
+    """`customer:acme`: any of the choices appears in the customer's name (any case)."""
+    choices = _choices(value)
+    return lambda case, seen: any(choice in unseen_removed(case.customer).casefold() for choice in choices)
+
+
+def _route(value: str) -> Test:
+    """`route:incident`, `route:specialist:*` (a shell pattern; `*` any text)."""
+    patterns = _choices(value)
+    return lambda case, seen: any(fnmatchcase(case.route.casefold(), pattern) for pattern in patterns)
+
+
+def _status(value: str) -> Test:
+    """`status:waiting`: statuses starting with the text (`waiting_on_customer`); spaces or dashes as `_`."""
+    prefixes = [re.sub(r"[ -]", "_", choice) for choice in _choices(value)]
+    for prefix in prefixes:
+        if not any(status.value.startswith(prefix) for status in Status):
+            raise InvalidInput(f"status:{prefix}: a status is one of {', '.join(status.value for status in Status)}")
+    return lambda case, seen: any(case.status.value.startswith(prefix) for prefix in prefixes)
+
+
+def _source(value: str) -> Test:
+    """`src:zd`: cases linked to a ticket of that source (`src:none`: not linked)."""
+    wanted = {None if name == "none" else name for name in _choices(value)}
+    return lambda case, seen: _folded(case.source.name if case.source else None) in wanted
+
+
+def _is(value: str) -> Test:
+    tests = []
+    for choice in _choices(value):
+        try:
+            tests.append(IS_TESTS[Is(choice)])
+        except ValueError:
+            raise InvalidInput(f"is:{choice}: is one of {', '.join(item.value for item in Is)}") from None
+    return lambda case, seen: any(test(case, seen) for test in tests)
+
+
+FIELDS: dict[str, Callable[[str], Test]] = {
+    "owner": _person("internal_owner"),
+    "comms": _person("comms_owner"),
+    "sev": _severity,
+    "customer": _customer,
+    "route": _route,
+    "status": _status,
+    "src": _source,
+    "is": _is,
+}
+"""Each field's parser: from the text after the colon to its test."""
+
+
+def _choices(value: str) -> list[str]:
+    return [choice for choice in value.split(",") if choice]
+
+
+def _folded(text: str | None) -> str | None:
+    return None if text is None else unseen_removed(text).casefold()
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    """A parsed query: the plain words (each must appear somewhere) and the field tests."""
+
+    text: str = ""  # as typed
+    words: tuple[str, ...] = ()
+    tests: tuple[Test, ...] = field(default=(), compare=False)  # field comparisons: cheap, run first
+    costly: tuple[Test, ...] = field(default=(), compare=False)  # `is:` (clocks read at `now`): run last
+
+    def __bool__(self) -> bool:
+        return bool(self.words or self.tests or self.costly)
+
+    def matches(self, case: Filtered, seen: Seen) -> bool:
+        # (plain loops: this runs for every case on every keystroke, and a generator per call costs)
+        for test in self.tests:
+            if not test(case, seen):
+                return False
+        if self.words:
+            haystack = seen.haystacks(case)
+            for word in self.words:
+                if word not in haystack:
+                    return False
+        return all(test(case, seen) for test in self.costly)  # few cases get this far
+
+
+def parse_filter(query: str) -> CaseFilter:
+    """Read a query (InvalidInput names the field that is wrong). Invisible characters count for
+    nothing; case never matters."""
+    words: list[str] = []
+    tests: list[Test] = []
+    costly: list[Test] = []
+    for token in unseen_removed(query).casefold().split():
+        name, colon, value = token.partition(":")
+        if colon and name in FIELDS:
+            if not value:
+                raise InvalidInput(f"{name}: needs a value after the colon (e.g. {name}:{_EXAMPLES[name]})")
+            (costly if name == "is" else tests).append(FIELDS[name](value))
+        else:
+            words.append(token)
+    return CaseFilter(query, tuple(words), tuple(tests), tuple(costly))
+
+
+_EXAMPLES = {"owner": "ravi", "comms": "tom", "sev": "1,2", "customer": "acme", "route": "specialist:*",
+             "status": "waiting", "src": "zd", "is": "unowned"}

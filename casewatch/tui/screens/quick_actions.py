@@ -1,0 +1,284 @@
+"""The board's speed keys: take a case in one key (and undo it for a few seconds), mark rows to
+act on every marked case at once, and open a case by its id or ticket (`:`).
+
+Taking a case is an ordinary `Assign`; its undo is another `Assign` that puts the previous owner
+back (the log is never edited), made against the version the take wrote, so that a change by
+someone else in between is a conflict, not an overwrite. A bulk action asks its form once, lists
+the marked cases in a confirmation, and is written by the app as one command per case in one
+transaction (`CasewatchApp.perform_each`): a case that refuses stays marked, the others are done.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.binding import Binding
+
+from casewatch.core import commands as c
+from casewatch.core.commands import Command, OnCase
+from casewatch.core.jump import case_names, find_case
+from casewatch.core.models import Severity, Status
+from casewatch.core.permissions import Action
+from casewatch.core.text import visible
+from casewatch.tui.messages import ActionDone, BulkDone
+from casewatch.tui.screens.case_actions import CaseActions
+from casewatch.tui.screens.forms import ChoicePrompt, Confirm, Field, Form, PersonPrompt, TextPrompt
+from casewatch.tui.widgets import cells
+
+UNDO_FOR = timedelta(seconds=10)
+
+QUICK_BINDINGS = [
+    Binding("T", "take", "Take it", id="board.take", show=False,
+            tooltip="Take it: become the internal owner of the case under the cursor (or of the marked cases), "
+                    "no form; u undoes it for 10 s"),
+    Binding("u", "undo", "Undo", id="board.undo", show=False,
+            tooltip="Within 10 s of taking a case: put its previous owner back (a new event)"),
+    Binding("space", "mark", "Mark row", id="board.mark", show=False,
+            tooltip="Mark the case under the cursor (again: unmark); a, c, T, n, s and t act on every marked case"),
+    Binding("V", "mark_shown", "Mark all shown", id="board.mark_shown", show=False,
+            tooltip="Mark every case shown (after a filter or a view)"),
+    Binding("escape", "clear_marks", "Clear marks", id="board.clear_marks", show=False,
+            tooltip="Clear the marks (Esc again clears the view and the filter)"),
+    Binding("colon", "jump", "Open by id", id="board.jump", show=False,
+            tooltip="Open a case by its id or ticket key (a unique beginning is enough; → completes it)"),
+]
+
+TAKES_TURNS = {frozenset({"board.undo", "case.update"}), frozenset({"board.clear_marks", "board.clear_filter"})}
+"""Binding ids that share a key by design, one of each pair enabled at a time (`TURNS`): `u`
+undoes while an undo is offered (else it logs an update), and Esc clears the marks while there
+are some (else the view and the filter)."""
+
+TURNS: dict[str, Callable[[QuickActions, bool], bool]] = {
+    "undo": lambda screen, undo_offered: undo_offered,
+    "update": lambda screen, undo_offered: not undo_offered,
+    "clear_marks": lambda screen, undo_offered: bool(screen.marked),
+    "everything": lambda screen, undo_offered: not screen.marked,
+}
+"""Whether each action of a pair in `TAKES_TURNS` is enabled now, given whether an undo is offered."""
+
+BULK_WORDS: dict[type[Command], Callable[[Any], str]] = {
+    c.Assign: lambda cmd: f"internal owner → {cmd.name}",
+    c.AssignComms: lambda cmd: f"comms owner → {cmd.name}",
+    c.Note: lambda cmd: f"add the note “{' '.join(cmd.text.split())[:60]}”",
+    c.ChangeSeverity: lambda cmd: f"severity → {cmd.severity.value} ({cmd.reason})",
+    c.ChangeStatus: lambda cmd: f"status → {cmd.status.value.replace('_', ' ')}",
+}
+"""What a bulk action will do, in the confirmation's words: one entry per command a bulk action sends."""
+
+MARKED_STYLE = "bold reverse"
+
+
+@dataclass(frozen=True)
+class Undo:
+    """What `u` sends, until when."""
+
+    command: c.Assign
+    until: datetime
+
+
+class QuickActions(CaseActions):
+    """Take it, undo, marks and bulk actions, for the board (which shows the marks: `show_marks`)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.marked: dict[str, None] = {}  # case ids in the order they were marked
+        self._taking: dict[str, str | None] = {}  # case id -> its owner before our take, while it is written
+        self._undo: Undo | None = None
+
+    # ------------------------------------------------------- the board's part
+
+    def shown_ids(self) -> list[str]:
+        """The cases the board shows, top to bottom."""
+        raise NotImplementedError
+
+    def show_marks(self, case_ids: Iterable[str]) -> None:
+        """Redraw these cases' rows (marked or not) and the status line's count."""
+        raise NotImplementedError
+
+    def id_cell(self, case_id: str) -> Text:
+        """The id cell of a row: reversed while the case is marked."""
+        cell = cells.plain(case_id)
+        if case_id in self.marked:
+            cell.stylize(MARKED_STYLE)
+        return cell
+
+    def go_to_case(self, case_id: str) -> None:
+        """The cursor to the case (when the board shows it), and its screen."""
+        raise NotImplementedError
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        undo_offered = self._undo is not None and self.app.now() < self._undo.until
+        if action in TURNS:
+            return TURNS[action](self, undo_offered)
+        return super().check_action(action, parameters)
+
+    # -------------------------------------------------------------- take it
+
+    def action_take(self) -> None:
+        actor = self.app.actor
+        if self.marked:
+            if self._may_write():
+                self._confirm_bulk(c.Assign(case_id=self._first(), name=actor))
+            return
+        case = self._target(Action.ASSIGN)
+        if case is None:
+            return
+        if case.internal_owner == actor:
+            self.app.notify(f"{case.id} is already yours")
+            return
+        self._taking[case.id] = case.internal_owner
+        self.app.perform(c.Assign(case_id=case.id, name=actor, expect_version=case.version), reply_to=self)
+
+    @on(ActionDone)
+    def _taken(self, message: ActionDone) -> None:
+        """Our take was written: offer its undo against the version it wrote."""
+        command = message.command
+        if not isinstance(command, c.Assign) or command.case_id not in self._taking:
+            return
+        previous = self._taking.pop(command.case_id)
+        case = self.app.state.cases.get(command.case_id)
+        if not message.ok or case is None:
+            return
+        self._undo = Undo(c.Assign(case_id=case.id, name=previous, expect_version=case.version),
+                          self.app.now() + UNDO_FOR)
+        self.app.notify(f"{case.id} is yours now. u puts {previous or 'nobody'} back "
+                        f"(for {UNDO_FOR.total_seconds():.0f} s)", title="Taken", timeout=UNDO_FOR.total_seconds())
+
+    def action_undo(self) -> None:
+        undo, self._undo = self._undo, None
+        if undo is not None and self.app.now() < undo.until:
+            self.app.perform(undo.command, reply_to=self)
+
+    # ----------------------------------------------------------------- jump
+
+    def action_jump(self) -> None:
+        cases = self.app.state.cases
+        names = [name for case in cases.values() for name in case_names(case)[:2]]
+        self.app.push_screen(
+            TextPrompt("Open a case", [Field("case", "Case id or ticket key:", "e.g. CW-1042 or ZD-48213",
+                                             parse=lambda typed: find_case(typed, cases.values()),
+                                             suggestions=sorted(names))],
+                       lambda case: case, disposable=True),
+            self._jumped)
+
+    def _jumped(self, case_id: str | None) -> None:
+        if case_id is not None:
+            self.go_to_case(case_id)
+
+    # ---------------------------------------------------------------- marks
+
+    def action_mark(self) -> None:
+        case = self.selected_case()
+        if case is None:
+            self.app.notify("No case selected", severity="warning")
+            return
+        if case.id in self.marked:
+            del self.marked[case.id]
+        else:
+            self.marked[case.id] = None
+        self.show_marks([case.id])
+        table = self.focused
+        if table is not None and hasattr(table, "action_cursor_down"):
+            table.action_cursor_down()  # on to the next row, as a file manager does
+
+    def action_mark_shown(self) -> None:
+        added = [case_id for case_id in self.shown_ids() if case_id not in self.marked]
+        self.marked.update(dict.fromkeys(added))
+        self.show_marks(added)
+
+    def action_clear_marks(self) -> None:
+        cleared, self.marked = list(self.marked), {}
+        self.show_marks(cleared)
+
+    @on(BulkDone)
+    def _bulk_done(self, message: BulkDone) -> None:
+        """The cases done leave the marks; the refused stay marked, to look at or try again."""
+        for case_id in message.done:
+            self.marked.pop(case_id, None)
+        self.show_marks(message.done)
+
+    # --------------------------------------------------------- bulk actions
+
+    def action_assign(self) -> None:
+        if not self.marked:
+            super().action_assign()
+        elif self._may_write():
+            self._ask_bulk(PersonPrompt(f"Internal owner of {self._marked_count()}", self._names(),
+                                        lambda name: c.Assign(case_id=self._first(), name=name)))
+
+    def action_comms(self) -> None:
+        if not self.marked:
+            super().action_comms()
+        elif self._may_write():
+            self._ask_bulk(PersonPrompt(f"Comms owner of {self._marked_count()}", self._names(),
+                                        lambda name: c.AssignComms(case_id=self._first(), name=name)))
+
+    def action_note(self) -> None:
+        if not self.marked:
+            super().action_note()
+        elif self._may_write():
+            self._ask_bulk(TextPrompt(f"The same note on {self._marked_count()}",
+                                      [Field("text", "Note:", "ctrl+s submits", multiline=True)],
+                                      lambda text: c.Note(case_id=self._first(), text=text)))
+
+    def action_severity(self) -> None:
+        if not self.marked:
+            super().action_severity()
+        elif self._may_write():
+            policy = self.app.state.policy
+            choices = [(s.value, f"{s.value}  {policy[s].label}  → route {policy[s].route}") for s in Severity]
+            self._ask_bulk(ChoicePrompt(
+                f"Severity of {self._marked_count()}", choices, None,
+                lambda value, reason: c.ChangeSeverity(case_id=self._first(), severity=Severity(value),
+                                                       reason=reason), reason=True))
+
+    def action_status(self) -> None:
+        if not self.marked:
+            super().action_status()
+        elif self._may_write():
+            choices = [(s.value, s.value.replace("_", " ")) for s in Status if s is not Status.NEW]
+            self._ask_bulk(ChoicePrompt(
+                f"Status of {self._marked_count()}", choices, None,
+                lambda value: c.ChangeStatus(case_id=self._first(), status=Status(value)), reason=False))
+
+    def _may_write(self) -> bool:
+        return not self.app.refuse_read_only()
+
+    def _first(self) -> str:
+        return next(iter(self.marked))
+
+    def _marked_count(self) -> str:
+        return f"{len(self.marked)} marked case{'s' if len(self.marked) != 1 else ''}"
+
+    def _ask_bulk(self, form: Form[Any]) -> None:
+        """The form closes with its command (made for the first marked case); the confirmation follows."""
+        def chosen(command: Any) -> None:
+            if isinstance(command, OnCase):
+                self._confirm_bulk(command)
+        self.app.push_screen(form, chosen)
+
+    def _confirm_bulk(self, command: OnCase) -> None:
+        """The same command on every marked case still open, each at the version the board shows."""
+        cases = self.app.state.cases
+        ids = [case_id for case_id in self.marked if case_id in cases]
+        if not ids:
+            self.app.notify("None of the marked cases is open any more", severity="warning")
+            return
+        commands = [command.model_copy(update={"case_id": case_id, "expect_version": cases[case_id].version})
+                    for case_id in ids]
+        what = visible(BULK_WORDS[type(command)](command))
+        gone = len(self.marked) - len(ids)
+        closed = f" ({gone} marked case{'s are' if gone != 1 else ' is'} no longer open)" if gone else ""
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.app.perform_each(commands, reply_to=self)
+
+        self.app.push_screen(Confirm(f"{what} on {len(ids)} case{'s' if len(ids) != 1 else ''}",
+                                     f"{what} on {', '.join(ids)}{closed}? Each case is its own change; "
+                                     "a case that refuses stays marked."), answered)
