@@ -50,6 +50,7 @@ class Form(CasewatchModal[Result | None], Generic[Result]):
         self.writes: Callable[[Result], None] | None = None
         self.seen_version: int | None = None  # after a conflict: the version the user has now been told about
         self.sending = False  # a write is under way: another submit waits for its answer
+        self._error: str | None = None  # what the error line shows (None: nothing set yet)
 
     def _frame(self) -> VerticalScroll:
         """The dialog's frame: it scrolls (to the focused field) when the fields do not fit the terminal."""
@@ -77,6 +78,10 @@ class Form(CasewatchModal[Result | None], Generic[Result]):
         raise NotImplementedError
 
     def show_error(self, text: str) -> None:
+        """Called at every key typed: the line is only set (a layout of the whole dialog) when it changes."""
+        if text == self._error:
+            return
+        self._error = text
         self.query_one("#form-error", Static).update(Text(visible(text)))
 
     def send(self, result: Result) -> None:
