@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 QUIET_S = 0.015  # no output for this long: the frame was written whole
+ESCAPE_SETTLE_S = 0.3  # a lone escape is told from an escape sequence by waiting for more bytes
 TICKS_PER_S = os.sysconf("SC_CLK_TCK")
 
 
@@ -202,6 +203,7 @@ def keystrokes(argv: list[str], ready: bytes, size: tuple[int, int], env: dict[s
             press("letter", bytes([ord("a") + n % 26]))
             terminal.between_frames()
             terminal.send(b"\x1b")
+            time.sleep(ESCAPE_SETTLE_S)  # else the next "/" may arrive as alt+/ of a pending escape
     finally:
         terminal.stop()
     return {"timings_ms": timings, "cpu_ms_per_key": {name: total * 1000 / presses for name, total in cpu.items()}}
