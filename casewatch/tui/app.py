@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from collections import deque
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -20,7 +21,7 @@ from textual import on
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.command import Provider
-from textual.notifications import SeverityLevel
+from textual.notifications import Notification, Notify, SeverityLevel
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
@@ -53,6 +54,7 @@ HANGUP_AND_TERMINATE = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGH
 ALERTS_AT_ONCE = 3  # more clocks turning in one look than this make one summary, not a toast each
 OPENED_KEPT = 20  # how far back ctrl+o goes through the cases opened
 ALERT_TOAST_S = 15  # seconds; the alert history keeps them all
+ALERT_TOASTS_SHOWN = ALERTS_AT_ONCE + 1  # alert toasts on screen at once (one look's all show): the oldest gives way
 log = logging.getLogger(__name__)
 
 
@@ -91,6 +93,7 @@ class CasewatchApp(App[None]):
         self._alert_watch: AlertWatch | None = None
         self._alert_command_failing = False  # a failing command is reported once, not at every alert
         self.opened: list[str] = []  # the cases opened, oldest first, for ctrl+o
+        self._alert_toasts: deque[Notification] = deque()  # the alert toasts raised, oldest first
         self._loaded_at: datetime | None = None
         self._sources: tuple[SourceState, ...] = ()  # the tracker syncs, as last read
         self.remember_theme = remember_theme  # keeps a theme chosen on the board (the config file)
@@ -471,8 +474,7 @@ class CasewatchApp(App[None]):
             return
         for alert in alerts:
             breached = alert.state is ClockState.BREACHED
-            self.notify(alert.text(self.zone), title=f"Clock {alert.state.value}",
-                        severity="error" if breached else "warning", timeout=ALERT_TOAST_S)
+            self._alert_toast(alert.text(self.zone), f"Clock {alert.state.value}", "error" if breached else "warning")
             self._run_alert_command(alert.environment(self.zone))
         if alerts:
             self._ring()
@@ -483,10 +485,23 @@ class CasewatchApp(App[None]):
         if text is None:
             return
         breached = any(alert.state is ClockState.BREACHED for alert in alerts)
-        self.notify(f"{text} — the alert history lists them", title="Alerts",
-                    severity="error" if breached else "warning", timeout=ALERT_TOAST_S)
+        self._alert_toast(f"{text} — the alert history lists them", "Alerts", "error" if breached else "warning")
         self._ring()
         self._run_alert_command(summary_environment(alerts, text))
+
+    def _alert_toast(self, text: str, title: str, severity: SeverityLevel) -> None:
+        """An alert's toast (shown literally). A floor of thousands turns a clock every second or
+        so: kept for ALERT_TOAST_S each, a dozen toasts would stack past the screen's edge, and every
+        one coming or going lays the whole stack out again (most of an idle board's CPU). So the
+        oldest alert toast gives way to the newest past ALERT_TOASTS_SHOWN; `!` lists every alert."""
+        notification = Notification(text, title, severity, ALERT_TOAST_S, markup=False)
+        self.post_message(Notify(notification))
+        raised = self._alert_toasts
+        raised.append(notification)
+        while raised and (raised[0].has_expired or len(raised) > ALERT_TOASTS_SHOWN):
+            oldest = raised.popleft()
+            if not oldest.has_expired and oldest in self._notifications:
+                self._unnotify(oldest)  # Textual's own withdrawal (no public one in 8.2)
 
     def _ring(self) -> None:
         if self.alert_settings.bell:

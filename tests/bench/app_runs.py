@@ -76,13 +76,14 @@ def board(location: str, now: datetime) -> dict:
     return result
 
 
-def bare(location: str, now: datetime) -> dict:
+def bare_app(location: str, now: datetime, width: int = SIZE[0], announce: bool = False):
     """The same rows as the same Text cells in one plain DataTable, with the board's treatment:
     the console size pinned, the collector paused and frozen around the bulk load, the clock
     labels computed by the same core clock code. What it lacks is the board itself: panes,
-    ordering, titles, the per-row countdown cache."""
+    ordering, titles, the per-row countdown cache. `announce`: a line under the table says "N rows"
+    once they are in (what a reader of the terminal's output can wait for)."""
     from textual.app import App
-    from textual.widgets import DataTable
+    from textual.widgets import DataTable, Static
 
     from casewatch.bulk_load import bulk_allocation
     from casewatch.core.clocks import plan_clocks
@@ -93,7 +94,7 @@ def bare(location: str, now: datetime) -> dict:
     from casewatch.tui.widgets import cells
     from casewatch.tui.widgets.board_layout import CLOCKS, choose_layout, column_width
 
-    layout = choose_layout(SIZE[0])
+    layout = choose_layout(width)
 
     class Bare(App):
         rows = -1
@@ -121,6 +122,10 @@ def bare(location: str, now: datetime) -> dict:
                         table.add_column(column.label, key=column.key, width=column_width(column, layout))
                     for case in found:
                         table.add_row(*_cells(case, policy, palette), key=case.id)
+                    if announce:
+                        line = Static(f"{len(found)} rows")
+                        line.styles.dock = "bottom"  # on screen under a table taller than the terminal
+                        await self.mount(line)
             self.rows = len(found)
 
     def _cells(case, policy, palette):
@@ -141,11 +146,18 @@ def bare(location: str, now: datetime) -> dict:
         }
         return [values[key] for key in layout.keys]
 
+    return Bare()
+
+
+def bare(location: str, now: datetime) -> dict:
+    """The fair floor of `board`, in process: `bare_app` from app start to its first frame with every row."""
+    from textual.widgets import DataTable
+
     result: dict = {}
 
     async def run() -> None:
         started, cpu = time.perf_counter(), time.process_time()
-        app = Bare()
+        app = bare_app(location, now)
         app.driver_class = TerminalBytes
         async with app.run_test(headless=False, size=SIZE):
             result["ms"] = await _first_frame_after(

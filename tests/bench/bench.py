@@ -45,10 +45,20 @@ class Figure:
     target: str
     ok: bool
     values: dict = field(default_factory=dict)
+    measured: str = ""  # how: "pty", "commands" or "in-process"
 
     def line(self) -> str:
-        values = {k: round(v, 3) if isinstance(v, float) else v for k, v in self.values.items()}
-        return json.dumps({"figure": self.name, "target": self.target, "ok": self.ok, **values}, ensure_ascii=False)
+        values = {k: _rounded(v) for k, v in self.values.items()}
+        return json.dumps({"figure": self.name, "measured": self.measured, "target": self.target, "ok": self.ok,
+                           **values}, ensure_ascii=False)
+
+
+def _rounded(value):
+    if isinstance(value, float):
+        return round(value, 3)
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    return value
 
 
 def spread(values: list[float]) -> dict:
@@ -119,7 +129,138 @@ def installed_bytecode() -> None:
     compileall.compile_dir(Path(casewatch.__file__).parent, quiet=1)
 
 
-# ------------------------------------------------------------------------------ figures
+# ------------------------------------------------------------------------ pty figures
+
+TERMINALS = ((80, 24), (200, 50))  # columns, lines
+IDLE_TARGETS = {2_000: 2.0, 10_000: 3.0}  # % of one core
+KEY_TARGET_MS = 50.0
+
+
+def casewatch_path() -> str:
+    """The installed entry point, as a user starts it."""
+    return str(Path(sys.executable).with_name("casewatch"))
+
+
+def _pty_board(cases: int) -> tuple[list[str], bytes, dict[str, str]]:
+    import pty_runs
+
+    path = db.sqlite_live_floor(cases)
+    return ([casewatch_path(), "--db", str(path), "--as", "bench"], f"{cases} open".encode(),
+            pty_runs.environment(db.CACHE / "pty-home"))
+
+
+def _size(size: tuple[int, int]) -> str:
+    return f"{size[0]}x{size[1]}"
+
+
+def pty_first_frame_figure(cases: int, size: tuple[int, int], runs: int) -> Figure:
+    """Process start to the first full frame, in a pty: the installed board against the bare table
+    (tests/bench/bare_table.py) started the same way, alternating."""
+    import pty_runs
+
+    argv, ready, env = _pty_board(cases)
+    bare_argv = [sys.executable, str(db.ROOT / "tests/bench/bare_table.py"), argv[2]]
+    boards, bares = [], []
+    for _ in range(runs):
+        boards.append(pty_runs.first_frame(argv, ready, size, env, b"q"))
+        bares.append(pty_runs.first_frame(bare_argv, f"{cases} rows".encode(), size, env, b"\x11"))
+    board_ms, bare_ms = spread([b["ms"] for b in boards]), spread([b["ms"] for b in bares])
+    board_cpu, bare_cpu = spread([b["cpu_ms"] for b in boards]), spread([b["cpu_ms"] for b in bares])
+    cpu_ratio = board_cpu["median"] / bare_cpu["median"]
+    return Figure(f"pty_first_frame_{label(cases)}_{_size(size)}",
+                  "≤ 1.2 (median CPU ms to the first full frame, board / bare table; the wall ratio is shown)",
+                  cpu_ratio <= 1.2, {"cpu_ratio": cpu_ratio, "ratio": board_ms["median"] / bare_ms["median"],
+                                     "board_ms": board_ms, "bare_ms": bare_ms, "board_cpu_ms": board_cpu,
+                                     "bare_cpu_ms": bare_cpu})
+
+
+def pty_idle_figure(cases: int, size: tuple[int, int], seconds: float) -> Figure:
+    import pty_runs
+
+    argv, ready, env = _pty_board(cases)
+    run = pty_runs.idle(argv, ready, size, env, seconds)
+    target = IDLE_TARGETS[cases]
+    return Figure(f"pty_idle_cpu_{label(cases)}_{_size(size)}", f"< {target:g} % of one core (the casewatch process)",
+                  run["cpu_percent"] < target, {**run, "seconds": seconds})
+
+
+def pty_keys_figure(cases: int, size: tuple[int, int], presses: int) -> Figure:
+    import pty_runs
+
+    argv, ready, env = _pty_board(cases)
+    run = pty_runs.keystrokes(argv, ready, size, env, presses)
+    medians = {name: statistics.median(values) for name, values in run["timings_ms"].items()}
+    return Figure(f"pty_key_to_frame_{label(cases)}_{_size(size)}",
+                  f"< {KEY_TARGET_MS:g} ms (median, each of j, / and a letter typed after /)",
+                  max(medians.values()) < KEY_TARGET_MS,
+                  {"median_ms": medians, "max_ms": {name: max(v) for name, v in run["timings_ms"].items()},
+                   "cpu_ms_per_key": run["cpu_ms_per_key"], "presses": presses})
+
+
+# ------------------------------------------------------------------------ ratio figures
+
+
+def seed_ratio_figure(runs: int, cases: int) -> Figure:
+    """`casewatch seed-demo` end to end against a raw sqlite3 program writing the same cases and
+    events as JSON rows (tests/bench/sqlite_floor.py), alternating, each into a fresh file."""
+    work = db.CACHE / f"seed-ratio-{os.getpid()}"
+    work.mkdir(parents=True, exist_ok=True)
+    rows = work / "rows.json"
+    seeds, floors = [], []
+    try:
+        for run in range(runs):
+            for stale in work.glob("*.db*"):
+                stale.unlink()
+            seeds.append(command_run([casewatch_path(), "seed-demo", "--cases", str(cases), "--db", str(work / "seed.db"),
+                                      "--as", "bench", "--now", db.NOW.isoformat()]))
+            if run == 0:
+                counts = _dump_rows(work / "seed.db", rows)
+            floors.append(command_run([sys.executable, str(db.ROOT / "tests/bench/sqlite_floor.py"), str(rows),
+                                       str(work / "floor.db")]))
+    finally:
+        for stale in work.glob("*"):
+            stale.unlink()
+        work.rmdir()
+    seed_ms, floor_ms = spread([r[0] for r in seeds]), spread([r[0] for r in floors])
+    seed_cpu, floor_cpu = spread([r[1] for r in seeds]), spread([r[1] for r in floors])
+    cpu_ratio = seed_cpu["median"] / floor_cpu["median"]
+    return Figure(f"seed_demo_{label(cases)}_vs_sqlite3", "≤ 12 (median CPU ms, whole commands; the wall ratio is shown)",
+                  cpu_ratio <= 12, {"cpu_ratio": cpu_ratio, "ratio": seed_ms["median"] / floor_ms["median"],
+                                    "seed_ms": seed_ms, "floor_ms": floor_ms, "seed_cpu_ms": seed_cpu,
+                                    "floor_cpu_ms": floor_cpu, **counts})
+
+
+def _dump_rows(path: Path, rows: Path) -> dict:
+    """What seed-demo wrote (every case projection and every event, column by column) as JSON, for the floor."""
+    import sqlite3
+
+    with sqlite3.connect(path) as conn:
+        conn.row_factory = sqlite3.Row
+        cases = [dict(row) for row in conn.execute("SELECT * FROM cases")]
+        events = [dict(row) for row in conn.execute("SELECT * FROM events ORDER BY id")]
+    rows.write_text(json.dumps({"cases": cases, "events": events}, default=str), encoding="utf-8")
+    return {"cases": len(cases), "events": len(events)}
+
+
+def cli_read_ratio_figure(runs: int) -> Figure:
+    """`casewatch cases` on the 2k floor against importing the CLI and nothing else, alternating."""
+    path = str(db.sqlite_floor(2_000))
+    reads, imports = [], []
+    for _ in range(runs):
+        reads.append(command_run([casewatch_path(), "cases", "--db", path, "--as", "bench"]))
+        imports.append(command_run([sys.executable, "-c", "import casewatch.cli.main"]))
+    read_ms, import_ms = spread([r[0] for r in reads]), spread([r[0] for r in imports])
+    read_cpu, import_cpu = spread([r[1] for r in reads]), spread([r[1] for r in imports])
+    cpu_ratio = read_cpu["median"] / import_cpu["median"]
+    return Figure("cases_2k_vs_import", "≤ 1.5 (median CPU ms, whole commands; the wall ratio is shown)",
+                  cpu_ratio <= 1.5, {"cpu_ratio": cpu_ratio, "ratio": read_ms["median"] / import_ms["median"],
+                                     "cases_ms": read_ms, "import_ms": import_ms, "cases_cpu_ms": read_cpu,
+                                     "import_cpu_ms": import_cpu})
+
+
+# -------------------------------------------------------------------- in-process figures
+# The board run inside a child interpreter on a stand-in terminal (terminal.py), marked
+# "measured": "in-process": not what a user's terminal gets, but the place to find causes.
 
 
 def board_figures(cases: int, runs: int) -> list[Figure]:
@@ -397,6 +538,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=5, help="runs per figure (default 5)")
     parser.add_argument("--ticks", type=int, default=150, help="ticks per size (default 150)")
     parser.add_argument("--idle-seconds", type=float, default=30, help="idle window (default 30)")
+    parser.add_argument("--presses", type=int, default=15, help="presses of each key in the pty (default 15)")
     parser.add_argument("--seed-cases", type=int, default=SEED_CASES, help="cases per seeding run")
     parser.add_argument("--history-cases", type=int, default=HISTORY_CASES,
                         help="closed escalations in the metrics history (default 50,000: about a million events)")
@@ -411,6 +553,19 @@ def main() -> int:
 
     installed_bytecode()
 
+    pty: list[tuple[tuple[str, ...], Callable[[], list[Figure]]]] = []
+    for cases in SIZES:
+        k = label(cases)
+        for size in TERMINALS:
+            pty.append(((f"pty_idle_cpu_{k}_{_size(size)}",),
+                        lambda cases=cases, size=size: [pty_idle_figure(cases, size, args.idle_seconds)]))
+        pty.append(((f"pty_first_frame_{k}_200x50",),
+                    lambda cases=cases: [pty_first_frame_figure(cases, TERMINALS[1], args.runs)]))
+    pty.append((("pty_key_to_frame_10k_200x50",), lambda: [pty_keys_figure(10_000, TERMINALS[1], args.presses)]))
+    ratios: list[tuple[tuple[str, ...], Callable[[], list[Figure]]]] = [
+        (("seed_demo_2k_vs_sqlite3",), lambda: [seed_ratio_figure(args.runs, 2_000)]),
+        (("cases_2k_vs_import",), lambda: [cli_read_ratio_figure(args.runs)]),
+    ]
     steps: list[tuple[tuple[str, ...], Callable[[], list[Figure]]]] = []
     for cases in SIZES:
         k = label(cases)
@@ -423,6 +578,8 @@ def main() -> int:
         (("seed_demo_sqlite", "seed_demo_postgresql"),
          lambda: seed_figures(args.runs, args.seed_cases,
                               [b for b in ("sqlite", "postgresql") if wanted(f"seed_demo_{b}")])),
+    ]
+    commands: list[tuple[tuple[str, ...], Callable[[], list[Figure]]]] = [
         (("cases_json_10k", "cases_json_as_of_10k"), lambda: cases_json_figures(args.runs)),
         (("filter_keystroke_10k",), lambda: [filter_figure()]),
         (("db_verify_10k",), lambda: [verify_figure(args.runs)]),
@@ -434,12 +591,14 @@ def main() -> int:
     missed = 0
     print(json.dumps({"started": datetime.now().astimezone().isoformat(timespec="seconds"),
                       "load_average": os.getloadavg(), "cpus": os.cpu_count()}), flush=True)
-    for names, measure in steps:
-        if not wanted(*names):
-            continue
-        for figure in measure():
-            print(figure.line(), flush=True)
-            missed += not figure.ok
+    for measured, group in (("pty", pty), ("commands", ratios), ("in-process", steps), ("commands", commands)):
+        for names, measure in group:
+            if not wanted(*names):
+                continue
+            for figure in measure():
+                figure.measured = measured
+                print(figure.line(), flush=True)
+                missed += not figure.ok
     return 1 if missed else 0
 
 

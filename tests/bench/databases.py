@@ -30,7 +30,7 @@ def content_key() -> str:
     return digest.hexdigest()[:12]
 
 
-async def seed(location: str, cases: int, *, open_only: bool) -> tuple[float, float]:
+async def seed(location: str, cases: int, *, open_only: bool, now: datetime = NOW) -> tuple[float, float]:
     """Seed a demo floor into `location` the way `casewatch seed-demo` does; (wall, CPU) seconds
     spent writing. CPU time, all threads, says what the rate would be on an idle machine."""
     import time
@@ -42,8 +42,8 @@ async def seed(location: str, cases: int, *, open_only: bool) -> tuple[float, fl
     from casewatch.storage.target import resolve_target
 
     creator = Person(name="bench", role=Role.LEAD)
-    async with await Store.open(resolve_target(location), clock=lambda: NOW, creator=creator) as store:
-        plan = demo_plan(cases, SEED, NOW, open_only=open_only)
+    async with await Store.open(resolve_target(location), clock=lambda: now, creator=creator) as store:
+        plan = demo_plan(cases, SEED, now, open_only=open_only)
         started, cpu = time.perf_counter(), time.process_time()
         await write_demo(store, plan, "bench")
         return time.perf_counter() - started, time.process_time() - cpu
@@ -58,6 +58,22 @@ def sqlite_floor(cases: int) -> Path:
         for stale in CACHE.glob(partial.name + "*"):
             stale.unlink()
         asyncio.run(seed(str(partial), cases, open_only=True))
+        partial.rename(path)
+    return path
+
+
+def sqlite_live_floor(cases: int) -> Path:
+    """A SQLite file with exactly `cases` open cases seeded at the start of this hour, for the boards
+    that run on the real clock (the pty figures): their countdowns run as a user's do, where a floor
+    seeded days ago would show every clock long breached and almost never changing."""
+    CACHE.mkdir(exist_ok=True)
+    hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    path = CACHE / f"live-{cases}-seed{SEED}-{content_key()}-{hour:%Y%m%d%H}.db"
+    if not path.exists():
+        for stale in CACHE.glob(f"live-{cases}-*"):
+            stale.unlink()
+        partial = path.with_suffix(".partial")
+        asyncio.run(seed(str(partial), cases, open_only=True, now=hour))
         partial.rename(path)
     return path
 

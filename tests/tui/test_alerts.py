@@ -18,7 +18,7 @@ from casewatch.core.models import iso_z
 from casewatch.core.views import NO_DEADLINE
 from casewatch.storage.target import resolve_target
 from casewatch.tui import alert_watch
-from casewatch.tui.app import CasewatchApp
+from casewatch.tui.app import ALERT_TOASTS_SHOWN, CasewatchApp
 from casewatch.tui.screens.alerts import AlertHistoryScreen
 from casewatch.tui.screens.board import BoardScreen
 from casewatch.tui.screens.case import CaseScreen
@@ -111,6 +111,26 @@ async def test_a_clock_turning_alerts_once_with_toast_and_bell(board_db, frozen_
         assert app.alert_watch.history[seen:] == new and len(rung) == bells + 1
         late = {case_id for (case_id, _), state in states(app, app.now()).items() if state is ClockState.BREACHED}
         assert app.alert_watch.late_count() == len(late)  # kept up turn by turn, not recounted
+
+
+async def test_a_busy_floor_shows_the_newest_alert_toasts_and_the_history_keeps_every_alert(board_db, frozen_clock,
+                                                                                           dana_leads):
+    app = board_app(board_db, frozen_clock)
+    async with app.run_test(size=(200, 60), notifications=True) as pilot:
+        await pilot.pause()
+        seen = len(app.alert_watch.history)
+        while len(app.alert_watch.history) - seen <= ALERT_TOASTS_SHOWN + 2:  # turn after turn, within ALERT_TOAST_S
+            at, _ = next_turn(app)
+            frozen_clock.now = at
+            app.tick(at)
+            await pilot.pause()
+        await pilot.pause()
+        alerts = app.alert_watch.history[seen:]
+        toasts = [str(toast.render()) for toast in app.screen.query("Toast")]
+        shown = [text for text in toasts if "Clock breached" in text or "Clock warning" in text or "Alerts" in text]
+        assert len(shown) == ALERT_TOASTS_SHOWN
+        assert alerts[-1].case_id in shown[-1]  # the newest stays; the oldest gave way
+        assert not any(alerts[0].text(app.zone)[:30] in " ".join(text.split()) for text in shown)
 
 
 async def test_the_bell_can_be_switched_off_and_the_viewers_own_cases_alert(board_db, frozen_clock, writer):

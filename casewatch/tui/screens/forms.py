@@ -51,6 +51,7 @@ class Form(CasewatchModal[Result | None], Generic[Result]):
         self.seen_version: int | None = None  # after a conflict: the version the user has now been told about
         self.sending = False  # a write is under way: another submit waits for its answer
         self.written: str | None = None  # the case the write went to, once it is done (a new case's id)
+        self._error: str | None = None  # what the error line shows (None: nothing set yet)
 
     def _frame(self) -> VerticalScroll:
         """The dialog's frame: it scrolls (to the focused field) when the fields do not fit the terminal."""
@@ -87,6 +88,10 @@ class Form(CasewatchModal[Result | None], Generic[Result]):
         raise NotImplementedError
 
     def show_error(self, text: str) -> None:
+        """Called at every key typed: the line is only set (a layout of the whole dialog) when it changes."""
+        if text == self._error:
+            return
+        self._error = text
         error = self.query_one("#form-error", Static)
         error.update(Text(visible(text)))
         if text:  # below the fold of a tall form at 80×24: bring it into view
