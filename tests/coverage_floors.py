@@ -17,12 +17,14 @@ from pathlib import Path
 import coverage
 
 # Package -> lowest line coverage (%) the suite accepts; "" is the whole of casewatch.
-FLOORS = {
-    "casewatch.core": 95.0,
-    "casewatch.storage": 90.0,
-    "casewatch.cli": 88.0,
-    "casewatch.tui": 88.0,
-    "": 90.0,
+FLOORS = {  # measured 2026-12-07 (lines): core 97.7, storage 94.7, cli 94.6, tui 94.5, sources 93.0, wall 95.5, all 95.6
+    "casewatch.core": 97.0,
+    "casewatch.storage": 93.5,
+    "casewatch.cli": 93.5,
+    "casewatch.tui": 93.5,
+    "casewatch.sources": 92.0,
+    "casewatch.wall": 94.0,
+    "": 95.0,
 }
 
 

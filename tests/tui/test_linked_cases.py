@@ -11,7 +11,7 @@ import pytest
 from casewatch.core.tracker import Source, SourceSettings, Ticket
 from casewatch.storage.imports import importer, write_tickets
 from casewatch.tui.screens.case import CaseScreen
-from tests.tui.helpers import palette_hits, rendered_rows, shown_ids, table
+from tests.tui.helpers import palette_hits, rendered_rows, settled, shown_ids, table
 
 HOSTILE = "\x1b]52;c;cm0gLXJmIH4=\x07\u202eevil\x1b[2J"
 ZD = Source.of("zd", SourceSettings(kind="zendesk", ticket_url="https://acme.zendesk.com/agent/tickets/{id}"))
@@ -46,7 +46,7 @@ async def test_the_case_screen_shows_the_ticket_and_y_copies_its_url(make_app, l
     async with app.run_test(size=(160, 50)) as pilot:
         await pilot.pause()
         app.open_case(linked)
-        await pilot.pause()
+        await settled(app, pilot)  # the case screen reads its case in a worker
         assert isinstance(app.screen, CaseScreen)
         fields = "\n".join(rendered_rows(app.screen.query_one("#case-fields")))
         assert "Ticket           ZD-48213 in zd (zendesk)" in fields

@@ -9,7 +9,7 @@ from casewatch.core.models import Status
 from casewatch.storage.target import resolve_target
 from casewatch.tui.app import CasewatchApp
 from casewatch.tui.screens.board import BoardScreen
-from tests.tui.helpers import notifications, shown_ids, table
+from tests.tui.helpers import notifications, settled, shown_ids, table
 
 
 async def test_replay_shows_the_board_as_it_stood_and_writes_nothing(board_db, frozen_clock, writer):
@@ -65,7 +65,8 @@ async def test_a_case_opened_in_a_replay_is_the_case_as_it_stood_then(board_db, 
         assert not any("written after" in str(cell) for row in range(timeline.row_count)
                        for cell in timeline.get_row_at(row))
         await pilot.press("escape")
-        await pilot.pause()
+        await settled(replay, pilot)
+        assert isinstance(replay.screen, BoardScreen)
         replay.open_case(late.case.id)  # escalated after the instant (the palette offers resolved cases of now)
         await replay.workers.wait_for_complete()
         await pilot.pause()

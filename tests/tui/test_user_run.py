@@ -8,7 +8,7 @@ from textual.widgets import Input, OptionList, TextArea
 from casewatch.core.models import Severity
 from casewatch.tui.screens.case import CaseScreen
 from casewatch.tui.screens.forms import Form
-from tests.tui.helpers import rendered_rows, table
+from tests.tui.helpers import rendered_rows, settled, table
 from tests.tui.test_board_defects import palette_hits
 
 
@@ -18,7 +18,7 @@ async def open_first(app, pilot, severity: str) -> str:
     sev.focus()
     case_id = sev.selected_id()
     await pilot.press("enter")
-    await pilot.pause()
+    await settled(app, pilot)  # the case screen reads its case in a worker
     assert isinstance(app.screen, CaseScreen) and app.screen.case_id == case_id
     return case_id
 
@@ -59,7 +59,7 @@ async def test_the_severity_picker_opens_on_the_current_value(make_app):
         case_id = await open_first(app, pilot, "sev1")
         assert app.state.cases[case_id].severity is Severity.SEV1
         await pilot.press("s")
-        await pilot.pause()
+        await settled(app, pilot)
         choices = app.screen.query_one(OptionList)
         assert choices.highlighted == list(Severity).index(Severity.SEV1)
         await pilot.press("down")
