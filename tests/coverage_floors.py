@@ -63,7 +63,7 @@ def main(report_only: bool = False) -> int:
         if mark:
             failed.append(package or "casewatch")
         print(f"{package or 'casewatch (all)':<22}{f'{hit}/{total}':>14}{line_pct:>8.1f}%{branch_pct:>9.1f}%"
-              f"{'' if floor is None else f'{floor:.0f}%':>8}{mark}")
+              f"{'' if floor is None else f'{floor:.1f}%':>8}{mark}")
     if failed and report_only:
         print("(a part of the suite ran: the floors apply to the whole suite)")
     elif failed:
