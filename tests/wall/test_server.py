@@ -122,9 +122,9 @@ async def test_a_wall_without_a_token_answers_only_to_its_own_address(tmp_path):
 
 
 async def test_a_plain_get_of_the_websocket_is_a_bad_request_logged_once(tmp_path):
-    async with _wall(tmp_path) as (address, logged):
-        async with aiohttp.ClientSession() as http, http.get(f"{address}/ws") as answer:
-            assert answer.status == 400
-            assert "open /" in await answer.text()
+    async with _wall(tmp_path) as (address, logged), aiohttp.ClientSession() as http, \
+            http.get(f"{address}/ws") as answer:
+        assert answer.status == 400
+        assert "open /" in await answer.text()
     about = [line for line in logged if "/ws" in line or "Traceback" in line or "failed" in line or "Error" in line]
     assert len(about) <= 1, logged
