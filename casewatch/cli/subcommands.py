@@ -173,7 +173,7 @@ async def _cases(session: Session, store: Store) -> None:
 
 async def _show_case(session: Session, store: Store) -> None:
     args = session.args
-    case = await store.get_case(args.case_id)
+    case = await store.get_case(await store.case_id_named(args.case_id))
     policy = await store.policy()
     clocks = plan_clocks(case, policy)
     events = await store.case_events(case.id)
@@ -204,14 +204,14 @@ async def _list_evidence(session: Session, store: Store) -> None:
     args = session.args
     if args.key is not None or args.state is not None:
         raise InvalidInput("--json lists every item; leave out KEY and --state")
-    case = await store.get_case(args.case_id)
+    case = await store.get_case(await store.case_id_named(args.case_id))
     entries = case_checklist(case, (await store.policy()).evidence, every_route=True)
     _print_json([evidence_json(entry) for entry in entries])
 
 
 async def _packet(session: Session, store: Store) -> None:
     args = session.args
-    case = await store.get_case(args.case_id)
+    case = await store.get_case(await store.case_id_named(args.case_id))
     shift = await store.current_shift()
     packet = case_packet(case, await store.policy(), await store.case_events(case.id), await session.zone(store),
                          store.clock(), shift.lead if shift else None)
@@ -523,6 +523,13 @@ def _evidence_command(args: argparse.Namespace) -> c.SetEvidence:
                          reason=args.reason, expect_version=args.expect_version)
 
 
+async def _prepare_handoff(session: Session, store: Store) -> c.PrepareHandoff:
+    """`handoff prepare`: each --case-note on the case its id or linked ticket names."""
+    args = session.args
+    notes = {await store.case_id_named(case_id): text for case_id, text in args.case_note}
+    return c.PrepareHandoff(to=args.to, note=args.note, case_notes=notes)
+
+
 UPDATE_TEXTS = ("known", "investigating", "next_milestone")
 
 
@@ -532,7 +539,8 @@ async def _customer_update(session: Session, store: Store) -> c.CustomerUpdate:
     args = session.args
     given = {name: getattr(args, name) for name in UPDATE_TEXTS}
     if args.template is not None:
-        case, policy, roster = await store.get_case(args.case_id), await store.policy(), await store.roster()
+        case = await store.get_case(await store.case_id_named(args.case_id))
+        policy, roster = await store.policy(), await store.roster()
         sender = roster.get(session.actor)
         filled = fill(find_template(args.template, case, policy), case, policy, store.clock(),
                       sender.tz if sender else "UTC")
@@ -760,8 +768,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         arg("--note", default="", help="a note for the incoming lead"),
         arg("--case-note", nargs=2, action="append", default=[], metavar=("ID", "TEXT"),
             help="a note beside one case (repeat for more)"),
-    ), show=_handoff_prepared, backfill=False,
-        build=lambda args: c.PrepareHandoff(to=args.to, note=args.note, case_notes=dict(args.case_note))),
+    ), show=_handoff_prepared, backfill=False, resolve=_prepare_handoff),
     Write("handoff accept", c.AcceptHandoff, "take the shift over (the named incoming lead)", (
         arg("handoff_id", type=int, metavar="ID"),
     ), show=_handoff_accepted, backfill=False),
