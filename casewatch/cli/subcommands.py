@@ -394,11 +394,14 @@ async def _import_csv(session: Session, store: Store) -> None:
     report, good = await plan_import(store, source, found.tickets, roster)
     refused = sorted(found.refused + report.refused, key=lambda refusal: refusal.line)
     report.refused = refused
-    if args.dry_run or (refused and not args.skip_bad):
-        _print_report(report, args.json, dry_run=True)
-        if not args.dry_run:
-            raise InvalidInput(f"{args.file}: {counted(len(refused), 'bad row')}; nothing was imported "
-                               "(--skip-bad imports the good rows and lists the bad ones)")
+    whole_file_refused = bool(refused) and not args.skip_bad
+    if args.dry_run:  # what a real run would write; with bad rows and no --skip-bad, that is nothing
+        _print_report(report, args.json, dry_run=True, whole_file_refused=whole_file_refused)
+    if whole_file_refused:
+        outcome = "the whole file would be refused" if args.dry_run else "nothing was imported"
+        raise InvalidInput(f"{args.file}: {counted(len(refused), 'bad row')}{report.refusals()}; {outcome} "
+                           "(--skip-bad imports the good rows and lists the bad ones)")
+    if args.dry_run:
         return
     try:
         done = await write_tickets(store, source, good, session.actor, roster, bar)
@@ -408,11 +411,13 @@ async def _import_csv(session: Session, store: Store) -> None:
     _print_report(done, args.json, dry_run=False)
 
 
-def _print_report(report: ImportReport, as_json: bool, *, dry_run: bool) -> None:
+def _print_report(report: ImportReport, as_json: bool, *, dry_run: bool, whole_file_refused: bool = False) -> None:
+    """The summary; a dry run of a file with bad rows and no --skip-bad says it counts what
+    --skip-bad would do (the real run refuses the whole file)."""
     if as_json:
-        _print_json(report.as_json(dry_run=dry_run))
+        _print_json(report.as_json(dry_run=dry_run) | ({"whole_file_refused": whole_file_refused} if dry_run else {}))
     else:
-        print(report.line(dry_run=dry_run))
+        print(("with --skip-bad: " if whole_file_refused else "") + report.line(dry_run=dry_run))
 
 
 def _board(args: argparse.Namespace) -> int:

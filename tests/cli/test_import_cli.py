@@ -104,10 +104,20 @@ def test_bad_rows_refuse_the_whole_file_unless_skip_bad(importing):
     run_cli, csv = importing
     path = csv(ROWS[0], ",no id,P2 - High,New,Acme,,2026-11-26 09:00\n", "00001009,x,P2 - High,New,A,,31/31/2026\n")
     code, out, err = run_cli("import", "csv", path, "--source", "sf")
+    assert (code, out) == (2, "") and cases_json(run_cli) == []  # no "would …" line before the refusal
+    assert err == f"casewatch: {path}: 2 bad rows (line 3: no id; line 4: created at '31/31/2026' is not a date); " \
+                  "nothing was imported (--skip-bad imports the good rows and lists the bad ones)\n"
+    code, out, err = run_cli("import", "csv", path, "--source", "sf", "--dry-run")  # as the real run would: 2
     assert code == 2 and cases_json(run_cli) == []
-    assert err == f"casewatch: {path}: 2 bad rows; nothing was imported (--skip-bad imports the good rows and lists " \
-                  "the bad ones)\n"
-    assert "line 3: no id; line 4: created at '31/31/2026' is not a date" in out
+    assert out == "with --skip-bad: would create 1, update 0, leave 0 unchanged, refuse 2 (line 3: no id; line 4: " \
+                  "created at '31/31/2026' is not a date)\n"
+    assert err == f"casewatch: {path}: 2 bad rows (line 3: no id; line 4: created at '31/31/2026' is not a date); " \
+                  "the whole file would be refused (--skip-bad imports the good rows and lists the bad ones)\n"
+    code, out, _ = run_cli("import", "csv", path, "--source", "sf", "--dry-run", "--json")
+    assert code == 2 and json.loads(out)["whole_file_refused"] is True
+    code, out, _ = run_cli("import", "csv", path, "--source", "sf", "--dry-run", "--skip-bad")
+    assert (code, out) == (0, "would create 1, update 0, leave 0 unchanged, refuse 2 (line 3: no id; line 4: "
+                              "created at '31/31/2026' is not a date)\n")
     code, out, _ = run_cli("import", "csv", path, "--source", "sf", "--skip-bad", "--json")
     report = json.loads(out)
     assert code == 0 and (report["created"], report["refused"]) == (1, 2)
