@@ -531,7 +531,7 @@ def _evidence_command(args: argparse.Namespace) -> c.SetEvidence:
 async def _prepare_handoff(session: Session, store: Store) -> c.PrepareHandoff:
     """`handoff prepare`: each --case-note on the case its id or linked ticket names."""
     args = session.args
-    notes = {await store.case_id_named(case_id): text for case_id, text in args.case_note}
+    notes = {await store.case_id_named(case_id): text for case_id, text in args.case_notes}
     return c.PrepareHandoff(to=args.to, note=args.note, case_notes=notes)
 
 
@@ -771,7 +771,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     Write("handoff prepare", c.PrepareHandoff, "prepare the handoff packet for the next lead", (
         arg("--to", required=True, metavar="NAME", help="the incoming shift lead"),
         arg("--note", default="", help="a note for the incoming lead"),
-        arg("--case-note", nargs=2, action="append", default=[], metavar=("ID", "TEXT"),
+        arg("--case-note", dest="case_notes", nargs=2, action="append", default=[], metavar=("ID", "TEXT"),
             help="a note beside one case (repeat for more)"),
     ), show=_handoff_prepared, backfill=False, resolve=_prepare_handoff),
     Write("handoff accept", c.AcceptHandoff, "take the shift over (the named incoming lead)", (
