@@ -147,7 +147,16 @@ class Write:
         with its reason, the others are written; the exit code is the worst refusal's (0: all done)."""
         worst = 0
         async with await session.open() as store:
-            for command, result in zip(commands, await store.execute_each(commands, session.actor), strict=True):
+            named: list[OnCase | CasewatchError] = []
+            for command in commands:
+                try:
+                    named.append(await _on_named_case(store, command))
+                except CasewatchError as refusal:  # no case or several by that name: its own line below
+                    named.append(refusal)
+            done = iter(await store.execute_each([n for n in named if not isinstance(n, CasewatchError)],
+                                                 session.actor))
+            for command, resolved in zip(commands, named, strict=True):
+                result = resolved if isinstance(resolved, CasewatchError) else next(done)
                 if isinstance(result, CasewatchError):
                     print(f"casewatch: {command.case_id}: not done: {visible(str(result))}", file=sys.stderr)
                     worst = max(worst, result.exit_code)
@@ -161,8 +170,15 @@ class Write:
                 command = await self.resolve(session, store)
             if command is None:
                 raise InvalidInput(f"`casewatch {self.words}` could not be built")
+            if isinstance(command, OnCase):
+                command = await _on_named_case(store, command)
             outcome = await store.execute(command, session.actor, at=getattr(session.args, "at", None))
             print(await self.show(outcome, session, store))
+
+
+async def _on_named_case(store: Store, command: OnCase) -> OnCase:
+    """The command on the case its id names, given as a case id or a linked ticket's key."""
+    return command.model_copy(update={"case_id": await store.case_id_named(command.case_id)})
 
 
 @dataclass(frozen=True)

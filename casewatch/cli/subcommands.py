@@ -173,7 +173,7 @@ async def _cases(session: Session, store: Store) -> None:
 
 async def _show_case(session: Session, store: Store) -> None:
     args = session.args
-    case = await store.get_case(args.case_id)
+    case = await store.get_case(await store.case_id_named(args.case_id))
     policy = await store.policy()
     clocks = plan_clocks(case, policy)
     events = await store.case_events(case.id)
@@ -204,14 +204,14 @@ async def _list_evidence(session: Session, store: Store) -> None:
     args = session.args
     if args.key is not None or args.state is not None:
         raise InvalidInput("--json lists every item; leave out KEY and --state")
-    case = await store.get_case(args.case_id)
+    case = await store.get_case(await store.case_id_named(args.case_id))
     entries = case_checklist(case, (await store.policy()).evidence, every_route=True)
     _print_json([evidence_json(entry) for entry in entries])
 
 
 async def _packet(session: Session, store: Store) -> None:
     args = session.args
-    case = await store.get_case(args.case_id)
+    case = await store.get_case(await store.case_id_named(args.case_id))
     shift = await store.current_shift()
     packet = case_packet(case, await store.policy(), await store.case_events(case.id), await session.zone(store),
                          store.clock(), shift.lead if shift else None)
@@ -394,11 +394,14 @@ async def _import_csv(session: Session, store: Store) -> None:
     report, good = await plan_import(store, source, found.tickets, roster)
     refused = sorted(found.refused + report.refused, key=lambda refusal: refusal.line)
     report.refused = refused
-    if args.dry_run or (refused and not args.skip_bad):
-        _print_report(report, args.json, dry_run=True)
-        if not args.dry_run:
-            raise InvalidInput(f"{args.file}: {counted(len(refused), 'bad row')}; nothing was imported "
-                               "(--skip-bad imports the good rows and lists the bad ones)")
+    whole_file_refused = bool(refused) and not args.skip_bad
+    if args.dry_run:  # what a real run would write; with bad rows and no --skip-bad, that is nothing
+        _print_report(report, args.json, dry_run=True, whole_file_refused=whole_file_refused)
+    if whole_file_refused:
+        outcome = "the whole file would be refused" if args.dry_run else "nothing was imported"
+        raise InvalidInput(f"{args.file}: {counted(len(refused), 'bad row')}{report.refusals()}; {outcome} "
+                           "(--skip-bad imports the good rows and lists the bad ones)")
+    if args.dry_run:
         return
     try:
         done = await write_tickets(store, source, good, session.actor, roster, bar)
@@ -408,11 +411,13 @@ async def _import_csv(session: Session, store: Store) -> None:
     _print_report(done, args.json, dry_run=False)
 
 
-def _print_report(report: ImportReport, as_json: bool, *, dry_run: bool) -> None:
+def _print_report(report: ImportReport, as_json: bool, *, dry_run: bool, whole_file_refused: bool = False) -> None:
+    """The summary; a dry run of a file with bad rows and no --skip-bad says it counts what
+    --skip-bad would do (the real run refuses the whole file)."""
     if as_json:
-        _print_json(report.as_json(dry_run=dry_run))
+        _print_json(report.as_json(dry_run=dry_run) | ({"whole_file_refused": whole_file_refused} if dry_run else {}))
     else:
-        print(report.line(dry_run=dry_run))
+        print(("with --skip-bad: " if whole_file_refused else "") + report.line(dry_run=dry_run))
 
 
 def _board(args: argparse.Namespace) -> int:
@@ -523,6 +528,13 @@ def _evidence_command(args: argparse.Namespace) -> c.SetEvidence:
                          reason=args.reason, expect_version=args.expect_version)
 
 
+async def _prepare_handoff(session: Session, store: Store) -> c.PrepareHandoff:
+    """`handoff prepare`: each --case-note on the case its id or linked ticket names."""
+    args = session.args
+    notes = {await store.case_id_named(case_id): text for case_id, text in args.case_notes}
+    return c.PrepareHandoff(to=args.to, note=args.note, case_notes=notes)
+
+
 UPDATE_TEXTS = ("known", "investigating", "next_milestone")
 
 
@@ -532,7 +544,8 @@ async def _customer_update(session: Session, store: Store) -> c.CustomerUpdate:
     args = session.args
     given = {name: getattr(args, name) for name in UPDATE_TEXTS}
     if args.template is not None:
-        case, policy, roster = await store.get_case(args.case_id), await store.policy(), await store.roster()
+        case = await store.get_case(await store.case_id_named(args.case_id))
+        policy, roster = await store.policy(), await store.roster()
         sender = roster.get(session.actor)
         filled = fill(find_template(args.template, case, policy), case, policy, store.clock(),
                       sender.tz if sender else "UTC")
@@ -758,10 +771,9 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     Write("handoff prepare", c.PrepareHandoff, "prepare the handoff packet for the next lead", (
         arg("--to", required=True, metavar="NAME", help="the incoming shift lead"),
         arg("--note", default="", help="a note for the incoming lead"),
-        arg("--case-note", nargs=2, action="append", default=[], metavar=("ID", "TEXT"),
+        arg("--case-note", dest="case_notes", nargs=2, action="append", default=[], metavar=("ID", "TEXT"),
             help="a note beside one case (repeat for more)"),
-    ), show=_handoff_prepared, backfill=False,
-        build=lambda args: c.PrepareHandoff(to=args.to, note=args.note, case_notes=dict(args.case_note))),
+    ), show=_handoff_prepared, backfill=False, resolve=_prepare_handoff),
     Write("handoff accept", c.AcceptHandoff, "take the shift over (the named incoming lead)", (
         arg("handoff_id", type=int, metavar="ID"),
     ), show=_handoff_accepted, backfill=False),

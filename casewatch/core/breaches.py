@@ -5,8 +5,10 @@ Between two instants where something changes (an event of the case, or another p
 force) a case's clocks follow one plan: the case as its events leave it, under the policy in force.
 A clock breaches inside such a span when its due instant falls in it, or at a change that moves its
 due instant into the past (a severity upgrade, a stricter policy). A later change that resets the
-clock (a customer update, a review) ends the breach; the next overrun is a new one. Nothing that
-happens afterwards (a downgrade, a laxer policy) erases it: it stays in the history.
+clock (a customer update, a review) ends the breach; the next overrun is a new one. A clock passes
+each due instant once: stopped and restarted on the same due time (a case resolved, then reopened),
+it is the breach already counted. Nothing that happens afterwards (a downgrade, a laxer policy)
+erases it: it stays in the history.
 """
 
 from __future__ import annotations
@@ -73,6 +75,7 @@ def case_breaches(events: Iterable[Event], policies: PolicyHistory, until: datet
     found: list[Breach] = []
     case: Case | None = None
     overdue: dict[ClockKind, int] = {}  # kind -> due instant of the breach in progress
+    passed: set[tuple[ClockKind, int]] = set()  # the due instants each clock has already breached
     end_us = to_us(until)
     for index, (instant, event) in enumerate(steps):
         if event is not None:
@@ -87,10 +90,11 @@ def case_breaches(events: Iterable[Event], policies: PolicyHistory, until: datet
             if due is None or not breached_by(due, stop, last=stop == end_us):
                 overdue.pop(plan.kind, None)  # met, stopped, paused, reset, or not yet due in this span
                 continue
-            if plan.kind in overdue and due <= start:
-                overdue[plan.kind] = due  # overdue straight through this change: the same breach
-                continue
+            if (plan.kind in overdue and due <= start) or (plan.kind, due) in passed:
+                overdue[plan.kind] = due  # overdue straight through this change, or stopped and
+                continue  # restarted on the same due instant (resolved, then reopened): the same breach
             overdue[plan.kind] = due
+            passed.add((plan.kind, due))
             found.append(Breach(case.id, plan.kind, from_us(max(due, start)), from_us(due), case.severity,
                                 policy.version))
     return sorted(found, key=lambda b: (b.at, _CLOCK_ORDER[b.kind]))  # at one instant, in ClockKind order

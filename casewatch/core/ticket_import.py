@@ -178,8 +178,12 @@ class ImportReport:
             [f"{plan.case_id}: {', '.join(plan.changes) or 'tracker values recorded'}" for plan in self.updated],
             shown), f"{verbs[2]} {self.unchanged} unchanged"]
         if self.refused:
-            parts.append(f"{verbs[3]} {len(self.refused)}" + _listed([r.text() for r in self.refused], shown))
+            parts.append(f"{verbs[3]} {len(self.refused)}" + self.refusals(shown))
         return visible(", ".join(parts))
+
+    def refusals(self, shown: int = 3) -> str:
+        """" (line 17: no id; line 40: …; 2 more)": the first refused lines, for a line of output."""
+        return visible(_listed([r.text() for r in self.refused], shown))
 
     def as_json(self, *, dry_run: bool) -> dict:
         return {"dry_run": dry_run, "created": self.created, "updated": len(self.updated),

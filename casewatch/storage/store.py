@@ -32,10 +32,12 @@ from sqlalchemy import (
     Integer,
     Select,
     String,
+    and_,
     bindparam,
     func,
     insert,
     literal,
+    or_,
     select,
     text,
     true,
@@ -728,6 +730,24 @@ class Store:
         if case is None:
             raise NotFound(f"no case {case_id.strip().upper()}")
         return case
+
+    @_reads
+    async def case_id_named(self, typed: str) -> str:
+        """The id of the case `typed` names: a case id, else the ticket linked to one, as people say
+        it (`ZD-48213`, `SUP-42`) or by its bare id there, as the board's `:` and filter take them.
+        NotFound when nothing matches; InvalidInput, naming them, when several cases do."""
+        wanted = typed.strip()
+        shown = wanted.upper()
+        named = [cases.c.id == shown, cases.c.source_id.in_(sorted({wanted, shown}))]
+        prefix, _, number = wanted.rpartition("-")
+        if prefix and number.isdigit():  # a source's name before a numeric ticket id (core.models.SourceLink.key)
+            named.append(and_(func.upper(cases.c.source_name) == prefix.upper(), cases.c.source_id == number))
+        found = [row.id for row in await self.read_rows(select(cases.c.id).where(or_(*named)).order_by(cases.c.id))]
+        if shown in found or len(found) == 1:
+            return shown if shown in found else found[0]
+        if not found:
+            raise NotFound(f"no case {shown} (nor a case linked to a ticket of that key)")
+        raise InvalidInput(f"{wanted!r} names the tickets of several cases: {', '.join(found)}; give the case id")
 
     @_reads
     async def open_cases(self) -> list[Case]:

@@ -1,4 +1,4 @@
-"""Who may look at the wall: the token file, the cookie a browser keeps, and loopback.
+"""Who may look at the wall: the token file, the cookie a browser keeps, and loopback (asked for by name).
 
 The token is read once from a file only its owner may read. A browser presents it once
 (`/?token=…`); the answer sets an HttpOnly cookie holding a keyed digest of the token (never the
@@ -14,6 +14,7 @@ import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from casewatch.core.errors import InvalidInput
 
@@ -29,6 +30,22 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def addressed_to_us(host_header: str, port: int, public_url: str | None) -> bool:
+    """A request to a wall without a token must name it as this machine does (a loopback address or
+    localhost, with the port it listens on) or as --public-url does. Another name that resolves
+    here is a DNS rebinding: another site's page reaching the wall as if it were that site."""
+    try:
+        named = urlsplit(f"//{host_header}")
+        name, named_port = named.hostname, named.port or 80
+    except ValueError:
+        return False
+    if name is None:
+        return False
+    if public_url and name == urlsplit(public_url).hostname:
+        return True
+    return is_loopback(name) and named_port == port
 
 
 def read_token(path: Path) -> str:

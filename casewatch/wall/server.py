@@ -3,8 +3,9 @@
 textual-serve starts one process per browser tab and pipes the tab's websocket to it. This
 subclass adds what a screen on a network needs:
 
-- every request and websocket passes `_guard` (the token cookie where one is required, and a
-  websocket only from the wall's own page: another site's page cannot open one);
+- every request and websocket passes `_guard` (the token cookie where one is required, else a Host
+  that names this machine or --public-url, so a DNS-rebound name is refused; and a websocket only
+  from the wall's own page: another site's page cannot open one);
 - `_process_messages` forwards only resize and ping from the browser: keys never reach the
   app unless `--interactive-read-only`;
 - at most `max_viewers` processes; a tab over the cap gets a page saying the wall is full;
@@ -35,7 +36,7 @@ from textual_serve.app_service import AppService
 from textual_serve.server import Server
 
 from casewatch.wall import CONFIG_ENV
-from casewatch.wall.access import COOKIE, Access
+from casewatch.wall.access import COOKIE, Access, addressed_to_us
 
 log = logging.getLogger("casewatch.wall")
 
@@ -120,9 +121,11 @@ class WallServer(Server):
     @web.middleware
     async def _guard(self, request: web.Request,
                      handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
+        access = self.settings.access
+        if not access.required and not addressed_to_us(request.host, self.port, self.settings.public_url):
+            return web.Response(status=403, text="403: this wall answers only to its own address\n")
         if request.path == "/ws" and not self._same_origin(request):
             return web.Response(status=403, text="403: the wall's websocket is only for the wall's own page\n")
-        access = self.settings.access
         if not access.required or access.cookie_matches(request.cookies.get(COOKIE)):
             return await handler(request)
         if request.path == "/" and access.token_matches(request.query.get("token")):
@@ -172,6 +175,8 @@ class WallServer(Server):
         if len(self.viewers) >= self.settings.max_viewers:
             return self._full(request)
         websocket = web.WebSocketResponse(heartbeat=HEARTBEAT_S)
+        if not websocket.can_prepare(request).ok:  # a plain GET: no process to start, nothing to log
+            return web.Response(status=400, text="400: /ws is the wall page's websocket; open / instead\n")
         width = _int(request.query.get("width"), 80)
         height = _int(request.query.get("height"), 24)
         viewer = WallViewer(self.settings.viewer, write_bytes=websocket.send_bytes, write_str=websocket.send_str,
@@ -230,6 +235,7 @@ class WallServer(Server):
             server = site._server
             sockets = getattr(server, "sockets", None) or []
             host, port = sockets[0].getsockname()[:2] if sockets else (self.settings.host, self.settings.port)
+            self.port = port
             shown_host = f"[{host}]" if ":" in host else host
             ready(f"http://{shown_host}:{port}/")
             await stop.wait()

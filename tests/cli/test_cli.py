@@ -371,6 +371,24 @@ def test_breaches_are_history_judged_under_the_policy_then_in_force(cw, tmp_path
     assert metrics["customer_update_miss_rate"]["numerator"] == 1  # judged under v1, not under today's policy
 
 
+def test_a_reopen_counts_no_breach_again(cw):
+    """A SEV2 with its update clock overdue, resolved and reopened: `case show` lists the breaches it had before,
+    not the same clock and due time again dated at the reopen."""
+    from datetime import UTC, datetime, timedelta
+
+    escalated = (datetime.now(UTC) - timedelta(minutes=90)).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    code, out, err = cw("case", "new", "--title", "T", "--customer", "X", "--severity", "SEV2", "--at", escalated)
+    assert code == 0, err
+    case_id = out.strip()
+    assert cw("case", "assign", case_id, "mei", "--at", escalated)[0] == 0
+    before = json.loads(cw("case", "show", case_id, "--json")[1])["breaches"]
+    assert before
+    assert cw("case", "status", case_id, "resolved")[0] == 0
+    assert cw("case", "reopen", case_id)[0] == 0
+    assert json.loads(cw("case", "show", case_id, "--json")[1])["breaches"] == before
+    assert f"breaches: {len(before)}\n" in cw("case", "show", case_id)[1]
+
+
 def test_cases_table_shows_the_three_clocks_it_sorts_by(cw):
     """Issue 9, defect 7: `casewatch cases` shows the internal-review clock beside the other two."""
     cw("case", "new", "--title", "a", "--customer", "c", "--severity", "SEV1")

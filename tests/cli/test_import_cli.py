@@ -104,10 +104,20 @@ def test_bad_rows_refuse_the_whole_file_unless_skip_bad(importing):
     run_cli, csv = importing
     path = csv(ROWS[0], ",no id,P2 - High,New,Acme,,2026-11-26 09:00\n", "00001009,x,P2 - High,New,A,,31/31/2026\n")
     code, out, err = run_cli("import", "csv", path, "--source", "sf")
+    assert (code, out) == (2, "") and cases_json(run_cli) == []  # no "would …" line before the refusal
+    assert err == f"casewatch: {path}: 2 bad rows (line 3: no id; line 4: created at '31/31/2026' is not a date); " \
+                  "nothing was imported (--skip-bad imports the good rows and lists the bad ones)\n"
+    code, out, err = run_cli("import", "csv", path, "--source", "sf", "--dry-run")  # as the real run would: 2
     assert code == 2 and cases_json(run_cli) == []
-    assert err == f"casewatch: {path}: 2 bad rows; nothing was imported (--skip-bad imports the good rows and lists " \
-                  "the bad ones)\n"
-    assert "line 3: no id; line 4: created at '31/31/2026' is not a date" in out
+    assert out == "with --skip-bad: would create 1, update 0, leave 0 unchanged, refuse 2 (line 3: no id; line 4: " \
+                  "created at '31/31/2026' is not a date)\n"
+    assert err == f"casewatch: {path}: 2 bad rows (line 3: no id; line 4: created at '31/31/2026' is not a date); " \
+                  "the whole file would be refused (--skip-bad imports the good rows and lists the bad ones)\n"
+    code, out, _ = run_cli("import", "csv", path, "--source", "sf", "--dry-run", "--json")
+    assert code == 2 and json.loads(out)["whole_file_refused"] is True
+    code, out, _ = run_cli("import", "csv", path, "--source", "sf", "--dry-run", "--skip-bad")
+    assert (code, out) == (0, "would create 1, update 0, leave 0 unchanged, refuse 2 (line 3: no id; line 4: "
+                              "created at '31/31/2026' is not a date)\n")
     code, out, _ = run_cli("import", "csv", path, "--source", "sf", "--skip-bad", "--json")
     report = json.loads(out)
     assert code == 0 and (report["created"], report["refused"]) == (1, 2)
@@ -152,3 +162,35 @@ def test_a_source_not_in_the_config_and_a_bad_config_are_one_line(importing, tmp
     code, _, err = run_cli("import", "csv", csv(ROWS[0]), "--source", "sf")
     assert code == 2 and err == (f"casewatch: {config}:11: sources.sf.people.ravi.k@example.com: no person 'nobody' "
                                  "on the roster (see `casewatch people list`)\n")
+
+
+def test_a_linked_ticket_key_names_its_case_in_every_command(importing):
+    """`case show SF-00001001` as the palette and the filter take it; nothing or several named: one line."""
+    run_cli, csv = importing
+    config = paths.config_path()
+    config.write_text(CONFIG + '[sources.hd]\nkind = "csv"\ndefault_severity = "SEV3"\n', encoding="utf-8")
+    assert run_cli("import", "csv", csv(*ROWS), "--source", "sf")[0] == 0
+    found = {case["source"]["id"]: case["id"] for case in cases_json(run_cli)}
+    first, second = found["00001001"], found["00001002"]
+    assert json.loads(run_cli("case", "show", "SF-00001001", "--json")[1])["id"] == first
+    assert json.loads(run_cli("case", "show", "sf-00001002", "--json")[1])["id"] == second
+    assert json.loads(run_cli("case", "show", first.lower(), "--json")[1])["id"] == first
+    code, out, err = run_cli("case", "note", "SF-00001001", "seen by the key")
+    assert code == 0 and out.startswith(f"{first} v"), err
+    code, out, err = run_cli("case", "comms", "SF-00001001,00001002", "ravi")  # bulk: each named its own way
+    assert code == 0 and out.count("\n") == 2 and second in out, err
+    assert run_cli("case", "packet", "00001002", "--format", "json")[0] == 0
+    assert run_cli("case", "evidence", "SF-00001002", "--json")[0] == 0
+    assert run_cli("shift", "start")[0] == 0
+    assert run_cli("people", "add", "mei", "--role", "lead", "--tz", "UTC")[0] == 0
+    code, out, err = run_cli("handoff", "prepare", "--to", "mei", "--case-note", "SF-00001001", "watch it")
+    assert code == 0, err
+    assert "watch it" in run_cli("handoff", "show", "1")[1]
+    assert run_cli("import", "csv", csv(ROWS[0], name="hd.csv"), "--source", "hd")[0] == 0
+    assert run_cli("case", "show", "HD-00001001", "--json")[0] == 0
+    code, out, err = run_cli("case", "show", "00001001")  # the bare id of tickets of two sources
+    assert (code, out) == (2, "") and err.count("\n") == 1 and "several cases" in err and first in err, err
+    code, out, err = run_cli("case", "show", "ZD-48220")
+    assert (code, out, err) == (2, "", "casewatch: no case ZD-48220 (nor a case linked to a ticket of that key)\n")
+    code, _, err = run_cli("case", "note", "ZD-48220,SF-00001001", "both")
+    assert code == 2 and err.count("\n") == 1 and "ZD-48220: not done: no case ZD-48220" in err

@@ -98,6 +98,24 @@ def test_paused_and_resolved_clocks_do_not_breach():
     assert found(floor, at(60 * 24 * 5)) == []
 
 
+def test_a_reopen_adds_no_breach_for_a_due_time_already_passed():
+    """Resolving stops the clocks and reopening restarts them on the same due times: the overrun
+    they show again is the breach already counted, not a new one dated at the reopen."""
+    floor = Floor()
+    cid = floor.do(c.NewCase(title="t", customer="ACME", severity=Severity.SEV2), "agent", at=T0).id
+    floor.do(c.Assign(case_id=cid, name="spec"), at=T0)
+    before = found(floor, at(60))
+    assert before and all(when <= at(60) for _, when in before)
+    floor.do(c.ChangeStatus(case_id=cid, status=Status.RESOLVED), at=at(61))
+    floor.do(c.Reopen(case_id=cid), at=at(62))
+    assert found(floor, at(63)) == before
+    window = breaches_between([floor.log], PolicyHistory.only(floor.policy), at(61), at(63))
+    assert window == []  # a handoff of the shift that saw the reopen lists no breach from it
+    # a clock reset after the reopen and overrun again is a new breach
+    floor.do(c.CustomerUpdate(case_id=cid, known="k", investigating="i", next_milestone="m"), at=at(64))
+    assert [b for b in found(floor, at(200)) if b not in before] == [(UPDATE, at(124))]
+
+
 def test_breaches_between_keeps_the_window_and_orders_by_time():
     floor = Floor()
     sev1(floor)

@@ -81,6 +81,26 @@ async def test_a_note_made_on_an_older_version_is_written_against_the_newer_one(
     assert outcome.changed_case.version == 3 and outcome.event.payload == {"text": "seen on v1"}
 
 
+async def test_a_case_is_named_by_its_id_or_its_linked_ticket(store):
+    """Both backends: the ticket key as people say it, the bare ticket id, any case; one refusal each."""
+    from casewatch.core.errors import InvalidInput
+    from casewatch.core.models import SourceLink
+
+    async def linked(name: str, ticket: str) -> str:
+        command = c.ImportTicket(title="t", customer="ACME", severity=Severity.SEV3,
+                                 source=SourceLink(name=name, kind="csv", id=ticket))
+        return (await store.execute(command, "dana")).case.id
+
+    zd, jira, other = await linked("zd", "48220"), await linked("jira", "SUP-42"), await linked("hd", "48220")
+    assert [await store.case_id_named(name) for name in ("ZD-48220", "zd-48220", " SUP-42", "sup-42", zd.lower())] \
+        == [zd, zd, jira, jira, zd]
+    assert await store.case_id_named("HD-48220") == other
+    with pytest.raises(InvalidInput, match=f"several cases: {zd}, {other}"):
+        await store.case_id_named("48220")
+    with pytest.raises(NotFound, match="no case ZD-1 "):
+        await store.case_id_named("zd-1")
+
+
 async def test_denied_and_invalid_actions_write_nothing(store):
     cid = await new_case(store)
     before = await store.high_water()

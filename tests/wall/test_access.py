@@ -8,7 +8,7 @@ import re
 import pytest
 
 from casewatch.core.errors import InvalidInput
-from casewatch.wall.access import Access, access_for, is_loopback, read_token
+from casewatch.wall.access import Access, access_for, addressed_to_us, is_loopback, read_token
 
 TOKEN = "0123456789abcdef-wall"
 
@@ -26,6 +26,15 @@ def token_file(tmp_path):
                                                 ("192.168.1.10", False), ("wall.example.com", False)])
 def test_loopback(host, loopback):
     assert is_loopback(host) is loopback
+
+
+@pytest.mark.parametrize(("host", "ours"), [
+    ("127.0.0.1:8080", True), ("localhost:8080", True), ("LOCALHOST:8080", True), ("[::1]:8080", True),
+    ("wall.example.com", True), ("wall.example.com:443", True), ("evil.example:8080", False),
+    ("localhost:8081", False), ("localhost", False), ("[::1", False), ("", False), ("localhost:port", False)])
+def test_a_wall_without_a_token_answers_to_its_own_names_only(host, ours):
+    assert addressed_to_us(host, 8080, "https://wall.example.com/") is ours
+    assert addressed_to_us("evil.example:8080", 8080, None) is False
 
 
 def test_a_token_from_an_owner_only_file(token_file):

@@ -4,9 +4,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 import sys
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -78,3 +80,51 @@ async def test_interactive_keys_reach_the_app_and_other_sites_are_refused(tmp_pa
         server.terminate()
         await server.wait()
     assert await _high_water(db) == before  # navigating wrote nothing
+
+
+@contextlib.asynccontextmanager
+async def _wall(tmp_path: Path, *options: str) -> AsyncIterator[tuple[str, list[str]]]:
+    """A wall without a token on a port of its own: its address, and its log lines once it has stopped."""
+    db = tmp_path / "wall.db"
+    await _seed(db)
+    server = await asyncio.create_subprocess_exec(
+        CASEWATCH, "wall", "--db", str(db), "--as", "wall", "--port", "0", *options,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    logged: list[str] = []
+    try:
+        assert server.stdout is not None and server.stderr is not None
+        async with asyncio.timeout(15):
+            line = (await server.stdout.readline()).decode()
+        yield re.search(r"serving on (http://\S+?)/? ", line).group(1), logged
+    finally:
+        server.terminate()
+        _, err = await server.communicate()
+        logged.extend(err.decode().splitlines())
+
+
+async def test_a_wall_without_a_token_answers_only_to_its_own_address(tmp_path):
+    """DNS rebinding: another site's name resolved to 127.0.0.1 gets neither the page nor the feed."""
+    async with _wall(tmp_path, "--public-url", "https://wall.example.com/") as (address, _):
+        port = address.rsplit(":", 1)[1]
+        async with aiohttp.ClientSession() as http:
+            for evil in (f"evil.example:{port}", "evil.example", f"127.0.0.1.evil.example:{port}"):
+                async with http.get(f"{address}/", headers={"Host": evil}) as page:
+                    assert page.status == 403
+                    assert "evil.example" not in await page.text()
+                with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+                    await http.ws_connect(f"{address}/ws", headers={"Host": evil, "Origin": f"http://{evil}"})
+                assert refused.value.status == 403
+            for own in (f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}", "wall.example.com"):
+                async with http.get(f"{address}/", headers={"Host": own}) as page:
+                    assert page.status == 200, own
+            async with http.get(f"{address}/", headers={"Host": "localhost:1"}) as page:
+                assert page.status == 403  # this machine's name, but not this wall's port
+
+
+async def test_a_plain_get_of_the_websocket_is_a_bad_request_logged_once(tmp_path):
+    async with _wall(tmp_path) as (address, logged), aiohttp.ClientSession() as http, \
+            http.get(f"{address}/ws") as answer:
+        assert answer.status == 400
+        assert "open /" in await answer.text()
+    about = [line for line in logged if "/ws" in line or "Traceback" in line or "failed" in line or "Error" in line]
+    assert len(about) <= 1, logged
