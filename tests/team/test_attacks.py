@@ -240,7 +240,7 @@ def test_a_team_database_on_the_shared_roles_moves_to_its_own_on_upgrade(team, c
         f'GRANT casewatch_member TO "{bob}", "{team.logins["alice"]}"', f'REVOKE "{member}" FROM "{bob}"',
         f'GRANT CONNECT ON DATABASE "{database}" TO PUBLIC', "UPDATE alembic_version SET version_num = '0009'",
         "DROP TRIGGER casewatch_vet_event ON events", "DROP FUNCTION casewatch_vet_event()",
-        "DROP FUNCTION casewatch_roles(text, bigint)", "DROP TABLE source_states"))  # as before 0010 and 0011
+        "DROP FUNCTION casewatch_roles(bigint)", "DROP TABLE source_states"))  # as before 0010 and 0011
     team.sql("admin", f'DROP OWNED BY "{owner}", "{member}"')
     team.sql("admin", f'DROP ROLE "{owner}"', first=(f'DROP ROLE "{member}"',))
     code, out, err = cw(capsys, "db", "upgrade", "--db", team.admin_url)
@@ -253,3 +253,49 @@ def test_a_team_database_on_the_shared_roles_moves_to_its_own_on_upgrade(team, c
     assert cw(capsys, "case", "note", case_id, "still here", "--db", team.url("bob"))[0] == 0
     with pytest.raises(asyncpg.InsufficientPrivilegeError, match="only a lead"):
         forge(team, "bob", "person_added", {"name": "bob", "role": "lead"})
+
+
+def test_a_member_cannot_run_sql_as_the_owner_through_a_casewatch_function(team, capsys):
+    """The shadowing attack: a temporary `events` view whose function runs inside a SECURITY
+    DEFINER function. Members may make no temporary object, nor call any casewatch function."""
+    with pytest.raises(asyncpg.InsufficientPrivilegeError, match="temporary"):
+        team.sql("bob", "CREATE FUNCTION pg_temp.evil() RETURNS int LANGUAGE sql AS "
+                        "$$ UPDATE public.logins SET person = 'alice' RETURNING 1 $$")
+    with pytest.raises(asyncpg.InsufficientPrivilegeError, match="temporary"):
+        team.sql("bob", "CREATE TEMP VIEW events AS SELECT * FROM public.events")
+    with pytest.raises(asyncpg.InsufficientPrivilegeError, match="permission denied for function"):
+        team.sql("bob", "SELECT public.casewatch_roles(100)")
+    callable_ = team.sql("admin", "SELECT p.oid::regprocedure::text AS f FROM pg_proc p WHERE p.proname LIKE "
+                                  "'casewatch\\_%' AND has_function_privilege($1, p.oid, 'EXECUTE')", team.logins["bob"])
+    assert callable_ == []
+    unsafe = team.sql("admin", "SELECT proname FROM pg_proc WHERE proname LIKE 'casewatch\\_%' AND prosecdef "
+                               "AND NOT coalesce(proconfig, '{}') @> '{\"search_path=pg_catalog, pg_temp\"}'")
+    assert unsafe == []
+    assert {r["login"]: r["person"] for r in team.sql("admin", "SELECT login, person FROM logins")} == {
+        team.logins["alice"]: "alice", team.logins["bob"]: "bob"}
+    case_id = new_case(team, capsys, "bob", "SEV3")  # and members still write as ever
+    assert cw(capsys, "case", "note", case_id, "fine", "--db", team.url("bob"))[0] == 0
+
+
+def test_a_demoted_lead_cannot_use_an_id_drawn_while_a_lead(team, capsys):
+    assert cw(capsys, "people", "add", "bob", "--role", "lead", "--tz", "UTC", "--db", team.url("alice"))[0] == 0
+    url = make_url(team.url("bob"))
+
+    async def attack():
+        connection = await asyncpg.connect(host=url.host, port=url.port or 5432, user=url.username,
+                                           database=url.database)
+        try:
+            drawn = await connection.fetchval("SELECT nextval(pg_get_serial_sequence('events', 'id'))")
+            code, _, err = await asyncio.to_thread(cw, capsys, "people", "add", "bob", "--role", "agent", "--tz",
+                                                   "UTC", "--db", team.url("alice"))
+            assert code == 0, err
+            return await connection.fetch(
+                "INSERT INTO events (id, type, actor, occurred_at, recorded_at, payload) VALUES "
+                "($1, 'person_added', 'bob', now(), now(), '{\"name\": \"bob\", \"role\": \"lead\"}') "
+                "RETURNING id", drawn)
+        finally:
+            await connection.close()
+
+    with pytest.raises(asyncpg.InsufficientPrivilegeError, match="only a lead may record person_added"):
+        asyncio.run(attack())
+    assert roster(team, capsys) == {"alice": "lead", "bob": "agent"}

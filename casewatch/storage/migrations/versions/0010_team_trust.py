@@ -10,8 +10,11 @@ refuses, with SQLSTATE 23514 or 42501 and a message saying why:
   rename) whose author is not a lead by the roster as the log says it (counted only from events a
   lead or the system wrote, as in 0006); accepting a handoff for someone else; a roster name that
   is reserved or, for a rename, already taken.
-Whatever the client sent as `id`, the id comes from the log's sequence, so nobody can squat the ids
-other writers will get. Administrators (members of the role owning the table, mapped to nobody)
+Whatever the client sent as `id`, the id comes from the log's sequence, and it is the newest one
+drawn when the row goes in (else a fresh one): nobody can squat the ids other writers will get, nor
+have an event judged as of an id drawn earlier (a lead since demoted). Nobody but the owner may
+execute casewatch's functions, each runs with `search_path = pg_catalog, pg_temp`, and
+`casewatch_roles` reads `public.events` only, never a table its caller names. Administrators (members of the role owning the table, mapped to nobody)
 still write what they write: they could rewrite the table anyway.
 
 `casewatch_project_logins` is replaced: a rename moves logins only onto a name nobody holds, so a
@@ -73,19 +76,20 @@ def _list(values: tuple[str, ...]) -> str:
 
 
 _POSTGRESQL = [
+    "DROP FUNCTION IF EXISTS casewatch_roles(text, bigint)",  # (took a schema its caller chose: never again)
     f"""
-    CREATE OR REPLACE FUNCTION casewatch_roles(schema_name text, before_id bigint) RETURNS jsonb
-        LANGUAGE plpgsql STABLE SECURITY DEFINER {_SAFE} AS $$
+    CREATE OR REPLACE FUNCTION casewatch_roles(before_id bigint) RETURNS jsonb
+        LANGUAGE plpgsql STABLE {_SAFE} AS $$
     -- Who holds which role, as the log says (never the people table): the roster events before
-    -- `before_id` in order, each counted only when a lead, or the system, wrote it.
+    -- `before_id` in order, each counted only when a lead, or the system, wrote it. It runs with its
+    -- caller's rights (only the owner's triggers call it: nobody else may execute it) on the one log.
     DECLARE
         roles jsonb := '{{}}';
         earlier record;
     BEGIN
-        FOR earlier IN EXECUTE format(
-            'SELECT actor, type, payload::jsonb AS payload FROM %I.events '
-            'WHERE type IN (''person_added'', ''person_renamed'') AND id < $1 ORDER BY id', schema_name)
-            USING before_id
+        FOR earlier IN
+            SELECT actor, type, payload::jsonb AS payload FROM public.events
+            WHERE type IN ('person_added', 'person_renamed') AND id < before_id ORDER BY id
         LOOP
             CONTINUE WHEN earlier.actor <> '{_SYSTEM}' AND roles->>earlier.actor IS DISTINCT FROM 'lead';
             IF earlier.type = 'person_added' THEN
@@ -98,6 +102,7 @@ _POSTGRESQL = [
         RETURN roles;
     END $$
     """,
+    "REVOKE EXECUTE ON FUNCTION casewatch_roles(bigint) FROM PUBLIC",
     f"""
     CREATE OR REPLACE FUNCTION casewatch_vet_event() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER {_SAFE} AS $$
     DECLARE
@@ -116,7 +121,11 @@ _POSTGRESQL = [
         EXCEPTION WHEN object_not_in_prerequisite_state THEN
             drawn := NULL;  -- none drawn in this session: the client sent its own
         END;
-        IF NEW.id IS DISTINCT FROM drawn THEN
+        -- Kept only when it is the newest id anyone drew: then every event committed before this
+        -- insert has a lower id, and the checks below (and every fold) judge it as of now. An id
+        -- drawn earlier (say by a lead since demoted) or sent by the client gets a fresh one.
+        IF NEW.id IS DISTINCT FROM drawn
+           OR drawn IS DISTINCT FROM (SELECT pg_sequence_last_value(sequence::regclass)) THEN
             NEW.id := nextval(sequence);
         END IF;
         IF NOT required ? NEW.type THEN
@@ -164,8 +173,7 @@ _POSTGRESQL = [
         IF NOT member THEN
             RETURN NEW;
         END IF;
-        EXECUTE format('SELECT %I.casewatch_roles($1, $2)', TG_TABLE_SCHEMA) INTO roles
-            USING TG_TABLE_SCHEMA::text, NEW.id;
+        roles := public.casewatch_roles(NEW.id);
         IF NEW.type = 'handoff_accepted' THEN
             IF payload->>'lead' IS DISTINCT FROM NEW.actor OR roles->>NEW.actor IS DISTINCT FROM 'lead' THEN
                 RAISE EXCEPTION '% may not accept a handoff (only the lead it is addressed to does)', NEW.actor
@@ -214,8 +222,7 @@ _POSTGRESQL = [
             RETURN NULL;
         END IF;
         IF NOT pg_has_role(session_user, (SELECT relowner FROM pg_class WHERE oid = TG_RELID), 'MEMBER') THEN
-            EXECUTE format('SELECT %I.casewatch_roles($1, $2)', TG_TABLE_SCHEMA) INTO roles
-                USING TG_TABLE_SCHEMA::text, NEW.id;
+            roles := public.casewatch_roles(NEW.id);
         END IF;
         IF roles->>NEW.actor IS DISTINCT FROM 'lead' AND roles IS NOT NULL THEN
             RAISE EXCEPTION 'only a lead may map a login to a person (% is not one)', NEW.actor
@@ -233,12 +240,17 @@ _POSTGRESQL_DOWN = [
     "DROP TRIGGER casewatch_vet_event ON events",
     "DROP FUNCTION casewatch_vet_event",
 ]
+_EXECUTED_BY_TRIGGERS_ONLY = ("casewatch_stamp_event()", "casewatch_notify_case()", "casewatch_notify_table()",
+                              "casewatch_project_logins()", "casewatch_vet_event()")
+"""Nobody calls these but the server's triggers (which need no EXECUTE privilege to fire them)."""
 
 
 def upgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         for statement in _POSTGRESQL:
             op.execute(statement)
+        for function in _EXECUTED_BY_TRIGGERS_ONLY:
+            op.execute(f"REVOKE EXECUTE ON FUNCTION {function} FROM PUBLIC")
 
 
 def downgrade() -> None:
