@@ -299,3 +299,61 @@ def test_a_demoted_lead_cannot_use_an_id_drawn_while_a_lead(team, capsys):
     with pytest.raises(asyncpg.InsufficientPrivilegeError, match="only a lead may record person_added"):
         asyncio.run(attack())
     assert roster(team, capsys) == {"alice": "lead", "bob": "agent"}
+
+
+def _deep(levels: int) -> str:
+    """A note's payload nested deeper than a reader's JSON parser goes (as text: json.dumps stops too)."""
+    return '{"text": "deep", "more": ' * levels + "{}" + "}" * levels
+
+
+_ZD = {"name": "zd", "kind": "zendesk", "id": "100"}
+_CREATED = {"title": "x", "customer": "y", "severity": "SEV4", "route": "support"}
+
+
+@pytest.mark.parametrize(("kind", "payload", "case", "message", "reason"), [
+    ("note_added", _deep(2000), "made", "nests too deep", "does not parse"),
+    ("ticket_seen", {"seen": "str"}, "made", "seen must be a JSON object", "not linked to a tracker ticket"),
+    ("ticket_seen", {"seen": {"status": "open"}}, "made", "not linked to a tracker ticket",
+     "not linked to a tracker ticket"),
+    ("case_created", _CREATED, "CW-abc", "not a case id", "not a case id"),
+    ("case_created", _CREATED, "CW-99999999999999999999", "not a case id", "not a case id"),
+    ("case_created", _CREATED, "CW-2147483647", "not a case id", "not a case id"),
+    ("case_created", _CREATED | {"source": _ZD}, "CW-5000", "linked to another case already",
+     "linked to another case"),
+])
+def test_an_event_no_state_can_take_fails_in_the_database_and_is_quarantined_if_it_got_in(
+        team, capsys, kind, payload, case, message, reason):
+    """Each of these once made every reader fail until an administrator deleted it. The trigger
+    refuses it; one that got in anyway (an administrator's, an imported log) is quarantined."""
+    team.sql("alice", INSERT, "CW-4000", "case_created", "now", json.dumps(_CREATED | {"source": _ZD}))
+    case_id = new_case(team, capsys) if case == "made" else case
+    text = payload if isinstance(payload, str) else json.dumps(payload)
+    with pytest.raises(asyncpg.CheckViolationError, match=message):
+        team.sql("bob", INSERT, case_id, kind, "now", text)
+    [row] = team.sql("admin", INSERT, case_id, kind, "now", text,
+                     first=("ALTER TABLE events DISABLE TRIGGER casewatch_vet_event",))
+    team.sql("admin", "ALTER TABLE events ENABLE TRIGGER casewatch_vet_event")
+    listed = audit(team, capsys)
+    assert [q["id"] for q in listed] == [row["id"]] and reason in listed[0]["reason"], listed
+    still_sound(team, capsys)
+    for shown in ({case_id, "CW-4000"} - {case}):
+        code, out, err = cw(capsys, "case", "show", shown, "--db", team.url("bob"))
+        assert code == 0, err
+    assert new_case(team, capsys, "bob", "SEV3").startswith("CW-")
+
+
+@pytest.mark.parametrize(("kind", "payload"), [
+    ("title_changed", {"before": "Checkout down", "after": "All fine, close it"}),
+    ("ticket_seen", {"seen": {"priority": "low"}}),
+])
+def test_an_agents_tracker_claims_never_count(team, capsys, kind, payload):
+    team.sql("alice", INSERT, "CW-4000", "case_created", "now",
+             json.dumps(_CREATED | {"title": "Checkout down", "source": _ZD}))
+    [row] = forge(team, "bob", kind, payload, "CW-4000")
+    listed = audit(team, capsys)
+    assert [q["id"] for q in listed] == [row["id"]]
+    assert "importing cases from a tracker needs a lead" in listed[0]["reason"]
+    still_sound(team, capsys)
+    code, out, _ = cw(capsys, "case", "show", "CW-4000", "--json", "--db", team.url("bob"))
+    shown = json.loads(out)
+    assert shown["title"] == "Checkout down" and shown["version"] == 1, shown

@@ -14,8 +14,9 @@ Whatever the client sent as `id`, the id comes from the log's sequence, and it i
 drawn when the row goes in (else a fresh one): nobody can squat the ids other writers will get, nor
 have an event judged as of an id drawn earlier (a lead since demoted). Nobody but the owner may
 execute casewatch's functions, each runs with `search_path = pg_catalog, pg_temp`, and
-`casewatch_roles` reads `public.events` only, never a table its caller names. Administrators (members of the role owning the table, mapped to nobody)
-still write what they write: they could rewrite the table anyway.
+`casewatch_roles` reads `public.events` only, never a table its caller names.
+Administrators (members of the role owning the table, mapped to nobody) still write what they
+write: they could rewrite the table anyway.
 
 `casewatch_project_logins` is replaced: a rename moves logins only onto a name nobody holds, so a
 forged rename can no longer map a member's login to a lead (the vet refuses it first anyway).
@@ -24,6 +25,8 @@ Revision ID: 0010
 Revises: 0009
 Create Date: 2026-12-07
 """
+
+import json
 
 from alembic import op
 
@@ -61,6 +64,24 @@ _REQUIRED: dict[str, tuple[str, ...]] = {
     "login_granted": ("login", "person"),
 }
 """The keys each event type's payload must have (core.events reads them unconditionally)."""
+_TYPED: dict[str, dict[str, str]] = {
+    "case_created": {"title": "string", "customer": "string", "severity": "string", "route": "string"},
+    "title_changed": {"after": "string"},
+    "ticket_seen": {"seen": "object"},
+    "note_added": {"text": "string"},
+    "person_added": {"name": "string", "role": "string"},
+    "person_renamed": {"before": "string", "after": "string"},
+    "policy_applied": {"toml": "string"},
+    "shift_started": {"lead": "string"},
+    "handoff_prepared": {"to": "string"},
+    "handoff_accepted": {"lead": "string"},
+    "login_granted": {"login": "string", "person": "string"},
+}
+"""The JSON type of the keys core reads as text or a mapping, per event type."""
+_MAX_DEPTH = 32  # a payload nests a few levels (a handoff's packet the most); a reader's parser stops near 1000
+_MAX_BYTES = 1_000_000
+_CASE_ID = "^CW-[0-9]{1,10}$"  # core.quarantine.CASE_ID, with its number at most CASE_NUMBER_MAX
+_CASE_NUMBER_MAX = 1_999_999_999
 _FLOOR = ("person_added", "person_renamed", "policy_applied", "shift_started", "handoff_prepared",
           "handoff_accepted", "login_granted")
 
@@ -69,6 +90,11 @@ def _required_json() -> str:
     pairs = ", ".join(f"'{kind}', jsonb_build_array({', '.join(repr(k) for k in keys)})"
                       for kind, keys in _REQUIRED.items())
     return f"jsonb_build_object({pairs})"
+
+
+def _typed_json() -> str:
+    kinds = ", ".join(f"'{kind}', '{json.dumps(keys)}'::jsonb" for kind, keys in _TYPED.items())
+    return f"jsonb_build_object({kinds})"
 
 
 def _list(values: tuple[str, ...]) -> str:
@@ -107,6 +133,8 @@ _POSTGRESQL = [
     CREATE OR REPLACE FUNCTION casewatch_vet_event() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER {_SAFE} AS $$
     DECLARE
         required jsonb := {_required_json()};
+        typed jsonb := {_typed_json()};
+        link text[];
         payload jsonb;
         key text;
         created timestamptz;
@@ -136,9 +164,21 @@ _POSTGRESQL = [
             RAISE EXCEPTION 'the payload of a % event must be a JSON object', NEW.type
                 USING ERRCODE = 'check_violation';
         END IF;
+        IF octet_length(NEW.payload::text) > {_MAX_BYTES} THEN
+            RAISE EXCEPTION 'the payload of a % event is too large', NEW.type USING ERRCODE = 'check_violation';
+        END IF;
+        IF jsonb_path_exists(payload, 'strict $.**{{{_MAX_DEPTH}}}') THEN
+            RAISE EXCEPTION 'the payload of a % event nests too deep', NEW.type USING ERRCODE = 'check_violation';
+        END IF;
         FOR key IN SELECT jsonb_array_elements_text(required->NEW.type) LOOP
             IF NOT payload ? key THEN
                 RAISE EXCEPTION 'a % event needs % in its payload', NEW.type, key USING ERRCODE = 'check_violation';
+            END IF;
+        END LOOP;
+        FOR key IN SELECT jsonb_object_keys(coalesce(typed->NEW.type, '{{}}')) LOOP
+            IF jsonb_typeof(payload->key) IS DISTINCT FROM typed->NEW.type->>key THEN
+                RAISE EXCEPTION 'in a % event, % must be a JSON %', NEW.type, key, typed->NEW.type->>key
+                    USING ERRCODE = 'check_violation';
             END IF;
         END LOOP;
         IF NEW.occurred_at > now() + interval '1 minute' THEN
@@ -153,7 +193,22 @@ _POSTGRESQL = [
             RAISE EXCEPTION 'a % event needs a case', NEW.type USING ERRCODE = 'check_violation';
         ELSE
             IF NEW.type = 'case_created' THEN
+                IF NEW.case_id !~ '{_CASE_ID}' OR substr(NEW.case_id, 4)::bigint > {_CASE_NUMBER_MAX} THEN
+                    RAISE EXCEPTION '% is not a case id casewatch gives', left(NEW.case_id, 40)
+                        USING ERRCODE = 'check_violation';
+                END IF;
                 PERFORM pg_advisory_xact_lock(hashtext('casewatch case ' || NEW.case_id));
+                IF jsonb_typeof(payload->'source') = 'object' THEN
+                    PERFORM pg_advisory_xact_lock(hashtext('casewatch link ' || (payload->'source')::text));
+                    link := ARRAY[payload->'source'->>'name', payload->'source'->>'id'];
+                    IF EXISTS (SELECT FROM public.events e WHERE e.type = 'case_created'
+                               AND (e.payload::jsonb->'source'->>'name') = link[1]
+                               AND (e.payload::jsonb->'source'->>'id') = link[2]) THEN
+                        RAISE EXCEPTION 'ticket % of % is linked to another case already',
+                            left(payload->'source'->>'id', 60), left(payload->'source'->>'name', 60)
+                            USING ERRCODE = 'check_violation';
+                    END IF;
+                END IF;
             END IF;
             EXECUTE format('SELECT occurred_at FROM %I.events WHERE case_id = $1 AND type = ''case_created'' '
                            'ORDER BY id LIMIT 1', TG_TABLE_SCHEMA) INTO created USING NEW.case_id;
@@ -161,6 +216,11 @@ _POSTGRESQL = [
                 RAISE EXCEPTION 'case % exists already', NEW.case_id USING ERRCODE = 'check_violation';
             ELSIF NEW.type <> 'case_created' AND created IS NULL THEN
                 RAISE EXCEPTION 'no case %', NEW.case_id USING ERRCODE = 'check_violation';
+            ELSIF NEW.type = 'ticket_seen' AND NOT EXISTS (
+                    SELECT FROM public.events e WHERE e.case_id = NEW.case_id AND e.type = 'case_created'
+                    AND jsonb_typeof(e.payload::jsonb->'source') = 'object') THEN
+                RAISE EXCEPTION 'case % is not linked to a tracker ticket', NEW.case_id
+                    USING ERRCODE = 'check_violation';
             ELSIF NEW.occurred_at < created THEN
                 RAISE EXCEPTION 'nothing happens to case % before its creation (%)', NEW.case_id, created
                     USING ERRCODE = 'check_violation';
@@ -203,6 +263,11 @@ _POSTGRESQL = [
         RETURN NEW;
     END $$
     """,
+    # what a case_created naming a ticket link looks up: whether another case holds it
+    """
+    CREATE INDEX IF NOT EXISTS ix_events_created_source ON events
+        ((payload::jsonb->'source'->>'name'), (payload::jsonb->'source'->>'id')) WHERE type = 'case_created'
+    """,
     "DROP TRIGGER IF EXISTS casewatch_vet_event ON events",  # (a database stamped older than it is)
     """
     CREATE TRIGGER casewatch_vet_event BEFORE INSERT ON events
@@ -239,6 +304,7 @@ _POSTGRESQL = [
 _POSTGRESQL_DOWN = [
     "DROP TRIGGER casewatch_vet_event ON events",
     "DROP FUNCTION casewatch_vet_event",
+    "DROP INDEX ix_events_created_source",
 ]
 _EXECUTED_BY_TRIGGERS_ONLY = ("casewatch_stamp_event()", "casewatch_notify_case()", "casewatch_notify_table()",
                               "casewatch_project_logins()", "casewatch_vet_event()")
