@@ -225,7 +225,7 @@ def _content_refusal(case: Case | None, event: Event, links: Mapping[tuple[str, 
         case_id = str(event.case_id)
         if not CASE_ID.fullmatch(case_id) or int(case_id[3:]) > CASE_NUMBER_MAX:
             return f"{case_id[:40]!r} is not a case id casewatch gives"
-        source = p.get("source")
+        source = p.get("source") or {}
         holder = links.get((str(source.get("name")), str(source.get("id")))) if source else None
         if holder not in (None, case_id):
             return f"ticket {source.get('id')} of {source.get('name')} is linked to another case"

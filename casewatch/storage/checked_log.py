@@ -37,6 +37,21 @@ async def _links(conn: AsyncConnection) -> dict[tuple[str, str], str]:
     return first_links((event.case_id, event.payload) for event in created)
 
 
+async def logged_links(conn: AsyncConnection, case_ids: list[str]) -> dict[str, tuple[str, str] | None]:
+    """Each case's ticket link as its `case_created` in the log names it (the log is append-only;
+    `cases.source_name` / `source_id` are a projection members can write)."""
+    query = (select(events.c.case_id, cast(events.c.payload, Text))
+             .where(events.c.type == EventType.CASE_CREATED.value, events.c.case_id.in_(case_ids))
+             .order_by(events.c.id))
+    found: dict[str, tuple[str, str] | None] = {}
+    for case_id, text in await conn.execute(query):
+        source = convert.decoded(text)
+        source = source.get("source") if isinstance(source, dict) else None
+        found.setdefault(case_id, (str(source.get("name")), str(source.get("id")))
+                         if isinstance(source, dict) else None)
+    return found
+
+
 async def case_events(conn: AsyncConnection, case_id: str, checked: CheckedFloor) -> tuple[list[Event],
                                                                                              list[Quarantined]]:
     """One case's events that count (in log order) and those quarantined."""

@@ -46,12 +46,16 @@ def event_from_trusted_row(row) -> Event:
     A payload that does not decode (say, nested too deep) is read as None, which the fold refuses.
     """
     event_id, case_id, kind, actor, occurred_at, recorded_at, text = row
-    try:
-        payload = orjson.loads(text)
-    except (orjson.JSONDecodeError, TypeError):
-        payload = None
     return _trusted_event({"id": event_id, "case_id": case_id, "type": _EVENT_TYPES.get(kind, kind), "actor": actor,
-                           "occurred_at": occurred_at, "recorded_at": recorded_at, "payload": payload})
+                           "occurred_at": occurred_at, "recorded_at": recorded_at, "payload": decoded(text)})
+
+
+def decoded(text: str | None):
+    """A logged payload's JSON text decoded; None when it does not decode (say, nested too deep)."""
+    try:
+        return orjson.loads(text)  # type: ignore[arg-type]
+    except (orjson.JSONDecodeError, TypeError):
+        return None
 
 
 def stored_event(event: Event, decided: dict) -> Event:

@@ -357,3 +357,34 @@ def test_an_agents_tracker_claims_never_count(team, capsys, kind, payload):
     code, out, _ = cw(capsys, "case", "show", "CW-4000", "--json", "--db", team.url("bob"))
     shown = json.loads(out)
     assert shown["title"] == "Checkout down" and shown["version"] == 1, shown
+
+
+def test_a_link_moved_in_the_projection_never_steers_an_import(team, capsys, tmp_path):
+    """`cases.source_id` is a projection members can write: an import checks the link against the
+    log before it writes to the case it found."""
+    from casewatch import paths
+
+    config = paths.config_path()
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text('[sources.zd]\nkind = "zendesk"\n', encoding="utf-8")
+    export = tmp_path / "export.csv"
+    export.write_text("Id,Subject,Priority,Status,Organization,Created at\n"
+                      "100,Checkout fails,high,open,Acme,2026-11-30T10:00:00Z\n", encoding="utf-8")
+    code, _, err = cw(capsys, "import", "csv", str(export), "--source", "zd", "--db", team.url("alice"))
+    assert code == 0, err
+    victim = new_case(team, capsys, "bob", "SEV3")
+    [imported] = team.sql("bob", "SELECT id FROM cases WHERE source_id = '100'")
+    team.sql("bob", "UPDATE cases SET source_name = NULL, source_id = NULL WHERE source_id = '100'")
+    team.sql("bob", "UPDATE cases SET source_name = 'zd', source_id = '100' WHERE id = $1", victim)
+    export.write_text("Id,Subject,Priority,Status,Organization,Created at\n"
+                      "100,Checkout fails for everyone,urgent,open,Acme,2026-11-30T10:00:00Z\n", encoding="utf-8")
+    code, out, err = cw(capsys, "import", "csv", str(export), "--source", "zd", "--db", team.url("alice"))
+    assert code == 3 and out == "" and "projection tampered" in err and "db rebuild" in err, (out, err)
+    assert len(err.strip().splitlines()) == 1
+    assert team.sql("admin", "SELECT count(*) AS n FROM events WHERE case_id = $1", victim)[0]["n"] == 1
+    code, _, err = cw(capsys, "db", "rebuild", "--db", team.url("alice"))
+    assert code == 0, err
+    code, out, err = cw(capsys, "import", "csv", str(export), "--source", "zd", "--db", team.url("alice"))
+    assert code == 0 and "updated 1" in out, err
+    code, out, _ = cw(capsys, "case", "show", imported["id"], "--json", "--db", team.url("alice"))
+    assert json.loads(out)["title"] == "Checkout fails for everyone"
