@@ -320,7 +320,7 @@ _CREATED = {"title": "x", "customer": "y", "severity": "SEV4", "route": "support
     ("case_created", _CREATED, "CW-2147483647", "not a case id", "not a case id"),
     ("case_created", _CREATED | {"source": _ZD}, "CW-5000", "linked to another case already",
      "linked to another case"),
-])
+], ids=["deep-note", "seen-text", "seen-unlinked", "id-letters", "id-huge", "id-int-max", "link-held"])
 def test_an_event_no_state_can_take_fails_in_the_database_and_is_quarantined_if_it_got_in(
         team, capsys, kind, payload, case, message, reason):
     """Each of these once made every reader fail until an administrator deleted it. The trigger
