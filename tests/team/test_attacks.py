@@ -238,7 +238,7 @@ def test_a_team_database_on_the_shared_roles_moves_to_its_own_on_upgrade(team, c
         "GRANT SELECT, INSERT, UPDATE, DELETE ON cases, people, counters TO casewatch_member",
         "GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO casewatch_member",
         f'GRANT casewatch_member TO "{bob}", "{team.logins["alice"]}"', f'REVOKE "{member}" FROM "{bob}"',
-        f'GRANT CONNECT ON DATABASE "{database}" TO PUBLIC', "UPDATE alembic_version SET version_num = '0009'",
+        f'GRANT CONNECT, TEMP ON DATABASE "{database}" TO PUBLIC', "UPDATE alembic_version SET version_num = '0009'",
         "DROP TRIGGER casewatch_vet_event ON events", "DROP FUNCTION casewatch_vet_event()",
         "DROP FUNCTION casewatch_roles(bigint)", "DROP TABLE source_states"))  # as before 0010 and 0011
     team.sql("admin", f'DROP OWNED BY "{owner}", "{member}"')
@@ -249,6 +249,8 @@ def test_a_team_database_on_the_shared_roles_moves_to_its_own_on_upgrade(team, c
                               "pg_has_role($1, $2, 'MEMBER') AS moved FROM pg_tables WHERE tablename = 'events'",
                      bob, member)
     assert row["tableowner"] == owner and not row["old"] and row["moved"]
+    with pytest.raises(asyncpg.InsufficientPrivilegeError, match="temporary"):
+        team.sql("bob", "CREATE TEMP TABLE t (x int)")
     case_id = new_case(team, capsys, "bob", "SEV3")
     assert cw(capsys, "case", "note", case_id, "still here", "--db", team.url("bob"))[0] == 0
     with pytest.raises(asyncpg.InsufficientPrivilegeError, match="only a lead"):

@@ -2,7 +2,10 @@
 
 `casewatch_vet_event` (BEFORE INSERT on events, after `casewatch_stamp_event` has named the author)
 refuses, with SQLSTATE 23514 or 42501 and a message saying why:
-- a type casewatch does not know, or a payload that is not a JSON object with the keys its type needs;
+- a type casewatch does not know, or a payload that is not a JSON object with the keys its type needs
+  (of the JSON type core reads them as), over 1 MB or nested over 32 deep;
+- a `case_created` whose case id casewatch would not give, or naming a ticket link another case's
+  creation names; a `ticket_seen` on a case without a link;
 - an `occurred_at` more than a minute after now(), or before its case's creation;
 - a second `case_created` for one case, a case event on a case that does not exist, a floor event
   with a case id or a case event without one;
