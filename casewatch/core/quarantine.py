@@ -11,6 +11,7 @@ it. Nothing here raises on bad data.
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -47,10 +48,15 @@ CASE_ACTIONS: dict[EventType, Action] = {
     EventType.EVIDENCE_SET: Action.EVIDENCE,
     EventType.CASE_RETURNED: Action.RETURN,
     EventType.CASE_CLOSED: Action.CLOSE,
-    EventType.TITLE_CHANGED: Action.NOTE,  # as rules._retitle checks it
-    EventType.TICKET_SEEN: Action.NOTE,  # as rules._see_ticket checks it
+    EventType.TITLE_CHANGED: Action.IMPORT,  # as rules._retitle checks it
+    EventType.TICKET_SEEN: Action.IMPORT,  # as rules._see_ticket checks it
 }
 """The permission each case event needs, as `decide` checks it for the command that records it."""
+CASE_ID = re.compile(r"CW-[0-9]{1,10}")
+CASE_NUMBER_MAX = 1_999_999_999
+"""A case id the fold accepts: CW- and a number the case counter (a 32-bit integer) holds with room
+to spare, so that no case, however made, leaves `case new` nowhere to go. The server's trigger
+refuses the same."""
 _NAMES_ACCOUNTABLE = frozenset({EventType.OWNER_ASSIGNED, EventType.COMMS_ASSIGNED, EventType.AUTHORITY_SET})
 
 
@@ -87,6 +93,8 @@ class CheckedFloor:
     floor: FloorState = field(default_factory=FloorState)
     accepted: list[Event] = field(default_factory=list)
     quarantined: list[Quarantined] = field(default_factory=list)
+    links: Mapping[tuple[str, str], str] = field(default_factory=dict)
+    """(source, ticket id) -> the case whose creation named it first in the log: the one it links."""
     _marks: list[int] = field(default_factory=list)  # ids of the accepted roster changes, ascending
     _rosters: list[Mapping[str, Person]] = field(default_factory=list)  # the roster after each mark
 
@@ -100,9 +108,10 @@ class CheckedFloor:
         return self.floor.roster
 
 
-def check_floor(events: Iterable[Event]) -> CheckedFloor:
-    """Fold the events outside any case, in log order, keeping only those the rules allow."""
-    checked = CheckedFloor()
+def check_floor(events: Iterable[Event], links: Mapping[tuple[str, str], str] | None = None) -> CheckedFloor:
+    """Fold the events outside any case, in log order, keeping only those the rules allow. `links`:
+    which case each tracker ticket link belongs to (`first_links`)."""
+    checked = CheckedFloor(links=links or {})
     handoffs: dict[Any, _Handoff] = {}
     for event in sorted(events, key=lambda e: e.id or 0):
         try:
@@ -131,7 +140,7 @@ def check_case(history: Sequence[Event], floor: CheckedFloor) -> tuple[list[Even
     case: Case | None = None
     for event in sorted(history, key=lambda e: e.id or 0):
         try:
-            reason = _case_refusal(case, event, floor.roster_at(event.id))
+            reason = _case_refusal(case, event, floor)
             if reason is None:
                 after = apply(case, event)
         except Exception as exc:  # noqa: BLE001 - any bad payload is quarantined, never raised
@@ -144,6 +153,16 @@ def check_case(history: Sequence[Event], floor: CheckedFloor) -> tuple[list[Even
     return in_history_order(accepted), quarantined
 
 
+def first_links(created: Iterable[tuple[str | None, Any]]) -> dict[tuple[str, str], str]:
+    """(case id, payload) of each `case_created` in log order -> the case each ticket link belongs to."""
+    links: dict[tuple[str, str], str] = {}
+    for case_id, payload in created:
+        source = payload.get("source") if isinstance(payload, dict) else None
+        if isinstance(source, dict) and case_id is not None:
+            links.setdefault((str(source.get("name")), str(source.get("id"))), case_id)
+    return links
+
+
 def _unparsed(exc: Exception) -> str:
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     what = f"missing {exc}" if isinstance(exc, KeyError) else text
@@ -153,6 +172,8 @@ def _unparsed(exc: Exception) -> str:
 def _common_refusal(event: Event) -> str | None:
     if not isinstance(event.type, EventType) or event.type not in EVENTS:
         return f"unknown event type {str(event.type)[:60]!r}"
+    if event.payload is None:
+        return "its payload does not parse"
     if not isinstance(event.payload, dict):
         return "its payload is not a JSON object"
     if event.occurred_at < EARLIEST:
@@ -162,9 +183,10 @@ def _common_refusal(event: Event) -> str | None:
     return None
 
 
-def _case_refusal(case: Case | None, event: Event, roster: Mapping[str, Person]) -> str | None:
-    if reason := _common_refusal(event):
+def _case_refusal(case: Case | None, event: Event, floor: CheckedFloor) -> str | None:
+    if reason := _common_refusal(event) or _content_refusal(case, event, floor.links):
         return reason
+    roster = floor.roster_at(event.id)
     kind = EVENTS[event.type]
     if isinstance(kind, ChangesFloor):
         return f"{event.type} is not an event of a case"
@@ -192,6 +214,27 @@ def _case_refusal(case: Case | None, event: Event, roster: Mapping[str, Person])
         named = roster.get(str(event.payload.get("after")))
         if named is None or named.role is Role.VIEWER:
             return f"{event.payload.get('after')} was not on the roster to be named"
+    return None
+
+
+def _content_refusal(case: Case | None, event: Event, links: Mapping[tuple[str, str], str]) -> str | None:
+    """What a case event says that no state could take: a case id out of range, a ticket link
+    another case holds, tracker values without a ticket."""
+    p = event.payload
+    if event.type is EventType.CASE_CREATED:
+        case_id = str(event.case_id)
+        if not CASE_ID.fullmatch(case_id) or int(case_id[3:]) > CASE_NUMBER_MAX:
+            return f"{case_id[:40]!r} is not a case id casewatch gives"
+        source = p.get("source") or {}
+        holder = links.get((str(source.get("name")), str(source.get("id")))) if source else None
+        if holder not in (None, case_id):
+            return f"ticket {source.get('id')} of {source.get('name')} is linked to another case"
+    elif event.type is EventType.TICKET_SEEN:
+        if case is not None and case.source is None:
+            return f"{case.id} is not linked to a tracker ticket"
+        seen = p.get("seen")
+        if not isinstance(seen, dict) or not all(isinstance(v, str) for v in seen.values()):
+            return "what it saw is not a set of tracker values"
     return None
 
 

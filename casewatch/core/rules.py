@@ -134,14 +134,14 @@ def _import_ticket(cmd: c.ImportTicket, ctx: Context) -> Payload:
 
 
 def _see_ticket(cmd: c.SeeTicket, case: Case, ctx: Context) -> Payload:
-    check(ctx.actor, Action.NOTE, case)
+    check(ctx.actor, Action.IMPORT, case)  # what the tracker says: written by imports, which leads run
     if case.source is None:
         raise InvalidInput(f"{case.id} is not linked to a tracker ticket")
     return dict(seen=cmd.seen)
 
 
 def _retitle(cmd: c.Retitle, case: Case, ctx: Context) -> Payload:
-    check(ctx.actor, Action.NOTE, case)
+    check(ctx.actor, Action.IMPORT, case)  # the tracker renamed it: imports, which leads run
     if cmd.title == case.title:
         raise InvalidInput(f"{case.id} already has that title")
     return dict(before=case.title, after=cmd.title)

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, Text, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from casewatch.core.models import Event
-from casewatch.core.quarantine import CheckedFloor, Quarantined, check_case, check_floor
+from casewatch.core.models import Event, EventType
+from casewatch.core.quarantine import CheckedFloor, Quarantined, check_case, check_floor, first_links
 from casewatch.storage import convert
 from casewatch.storage.schema import events
 
@@ -19,9 +19,37 @@ FLOOR_MARK = select(func.count(), func.coalesce(func.max(events.c.id), 0)).where
 
 
 async def floor(conn: AsyncConnection) -> CheckedFloor:
-    """The events outside any case, checked in log order."""
+    """The events outside any case, checked in log order, and which case holds each ticket link."""
     query = convert.LOGGED.where(events.c.case_id.is_(None)).order_by(events.c.id)
-    return check_floor([convert.event_from_trusted_row(row) for row in await conn.execute(query)])
+    return check_floor([convert.event_from_trusted_row(row) for row in await conn.execute(query)],
+                       await _links(conn))
+
+
+async def _links(conn: AsyncConnection) -> dict[tuple[str, str], str]:
+    """Which case each tracker ticket link belongs to: the first `case_created` in the log naming it
+    (a later one naming it is quarantined)."""
+    payload = cast(events.c.payload, Text)
+    query = (select(events.c.id, events.c.case_id, events.c.type, events.c.actor, events.c.occurred_at,
+                    events.c.recorded_at, payload)
+             .where(events.c.type == EventType.CASE_CREATED.value, payload.contains('"source"'))
+             .order_by(events.c.id))
+    created = (convert.event_from_trusted_row(row) for row in await conn.execute(query))
+    return first_links((event.case_id, event.payload) for event in created)
+
+
+async def logged_links(conn: AsyncConnection, case_ids: list[str]) -> dict[str, tuple[str, str] | None]:
+    """Each case's ticket link as its `case_created` in the log names it (the log is append-only;
+    `cases.source_name` / `source_id` are a projection members can write)."""
+    query = (select(events.c.case_id, cast(events.c.payload, Text))
+             .where(events.c.type == EventType.CASE_CREATED.value, events.c.case_id.in_(case_ids))
+             .order_by(events.c.id))
+    found: dict[str, tuple[str, str] | None] = {}
+    for case_id, text in await conn.execute(query):
+        source = convert.decoded(text)
+        source = source.get("source") if isinstance(source, dict) else None
+        found.setdefault(case_id, (str(source.get("name")), str(source.get("id")))
+                         if isinstance(source, dict) else None)
+    return found
 
 
 async def case_events(conn: AsyncConnection, case_id: str, checked: CheckedFloor) -> tuple[list[Event],

@@ -33,18 +33,29 @@ def event_from_row(row) -> Event:
 
 
 LOGGED = select(events.c.id, events.c.case_id, events.c.type, events.c.actor, events.c.occurred_at,
-                events.c.recorded_at, events.c.payload)
-"""The log's events as `event_from_trusted_row` reads them: add WHERE and ORDER BY."""
+                events.c.recorded_at, cast(events.c.payload, Text).label("payload"))
+"""The log's events as `event_from_trusted_row` reads them: add WHERE and ORDER BY. The payload
+comes as text, decoded row by row, so that one that does not decode spoils only its own event."""
 
 
 def event_from_trusted_row(row) -> Event:
     """An event read back for folding (a `LOGGED` row), without validating it again: replays read
     tens of thousands of them, and the checked fold (storage.checked_log) judges each.
     The row is unpacked by position: reading seven columns by name costs ten times as much.
-    A type casewatch does not know stays the log's text: the checked fold (core.quarantine) refuses it."""
-    event_id, case_id, kind, actor, occurred_at, recorded_at, payload = row
+    A type casewatch does not know stays the log's text: the checked fold (core.quarantine) refuses it.
+    A payload that does not decode (say, nested too deep) is read as None, which the fold refuses.
+    """
+    event_id, case_id, kind, actor, occurred_at, recorded_at, text = row
     return _trusted_event({"id": event_id, "case_id": case_id, "type": _EVENT_TYPES.get(kind, kind), "actor": actor,
-                           "occurred_at": occurred_at, "recorded_at": recorded_at, "payload": payload})
+                           "occurred_at": occurred_at, "recorded_at": recorded_at, "payload": decoded(text)})
+
+
+def decoded(text: str | None):
+    """A logged payload's JSON text decoded; None when it does not decode (say, nested too deep)."""
+    try:
+        return orjson.loads(text)  # type: ignore[arg-type]
+    except (orjson.JSONDecodeError, TypeError):
+        return None
 
 
 def stored_event(event: Event, decided: dict) -> Event:

@@ -73,7 +73,7 @@ def projections() -> list[str]:
 async def create_roles(conn: AsyncConnection) -> tuple[str, str]:
     """This database's two group roles (owner, member); the caller becomes a member of the owner so
     that it can act as it. Nobody else may connect to the database: CONNECT is revoked from PUBLIC
-    and granted to the two roles."""
+    and granted to the two roles. Nobody may make temporary objects in it either (see `close_temp`)."""
     database = await database_name(conn)
     owner, member = owner_role(database), member_role(database)
     for role in (owner, member):
@@ -86,7 +86,15 @@ async def create_roles(conn: AsyncConnection) -> tuple[str, str]:
     await conn.execute(text(f"REVOKE CONNECT ON DATABASE {quote_role(database)} FROM PUBLIC"))
     await conn.execute(text(f"GRANT CONNECT ON DATABASE {quote_role(database)} TO {quote_role(owner)}, "
                             f"{quote_role(member)}"))
+    await close_temp(conn)
     return owner, member
+
+
+async def close_temp(conn: AsyncConnection) -> None:
+    """Revoke TEMP on this database from PUBLIC (run by an administrator). A member's temporary
+    table, view or function could shadow ours inside a function the owner runs; casewatch makes no
+    temporary objects. A login an administrator granted TEMP to by name keeps it."""
+    await conn.execute(text(f"REVOKE TEMP ON DATABASE {quote_role(await database_name(conn))} FROM PUBLIC"))
 
 
 async def existing_tables(conn: AsyncConnection) -> list[str]:
@@ -124,7 +132,8 @@ async def move_from_shared_roles(conn: AsyncConnection) -> str:
 
 async def grant_member_privileges(conn: AsyncConnection) -> None:
     """Run as the owner: members read everything, append to the log (never change or remove an
-    event), read the login map, and keep the projections."""
+    event), read the login map, and keep the projections. Nobody but the owner may call casewatch's
+    functions."""
     member = quote_role(member_role(await database_name(conn)))
     await conn.execute(text(f"REVOKE ALL ON {events.name} FROM PUBLIC"))
     await conn.execute(text(f"GRANT SELECT, INSERT ON {events.name} TO {member}"))
@@ -133,6 +142,11 @@ async def grant_member_privileges(conn: AsyncConnection) -> None:
         await conn.execute(text(f"GRANT SELECT ON {table} TO {member}"))
     for table in projections():
         await conn.execute(text(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {table} TO {member}"))
+    functions = await conn.execute(text(
+        "SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+        "WHERE n.nspname = 'public' AND p.proname LIKE 'casewatch\\_%'"))
+    for (signature,) in functions.all():  # run by the owner's triggers only, which need no EXECUTE
+        await conn.execute(text(f"REVOKE EXECUTE ON FUNCTION {signature} FROM PUBLIC"))
 
 
 async def grant_membership(conn: AsyncConnection, login: str, member: str) -> bool:

@@ -183,7 +183,13 @@ class _Linked:
         query = select(cases.c.source_id, convert.CASE_STATE).where(
             cases.c.source_name == self.source, cases.c.source_id.in_(self.ticket_ids))
         rows = await conn.execute(query.with_for_update() if lock else query)
-        return {row.source_id: convert.case_from_state(row.state) for row in rows}
+        found = {row.source_id: convert.case_from_state(row.state) for row in rows}
+        logged = await checked_log.logged_links(conn, [case.id for case in found.values()])
+        for ticket_id, case in found.items():  # a member may have moved a link in the projection
+            if logged.get(case.id) != (self.source, ticket_id):
+                raise Conflict(f"projection tampered: {case.id} is not linked to {self.source} ticket "
+                               f"{ticket_id} in the log; nothing was written: run casewatch db rebuild")
+        return found
 
 
 class _Race(Exception):

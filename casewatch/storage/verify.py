@@ -180,6 +180,8 @@ async def rebuild(conn: AsyncConnection, floor: Projections) -> list[Difference]
         for key in set(have) - set(want):
             if table is not counters or _counter_off(have[key]["value"], NO_CASE):
                 await conn.execute(delete(table).where(*(c == v for c, v in zip(columns, key, strict=True))))
+        if table is cases:
+            await _unlink_moved(conn, have, want)
         for key, row in want.items():
             if key not in have:
                 await conn.execute(insert(table).values(**row))
@@ -188,6 +190,16 @@ async def rebuild(conn: AsyncConnection, floor: Projections) -> list[Difference]
                 await conn.execute(update(table).where(*(c == v for c, v in zip(columns, key, strict=True)))
                                    .values(**row))
     return [Difference(d.table, d.key, d.what, repaired=d.table in writable) for d in differences]
+
+
+async def _unlink_moved(conn: AsyncConnection, have: Rows, want: Rows) -> None:
+    """Cases whose ticket link differs from the log's lose it first: a link moved to another case
+    (a member's write) would otherwise stand in the way of the unique index as the rows are put back."""
+    link = ("source_name", "source_id")
+    moved = [key[0] for key, row in have.items()
+             if key in want and tuple(row.get(c) for c in link) != tuple(want[key].get(c) for c in link)]
+    if moved:
+        await conn.execute(update(cases).where(cases.c.id.in_(moved)).values(source_name=None, source_id=None))
 
 
 async def _may_write(conn: AsyncConnection, table: Table) -> bool:

@@ -102,3 +102,37 @@ def test_claims_the_rules_refuse_are_quarantined_with_a_reason_and_change_nothin
 def test_every_case_event_type_needs_a_permission():
     case_types = {kind for kind, entry in EVENTS.items() if isinstance(entry, OpensCase | ChangesCase)}
     assert set(CASE_ACTIONS) == case_types
+
+
+def test_what_no_state_can_take_is_quarantined_never_raised():
+    """Case ids the counter cannot follow, a ticket link another case holds, tracker values on a
+    case without a ticket, a payload that did not decode (read as None): each is quarantined alone."""
+    floor = floor_with_a_case()
+    created = {"title": "x", "customer": "y", "severity": "SEV4", "route": "support"}
+    zd = {"name": "zd", "kind": "zendesk", "id": "100"}
+    linked = forged(floor, EventType.CASE_CREATED, created | {"source": zd}, "lead", case_id="CW-2")
+    refused = [
+        forged(floor, EventType.CASE_CREATED, created, "lead", case_id="CW-abc"),
+        forged(floor, EventType.CASE_CREATED, created, "lead", case_id="CW-99999999999999999999"),
+        forged(floor, EventType.CASE_CREATED, created, "lead", case_id="CW-2147483647"),
+        forged(floor, EventType.CASE_CREATED, created | {"source": zd}, "lead", case_id="CW-3"),
+        forged(floor, EventType.TICKET_SEEN, {"seen": {"status": "open"}}, "lead"),
+        forged(floor, EventType.TICKET_SEEN, {"seen": "str"}, "lead", case_id="CW-2"),
+        forged(floor, EventType.NOTE_ADDED, None),
+    ]
+    seen = forged(floor, EventType.TICKET_SEEN, {"seen": {"status": "open"}}, "lead", case_id="CW-2")
+    links = {("zd", "100"): "CW-2"}
+    checked = check_floor((e for e in roster_events() + floor.log if e.case_id is None), links)
+    quarantined: list[Quarantined] = []
+    counted = {}
+    for case_id in ("CW-1", "CW-2", "CW-3", "CW-abc", "CW-99999999999999999999", "CW-2147483647"):
+        counted[case_id], refused_here = check_case([e for e in floor.log if e.case_id == case_id], checked)
+        quarantined.extend(refused_here)
+    assert sorted(q.id for q in quarantined) == [e.id for e in refused]
+    reasons = {q.id: q.reason for q in quarantined}
+    assert all("is not a case id casewatch gives" in reasons[e.id] for e in refused[:3])
+    assert reasons[refused[3].id] == "ticket 100 of zd is linked to another case"
+    assert reasons[refused[4].id] == "CW-1 is not linked to a tracker ticket"
+    assert reasons[refused[5].id] == "what it saw is not a set of tracker values"
+    assert reasons[refused[6].id] == "its payload does not parse"
+    assert [e.id for e in counted["CW-2"]] == [linked.id, seen.id]

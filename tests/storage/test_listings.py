@@ -17,7 +17,7 @@ from casewatch.core.policy import DEFAULT_POLICY_TOML
 from casewatch.core.projection import replay_cases
 from casewatch.storage import convert
 from casewatch.storage.listings import LISTED
-from casewatch.storage.schema import cases
+from casewatch.storage.schema import cases, events
 from casewatch.storage.seed import write_demo
 from casewatch.storage.store import Store
 
@@ -138,11 +138,12 @@ async def test_events_read_back_or_stamped_without_validation_equal_validated_on
         try:
             async with engine.connect() as conn:
                 rows = (await conn.execute(convert.LOGGED)).all()
+                full = {row.id: row for row in await conn.execute(select(events))}
         finally:
             await engine.dispose()
         assert rows
         for row in rows:
-            trusted, checked = convert.event_from_trusted_row(row), convert.event_from_row(row)
+            trusted, checked = convert.event_from_trusted_row(row), convert.event_from_row(full[row.id])
             assert trusted == checked and trusted.model_fields_set == checked.model_fields_set
             assert trusted.model_dump() == checked.model_dump()
             unstored = checked.model_copy(update={"id": None})

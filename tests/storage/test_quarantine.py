@@ -86,3 +86,40 @@ def test_the_issues_forged_events_are_quarantined_on_sqlite(tmp_path, capsys):
     assert code == 2 and "needs a lead" in err  # the forged promotion grants nothing
     code, out, _ = cw(capsys, db, "db", "audit")
     assert out.strip().endswith(f"{len(forgeries)} quarantined events (kept in the log, never applied)")
+
+
+def test_events_no_state_can_take_are_quarantined_on_sqlite(tmp_path, capsys):
+    """Each of these once made verify, rebuild or `case show` fail until someone deleted it."""
+    db = str(tmp_path / "cw.db")
+    code, out, _ = cw(capsys, db, "case", "new", "--title", "Checkout down", "--customer", "Globex",
+                      "--severity", "SEV1")
+    case_id = out.strip()
+    created = {"title": "x", "customer": "y", "severity": "SEV4", "route": "support"}
+    zd = {"name": "zd", "kind": "zendesk", "id": "100"}
+    forge(db, "CW-4000", "case_created", "dana", created | {"source": zd})
+    forgeries = [
+        (case_id, "ticket_seen", "dana", {"seen": "str"}),
+        ("CW-abc", "case_created", "dana", created),
+        ("CW-99999999999999999999", "case_created", "dana", created),
+        ("CW-2147483647", "case_created", "dana", created),
+        ("CW-5000", "case_created", "dana", created | {"source": zd}),
+    ]
+    for forgery in forgeries:
+        forge(db, *forgery)
+    deep = '{"text": "deep", "more": ' * 2000 + "{}" + "}" * 2000
+    with sqlite3.connect(db) as conn:
+        conn.execute("INSERT INTO events (case_id, type, actor, occurred_at, recorded_at, payload) "
+                     "VALUES (?, 'note_added', 'dana', ?, ?, ?)", (case_id, now(), now(), deep))
+    code, out, err = cw(capsys, db, "db", "audit", "--json")
+    assert code == 0, err
+    listed = json.loads(out)
+    assert [(q["case"], q["type"]) for q in listed] == [(f[0], f[1]) for f in forgeries] + [
+        (case_id, "note_added")]
+    assert "does not parse" in listed[-1]["reason"]
+    assert cw(capsys, db, "db", "rebuild")[0] == 0
+    code, out, err = cw(capsys, db, "db", "verify")
+    assert code == 0, out + err
+    for shown in (case_id, "CW-4000"):
+        assert cw(capsys, db, "case", "show", shown)[0] == 0
+    code, out, err = cw(capsys, db, "case", "new", "--title", "Next", "--customer", "Globex", "--severity", "SEV3")
+    assert code == 0 and out.strip() == "CW-4001", err

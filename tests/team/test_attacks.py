@@ -238,9 +238,9 @@ def test_a_team_database_on_the_shared_roles_moves_to_its_own_on_upgrade(team, c
         "GRANT SELECT, INSERT, UPDATE, DELETE ON cases, people, counters TO casewatch_member",
         "GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO casewatch_member",
         f'GRANT casewatch_member TO "{bob}", "{team.logins["alice"]}"', f'REVOKE "{member}" FROM "{bob}"',
-        f'GRANT CONNECT ON DATABASE "{database}" TO PUBLIC', "UPDATE alembic_version SET version_num = '0009'",
+        f'GRANT CONNECT, TEMP ON DATABASE "{database}" TO PUBLIC', "UPDATE alembic_version SET version_num = '0009'",
         "DROP TRIGGER casewatch_vet_event ON events", "DROP FUNCTION casewatch_vet_event()",
-        "DROP FUNCTION casewatch_roles(text, bigint)", "DROP TABLE source_states"))  # as before 0010 and 0011
+        "DROP FUNCTION casewatch_roles(bigint)", "DROP TABLE source_states"))  # as before 0010 and 0011
     team.sql("admin", f'DROP OWNED BY "{owner}", "{member}"')
     team.sql("admin", f'DROP ROLE "{owner}"', first=(f'DROP ROLE "{member}"',))
     code, out, err = cw(capsys, "db", "upgrade", "--db", team.admin_url)
@@ -249,7 +249,144 @@ def test_a_team_database_on_the_shared_roles_moves_to_its_own_on_upgrade(team, c
                               "pg_has_role($1, $2, 'MEMBER') AS moved FROM pg_tables WHERE tablename = 'events'",
                      bob, member)
     assert row["tableowner"] == owner and not row["old"] and row["moved"]
+    with pytest.raises(asyncpg.InsufficientPrivilegeError, match="temporary"):
+        team.sql("bob", "CREATE TEMP TABLE t (x int)")
     case_id = new_case(team, capsys, "bob", "SEV3")
     assert cw(capsys, "case", "note", case_id, "still here", "--db", team.url("bob"))[0] == 0
     with pytest.raises(asyncpg.InsufficientPrivilegeError, match="only a lead"):
         forge(team, "bob", "person_added", {"name": "bob", "role": "lead"})
+
+
+def test_a_member_cannot_run_sql_as_the_owner_through_a_casewatch_function(team, capsys):
+    """The shadowing attack: a temporary `events` view whose function runs inside a SECURITY
+    DEFINER function. Members may make no temporary object, nor call any casewatch function."""
+    with pytest.raises(asyncpg.InsufficientPrivilegeError, match="temporary"):
+        team.sql("bob", "CREATE FUNCTION pg_temp.evil() RETURNS int LANGUAGE sql AS "
+                        "$$ UPDATE public.logins SET person = 'alice' RETURNING 1 $$")
+    with pytest.raises(asyncpg.InsufficientPrivilegeError, match="temporary"):
+        team.sql("bob", "CREATE TEMP VIEW events AS SELECT * FROM public.events")
+    with pytest.raises(asyncpg.InsufficientPrivilegeError, match="permission denied for function"):
+        team.sql("bob", "SELECT public.casewatch_roles(100)")
+    callable_ = team.sql("admin", "SELECT p.oid::regprocedure::text AS f FROM pg_proc p WHERE p.proname LIKE "
+                                  "'casewatch\\_%' AND has_function_privilege($1, p.oid, 'EXECUTE')", team.logins["bob"])
+    assert callable_ == []
+    unsafe = team.sql("admin", "SELECT proname FROM pg_proc WHERE proname LIKE 'casewatch\\_%' AND prosecdef "
+                               "AND NOT coalesce(proconfig, '{}') @> '{\"search_path=pg_catalog, pg_temp\"}'")
+    assert unsafe == []
+    assert {r["login"]: r["person"] for r in team.sql("admin", "SELECT login, person FROM logins")} == {
+        team.logins["alice"]: "alice", team.logins["bob"]: "bob"}
+    case_id = new_case(team, capsys, "bob", "SEV3")  # and members still write as ever
+    assert cw(capsys, "case", "note", case_id, "fine", "--db", team.url("bob"))[0] == 0
+
+
+def test_a_demoted_lead_cannot_use_an_id_drawn_while_a_lead(team, capsys):
+    assert cw(capsys, "people", "add", "bob", "--role", "lead", "--tz", "UTC", "--db", team.url("alice"))[0] == 0
+    url = make_url(team.url("bob"))
+
+    async def attack():
+        connection = await asyncpg.connect(host=url.host, port=url.port or 5432, user=url.username,
+                                           database=url.database)
+        try:
+            drawn = await connection.fetchval("SELECT nextval(pg_get_serial_sequence('events', 'id'))")
+            code, _, err = await asyncio.to_thread(cw, capsys, "people", "add", "bob", "--role", "agent", "--tz",
+                                                   "UTC", "--db", team.url("alice"))
+            assert code == 0, err
+            return await connection.fetch(
+                "INSERT INTO events (id, type, actor, occurred_at, recorded_at, payload) VALUES "
+                "($1, 'person_added', 'bob', now(), now(), '{\"name\": \"bob\", \"role\": \"lead\"}') "
+                "RETURNING id", drawn)
+        finally:
+            await connection.close()
+
+    with pytest.raises(asyncpg.InsufficientPrivilegeError, match="only a lead may record person_added"):
+        asyncio.run(attack())
+    assert roster(team, capsys) == {"alice": "lead", "bob": "agent"}
+
+
+def _deep(levels: int) -> str:
+    """A note's payload nested deeper than a reader's JSON parser goes (as text: json.dumps stops too)."""
+    return '{"text": "deep", "more": ' * levels + "{}" + "}" * levels
+
+
+_ZD = {"name": "zd", "kind": "zendesk", "id": "100"}
+_CREATED = {"title": "x", "customer": "y", "severity": "SEV4", "route": "support"}
+
+
+@pytest.mark.parametrize(("kind", "payload", "case", "message", "reason"), [
+    ("note_added", _deep(2000), "made", "nests too deep", "does not parse"),
+    ("ticket_seen", {"seen": "str"}, "made", "seen must be a JSON object", "not linked to a tracker ticket"),
+    ("ticket_seen", {"seen": {"status": "open"}}, "made", "not linked to a tracker ticket",
+     "not linked to a tracker ticket"),
+    ("case_created", _CREATED, "CW-abc", "not a case id", "not a case id"),
+    ("case_created", _CREATED, "CW-99999999999999999999", "not a case id", "not a case id"),
+    ("case_created", _CREATED, "CW-2147483647", "not a case id", "not a case id"),
+    ("case_created", _CREATED | {"source": _ZD}, "CW-5000", "linked to another case already",
+     "linked to another case"),
+], ids=["deep-note", "seen-text", "seen-unlinked", "id-letters", "id-huge", "id-int-max", "link-held"])
+def test_an_event_no_state_can_take_fails_in_the_database_and_is_quarantined_if_it_got_in(
+        team, capsys, kind, payload, case, message, reason):
+    """Each of these once made every reader fail until an administrator deleted it. The trigger
+    refuses it; one that got in anyway (an administrator's, an imported log) is quarantined."""
+    team.sql("alice", INSERT, "CW-4000", "case_created", "now", json.dumps(_CREATED | {"source": _ZD}))
+    case_id = new_case(team, capsys) if case == "made" else case
+    text = payload if isinstance(payload, str) else json.dumps(payload)
+    with pytest.raises(asyncpg.CheckViolationError, match=message):
+        team.sql("bob", INSERT, case_id, kind, "now", text)
+    [row] = team.sql("admin", INSERT, case_id, kind, "now", text,
+                     first=("ALTER TABLE events DISABLE TRIGGER casewatch_vet_event",))
+    team.sql("admin", "ALTER TABLE events ENABLE TRIGGER casewatch_vet_event")
+    listed = audit(team, capsys)
+    assert [q["id"] for q in listed] == [row["id"]] and reason in listed[0]["reason"], listed
+    still_sound(team, capsys)
+    for shown in ({case_id, "CW-4000"} - {case}):
+        code, out, err = cw(capsys, "case", "show", shown, "--db", team.url("bob"))
+        assert code == 0, err
+    assert new_case(team, capsys, "bob", "SEV3").startswith("CW-")
+
+
+@pytest.mark.parametrize(("kind", "payload"), [
+    ("title_changed", {"before": "Checkout down", "after": "All fine, close it"}),
+    ("ticket_seen", {"seen": {"priority": "low"}}),
+])
+def test_an_agents_tracker_claims_never_count(team, capsys, kind, payload):
+    team.sql("alice", INSERT, "CW-4000", "case_created", "now",
+             json.dumps(_CREATED | {"title": "Checkout down", "source": _ZD}))
+    [row] = forge(team, "bob", kind, payload, "CW-4000")
+    listed = audit(team, capsys)
+    assert [q["id"] for q in listed] == [row["id"]]
+    assert "importing cases from a tracker needs a lead" in listed[0]["reason"]
+    still_sound(team, capsys)
+    code, out, _ = cw(capsys, "case", "show", "CW-4000", "--json", "--db", team.url("bob"))
+    shown = json.loads(out)
+    assert shown["title"] == "Checkout down" and shown["version"] == 1, shown
+
+
+def test_a_link_moved_in_the_projection_never_steers_an_import(team, capsys, tmp_path):
+    """`cases.source_id` is a projection members can write: an import checks the link against the
+    log before it writes to the case it found."""
+    from casewatch import paths
+
+    config = paths.config_path()
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text('[sources.zd]\nkind = "zendesk"\n', encoding="utf-8")
+    export = tmp_path / "export.csv"
+    export.write_text("Id,Subject,Priority,Status,Organization,Created at\n"
+                      "100,Checkout fails,high,open,Acme,2026-11-30T10:00:00Z\n", encoding="utf-8")
+    code, _, err = cw(capsys, "import", "csv", str(export), "--source", "zd", "--db", team.url("alice"))
+    assert code == 0, err
+    victim = new_case(team, capsys, "bob", "SEV3")
+    [imported] = team.sql("bob", "SELECT id FROM cases WHERE source_id = '100'")
+    team.sql("bob", "UPDATE cases SET source_name = NULL, source_id = NULL WHERE source_id = '100'")
+    team.sql("bob", "UPDATE cases SET source_name = 'zd', source_id = '100' WHERE id = $1", victim)
+    export.write_text("Id,Subject,Priority,Status,Organization,Created at\n"
+                      "100,Checkout fails for everyone,urgent,open,Acme,2026-11-30T10:00:00Z\n", encoding="utf-8")
+    code, out, err = cw(capsys, "import", "csv", str(export), "--source", "zd", "--db", team.url("alice"))
+    assert code == 3 and out == "" and "projection tampered" in err and "db rebuild" in err, (out, err)
+    assert len(err.strip().splitlines()) == 1
+    assert team.sql("admin", "SELECT count(*) AS n FROM events WHERE case_id = $1", victim)[0]["n"] == 1
+    code, _, err = cw(capsys, "db", "rebuild", "--db", team.url("alice"))
+    assert code == 0, err
+    code, out, err = cw(capsys, "import", "csv", str(export), "--source", "zd", "--db", team.url("alice"))
+    assert code == 0 and "updated 1" in out, err
+    code, out, _ = cw(capsys, "case", "show", imported["id"], "--json", "--db", team.url("alice"))
+    assert json.loads(out)["title"] == "Checkout fails for everyone"
