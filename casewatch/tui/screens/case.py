@@ -116,8 +116,9 @@ class CaseScreen(CaseActions):
 
     def show(self, case: Case, events: list[Event]) -> None:
         self.case = case
-        self.clocks = clocks = plan_clocks(case, self.app.state.policy)
         now = self.app.now()
+        in_force = self.policies.until(now) if self.policies is not None else ()
+        self.clocks = clocks = plan_clocks(case, self.app.state.policy, in_force)
         self._render_fields(case)
         self._render_clocks(case, clocks, now)
         self._render_timeline(events)
