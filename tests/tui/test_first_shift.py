@@ -9,7 +9,7 @@ from casewatch.core import commands as c
 from casewatch.core.models import Severity
 from casewatch.tui.screens.board import BoardScreen
 from casewatch.tui.screens.case import CaseScreen
-from tests.tui.helpers import focus_pane, palette_hits, shown_ids, table
+from tests.tui.helpers import focus_pane, palette_hits, rendered_rows, shown_ids, table
 from tests.tui.test_app import help_lines
 
 SMALL = (80, 24)
@@ -211,3 +211,30 @@ async def test_panes_drop_the_repeated_severity_and_name_the_customer(make_app, 
             else:
                 assert title == f"{case.customer} · {case.title}"
         assert ("customer" in layout.keys) == (size[0] == 200)
+
+
+@pytest.mark.parametrize(("zone", "label", "hidden"), [("Etc/UTC", "UTC", "Etc/UTC"),
+                                                        ("Europe/Berlin", "CET", "Europe/Berlin"),
+                                                        ("America/Chicago", "CST", None)])
+async def test_zone_labels_keep_one_style_on_a_screen(board_db, frozen_clock, zone, label, hidden):
+    """From a fresh-eyes run: `Etc/UTC`, `UTC`, `Europe/Berlin` and `CET` on one screen. The
+    abbreviation throughout; the IANA name once, and only where the abbreviation is ambiguous."""
+    from casewatch.storage.target import resolve_target
+    from casewatch.tui.app import CasewatchApp
+
+    app = CasewatchApp(resolve_target(board_db), "dana", zone=zone, clock=frozen_clock, live=False)
+    async with app.run_test(size=(200, 50)) as pilot:
+        await pilot.pause()
+        case_id = next(iter(app.state.cases))
+        app.screen.open_case(case_id)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, CaseScreen)
+        shown = "\n".join(line for widget in screen.query("Static, DataTable, ClockBar") if widget.display
+                           for line in rendered_rows(widget))
+        assert "Escalated " in shown and f" {label}" in shown, shown
+        if hidden is not None:
+            assert hidden not in shown, shown
+        else:  # CST is Chicago's and Shanghai's: the zone is named in full once, where the clocks say so
+            assert shown.count(f"{label} ({zone})") == 1, shown

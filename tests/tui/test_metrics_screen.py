@@ -73,7 +73,7 @@ async def test_windows_breakdown_trend_and_failure_signal(history_db, frozen_clo
         assert cell(screen, "customer_update_miss_rate", "SEV2") == "—"
         assert [cell(screen, row, "all") for row in ("owner_median", "owner_p90", "unowned")] == ["5m", "10m", "0"]
         head = str(screen.query_one("#metrics-head").render())
-        assert "7 days" in head and "to Fri 27 Nov 15:00 (Europe/Berlin): 2 owned, 0 still without an owner" in head, head
+        assert "7 days" in head and "to Fri 27 Nov 15:00 (CET): 2 owned, 0 still without an owner" in head, head
         assert "2 escalations from" in head, head  # the count the rates are out of
         trend = str(screen.query_one("#trend-customer_update_miss_rate").render())
         assert trend == " · " * 5 + "▁▁▁" * 2 + "███"  # weeks without escalations are not drawn as 0 %

@@ -37,6 +37,7 @@ from casewatch.core.views import (
     needs_attention,
     next_match,
 )
+from casewatch.core.zones import zone_label
 from casewatch.tui.messages import CasesChanged, ClockTick, LeadChanged
 from casewatch.tui.screens.case_actions import CASE_BINDINGS
 from casewatch.tui.screens.forms import Field, TextPrompt
@@ -222,7 +223,7 @@ class BoardScreen(QuickActions):
         state = self.app.state
         now = self.app.now()
         now_us = to_us(now)
-        zoned = {key: f"{column.label} ({cells.zone_label(self.app.zone, now)})"
+        zoned = {key: f"{column.label} ({zone_label(self.app.zone, now)})"
                  for column in layout.columns if layout.show_due and (key := column.key) in CLOCKS}
         by_severity: dict[Severity, list[str]] = {s: [] for s in Severity}
         for case_id, case in state.cases.items():

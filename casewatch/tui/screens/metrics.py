@@ -21,6 +21,7 @@ from casewatch.core.metric_trends import FAILURE_SIGNALS, LABELS, METRICS, going
 from casewatch.core.metric_trends import windows as metric_windows
 from casewatch.core.metrics import Metrics, Report
 from casewatch.core.models import Severity
+from casewatch.core.zones import zone_named_once
 from casewatch.tui.screens.base import CasewatchScreen
 from casewatch.tui.widgets.footer import CasewatchFooter
 
@@ -182,7 +183,8 @@ class MetricsScreen(CasewatchScreen):
         head = Text()
         head.append(f" {self.window} ", style="bold reverse")
         owned, unowned = len(report.overall.owner_times_s), report.overall.unowned
-        head.append(f"  {owned + unowned} escalations from {since} to {until} ({zone.key}): {owned} owned, "
+        named = zone_named_once(zone, self.app.now())
+        head.append(f"  {owned + unowned} escalations from {since} to {until} ({named}): {owned} owned, "
                     f"{unowned} still without an owner")
         keys = "  ".join(f"{key} {name}" for name, key in WINDOW_KEYS.items() if name in self.reports)
         head.append(f"\n  {keys}", style="dim")
