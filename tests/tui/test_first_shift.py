@@ -238,3 +238,45 @@ async def test_zone_labels_keep_one_style_on_a_screen(board_db, frozen_clock, zo
             assert hidden not in shown, shown
         else:  # CST is Chicago's and Shanghai's: the zone is named in full once, where the clocks say so
             assert shown.count(f"{label} ({zone})") == 1, shown
+
+
+async def test_at_200_columns_settled_clocks_give_their_due_time_room_to_the_title(make_app, writer):
+    """Item 13: at 200 columns a 21-column clock showed a lone ✓ while titles were cut. A clock
+    column where no case of the pane has the clock running keeps a countdown's width; the title gets
+    the rest. A case whose clock runs there widens the column again, its due time whole."""
+    from casewatch.tui.widgets.board_layout import CLOCKS, choose_layout, column_width
+
+    from tests.tui.test_board_defects import _until
+
+    layout = choose_layout(200)
+    assert layout.show_due
+    title = next(column for column in layout.columns if column.key == "title")
+    app = make_app(live=True)
+    async with app.run_test(size=(200, 60)) as pilot:
+        await pilot.pause()
+
+        def widths(severity: str) -> dict[str, int]:
+            pane = table(app, severity)
+            return {key.value: column.width for key, column in pane.columns.items()}
+
+        settled = []
+        for severity in Severity:
+            pane = table(app, severity.value.lower())
+            plans = [app.state.clocks[row.key.value] for row in pane.ordered_rows]
+            shown = widths(severity.value.lower())
+            freed = 0
+            for index, key in enumerate(CLOCKS):
+                full = column_width(next(col for col in layout.columns if col.key == key), layout)
+                if any(plan[index].active for plan in plans):
+                    assert shown[key] == full, (severity, key)
+                else:
+                    assert shown[key] == 9, (severity, key, shown)
+                    freed += full - 9
+                    settled.append((severity, key))
+            assert shown["title"] == column_width(title, layout) + freed
+        assert (Severity.SEV2, "owner_clock") in settled  # every SEV2 case of the demo has its owner
+        new = (await writer.execute(c.NewCase(title="Nobody owns this yet", customer="Initech",
+                                              severity=Severity.SEV2), "dana")).changed_case.id
+        await _until(pilot, lambda: new in table(app, "sev2").rows)
+        assert widths("sev2")["owner_clock"] == 19
+        assert table(app, "sev2").get_cell(new, "owner_clock").plain.endswith("Fri 15:30")  # 30m on, in CET
