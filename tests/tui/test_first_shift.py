@@ -7,10 +7,14 @@ import pytest
 
 from casewatch.core import commands as c
 from casewatch.core.models import Severity
+from casewatch.storage.target import resolve_target
+from casewatch.tui.app import CasewatchApp
 from casewatch.tui.screens.board import BoardScreen
 from casewatch.tui.screens.case import CaseScreen
+from casewatch.tui.widgets.board_layout import CLOCKS, choose_layout, column_width
 from tests.tui.helpers import focus_pane, palette_hits, rendered_rows, shown_ids, table
 from tests.tui.test_app import help_lines
+from tests.tui.test_board_defects import _until
 
 SMALL = (80, 24)
 
@@ -219,8 +223,6 @@ async def test_panes_drop_the_repeated_severity_and_name_the_customer(make_app, 
 async def test_zone_labels_keep_one_style_on_a_screen(board_db, frozen_clock, zone, label, hidden):
     """From a fresh-eyes run: `Etc/UTC`, `UTC`, `Europe/Berlin` and `CET` on one screen. The
     abbreviation throughout; the IANA name once, and only where the abbreviation is ambiguous."""
-    from casewatch.storage.target import resolve_target
-    from casewatch.tui.app import CasewatchApp
 
     app = CasewatchApp(resolve_target(board_db), "dana", zone=zone, clock=frozen_clock, live=False)
     async with app.run_test(size=(200, 50)) as pilot:
@@ -244,10 +246,6 @@ async def test_at_200_columns_settled_clocks_give_their_due_time_room_to_the_tit
     """Item 13: at 200 columns a 21-column clock showed a lone ✓ while titles were cut. A clock
     column where no case of the pane has the clock running keeps a countdown's width; the title gets
     the rest. A case whose clock runs there widens the column again, its due time whole."""
-    from casewatch.tui.widgets.board_layout import CLOCKS, choose_layout, column_width
-
-    from tests.tui.test_board_defects import _until
-
     layout = choose_layout(200)
     assert layout.show_due
     title = next(column for column in layout.columns if column.key == "title")
