@@ -208,8 +208,8 @@ class _Regimes:
         taken = self._taken
         if len(taken) < 2 or taken[-1][0] <= anchor:  # the common case: one policy since the anchor
             return self.current, []
-        at_anchor = taken[0][1]
-        later = []
+        at_anchor: Timings = taken[0][1]
+        later: list[tuple[int, Timings]] = []
         for since, timings in taken[1:]:
             if since <= anchor:
                 at_anchor = timings

@@ -22,7 +22,6 @@ from casewatch.core.models import Case, Event, EventType, iso_z
 from casewatch.core.policy import Policy
 from casewatch.core.text import visible
 from casewatch.core.views import authority_label
-from casewatch.core.zones import zone_named_once
 
 CLOCK_LABELS = {
     ClockKind.OWNER: "Owner named by",
@@ -120,7 +119,7 @@ def _when(at: datetime | None, zone: ZoneInfo) -> str:
     utc_text = f"{at:%Y-%m-%d %H:%M} UTC"
     if at.astimezone(zone).tzname() == "UTC":
         return utc_text
-    return f"{utc_text} ({at.astimezone(zone):%Y-%m-%d %H:%M} {zone_named_once(zone, at)})"
+    return f"{utc_text} ({at.astimezone(zone):%Y-%m-%d %H:%M %Z}, {zone.key})"
 
 
 def _clock_line(reading: ClockReading, zone: ZoneInfo) -> str:

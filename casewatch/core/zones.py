@@ -27,3 +27,10 @@ def zone_named_once(zone: ZoneInfo | str, at: datetime) -> str:
     zone = ZoneInfo(zone) if isinstance(zone, str) else zone
     label = zone_label(zone, at)
     return f"{label} ({zone.key})" if label in AMBIGUOUS else label
+
+
+def zoned(at: datetime, zone: ZoneInfo | str, fmt: str) -> str:
+    """`at` in `zone` as `fmt` gives it, then the zone's label ("2026-11-27 15:00 CET"): strftime's
+    %Z would write "+08" for a zone tzdata gives no abbreviation."""
+    zone = ZoneInfo(zone) if isinstance(zone, str) else zone
+    return f"{at.astimezone(zone).strftime(fmt)} {zone_label(zone, at)}"
