@@ -24,6 +24,7 @@ from casewatch.core.quarantine import Quarantined
 from casewatch.core.reviews import ReviewRow
 from casewatch.core.text import counted, is_handle, visible
 from casewatch.core.views import case_flags, describe_event
+from casewatch.core.zones import zoned
 
 STATE_MARK = {
     ClockState.RUNNING: "", ClockState.WARNING: "!", ClockState.BREACHED: "LATE ",
@@ -75,7 +76,7 @@ def case_details(case: Case, clocks: CaseClocks, policy: Policy, events: list[Ev
         ("comms owner", case.comms_owner or "-"),
         ("route authority", authority),
         ("participants", ", ".join(f"{p.name} ({p.role})" for p in case.participants) or "-"),
-        ("escalated", f"{case.escalated_at.astimezone(zone):%Y-%m-%d %H:%M %Z}"),
+        ("escalated", zoned(case.escalated_at, zone, "%Y-%m-%d %H:%M")),
         ("evidence", f"{ready} required ready" + (f" (not ready: {ready.not_ready})" if ready.missing else "")
                      + (f"; gate overridden {case.gate_overrides}×" if case.gate_overrides else "")),
         ("summary", case.summary or "-"),
@@ -89,12 +90,12 @@ def case_details(case: Case, clocks: CaseClocks, policy: Policy, events: list[Ev
     lines.append(f"breaches: {len(breaches) or 'none'}")
     for breach in breaches:
         clock = breach.kind.value.replace("_", " ")
-        lines.append(f"  {breach.at.astimezone(zone):%Y-%m-%d %H:%M %Z}  {clock} clock (due "
+        lines.append(f"  {zoned(breach.at, zone, '%Y-%m-%d %H:%M')}  {clock} clock (due "
                      f"{breach.due.astimezone(zone):%H:%M}; {breach.severity.value}, policy v{breach.policy_version})")
     lines.append("timeline:")
     for event in events:
         mark = " [backfilled]" if event.backfilled else ""
-        lines.append(f"  {event.occurred_at.astimezone(zone):%Y-%m-%d %H:%M %Z}  {visible(event.actor):<10} "
+        lines.append(f"  {zoned(event.occurred_at, zone, '%Y-%m-%d %H:%M')}  {visible(event.actor):<10} "
                      f"{visible(describe_event(event))}{mark}")
     return "\n".join(lines)
 
@@ -128,7 +129,7 @@ def quarantine_table(found: list[Quarantined], tz: str) -> str:
     zone = ZoneInfo(tz)
     lines: list[tuple[str, ...]] = [("ID", "CASE", "ACTOR", "TYPE", f"OCCURRED ({tz})", "REASON")]
     lines += [(str(q.id), visible(q.case_id or "-"), _clip(q.actor, 40), _clip(q.type, 30),
-               q.occurred_at.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z"), _clip(q.reason, 160)) for q in found]
+               zoned(q.occurred_at, zone, "%Y-%m-%d %H:%M"), _clip(q.reason, 160)) for q in found]
     return _table(lines)
 
 
@@ -137,8 +138,8 @@ def shift_line(shift: Shift | None, pending: Handoff | None, now: datetime, tz: 
     if shift is None:
         text = "nobody has started a shift yet (`casewatch shift start`)"
     else:
-        since = shift.started_at.astimezone(ZoneInfo(tz)).strftime("%a %d %b %H:%M %Z")
-        local = now.astimezone(ZoneInfo(shift.tz)).strftime("%H:%M %Z")
+        since = zoned(shift.started_at, ZoneInfo(tz), "%a %d %b %H:%M")
+        local = zoned(now, ZoneInfo(shift.tz), "%H:%M")
         age = format_countdown(int(shift.age(now).total_seconds()))
         text = f"{shift.lead} leads the shift since {since} ({age}); their time {local} ({shift.tz})"
     if pending is not None:
@@ -161,7 +162,7 @@ def handoff_table(handoffs: list[Handoff], now: datetime, tz: str) -> str:
     zone = ZoneInfo(tz)
 
     def when(at: datetime | None) -> str:
-        return at.astimezone(zone).strftime("%a %d %b %H:%M %Z") if at else "-"
+        return zoned(at, zone, "%a %d %b %H:%M") if at else "-"
 
     lines: list[tuple[str, ...]] = [("ID", "STATUS", "PREPARED", "FROM", "TO", "CASES", "ACCEPTED")]
     for h in handoffs:
@@ -247,7 +248,7 @@ def reviews_table(rows: list[ReviewRow], by_cause: dict[str, int], tz: str) -> s
         severity = row.initial_severity.value
         if row.final_severity is not row.initial_severity:
             severity += f"→{row.final_severity.value}"
-        lines.append((row.at.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z"), row.case_id, severity,
+        lines.append((zoned(row.at, zone, "%Y-%m-%d %H:%M"), row.case_id, severity,
                       "yes" if row.avoidable else "no", row.cause or "-", visible(row.by), _clip(row.title, 40),
                       _clip(row.lesson, 60) or "-"))
     text = _table(lines)

@@ -175,10 +175,11 @@ async def _show_case(session: Session, store: Store) -> None:
     args = session.args
     case = await store.get_case(await store.case_id_named(args.case_id))
     policy = await store.policy()
-    clocks = plan_clocks(case, policy)
     events = await store.case_events(case.id)
     now = store.clock()
-    breaches = case_breaches(events, await store.policy_history(), now)
+    policies = await store.policy_history()
+    clocks = plan_clocks(case, policy, policies.until(now))
+    breaches = case_breaches(events, policies, now)
     shift = await store.current_shift()
     authority = authority_label(case, shift.lead if shift else None)
     if args.json:

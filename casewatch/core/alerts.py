@@ -27,6 +27,7 @@ from casewatch.core.models import Case, Severity, iso_z
 from casewatch.core.text import visible
 from casewatch.core.toml_file import TomlTable, rule
 from casewatch.core.views import is_mine
+from casewatch.core.zones import zoned
 
 States = tuple[ClockState, ClockState, ClockState]
 """A case's clock states, in `KINDS` order."""
@@ -149,7 +150,7 @@ class Alert:
     missed: bool = False  # seen at start-up or after a reconnect: part of a summary, not alerted alone
 
     def due_text(self, zone: ZoneInfo) -> str:
-        return self.due.astimezone(zone).strftime("%a %H:%M %Z") if self.due is not None else "no due time"
+        return zoned(self.due, zone, "%a %H:%M") if self.due is not None else "no due time"
 
     def text(self, zone: ZoneInfo) -> str:
         """One line, literal (the title is what someone typed, shown escaped)."""

@@ -3,12 +3,12 @@ under which policy.
 
 Between two instants where something changes (an event of the case, or another policy taking
 force) a case's clocks follow one plan: the case as its events leave it, under the policy in force.
-A clock breaches inside such a span when its due instant falls in it, or at a change that moves its
-due instant into the past (a severity upgrade, a stricter policy). A later change that resets the
-clock (a customer update, a review) ends the breach; the next overrun is a new one. A clock passes
-each due instant once: stopped and restarted on the same due time (a case resolved, then reopened),
-it is the breach already counted. Nothing that happens afterwards (a downgrade, a laxer policy)
-erases it: it stays in the history.
+A clock breaches inside such a span when its due instant falls in it, or at a change that brings its
+due instant in (a severity upgrade, a stricter policy), never to before that change. A later change
+that resets the clock (a customer update, a review) ends the breach; the next overrun is a new one. A
+clock passes each due instant once: stopped and restarted on the same due time (a case resolved,
+then reopened), it is the breach already counted. Nothing that happens afterwards (a downgrade, a
+laxer policy) erases it: it stays in the history.
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ def overdue_between(case: Case, kind: ClockKind, policies: PolicyHistory, start:
         policy, stop_us = policies.at(since), to_us(bounds[index + 1])
         if stop_us < earliest_due_us(case, policy, kind):
             continue  # it cannot have come due yet: spare the calendar work of planning it
-        plan = plan_clock(case, policy, kind)
+        plan = plan_clock(case, policy, kind, policies.until(since))
         final = last and index == len(bounds) - 2
         if breached_by(plan.due_us if plan.active else None, stop_us, last=final):
             return True
@@ -85,7 +85,7 @@ def case_breaches(events: Iterable[Event], policies: PolicyHistory, until: datet
         policy = policies.at(instant)
         start = to_us(instant)
         stop = min(to_us(steps[index + 1][0]) if index + 1 < len(steps) else end_us, end_us)
-        for plan in plan_clocks(case, policy):
+        for plan in plan_clocks(case, policy, policies.until(instant)):
             due = plan.due_us if plan.active else None
             if due is None or not breached_by(due, stop, last=stop == end_us):
                 overdue.pop(plan.kind, None)  # met, stopped, paused, reset, or not yet due in this span

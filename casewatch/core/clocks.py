@@ -162,25 +162,60 @@ def _running_plan(kind: ClockKind, cal: WorkingTime, anchor: int, window: int, w
     return ClockPlan(kind, due_us=due, warn_us=warn, calendar=business)
 
 
-def plan_clocks(case: Case, policy: Policy) -> CaseClocks:
-    timings, escalated = policy.timings, to_us(case.escalated_at)
-    return CaseClocks(_owner_plan(case, timings, escalated), _update_plan(case, timings, escalated),
-                      _review_plan(case, timings, escalated))
+def plan_clocks(case: Case, policy: Policy, in_force: PoliciesInForce = ()) -> CaseClocks:
+    """The case's three clocks under `policy`. `in_force`: the policy history up to now, each
+    policy with the instant it took force, `policy` last (`PolicyHistory.until`); a newer policy
+    that shortens a window is held to the rule a severity raise is (`_planned`). Empty: `policy`
+    throughout."""
+    regimes = _Regimes(policy, in_force)
+    escalated = to_us(case.escalated_at)
+    return CaseClocks(_owner_plan(case, regimes, escalated), _update_plan(case, regimes, escalated),
+                      _review_plan(case, regimes, escalated))
 
 
-def plan_clock(case: Case, policy: Policy, kind: ClockKind) -> ClockPlan:
+def plan_clock(case: Case, policy: Policy, kind: ClockKind, in_force: PoliciesInForce = ()) -> ClockPlan:
     """One of the plans `plan_clocks` makes, without the calendar work of the other two (the
     metric facts ask one clock after every event)."""
-    return _PLANNERS[kind](case, policy.timings, to_us(case.escalated_at))
+    return _PLANNERS[kind](case, _Regimes(policy, in_force), to_us(case.escalated_at))
 
 
 def earliest_due_us(case: Case, policy: Policy, kind: ClockKind) -> int:
     """No plan of the clock comes due before its window has passed since its anchor: working time
-    runs no faster than the wall clock, pauses only delay it, and a severity change that shortens
-    the window restarts it no earlier than the anchor. No calendar work, so asking whether a clock
-    can have come due by some instant is cheap."""
+    runs no faster than the wall clock, pauses only delay it, and a severity or policy change that
+    shortens the window restarts it no earlier than the anchor. No calendar work, so asking whether
+    a clock can have come due by some instant is cheap."""
     anchor, window = _WINDOWS[kind](case, policy.timings[case.severity], to_us(case.escalated_at))
     return anchor + window
+
+
+PoliciesInForce = Sequence[tuple[datetime, Policy]]
+
+
+class _Regimes:
+    """The policies a clock may have run under, each from the instant it took force."""
+
+    __slots__ = ("current", "_taken")
+
+    def __init__(self, current: Policy, in_force: PoliciesInForce):
+        self.current: Timings = current.timings
+        self._taken = [(to_us(since), policy.timings) for since, policy in in_force[:-1]]
+        if in_force:
+            self._taken.append((to_us(in_force[-1][0]), self.current))
+
+    def since(self, anchor: int) -> tuple[Timings, list[tuple[int, Timings]]]:
+        """The timings in force at `anchor` (before the first policy, the first counts) and each
+        later one with the instant it took force."""
+        taken = self._taken
+        if len(taken) < 2 or taken[-1][0] <= anchor:  # the common case: one policy since the anchor
+            return self.current, []
+        at_anchor: Timings = taken[0][1]
+        later: list[tuple[int, Timings]] = []
+        for since, timings in taken[1:]:
+            if since <= anchor:
+                at_anchor = timings
+            else:
+                later.append((since, timings))
+        return at_anchor, later
 
 
 Timings = Mapping[Severity, Timing]
@@ -214,43 +249,49 @@ def _from(pauses: Pauses, start: int) -> list[tuple[int, int | None]]:
     return [(max(begin, start), end) for begin, end in pauses if end is None or end > start]
 
 
-def _planned(kind: ClockKind, case: Case, timings: Timings, anchor: int, window_of: Callable[[Timing], int],
+def _planned(kind: ClockKind, case: Case, regimes: _Regimes, anchor: int, window_of: Callable[[Timing], int],
              pauses: Pauses = ()) -> ClockPlan:
-    """The plan of a running clock, with the rule for severity changes since its anchor: a change
-    that lengthens the window moves the due time out; one that shortens it brings the due time in to
-    the earlier of the old due time and the change plus the new window, never to before the change
-    (a raise is the right call, not a late one)."""
-    t = timings[case.severity]
+    """The plan of a running clock, with the rule for severity and policy changes since its anchor:
+    a change that lengthens the window moves the due time out; one that shortens it brings the due
+    time in to the earlier of the old due time and the change plus the new window, never to before
+    the change (a raise is the right call, not a late one; a stricter policy does not reach back)."""
+    timings, policy_changes = regimes.since(anchor)
     steps = [step for step in case.severity_steps if to_us(step.at) > anchor]
-    if not steps:  # the common case: one severity since the anchor
+    if not steps and not policy_changes:  # the common case: one severity and one policy since the anchor
+        t = timings[case.severity]
         return _running_plan(kind, t.calendar, anchor, window_of(t), t.warn_at, pauses)
-    t = timings[steps[0].before]
+    severity = steps[0].before if steps else case.severity
+    changes = sorted([(to_us(step.at), 1, None, step.after) for step in steps]
+                     + [(since, 0, later, None) for since, later in policy_changes],
+                     key=lambda change: change[:2])  # a policy takes force before a raise at its instant
+    t = timings[severity]
     current = _running_plan(kind, t.calendar, anchor, window_of(t), t.warn_at, pauses)
-    for step in steps:
-        t = timings[step.after]
+    for at, _, new_timings, new_severity in changes:
+        timings = new_timings or timings
+        severity = new_severity or severity
+        t = timings[severity]
         normal = _running_plan(kind, t.calendar, anchor, window_of(t), t.warn_at, pauses)
         if not _sooner(normal, current):
             current = normal
             continue
-        at = to_us(step.at)
         restarted = _running_plan(kind, t.calendar, at, window_of(t), t.warn_at, _from(pauses, at))
         if _sooner(restarted, current):
             current = restarted
     return current
 
 
-def _owner_plan(case: Case, timings: Timings, escalated: int) -> ClockPlan:
+def _owner_plan(case: Case, regimes: _Regimes, escalated: int) -> ClockPlan:
     if case.owner_named_at is not None:
         return _MET_OWNER
     if case.status is _RESOLVED:
         return _STOPPED_OWNER
-    return _planned(ClockKind.OWNER, case, timings, escalated, _owner_window_of)
+    return _planned(ClockKind.OWNER, case, regimes, escalated, _owner_window_of)
 
 
-def _update_plan(case: Case, timings: Timings, escalated: int) -> ClockPlan:
+def _update_plan(case: Case, regimes: _Regimes, escalated: int) -> ClockPlan:
     if case.status is _RESOLVED:
         return _STOPPED_UPDATE
-    t = timings[case.severity]
+    t = regimes.current[case.severity]
     anchor, _ = _update_window(case, t, escalated)
     pauses = []
     if t.pause_while_waiting:
@@ -258,15 +299,15 @@ def _update_plan(case: Case, timings: Timings, escalated: int) -> ClockPlan:
             end = to_us(span.end) if span.end is not None else None
             if end is None or end > anchor:
                 pauses.append((max(anchor, to_us(span.start)), end))
-    return _planned(ClockKind.CUSTOMER_UPDATE, case, timings, anchor,
+    return _planned(ClockKind.CUSTOMER_UPDATE, case, regimes, anchor,
                     lambda timing: _update_window(case, timing, escalated)[1], pauses)
 
 
-def _review_plan(case: Case, timings: Timings, escalated: int) -> ClockPlan:
+def _review_plan(case: Case, regimes: _Regimes, escalated: int) -> ClockPlan:
     if case.status is _RESOLVED:
         return _STOPPED_REVIEW
-    anchor, _ = _review_window(case, timings[case.severity], escalated)
-    return _planned(ClockKind.INTERNAL_REVIEW, case, timings, anchor, _review_window_of)
+    anchor, _ = _review_window(case, regimes.current[case.severity], escalated)
+    return _planned(ClockKind.INTERNAL_REVIEW, case, regimes, anchor, _review_window_of)
 
 
 def _owner_window_of(t: Timing) -> int:

@@ -215,10 +215,10 @@ def _clock_order(clock: PacketClock) -> tuple[int, float]:
     return _STATE_ORDER[clock.state], clock.due.timestamp() if clock.due else float("inf")
 
 
-def _clocks(case: Case, policy: Policy, now: datetime) -> list[PacketClock]:
+def _clocks(case: Case, policy: Policy, policies: PolicyHistory, now: datetime) -> list[PacketClock]:
     """The clocks still running (or paused) at `now`, breached first, then by due time."""
     found = []
-    for reading in plan_clocks(case, policy).read(now).values():
+    for reading in plan_clocks(case, policy, policies.until(now)).read(now).values():
         if reading.state in (ClockState.MET, ClockState.STOPPED):
             continue
         paused = reading.state is ClockState.PAUSED
@@ -244,13 +244,13 @@ def _in_window(event: Event, start: datetime, end: datetime) -> bool:
     return start <= event.occurred_at <= end
 
 
-def _packet_case(case: Case, history: list[Event], policy: Policy, shift: Shift, now: datetime,
-                 note: str) -> PacketCase:
+def _packet_case(case: Case, history: list[Event], policy: Policy, policies: PolicyHistory, shift: Shift,
+                 now: datetime, note: str) -> PacketCase:
     start = shift.started_at
     return PacketCase(
         id=case.id, title=case.title, customer=case.customer, severity=case.severity, status=case.status,
         route=case.route, internal_owner=case.internal_owner, comms_owner=case.comms_owner,
-        route_authority=case.route_authority, clocks=_clocks(case, policy, now),
+        route_authority=case.route_authority, clocks=_clocks(case, policy, policies, now),
         missing_evidence=list(case_readiness(case, policy.evidence).missing),
         missing_roles=missing_roles(case, policy, shift.lead),
         route_review=case.route_review_needed, returned=case.returned is not None, last_update=_last_update(history),
@@ -297,7 +297,7 @@ def build_packet(*, cases: Iterable[Case], events: Iterable[Event], policy: Poli
     """
     histories = _by_case(events)
     notes = case_notes or {}
-    open_cases = [_packet_case(case, histories.get(case.id, []), policy, shift, now,
+    open_cases = [_packet_case(case, histories.get(case.id, []), policy, policies, shift, now,
                                notes.get(case.id, "")) for case in cases if case.is_open]
     return Packet(
         prepared_at=now, outgoing=LeadRef(name=shift.lead, tz=shift.tz), incoming=incoming,

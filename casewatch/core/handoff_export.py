@@ -16,6 +16,7 @@ from casewatch.core.durations import format_countdown
 from casewatch.core.handoff import Handoff, Packet, PacketCase, PacketClock, PacketDiff, ShiftSummary
 from casewatch.core.models import iso_z
 from casewatch.core.packet import md_block, md_inline
+from casewatch.core.zones import zone_label
 
 FAR_AWAY = timedelta(days=6)  # beyond this a weekday alone is ambiguous: show the date
 MAX_CHANGES = 8  # the per-case list of the shift's events stays short; the JSON has them all
@@ -31,9 +32,10 @@ CLOCK_NAMES = {
 def local_time(at: datetime, tz: str, now: datetime, *, day: bool = True) -> str:
     """"Tue 09:30 JST": the wall time in `tz` (DST-correct), with its abbreviation; a date when far away."""
     local = at.astimezone(ZoneInfo(tz))
+    label = zone_label(tz, at)
     if abs(at - now) >= FAR_AWAY:
-        return local.strftime("%a %d %b %Y %H:%M %Z")
-    return local.strftime("%a %H:%M %Z" if day else "%H:%M %Z")
+        return local.strftime("%a %d %b %Y %H:%M ") + label
+    return local.strftime("%a %H:%M " if day else "%H:%M ") + label
 
 
 def relative(at: datetime, now: datetime) -> str:

@@ -43,6 +43,12 @@ class PolicyHistory:
         """The policy in force at `instant`."""
         return self._policies[max(bisect_right(self._since, instant) - 1, 0)]
 
+    def until(self, instant: datetime) -> list[tuple[datetime, Policy]]:
+        """The policies that took force up to `instant`, each with its instant, the one in force at
+        `instant` last: what a clock planned then may have run under (`plan_clocks`)."""
+        taken = max(bisect_right(self._since, instant), 1)
+        return list(zip(self._since[:taken], self._policies[:taken], strict=True))
+
     def changes(self, after: datetime, until: datetime) -> list[datetime]:
         """The instants in (after, until] at which another policy took force."""
         return [since for since in self._since[1:] if after < since <= until]

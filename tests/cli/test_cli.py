@@ -400,3 +400,15 @@ def test_cases_table_shows_the_three_clocks_it_sorts_by(cw):
     owner, update, review = (rows[1].split()[i] for i in (5, 6, 7))
     assert (owner, update, review) in {("met", "20m", "1h00m"), ("met", "19m", "59m")}  # the clock may turn a second
     assert [row.split()[0] for row in rows] == ["CW-1001", "CW-1002"]  # owner due in 15m before update in 20m
+
+
+@pytest.mark.parametrize(("tz", "label", "never"), [("Asia/Singapore", "Asia/Singapore", "+08"),
+                                                    ("Etc/UTC", "UTC", "Etc/UTC"), ("Europe/Berlin", "CET", "Europe")])
+def test_case_show_labels_its_times_by_the_zone_abbreviation(cw, tz, label, never):
+    """Issue 25 item 23: one style of zone label; where tzdata has no abbreviation (Singapore's is
+    '+08'), the IANA name, never a bare offset."""
+    cw("case", "new", "--title", "t", "--customer", "ACME", "--severity", "SEV2", "--at", "2026-11-27T11:00:00Z")
+    code, out, err = cw("case", "show", "CW-1001", "--tz", tz)
+    assert code == 0, err
+    escalated = next(line for line in out.splitlines() if line.strip().startswith("escalated"))
+    assert escalated.rstrip().endswith(f" {label}") and never not in out, out

@@ -144,10 +144,26 @@ def test_each_breach_is_judged_under_the_policy_in_force_then():
     laxer = PolicyHistory([(T0 - timedelta(hours=1), v1), (at(10), _policy("45m", 2))])
     assert owner_breaches(floor, laxer, at(44)) == []  # v1's 15m no longer applies at 15
     assert owner_breaches(floor, laxer, at(50)) == [(at(45), 2)]
-    stricter = PolicyHistory([(T0 - timedelta(hours=1), v1), (at(10), _policy("5m", 2))])
-    assert owner_breaches(floor, stricter, at(11)) == [(at(10), 2)]  # late from the moment v2 took force
+    stricter = PolicyHistory([(T0 - timedelta(hours=1), v1), (at(10), _policy("2m", 2))])
+    assert owner_breaches(floor, stricter, at(11)) == []  # v2's 2m runs from the moment it took force
+    assert owner_breaches(floor, stricter, at(13)) == [(at(12), 2)]
     later = PolicyHistory([(T0 - timedelta(hours=1), v1), (at(20), _policy("45m", 2))])
     assert owner_breaches(floor, later, at(50)) == [(at(15), 1), (at(45), 2)]  # v2 does not erase v1's breach
+
+
+def test_a_stricter_policy_never_backdates_a_due_time():
+    """A newly applied policy that shortens a window is held to the rule a raise is: the new due time
+    is the earlier of the old one and the moment of the change plus the new window."""
+    v1 = _policy("15m", 1)
+    floor = Floor(v1)
+    sev1(floor)
+    policies = PolicyHistory([(T0 - timedelta(hours=1), v1), (at(12), _policy("5m", 2))])
+    assert owner_breaches(floor, policies, at(14)) == []  # v2's 5m had passed since escalation; not late at once
+    assert owner_breaches(floor, policies, at(16)) == [(at(15), 2)]  # v1's due time (15) is the earlier
+    policies = PolicyHistory([(T0 - timedelta(hours=1), v1), (at(5), _policy("5m", 2))])
+    [breach] = [b for b in case_breaches(floor.log, policies, at(20)) if b.kind is OWNER]
+    assert (breach.at, breach.due, breach.policy_version) == (at(10), at(10), 2)  # min(15, 5 + 5)
+    assert all(b.due >= at(5) for b in case_breaches(floor.log, policies, at(60)) if b.policy_version == 2)
 
 
 def test_a_breach_records_the_case_the_clock_the_severity_and_the_policy():

@@ -123,6 +123,26 @@ def test_a_raise_is_never_late_at_once_and_keeps_an_earlier_due_time():
     assert read(floor, cid, later)[UPDATE].due > T0 + timedelta(hours=1)  # a longer window moves it out
 
 
+def test_a_stricter_policy_is_never_late_at_once_and_keeps_an_earlier_due_time():
+    floor = Floor()
+    cid = new_case(floor, Severity.SEV2)  # customer update every 1h under the default policy
+    floor.do(c.Assign(case_id=cid, name="spec"), at=T0)
+    case = floor.cases[cid]
+    stricter = parse_policy(DEFAULT_POLICY_TOML.replace('customer_update_every = "1h"', 'customer_update_every = "20m"', 1), version=2)
+    assert stricter.timings[Severity.SEV2].update_us == 20 * 60 * 1_000_000
+    applied = T0 + timedelta(minutes=40)
+    history = [(T0 - timedelta(days=1), floor.policy), (applied, stricter)]
+    update = plan_clocks(case, stricter, history).read(applied)[UPDATE]
+    assert (update.state, update.due) == (ClockState.RUNNING, applied + timedelta(minutes=20))
+    assert plan_clock(case, stricter, UPDATE, history).due == applied + timedelta(minutes=20)
+    late = T0 + timedelta(minutes=50)  # 10 minutes left of the old hour: the old due time stands
+    history = [(T0 - timedelta(days=1), floor.policy), (late, stricter)]
+    assert plan_clocks(case, stricter, history).read(late)[UPDATE].due == T0 + timedelta(hours=1)
+    assert plan_clocks(case, stricter).read(late)[UPDATE].state is ClockState.BREACHED  # without the history
+    history = [(T0 - timedelta(days=1), stricter), (applied, floor.policy)]  # a laxer policy moves it out
+    assert plan_clocks(case, floor.policy, history).read(applied)[UPDATE].due == T0 + timedelta(hours=1)
+
+
 def test_route_review_can_be_confirmed_without_changing_the_route():
     floor = Floor()
     cid = new_case(floor, Severity.SEV3)

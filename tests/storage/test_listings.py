@@ -174,3 +174,36 @@ async def test_a_database_from_before_severity_steps_is_refolded_when_upgraded(d
         assert (await store.get_case(raised.id)).severity_steps == state
         assert await store.verify() == []
         assert await listed(store) == want
+
+
+async def test_a_stricter_policy_counts_no_update_miss_before_it_and_old_facts_are_refolded(db_target, frozen_clock):
+    """0013: a policy that shortens the update window runs it from the moment it took force (the rule
+    a raise follows); the facts kept before that rule are folded again from the log."""
+    async with await Store.open(db_target, clock=frozen_clock, creator=LEAD) as store:
+        cid = (await store.execute(c.NewCase(title="t", customer="ACME", severity=Severity.SEV2), "dana")).changed_case.id
+        frozen_clock.advance(minutes=40)  # SEV2: an update every hour; 40 minutes of it gone
+        await store.execute(c.ApplyPolicy(toml=DEFAULT_POLICY_TOML.replace(
+            'customer_update_every = "1h"', 'customer_update_every = "20m"', 1)), "dana")
+        frozen_clock.advance(minutes=10)
+        await store.execute(c.Retitle(case_id=cid, title="t2"), "dana")
+        assert await store.verify() == []
+    engine = create_async_engine(db_target.url)
+    try:
+        async with engine.begin() as conn:
+            row = (await conn.execute(select(cases.c.facts).where(cases.c.id == cid))).one()
+            assert row.facts["update_breached"] is False  # due 20 minutes after the policy, not 20 before
+            stale = {**row.facts, "update_breached": True}  # as the rule before 0013 kept it
+            await conn.execute(update(cases).where(cases.c.id == cid).values(facts=stale))
+            await conn.execute(text("UPDATE alembic_version SET version_num = '0012'"))
+    finally:
+        await engine.dispose()
+    async with await Store.open(db_target, clock=frozen_clock) as store:
+        assert store.migrated
+        assert await store.verify() == []
+    engine = create_async_engine(db_target.url)
+    try:
+        async with engine.connect() as conn:
+            assert (await conn.execute(select(cases.c.facts).where(cases.c.id == cid))).one().facts[
+                "update_breached"] is False
+    finally:
+        await engine.dispose()

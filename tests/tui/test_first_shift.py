@@ -7,10 +7,14 @@ import pytest
 
 from casewatch.core import commands as c
 from casewatch.core.models import Severity
+from casewatch.storage.target import resolve_target
+from casewatch.tui.app import CasewatchApp
 from casewatch.tui.screens.board import BoardScreen
 from casewatch.tui.screens.case import CaseScreen
-from tests.tui.helpers import focus_pane, palette_hits, shown_ids, table
+from casewatch.tui.widgets.board_layout import CLOCKS, choose_layout, column_width
+from tests.tui.helpers import focus_pane, palette_hits, rendered_rows, shown_ids, table
 from tests.tui.test_app import help_lines
+from tests.tui.test_board_defects import _until
 
 SMALL = (80, 24)
 
@@ -211,3 +215,66 @@ async def test_panes_drop_the_repeated_severity_and_name_the_customer(make_app, 
             else:
                 assert title == f"{case.customer} · {case.title}"
         assert ("customer" in layout.keys) == (size[0] == 200)
+
+
+@pytest.mark.parametrize(("zone", "label", "hidden"), [("Etc/UTC", "UTC", "Etc/UTC"),
+                                                        ("Europe/Berlin", "CET", "Europe/Berlin"),
+                                                        ("America/Chicago", "CST", None)])
+async def test_zone_labels_keep_one_style_on_a_screen(board_db, frozen_clock, zone, label, hidden):
+    """From a fresh-eyes run: `Etc/UTC`, `UTC`, `Europe/Berlin` and `CET` on one screen. The
+    abbreviation throughout; the IANA name once, and only where the abbreviation is ambiguous."""
+
+    app = CasewatchApp(resolve_target(board_db), "dana", zone=zone, clock=frozen_clock, live=False)
+    async with app.run_test(size=(200, 50)) as pilot:
+        await pilot.pause()
+        case_id = next(iter(app.state.cases))
+        app.screen.open_case(case_id)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, CaseScreen)
+        shown = "\n".join(line for widget in screen.query("Static, DataTable, ClockBar") if widget.display
+                           for line in rendered_rows(widget))
+        assert "Escalated " in shown and f" {label}" in shown, shown
+        if hidden is not None:
+            assert hidden not in shown, shown
+        else:  # CST is Chicago's and Shanghai's: the zone is named in full once, where the clocks say so
+            assert shown.count(f"{label} ({zone})") == 1, shown
+
+
+async def test_at_200_columns_settled_clocks_give_their_due_time_room_to_the_title(make_app, writer):
+    """Item 13: at 200 columns a 21-column clock showed a lone ✓ while titles were cut. A clock
+    column where no case of the pane has the clock running keeps a countdown's width; the title gets
+    the rest. A case whose clock runs there widens the column again, its due time whole."""
+    layout = choose_layout(200)
+    assert layout.show_due
+    title = next(column for column in layout.columns if column.key == "title")
+    app = make_app(live=True)
+    async with app.run_test(size=(200, 60)) as pilot:
+        await pilot.pause()
+
+        def widths(severity: str) -> dict[str, int]:
+            pane = table(app, severity)
+            return {key.value: column.width for key, column in pane.columns.items()}
+
+        settled = []
+        for severity in Severity:
+            pane = table(app, severity.value.lower())
+            plans = [app.state.clocks[row.key.value] for row in pane.ordered_rows]
+            shown = widths(severity.value.lower())
+            freed = 0
+            for index, key in enumerate(CLOCKS):
+                full = column_width(next(col for col in layout.columns if col.key == key), layout)
+                if any(plan[index].active for plan in plans):
+                    assert shown[key] == full, (severity, key)
+                else:
+                    assert shown[key] == 9, (severity, key, shown)
+                    freed += full - 9
+                    settled.append((severity, key))
+            assert shown["title"] == column_width(title, layout) + freed
+        assert (Severity.SEV2, "owner_clock") in settled  # every SEV2 case of the demo has its owner
+        new = (await writer.execute(c.NewCase(title="Nobody owns this yet", customer="Initech",
+                                              severity=Severity.SEV2), "dana")).changed_case.id
+        await _until(pilot, lambda: new in table(app, "sev2").rows)
+        assert widths("sev2")["owner_clock"] == 19
+        assert table(app, "sev2").get_cell(new, "owner_clock").plain.endswith("Fri 15:30")  # 30m on, in CET

@@ -73,7 +73,7 @@ async def test_windows_breakdown_trend_and_failure_signal(history_db, frozen_clo
         assert cell(screen, "customer_update_miss_rate", "SEV2") == "—"
         assert [cell(screen, row, "all") for row in ("owner_median", "owner_p90", "unowned")] == ["5m", "10m", "0"]
         head = str(screen.query_one("#metrics-head").render())
-        assert "7 days" in head and "to Fri 27 Nov 15:00 (Europe/Berlin): 2 owned, 0 still without an owner" in head, head
+        assert "7 days" in head and "to Fri 27 Nov 15:00 (CET): 2 owned, 0 still without an owner" in head, head
         assert "2 escalations from" in head, head  # the count the rates are out of
         trend = str(screen.query_one("#trend-customer_update_miss_rate").render())
         assert trend == " · " * 5 + "▁▁▁" * 2 + "███"  # weeks without escalations are not drawn as 0 %
@@ -111,3 +111,43 @@ async def test_at_80x24_the_latest_weeks_stay_in_view(history_db, frozen_clock):
         await pilot.pause()
         drawn = " ".join(line.text.strip() for line in values.render_lines(values.region.reset_offset))
         assert drawn.endswith("21h53m 3h14m") and values.region.right <= 80, (drawn, values.region)
+
+
+@pytest.fixture
+async def every_severity_db(history_db, frozen_clock):
+    """The history above and one more escalation of each other severity, a day ago."""
+    async with await Store.open(resolve_target(history_db), clock=frozen_clock) as store:
+        for severity in (Severity.SEV2, Severity.SEV3, Severity.SEV4):
+            await store.execute(c.NewCase(title=f"case {severity.value}", customer="ACME", severity=severity),
+                                "dana", at=frozen_clock.now - timedelta(days=1))
+    return history_db
+
+
+async def test_at_80x24_sev4_stays_on_screen_and_a_week_of_values_is_one_line(every_severity_db, frozen_clock):
+    """From a fresh-eyes run: at 80 columns the table scrolled SEV4 off the screen and the weekly
+    values wrapped under the sparkline. A narrow screen keeps the counts to the All column, names the
+    rows shortly and stacks each trend's name above its sparkline and values."""
+    app = CasewatchApp(resolve_target(every_severity_db), "dana", zone="Europe/Berlin", clock=frozen_clock, live=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("M")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, MetricsScreen)
+        table = screen.query_one("#metrics-table", DataTable)
+        assert table.virtual_size.width <= table.scrollable_content_region.width, (table.virtual_size, table.size)
+        assert table.region.right <= 80
+        assert cell(screen, "customer_update_miss_rate", "SEV4") == "0%"  # the counts stay in All
+        assert cell(screen, "customer_update_miss_rate", "all") == "60% (3/5)"
+        assert table.get_cell("customer_update_miss_rate", "metric").plain == "Update misses"
+        values = screen.query_one("#trend-values-time_to_named_owner")
+        values.update("— — — — — 23h48m 21h53m 3h14m")  # eight weeks of owner times, as a busy floor has them
+        await pilot.pause()
+        chart = screen.query_one("#trend-time_to_named_owner")
+        assert values.region.height == 1 and values.region.y == chart.region.y, (values.region, chart.region)
+        name = screen.query(".trend-name").first()
+        assert name.region.y < chart.region.y  # the name above its series
+        await pilot.resize_terminal(160, 50)
+        await pilot.pause()
+        assert cell(screen, "customer_update_miss_rate", "SEV4") == "0% (0/1)"  # room for the counts again

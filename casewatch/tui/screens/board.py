@@ -37,6 +37,7 @@ from casewatch.core.views import (
     needs_attention,
     next_match,
 )
+from casewatch.core.zones import zone_label
 from casewatch.tui.messages import CasesChanged, ClockTick, LeadChanged
 from casewatch.tui.screens.case_actions import CASE_BINDINGS
 from casewatch.tui.screens.forms import Field, TextPrompt
@@ -222,7 +223,7 @@ class BoardScreen(QuickActions):
         state = self.app.state
         now = self.app.now()
         now_us = to_us(now)
-        zoned = {key: f"{column.label} ({cells.zone_label(self.app.zone, now)})"
+        zoned = {key: f"{column.label} ({zone_label(self.app.zone, now)})"
                  for column in layout.columns if layout.show_due and (key := column.key) in CLOCKS}
         by_severity: dict[Severity, list[str]] = {s: [] for s in Severity}
         for case_id, case in state.cases.items():
@@ -240,9 +241,37 @@ class BoardScreen(QuickActions):
                 for case_id in order:
                     self._add_row(state.cases[case_id], now_us)
                 self._order[severity] = order
+                self._fit_clocks(severity)
                 self._restore_cursor(table, keep)
             self._recount()
             self._size_panes()
+
+    def _fit_clocks(self, severity: Severity) -> None:
+        """A clock column where no case of the pane has the clock running (each one ✓ met, ■
+        stopped or paused) keeps the width of a countdown alone, without room for a due time: the
+        title gets the columns it frees (at 200 columns a 21-column clock showed a lone ✓)."""
+        layout = self._layout
+        if not layout.show_due:
+            return  # the clocks are already as narrow as a countdown
+        running: set[str] = set()
+        for case_id in self._order[severity]:
+            running.update(key for key, plan in zip(CLOCKS, self._rows[case_id].clocks, strict=True) if plan.active)
+            if len(running) == len(CLOCKS):
+                break
+        zone = zone_label(self.app.zone, self.app.now())
+        widths: dict[str, tuple[int, str]] = {}
+        freed = 0
+        for column in layout.columns:
+            if column.key in CLOCKS:
+                full = column_width(column, layout)
+                if column.key in running:
+                    widths[column.key] = (full, f"{column.label} ({zone})")
+                else:
+                    widths[column.key] = (column.width, column.label)
+                    freed += full - column.width
+        title = next(column for column in layout.columns if column.key == "title")
+        widths["title"] = (column_width(title, layout) + freed, title.label)
+        self._panes[severity].table.resize_columns(widths)
 
     def _add_row(self, case: Case, now_us: int) -> None:
         row = self._new_row(case)
@@ -308,6 +337,7 @@ class BoardScreen(QuickActions):
                     self._order[case.severity].append(case_id)
                 touched.add(case.severity)
             for severity in touched:
+                self._fit_clocks(severity)
                 self._resort(severity, cursors[severity])
             if current is not None and selected is not None:
                 self._follow(selected, current)

@@ -25,6 +25,7 @@ from casewatch.core.policy_history import PolicyHistory
 from casewatch.core.projection import replay_cases
 from casewatch.core.text import visible
 from casewatch.core.views import authority_label, case_flags, describe_event
+from casewatch.core.zones import zone_label, zone_named_once
 from casewatch.tui.messages import CasesChanged, ClockTick
 from casewatch.tui.screens.case_actions import CASE_BINDINGS, CaseActions
 from casewatch.tui.screens.forms import Field, TextPrompt
@@ -116,8 +117,9 @@ class CaseScreen(CaseActions):
 
     def show(self, case: Case, events: list[Event]) -> None:
         self.case = case
-        self.clocks = clocks = plan_clocks(case, self.app.state.policy)
         now = self.app.now()
+        in_force = self.policies.until(now) if self.policies is not None else ()
+        self.clocks = clocks = plan_clocks(case, self.app.state.policy, in_force)
         self._render_fields(case)
         self._render_clocks(case, clocks, now)
         self._render_timeline(events)
@@ -173,7 +175,7 @@ class CaseScreen(CaseActions):
             ("Internal owner", case.internal_owner or "⚑ none"), ("Comms owner", case.comms_owner or "⚑ none"),
             ("Route authority", authority_label(case, shift.lead if shift else None)),
             ("Participants", ", ".join(f"{p.name} ({p.role})" for p in case.participants) or "—"),
-            ("Escalated", f"{case.escalated_at.astimezone(zone):%a %d %b %H:%M} {zone.key}"),
+            ("Escalated", f"{case.escalated_at.astimezone(zone):%a %d %b %H:%M} {zone_label(zone, case.escalated_at)}"),
             ("Owner named", f"{case.owner_named_at.astimezone(zone):%a %d %b %H:%M}" if case.owner_named_at else "—"),
             ("Summary", case.summary or "—"),
         ]
@@ -212,7 +214,8 @@ class CaseScreen(CaseActions):
         calendar = self.app.state.policy.calendar_for(case.severity).zone
         other = calendar.key if calendar is not None and calendar.key != viewer else viewer
         text = Text("Clocks", style="bold", no_wrap=True, overflow="ellipsis")
-        text.append(f"  (due in {viewer}{f'; calendar in {other}' if other != viewer else ''})\n", style="dim")
+        calendar_in = f"; calendar in {zone_named_once(other, now)}" if other != viewer else ""
+        text.append(f"  (due in {zone_label(viewer, now)}{calendar_in})\n", style="dim")  # the header names it in full
         now_us = to_us(now)
         for (kind, name), plan in zip(CLOCK_NAMES.items(), clocks, strict=True):
             reading = readings[kind]

@@ -23,6 +23,7 @@ from casewatch.core import commands as c
 from casewatch.core.evidence import ChecklistEntry, case_checklist, readiness
 from casewatch.core.models import Case, EvidenceRecord, EvidenceState
 from casewatch.core.text import counted, visible
+from casewatch.core.zones import zone_label
 from casewatch.tui.messages import ActionDone, CasesChanged
 from casewatch.tui.screens.base import CasewatchModal, CasewatchScreen
 from casewatch.tui.screens.forms import Field, TextPrompt
@@ -207,7 +208,7 @@ class EvidenceScreen(CasewatchScreen):
         record = entry.record
         if record.by is not None and record.at is not None:
             head.append(f"\nlast changed by {record.by}, {record.at.astimezone(self.app.zone):%a %d %b %H:%M} "
-                        f"{self.app.zone.key}, v{record.version}", style="dim")
+                        f"{zone_label(self.app.zone, record.at)}, v{record.version}", style="dim")
         self.query_one("#evidence-item", Static).update(head)
         area = self.query_one("#evidence-value", TextArea)
         if area.text != draft.text:

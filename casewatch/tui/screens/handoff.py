@@ -27,6 +27,7 @@ from casewatch.core.handoff import Handoff, Packet, PacketCase, PacketClock, Pac
 from casewatch.core.handoff_export import CLOCK_NAMES, FAR_AWAY, dual_time, local_time, relative, shown_state
 from casewatch.core.models import Role
 from casewatch.core.text import counted, visible
+from casewatch.core.zones import zone_label, zone_named_once
 from casewatch.tui.messages import ActionDone, CasesChanged, ClockTick, LeadChanged
 from casewatch.tui.screens.base import CasewatchModal, CasewatchScreen
 from casewatch.tui.screens.forms import Confirm, PersonPrompt, ask_before_discarding
@@ -86,7 +87,7 @@ def _first_line(text: str, width: int) -> str:
 def _compact(at: datetime, tz: str, now: datetime) -> str:
     """A zone column's cell: "Sat 09:30 JST", or "05 Dec 09:30 JST" when a weekday would be ambiguous."""
     if abs(at - now) >= FAR_AWAY:
-        return at.astimezone(ZoneInfo(tz)).strftime("%d %b %H:%M %Z")
+        return at.astimezone(ZoneInfo(tz)).strftime("%d %b %H:%M ") + zone_label(tz, at)
     return local_time(at, tz, now)
 
 
@@ -219,14 +220,15 @@ class HandoffScreen(CasewatchScreen):
         elif self.handoff is not None:
             head.append(f" Handoff {self.handoff.id} ", style="bold reverse")
             waited = format_countdown(int(self.handoff.waiting_for(now).total_seconds()))
-            head.append(f"  from {visible(out.name)} ({out.tz}) to you ({inc.tz}), prepared "
+            head.append(f"  from {visible(out.name)} in {zone_named_once(out.tz, now)} to you in "
+                        f"{zone_named_once(inc.tz, now)}, prepared "
                         f"{dual_time(packet.prepared_at, *self.zones, now)}; waiting {waited}")
             if self.handoff.overdue(now):
                 head.append(" — overdue", style=f"bold {colours.get('clock-warning', '')}".strip())
         else:
             head.append(" Handoff preview ", style="bold reverse")
-            to = f"{visible(inc.name)} ({inc.tz})" if inc.name else "nobody yet — t chooses"
-            head.append(f"  from {visible(out.name)} ({out.tz}) to {to}")
+            to = f"{visible(inc.name)} in {zone_named_once(inc.tz, now)}" if inc.name else "nobody yet — t chooses"
+            head.append(f"  from {visible(out.name)} in {zone_named_once(out.tz, now)} to {to}")
         shift_for = format_countdown(int((packet.prepared_at - packet.shift_started_at).total_seconds()))
         head.append(f"\nShift since {local_time(packet.shift_started_at, out.tz, now)} ({shift_for}). ")
         s = packet.summary
@@ -301,7 +303,8 @@ class HandoffScreen(CasewatchScreen):
             # the clock, how far off it is and when in both zones come first, whole, so they stay in view
             # at 80 columns; status, title and note give way (they scroll, and the detail below has them)
             columns = (("Δ", "mark", None), ("ID", "id", None), ("SEV", "sev", None), ("Clock", "clock", None),
-                       ("In", "in", None), (first, "zone1", ZONE_WIDTH), (second, "zone2", ZONE_WIDTH),
+                       ("In", "in", None), (zone_label(first, now), "zone1", ZONE_WIDTH),
+                       (zone_label(second, now), "zone2", ZONE_WIDTH),
                        ("Status", "status", None), ("Title", "title", TITLE_WIDTH), ("Note", "note", NOTE_WIDTH),
                        ("Missing", "missing", None))
             for label, key, width in columns:

@@ -21,10 +21,12 @@ from casewatch.core.metric_trends import FAILURE_SIGNALS, LABELS, METRICS, going
 from casewatch.core.metric_trends import windows as metric_windows
 from casewatch.core.metrics import Metrics, Report
 from casewatch.core.models import Severity
+from casewatch.core.zones import zone_named_once
 from casewatch.tui.screens.base import CasewatchScreen
 from casewatch.tui.widgets.footer import CasewatchFooter
 
 WEEKS = 8
+NARROW = 110  # columns: below this the table keeps its counts to the All column and the trends stack
 WINDOW_KEYS = {"today": "t", "shift": "s", "7 days": "7", "30 days": "3"}
 
 
@@ -36,21 +38,30 @@ def _owner(field: str) -> Callable[[Metrics], str]:
     return lambda metrics: _duration(metrics.as_dict()["time_to_named_owner"][field])
 
 
-def _rate(name: str) -> Callable[[Metrics], str]:
-    def text(metrics: Metrics) -> str:
+def _rate(name: str) -> Callable[[Metrics, bool], str]:
+    def text(metrics: Metrics, counted: bool) -> str:
         rate = getattr(metrics, name)
         share = "—" if rate.rate is None else f"{rate.rate:.0%}"
-        return f"{share} ({rate.numerator}/{rate.denominator})"
+        return f"{share} ({rate.numerator}/{rate.denominator})" if counted else share
     return text
 
 
-ROWS: tuple[tuple[str, str, Callable[[Metrics], str]], ...] = (
-    ("owner_median", "Time to named owner, median", _owner("median_s")),
-    ("owner_p90", "Time to named owner, p90", _owner("p90_s")),
-    ("unowned", "Still without an owner", lambda m: str(m.unowned)),
-    *((name, LABELS[name], _rate(name)) for name in METRICS[1:]),
+def _plain(text: Callable[[Metrics], str]) -> Callable[[Metrics, bool], str]:
+    return lambda metrics, counted: text(metrics)
+
+
+_SHORT = {"customer_update_miss_rate": "Update misses", "escalation_rework_rate": "Rework",
+          "severity_mismatch_rate": "Severity mismatch", "avoidable_escalation_rate": "Avoidable"}
+
+ROWS: tuple[tuple[str, str, str, Callable[[Metrics, bool], str]], ...] = (
+    ("owner_median", "Time to named owner, median", "Owner time, median", _plain(_owner("median_s"))),
+    ("owner_p90", "Time to named owner, p90", "Owner time, p90", _plain(_owner("p90_s"))),
+    ("unowned", "Still without an owner", "Without an owner", _plain(lambda m: str(m.unowned))),
+    *((name, LABELS[name], _SHORT[name], _rate(name)) for name in METRICS[1:]),
 )
-"""The table's rows: a key, what the lead reads, and the cell text of one population."""
+"""The table's rows: a key, what the lead reads (in full, and where the screen is narrow), and the
+cell text of one population, with or without the counts a rate is out of (a narrow screen keeps
+them to the All column, so that SEV4 stays on it)."""
 
 
 BARS = "▁▂▃▄▅▆▇█"
@@ -103,10 +114,11 @@ class MetricsScreen(CasewatchScreen):
             yield table
             yield Label(f"Weekly trend, the last {WEEKS} weeks (oldest first):", id="trend-label")
             for name in METRICS:
-                with Horizontal(classes="trend"):
+                with Horizontal(classes="trend"):  # stacked on a narrow screen: the name above its series
                     yield Label(LABELS[name], classes="trend-name")
-                    yield Static(id=f"trend-{name}", classes="trend-chart")
-                    yield Static(id=f"trend-values-{name}", classes="trend-values")
+                    with Horizontal(classes="trend-series"):
+                        yield Static(id=f"trend-{name}", classes="trend-chart")
+                        yield Static(id=f"trend-values-{name}", classes="trend-values")
             yield Static(id="metrics-signals")
         yield CasewatchFooter()
 
@@ -134,6 +146,14 @@ class MetricsScreen(CasewatchScreen):
         self.reports = dict(zip(windows, reports[: len(windows)], strict=True))
         self.weekly, self.as_of = reports[len(windows):], now
         self.show()
+
+    def on_resize(self) -> None:
+        narrow = self.size.width < NARROW
+        if narrow != self.has_class("narrow"):
+            self.set_class(narrow, "narrow")
+            report = self.reports.get(self.window)
+            if report is not None:
+                self._show_table(report)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "window" and parameters and self.reports and parameters[0] not in self.reports:
@@ -163,7 +183,8 @@ class MetricsScreen(CasewatchScreen):
         head = Text()
         head.append(f" {self.window} ", style="bold reverse")
         owned, unowned = len(report.overall.owner_times_s), report.overall.unowned
-        head.append(f"  {owned + unowned} escalations from {since} to {until} ({zone.key}): {owned} owned, "
+        named = zone_named_once(zone, self.app.now())
+        head.append(f"  {owned + unowned} escalations from {since} to {until} ({named}): {owned} owned, "
                     f"{unowned} still without an owner")
         keys = "  ".join(f"{key} {name}" for name, key in WINDOW_KEYS.items() if name in self.reports)
         head.append(f"\n  {keys}", style="dim")
@@ -171,11 +192,12 @@ class MetricsScreen(CasewatchScreen):
 
     def _show_table(self, report: Report) -> None:
         table = self.query_one("#metrics-table", DataTable)
+        narrow = self.has_class("narrow")
         with self.app.batch_update():
             table.clear()
-            for key, label, text in ROWS:
-                cells = [Text(label, style="bold"), Text(text(report.overall))]
-                cells += [Text(text(report.by_severity[s.value])) if s.value in report.by_severity
+            for key, label, short, text in ROWS:
+                cells = [Text(short if narrow else label, style="bold"), Text(text(report.overall, True))]
+                cells += [Text(text(report.by_severity[s.value], not narrow)) if s.value in report.by_severity
                           else Text("—", style="dim") for s in Severity]
                 table.add_row(*cells, key=key)
 

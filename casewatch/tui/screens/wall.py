@@ -26,6 +26,7 @@ from casewatch.core.handoff import LeadView
 from casewatch.core.models import Severity
 from casewatch.core.text import visible
 from casewatch.core.wall import DEADLINES_SHOWN, Figures, WallView, wall_view
+from casewatch.core.zones import zone_label, zone_named_once
 from casewatch.tui.messages import CasesChanged, ClockTick, LeadChanged
 from casewatch.tui.screens.base import CasewatchScreen
 from casewatch.tui.widgets import cells
@@ -54,7 +55,7 @@ def lead_text(lead: LeadView, now: datetime) -> Text:
     there = now.astimezone(ZoneInfo(shift.tz))
     text = Text("Shift lead ")
     text.append(visible(shift.lead), style="bold")
-    text.append(f" · {there:%H:%M} {cells.zone_label(ZoneInfo(shift.tz), now)} there ({shift.tz})")
+    text.append(f" · {there:%H:%M} {zone_named_once(shift.tz, now)} there")
     text.append(f" · {format_countdown(int(shift.age(now).total_seconds()))} into the shift")
     return text
 
@@ -105,7 +106,7 @@ class WallScreen(CasewatchScreen):
 
     def on_mount(self) -> None:
         table = self.query_one("#wall-deadlines", DataTable)
-        zone = cells.zone_label(self.app.zone, self.app.now())
+        zone = zone_label(self.app.zone, self.app.now())
         for key, label in (("due", f"Due ({zone})"), ("in", "In"), ("clock", "Clock"), ("id", "Case"),
                            ("sev", "Sev"), ("title", "Title")):
             table.add_column(label, key=key)
@@ -171,7 +172,7 @@ class WallScreen(CasewatchScreen):
         local = now.astimezone(app.zone)
         top = Text()
         top.append(" casewatch wall ", style="bold reverse")
-        top.append(f"  {local:%a %d %b %H:%M:%S} {cells.zone_label(app.zone, now)}", style="bold")
+        top.append(f"  {local:%a %d %b %H:%M:%S} {zone_named_once(app.zone, now)}", style="bold")
         connection = app.connection
         if connection is not None:
             top.append(f"  ·  {'●' if connection.state.value == 'live' else '◌'} {connection.label}")

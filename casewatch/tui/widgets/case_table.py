@@ -78,6 +78,20 @@ class CaseTable(DataTable[Text]):
         self.virtual_size = Size(width + self._row_label_column_width,
                                  self._total_row_height + (self.header_height if self.show_header else 0))
 
+    def resize_columns(self, widths: dict[str, tuple[int, str]]) -> None:
+        """Give columns another width and header label (key -> (width, label)); unchanged ones are
+        left alone, and nothing is laid out again when none changed."""
+        changed = False
+        for key, (width, label) in widths.items():
+            column = self.columns[ColumnKey(key)]
+            if column.width != width or column.label.plain != label:
+                column.width, column.label = width, Text(label)
+                changed = True
+        if changed:
+            self._clear_caches()
+            self._update_dimensions([])
+            self.refresh()
+
     def set_row_cells(self, row_key: str, values: dict[str, Text]) -> None:
         self.set_rows_cells({row_key: values})
 

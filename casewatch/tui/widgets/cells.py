@@ -46,12 +46,6 @@ def due_suffix(due: datetime | None, zone: ZoneInfo | None, now: datetime) -> st
     return due.astimezone(zone).strftime(" %a %H:%M")
 
 
-def zone_label(zone: ZoneInfo, now: datetime) -> str:
-    """The zone's abbreviation now ("CET"), or its name where it has none (some zones only have "-03")."""
-    name = now.astimezone(zone).tzname() or zone.key
-    return zone.key if name.startswith(("+", "-")) else name
-
-
 def countdown_label(state: ClockState, remaining_s: int | None, suffix: str = "", *, compact: bool = False,
                     working_s: int | None = None) -> str:
     """"▸ 14m Fri 10:42", "✖ -5m Mon 09:10", "‖ 2h05m left", "✓ met". `compact` (the board) keeps

@@ -13,6 +13,7 @@ from textual import getters
 from textual.widgets import Static
 
 from casewatch.core.durations import format_countdown
+from casewatch.core.zones import zone_label, zone_named_once
 from casewatch.tui.app import CasewatchApp
 
 
@@ -33,8 +34,8 @@ class ClockBar(Static):
         day = f"{utc:%a %d %b} " if app.replay_at is not None else ""  # a replay may be days back
         parts += [Part(f"  {who}  "), Part(f"{day}{utc:%H:%M:%S} UTC", "bold")]
         if local.tzname() != "UTC":  # a viewer in Etc/UTC would read the same time twice
-            parts.append(Part(f"  ·  {local:%a %H:%M:%S} {app.zone.key}", drop=1,
-                              short=f"  ·  {local:%H:%M %Z}", shorten=3))
+            parts.append(Part(f"  ·  {local:%a %H:%M:%S} {zone_named_once(app.zone, now)}", drop=1,
+                              short=f"  ·  {local:%H:%M} {zone_label(app.zone, now)}", shorten=3))
         shift = app.state.lead.shift if app.state else None
         if shift is None:
             parts.append(Part("  ·  no shift lead", "dim", drop=2))
@@ -44,7 +45,8 @@ class ClockBar(Static):
             else:
                 lead_time = now.astimezone(ZoneInfo(shift.tz))
                 parts.append(Part(f"  ·  lead {shift.lead}", "bold", drop=2))
-                parts.append(Part(f", {lead_time:%H:%M %Z} there", drop=5))  # their clock, not when they started
+                there = f", {lead_time:%H:%M} {zone_label(shift.tz, now)} there"
+                parts.append(Part(there, drop=5))  # their clock, not when they started
             parts.append(Part(f" · {format_countdown(int(shift.age(now).total_seconds()))} into the shift", drop=4))
         parts.append(Part(f"  ·  {app.target.short_name()}", "dim", drop=6))
         self._parts = parts
