@@ -21,7 +21,7 @@ from textual import on
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.command import Provider
-from textual.notifications import Notification, Notify, SeverityLevel
+from textual.notifications import Notification, SeverityLevel
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
@@ -495,13 +495,14 @@ class CasewatchApp(App[None]):
         one coming or going lays the whole stack out again (most of an idle board's CPU). So the
         oldest alert toast gives way to the newest past ALERT_TOASTS_SHOWN; `!` lists every alert."""
         notification = Notification(text, title, severity, ALERT_TOAST_S, markup=False)
-        self.post_message(Notify(notification))
         raised = self._alert_toasts
         raised.append(notification)
+        self._notifications.add(notification)  # what Textual's Notify message does, here and now, so that
         while raised and (raised[0].has_expired or len(raised) > ALERT_TOASTS_SHOWN):
             oldest = raised.popleft()
             if not oldest.has_expired and oldest in self._notifications:
-                self._unnotify(oldest)  # Textual's own withdrawal (no public one in 8.2)
+                self._unnotify(oldest, refresh=False)  # Textual's own withdrawal (no public one in 8.2)
+        self._refresh_notifications()  # the oldest leaves as the newest comes, in one look at the toast rack
 
     def _ring(self) -> None:
         if self.alert_settings.bell:

@@ -342,6 +342,59 @@ async def test_pane_titles_keep_counting_late_cases_as_ticks_breach_them(make_ap
         assert sum(late_in_title(s) for s in Severity) > before
 
 
+async def test_pane_titles_count_cases_that_breach_out_of_view(make_app, frozen_clock):
+    """A tick reads the countdowns of the rows on screen only; a case whose clock breaches out of
+    view still counts as late in its pane's title, and its row shows the breach once in view."""
+    from casewatch.core.clocks import ClockState
+    from casewatch.tui.widgets.cells import GLYPH
+
+    app = make_app()
+    async with app.run_test(size=(160, 24)) as pilot:  # small panes: most rows are out of view
+        await pilot.pause()
+        sev3 = table(app, "sev3")
+        now_us = to_us(frozen_clock.now)
+        hidden = [r.key.value for r in sev3.ordered_rows[sev3.size.height + 2:]
+                  if app.state.clocks[r.key.value].customer_update.state_at(now_us)[0] is ClockState.RUNNING]
+        assert hidden, "a running clock out of view"
+        case_id = hidden[-1]
+        plan = app.state.clocks[case_id].customer_update
+        assert plan.due_us is not None
+        late_before = app.screen._counts[Severity.SEV3].late
+        frozen_clock.advance(seconds=(plan.due_us - now_us) // 1_000_000 + 1)  # just past its due time
+        app.tick(frozen_clock.now)
+        await pilot.pause()
+        title = str(app.screen.query_one("#pane-sev3").border_title)
+        late_now = sum(1 for i in app.screen.shown_ids() if app.state.cases[i].severity is Severity.SEV3 and any(
+            p.state_at(to_us(frozen_clock.now))[0] is ClockState.BREACHED for p in app.state.clocks[i]))
+        assert late_now > late_before and f"· {late_now} late" in title
+        column = sev3.get_column_index("update_clock")
+        sev3.focus()
+        sev3.move_cursor(row=sev3.get_row_index(case_id))  # scrolls it into view
+        await pilot.pause()
+        assert sev3.get_row(case_id)[column].plain.startswith(GLYPH[ClockState.BREACHED])
+        assert any(case_id in line and GLYPH[ClockState.BREACHED] in line for line in rendered_rows(sev3))
+
+
+async def test_rows_brought_into_view_by_a_taller_terminal_show_the_countdown_at_once(make_app, frozen_clock):
+    app = make_app()
+    async with app.run_test(size=(160, 24)) as pilot:
+        await pilot.pause()
+        sev3 = table(app, "sev3")
+        column = sev3.get_column_index("update_clock")
+        hidden = [r.key.value for r in sev3.ordered_rows if app.state.clocks[r.key.value].customer_update.active][-1]
+        before = sev3.get_row(hidden)[column].plain
+        frozen_clock.advance(minutes=30)
+        app.tick(frozen_clock.now)
+        await pilot.pause()
+        assert sev3.get_row(hidden)[column].plain == before  # out of view: not read
+        await pilot.resize_terminal(160, 80)  # every row has room now
+        await pilot.pause()
+        await pilot.pause()
+        reading = app.state.clocks[hidden].customer_update.read(to_us(frozen_clock.now))
+        assert format_countdown(reading.remaining_s) in sev3.get_row(hidden)[column].plain
+        assert any(hidden in line and format_countdown(reading.remaining_s) in line for line in rendered_rows(sev3))
+
+
 async def test_a_tick_redraws_the_countdowns_it_changed_and_nothing_else(make_app, frozen_clock):
     app = make_app()
     async with app.run_test(size=(200, 60)) as pilot:

@@ -63,7 +63,7 @@ class _Row:
     suffixes: tuple[str, ...]  # the due time in the viewer's zone after each countdown (CLOCKS order)
     labels: list[tuple[str, ClockState] | None] = field(default_factory=lambda: [None] * len(CLOCKS))
     next_check_us: int = 0  # no countdown text can change before this instant
-    dirty: bool = False  # labels moved on while the row was out of view; its cells wait for a scroll
+    dirty: bool = False  # labels moved on while the row was out of view; its cells wait for it to come into view
 
     @property
     def late(self) -> bool:
@@ -407,7 +407,7 @@ class BoardScreen(QuickActions):
         self._show_header(message.now)
         if self.view is View.BREACHED and message.turned:  # cases join (or leave) as their clocks turn
             self.apply_changes(CasesChanged(message.turned, frozenset()))
-        self._tick(message.now)
+        self._tick(message.now, message.turned)
         self._show_status()
 
     @on(LeadChanged)
@@ -422,34 +422,56 @@ class BoardScreen(QuickActions):
         self.query_one(ClockBar).show(now)
         self.query_one(HandoffBanner).show(self.app.state.lead, now, self.app.actor)
 
-    def _tick(self, now: datetime) -> None:
-        """Countdowns as deadline minus now. Only cells whose text changed are updated, and only in
-        rows on screen; rows out of view catch up when they are scrolled into it."""
+    def _tick(self, now: datetime, turned: frozenset[str] | None = None) -> None:
+        """Countdowns as deadline minus now, in the rows on screen: only cells whose text changed
+        are updated. A row out of view keeps its last text and catches up when it comes into view
+        (`_sync_visible`); on a floor of thousands that is most rows, most seconds. Its clock states
+        still count in the pane titles: the rows in `turned` (the alert watch's cases whose states
+        moved since its last tick) are read wherever they are. `turned=None` when the board may
+        have missed ticks (it was hidden): every row whose text may have changed is read."""
         now_us = to_us(now)
-        in_view = {severity: rows_in_view(pane.table) for severity, pane in self._panes.items()}
         late_moved = False
         updates: dict[CaseTable, dict[str, dict[str, Text]]] = {}  # one cache sweep per pane
         with self.app.batch_update():
-            for case_id, row in self._rows.items():
-                if row.next_check_us > now_us:
-                    continue
-                was_late = row.late
-                values = self._clock_cells(row, now_us, changed_only=True)
-                if not values:
-                    continue
-                if row.late != was_late:
-                    self._counts[row.severity].late += 1 if row.late else -1
-                    late_moved = True
-                first, last = in_view[row.severity]
-                if first <= row.table.get_row_index(case_id) < last:
-                    if changed := self._changed_cells(row, case_id, values):
-                        updates.setdefault(row.table, {})[case_id] = changed
-                else:
-                    row.dirty = True
+            shown: set[str] = set()
+            for pane in self._panes.values():
+                for case_id in self._ids_in_view(pane.table):
+                    shown.add(case_id)
+                    late_moved |= self._catch_up(case_id, now_us, updates)
+            for case_id in self._rows if turned is None else turned:
+                row = self._rows.get(case_id)
+                if case_id not in shown and row is not None and row.next_check_us <= now_us:
+                    was_late = row.late
+                    if self._clock_cells(row, now_us, changed_only=True):
+                        row.dirty = True
+                    late_moved |= self._count_late(row, was_late)
             for table, rows in updates.items():
                 table.set_rows_cells(rows)
             if late_moved:
                 self._show_titles()
+
+    def _ids_in_view(self, table: CaseTable) -> list[str]:
+        first, last = rows_in_view(table)
+        return [case_id for row in table.ordered_rows[first:last] if (case_id := row.key.value) is not None]
+
+    def _catch_up(self, case_id: str, now_us: int, updates: dict[CaseTable, dict[str, dict[str, Text]]]) -> bool:
+        """A row in view: its countdown cells as of `now_us`, where they differ from what the table
+        holds, into `updates`. True when the row's late state moved."""
+        row = self._rows.get(case_id)
+        if row is None or not (row.dirty or row.next_check_us <= now_us):
+            return False
+        was_late = row.late
+        values = self._clock_cells(row, now_us, changed_only=not row.dirty)  # dirty: labels the table lacks
+        row.dirty = False
+        if values and (changed := self._changed_cells(row, case_id, values)):
+            updates.setdefault(row.table, {})[case_id] = changed
+        return self._count_late(row, was_late)
+
+    def _count_late(self, row: _Row, was_late: bool) -> bool:
+        if row.late == was_late:
+            return False
+        self._counts[row.severity].late += 1 if row.late else -1
+        return True
 
     def _sync_when_scrolled(self, table: CaseTable) -> Callable[[float], None]:
         def watcher(_scroll_y: float) -> None:
@@ -457,19 +479,17 @@ class BoardScreen(QuickActions):
         return watcher
 
     def _sync_visible(self, table: CaseTable) -> None:
-        first, last = rows_in_view(table)
-        colours = self.app.colours
+        """Rows that came into view (a scroll, a resize) show their countdowns as of now at once."""
+        now_us = to_us(self.app.now())
+        updates: dict[CaseTable, dict[str, dict[str, Text]]] = {}
+        late_moved = False
         with self.app.batch_update():
-            for index in range(first, min(last, table.row_count)):
-                case_id = table.ordered_rows[index].key.value
-                row = self._rows.get(case_id) if case_id is not None else None
-                if case_id is not None and row is not None and row.dirty:
-                    self._set_cells(row, case_id, {
-                        key: cells.clock_cell(*shown, colours)
-                        for key, shown in zip(CLOCKS, row.labels, strict=True)
-                        if shown is not None
-                    })
-                    row.dirty = False
+            for case_id in self._ids_in_view(table):
+                late_moved |= self._catch_up(case_id, now_us, updates)
+            for changed_table, rows in updates.items():
+                changed_table.set_rows_cells(rows)
+            if late_moved:
+                self._show_titles()
 
     def _recount(self) -> None:
         """Count what the pane titles say from the rows, after rows were added, changed or removed."""
@@ -516,14 +536,14 @@ class BoardScreen(QuickActions):
         needs = [self._panes[s].table.row_count + 3 for s in Severity]  # border (2) and header (1)
         for severity, height in zip(Severity, pane_heights(available, needs), strict=False):
             self._panes[severity].styles.height = height
+        for pane in self._panes.values():  # once laid out at their heights, rows may have come into view
+            self.call_after_refresh(self._sync_visible, pane.table)
 
     def on_resize(self) -> None:
         layout = choose_layout(self.size.width)
         if self.board_layout is not None and layout != self.board_layout:
             self._build(layout)
         self.call_after_refresh(self._size_panes)
-        for pane in self._panes.values():
-            self.call_after_refresh(self._sync_visible, pane.table)
 
     # -------------------------------------------------------------- selection
 
