@@ -390,3 +390,51 @@ def test_a_link_moved_in_the_projection_never_steers_an_import(team, capsys, tmp
     assert code == 0 and "updated 1" in out, err
     code, out, _ = cw(capsys, "case", "show", imported["id"], "--json", "--db", team.url("alice"))
     assert json.loads(out)["title"] == "Checkout fails for everyone"
+
+
+def test_a_grant_racing_the_granters_demotion_waits_for_it_and_is_refused(team, capsys):
+    """A lead's demotion, written but not yet committed, and a grant by that lead at the same moment:
+    the grant waits for the demotion to commit, then is judged by the roster with it (refused), and
+    the login map is never touched."""
+    assert cw(capsys, "people", "add", "carol", "--role", "lead", "--tz", "UTC", "--db", team.url("alice"))[0] == 0
+    assert cw(capsys, "team", "grant", "carol", "--login", team.add_login("carol"), "--db", team.url("alice"))[0] == 0
+    team.sql("admin", f'GRANT "{team.member}" TO "{team.logins["carol"]}"')
+
+    async def race():
+        def connect(who: str):
+            url = make_url(team.url(who))
+            return asyncpg.connect(host=url.host, port=url.port or 5432, user=url.username, database=url.database)
+
+        alice, carol = await connect("alice"), await connect("carol")
+        try:
+            demotion = alice.transaction()
+            await demotion.start()
+            await alice.execute("INSERT INTO events (type, actor, occurred_at, recorded_at, payload) VALUES "
+                                "('person_added', 'alice', now(), now(), "
+                                "'{\"name\": \"carol\", \"role\": \"agent\", \"tz\": \"UTC\", \"before\": \"lead\"}')")
+            grant = asyncio.ensure_future(carol.execute(
+                "INSERT INTO events (type, actor, occurred_at, recorded_at, payload) VALUES ('login_granted', "
+                "'carol', now(), now(), json_build_object('login', $1::text, 'person', 'alice', 'before', "
+                "'bob'))", team.logins["bob"]))
+
+            async def waiting() -> int:  # the server's own view (members do not see others' waits)
+                rows = await asyncio.to_thread(team.sql, "admin", "SELECT count(*) AS n FROM pg_stat_activity "
+                                               "WHERE usename = $1 AND wait_event_type = 'Lock'", team.logins["carol"])
+                return rows[0]["n"]
+
+            for _ in range(200):  # carol's insert is blocked on the floor lock, not yet judged
+                if await waiting() or grant.done():
+                    break
+            assert await waiting() == 1 and not grant.done()
+            await demotion.commit()
+            with pytest.raises(asyncpg.InsufficientPrivilegeError, match="only a lead may record login_granted"):
+                await grant
+        finally:
+            await alice.close()
+            await carol.close()
+
+    asyncio.run(race())
+    assert roster(team, capsys)["carol"] == "agent"
+    assert [r["person"] for r in team.sql("admin", "SELECT person FROM logins WHERE login = $1",
+                                          team.logins["bob"])] == ["bob"]
+    still_sound(team, capsys)

@@ -230,7 +230,11 @@ _POSTGRESQL = [
             END IF;
             RETURN NEW;
         END IF;
-        -- A floor event. The events an administrator writes (team init, repairs) stand as written.
+        -- A floor event. Floor events are judged one at a time, in the order they commit: a roster
+        -- change still uncommitted (a lead being demoted) is waited for, then seen by the check below
+        -- (each statement here reads what has committed by then), so no grant slips in beside it.
+        PERFORM pg_advisory_xact_lock(hashtext('casewatch floor'));
+        -- The events an administrator writes (team init, repairs) stand as written.
         EXECUTE format('SELECT EXISTS (SELECT FROM %I.logins WHERE login = $1)', TG_TABLE_SCHEMA)
             INTO member USING session_user::text;
         IF NOT member THEN
