@@ -23,7 +23,7 @@ from casewatch.core.policy import Policy
 from casewatch.core.quarantine import Quarantined
 from casewatch.core.reviews import ReviewRow
 from casewatch.core.text import counted, is_handle, visible
-from casewatch.core.views import case_flags, describe_event
+from casewatch.core.views import case_flags, describe_event, linked_title
 from casewatch.core.zones import zoned
 
 STATE_MARK = {
@@ -51,7 +51,7 @@ def case_table(rows: list[CaseListing], now: datetime) -> str:
         lines.append((
             case.id, case.severity.value, case.status.value, case.internal_owner or "-", case.comms_owner or "-",
             *(clock_text(r[kind]) for kind in ClockKind), f"{'↩' if case.returned else ''}{case.readiness}",
-            case.customer, f"{case.source.key} {case.title}" if case.source else case.title,
+            case.customer, linked_title(case.source, case.title),
         ))
     lines = [tuple(visible(cell) for cell in line) for line in lines]
     widths = [max(len(line[i]) for line in lines) for i in range(len(header) - 1)]

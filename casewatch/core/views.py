@@ -99,6 +99,11 @@ class Listed(Protocol):
     def severity(self) -> Severity: ...
 
 
+def linked_title(source: SourceLink | None, title: str) -> str:
+    """A title as lists show it: after its ticket key on a linked case (`ZD-48213 Checkout fails`)."""
+    return f"{source.key} {title}" if source else title
+
+
 def ticket_words(source: SourceLink | None) -> str:
     """What finds a linked case by its ticket: the key as shown (`ZD-48213`) and the bare id."""
     return f"{source.key} {source.id}" if source else ""

@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 from casewatch.core.clocks import CaseClocks, ClockKind, ClockState
 from casewatch.core.models import Case, Severity
-from casewatch.core.views import NO_DEADLINE, is_unowned, is_waiting
+from casewatch.core.views import NO_DEADLINE, is_unowned, is_waiting, linked_title
 
 DEADLINES_SHOWN = 10
 
@@ -72,7 +72,8 @@ def wall_view(cases: Iterable[tuple[Case, CaseClocks]], now_us: int, shown: int 
                 if edge is not None and edge > now_us:
                     view.changes_at_us = min(view.changes_at_us, edge)
             if state is not ClockState.BREACHED:
-                upcoming.append(Deadline(plan.due_us, case.id, case.severity, case.title, plan.kind, state))
+                upcoming.append(Deadline(plan.due_us, case.id, case.severity,
+                                            linked_title(case.source, case.title), plan.kind, state))
         figures.breached += breached
     view.deadlines = heapq.nsmallest(shown, upcoming)
     return view

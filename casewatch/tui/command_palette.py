@@ -19,6 +19,7 @@ from textual.screen import ModalScreen
 from casewatch.core.errors import CasewatchError
 from casewatch.core.models import Case, Status
 from casewatch.core.text import unseen_removed, visible
+from casewatch.core.views import linked_title
 from casewatch.tui.app import CasewatchApp
 
 Command = tuple[str, Callable[[], object], str, str | None]  # shows, runs, help text, the case it opens
@@ -122,5 +123,4 @@ def _listed(case: Case) -> str:
     """A case as the palette lists it: its ticket key (so typing the ticket's id finds it), title
     and customer, as stored (the search matches them without invisible characters and shows them
     escaped: a tracker's text may hold control characters)."""
-    ticket = f"{case.source.key} " if case.source else ""
-    return f"{ticket}{case.title} · {case.customer}"
+    return f"{linked_title(case.source, case.title)} · {case.customer}"

@@ -57,3 +57,13 @@ def test_nothing_changes_before_the_next_clock_edge():
     assert just_before.figures == view.figures and just_before.deadlines == view.deadlines
     at_edge = view_of(floor, datetime.fromtimestamp(view.changes_at_us / 1e6, UTC))
     assert (at_edge.figures, at_edge.deadlines) != (view.figures, view.deadlines)
+
+
+def test_a_linked_case_is_listed_by_its_ticket_key_as_everywhere_else():
+    from casewatch.core.models import SourceLink
+
+    floor = floor_at()
+    linked = floor.cases["CW-1"].model_copy(update={"source": SourceLink("zd", "zendesk", "48213")})
+    cases = [linked if case.id == "CW-1" else case for case in floor.cases.values()]
+    view = wall_view(((case, plan_clocks(case, floor.policy)) for case in cases), to_us(T0 + timedelta(minutes=1)))
+    assert {d.title for d in view.deadlines if d.case_id == "CW-1"} == {"ZD-48213 A"}

@@ -34,6 +34,7 @@ from casewatch.core.views import (
     deadline_order,
     in_view,
     is_unowned,
+    linked_title,
     needs_attention,
     next_match,
 )
@@ -177,7 +178,7 @@ class BoardScreen(QuickActions):
         """The title cell: the ticket key first on a linked case, and the customer before the title
         once the customer's column is gone (two cases with the same title start differ by it)."""
         title = case.title if "customer" in self._layout.keys else f"{case.customer} · {case.title}"
-        return f"{case.source.key} {title}" if case.source else title
+        return linked_title(case.source, title)
 
     @property
     def _layout(self) -> Layout:
