@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
 import os
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -11,6 +12,8 @@ import pytest
 import tzlocal
 from sqlalchemy.engine import make_url
 
+from casewatch.storage.engine import create_engines
+from casewatch.storage.migrate import ensure_schema
 from casewatch.storage.target import resolve_target
 
 PG_ENV = "CASEWATCH_TEST_PG_URL"
@@ -65,10 +68,39 @@ async def _pg_admin(sql: str) -> None:
         await connection.close()
 
 
-def create_pg_database() -> str:
-    """A fresh database for one test; returns its URL. Fails loudly when the server is unreachable."""
+_PG_TEMPLATE: list[str] = []  # this process's migrated, empty database, made on first use
+
+
+def _pg_template() -> str:
+    """A database with casewatch's schema and nothing else, migrated once per test process: a copy
+    of it costs the server a file copy, where migrating each test's database cost a second or more
+    of both processes' time. Dropped when the process ends."""
+    if not _PG_TEMPLATE:
+        name = f"cw_template_{uuid.uuid4().hex[:12]}"
+        asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
+        atexit.register(lambda: asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')))
+        asyncio.run(migrate_schema(make_url(pg_admin_url()).set(database=name).render_as_string(hide_password=False)))
+        _PG_TEMPLATE.append(name)
+    return _PG_TEMPLATE[0]
+
+
+async def migrate_schema(location: str) -> None:
+    """The schema only, as a new database has it before its first open writes the default policy."""
+    target = resolve_target(location)
+    reader, writer = create_engines(target)
+    try:
+        await ensure_schema(reader, writer, target.describe())
+    finally:
+        await reader.dispose()
+
+
+def create_pg_database(*, empty: bool = False) -> str:
+    """A fresh database for one test; returns its URL. It already has the schema (as a copy of this
+    process's template) unless `empty`: a test of migrations or of foreign databases starts from
+    nothing. Fails loudly when the server is unreachable."""
     name = f"cw_test_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
+    template = "" if empty else f' TEMPLATE "{_pg_template()}"'
+    asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"{template}'))
     return make_url(pg_admin_url()).set(database=name).render_as_string(hide_password=False)
 
 
@@ -86,7 +118,7 @@ def db_url(request, tmp_path):
         return
     if pg_admin_url() is None:
         pytest.skip(f"{PG_ENV} is not set")
-    url = create_pg_database()
+    url = create_pg_database(empty=request.node.get_closest_marker("empty_database") is not None)
     try:
         yield url
     finally:
@@ -94,11 +126,11 @@ def db_url(request, tmp_path):
 
 
 @pytest.fixture
-def pg_url():
+def pg_url(request):
     """A fresh PostgreSQL database for tests of what only PostgreSQL has (notifications, roles)."""
     if pg_admin_url() is None:
         pytest.skip(f"{PG_ENV} is not set")
-    url = create_pg_database()
+    url = create_pg_database(empty=request.node.get_closest_marker("empty_database") is not None)
     try:
         yield url
     finally:

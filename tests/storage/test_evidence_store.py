@@ -159,6 +159,7 @@ async def _to_0001(target) -> None:
     await engine.dispose()
 
 
+@pytest.mark.empty_database
 async def test_a_database_from_before_item_states_keeps_its_history(db_target, frozen_clock):
     """Schema 0001 with the first checklist's events: ticked `logs` and `reproduction`, an untick."""
     await _to_0001(db_target)

@@ -144,6 +144,7 @@ async def test_preview_writes_nothing(store, frozen_clock):
         await store.handoff_preview("dana", "zed")
 
 
+@pytest.mark.empty_database
 async def test_migration_brings_the_shifts_of_an_older_database(db_target, frozen_clock):
     """A database from before handoffs (at 0003) whose log has shift starts gets them as shifts, in each lead's roster zone."""
     from alembic import command

@@ -217,6 +217,7 @@ async def test_schema_newer_than_the_code_is_refused(db_target, frozen_clock):
         await Store.open(db_target, clock=frozen_clock)
 
 
+@pytest.mark.empty_database
 async def test_a_foreign_database_is_refused(db_target, frozen_clock):
     await run_sql(db_target, "CREATE TABLE invoices (id INTEGER PRIMARY KEY)")
     with pytest.raises(InvalidInput, match="not a casewatch one"):

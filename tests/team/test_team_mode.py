@@ -417,6 +417,7 @@ def test_a_tampered_login_map_is_reported_and_only_an_administrator_repairs_it(t
     assert team.sql("admin", "SELECT person FROM logins WHERE login = $1", bob)[0]["person"] == "bob"
 
 
+@pytest.mark.empty_database
 def test_team_init_by_a_role_that_may_create_roles_but_not_own_the_database_changes_nothing(pg_url, capsys):
     made = Team(admin_url=pg_url)
     try:
