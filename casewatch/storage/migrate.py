@@ -37,6 +37,7 @@ def alembic_config(location: Path = MIGRATIONS) -> Config:
     return config
 
 
+@cache
 def revision_chain(location: Path = MIGRATIONS) -> dict[str, str | None]:
     """Each revision and the one it follows, read from the version files' own assignments without
     running them. Alembic's script directory imports Alembic and every migration: about 0.2 s that

@@ -953,6 +953,14 @@ class Store:
                 await conn.execution_options(isolation_level="REPEATABLE READ")
             return await checked_log.audit(conn)
 
+    @_reads
+    async def audit_since(self, mark: checked_log.AuditMark | None) -> checked_log.AuditMark:
+        """The quarantined counts, checking only what the log gained after `mark` (the board's count)."""
+        async with self._reader.connect() as conn:
+            if conn.dialect.name == "postgresql":
+                await conn.execution_options(isolation_level="REPEATABLE READ")
+            return await checked_log.audit_since(conn, mark)
+
     async def _load_events(self, conn: AsyncConnection, case_id: str) -> list[Event]:
         """The case's events that count, in log order (the quarantined ones are left out)."""
         return (await checked_log.case_events(conn, case_id, await self._floor(conn)))[0]

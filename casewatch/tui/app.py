@@ -37,6 +37,7 @@ from casewatch.core.models import Case, Person, Role
 from casewatch.core.sync import SourceState
 from casewatch.core.text import visible
 from casewatch.core.views import describe_event
+from casewatch.storage.audit_marks import load_mark, save_mark
 from casewatch.storage.feed import ChangeFeed, FeedState, FeedStatus, Update, feed_for
 from casewatch.storage.store import Clock, Store, system_clock
 from casewatch.storage.sync import source_states_now
@@ -272,9 +273,12 @@ class CasewatchApp(App[None]):
     async def _count_quarantined(self) -> None:
         """A lead learns, on the status line, that the log holds events the rules kept out."""
         try:
-            self.quarantined = len(await self.store.audit())
+            mark = await self.store.audit_since(load_mark(self.target))
         except CasewatchError as exc:
             self.notify(str(exc), title="Audit failed", severity="warning", markup=False)
+            return
+        save_mark(self.target, mark)
+        self.quarantined = mark.count
 
     async def _read_sources(self) -> None:
         """The tracker syncs' states, for the status line (a failing read keeps the last ones)."""

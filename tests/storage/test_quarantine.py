@@ -123,3 +123,45 @@ def test_events_no_state_can_take_are_quarantined_on_sqlite(tmp_path, capsys):
         assert cw(capsys, db, "case", "show", shown)[0] == 0
     code, out, err = cw(capsys, db, "case", "new", "--title", "Next", "--customer", "Globex", "--severity", "SEV3")
     assert code == 0 and out.strip() == "CW-4001", err
+
+
+def test_a_boards_audit_counts_from_its_last_mark_as_the_whole_log_does(tmp_path, capsys):
+    """The board's count reads only the cases that gained events since its last audit; at every step
+    it equals a whole audit, and a new floor event or an unreadable mark sends it back to the whole log."""
+    import asyncio
+
+    from casewatch.storage.audit_marks import load_mark, mark_path, save_mark
+    from casewatch.storage.store import Store
+    from casewatch.storage.target import resolve_target
+
+    db = str(tmp_path / "cw.db")
+    target = resolve_target(db)
+    assert cw(capsys, db, "people", "add", "tom", "--role", "agent", "--tz", "UTC")[0] == 0
+    for title in ("one", "two", "three"):
+        assert cw(capsys, db, "case", "new", "--title", title, "--customer", "c", "--severity", "SEV2")[0] == 0
+
+    async def count(reads: list) -> int:
+        async with await Store.open(target) as store:
+            before = load_mark(target)
+            mark = await store.audit_since(before)
+            reads.append(before is not None and mark.floor == before.floor and mark.read >= before.read)
+            save_mark(target, mark)
+            assert mark.count == len(await store.audit())
+            return mark.count
+
+    reads: list = []
+    assert asyncio.run(count(reads)) == 0
+    forge(db, "CW-1002", "owner_assigned", "tom", {"before": None, "after": "tom", "role": "agent"})
+    assert cw(capsys, db, "case", "note", "CW-1001", "a note that counts")[0] == 0
+    assert asyncio.run(count(reads)) == 1
+    forge(db, "CW-1003", "made_up", "tom", {})
+    assert cw(capsys, db, "case", "note", "CW-1002", "the forged owner's case moves on")[0] == 0
+    assert asyncio.run(count(reads)) == 2
+    assert asyncio.run(count(reads)) == 2  # nothing new: nothing re-read
+    assert load_mark(target).quarantined == {"CW-1002": 1, "CW-1003": 1}
+    forge(db, None, "person_added", "tom", {"name": "eve", "role": "lead", "tz": "UTC", "before": None})
+    assert asyncio.run(count(reads)) == 3
+    mark_path(target).write_text("{not json")
+    assert load_mark(target) is None
+    assert asyncio.run(count(reads)) == 3
+    assert reads == [False, True, True, True, False, False]
