@@ -279,8 +279,10 @@ class EvidenceScreen(CasewatchScreen):
             if message.ok:
                 self._saved.append(command.key)
             if not self._saving and self._saved:  # one toast for the whole save, not one per item
-                self.app.notify(f"{self.case_id}: {counted(len(self._saved), 'evidence item')} saved "
-                                f"({', '.join(self._saved)})", title="Saved", markup=False)
+                order = [entry.key for entry in self.entries]  # the checklist's, whichever write ended first
+                saved = sorted(self._saved, key=lambda key: order.index(key) if key in order else len(order))
+                self.app.notify(f"{self.case_id}: {counted(len(saved), 'evidence item')} saved "
+                                f"({', '.join(saved)})", title="Saved", markup=False)
         if message.ok or message.conflict:  # the app has the newest case now; a conflict keeps the draft
             self.load(self.app.state.cases.get(self.case_id) or self.case)
 
