@@ -13,6 +13,7 @@ import argparse
 import gc
 import sys
 from collections.abc import Sequence
+from functools import cache
 from typing import NoReturn
 
 import argcomplete
@@ -25,7 +26,10 @@ from casewatch.core.errors import CasewatchError, FileInvalid, InvalidInput
 from casewatch.core.text import visible
 
 
+@cache
 def build_parser() -> argparse.ArgumentParser:
+    """Built once per process: parsing never changes it, and a process that runs many commands (a
+    bot, the tests) would otherwise pay for every subcommand's parser each time."""
     return _build(__doc__.split("\n")[0] if __doc__ else "casewatch", BOARD, SUBCOMMANDS, GROUPS)
 
 
