@@ -28,7 +28,7 @@ from casewatch.core import commands as c
 from casewatch.core import handoff_export, reviews
 from casewatch.core.breaches import case_breaches
 from casewatch.core.case_filter import CaseFilter, Seen, parse_filter
-from casewatch.core.clocks import plan_clocks
+from casewatch.core.clocks import ClockKind, plan_clocks
 from casewatch.core.demo import demo_plan
 from casewatch.core.errors import InvalidInput, NotFound, ProjectionsDiffer, Unavailable
 from casewatch.core.evidence import case_checklist
@@ -726,6 +726,13 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         arg("--notes", default=""),
     )),
     Write("case note", c.Note, "add a timeline note", (arg("text"),), bulk=True),
+    Write("case ack", c.AcknowledgeAlert, "the shift lead acknowledges a clock's alert: every board's timeline "
+          "says 'ack by NAME'", (
+              arg("clock", choices=[kind.value for kind in ClockKind], help="the clock that alerted",
+                  complete=[kind.value for kind in ClockKind]),
+              arg("state", choices=["warning", "breached"], help="the state it alerted in",
+                  complete=["warning", "breached"]),
+          )),
     Write("case evidence", c.SetEvidence, "set an evidence item, or list them", (
         arg("key", nargs="?", help="the item (omit it with --json to list every item)"),
         arg("--state", default=None, help="missing, partial, done or na", complete=EVIDENCE_STATES),
