@@ -37,7 +37,6 @@ from casewatch.core.text import (
     TrackerTitle,
 )
 
-
 AlertState = Literal["warning", "breached"]
 """The clock states that alert (core.alerts.ALERTING)."""
 

@@ -3,9 +3,10 @@ act on every marked case at once, and open a case by its id or ticket (`:`).
 
 Taking a case is an ordinary `Assign`; its undo (`CaseActions.offer_undo`, shared with `a` and `c`)
 is another `Assign` that puts the previous owner back (the log is never edited), made against the
-version the take wrote, so that a change by someone else in between is a conflict, not an overwrite. A bulk action asks its form once, lists
-the marked cases in a confirmation, and is written by the app as one command per case in one
-transaction (`CasewatchApp.perform_each`): a case that refuses stays marked, the others are done.
+version the take wrote, so that a change by someone else in between is a conflict, not an overwrite.
+A bulk action asks its form once, lists the marked cases in a confirmation, and is written by the
+app as one command per case in one transaction (`CasewatchApp.perform_each`): a case that refuses
+stays marked, the others are done. `ctrl+r` marks every case shown as read (their `●` goes).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from casewatch.core.jump import case_names, find_case
 from casewatch.core.models import Severity, Status
 from casewatch.core.permissions import Action
 from casewatch.core.text import visible
-from casewatch.tui.messages import ActionDone, BulkDone
+from casewatch.tui.messages import ActionDone, BulkDone, MarksChanged
 from casewatch.tui.screens.case_actions import UNDO_TOOLTIP, CaseActions
 from casewatch.tui.screens.forms import ChoicePrompt, Confirm, Field, Form, PersonPrompt, TextPrompt
 from casewatch.tui.widgets import cells
@@ -40,6 +41,8 @@ QUICK_BINDINGS = [
             tooltip="Mark every case shown (after a filter or a view)"),
     Binding("escape", "clear_marks", "Clear marks", id="board.clear_marks", show=False,
             tooltip="Clear the marks (Esc again clears the view and the filter)"),
+    Binding("ctrl+r", "mark_read", "Mark all read", id="board.mark_read", show=False,
+            tooltip="Mark every case shown as read: their ● unread marks go"),
     Binding("colon", "jump", "Open by id", id="board.jump", show=False,
             tooltip="Open a case by its id or ticket key (a unique beginning is enough; → completes it)"),
 ]
@@ -86,6 +89,10 @@ class QuickActions(CaseActions):
         """Redraw these cases' rows (marked or not) and the status line's count."""
         raise NotImplementedError
 
+    def redraw_titles(self, case_ids: Iterable[str]) -> None:
+        """Redraw these cases' title cells (their ● unread marks)."""
+        raise NotImplementedError
+
     def id_cell(self, case_id: str) -> Text:
         """The id cell of a row: reversed while the case is marked."""
         cell = cells.plain(case_id)
@@ -128,6 +135,16 @@ class QuickActions(CaseActions):
         before = self._taking.pop(command.case_id)
         if message.ok and before.expect_version is not None:
             self.offer_undo(c.Assign, before.case_id, before.name, before.expect_version + 1)
+
+    # --------------------------------------------------------- unread marks
+
+    def action_mark_read(self) -> None:
+        gone = self.app.mark_read(self.shown_ids())
+        self.app.notify(f"{gone} case{'s' if gone != 1 else ''} marked read" if gone else "Nothing shown is unread")
+
+    @on(MarksChanged)
+    def _marks_changed(self, message: MarksChanged) -> None:
+        self.redraw_titles(message.case_ids)
 
     # ----------------------------------------------------------------- jump
 
