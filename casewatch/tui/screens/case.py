@@ -286,7 +286,7 @@ class CaseScreen(CaseActions):
         """Reopen is offered on a resolved case only."""
         if action == "reopen":
             return self.case is not None and self.case.status is Status.RESOLVED
-        return True
+        return super().check_action(action, parameters)
 
     def action_reopen(self) -> None:
         if case := self._target(Action.STATUS):
