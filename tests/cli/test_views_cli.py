@@ -133,3 +133,16 @@ def test_is_unread_reads_the_persons_marks_file_as_the_board_keeps_it(cw, floor,
     paths.marks_path("dana").write_text("{not json", encoding="utf-8")
     code, out, err = cw("cases", "--ids", "--filter", "is:unread")
     assert code == 0 and out == "" and err.count("\n") == 1 and "could not be read" in err and "Traceback" not in err
+
+
+def test_case_ack_is_the_shift_leads_and_says_so_in_the_timeline(cw, floor):  # noqa: F811
+    code, out, err = cw("case", "ack", floor["late"], "owner", "breached")
+    assert (code, out) == (2, "") and err.count("\n") == 1 and "nobody leads the shift" in err
+    assert cw("case", "ack", floor["late"], "owner", "running")[0] == 2  # not a state that alerts
+    assert cw("shift", "start")[0] == 0
+    code, out, err = cw("case", "ack", floor["late"], "owner", "breached", "--as", "raj")
+    assert (code, out) == (2, "") and "needs the shift lead" in err and err.count("\n") == 1
+    code, out, err = cw("case", "ack", floor["late"], "owner", "breached")
+    assert code == 0 and "ack by dana: owner clock breached" in out, err
+    code, out, _ = cw("case", "show", floor["late"], "--json")
+    assert json.loads(out)["timeline"][-1]["summary"] == "ack by dana: owner clock breached"
