@@ -30,6 +30,7 @@ class LocalMarks:
     seen: LastSeen
     alerts: AlertMarks = field(default_factory=AlertMarks)
     others: dict[str, Any] = field(default_factory=dict)  # the other databases' sections, kept as read
+    fresh: bool = False  # no marks were kept for this database: they begin now (write them down)
 
     def save(self, open_ids: set[str] | frozenset[str], now: datetime) -> None:
         """Write the file (the marks of cases still open); CasewatchError when it cannot be written."""
@@ -62,7 +63,8 @@ def load_marks(person: str, database: str, now: datetime, path: Path | None = No
         seen, alerts, problem = LastSeen(since=now), AlertMarks(), f"{path}: its {database} section is damaged ({exc})"
     if problem is not None:
         problem += "; unread marks start again from now"
-    return LocalMarks(path, database, seen, alerts, others), problem
+    fresh = problem is not None or database not in sections
+    return LocalMarks(path, database, seen, alerts, others, fresh), problem
 
 
 def read_seen(person: str, database: str, path: Path | None = None) -> tuple[LastSeen | None, str | None]:

@@ -34,7 +34,7 @@ class PersonMarks:
         if problem is not None:
             say(problem, "Marks ignored")
         marks = cls(state, viewer, say, kept)
-        if problem is not None or not kept.path.exists():
+        if kept.fresh:
             marks._write(now)
         return marks
 

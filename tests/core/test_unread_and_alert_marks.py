@@ -64,14 +64,14 @@ def test_a_snooze_silences_its_case_until_it_ends_or_the_severity_rises():
 def test_the_marks_file_keeps_each_database_apart_and_a_damaged_one_is_ignored_with_a_reason(tmp_path):
     path = tmp_path / "marks" / "dana.json"
     marks, problem = load_marks("dana", "one.db", T, path)
-    assert problem is None and marks.seen.since == T and not path.exists()
+    assert problem is None and marks.seen.since == T and marks.fresh and not path.exists()
     marks.seen.versions["CW-1"] = 4
     marks.alerts.snooze("CW-1", Severity.SEV2, T, SNOOZE_FOR[0])
     marks.save({"CW-1"}, T)
     other, _ = load_marks("dana", "two.db", LATER, path)
     other.save(set(), LATER)  # another database's section leaves this one as it was
     again, problem = load_marks("dana", "one.db", LATER, path)
-    assert problem is None and again.seen.since == T and again.seen.versions == {"CW-1": 4}
+    assert problem is None and again.seen.since == T and again.seen.versions == {"CW-1": 4} and not again.fresh
     assert again.alerts.snoozed["CW-1"].until == T + SNOOZE_FOR[0]
     assert read_seen("dana", "one.db", path)[0] == again.seen and read_seen("dana", "three.db", path) == (None, None)
     assert not list(path.parent.glob("*.partial"))  # written whole, then renamed
@@ -79,4 +79,5 @@ def test_the_marks_file_keeps_each_database_apart_and_a_damaged_one_is_ignored_w
         path.write_text(damage, encoding="utf-8")
         fresh, problem = load_marks("dana", "one.db", LATER, path)
         assert problem is not None and str(path) in problem and fresh.seen.since == LATER and not fresh.seen.versions
+        assert fresh.fresh
         assert read_seen("dana", "one.db", path)[0] is None

@@ -158,3 +158,15 @@ async def test_alerts_are_acknowledged_grey_and_a_snoozed_case_does_not_ring_unt
             assert len(rung) == bells + 1 and f"Clock {newest.state.value}" in notifications(app)
         kept = list(json.loads(paths.marks_path("dana").read_text())["databases"].values())[0]
         assert any(k.startswith(newest.case_id) for k in kept["acknowledged"])
+
+
+async def test_a_damaged_marks_file_is_ignored_with_a_notice_and_written_anew(make_app):
+    path = paths.marks_path("dana")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\x00[b]not json", encoding="utf-8")
+    app = make_app()
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await pilot.pause()
+        assert "could not be read" in notifications(app) and "unread marks start again from now" in notifications(app)
+        assert isinstance(app.screen, BoardScreen)
+        assert json.loads(path.read_text())["format"] == 1  # replaced, whole
