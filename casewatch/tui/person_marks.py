@@ -26,6 +26,7 @@ class PersonMarks:
         self.seen = keeps.seen if keeps else LastSeen(since=datetime.max.replace(tzinfo=UTC))  # nothing unread
         self.alerts = keeps.alerts if keeps else AlertMarks()
         self._failed = False
+        self._unread = Unread(state.cases, self.seen, viewer)
 
     @classmethod
     def load(cls, state: AppState, viewer: str, database: str, now: datetime, say: Say) -> PersonMarks:
@@ -47,8 +48,9 @@ class PersonMarks:
 
     @property
     def unread(self) -> Set[str]:
-        """Which cases are unread, looked up one at a time (`is:unread`)."""
-        return Unread(self._state.cases, self.seen, self._viewer)
+        """Which cases are unread, looked up one at a time (`is:unread`): one object for the app's
+        life, reading the cases and the marks as they are at each look-up."""
+        return self._unread
 
     def is_unread(self, case: Case) -> bool:
         return self.seen.is_unread(case, self._viewer)
