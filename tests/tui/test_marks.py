@@ -140,6 +140,8 @@ async def test_alerts_are_acknowledged_grey_and_a_snoozed_case_does_not_ring_unt
         await pilot.press("down", "enter")  # 30 m
         await pilot.pause()
         assert isinstance(app.screen, AlertHistoryScreen) and "snoozed until" in notifications(app)
+        assert grid.get_cell(key, "title").plain.startswith("snoozed until ")
+        assert grid.get_cell(key, "title").style == "dim"  # still acknowledged
         await pilot.press("escape")
         await pilot.pause()
         app.clear_notifications()

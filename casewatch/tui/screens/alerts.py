@@ -19,6 +19,7 @@ from textual.widgets.option_list import Option
 from casewatch.core.alert_marks import SNOOZE_FOR, snooze_words
 from casewatch.core.alerts import Alert, Scope
 from casewatch.core.clocks import ClockState
+from casewatch.core.zones import zone_label
 from casewatch.tui.messages import ClockTick
 from casewatch.tui.screens.base import CasewatchModal
 from casewatch.tui.screens.handoff import SHORT_CLOCK
@@ -37,6 +38,7 @@ WHOSE = {
 }
 REPLAY = "A replay of the past raises no alerts."
 ACKNOWLEDGED = "dim"
+SNOOZED = "snoozed until"  # before the title of a snoozed case's alerts
 
 
 class AlertHistoryScreen(CasewatchModal[str | None]):
@@ -116,11 +118,23 @@ class AlertHistoryScreen(CasewatchModal[str | None]):
         state = Text(f"{cells.GLYPH[alert.state]} {alert.state.value}",
                      style=colours.get(f"clock-{alert.state.value}", "")
                      + (" bold" if alert.state is ClockState.BREACHED else ""))
+        snoozed = app.marks.snoozed_until(alert.case_id, app.now())
+        title = (f"{SNOOZED} {snoozed.astimezone(zone):%H:%M} {zone_label(zone, snoozed)} · {alert.title}"
+                 if snoozed else alert.title)
         return [Text(f"{MISSED if alert.missed else ' '}{seen}"), cells.plain(alert.case_id),
                 cells.severity_cell(alert.severity, colours), Text(SHORT_CLOCK[alert.clock]), state,
-                Text(alert.due_text(zone)), cells.plain(alert.title)]
+                Text(alert.due_text(zone)), cells.plain(title)]
 
-    def _alert_under_cursor(self) -> tuple[str, Alert] | None:
+    def _redraw(self, case_id: str) -> None:
+        """The rows of one case's alerts (acknowledged or snoozed since they were drawn)."""
+        table, watch = self.query_one(DataTable), self.app.alert_watch
+        for row_key in list(table.rows):
+            index = int(row_key.value or -1) - watch.dropped
+            if 0 <= index < len(watch.history) and watch.history[index].case_id == case_id:
+                for (_label, column, _width), cell in zip(COLUMNS, self._cells(watch.history[index]), strict=True):
+                    table.update_cell(row_key, column, cell)
+
+    def _alert_under_cursor(self) -> Alert | None:
         table = self.query_one(DataTable)
         watch = self.app.alert_watch
         if not table.row_count:
@@ -129,36 +143,35 @@ class AlertHistoryScreen(CasewatchModal[str | None]):
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
         if key is None or int(key) < watch.dropped:
             return None
-        return key, watch.history[int(key) - watch.dropped]
+        return watch.history[int(key) - watch.dropped]
 
     def action_acknowledge(self) -> None:
-        found = self._alert_under_cursor()
-        if found is None:
+        alert = self._alert_under_cursor()
+        if alert is None:
             return
-        key, alert = found
         if self.app.marks.acknowledged(alert):
             self.app.notify(f"{alert.case_id}: acknowledged already")
             return
         self.app.acknowledge(alert)
-        table = self.query_one(DataTable)
-        for (_label, column, _width), cell in zip(COLUMNS, self._cells(alert), strict=True):
-            table.update_cell(key, column, cell)
+        self._redraw(alert.case_id)
 
     def action_snooze(self) -> None:
-        found = self._alert_under_cursor()
-        if found is None:
+        alert = self._alert_under_cursor()
+        if alert is None:
             return
-        case = self.app.state.cases.get(found[1].case_id)
+        case = self.app.state.cases.get(alert.case_id)
         if case is None:
-            self.app.notify(f"{found[1].case_id} is no longer open", severity="warning")
+            self.app.notify(f"{alert.case_id} is no longer open", severity="warning")
             return
 
         def chosen(length: timedelta | None) -> None:
             if length is not None and case.id in self.app.state.cases:
                 until = self.app.marks.snooze(case, length, self.app.now())
-                self.app.notify(f"{case.id} snoozed until {until.astimezone(self.app.zone):%H:%M %Z}: its clocks "
-                                f"still show, its alerts are listed here but do not ring (unless it goes above "
-                                f"{case.severity.value})", title="Snoozed")
+                self._redraw(case.id)
+                zone = self.app.zone
+                when = f"{until.astimezone(zone):%H:%M} {zone_label(zone, until)}"
+                self.app.notify(f"{case.id} snoozed until {when}: its clocks still show, its alerts are listed here "
+                                f"but do not ring (unless it goes above {case.severity.value})", title="Snoozed")
 
         self.app.push_screen(SnoozePicker(case.id), chosen)
 
