@@ -20,11 +20,12 @@ Say = Callable[[str, str], None]  # (text, title): a warning notice
 
 
 class PersonMarks:
-    def __init__(self, state: AppState, viewer: str, say: Say, keeps: LocalMarks | None = None):
+    def __init__(self, state: AppState, viewer: str, say: Say, kept: LocalMarks | None = None):
+        """`kept` None: nothing unread and nothing written (a replay, the wall); acks and snoozes in memory."""
         self._state, self._viewer, self._say = state, viewer, say
-        self._kept = keeps  # None: nothing is written (a replay, the wall); marks live in memory only
-        self.seen = keeps.seen if keeps else LastSeen(since=datetime.max.replace(tzinfo=UTC))  # nothing unread
-        self.alerts = keeps.alerts if keeps else AlertMarks()
+        self._kept = kept
+        self.seen = kept.seen if kept else LastSeen(since=datetime.max.replace(tzinfo=UTC))
+        self.alerts = kept.alerts if kept else AlertMarks()
         self._failed = False
         self._unread = Unread(state.cases, self.seen, viewer)
 
@@ -38,11 +39,6 @@ class PersonMarks:
         if kept.fresh:
             marks._write(now)
         return marks
-
-    @classmethod
-    def none(cls, state: AppState, viewer: str) -> PersonMarks:
-        """No marks at all: nothing unread, nothing kept (a replay of the past, the wall display)."""
-        return cls(state, viewer, lambda text, title: None)
 
     # ---------------------------------------------------------------- unread
 
