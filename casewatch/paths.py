@@ -17,3 +17,9 @@ def default_db_path() -> Path:
 
 def config_path() -> Path:
     return platformdirs.user_config_path(APP_NAME) / "config.toml"
+
+
+def marks_path(person: str) -> Path:
+    """One person's unread marks, acknowledged alerts and snoozes on this machine (casewatch.local_marks)."""
+    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in person).lstrip(".") or "_"
+    return platformdirs.user_config_path(APP_NAME) / "marks" / f"{safe}.json"

@@ -27,6 +27,7 @@ NOT_ON_THE_BOARD = {
     c.ImportTicket: "a ticket becomes a case by an import (`casewatch import csv`)",
     c.SeeTicket: "only an import records what the tracker said",
     c.Retitle: "only an import renames a case, after the tracker's subject",
+    c.AcknowledgeAlert: "not a case key: the alert history (!, binding alerts.acknowledge) acknowledges an alert",
 }
 
 # Commands only an import records: its subcommand (`casewatch import csv`) builds them from a file.
@@ -113,4 +114,5 @@ def test_the_servers_vet_knows_every_event_type():
     import importlib
 
     vet = importlib.import_module("casewatch.storage.migrations.versions.0010_team_trust")
-    assert set(vet._REQUIRED) == {kind.value for kind in EventType}
+    added = importlib.import_module("casewatch.storage.migrations.versions.0014_alert_acknowledged")
+    assert set(vet._REQUIRED) | set(added.ADDED_REQUIRED) == {kind.value for kind in EventType}

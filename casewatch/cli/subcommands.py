@@ -28,12 +28,12 @@ from casewatch.core import commands as c
 from casewatch.core import handoff_export, reviews
 from casewatch.core.breaches import case_breaches
 from casewatch.core.case_filter import CaseFilter, Seen, parse_filter
-from casewatch.core.clocks import plan_clocks
+from casewatch.core.clocks import ClockKind, plan_clocks
 from casewatch.core.demo import demo_plan
 from casewatch.core.errors import InvalidInput, NotFound, ProjectionsDiffer, Unavailable
 from casewatch.core.evidence import case_checklist
 from casewatch.core.handoff import HandoffStatus, Packet, PacketDiff
-from casewatch.core.listing import list_case
+from casewatch.core.listing import CaseListing, list_case
 from casewatch.core.models import (
     EvidenceState,
     Person,
@@ -62,6 +62,7 @@ from casewatch.core.views import (
     in_view,
     listing_order,
 )
+from casewatch.local_marks import read_seen
 from casewatch.sources.csv_file import parse_map, read_csv
 from casewatch.storage.imports import importer, plan_import, write_tickets
 from casewatch.storage.migrate import head_revision
@@ -154,7 +155,8 @@ async def _cases(session: Session, store: Store) -> None:
         found, now = await store.listings(status, every=args.all), store.clock()
     view = args.view or View.ALL
     chosen: CaseFilter = args.filter
-    seen = Seen(session.actor, now, {listing.id: listing.clocks for listing in found})
+    unread = await _unread(session, store, found) if chosen.asks_unread else frozenset()
+    seen = Seen(session.actor, now, {listing.id: listing.clocks for listing in found}, unread)
     rows = [listing for listing in listing_order(found) if (not chosen or chosen.matches(listing, seen))
             and in_view(view, listing, listing.clocks, session.actor, now)]
     if args.ids:
@@ -169,6 +171,18 @@ async def _cases(session: Session, store: Store) -> None:
             print("no case matches")
         else:
             print("no cases" if args.all else f"no {status.value.replace('_', ' ') if status else 'open'} cases")
+
+
+async def _unread(session: Session, store: Store, found: list[CaseListing]) -> frozenset[str]:
+    """`is:unread` as the board shows it to this person on this machine (their marks file; none
+    kept yet: nothing is unread). Only the cases changed since they last opened them are read whole."""
+    last, problem = read_seen(session.actor, store.target.describe())
+    if problem is not None:
+        print(f"warning: {problem}; no case counts as unread", file=sys.stderr)
+    if last is None:
+        return frozenset()
+    changed = {listing.id for listing in found if listing.version > last.versions.get(listing.id, -1)}
+    return frozenset(case.id for case in await store.cases_by_id(changed) if last.is_unread(case, session.actor))
 
 
 async def _show_case(session: Session, store: Store) -> None:
@@ -726,6 +740,13 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         arg("--notes", default=""),
     )),
     Write("case note", c.Note, "add a timeline note", (arg("text"),), bulk=True),
+    Write("case ack", c.AcknowledgeAlert, "the shift lead acknowledges a clock's alert: every board's timeline "
+          "says 'ack by NAME'", (
+              arg("clock", choices=[kind.value for kind in ClockKind], help="the clock that alerted",
+                  complete=[kind.value for kind in ClockKind]),
+              arg("state", choices=["warning", "breached"], help="the state it alerted in",
+                  complete=["warning", "breached"]),
+          )),
     Write("case evidence", c.SetEvidence, "set an evidence item, or list them", (
         arg("key", nargs="?", help="the item (omit it with --json to list every item)"),
         arg("--state", default=None, help="missing, partial, done or na", complete=EVIDENCE_STATES),

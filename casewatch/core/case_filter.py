@@ -177,6 +177,12 @@ class CaseFilter:
     def __bool__(self) -> bool:
         return bool(self.words or self.tests or self.costly)
 
+    @property
+    def asks_unread(self) -> bool:
+        """Whether `is:unread` is part of it (the CLI reads the viewer's marks only then)."""
+        return any(token.startswith("is:") and Is.UNREAD.value in token[3:].split(",")
+                   for token in unseen_removed(self.text).casefold().split())
+
     def matches(self, case: Filtered, seen: Seen) -> bool:
         # (plain loops: this runs for every case on every keystroke, and a generator per call costs)
         for test in self.tests:

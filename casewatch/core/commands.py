@@ -11,6 +11,7 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
+from casewatch.core.clocks import ClockKind
 from casewatch.core.durations import parse_duration
 from casewatch.core.models import EvidenceState, Role, Route, Severity, SourceLink, Status, check_zone
 from casewatch.core.text import (
@@ -35,6 +36,9 @@ from casewatch.core.text import (
     TrackerCustomer,
     TrackerTitle,
 )
+
+AlertState = Literal["warning", "breached"]
+"""The clock states that alert (core.alerts.ALERTING)."""
 
 
 class Command(BaseModel):
@@ -105,7 +109,7 @@ class Assign(OnCase):
 
 class AssignComms(OnCase):
     kind: Literal["comms"] = "comms"
-    name: str
+    name: str | None  # None: nobody (the board's undo of `c` on a case that had no comms owner)
 
 
 class SetAuthority(OnCase):
@@ -203,6 +207,15 @@ class ReturnCase(OnCase):
     kind: Literal["return"] = "return"
     missing: tuple[str, ...]
     reason: Reason
+
+
+class AcknowledgeAlert(OnCase):
+    """The shift lead has a case's clock alert in hand: every board's timeline says so (team mode)."""
+
+    depends_on_state: ClassVar[bool] = False  # whatever changed since, the lead has seen the alert
+    kind: Literal["ack"] = "ack"
+    clock: ClockKind
+    state: AlertState
 
 
 class AddPerson(Command):

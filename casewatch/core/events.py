@@ -263,6 +263,8 @@ EVENTS: dict[EventType, EventKind] = {
     EventType.EVIDENCE_SET: ChangesCase(_evidence_set, _describe_evidence),
     EventType.CASE_RETURNED: ChangesCase(_returned, _describe_return),
     EventType.CASE_CLOSED: ChangesCase(_closed, _describe_close),
+    EventType.ALERT_ACKNOWLEDGED: ChangesCase(
+        lambda case, e: {}, lambda p: f"ack by {p['lead']}: {str(p['clock']).replace('_', ' ')} clock {p['state']}"),
     EventType.PERSON_ADDED: ChangesFloor(_person_added, lambda p: f"roster: {p['name']} as {p['role']} ({p['tz']})"),
     EventType.PERSON_RENAMED: ChangesFloor(_person_renamed, lambda p: f"roster: {p['before']} renamed to {p['after']}"),
     EventType.LOGIN_GRANTED: ChangesFloor(

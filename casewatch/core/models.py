@@ -273,6 +273,7 @@ class EventType(StrEnum):
     LOGIN_GRANTED = "login_granted"
     TITLE_CHANGED = "title_changed"
     TICKET_SEEN = "ticket_seen"
+    ALERT_ACKNOWLEDGED = "alert_acknowledged"
 
 
 @dataclass(frozen=True)

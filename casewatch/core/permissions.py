@@ -28,6 +28,7 @@ class Action(StrEnum):
     START_SHIFT = "start_shift"
     SEED_DEMO = "seed_demo"
     IMPORT = "import"
+    ACKNOWLEDGE = "acknowledge"
 
 
 _ANYONE_WORKING = {Action.NEW, Action.NOTE, Action.EVIDENCE}
@@ -40,6 +41,7 @@ _LEAD_ONLY_RULES = {
     Action.START_SHIFT: "starting a shift needs a lead",
     Action.SEED_DEMO: "seeding demo data needs a lead",
     Action.IMPORT: "importing cases from a tracker needs a lead",
+    Action.ACKNOWLEDGE: "acknowledging an alert for the floor needs the shift lead",
 }
 
 

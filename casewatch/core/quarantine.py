@@ -50,6 +50,7 @@ CASE_ACTIONS: dict[EventType, Action] = {
     EventType.CASE_CLOSED: Action.CLOSE,
     EventType.TITLE_CHANGED: Action.IMPORT,  # as rules._retitle checks it
     EventType.TICKET_SEEN: Action.IMPORT,  # as rules._see_ticket checks it
+    EventType.ALERT_ACKNOWLEDGED: Action.ACKNOWLEDGE,  # and only from the shift lead (`_lead_refusal`)
 }
 """The permission each case event needs, as `decide` checks it for the command that records it."""
 CASE_ID = re.compile(r"CW-[0-9]{1,10}")
@@ -57,6 +58,8 @@ CASE_NUMBER_MAX = 1_999_999_999
 """A case id the fold accepts: CW- and a number the case counter (a 32-bit integer) holds with room
 to spare, so that no case, however made, leaves `case new` nowhere to go. The server's trigger
 refuses the same."""
+_UNDO_TO_NOBODY = {EventType.OWNER_ASSIGNED: "internal_owner", EventType.COMMS_ASSIGNED: "comms_owner"}
+"""The events an undo may send with nobody named, and the field that must have named someone."""
 _NAMES_ACCOUNTABLE = frozenset({EventType.OWNER_ASSIGNED, EventType.COMMS_ASSIGNED, EventType.AUTHORITY_SET})
 
 
@@ -97,11 +100,18 @@ class CheckedFloor:
     """(source, ticket id) -> the case whose creation named it first in the log: the one it links."""
     _marks: list[int] = field(default_factory=list)  # ids of the accepted roster changes, ascending
     _rosters: list[Mapping[str, Person]] = field(default_factory=list)  # the roster after each mark
+    _lead_marks: list[int] = field(default_factory=list)  # ids of the accepted shift lead changes, ascending
+    _leads: list[str | None] = field(default_factory=list)  # the shift lead after each of them
 
     def roster_at(self, event_id: int | None) -> Mapping[str, Person]:
         """The roster before the event with this id was written (None: after everything)."""
         index = len(self._marks) if event_id is None else bisect_left(self._marks, event_id)
         return self._rosters[index - 1] if index else {}
+
+    def shift_lead_at(self, event_id: int | None) -> str | None:
+        """Who led the shift before the event with this id was written (None: nobody yet)."""
+        index = len(self._lead_marks) if event_id is None else bisect_left(self._lead_marks, event_id)
+        return self._leads[index - 1] if index else None
 
     @property
     def roster(self) -> Mapping[str, Person]:
@@ -127,6 +137,9 @@ def check_floor(events: Iterable[Event], links: Mapping[tuple[str, str], str] | 
         if after.roster is not checked.floor.roster:
             checked._marks.append(event.id or 0)
             checked._rosters.append(after.roster)
+        if after.shift_lead != checked.floor.shift_lead:
+            checked._lead_marks.append(event.id or 0)
+            checked._leads.append(after.shift_lead)
         checked.floor = after
         checked.accepted.append(event)
     return checked
@@ -207,9 +220,14 @@ def _case_refusal(case: Case | None, event: Event, floor: CheckedFloor) -> str |
         check(person, CASE_ACTIONS[event.type], case, target=target)
     except CasewatchError as exc:
         return str(exc)
-    if event.type is EventType.OWNER_ASSIGNED and event.payload.get("after") is None:
+    if event.type is EventType.ALERT_ACKNOWLEDGED:
+        lead = floor.shift_lead_at(event.id)
+        if lead != event.actor or event.payload.get("lead") != event.actor:
+            return f"{event.actor} was not the shift lead ({lead or 'nobody'} was)"
+    if event.type in _UNDO_TO_NOBODY and event.payload.get("after") is None:
         # nobody: how the board's undo puts back a case that had no owner (rules._owner_like)
-        return None if case is not None and case.internal_owner is not None else "it names nobody, and nobody owned it"
+        owned = case is not None and getattr(case, _UNDO_TO_NOBODY[event.type]) is not None
+        return None if owned else "it names nobody, and nobody owned it"
     if event.type in _NAMES_ACCOUNTABLE:
         named = roster.get(str(event.payload.get("after")))
         if named is None or named.role is Role.VIEWER:

@@ -15,7 +15,7 @@ from difflib import get_close_matches
 from typing import Any
 
 from casewatch.core import commands as c
-from casewatch.core.errors import InvalidInput, NotFound
+from casewatch.core.errors import InvalidInput, NotFound, PermissionDenied
 from casewatch.core.evidence import (
     apply_set,
     case_checklist,
@@ -292,6 +292,16 @@ def _return(cmd: c.ReturnCase, case: Case, ctx: Context) -> Payload:
     return payload
 
 
+def _acknowledge(cmd: c.AcknowledgeAlert, case: Case, ctx: Context) -> Payload:
+    """Only the shift lead speaks for the floor: another lead's acknowledgement stays on their board."""
+    check(ctx.actor, Action.ACKNOWLEDGE, case)
+    if ctx.shift_lead != ctx.actor.name:
+        leads = f"{ctx.shift_lead} leads the shift" if ctx.shift_lead else "nobody leads the shift"
+        raise PermissionDenied(f"{ctx.actor.name} is not the shift lead ({leads}): acknowledging an alert for "
+                               "the floor needs the shift lead")
+    return dict(clock=cmd.clock.value, state=cmd.state, lead=ctx.actor.name)
+
+
 def _add_person(cmd: c.AddPerson, ctx: Context) -> Payload:
     check(ctx.actor, Action.ADD_PERSON)
     before = ctx.roster.get(cmd.name)
@@ -363,6 +373,7 @@ RULES: dict[type[c.Command], Rule] = {
     c.Note: Rule(EventType.NOTE_ADDED, _note, on_resolved=True),
     c.SetEvidence: Rule(EventType.EVIDENCE_SET, _evidence),
     c.ReturnCase: Rule(EventType.CASE_RETURNED, _return),
+    c.AcknowledgeAlert: Rule(EventType.ALERT_ACKNOWLEDGED, _acknowledge),
     c.AddPerson: Rule(EventType.PERSON_ADDED, _add_person),
     c.RenamePerson: Rule(EventType.PERSON_RENAMED, _rename_person),
     c.GrantLogin: Rule(EventType.LOGIN_GRANTED, _grant_login),

@@ -30,7 +30,7 @@ from casewatch.alert_command import TIMEOUT_S, run_alert_command
 from casewatch.bulk_load import bulk_allocation
 from casewatch.core.alerts import Alert, AlertSettings, Scope, summary_environment, summary_text
 from casewatch.core.clocks import ClockState
-from casewatch.core.commands import Command, CustomerUpdate, OnCase
+from casewatch.core.commands import AcknowledgeAlert, Command, CustomerUpdate, OnCase
 from casewatch.core.errors import CasewatchError, Conflict
 from casewatch.core.handoff import LeadView
 from casewatch.core.models import Case, Person, Role
@@ -45,7 +45,8 @@ from casewatch.storage.target import Target
 from casewatch.themes import DEFAULT_THEME, THEMES
 from casewatch.tui.alert_watch import AlertWatch
 from casewatch.tui.clipboard import copy_with_a_tool
-from casewatch.tui.messages import ActionDone, BulkDone, CasesChanged, ClockTick, LeadChanged
+from casewatch.tui.messages import ActionDone, BulkDone, CasesChanged, ClockTick, LeadChanged, MarksChanged
+from casewatch.tui.person_marks import PersonMarks
 from casewatch.tui.state import AppState
 from casewatch.tui.widgets.cells import Colours
 
@@ -79,6 +80,8 @@ class CasewatchApp(App[None]):
                 tooltip="Back through the cases opened: the one opened before this one (the last 20)"),
     ]
 
+    KEEPS_MARKS = True  # the person's unread marks, acknowledgements and snoozes (the wall keeps none)
+
     connection: reactive[FeedStatus | None] = reactive(None, init=False)
     quarantined: reactive[int] = reactive(0, init=False)  # a lead's count of events `db audit` lists
     """The change feed's state (live, reconnecting… and why): watch it to show it. None: not following."""
@@ -92,6 +95,7 @@ class CasewatchApp(App[None]):
         self.alert_settings = alerts or AlertSettings()
         self.alert_timeout_s = alert_timeout_s  # how long the alert command may run before it is killed
         self._alert_watch: AlertWatch | None = None
+        self._marks: PersonMarks | None = None
         self._alert_command_failing = False  # a failing command is reported once, not at every alert
         self.opened: list[str] = []  # the cases opened, oldest first, for ctrl+o
         self._alert_toasts: deque[Notification] = deque()  # the alert toasts raised, oldest first
@@ -137,6 +141,13 @@ class CasewatchApp(App[None]):
         return self._alert_watch
 
     @property
+    def marks(self) -> PersonMarks:
+        """The person's unread marks, acknowledged alerts and snoozes on this machine."""
+        if self._marks is None:
+            raise RuntimeError("the marks are read with the app state")
+        return self._marks
+
+    @property
     def refreshed_at(self) -> datetime | None:
         """When the board last had the database's word: the feed's last poll, notification or catch-up
         (on PostgreSQL an idle board hears only every SAFETY_NET_S), else when the board loaded."""
@@ -179,6 +190,8 @@ class CasewatchApp(App[None]):
             self.exit(return_code=exc.exit_code, message=Text(str(exc)))
             return
         self._state = state
+        self._marks = (PersonMarks.load(state, self.actor, self.target.describe(), self.now(), self._warn)
+                       if self.KEEPS_MARKS and self.replay_at is None else PersonMarks(state, self.actor, self._warn))
         quiet = AlertSettings(cases=Scope.NONE)  # a replay of the past raises no alerts
         self._alert_watch = AlertWatch(state, self.actor, self.alert_settings if self.replay_at is None else quiet)
         self._loaded_at = now = self.now()
@@ -336,7 +349,11 @@ class CasewatchApp(App[None]):
         self.connection = status
 
     def _broadcast(self, changed: frozenset[str], removed: frozenset[str], everything: bool = False) -> None:
-        """Tell every screen on the stack (a message can be posted once, so one each)."""
+        """Tell every screen on the stack (a message can be posted once, so one each). A case
+        changing under the eyes of whoever has it open stays read."""
+        looking = getattr(self.screen, "case_id", None)
+        if looking in changed:
+            self.marks.saw([looking], self.now())
         for screen in self.screen_stack:
             screen.post_message(CasesChanged(changed, removed, everything))
 
@@ -472,7 +489,9 @@ class CasewatchApp(App[None]):
     # ----------------------------------------------------------------- alerts
 
     def _alert(self, alerts: list[Alert]) -> None:
-        """A toast, the bell and the alert command for each clock that turned (a summary for many)."""
+        """A toast, the bell and the alert command for each clock that turned (a summary for many);
+        a snoozed case's alerts are in the history only."""
+        alerts = self._ringing(alerts)
         if len(alerts) > ALERTS_AT_ONCE:
             self._summarise(alerts, when="just now")
             return
@@ -485,6 +504,7 @@ class CasewatchApp(App[None]):
 
     def _summarise(self, alerts: list[Alert], when: str | None = None) -> None:
         """One toast for many clocks (at start-up, after a reconnect, or a burst); the history lists them."""
+        alerts = self._ringing(alerts)
         text = summary_text(alerts) if when is None else summary_text(alerts, when)
         if text is None:
             return
@@ -507,6 +527,30 @@ class CasewatchApp(App[None]):
             if not oldest.has_expired and oldest in self._notifications:
                 self._unnotify(oldest, refresh=False)  # Textual's own withdrawal (no public one in 8.2)
         self._refresh_notifications()  # the oldest leaves as the newest comes, in one look at the toast rack
+
+    def _ringing(self, alerts: list[Alert]) -> list[Alert]:
+        now = self.now()
+        return [alert for alert in alerts if self.marks.rings(alert, now)]
+
+    def acknowledge(self, alert: Alert) -> None:
+        """The person has the alert in hand (their marks). The shift lead on a team database says so
+        to every board too: an `alert_acknowledged` event, a timeline line "ack by NAME"."""
+        self.marks.acknowledge(alert, self.now())
+        shift = self.state.lead.shift
+        if self._store is not None and self.store.team is not None and shift is not None and shift.lead == self.actor:
+            self.perform(AcknowledgeAlert(case_id=alert.case_id, clock=alert.clock, state=alert.state.value),
+                         quiet=True)
+
+    def _warn(self, text: str, title: str) -> None:
+        self.notify(text, title=title, severity="warning", timeout=10)
+
+    def mark_read(self, case_ids: list[str]) -> int:
+        """The person has seen these cases as they are now: their unread marks go (how many went)."""
+        gone = self.marks.saw(case_ids, self.now())
+        if gone:
+            for screen in self.screen_stack:
+                screen.post_message(MarksChanged(frozenset(gone)))
+        return len(gone)
 
     def _ring(self) -> None:
         if self.alert_settings.bell:
@@ -554,6 +598,7 @@ class CasewatchApp(App[None]):
 
         if not self.opened or self.opened[-1] != case_id:
             self.opened = [*self.opened, case_id][-OPENED_KEPT:]
+        self.mark_read([case_id])
         self.push_screen(CaseScreen(case_id))
 
     def action_back_through_cases(self) -> None:
@@ -570,4 +615,5 @@ class CasewatchApp(App[None]):
         self.opened = earlier
         if on_case is not None:
             self.pop_screen()
+        self.mark_read([earlier[-1]])
         self.push_screen(CaseScreen(earlier[-1]))

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from textual.binding import Binding
 
 from casewatch.tui.app import CasewatchApp
-from casewatch.tui.screens.alerts import AlertHistoryScreen
+from casewatch.tui.screens.alerts import AlertHistoryScreen, SnoozePicker
 from casewatch.tui.screens.board import BoardScreen
 from casewatch.tui.screens.case import CaseScreen
 from casewatch.tui.screens.event import EventScreen
@@ -26,7 +26,7 @@ from casewatch.tui.widgets.case_table import CaseTable
 # Form: every form's bindings; CaseTable: the board's cursor keys
 SCREENS = (BoardScreen, CaseTable, CaseScreen, EvidenceScreen, LeaveUnsaved, PacketScreen, HandoffScreen, NotePrompt,
            HelpScreen, PolicyScreen, MetricsScreen, EventScreen, Form, Confirm, AlertHistoryScreen, UpdateForm,
-           PickTemplate)
+           PickTemplate, SnoozePicker)
 
 
 def binding_ids() -> set[str]:

@@ -53,3 +53,11 @@ class BulkDone(Message):
         super().__init__()
         self.done = done
         self.refused = refused
+
+
+class MarksChanged(Message):
+    """The person's unread marks changed for these cases (opened, marked read): redraw their rows."""
+
+    def __init__(self, case_ids: frozenset[str]):
+        super().__init__()
+        self.case_ids = case_ids

@@ -18,6 +18,7 @@ SILENT = AlertSettings(cases=Scope.NONE, bell=False)  # a wall rings no bell and
 
 
 class WallApp(CasewatchApp, inherit_bindings=False):
+    KEEPS_MARKS = False  # a shared display: nobody's unread marks
     CSS_PATH = ["styles/app.tcss", "styles/wall.tcss"]  # type: ignore[assignment]  # Textual takes a list too
     TITLE = "casewatch wall"
     ENABLE_COMMAND_PALETTE = False

@@ -107,3 +107,42 @@ def test_a_bad_filter_is_one_line_and_exit_2(cw, floor):  # noqa: F811
     assert code == 2 and out == "" and "sev:7" in err and err.count("\n") == 1
     code, _, err = cw("cases", "--ids", "--json")
     assert code == 2 and "not allowed with argument" in err
+
+
+def test_is_unread_reads_the_persons_marks_file_as_the_board_keeps_it(cw, floor, tmp_path):  # noqa: F811
+    from casewatch import paths
+    from casewatch.local_marks import load_marks
+    from casewatch.storage.target import resolve_target
+
+    database = resolve_target(tmp_path / "cw.db").describe()
+    assert cw("cases", "--filter", "is:unread") == (0, "no case matches\n", "")  # no marks kept yet
+    marks, problem = load_marks("dana", database, datetime.now(UTC) - timedelta(hours=1))
+    assert problem is None
+    marks.save(set(floor.values()), datetime.now(UTC))  # the board's first start, an hour ago
+    assert ids(cw, "--filter", "is:unread") == set()  # every change since is dana's own
+    for case_id in (floor["own"], floor["waiting"]):
+        assert cw("case", "note", case_id, "[b]seen?", "--as", "raj")[0] == 0
+    assert ids(cw, "--filter", "is:unread") == {floor["own"], floor["waiting"]}
+    assert ids(cw, "--filter", "is:unread sev:2") == {floor["own"]}
+    assert ids(cw, "--filter", "is:unread", "--as", "raj") == set()  # raj keeps no marks here, and wrote them
+    code, out, _ = cw("cases", "--json", "--filter", f"{floor['own']}")
+    marks.seen.versions[floor["own"]] = json.loads(out)[0]["version"]  # dana opened it on the board
+    marks.save(set(floor.values()), datetime.now(UTC))
+    code, out, err = cw("cases", "--ids", "--filter", "is:unread")
+    assert (code, out, err) == (0, f"{floor['waiting']}\n", "")
+    paths.marks_path("dana").write_text("{not json", encoding="utf-8")
+    code, out, err = cw("cases", "--ids", "--filter", "is:unread")
+    assert code == 0 and out == "" and err.count("\n") == 1 and "could not be read" in err and "Traceback" not in err
+
+
+def test_case_ack_is_the_shift_leads_and_says_so_in_the_timeline(cw, floor):  # noqa: F811
+    code, out, err = cw("case", "ack", floor["late"], "owner", "breached")
+    assert (code, out) == (2, "") and err.count("\n") == 1 and "nobody leads the shift" in err
+    assert cw("case", "ack", floor["late"], "owner", "running")[0] == 2  # not a state that alerts
+    assert cw("shift", "start")[0] == 0
+    code, out, err = cw("case", "ack", floor["late"], "owner", "breached", "--as", "raj")
+    assert (code, out) == (2, "") and "needs the shift lead" in err and err.count("\n") == 1
+    code, out, err = cw("case", "ack", floor["late"], "owner", "breached")
+    assert code == 0 and "ack by dana: owner clock breached" in out, err
+    code, out, _ = cw("case", "show", floor["late"], "--json")
+    assert json.loads(out)["timeline"][-1]["summary"] == "ack by dana: owner clock breached"

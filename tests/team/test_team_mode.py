@@ -8,6 +8,7 @@ import json
 import re
 import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import asyncpg
 import pytest
@@ -16,7 +17,8 @@ from sqlalchemy.engine import make_url
 from casewatch import paths
 from casewatch.cli.main import main
 from casewatch.core import commands as c
-from casewatch.core.models import Role, Severity
+from casewatch.core.models import EventType, Role, Severity
+from casewatch.core.views import describe_event
 from casewatch.storage.feed import FeedState
 from casewatch.storage.migrate import head_revision
 from casewatch.storage.roles import member_role, owner_role
@@ -445,3 +447,25 @@ def test_a_lead_imports_tickets_as_their_login_and_an_agent_may_not(team, capsys
     code, _, err = cw(capsys, "import", "csv", str(export), "--source", "zd", "--db", team.url("bob"))
     assert code == 2 and "importing cases from a tracker needs a lead" in err
     assert cw(capsys, "db", "verify", "--db", team.url("bob"))[0] == 0
+
+
+async def test_the_shift_leads_acknowledgement_reaches_every_boards_timeline_and_an_agents_stays_local(team):
+    from casewatch.core.alerts import Alert
+    from casewatch.core.clocks import ClockKind, ClockState
+
+    async with await Store.open(resolve_target(team.url("alice"))) as lead:
+        await lead.execute(c.StartShift(), "alice")
+        case = (await lead.execute(c.NewCase(title="Ack", customer="ACME", severity=Severity.SEV2), "alice")).case
+    alert = Alert(case.id, case.title, case.severity, ClockKind.OWNER, ClockState.BREACHED, None, datetime.now(UTC))
+    for login in ("bob", "alice"):  # bob is no shift lead: his acknowledgement is his alone
+        app = CasewatchApp(resolve_target(team.url(login)), login, live=False)
+        async with app.run_test(size=(80, 24)) as pilot:
+            app.acknowledge(alert)
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            assert app.marks.acknowledged(alert)
+    async with await Store.open(resolve_target(team.url("bob"))) as member:
+        events = await member.case_events(case.id)
+        assert [(e.actor, describe_event(e)) for e in events if e.type is EventType.ALERT_ACKNOWLEDGED] == [
+            ("alice", "ack by alice: owner clock breached")]
+        assert await member.audit() == []

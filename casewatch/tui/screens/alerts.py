@@ -1,16 +1,25 @@
-"""The alerts since the board opened, newest first; Enter goes to the case."""
+"""The alerts since the board opened, newest first; Enter goes to the case, `a` acknowledges the
+alert under the cursor (it greys out), `z` snoozes its case's alerts for a while (`SnoozePicker`).
+Both are the person's own (the app's `PersonMarks`); the shift lead's acknowledgement on a team
+database is an event as well, written by the app."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.widgets import DataTable, Label
+from textual.content import Content
+from textual.widgets import DataTable, Label, OptionList
+from textual.widgets.option_list import Option
 
+from casewatch.core.alert_marks import SNOOZE_FOR, snooze_words
 from casewatch.core.alerts import Alert, Scope
 from casewatch.core.clocks import ClockState
+from casewatch.core.zones import zone_label
 from casewatch.tui.messages import ClockTick
 from casewatch.tui.screens.base import CasewatchModal
 from casewatch.tui.screens.handoff import SHORT_CLOCK
@@ -28,6 +37,8 @@ WHOSE = {
     Scope.NONE: 'Alerts are off (cases = "none" in the [alerts] table of the config file).',
 }
 REPLAY = "A replay of the past raises no alerts."
+ACKNOWLEDGED = "dim"
+SNOOZED = "snoozed until"  # before the title of a snoozed case's alerts
 
 
 class AlertHistoryScreen(CasewatchModal[str | None]):
@@ -35,6 +46,12 @@ class AlertHistoryScreen(CasewatchModal[str | None]):
 
     BINDINGS = [
         Binding("escape,q,exclamation_mark", "dismiss", "Close", id="alerts.close", tooltip="Back to the board"),
+        Binding("a", "acknowledge", "Acknowledge", id="alerts.acknowledge",
+                tooltip="Acknowledge the alert under the cursor: it greys out (the shift lead's shows on "
+                        "every board of a team database as 'ack by NAME')"),
+        Binding("z", "snooze", "Snooze", id="alerts.snooze",
+                tooltip="Snooze the case's alerts for 15 m, 30 m or 1 h: its clocks still show, nothing rings "
+                        "(a rise in severity ends it)"),
     ]
 
     def __init__(self) -> None:
@@ -48,8 +65,8 @@ class AlertHistoryScreen(CasewatchModal[str | None]):
             yield Label(whose, classes="hint", markup=False)
             yield Label(id="alert-empty")
             yield DataTable(id="alert-table", cursor_type="row", zebra_stripes=True)
-            yield Label(f"Enter opens the case · {MISSED} already so when the board opened or reconnected "
-                        "(in a summary) · Esc closes", classes="hint", markup=False)
+            yield Label(f"Enter opens the case · a acknowledges · z snoozes the case · {MISSED} already so when "
+                        "the board opened or reconnected (in a summary) · Esc closes", classes="hint", markup=False)
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
@@ -89,18 +106,99 @@ class AlertHistoryScreen(CasewatchModal[str | None]):
             table.move_cursor(row=min(keep + added, table.row_count - 1) if keep else 0, animate=False)
 
     def _cells(self, alert: Alert) -> list[Text]:
+        shown = self._shown_cells(alert)
+        if self.app.marks.acknowledged(alert):  # greyed out: someone has it in hand
+            return [Text(cell.plain, style=ACKNOWLEDGED, no_wrap=True, overflow="ellipsis") for cell in shown]
+        return shown
+
+    def _shown_cells(self, alert: Alert) -> list[Text]:
         app = self.app
         zone, colours = app.zone, app.colours
         seen = alert.at.astimezone(zone).strftime("%H:%M:%S")
         state = Text(f"{cells.GLYPH[alert.state]} {alert.state.value}",
                      style=colours.get(f"clock-{alert.state.value}", "")
                      + (" bold" if alert.state is ClockState.BREACHED else ""))
+        snoozed = app.marks.snoozed_until(alert.case_id, app.now())
+        title = (f"{SNOOZED} {snoozed.astimezone(zone):%H:%M} {zone_label(zone, snoozed)} · {alert.title}"
+                 if snoozed else alert.title)
         return [Text(f"{MISSED if alert.missed else ' '}{seen}"), cells.plain(alert.case_id),
                 cells.severity_cell(alert.severity, colours), Text(SHORT_CLOCK[alert.clock]), state,
-                Text(alert.due_text(zone)), cells.plain(alert.title)]
+                Text(alert.due_text(zone)), cells.plain(title)]
+
+    def _redraw(self, case_id: str) -> None:
+        """The rows of one case's alerts (acknowledged or snoozed since they were drawn)."""
+        table, watch = self.query_one(DataTable), self.app.alert_watch
+        for row_key in list(table.rows):
+            index = int(row_key.value or -1) - watch.dropped
+            if 0 <= index < len(watch.history) and watch.history[index].case_id == case_id:
+                for (_label, column, _width), cell in zip(COLUMNS, self._cells(watch.history[index]), strict=True):
+                    table.update_cell(row_key, column, cell)
+
+    def _alert_under_cursor(self) -> Alert | None:
+        table = self.query_one(DataTable)
+        watch = self.app.alert_watch
+        if not table.row_count:
+            self.app.notify("No alert to act on", severity="warning")
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        if key is None or int(key) < watch.dropped:
+            return None
+        return watch.history[int(key) - watch.dropped]
+
+    def action_acknowledge(self) -> None:
+        alert = self._alert_under_cursor()
+        if alert is None:
+            return
+        if self.app.marks.acknowledged(alert):
+            self.app.notify(f"{alert.case_id}: acknowledged already")
+            return
+        self.app.acknowledge(alert)
+        self._redraw(alert.case_id)
+
+    def action_snooze(self) -> None:
+        alert = self._alert_under_cursor()
+        if alert is None:
+            return
+        case = self.app.state.cases.get(alert.case_id)
+        if case is None:
+            self.app.notify(f"{alert.case_id} is no longer open", severity="warning")
+            return
+
+        def chosen(length: timedelta | None) -> None:
+            if length is not None and case.id in self.app.state.cases:
+                until = self.app.marks.snooze(case, length, self.app.now())
+                self._redraw(case.id)
+                zone = self.app.zone
+                when = f"{until.astimezone(zone):%H:%M} {zone_label(zone, until)}"
+                self.app.notify(f"{case.id} snoozed until {when}: its clocks still show, its alerts are listed here "
+                                f"but do not ring (unless it goes above {case.severity.value})", title="Snoozed")
+
+        self.app.push_screen(SnoozePicker(case.id), chosen)
 
     @on(DataTable.RowSelected)
     def _chosen(self, event: DataTable.RowSelected) -> None:
         watch = self.app.alert_watch
         if event.row_key.value is not None and int(event.row_key.value) >= watch.dropped:
             self.dismiss(watch.history[int(event.row_key.value) - watch.dropped].case_id)
+
+
+class SnoozePicker(CasewatchModal[timedelta | None]):
+    """How long a case's alerts stay quiet: Enter picks, Esc leaves them ringing."""
+
+    BINDINGS = [Binding("escape", "dismiss", "Cancel", id="snooze.cancel", tooltip="Leave the alerts ringing")]
+
+    def __init__(self, case_id: str):
+        super().__init__()
+        self.case_id = case_id
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="form") as frame:
+            frame.border_title = cells.literal(f"Snooze {self.case_id}'s alerts")
+            yield OptionList(*(Option(Content(f"for {snooze_words(length)}"), id=str(index))
+                               for index, length in enumerate(SNOOZE_FOR)))
+            yield Label("Its clocks still show; nothing rings until then, unless its severity rises.",
+                        classes="hint", markup=False)
+
+    @on(OptionList.OptionSelected)
+    def _picked(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(SNOOZE_FOR[int(event.option.id or 0)])

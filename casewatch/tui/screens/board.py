@@ -164,7 +164,7 @@ class BoardScreen(QuickActions):
             "id": self.id_cell(case.id),
             "flags": cells.flag_cell(len(case_flags(case, self.app.state.policy, self.app.state.shift_lead)), colours),
             "unowned": cells.unowned_cell(is_unowned(case), colours),
-            "title": cells.plain(self._title(case)),
+            "title": self._title_cell(case),
             "customer": cells.plain(case.customer),
             "status": cells.status_cell(case.status),
             "route": cells.tag(case.route),
@@ -173,6 +173,17 @@ class BoardScreen(QuickActions):
             "evidence": cells.readiness_cell(case_readiness(case, self.app.state.policy.evidence),
                                              case.returned is not None, colours),
         }
+
+    def _title_cell(self, case: Case) -> Text:
+        return cells.title_cell(self._title(case), self.app.marks.is_unread(case), self.app.colours)
+
+    def redraw_titles(self, case_ids: Iterable[str]) -> None:
+        """The title cells of these cases (their unread marks changed)."""
+        with self.app.batch_update():
+            for case_id in case_ids:
+                row, case = self._rows.get(case_id), self.app.state.cases.get(case_id)
+                if row is not None and case is not None:
+                    self._set_cells(row, case_id, {"title": self._title_cell(case)})
 
     def _title(self, case: Case) -> str:
         """The title cell: the ticket key first on a linked case, and the customer before the title
@@ -598,7 +609,7 @@ class BoardScreen(QuickActions):
         if self._filter.text != self.filter_text:
             self._filter = parse_filter(self.filter_text)
         return not self._filter or self._filter.matches(
-            case, Seen(self.app.actor, now, self.app.state.clocks, haystacks=self._haystacks))
+            case, Seen(self.app.actor, now, self.app.state.clocks, self.app.marks.unread, haystacks=self._haystacks))
 
     def _rebuild(self) -> None:
         """After the view or the filter changed: the rows that show now, the cursor on a pane that has some."""

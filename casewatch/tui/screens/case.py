@@ -27,7 +27,7 @@ from casewatch.core.text import visible
 from casewatch.core.views import authority_label, case_flags, describe_event
 from casewatch.core.zones import zone_label, zone_named_once
 from casewatch.tui.messages import CasesChanged, ClockTick
-from casewatch.tui.screens.case_actions import CASE_BINDINGS, CaseActions
+from casewatch.tui.screens.case_actions import CASE_BINDINGS, UNDO_TOOLTIP, CaseActions
 from casewatch.tui.screens.forms import Field, TextPrompt
 from casewatch.tui.widgets import cells
 from casewatch.tui.widgets.cells import GLYPH
@@ -52,6 +52,7 @@ class CaseScreen(CaseActions):
         Binding("R", "return_case", "Return", id="case.return", show=False,
                 tooltip="Send the case back to support for missing context"),
         Binding("o", "reopen", "Reopen", id="case.reopen", tooltip="Reopen this resolved case"),
+        Binding("u", "undo", "Undo", id="case.undo", show=False, tooltip=UNDO_TOOLTIP),
     ]
 
     def __init__(self, case_id: str):
@@ -285,7 +286,7 @@ class CaseScreen(CaseActions):
         """Reopen is offered on a resolved case only."""
         if action == "reopen":
             return self.case is not None and self.case.status is Status.RESOLVED
-        return True
+        return super().check_action(action, parameters)
 
     def action_reopen(self) -> None:
         if case := self._target(Action.STATUS):

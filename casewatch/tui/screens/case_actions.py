@@ -2,13 +2,16 @@
 
 Each action asks core whether the acting person may do it before opening a form (so nobody fills a
 form only to be refused), builds the core command with the version the user saw, and hands it to
-the app to perform.
+the app to perform. Naming an owner (`a`, `c`, and the board's `T`) offers an undo for a few
+seconds: another event, made against the version our change wrote, so that a change by someone else
+in between is a conflict that says who changed what, never an overwrite.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from functools import partial
 
 from textual.binding import Binding
@@ -45,15 +48,65 @@ CASE_BINDINGS = [
     Binding("N", "new_case", "New case", id="case.new", show=False, tooltip="Escalate a new case"),
     Binding("y", "copy_id", "Copy id", id="case.copy_id", show=False, tooltip="Copy the case id to the clipboard"),
 ]
+UNDO_FOR = timedelta(seconds=10)
+UNDO_TOOLTIP = "Within 10 s of naming an owner (T, a or c): put the previous one back (a new event)"
+OWNER_FIELDS: dict[type[c.Assign | c.AssignComms], tuple[str, str]] = {
+    c.Assign: ("internal_owner", "internal owner"),
+    c.AssignComms: ("comms_owner", "comms owner"),
+}
+"""The commands `u` can undo: the case field each sets and what it is called, one entry each."""
 ON_THE_CASE = frozenset(binding.id for binding in CASE_BINDINGS if binding.id != "case.new")
 """The bindings that act on the screen's current case (a keymap replaces bindings, ids stay)."""
+
+
+@dataclass(frozen=True)
+class Undo:
+    """What `u` sends, until when."""
+
+    command: c.Assign | c.AssignComms
+    until: datetime
 
 
 class CaseActions(CasewatchScreen):
     """A screen with a current case (`selected_case`) and the single-key actions on it."""
 
+    _undo: Undo | None = None  # the undo on offer (set by `offer_undo`)
+
     def selected_case(self) -> Case | None:
         raise NotImplementedError
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """`u` undoes while an undo is on offer, else it logs a customer update."""
+        if action in ("undo", "update"):
+            return self.undo_offered() == (action == "undo")
+        return super().check_action(action, parameters)
+
+    def undo_offered(self) -> bool:
+        return self._undo is not None and self.app.now() < self._undo.until
+
+    def offer_undo(self, kind: type[c.Assign | c.AssignComms], case_id: str, previous: str | None,
+                   version: int) -> None:
+        """Our change of an owner made `case_id` `version`: offer `u` to put `previous` back."""
+        field, what = OWNER_FIELDS[kind]
+        case = self.app.state.cases.get(case_id)
+        now_named = getattr(case, field) if case is not None else None
+        self._undo = Undo(kind(case_id=case_id, name=previous, expect_version=version), self.app.now() + UNDO_FOR)
+        self.refresh_bindings()
+        said = f"{case_id} is yours now" if kind is c.Assign and now_named == self.app.actor \
+            else f"{case_id}: {what} {now_named or 'nobody'}"
+        self.app.notify(f"{said}. u puts {previous or 'nobody'} back (for {UNDO_FOR.total_seconds():.0f} s)",
+                        title="Undo?", timeout=UNDO_FOR.total_seconds())
+
+    def action_undo(self) -> None:
+        undo, self._undo = self._undo, None
+        self.refresh_bindings()
+        if undo is not None and self.app.now() < undo.until:
+            self.app.perform(undo.command, reply_to=self)
+
+    def _undoable(self, case: Case, kind: type[c.Assign | c.AssignComms]) -> Callable[[str], None]:
+        """After a form named an owner of `case` (as the user saw it, at its version): the undo."""
+        previous = getattr(case, OWNER_FIELDS[kind][0])
+        return lambda case_id: self.offer_undo(kind, case_id, previous, case.version + 1)
 
     def action_copy_id(self) -> None:
         case = self.selected_case()
@@ -111,13 +164,15 @@ class CaseActions(CasewatchScreen):
     def action_assign(self) -> None:
         if case := self._target(Action.ASSIGN):
             self._ask(PersonPrompt(f"Internal owner of {case.id}", self._names(),
-                                   lambda name: c.Assign(case_id=case.id, name=name, expect_version=case.version)))
+                                   lambda name: c.Assign(case_id=case.id, name=name, expect_version=case.version)),
+                      self._undoable(case, c.Assign))
 
     def action_comms(self) -> None:
         if case := self._target(Action.COMMS):
             self._ask(PersonPrompt(f"Comms owner of {case.id}", self._names(),
                                    lambda name: c.AssignComms(case_id=case.id, name=name,
-                                                              expect_version=case.version)))
+                                                              expect_version=case.version)),
+                      self._undoable(case, c.AssignComms))
 
     def action_authority(self) -> None:
         if case := self._target(Action.AUTHORITY):

@@ -1,18 +1,17 @@
 """The board's speed keys: take a case in one key (and undo it for a few seconds), mark rows to
 act on every marked case at once, and open a case by its id or ticket (`:`).
 
-Taking a case is an ordinary `Assign`; its undo is another `Assign` that puts the previous owner
-back (the log is never edited), made against the version the take wrote, so that a change by
-someone else in between is a conflict, not an overwrite. A bulk action asks its form once, lists
-the marked cases in a confirmation, and is written by the app as one command per case in one
-transaction (`CasewatchApp.perform_each`): a case that refuses stays marked, the others are done.
+Taking a case is an ordinary `Assign`; its undo (`CaseActions.offer_undo`, shared with `a` and `c`)
+is another `Assign` that puts the previous owner back (the log is never edited), made against the
+version the take wrote, so that a change by someone else in between is a conflict, not an overwrite.
+A bulk action asks its form once, lists the marked cases in a confirmation, and is written by the
+app as one command per case in one transaction (`CasewatchApp.perform_each`): a case that refuses
+stays marked, the others are done. `ctrl+r` marks every case shown as read (their `●` goes).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Any
 
 from rich.text import Text
@@ -25,41 +24,40 @@ from casewatch.core.jump import case_names, find_case
 from casewatch.core.models import Severity, Status
 from casewatch.core.permissions import Action
 from casewatch.core.text import visible
-from casewatch.tui.messages import ActionDone, BulkDone
-from casewatch.tui.screens.case_actions import CaseActions
+from casewatch.tui.messages import ActionDone, BulkDone, MarksChanged
+from casewatch.tui.screens.case_actions import UNDO_TOOLTIP, CaseActions
 from casewatch.tui.screens.forms import ChoicePrompt, Confirm, Field, Form, PersonPrompt, TextPrompt
 from casewatch.tui.widgets import cells
-
-UNDO_FOR = timedelta(seconds=10)
 
 QUICK_BINDINGS = [
     Binding("T", "take", "Take it", id="board.take", show=False,
             tooltip="Take it: become the internal owner of the case under the cursor (or of the marked cases), "
                     "no form; u undoes it for 10 s"),
     Binding("u", "undo", "Undo", id="board.undo", show=False,
-            tooltip="Within 10 s of taking a case: put its previous owner back (a new event)"),
+            tooltip=UNDO_TOOLTIP),
     Binding("space", "mark", "Mark row", id="board.mark", show=False,
             tooltip="Mark the case under the cursor (again: unmark); a, c, T, n, s and t act on every marked case"),
     Binding("V", "mark_shown", "Mark all shown", id="board.mark_shown", show=False,
             tooltip="Mark every case shown (after a filter or a view)"),
     Binding("escape", "clear_marks", "Clear marks", id="board.clear_marks", show=False,
             tooltip="Clear the marks (Esc again clears the view and the filter)"),
+    Binding("ctrl+r", "mark_read", "Mark all read", id="board.mark_read", show=False,
+            tooltip="Mark every case shown as read: their ● unread marks go"),
     Binding("colon", "jump", "Open by id", id="board.jump", show=False,
             tooltip="Open a case by its id or ticket key (a unique beginning is enough; → completes it)"),
 ]
 
-TAKES_TURNS = {frozenset({"board.undo", "case.update"}), frozenset({"board.clear_marks", "board.clear_filter"})}
+TAKES_TURNS = {frozenset({"board.undo", "case.update"}), frozenset({"case.undo", "case.update"}),
+               frozenset({"board.clear_marks", "board.clear_filter"})}
 """Binding ids that share a key by design, one of each pair enabled at a time (`TURNS`): `u`
 undoes while an undo is offered (else it logs an update), and Esc clears the marks while there
 are some (else the view and the filter)."""
 
-TURNS: dict[str, Callable[[QuickActions, bool], bool]] = {
-    "undo": lambda screen, undo_offered: undo_offered,
-    "update": lambda screen, undo_offered: not undo_offered,
-    "clear_marks": lambda screen, undo_offered: bool(screen.marked),
-    "everything": lambda screen, undo_offered: not screen.marked,
+TURNS: dict[str, Callable[[QuickActions], bool]] = {
+    "clear_marks": lambda screen: bool(screen.marked),
+    "everything": lambda screen: not screen.marked,
 }
-"""Whether each action of a pair in `TAKES_TURNS` is enabled now, given whether an undo is offered."""
+"""Whether each action of the Esc pair in `TAKES_TURNS` is enabled now (`u`'s: `CaseActions.check_action`)."""
 
 BULK_WORDS: dict[type[Command], Callable[[Any], str]] = {
     c.Assign: lambda cmd: f"internal owner → {cmd.name}",
@@ -73,22 +71,13 @@ BULK_WORDS: dict[type[Command], Callable[[Any], str]] = {
 MARKED_STYLE = "bold reverse"
 
 
-@dataclass(frozen=True)
-class Undo:
-    """What `u` sends, until when."""
-
-    command: c.Assign
-    until: datetime
-
-
 class QuickActions(CaseActions):
     """Take it, undo, marks and bulk actions, for the board (which shows the marks: `show_marks`)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.marked: dict[str, None] = {}  # case ids in the order they were marked
-        self._taking: dict[str, str | None] = {}  # case id -> its owner before our take, while it is written
-        self._undo: Undo | None = None
+        self._taking: dict[str, c.Assign] = {}  # case id -> the take's undo (version: the case's before it)
 
     # ------------------------------------------------------- the board's part
 
@@ -98,6 +87,10 @@ class QuickActions(CaseActions):
 
     def show_marks(self, case_ids: Iterable[str]) -> None:
         """Redraw these cases' rows (marked or not) and the status line's count."""
+        raise NotImplementedError
+
+    def redraw_titles(self, case_ids: Iterable[str]) -> None:
+        """Redraw these cases' title cells (their ● unread marks)."""
         raise NotImplementedError
 
     def id_cell(self, case_id: str) -> Text:
@@ -112,9 +105,8 @@ class QuickActions(CaseActions):
         raise NotImplementedError
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        undo_offered = self._undo is not None and self.app.now() < self._undo.until
         if action in TURNS:
-            return TURNS[action](self, undo_offered)
+            return TURNS[action](self)
         return super().check_action(action, parameters)
 
     # -------------------------------------------------------------- take it
@@ -131,7 +123,7 @@ class QuickActions(CaseActions):
         if case.internal_owner == actor:
             self.app.notify(f"{case.id} is already yours")
             return
-        self._taking[case.id] = case.internal_owner
+        self._taking[case.id] = c.Assign(case_id=case.id, name=case.internal_owner, expect_version=case.version)
         self.app.perform(c.Assign(case_id=case.id, name=actor, expect_version=case.version), reply_to=self)
 
     @on(ActionDone)
@@ -140,19 +132,19 @@ class QuickActions(CaseActions):
         command = message.command
         if not isinstance(command, c.Assign) or command.case_id not in self._taking:
             return
-        previous = self._taking.pop(command.case_id)
-        case = self.app.state.cases.get(command.case_id)
-        if not message.ok or case is None:
-            return
-        self._undo = Undo(c.Assign(case_id=case.id, name=previous, expect_version=case.version),
-                          self.app.now() + UNDO_FOR)
-        self.app.notify(f"{case.id} is yours now. u puts {previous or 'nobody'} back "
-                        f"(for {UNDO_FOR.total_seconds():.0f} s)", title="Taken", timeout=UNDO_FOR.total_seconds())
+        before = self._taking.pop(command.case_id)
+        if message.ok and before.expect_version is not None:
+            self.offer_undo(c.Assign, before.case_id, before.name, before.expect_version + 1)
 
-    def action_undo(self) -> None:
-        undo, self._undo = self._undo, None
-        if undo is not None and self.app.now() < undo.until:
-            self.app.perform(undo.command, reply_to=self)
+    # --------------------------------------------------------- unread marks
+
+    def action_mark_read(self) -> None:
+        gone = self.app.mark_read(self.shown_ids())
+        self.app.notify(f"{gone} case{'s' if gone != 1 else ''} marked read" if gone else "Nothing shown is unread")
+
+    @on(MarksChanged)
+    def _marks_changed(self, message: MarksChanged) -> None:
+        self.redraw_titles(message.case_ids)
 
     # ----------------------------------------------------------------- jump
 

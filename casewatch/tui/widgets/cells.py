@@ -97,6 +97,20 @@ def plain(value: str) -> Text:
     return Text(visible(value), no_wrap=True, overflow="ellipsis")
 
 
+UNREAD = "●"
+
+
+def title_cell(title: str, unread: bool, colours: Colours) -> Text:
+    """The title, after a `●` when someone else changed the case since the viewer last opened it
+    (the mark takes two of the title's columns, so every other column keeps its width)."""
+    cell = plain(title)
+    if not unread:
+        return cell
+    marked = Text(f"{UNREAD} ", style=f"bold {colours.get('flag', '')}".strip(), no_wrap=True, overflow="ellipsis")
+    marked.append_text(cell)
+    return marked
+
+
 def tag(value: str) -> Text:
     """Stored text that many rows show alike (a route, a person) as one shared cell, literal like `plain`."""
     return shared(visible(value), "", True, "ellipsis")
