@@ -57,8 +57,7 @@ async def test_a_case_opened_in_a_replay_is_the_case_as_it_stood_then(board_db, 
     async with replay.run_test(size=(160, 50), notifications=True) as pilot:
         await pilot.pause()
         replay.open_case(some.id)
-        await replay.workers.wait_for_complete()
-        await pilot.pause()
+        await settled(replay, pilot)
         screen = replay.screen
         assert isinstance(screen, CaseScreen) and screen.case == some  # the version it had then
         timeline = screen.query_one("#timeline")
@@ -68,7 +67,6 @@ async def test_a_case_opened_in_a_replay_is_the_case_as_it_stood_then(board_db, 
         await settled(replay, pilot)
         assert isinstance(replay.screen, BoardScreen)
         replay.open_case(late.case.id)  # escalated after the instant (the palette offers resolved cases of now)
-        await replay.workers.wait_for_complete()
-        await pilot.pause()
+        await settled(replay, pilot)
         assert isinstance(replay.screen, BoardScreen)
         assert f"{late.case.id} was escalated after" in notifications(replay)
