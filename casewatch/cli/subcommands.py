@@ -20,6 +20,7 @@ import orjson
 
 from casewatch.cli import environment as env
 from casewatch.cli import render
+from casewatch.cli.deliver_command import run_deliver
 from casewatch.cli.session import Session
 from casewatch.cli.spec import CASE_ID, Local, Read, Subcommand, Write, arg
 from casewatch.cli.sync_command import run_sync
@@ -457,7 +458,8 @@ def _board(args: argparse.Namespace) -> int:
             zone = asyncio.run(prepare())
             app = CasewatchApp(target=session.target, actor=session.actor, zone=zone, theme=theme, keymap=config.keymap,
                                remember_theme=partial(env.remember_setting, "theme"),
-                               replay_at=replay_at, alerts=config.alerts)
+                               replay_at=replay_at, alerts=config.alerts,
+                               write_back=env.write_back_rules(config))
             app.run()
         finally:
             if demo_dir is not None:
@@ -806,6 +808,11 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         arg("--dry-run", action="store_true", help="read the tracker, write nothing; print what would happen"),
         arg("--json", action="store_true", help="each source's counts as JSON"),
     )),
+    Read("deliver", "send the queued write-back (customer updates, notes) to the tickets once, then exit",
+         run_deliver, (
+             arg("--retry", metavar="CASE", help="first make this case's failed and undelivered items due again"),
+             arg("--json", action="store_true", help="each item sent or failed as JSON"),
+         )),
     Read("db upgrade", "run schema migrations", _upgrade_db),
     Read("db verify", "replay the log in memory and report projection rows that differ (exit 1)", _verify_db),
     Read("db rebuild", "repair the projection rows that differ from a replay of the log", _rebuild_db),

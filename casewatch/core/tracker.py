@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from casewatch.core.models import Person, Role, Severity, Status, check_zone
 from casewatch.core.text import check_handle
 from casewatch.core.toml_file import TomlTable, rule, string
+from casewatch.core.write_back import WriteBack
 
 KINDS = ("csv", "zendesk", "jira")
 
@@ -118,6 +119,7 @@ class SourceSettings(TomlTable):
     token_file: Annotated[str | None, rule(string)] = None  # or a file only its owner may read
     escalated_tags: list[Annotated[str, rule(string)]] = Field(default_factory=lambda: ["escalated"])  # zendesk
     jql: Annotated[str | None, rule(string)] = None  # jira: the escalations' query
+    write_back: WriteBack = Field(default_factory=WriteBack)  # what reaches the tickets (all off by default)
 
 
 def _folded(table: Mapping[str, object]) -> dict[str, object]:

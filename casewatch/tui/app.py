@@ -12,7 +12,7 @@ import asyncio
 import logging
 import signal
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -37,6 +37,7 @@ from casewatch.core.models import Case, Person, Role
 from casewatch.core.sync import SourceState
 from casewatch.core.text import visible
 from casewatch.core.views import describe_event
+from casewatch.core.write_back import WriteBack
 from casewatch.storage.feed import ChangeFeed, FeedState, FeedStatus, Update, feed_for
 from casewatch.storage.store import Clock, Store, system_clock
 from casewatch.storage.sync import source_states_now
@@ -85,8 +86,10 @@ class CasewatchApp(App[None]):
     def __init__(self, target: Target, actor: str, zone: str = "UTC", theme: str = DEFAULT_THEME,
                  clock: Clock = system_clock, live: bool = True, keymap: dict[str, str] | None = None,
                  remember_theme: Callable[[str], None] | None = None, replay_at: datetime | None = None,
-                 alerts: AlertSettings | None = None, alert_timeout_s: float = TIMEOUT_S):
+                 alerts: AlertSettings | None = None, alert_timeout_s: float = TIMEOUT_S,
+                 write_back: Mapping[str, WriteBack] | None = None):
         super().__init__()
+        self.write_back = dict(write_back or {})  # which sources' tickets get updates and notes (the config's)
         self.replay_at = replay_at  # a read-only board as it stood then: its clock stands still there
         self.alert_settings = alerts or AlertSettings()
         self.alert_timeout_s = alert_timeout_s  # how long the alert command may run before it is killed
@@ -162,6 +165,7 @@ class CasewatchApp(App[None]):
         self._exit_on_signals()
         try:
             self._store = store = await Store.open(self.target, clock=self.clock)
+            store.write_back = self.write_back
             if store.team is not None and store.team.person is not None:  # the server says who this login is
                 self.actor = store.team.person
             roster = await store.roster()

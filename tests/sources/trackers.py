@@ -5,7 +5,9 @@ and which answers fail first."""
 from __future__ import annotations
 
 import json
+import re
 import socket
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -87,3 +89,55 @@ def reset(request: Request) -> Response:
     assert isinstance(sock, socket.socket), "the server exposes its socket"
     sock.shutdown(socket.SHUT_RDWR)
     return Response("")
+
+
+@dataclass
+class Comments:
+    """The comment endpoints of a Zendesk (`PUT /api/v2/tickets/{id}.json`, `GET …/comments.json`)
+    and a Jira (`POST`/`GET /rest/api/3/issue/{key}/comment`), keeping what they were sent. A send
+    first takes the answers queued in `failures`; `swallow` takes the next comment and answers
+    only after `hang` seconds (longer than the client waits)."""
+
+    server: HTTPServer
+    posted: dict[str, list[dict]] = field(default_factory=dict)  # ticket -> comments, oldest first
+    failures: list[Answer] = field(default_factory=list)
+    requests: list[tuple[str, str]] = field(default_factory=list)  # (method, path)
+    swallow: int = 0
+    hang: float = 1.5
+
+    @property
+    def url(self) -> str:
+        return self.server.url_for("").rstrip("/")
+
+    def serve(self) -> Comments:
+        zendesk = re.compile(r"/api/v2/tickets/(?P<id>[^/]+?)(?P<list>/comments)?\.json")
+        jira = re.compile(r"/rest/api/3/issue/(?P<id>[^/]+)/comment")
+        self.server.expect_request(zendesk).respond_with_handler(lambda r: self._answer(r, zendesk, "zendesk"))
+        self.server.expect_request(jira).respond_with_handler(lambda r: self._answer(r, jira, "jira"))
+        return self
+
+    def _answer(self, request: Request, pattern: re.Pattern, kind: str) -> Response:
+        self.requests.append((request.method, request.path))
+        found = pattern.fullmatch(request.path)
+        assert found is not None
+        ticket = found.group("id")
+        if request.method == "GET":
+            comments = list(reversed(self.posted.get(ticket, [])))
+            return Response(json.dumps({"comments": comments}), content_type="application/json")
+        if self.failures:
+            reply = self.failures.pop(0)
+            return reply(request) if callable(reply) else Response(json.dumps(reply), content_type="application/json")
+        sent = request.get_json()
+        number = 98765 + sum(len(c) for c in self.posted.values())
+        if kind == "zendesk":
+            comment = sent["ticket"]["comment"]
+            kept = {"id": number, "body": comment["body"], "plain_body": comment["body"], "public": comment["public"]}
+            answer: dict = {"ticket": {"id": int(ticket)}, "audit": {"events": [{"id": number, "type": "Comment"}]}}
+        else:
+            kept = {"id": str(number), "body": sent["body"], "properties": sent.get("properties")}
+            answer = {"id": str(number), "body": sent["body"]}
+        self.posted.setdefault(ticket, []).append(kept)
+        if self.swallow:
+            self.swallow -= 1
+            time.sleep(self.hang)
+        return Response(json.dumps(answer), content_type="application/json")
