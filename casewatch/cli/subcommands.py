@@ -64,6 +64,7 @@ from casewatch.core.views import (
     listing_order,
 )
 from casewatch.sources.csv_file import parse_map, read_csv
+from casewatch.storage import outbox
 from casewatch.storage.imports import importer, plan_import, write_tickets
 from casewatch.storage.migrate import head_revision
 from casewatch.storage.roles import grant_statement
@@ -183,6 +184,7 @@ async def _show_case(session: Session, store: Store) -> None:
     breaches = case_breaches(events, policies, now)
     shift = await store.current_shift()
     authority = authority_label(case, shift.lead if shift else None)
+    deliveries = await outbox.deliveries(store, case.id)
     if args.json:
         summary = case_summary(list_case(case, policy), now)
         summary |= {
@@ -192,14 +194,15 @@ async def _show_case(session: Session, store: Store) -> None:
             "owner_named_at": iso_z(case.owner_named_at),
             "flags": case_flags(case, policy, shift.lead if shift else None),
             "breaches": [breach.as_json() for breach in breaches],
-            "timeline": [event_json(e) for e in events],
+            "timeline": [event_json(e) | ({"delivery": deliveries[e.id].as_json()} if e.id in deliveries else {})
+                         for e in events],
             "review": review.as_dict() if (review := reviews.case_review(events)) and case.review else None,
             "source_seen": case.source_seen if case.source else None,
         }
         _print_json(summary)
     else:
         print(render.case_details(case, clocks, policy, events, breaches, now, await session.zone(store), authority,
-                                  shift.lead if shift else None))
+                                  shift.lead if shift else None, deliveries))
 
 
 async def _list_evidence(session: Session, store: Store) -> None:

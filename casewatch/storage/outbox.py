@@ -14,13 +14,15 @@ and each send's outcome.
 
 from __future__ import annotations
 
+import os
+import socket
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import Row, and_, bindparam, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from casewatch.core import write_back as wb
@@ -72,22 +74,50 @@ class Claimed:
     token: str
 
 
+def _host() -> str:
+    return socket.gethostname()[:30]
+
+
+def _lapsed(claimed_by: str | None) -> bool:
+    """A claim held by a process of this machine that is gone (a sender killed mid-pass): its
+    lease need not run out before another sender takes the row."""
+    host, _, rest = (claimed_by or "").rpartition("@")
+    pid = rest.partition(":")[0]
+    if host != _host() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False
+    return False
+
+
 def _due(now: datetime, sources: Iterable[str]):
     return and_(outbox.c.state.in_((wb.QUEUED, wb.FAILED)), outbox.c.next_try_at <= now,
-                outbox.c.source.in_(sorted(sources)),
-                or_(outbox.c.claimed_until.is_(None), outbox.c.claimed_until < now))
+                outbox.c.source.in_(sorted(sources)))
+
+
+_FREE = or_(outbox.c.claimed_until.is_(None), outbox.c.claimed_until < bindparam("now"))
+_OURS = and_(outbox.c.claimed_until >= bindparam("now"), outbox.c.claimed_by.startswith(f"{_host()}@",
+                                                                                        autoescape=True))
 
 
 async def claim(store: Store, sources: Iterable[str], limit: int = CLAIM_AT_ONCE) -> list[Claimed]:
-    """Up to `limit` due rows of these sources, leased to a new token, oldest first."""
-    token, now, names = uuid.uuid4().hex, store.clock(), list(sources)
+    """Up to `limit` due rows of these sources, leased to a new token, oldest first. A row claimed
+    by a live sender stays its own until the lease ends."""
+    token, now, names = f"{_host()}@{os.getpid()}:{uuid.uuid4().hex[:16]}", store.clock(), list(sources)
     found: list[Claimed] = []
 
     async def step(conn: AsyncConnection) -> None:
-        query = select(outbox).where(_due(now, names)).order_by(outbox.c.id).limit(limit)
-        if conn.dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)
-        rows = list(await conn.execute(query))
+        rows: list[Row] = []
+        for held, extra in ((_FREE, limit), (_OURS, None)):  # free rows, then those of killed senders here
+            query = select(outbox).where(_due(now, names), held).order_by(outbox.c.id).limit(extra)
+            if conn.dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            rows += [row for row in await conn.execute(query, {"now": now})
+                     if held is _FREE or _lapsed(row.claimed_by)][:limit - len(rows)]
         found.clear()
         if not rows:
             return

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import re
 import socket
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -95,15 +94,14 @@ def reset(request: Request) -> Response:
 class Comments:
     """The comment endpoints of a Zendesk (`PUT /api/v2/tickets/{id}.json`, `GET …/comments.json`)
     and a Jira (`POST`/`GET /rest/api/3/issue/{key}/comment`), keeping what they were sent. A send
-    first takes the answers queued in `failures`; `swallow` takes the next comment and answers
-    only after `hang` seconds (longer than the client waits)."""
+    first takes the answers queued in `failures`; `hold_next`, once, runs after the next comment is
+    taken and before it is answered (a tracker that answers late, or never)."""
 
     server: HTTPServer
     posted: dict[str, list[dict]] = field(default_factory=dict)  # ticket -> comments, oldest first
     failures: list[Answer] = field(default_factory=list)
     requests: list[tuple[str, str]] = field(default_factory=list)  # (method, path)
-    swallow: int = 0
-    hang: float = 1.5
+    hold_next: Callable[[], object] | None = None
 
     @property
     def url(self) -> str:
@@ -137,7 +135,7 @@ class Comments:
             kept = {"id": str(number), "body": sent["body"], "properties": sent.get("properties")}
             answer = {"id": str(number), "body": sent["body"]}
         self.posted.setdefault(ticket, []).append(kept)
-        if self.swallow:
-            self.swallow -= 1
-            time.sleep(self.hang)
+        hold, self.hold_next = self.hold_next, None
+        if hold is not None:
+            hold()
         return Response(json.dumps(answer), content_type="application/json")

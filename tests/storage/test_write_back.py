@@ -6,6 +6,7 @@ forged outbox row never sent; write-back off sending nothing; two senders on Pos
 from __future__ import annotations
 
 import asyncio
+import threading
 
 import pytest
 from sqlalchemy import select, update
@@ -96,7 +97,7 @@ async def test_an_update_is_queued_with_its_event_and_sent_once(db_target, froze
 
 async def test_a_send_taken_but_never_answered_is_found_by_its_marker_not_posted_twice(db_target, frozen_clock,
                                                                                       tickets):
-    tickets.swallow = 1
+    tickets.hold_next = lambda: threading.Event().wait(1.5)  # answers after the client (0.5 s) gave up
     async with await Store.open(db_target, clock=frozen_clock, creator=LEAD) as store:
         store.write_back = {"zd": ON}
         case_id = await linked_case(store)
