@@ -146,6 +146,7 @@ class Delivery:
     last_error: str | None = None
     comment_id: str | None = None
     sent_at: datetime | None = None
+    alerted: bool = False  # a board has told its lead that it failed
 
     @property
     def undelivered(self) -> bool:

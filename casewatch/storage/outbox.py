@@ -199,7 +199,7 @@ async def trusted_body(store: Store, item: Claimed) -> str | None:
 def _delivery(row) -> wb.Delivery:
     return wb.Delivery(event_id=row.event_id, source=row.source, ticket=row.ticket, kind=row.kind, state=row.state,
                        attempts=row.attempts, last_error=row.last_error, comment_id=row.comment_id,
-                       sent_at=row.sent_at)
+                       sent_at=row.sent_at, alerted=row.alerted)
 
 
 async def deliveries(store: Store, case_id: str) -> dict[int, wb.Delivery]:

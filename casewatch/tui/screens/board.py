@@ -38,6 +38,7 @@ from casewatch.core.views import (
     needs_attention,
     next_match,
 )
+from casewatch.core.write_back import UNDELIVERED
 from casewatch.core.zones import zone_label
 from casewatch.tui.messages import CasesChanged, ClockTick, LeadChanged
 from casewatch.tui.screens.case_actions import CASE_BINDINGS
@@ -160,11 +161,13 @@ class BoardScreen(QuickActions):
 
     def _static_cells(self, case: Case) -> dict[str, Text]:
         colours = self.app.colours
+        undelivered = case.id in self.app.undelivered  # a customer update that did not reach its ticket
+        flags = len(case_flags(case, self.app.state.policy, self.app.state.shift_lead)) + undelivered
         return {
             "id": self.id_cell(case.id),
-            "flags": cells.flag_cell(len(case_flags(case, self.app.state.policy, self.app.state.shift_lead)), colours),
+            "flags": cells.flag_cell(flags, colours),
             "unowned": cells.unowned_cell(is_unowned(case), colours),
-            "title": cells.plain(self._title(case)),
+            "title": cells.plain(f"{UNDELIVERED} · {self._title(case)}" if undelivered else self._title(case)),
             "customer": cells.plain(case.customer),
             "status": cells.status_cell(case.status),
             "route": cells.tag(case.route),
