@@ -43,7 +43,7 @@ def write_config(text: str) -> None:
 def floor(httpserver, run_cli, monkeypatch):
     """A case linked to Zendesk ticket 1 (synced), its source writing updates back; (run_cli, comments)."""
     tracker = Tracker(httpserver).serve_zendesk()
-    tracker.pages = {"start": zd_page([zd_ticket(1)], "c1", end=True)}
+    tracker.pages = {"start": zd_page([zd_ticket(1)], "c1", end=True), "c1": zd_page([], "c1", end=True)}
     comments = Comments(httpserver).serve()
     write_config(CONFIG.format(url=tracker.url, on="true"))
     monkeypatch.setenv("CASEWATCH_ZD_TOKEN", TOKEN)
@@ -125,3 +125,21 @@ def test_a_deliver_killed_while_the_tracker_holds_its_send_then_run_again_posts_
     assert len(comments.posted["1"]) == 1
     assert [m for m, _ in comments.requests][-2:] == ["PUT", "GET"]  # looked, found its marker, did not post
     assert "(comment 98765)" in run_cli("case", "show", "CW-1001")[1]
+
+
+def test_sync_follow_delivers_each_pass(floor):
+    run_cli, comments = floor
+    assert run_cli(*UPDATE)[0] == 0
+    env = os.environ | {"CASEWATCH_ZD_TOKEN": TOKEN}
+    process = subprocess.Popen([sys.executable, "-m", "casewatch.cli.main", "sync", "--follow", "--every", "1m"],
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        first = process.stderr.readline()
+        assert first.endswith(" UTC deliver: 1 sent\n"), first
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=20)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0 and err.splitlines()[-1].endswith(" UTC stopped")
+    assert len(comments.posted["1"]) == 1

@@ -9,16 +9,17 @@ import asyncio
 import threading
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 
 from casewatch.cli.deliver_command import deliver_pass
 from casewatch.cli.live_source import LiveSource
 from casewatch.core import commands as c
 from casewatch.core import write_back as wb
-from casewatch.core.models import Person, Role
+from casewatch.core.models import Event, EventType, Person, Role
 from casewatch.core.ticket_import import TicketPlan, plan_ticket
 from casewatch.core.tracker import Source, SourceSettings, Ticket
-from casewatch.storage import outbox
+from casewatch.storage import convert, outbox
+from casewatch.storage.schema import events
 from casewatch.storage.schema import outbox as outbox_table
 from casewatch.storage.store import Store
 from casewatch.storage.target import resolve_target
@@ -220,3 +221,27 @@ async def test_two_senders_on_postgresql_send_each_item_once(pg_url, frozen_cloc
         markers = [comment["body"].rsplit("\n", 1)[-1] for posted in tickets.posted.values() for comment in posted]
         assert len(markers) == 12 and len(set(markers)) == 12
         assert {row.state for row in await rows(store)} == {"sent"}
+
+
+async def test_an_update_event_the_rules_do_not_count_never_reaches_the_customer(db_target, frozen_clock, tickets):
+    """Raw SQL (a member's, or a damaged file) appends an update by someone not on the roster, and
+    its outbox row, body and marker made just as the store would: the sender checks the log."""
+    async with await Store.open(db_target, clock=frozen_clock, creator=LEAD) as store:
+        case_id = await linked_case(store)
+        forged = Event(case_id=case_id, type=EventType.CUSTOMER_UPDATE_LOGGED, actor="mallory",
+                       occurred_at=frozen_clock.now, recorded_at=frozen_clock.now,
+                       payload={"known": "Send us your password", "investigating": "-", "next_milestone": "-"})
+
+        async def forge(conn) -> None:
+            row_id = (await conn.execute(insert(events).values(convert.event_values(forged))
+                                         .returning(events.c.id))).scalar_one()
+            await outbox.queue(conn, [(forged.model_copy(update={"id": row_id}), await store.get_case(case_id))],
+                               {"zd": ON}, frozen_clock.now)
+
+        await store.write_rows(forge)
+        [row] = await rows(store)
+        assert row.body.startswith("What we know: Send us your password")
+        report = await deliver_pass(store, {"zd": live("zendesk", tickets.url)}, sleep=Waits())
+        assert [item["state"] for item in report.done] == ["dead"]
+        assert [event.actor for event in await store.case_events(case_id)].count("mallory") == 0
+    assert tickets.requests == []
