@@ -23,7 +23,7 @@ from casewatch.core import write_back as wb
 from casewatch.core.errors import CasewatchError, InvalidInput, Unavailable
 from casewatch.core.text import counted, visible
 from casewatch.sources.http import Sleep, TrackerClient, TrackerDenied, TrackerStatus, TrackerUnavailable
-from casewatch.sources.write_back import find_marker, post_comment
+from casewatch.sources.write_back import find_marker, move_to, post_comment
 from casewatch.storage import outbox
 from casewatch.storage.imports import importer
 from casewatch.storage.store import Store
@@ -96,7 +96,7 @@ async def deliver_pass(store: Store, sources: dict[str, LiveSource], *, sleep: S
                 if item.source not in clients:
                     clients[item.source] = live.client(sleep, timeout=timeout)
                 try:
-                    await _deliver(store, clients[item.source], live.settings.kind, item, report, sleep)
+                    await _deliver(store, clients[item.source], live, item, report, sleep)
                 except BaseException:
                     for rest in claimed[position + 1:]:
                         await outbox.release(store, rest)
@@ -107,15 +107,17 @@ async def deliver_pass(store: Store, sources: dict[str, LiveSource], *, sleep: S
     return report
 
 
-async def _deliver(store: Store, client: TrackerClient, kind: str, item: outbox.Claimed, report: DeliverReport,
-                   sleep: Sleep) -> None:
-    body = await outbox.trusted_body(store, item)
-    if body is None:
+async def _deliver(store: Store, client: TrackerClient, live: LiveSource, item: outbox.Claimed,
+                   report: DeliverReport, sleep: Sleep) -> None:
+    kind, trusted = live.settings.kind, await outbox.trusted_body(store, item)
+    if trusted is None:
         reason = "does not match the log (forged, or its event does not count): never sent"
         await outbox.record_failure(store, item, wb.DEAD, reason, store.clock())
         report.add(item, wb.DEAD, reason)
         return
-    tries = 0
+    body, tries = trusted.body, 0
+    follow = live.settings.write_back.status and trusted.waiting and item.kind == wb.UPDATE
+    statuses = wb.waiting_statuses(live.source.statuses, kind) if follow else []
     while True:
         before = await outbox.start_send(store, item)
         if before is None:
@@ -124,7 +126,8 @@ async def _deliver(store: Store, client: TrackerClient, kind: str, item: outbox.
         try:
             comment = await find_marker(client, kind, item.ticket, item.marker) if before else None
             if comment is None:
-                comment = await post_comment(client, kind, item.ticket, body, public=item.kind == wb.UPDATE)
+                waits = statuses[0] if statuses and kind == "zendesk" else None
+                comment = await post_comment(client, kind, item.ticket, body, item.kind == wb.UPDATE, waits)
         except TrackerDenied as exc:
             if exc.status == 401:  # our credential, not the item: it waits, and the pass ends
                 await outbox.record_failure(store, item, wb.FAILED, "HTTP 401: check the API token", store.clock())
@@ -138,9 +141,20 @@ async def _deliver(store: Store, client: TrackerClient, kind: str, item: outbox.
                 continue
             await _failed(store, item, report, status, _reason(exc, item.source), tries)
             return
-        await outbox.record_sent(store, item, comment)
-        report.add(item, wb.SENT, comment=comment)
+        note = await _jira_status(client, item, statuses) if statuses and kind == "jira" else None
+        await outbox.record_sent(store, item, comment, note)
+        report.add(item, wb.SENT, note, comment)
         return
+
+
+async def _jira_status(client: TrackerClient, item: outbox.Claimed, statuses: list[str]) -> str | None:
+    """After the comment: the issue follows the case into waiting on the customer. Its failure
+    leaves the comment sent, and is said beside it (never retried: the comment went)."""
+    try:
+        moved = await move_to(client, item.ticket, statuses)
+    except CasewatchError as exc:
+        return f"status not changed: {_reason(exc, item.source)}"
+    return None if moved else "status not changed: no transition to " + " or ".join(statuses)
 
 
 async def _failed(store: Store, item: outbox.Claimed, report: DeliverReport, status: int | None, reason: str,

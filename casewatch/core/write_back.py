@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import contextlib
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from casewatch.core.models import Event, EventType
+from casewatch.core.models import Event, EventType, Status
+from casewatch.core.projection import apply, in_history_order
 from casewatch.core.toml_file import TomlTable, rule
 
 UPDATE, NOTE = "update", "note"
@@ -50,6 +52,7 @@ class WriteBack(TomlTable):
     customer_updates: Annotated[bool, rule(_flag)] = False  # a customer update -> a public reply
     notes: Annotated[bool, rule(_flag)] = False  # a case note -> an internal comment
     owner: Annotated[bool, rule(_owner)] = False
+    status: Annotated[bool, rule(_flag)] = False  # an update while waiting on the customer -> the ticket waits too
 
     def wants(self, kind: str) -> bool:
         return self.customer_updates if kind == UPDATE else self.notes if kind == NOTE else False
@@ -62,6 +65,24 @@ def kind_of(event: Event) -> str | None:
     if kind == NOTE and event.payload.get("via"):
         return None
     return kind
+
+
+def waiting_at(events: Sequence[Event], event_id: int) -> bool:
+    """Whether the case waited on the customer when the event with this id happened (its
+    events folded in history order up to it)."""
+    case = None
+    for event in in_history_order(events):
+        case = apply(case, event)
+        if event.id == event_id:
+            return case.status is Status.WAITING_ON_CUSTOMER
+    return False
+
+
+def waiting_statuses(statuses: Mapping[str, Status], kind: str) -> list[str]:
+    """The tracker's statuses the source's status table maps to waiting on the customer (folded
+    names), Zendesk's `pending` first: the only ones the ticket may be moved to."""
+    names = [name for name, status in statuses.items() if status is Status.WAITING_ON_CUSTOMER]
+    return sorted(names, key=lambda name: (not (kind == "zendesk" and name == "pending"), name))
 
 
 def marker(event: Event) -> str:
@@ -157,7 +178,9 @@ class Delivery:
         """`queued`, `sent 14:02 (comment 98765)`, `failed (HTTP 422: …, will retry)`, `dead (…)`."""
         if self.state == SENT:
             at = f" {self.sent_at.astimezone(ZoneInfo(zone)):%H:%M}" if self.sent_at else ""
-            return f"sent{at} (comment {self.comment_id})" if self.comment_id else f"sent{at}"
+            notes = [f"comment {self.comment_id}"] if self.comment_id else []
+            notes += [self.last_error] if self.last_error else []  # (the ticket's status could not follow)
+            return f"sent{at} ({'; '.join(notes)})" if notes else f"sent{at}"
         if self.state == FAILED:
             return f"failed ({self.last_error or 'no answer'}, will retry)"
         if self.state == DEAD:

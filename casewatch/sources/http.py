@@ -163,6 +163,8 @@ class TrackerClient:
             if response.status_code >= 400:
                 raise TrackerStatus(self._clean(f"source {self.source}: HTTP {response.status_code} from "
                                                 f"{method} {path}: {response.text[:200]}"), response.status_code)
+            if response.status_code == 204 or not response.content:
+                return None  # (Jira answers a transition with no content)
             try:
                 return response.json()
             except ValueError:

@@ -24,11 +24,15 @@ def _ticket_path(kind: str, ticket: str) -> str:
     return f"/api/v2/tickets/{safe}" if kind == "zendesk" else f"/rest/api/3/issue/{safe}/comment"
 
 
-async def post_comment(client: TrackerClient, kind: str, ticket: str, body: str, public: bool) -> str | None:
-    """Send `body` as a comment (public: the customer sees it); the tracker's id for it."""
+async def post_comment(client: TrackerClient, kind: str, ticket: str, body: str, public: bool,
+                       status: str | None = None) -> str | None:
+    """Send `body` as a comment (public: the customer sees it); the tracker's id for it. Zendesk
+    sets the ticket's `status` in the same request; Jira's goes by `move_to` afterwards."""
     if kind == "zendesk":
-        answer = await client.write("PUT", f"{_ticket_path(kind, ticket)}.json",
-                                    {"ticket": {"comment": {"body": body, "public": public}}})
+        change: dict[str, Any] = {"comment": {"body": body, "public": public}}
+        if status is not None:
+            change["status"] = status
+        answer = await client.write("PUT", f"{_ticket_path(kind, ticket)}.json", {"ticket": change})
         return _zendesk_comment_id(answer)
     answer = await client.write("POST", _ticket_path(kind, ticket), {
         "body": wb.adf(body),
@@ -60,3 +64,17 @@ async def find_marker(client: TrackerClient, kind: str, ticket: str, marker: str
 def _list(answer: Any) -> list[dict]:
     comments = answer.get("comments") if isinstance(answer, dict) else None
     return [c for c in comments or [] if isinstance(c, dict)]
+
+
+async def move_to(client: TrackerClient, ticket: str, statuses: list[str]) -> bool:
+    """Jira: take the issue's transition into one of `statuses` (folded names); False when it
+    offers none (it may be there already)."""
+    path = f"/rest/api/3/issue/{quote(ticket, safe='')}/transitions"
+    answer = await client.get(path)
+    offered = answer.get("transitions") if isinstance(answer, dict) else None
+    for transition in offered or []:
+        target = ((transition or {}).get("to") or {}).get("name") if isinstance(transition, dict) else None
+        if isinstance(target, str) and target.strip().casefold() in statuses and transition.get("id") is not None:
+            await client.write("POST", path, {"transition": {"id": str(transition["id"])}})
+            return True
+    return False

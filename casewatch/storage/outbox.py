@@ -145,8 +145,10 @@ async def start_send(store: Store, item: Claimed) -> int | None:
     return before[0] if before else None
 
 
-async def record_sent(store: Store, item: Claimed, comment_id: str | None) -> None:
-    await _finish(store, item, state=wb.SENT, comment_id=comment_id, sent_at=store.clock(), last_error=None)
+async def record_sent(store: Store, item: Claimed, comment_id: str | None, note: str | None = None) -> None:
+    """Sent, with the tracker's comment id; `note`: what did not follow (the ticket's status)."""
+    await _finish(store, item, state=wb.SENT, comment_id=comment_id, sent_at=store.clock(),
+                  last_error=note[:300] if note else None)
 
 
 async def record_failure(store: Store, item: Claimed, state: str, reason: str, next_try_at: datetime) -> None:
@@ -181,7 +183,16 @@ async def retry_case(store: Store, case_id: str) -> int:
     return changed[0]
 
 
-async def trusted_body(store: Store, item: Claimed) -> str | None:
+@dataclass(frozen=True)
+class Trusted:
+    """What the log says of an item: the body to send, and whether the case then waited on the
+    customer (the ticket's status may follow)."""
+
+    body: str
+    waiting: bool
+
+
+async def trusted_body(store: Store, item: Claimed) -> Trusted | None:
     """The body to send for `item`, rendered from its event as the checked fold accepts it; None
     when the row does not match the log (forged, or its event quarantined)."""
     events = await store.case_events(item.case_id)
@@ -193,7 +204,9 @@ async def trusted_body(store: Store, item: Claimed) -> str | None:
     if (link.get("name"), str(link.get("id"))) != (item.source, item.ticket):
         return None
     text = wb.body(event)
-    return text if (text, wb.marker(event)) == (item.body, item.marker) else None
+    if (text, wb.marker(event)) != (item.body, item.marker):
+        return None
+    return Trusted(text, wb.waiting_at(events, event.id or 0))
 
 
 def _delivery(row) -> wb.Delivery:

@@ -13,7 +13,7 @@ from casewatch.core.alerts import AlertSettings, Scope, delivery_alerts
 from casewatch.core.errors import FileInvalid
 from casewatch.core.models import Case, Event, EventType, Severity
 from casewatch.core.toml_file import TomlTable, read_toml
-from casewatch.core.tracker import SourceSettings
+from casewatch.core.tracker import Source, SourceSettings
 
 AT = datetime(2026, 11, 27, 14, 0, tzinfo=UTC)
 
@@ -119,3 +119,15 @@ def test_a_failed_delivery_alerts_its_watchers_once():
     assert [(a.case_id, a.delivery.event_id) for a in every] == [("CW-1", 17)]
     assert every[0].text() == "CW-1 (SEV1) update not delivered to zd ticket 1: HTTP 404 — t"
     assert every[0].environment()["CASEWATCH_ALERT"] == "delivery"
+
+
+def test_the_ticket_may_only_move_to_statuses_the_table_maps_to_waiting():
+    zendesk = Source.of("zd", SourceSettings(kind="zendesk", status={"pending": "investigating",
+                                                                      "awaiting reply": "waiting_on_customer"}))
+    assert wb.waiting_statuses(zendesk.statuses, "zendesk") == ["awaiting reply"]
+    assert wb.waiting_statuses(Source.of("zd", SourceSettings(kind="zendesk")).statuses, "zendesk") == ["pending"]
+    jira = Source.of("sup", SourceSettings(kind="jira"))
+    assert wb.waiting_statuses(jira.statuses, "jira") == ["pending", "waiting for customer"]
+    sent = wb.Delivery(17, "sup", "SUP-7", wb.UPDATE, wb.SENT, 1, comment_id="5",
+                       last_error="status not changed: HTTP 400", sent_at=AT)
+    assert sent.label() == "sent 14:00 (comment 5; status not changed: HTTP 400)"

@@ -102,6 +102,9 @@ class Comments:
     failures: list[Answer] = field(default_factory=list)
     requests: list[tuple[str, str]] = field(default_factory=list)  # (method, path)
     hold_next: Callable[[], object] | None = None
+    statuses: dict[str, str] = field(default_factory=dict)  # ticket -> the status a Zendesk PUT set
+    transitions: list[dict] = field(default_factory=list)  # what a Jira issue offers
+    moved: list[tuple[str, str]] = field(default_factory=list)  # (issue, transition id) taken
 
     @property
     def url(self) -> str:
@@ -112,7 +115,16 @@ class Comments:
         jira = re.compile(r"/rest/api/3/issue/(?P<id>[^/]+)/comment")
         self.server.expect_request(zendesk).respond_with_handler(lambda r: self._answer(r, zendesk, "zendesk"))
         self.server.expect_request(jira).respond_with_handler(lambda r: self._answer(r, jira, "jira"))
+        self.server.expect_request(re.compile(r"/rest/api/3/issue/[^/]+/transitions")).respond_with_handler(
+            self._transition)
         return self
+
+    def _transition(self, request: Request) -> Response:
+        self.requests.append((request.method, request.path))
+        if request.method == "GET":
+            return Response(json.dumps({"transitions": self.transitions}), content_type="application/json")
+        self.moved.append((request.path.split("/")[-2], request.get_json()["transition"]["id"]))
+        return Response(status=204)
 
     def _answer(self, request: Request, pattern: re.Pattern, kind: str) -> Response:
         self.requests.append((request.method, request.path))
@@ -129,6 +141,8 @@ class Comments:
         number = 98765 + sum(len(c) for c in self.posted.values())
         if kind == "zendesk":
             comment = sent["ticket"]["comment"]
+            if "status" in sent["ticket"]:
+                self.statuses[ticket] = sent["ticket"]["status"]
             kept = {"id": number, "body": comment["body"], "plain_body": comment["body"], "public": comment["public"]}
             answer: dict = {"ticket": {"id": int(ticket)}, "audit": {"events": [{"id": number, "type": "Comment"}]}}
         else:

@@ -15,7 +15,7 @@ from casewatch.cli.deliver_command import deliver_pass
 from casewatch.cli.live_source import LiveSource
 from casewatch.core import commands as c
 from casewatch.core import write_back as wb
-from casewatch.core.models import Event, EventType, Person, Role
+from casewatch.core.models import Event, EventType, Person, Role, Status
 from casewatch.core.ticket_import import TicketPlan, plan_ticket
 from casewatch.core.tracker import Source, SourceSettings, Ticket
 from casewatch.storage import convert, outbox
@@ -30,10 +30,10 @@ ON = wb.WriteBack(customer_updates=True, notes=True)
 HOSTILE = "<b>bold</b> *not bold* {panel}x{panel} [link|https://evil.example] &amp; \u200bzero-width"
 
 
-def live(kind: str, url: str) -> LiveSource:
+def live(kind: str, url: str, write_back: wb.WriteBack = ON) -> LiveSource:
     jql = {"jql": "project = SUP"} if kind == "jira" else {}
     settings = SourceSettings(kind=kind, url=url, email="lead@acme.com", token_env="CASEWATCH_ZD_TOKEN",
-                              write_back=ON, **jql)
+                              write_back=write_back, **jql)
     return LiveSource(Source.of("zd" if kind == "zendesk" else "sup", settings), settings)
 
 
@@ -245,3 +245,23 @@ async def test_an_update_event_the_rules_do_not_count_never_reaches_the_customer
         assert [item["state"] for item in report.done] == ["dead"]
         assert [event.actor for event in await store.case_events(case_id)].count("mallory") == 0
     assert tickets.requests == []
+
+
+async def test_the_ticket_waits_with_the_case_only_when_asked_and_mapped(db_target, frozen_clock, tickets):
+    """An update logged while the case waits on the customer: Zendesk's ticket goes `pending` in the
+    same request, Jira's issue takes the transition into the status the table maps to waiting."""
+    tickets.transitions = [{"id": "21", "name": "Start", "to": {"name": "In Progress"}},
+                           {"id": "31", "name": "Ask the customer", "to": {"name": "Waiting for customer"}}]
+    follow = wb.WriteBack(customer_updates=True, status=True)
+    async with await Store.open(db_target, clock=frozen_clock, creator=LEAD) as store:
+        store.write_back = {"zd": follow, "sup": follow}
+        zd_case, jira_case = await linked_case(store), await linked_case(store, "jira", "SUP-7")
+        await store.execute(update_on(zd_case, "investigating still"), "dana")
+        for case_id in (zd_case, jira_case):
+            await store.execute(c.ChangeStatus(case_id=case_id, status=Status.WAITING_ON_CUSTOMER), "dana")
+            await store.execute(update_on(case_id, "we need your logs"), "dana")
+        sources = {name: live(kind, tickets.url, follow) for name, kind in (("zd", "zendesk"), ("sup", "jira"))}
+        report = await deliver_pass(store, sources, sleep=Waits())
+        assert [item["state"] for item in report.done] == ["sent"] * 3
+    assert tickets.statuses == {"1": "pending"} and len(tickets.posted["1"]) == 2  # only the waiting one set it
+    assert tickets.moved == [("SUP-7", "31")]
