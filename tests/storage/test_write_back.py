@@ -15,6 +15,7 @@ from casewatch.cli.deliver_command import deliver_pass
 from casewatch.cli.live_source import LiveSource
 from casewatch.core import commands as c
 from casewatch.core import write_back as wb
+from casewatch.core.errors import InvalidInput
 from casewatch.core.models import Event, EventType, Person, Role, Status
 from casewatch.core.ticket_import import TicketPlan, plan_ticket
 from casewatch.core.tracker import Source, SourceSettings, Ticket
@@ -265,3 +266,19 @@ async def test_the_ticket_waits_with_the_case_only_when_asked_and_mapped(db_targ
         assert [item["state"] for item in report.done] == ["sent"] * 3
     assert tickets.statuses == {"1": "pending"} and len(tickets.posted["1"]) == 2  # only the waiting one set it
     assert tickets.moved == [("SUP-7", "31")]
+
+
+async def test_a_refused_credential_ends_the_pass_and_the_item_waits(db_target, frozen_clock, tickets):
+    async with await Store.open(db_target, clock=frozen_clock, creator=LEAD) as store:
+        store.write_back = {"zd": ON}
+        case_id = await linked_case(store)
+        await store.execute(update_on(case_id), "dana")
+        tickets.failures = [status(401)]
+        with pytest.raises(InvalidInput, match="HTTP 401 .* check the email and the API token in the variable "
+                                               "CASEWATCH_ZD_TOKEN") as raised:
+            await deliver_pass(store, {"zd": live("zendesk", tickets.url)}, sleep=Waits())
+        assert "t0ken" not in str(raised.value)
+        [row] = await rows(store)
+        assert (row.state, row.claimed_by, row.last_error) == ("failed", None, "HTTP 401: check the API token")
+        report = await deliver_pass(store, {"zd": live("zendesk", tickets.url)}, sleep=Waits())
+        assert [item["state"] for item in report.done] == ["sent"] and len(tickets.posted["1"]) == 1
