@@ -295,7 +295,10 @@ class CasewatchApp(App[None]):
 
     async def read_deliveries(self) -> None:
         """The write-back deliveries that failed: their cases' rows are flagged, and each alerts
-        its watchers once (the first board to alert marks it in the outbox)."""
+        its watchers once (the first board to alert marks it in the outbox). A replay shows none:
+        the outbox holds how deliveries stand now, not then."""
+        if self.replay_at is not None:
+            return
         try:
             found = await outbox.undelivered(self.store)
         except CasewatchError:
@@ -304,8 +307,6 @@ class CasewatchApp(App[None]):
         changed = frozenset(cid for cid in set(found) | set(before) if found.get(cid) != before.get(cid))
         if changed:
             self._broadcast(changed, frozenset())
-        if self.replay_at is not None:
-            return
         alerts = delivery_alerts(found, self.state.cases, viewer=self.actor, shift_lead=self.state.shift_lead,
                                  settings=self.alert_settings, told=self._told)
         for alert in alerts:

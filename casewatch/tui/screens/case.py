@@ -107,7 +107,8 @@ class CaseScreen(CaseActions):
             case = await self.app.store.get_case(self.case_id)  # as it stands now
             events = await self.app.store.case_events(self.case_id)
             policies = await self.app.store.policy_history()
-            self.deliveries = await outbox.deliveries(self.app.store, self.case_id)
+            if self.app.replay_at is None:  # (the outbox says how deliveries stand now, not then)
+                self.deliveries = await outbox.deliveries(self.app.store, self.case_id)
             self._deliveries_read = time.monotonic()
         except CasewatchError as exc:
             self.app.notify(str(exc), severity="error")
