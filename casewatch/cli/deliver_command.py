@@ -22,6 +22,7 @@ from casewatch.cli.session import Session
 from casewatch.core import write_back as wb
 from casewatch.core.errors import CasewatchError, InvalidInput, Unavailable
 from casewatch.core.text import counted, visible
+from casewatch.core.tracker import LIVE
 from casewatch.sources.http import Sleep, TrackerClient, TrackerDenied, TrackerStatus, TrackerUnavailable
 from casewatch.sources.write_back import find_marker, move_to, post_comment
 from casewatch.storage import outbox
@@ -68,7 +69,7 @@ def writing_sources(session: Session, roster: dict) -> dict[str, LiveSource]:
                    if settings.write_back.customer_updates or settings.write_back.notes)
     found = {}
     for name in names:
-        if session.config.sources[name].kind not in ("zendesk", "jira"):
+        if session.config.sources[name].kind not in LIVE:
             raise InvalidInput(f"source {name} is of kind {session.config.sources[name].kind}: only zendesk and "
                                "jira tickets can be written back to; remove its write_back table")
         found[name] = LiveSource.of(name, session.config, roster)

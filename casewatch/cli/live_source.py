@@ -12,14 +12,12 @@ from casewatch.cli import environment as env
 from casewatch.core.errors import InvalidInput
 from casewatch.core.models import Person, Severity
 from casewatch.core.sync import Page
-from casewatch.core.tracker import Source, SourceSettings
+from casewatch.core.tracker import LIVE, Source, SourceSettings
 from casewatch.sources.http import Credential, Sleep, TrackerClient, read_token
 from casewatch.sources.jira import jira_dropped, jira_pages
 from casewatch.sources.zendesk import first_cursor, zendesk_pages
 from casewatch.storage.store import Store
 from casewatch.storage.sync import linked_open_ids
-
-LIVE = ("zendesk", "jira")
 
 
 class PassStopped(Exception):

@@ -18,13 +18,14 @@ import sys
 import orjson
 
 from casewatch.cli.deliver_command import deliver_pass, writing_sources
-from casewatch.cli.live_source import LIVE, LiveSource, PassStopped, stoppable
+from casewatch.cli.live_source import LiveSource, PassStopped, stoppable
 from casewatch.cli.session import Session
 from casewatch.core.durations import parse_duration
 from casewatch.core.errors import CasewatchError, InvalidInput
 from casewatch.core.models import Person
 from casewatch.core.sync import SyncReport, next_wait
 from casewatch.core.text import visible
+from casewatch.core.tracker import LIVE
 from casewatch.sources.http import Sleep, TrackerDenied
 from casewatch.sources.pages import PageShape
 from casewatch.storage.imports import importer

@@ -21,6 +21,7 @@ from casewatch.core.toml_file import TomlTable, rule, string
 from casewatch.core.write_back import WriteBack
 
 KINDS = ("csv", "zendesk", "jira")
+LIVE = ("zendesk", "jira")  # the kinds a sync reads and write-back writes to
 
 _ZENDESK_SEVERITY = {"urgent": Severity.SEV1, "high": Severity.SEV2, "normal": Severity.SEV3, "low": Severity.SEV4}
 _JIRA_SEVERITY = {"highest": Severity.SEV1, "high": Severity.SEV2, "medium": Severity.SEV3, "low": Severity.SEV4,

@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from casewatch.core import write_back as wb
 from casewatch.core.models import Case, Event, EventType
+from casewatch.core.tracker import LIVE
 from casewatch.storage.schema import outbox
 
 if TYPE_CHECKING:
@@ -34,7 +35,6 @@ if TYPE_CHECKING:
 
 LEASE = timedelta(minutes=5)  # how long a claim keeps other senders off (a killed sender's claim lapses)
 CLAIM_AT_ONCE = 50
-LIVE_KINDS = ("zendesk", "jira")
 WriteBackRules = Mapping[str, wb.WriteBack]  # source name -> its write_back table
 
 
@@ -46,7 +46,7 @@ async def queue(conn: AsyncConnection, written: Iterable[tuple[Event, Case | Non
     for event, case in written:
         kind = wb.kind_of(event)
         link = case.source if case is not None else None
-        if kind is None or link is None or link.kind not in LIVE_KINDS or event.id is None:
+        if kind is None or link is None or link.kind not in LIVE or event.id is None:
             continue
         rule = rules.get(link.name)
         if rule is None or not rule.wants(kind):
@@ -232,12 +232,12 @@ async def undelivered(store: Store, case_ids: Iterable[str] | None = None) -> di
     return found
 
 
-async def mark_alerted(store: Store, case_ids: Iterable[str]) -> None:
-    ids = sorted(case_ids)
+async def mark_alerted(store: Store, event_ids: Iterable[int]) -> None:
+    """These failed deliveries (by event id) have been alerted: no other board alerts them again."""
+    ids = sorted(event_ids)
 
     async def step(conn: AsyncConnection) -> None:
-        await conn.execute(update(outbox).where(outbox.c.case_id.in_(ids), outbox.c.state.in_((wb.FAILED, wb.DEAD)))
-                           .values(alerted=True))
+        await conn.execute(update(outbox).where(outbox.c.event_id.in_(ids)).values(alerted=True))
 
     if ids:
         await store.write_rows(step)

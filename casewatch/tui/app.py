@@ -316,7 +316,7 @@ class CasewatchApp(App[None]):
         if alerts:
             self._ring()
             with contextlib.suppress(CasewatchError):  # (read-only: this board still alerts only once)
-                await outbox.mark_alerted(self.store, {alert.case_id for alert in alerts})
+                await outbox.mark_alerted(self.store, {alert.delivery.event_id for alert in alerts})
 
     def source_labels(self) -> tuple[tuple[str, bool], ...]:
         """`zd ✓ 40s ago` or `zd ✖ 401 since 14:02 CET` per source, and whether it is failing."""
