@@ -168,7 +168,9 @@ async def _failed(store: Store, item: outbox.Claimed, report: DeliverReport, sta
 
 
 def _reason(exc: CasewatchError, source: str) -> str:
-    """The client's one line (already without the token), without the source's name it starts with."""
+    """`HTTP 422: what the tracker said`, else the client's one line (both without the token)."""
+    if isinstance(exc, TrackerStatus):
+        return visible(f"HTTP {exc.status}: {exc.detail}" if exc.detail else f"HTTP {exc.status}")[:200]
     return visible(str(exc).removeprefix(f"source {source}: "))[:200]
 
 

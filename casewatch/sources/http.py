@@ -46,11 +46,12 @@ class TrackerUnavailable(Unavailable):
 
 
 class TrackerStatus(TrackerUnavailable):
-    """The tracker answered an error status (`status`): a 4xx, or a 5xx a write is not retried on."""
+    """The tracker answered an error status (`status`): a 4xx, or a 5xx a write is not retried on;
+    `detail` is the start of what it said (without the token)."""
 
-    def __init__(self, message: str, status: int):
+    def __init__(self, message: str, status: int, detail: str = ""):
         super().__init__(message)
-        self.status = status
+        self.status, self.detail = status, detail
 
 
 class TrackerUnanswered(TrackerUnavailable):
@@ -161,8 +162,9 @@ class TrackerClient:
                                     f"the email and the API token in {self.credential.where}",
                                     response.status_code)
             if response.status_code >= 400:
-                raise TrackerStatus(self._clean(f"source {self.source}: HTTP {response.status_code} from "
-                                                f"{method} {path}: {response.text[:200]}"), response.status_code)
+                detail = self._clean(response.text[:200])
+                raise TrackerStatus(f"source {self.source}: HTTP {response.status_code} from {method} {path}: "
+                                    f"{detail}", response.status_code, detail)
             if response.status_code == 204 or not response.content:
                 return None  # (Jira answers a transition with no content)
             try:

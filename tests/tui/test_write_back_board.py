@@ -17,7 +17,7 @@ from casewatch.tui.screens.case import CaseScreen
 from tests.tui.helpers import notifications, rendered_rows, settled, table
 
 ZD = Source.of("zd", SourceSettings(kind="zendesk"))
-REASON = "HTTP 422 from PUT /api/v2/tickets/48213.json: [b]closed[/b]"
+REASON = "HTTP 422: [b]closed[/b]"
 
 
 async def test_an_undelivered_update_is_flagged_alerted_once_and_shown_on_the_case(make_app, writer, frozen_clock):
@@ -55,7 +55,7 @@ async def test_an_undelivered_update_is_flagged_alerted_once_and_shown_on_the_ca
         assert "⚠ update not delivered (see the timeline)" in flags
         timeline = "\n".join(rendered_rows(app.screen.query_one("#timeline")))
         assert "delivery to zd ticket 48213: sent 15:00 (comment 98765)" in timeline  # Berlin
-        assert "delivery to zd ticket 48213: not delivered (HTTP 422 from PUT" in timeline
+        assert "delivery to zd ticket 48213: not delivered (HTTP 422: [b]closed[/b]; `casewatch" in timeline
         assert "[b]closed[/b]" in timeline
 
     async with make_app().run_test(size=(80, 24)) as pilot:
