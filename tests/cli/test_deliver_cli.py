@@ -66,8 +66,9 @@ def test_an_update_reaches_the_ticket_once_and_case_show_says_so(floor):
     assert (delivered["state"], delivered["comment_id"], delivered["ticket"]) == ("sent", "98765", "1")
 
 
-def test_a_tracker_down_exits_4_and_a_refusing_ticket_2_until_retried(floor):
+def test_a_tracker_down_exits_4_and_a_refusing_ticket_2_until_retried(floor, monkeypatch):
     run_cli, comments = floor
+    monkeypatch.setattr("casewatch.cli.deliver_command.WAITS", (0.0, 0.0))  # the pass's short waits, not slept
     assert run_cli(*UPDATE)[0] == 0
     comments.failures = [status(503)] * 3
     code, out, err = run_cli("deliver")
