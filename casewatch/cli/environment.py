@@ -20,7 +20,8 @@ from casewatch.core.identity import acting_name
 from casewatch.core.models import Person, check_zone
 from casewatch.core.text import check_source_name, visible
 from casewatch.core.toml_file import Text, TomlTable, locate, read_toml, rule, string
-from casewatch.core.tracker import Source, SourceSettings
+from casewatch.core.tracker import LIVE, Source, SourceSettings
+from casewatch.core.write_back import WriteBack
 
 
 def _zone_name(value: object) -> str:
@@ -75,6 +76,13 @@ def configured_source(config: Config, name: str, roster: dict[str, Person], path
             raise InvalidInput(f"{path}:{line}: sources.{name}.people.{visible(user)}: no person {handle!r} on the "
                                "roster (see `casewatch people list`)")
     return Source.of(name, settings)
+
+
+def write_back_rules(config: Config) -> dict[str, WriteBack]:
+    """The live sources whose tickets get something back (`[sources.NAME.write_back]`)."""
+    return {name: settings.write_back for name, settings in config.sources.items()
+            if settings.kind in LIVE and (settings.write_back.customer_updates
+                                                        or settings.write_back.notes)}
 
 
 def remember_setting(key: str, value: str, path: Path | None = None) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import shlex
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -24,6 +25,7 @@ from casewatch.core.quarantine import Quarantined
 from casewatch.core.reviews import ReviewRow
 from casewatch.core.text import counted, is_handle, visible
 from casewatch.core.views import case_flags, describe_event, linked_title
+from casewatch.core.write_back import UNDELIVERED, Delivery
 from casewatch.core.zones import zoned
 
 STATE_MARK = {
@@ -62,7 +64,10 @@ def case_table(rows: list[CaseListing], now: datetime) -> str:
 
 
 def case_details(case: Case, clocks: CaseClocks, policy: Policy, events: list[Event], breaches: list[Breach],
-                 now: datetime, tz: str, authority: str, shift_lead: str | None = None) -> str:
+                 now: datetime, tz: str, authority: str, shift_lead: str | None = None,
+                 deliveries: Mapping[int, Delivery] | None = None) -> str:
+    """`case show`: the fields, clocks, flags, breaches and timeline; an update or note written
+    back to the ticket shows its delivery under it."""
     zone = ZoneInfo(tz)
     readings = clocks.read(now)
     ready = case_readiness(case, policy.evidence)
@@ -87,6 +92,8 @@ def case_details(case: Case, clocks: CaseClocks, policy: Policy, events: list[Ev
     lines += [f"  {label + ':':<23}{visible(value)}" for label, value in fields]
     for flag in case_flags(case, policy, shift_lead):
         lines.append(f"  ! {visible(flag)}")
+    if any(d.undelivered for d in (deliveries or {}).values()):
+        lines.append(f"  {UNDELIVERED}")
     lines.append(f"breaches: {len(breaches) or 'none'}")
     for breach in breaches:
         clock = breach.kind.value.replace("_", " ")
@@ -97,6 +104,10 @@ def case_details(case: Case, clocks: CaseClocks, policy: Policy, events: list[Ev
         mark = " [backfilled]" if event.backfilled else ""
         lines.append(f"  {zoned(event.occurred_at, zone, '%Y-%m-%d %H:%M')}  {visible(event.actor):<10} "
                      f"{visible(describe_event(event))}{mark}")
+        delivery = (deliveries or {}).get(event.id or 0)
+        if delivery is not None:
+            lines.append(f"{'':30}delivery to {visible(delivery.source)} ticket {visible(delivery.ticket)}: "
+                         f"{visible(delivery.label(tz))}")
     return "\n".join(lines)
 
 

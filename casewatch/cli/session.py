@@ -43,6 +43,7 @@ class Session:
         different --as or CASEWATCH_USER is refused before anything runs). On a new database the
         acting person becomes its first lead, unless not `create` (the wall, which only looks)."""
         store = await Store.open(self.target, creator=self.creator() if create else None)
+        store.write_back = env.write_back_rules(self.config)
         if store.team is not None and store.team.person is not None:
             if self.claimed is not None and self.claimed != store.team.person:
                 await store.close()

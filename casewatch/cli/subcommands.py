@@ -20,6 +20,7 @@ import orjson
 
 from casewatch.cli import environment as env
 from casewatch.cli import render
+from casewatch.cli.deliver_command import run_deliver
 from casewatch.cli.session import Session
 from casewatch.cli.spec import CASE_ID, Local, Read, Subcommand, Write, arg
 from casewatch.cli.sync_command import run_sync
@@ -64,6 +65,7 @@ from casewatch.core.views import (
 )
 from casewatch.local_marks import read_seen
 from casewatch.sources.csv_file import parse_map, read_csv
+from casewatch.storage import outbox
 from casewatch.storage.imports import importer, plan_import, write_tickets
 from casewatch.storage.migrate import head_revision
 from casewatch.storage.roles import grant_statement
@@ -196,6 +198,7 @@ async def _show_case(session: Session, store: Store) -> None:
     breaches = case_breaches(events, policies, now)
     shift = await store.current_shift()
     authority = authority_label(case, shift.lead if shift else None)
+    deliveries = await outbox.deliveries(store, case.id)
     if args.json:
         summary = case_summary(list_case(case, policy), now)
         summary |= {
@@ -205,14 +208,15 @@ async def _show_case(session: Session, store: Store) -> None:
             "owner_named_at": iso_z(case.owner_named_at),
             "flags": case_flags(case, policy, shift.lead if shift else None),
             "breaches": [breach.as_json() for breach in breaches],
-            "timeline": [event_json(e) for e in events],
+            "timeline": [event_json(e) | ({"delivery": deliveries[e.id].as_json()} if e.id in deliveries else {})
+                         for e in events],
             "review": review.as_dict() if (review := reviews.case_review(events)) and case.review else None,
             "source_seen": case.source_seen if case.source else None,
         }
         _print_json(summary)
     else:
         print(render.case_details(case, clocks, policy, events, breaches, now, await session.zone(store), authority,
-                                  shift.lead if shift else None))
+                                  shift.lead if shift else None, deliveries))
 
 
 async def _list_evidence(session: Session, store: Store) -> None:
@@ -471,7 +475,8 @@ def _board(args: argparse.Namespace) -> int:
             zone = asyncio.run(prepare())
             app = CasewatchApp(target=session.target, actor=session.actor, zone=zone, theme=theme, keymap=config.keymap,
                                remember_theme=partial(env.remember_setting, "theme"),
-                               replay_at=replay_at, alerts=config.alerts)
+                               replay_at=replay_at, alerts=config.alerts,
+                               write_back=env.write_back_rules(config))
             app.run()
         finally:
             if demo_dir is not None:
@@ -827,6 +832,11 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         arg("--dry-run", action="store_true", help="read the tracker, write nothing; print what would happen"),
         arg("--json", action="store_true", help="each source's counts as JSON"),
     )),
+    Read("deliver", "send the queued write-back (customer updates, notes) to the tickets once, then exit",
+         run_deliver, (
+             arg("--retry", metavar="CASE", help="first make this case's failed and undelivered items due again"),
+             arg("--json", action="store_true", help="each item sent or failed as JSON"),
+         )),
     Read("db upgrade", "run schema migrations", _upgrade_db),
     Read("db verify", "replay the log in memory and report projection rows that differ (exit 1)", _verify_db),
     Read("db rebuild", "repair the projection rows that differ from a replay of the log", _rebuild_db),

@@ -14,98 +14,25 @@ import asyncio
 import contextlib
 import signal
 import sys
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, replace
 
 import orjson
 
-from casewatch.cli import environment as env
+from casewatch.cli.deliver_command import deliver_pass, writing_sources
+from casewatch.cli.live_source import LiveSource, PassStopped, stoppable
 from casewatch.cli.session import Session
 from casewatch.core.durations import parse_duration
 from casewatch.core.errors import CasewatchError, InvalidInput
-from casewatch.core.models import Person, Severity
-from casewatch.core.sync import Page, SyncReport, next_wait
+from casewatch.core.models import Person
+from casewatch.core.sync import SyncReport, next_wait
 from casewatch.core.text import visible
-from casewatch.core.tracker import Source, SourceSettings
-from casewatch.sources.http import Credential, Sleep, TrackerClient, TrackerDenied, read_token
-from casewatch.sources.jira import jira_dropped, jira_pages
+from casewatch.core.tracker import LIVE
+from casewatch.sources.http import Sleep, TrackerDenied
 from casewatch.sources.pages import PageShape
-from casewatch.sources.zendesk import first_cursor, zendesk_pages
 from casewatch.storage.imports import importer
 from casewatch.storage.store import Store
-from casewatch.storage.sync import (
-    linked_open_ids,
-    plan_page,
-    save_failure,
-    save_success,
-    source_states_now,
-    write_page,
-)
+from casewatch.storage.sync import plan_page, save_failure, save_success, source_states_now, write_page
 
-LIVE = ("zendesk", "jira")
-
-
-class PassStopped(Exception):
-    """--follow was told to stop while a pass waited on the tracker (between transactions)."""
-
-
-def stoppable(stop: asyncio.Event) -> Sleep:
-    """A wait that ends early, raising PassStopped, when `stop` is set."""
-    async def sleep(seconds: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), seconds)
-        if stop.is_set():
-            raise PassStopped
-    return sleep
-
-
-@dataclass(frozen=True)
-class LiveSource:
-    """A configured live source: its mapping tables and where its tracker is."""
-
-    source: Source
-    settings: SourceSettings
-
-    @classmethod
-    def of(cls, name: str, config: env.Config, roster: dict[str, Person]) -> LiveSource:
-        source = env.configured_source(config, name, roster)
-        settings = config.sources[name]
-        if settings.kind not in LIVE:
-            raise InvalidInput(f"source {name} is of kind {settings.kind}: only zendesk and jira sources sync "
-                               f"(a csv source is imported with `casewatch import csv`)")
-        for key in ("url", "email"):
-            if not getattr(settings, key):
-                raise InvalidInput(f"source {name}: set {key} in [sources.{name}]")
-        if settings.kind == "jira" and not settings.jql:
-            raise InvalidInput(f"source {name}: set jql in [sources.{name}] (the query of its escalations)")
-        if source.default_severity is None:  # a synced escalation is never refused for an empty priority
-            source = replace(source, default_severity=Severity.SEV3)
-        return cls(source, settings)
-
-    @property
-    def name(self) -> str:
-        return self.source.name
-
-    def client(self, sleep: Sleep) -> TrackerClient:
-        token, where = read_token(self.name, self.settings.token_env, self.settings.token_file)
-        email = self.settings.email or ""
-        username = f"{email}/token" if self.settings.kind == "zendesk" else email
-        assert self.settings.url is not None
-        return TrackerClient(self.name, self.settings.url, username, Credential(email, token, where), sleep=sleep)
-
-    async def pages(self, client: TrackerClient, cursor: str | None, store: Store) -> AsyncIterator[Page]:
-        if self.settings.kind == "zendesk":
-            start = cursor or first_cursor(store.clock())
-            async for page in zendesk_pages(client, start, self.settings.escalated_tags):
-                yield page
-            return
-        jql, now = self.settings.jql or "", store.clock()
-        if cursor is not None:  # linked issues that left the query since the last sync
-            async for page in jira_dropped(client, jql, await linked_open_ids(store, self.name), cursor, now,
-                                           self.settings.status):
-                yield page
-        async for page in jira_pages(client, jql, cursor, now, self.settings.status):
-            yield page
+__all__ = ["LiveSource", "PassStopped", "run_sync", "stoppable", "sync_pass"]
 
 
 async def sync_pass(store: Store, live: LiveSource, actor: str, roster: dict[str, Person], *,
@@ -195,6 +122,7 @@ async def _follow(session: Session, store: Store, sources: list[LiveSource], ros
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     failures = dict.fromkeys((live.name for live in sources), 0)
+    senders = writing_sources(session, roster)
     try:
         while not stop.is_set():
             for live in sources:
@@ -209,6 +137,16 @@ async def _follow(session: Session, store: Store, sources: list[LiveSource], ros
                 failures[live.name] = 0
                 if report.changed_anything:
                     _log(store, report.line())
+            if senders and not stop.is_set():  # write-back: what the board queued since the last pass
+                try:
+                    sent = await deliver_pass(store, senders, sleep=stoppable(stop), stop=stop)
+                except PassStopped:
+                    break
+                except CasewatchError as exc:
+                    _log(store, f"deliver: {exc}")
+                else:
+                    if sent.done:
+                        _log(store, f"deliver: {sent.line()}")
             wait = next_wait(every, max(failures.values()))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), wait.total_seconds())

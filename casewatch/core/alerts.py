@@ -12,7 +12,7 @@ Who is alerted for what is the `[alerts]` table of the config file (`AlertSettin
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -27,6 +27,7 @@ from casewatch.core.models import Case, Severity, iso_z
 from casewatch.core.text import visible
 from casewatch.core.toml_file import TomlTable, rule
 from casewatch.core.views import is_mine
+from casewatch.core.write_back import Delivery
 from casewatch.core.zones import zoned
 
 States = tuple[ClockState, ClockState, ClockState]
@@ -216,3 +217,41 @@ def summary_environment(alerts: Sequence[Alert], text: str) -> dict[str, str]:
     return {"CASEWATCH_ALERT": "summary", "CASEWATCH_CASE_ID": "", "CASEWATCH_SEVERITY": "", "CASEWATCH_CLOCK": "",
             "CASEWATCH_STATE": worst.value, "CASEWATCH_DUE": "", "CASEWATCH_DUE_LOCAL": "", "CASEWATCH_TITLE": "",
             "CASEWATCH_MESSAGE": text, "CASEWATCH_COUNT": str(len(alerts))}
+
+
+@dataclass(frozen=True)
+class DeliveryAlert:
+    """A customer update (or note) that did not reach its ticket: alerted once, by the first board
+    of a watcher that sees it (the outbox row remembers), through the same toast and command."""
+
+    case_id: str
+    title: str
+    severity: Severity
+    delivery: Delivery
+
+    def text(self) -> str:
+        d = self.delivery
+        return (f"{visible(self.case_id)} ({self.severity.value}) {d.kind} not delivered to {visible(d.source)} "
+                f"ticket {visible(d.ticket)}: {visible(d.last_error or d.state)} — {visible(self.title)}")
+
+    def environment(self) -> dict[str, str]:
+        return {"CASEWATCH_ALERT": "delivery", "CASEWATCH_CASE_ID": visible(self.case_id),
+                "CASEWATCH_SEVERITY": self.severity.value, "CASEWATCH_CLOCK": "",
+                "CASEWATCH_STATE": self.delivery.state,
+                "CASEWATCH_DUE": "", "CASEWATCH_DUE_LOCAL": "", "CASEWATCH_TITLE": visible(self.title),
+                "CASEWATCH_MESSAGE": self.text(), "CASEWATCH_COUNT": "1"}
+
+
+def delivery_alerts(undelivered: Mapping[str, Sequence[Delivery]], cases: Mapping[str, Case], *, viewer: str,
+                    shift_lead: str | None, settings: AlertSettings,
+                    told: Collection[tuple[str, int]] = ()) -> list[DeliveryAlert]:
+    """The failed deliveries of watched open cases that no board has alerted yet (nor this one:
+    `told`, by case id and event id)."""
+    found = []
+    for case_id, deliveries in sorted(undelivered.items()):
+        case = cases.get(case_id)
+        if case is None or not watched(case, viewer, shift_lead, settings):
+            continue
+        found += [DeliveryAlert(case_id, case.title, case.severity, d) for d in deliveries
+                  if not d.alerted and (case_id, d.event_id) not in told]
+    return found

@@ -212,13 +212,18 @@ def _route(cmd: c.ChangeRoute, case: Case, ctx: Context) -> Payload:
     return dict(before=case.route, after=cmd.route, reason=cmd.reason, **gate)
 
 
+def next_update_due(case: Case, policy: Policy, at: datetime, next_update_in: timedelta | None = None) -> datetime:
+    """When the customer will hear from us again after an update at `at` (the case's calendar)."""
+    cadence = next_update_in or policy[case.severity].customer_update_every
+    return policy.calendar_for(case.severity).add(at, cadence)
+
+
 def customer_message(case: Case, policy: Policy, sender: Person, at: datetime, known: str, investigating: str,
                      next_milestone: str, next_update_in: timedelta | None = None) -> str:
     """The message a customer update sends; the board previews exactly this while the form is filled."""
-    cadence = next_update_in or policy[case.severity].customer_update_every
     return render_customer_update(
         case_id=case.id, title=case.title, customer=case.customer, known=known, investigating=investigating,
-        next_milestone=next_milestone, next_update_due=policy.calendar_for(case.severity).add(at, cadence),
+        next_milestone=next_milestone, next_update_due=next_update_due(case, policy, at, next_update_in),
         sender=sender.name, tz=sender.tz, sent_at=at,
     )
 
@@ -228,8 +233,10 @@ def _update(cmd: c.CustomerUpdate, case: Case, ctx: Context) -> Payload:
     delta = cmd.next_update_delta
     message = customer_message(case, ctx.policy, ctx.actor, ctx.occurred_at, cmd.known, cmd.investigating,
                                cmd.next_milestone, delta)
+    due = next_update_due(case, ctx.policy, ctx.occurred_at, delta)
     return dict(known=cmd.known, investigating=cmd.investigating, next_milestone=cmd.next_milestone,
-                next_update_in_s=int(delta.total_seconds()) if delta else None, message=message)
+                next_update_in_s=int(delta.total_seconds()) if delta else None, message=message,
+                next_update_due=due.astimezone(UTC).isoformat())
 
 
 def _review(cmd: c.Review, case: Case, ctx: Context) -> Payload:

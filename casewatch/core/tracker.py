@@ -18,8 +18,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from casewatch.core.models import Person, Role, Severity, Status, check_zone
 from casewatch.core.text import check_handle
 from casewatch.core.toml_file import TomlTable, rule, string
+from casewatch.core.write_back import WriteBack
 
 KINDS = ("csv", "zendesk", "jira")
+LIVE = ("zendesk", "jira")  # the kinds a sync reads and write-back writes to
 
 _ZENDESK_SEVERITY = {"urgent": Severity.SEV1, "high": Severity.SEV2, "normal": Severity.SEV3, "low": Severity.SEV4}
 _JIRA_SEVERITY = {"highest": Severity.SEV1, "high": Severity.SEV2, "medium": Severity.SEV3, "low": Severity.SEV4,
@@ -118,6 +120,7 @@ class SourceSettings(TomlTable):
     token_file: Annotated[str | None, rule(string)] = None  # or a file only its owner may read
     escalated_tags: list[Annotated[str, rule(string)]] = Field(default_factory=lambda: ["escalated"])  # zendesk
     jql: Annotated[str | None, rule(string)] = None  # jira: the escalations' query
+    write_back: WriteBack = Field(default_factory=WriteBack)  # what reaches the tickets (all off by default)
 
 
 def _folded(table: Mapping[str, object]) -> dict[str, object]:

@@ -45,6 +45,19 @@ class TrackerUnavailable(Unavailable):
     """The tracker could not answer after the retries, or answered what we cannot read."""
 
 
+class TrackerStatus(TrackerUnavailable):
+    """The tracker answered an error status (`status`): a 4xx, or a 5xx a write is not retried on;
+    `detail` is the start of what it said (without the token)."""
+
+    def __init__(self, message: str, status: int, detail: str = ""):
+        super().__init__(message)
+        self.status, self.detail = status, detail
+
+
+class TrackerUnanswered(TrackerUnavailable):
+    """A write got no answer (a timeout, a dropped connection): the tracker may or may not have it."""
+
+
 @dataclass(frozen=True)
 class Credential:
     """Who the sync is at the tracker; `where` says where the token came from, for messages."""
@@ -114,12 +127,21 @@ class TrackerClient:
     async def post(self, path: str, body: Mapping[str, Any]) -> Any:
         return await self._request("POST", path, json=body)
 
-    async def _request(self, method: str, path: str, **options: Any) -> Any:
+    async def write(self, method: str, path: str, body: Mapping[str, Any]) -> Any:
+        """A write that is not safe to repeat (a comment): sent once. A 429 is waited out (the
+        tracker took nothing); no answer is `TrackerUnanswered` and a 5xx `TrackerStatus`, for the
+        caller to look before it sends again."""
+        return await self._request(method, path, once=True, json=body)
+
+    async def _request(self, method: str, path: str, *, once: bool = False, **options: Any) -> Any:
         url, failures, limited = urljoin(self.base_url + "/", path.lstrip("/")), 0, 0
         while True:
             try:
                 response = await self._follow(method, url, **options)
             except httpx.TransportError as exc:
+                if once:
+                    raise TrackerUnanswered(self._clean(f"source {self.source}: no answer from {method} {path} "
+                                                        f"({type(exc).__name__})")) from None
                 failures = await self._retry(failures, f"{type(exc).__name__} talking to {self.base_url}")
                 continue
             if response.status_code == 429:
@@ -129,6 +151,9 @@ class TrackerClient:
                                              "what was synced before is kept, try again later")
                 await self.sleep(self._retry_after(response))
                 continue
+            if response.status_code >= 500 and once:
+                raise TrackerStatus(f"source {self.source}: HTTP {response.status_code} from {method} {path}",
+                                    response.status_code)
             if response.status_code >= 500:
                 failures = await self._retry(failures, f"HTTP {response.status_code} from {self.base_url}")
                 continue
@@ -137,8 +162,11 @@ class TrackerClient:
                                     f"the email and the API token in {self.credential.where}",
                                     response.status_code)
             if response.status_code >= 400:
-                raise TrackerUnavailable(self._clean(f"source {self.source}: HTTP {response.status_code} from "
-                                                     f"{method} {path}: {response.text[:200]}"))
+                detail = self._clean(response.text[:200])
+                raise TrackerStatus(f"source {self.source}: HTTP {response.status_code} from {method} {path}: "
+                                    f"{detail}", response.status_code, detail)
+            if response.status_code == 204 or not response.content:
+                return None  # (Jira answers a transition with no content)
             try:
                 return response.json()
             except ValueError:

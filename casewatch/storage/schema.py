@@ -206,6 +206,37 @@ class SourceStateRow(Base):
     failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
+class OutboxRow(Base):
+    """Write-back deliveries: one per event that goes to a ticket, queued in that event's
+    transaction and sent by a sender (storage.outbox). Never a secret: `last_error` is the
+    client's scrubbed one-line reason."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(EventId, primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(String(32))
+    event_id: Mapped[int] = mapped_column(BigInteger(), unique=True)
+    source: Mapped[str] = mapped_column(String(64))
+    ticket: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16))  # update (public reply) or note (internal comment)
+    body: Mapped[str] = mapped_column(Text())
+    marker: Mapped[str] = mapped_column(String(200))
+    state: Mapped[str] = mapped_column(String(16))  # queued, sent, failed, dead
+    attempts: Mapped[int] = mapped_column(Integer(), default=0)  # sends started (each committed first)
+    next_try_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)  # a sender's lease
+    claimed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    last_error: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    comment_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    alerted: Mapped[bool] = mapped_column(Boolean(), default=False)  # the lead was told it failed
+
+    __table_args__ = (
+        Index("ix_outbox_case_id", "case_id"),
+        Index("ix_outbox_due", "state", "next_try_at"),
+    )
+
+
 events = EventRow.__table__
 cases = CaseRow.__table__
 people = PersonRow.__table__
@@ -215,3 +246,4 @@ logins = LoginRow.__table__
 shifts = ShiftRow.__table__
 handoffs = HandoffRow.__table__
 source_states = SourceStateRow.__table__
+outbox = OutboxRow.__table__

@@ -62,7 +62,7 @@ from casewatch.core.quarantine import SYSTEM_ACTOR, CheckedFloor, Quarantined
 from casewatch.core.rules import Context, decide
 from casewatch.core.text import check_handle
 from casewatch.core.views import conflict_message
-from casewatch.storage import as_of, checked_log, convert, sqlite_log
+from casewatch.storage import as_of, checked_log, convert, outbox, sqlite_log
 from casewatch.storage import handoffs as handoff_rows
 from casewatch.storage.engine import create_engines
 from casewatch.storage.failures import failure, retry_now
@@ -260,6 +260,7 @@ class Store:
         self._floor_cache: tuple[tuple, CheckedFloor] | None = None  # (the floor's mark, its checked fold)
         self.migrated = False  # whether opening it ran a schema migration
         self.team: TeamLogin | None = None  # set on a team database: who the server says we are
+        self.write_back: outbox.WriteBackRules = {}  # which sources' tickets get what (the config's)
 
     @classmethod
     async def open(cls, target: Target, *, clock: Clock = system_clock, creator: Person | None = None) -> Store:
@@ -482,6 +483,9 @@ class Store:
                 created = batch.events[index].case_id
             indices.append(index)
         await self._flush(conn, batch)
+        if self.write_back:  # deliveries to the tickets, in the events' own transaction
+            await outbox.queue(conn, ((event, batch.cases.get(event.case_id or "")) for event in batch.events),
+                               self.write_back, self.clock())
         return [Outcome(event=batch.events[i], case=batch.after[i]) for i in indices]
 
     async def _execute(self, conn: AsyncConnection, command: c.Command, actor_name: str, at: datetime | None,

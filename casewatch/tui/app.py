@@ -9,10 +9,11 @@ into a notification and a log line, so nothing fails silently.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -28,7 +29,7 @@ from textual.worker import Worker, WorkerState
 
 from casewatch.alert_command import TIMEOUT_S, run_alert_command
 from casewatch.bulk_load import bulk_allocation
-from casewatch.core.alerts import Alert, AlertSettings, Scope, summary_environment, summary_text
+from casewatch.core.alerts import Alert, AlertSettings, Scope, delivery_alerts, summary_environment, summary_text
 from casewatch.core.clocks import ClockState
 from casewatch.core.commands import AcknowledgeAlert, Command, CustomerUpdate, OnCase
 from casewatch.core.errors import CasewatchError, Conflict
@@ -37,6 +38,8 @@ from casewatch.core.models import Case, Person, Role
 from casewatch.core.sync import SourceState
 from casewatch.core.text import visible
 from casewatch.core.views import describe_event
+from casewatch.core.write_back import Delivery, WriteBack
+from casewatch.storage import outbox
 from casewatch.storage.audit_marks import load_mark, save_mark
 from casewatch.storage.feed import ChangeFeed, FeedState, FeedStatus, Update, feed_for
 from casewatch.storage.store import Clock, Store, system_clock
@@ -89,8 +92,10 @@ class CasewatchApp(App[None]):
     def __init__(self, target: Target, actor: str, zone: str = "UTC", theme: str = DEFAULT_THEME,
                  clock: Clock = system_clock, live: bool = True, keymap: dict[str, str] | None = None,
                  remember_theme: Callable[[str], None] | None = None, replay_at: datetime | None = None,
-                 alerts: AlertSettings | None = None, alert_timeout_s: float = TIMEOUT_S):
+                 alerts: AlertSettings | None = None, alert_timeout_s: float = TIMEOUT_S,
+                 write_back: Mapping[str, WriteBack] | None = None):
         super().__init__()
+        self.write_back = dict(write_back or {})  # which sources' tickets get updates and notes (the config's)
         self.replay_at = replay_at  # a read-only board as it stood then: its clock stands still there
         self.alert_settings = alerts or AlertSettings()
         self.alert_timeout_s = alert_timeout_s  # how long the alert command may run before it is killed
@@ -101,6 +106,8 @@ class CasewatchApp(App[None]):
         self._alert_toasts: deque[Notification] = deque()  # the alert toasts raised, oldest first
         self._loaded_at: datetime | None = None
         self._sources: tuple[SourceState, ...] = ()  # the tracker syncs, as last read
+        self.undelivered: dict[str, list[Delivery]] = {}  # failed write-back deliveries by case, as last read
+        self._told: set[tuple[str, int]] = set()  # (case id, event id) of the failed deliveries alerted here
         self.remember_theme = remember_theme  # keeps a theme chosen on the board (the config file)
         self.target = target
         self.actor = actor
@@ -174,6 +181,7 @@ class CasewatchApp(App[None]):
         self._exit_on_signals()
         try:
             self._store = store = await Store.open(self.target, clock=self.clock)
+            store.write_back = self.write_back
             if store.team is not None and store.team.person is not None:  # the server says who this login is
                 self.actor = store.team.person
             roster = await store.roster()
@@ -202,10 +210,12 @@ class CasewatchApp(App[None]):
         me = self.me
         if me is not None and me.role is Role.LEAD:
             self.run_worker(self._count_quarantined(), name="Audit", exit_on_error=False)
+        await self.read_deliveries()
         if self.live:
             self.set_interval(TICK_SECONDS, lambda: self.tick(self.clock()), name="tick")
             await self._read_sources()
             self.set_interval(SOURCES_EVERY_S, self._read_sources, name="sources")
+            self.set_interval(SOURCES_EVERY_S, self.read_deliveries, name="deliveries")
         if self.live and self.target.immutable:
             self.notify(f"{self.target.describe()} is in a directory or on a disk that cannot be written, so it is "
                         "read as it is now: no live follow (changes by others are not shown), and nothing can be "
@@ -299,6 +309,31 @@ class CasewatchApp(App[None]):
             self._sources = tuple(sorted((await source_states_now(self.store)).values(), key=lambda s: s.name))
         except CasewatchError:
             return
+
+    async def read_deliveries(self) -> None:
+        """The write-back deliveries that failed: their cases' rows are flagged, and each alerts
+        its watchers once (the first board to alert marks it in the outbox). A replay shows none:
+        the outbox holds how deliveries stand now, not then."""
+        if self.replay_at is not None:
+            return
+        try:
+            found = await outbox.undelivered(self.store)
+        except CasewatchError:
+            return
+        before, self.undelivered = self.undelivered, found
+        changed = frozenset(cid for cid in set(found) | set(before) if found.get(cid) != before.get(cid))
+        if changed:
+            self._broadcast(changed, frozenset())
+        alerts = delivery_alerts(found, self.state.cases, viewer=self.actor, shift_lead=self.state.shift_lead,
+                                 settings=self.alert_settings, told=self._told)
+        for alert in alerts:
+            self._told.add((alert.case_id, alert.delivery.event_id))
+            self._alert_toast(alert.text(), "Update not delivered", "error")
+            self._run_alert_command(alert.environment())
+        if alerts:
+            self._ring()
+            with contextlib.suppress(CasewatchError):  # (read-only: this board still alerts only once)
+                await outbox.mark_alerted(self.store, {alert.delivery.event_id for alert in alerts})
 
     def source_labels(self) -> tuple[tuple[str, bool], ...]:
         """`zd ✓ 40s ago` or `zd ✖ 401 since 14:02 CET` per source, and whether it is failing."""

@@ -5,6 +5,7 @@ and which answers fail first."""
 from __future__ import annotations
 
 import json
+import re
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -87,3 +88,68 @@ def reset(request: Request) -> Response:
     assert isinstance(sock, socket.socket), "the server exposes its socket"
     sock.shutdown(socket.SHUT_RDWR)
     return Response("")
+
+
+@dataclass
+class Comments:
+    """The comment endpoints of a Zendesk (`PUT /api/v2/tickets/{id}.json`, `GET …/comments.json`)
+    and a Jira (`POST`/`GET /rest/api/3/issue/{key}/comment`), keeping what they were sent. A send
+    first takes the answers queued in `failures`; `hold_next`, once, runs after the next comment is
+    taken and before it is answered (a tracker that answers late, or never)."""
+
+    server: HTTPServer
+    posted: dict[str, list[dict]] = field(default_factory=dict)  # ticket -> comments, oldest first
+    failures: list[Answer] = field(default_factory=list)
+    requests: list[tuple[str, str]] = field(default_factory=list)  # (method, path)
+    hold_next: Callable[[], object] | None = None
+    statuses: dict[str, str] = field(default_factory=dict)  # ticket -> the status a Zendesk PUT set
+    transitions: list[dict] = field(default_factory=list)  # what a Jira issue offers
+    moved: list[tuple[str, str]] = field(default_factory=list)  # (issue, transition id) taken
+
+    @property
+    def url(self) -> str:
+        return self.server.url_for("").rstrip("/")
+
+    def serve(self) -> Comments:
+        zendesk = re.compile(r"/api/v2/tickets/(?P<id>[^/]+?)(?P<list>/comments)?\.json")
+        jira = re.compile(r"/rest/api/3/issue/(?P<id>[^/]+)/comment")
+        self.server.expect_request(zendesk).respond_with_handler(lambda r: self._answer(r, zendesk, "zendesk"))
+        self.server.expect_request(jira).respond_with_handler(lambda r: self._answer(r, jira, "jira"))
+        self.server.expect_request(re.compile(r"/rest/api/3/issue/[^/]+/transitions")).respond_with_handler(
+            self._transition)
+        return self
+
+    def _transition(self, request: Request) -> Response:
+        self.requests.append((request.method, request.path))
+        if request.method == "GET":
+            return Response(json.dumps({"transitions": self.transitions}), content_type="application/json")
+        self.moved.append((request.path.split("/")[-2], request.get_json()["transition"]["id"]))
+        return Response(status=204)
+
+    def _answer(self, request: Request, pattern: re.Pattern, kind: str) -> Response:
+        self.requests.append((request.method, request.path))
+        found = pattern.fullmatch(request.path)
+        assert found is not None
+        ticket = found.group("id")
+        if request.method == "GET":
+            comments = list(reversed(self.posted.get(ticket, [])))
+            return Response(json.dumps({"comments": comments}), content_type="application/json")
+        if self.failures:
+            reply = self.failures.pop(0)
+            return reply(request) if callable(reply) else Response(json.dumps(reply), content_type="application/json")
+        sent = request.get_json()
+        number = 98765 + sum(len(c) for c in self.posted.values())
+        if kind == "zendesk":
+            comment = sent["ticket"]["comment"]
+            if "status" in sent["ticket"]:
+                self.statuses[ticket] = sent["ticket"]["status"]
+            kept = {"id": number, "body": comment["body"], "plain_body": comment["body"], "public": comment["public"]}
+            answer: dict = {"ticket": {"id": int(ticket)}, "audit": {"events": [{"id": number, "type": "Comment"}]}}
+        else:
+            kept = {"id": str(number), "body": sent["body"], "properties": sent.get("properties")}
+            answer = {"id": str(number), "body": sent["body"]}
+        self.posted.setdefault(ticket, []).append(kept)
+        hold, self.hold_next = self.hold_next, None
+        if hold is not None:
+            hold()
+        return Response(json.dumps(answer), content_type="application/json")

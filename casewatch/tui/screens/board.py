@@ -38,6 +38,7 @@ from casewatch.core.views import (
     needs_attention,
     next_match,
 )
+from casewatch.core.write_back import UNDELIVERED
 from casewatch.core.zones import zone_label
 from casewatch.tui.messages import CasesChanged, ClockTick, LeadChanged
 from casewatch.tui.screens.case_actions import CASE_BINDINGS
@@ -160,9 +161,11 @@ class BoardScreen(QuickActions):
 
     def _static_cells(self, case: Case) -> dict[str, Text]:
         colours = self.app.colours
+        undelivered = case.id in self.app.undelivered  # a customer update that did not reach its ticket
+        flags = len(case_flags(case, self.app.state.policy, self.app.state.shift_lead)) + undelivered
         return {
             "id": self.id_cell(case.id),
-            "flags": cells.flag_cell(len(case_flags(case, self.app.state.policy, self.app.state.shift_lead)), colours),
+            "flags": cells.flag_cell(flags, colours),
             "unowned": cells.unowned_cell(is_unowned(case), colours),
             "title": self._title_cell(case),
             "customer": cells.plain(case.customer),
@@ -189,7 +192,8 @@ class BoardScreen(QuickActions):
         """The title cell: the ticket key first on a linked case, and the customer before the title
         once the customer's column is gone (two cases with the same title start differ by it)."""
         title = case.title if "customer" in self._layout.keys else f"{case.customer} · {case.title}"
-        return linked_title(case.source, title)
+        shown = linked_title(case.source, title)
+        return f"{UNDELIVERED} · {shown}" if case.id in self.app.undelivered else shown
 
     @property
     def _layout(self) -> Layout:

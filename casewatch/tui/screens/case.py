@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 
 from rich.table import Table
@@ -13,6 +14,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import DataTable, Static
 
 from casewatch.core import commands as c
+from casewatch.core import write_back as wb
 from casewatch.core.breaches import Breach, case_breaches
 from casewatch.core.calendars import to_us
 from casewatch.core.clocks import CaseClocks, ClockKind, ClockState, plan_clocks
@@ -25,7 +27,9 @@ from casewatch.core.policy_history import PolicyHistory
 from casewatch.core.projection import replay_cases
 from casewatch.core.text import visible
 from casewatch.core.views import authority_label, case_flags, describe_event
+from casewatch.core.write_back import UNDELIVERED, Delivery
 from casewatch.core.zones import zone_label, zone_named_once
+from casewatch.storage import outbox
 from casewatch.tui.messages import CasesChanged, ClockTick
 from casewatch.tui.screens.case_actions import CASE_BINDINGS, UNDO_TOOLTIP, CaseActions
 from casewatch.tui.screens.forms import Field, TextPrompt
@@ -40,6 +44,7 @@ CLOCK_NAMES = {
     ClockKind.INTERNAL_REVIEW: "Internal review",
 }
 MAX_BREACHES = 6
+DELIVERIES_EVERY_S = 15.0  # how often a pending delivery of the case is read again
 NARROW = 110  # below this width the clocks and flags go under the fields instead of beside them
 
 
@@ -64,6 +69,9 @@ class CaseScreen(CaseActions):
         self.policies: PolicyHistory | None = None  # which policy was in force when: breaches are judged under it
         self.breaches: list[Breach] = []
         self._breached: frozenset[ClockKind] = frozenset()  # the clocks overdue when the breaches were derived
+        self.deliveries: dict[int, Delivery] = {}  # write-back of the case's updates and notes, by event id
+        self._delivery_shown: dict[str, str] = {}  # timeline row key -> the delivery label it shows
+        self._deliveries_read = 0.0  # (monotonic) when they were last read: a pending one is read again
 
     def compose(self) -> ComposeResult:
         yield ClockBar(id="clockbar")
@@ -100,6 +108,9 @@ class CaseScreen(CaseActions):
             case = await self.app.store.get_case(self.case_id)  # as it stands now
             events = await self.app.store.case_events(self.case_id)
             policies = await self.app.store.policy_history()
+            if self.app.replay_at is None:  # (the outbox says how deliveries stand now, not then)
+                self.deliveries = await outbox.deliveries(self.app.store, self.case_id)
+            self._deliveries_read = time.monotonic()
         except CasewatchError as exc:
             self.app.notify(str(exc), severity="error")
             return
@@ -192,7 +203,9 @@ class CaseScreen(CaseActions):
         text = Text("Needs attention\n", style="bold")
         for flag in flags:
             text.append(f"⚑ {visible(flag)}\n", style=colours.get("flag", ""))
-        if not flags:
+        if any(delivery.undelivered for delivery in self.deliveries.values()):
+            text.append(f"{UNDELIVERED} (see the timeline)\n", style=colours.get("flag", ""))
+        elif not flags:
             text.append("nothing flagged\n", style="dim")
         self.query_one("#case-flags", Static).update(text)
 
@@ -235,13 +248,19 @@ class CaseScreen(CaseActions):
         ordered = sorted(events, key=lambda e: (e.occurred_at, e.id))
         shown = [row.value for row in table.rows]
         keys = [str(e.id) for e in ordered]
+        labels = {str(event_id): f"delivery to {d.source} ticket {d.ticket}: {d.label(self.app.zone.key)}"
+                  for event_id, d in self.deliveries.items()}
         with self.app.batch_update():
-            if keys[: len(shown)] != shown:  # a backfilled event landed inside the history
-                table.clear()
+            moved_on = any(labels.get(key or "") != self._delivery_shown.get(key or "") for key in shown)
+            if keys[: len(shown)] != shown or moved_on:
+                table.clear()  # a backfilled event landed inside the history, or a delivery moved on
                 shown = []
+            self._delivery_shown = {key: labels[key] for key in keys if key in labels}
             for event in ordered[len(shown):]:
                 when = event.occurred_at.astimezone(self.app.zone)
                 what = visible(describe_event(event), multiline=True)
+                if str(event.id) in labels:  # the update's delivery is a field of it
+                    what += "\n" + visible(labels[str(event.id)])
                 table.add_row(Text(f"{when:%a %d %b %H:%M}"), Text(visible(event.actor)), Text(what),
                               Text("backfilled", style="dim italic") if event.backfilled else Text(""),
                               key=str(event.id), height=what.count("\n") + 1)  # every line of a note
@@ -264,6 +283,10 @@ class CaseScreen(CaseActions):
     @on(ClockTick)
     def _tick(self, message: ClockTick) -> None:
         self.query_one(ClockBar).show(message.now)
+        pending = any(d.state in (wb.QUEUED, wb.FAILED) for d in self.deliveries.values())
+        if pending and time.monotonic() - self._deliveries_read > DELIVERIES_EVERY_S:
+            self._deliveries_read = time.monotonic()
+            self.reload()  # a sender elsewhere may have delivered it
         if self.case is not None and self.clocks is not None:
             self._render_clocks(self.case, self.clocks, message.now)
             if self._overdue(message.now) != self._breached:  # a clock just went overdue (or back)

@@ -1,0 +1,244 @@
+"""Write-back's rows: deliveries queued in the transaction of their event, claimed by a sender,
+and each send's outcome.
+
+- Queued with the event: the store calls `queue` inside the batch that writes it, so an update the
+  board shows is never lost and none is queued that was not recorded.
+- Claimed with a lease: on PostgreSQL `FOR UPDATE SKIP LOCKED`, so two senders never take one row;
+  on SQLite the writers take turns. The lease (`claimed_until`) keeps others off while one sends.
+- Every send is counted before it starts (`attempts`, committed): a sender killed mid-send leaves
+  an item whose outcome is unknown, and the next sender looks for its marker on the ticket first.
+- Trusted by nobody: in team mode members can write these rows, so `trusted_body` checks a row
+  against the checked fold of the log (its event counts, is of its kind, on the case linked to its
+  ticket) and the body sent is rendered from that event, never read from the row.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Row, and_, bindparam, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from casewatch.core import write_back as wb
+from casewatch.core.models import Case, Event, EventType
+from casewatch.core.tracker import LIVE
+from casewatch.storage.schema import outbox
+
+if TYPE_CHECKING:
+    from casewatch.storage.store import Store
+
+LEASE = timedelta(minutes=5)  # how long a claim keeps other senders off (a killed sender's claim lapses)
+CLAIM_AT_ONCE = 50
+WriteBackRules = Mapping[str, wb.WriteBack]  # source name -> its write_back table
+
+
+async def queue(conn: AsyncConnection, written: Iterable[tuple[Event, Case | None]], rules: WriteBackRules,
+                now: datetime) -> None:
+    """Inside the event's transaction: a queued delivery for each written update (or note) of a
+    linked case whose source writes that kind back."""
+    rows = []
+    for event, case in written:
+        kind = wb.kind_of(event)
+        link = case.source if case is not None else None
+        if kind is None or link is None or link.kind not in LIVE or event.id is None:
+            continue
+        rule = rules.get(link.name)
+        if rule is None or not rule.wants(kind):
+            continue
+        rows.append({"case_id": event.case_id, "event_id": event.id, "source": link.name, "ticket": link.id,
+                     "kind": kind, "body": wb.body(event), "marker": wb.marker(event), "state": wb.QUEUED,
+                     "attempts": 0, "next_try_at": now, "alerted": False})
+    if rows:
+        await conn.execute(insert(outbox), rows)
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A row a sender holds (under `token`) until its lease ends."""
+
+    id: int
+    case_id: str
+    event_id: int
+    source: str
+    ticket: str
+    kind: str
+    body: str
+    marker: str
+    attempts: int
+    token: str
+
+
+def _host() -> str:
+    return socket.gethostname()[:30]
+
+
+def _lapsed(claimed_by: str | None) -> bool:
+    """A claim held by a process of this machine that is gone (a sender killed mid-pass): its
+    lease need not run out before another sender takes the row."""
+    host, _, rest = (claimed_by or "").rpartition("@")
+    pid = rest.partition(":")[0]
+    if host != _host() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False
+    return False
+
+
+def _due(now: datetime, sources: Iterable[str]):
+    return and_(outbox.c.state.in_((wb.QUEUED, wb.FAILED)), outbox.c.next_try_at <= now,
+                outbox.c.source.in_(sorted(sources)))
+
+
+_FREE = or_(outbox.c.claimed_until.is_(None), outbox.c.claimed_until < bindparam("now"))
+_OURS = and_(outbox.c.claimed_until >= bindparam("now"), outbox.c.claimed_by.startswith(f"{_host()}@",
+                                                                                        autoescape=True))
+
+
+async def claim(store: Store, sources: Iterable[str], limit: int = CLAIM_AT_ONCE) -> list[Claimed]:
+    """Up to `limit` due rows of these sources, leased to a new token, oldest first. A row claimed
+    by a live sender stays its own until the lease ends."""
+    token, now, names = f"{_host()}@{os.getpid()}:{uuid.uuid4().hex[:16]}", store.clock(), list(sources)
+    found: list[Claimed] = []
+
+    async def step(conn: AsyncConnection) -> None:
+        rows: list[Row] = []
+        for held, extra in ((_FREE, limit), (_OURS, None)):  # free rows, then those of killed senders here
+            query = select(outbox).where(_due(now, names), held).order_by(outbox.c.id).limit(extra)
+            if conn.dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            rows += [row for row in await conn.execute(query, {"now": now})
+                     if held is _FREE or _lapsed(row.claimed_by)][:limit - len(rows)]
+        found.clear()
+        if not rows:
+            return
+        await conn.execute(update(outbox).where(outbox.c.id.in_([row.id for row in rows]))
+                           .values(claimed_until=now + LEASE, claimed_by=token))
+        found.extend(Claimed(row.id, row.case_id, row.event_id, row.source, row.ticket, row.kind, row.body,
+                             row.marker, row.attempts, token) for row in rows)
+
+    await store.write_rows(step)
+    return found
+
+
+async def start_send(store: Store, item: Claimed) -> int | None:
+    """Count one more send of `item`, committed before it goes out; the attempts before it, or None
+    when the lease was lost (another sender holds the row now)."""
+    before: list[int] = []
+
+    async def step(conn: AsyncConnection) -> None:
+        row = (await conn.execute(update(outbox).where(outbox.c.id == item.id, outbox.c.claimed_by == item.token)
+                                  .values(attempts=outbox.c.attempts + 1, claimed_until=store.clock() + LEASE)
+                                  .returning(outbox.c.attempts))).first()
+        before[:] = [] if row is None else [row.attempts - 1]
+
+    await store.write_rows(step)
+    return before[0] if before else None
+
+
+async def record_sent(store: Store, item: Claimed, comment_id: str | None, note: str | None = None) -> None:
+    """Sent, with the tracker's comment id; `note`: what did not follow (the ticket's status)."""
+    await _finish(store, item, state=wb.SENT, comment_id=comment_id, sent_at=store.clock(),
+                  last_error=note[:300] if note else None)
+
+
+async def record_failure(store: Store, item: Claimed, state: str, reason: str, next_try_at: datetime) -> None:
+    """A failed or dead item, its reason one line (the client's, scrubbed of the token)."""
+    await _finish(store, item, state=state, last_error=reason[:300], next_try_at=next_try_at)
+
+
+async def release(store: Store, item: Claimed) -> None:
+    """Give the row back untouched (the pass stopped before sending it)."""
+    await _finish(store, item)
+
+
+async def _finish(store: Store, item: Claimed, **values: object) -> None:
+    async def step(conn: AsyncConnection) -> None:
+        await conn.execute(update(outbox).where(outbox.c.id == item.id, outbox.c.claimed_by == item.token)
+                           .values(claimed_until=None, claimed_by=None, **values))
+
+    await store.write_rows(step)
+
+
+async def retry_case(store: Store, case_id: str) -> int:
+    """`deliver --retry CASE`: the case's failed and dead items due again now; how many."""
+    changed: list[int] = []
+
+    async def step(conn: AsyncConnection) -> None:
+        result = await conn.execute(update(outbox).where(outbox.c.case_id == case_id,
+                                                         outbox.c.state.in_((wb.FAILED, wb.DEAD)))
+                                    .values(state=wb.FAILED, next_try_at=store.clock(), alerted=False))
+        changed[:] = [result.rowcount]
+
+    await store.write_rows(step)
+    return changed[0]
+
+
+@dataclass(frozen=True)
+class Trusted:
+    """What the log says of an item: the body to send, and whether the case then waited on the
+    customer (the ticket's status may follow)."""
+
+    body: str
+    waiting: bool
+
+
+async def trusted_body(store: Store, item: Claimed) -> Trusted | None:
+    """The body to send for `item`, rendered from its event as the checked fold accepts it; None
+    when the row does not match the log (forged, or its event quarantined)."""
+    events = await store.case_events(item.case_id)
+    event = next((e for e in events if e.id == item.event_id), None)
+    created = next((e for e in events if e.type is EventType.CASE_CREATED), None)
+    link = created.payload.get("source") if created is not None else None
+    if event is None or not isinstance(link, dict) or wb.kind_of(event) != item.kind:
+        return None
+    if (link.get("name"), str(link.get("id"))) != (item.source, item.ticket):
+        return None
+    text = wb.body(event)
+    if (text, wb.marker(event)) != (item.body, item.marker):
+        return None
+    return Trusted(text, wb.waiting_at(events, event.id or 0))
+
+
+def _delivery(row) -> wb.Delivery:
+    return wb.Delivery(event_id=row.event_id, source=row.source, ticket=row.ticket, kind=row.kind, state=row.state,
+                       attempts=row.attempts, last_error=row.last_error, comment_id=row.comment_id,
+                       sent_at=row.sent_at, alerted=row.alerted)
+
+
+async def deliveries(store: Store, case_id: str) -> dict[int, wb.Delivery]:
+    """The case's deliveries by event id (the case screen and `case show`)."""
+    rows = await store.read_rows(select(outbox).where(outbox.c.case_id == case_id))
+    return {row.event_id: _delivery(row) for row in rows}
+
+
+async def undelivered(store: Store, case_ids: Iterable[str] | None = None) -> dict[str, list[wb.Delivery]]:
+    """The failed and dead deliveries, by case (the board's flag)."""
+    query = select(outbox).where(outbox.c.state.in_((wb.FAILED, wb.DEAD)))
+    if case_ids is not None:
+        query = query.where(outbox.c.case_id.in_(sorted(case_ids)))
+    found: dict[str, list[wb.Delivery]] = {}
+    for row in await store.read_rows(query.order_by(outbox.c.id)):
+        found.setdefault(row.case_id, []).append(_delivery(row))
+    return found
+
+
+async def mark_alerted(store: Store, event_ids: Iterable[int]) -> None:
+    """These failed deliveries (by event id) have been alerted: no other board alerts them again."""
+    ids = sorted(event_ids)
+
+    async def step(conn: AsyncConnection) -> None:
+        await conn.execute(update(outbox).where(outbox.c.event_id.in_(ids)).values(alerted=True))
+
+    if ids:
+        await store.write_rows(step)
+

@@ -1,0 +1,284 @@
+"""Write-back on a real database (SQLite and PostgreSQL) against a Zendesk and a Jira on 127.0.0.1:
+an update queued with its event and sent once; a send the tracker took but never answered, not
+posted again; 500 then success; a permanent 422; hostile text reaching the tracker as text; a
+forged outbox row never sent; write-back off sending nothing; two senders on PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import pytest
+from sqlalchemy import insert, select, update
+
+from casewatch.cli.deliver_command import deliver_pass
+from casewatch.cli.live_source import LiveSource
+from casewatch.core import commands as c
+from casewatch.core import write_back as wb
+from casewatch.core.errors import InvalidInput
+from casewatch.core.models import Event, EventType, Person, Role, Status
+from casewatch.core.ticket_import import TicketPlan, plan_ticket
+from casewatch.core.tracker import Source, SourceSettings, Ticket
+from casewatch.storage import convert, outbox
+from casewatch.storage.schema import events
+from casewatch.storage.schema import outbox as outbox_table
+from casewatch.storage.store import Store
+from casewatch.storage.target import resolve_target
+from tests.sources.trackers import Comments, status
+
+LEAD = Person(name="dana", role=Role.LEAD, tz="Europe/Berlin")
+ON = wb.WriteBack(customer_updates=True, notes=True)
+HOSTILE = "<b>bold</b> *not bold* {panel}x{panel} [link|https://evil.example] &amp; \u200bzero-width"
+
+
+def live(kind: str, url: str, write_back: wb.WriteBack = ON) -> LiveSource:
+    jql = {"jql": "project = SUP"} if kind == "jira" else {}
+    settings = SourceSettings(kind=kind, url=url, email="lead@acme.com", token_env="CASEWATCH_ZD_TOKEN",
+                              write_back=write_back, **jql)
+    return LiveSource(Source.of("zd" if kind == "zendesk" else "sup", settings), settings)
+
+
+class Waits:
+    def __init__(self):
+        self.asked: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.asked.append(seconds)
+
+
+@pytest.fixture
+def tickets(httpserver, monkeypatch):
+    monkeypatch.setenv("CASEWATCH_ZD_TOKEN", "t0ken-value")
+    return Comments(httpserver).serve()
+
+
+async def linked_case(store: Store, kind: str = "zendesk", ticket: str = "1") -> str:
+    source = live(kind, "http://127.0.0.1:1").source
+    plan = plan_ticket(Ticket(id=ticket, title="Checkout fails", customer="Acme", priority="high", status="open"),
+                       None, source, await store.roster(), store.clock())
+    assert isinstance(plan, TicketPlan)
+    [first, *_] = await store.execute_many([(command, "dana", at) for command, at in plan.commands])
+    assert first.event.case_id is not None
+    return first.event.case_id
+
+
+def update_on(case_id: str, known: str = "Payments fail for EU cards") -> c.CustomerUpdate:
+    return c.CustomerUpdate(case_id=case_id, known=known, investigating="the gateway's certificate",
+                            next_milestone="a fix deployed to staging")
+
+
+async def rows(store: Store) -> list:
+    return await store.read_rows(select(outbox_table).order_by(outbox_table.c.id))
+
+
+async def test_an_update_is_queued_with_its_event_and_sent_once(db_target, frozen_clock, tickets):
+    async with await Store.open(db_target, clock=frozen_clock, creator=LEAD) as store:
+        store.write_back = {"zd": ON}
+        case_id = await linked_case(store)
+        written = await store.execute(update_on(case_id), "dana")
+        await store.execute(c.Note(case_id=case_id, text="checked the logs"), "dana")
+        [queued, note] = await rows(store)
+        assert (queued.event_id, queued.state, queued.ticket, queued.kind) == (written.event.id, "queued", "1",
+                                                                              "update")
+        assert note.kind == "note"
+        report = await deliver_pass(store, {"zd": live("zendesk", tickets.url)}, sleep=Waits())
+        assert [item["state"] for item in report.done] == ["sent", "sent"]
+        [reply, internal] = tickets.posted["1"]
+        assert reply["public"] is True and internal["public"] is False
+        assert reply["body"] == (
+            "What we know: Payments fail for EU cards\nWhat we are investigating: the gateway's certificate\n"
+            "Next milestone: a fix deployed to staging\nNext update: by Fri 27 Nov 2026 15:00 UTC\n\n"
+            f"— sent from casewatch (ref {case_id}/{written.event.id})")
+        deliveries = await outbox.deliveries(store, case_id)
+        assert deliveries[written.event.id].label("UTC") == "sent 14:00 (comment 98765)"
+        again = await deliver_pass(store, {"zd": live("zendesk", tickets.url)}, sleep=Waits())
+        assert again.done == [] and len(tickets.posted["1"]) == 2
+        assert [m for m, _ in tickets.requests] == ["PUT", "PUT"]  # no look-ups when every send was answered
+        assert not await store.verify()
+
+
+async def test_a_send_taken_but_never_answered_is_found_by_its_marker_not_posted_twice(db_target, frozen_clock,
+                                                                                      tickets):
+    tickets.hold_next = lambda: threading.Event().wait(1.5)  # answers after the client (0.5 s) gave up
+    async with await Store.open(db_target, clock=frozen_clock, creator=LEAD) as store:
+        store.write_back = {"zd": ON}
+        case_id = await linked_case(store)
+        await store.execute(update_on(case_id), "dana")
+        report = await deliver_pass(store, {"zd": live("zendesk", tickets.url)}, sleep=Waits(), timeout=0.5)
+        assert [item["state"] for item in report.done] == ["sent"]
+        assert len(tickets.posted["1"]) == 1
+        methods = [m for m, _ in tickets.requests]  # (a look-up sent while the server still hangs may time out too)
+        assert methods[0] == "PUT" and methods.count("PUT") == 1 and "GET" in methods
+        [row] = await rows(store)
+        assert (row.state, row.comment_id, row.attempts) == ("sent", "98765", 2)
+
+
+async def test_500_then_success_and_a_permanent_422(db_target, frozen_clock, tickets):
+    async with await Store.open(db_target, clock=frozen_clock, creator=LEAD) as store:
+        store.write_back = {"zd": ON}
+        case_id = await linked_case(store)
+        await store.execute(update_on(case_id), "dana")
+        tickets.failures = [status(500)]
+        waits = Waits()
+        report = await deliver_pass(store, {"zd": live("zendesk", tickets.url)}, sleep=waits)
+        assert [item["state"] for item in report.done] == ["sent"] and waits.asked == [1.0]
+        assert [m for m, _ in tickets.requests] == ["PUT", "GET", "PUT"]  # looked before sending again
+        assert len(tickets.posted["1"]) == 1
+
+        await store.execute(update_on(case_id, "second"), "dana")
+        tickets.failures = [status(422, body="RecordInvalid: closed\x1b[31m\nred t0ken-value")] * 3
+        report = await deliver_pass(store, {"zd": live("zendesk", tickets.url)}, sleep=Waits())
+        [dead] = report.done
+        assert dead["state"] == "dead" and dead["error"] == "HTTP 422: RecordInvalid: closed\\x1b[31m\\nred [token] (3 tries)"
+        assert "\x1b" not in dead["error"] and "t0ken" not in dead["error"]
+        row = (await rows(store))[-1]
+        assert (row.state, row.attempts) == ("dead", 3)
+        assert (await outbox.undelivered(store))[case_id][0].label().startswith("not delivered (HTTP 422")
+        assert (await deliver_pass(store, {"zd": live("zendesk", tickets.url)}, sleep=Waits())).done == []
+        assert await outbox.retry_case(store, case_id) == 1
+        report = await deliver_pass(store, {"zd": live("zendesk", tickets.url)}, sleep=Waits())
+        assert [item["state"] for item in report.done] == ["sent"] and len(tickets.posted["1"]) == 2
+
+
+async def test_unavailable_items_wait_backing_off(db_target, frozen_clock, tickets):
+    async with await Store.open(db_target, clock=frozen_clock, creator=LEAD) as store:
+        store.write_back = {"zd": ON}
+        case_id = await linked_case(store)
+        await store.execute(update_on(case_id), "dana")
+        tickets.failures = [status(503)] * 3
+        report = await deliver_pass(store, {"zd": live("zendesk", tickets.url)}, sleep=Waits())
+        assert [item["state"] for item in report.done] == ["failed"]
+        [row] = await rows(store)
+        assert row.next_try_at > frozen_clock.now and row.claimed_by is None
+        label = (await outbox.deliveries(store, case_id))[row.event_id].label()
+        assert label == "failed (HTTP 503, will retry)"
+        assert (await deliver_pass(store, {"zd": live("zendesk", tickets.url)}, sleep=Waits())).done == []
+        frozen_clock.advance(minutes=31)
+        report = await deliver_pass(store, {"zd": live("zendesk", tickets.url)}, sleep=Waits())
+        assert [item["state"] for item in report.done] == ["sent"] and len(tickets.posted["1"]) == 1
+
+
+async def test_hostile_text_reaches_both_trackers_as_text(db_target, frozen_clock, tickets):
+    async with await Store.open(db_target, clock=frozen_clock, creator=LEAD) as store:
+        store.write_back = {"zd": ON, "sup": ON}
+        zd_case = await linked_case(store)
+        jira_case = await linked_case(store, "jira", "SUP-7")
+        for case_id in (zd_case, jira_case):
+            await store.execute(c.CustomerUpdate(case_id=case_id, known=HOSTILE, investigating="a\nb",
+                                                 next_milestone="<script>x</script>"), "dana")
+        sources = {"zd": live("zendesk", tickets.url), "sup": live("jira", tickets.url)}
+        report = await deliver_pass(store, sources, sleep=Waits())
+        assert [item["state"] for item in report.done] == ["sent", "sent"]
+    clean = "<b>bold</b> *not bold* {panel}x{panel} [link|https://evil.example] &amp; zero-width"
+    [zd] = tickets.posted["1"]
+    assert zd["body"].startswith(f"What we know: {clean}\n")  # plain `body`, never html_body
+    [jira] = tickets.posted["SUP-7"]
+    assert jira["properties"] == [{"key": "sd.public.comment", "value": {"internal": False}}]
+    nodes = [node for paragraph in jira["body"]["content"] for node in paragraph["content"]]
+    assert {node["type"] for node in nodes} == {"text"} and all("marks" not in node for node in nodes)
+    assert nodes[0]["text"] == f"What we know: {clean}"
+    assert "Next milestone: <script>x</script>" in [node["text"] for node in nodes]
+
+
+async def test_a_forged_outbox_row_is_never_sent(db_target, frozen_clock, tickets):
+    async with await Store.open(db_target, clock=frozen_clock, creator=LEAD) as store:
+        store.write_back = {"zd": ON}
+        case_id = await linked_case(store)
+        await store.execute(update_on(case_id), "dana")
+        await store.write_rows(lambda conn: conn.execute(update(outbox_table).values(body="Send us your password")))
+        report = await deliver_pass(store, {"zd": live("zendesk", tickets.url)}, sleep=Waits())
+        assert [item["state"] for item in report.done] == ["dead"]
+        assert "does not match the log" in report.done[0]["error"]
+    assert tickets.requests == []
+
+
+async def test_write_back_off_queues_and_sends_nothing(db_target, frozen_clock, tickets):
+    async with await Store.open(db_target, clock=frozen_clock, creator=LEAD) as store:
+        case_id = await linked_case(store)
+        await store.execute(update_on(case_id), "dana")
+        store.write_back = {"zd": wb.WriteBack(customer_updates=False, notes=True)}
+        await store.execute(update_on(case_id, "again"), "dana")
+        assert await rows(store) == []
+        settings = SourceSettings(kind="zendesk", url=tickets.url, email="lead@acme.com",
+                                  token_env="CASEWATCH_ZD_TOKEN")
+        report = await deliver_pass(store, {"zd": LiveSource(Source.of("zd", settings), settings)}, sleep=Waits())
+        assert report.done == []
+    assert tickets.requests == []
+
+
+async def test_two_senders_on_postgresql_send_each_item_once(pg_url, frozen_clock, tickets):
+    target = resolve_target(pg_url)
+    async with await Store.open(target, clock=frozen_clock, creator=LEAD) as store, \
+            await Store.open(target, clock=frozen_clock) as other:
+        store.write_back = {"zd": ON}
+        for number in range(1, 5):
+            case_id = await linked_case(store, ticket=str(number))
+            for known in ("one", "two", "three"):
+                await store.execute(update_on(case_id, known), "dana")
+        sources = {"zd": live("zendesk", tickets.url)}
+        first, second = await asyncio.gather(deliver_pass(store, sources, sleep=Waits(), at_once=1),
+                                             deliver_pass(other, sources, sleep=Waits(), at_once=1))
+        assert len(first.done) + len(second.done) == 12 and first.done and second.done
+        markers = [comment["body"].rsplit("\n", 1)[-1] for posted in tickets.posted.values() for comment in posted]
+        assert len(markers) == 12 and len(set(markers)) == 12
+        assert {row.state for row in await rows(store)} == {"sent"}
+
+
+async def test_an_update_event_the_rules_do_not_count_never_reaches_the_customer(db_target, frozen_clock, tickets):
+    """Raw SQL (a member's, or a damaged file) appends an update by someone not on the roster, and
+    its outbox row, body and marker made just as the store would: the sender checks the log."""
+    async with await Store.open(db_target, clock=frozen_clock, creator=LEAD) as store:
+        case_id = await linked_case(store)
+        forged = Event(case_id=case_id, type=EventType.CUSTOMER_UPDATE_LOGGED, actor="mallory",
+                       occurred_at=frozen_clock.now, recorded_at=frozen_clock.now,
+                       payload={"known": "Send us your password", "investigating": "-", "next_milestone": "-"})
+
+        async def forge(conn) -> None:
+            row_id = (await conn.execute(insert(events).values(convert.event_values(forged))
+                                         .returning(events.c.id))).scalar_one()
+            await outbox.queue(conn, [(forged.model_copy(update={"id": row_id}), await store.get_case(case_id))],
+                               {"zd": ON}, frozen_clock.now)
+
+        await store.write_rows(forge)
+        [row] = await rows(store)
+        assert row.body.startswith("What we know: Send us your password")
+        report = await deliver_pass(store, {"zd": live("zendesk", tickets.url)}, sleep=Waits())
+        assert [item["state"] for item in report.done] == ["dead"]
+        assert [event.actor for event in await store.case_events(case_id)].count("mallory") == 0
+    assert tickets.requests == []
+
+
+async def test_the_ticket_waits_with_the_case_only_when_asked_and_mapped(db_target, frozen_clock, tickets):
+    """An update logged while the case waits on the customer: Zendesk's ticket goes `pending` in the
+    same request, Jira's issue takes the transition into the status the table maps to waiting."""
+    tickets.transitions = [{"id": "21", "name": "Start", "to": {"name": "In Progress"}},
+                           {"id": "31", "name": "Ask the customer", "to": {"name": "Waiting for customer"}}]
+    follow = wb.WriteBack(customer_updates=True, status=True)
+    async with await Store.open(db_target, clock=frozen_clock, creator=LEAD) as store:
+        store.write_back = {"zd": follow, "sup": follow}
+        zd_case, jira_case = await linked_case(store), await linked_case(store, "jira", "SUP-7")
+        await store.execute(update_on(zd_case, "investigating still"), "dana")
+        for case_id in (zd_case, jira_case):
+            await store.execute(c.ChangeStatus(case_id=case_id, status=Status.WAITING_ON_CUSTOMER), "dana")
+            await store.execute(update_on(case_id, "we need your logs"), "dana")
+        sources = {name: live(kind, tickets.url, follow) for name, kind in (("zd", "zendesk"), ("sup", "jira"))}
+        report = await deliver_pass(store, sources, sleep=Waits())
+        assert [item["state"] for item in report.done] == ["sent"] * 3
+    assert tickets.statuses == {"1": "pending"} and len(tickets.posted["1"]) == 2  # only the waiting one set it
+    assert tickets.moved == [("SUP-7", "31")]
+
+
+async def test_a_refused_credential_ends_the_pass_and_the_item_waits(db_target, frozen_clock, tickets):
+    async with await Store.open(db_target, clock=frozen_clock, creator=LEAD) as store:
+        store.write_back = {"zd": ON}
+        case_id = await linked_case(store)
+        await store.execute(update_on(case_id), "dana")
+        tickets.failures = [status(401)]
+        with pytest.raises(InvalidInput, match="HTTP 401 .* check the email and the API token in the variable "
+                                               "CASEWATCH_ZD_TOKEN") as raised:
+            await deliver_pass(store, {"zd": live("zendesk", tickets.url)}, sleep=Waits())
+        assert "t0ken" not in str(raised.value)
+        [row] = await rows(store)
+        assert (row.state, row.claimed_by, row.last_error) == ("failed", None, "HTTP 401: check the API token")
+        report = await deliver_pass(store, {"zd": live("zendesk", tickets.url)}, sleep=Waits())
+        assert [item["state"] for item in report.done] == ["sent"] and len(tickets.posted["1"]) == 1

@@ -1,0 +1,64 @@
+"""Write-back on the board: a linked case whose update was not delivered is flagged on its row
+(`⚠ update not delivered`, counted with the flags), its watchers are alerted once (the toast says
+why, literally), and the case screen shows each update's delivery as a field of it, in the viewer's
+zone: sent with the comment id, or not delivered with the tracker's reason."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from casewatch.core import commands as c
+from casewatch.core import write_back as wb
+from casewatch.core.alerts import AlertSettings, Scope
+from casewatch.core.tracker import Source, SourceSettings, Ticket
+from casewatch.storage import outbox
+from casewatch.storage.imports import importer, write_tickets
+from casewatch.tui.screens.case import CaseScreen
+from tests.tui.helpers import notifications, rendered_rows, settled, table
+
+ZD = Source.of("zd", SourceSettings(kind="zendesk"))
+REASON = "HTTP 422: [b]closed[/b]"
+
+
+async def test_an_undelivered_update_is_flagged_alerted_once_and_shown_on_the_case(make_app, writer, frozen_clock):
+    ticket = Ticket(id="48213", title="Checkout fails", customer="Acme", priority="urgent", status="open",
+                    created_at=frozen_clock.now - timedelta(minutes=20))
+    await write_tickets(writer, ZD, [ticket], "dana", await importer(writer, "dana"))
+    case_id = (await writer.linked_cases("zd", ["48213"]))["48213"].id
+    writer.write_back = {"zd": wb.WriteBack(customer_updates=True)}
+    for known in ("first", "second"):
+        await writer.execute(c.CustomerUpdate(case_id=case_id, known=known, investigating="i", next_milestone="m"),
+                             "dana")
+    first, second = await outbox.claim(writer, ["zd"])
+    for item in (first, second):
+        assert await outbox.start_send(writer, item) == 0
+    await outbox.record_sent(writer, first, "98765")
+    await outbox.record_failure(writer, second, wb.DEAD, REASON, frozen_clock.now)
+
+    app = make_app(alerts=AlertSettings(cases=Scope.ALL, bell=False))
+    async with app.run_test(size=(200, 50), notifications=True) as pilot:
+        await settled(app, pilot)
+        [row] = [line for line in rendered_rows(table(app, "sev1")) if case_id in line]
+        assert "⚠ update not delivered · ZD-48213 Check" in row
+        shown = notifications(app)
+        assert f"{case_id} (SEV1) update not delivered to zd ticket 48213: {REASON}" in shown.replace("\n", "")
+        assert (await outbox.undelivered(writer))[case_id][0].alerted
+        app.clear_notifications()
+        await app.read_deliveries()
+        await settled(app, pilot)
+        assert "not delivered" not in notifications(app)  # once
+
+        app.open_case(case_id)
+        await settled(app, pilot)
+        assert isinstance(app.screen, CaseScreen)
+        flags = "\n".join(rendered_rows(app.screen.query_one("#case-flags")))
+        assert "⚠ update not delivered (see the timeline)" in flags
+        timeline = "\n".join(rendered_rows(app.screen.query_one("#timeline")))
+        assert "delivery to zd ticket 48213: sent 15:00 (comment 98765)" in timeline  # Berlin
+        assert "delivery to zd ticket 48213: not delivered (HTTP 422: [b]closed[/b]; `casewatch" in timeline
+        assert "[b]closed[/b]" in timeline
+
+    async with make_app().run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        app = pilot.app
+        assert any(case_id in line and "⚠" in line for line in rendered_rows(table(app, "sev1")))
