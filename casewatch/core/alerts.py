@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -255,3 +255,22 @@ def delivery_alerts(undelivered: Mapping[str, Sequence[Delivery]], cases: Mappin
         found += [DeliveryAlert(case_id, case.title, case.severity, d) for d in deliveries
                   if not d.alerted and (case_id, d.event_id) not in told]
     return found
+
+
+@dataclass
+class AlertPace:
+    """At most one look at the alerts (a toast, the bell, the alert command) every `every`: on a floor
+    of thousands a clock turns every second or so, and a toast and a bell each second is noise nobody
+    reads. What turns between two looks waits for the next, where several make one summary."""
+
+    every: timedelta
+    held: list[Alert] = field(default_factory=list)
+    last: datetime | None = None  # when the last look was shown
+
+    def look(self, turned: Sequence[Alert], now: datetime) -> list[Alert]:
+        """The alerts to show now: empty until a look is due and something waits for it."""
+        self.held += turned
+        if not self.held or (self.last is not None and now - self.last < self.every):
+            return []
+        shown, self.held, self.last = self.held, [], now
+        return shown

@@ -14,7 +14,7 @@ import logging
 import signal
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from rich.text import Text
@@ -29,7 +29,15 @@ from textual.worker import Worker, WorkerState
 
 from casewatch.alert_command import TIMEOUT_S, run_alert_command
 from casewatch.bulk_load import bulk_allocation
-from casewatch.core.alerts import Alert, AlertSettings, Scope, delivery_alerts, summary_environment, summary_text
+from casewatch.core.alerts import (
+    Alert,
+    AlertPace,
+    AlertSettings,
+    Scope,
+    delivery_alerts,
+    summary_environment,
+    summary_text,
+)
 from casewatch.core.clocks import ClockState
 from casewatch.core.commands import AcknowledgeAlert, Command, CustomerUpdate, OnCase
 from casewatch.core.errors import CasewatchError, Conflict
@@ -59,6 +67,7 @@ HANGUP_AND_TERMINATE = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGH
 ALERTS_AT_ONCE = 3  # more clocks turning in one look than this make one summary, not a toast each
 OPENED_KEPT = 20  # how far back ctrl+o goes through the cases opened
 ALERT_TOAST_S = 15  # seconds; the alert history keeps them all
+ALERT_PACE_S = 5  # seconds between two looks at the alerts (toasts, bell, command): core.alerts.AlertPace
 ALERT_TOASTS_SHOWN = ALERTS_AT_ONCE + 1  # alert toasts on screen at once (one look's all show): the oldest gives way
 log = logging.getLogger(__name__)
 
@@ -104,6 +113,7 @@ class CasewatchApp(App[None]):
         self._alert_command_failing = False  # a failing command is reported once, not at every alert
         self.opened: list[str] = []  # the cases opened, oldest first, for ctrl+o
         self._alert_toasts: deque[Notification] = deque()  # the alert toasts raised, oldest first
+        self._alert_pace = AlertPace(timedelta(seconds=ALERT_PACE_S))
         self._loaded_at: datetime | None = None
         self._sources: tuple[SourceState, ...] = ()  # the tracker syncs, as last read
         self.undelivered: dict[str, list[Delivery]] = {}  # failed write-back deliveries by case, as last read
@@ -524,9 +534,9 @@ class CasewatchApp(App[None]):
     # ----------------------------------------------------------------- alerts
 
     def _alert(self, alerts: list[Alert]) -> None:
-        """A toast, the bell and the alert command for each clock that turned (a summary for many);
-        a snoozed case's alerts are in the history only."""
-        alerts = self._ringing(alerts)
+        """A toast, the bell and the alert command for each clock that turned (a summary for many),
+        paced (core.alerts.AlertPace); a snoozed case's alerts are in the history only."""
+        alerts = self._alert_pace.look(self._ringing(alerts), self.now())
         if len(alerts) > ALERTS_AT_ONCE:
             self._summarise(alerts, when="just now")
             return

@@ -12,6 +12,7 @@ from casewatch.cli.environment import load_config
 from casewatch.core import commands as c
 from casewatch.core.alerts import (
     Alert,
+    AlertPace,
     AlertSettings,
     Scope,
     alerts_for,
@@ -199,3 +200,20 @@ def test_a_wrong_alerts_table_names_every_problem_and_its_line(tmp_path):
         f"{where}:7: alerts.sound: unknown key (expected one of bell, cases, command, env, states)",
         f"{where}:8: alerts.env: 'PATH=/tmp' is not an environment variable name (letters, digits and '_')",
     ]
+
+
+def test_alerts_are_shown_at_most_once_per_pace_and_what_turns_meanwhile_waits_for_the_next_look():
+    def alert(n: int, at: datetime) -> Alert:
+        return Alert(case_id=f"CW-{n}", title="t", severity=Severity.SEV1, clock=ClockKind.OWNER,
+                     state=ClockState.BREACHED, due=at, at=at)
+
+    pace = AlertPace(timedelta(seconds=5))
+    start = datetime(2026, 11, 27, 14, 0, tzinfo=UTC)
+    at = [start + timedelta(seconds=s) for s in range(12)]
+    assert pace.look([], at[0]) == []
+    assert pace.look([first := alert(1, at[0])], at[0]) == [first]  # a quiet floor: at once
+    storm = [alert(n, at[n - 1]) for n in range(2, 7)]  # one a second
+    assert [pace.look([a], a.at) for a in storm[:4]] == [[], [], [], []]
+    assert pace.look([storm[4]], at[5]) == storm  # five seconds after the first look: all that waited, in order
+    assert pace.look([], at[6]) == [] and pace.look([], at[11]) == []  # nothing waits: no look
+    assert pace.look([late := alert(9, at[11])], at[11]) == [late]
