@@ -1,9 +1,11 @@
 """`casewatch deliver`: the sender of write-back. It claims the due deliveries of the sources whose
 write-back is on, checks each against the log, and sends it once; `sync --follow` runs a pass too.
 
-Exactly once: each send is counted (committed) before it goes out. A send that got no answer, or
-an item a killed sender left counted, is not sent again before the ticket's latest comments are
-searched for its marker; found, it is recorded as sent with that comment's id. A 5xx or no answer
+Exactly once: each send is counted (committed) before it goes out, and every send is preceded by a
+search of the ticket's latest comments for the item's marker; found, it is recorded as sent with
+that comment's id. So a send that got no answer, an item a killed sender left counted, and an
+outbox row a team member reset to `queued` (members may write the outbox) all cost one look-up,
+never a second comment. A 5xx or no answer
 is tried again in the pass (three sends, a short wait between), then the item waits for a later
 pass, backing off to thirty minutes. 403, 404 and a 422 that stays are permanent: the item is
 `dead`, said plainly, until `casewatch deliver --retry CASE`.
@@ -125,7 +127,7 @@ async def _deliver(store: Store, client: TrackerClient, live: LiveSource, item: 
             return  # another sender holds it now
         tries += 1
         try:
-            comment = await find_marker(client, kind, item.ticket, item.marker) if before else None
+            comment = await find_marker(client, kind, item.ticket, item.marker)  # every time: see the docstring
             if comment is None:
                 waits = statuses[0] if statuses and kind == "zendesk" else None
                 comment = await post_comment(client, kind, item.ticket, body, item.kind == wb.UPDATE, waits)

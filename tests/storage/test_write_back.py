@@ -93,7 +93,7 @@ async def test_an_update_is_queued_with_its_event_and_sent_once(db_target, froze
         assert deliveries[written.event.id].label("UTC") == "sent 14:00 (comment 98765)"
         again = await deliver_pass(store, {"zd": live("zendesk", tickets.url)}, sleep=Waits())
         assert again.done == [] and len(tickets.posted["1"]) == 2
-        assert [m for m, _ in tickets.requests] == ["PUT", "PUT"]  # no look-ups when every send was answered
+        assert [m for m, _ in tickets.requests] == ["GET", "PUT", "GET", "PUT"]  # a look before every send
         assert not await store.verify()
 
 
@@ -108,7 +108,7 @@ async def test_a_send_taken_but_never_answered_is_found_by_its_marker_not_posted
         assert [item["state"] for item in report.done] == ["sent"]
         assert len(tickets.posted["1"]) == 1
         methods = [m for m, _ in tickets.requests]  # (a look-up sent while the server still hangs may time out too)
-        assert methods[0] == "PUT" and methods.count("PUT") == 1 and "GET" in methods
+        assert methods[:2] == ["GET", "PUT"] and methods.count("PUT") == 1 and "GET" in methods[2:]
         [row] = await rows(store)
         assert (row.state, row.comment_id, row.attempts) == ("sent", "98765", 2)
 
@@ -122,7 +122,7 @@ async def test_500_then_success_and_a_permanent_422(db_target, frozen_clock, tic
         waits = Waits()
         report = await deliver_pass(store, {"zd": live("zendesk", tickets.url)}, sleep=waits)
         assert [item["state"] for item in report.done] == ["sent"] and waits.asked == [1.0]
-        assert [m for m, _ in tickets.requests] == ["PUT", "GET", "PUT"]  # looked before sending again
+        assert [m for m, _ in tickets.requests] == ["GET", "PUT", "GET", "PUT"]  # looked before sending again
         assert len(tickets.posted["1"]) == 1
 
         await store.execute(update_on(case_id, "second"), "dana")
@@ -282,3 +282,22 @@ async def test_a_refused_credential_ends_the_pass_and_the_item_waits(db_target, 
         assert (row.state, row.claimed_by, row.last_error) == ("failed", None, "HTTP 401: check the API token")
         report = await deliver_pass(store, {"zd": live("zendesk", tickets.url)}, sleep=Waits())
         assert [item["state"] for item in report.done] == ["sent"] and len(tickets.posted["1"]) == 1
+
+
+async def test_a_sent_row_reset_to_queued_is_found_on_the_ticket_not_posted_again(db_target, frozen_clock, tickets):
+    """Members may write the outbox (their boards queue): one who sets a sent row back to `queued`,
+    its attempts to 0, makes the sender look once and record the comment already there."""
+    async with await Store.open(db_target, clock=frozen_clock, creator=LEAD) as store:
+        store.write_back = {"zd": ON}
+        case_id = await linked_case(store)
+        await store.execute(update_on(case_id), "dana")
+        await deliver_pass(store, {"zd": live("zendesk", tickets.url)}, sleep=Waits())
+        async with store._writer.begin() as conn:
+            await conn.execute(update(outbox_table).values(state="queued", attempts=0, comment_id=None, sent_at=None,
+                                                           next_try_at=frozen_clock.now))
+        report = await deliver_pass(store, {"zd": live("zendesk", tickets.url)}, sleep=Waits())
+        assert [item["state"] for item in report.done] == ["sent"]
+        assert len(tickets.posted["1"]) == 1
+        assert [m for m, _ in tickets.requests] == ["GET", "PUT", "GET"]
+        [row] = await rows(store)
+        assert (row.state, row.comment_id) == ("sent", "98765")
