@@ -17,3 +17,8 @@ def default_db_path() -> Path:
 
 def config_path() -> Path:
     return platformdirs.user_config_path(APP_NAME) / "config.toml"
+
+
+def filter_history_path() -> Path:
+    """The board's earlier filters, per person (see core.filter_history): beside the config file."""
+    return config_path().with_name("filter-history.json")
