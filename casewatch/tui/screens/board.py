@@ -244,10 +244,7 @@ class BoardScreen(QuickActions):
         now_us = to_us(now)
         zoned = {key: f"{column.label} ({zone_label(self.app.zone, now)})"
                  for column in layout.columns if layout.show_due and (key := column.key) in CLOCKS}
-        by_severity: dict[Severity, list[str]] = {s: [] for s in Severity}
-        for case_id, case in state.cases.items():
-            if self._shows(case, now):
-                by_severity[case.severity].append(case_id)
+        by_severity = self._shown(now)
         with self.app.batch_update(), bulk_allocation(freeze=initial):
             for severity, pane in self._panes.items():
                 table = pane.table
@@ -639,18 +636,56 @@ class BoardScreen(QuickActions):
         return True
 
     def _narrow(self) -> None:
-        """After the filter changed: the rows again if the cases shown differ, else only the titles."""
+        """After the filter changed, as it is typed: the rows that no longer match leave (in one
+        batch per pane), those that match now join, and only the panes that changed are sorted
+        again; the cursor stays on its case while it shows."""
         now = self.app.now()
+        now_us = to_us(now)
         state = self.app.state
-        shown: dict[Severity, set[str]] = {s: set() for s in Severity}
-        for case_id, case in state.cases.items():
-            if self._shows(case, now):
-                shown[case.severity].add(case_id)
-        if any(shown[s] != set(self._order[s]) for s in Severity):
-            self._rebuild()
-        else:
-            self._show_titles()
+        shown = self._shown(now)
+        if all(len(shown[s]) == len(self._order[s]) and set(shown[s]) == set(self._order[s]) for s in Severity):
+            self._show_titles()  # the same cases (`sev` after `se`): only the words in the titles change
             self._show_status()
+            return
+        with self.app.batch_update():
+            for severity, pane in self._panes.items():
+                wanted = set(shown[severity])
+                gone = [case_id for case_id in self._order[severity] if case_id not in wanted]
+                new = [case_id for case_id in shown[severity] if case_id not in self._rows]
+                if not gone and not new:
+                    continue
+                keep = pane.table.selected_id()
+                pane.table.remove_rows(gone)
+                for case_id in gone:
+                    del self._rows[case_id]
+                for case_id in new:
+                    self._add_row(state.cases[case_id], now_us)
+                self._order[severity] = [case_id for case_id in self._order[severity] if case_id in wanted] + new
+                self._fit_clocks(severity)
+                self._resort(severity, keep)
+            self._recount()
+            self._size_panes()
+        self._tick(now)
+        current = self._current_table()
+        if current is None or not current.row_count:
+            first = next((pane.table for pane in self._panes.values() if pane.table.row_count), None)
+            if first is not None:
+                self._select(first)
+
+    def _shown(self, now: datetime) -> dict[Severity, list[str]]:
+        """The cases the view and the filter in force show, by pane: one pass, one `Seen`."""
+        state, actor = self.app.state, self.app.actor
+        lead = state.shift_lead
+        if self._filter.text != self.filter_text:
+            self._filter = parse_filter(self.filter_text)
+        chosen, view = self._filter, self.view
+        seen = Seen(actor, now, state.clocks, haystacks=self._haystacks, shift_lead=lead)
+        by_severity: dict[Severity, list[str]] = {s: [] for s in Severity}
+        for case_id, case in state.cases.items():
+            if (not chosen or chosen.matches(case, seen)) and (
+                    view is View.ALL or in_view(view, case, state.clocks[case_id], actor, now, lead)):
+                by_severity[case.severity].append(case_id)
+        return by_severity
 
     # -------------------------------------------------------------- saved views
 
