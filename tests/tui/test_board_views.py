@@ -37,7 +37,17 @@ async def test_saved_views_are_on_function_keys_in_help_and_the_palette(make_app
         await settled(app, pilot)
         assert shown_ids(app) == matching(app, "customer:acme")
         assert status(app).startswith(" view [b]acme · ")
-        await pilot.press("f2")  # the same key again: every case
+        await pilot.press("slash")  # the bar holds the view's query, to edit; F1 there shows its own
+        await settled(app, pilot)
+        assert app.focused.value == "customer:acme"
+        await pilot.press("f1")
+        await settled(app, pilot)
+        assert app.focused.value == "sev:1,2 is:unowned" and shown_ids(app) == triage
+        await pilot.press(*" sev:1", "enter")  # edited, it is a filter of its own, no longer the view
+        await settled(app, pilot)
+        assert app.screen.filter_text == "sev:1,2 is:unowned sev:1", app.screen.filter_text
+        assert shown_ids(app) == matching(app, "sev:1 is:unowned") and status(app).startswith(" all cases · “sev:1,2")
+        await pilot.press("f2", "f2")  # a view, and the same key again: every case
         await settled(app, pilot)
         assert shown_ids(app) == everything and status(app).startswith(" all cases ")
         await pilot.press("f4")  # no fourth view: nothing happens

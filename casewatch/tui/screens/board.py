@@ -715,10 +715,9 @@ class BoardScreen(QuickActions):
     def show_saved_view(self, view: SavedView) -> None:
         """The view's filter over every case (the one-key view is left); the same view again: all."""
         self.view = View.ALL
-        if self.saved == view:
-            self.set_filter("")
-        else:
-            self.set_filter(view.query, saved=view)
+        query, saved = ("", None) if self.saved == view else (view.query, view)
+        self.set_filter(query, saved=saved)
+        self.query_one(FilterBar).hold(query)  # an open filter bar shows the view's query, to edit
 
     # --------------------------------------------------------------- sort, zoom
 

@@ -70,6 +70,14 @@ class FilterBar(Vertical):
             self.input.value = current
         self.input.focus()
 
+    def hold(self, text: str) -> None:
+        """While the bar is open, show `text` (the filter put in force by other means: a saved view)."""
+        if self.display:
+            with self.input.prevent(Input.Changed):
+                self.input.value = text
+            self.input.cursor_position = len(text)  # typing goes on after it
+            self.show_error(None)
+
     def close(self) -> None:
         self.display = False
 
