@@ -12,6 +12,7 @@ from textual.widgets import Input, Static
 from casewatch import paths
 from casewatch.core.case_filter import Seen, parse_filter
 from casewatch.core.models import Severity
+from casewatch.tui.widgets.case_table import SeverityPane
 from casewatch.tui.widgets.filter_bar import FilterBar
 from casewatch.tui.widgets.status_line import StatusLine
 from tests.tui.helpers import notifications, rendered_rows, settled, shown_ids
@@ -48,6 +49,9 @@ async def test_the_filter_bar_narrows_as_typed_keeps_recalls_and_clears(make_app
         await pilot.pause()
         kept = matching(app, "sev:1,2 owner:none")
         assert kept and shown_ids(app) == kept and app.focused is field  # the panes never took the keys
+        titles = [str(pane.border_title) for pane in app.screen.query(SeverityPane)]
+        app.screen._recount()  # counting every row afresh says what the rows counted as they came and went
+        assert [str(pane.border_title) for pane in app.screen.query(SeverityPane)] == titles
         # a field that does not read: its error in the bar, the board as it was, no crash; Enter keeps the bar open
         await pilot.press(*" sev:9")
         await pilot.pause()

@@ -657,13 +657,18 @@ class BoardScreen(QuickActions):
                 keep = pane.table.selected_id()
                 pane.table.remove_rows(gone)
                 for case_id in gone:
-                    del self._rows[case_id]
+                    self._count_row(case_id, self._rows.pop(case_id), -1)
                 for case_id in new:
                     self._add_row(state.cases[case_id], now_us)
+                    self._count_row(case_id, self._rows[case_id], 1)
                 self._order[severity] = [case_id for case_id in self._order[severity] if case_id in wanted] + new
                 self._fit_clocks(severity)
-                self._resort(severity, keep)
-            self._recount()
+                if new:
+                    self._resort(severity, keep)
+                else:  # rows only left: those that stay are still in order
+                    self._restore_cursor(pane.table, keep)
+            self._show_titles()
+            self._show_status()
             self._size_panes()
         self._tick(now)
         current = self._current_table()
@@ -671,6 +676,14 @@ class BoardScreen(QuickActions):
             first = next((pane.table for pane in self._panes.values() if pane.table.row_count), None)
             if first is not None:
                 self._select(first)
+
+    def _count_row(self, case_id: str, row: _Row, step: int) -> None:
+        """A row joins (1) or leaves (-1) what its pane's title counts, as the filter changes:
+        a keystroke that moves a few rows does not count the other thousands again."""
+        counts = self._counts[row.severity]
+        counts.shown += step
+        counts.late += step * row.late
+        counts.unowned += step * is_unowned(self.app.state.cases[case_id])
 
     def _shown(self, now: datetime) -> dict[Severity, list[str]]:
         """The cases the view and the filter in force show, by pane: one pass, one `Seen`."""
