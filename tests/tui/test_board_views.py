@@ -111,6 +111,14 @@ async def test_sort_cycles_a_pane_with_the_cursor_kept_and_zoom_fills_the_board(
         await pilot.press("G", "j")  # past the last row: a zoomed pane keeps the cursor
         await pilot.pause()
         assert app.focused is rows
+        other = next(p for p in others if p.table.row_count)
+        await pilot.press(other.severity.value[-1])  # a pane's number key: that pane is zoomed instead
+        await settled(app, pilot)
+        assert app.focused is other.table and other.display and not pane.display
+        assert app.screen.zoomed is other.severity and "zoomed" in str(other.border_title)
+        await pilot.press(pane.severity.value[-1])
+        await settled(app, pilot)
+        assert app.focused is rows and pane.display and not other.display
         await pilot.press("z")
         await settled(app, pilot)
         assert all(p.display for p in app.screen.query(SeverityPane)) and "zoomed" not in str(pane.border_title)

@@ -404,6 +404,7 @@ class BoardScreen(QuickActions):
         """Make `table` the pane the keys act on, now or when this screen is back in front (or the
         filter bar closes: the cursor never takes the keys from what is being typed)."""
         self._last_table = table
+        self._zoom_to(table)
         if not isinstance(self.focused, Input):
             table.focus()
 
@@ -760,6 +761,7 @@ class BoardScreen(QuickActions):
         if self.zoomed is not None and self.zoomed is not severity:
             self.zoomed = severity
             self._size_panes()
+            self._show_titles()
 
     def action_view(self, name: str) -> None:
         """One view at a time; its key again goes back to every case. The filter stays."""
@@ -838,7 +840,9 @@ class BoardScreen(QuickActions):
             table.move_cursor(row=0 if message.step > 0 else table.row_count - 1, animate=False)
 
     def action_focus_pane(self, name: str) -> None:
-        self.query_one(f"#table-{name}", CaseTable).focus()
+        table = self.query_one(f"#table-{name}", CaseTable)
+        self._zoom_to(table)
+        table.focus()
 
     def action_attention(self, step: int) -> None:
         """`]` / `[`: the panes read top to bottom as one list, from the case under the cursor."""
@@ -851,6 +855,7 @@ class BoardScreen(QuickActions):
             self.app.notify("No breached case and none that needs an owner on the board")
             return
         table = self._rows[target].table
+        self._zoom_to(table)
         table.focus()
         self._restore_cursor(table, target)
 
