@@ -33,6 +33,11 @@ async def test_saved_views_are_on_function_keys_in_help_and_the_palette(make_app
         triage = matching(app, "sev:1,2 is:unowned")
         assert triage and shown_ids(app) == triage != everything
         assert status(app).startswith(" view triage · ") and len(status(app)) == size[0]
+        await pilot.press("o")  # a one-key view narrows the saved view further; the line names both
+        await settled(app, pilot)
+        assert status(app).startswith(" need owners view triage · ") and shown_ids(app) == triage
+        await pilot.press("o")
+        await settled(app, pilot)
         await pilot.press("f2")  # another view replaces it; its name is shown literally
         await settled(app, pilot)
         assert shown_ids(app) == matching(app, "customer:acme")
