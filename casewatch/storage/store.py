@@ -32,12 +32,10 @@ from sqlalchemy import (
     Integer,
     Select,
     String,
-    and_,
     bindparam,
     func,
     insert,
     literal,
-    or_,
     select,
     text,
     true,
@@ -170,6 +168,7 @@ class _Batch:
     base_facts: dict[str, metrics.CaseFacts | None] = field(default_factory=dict)  # beside `base`
     case_ids: list[str] = field(default_factory=list)  # reserved, handed out in order
     new_cases: int = 1  # how many ids to reserve when the reservation runs out
+    last_number: int = 0  # the last case number it reserved
 
 
 @dataclass(frozen=True)
@@ -425,11 +424,12 @@ class Store:
         while True:
             try:
                 async with self._writer.begin() as conn:
+                    loaded: dict[str, tuple[Case, metrics.CaseFacts, int | None]] = {}
                     planned = items if isinstance(items, list) else items.plan(
-                        await self._read_linked(conn, items.source, items.ticket_ids))
+                        await self._read_linked(conn, items.source, items.ticket_ids, loaded=loaded))
                     if refused is not None:
                         refused.clear()  # each try decides every item again
-                    outcomes = await self._execute_batch(conn, planned, refused)
+                    outcomes = await self._execute_batch(conn, planned, refused, loaded)
                     if not isinstance(items, list) and items.then is not None:
                         await items.then(conn)
                     return outcomes
@@ -460,8 +460,13 @@ class Store:
                         raise await self._conflict(conn, case, command.expect_version)
 
     async def _execute_batch(self, conn: AsyncConnection, items: list[BatchItem],
-                             refused: dict[int, CasewatchError] | None = None) -> list[Outcome]:
+                             refused: dict[int, CasewatchError] | None = None,
+                             loaded: Mapping[str, tuple[Case, metrics.CaseFacts, int | None]] | None = None
+                             ) -> list[Outcome]:
+        """`loaded`: cases already folded from the log in this transaction (`_cases_from_log`)."""
         batch = _Batch(new_cases=max(1, sum(isinstance(item[0], c.OPENS_CASE) for item in items)))
+        for case_id, (case, facts, row_version) in (loaded or {}).items():
+            batch.cases[case_id], batch.facts[case_id], batch.row_versions[case_id] = case, facts, row_version
         indices, created = [], None
         for position, (command, actor, at) in enumerate(items):
             if callable(command):
@@ -659,13 +664,13 @@ class Store:
                                         .values(value=counters.c.value).returning(counters.c.value))
             if locked.scalar() is None:
                 await conn.execute(insert(counters).values(name="case", value=FIRST_CASE_NUMBER - 1))
-            last = await _highest_case_number(conn) + wanted
+            last = max(await _highest_case_number(conn), batch.last_number) + wanted
             if last > CASE_NUMBER_MAX:
                 raise Unavailable(f"database {self.target.describe()} has no case number left (the highest is "
                                   f"CW-{last - wanted}); nothing was written: see `casewatch db audit`")
             await conn.execute(update(counters).where(counters.c.name == "case").values(value=last))
             batch.case_ids = [f"CW-{number}" for number in range(last - wanted + 1, last + 1)]
-            batch.new_cases = 1
+            batch.new_cases, batch.last_number = 1, last
         return batch.case_ids.pop(0)
 
     async def _unlink_strays(self, conn: AsyncConnection, rows: list[dict]) -> None:
@@ -703,12 +708,16 @@ class Store:
                 found[case.id] = (case, facts, versions.get(case.id))
         return found
 
-    async def _read_linked(self, conn: AsyncConnection, source: str, ticket_ids: list[str], *,
-                           lock: bool = True) -> dict[str, Case]:
+    async def _read_linked(self, conn: AsyncConnection, source: str, ticket_ids: list[str], *, lock: bool = True,
+                           loaded: dict[str, tuple[Case, metrics.CaseFacts, int | None]] | None = None
+                           ) -> dict[str, Case]:
         """The cases linked to these tickets of `source`, by ticket id, as the log links them and the
-        checked fold makes them (`cases.source_id` and `cases.state` are member-writable)."""
+        checked fold makes them (`cases.source_id` and `cases.state` are member-writable);
+        `loaded` collects what was folded, for the batch."""
         linked = checked_log.linked_case_ids(await self._floor(conn), source, ticket_ids)
         folded = await self._cases_from_log(conn, sorted(set(linked.values())), lock=lock)
+        if loaded is not None:
+            loaded.update(folded)
         return {ticket_id: folded[case_id][0] for ticket_id, case_id in linked.items() if case_id in folded}
 
     # ------------------------------------------------------------------ reads
@@ -786,13 +795,19 @@ class Store:
         NotFound when nothing matches; InvalidInput, naming them, when several cases do."""
         wanted = typed.strip()
         shown = wanted.upper()
-        named = [cases.c.id == shown, cases.c.source_id.in_(sorted({wanted, shown}))]
+        created = select(events.c.id).where(events.c.case_id == shown, events.c.type == EventType.CASE_CREATED.value)
+        async with self._reader.connect() as conn:  # the log, not `cases.source_id`: members can move that
+            exists = (await conn.execute(created.limit(1))).first() is not None
+            links = (await self._floor(conn)).links
         prefix, _, number = wanted.rpartition("-")
-        if prefix and number.isdigit():  # a source's name before a numeric ticket id (core.models.SourceLink.key)
-            named.append(and_(func.upper(cases.c.source_name) == prefix.upper(), cases.c.source_id == number))
-        found = [row.id for row in await self.read_rows(select(cases.c.id).where(or_(*named)).order_by(cases.c.id))]
-        if shown in found or len(found) == 1:
-            return shown if shown in found else found[0]
+        # its id there, or a source's name before a numeric ticket id (core.models.SourceLink.key)
+        keyed = link_key(prefix, number) if prefix and number.isdigit() else None
+        bare = link_key("", wanted)[1]
+        if exists:
+            return shown
+        found = sorted({case_id for key, case_id in links.items() if key[1] == bare or key == keyed})
+        if len(found) == 1:
+            return found[0]
         if not found:
             raise NotFound(f"no case {shown} (nor a case linked to a ticket of that key)")
         raise InvalidInput(f"{wanted!r} names the tickets of several cases: {', '.join(found)}; give the case id")
