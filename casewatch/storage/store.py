@@ -11,7 +11,9 @@ this connection's login to (`team`); a command naming anyone else is refused, an
 each event's author and times, which the store reads back (RETURNING) and folds the projections with.
 
 Who may do what is decided from the roster and policy as the checked fold of the log gives them
-(storage.checked_log), never from the `people` or `policies` tables, which members can write.
+(storage.checked_log), never from the `people` or `policies` tables, which members can write; and
+each case a command changes is the checked fold of its events (its `cases` row is only locked, then
+overwritten), as is the case an import finds linked to a ticket.
 
 Every database failure, reads included, leaves here as one line (see storage.failures).
 """
