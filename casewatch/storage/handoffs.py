@@ -24,6 +24,7 @@ from casewatch.core.handoff import (
 )
 from casewatch.core.models import Case, Event, EventType, Person
 from casewatch.core.policy import Policy
+from casewatch.core.projection import replay_cases
 from casewatch.core.quarantine import CheckedFloor
 from casewatch.storage import checked_log, convert
 from casewatch.storage.as_of import open_cases_at
@@ -128,10 +129,12 @@ async def packet_sources(conn: AsyncConnection, since: datetime,
         return await _replayed_sources(conn, since, replay_to)
     open_ids = select(cases.c.id).where(cases.c.is_open.is_(True))
     touched = select(events.c.case_id).where(events.c.occurred_at >= since, events.c.case_id.is_not(None))
-    open_cases = [convert.case_from_state(row.state)
-                  for row in await conn.execute(select(convert.CASE_STATE).where(cases.c.is_open.is_(True)))]
     query = convert.LOGGED.where(or_(events.c.case_id.in_(open_ids), events.c.case_id.in_(touched)))
-    return open_cases, await _counted(conn, query)
+    history = await _counted(conn, query)
+    # the open cases as their counted events make them (a packet goes into the log: never from a
+    # `cases` row a member may have edited; the rows only say which cases to read)
+    open_cases = [case for _, case in sorted(replay_cases(history).items()) if case.is_open]
+    return open_cases, history
 
 
 async def _counted(conn: AsyncConnection, query: Select) -> list[Event]:

@@ -473,12 +473,17 @@ def test_only_an_import_links_a_case_to_a_ticket_and_one_ticket_links_one_case(t
 
 
 def test_a_handoff_row_written_by_a_member_changes_no_handoff(team, capsys):
-    """bob marks alice's handoff replaced and rewrites its packet's note in `handoffs`: the handoff
-    commands and the board's header read the log's handoff events, and lee can still accept it."""
+    """alice's packet lists her case as the log makes it, not as bob rewrote its row; bob marks the
+    handoff replaced and rewrites its note in `handoffs`: the handoff commands and the board's
+    header read the log's handoff events."""
     assert cw(capsys, "people", "add", "lee", "--role", "lead", "--tz", "UTC", "--db", team.url("alice"))[0] == 0
     assert cw(capsys, "shift", "start", "--db", team.url("alice"))[0] == 0
+    case_id = new_case(team, capsys)
+    team.sql("bob", "UPDATE cases SET state = jsonb_set(state::jsonb, '{title}', '\"All quiet\"')::json")
     code, _, err = cw(capsys, "handoff", "prepare", "--to", "lee", "--note", "watch CW-1001", "--db", team.url("alice"))
     assert code == 0, err
+    code, out, err = cw(capsys, "handoff", "show", "1", "--format", "json", "--db", team.url("alice"))
+    assert [(c["id"], c["title"]) for c in json.loads(out)["cases"]] == [(case_id, "Checkout down")], out
     team.sql("bob", "UPDATE handoffs SET superseded_by = 99, accepted_at = now(), "
                     "packet = jsonb_set(packet::jsonb, '{note}', '\"all quiet\"')::json")
     code, out, err = cw(capsys, "handoff", "list", "--json", "--db", team.url("bob"))
