@@ -228,6 +228,7 @@ SERVER_ONLY = {"ix_events_created_source", "ix_events_created_link", "ix_events_
 and partial indexes, as the migrations make them, no part of storage.schema)."""
 
 
+@pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index")
 async def test_migrations_match_the_schema_module(db_target, frozen_clock):
     """The Alembic migrations build exactly the tables `storage.schema` describes."""
     from alembic.autogenerate import compare_metadata
