@@ -23,3 +23,8 @@ def marks_path(person: str) -> Path:
     """One person's unread marks, acknowledged alerts and snoozes on this machine (casewatch.local_marks)."""
     safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in person).lstrip(".") or "_"
     return platformdirs.user_config_path(APP_NAME) / "marks" / f"{safe}.json"
+
+
+def filter_history_path() -> Path:
+    """The board's earlier filters, per person (see core.filter_history): beside the config file."""
+    return config_path().with_name("filter-history.json")

@@ -18,6 +18,7 @@ from casewatch.core.alerts import AlertSettings
 from casewatch.core.errors import CasewatchError, InvalidInput
 from casewatch.core.identity import acting_name
 from casewatch.core.models import Person, check_zone
+from casewatch.core.saved_views import check_view_filter, check_view_name
 from casewatch.core.text import check_source_name, visible
 from casewatch.core.toml_file import Text, TomlTable, locate, read_toml, rule, string
 from casewatch.core.tracker import LIVE, Source, SourceSettings
@@ -29,7 +30,8 @@ def _zone_name(value: object) -> str:
 
 
 class Config(TomlTable):
-    """The config file: who I am, which database, how the board looks, which keys do what, what alerts me."""
+    """The config file: who I am, which database, how the board looks, which keys do what, what
+    alerts me, and my saved views."""
 
     user: Annotated[str | None, rule(string)] = None
     db: Annotated[str | None, rule(string)] = None
@@ -38,11 +40,15 @@ class Config(TomlTable):
     keymap: dict[str, Text] = Field(default_factory=dict)  # binding id -> keys, e.g. "case.assign" = "O"
     alerts: AlertSettings = Field(default_factory=AlertSettings)  # which clock turns alert, and how
     sources: dict[Annotated[str, rule(check_source_name)], SourceSettings] = Field(default_factory=dict)
+    views: dict[Annotated[str, rule(check_view_name)], Annotated[str, rule(check_view_filter)]] = Field(
+        default_factory=dict)  # name -> filter, in the file's order: F1 to F9 on the board
 
     @classmethod
     def explain(cls, kind: str, key: str) -> str:
         if kind == "not_a_table" and key == "keymap":
             return 'must be a table of binding id = "keys", e.g. "case.assign" = "O"'
+        if kind == "not_a_table" and key == "views":
+            return 'must be a table of name = "filter", e.g. triage = "sev:1,2 is:unowned"'
         return super().explain(kind, key)
 
 

@@ -50,6 +50,7 @@ from casewatch.core.models import (
 )
 from casewatch.core.packet import case_packet, evidence_json, packet_json, packet_markdown
 from casewatch.core.policy import parse_policy
+from casewatch.core.saved_views import saved_views, view_named
 from casewatch.core.templates import fill, find_template
 from casewatch.core.text import check_free_handle, check_login, counted
 from casewatch.core.ticket_import import ImportReport
@@ -157,10 +158,15 @@ async def _cases(session: Session, store: Store) -> None:
         found, now = await store.listings(status, every=args.all), store.clock()
     view = args.view or View.ALL
     chosen: CaseFilter = args.filter
+    if args.saved_view is not None:  # a saved view is its filter; --filter narrows it further
+        saved = parse_filter(view_named(saved_views(session.config.views), args.saved_view).query)
+        chosen = parse_filter(f"{saved.text} {chosen.text}") if chosen else saved
+    shift = await store.current_shift(now)
+    lead = shift.lead if shift else None  # the shift lead's own cases include those with no named authority
     unread = await _unread(session, store, found) if chosen.asks_unread else frozenset()
-    seen = Seen(session.actor, now, {listing.id: listing.clocks for listing in found}, unread)
+    seen = Seen(session.actor, now, {listing.id: listing.clocks for listing in found}, unread, shift_lead=lead)
     rows = [listing for listing in listing_order(found) if (not chosen or chosen.matches(listing, seen))
-            and in_view(view, listing, listing.clocks, session.actor, now)]
+            and in_view(view, listing, listing.clocks, session.actor, now, lead)]
     if args.ids:
         for listing in rows:  # nothing at all when nothing matches: xargs then runs nothing
             print(listing.id)
@@ -476,7 +482,7 @@ def _board(args: argparse.Namespace) -> int:
             app = CasewatchApp(target=session.target, actor=session.actor, zone=zone, theme=theme, keymap=config.keymap,
                                remember_theme=partial(env.remember_setting, "theme"),
                                replay_at=replay_at, alerts=config.alerts,
-                               write_back=env.write_back_rules(config))
+                               write_back=env.write_back_rules(config), views=saved_views(config.views))
             app.run()
         finally:
             if demo_dir is not None:
@@ -672,9 +678,11 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
             help="only matching cases: words found in the id, title, customer, owners, route, status or severity, "
                  "and fields: owner:NAME|none comms:NAME|none sev:1,2 customer:TEXT route:specialist:* "
                  "status:waiting src:NAME is:breached|unowned|mine|returned|unread (see the README)"),
+        arg("--view", dest="saved_view", default=None, metavar="NAME",
+            help="only the cases of a saved view: the config file's [views] NAME = \"filter\" (with --filter: both)"),
         arg("--mine", dest="view", action="store_const", const=View.MINE, default=None, group="view",
             help="only cases you own, handle the comms of, or are the named route authority of "
-                 "(--as, $CASEWATCH_USER)"),
+                 "(--as, $CASEWATCH_USER); the shift lead's include every case with no named route authority"),
         arg("--unowned", dest="view", action="store_const", const=View.UNOWNED, group="view",
             help="only cases that need owners: no internal owner or no comms owner (the board's o view)"),
         arg("--waiting", dest="view", action="store_const", const=View.WAITING, group="view",

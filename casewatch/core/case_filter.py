@@ -56,15 +56,17 @@ class Haystacks:
 
 @dataclass(frozen=True)
 class Seen:
-    """What a test may need beyond the case: who is looking, when, every case's clocks by id and
-    which cases the viewer has not read since they changed (none until unread marks are kept).
-    One serves a whole pass over the cases."""
+    """What a test may need beyond the case: who is looking, when, every case's clocks by id,
+    which cases the viewer has not read since they changed (none until unread marks are kept) and
+    who leads the shift (`is:mine` holds their cases with no named route authority). One serves a
+    whole pass over the cases."""
 
     viewer: str
     now: datetime
     clocks: Mapping[str, CaseClocks]
     unread: Set[str] = frozenset()
     haystacks: Haystacks = field(default_factory=Haystacks)  # kept across passes by a caller that filters again
+    shift_lead: str | None = None
 
 
 Test = Callable[[Filtered, Seen], bool]
@@ -83,7 +85,7 @@ class Is(StrEnum):
 IS_TESTS: dict[Is, Test] = {
     Is.BREACHED: lambda case, seen: is_breached(seen.clocks[case.id], seen.now),
     Is.UNOWNED: lambda case, seen: is_unowned(case),
-    Is.MINE: lambda case, seen: is_mine(case, seen.viewer),
+    Is.MINE: lambda case, seen: is_mine(case, seen.viewer, seen.shift_lead),
     Is.RETURNED: lambda case, seen: bool(case.returned),
     Is.UNREAD: lambda case, seen: case.id in seen.unread,
 }

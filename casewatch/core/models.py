@@ -189,6 +189,22 @@ class SourceLink:
         return {"name": self.name, "kind": self.kind, "id": self.id, "url": self.url}
 
 
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+_DIGITS = re.compile(r"[0-9]+")
+WEB_ADDRESS = re.compile(r"https?://[!-~]+")
+"""A ticket URL casewatch keeps: http(s), printable ASCII, no spaces (never `javascript:`)."""
+
+
+def link_key(source: object, ticket_id: object) -> tuple[str, str]:
+    """Which ticket a link names, whatever its spelling: the source's name and the id in ASCII lower
+    case, a numeric id without leading zeros (`ZD`/`zd`, `00123`/`123` are one ticket). The server's
+    trigger (migration 0016) and the link lookups compute the same."""
+    name, key = str(source).translate(_ASCII_LOWER), str(ticket_id)
+    if _DIGITS.fullmatch(key):
+        return name, key.lstrip("0") or "0"
+    return name, key.translate(_ASCII_LOWER)
+
+
 @dataclass(frozen=True, slots=True)
 class SeverityStep:
     """A severity change, kept on the case: a shorter window runs from the change, not from before it."""

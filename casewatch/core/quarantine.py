@@ -20,7 +20,7 @@ from typing import Any
 
 from casewatch.core.errors import CasewatchError
 from casewatch.core.events import EVENTS, ChangesCase, ChangesFloor, OpensCase, added_person
-from casewatch.core.models import Case, Event, EventType, FloorState, Person, Role, Status
+from casewatch.core.models import WEB_ADDRESS, Case, Event, EventType, FloorState, Person, Role, Status, link_key
 from casewatch.core.permissions import Action, check
 from casewatch.core.policy import parse_policy
 from casewatch.core.projection import apply, apply_floor, in_history_order
@@ -53,11 +53,11 @@ CASE_ACTIONS: dict[EventType, Action] = {
     EventType.ALERT_ACKNOWLEDGED: Action.ACKNOWLEDGE,  # and only from the shift lead (`_lead_refusal`)
 }
 """The permission each case event needs, as `decide` checks it for the command that records it."""
-CASE_ID = re.compile(r"CW-[0-9]{1,10}")
+CASE_ID = re.compile(r"CW-[1-9][0-9]{0,9}")
 CASE_NUMBER_MAX = 1_999_999_999
-"""A case id the fold accepts: CW- and a number the case counter (a 32-bit integer) holds with room
-to spare, so that no case, however made, leaves `case new` nowhere to go. The server's trigger
-refuses the same."""
+"""A case id the fold accepts: CW- and a number (no leading zero) the case counter (a 32-bit integer)
+holds with room to spare, so that no case, however made, leaves `case new` nowhere to go. The
+server's trigger refuses the same, and any number beyond the next one (migration 0016)."""
 _UNDO_TO_NOBODY = {EventType.OWNER_ASSIGNED: "internal_owner", EventType.COMMS_ASSIGNED: "comms_owner"}
 """The events an undo may send with nobody named, and the field that must have named someone."""
 _NAMES_ACCOUNTABLE = frozenset({EventType.OWNER_ASSIGNED, EventType.COMMS_ASSIGNED, EventType.AUTHORITY_SET})
@@ -97,7 +97,8 @@ class CheckedFloor:
     accepted: list[Event] = field(default_factory=list)
     quarantined: list[Quarantined] = field(default_factory=list)
     links: Mapping[tuple[str, str], str] = field(default_factory=dict)
-    """(source, ticket id) -> the case whose creation named it first in the log: the one it links."""
+    """`link_key` -> the case it links: the first creation in the log naming it by someone who
+    could import then (`link_holders`)."""
     _marks: list[int] = field(default_factory=list)  # ids of the accepted roster changes, ascending
     _rosters: list[Mapping[str, Person]] = field(default_factory=list)  # the roster after each mark
     _lead_marks: list[int] = field(default_factory=list)  # ids of the accepted shift lead changes, ascending
@@ -118,10 +119,10 @@ class CheckedFloor:
         return self.floor.roster
 
 
-def check_floor(events: Iterable[Event], links: Mapping[tuple[str, str], str] | None = None) -> CheckedFloor:
-    """Fold the events outside any case, in log order, keeping only those the rules allow. `links`:
-    which case each tracker ticket link belongs to (`first_links`)."""
-    checked = CheckedFloor(links=links or {})
+def check_floor(events: Iterable[Event]) -> CheckedFloor:
+    """Fold the events outside any case, in log order, keeping only those the rules allow (its
+    `links` are set from the case creations after: `link_holders`)."""
+    checked = CheckedFloor()
     handoffs: dict[Any, _Handoff] = {}
     for event in sorted(events, key=lambda e: e.id or 0):
         try:
@@ -166,14 +167,41 @@ def check_case(history: Sequence[Event], floor: CheckedFloor) -> tuple[list[Even
     return in_history_order(accepted), quarantined
 
 
-def first_links(created: Iterable[tuple[str | None, Any]]) -> dict[tuple[str, str], str]:
-    """(case id, payload) of each `case_created` in log order -> the case each ticket link belongs to."""
+def link_holders(created: Iterable[Event], floor: CheckedFloor) -> dict[tuple[str, str], str]:
+    """The `case_created` events naming a ticket link (any order) -> the case each link belongs to:
+    the first in the log naming it (by `link_key`, so `ZD-00123` is `zd` 123) whose author could
+    import then. A link an agent's raw INSERT named first claims nothing."""
     links: dict[tuple[str, str], str] = {}
-    for case_id, payload in created:
-        source = payload.get("source") if isinstance(payload, dict) else None
-        if isinstance(source, dict) and case_id is not None:
-            links.setdefault((str(source.get("name")), str(source.get("id"))), case_id)
+    for event in sorted(created, key=lambda e: e.id or 0):
+        source = event.payload.get("source") if isinstance(event.payload, dict) else None
+        if event.case_id is None or _link_refusal(source) or source is None:
+            continue
+        key = link_key(source["name"], source["id"])
+        if key not in links and _may_import(floor.roster_at(event.id).get(event.actor)):
+            links[key] = event.case_id
     return links
+
+
+def _may_import(person: Person | None) -> bool:
+    if person is None:
+        return False
+    try:
+        check(person, Action.IMPORT)
+    except CasewatchError:
+        return False
+    return True
+
+
+def _link_refusal(source: Any) -> str | None:
+    """What is wrong with a creation's ticket link as written (None: no link, or a sound one)."""
+    if source is None:
+        return None
+    if not isinstance(source, dict) or not all(isinstance(source.get(k), str) and source[k].strip()
+                                               for k in ("name", "kind", "id")):
+        return "its ticket link is not one casewatch makes"
+    if source.get("url") is not None and not (isinstance(source["url"], str) and WEB_ADDRESS.fullmatch(source["url"])):
+        return "its ticket link's URL is not an http(s) address"
+    return None
 
 
 def _unparsed(exc: Exception) -> str:
@@ -216,8 +244,11 @@ def _case_refusal(case: Case | None, event: Event, floor: CheckedFloor) -> str |
             and resolved_by(case, event.occurred_at)):
         return f"{case.id} was resolved"
     target = event.payload.get("name") if event.type is EventType.PARTICIPANT_INVOLVED else None
+    action = CASE_ACTIONS[event.type]
+    if event.type is EventType.CASE_CREATED and event.payload.get("source") is not None:
+        action = Action.IMPORT  # a linked case claims its ticket: imports, which leads run (rules._import_ticket)
     try:
-        check(person, CASE_ACTIONS[event.type], case, target=target)
+        check(person, action, case, target=target)
     except CasewatchError as exc:
         return str(exc)
     if event.type is EventType.ALERT_ACKNOWLEDGED:
@@ -243,10 +274,11 @@ def _content_refusal(case: Case | None, event: Event, links: Mapping[tuple[str, 
         case_id = str(event.case_id)
         if not CASE_ID.fullmatch(case_id) or int(case_id[3:]) > CASE_NUMBER_MAX:
             return f"{case_id[:40]!r} is not a case id casewatch gives"
-        source = p.get("source") or {}
-        holder = links.get((str(source.get("name")), str(source.get("id")))) if source else None
-        if holder not in (None, case_id):
-            return f"ticket {source.get('id')} of {source.get('name')} is linked to another case"
+        source = p.get("source")
+        if reason := _link_refusal(source):
+            return reason
+        if isinstance(source, dict) and links.get(link_key(source["name"], source["id"]), case_id) != case_id:
+            return f"ticket {source['id']} of {source['name']} is linked to another case"
     elif event.type is EventType.TICKET_SEEN:
         if case is not None and case.source is None:
             return f"{case.id} is not linked to a tracker ticket"

@@ -127,7 +127,7 @@ def _new(cmd: c.NewCase, ctx: Context) -> Payload:
 
 
 def _import_ticket(cmd: c.ImportTicket, ctx: Context) -> Payload:
-    check(ctx.actor, Action.NEW)
+    check(ctx.actor, Action.IMPORT)  # a linked case claims its ticket: imports, which leads run
     return dict(title=cmd.title, customer=cmd.customer, summary="", severity=cmd.severity.value,
                 route=ctx.policy[cmd.severity].route, route_authority=None, source=cmd.source.as_json(),
                 seen=cmd.seen, via=cmd.source.name)

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Literal
 
 from casewatch.core import commands as c
-from casewatch.core.models import Case, Person, SourceLink, Status
+from casewatch.core.models import WEB_ADDRESS, Case, Person, SourceLink, Status
 from casewatch.core.rules import EARLIEST
 from casewatch.core.text import LIMITS, cut, visible
 from casewatch.core.tracker import Refusal, Source, Ticket
@@ -77,7 +77,9 @@ def _plan_new(ticket: Ticket, source: Source, roster: Mapping[str, Person], now:
     if at is not None and at < EARLIEST:
         return Refusal(ticket.line, f"its escalation time {at.isoformat()} is before 2000")
     customer_text = ticket.customer.strip() or "unknown"
-    link = SourceLink(name=source.name, kind=source.kind, id=ticket.id, url=ticket.url or source.url(ticket.id))
+    url = ticket.url or source.url(ticket.id)
+    link = SourceLink(name=source.name, kind=source.kind, id=ticket.id,
+                      url=url if url is not None and WEB_ADDRESS.fullmatch(url) else None)  # never `javascript:`
     commands: list[Planned] = [(c.ImportTicket(
         title=_title(ticket), customer=cut(customer_text, LIMITS["customer"]), severity=severity, source=link,
         seen=seen_values(ticket)), at)]

@@ -118,9 +118,13 @@ def case_haystack(case: Listed) -> str:
                                     case.status.value, case.severity.value))).casefold()
 
 
-def is_mine(case: Listed, viewer: str) -> bool:
-    """The viewer's own case: they are its internal owner, its comms owner or its named route authority."""
-    return viewer in (case.internal_owner, case.comms_owner, case.route_authority)
+def is_mine(case: Listed, viewer: str, shift_lead: str | None = None) -> bool:
+    """The viewer's own case: they are its internal owner, its comms owner or its named route
+    authority; and for the shift lead, every case with no named route authority as well (the
+    route is the shift lead's to change then, see `authority_label`)."""
+    if viewer in (case.internal_owner, case.comms_owner, case.route_authority):
+        return True
+    return case.route_authority is None and shift_lead is not None and viewer == shift_lead
 
 
 def is_unowned(case: Listed) -> bool:
@@ -158,9 +162,10 @@ class View(StrEnum):
     BREACHED = "breached"
 
 
-def in_view(view: View, case: Listed, clocks: CaseClocks, viewer: str, now: datetime) -> bool:
+def in_view(view: View, case: Listed, clocks: CaseClocks, viewer: str, now: datetime,
+            shift_lead: str | None = None) -> bool:
     if view is View.MINE:
-        return is_mine(case, viewer)
+        return is_mine(case, viewer, shift_lead)
     if view is View.UNOWNED:
         return is_unowned(case)
     if view is View.WAITING:

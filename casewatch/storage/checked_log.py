@@ -5,53 +5,51 @@ reads them through here, so a forged or malformed event is quarantined the same 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Select, Text, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from casewatch.core.models import Event, EventType
-from casewatch.core.quarantine import CheckedFloor, Quarantined, check_case, check_floor, first_links
+from casewatch.core.models import Event, EventType, link_key
+from casewatch.core.quarantine import CheckedFloor, Quarantined, check_case, check_floor, link_holders
 from casewatch.storage import convert
 from casewatch.storage.schema import events
 
-FLOOR_MARK = select(func.count(), func.coalesce(func.max(events.c.id), 0)).where(events.c.case_id.is_(None))
-"""(how many floor events, the highest id): moves whenever a floor event commits, on every backend."""
+_FLOOR = events.c.case_id.is_(None)
+_CREATED = events.c.type == EventType.CASE_CREATED.value
+FLOOR_MARK = select(*(select(what).where(which).scalar_subquery()
+                      for which in (_FLOOR, _CREATED)
+                      for what in (func.count(), func.coalesce(func.max(events.c.id), 0))))
+"""(how many floor events, the highest id; the same of case creations, which may claim ticket links):
+moves whenever one commits, on every backend."""
 
 
 async def floor(conn: AsyncConnection) -> CheckedFloor:
     """The events outside any case, checked in log order, and which case holds each ticket link."""
     query = convert.LOGGED.where(events.c.case_id.is_(None)).order_by(events.c.id)
-    return check_floor([convert.event_from_trusted_row(row) for row in await conn.execute(query)],
-                       await _links(conn))
+    checked = check_floor([convert.event_from_trusted_row(row) for row in await conn.execute(query)])
+    checked.links = link_holders(await _linked_creations(conn), checked)
+    return checked
 
 
-async def _links(conn: AsyncConnection) -> dict[tuple[str, str], str]:
-    """Which case each tracker ticket link belongs to: the first `case_created` in the log naming it
-    (a later one naming it is quarantined)."""
+async def _linked_creations(conn: AsyncConnection, case_ids: Sequence[str] | None = None) -> list[Event]:
+    """The `case_created` events naming a ticket link (of these cases), in log order."""
     payload = cast(events.c.payload, Text)
     query = (select(events.c.id, events.c.case_id, events.c.type, events.c.actor, events.c.occurred_at,
                     events.c.recorded_at, payload)
              .where(events.c.type == EventType.CASE_CREATED.value, payload.contains('"source"'))
              .order_by(events.c.id))
-    created = (convert.event_from_trusted_row(row) for row in await conn.execute(query))
-    return first_links((event.case_id, event.payload) for event in created)
+    if case_ids is not None:
+        query = query.where(events.c.case_id.in_(case_ids))
+    return [convert.event_from_trusted_row(row) for row in await conn.execute(query)]
 
 
-async def logged_links(conn: AsyncConnection, case_ids: list[str]) -> dict[str, tuple[str, str] | None]:
-    """Each case's ticket link as its `case_created` in the log names it (the log is append-only;
-    `cases.source_name` / `source_id` are a projection members can write)."""
-    query = (select(events.c.case_id, cast(events.c.payload, Text))
-             .where(events.c.type == EventType.CASE_CREATED.value, events.c.case_id.in_(case_ids))
-             .order_by(events.c.id))
-    found: dict[str, tuple[str, str] | None] = {}
-    for case_id, text in await conn.execute(query):
-        source = convert.decoded(text)
-        source = source.get("source") if isinstance(source, dict) else None
-        found.setdefault(case_id, (str(source.get("name")), str(source.get("id")))
-                         if isinstance(source, dict) else None)
-    return found
+def linked_case_ids(checked: CheckedFloor, source: str, ticket_ids: Iterable[str]) -> dict[str, str]:
+    """Ticket id -> the case the log links it to (as the checked fold decides: `link_holders`),
+    never `cases.source_name` / `source_id`, which members can write."""
+    found = {ticket_id: checked.links.get(link_key(source, ticket_id)) for ticket_id in ticket_ids}
+    return {ticket_id: case_id for ticket_id, case_id in found.items() if case_id is not None}
 
 
 async def case_events(conn: AsyncConnection, case_id: str, checked: CheckedFloor) -> tuple[list[Event],

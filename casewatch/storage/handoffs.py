@@ -4,6 +4,7 @@ gather what a packet is built from."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import Integer, Select, func, insert, or_, select, update
@@ -21,8 +22,10 @@ from casewatch.core.handoff import (
     build_packet,
     diff_since,
 )
-from casewatch.core.models import Case, Event, Person
+from casewatch.core.models import Case, Event, EventType, Person
 from casewatch.core.policy import Policy
+from casewatch.core.projection import replay_cases
+from casewatch.core.quarantine import CheckedFloor
 from casewatch.storage import checked_log, convert
 from casewatch.storage.as_of import open_cases_at
 from casewatch.storage.policies import load_policy_history
@@ -50,40 +53,65 @@ async def first_event_at(conn: AsyncConnection) -> datetime | None:
     return (await conn.execute(select(events.c.occurred_at).order_by(events.c.id).limit(1))).scalar()
 
 
-def _handoff(row) -> Handoff:
-    return Handoff(id=row.id, packet=Packet.model_validate(row.packet), accepted_at=row.accepted_at,
-                   superseded_by=row.superseded_by)
+@dataclass(frozen=True)
+class _Logged:
+    """A handoff as the log's events that count say: its preparation, and whether it was accepted
+    or replaced (its packet is parsed only when asked for)."""
+
+    prepared: Event
+    accepted_at: datetime | None = None
+    superseded_by: int | None = None
+
+    def handoff(self) -> Handoff:
+        p = self.prepared.payload
+        return Handoff(id=p["id"], packet=Packet.model_validate(p["packet"]), accepted_at=self.accepted_at,
+                       superseded_by=self.superseded_by)
 
 
-async def load_handoff(conn: AsyncConnection, handoff_id: int, at: datetime | None = None) -> Handoff | None:
+def _logged(checked: CheckedFloor) -> dict[int, _Logged]:
+    """Every handoff by id, as the checked fold of the log makes it (never the `handoffs` table,
+    which members can write): what `project_prepared` and `project_accepted` write."""
+    found: dict[int, _Logged] = {}
+    for event in checked.accepted:
+        p = event.payload
+        if event.type is EventType.HANDOFF_PREPARED:
+            if p.get("supersedes") in found:
+                found[p["supersedes"]] = replace(found[p["supersedes"]], superseded_by=p["id"])
+            found[p["id"]] = _Logged(event)
+        elif event.type is EventType.HANDOFF_ACCEPTED and p["id"] in found:
+            found[p["id"]] = replace(found[p["id"]], accepted_at=event.occurred_at)
+    return found
+
+
+def load_handoff(checked: CheckedFloor, handoff_id: int, at: datetime | None = None) -> Handoff | None:
     """A handoff as it stands, or as it stood at `at`: not yet accepted or replaced when that came later
     (None when it was prepared after `at`)."""
-    row = (await conn.execute(select(handoffs).where(handoffs.c.id == handoff_id))).first()
-    if row is None or at is None:
-        return _handoff(row) if row else None
-    handoff = _handoff(row)
+    every = _logged(checked)
+    if handoff_id not in every:
+        return None
+    handoff = every[handoff_id].handoff()
+    if at is None:
+        return handoff
     if handoff.packet.prepared_at > at:
         return None
     replaced = None
-    if handoff.superseded_by is not None:
-        newer = (await conn.execute(
-            select(handoffs.c.prepared_at).where(handoffs.c.id == handoff.superseded_by))).scalar()
-        replaced = handoff.superseded_by if newer is not None and newer <= at else None
+    if handoff.superseded_by is not None and handoff.superseded_by in every:
+        newer = every[handoff.superseded_by].prepared.occurred_at
+        replaced = handoff.superseded_by if newer <= at else None
     accepted = handoff.accepted_at if handoff.accepted_at is not None and handoff.accepted_at <= at else None
     return handoff.model_copy(update={"accepted_at": accepted, "superseded_by": replaced})
 
 
-async def load_handoffs(conn: AsyncConnection) -> list[Handoff]:
+def load_handoffs(checked: CheckedFloor) -> list[Handoff]:
     """Every handoff, newest first."""
-    return [_handoff(row) for row in await conn.execute(select(handoffs).order_by(handoffs.c.id.desc()))]
+    return [logged.handoff() for _, logged in sorted(_logged(checked).items(), reverse=True)]
 
 
-async def pending_handoff(conn: AsyncConnection) -> Handoff | None:
+def pending_handoff(checked: CheckedFloor) -> Handoff | None:
     """The handoff waiting for its incoming lead, if any (a newer one replaces an older)."""
-    row = (await conn.execute(select(handoffs).where(handoffs.c.accepted_at.is_(None),
-                                                     handoffs.c.superseded_by.is_(None))
-                              .order_by(handoffs.c.id.desc()).limit(1))).first()
-    return _handoff(row) if row else None
+    waiting = [(handoff_id, logged) for handoff_id, logged in _logged(checked).items()
+               if logged.accepted_at is None and logged.superseded_by is None]
+    return max(waiting, key=lambda pair: pair[0])[1].handoff() if waiting else None
 
 
 async def next_handoff_id(conn: AsyncConnection) -> int:
@@ -101,10 +129,12 @@ async def packet_sources(conn: AsyncConnection, since: datetime,
         return await _replayed_sources(conn, since, replay_to)
     open_ids = select(cases.c.id).where(cases.c.is_open.is_(True))
     touched = select(events.c.case_id).where(events.c.occurred_at >= since, events.c.case_id.is_not(None))
-    open_cases = [convert.case_from_state(row.state)
-                  for row in await conn.execute(select(convert.CASE_STATE).where(cases.c.is_open.is_(True)))]
     query = convert.LOGGED.where(or_(events.c.case_id.in_(open_ids), events.c.case_id.in_(touched)))
-    return open_cases, await _counted(conn, query)
+    history = await _counted(conn, query)
+    # the open cases as their counted events make them (a packet goes into the log: never from a
+    # `cases` row a member may have edited; the rows only say which cases to read)
+    open_cases = [case for _, case in sorted(replay_cases(history).items()) if case.is_open]
+    return open_cases, history
 
 
 async def _counted(conn: AsyncConnection, query: Select) -> list[Event]:
@@ -168,11 +198,11 @@ async def facts_for(conn: AsyncConnection, command: c.Command, actor: Person, ro
         incoming = roster.get(command.to)
         if incoming is None:
             return _NO_FACTS  # the rule names the missing person
-        return HandoffFacts(next_id=await next_handoff_id(conn), pending=await pending_handoff(conn),
+        return HandoffFacts(next_id=await next_handoff_id(conn), pending=pending_handoff(await checked_log.floor(conn)),
                             packet=await preview(conn, policy, actor, incoming, now, command.note, command.case_notes,
                                                  where=where))
     if isinstance(command, c.AcceptHandoff):
-        handoff = await load_handoff(conn, command.handoff_id)
+        handoff = load_handoff(await checked_log.floor(conn), command.handoff_id)
         if handoff is None or handoff.status is not HandoffStatus.PENDING:
             return HandoffFacts(handoff=handoff)
         return HandoffFacts(handoff=handoff, diff=await changes_since(conn, handoff, now, where=where))

@@ -11,7 +11,9 @@ this connection's login to (`team`); a command naming anyone else is refused, an
 each event's author and times, which the store reads back (RETURNING) and folds the projections with.
 
 Who may do what is decided from the roster and policy as the checked fold of the log gives them
-(storage.checked_log), never from the `people` or `policies` tables, which members can write.
+(storage.checked_log), never from the `people` or `policies` tables, which members can write; and
+each case a command changes is the checked fold of its events (its `cases` row is only locked, then
+overwritten), as is the case an import finds linked to a ticket.
 
 Every database failure, reads included, leaves here as one line (see storage.failures).
 """
@@ -32,18 +34,19 @@ from sqlalchemy import (
     Integer,
     Select,
     String,
-    and_,
     bindparam,
     func,
     insert,
     literal,
-    or_,
     select,
     text,
     true,
+    tuple_,
     union_all,
     update,
 )
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -54,18 +57,18 @@ from casewatch.core.errors import CasewatchError, Conflict, InvalidInput, NotFou
 from casewatch.core.events import added_person
 from casewatch.core.handoff import Handoff, LeadView, Packet, PacketDiff, Shift, shift_at
 from casewatch.core.listing import CaseListing
-from casewatch.core.models import Case, Event, EventType, Person, Role, Status
+from casewatch.core.models import Case, Event, EventType, Person, Role, Status, link_key
 from casewatch.core.policy import DEFAULT_POLICY_TOML, Policy, parse_policy
 from casewatch.core.policy_history import PolicyHistory
 from casewatch.core.projection import apply, in_history_order
-from casewatch.core.quarantine import SYSTEM_ACTOR, CheckedFloor, Quarantined
+from casewatch.core.quarantine import CASE_ID, CASE_NUMBER_MAX, SYSTEM_ACTOR, CheckedFloor, Quarantined
 from casewatch.core.rules import Context, decide
 from casewatch.core.text import check_handle
 from casewatch.core.views import conflict_message
 from casewatch.storage import as_of, checked_log, convert, outbox, sqlite_log
 from casewatch.storage import handoffs as handoff_rows
 from casewatch.storage.engine import create_engines
-from casewatch.storage.failures import failure, retry_now
+from casewatch.storage.failures import failure, reason, retry_now
 from casewatch.storage.listings import LISTED, plan_open_listings, read_listings
 from casewatch.storage.migrate import ensure_schema, take_turns
 from casewatch.storage.policies import load_policy_history
@@ -78,6 +81,7 @@ from casewatch.storage.verify import verify as verify_projections
 
 FIRST_CASE_NUMBER = 1001
 RETRY_FOR_S = 60.0  # how long a write keeps trying again under contention before giving up (exit 4)
+INTEGRITY_RETRIES = 3  # a unique index or the server's vet refusing a write: a race, or never going to work
 BACKOFF_FIRST_S, BACKOFF_MAX_S = 0.005, 0.25
 Clock = Callable[[], datetime]
 P = ParamSpec("P")
@@ -92,7 +96,6 @@ T = TypeVar("T")
 # in row order (SQLAlchemy's ordered form). SQLite appends them at the driver (storage.sqlite_log).
 _STAMPED = (events.c.id, events.c.actor, events.c.occurred_at, events.c.recorded_at)
 _INSERT_EVENTS = insert(events).returning(*_STAMPED, sort_by_parameter_order=True)
-_INSERT_CASE = insert(cases)
 _ROSTER_EVENTS = (EventType.PERSON_ADDED, EventType.PERSON_RENAMED)  # of what a batch reads: the roster only
 _UPDATE_CASE = update(cases).where(cases.c.id == bindparam("row_id"), cases.c.version == bindparam("row_version"))
 
@@ -157,7 +160,7 @@ class _Batch:
     shift: Shift | None = None
     shift_read: bool = False
     cases: dict[str, Case] = field(default_factory=dict)  # every touched case, as it stands now
-    stored: dict[str, Case | None] = field(default_factory=dict)  # as its projection row holds it (None: no row)
+    row_versions: dict[str, int | None] = field(default_factory=dict)  # each touched case's row version (None: no row)
     events: list[Event] = field(default_factory=list)  # in decision order; ids from `written` on
     after: list[Case | None] = field(default_factory=list)  # the case after each event
     written: int = 0
@@ -167,6 +170,7 @@ class _Batch:
     base_facts: dict[str, metrics.CaseFacts | None] = field(default_factory=dict)  # beside `base`
     case_ids: list[str] = field(default_factory=list)  # reserved, handed out in order
     new_cases: int = 1  # how many ids to reserve when the reservation runs out
+    last_number: int = 0  # the last case number it reserved
 
 
 @dataclass(frozen=True)
@@ -177,19 +181,6 @@ class _Linked:
     ticket_ids: list[str]
     plan: Planner
     then: Step | None = None  # more of the same transaction, after the batch (a sync saves its cursor)
-
-    async def read(self, conn: AsyncConnection, *, lock: bool = True) -> dict[str, Case]:
-        """`lock`: hold the rows until the batch commits (PostgreSQL), as a write to one case does."""
-        query = select(cases.c.source_id, convert.CASE_STATE).where(
-            cases.c.source_name == self.source, cases.c.source_id.in_(self.ticket_ids))
-        rows = await conn.execute(query.with_for_update() if lock else query)
-        found = {row.source_id: convert.case_from_state(row.state) for row in rows}
-        logged = await checked_log.logged_links(conn, [case.id for case in found.values()])
-        for ticket_id, case in found.items():  # a member may have moved a link in the projection
-            if logged.get(case.id) != (self.source, ticket_id):
-                raise Conflict(f"projection tampered: {case.id} is not linked to {self.source} ticket "
-                               f"{ticket_id} in the log; nothing was written: run casewatch db rebuild")
-        return found
 
 
 class _Race(Exception):
@@ -423,7 +414,7 @@ class Store:
     async def linked_cases(self, source: str, ticket_ids: Sequence[str]) -> dict[str, Case]:
         """The cases linked to these tickets of `source`, by ticket id (what a dry run compares with)."""
         async with self._reader.connect() as conn:
-            return await _Linked(source, list(ticket_ids), lambda found: []).read(conn, lock=False)
+            return await self._read_linked(conn, source, list(ticket_ids), lock=False)
 
     async def _write(self, items: list[BatchItem] | _Linked,
                      refused: dict[int, CasewatchError] | None = None) -> list[Outcome]:
@@ -432,13 +423,16 @@ class Store:
         self._check_writable()
         delays = backoff_delays()
         give_up = time.monotonic() + RETRY_FOR_S
+        refusals = 0
         while True:
             try:
                 async with self._writer.begin() as conn:
-                    planned = items if isinstance(items, list) else items.plan(await items.read(conn))
+                    loaded: dict[str, tuple[Case, metrics.CaseFacts, int | None]] = {}
+                    planned = items if isinstance(items, list) else items.plan(
+                        await self._read_linked(conn, items.source, items.ticket_ids, loaded=loaded))
                     if refused is not None:
                         refused.clear()  # each try decides every item again
-                    outcomes = await self._execute_batch(conn, planned, refused)
+                    outcomes = await self._execute_batch(conn, planned, refused, loaded)
                     if not isinstance(items, list) and items.then is not None:
                         await items.then(conn)
                     return outcomes
@@ -447,6 +441,10 @@ class Store:
             except Exception as exc:
                 if not isinstance(exc, _Race | IntegrityError) and not retry_now(exc):
                     raise failure(exc, self.target.describe(), writing=True, path=self.target.path) or exc from None
+                refusals += isinstance(exc, IntegrityError)
+                if refusals > INTEGRITY_RETRIES:  # not a race another try wins: what the database said
+                    raise Conflict(f"database {self.target.describe()} refused the write ({reason(exc)}); "
+                                   "nothing was written") from None
                 if refused is None:  # (item by item, a conflict is that item's answer on the next try)
                     await self._raise_if_conflict(items if isinstance(items, list) else [])
                 if time.monotonic() >= give_up:
@@ -459,13 +457,19 @@ class Store:
         for command, _actor, _at in items:
             if isinstance(command, c.OnCase) and command.depends_on_state and command.expect_version is not None:
                 async with self._reader.connect() as conn:
-                    case = await self._load_case(conn, command.case_id)
+                    loaded = await self._cases_from_log(conn, [command.case_id])
+                    case = loaded[command.case_id][0] if loaded else None
                     if case is None or _stale(command, case):
                         raise await self._conflict(conn, case, command.expect_version)
 
     async def _execute_batch(self, conn: AsyncConnection, items: list[BatchItem],
-                             refused: dict[int, CasewatchError] | None = None) -> list[Outcome]:
+                             refused: dict[int, CasewatchError] | None = None,
+                             loaded: Mapping[str, tuple[Case, metrics.CaseFacts, int | None]] | None = None
+                             ) -> list[Outcome]:
+        """`loaded`: cases already folded from the log in this transaction (`_cases_from_log`)."""
         batch = _Batch(new_cases=max(1, sum(isinstance(item[0], c.OPENS_CASE) for item in items)))
+        for case_id, (case, facts, row_version) in (loaded or {}).items():
+            batch.cases[case_id], batch.facts[case_id], batch.row_versions[case_id] = case, facts, row_version
         indices, created = [], None
         for position, (command, actor, at) in enumerate(items):
             if callable(command):
@@ -499,20 +503,23 @@ class Store:
         if actor is None:
             raise NotFound(f"{actor_name!r} is not on the roster: ask a lead to run "
                            f"`casewatch people add {actor_name} --role agent --tz <zone>`")
+        if batch.policy is None or batch.policies is None:
+            batch.policy = await self._load_policy(conn)
+            batch.policies = await self._policy_history(conn)
         case = None
         if isinstance(command, c.OnCase):
-            case = batch.cases.get(command.case_id) or await self._load_case(conn, command.case_id, lock=True)
-            if case is None:
-                raise NotFound(f"no case {command.case_id}")
+            case = batch.cases.get(command.case_id)
+            if case is None:  # decided from the log's checked fold, never from the member-writable row
+                loaded = await self._cases_from_log(conn, [command.case_id], batch.policies, lock=True)
+                if not loaded:
+                    raise NotFound(f"no case {command.case_id}")
+                case, batch.facts[case.id], batch.row_versions[case.id] = loaded[command.case_id]
             if _stale(command, case):
                 raise await self._conflict(conn, case, command.expect_version)
         recorded = self.clock()
         occurred = recorded if at is None else at
         if occurred > recorded:
             raise InvalidInput(f"--at {occurred.isoformat()} is in the future; only past times can be backfilled")
-        if batch.policy is None or batch.policies is None:
-            batch.policy = await self._load_policy(conn)
-            batch.policies = await self._policy_history(conn)
         if not isinstance(command, c.OnCase | c.NewCase | c.ImportTicket):
             await self._flush(conn, batch)  # a floor command (a handoff) may read the cases written so far
         if not batch.shift_read:
@@ -534,15 +541,14 @@ class Store:
             batch.facts[case.id], new = metrics.fold_facts(history, batch.policies)
             batch.after[index] = new
         else:
-            facts = None if case is None else batch.facts.get(case.id) or await self._load_facts(conn, case.id,
-                                                                                                  batch.policies)
+            facts = None if case is None else batch.facts[case.id]
             batch.base_facts.setdefault(event.case_id, facts)
             batch.facts[event.case_id] = metrics.next_facts(facts, case, event, batch.policies)
             index, new = len(batch.events), apply(case, event)
             batch.base.setdefault(event.case_id, case)
             batch.events.append(event)
             batch.after.append(new)
-        batch.stored.setdefault(event.case_id, case)
+        batch.row_versions.setdefault(event.case_id, None)  # (a new case: no row yet)
         batch.cases[event.case_id] = new
         batch.unwritten_cases[event.case_id] = index
         return index
@@ -610,19 +616,22 @@ class Store:
         if not batch.unwritten_cases:
             return
         policy = batch.policy or await self._load_policy(conn)  # (after a policy event: the new one)
-        new_rows: list[dict] = []
-        for case_id, index in batch.unwritten_cases.items():
-            current, stored = batch.cases[case_id], batch.stored[case_id]
-            values = convert.case_values(current, _stored_id(batch.events[index]), policy) | {
-                "facts": batch.facts[case_id].as_json()}
-            if stored is None:
-                new_rows.append({"id": case_id, **values})
-            elif (await conn.execute(_UPDATE_CASE, {"row_id": case_id, "row_version": stored.version, **values})
-                  ).rowcount != 1:
+        rows = {case_id: {"id": case_id, **convert.case_values(batch.cases[case_id], _stored_id(batch.events[index]),
+                                                              policy), "facts": batch.facts[case_id].as_json()}
+                for case_id, index in batch.unwritten_cases.items()}
+        await self._unlink_strays(conn, list(rows.values()))
+        new_rows = [values for case_id, values in rows.items() if batch.row_versions[case_id] is None]
+        for case_id, values in rows.items():
+            row_version = batch.row_versions[case_id]
+            if row_version is not None and (await conn.execute(_UPDATE_CASE, {
+                    "row_id": case_id, "row_version": row_version, **values})).rowcount != 1:
                 raise _Race()
-            batch.stored[case_id] = current
+            batch.row_versions[case_id] = batch.cases[case_id].version
         if new_rows:
-            await conn.execute(_INSERT_CASE, new_rows)
+            # the log says each case is new: a row already under its id is a member's write, replaced
+            put = (postgresql_insert if conn.dialect.name == "postgresql" else sqlite_insert)(cases)
+            await conn.execute(put.on_conflict_do_update(index_elements=[cases.c.id], set_={
+                column.name: put.excluded[column.name] for column in cases.columns if column.name != "id"}), new_rows)
         batch.unwritten_cases.clear()
 
     async def _conflict(self, conn: AsyncConnection, case: Case | None, expected: int | None) -> Conflict:
@@ -651,19 +660,71 @@ class Store:
         await FLOOR_PROJECTIONS[event.type](conn, event)
 
     async def _next_case_id(self, conn: AsyncConnection, batch: _Batch) -> str:
-        """Case numbers are reserved a batch at a time: one counter update per batch, not per case."""
+        """Case numbers are reserved a batch at a time, after the highest case id the log holds (the
+        server refuses any beyond it): a member's counter row or a forged case id cannot stop them.
+        The counter row is locked meanwhile, so case creators take turns instead of colliding, and
+        keeps the last number drawn (what `db verify` compares)."""
         if not batch.case_ids:
             wanted = batch.new_cases
-            result = await conn.execute(
-                update(counters).where(counters.c.name == "case").values(value=counters.c.value + wanted)
-                .returning(counters.c.value))
-            last = result.scalar()
-            if last is None:
-                last = FIRST_CASE_NUMBER + wanted - 1
-                await conn.execute(insert(counters).values(name="case", value=last))
+            locked = await conn.execute(update(counters).where(counters.c.name == "case")
+                                        .values(value=counters.c.value).returning(counters.c.value))
+            if locked.scalar() is None:
+                await conn.execute(insert(counters).values(name="case", value=FIRST_CASE_NUMBER - 1))
+            last = max(await _highest_case_number(conn), batch.last_number) + wanted
+            if last > CASE_NUMBER_MAX:
+                raise Unavailable(f"database {self.target.describe()} has no case number left (the highest is "
+                                  f"CW-{last - wanted}); nothing was written: see `casewatch db audit`")
+            await conn.execute(update(counters).where(counters.c.name == "case").values(value=last))
             batch.case_ids = [f"CW-{number}" for number in range(last - wanted + 1, last + 1)]
-            batch.new_cases = 1
+            batch.new_cases, batch.last_number = 1, last
         return batch.case_ids.pop(0)
+
+    async def _unlink_strays(self, conn: AsyncConnection, rows: list[dict]) -> None:
+        """Before writing these case rows: another row claiming one of their ticket links that the
+        log does not link to it is a member's write, unlinked rather than a reason to refuse the
+        write. (A link the log gives another case stays: the unique index refuses the new row, and
+        the batch is planned again.)"""
+        linked = [(row["source_name"], row["source_id"]) for row in rows if row.get("source_id") is not None]
+        if not linked:
+            return
+        holders = (await self._floor(conn)).links
+        claimed = await conn.execute(select(cases.c.id, cases.c.source_name, cases.c.source_id).where(
+            tuple_(cases.c.source_name, cases.c.source_id).in_(linked)))
+        stray = [row.id for row in claimed if holders.get(link_key(row.source_name, row.source_id)) != row.id]
+        if stray:
+            await conn.execute(update(cases).where(cases.c.id.in_(stray)).values(source_name=None, source_id=None))
+
+    async def _cases_from_log(self, conn: AsyncConnection, case_ids: Sequence[str],
+                              policies: PolicyHistory | None = None, *, lock: bool = False
+                              ) -> dict[str, tuple[Case, metrics.CaseFacts, int | None]]:
+        """The cases as the checked fold of the log makes them, their metric facts and the version
+        their projection row holds (None: no row). `lock`: hold the rows until the transaction ends
+        (PostgreSQL; SQLite's writers take turns), so writers to one case queue instead of colliding.
+        The rows are only locked, never read as authority: a member may have written anything there."""
+        if not case_ids:
+            return {}
+        rows = select(cases.c.id, cases.c.version).where(cases.c.id.in_(case_ids))
+        versions = {row.id: row.version for row in await conn.execute(rows.with_for_update() if lock else rows)}
+        policies = policies or await self._policy_history(conn)
+        query = convert.LOGGED.where(events.c.case_id.in_(case_ids)).order_by(events.c.case_id, events.c.id)
+        found: dict[str, tuple[Case, metrics.CaseFacts, int | None]] = {}
+        async for history in checked_log.histories(conn, await self._floor(conn), query):
+            if history[0].type is EventType.CASE_CREATED:
+                facts, case = metrics.fold_facts(history, policies)
+                found[case.id] = (case, facts, versions.get(case.id))
+        return found
+
+    async def _read_linked(self, conn: AsyncConnection, source: str, ticket_ids: list[str], *, lock: bool = True,
+                           loaded: dict[str, tuple[Case, metrics.CaseFacts, int | None]] | None = None
+                           ) -> dict[str, Case]:
+        """The cases linked to these tickets of `source`, by ticket id, as the log links them and the
+        checked fold makes them (`cases.source_id` and `cases.state` are member-writable);
+        `loaded` collects what was folded, for the batch."""
+        linked = checked_log.linked_case_ids(await self._floor(conn), source, ticket_ids)
+        folded = await self._cases_from_log(conn, sorted(set(linked.values())), lock=lock)
+        if loaded is not None:
+            loaded.update(folded)
+        return {ticket_id: folded[case_id][0] for ticket_id, case_id in linked.items() if case_id in folded}
 
     # ------------------------------------------------------------------ reads
 
@@ -673,14 +734,6 @@ class Store:
         query = select(convert.CASE_STATE).where(cases.c.id == case_id)
         row = (await conn.execute(query.with_for_update() if lock else query)).first()
         return convert.case_from_state(row.state) if row else None
-
-    async def _load_facts(self, conn: AsyncConnection, case_id: str, policies: PolicyHistory) -> metrics.CaseFacts:
-        """A case's metric facts as stored, or folded from its log when its row has none yet (a row
-        written before the facts were kept)."""
-        stored = (await conn.execute(select(cases.c.facts).where(cases.c.id == case_id))).scalar()
-        if stored is not None:
-            return metrics.CaseFacts.from_json(stored)
-        return metrics.fold_facts(in_history_order(await self._load_events(conn, case_id)), policies)[0]
 
     async def _read_case(self, case_id: str) -> Case | None:
         async with self._reader.connect() as conn:
@@ -748,13 +801,19 @@ class Store:
         NotFound when nothing matches; InvalidInput, naming them, when several cases do."""
         wanted = typed.strip()
         shown = wanted.upper()
-        named = [cases.c.id == shown, cases.c.source_id.in_(sorted({wanted, shown}))]
+        created = select(events.c.id).where(events.c.case_id == shown, events.c.type == EventType.CASE_CREATED.value)
+        async with self._reader.connect() as conn:  # the log, not `cases.source_id`: members can move that
+            exists = (await conn.execute(created.limit(1))).first() is not None
+            links = (await self._floor(conn)).links
         prefix, _, number = wanted.rpartition("-")
-        if prefix and number.isdigit():  # a source's name before a numeric ticket id (core.models.SourceLink.key)
-            named.append(and_(func.upper(cases.c.source_name) == prefix.upper(), cases.c.source_id == number))
-        found = [row.id for row in await self.read_rows(select(cases.c.id).where(or_(*named)).order_by(cases.c.id))]
-        if shown in found or len(found) == 1:
-            return shown if shown in found else found[0]
+        # its id there, or a source's name before a numeric ticket id (core.models.SourceLink.key)
+        keyed = link_key(prefix, number) if prefix and number.isdigit() else None
+        bare = link_key("", wanted)[1]
+        if exists:
+            return shown
+        found = sorted({case_id for key, case_id in links.items() if key[1] == bare or key == keyed})
+        if len(found) == 1:
+            return found[0]
         if not found:
             raise NotFound(f"no case {shown} (nor a case linked to a ticket of that key)")
         raise InvalidInput(f"{wanted!r} names the tickets of several cases: {', '.join(found)}; give the case id")
@@ -826,13 +885,13 @@ class Store:
     async def handoffs(self) -> list[Handoff]:
         """Every handoff, newest first."""
         async with self._reader.connect() as conn:
-            return await handoff_rows.load_handoffs(conn)
+            return handoff_rows.load_handoffs(await self._floor(conn))
 
     @_reads
     async def handoff(self, handoff_id: int, as_of: datetime | None = None) -> Handoff:
         """A handoff as it stands, or as it stood at `as_of`."""
         async with self._reader.connect() as conn:
-            found = await handoff_rows.load_handoff(conn, handoff_id, as_of)
+            found = handoff_rows.load_handoff(await self._floor(conn), handoff_id, as_of)
         if found is None:
             later = " by then" if as_of is not None else ""
             raise NotFound(f"no handoff {handoff_id}{later} (see `casewatch handoff list`)")
@@ -842,7 +901,7 @@ class Store:
     async def lead_view(self) -> LeadView:
         """Who leads now and the handoff waiting, read together (what the board's header shows)."""
         async with self._reader.connect() as conn:
-            return LeadView.of(await self._shift(conn), await handoff_rows.pending_handoff(conn))
+            return LeadView.of(await self._shift(conn), handoff_rows.pending_handoff(await self._floor(conn)))
 
     @_reads
     async def handoff_preview(self, actor: str, to: str | None, note: str = "",
@@ -1050,6 +1109,18 @@ def _stale(command: c.OnCase, case: Case) -> bool:
 
 def _roster_mark():
     return func.coalesce(func.sum(people.c.version), 0).cast(Integer)
+
+
+async def _highest_case_number(conn: AsyncConnection) -> int:
+    """The highest number of a case id the log created that the checked fold accepts (by an index:
+    longest id first), else the number before the first case."""
+    query = (select(events.c.case_id).where(events.c.type == EventType.CASE_CREATED.value)
+             .order_by(func.length(events.c.case_id).desc(), events.c.case_id.desc()))
+    async for partition in (await conn.stream(query)).partitions(50):
+        for (case_id,) in partition:
+            if case_id is not None and CASE_ID.fullmatch(case_id) and int(case_id[3:]) <= CASE_NUMBER_MAX:
+                return int(case_id[3:])
+    return FIRST_CASE_NUMBER - 1
 
 
 async def _project_person(conn: AsyncConnection, event: Event) -> None:

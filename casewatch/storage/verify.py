@@ -108,9 +108,9 @@ async def _stored(conn: AsyncConnection) -> dict[str, Rows]:
 
 
 def compare(stored: dict[str, Rows], wanted: dict[str, Rows]) -> list[Difference]:
-    """What differs, per table and key. A case counter a little ahead of the highest case is no
-    difference (numbers reserved by a batch are never handed out twice); one behind it, or far
-    ahead (a counter pushed towards the integer limit stops `case new`), is."""
+    """What differs, per table and key. A case counter (the last number drawn) a little ahead of
+    the highest case is no difference (a batch may reserve more than it uses); one behind it, or
+    far ahead (a member's write: `case new` never reads it), is."""
     found: list[Difference] = []
     for table in CHECKED:
         have, want = stored[table.name], wanted[table.name]

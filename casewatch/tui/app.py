@@ -15,6 +15,7 @@ import signal
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from rich.text import Text
@@ -27,6 +28,7 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
+from casewatch import paths
 from casewatch.alert_command import TIMEOUT_S, run_alert_command
 from casewatch.bulk_load import bulk_allocation
 from casewatch.core.alerts import (
@@ -43,6 +45,7 @@ from casewatch.core.commands import AcknowledgeAlert, Command, CustomerUpdate, O
 from casewatch.core.errors import CasewatchError, Conflict
 from casewatch.core.handoff import LeadView
 from casewatch.core.models import Case, Person, Role
+from casewatch.core.saved_views import SavedView
 from casewatch.core.sync import SourceState
 from casewatch.core.text import visible
 from casewatch.core.views import describe_event
@@ -56,6 +59,7 @@ from casewatch.storage.target import Target
 from casewatch.themes import DEFAULT_THEME, THEMES
 from casewatch.tui.alert_watch import AlertWatch
 from casewatch.tui.clipboard import copy_with_a_tool
+from casewatch.tui.filter_history import FilterHistory
 from casewatch.tui.messages import ActionDone, BulkDone, CasesChanged, ClockTick, LeadChanged, MarksChanged
 from casewatch.tui.person_marks import PersonMarks
 from casewatch.tui.state import AppState
@@ -102,9 +106,14 @@ class CasewatchApp(App[None]):
                  clock: Clock = system_clock, live: bool = True, keymap: dict[str, str] | None = None,
                  remember_theme: Callable[[str], None] | None = None, replay_at: datetime | None = None,
                  alerts: AlertSettings | None = None, alert_timeout_s: float = TIMEOUT_S,
-                 write_back: Mapping[str, WriteBack] | None = None):
+                 write_back: Mapping[str, WriteBack] | None = None, views: tuple[SavedView, ...] = (),
+                 filter_history: Path | None = None):
         super().__init__()
         self.write_back = dict(write_back or {})  # which sources' tickets get updates and notes (the config's)
+        self.saved_views = views  # the config file's [views], in its order: F1 to F9 on the board
+        self.filter_history = FilterHistory(filter_history or paths.filter_history_path(), actor,
+                                            lambda text: self.notify(text, title="Filter history", severity="warning",
+                                                                     markup=False))
         self.replay_at = replay_at  # a read-only board as it stood then: its clock stands still there
         self.alert_settings = alerts or AlertSettings()
         self.alert_timeout_s = alert_timeout_s  # how long the alert command may run before it is killed
@@ -193,7 +202,7 @@ class CasewatchApp(App[None]):
             self._store = store = await Store.open(self.target, clock=self.clock)
             store.write_back = self.write_back
             if store.team is not None and store.team.person is not None:  # the server says who this login is
-                self.actor = store.team.person
+                self.actor = self.filter_history.person = store.team.person
             roster = await store.roster()
             with bulk_allocation(freeze=False):  # the board freezes after its first build
                 if self.replay_at is None:

@@ -55,6 +55,7 @@ class CasewatchCommands(Provider):
         return app
 
     def _commands(self) -> Iterator[Command]:
+        from casewatch.tui.screens.board import BoardScreen
         from casewatch.tui.screens.case_actions import ON_THE_CASE, CaseActions
         from casewatch.tui.screens.policy import PolicyScreen
 
@@ -64,14 +65,19 @@ class CasewatchCommands(Provider):
         offered: set[str] = set()
         for active in screen.active_bindings.values():  # by key: a binding with two keys (g, home) comes twice
             binding = active.binding
-            if not binding.id or binding.action == "command_palette" or binding.id in offered:
-                continue  # Textual's own bindings (cursor keys, copy), this palette, one already offered
+            if not binding.id or binding.action == "command_palette" or binding.id in offered \
+                    or binding.action.startswith("saved_view"):
+                continue  # Textual's own bindings (cursor keys, copy), this palette, one already offered, a view
             offered.add(binding.id)
             name = binding.tooltip or binding.description
             if case is not None and binding.id in ON_THE_CASE:
                 name += f" ({case.id})"
             run = partial(app.run_action, binding.action, active.node)
             yield name, run, f"{app.get_key_display(binding)} · {binding.description}", None
+        if isinstance(screen, BoardScreen):  # every saved view, those past F9 too
+            for view in screen.saved_views:
+                keys = f"{view.key.upper()} · " if view.key else ""
+                yield f"View: {view.name}", partial(screen.show_saved_view, view), f"{keys}{view.query}", None
         if self._opens_cases():
             for case in app.state.cases.values():
                 yield f"Open {case.id} {_listed(case)}", partial(app.open_case, case.id), "Open the case screen", \

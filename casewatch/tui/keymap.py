@@ -22,11 +22,12 @@ from casewatch.tui.screens.policy import PolicyScreen
 from casewatch.tui.screens.quick_actions import TAKES_TURNS
 from casewatch.tui.screens.template_pick import PickTemplate
 from casewatch.tui.widgets.case_table import CaseTable
+from casewatch.tui.widgets.filter_bar import FilterBar
 
-# Form: every form's bindings; CaseTable: the board's cursor keys
-SCREENS = (BoardScreen, CaseTable, CaseScreen, EvidenceScreen, LeaveUnsaved, PacketScreen, HandoffScreen, NotePrompt,
-           HelpScreen, PolicyScreen, MetricsScreen, EventScreen, Form, Confirm, AlertHistoryScreen, UpdateForm,
-           PickTemplate, SnoozePicker)
+# Form: every form's bindings; CaseTable: the board's cursor keys; FilterBar: the board's filter bar
+SCREENS = (BoardScreen, CaseTable, FilterBar, CaseScreen, EvidenceScreen, LeaveUnsaved, PacketScreen,
+           HandoffScreen, NotePrompt, HelpScreen, PolicyScreen, MetricsScreen, EventScreen, Form, Confirm,
+           AlertHistoryScreen, UpdateForm, PickTemplate, SnoozePicker)
 
 
 def binding_ids() -> set[str]:

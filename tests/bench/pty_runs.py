@@ -180,7 +180,7 @@ def idle(argv: list[str], ready: bytes, size: tuple[int, int], env: dict[str, st
 def keystrokes(argv: list[str], ready: bytes, size: tuple[int, int], env: dict[str, str], presses: int) -> dict:
     """Milliseconds from a key written to the pty to the end of the frame it causes, each key sent
     just after a tick's frame (so the next tick is most of a second away): `j` (the cursor one row
-    down), `/` (the filter prompt opens) and one letter typed into it (escape closes it again)."""
+    down), `/` (the filter bar opens) and one letter typed into it, which narrows the board (escape clears it and closes the bar)."""
     terminal = Terminal(argv, size, env)
     timings: dict[str, list[float]] = {"j": [], "/": [], "letter": []}
     cpu: dict[str, float] = dict.fromkeys(timings, 0.0)

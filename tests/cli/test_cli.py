@@ -160,7 +160,7 @@ def test_config_problems_say_file_line_and_key_every_one_and_nothing_is_used(tmp
     assert main(["cases", "--db", str(db)]) == 2
     assert capsys.readouterr().err.splitlines() == [
         f"casewatch: {config}:2: tz: unknown time zone 'Mars/Base': expected an IANA name such as Europe/Berlin",
-        f"casewatch: {config}:3: colour: unknown key (expected one of alerts, db, keymap, sources, theme, tz, user)",
+        f"casewatch: {config}:3: colour: unknown key (expected one of alerts, db, keymap, sources, theme, tz, user, views)",
         f"casewatch: {config}:6: keymap.case.assign: must be a string",
     ]
     config.write_text('keymap = "o"\ntheme = 3\n')

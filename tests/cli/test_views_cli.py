@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from casewatch import paths
 from casewatch.cli.main import build_parser
 from casewatch.cli.subcommands import SUBCOMMANDS
 from casewatch.core.models import iso_z
@@ -69,6 +70,36 @@ def test_a_view_combines_with_the_filter_and_the_table_says_when_nothing_matches
 
 def test_breached_is_read_at_as_of(cw, floor):  # noqa: F811
     assert ids(cw, "--breached", "--as-of", LONG_AGO) == set()
+
+
+def test_a_saved_view_lists_its_cases_and_narrows_with_the_filter(cw, floor):  # noqa: F811
+    config = paths.config_path()
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text('[views]\n"mine, waiting" = "status:waiting"\nsev3 = "sev:3"\n', encoding="utf-8")
+    assert ids(cw, "--view", "SEV3") == {floor["waiting"], floor["authority"]}
+    assert ids(cw, "--view", "sev3", "--filter", "owner:mei is:mine") == {floor["authority"]}
+    code, out, err = cw("cases", "--ids", "--view", "mine, waiting")
+    assert (code, out) == (0, f"{floor['waiting']}\n")
+    code, out, err = cw("cases", "--view", "triage")
+    assert (code, out) == (2, "") and "no saved view 'triage' (views: mine, waiting, sev3)" in err
+    assert err.count("\n") == 1
+
+
+def test_a_saved_view_with_a_bad_filter_is_the_config_files_error_with_its_line(cw):  # noqa: F811
+    config = paths.config_path()
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text('user = "dana"\n\n[views]\ntriage = "sev:1,2"\nlate = "sev:9 is:breached"\n', encoding="utf-8")
+    code, out, err = cw("cases")
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert f"{config}:5: views.late: sev:9: a severity is 1 to 4" in err
+
+
+def test_the_shift_leads_mine_has_the_cases_with_no_named_authority(cw, floor):  # noqa: F811
+    assert cw("shift", "start")[0] == 0  # dana leads: every case without a named authority is hers too
+    assert ids(cw, "--mine") == set(floor.values())
+    assert ids(cw, "--filter", "is:mine", "--as", "mei") == {floor["waiting"], floor["comms"], floor["authority"]}
+    code, _, _ = cw("case", "authority", floor["late"], "mei")
+    assert code == 0 and ids(cw, "--mine") == set(floor.values()) - {floor["late"]}
 
 
 def test_views_exclude_each_other(cw, floor):  # noqa: F811

@@ -122,7 +122,8 @@ def test_what_no_state_can_take_is_quarantined_never_raised():
     ]
     seen = forged(floor, EventType.TICKET_SEEN, {"seen": {"status": "open"}}, "lead", case_id="CW-2")
     links = {("zd", "100"): "CW-2"}
-    checked = check_floor((e for e in roster_events() + floor.log if e.case_id is None), links)
+    checked = check_floor(e for e in roster_events() + floor.log if e.case_id is None)
+    checked.links = links
     quarantined: list[Quarantined] = []
     counted = {}
     for case_id in ("CW-1", "CW-2", "CW-3", "CW-abc", "CW-99999999999999999999", "CW-2147483647"):
@@ -136,3 +137,42 @@ def test_what_no_state_can_take_is_quarantined_never_raised():
     assert reasons[refused[5].id] == "what it saw is not a set of tracker values"
     assert reasons[refused[6].id] == "its payload does not parse"
     assert [e.id for e in counted["CW-2"]] == [linked.id, seen.id]
+
+
+def test_a_linked_case_needs_an_importer_and_claims_its_ticket_under_any_spelling():
+    """An agent's linked creation is quarantined and holds no link (core.permissions Action.IMPORT);
+    the lead's first creation holds it, also against `ZD`/`00100`; a `javascript:` URL or a link
+    that is not one casewatch makes is quarantined; a leading zero is no case id."""
+    from casewatch.core.models import link_key
+    from casewatch.core.quarantine import link_holders
+
+    floor = floor_with_a_case()
+    created = {"title": "x", "customer": "y", "severity": "SEV4", "route": "support"}
+    zd = {"name": "zd", "kind": "zendesk", "id": "100", "url": "https://acme.zendesk.com/agent/tickets/100"}
+    agents = forged(floor, EventType.CASE_CREATED, created | {"source": zd}, "agent", case_id="CW-2")
+    leads = forged(floor, EventType.CASE_CREATED, created | {"source": zd}, "lead", case_id="CW-3")
+    refused = [
+        forged(floor, EventType.CASE_CREATED, created | {"source": zd | {"name": "ZD", "id": "00100"}}, "lead",
+               case_id="CW-4"),
+        forged(floor, EventType.CASE_CREATED, created | {"source": zd | {"id": "7", "url": "javascript:x"}}, "lead",
+               case_id="CW-5"),
+        forged(floor, EventType.CASE_CREATED, created | {"source": zd | {"id": 8}}, "lead", case_id="CW-6"),
+        forged(floor, EventType.CASE_CREATED, created, "lead", case_id="CW-07"),
+    ]
+    checked = check_floor(e for e in roster_events() + floor.log if e.case_id is None)
+    checked.links = link_holders((e for e in floor.log if e.type is EventType.CASE_CREATED), checked)
+    assert checked.links == {link_key("zd", "100"): "CW-3"} and link_key("ZD", "00100") == ("zd", "100")
+    reasons = {}
+    for case_id in ("CW-2", "CW-3", "CW-4", "CW-5", "CW-6", "CW-07"):
+        counted, refused_here = check_case([e for e in floor.log if e.case_id == case_id], checked)
+        reasons.update({q.id: q.reason for q in refused_here})
+        assert (case_id == "CW-3") == bool(counted)
+    assert reasons[agents.id] == "ticket 100 of zd is linked to another case"
+    assert leads.id not in reasons
+    assert reasons[refused[0].id] == "ticket 00100 of ZD is linked to another case"
+    assert reasons[refused[1].id] == "its ticket link's URL is not an http(s) address"
+    assert reasons[refused[2].id] == "its ticket link is not one casewatch makes"
+    assert "is not a case id casewatch gives" in reasons[refused[3].id]
+    checked.links = {}  # nobody holds it: the agent's claim fails on who may import
+    _, alone = check_case([agents], checked)
+    assert [q.reason for q in alone] == ["agent is an agent: importing cases from a tracker needs a lead"]

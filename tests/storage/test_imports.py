@@ -143,3 +143,30 @@ async def test_a_database_from_before_links_is_upgraded_and_verifies_clean(db_ta
         roster = await imports.importer(store, "dana")
         report = await imports.write_tickets(store, ZD, tickets(2, frozen_clock.now), "dana", roster)
         assert report.created == 2 and not await store.verify()
+
+
+async def test_a_link_moved_with_its_state_never_steers_an_import(db_target, frozen_clock):
+    """A member moves the ticket link, and the linked case's whole state with it, onto another case's
+    row: the import finds the case by the log, decides from the log's fold of it, updates it (the
+    report says so, truly) and unlinks the row that claimed the ticket."""
+    found = tickets(1, frozen_clock.now)
+    async with await Store.open(db_target, clock=frozen_clock, creator=LEAD) as store:
+        roster = await imports.importer(store, "dana")
+        await imports.write_tickets(store, ZD, found, "dana", roster)
+        victim = (await store.execute(c.NewCase(title="Other", customer="Globex", severity=Severity.SEV3),
+                                      "dana")).changed_case.id
+        await sql(db_target, text("UPDATE cases SET source_name = NULL, source_id = NULL WHERE id = 'CW-1001'"),
+                  text("UPDATE cases SET source_name = 'zd', source_id = '48000', "
+                       "state = (SELECT state FROM cases WHERE id = 'CW-1001') WHERE id = :victim")
+                  .bindparams(victim=victim))
+        renamed = [found[0].model_copy(update={"title": "ticket 0, renamed"})]
+        report = await imports.write_tickets(store, ZD, renamed, "dana", roster)
+        assert [plan.case_id for plan in report.updated] == ["CW-1001"] and report.created == 0
+        assert [e.type.value for e in await store.case_events(victim)] == ["case_created"]
+        assert (await store.linked_cases("zd", ["48000"]))["48000"].title == "ticket 0, renamed"
+        async with store._reader.connect() as conn:
+            linked = (await conn.execute(select(cases.c.id).where(cases.c.source_id == "48000"))).scalars().all()
+        assert linked == ["CW-1001"]
+        assert {d.table for d in await store.verify()} == {"cases"}  # the victim's row still holds the copied state
+        await store.rebuild()
+        assert not await store.verify()

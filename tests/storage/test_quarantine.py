@@ -122,7 +122,40 @@ def test_events_no_state_can_take_are_quarantined_on_sqlite(tmp_path, capsys):
     for shown in (case_id, "CW-4000"):
         assert cw(capsys, db, "case", "show", shown)[0] == 0
     code, out, err = cw(capsys, db, "case", "new", "--title", "Next", "--customer", "Globex", "--severity", "SEV3")
-    assert code == 0 and out.strip() == "CW-4001", err
+    assert code == 0 and out.strip() == "CW-5001", err  # after every id the log holds, quarantined or not
+
+
+def test_only_an_import_links_a_case_and_one_ticket_links_one_case_on_sqlite(tmp_path, capsys):
+    """An agent's linked `case_created` claims no ticket (the import of that ticket still makes its
+    case); another spelling of a held ticket, or a `javascript:` URL, is quarantined."""
+    from casewatch import paths
+
+    db = str(tmp_path / "cw.db")
+    assert cw(capsys, db, "people", "add", "tom", "--role", "agent", "--tz", "UTC")[0] == 0
+    created = {"title": "x", "customer": "y", "severity": "SEV4", "route": "support"}
+    zd = {"name": "zd", "kind": "zendesk", "id": "123", "url": None}
+    forge(db, "CW-1001", "case_created", "tom", created | {"source": zd})
+    config = paths.config_path()
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text('[sources.zd]\nkind = "zendesk"\n', encoding="utf-8")
+    export = tmp_path / "export.csv"
+    export.write_text("Id,Subject,Priority,Status,Organization,Created at\n"
+                      "123,Checkout fails,high,open,Acme,2026-11-30T10:00:00Z\n", encoding="utf-8")
+    code, out, err = cw(capsys, db, "import", "csv", str(export), "--source", "zd")
+    assert code == 0 and "created 1" in out, (out, err)
+    forge(db, "CW-1003", "case_created", "dana", created | {"source": zd | {"name": "ZD", "id": "00123"}})
+    forge(db, "CW-1004", "case_created", "dana", created | {"source": zd | {"id": "7", "url": "javascript:alert(1)"}})
+    code, out, err = cw(capsys, db, "db", "audit", "--json")
+    listed = json.loads(out)
+    assert [(q["case"], q["reason"]) for q in listed] == [
+        ("CW-1001", "ticket 123 of zd is linked to another case"),  # the import's, tom's claiming nothing
+        ("CW-1003", "ticket 00123 of ZD is linked to another case"),
+        ("CW-1004", "its ticket link's URL is not an http(s) address")], listed
+    assert cw(capsys, db, "db", "rebuild")[0] == 0
+    code, out, _ = cw(capsys, db, "case", "show", "ZD-123", "--json")
+    assert json.loads(out)["id"] == "CW-1002" and json.loads(out)["title"] == "Checkout fails"
+    code, out, err = cw(capsys, db, "import", "csv", str(export), "--source", "zd")
+    assert code == 0 and "unchanged" in out, (out, err)
 
 
 def test_a_boards_audit_counts_from_its_last_mark_as_the_whole_log_does(tmp_path, capsys):

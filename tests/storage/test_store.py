@@ -224,10 +224,12 @@ async def test_a_foreign_database_is_refused(db_target, frozen_clock):
         await Store.open(db_target, clock=frozen_clock)
 
 
-SERVER_ONLY = {"ix_events_created_source"}
-"""What the PostgreSQL trigger of 0010 reads (as its functions and triggers, no part of storage.schema)."""
+SERVER_ONLY = {"ix_events_created_source", "ix_events_created_link", "ix_events_created_number", "ix_events_created_id"}
+"""What the PostgreSQL triggers of 0010 and 0016 and the case-number and link reads use (expression
+and partial indexes, as the migrations make them, no part of storage.schema)."""
 
 
+@pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index")
 async def test_migrations_match_the_schema_module(db_target, frozen_clock):
     """The Alembic migrations build exactly the tables `storage.schema` describes."""
     from alembic.autogenerate import compare_metadata

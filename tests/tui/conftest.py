@@ -49,9 +49,9 @@ def board_db(seeded_template, tmp_path):
 def make_app(board_db, frozen_clock):
     """The app on the seeded board. Alerts are off unless a test asks for them: dana leads the demo
     shift, and the start-up summary's toast would cover every picture (tests/tui/test_alerts.py has them)."""
-    def make(live: bool = False, actor: str = "dana", alerts: AlertSettings = QUIET) -> CasewatchApp:
+    def make(live: bool = False, actor: str = "dana", alerts: AlertSettings = QUIET, **options) -> CasewatchApp:
         return CasewatchApp(resolve_target(board_db), actor, zone="Europe/Berlin", clock=frozen_clock, live=live,
-                            alerts=alerts)
+                            alerts=alerts, **options)
     return make
 
 

@@ -63,3 +63,28 @@ def test_cells_that_look_alike_are_one_object_and_drawing_leaves_them_unchanged(
     assert first is second and cells.tag("[b]tom") is not first
     Console(width=3, file=io.StringIO()).print(first)  # drawn cut short: the cell itself stays whole
     assert first.plain == "tom" and first.overflow == "ellipsis" and first.spans == []
+
+
+async def test_removing_many_rows_at_once_draws_what_removing_them_one_by_one_draws():
+    """The filter bar narrows 10,000 rows a keystroke at a time: `remove_rows` drops them in one
+    pass (DataTable's `remove_row` renumbers every later row each time)."""
+    app = Twins()
+    async with app.run_test(size=(60, 30)) as pilot:
+        case, plain = app.query_one("#case", CaseTable), app.query_one("#plain", DataTable)
+        for table in (case, plain):
+            fill(table, 40)
+            table.move_cursor(row=39)
+        await pilot.pause()
+        gone = [f"CW-{n}" for n in range(40) if n % 3 == 0 or n > 30]
+        case.remove_rows(gone)
+        for key in gone:
+            plain.remove_row(key)
+        await pilot.pause()
+        left = [f"CW-{n}" for n in range(31) if n % 3]
+        assert [row.key.value for row in case.ordered_rows] == left
+        assert [case.get_row_index(key) for key in left] == list(range(len(left)))
+        assert case.cursor_row == plain.cursor_row == len(left) - 1 and case.selected_id() == left[-1]
+        assert case.virtual_size == plain.virtual_size
+        assert [case.render_line(y).text for y in range(24)] == [plain.render_line(y).text for y in range(24)]
+        case.add_row(cells.plain("CW-99"), cells.plain("new"), cells.tag("tom"), key="CW-99")
+        assert case.get_row_index("CW-99") == len(left)

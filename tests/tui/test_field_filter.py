@@ -1,29 +1,115 @@
-"""The board's `/` filter reads the field syntax (core.case_filter) at both terminal sizes."""
+"""The board's filter bar (issue 26 item 1): `/` opens a one-line filter under the panes that
+narrows the board on every keystroke with the field syntax (core.case_filter); Enter keeps it,
+Esc clears it, ↑ and ↓ recall earlier filters (kept per person in the config folder)."""
 
 from __future__ import annotations
 
-import pytest
+import json
 
+import pytest
+from textual.widgets import Input, Static
+
+from casewatch import paths
 from casewatch.core.case_filter import Seen, parse_filter
-from tests.tui.helpers import notifications, shown_ids
+from casewatch.core.models import Severity
+from casewatch.tui.widgets.case_table import SeverityPane
+from casewatch.tui.widgets.filter_bar import FilterBar
+from casewatch.tui.widgets.status_line import StatusLine
+from tests.tui.helpers import notifications, rendered_rows, settled, shown_ids
+
+
+def matching(app, query: str) -> set[str]:
+    chosen = parse_filter(query)
+    seen = Seen("dana", app.now(), app.state.clocks, shift_lead=app.state.shift_lead)
+    return {cid for cid, case in app.state.cases.items() if chosen.matches(case, seen)}
 
 
 @pytest.mark.parametrize("size", [(80, 24), (200, 50)])
-async def test_fields_narrow_the_board_and_a_bad_one_keeps_the_filter(make_app, size):
+async def test_the_filter_bar_narrows_as_typed_keeps_recalls_and_clears(make_app, size):
     app = make_app()
     async with app.run_test(size=size, notifications=True) as pilot:
+        await settled(app, pilot)
+        bar = app.screen.query_one(FilterBar)
+        field = bar.query_one(Input)
+        everything = set(app.state.cases)
+        assert not bar.display
+        await pilot.press("slash")
+        await settled(app, pilot)
+        assert bar.display and app.focused is field and field.value == ""
+        # every keystroke narrows: each prefix shows what it matches (a prefix that does not read keeps the last)
+        shown_at = []
+        for key in "sev:1,2":
+            await pilot.press(key)
+            await pilot.pause()
+            shown_at.append(shown_ids(app))
+        assert shown_at[-1] == matching(app, "sev:1,2") and shown_at[-3] == matching(app, "sev:1")
+        assert all(app.state.cases[i].severity in (Severity.SEV1, Severity.SEV2) for i in shown_at[-1])
+        assert shown_at[3] == shown_at[2] == matching(app, "sev")  # `sev:` needs a value: the board keeps `sev`
+        await pilot.press(*" owner:none")
         await pilot.pause()
-        await pilot.press("slash", *"sev:1,2 owner:none", "enter")
+        kept = matching(app, "sev:1,2 owner:none")
+        assert kept and shown_ids(app) == kept and app.focused is field  # the panes never took the keys
+        titles = [str(pane.border_title) for pane in app.screen.query(SeverityPane)]
+        app.screen._recount()  # counting every row afresh says what the rows counted as they came and went
+        assert [str(pane.border_title) for pane in app.screen.query(SeverityPane)] == titles
+        # a field that does not read: its error in the bar, the board as it was, no crash; Enter keeps the bar open
+        await pilot.press(*" sev:9")
         await pilot.pause()
-        chosen = parse_filter("sev:1,2 owner:none")
-        expected = {cid for cid, case in app.state.cases.items()
-                    if chosen.matches(case, Seen("dana", app.now(), app.state.clocks))}
-        assert expected and shown_ids(app) == expected
-        assert all(app.state.cases[cid].internal_owner is None for cid in expected)
-        await pilot.press("slash", *"is:late", "enter")
+        error = bar.query_one("#filter-error", Static)
+        assert error.display and "sev:9" in rendered_rows(error)[0] and shown_ids(app) == kept
+        await pilot.press("enter")
         await pilot.pause()
-        assert shown_ids(app) == expected  # refused: the filter in force stays
-        assert "is:late" in notifications(app)
+        assert bar.display and app.focused is field and shown_ids(app) == kept
+        await pilot.press(*["backspace"] * len(" sev:9"), "enter")
+        await settled(app, pilot)
+        assert not bar.display and shown_ids(app) == kept and app.screen.filter_text == "sev:1,2 owner:none"
+        [line] = rendered_rows(app.screen.query_one(StatusLine))
+        assert "sev:1,2" in line and f"{len(kept)} shown" in line
+        history = json.loads(paths.filter_history_path().read_text(encoding="utf-8"))
+        assert history == {"dana": ["sev:1,2 owner:none"]}
+        # hostile text is literal: markup and control characters neither style nor reach the terminal
+        await pilot.press("slash")
+        await pilot.pause()
+        assert field.value == "sev:1,2 owner:none" and field.selection.end - field.selection.start == len(field.value)
+        await pilot.press(*"[b]acme", "enter")  # typing replaces the filter held (it was selected)
+        await settled(app, pilot)
+        assert app.screen.filter_text == "[b]acme" and shown_ids(app) == matching(app, "[b]acme")
+        assert "“[b]acme”" in rendered_rows(app.screen.query_one(StatusLine))[0]
+        await pilot.press("slash", *"is:[red]x")
+        await pilot.pause()
+        assert "is:[red]x" in rendered_rows(bar.query_one("#filter-error", Static))[0]
+        # ↑ recalls earlier filters, newest first, and the board follows; ↓ comes back to what was typed
+        await pilot.press("up")
+        await pilot.pause()
+        assert field.value == "[b]acme" and bar.error is None
+        await pilot.press("up")
+        await pilot.pause()
+        assert field.value == "sev:1,2 owner:none" and shown_ids(app) == kept
+        await pilot.press("up")  # the oldest: stays
+        await pilot.press("down", "down")
+        await pilot.pause()
+        assert field.value == "is:[red]x" and bar.error is not None
+        # Esc clears the filter and closes the bar
         await pilot.press("escape")
-        await pilot.pause()
-        assert shown_ids(app) == set(app.state.cases)
+        await settled(app, pilot)
+        assert not bar.display and shown_ids(app) == everything and app.screen.filter_text == ""
+        assert "Traceback" not in notifications(app)
+        history = json.loads(paths.filter_history_path().read_text(encoding="utf-8"))
+        assert history == {"dana": ["[b]acme", "sev:1,2 owner:none"]}
+
+
+async def test_a_corrupt_history_is_passed_over_with_a_notice_and_written_anew(make_app):
+    path = paths.filter_history_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text('{"dana": ["sev:1"], "ravi": 7', encoding="utf-8")
+    app = make_app()
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await settled(app, pilot)
+        await pilot.press("slash", "up")
+        await settled(app, pilot)
+        assert app.screen.query_one(FilterBar).input.value == ""  # nothing to recall
+        assert "filter-history.json was passed over (not JSON" in notifications(app)
+        await pilot.press(*"sev:2", "enter")
+        await settled(app, pilot)
+    assert json.loads(path.read_text(encoding="utf-8")) == {"dana": ["sev:2"]}
+    assert not list(path.parent.glob("*.partial"))

@@ -126,7 +126,7 @@ async def test_the_filter_dialog_holds_the_filter_and_words_match_severity(make_
         assert all(app.state.cases[i].severity is Severity.SEV2 for i in shown_ids(app))
         await pilot.press("slash")
         await pilot.pause()
-        assert app.screen.query_one("#query", Input).value == query
+        assert app.screen.query_one("#filter-input", Input).value == query
 
 
 async def test_after_n_the_cursor_is_on_the_new_case(make_app):

@@ -10,7 +10,7 @@ import pytest
 from casewatch.core import commands as c
 from casewatch.core.calendars import from_us, to_us
 from casewatch.core.clocks import ClockState
-from casewatch.core.models import Status
+from casewatch.core.models import Role, Status
 from casewatch.storage.feed import FeedState
 from casewatch.storage.target import resolve_target
 from casewatch.tui.app import CasewatchApp
@@ -31,7 +31,8 @@ def expected(app, view: str) -> set[str]:
     found = set()
     for case_id, case in app.state.cases.items():
         if view == "mine":
-            hit = me in (case.internal_owner, case.comms_owner, case.route_authority)
+            hit = me in (case.internal_owner, case.comms_owner, case.route_authority) or (
+                case.route_authority is None and app.state.shift_lead == me)  # the lead's by default
         elif view == "unowned":
             hit = case.internal_owner is None or case.comms_owner is None
         elif view == "waiting":
@@ -49,11 +50,15 @@ def status(app) -> str:
 
 
 async def make_some_mine(writer, app_state_cases) -> None:
-    """The demo floor has no case of dana's: give her one as owner, one as comms, one as route authority."""
+    """The demo floor has no case of dana's but those with no named route authority (she leads the
+    shift): give her one as owner, one as comms, one as route authority, and name someone else the
+    authority of another."""
     ids = sorted(app_state_cases)
     await writer.execute(c.Assign(case_id=ids[0], name="dana"), "dana")
     await writer.execute(c.AssignComms(case_id=ids[1], name="dana"), "dana")
     await writer.execute(c.SetAuthority(case_id=ids[2], name="dana"), "dana")
+    other = next(name for name, person in (await writer.roster()).items() if name != "dana" and person.role is Role.LEAD)
+    await writer.execute(c.SetAuthority(case_id=ids[3], name=other), "dana")  # not the lead's: out of her m view
 
 
 @pytest.fixture

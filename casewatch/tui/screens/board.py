@@ -8,7 +8,7 @@ its index. Countdowns are recomputed on the app's single tick as deadline minus 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from rich.text import Text
@@ -16,22 +16,23 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Input
 
 from casewatch.bulk_load import bulk_allocation
+from casewatch.core.board_sort import SORT_KEYS, Sort
 from casewatch.core.calendars import to_us
 from casewatch.core.case_filter import CaseFilter, Haystacks, Seen, parse_filter
 from casewatch.core.clocks import CaseClocks, ClockState, countdown_changes_at
 from casewatch.core.errors import CasewatchError
 from casewatch.core.evidence import case_readiness
 from casewatch.core.models import Case, Severity
+from casewatch.core.saved_views import VIEW_KEYS, SavedView
 from casewatch.core.text import visible
 from casewatch.core.views import (
     NEED_OWNERS,
     NO_DEADLINE,
     View,
     case_flags,
-    deadline_order,
     in_view,
     is_unowned,
     linked_title,
@@ -42,12 +43,12 @@ from casewatch.core.write_back import UNDELIVERED
 from casewatch.core.zones import zone_label
 from casewatch.tui.messages import CasesChanged, ClockTick, LeadChanged
 from casewatch.tui.screens.case_actions import CASE_BINDINGS
-from casewatch.tui.screens.forms import Field, TextPrompt
 from casewatch.tui.screens.quick_actions import QUICK_BINDINGS, QuickActions
 from casewatch.tui.widgets import cells
 from casewatch.tui.widgets.board_layout import CLOCKS, Layout, choose_layout, column_width, pane_heights
 from casewatch.tui.widgets.case_table import CaseTable, SeverityPane, rows_in_view
 from casewatch.tui.widgets.clock_bar import ClockBar
+from casewatch.tui.widgets.filter_bar import FilterBar
 from casewatch.tui.widgets.footer import CasewatchFooter
 from casewatch.tui.widgets.handoff_banner import HandoffBanner
 from casewatch.tui.widgets.status_line import VIEW_LABELS, Status, StatusLine
@@ -87,11 +88,13 @@ class BoardScreen(QuickActions):
     BINDINGS = [
         Binding("enter", "open_case", "Open", id="board.open", tooltip="Open the case screen"),
         Binding("slash", "filter", "Filter", id="board.filter",
-                tooltip="Show only cases whose id, title, customer, owners, route or status contain these words"),
+                tooltip="Filter as you type: words and fields (sev:1,2 owner:none is:breached…); "
+                        "Enter keeps it, Esc clears it, ↑ recalls earlier filters"),
         Binding("escape", "everything", "Everything", id="board.clear_filter", show=False,
                 tooltip="Leave the view and clear the filter: show every case again"),
         Binding("m", "view('mine')", "Mine", id="board.view_mine", show=False,
-                tooltip="Only my cases: I own them, handle their comms or am their named route authority (again: all)"),
+                tooltip="Only my cases: I own them, handle their comms or am their named route authority; the shift "
+                        "lead's also include every case with no named route authority (again: all)"),
         Binding("o", "view('unowned')", "Need owners", id="board.view_unowned", show=False,
                 tooltip="Only cases without an internal owner or without a comms owner (again: all)"),
         Binding("w", "view('waiting')", "Waiting", id="board.view_waiting", show=False,
@@ -112,6 +115,14 @@ class BoardScreen(QuickActions):
         Binding("left_square_bracket", "attention(-1)", "Previous late/needs owner", id="board.previous_attention",
                 show=False, tooltip="Jump to the previous case that is breached or needs an owner, across panes"),
         *QUICK_BINDINGS,
+        Binding("S", "sort", "Sort", id="board.sort", show=False,
+                tooltip="Sort the focused pane by the next order: nearest deadline, escalated first, "
+                        "last changed, customer A–Z"),
+        Binding("z", "zoom", "Zoom", id="board.zoom", show=False,
+                tooltip="Zoom the focused pane to the whole board (again: every pane)"),
+        *(Binding(f"f{n}", f"saved_view({n})", f"View {n}", id=f"board.view_{n}", show=False,
+                  tooltip=f"Saved view {n} of the config file's [views] (again: all)")
+          for n in range(1, VIEW_KEYS + 1)),
     ]
 
     def __init__(self) -> None:
@@ -127,6 +138,9 @@ class BoardScreen(QuickActions):
         self._filter = CaseFilter()  # `filter_text` parsed
         self._haystacks = Haystacks()  # what the filter's words are looked for in, per case version
         self.view = View.ALL
+        self.saved: SavedView | None = None  # the saved view in force (its filter is `filter_text`)
+        self._sorts: dict[Severity, Sort] = dict.fromkeys(Severity, Sort.DEADLINE)
+        self.zoomed: Severity | None = None  # the pane `z` zoomed to the whole board
         self._unowned = 0  # open cases without an internal or a comms owner, on the whole floor
         self._flagged_under: str | None = None  # the shift lead the ⚑ counts were made under
         self._reveal: str | None = None  # a case just escalated here, whose row is still to come
@@ -138,10 +152,12 @@ class BoardScreen(QuickActions):
         with Vertical(id="panes"):
             for severity in Severity:
                 yield SeverityPane(severity)
+        yield FilterBar(id="filter-bar")
         yield CasewatchFooter()
 
     def on_mount(self) -> None:
         self._panes = {pane.severity: pane for pane in self.query(SeverityPane)}
+        self._name_view_bindings()
         for pane in self._panes.values():
             self.watch(pane.table, "scroll_y", self._sync_when_scrolled(pane.table), init=False)
         self.watch(self.app, "connection", lambda _status: self._show_status(), init=False)
@@ -229,8 +245,10 @@ class BoardScreen(QuickActions):
         row.next_check_us = next_check
         return values
 
-    def _sort_key(self, case_id: str) -> tuple[int, str]:
-        return deadline_order(case_id, self.app.state.clocks[case_id])
+    def _sort_key(self, severity: Severity) -> Callable[[str], tuple[object, ...]]:
+        """The order of a pane's rows: its `S` sort (nearest deadline unless changed)."""
+        key, state = SORT_KEYS[self._sorts[severity]], self.app.state
+        return lambda case_id: key(state.cases[case_id], state.clocks[case_id])
 
     def _build(self, layout: Layout, *, initial: bool = False) -> None:
         """(Re)create columns for a layout and fill every pane: on mount, on a layout or filter change."""
@@ -241,10 +259,7 @@ class BoardScreen(QuickActions):
         now_us = to_us(now)
         zoned = {key: f"{column.label} ({zone_label(self.app.zone, now)})"
                  for column in layout.columns if layout.show_due and (key := column.key) in CLOCKS}
-        by_severity: dict[Severity, list[str]] = {s: [] for s in Severity}
-        for case_id, case in state.cases.items():
-            if self._shows(case, now):
-                by_severity[case.severity].append(case_id)
+        by_severity = self._shown(now)
         with self.app.batch_update(), bulk_allocation(freeze=initial):
             for severity, pane in self._panes.items():
                 table = pane.table
@@ -253,7 +268,7 @@ class BoardScreen(QuickActions):
                 for column in layout.columns:
                     table.add_column(zoned.get(column.key, column.label), key=column.key,
                                      width=column_width(column, layout))
-                order = sorted(by_severity[severity], key=self._sort_key)
+                order = sorted(by_severity[severity], key=self._sort_key(severity))
                 for case_id in order:
                     self._add_row(state.cases[case_id], now_us)
                 self._order[severity] = order
@@ -401,9 +416,12 @@ class BoardScreen(QuickActions):
                         title="Selection moved", severity="warning")
 
     def _select(self, table: CaseTable) -> None:
-        """Make `table` the pane the keys act on, now or when this screen is back in front."""
+        """Make `table` the pane the keys act on, now or when this screen is back in front (or the
+        filter bar closes: the cursor never takes the keys from what is being typed)."""
         self._last_table = table
-        table.focus()
+        self._zoom_to(table)
+        if not isinstance(self.focused, Input):
+            table.focus()
 
     def _current_table(self) -> CaseTable | None:
         """The pane the action keys act on: the focused one, or the last one focused."""
@@ -411,7 +429,7 @@ class BoardScreen(QuickActions):
 
     def _resort(self, severity: Severity, keep: str | None) -> None:
         table = self.table_for(severity)
-        order = sorted(self._order[severity], key=self._sort_key)
+        order = sorted(self._order[severity], key=self._sort_key(severity))
         if order != [row.value for row in table.rows] or order != self._order[severity]:
             positions = {case_id: index for index, case_id in enumerate(order)}
             table.sort("id", key=lambda cell: positions[cell.plain])
@@ -524,7 +542,8 @@ class BoardScreen(QuickActions):
 
     def _show_status(self) -> None:
         app = self.app
-        status = Status(view=self.view, filter_text=self.filter_text, shown=len(self._rows),
+        status = Status(view=self.view, filter_text=self.filter_text, saved=self.saved.name if self.saved else None,
+                        shown=len(self._rows),
                         open=len(app.state.cases), late=app.alert_watch.late_count(), unowned=self._unowned,
                         refreshed_at=app.refreshed_at, connection=app.connection, quarantined=app.quarantined,
                         sources=app.source_labels(), marked=len(self.marked))
@@ -539,6 +558,10 @@ class BoardScreen(QuickActions):
             title = f"{severity.value} {policy[severity].label} · {shown} case{'s' if counts.total != 1 else ''}"
             if self.filter_text:
                 title += f" matching “{self.filter_text}”"
+            if self._sorts[severity] is not Sort.DEADLINE:
+                title += f" · ⇅ {self._sorts[severity].label}"
+            if self.zoomed is severity:
+                title += " · zoomed (z: all panes)"
             if counts.late:
                 title += f" · {counts.late} late"
             if counts.unowned:
@@ -551,7 +574,9 @@ class BoardScreen(QuickActions):
         available = self.query_one("#panes").size.height or (self.app.size.height - 2)
         needs = [self._panes[s].table.row_count + 3 for s in Severity]  # border (2) and header (1)
         for severity, height in zip(Severity, pane_heights(available, needs), strict=False):
-            self._panes[severity].styles.height = height
+            pane = self._panes[severity]
+            pane.display = self.zoomed in (None, severity)
+            pane.styles.height = available if self.zoomed is severity else height
         for pane in self._panes.values():  # once laid out at their heights, rows may have come into view
             self.call_after_refresh(self._sync_visible, pane.table)
 
@@ -566,36 +591,192 @@ class BoardScreen(QuickActions):
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         if isinstance(event.widget, CaseTable):
             self._last_table = event.widget
+            self._zoom_to(event.widget)
 
     def selected_case(self) -> Case | None:
         table = self._current_table()
         case_id = table.selected_id() if table is not None else None
         return self.app.state.cases.get(case_id) if case_id else None
 
+    # ------------------------------------------------------ filter as you type
+
     def action_filter(self) -> None:
-        self.app.push_screen(
-            TextPrompt("Filter the board",
-                       [Field("query", "Show cases containing (blank: all):", "customer, owner, title, SEV2…",
-                              optional=True, value=self.filter_text)],
-                       lambda query: query or "", disposable=True),
-            self.set_filter)
+        """`/`: the filter bar, holding the filter in force; the board narrows as it is typed."""
+        self.query_one(FilterBar).open(self.filter_text, self.app.filter_history.filters)
+        self.call_after_refresh(self._size_panes)  # the bar takes a line or two from the panes
+
+    @on(FilterBar.Typed)
+    def _filter_typed(self, message: FilterBar.Typed) -> None:
+        self.set_filter(message.text, saved=self.saved if self.saved and self.saved.query == message.text else None)
+
+    @on(FilterBar.Kept)
+    def _filter_kept(self, message: FilterBar.Kept) -> None:
+        """Enter keeps a filter that reads (and remembers it); one that does not keeps the bar open on its error."""
+        if not self.set_filter(message.text, saved=self.saved):
+            return
+        if self.filter_text:
+            self.app.filter_history.keep(self.filter_text)
+        self._close_filter_bar()
+
+    @on(FilterBar.Cleared)
+    def _filter_cleared(self) -> None:
+        self.set_filter("")
+        self._close_filter_bar()
+
+    def _close_filter_bar(self) -> None:
+        self.query_one(FilterBar).close()
+        (self._last_table or self._panes[Severity.SEV1].table).focus()
+        self.call_after_refresh(self._size_panes)
 
     def action_everything(self) -> None:
         if self.filter_text or self.view is not View.ALL:
             self.filter_text = ""
+            self.saved = None
             self.view = View.ALL
             self._rebuild()
 
-    def set_filter(self, query: str | None) -> None:
-        if query is None or query.strip() == self.filter_text:
-            return
+    def set_filter(self, query: str, saved: SavedView | None = None) -> bool:
+        """Narrow the board to `query`: False (and the bar says why) when it does not read, and the
+        board keeps the last filter that did. The rows are rebuilt only when what shows changed."""
+        query = query.strip()
         try:
-            parse_filter(query.strip())
+            parsed = parse_filter(query)
         except CasewatchError as exc:
-            self.app.notify(str(exc), title="Filter not changed", severity="error")
+            self.query_one(FilterBar).show_error(str(exc))
+            return False
+        self.query_one(FilterBar).show_error(None)
+        changed = query != self.filter_text or saved != self.saved
+        self.filter_text, self._filter, self.saved = query, parsed, saved
+        if changed:
+            self._narrow()
+        return True
+
+    def _narrow(self) -> None:
+        """After the filter changed, as it is typed: the rows that no longer match leave (in one
+        batch per pane), those that match now join, and only the panes that changed are sorted
+        again; the cursor stays on its case while it shows."""
+        now = self.app.now()
+        now_us = to_us(now)
+        state = self.app.state
+        shown = self._shown(now)
+        if all(len(shown[s]) == len(self._order[s]) and set(shown[s]) == set(self._order[s]) for s in Severity):
+            self._show_titles()  # the same cases (`sev` after `se`): only the words in the titles change
+            self._show_status()
             return
-        self.filter_text = query.strip()
-        self._rebuild()
+        with self.app.batch_update():
+            for severity, pane in self._panes.items():
+                wanted = set(shown[severity])
+                gone = [case_id for case_id in self._order[severity] if case_id not in wanted]
+                new = [case_id for case_id in shown[severity] if case_id not in self._rows]
+                if not gone and not new:
+                    continue
+                keep = pane.table.selected_id()
+                pane.table.remove_rows(gone)
+                for case_id in gone:
+                    self._count_row(case_id, self._rows.pop(case_id), -1)
+                for case_id in new:
+                    self._add_row(state.cases[case_id], now_us)
+                    self._count_row(case_id, self._rows[case_id], 1)
+                self._order[severity] = [case_id for case_id in self._order[severity] if case_id in wanted] + new
+                self._fit_clocks(severity)
+                if new:
+                    self._resort(severity, keep)
+                else:  # rows only left: those that stay are still in order
+                    self._restore_cursor(pane.table, keep)
+            self._show_titles()
+            self._show_status()
+            self._size_panes()
+        self._tick(now)
+        current = self._current_table()
+        if current is None or not current.row_count:
+            first = next((pane.table for pane in self._panes.values() if pane.table.row_count), None)
+            if first is not None:
+                self._select(first)
+
+    def _count_row(self, case_id: str, row: _Row, step: int) -> None:
+        """A row joins (1) or leaves (-1) what its pane's title counts, as the filter changes:
+        a keystroke that moves a few rows does not count the other thousands again."""
+        counts = self._counts[row.severity]
+        counts.shown += step
+        counts.late += step * row.late
+        counts.unowned += step * is_unowned(self.app.state.cases[case_id])
+
+    def _shown(self, now: datetime) -> dict[Severity, list[str]]:
+        """The cases the view and the filter in force show, by pane: one pass, one `Seen`."""
+        state, actor = self.app.state, self.app.actor
+        lead = state.shift_lead
+        if self._filter.text != self.filter_text:
+            self._filter = parse_filter(self.filter_text)
+        chosen, view = self._filter, self.view
+        seen = Seen(actor, now, state.clocks, self.app.marks.unread, haystacks=self._haystacks, shift_lead=lead)
+        by_severity: dict[Severity, list[str]] = {s: [] for s in Severity}
+        for case_id, case in state.cases.items():
+            if (not chosen or chosen.matches(case, seen)) and (
+                    view is View.ALL or in_view(view, case, state.clocks[case_id], actor, now, lead)):
+                by_severity[case.severity].append(case_id)
+        return by_severity
+
+    # -------------------------------------------------------------- saved views
+
+    @property
+    def saved_views(self) -> tuple[SavedView, ...]:
+        return self.app.saved_views
+
+    def _name_view_bindings(self) -> None:
+        """F1 to F9 say which saved view they show (help, palette); keys beyond the views do nothing."""
+        named = {f"board.view_{view.number}": view for view in self.saved_views}
+        for key, bindings in self._bindings.key_to_bindings.items():
+            self._bindings.key_to_bindings[key] = [
+                replace(binding, description=f"View: {view.name}",
+                        tooltip=f"View: {view.name} — {view.query} (again: all)")
+                if (view := named.get(binding.id or "")) is not None else binding
+                for binding in bindings]
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "saved_view":
+            return isinstance(number := parameters[0], int) and number <= len(self.saved_views)
+        return super().check_action(action, parameters)
+
+    def action_saved_view(self, number: int) -> None:
+        if number <= len(self.saved_views):
+            self.show_saved_view(self.saved_views[number - 1])
+
+    def show_saved_view(self, view: SavedView) -> None:
+        """The view's filter over every case (the one-key view is left); the same view again: all."""
+        self.view = View.ALL
+        query, saved = ("", None) if self.saved == view else (view.query, view)
+        self.set_filter(query, saved=saved)
+        self.query_one(FilterBar).hold(query)  # an open filter bar shows the view's query, to edit
+
+    # --------------------------------------------------------------- sort, zoom
+
+    def action_sort(self) -> None:
+        """`S`: the focused pane's next order, the cursor kept on its case."""
+        table = self._current_table()
+        if table is None:
+            return
+        severity = next(s for s, pane in self._panes.items() if pane.table is table)
+        self._sorts[severity] = self._sorts[severity].next()
+        self._resort(severity, table.selected_id())
+        self._show_titles()
+
+    def action_zoom(self) -> None:
+        """`z`: the focused pane alone fills the board; again, every pane comes back."""
+        table = self._current_table()
+        if self.zoomed is not None:
+            self.zoomed = None
+        elif table is not None:
+            self.zoomed = next(s for s, pane in self._panes.items() if pane.table is table)
+        self._size_panes()
+        self._show_titles()
+
+    def _zoom_to(self, table: CaseTable) -> None:
+        """A zoomed board follows the cursor into another pane (a number key, `]`): that pane zooms."""
+        severity = next(s for s, pane in self._panes.items() if pane.table is table)
+        if self.zoomed is not None and self.zoomed is not severity:
+            self.zoomed = severity
+            self._size_panes()
+            self._show_titles()
 
     def action_view(self, name: str) -> None:
         """One view at a time; its key again goes back to every case. The filter stays."""
@@ -605,15 +786,18 @@ class BoardScreen(QuickActions):
 
     def _shows(self, case: Case, now: datetime) -> bool:
         """The case is on the board under the view and the filter in force."""
+        state = self.app.state
         return (self._matches(case, now)
-                and in_view(self.view, case, self.app.state.clocks[case.id], self.app.actor, now))
+                and in_view(self.view, case, state.clocks[case.id], self.app.actor, now, state.shift_lead))
 
     def _matches(self, case: Case, now: datetime) -> bool:
         """The case passes the filter in force (parsed once per filter text, see core.case_filter)."""
         if self._filter.text != self.filter_text:
             self._filter = parse_filter(self.filter_text)
+        state = self.app.state
         return not self._filter or self._filter.matches(
-            case, Seen(self.app.actor, now, self.app.state.clocks, self.app.marks.unread, haystacks=self._haystacks))
+            case, Seen(self.app.actor, now, state.clocks, self.app.marks.unread, haystacks=self._haystacks,
+                       shift_lead=state.shift_lead))
 
     def _rebuild(self) -> None:
         """After the view or the filter changed: the rows that show now, the cursor on a pane that has some."""
@@ -661,6 +845,8 @@ class BoardScreen(QuickActions):
     def step_into_next_pane(self, message: CaseTable.PastEdge) -> None:
         """`j` past a pane's last case goes on to the first case of the next pane with cases (`k`
         before the first, to the last case of the previous one), as the panes read as one list."""
+        if self.zoomed is not None:
+            return  # the zoomed pane is the whole board
         panes = [pane.table for pane in self._panes.values()]
         index = panes.index(message.table)
         following = panes[index + 1:] if message.step > 0 else panes[:index][::-1]
@@ -670,7 +856,9 @@ class BoardScreen(QuickActions):
             table.move_cursor(row=0 if message.step > 0 else table.row_count - 1, animate=False)
 
     def action_focus_pane(self, name: str) -> None:
-        self.query_one(f"#table-{name}", CaseTable).focus()
+        table = self.query_one(f"#table-{name}", CaseTable)
+        self._zoom_to(table)
+        table.focus()
 
     def action_attention(self, step: int) -> None:
         """`]` / `[`: the panes read top to bottom as one list, from the case under the cursor."""
@@ -683,6 +871,7 @@ class BoardScreen(QuickActions):
             self.app.notify("No breached case and none that needs an owner on the board")
             return
         table = self._rows[target].table
+        self._zoom_to(table)
         table.focus()
         self._restore_cursor(table, target)
 

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from rich.text import Text
+from textual._two_way_dict import TwoWayDict
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.cache import LRUCache
@@ -91,6 +92,28 @@ class CaseTable(DataTable[Text]):
             self._clear_caches()
             self._update_dimensions([])
             self.refresh()
+
+    def remove_rows(self, row_keys: Iterable[str]) -> None:
+        """Remove many rows at once. DataTable's `remove_row` renumbers every row after the one it
+        removes: a filter that narrows 10,000 rows to a few removed them in quadratic time. Here
+        the rows left are numbered once, in their order (Textual 8.2.8's DataTable, as pinned)."""
+        gone = {RowKey(key) for key in row_keys}
+        if not gone:
+            return
+        kept = [row.key for row in self.ordered_rows if row.key not in gone]
+        if self._updated_cells:  # cells changed since the last idle: not to be measured once gone
+            self._updated_cells = {cell for cell in self._updated_cells if cell.row_key not in gone}
+        for key in gone:
+            self.rows.pop(key, None)
+            self._data.pop(key, None)
+            self._new_rows.discard(key)
+        self._row_locations = TwoWayDict({key: index for index, key in enumerate(kept)})
+        self._require_update_dimensions = True
+        self._update_count += 1
+        self.check_idle()
+        self.cursor_coordinate = self.cursor_coordinate  # clamped to the rows left
+        self.hover_coordinate = self.hover_coordinate
+        self.refresh(layout=True)
 
     def set_row_cells(self, row_key: str, values: dict[str, Text]) -> None:
         self.set_rows_cells({row_key: values})

@@ -38,6 +38,7 @@ class Status:
     quarantined: int = 0  # events the rules kept out of the state (a lead's count; `casewatch db audit`)
     sources: tuple[tuple[str, bool], ...] = ()  # each tracker sync's label ("zd ✓ 40s ago") and whether it fails
     marked: int = 0  # rows marked for a bulk action
+    saved: str | None = None  # the saved view in force (its filter is `filter_text`)
 
 
 def status_text(status: Status, zone: ZoneInfo, colours: Colours, width: int) -> Text:
@@ -47,6 +48,9 @@ def status_text(status: Status, zone: ZoneInfo, colours: Colours, width: int) ->
     cases are shown always stay whole."""
     narrowed = status.view is not View.ALL or bool(status.filter_text)
     label = Text(f" {VIEW_LABELS[status.view]}", style="bold" if status.view is not View.ALL else "")
+    if status.saved is not None:  # a saved view is a filter: its name says which (after a one-key view's)
+        label = Text(f"{label.plain if status.view is not View.ALL else ''} view {visible(status.saved)}",
+                     style="bold")
     shown = Text(f" · {status.shown} shown " if narrowed else " ")
     if status.marked:
         shown = Text(f" · {status.marked} marked{shown.plain}", style="bold")

@@ -1,0 +1,111 @@
+"""The board's filter bar: a one-line Input under the panes that narrows the board as it is typed.
+
+It only says what was typed (`Typed` on every change, `Kept` on Enter, `Cleared` on Esc); the
+board reads the filter and tells the bar its error, if any (`show_error`). `↑` and `↓` go through
+the person's earlier filters (core.filter_history). What is typed is shown as typed, never as markup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import Input, Static
+
+from casewatch.core.filter_history import Recall
+from casewatch.core.text import visible
+
+FILTER_HINT = "words, owner:ravi sev:1,2 customer:acme route:specialist:* status:waiting is:unowned…"
+
+
+class FilterBar(Vertical):
+    """Hidden until `open`; Enter keeps the filter, Esc clears it, and either closes the bar."""
+
+    BINDINGS = [
+        Binding("escape", "clear", "Clear filter", id="filter.clear",
+                tooltip="Clear the filter, show every case again and close the filter bar"),
+        Binding("up", "recall(1)", "Earlier filter", id="filter.older",
+                tooltip="The filter used before this one (the last 20 are kept, per person)"),
+        Binding("down", "recall(-1)", "Later filter", id="filter.newer",
+                tooltip="The filter used after this one, then what you were typing"),
+    ]
+
+    class Typed(Message):
+        def __init__(self, text: str):
+            super().__init__()
+            self.text = text
+
+    class Kept(Message):
+        def __init__(self, text: str):
+            super().__init__()
+            self.text = text
+
+    class Cleared(Message):
+        pass
+
+    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 - Textual's name for it
+        super().__init__(id=id)
+        self._recall = Recall([], "")
+        self.error: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Input(placeholder=FILTER_HINT, id="filter-input", select_on_focus=True)
+        yield Static(id="filter-error")
+
+    @property
+    def input(self) -> Input:
+        return self.query_one("#filter-input", Input)
+
+    def open(self, current: str, earlier: Sequence[str]) -> None:
+        """Show the bar holding the filter in force (selected: typing replaces it, → edits it)."""
+        self._recall = Recall(earlier, current)
+        self.display = True
+        self.show_error(None)
+        with self.input.prevent(Input.Changed):
+            self.input.value = current
+        self.input.focus()
+
+    def hold(self, text: str) -> None:
+        """While the bar is open, show `text` (the filter put in force by other means: a saved view)."""
+        if self.display:
+            with self.input.prevent(Input.Changed):
+                self.input.value = text
+            self.input.cursor_position = len(text)  # typing goes on after it
+            self.show_error(None)
+
+    def close(self) -> None:
+        self.display = False
+
+    def show_error(self, error: str | None) -> None:
+        """The filter's problem in one line under the Input (None: there is none)."""
+        self.error = error
+        line = self.query_one("#filter-error", Static)
+        line.display = error is not None
+        line.update(Text(f"✖ {visible(' '.join((error or '').split()))} (the board shows the last filter that read)"))
+
+    @on(Input.Changed, "#filter-input")
+    def _typed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.post_message(self.Typed(event.value))
+
+    @on(Input.Submitted, "#filter-input")
+    def _kept(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.post_message(self.Kept(event.value))
+
+    def action_clear(self) -> None:
+        self.post_message(self.Cleared())
+
+    def action_recall(self, step: int) -> None:
+        typed = self.input.value
+        if self._recall.at < 0:
+            self._recall.typed = typed  # what was being typed comes back after the newest
+        found = self._recall.older() if step > 0 else self._recall.newer()
+        if found is not None:
+            self.input.value = found  # Changed follows: the board narrows to it
+            self.input.cursor_position = len(found)
