@@ -20,10 +20,8 @@ import orjson
 
 from casewatch.cli import environment as env
 from casewatch.cli import render
-from casewatch.cli.deliver_command import run_deliver
 from casewatch.cli.session import Session
 from casewatch.cli.spec import CASE_ID, Local, Read, Subcommand, Write, arg
-from casewatch.cli.sync_command import run_sync
 from casewatch.cli.terminal import signals_end_the_command
 from casewatch.core import commands as c
 from casewatch.core import handoff_export, reviews
@@ -655,6 +653,22 @@ BOARD = Local("board", "open the live board (the default)", _board, (
 
 REASON = arg("--reason", required=True, help="why (shown in the timeline)")
 PERSON = arg("name", help="a person on the roster")
+
+
+async def run_sync(session: Session, store: Store) -> None:
+    """`casewatch sync`: its module (and httpx, the tracker clients') loads only when it runs, not
+    for every command."""
+    from casewatch.cli.sync_command import run_sync as sync
+
+    await sync(session, store)
+
+
+async def run_deliver(session: Session, store: Store) -> None:
+    """`casewatch deliver`, loaded as `sync` is."""
+    from casewatch.cli.deliver_command import run_deliver as deliver
+
+    await deliver(session, store)
+
 
 SUBCOMMANDS: tuple[Subcommand, ...] = (
     BOARD,
