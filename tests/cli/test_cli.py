@@ -412,3 +412,12 @@ def test_case_show_labels_its_times_by_the_zone_abbreviation(cw, tz, label, neve
     assert code == 0, err
     escalated = next(line for line in out.splitlines() if line.strip().startswith("escalated"))
     assert escalated.rstrip().endswith(f" {label}") and never not in out, out
+
+
+def test_only_the_tracker_commands_load_the_http_client():
+    """httpx and the tracker clients cost every command ~55 ms to import: only sync and deliver need them."""
+    import subprocess
+    import sys
+
+    probe = "import sys, casewatch.cli.main; print(sorted(m for m in ('httpx', 'casewatch.sources.http') if m in sys.modules))"
+    assert subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout == "[]\n"
