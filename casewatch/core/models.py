@@ -239,7 +239,7 @@ class Case(BaseModel):
     escalated_at: datetime
     owner_named_at: datetime | None = None
     last_customer_update_at: datetime | None = None
-    next_update_override_s: int | None = None
+    next_update_override_s: Annotated[int, Field(ge=60, le=30 * 86_400)] | None = None  # as parse_duration allows
     last_review_at: datetime | None = None
     waiting: list[Interval] = Field(default_factory=list)
     severity_steps: list[SeverityStep] = Field(default_factory=list)  # in history order

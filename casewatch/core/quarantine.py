@@ -16,7 +16,10 @@ from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
+from functools import cache
+from typing import Annotated, Any
+
+from pydantic import TypeAdapter
 
 from casewatch.core.errors import CasewatchError
 from casewatch.core.events import EVENTS, ChangesCase, ChangesFloor, OpensCase, added_person
@@ -157,6 +160,7 @@ def check_case(history: Sequence[Event], floor: CheckedFloor) -> tuple[list[Even
             reason = _case_refusal(case, event, floor)
             if reason is None:
                 after = apply(case, event)
+                reason = _change_refusal(case, after, event)
         except Exception as exc:  # noqa: BLE001 - any bad payload is quarantined, never raised
             reason = _unparsed(exc)
         if reason is not None:
@@ -165,6 +169,29 @@ def check_case(history: Sequence[Event], floor: CheckedFloor) -> tuple[list[Even
         case = after
         accepted.append(event)
     return in_history_order(accepted), quarantined
+
+
+def _change_refusal(before: Case | None, after: Case, event: Event) -> str | None:
+    """What the fold applied without pydantic's checks (projection applies a change by copying, as
+    the rules only make well-typed ones): each field the event set must hold a value of its type,
+    and its timeline line must render. A raw INSERT's `{"next_update_in_s": "abc"}` or an evidence
+    record without `before` would otherwise become state that every reader trips over."""
+    EVENTS[event.type].describe(event.payload)  # a missing or wrongly typed key raises: quarantined
+    if before is None:
+        return None  # a case_created's fields went through Case(...) itself
+    for name, value in after.__dict__.items():
+        if value is not before.__dict__.get(name):
+            check = _field_check(name)  # through plain data: pydantic takes a dataclass instance as it is
+            if check.validate_python(check.dump_python(value, warnings=False)) != value:
+                return f"it sets {name} to a value casewatch never writes"
+    return None
+
+
+@cache
+def _field_check(name: str) -> TypeAdapter:
+    info = Case.model_fields[name]
+    field_type: Any = Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation
+    return TypeAdapter(field_type)
 
 
 def link_holders(created: Iterable[Event], floor: CheckedFloor) -> dict[tuple[str, str], str]:

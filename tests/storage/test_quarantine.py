@@ -198,3 +198,33 @@ def test_a_boards_audit_counts_from_its_last_mark_as_the_whole_log_does(tmp_path
     assert load_mark(target) is None
     assert asyncio.run(count(reads)) == 3
     assert reads == [False, True, True, True, False, False]
+
+
+def test_a_counted_event_type_with_wrongly_typed_fields_is_quarantined_and_every_reader_keeps_working(
+        tmp_path, capsys):
+    """From the third attack run: payloads with the keys their type needs but values the rules
+    never write (an evidence record without `before`, a participant's role as an object, a next
+    update in "abc" or 1e308 seconds) were folded in, and case show, handoffs, metrics, db verify
+    and db rebuild failed for good."""
+    db = str(tmp_path / "cw.db")
+    assert cw(capsys, db, "people", "add", "lee", "--role", "lead", "--tz", "UTC")[0] == 0
+    assert cw(capsys, db, "case", "new", "--title", "Checkout down", "--customer", "Globex", "--severity", "SEV1")[0] == 0
+    update = {"known": "k", "investigating": "i", "next_milestone": "m"}
+    forgeries = [
+        ("evidence_set", {"key": "impact", "state": "done", "value": "x"}),
+        ("participant_involved", {"name": "mallory", "role": {"r": [1]}}),
+        ("evidence_set", {"key": "impact", "state": "done", "value": {"v": [1]}, "before": "missing"}),
+        *(("customer_update_logged", update | {"next_update_in_s": bad}) for bad in ("abc", [1], 1e308, -1e308)),
+    ]
+    for kind, payload in forgeries:
+        forge(db, "CW-1001", kind, "dana", payload)
+    code, out, err = cw(capsys, db, "db", "audit", "--json")
+    assert code == 0 and [q["type"] for q in json.loads(out)] == [kind for kind, _ in forgeries], out + err
+    for args in (["case", "show", "CW-1001"], ["case", "show", "CW-1001", "--json"], ["cases", "--json"],
+                 ["metrics"], ["handoff", "prepare", "--to", "lee"], ["handoff", "show"], ["db", "verify"],
+                 ["db", "rebuild"], ["case", "note", "CW-1001", "still writable"]):
+        code, out, err = cw(capsys, db, *args)
+        assert code == 0 and "Traceback" not in err, (args, err)
+    code, out, _ = cw(capsys, db, "case", "show", "CW-1001", "--json")
+    shown = json.loads(out)
+    assert "mallory" not in str(shown["participants"]) and "done" not in str(shown.get("evidence"))
