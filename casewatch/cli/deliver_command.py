@@ -118,6 +118,11 @@ async def _deliver(store: Store, client: TrackerClient, live: LiveSource, item: 
         await outbox.record_failure(store, item, wb.DEAD, reason, store.clock())
         report.add(item, wb.DEAD, reason)
         return
+    if not live.settings.write_back.wants(item.kind):  # members may queue what this source does not send
+        reason = f"this source's write-back does not send {item.kind}s: never sent"
+        await outbox.record_failure(store, item, wb.DEAD, reason, store.clock())
+        report.add(item, wb.DEAD, reason)
+        return
     body, tries = trusted.body, 0
     follow = live.settings.write_back.status and trusted.waiting and item.kind == wb.UPDATE
     statuses = wb.waiting_statuses(live.source.statuses, kind) if follow else []
@@ -127,7 +132,8 @@ async def _deliver(store: Store, client: TrackerClient, live: LiveSource, item: 
             return  # another sender holds it now
         tries += 1
         try:
-            comment = await find_marker(client, kind, item.ticket, item.marker)  # every time: see the docstring
+            comment = await find_marker(client, kind, item.ticket, item.marker, body,  # every time: see the docstring
+                                        item.kind == wb.UPDATE)
             if comment is None:
                 waits = statuses[0] if statuses and kind == "zendesk" else None
                 comment = await post_comment(client, kind, item.ticket, body, item.kind == wb.UPDATE, waits)

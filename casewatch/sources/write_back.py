@@ -49,16 +49,27 @@ def _zendesk_comment_id(answer: Any) -> str | None:
     return None
 
 
-async def find_marker(client: TrackerClient, kind: str, ticket: str, marker: str) -> str | None:
-    """The id of the newest comment carrying `marker` (None: no comment has it)."""
+async def find_marker(client: TrackerClient, kind: str, ticket: str, marker: str, body: str,
+                      public: bool) -> str | None:
+    """The id of the newest comment that is this delivery (None: none is): one carrying `marker`
+    whose whole text is `body` and, on Zendesk, as public as we send it. Anyone who may comment on
+    the ticket can write the marker line; a note that merely quotes it is not the delivery."""
     if kind == "zendesk":
         answer = await client.get(f"{_ticket_path(kind, ticket)}/comments.json",
                                   {"sort_order": "desc", "per_page": LOOK_BACK})
-        texts = [(c.get("id"), str(c.get("plain_body") or c.get("body") or "")) for c in _list(answer)]
+        texts = [(c.get("id"), str(c.get("plain_body") or c.get("body") or ""))
+                 for c in _list(answer) if c.get("public", public) is public]
     else:
         answer = await client.get(_ticket_path(kind, ticket), {"orderBy": "-created", "maxResults": LOOK_BACK})
         texts = [(c.get("id"), wb.adf_text(c.get("body"))) for c in _list(answer)]
-    return next((str(found) for found, text in texts if marker in text and found is not None), None)
+    wanted = _words(body)
+    return next((str(found) for found, text in texts
+                 if marker in text and _words(text) == wanted and found is not None), None)
+
+
+def _words(text: str) -> list[str]:
+    """A comment's text as trackers may re-wrap it: the words, in order."""
+    return text.split()
 
 
 def _list(answer: Any) -> list[dict]:

@@ -83,13 +83,13 @@ def _lapsed(claimed_by: str | None) -> bool:
     lease need not run out before another sender takes the row."""
     host, _, rest = (claimed_by or "").rpartition("@")
     pid = rest.partition(":")[0]
-    if host != _host() or not pid.isdigit():
+    if host != _host() or not (pid.isascii() and pid.isdigit()) or len(pid) > 10:  # members may write it
         return False
     try:
         os.kill(int(pid), 0)
     except ProcessLookupError:
         return True
-    except OSError:
+    except (OSError, OverflowError):
         return False
     return False
 

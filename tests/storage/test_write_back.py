@@ -301,3 +301,27 @@ async def test_a_sent_row_reset_to_queued_is_found_on_the_ticket_not_posted_agai
         assert [m for m, _ in tickets.requests] == ["GET", "PUT", "GET"]
         [row] = await rows(store)
         assert (row.state, row.comment_id) == ("sent", "98765")
+
+
+async def test_what_the_senders_source_does_not_send_is_never_sent_and_a_quoted_marker_is_not_the_delivery(
+        db_target, frozen_clock, tickets):
+    """From the third attack run: a member queued a note for a source whose write-back sends only
+    updates, and planted the marker line in a note of their own on the ticket to make a real update
+    count as delivered."""
+    async with await Store.open(db_target, clock=frozen_clock, creator=LEAD) as store:
+        store.write_back = {"zd": ON}  # the member's board queues notes too
+        case_id = await linked_case(store)
+        written = await store.execute(update_on(case_id), "dana")
+        await store.execute(c.Note(case_id=case_id, text="internal only"), "dana")
+        marker = wb.marker(written.event)
+        tickets.posted["1"] = [{"id": 5001, "body": f"see below\n\n{marker}", "plain_body": f"see below\n\n{marker}",
+                                "public": False}]
+        async with store._writer.begin() as conn:
+            await conn.execute(update(outbox_table).values(attempts=1))  # as if a send had had no answer
+        updates_only = wb.WriteBack(customer_updates=True, notes=False)
+        report = await deliver_pass(store, {"zd": live("zendesk", tickets.url, updates_only)}, sleep=Waits())
+        assert sorted(item["state"] for item in report.done) == ["dead", "sent"]
+        [planted, reply] = tickets.posted["1"]
+        assert planted["id"] == 5001 and reply["public"] is True and reply["body"].endswith(marker)
+        update_row, note_row = await rows(store)
+        assert update_row.comment_id != "5001" and note_row.state == "dead"
