@@ -9,12 +9,16 @@ never a second comment. A 5xx or no answer
 is tried again in the pass (three sends, a short wait between), then the item waits for a later
 pass, backing off to thirty minutes. 403, 404 and a 422 that stays are permanent: the item is
 `dead`, said plainly, until `casewatch deliver --retry CASE`.
+
+An owner sets the ticket's assignee: harmless to repeat, so no marker is looked for; an owner a
+later one replaced is `skipped`, so a retry never sets a stale assignee.
 """
 
 from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import orjson
@@ -26,7 +30,7 @@ from casewatch.core.errors import CasewatchError, InvalidInput, Unavailable
 from casewatch.core.text import counted, visible
 from casewatch.core.tracker import LIVE
 from casewatch.sources.http import Sleep, TrackerClient, TrackerDenied, TrackerStatus, TrackerUnavailable
-from casewatch.sources.write_back import find_marker, move_to, post_comment
+from casewatch.sources.write_back import find_marker, move_to, post_comment, set_assignee
 from casewatch.storage import outbox
 from casewatch.storage.imports import importer
 from casewatch.storage.store import Store
@@ -56,6 +60,8 @@ class DeliverReport:
             parts.append(f"{failed} failed (will retry)")
         if dead := self.count(wb.DEAD):
             parts.append(f"{dead} not delivered (permanent: `casewatch deliver --retry CASE` tries again)")
+        if skipped := self.count(wb.SKIPPED):
+            parts.append(f"{skipped} skipped (a later owner replaced it)")
         return ", ".join(parts)
 
     def problems(self, state: str) -> list[str]:
@@ -68,7 +74,7 @@ class DeliverReport:
 def writing_sources(session: Session, roster: dict) -> dict[str, LiveSource]:
     """The configured live sources whose write-back is on (their settings checked as a sync's are)."""
     names = sorted(name for name, settings in session.config.sources.items()
-                   if settings.write_back.customer_updates or settings.write_back.notes)
+                   if settings.write_back.on)
     found = {}
     for name in names:
         if session.config.sources[name].kind not in LIVE:
@@ -123,37 +129,83 @@ async def _deliver(store: Store, client: TrackerClient, live: LiveSource, item: 
         await outbox.record_failure(store, item, wb.DEAD, reason, store.clock())
         report.add(item, wb.DEAD, reason)
         return
-    body, tries = trusted.body, 0
+    if item.kind == wb.OWNER:
+        await _deliver_owner(store, client, live, item, trusted, report, sleep)
+        return
+    body = trusted.body
     follow = live.settings.write_back.status and trusted.waiting and item.kind == wb.UPDATE
     statuses = wb.waiting_statuses(live.source.statuses, kind) if follow else []
+
+    async def comment() -> str | None:
+        found = await find_marker(client, kind, item.ticket, item.marker, body,  # every time: see the docstring
+                                  item.kind == wb.UPDATE)
+        if found is not None:
+            return found
+        waits = statuses[0] if statuses and kind == "zendesk" else None
+        return await post_comment(client, kind, item.ticket, body, item.kind == wb.UPDATE, waits)
+
+    sent = await _send(store, item, report, sleep, comment, "the ticket refuses our comments")
+    if sent is None:
+        return
+    note = await _jira_status(client, item, statuses) if statuses and kind == "jira" else None
+    await outbox.record_sent(store, item, sent.comment, note)
+    report.add(item, wb.SENT, note, sent.comment)
+
+
+async def _deliver_owner(store: Store, client: TrackerClient, live: LiveSource, item: outbox.Claimed,
+                         trusted: outbox.Trusted, report: DeliverReport, sleep: Sleep) -> None:
+    """The ticket's assignee becomes the case's owner: only the latest owner, only one the
+    source's assignees table maps to the tracker's id (nobody: the ticket is unassigned)."""
+    if trusted.superseded_by is not None:
+        reason = f"a later owner (event {trusted.superseded_by}) replaced it: never sent"
+        await outbox.record_skipped(store, item, reason)
+        report.add(item, wb.SKIPPED, reason)
+        return
+    handle, assignees = trusted.owner, live.settings.assignees
+    if handle is not None and handle not in assignees:
+        reason = wb.unmapped(handle, item.source)
+        await outbox.record_failure(store, item, wb.DEAD, reason, store.clock())
+        report.add(item, wb.DEAD, reason)
+        return
+    user = assignees[handle] if handle is not None else None
+
+    async def assign() -> None:
+        await set_assignee(client, live.settings.kind, item.ticket, user)
+
+    if await _send(store, item, report, sleep, assign, "the ticket refuses our assignee") is not None:
+        await outbox.record_sent(store, item, None)
+        report.add(item, wb.SENT)
+
+
+@dataclass(frozen=True)
+class _Sent:
+    comment: str | None  # the tracker's id of the comment (an owner has none)
+
+
+async def _send(store: Store, item: outbox.Claimed, report: DeliverReport, sleep: Sleep,
+                send: Callable[[], Awaitable[str | None]], refused: str) -> _Sent | None:
+    """Run `send`, each try counted (committed) first, tried again in the pass as `retried_in_pass`
+    says; None when it did not go (its failure recorded, or another sender holds the item now)."""
+    tries = 0
     while True:
-        before = await outbox.start_send(store, item)
-        if before is None:
-            return  # another sender holds it now
+        if await outbox.start_send(store, item) is None:
+            return None  # another sender holds it now
         tries += 1
         try:
-            comment = await find_marker(client, kind, item.ticket, item.marker, body,  # every time: see the docstring
-                                        item.kind == wb.UPDATE)
-            if comment is None:
-                waits = statuses[0] if statuses and kind == "zendesk" else None
-                comment = await post_comment(client, kind, item.ticket, body, item.kind == wb.UPDATE, waits)
+            return _Sent(await send())
         except TrackerDenied as exc:
             if exc.status == 401:  # our credential, not the item: it waits, and the pass ends
                 await outbox.record_failure(store, item, wb.FAILED, "HTTP 401: check the API token", store.clock())
                 raise
-            await _failed(store, item, report, 403, "HTTP 403: the ticket refuses our comments", tries)
-            return
+            await _failed(store, item, report, 403, f"HTTP 403: {refused}", tries)
+            return None
         except (TrackerStatus, TrackerUnavailable) as exc:
             status = exc.status if isinstance(exc, TrackerStatus) else None
             if wb.retried_in_pass(status) and tries < wb.TRIES:
                 await sleep(WAITS[min(tries, len(WAITS)) - 1])
                 continue
             await _failed(store, item, report, status, _reason(exc, item.source), tries)
-            return
-        note = await _jira_status(client, item, statuses) if statuses and kind == "jira" else None
-        await outbox.record_sent(store, item, comment, note)
-        report.add(item, wb.SENT, note, comment)
-        return
+            return None
 
 
 async def _jira_status(client: TrackerClient, item: outbox.Claimed, statuses: list[str]) -> str | None:

@@ -87,8 +87,7 @@ def configured_source(config: Config, name: str, roster: dict[str, Person], path
 def write_back_rules(config: Config) -> dict[str, WriteBack]:
     """The live sources whose tickets get something back (`[sources.NAME.write_back]`)."""
     return {name: settings.write_back for name, settings in config.sources.items()
-            if settings.kind in LIVE and (settings.write_back.customer_updates
-                                                        or settings.write_back.notes)}
+            if settings.kind in LIVE and settings.write_back.on}
 
 
 def remember_setting(key: str, value: str, path: Path | None = None) -> None:

@@ -7,17 +7,18 @@ tracker gives into `Ticket`s; `core.ticket_import` decides what each one changes
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from casewatch.core.models import Person, Role, Severity, Status, check_zone
 from casewatch.core.text import check_handle
-from casewatch.core.toml_file import TomlTable, rule, string
+from casewatch.core.toml_file import TomlTable, problem, rule, string
 from casewatch.core.write_back import WriteBack
 
 KINDS = ("csv", "zendesk", "jira")
@@ -95,6 +96,20 @@ def _env_name(value: object) -> str:
     return text
 
 
+_ACCOUNT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9:_-]{0,127}")
+
+
+def _assignee_id(value: object) -> str:
+    """A tracker user's id as the config gives it: a Zendesk user id (a number, written as one or
+    quoted) or a Jira accountId (letters, digits, ':', '-', '_'); always kept as text."""
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return str(value)
+    if isinstance(value, str) and _ACCOUNT_ID.fullmatch(value):
+        return value
+    raise ValueError("must be the tracker's id of that person: a Zendesk user id such as 12345, or a Jira "
+                     "accountId such as \"5b10ac8d82e05b22cc7d4ef5\"")
+
+
 def _ticket_url(value: object) -> str:
     text = string(value)
     if "{id}" not in text or not text.startswith(("https://", "http://")):
@@ -120,7 +135,26 @@ class SourceSettings(TomlTable):
     token_file: Annotated[str | None, rule(string)] = None  # or a file only its owner may read
     escalated_tags: list[Annotated[str, rule(string)]] = Field(default_factory=lambda: ["escalated"])  # zendesk
     jql: Annotated[str | None, rule(string)] = None  # jira: the escalations' query
+    # handle -> the tracker's id of that person (Zendesk user id, Jira accountId): where write-back's owner goes
+    assignees: dict[Annotated[str, rule(_handle)], Annotated[str, rule(_assignee_id)]] = Field(default_factory=dict)
     write_back: WriteBack = Field(default_factory=WriteBack)  # what reaches the tickets (all off by default)
+
+    @field_validator("assignees")
+    @classmethod
+    def _zendesk_ids_are_numbers(cls, assignees: dict[str, str], info: ValidationInfo) -> dict[str, str]:
+        wrong = next((handle for handle, user in assignees.items() if not user.isdigit()), None)
+        if info.data.get("kind") == "zendesk" and wrong is not None:
+            raise problem(f"{wrong}: a Zendesk assignee is a user id, a number such as 12345")
+        return assignees
+
+    @field_validator("write_back")
+    @classmethod
+    def _owner_needs_assignees(cls, write_back: WriteBack, info: ValidationInfo) -> WriteBack:
+        """`owner = true` with no assignees table would send nothing, ever: said at load instead."""
+        if write_back.owner and "assignees" in info.data and not info.data["assignees"]:
+            raise problem("owner = true needs an assignees table beside it (`[sources.NAME.assignees]`, "
+                          "handle = the tracker's user id)")
+        return write_back
 
 
 def _folded(table: Mapping[str, object]) -> dict[str, object]:

@@ -1,7 +1,8 @@
-"""Write-back, the pure part: which of a linked case's events reach its ticket, the text the
-customer reads (plain text for Zendesk, Atlassian Document Format built of text nodes for Jira:
-never markup that a tracker would interpret), the marker that finds a delivery again after an
-unknown outcome, how a failed delivery is retried, and how its state reads on the case.
+"""Write-back, the pure part: which of a linked case's events reach its ticket (and which owner
+still matters), the text the customer reads (plain text for Zendesk, Atlassian Document Format
+built of text nodes for Jira: never markup that a tracker would interpret), the marker that finds
+a delivery again after an unknown outcome, how a failed delivery is retried, and how its state
+reads on the case.
 
 An outbox row is queued in the transaction of its event (storage.outbox); a sender claims it,
 checks it against the checked fold of the log and sends the body rendered here from the event.
@@ -21,9 +22,10 @@ from casewatch.core.models import Event, EventType, Status
 from casewatch.core.projection import apply, in_history_order
 from casewatch.core.toml_file import TomlTable, rule
 
-UPDATE, NOTE = "update", "note"
-KINDS = {EventType.CUSTOMER_UPDATE_LOGGED: UPDATE, EventType.NOTE_ADDED: NOTE}
+UPDATE, NOTE, OWNER = "update", "note", "owner"
+KINDS = {EventType.CUSTOMER_UPDATE_LOGGED: UPDATE, EventType.NOTE_ADDED: NOTE, EventType.OWNER_ASSIGNED: OWNER}
 QUEUED, SENT, FAILED, DEAD = "queued", "sent", "failed", "dead"
+SKIPPED = "skipped"  # an owner a later owner replaced before it was sent: never sent, and nothing wrong
 UNDELIVERED = "⚠ update not delivered"  # the flag of a case with a failed or dead delivery
 TRIES = 3  # sends of one item in one pass before it waits for the next pass
 FIRST_WAIT, LONGEST_WAIT = timedelta(seconds=30), timedelta(minutes=30)
@@ -39,32 +41,52 @@ def _flag(value: object) -> bool:
     return value
 
 
-def _owner(value: object) -> bool:
-    if _flag(value):
-        raise ValueError("writing the owner back is not built yet: leave it false")
-    return False
-
-
 class WriteBack(TomlTable):
     """A source's `[sources.NAME.write_back]` table: what reaches its tickets. Everything is off
     unless turned on."""
 
     customer_updates: Annotated[bool, rule(_flag)] = False  # a customer update -> a public reply
     notes: Annotated[bool, rule(_flag)] = False  # a case note -> an internal comment
-    owner: Annotated[bool, rule(_owner)] = False
+    owner: Annotated[bool, rule(_flag)] = False  # naming the internal owner -> the ticket's assignee
     status: Annotated[bool, rule(_flag)] = False  # an update while waiting on the customer -> the ticket waits too
 
     def wants(self, kind: str) -> bool:
-        return self.customer_updates if kind == UPDATE else self.notes if kind == NOTE else False
+        return {UPDATE: self.customer_updates, NOTE: self.notes, OWNER: self.owner}.get(kind, False)
+
+    @property
+    def on(self) -> bool:
+        """Whether anything of this source is written back (its sender runs)."""
+        return self.customer_updates or self.notes or self.owner
 
 
 def kind_of(event: Event) -> str | None:
-    """What an event would deliver (None: nothing). A note a sync wrote itself ("no longer escalated
-    in zd", marked `via` the source) came from the tracker and does not go back to it."""
-    kind = KINDS.get(event.type)
-    if kind == NOTE and event.payload.get("via"):
+    """What an event would deliver (None: nothing). What a sync wrote itself (marked `via` the
+    source: a note such as "no longer escalated in zd", the ticket's assignee taken as the owner)
+    came from the tracker and does not go back to it."""
+    if event.payload.get("via"):
         return None
-    return kind
+    return KINDS.get(event.type)
+
+
+def owner_of(event: Event) -> str | None:
+    """The handle an owner_assigned event names (None: nobody)."""
+    after = event.payload.get("after")
+    return after if isinstance(after, str) else None
+
+
+def later_owner(events: Sequence[Event], event_id: int) -> Event | None:
+    """The case's newest owner_assigned event after the one with this id, when there is one (from
+    the board or from the tracker itself): the older owner is then never sent, so a retry can
+    never set a stale assignee."""
+    ordered = list(in_history_order(events))
+    at = next((i for i, event in enumerate(ordered) if event.id == event_id), None)
+    later = [event for event in ordered[at + 1:] if event.type is EventType.OWNER_ASSIGNED] if at is not None else []
+    return later[-1] if later else None
+
+
+def unmapped(handle: str, source: str) -> str:
+    """Why an owner's item is not sent: the source's assignees table does not name them."""
+    return f"{handle} has no assignee id in [sources.{source}.assignees]: never sent"
 
 
 def waiting_at(events: Sequence[Event], event_id: int) -> bool:
@@ -103,8 +125,11 @@ def due_text(due: datetime, zone: str | None) -> str:
 
 
 def body(event: Event, zone: str | None = None) -> str:
-    """The text the ticket gets for `event` (an update or a note), its marker last."""
+    """The text the ticket gets for `event` (an update or a note), its marker last; for an owner,
+    the handle its row records (the assignee id is looked up when it is sent)."""
     p = event.payload
+    if kind_of(event) == OWNER:
+        return f"assignee: {owner_of(event) or 'nobody'}"
     if kind_of(event) == UPDATE:
         lines = [f"What we know: {sendable(p.get('known', ''))}",
                  f"What we are investigating: {sendable(p.get('investigating', ''))}",
@@ -183,6 +208,8 @@ class Delivery:
             return f"sent{at} ({'; '.join(notes)})" if notes else f"sent{at}"
         if self.state == FAILED:
             return f"failed ({self.last_error or 'no answer'}, will retry)"
+        if self.state == SKIPPED:
+            return f"not sent ({self.last_error or 'superseded'})"
         if self.state == DEAD:
             return f"not delivered ({self.last_error or 'refused'}; `casewatch deliver --retry` tries again)"
         return QUEUED

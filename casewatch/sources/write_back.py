@@ -6,6 +6,8 @@ had no answer).
   `body` is plain text (never `html_body`); the comment's id comes back in the ticket's audit.
 - Jira: `POST /rest/api/3/issue/{key}/comment` with an ADF body of text nodes (core.write_back.adf)
   and the Service Management property saying whether it is internal (agents only) or public.
+- The owner: Zendesk `PUT /api/v2/tickets/{id}.json` with `{"ticket": {"assignee_id": 12345}}`,
+  Jira `PUT /rest/api/3/issue/{key}/assignee` with `{"accountId": "…"}` (204); null unassigns.
 """
 
 from __future__ import annotations
@@ -39,6 +41,16 @@ async def post_comment(client: TrackerClient, kind: str, ticket: str, body: str,
         "properties": [{"key": "sd.public.comment", "value": {"internal": not public}}]})
     found = answer.get("id") if isinstance(answer, dict) else None
     return str(found) if found is not None else None
+
+
+async def set_assignee(client: TrackerClient, kind: str, ticket: str, user: str | None) -> None:
+    """Make `user` (the tracker's id of the person; None: nobody) the ticket's assignee. The same
+    assignee set twice changes nothing, so a send with no answer is simply sent again."""
+    if kind == "zendesk":
+        await client.write("PUT", f"{_ticket_path(kind, ticket)}.json",
+                           {"ticket": {"assignee_id": int(user) if user is not None else None}})
+    else:
+        await client.write("PUT", f"/rest/api/3/issue/{quote(ticket, safe='')}/assignee", {"accountId": user})
 
 
 def _zendesk_comment_id(answer: Any) -> str | None:

@@ -3,6 +3,8 @@ and each send's outcome.
 
 - Queued with the event: the store calls `queue` inside the batch that writes it, so an update the
   board shows is never lost and none is queued that was not recorded.
+- An owner (`owner_assigned`) is queued like an update; only the case's latest owner is ever sent
+  (the sender skips an older one), and setting an assignee is harmless to repeat: no marker.
 - Claimed with a lease: on PostgreSQL `FOR UPDATE SKIP LOCKED`, so two senders never take one row;
   on SQLite the writers take turns. The lease (`claimed_until`) keeps others off while one sends.
 - Every send is counted before it starts (`attempts`, committed): a sender killed mid-send leaves
@@ -40,7 +42,7 @@ WriteBackRules = Mapping[str, wb.WriteBack]  # source name -> its write_back tab
 
 async def queue(conn: AsyncConnection, written: Iterable[tuple[Event, Case | None]], rules: WriteBackRules,
                 now: datetime) -> None:
-    """Inside the event's transaction: a queued delivery for each written update (or note) of a
+    """Inside the event's transaction: a queued delivery for each written update (note, owner) of a
     linked case whose source writes that kind back."""
     rows = []
     for event, case in written:
@@ -156,6 +158,11 @@ async def record_failure(store: Store, item: Claimed, state: str, reason: str, n
     await _finish(store, item, state=state, last_error=reason[:300], next_try_at=next_try_at)
 
 
+async def record_skipped(store: Store, item: Claimed, reason: str) -> None:
+    """Never sent, and nothing wrong: a later owner replaced it."""
+    await _finish(store, item, state=wb.SKIPPED, last_error=reason[:300])
+
+
 async def release(store: Store, item: Claimed) -> None:
     """Give the row back untouched (the pass stopped before sending it)."""
     await _finish(store, item)
@@ -185,11 +192,14 @@ async def retry_case(store: Store, case_id: str) -> int:
 
 @dataclass(frozen=True)
 class Trusted:
-    """What the log says of an item: the body to send, and whether the case then waited on the
-    customer (the ticket's status may follow)."""
+    """What the log says of an item: the body to send, whether the case then waited on the
+    customer (the ticket's status may follow); for an owner, whom it names and the later owner
+    event that replaced it, if any (then it is never sent)."""
 
     body: str
     waiting: bool
+    owner: str | None = None
+    superseded_by: int | None = None
 
 
 async def trusted_body(store: Store, item: Claimed) -> Trusted | None:
@@ -206,6 +216,9 @@ async def trusted_body(store: Store, item: Claimed) -> Trusted | None:
     text = wb.body(event)
     if (text, wb.marker(event)) != (item.body, item.marker):
         return None
+    if item.kind == wb.OWNER:
+        later = wb.later_owner(events, event.id or 0)
+        return Trusted(text, False, wb.owner_of(event), later.id if later is not None else None)
     return Trusted(text, wb.waiting_at(events, event.id or 0))
 
 

@@ -218,10 +218,10 @@ class OutboxRow(Base):
     event_id: Mapped[int] = mapped_column(BigInteger(), unique=True)
     source: Mapped[str] = mapped_column(String(64))
     ticket: Mapped[str] = mapped_column(String(200))
-    kind: Mapped[str] = mapped_column(String(16))  # update (public reply) or note (internal comment)
+    kind: Mapped[str] = mapped_column(String(16))  # update (public reply), note (internal comment) or owner (assignee)
     body: Mapped[str] = mapped_column(Text())
     marker: Mapped[str] = mapped_column(String(200))
-    state: Mapped[str] = mapped_column(String(16))  # queued, sent, failed, dead
+    state: Mapped[str] = mapped_column(String(16))  # queued, sent, failed, dead, skipped (an owner replaced)
     attempts: Mapped[int] = mapped_column(Integer(), default=0)  # sends started (each committed first)
     next_try_at: Mapped[datetime] = mapped_column(UTCDateTime())
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)  # a sender's lease

@@ -109,7 +109,7 @@ class CasewatchApp(App[None]):
                  write_back: Mapping[str, WriteBack] | None = None, views: tuple[SavedView, ...] = (),
                  filter_history: Path | None = None):
         super().__init__()
-        self.write_back = dict(write_back or {})  # which sources' tickets get updates and notes (the config's)
+        self.write_back = dict(write_back or {})  # which sources' tickets get updates, notes, owners (the config's)
         self.saved_views = views  # the config file's [views], in its order: F1 to F9 on the board
         self.filter_history = FilterHistory(filter_history or paths.filter_history_path(), actor,
                                             lambda text: self.notify(text, title="Filter history", severity="warning",

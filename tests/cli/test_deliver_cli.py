@@ -1,5 +1,6 @@
 """`casewatch deliver` end to end on a real SQLite file against a Zendesk on 127.0.0.1: the update
-logged with `case update` reaches the ticket once and `case show` says so; the exit codes of a
+logged with `case update` reaches the ticket once and `case show` says so (and an owner named with
+`case assign` becomes the ticket's assignee); the exit codes of a
 tracker that is down (4), a ticket that refuses (2, then `--retry`) and a bad write_back table (2);
 no token in any message; and a deliver SIGKILLed while the tracker holds its send, run again,
 posting exactly once."""
@@ -97,6 +98,22 @@ def test_write_back_off_sends_nothing_and_a_bad_table_is_one_line(floor, httpser
     code, out, err = run_cli("deliver")
     assert (code, out) == (2, "")
     assert err.strip().endswith(":7: sources.zd.write_back.customer_updates: must be true or false")
+
+
+def test_the_owner_reaches_the_ticket_as_its_assignee_and_a_bad_id_is_one_line(floor):
+    run_cli, comments = floor
+    owner = CONFIG.format(url=comments.url, on="false") + "owner = true\n[sources.zd.assignees]\ndana = {id}\n"
+    write_config(owner.format(id="12345"))
+    assert run_cli("case", "assign", "CW-1001", "dana")[0] == 0
+    assert run_cli("deliver") == (0, "1 sent\n", "")
+    assert comments.assigned == {"1": [12345]} and "1" not in comments.posted
+    code, out, _ = run_cli("case", "show", "CW-1001")
+    assert code == 0 and re.search(r"\n {30}delivery to zd ticket 1: sent \d\d:\d\d\n", out)
+    write_config(owner.format(id='"dana@acme.com"'))
+    code, out, err = run_cli("deliver")
+    assert (code, out) == (2, "")
+    assert err.strip().endswith(":10: sources.zd.assignees.dana: must be the tracker's id of that person: a Zendesk "
+                                'user id such as 12345, or a Jira accountId such as "5b10ac8d82e05b22cc7d4ef5"')
 
 
 def test_a_deliver_killed_while_the_tracker_holds_its_send_then_run_again_posts_once(floor, tmp_path):

@@ -91,11 +91,39 @@ def test_a_delivery_reads_as_the_case_shows_it():
 
 def test_the_write_back_table_is_off_by_default_and_checked_line_by_line():
     assert SourceSettings(kind="zendesk").write_back == wb.WriteBack()
-    text = '[zd]\nkind = "zendesk"\n[zd.write_back]\nnotes = 1\nowner = true\n'
+    text = ('[zd]\nkind = "zendesk"\n[zd.write_back]\nnotes = 1\nowner = true\n'
+            '[zd.assignees]\ndana = 12345\nravi = "12x"\n')
     with pytest.raises(FileInvalid) as raised:
         read_toml(Sources, text, "c.toml")
-    assert str(raised.value) == ("2 problems: c.toml:4: zd.write_back.notes: must be true or false; c.toml:5: "
-                                 "zd.write_back.owner: writing the owner back is not built yet: leave it false")
+    assert str(raised.value) == ("2 problems: c.toml:4: zd.write_back.notes: must be true or false; c.toml:6: "
+                                 "zd.assignees: ravi: a Zendesk assignee is a user id, a number such as 12345")
+    with pytest.raises(FileInvalid) as raised:
+        read_toml(Sources, '[zd]\nkind = "zendesk"\n[zd.assignees]\nDana = 1\nlee = "a b"\n', "c.toml")
+    assert str(raised.value).startswith("2 problems: c.toml:4: zd.assignees.Dana: handle: 'Dana' is not a handle")
+    assert "c.toml:5: zd.assignees.lee: must be the tracker's id of that person" in str(raised.value)
+    with pytest.raises(FileInvalid) as raised:
+        read_toml(Sources, '[zd]\nkind = "jira"\n[zd.write_back]\nowner = true\n', "c.toml")
+    assert str(raised.value).startswith("c.toml:3: zd.write_back: owner = true needs an assignees table")
+    jira = read_toml(Sources, '[zd]\nkind = "jira"\nassignees = {dana = "712020:5b1-ac_8d"}\n'
+                              '[zd.write_back]\nowner = true\n', "c.toml").zd
+    assert jira.assignees == {"dana": "712020:5b1-ac_8d"} and jira.write_back.wants(wb.OWNER)
+
+
+def owner(event_id: int, after: str | None, minutes: int, **payload) -> Event:
+    at = AT + timedelta(minutes=minutes)
+    return Event(id=event_id, case_id="CW-1", type=EventType.OWNER_ASSIGNED, actor="lee", occurred_at=at,
+                 recorded_at=at, payload={"before": None, "after": after} | payload)
+
+
+def test_only_the_latest_owner_is_sent_and_never_one_the_tracker_set():
+    first, backfilled, tracker = owner(5, "dana", 10), owner(6, "ravi", 5), owner(7, "lee", 20, via="zd")
+    assert wb.kind_of(first) == wb.OWNER and wb.kind_of(tracker) is None  # the ticket's own assignee stays there
+    assert wb.body(first) == "assignee: dana" and wb.body(owner(8, None, 0)) == "assignee: nobody"
+    assert wb.later_owner([first, backfilled], 6) == first  # history order, not id order
+    assert wb.later_owner([first, backfilled], 5) is None
+    assert wb.later_owner([first, backfilled, tracker], 5) == tracker
+    skipped = wb.Delivery(5, "zd", "1", wb.OWNER, wb.SKIPPED, 0, last_error="superseded by event 7")
+    assert skipped.label() == "not sent (superseded by event 7)" and not skipped.undelivered
 
 
 class Sources(TomlTable):

@@ -93,7 +93,9 @@ def reset(request: Request) -> Response:
 @dataclass
 class Comments:
     """The comment endpoints of a Zendesk (`PUT /api/v2/tickets/{id}.json`, `GET …/comments.json`)
-    and a Jira (`POST`/`GET /rest/api/3/issue/{key}/comment`), keeping what they were sent. A send
+    and a Jira (`POST`/`GET /rest/api/3/issue/{key}/comment`), keeping what they were sent, and the
+    assignee ones (Zendesk's PUT with `assignee_id`, Jira's `PUT …/assignee`) keeping each assignee
+    set, in order. A send
     first takes the answers queued in `failures`; `hold_next`, once, runs after the next comment is
     taken and before it is answered (a tracker that answers late, or never)."""
 
@@ -105,6 +107,7 @@ class Comments:
     statuses: dict[str, str] = field(default_factory=dict)  # ticket -> the status a Zendesk PUT set
     transitions: list[dict] = field(default_factory=list)  # what a Jira issue offers
     moved: list[tuple[str, str]] = field(default_factory=list)  # (issue, transition id) taken
+    assigned: dict[str, list[int | str | None]] = field(default_factory=dict)  # ticket -> assignees set, in order
 
     @property
     def url(self) -> str:
@@ -117,7 +120,17 @@ class Comments:
         self.server.expect_request(jira).respond_with_handler(lambda r: self._answer(r, jira, "jira"))
         self.server.expect_request(re.compile(r"/rest/api/3/issue/[^/]+/transitions")).respond_with_handler(
             self._transition)
+        self.server.expect_request(re.compile(r"/rest/api/3/issue/[^/]+/assignee"), method="PUT").respond_with_handler(
+            self._assign)
         return self
+
+    def _assign(self, request: Request) -> Response:
+        self.requests.append((request.method, request.path))
+        if self.failures:
+            reply = self.failures.pop(0)
+            return reply(request) if callable(reply) else Response(json.dumps(reply), content_type="application/json")
+        self.assigned.setdefault(request.path.split("/")[-2], []).append(request.get_json()["accountId"])
+        return Response(status=204)
 
     def _transition(self, request: Request) -> Response:
         self.requests.append((request.method, request.path))
@@ -138,6 +151,10 @@ class Comments:
             reply = self.failures.pop(0)
             return reply(request) if callable(reply) else Response(json.dumps(reply), content_type="application/json")
         sent = request.get_json()
+        if kind == "zendesk" and "comment" not in sent["ticket"]:
+            self.assigned.setdefault(ticket, []).append(sent["ticket"]["assignee_id"])
+            return Response(json.dumps({"ticket": {"id": int(ticket)} | sent["ticket"]}),
+                            content_type="application/json")
         number = 98765 + sum(len(c) for c in self.posted.values())
         if kind == "zendesk":
             comment = sent["ticket"]["comment"]

@@ -325,3 +325,64 @@ async def test_what_the_senders_source_does_not_send_is_never_sent_and_a_quoted_
         assert planted["id"] == 5001 and reply["public"] is True and reply["body"].endswith(marker)
         update_row, note_row = await rows(store)
         assert update_row.comment_id != "5001" and note_row.state == "dead"
+
+
+OWNERS = wb.WriteBack(owner=True)
+ASSIGNEES = {"zendesk": {"dana": "12345", "lee": "777"}, "jira": {"dana": "5b10ac8d82e05b22cc7d4ef5"}}
+
+
+def owning(kind: str, url: str) -> LiveSource:
+    jql = {"jql": "project = SUP"} if kind == "jira" else {}
+    settings = SourceSettings(kind=kind, url=url, email="lead@acme.com", token_env="CASEWATCH_ZD_TOKEN",
+                              write_back=OWNERS, assignees=ASSIGNEES[kind], **jql)
+    return LiveSource(Source.of("zd" if kind == "zendesk" else "sup", settings), settings)
+
+
+async def test_the_owner_becomes_the_assignee_once_only_the_latest_and_only_when_mapped(db_target, frozen_clock,
+                                                                                       tickets):
+    """Zendesk and Jira each get their case's owner once; an owner with no assignee id is not
+    delivered and nothing is asked of the ticket; an owner that failed and was then replaced is
+    skipped, so the retry never sets the stale assignee; nobody unassigns."""
+    async with await Store.open(db_target, clock=frozen_clock, creator=LEAD) as store:
+        for name in ("lee", "ravi"):
+            await store.execute(c.AddPerson(name=name, role=Role.AGENT), "dana")
+        store.write_back = {"zd": OWNERS, "sup": OWNERS}
+        zd_case, jira_case = await linked_case(store), await linked_case(store, "jira", "SUP-7")
+        unmapped_case = await linked_case(store, ticket="2")
+        stale = await store.execute(c.Assign(case_id=zd_case, name="dana"), "dana")
+        for case_id, name in ((jira_case, "dana"), (unmapped_case, "ravi")):
+            await store.execute(c.Assign(case_id=case_id, name=name), "dana")
+        assert [(row.kind, row.body) for row in await rows(store)] == [("owner", "assignee: dana")] * 2 + [
+            ("owner", "assignee: ravi")]
+        sources = {"zd": owning("zendesk", tickets.url), "sup": owning("jira", tickets.url)}
+        tickets.failures = [status(503)] * 3  # the first owner of ticket 1 does not get through in this pass
+        report = await deliver_pass(store, sources, sleep=Waits())
+        assert [item["state"] for item in report.done] == ["failed", "sent", "dead"]
+        assert report.done[2]["error"] == "ravi has no assignee id in [sources.zd.assignees]: never sent"
+        assert tickets.assigned == {"SUP-7": ["5b10ac8d82e05b22cc7d4ef5"]}
+        assert not any(path.endswith("/2.json") for _, path in tickets.requests)
+
+        newer = await store.execute(c.Assign(case_id=zd_case, name="lee"), "dana")
+        await store.execute(c.Assign(case_id=jira_case, name=None), "dana")
+        frozen_clock.advance(minutes=31)
+        report = await deliver_pass(store, sources, sleep=Waits())
+        assert [item["state"] for item in report.done] == ["skipped", "sent", "sent"]
+        assert tickets.assigned == {"1": [777], "SUP-7": ["5b10ac8d82e05b22cc7d4ef5", None]}
+        shown = await outbox.deliveries(store, zd_case)
+        assert shown[stale.event.id].label() == f"not sent (a later owner (event {newer.event.id}) replaced it: " \
+                                                "never sent)"
+        assert shown[newer.event.id].label("UTC") == "sent 14:31"
+        assert (await deliver_pass(store, sources, sleep=Waits())).done == []
+        assert list(await outbox.undelivered(store)) == [unmapped_case]  # the skipped one is not flagged
+
+
+async def test_no_owner_goes_back_with_owner_off_nor_one_the_tracker_set(db_target, frozen_clock, tickets):
+    async with await Store.open(db_target, clock=frozen_clock, creator=LEAD) as store:
+        store.write_back = {"zd": ON}
+        case_id = await linked_case(store)
+        await store.execute(c.Assign(case_id=case_id, name="dana"), "dana")
+        store.write_back = {"zd": OWNERS}
+        await store.execute(c.Assign(case_id=case_id, name=None, via="zd"), "dana")  # a sync took the ticket's
+        assert await rows(store) == []
+        assert (await deliver_pass(store, {"zd": owning("zendesk", tickets.url)}, sleep=Waits())).done == []
+    assert tickets.requests == []
