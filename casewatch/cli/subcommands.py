@@ -854,7 +854,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         arg("--dry-run", action="store_true", help="read the tracker, write nothing; print what would happen"),
         arg("--json", action="store_true", help="each source's counts as JSON"),
     )),
-    Read("deliver", "send the queued write-back (customer updates, notes) to the tickets once, then exit",
+    Read("deliver", "send the queued write-back (customer updates, notes, owners) to the tickets once, then exit",
          run_deliver, (
              arg("--retry", metavar="CASE", help="first make this case's failed and undelivered items due again"),
              arg("--json", action="store_true", help="each item sent or failed as JSON"),

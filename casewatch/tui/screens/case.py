@@ -69,7 +69,7 @@ class CaseScreen(CaseActions):
         self.policies: PolicyHistory | None = None  # which policy was in force when: breaches are judged under it
         self.breaches: list[Breach] = []
         self._breached: frozenset[ClockKind] = frozenset()  # the clocks overdue when the breaches were derived
-        self.deliveries: dict[int, Delivery] = {}  # write-back of the case's updates and notes, by event id
+        self.deliveries: dict[int, Delivery] = {}  # write-back of the case's updates, notes, owners, by event id
         self._delivery_shown: dict[str, str] = {}  # timeline row key -> the delivery label it shows
         self._deliveries_read = 0.0  # (monotonic) when they were last read: a pending one is read again
 
