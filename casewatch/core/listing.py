@@ -80,7 +80,8 @@ def listing_json(listing: CaseListing) -> dict[str, Any]:
 def planned_under(stored: dict[str, Any], policy_version: int, case_version: int) -> bool:
     """The stored listing was made from this version of its case, under this policy (else the
     case is listed from its state: the policy or the case moved on since it was written)."""
-    return stored.get("policy") == policy_version and stored.get("version") == case_version
+    return (isinstance(stored, dict)  # a row members can write: anything else is no listing at all
+            and stored.get("policy") == policy_version and stored.get("version") == case_version)
 
 
 def listing_from_json(stored: dict[str, Any]) -> CaseListing:

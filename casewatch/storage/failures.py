@@ -29,7 +29,7 @@ _SQLITE_DAMAGED = ("malformed", "file is not a database", "disk i/o error", "dat
                    "could not decode to utf-8")
 DAMAGED_ADVICE = ("run `casewatch db verify` (`casewatch db rebuild` repairs what it lists); if that fails too, "
                   "restore it from a backup (sqlite3's .recover can save what is readable)")
-UNREADABLE = (ValueError, KeyError, TypeError, IndexError, UnicodeError)
+UNREADABLE = (ValueError, KeyError, TypeError, IndexError, UnicodeError, AttributeError, OverflowError)
 """What decoding a stored row raises when its bytes are not what casewatch wrote: JSON that does not
 parse, a timestamp or enum value that is not one, a payload missing a field (pydantic's
 ValidationError is a ValueError)."""

@@ -119,3 +119,21 @@ def test_a_row_casewatch_could_not_have_written_is_one_line_on_both_backends(db_
     assert run(capsys, "case", "note", "CW-1001", "x", "--db", db_url, "--as", "dana")[0] == 0
     code, out, err = run(capsys, "case", "show", "CW-1001", "--db", db_url, "--as", "dana")
     assert code == 0 and "x" in out, err
+
+
+def test_a_listing_that_is_not_one_is_no_listing(db_url, capsys):
+    """From the third attack run: `UPDATE cases SET listing = '[1,2]'` (members may write the case
+    rows) made `cases`, `db verify` and `db rebuild` fail for good. A stored listing is a cache: one
+    that is not an object is planned afresh from the case."""
+    assert run(capsys, "case", "new", "--title", "t", "--customer", "c", "--severity", "SEV2", "--db", db_url,
+               "--as", "dana")[0] == 0
+
+    async def plant() -> None:
+        async with await Store.open(resolve_target(db_url)) as store, store._writer.begin() as conn:
+            await conn.execute(text("UPDATE cases SET listing = :row WHERE id = 'CW-1001'"), {"row": "[1, 2]"})
+
+    asyncio.run(plant())
+    for args in (["cases"], ["db", "verify"], ["db", "rebuild"]):
+        code, out, err = run(capsys, *args, "--db", db_url, "--as", "dana")
+        assert code == 0 and err == "", (args, err)
+    assert "CW-1001" in run(capsys, "cases", "--db", db_url, "--as", "dana")[1]
