@@ -176,3 +176,35 @@ async def test_the_speed_keys_are_listed_in_help_and_remappable(board_db, frozen
         lines = help_lines(app)
         assert [key_line(lines, what).split()[0] for what in ("Take it", "Mark row", "Mark all shown", "Open by id", "Undo")] == [
             "f6", "x", "V", ":", "u"]
+
+
+def id_cell_style(app, case_id: str):
+    """The style the terminal draws a row's id with (the segment holding the id, in the row's line)."""
+    pane = table(app, app.state.cases[case_id].severity.value.lower())
+    for y in range(pane.size.height):
+        for segment in pane.render_line(y):
+            if case_id in segment.text:
+                return segment.style
+    raise AssertionError(f"{case_id} is not drawn")
+
+
+@pytest.mark.parametrize(("size", "theme"), [((80, 24), "casewatch-dark"), ((200, 50), "casewatch-light")])
+async def test_marked_ids_are_drawn_reversed_and_unmarked_ones_are_not(make_app, size, theme):
+    app = make_app(theme=theme)
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        pane = table(app, "sev3")
+        pane.focus()
+        pane.move_cursor(row=0)
+        await pilot.pause()
+        first, second = [row.value for row in pane.rows][:2]
+        assert not id_cell_style(app, first).reverse
+        await pilot.press("space")  # marks the first; the cursor moves on to the second
+        await pilot.pause()
+        assert id_cell_style(app, first).reverse and not id_cell_style(app, second).reverse
+        await pilot.press("up", "space")  # again: unmarked
+        await pilot.pause()
+        assert not id_cell_style(app, first).reverse
+        await pilot.press("slash", *"sev:3", "enter", "V")
+        await pilot.pause()
+        assert all(id_cell_style(app, case_id).reverse for case_id in [first, second])

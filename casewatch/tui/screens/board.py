@@ -317,13 +317,14 @@ class BoardScreen(QuickActions):
             row.table.set_row_cells(case_id, changed)
 
     def _changed_cells(self, row: _Row, case_id: str, values: dict[str, Text]) -> dict[str, Text]:
+        """The cells that would draw differently: a style may be the text's own or one of its spans."""
         shown = self._layout.keys
         changed = {}
         for key, value in values.items():
             if key not in shown:
                 continue
             current = row.table.get_cell(case_id, key)
-            if current.plain != value.plain or current.style != value.style:
+            if current.plain != value.plain or current.style != value.style or current.spans != value.spans:
                 changed[key] = value
         return changed
 

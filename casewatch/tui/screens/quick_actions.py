@@ -97,7 +97,7 @@ class QuickActions(CaseActions):
         """The id cell of a row: reversed while the case is marked."""
         cell = cells.plain(case_id)
         if case_id in self.marked:
-            cell.stylize(MARKED_STYLE)
+            cell.style = MARKED_STYLE  # the whole cell, padding included: visible in every theme
         return cell
 
     def go_to_case(self, case_id: str) -> None:
