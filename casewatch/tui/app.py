@@ -481,13 +481,14 @@ class CasewatchApp(App[None]):
         if copy_message and isinstance(command, CustomerUpdate):
             await self._copy(outcome.event.payload["message"], f"The {command.case_id} customer message")
 
-    def perform_each(self, commands: list[OnCase], reply_to: Screen) -> Worker[None]:
+    def perform_each(self, commands: list[OnCase], reply_to: Screen, refused_are: str = "still marked") -> Worker[None]:
         """A bulk action (see `Store.execute_each`): each case its own event in one transaction; a
-        case that refuses is listed with its reason in a notice, and `reply_to` hears which went through."""
-        return self.run_worker(self._perform_each(commands, reply_to), name="Write", group="write",
+        case that refuses is listed with its reason in a notice (`refused_are` says what became of
+        them), and `reply_to` hears which went through."""
+        return self.run_worker(self._perform_each(commands, reply_to, refused_are), name="Write", group="write",
                                exit_on_error=False)
 
-    async def _perform_each(self, commands: list[OnCase], reply_to: Screen) -> None:
+    async def _perform_each(self, commands: list[OnCase], reply_to: Screen, refused_are: str) -> None:
         if self.refuse_read_only():
             return
         try:
@@ -506,7 +507,7 @@ class CasewatchApp(App[None]):
             self.notify(f"{len(done)} of {len(commands)} cases changed", title="Done")
         if refused:
             lines = "\n".join(visible(f"{case_id}: {reason}") for case_id, reason in refused.items())
-            self.notify(f"{len(refused)} not done (still marked):\n{lines}",
+            self.notify(f"{len(refused)} not done ({refused_are}):\n{lines}",
                         title="Not done", severity="error", timeout=20, markup=False)
         if reply_to in self.screen_stack:
             reply_to.post_message(BulkDone(tuple(done), refused))
