@@ -141,3 +141,20 @@ async def test_sort_zoom_and_views_are_remappable(make_app):
         await settled(app, pilot)
         assert "⇅ escalated first" in str(pane.border_title) and app.screen.zoomed is not None
         assert status(app).startswith(" view triage")
+
+
+@pytest.mark.parametrize("size", [(80, 24), (200, 50)])
+async def test_after_unzooming_the_cursor_row_is_in_view(make_app, size):
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        await settled(app, pilot)
+        pane = max(app.screen.query(SeverityPane), key=lambda p: p.table.row_count)
+        rows = pane.table
+        await focus_pane(app, pilot, pane.severity.value.lower())
+        await pilot.press("z", "G")  # zoomed, the last row is in view
+        await settled(app, pilot)
+        last = rows.selected_id()
+        assert any(last in line for line in rendered_rows(rows))
+        await pilot.press("z")  # back among the other panes, smaller: the cursor row stays in view
+        await settled(app, pilot)
+        assert rows.selected_id() == last and any(last in line for line in rendered_rows(rows))
