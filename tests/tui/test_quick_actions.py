@@ -175,7 +175,7 @@ async def test_the_speed_keys_are_listed_in_help_and_remappable(board_db, frozen
         await pilot.pause()
         lines = help_lines(app)
         assert [key_line(lines, what).split()[0] for what in ("Take it", "Mark row", "Mark all shown", "Open by id", "Undo")] == [
-            "f6", "x", "V", ":", "u"]
+            "F6", "x", "V", ":", "u"]
 
 
 def id_cell_style(app, case_id: str):

@@ -562,7 +562,7 @@ class BoardScreen(QuickActions):
             if self._sorts[severity] is not Sort.DEADLINE:
                 title += f" · ⇅ {self._sorts[severity].label}"
             if self.zoomed is severity:
-                title += " · zoomed (z: all panes)"
+                title += f" · zoomed ({self._key_of('board.zoom')}: all panes)"
             if counts.late:
                 title += f" · {counts.late} late"
             if counts.unowned:
@@ -570,6 +570,12 @@ class BoardScreen(QuickActions):
             if self._titles.get(severity) != title:
                 pane.border_title = Text(visible(title))
                 self._titles[severity] = title
+
+    def _key_of(self, binding_id: str) -> str:
+        """The key a binding has now (a `[keymap]` may have moved it), as help and the footer show it."""
+        binding = next((active.binding for active in self.active_bindings.values()
+                        if active.binding.id == binding_id), None)
+        return self.app.get_key_display(binding) if binding is not None else binding_id
 
     def _size_panes(self) -> None:
         available = self.query_one("#panes").size.height or (self.app.size.height - 2)
