@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+from casewatch.core import commands as c
 from casewatch.core.alert_marks import SNOOZE_FOR, AlertMarks, alert_key, snooze_words
 from casewatch.core.alerts import Alert
 from casewatch.core.case_filter import Seen, parse_filter
@@ -13,7 +14,6 @@ from casewatch.core.clocks import ClockKind, ClockState
 from casewatch.core.models import Severity
 from casewatch.core.unread import LastSeen, Unread
 from casewatch.local_marks import load_marks, read_seen
-from casewatch.core import commands as c
 from tests.core.floor import Floor
 from tests.core.test_case_filter import CLOCKS, FLOOR, T, case
 
