@@ -6,6 +6,7 @@ import getpass
 import json
 import os
 import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfoNotFoundError
@@ -64,6 +65,15 @@ def load_config(path: Path | None = None) -> Config:
     except OSError as exc:
         raise InvalidInput(f"cannot read {path}: {exc.strerror}") from None
     return read_toml(Config, text, str(path))
+
+
+def keymap_problem(config: Config, problem: str, ids: Iterable[str], path: Path | None = None) -> str:
+    """A [keymap] problem in one line, at the `file:line` of the first of `ids` the file remaps."""
+    path = path or paths.config_path()
+    remapped = sorted(set(ids) & set(config.keymap))
+    lines = path.read_text(encoding="utf-8").splitlines() if path.exists() and remapped else []
+    line = locate(lines, ("keymap", remapped[0])) if lines else None
+    return f"{path}:{line}: keymap: {problem}" if line else f"config keymap: {problem}"
 
 
 def configured_source(config: Config, name: str, roster: dict[str, Person], path: Path | None = None) -> Source:

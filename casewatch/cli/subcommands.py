@@ -458,7 +458,7 @@ def _board(args: argparse.Namespace) -> int:
         raise InvalidInput(f"config keymap: unknown binding id {unknown[0]!r} ({hint}known: {known})")
     clashes = keymap_clashes(config.keymap)
     if clashes:
-        raise InvalidInput(f"config keymap: {clashes[0]}")
+        raise InvalidInput(env.keymap_problem(config, str(clashes[0]), clashes[0].ids))
     asked: datetime | date | None = getattr(args, "as_of", None)
     if isinstance(asked, date) and not isinstance(asked, datetime):  # a bare day: its midnight in your zone
         asked = day_start(asked, Session(args, config).creator().tz)

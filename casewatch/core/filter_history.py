@@ -50,15 +50,22 @@ class Recall:
         self.at = -1  # -1: the text being typed; 0: the newest earlier filter
 
     def older(self) -> str | None:
-        """The filter before the one shown, or None at the oldest."""
-        if self.at + 1 >= len(self.history):
+        """The filter before the one shown, or None at the oldest. A filter the same as the typed
+        text (the filter in force, which the bar opens with) is passed over both ways: `↑` and `↓`
+        always change what the bar holds."""
+        at = self.at + 1
+        while at < len(self.history) and self.history[at] == self.typed:
+            at += 1
+        if at >= len(self.history):
             return None
-        self.at += 1
-        return self.history[self.at]
+        self.at = at
+        return self.history[at]
 
     def newer(self) -> str | None:
         """The filter after the one shown (the typed text after the newest), or None when typing."""
         if self.at < 0:
             return None
         self.at -= 1
+        while self.at >= 0 and self.history[self.at] == self.typed:
+            self.at -= 1
         return self.typed if self.at < 0 else self.history[self.at]

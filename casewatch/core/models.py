@@ -254,6 +254,8 @@ class Case(BaseModel):
     version: int = 0
     updated_at: datetime
     updated_by: str
+    others_version: int = 0  # the latest change by anyone but `updated_by` (0: none), what unread marks
+    others_at: datetime | None = None  # ask of a case whose last change was the viewer's own (core.unread)
     last_occurred_at: datetime
 
     @property

@@ -13,13 +13,15 @@ from casewatch.core.models import Case, Event, FloorState
 def apply(case: Case | None, event: Event) -> Case:
     """Return the case after `event`. Every event bumps the version by one."""
     kind = EVENTS[event.type]
-    authorship = {"updated_at": event.recorded_at, "updated_by": event.actor}
+    authorship: dict[str, object] = {"updated_at": event.recorded_at, "updated_by": event.actor}
     if isinstance(kind, OpensCase):
         return Case(**kind.fields(event), version=1, last_occurred_at=event.occurred_at, **authorship)
     if not isinstance(kind, ChangesCase):
         raise ValueError(f"event type {event.type} does not apply to a case")
     if case is None:
         raise ValueError(f"event {event.id} ({event.type}) for {event.case_id} precedes the case's creation")
+    if event.actor != case.updated_by:  # the change before this one is now the latest by someone else
+        authorship |= {"others_version": case.version, "others_at": case.updated_at}
     return _next(case, kind.change(case, event) | authorship | {
         "version": case.version + 1, "last_occurred_at": max(case.last_occurred_at, event.occurred_at),
     })

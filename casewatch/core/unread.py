@@ -3,7 +3,9 @@
 Looking at a case is not an event, so "last seen" is kept per person on their machine (see
 casewatch.local_marks), never in the shared log: the version of each case they last opened, and
 `since`, when the marks began. A case they never opened counts as read if nobody else changed it
-after `since` (a first start marks the whole board read as of then).
+after `since` (a first start marks the whole board read as of then). What counts is the latest
+change by someone else: the case's last change, or, when that one is the viewer's own, the one a
+case keeps beside it (`Case.others_version`), so your own change never reads someone else's for you.
 """
 
 from __future__ import annotations
@@ -23,10 +25,14 @@ class LastSeen:
     versions: dict[str, int] = field(default_factory=dict)  # case id -> the version last opened
 
     def is_unread(self, case: Case, viewer: str) -> bool:
-        if case.updated_by == viewer:
-            return False  # the last change is the viewer's own: they know it
+        if case.updated_by != viewer:
+            version, at = case.version, case.updated_at
+        elif case.others_at is not None:  # the last change is the viewer's own: the one before it by another
+            version, at = case.others_version, case.others_at
+        else:
+            return False  # nobody else ever changed it
         seen = self.versions.get(case.id)
-        return case.version > seen if seen is not None else case.updated_at > self.since
+        return version > seen if seen is not None else at > self.since
 
     def saw(self, case: Case) -> bool:
         """The viewer opened (or marked read) the case as it is now; whether that changed anything."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import signal
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
@@ -70,6 +71,7 @@ SOURCES_EVERY_S = 15.0  # how often the status line's tracker syncs are read aga
 HANGUP_AND_TERMINATE = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
 ALERTS_AT_ONCE = 3  # more clocks turning in one look than this make one summary, not a toast each
 OPENED_KEPT = 20  # how far back ctrl+o goes through the cases opened
+FUNCTION_KEY = re.compile(r"(?<![a-z])f(\d{1,2})\b")  # "f1", "^f5", "shift+f12" as Textual shows them
 ALERT_TOAST_S = 15  # seconds; the alert history keeps them all
 ALERT_PACE_S = 5  # seconds between two looks at the alerts (toasts, bell, command): core.alerts.AlertPace
 ALERT_TOASTS_SHOWN = ALERTS_AT_ONCE + 1  # alert toasts on screen at once (one look's all show): the oldest gives way
@@ -146,6 +148,10 @@ class CasewatchApp(App[None]):
             self.unregister_theme(name)
         if keymap:
             self.set_keymap(keymap)
+
+    def get_key_display(self, binding: Binding) -> str:
+        """Function keys as keyboards print them (F1; Textual says f1), in help, footer and palette."""
+        return FUNCTION_KEY.sub(lambda found: f"F{found[1]}", super().get_key_display(binding))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """Of Textual's own palette entries only the theme (casewatch's themes): its Keys panel
@@ -481,13 +487,14 @@ class CasewatchApp(App[None]):
         if copy_message and isinstance(command, CustomerUpdate):
             await self._copy(outcome.event.payload["message"], f"The {command.case_id} customer message")
 
-    def perform_each(self, commands: list[OnCase], reply_to: Screen) -> Worker[None]:
+    def perform_each(self, commands: list[OnCase], reply_to: Screen, refused_are: str = "still marked") -> Worker[None]:
         """A bulk action (see `Store.execute_each`): each case its own event in one transaction; a
-        case that refuses is listed with its reason in a notice, and `reply_to` hears which went through."""
-        return self.run_worker(self._perform_each(commands, reply_to), name="Write", group="write",
+        case that refuses is listed with its reason in a notice (`refused_are` says what became of
+        them), and `reply_to` hears which went through."""
+        return self.run_worker(self._perform_each(commands, reply_to, refused_are), name="Write", group="write",
                                exit_on_error=False)
 
-    async def _perform_each(self, commands: list[OnCase], reply_to: Screen) -> None:
+    async def _perform_each(self, commands: list[OnCase], reply_to: Screen, refused_are: str) -> None:
         if self.refuse_read_only():
             return
         try:
@@ -506,7 +513,7 @@ class CasewatchApp(App[None]):
             self.notify(f"{len(done)} of {len(commands)} cases changed", title="Done")
         if refused:
             lines = "\n".join(visible(f"{case_id}: {reason}") for case_id, reason in refused.items())
-            self.notify(f"{len(refused)} not done (still marked):\n{lines}",
+            self.notify(f"{len(refused)} not done ({refused_are}):\n{lines}",
                         title="Not done", severity="error", timeout=20, markup=False)
         if reply_to in self.screen_stack:
             reply_to.post_message(BulkDone(tuple(done), refused))

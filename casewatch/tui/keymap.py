@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from textual.binding import Binding
 
@@ -46,7 +47,19 @@ def _own_bindings(owner: type) -> list[Binding]:
             if isinstance(binding, Binding) and binding.id]
 
 
-def keymap_clashes(keymap: Mapping[str, str]) -> list[str]:
+@dataclass(frozen=True)
+class Clash:
+    """One key two bindings of a screen would share: what to say, and the binding ids (the ones
+    the keymap remapped are where the config file is wrong)."""
+
+    text: str
+    ids: frozenset[str]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def keymap_clashes(keymap: Mapping[str, str]) -> list[Clash]:
     """Keys the keymap would give two of casewatch's bindings on one screen (the board with its
     tables): only one of them would ever run. A screen's key over an app-wide one is deliberate
     (`q` goes back on a case screen and quits on the board), so only one screen's own are compared;
@@ -60,6 +73,7 @@ def keymap_clashes(keymap: Mapping[str, str]) -> list[str]:
             for key in keys.split(","):
                 by_key[key.strip()].add(binding.id or "")
         name = owner.__name__.removesuffix("Screen").lower()
-        found += [f"{key!r} would do two things on the {name} screen: {' and '.join(sorted(ids))}"
+        found += [Clash(f"{key!r} would do two things on the {name} screen: {' and '.join(sorted(ids))}",
+                        frozenset(ids))
                   for key, ids in by_key.items() if len(ids) > 1 and frozenset(ids) not in TAKES_TURNS]
     return found

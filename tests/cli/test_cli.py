@@ -253,7 +253,8 @@ def test_unknown_keymap_binding_is_a_one_line_error(tmp_path):
 def test_a_keymap_that_gives_one_key_two_actions_on_a_screen_is_a_one_line_error(tmp_path):
     """Only one of the two would ever run: `o` on the board shows the unowned cases."""
     result = _board_with_keymap(tmp_path, '"case.assign" = "o"')
-    assert result.stderr == ("casewatch: config keymap: 'o' would do two things on the board screen: "
+    config = tmp_path / "config" / "casewatch" / "config.toml"
+    assert result.stderr == (f"casewatch: {config}:2: keymap: 'o' would do two things on the board screen: "
                              "board.view_unowned and case.assign\n")
 
 
@@ -262,7 +263,7 @@ def test_the_default_keys_and_a_remap_onto_a_free_key_clash_nowhere():
 
     assert keymap_clashes({}) == []
     assert keymap_clashes({"case.assign": "O"}) == []
-    assert keymap_clashes({"board.view_unowned": "U", "case.assign": "o"}) == [
+    assert [str(clash) for clash in keymap_clashes({"board.view_unowned": "U", "case.assign": "o"})] == [
         "'o' would do two things on the case screen: case.assign and case.reopen"]
 
 

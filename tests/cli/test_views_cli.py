@@ -155,6 +155,8 @@ def test_is_unread_reads_the_persons_marks_file_as_the_board_keeps_it(cw, floor,
         assert cw("case", "note", case_id, "[b]seen?", "--as", "raj")[0] == 0
     assert ids(cw, "--filter", "is:unread") == {floor["own"], floor["waiting"]}
     assert ids(cw, "--filter", "is:unread sev:2") == {floor["own"]}
+    assert cw("case", "note", f"{floor['own']},{floor['waiting']}", "on it", "--as", "dana")[0] == 0
+    assert ids(cw, "--filter", "is:unread") == {floor["own"], floor["waiting"]}  # her own note reads nothing
     assert ids(cw, "--filter", "is:unread", "--as", "raj") == set()  # raj keeps no marks here, and wrote them
     code, out, _ = cw("cases", "--json", "--filter", f"{floor['own']}")
     marks.seen.versions[floor["own"]] = json.loads(out)[0]["version"]  # dana opened it on the board

@@ -39,3 +39,10 @@ def test_up_goes_back_and_down_comes_forward_to_what_was_typed():
     assert [recall.older(), recall.older(), recall.older(), recall.older()] == ["sev:1", "owner:none", "acme", None]
     assert [recall.newer(), recall.newer(), recall.newer(), recall.newer()] == ["owner:none", "sev:1", "ra", None]
     assert Recall([], "x").older() is None
+
+
+def test_up_passes_over_the_filter_in_force():
+    recall = Recall(["owner:ravi", "sev:1"], typed="owner:ravi")  # the bar opens holding the filter in force
+    assert recall.older() == "sev:1" and recall.older() is None
+    assert [recall.newer(), recall.newer()] == ["owner:ravi", None]  # the typed text, then nothing newer
+    assert Recall(["owner:ravi"], typed="owner:ravi").older() is None

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+from casewatch.core import commands as c
 from casewatch.core.alert_marks import SNOOZE_FOR, AlertMarks, alert_key, snooze_words
 from casewatch.core.alerts import Alert
 from casewatch.core.case_filter import Seen, parse_filter
@@ -13,6 +14,7 @@ from casewatch.core.clocks import ClockKind, ClockState
 from casewatch.core.models import Severity
 from casewatch.core.unread import LastSeen, Unread
 from casewatch.local_marks import load_marks, read_seen
+from tests.core.floor import Floor
 from tests.core.test_case_filter import CLOCKS, FLOOR, T, case
 
 LATER = T + timedelta(minutes=5)
@@ -28,6 +30,25 @@ def test_a_case_is_unread_when_someone_else_changed_it_since_the_viewer_last_ope
     opened = case("CW-1", version=4, updated_by="tom", updated_at=LATER)
     assert seen.saw(opened) and not seen.saw(opened) and not seen.is_unread(opened, "dana")
     assert seen.kept({"CW-2"}) == {}  # closed cases are forgotten
+
+
+def test_your_own_later_change_leaves_someone_elses_change_unread():
+    floor = Floor()
+    opened = floor.do(c.NewCase(title="Slow", customer="ACME", severity=Severity.SEV3), "lead", at=T)
+    seen = LastSeen(since=T - timedelta(hours=1))
+    seen.saw(opened)
+    floor.do(c.Note(case_id=opened.id, text="mine"), "agent", at=LATER)
+    mine = floor.do(c.Note(case_id=opened.id, text="and mine"), "lead", at=LATER)
+    assert mine.updated_by == "lead" and seen.is_unread(mine, "lead")  # the agent's change, unread
+    mine = floor.do(c.Note(case_id=opened.id, text="again"), "lead", at=LATER)
+    assert seen.is_unread(mine, "lead")  # still: two of her own changes after it
+    assert seen.saw(mine) and not seen.is_unread(mine, "lead")  # opened: read
+    assert not seen.is_unread(floor.do(c.Note(case_id=opened.id, text="x"), "lead", at=LATER), "lead")
+    never = floor.do(c.NewCase(title="New", customer="Initech", severity=Severity.SEV3), "agent", at=LATER)
+    never = floor.do(c.Note(case_id=never.id, text="seen it"), "lead", at=LATER)
+    assert seen.is_unread(never, "lead")  # never opened, changed by the agent after the marks began
+    assert not LastSeen(since=LATER).is_unread(never, "lead")  # before they began
+    assert floor.replayed() == floor.cases  # the fold keeps it, replayed or stored
 
 
 def test_is_unread_looks_each_case_up_in_the_marks():

@@ -35,7 +35,7 @@ async def test_help_lists_the_bindings_of_the_screen_below_with_remapped_keys(bo
         await pilot.pause()
         lines = help_lines(app)
         assert key_line(lines, "Owner").split()[0] == "o"  # remapped, not the default "a"
-        assert key_line(lines, "Help").split()[0] == "f1"
+        assert key_line(lines, "Help").split()[0] == "F1"
         assert key_line(lines, "Filter").split()[0] == "/"  # a board key
         assert not any("Copy update" in line for line in lines)  # a case-screen key
         await pilot.press("escape", "enter")  # close help; open the selected case

@@ -35,7 +35,7 @@ async def test_saved_views_are_on_function_keys_in_help_and_the_palette(make_app
         assert status(app).startswith(" view triage · ") and len(status(app)) == size[0]
         await pilot.press("o")  # a one-key view narrows the saved view further; the line names both
         await settled(app, pilot)
-        assert status(app).startswith(" need owners view triage · ") and shown_ids(app) == triage
+        assert status(app).startswith(" need owners · view triage · ") and shown_ids(app) == triage
         await pilot.press("o")
         await settled(app, pilot)
         await pilot.press("f2")  # another view replaces it; its name is shown literally
@@ -61,9 +61,9 @@ async def test_saved_views_are_on_function_keys_in_help_and_the_palette(make_app
         await pilot.press("question_mark")
         await settled(app, pilot)
         lines = help_lines(app)
-        assert key_line(lines, "View: triage").split()[0] == "f1"
+        assert key_line(lines, "View: triage").split()[0] == "F1"  # as the key is printed
         assert "sev:1,2 is:unowned" in key_line(lines, "View: triage")
-        assert key_line(lines, "View: [b]acme").split()[0] == "f2"
+        assert key_line(lines, "View: [b]acme").split()[0] == "F2"
         assert not any("View 4" in line for line in lines)
         await pilot.press("escape")
         await settled(app, pilot)
@@ -137,7 +137,46 @@ async def test_sort_zoom_and_views_are_remappable(make_app):
         await settled(app, pilot)
         await focus_pane(app, pilot, "sev3")
         pane = app.screen.query_one("#pane-sev3", SeverityPane)
-        await pilot.press("O", "Z", "f9")
+        await pilot.press("O", "Z")
+        await settled(app, pilot)
+        assert "zoomed (Z: all panes)" in str(pane.border_title)  # the key that unzooms now
+        await pilot.press("f9")
         await settled(app, pilot)
         assert "⇅ escalated first" in str(pane.border_title) and app.screen.zoomed is not None
         assert status(app).startswith(" view triage")
+
+
+@pytest.mark.parametrize("size", [(80, 24), (200, 50)])
+async def test_after_unzooming_the_cursor_row_is_in_view(make_app, size):
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        await settled(app, pilot)
+        pane = max(app.screen.query(SeverityPane), key=lambda p: p.table.row_count)
+        rows = pane.table
+        await focus_pane(app, pilot, pane.severity.value.lower())
+        await pilot.press("z", "G")  # zoomed, the last row is in view
+        await settled(app, pilot)
+        last = rows.selected_id()
+        assert any(last in line for line in rendered_rows(rows))
+        await pilot.press("z")  # back among the other panes, smaller: the cursor row stays in view
+        await settled(app, pilot)
+        assert rows.selected_id() == last and any(last in line for line in rendered_rows(rows))
+
+
+def test_the_status_line_keeps_its_parts_apart_at_every_width():
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from casewatch.core.views import View
+    from casewatch.tui.widgets.status_line import Status, status_text
+
+    for view, saved in ((View.ALL, None), (View.MINE, "triage")):
+        status = Status(view=view, filter_text="", shown=59, open=59, late=3, unowned=12,
+                        refreshed_at=datetime(2026, 12, 7, 8, tzinfo=UTC), connection=None, saved=saved,
+                        sources=(("zd ✓ 40s ago", False),))
+        for width in range(30, 201):
+            line = status_text(status, ZoneInfo("Europe/Berlin"), {}, width).plain
+            assert len(line) == width and "mine view" not in line
+            left, _, _ = line.partition(" 59 open" if " 59 open" in line else " 3 late")
+            assert left.endswith("  ") or left.rstrip().endswith(" ·"), (width, line)  # never "all cases 59 open"
+        assert line.startswith(" mine · view triage" if saved else " all cases")

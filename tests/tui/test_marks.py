@@ -96,6 +96,11 @@ async def test_unread_marks_show_filter_clear_on_open_and_on_ctrl_r(make_app, wr
         assert shown_ids(app) == {x, y}
         await pilot.press("escape")
         await pilot.pause()
+        await on_case(app, pilot, "sev3", row=table(app, "sev3").get_row_index(y))
+        name = "tom" if app.state.cases[y].comms_owner != "tom" else "mei"
+        await pilot.press("space", "c", *name, "enter", "y")  # a bulk c of dana's own on y
+        await settled(app, pilot)
+        assert app.state.cases[y].updated_by == "dana" and title(app, y).startswith(f"{UNREAD} ")  # still unread
         await on_case(app, pilot, "sev2", row=table(app, "sev2").get_row_index(x))
         await pilot.press("enter")
         await settled(app, pilot)

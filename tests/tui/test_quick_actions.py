@@ -175,4 +175,70 @@ async def test_the_speed_keys_are_listed_in_help_and_remappable(board_db, frozen
         await pilot.pause()
         lines = help_lines(app)
         assert [key_line(lines, what).split()[0] for what in ("Take it", "Mark row", "Mark all shown", "Open by id", "Undo")] == [
-            "f6", "x", "V", ":", "u"]
+            "F6", "x", "V", ":", "u"]
+
+
+def id_cell_style(app, case_id: str):
+    """The style the terminal draws a row's id with (the segment holding the id, in the row's line)."""
+    pane = table(app, app.state.cases[case_id].severity.value.lower())
+    for y in range(pane.size.height):
+        for segment in pane.render_line(y):
+            if case_id in segment.text:
+                return segment.style
+    raise AssertionError(f"{case_id} is not drawn")
+
+
+@pytest.mark.parametrize(("size", "theme"), [((80, 24), "casewatch-dark"), ((200, 50), "casewatch-light")])
+async def test_marked_ids_are_drawn_reversed_and_unmarked_ones_are_not(make_app, size, theme):
+    app = make_app(theme=theme)
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        pane = table(app, "sev3")
+        pane.focus()
+        pane.move_cursor(row=0)
+        await pilot.pause()
+        first, second = [row.value for row in pane.rows][:2]
+        assert not id_cell_style(app, first).reverse
+        await pilot.press("space")  # marks the first; the cursor moves on to the second
+        await pilot.pause()
+        assert id_cell_style(app, first).reverse and not id_cell_style(app, second).reverse
+        await pilot.press("up", "space")  # again: unmarked
+        await pilot.pause()
+        assert not id_cell_style(app, first).reverse
+        await pilot.press("slash", *"sev:3", "enter", "V")
+        await pilot.pause()
+        assert all(id_cell_style(app, case_id).reverse for case_id in [first, second])
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_one_u_undoes_a_bulk_take_except_where_someone_else_changed_the_case(make_app, writer, size):
+    app = make_app()
+    async with app.run_test(size=size, notifications=True) as pilot:
+        await pilot.pause()
+        pane = table(app, "sev3")
+        pane.focus()
+        pane.move_cursor(row=0)
+        await pilot.pause()
+        ids = [row.value for row in pane.rows][:3]
+        before = {case_id: app.state.cases[case_id].internal_owner for case_id in ids}
+        assert "dana" not in before.values()
+        await pilot.press("space", "space", "space", "T", "y")
+        await settled(app, pilot)
+        for case_id in ids:
+            assert (await writer.get_case(case_id)).internal_owner == "dana"
+        assert "u puts each previous one back" in notifications(app)
+        changed = ids[1]  # someone else writes on one of them meanwhile: its undo refuses
+        app.take_case((await writer.execute(c.Note(case_id=changed, text="on it"), "ravi")).case)
+        await pilot.press("u")
+        await settled(app, pilot)
+        assert not isinstance(app.screen, UpdateForm)
+        for case_id in ids:
+            owner = (await writer.get_case(case_id)).internal_owner
+            assert owner == ("dana" if case_id == changed else before[case_id])
+        assert f"{changed} was changed by ravi" in notifications(app) and "not put back" in notifications(app)
+        owners = [(e.payload["before"], e.payload["after"]) for e in await writer.case_events(ids[0])
+                  if e.type is EventType.OWNER_ASSIGNED]
+        assert owners[-2:] == [(before[ids[0]], "dana"), ("dana", before[ids[0]])]  # a new event put it back
+        await pilot.press("u")  # the undo is spent: u is the update form again
+        await pilot.pause()
+        assert isinstance(app.screen, UpdateForm)

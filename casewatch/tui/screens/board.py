@@ -317,13 +317,14 @@ class BoardScreen(QuickActions):
             row.table.set_row_cells(case_id, changed)
 
     def _changed_cells(self, row: _Row, case_id: str, values: dict[str, Text]) -> dict[str, Text]:
+        """The cells that would draw differently: a style may be the text's own or one of its spans."""
         shown = self._layout.keys
         changed = {}
         for key, value in values.items():
             if key not in shown:
                 continue
             current = row.table.get_cell(case_id, key)
-            if current.plain != value.plain or current.style != value.style:
+            if current.plain != value.plain or current.style != value.style or current.spans != value.spans:
                 changed[key] = value
         return changed
 
@@ -561,7 +562,7 @@ class BoardScreen(QuickActions):
             if self._sorts[severity] is not Sort.DEADLINE:
                 title += f" · ⇅ {self._sorts[severity].label}"
             if self.zoomed is severity:
-                title += " · zoomed (z: all panes)"
+                title += f" · zoomed ({self._key_of('board.zoom')}: all panes)"
             if counts.late:
                 title += f" · {counts.late} late"
             if counts.unowned:
@@ -569,6 +570,12 @@ class BoardScreen(QuickActions):
             if self._titles.get(severity) != title:
                 pane.border_title = Text(visible(title))
                 self._titles[severity] = title
+
+    def _key_of(self, binding_id: str) -> str:
+        """The key a binding has now (a `[keymap]` may have moved it), as help and the footer show it."""
+        binding = next((active.binding for active in self.active_bindings.values()
+                        if active.binding.id == binding_id), None)
+        return self.app.get_key_display(binding) if binding is not None else binding_id
 
     def _size_panes(self) -> None:
         available = self.query_one("#panes").size.height or (self.app.size.height - 2)
@@ -578,6 +585,7 @@ class BoardScreen(QuickActions):
             pane.display = self.zoomed in (None, severity)
             pane.styles.height = available if self.zoomed is severity else height
         for pane in self._panes.values():  # once laid out at their heights, rows may have come into view
+            self.call_after_refresh(pane.table.keep_cursor_in_view)
             self.call_after_refresh(self._sync_visible, pane.table)
 
     def on_resize(self) -> None:

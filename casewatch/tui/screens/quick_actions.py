@@ -6,12 +6,17 @@ is another `Assign` that puts the previous owner back (the log is never edited),
 version the take wrote, so that a change by someone else in between is a conflict, not an overwrite.
 A bulk action asks its form once, lists the marked cases in a confirmation, and is written by the
 app as one command per case in one transaction (`CasewatchApp.perform_each`): a case that refuses
-stays marked, the others are done. `ctrl+r` marks every case shown as read (their `●` goes).
+stays marked, the others are done. A bulk `T`, `a` or `c` offers one undo for every case it changed:
+again one command per case, each against the version the bulk wrote, so a case someone else changed
+meanwhile refuses (with who changed what) and the rest go back. `ctrl+r` marks every case shown as
+read (their `●` goes).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from rich.text import Text
@@ -25,7 +30,7 @@ from casewatch.core.models import Severity, Status
 from casewatch.core.permissions import Action
 from casewatch.core.text import visible
 from casewatch.tui.messages import ActionDone, BulkDone, MarksChanged
-from casewatch.tui.screens.case_actions import UNDO_TOOLTIP, CaseActions
+from casewatch.tui.screens.case_actions import OWNER_FIELDS, UNDO_FOR, UNDO_TOOLTIP, CaseActions
 from casewatch.tui.screens.forms import ChoicePrompt, Confirm, Field, Form, PersonPrompt, TextPrompt
 from casewatch.tui.widgets import cells
 
@@ -70,6 +75,16 @@ BULK_WORDS: dict[type[Command], Callable[[Any], str]] = {
 
 MARKED_STYLE = "bold reverse"
 
+OwnerCommand = c.Assign | c.AssignComms
+
+
+@dataclass(frozen=True)
+class BulkUndo:
+    """What `u` sends after a bulk change of owners (one command per case changed), until when."""
+
+    commands: list[OnCase]
+    until: datetime
+
 
 class QuickActions(CaseActions):
     """Take it, undo, marks and bulk actions, for the board (which shows the marks: `show_marks`)."""
@@ -78,6 +93,8 @@ class QuickActions(CaseActions):
         super().__init__()
         self.marked: dict[str, None] = {}  # case ids in the order they were marked
         self._taking: dict[str, c.Assign] = {}  # case id -> the take's undo (version: the case's before it)
+        self._bulk_sent: dict[str, OwnerCommand] = {}  # case id -> the undo of a bulk change being written
+        self._bulk_undo: BulkUndo | None = None  # the bulk undo on offer
 
     # ------------------------------------------------------- the board's part
 
@@ -97,7 +114,7 @@ class QuickActions(CaseActions):
         """The id cell of a row: reversed while the case is marked."""
         cell = cells.plain(case_id)
         if case_id in self.marked:
-            cell.stylize(MARKED_STYLE)
+            cell.style = MARKED_STYLE  # the whole cell, padding included: visible in every theme
         return cell
 
     def go_to_case(self, case_id: str) -> None:
@@ -135,6 +152,39 @@ class QuickActions(CaseActions):
         before = self._taking.pop(command.case_id)
         if message.ok and before.expect_version is not None:
             self.offer_undo(c.Assign, before.case_id, before.name, before.expect_version + 1)
+
+    # ------------------------------------------------------------ bulk undo
+
+    def undo_offered(self) -> bool:
+        return super().undo_offered() or (self._bulk_undo is not None and self.app.now() < self._bulk_undo.until)
+
+    def offer_undo(self, kind: type[OwnerCommand], case_id: str, previous: str | None, version: int) -> None:
+        self._bulk_undo = None  # the latest change is the one `u` undoes
+        super().offer_undo(kind, case_id, previous, version)
+
+    def action_undo(self) -> None:
+        bulk, self._bulk_undo = self._bulk_undo, None
+        if bulk is None:
+            super().action_undo()
+            return
+        self.refresh_bindings()
+        if self.app.now() < bulk.until:
+            self.app.perform_each(bulk.commands, reply_to=self, refused_are="not put back")
+
+    def _offer_bulk_undo(self, done: Iterable[str]) -> None:
+        """A bulk change of owners was written: `u` puts each case's previous owner back."""
+        sent, self._bulk_sent = self._bulk_sent, {}
+        undos = [sent[case_id] for case_id in done if case_id in sent]
+        if not undos:
+            return
+        self._undo = None
+        commands: list[OnCase] = list(undos)
+        self._bulk_undo = BulkUndo(commands, self.app.now() + UNDO_FOR)
+        self.refresh_bindings()
+        what = OWNER_FIELDS[type(undos[0])][1]
+        count = f"{len(undos)} case{'s' if len(undos) != 1 else ''}"
+        self.app.notify(f"{what} changed on {count}. u puts each previous one back "
+                        f"(for {UNDO_FOR.total_seconds():.0f} s)", title="Undo?", timeout=UNDO_FOR.total_seconds())
 
     # --------------------------------------------------------- unread marks
 
@@ -193,6 +243,7 @@ class QuickActions(CaseActions):
         for case_id in message.done:
             self.marked.pop(case_id, None)
         self.show_marks(message.done)
+        self._offer_bulk_undo(message.done)
 
     # --------------------------------------------------------- bulk actions
 
@@ -269,8 +320,21 @@ class QuickActions(CaseActions):
 
         def answered(yes: bool | None) -> None:
             if yes:
+                self._bulk_sent = self._undos(commands)
                 self.app.perform_each(commands, reply_to=self)
 
         self.app.push_screen(Confirm(f"{what} on {len(ids)} case{'s' if len(ids) != 1 else ''}",
                                      f"{what} on {', '.join(ids)}{closed}? Each case is its own change; "
                                      "a case that refuses stays marked."), answered)
+
+    def _undos(self, commands: list[OnCase]) -> dict[str, OwnerCommand]:
+        """The undo of each change of an owner: the owner the board shows back, against the version
+        the change will write (other bulk commands have none)."""
+        undos: dict[str, OwnerCommand] = {}
+        for command in commands:
+            if isinstance(command, OwnerCommand) and command.expect_version is not None:
+                case = self.app.state.cases[command.case_id]
+                previous = getattr(case, OWNER_FIELDS[type(command)][0])
+                undos[command.case_id] = type(command)(case_id=command.case_id, name=previous,
+                                                       expect_version=command.expect_version + 1)
+        return undos

@@ -60,6 +60,12 @@ class CaseTable(DataTable[Text]):
     def action_last_row(self) -> None:
         self.move_cursor(row=self.row_count - 1, animate=False)
 
+    def keep_cursor_in_view(self) -> None:
+        """After the pane changed height (zoom, un-zoom, resize): scroll so the cursor row shows,
+        since the keys act on it (Textual scrolls only when the cursor moves)."""
+        if self.row_count:
+            self._scroll_cursor_into_view()
+
     def selected_id(self) -> str | None:
         if self.row_count == 0:
             return None

@@ -49,7 +49,7 @@ def status_text(status: Status, zone: ZoneInfo, colours: Colours, width: int) ->
     narrowed = status.view is not View.ALL or bool(status.filter_text)
     label = Text(f" {VIEW_LABELS[status.view]}", style="bold" if status.view is not View.ALL else "")
     if status.saved is not None:  # a saved view is a filter: its name says which (after a one-key view's)
-        label = Text(f"{label.plain if status.view is not View.ALL else ''} view {visible(status.saved)}",
+        label = Text(f"{label.plain + ' ·' if status.view is not View.ALL else ''} view {visible(status.saved)}",
                      style="bold")
     shown = Text(f" · {status.shown} shown " if narrowed else " ")
     if status.marked:
@@ -58,13 +58,13 @@ def status_text(status: Status, zone: ZoneInfo, colours: Colours, width: int) ->
     wanted = label.cell_len + shown.cell_len + (len(words) + 5 if words else 0)  # " · “" and "”"
     for level in range(_LEVELS):
         right = _counts_and_connection(status, zone, colours, level=level)
-        if wanted + right.cell_len <= width:
+        if wanted + GAP + right.cell_len <= width:
             break
-    if status.marked and label.cell_len + shown.cell_len + right.cell_len > width:
+    if status.marked and label.cell_len + shown.cell_len + GAP + right.cell_len > width:
         shown = Text(f" · {status.marked} marked ", style="bold")  # what a bulk action will touch comes first
     left = label.copy()
     if words:
-        room = width - right.cell_len - label.cell_len - shown.cell_len - 5
+        room = width - right.cell_len - label.cell_len - shown.cell_len - GAP - 5
         if room < len(words):
             words = words[:max(room - 1, 0)] + "…"
         left.append(" · “")
@@ -72,14 +72,17 @@ def status_text(status: Status, zone: ZoneInfo, colours: Colours, width: int) ->
         left.append("”")
     left.append(shown)
     room = width - right.cell_len
-    if left.cell_len > room:
-        left.truncate(max(room - 1, 0), overflow="ellipsis")
+    if left.cell_len + GAP > room:
+        left.truncate(max(room - GAP - 1, 0), overflow="ellipsis")
         left.append(" ")
+    if room - left.cell_len < 2 * GAP:  # close up, "all cases 59 open" would read as one phrase
+        left.append("·")
     left.append(" " * max(room - left.cell_len, 0))
     return left + right
 
 
 _LEVELS = 4  # full, short, terse, least
+GAP = 2  # the cells kept between what is shown and the counts: "·" when no wider gap is left
 
 
 def _counts_and_connection(status: Status, zone: ZoneInfo, colours: Colours, *, level: int) -> Text:
