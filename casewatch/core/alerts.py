@@ -176,13 +176,16 @@ class Alert:
 
 def alerts_for(before: Mapping[str, States], after: Mapping[str, States], cases: Mapping[str, Case],
                clocks: Mapping[str, CaseClocks], *, viewer: str, shift_lead: str | None, settings: AlertSettings,
-               now: datetime, since_last_look: bool = False) -> list[Alert]:
+               now: datetime, since_last_look: bool = False, joined: Collection[str] = ()) -> list[Alert]:
     """The watched clocks that turned between two looks. A case absent from `before` was not seen:
-    it does not alert, unless `since_last_look` (start-up, reconnect), where it counts as running."""
+    it does not alert, unless it counts as having run until now: it `joined` the board live (created,
+    imported, reopened: what is late already alerts now, as a turn would), or `since_last_look`
+    (start-up, reconnect: for the summary)."""
     found = []
-    unseen = (ClockState.RUNNING,) * len(KINDS) if since_last_look else None
+    running = (ClockState.RUNNING,) * len(KINDS)
+    unseen = running if since_last_look else None
     for case_id, now_states in after.items():
-        then = before.get(case_id, unseen)
+        then = before.get(case_id, running if case_id in joined else unseen)
         if then is None or then == now_states:
             continue
         turns = [(kind, new) for kind, old, new in zip(KINDS, then, now_states, strict=True)

@@ -57,7 +57,8 @@ class AlertWatch:
         return self._compare(due, now)
 
     def cases_changed(self, ids: Iterable[str], now: datetime) -> tuple[list[Alert], set[str]]:
-        """Cases were written (plans may differ): look at them again; closed ones are forgotten."""
+        """Cases were written (plans may differ): look at them again; closed ones are forgotten, and
+        one new to the board (created, imported, reopened) alerts for the clocks already late."""
         return self._compare(ids, now)
 
     def away(self) -> None:
@@ -79,6 +80,7 @@ class AlertWatch:
     def _compare(self, ids: Iterable[str], now: datetime) -> tuple[list[Alert], set[str]]:
         ids = set(ids)
         before = {case_id: self.states[case_id] for case_id in ids if case_id in self.states}
+        joined = (ids - before.keys()) & self.state.cases.keys()  # new to the board: late already alerts now
         for case_id in ids - self.state.cases.keys():
             self._late -= ClockState.BREACHED in self.states.pop(case_id, ())
             self._turns.pop(case_id, None)
@@ -87,7 +89,7 @@ class AlertWatch:
         moved = {case_id for case_id in ids if before.get(case_id) != after.get(case_id)}
         if self._away_from is not None:
             return [], moved
-        return self._record(alerts_for(before, after, **self._context(now))), moved
+        return self._record(alerts_for(before, after, **self._context(now), joined=joined)), moved
 
     def _look(self, ids: Iterable[str], now_us: int) -> None:
         clocks, states, turns = self.state.clocks, self.states, self._turns

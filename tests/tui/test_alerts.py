@@ -8,13 +8,17 @@ import json
 import sys
 import textwrap
 
+from datetime import timedelta
+
 import pytest
 
 from casewatch.core import commands as c
 from casewatch.core.alerts import AlertSettings, Scope, next_turn_us
 from casewatch.core.calendars import from_us, to_us
 from casewatch.core.clocks import ClockKind, ClockState
-from casewatch.core.models import iso_z
+from casewatch.core.models import Severity, iso_z
+from casewatch.core.tracker import Source, SourceSettings, Ticket
+from casewatch.storage.imports import importer, write_tickets
 from casewatch.core.views import NO_DEADLINE
 from casewatch.storage.target import resolve_target
 from casewatch.tui import alert_watch
@@ -23,7 +27,7 @@ from casewatch.tui.screens.alerts import AlertHistoryScreen
 from casewatch.tui.screens.board import BoardScreen
 from casewatch.tui.screens.case import CaseScreen
 from tests.tui.conftest import BRACKETS
-from tests.tui.helpers import notifications, rendered_rows
+from tests.tui.helpers import notifications, rendered_rows, settled
 
 SIZES = [(80, 24), (200, 60)]
 KINDS = (ClockKind.OWNER, ClockKind.CUSTOMER_UPDATE, ClockKind.INTERNAL_REVIEW)
@@ -35,8 +39,8 @@ async def dana_leads(writer):
     await writer.execute(c.StartShift(), "dana")
 
 
-def board_app(board_db, frozen_clock, **options) -> CasewatchApp:
-    return CasewatchApp(resolve_target(board_db), "dana", zone="Europe/Berlin", clock=frozen_clock, live=False,
+def board_app(board_db, frozen_clock, live: bool = False, **options) -> CasewatchApp:
+    return CasewatchApp(resolve_target(board_db), "dana", zone="Europe/Berlin", clock=frozen_clock, live=live,
                         **options)
 
 
@@ -148,6 +152,46 @@ async def test_the_bell_can_be_switched_off_and_the_viewers_own_cases_alert(boar
         await pilot.pause()
         assert {a.case_id for a in app.alert_watch.history} == {case_id}
         assert rung == []
+
+
+async def test_a_case_that_joins_the_board_already_late_alerts_at_once(board_db, frozen_clock, dana_leads, writer):
+    """Created (`case new --at`) or imported already breached while the board runs: a toast and the
+    history, as for a turn; not only the start-up summary of a board opened later."""
+    app = board_app(board_db, frozen_clock, live=True, alerts=AlertSettings(bell=False))
+    async with app.run_test(size=(200, 60), notifications=True) as pilot:
+        await pilot.pause()
+        app.clear_notifications()
+        seen = len(app.alert_watch.history)
+        ago = frozen_clock.now - timedelta(minutes=40)
+        created = await writer.execute(c.NewCase(title="Checkout [b]down", customer="Initech", severity=Severity.SEV1),
+                                       "dana", at=ago)
+        case_id = created.event.case_id
+        while case_id not in app.state.cases:
+            await pilot.pause(0.05)
+        await settled(app, pilot)
+        new = app.alert_watch.history[seen:]
+        assert {(a.case_id, a.clock, a.state) for a in new} >= {(case_id, ClockKind.OWNER, ClockState.BREACHED)}
+        assert not any(alert.missed for alert in new)
+        shown = notifications(app)
+        assert "Clock breached" in shown and case_id in shown and "Checkout [b]down" in shown
+
+        frozen_clock.advance(seconds=60)  # past the alert pace
+        seen = len(app.alert_watch.history)
+        ticket = Ticket(id="7001", title="Payments down", customer="Initech", priority="urgent", status="open",
+                        created_at=frozen_clock.now - timedelta(minutes=40))
+        await write_tickets(writer, Source.of("csv", SourceSettings(kind="csv")), [ticket], "dana",
+                            await importer(writer, "dana"))
+        imported = (await writer.linked_cases("csv", ["7001"]))["7001"].id
+        while imported not in app.state.cases:
+            await pilot.pause(0.05)
+        await settled(app, pilot)
+        assert (imported, ClockKind.OWNER, ClockState.BREACHED) in {
+            (a.case_id, a.clock, a.state) for a in app.alert_watch.history[seen:]}
+        assert imported in notifications(app)
+        await pilot.press("exclamation_mark")
+        await settled(app, pilot)
+        rows = rendered_rows(app.screen.query_one("#alert-table"))
+        assert any(imported in row for row in rows) and any(case_id in row for row in rows)
 
 
 def dump_script(tmp_path) -> tuple[str, object]:
