@@ -26,6 +26,7 @@ from casewatch.tui.app import ALERT_TOASTS_SHOWN, CasewatchApp
 from casewatch.tui.screens.alerts import AlertHistoryScreen
 from casewatch.tui.screens.board import BoardScreen
 from casewatch.tui.screens.case import CaseScreen
+from casewatch.tui.screens.help import HelpScreen
 from tests.tui.conftest import BRACKETS
 from tests.tui.helpers import notifications, rendered_rows, settled
 
@@ -296,6 +297,48 @@ async def test_the_alert_history_lists_newest_first_and_enter_opens_the_case(boa
         await pilot.press("exclamation_mark")  # the same key closes it
         await pilot.pause()
         assert isinstance(app.screen, BoardScreen)
+
+
+def screen_text(app) -> str:
+    return "\n".join("".join(segment.text for segment in strip) for strip in app.screen._compositor.render_strips())
+
+
+async def test_the_alert_history_has_its_own_keys_footer_and_help_at_80_columns(board_db, frozen_clock, dana_leads):
+    app = board_app(board_db, frozen_clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        while len(app.alert_watch.history) < 30:  # more alerts than the dialog has rows
+            at, _ = next_turn(app)
+            frozen_clock.now = at
+            app.tick(at)
+        await pilot.press("exclamation_mark")
+        await settled(app, pilot)
+        assert isinstance(app.screen, AlertHistoryScreen)
+        shown = screen_text(app)
+        footer = shown.splitlines()[-1]
+        for key in ("esc Back", "? Help", "⏎ Open", "a Acknowledge", "z Snooze"):
+            assert key in footer, footer
+        assert "Owner" not in footer and "Filter" not in footer  # not the board's keys
+        assert "a acknowledges the alert" in shown and "z snoozes the case's alerts" in shown  # not cut off
+        table = app.screen.query_one("#alert-table")
+        await pilot.press("j", "j", "j")
+        await pilot.pause()
+        assert table.cursor_row == 3
+        await pilot.press("k")
+        await pilot.pause()
+        assert table.cursor_row == 2
+        chosen = app.alert_watch.history[int(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)]
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        keys = screen_text(app)
+        assert "Acknowledge" in keys and "Snooze" in keys and "Owner" not in keys
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, AlertHistoryScreen)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, CaseScreen) and app.screen.case_id == chosen.case_id
 
 
 async def test_a_board_open_for_days_keeps_the_newest_alerts_and_their_rows_still_open_their_cases(

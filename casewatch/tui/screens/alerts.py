@@ -24,6 +24,7 @@ from casewatch.tui.messages import ClockTick
 from casewatch.tui.screens.base import CasewatchModal
 from casewatch.tui.screens.handoff import SHORT_CLOCK
 from casewatch.tui.widgets import cells
+from casewatch.tui.widgets.footer import CasewatchFooter
 
 MISSED = "↺"
 COLUMNS = (("Seen", "seen", 9), ("Case", "case", 8), ("Sev", "sev", 4), ("Clock", "clock", 6), ("State", "state", 10),
@@ -45,13 +46,18 @@ class AlertHistoryScreen(CasewatchModal[str | None]):
     """Dismissed with the chosen alert's case id, or None."""
 
     BINDINGS = [
-        Binding("escape,q,exclamation_mark", "dismiss", "Close", id="alerts.close", tooltip="Back to the board"),
+        Binding("escape,q,exclamation_mark", "dismiss", "Back", id="alerts.close", tooltip="Back to the board"),
+        Binding("question_mark", "app.help", "Help", id="alerts.help", tooltip="The keys of this screen"),
+        Binding("enter", "open", "Open", id="alerts.open", priority=True,
+                tooltip="Open the case of the alert under the cursor"),
         Binding("a", "acknowledge", "Acknowledge", id="alerts.acknowledge",
                 tooltip="Acknowledge the alert under the cursor: it greys out (the shift lead's shows on "
                         "every board of a team database as 'ack by NAME')"),
         Binding("z", "snooze", "Snooze", id="alerts.snooze",
                 tooltip="Snooze the case's alerts for 15 m, 30 m or 1 h: its clocks still show, nothing rings "
                         "(a rise in severity ends it)"),
+        Binding("j", "move(1)", "Down", id="alerts.down", show=False, tooltip="Next alert"),
+        Binding("k", "move(-1)", "Up", id="alerts.up", show=False, tooltip="Previous alert"),
     ]
 
     def __init__(self) -> None:
@@ -65,8 +71,9 @@ class AlertHistoryScreen(CasewatchModal[str | None]):
             yield Label(whose, classes="hint", markup=False)
             yield Label(id="alert-empty")
             yield DataTable(id="alert-table", cursor_type="row", zebra_stripes=True)
-            yield Label(f"Enter opens the case · a acknowledges · z snoozes the case · {MISSED} already so when "
-                        "the board opened or reconnected (in a summary) · Esc closes", classes="hint", markup=False)
+            yield Label(f"a acknowledges the alert (greys it out) · z snoozes the case's alerts · {MISSED} late "
+                        "already when the board opened or reconnected", classes="hint", markup=False)
+        yield CasewatchFooter()  # a dialog's own keys, not those of the board under it
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
@@ -175,8 +182,19 @@ class AlertHistoryScreen(CasewatchModal[str | None]):
 
         self.app.push_screen(SnoozePicker(case.id), chosen)
 
+    def action_move(self, step: int) -> None:
+        """j and k, as on the board."""
+        table = self.query_one(DataTable)
+        table.action_cursor_down() if step > 0 else table.action_cursor_up()
+
+    def action_open(self) -> None:
+        alert = self._alert_under_cursor()
+        if alert is not None:
+            self.dismiss(alert.case_id)
+
     @on(DataTable.RowSelected)
-    def _chosen(self, event: DataTable.RowSelected) -> None:
+    def _clicked(self, event: DataTable.RowSelected) -> None:
+        """A click on the row under the cursor (Enter is the screen's own key, for the footer)."""
         watch = self.app.alert_watch
         if event.row_key.value is not None and int(event.row_key.value) >= watch.dropped:
             self.dismiss(watch.history[int(event.row_key.value) - watch.dropped].case_id)

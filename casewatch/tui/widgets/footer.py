@@ -11,7 +11,8 @@ from textual.app import ComposeResult
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
 
-LEADING_ACTIONS = ("app.pop_screen", "quit", "help")  # back (q or escape on a screen over the board), quit, help
+LEADING_ACTIONS = ("app.pop_screen", "dismiss", "quit", "help", "app.help")  # back (q or escape on a screen over
+# the board, or a dialog's), quit, help (the app's, or a dialog's own: a dialog does not take the app's keys)
 
 
 def _leading(key: object) -> int:
