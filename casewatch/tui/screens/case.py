@@ -57,7 +57,7 @@ class CaseScreen(CaseActions):
         Binding("R", "return_case", "Return", id="case.return", show=False,
                 tooltip="Send the case back to support for missing context"),
         Binding("o", "reopen", "Reopen", id="case.reopen", tooltip="Reopen this resolved case"),
-        Binding("u", "undo", "Undo", id="case.undo", show=False, tooltip=UNDO_TOOLTIP),
+        Binding("u", "undo", "Undo", id="case.undo", tooltip=UNDO_TOOLTIP),  # in the footer while offered
     ]
 
     def __init__(self, case_id: str):
