@@ -10,10 +10,18 @@ for a summary.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from casewatch.core.alerts import Alert, AlertSettings, States, alerts_for, clock_states, next_turn_us
+from casewatch.core.alerts import (
+    Alert,
+    AlertSettings,
+    DeliveryAlert,
+    States,
+    alerts_for,
+    clock_states,
+    next_turn_us,
+)
 from casewatch.core.calendars import to_us
 from casewatch.core.clocks import ClockState
 from casewatch.tui.state import AppState
@@ -27,7 +35,7 @@ class AlertWatch:
         self.viewer = viewer
         self.settings = settings
         self.states: dict[str, States] = {}
-        self.history: list[Alert] = []  # oldest first: the newest HISTORY_LIMIT
+        self.history: list[Alert | DeliveryAlert] = []  # oldest first: the newest HISTORY_LIMIT
         self.dropped = 0  # older alerts, no longer kept
         self._turns: dict[str, int] = {}  # case id -> its next clock turn
         self._heap: list[tuple[int, str]] = []  # (turn, case id); entries no longer in _turns are stale
@@ -118,10 +126,17 @@ class AlertWatch:
         """Alerts since the board opened; alert number n (from 0) is `history[n - dropped]` while kept."""
         return self.dropped + len(self.history)
 
+    def record(self, alerts: Sequence[DeliveryAlert]) -> None:
+        """Updates not delivered to their tickets (the app reads the outbox): listed with the clocks'."""
+        self._keep(alerts)
+
     def _record(self, alerts: list[Alert]) -> list[Alert]:
+        self._keep(alerts)
+        return alerts
+
+    def _keep(self, alerts: Sequence[Alert | DeliveryAlert]) -> None:
         self.history.extend(alerts)
         excess = len(self.history) - HISTORY_LIMIT
         if excess > 0:
             del self.history[:excess]
             self.dropped += excess
-        return alerts

@@ -330,9 +330,9 @@ class CasewatchApp(App[None]):
             return
 
     async def read_deliveries(self) -> None:
-        """The write-back deliveries that failed: their cases' rows are flagged, and each alerts
-        its watchers once (the first board to alert marks it in the outbox). A replay shows none:
-        the outbox holds how deliveries stand now, not then."""
+        """The write-back deliveries that failed: their cases' rows are flagged, each enters the
+        alert history of its watchers' boards, and rings once (the first board to ring marks it in
+        the outbox). A replay shows none: the outbox holds how deliveries stand now, not then."""
         if self.replay_at is not None:
             return
         try:
@@ -343,10 +343,12 @@ class CasewatchApp(App[None]):
         changed = frozenset(cid for cid in set(found) | set(before) if found.get(cid) != before.get(cid))
         if changed:
             self._broadcast(changed, frozenset())
-        alerts = delivery_alerts(found, self.state.cases, viewer=self.actor, shift_lead=self.state.shift_lead,
-                                 settings=self.alert_settings, told=self._told)
+        listed = delivery_alerts(found, self.state.cases, viewer=self.actor, shift_lead=self.state.shift_lead,
+                                 settings=self.alert_settings, now=self.now(), told=self._told)
+        self._told.update((alert.case_id, alert.delivery.event_id) for alert in listed)
+        self.alert_watch.record(listed)  # every watcher's `!` lists it
+        alerts = [alert for alert in listed if not alert.rung_elsewhere]
         for alert in alerts:
-            self._told.add((alert.case_id, alert.delivery.event_id))
             self._alert_toast(alert.text(), "Update not delivered", "error")
             self._run_alert_command(alert.environment())
         if alerts:

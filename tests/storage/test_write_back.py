@@ -140,6 +140,22 @@ async def test_500_then_success_and_a_permanent_422(db_target, frozen_clock, tic
         assert [item["state"] for item in report.done] == ["sent"] and len(tickets.posted["1"]) == 2
 
 
+async def test_a_tracker_that_does_not_answer_is_tried_three_times_a_pass_in_the_senders_words(
+        db_target, frozen_clock, tickets):
+    async with await Store.open(db_target, clock=frozen_clock, creator=LEAD) as store:
+        store.write_back = {"zd": ON}
+        case_id = await linked_case(store)
+        await store.execute(update_on(case_id), "dana")
+        waits = Waits()
+        report = await deliver_pass(store, {"zd": live("zendesk", "http://127.0.0.1:1")}, sleep=waits)  # refused
+        [failed] = report.done
+        assert failed["state"] == "failed" and waits.asked == [1.0, 2.0]  # three sends, the pass's waits only
+        assert failed["error"].startswith("ConnectError talking to http://127.0.0.1:1")
+        assert "synced" not in failed["error"] and "times" not in failed["error"]  # not a sync's words
+        [row] = await rows(store)
+        assert row.attempts == 3
+
+
 async def test_unavailable_items_wait_backing_off(db_target, frozen_clock, tickets):
     async with await Store.open(db_target, clock=frozen_clock, creator=LEAD) as store:
         store.write_back = {"zd": ON}

@@ -1,7 +1,8 @@
 """Write-back on the board: a linked case whose update was not delivered is flagged on its row
-(`⚠ update not delivered`, counted with the flags), its watchers are alerted once (the toast says
-why, literally), and the case screen shows each update's delivery as a field of it, in the viewer's
-zone: sent with the comment id, or not delivered with the tracker's reason."""
+(`⚠ undelivered`, `⚠` alone at 80 columns, counted with the flags), it rings once (the toast says
+why, literally) and is in the alert history of every watcher's board, and the case screen shows
+each update's delivery as a field of it, in the viewer's zone: sent with the comment id, or not
+delivered with the tracker's reason."""
 
 from __future__ import annotations
 
@@ -39,7 +40,7 @@ async def test_an_undelivered_update_is_flagged_alerted_once_and_shown_on_the_ca
     async with app.run_test(size=(200, 50), notifications=True) as pilot:
         await settled(app, pilot)
         [row] = [line for line in rendered_rows(table(app, "sev1")) if case_id in line]
-        assert "⚠ update not delivered · ZD-48213 Check" in row
+        assert "⚠ undelivered · ZD-48213 Check" in row
         shown = notifications(app)
         assert f"{case_id} (SEV1) update not delivered to zd ticket 48213: {REASON}" in shown.replace("\n", "")
         assert (await outbox.undelivered(writer))[case_id][0].alerted
@@ -58,7 +59,16 @@ async def test_an_undelivered_update_is_flagged_alerted_once_and_shown_on_the_ca
         assert "delivery to zd ticket 48213: not delivered (HTTP 422: [b]closed[/b]; `casewatch" in timeline
         assert "[b]closed[/b]" in timeline
 
-    async with make_app().run_test(size=(80, 24)) as pilot:
-        await pilot.pause()
-        app = pilot.app
-        assert any(case_id in line and "⚠" in line for line in rendered_rows(table(app, "sev1")))
+        await pilot.press("escape", "exclamation_mark")
+        await settled(app, pilot)
+        [listed] = [line for line in rendered_rows(app.screen.query_one("#alert-table")) if case_id in line and "ticket" in line]
+        assert "⚠ refused" in listed and "update to zd 48213: HTTP 4" in listed
+
+    app = make_app(alerts=AlertSettings(cases=Scope.ALL, bell=False))  # a second board: listed, not rung again
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await settled(app, pilot)
+        [row] = [line for line in rendered_rows(table(app, "sev1")) if case_id in line]
+        assert "⚠ ZD-48213 Acme · Check" in row  # the ticket key and the title stay in view
+        assert "not delivered" not in notifications(app)
+        assert [(a.case_id, a.delivery.state) for a in app.alert_watch.history if hasattr(a, "delivery")] == [
+            (case_id, wb.DEAD)]

@@ -17,8 +17,9 @@ from textual.widgets import DataTable, Label, OptionList
 from textual.widgets.option_list import Option
 
 from casewatch.core.alert_marks import SNOOZE_FOR, snooze_words
-from casewatch.core.alerts import Alert, Scope
+from casewatch.core.alerts import Alert, DeliveryAlert, Scope
 from casewatch.core.clocks import ClockState
+from casewatch.core.write_back import DEAD, FAILED
 from casewatch.core.zones import zone_label
 from casewatch.tui.messages import ClockTick
 from casewatch.tui.screens.base import CasewatchModal
@@ -27,6 +28,7 @@ from casewatch.tui.widgets import cells
 from casewatch.tui.widgets.footer import CasewatchFooter
 
 MISSED = "↺"
+DELIVERY_STATE = {FAILED: "⚠ failed", DEAD: "⚠ refused"}  # a delivery's row: will retry, or stopped
 COLUMNS = (("Seen", "seen", 9), ("Case", "case", 8), ("Sev", "sev", 4), ("Clock", "clock", 6), ("State", "state", 10),
            ("Due", "due", 13), ("Title", "title", 0))  # 0: what is left of the dialog's width
 FRAME = 100  # the dialog's width (.form.wide), at most 95 % of the screen's
@@ -112,16 +114,22 @@ class AlertHistoryScreen(CasewatchModal[str | None]):
         if table.row_count:
             table.move_cursor(row=min(keep + added, table.row_count - 1) if keep else 0, animate=False)
 
-    def _cells(self, alert: Alert) -> list[Text]:
+    def _cells(self, alert: Alert | DeliveryAlert) -> list[Text]:
         shown = self._shown_cells(alert)
-        if self.app.marks.acknowledged(alert):  # greyed out: someone has it in hand
+        if isinstance(alert, Alert) and self.app.marks.acknowledged(alert):  # greyed out: someone has it in hand
             return [Text(cell.plain, style=ACKNOWLEDGED, no_wrap=True, overflow="ellipsis") for cell in shown]
         return shown
 
-    def _shown_cells(self, alert: Alert) -> list[Text]:
+    def _shown_cells(self, alert: Alert | DeliveryAlert) -> list[Text]:
         app = self.app
         zone, colours = app.zone, app.colours
         seen = alert.at.astimezone(zone).strftime("%H:%M:%S")
+        if isinstance(alert, DeliveryAlert):  # an update or note that did not reach its ticket
+            d = alert.delivery
+            return [Text(f" {seen}"), cells.plain(alert.case_id), cells.severity_cell(alert.severity, colours),
+                    Text("ticket"), Text(DELIVERY_STATE.get(d.state, d.state), style=colours.get("flag", "")),
+                    Text(""), cells.plain(f"{d.kind} to {d.source} {d.ticket}: {d.last_error or d.state} — "
+                                          f"{alert.title}")]
         state = Text(f"{cells.GLYPH[alert.state]} {alert.state.value}",
                      style=colours.get(f"clock-{alert.state.value}", "")
                      + (" bold" if alert.state is ClockState.BREACHED else ""))
@@ -141,7 +149,7 @@ class AlertHistoryScreen(CasewatchModal[str | None]):
                 for (_label, column, _width), cell in zip(COLUMNS, self._cells(watch.history[index]), strict=True):
                     table.update_cell(row_key, column, cell)
 
-    def _alert_under_cursor(self) -> Alert | None:
+    def _alert_under_cursor(self) -> Alert | DeliveryAlert | None:
         table = self.query_one(DataTable)
         watch = self.app.alert_watch
         if not table.row_count:
@@ -155,6 +163,10 @@ class AlertHistoryScreen(CasewatchModal[str | None]):
     def action_acknowledge(self) -> None:
         alert = self._alert_under_cursor()
         if alert is None:
+            return
+        if isinstance(alert, DeliveryAlert):
+            self.app.notify(f"{alert.case_id}: a delivery is not acknowledged; `casewatch deliver --retry "
+                            f"{alert.case_id}` tries it again", severity="warning")
             return
         if self.app.marks.acknowledged(alert):
             self.app.notify(f"{alert.case_id}: acknowledged already")
