@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import sys
 import textwrap
-
 from datetime import timedelta
 
 import pytest
@@ -18,8 +17,8 @@ from casewatch.core.calendars import from_us, to_us
 from casewatch.core.clocks import ClockKind, ClockState
 from casewatch.core.models import Severity, iso_z
 from casewatch.core.tracker import Source, SourceSettings, Ticket
-from casewatch.storage.imports import importer, write_tickets
 from casewatch.core.views import NO_DEADLINE
+from casewatch.storage.imports import importer, write_tickets
 from casewatch.storage.target import resolve_target
 from casewatch.tui import alert_watch
 from casewatch.tui.app import ALERT_TOASTS_SHOWN, CasewatchApp
