@@ -60,7 +60,15 @@ from casewatch.themes import DEFAULT_THEME, THEMES
 from casewatch.tui.alert_watch import AlertWatch
 from casewatch.tui.clipboard import copy_with_a_tool
 from casewatch.tui.filter_history import FilterHistory
-from casewatch.tui.messages import ActionDone, BulkDone, CasesChanged, ClockTick, LeadChanged, MarksChanged
+from casewatch.tui.messages import (
+    ActionDone,
+    BulkDone,
+    CasesChanged,
+    ClockTick,
+    LeadChanged,
+    MarksChanged,
+    OutboxChanged,
+)
 from casewatch.tui.person_marks import PersonMarks
 from casewatch.tui.state import AppState
 from casewatch.tui.widgets.cells import Colours
@@ -356,6 +364,12 @@ class CasewatchApp(App[None]):
             with contextlib.suppress(CasewatchError):  # (read-only: this board still alerts only once)
                 await outbox.mark_alerted(self.store, {alert.delivery.event_id for alert in alerts})
 
+    async def _outbox_moved(self) -> None:
+        """A sender recorded how a delivery went: rows, alerts and open case screens follow now."""
+        await self.read_deliveries()
+        for screen in self.screen_stack:
+            screen.post_message(OutboxChanged())
+
     def source_labels(self) -> tuple[tuple[str, bool], ...]:
         """`zd ✓ 40s ago` or `zd ✖ 401 since 14:02 CET` per source, and whether it is failing."""
         now = self.clock()
@@ -385,6 +399,8 @@ class CasewatchApp(App[None]):
                 removed.add(case_id)
         if update.lead is not None and update.lead != state.lead:
             self._take_lead(update.lead)
+        if update.outbox:
+            self.run_worker(self._outbox_moved(), name="Deliveries", group="deliveries", exit_on_error=False)
         if changed or removed or everything:
             looked_at = set(state.cases) | removed if everything else changed | removed
             alerts, _ = self.alert_watch.cases_changed(looked_at, self.now())

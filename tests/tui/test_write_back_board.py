@@ -6,6 +6,7 @@ delivered with the tracker's reason."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from casewatch.core import commands as c
@@ -72,3 +73,32 @@ async def test_an_undelivered_update_is_flagged_alerted_once_and_shown_on_the_ca
         assert "not delivered" not in notifications(app)
         assert [(a.case_id, a.delivery.state) for a in app.alert_watch.history if hasattr(a, "delivery")] == [
             (case_id, wb.DEAD)]
+
+
+async def test_the_case_screen_says_not_delivered_as_soon_as_the_sender_records_it(make_app, writer, frozen_clock):
+    """`casewatch deliver` writes no event; the board's feed notices the outbox (sooner than the
+    case screen's own 15 s look at a pending delivery)."""
+    ticket = Ticket(id="48214", title="Refunds stuck", customer="Acme", priority="urgent", status="open",
+                    created_at=frozen_clock.now - timedelta(minutes=5))
+    await write_tickets(writer, ZD, [ticket], "dana", await importer(writer, "dana"))
+    case_id = (await writer.linked_cases("zd", ["48214"]))["48214"].id
+    writer.write_back = {"zd": wb.WriteBack(customer_updates=True)}
+    await writer.execute(c.CustomerUpdate(case_id=case_id, known="k", investigating="i", next_milestone="m"), "dana")
+    app = make_app(live=True)
+    async with app.run_test(size=(200, 50)) as pilot:
+        await settled(app, pilot)
+        app.open_case(case_id)
+        await settled(app, pilot)
+        assert isinstance(app.screen, CaseScreen)
+
+        def timeline() -> str:
+            return "\n".join(rendered_rows(app.screen.query_one("#timeline")))
+
+        assert "delivery to zd ticket 48214: queued" in timeline()
+        [item] = await outbox.claim(writer, ["zd"])
+        assert await outbox.start_send(writer, item) == 0
+        await outbox.record_failure(writer, item, wb.DEAD, REASON, frozen_clock.now)
+        async with asyncio.timeout(5):
+            while "delivery to zd ticket 48214: not delivered (HTTP 422" not in timeline():
+                await pilot.pause(0.05)
+        assert "⚠ update not delivered (see the timeline)" in "\n".join(rendered_rows(app.screen.query_one("#case-flags")))
