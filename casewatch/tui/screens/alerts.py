@@ -1,5 +1,7 @@
-"""The alerts since the board opened, newest first; Enter goes to the case, `a` acknowledges the
-alert under the cursor (it greys out), `z` snoozes its case's alerts for a while (`SnoozePicker`).
+"""The alerts since the board opened, newest first: clocks that turned and updates not delivered
+to their tickets. Enter goes to the case, `a` acknowledges the clock alert under the cursor (it
+greys out), `z` snoozes its case's alerts for a while (`SnoozePicker`). A dialog takes none of the
+app's keys, so it has its own `?` and footer.
 Both are the person's own (the app's `PersonMarks`); the shift lead's acknowledgement on a team
 database is an event as well, written by the app."""
 
