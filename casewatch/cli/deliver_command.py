@@ -103,7 +103,7 @@ async def deliver_pass(store: Store, sources: dict[str, LiveSource], *, sleep: S
                     break
                 live = sources[item.source]
                 if item.source not in clients:
-                    clients[item.source] = live.client(sleep, timeout=timeout)
+                    clients[item.source] = live.client(sleep, timeout=timeout, retries=0, kept=None)  # tries: _deliver
                 try:
                     await _deliver(store, clients[item.source], live, item, report, sleep)
                 except BaseException:

@@ -13,7 +13,7 @@ from casewatch.core.errors import InvalidInput
 from casewatch.core.models import Person, Severity
 from casewatch.core.sync import Page
 from casewatch.core.tracker import LIVE, Source, SourceSettings
-from casewatch.sources.http import Credential, Sleep, TrackerClient, read_token
+from casewatch.sources.http import RETRIES, SYNC_KEPT, Credential, Sleep, TrackerClient, read_token
 from casewatch.sources.jira import jira_dropped, jira_pages
 from casewatch.sources.zendesk import first_cursor, zendesk_pages
 from casewatch.storage.store import Store
@@ -61,13 +61,14 @@ class LiveSource:
     def name(self) -> str:
         return self.source.name
 
-    def client(self, sleep: Sleep, timeout: float = 30.0) -> TrackerClient:
+    def client(self, sleep: Sleep, timeout: float = 30.0, retries: int = RETRIES,
+               kept: str | None = SYNC_KEPT) -> TrackerClient:
         token, where = read_token(self.name, self.settings.token_env, self.settings.token_file)
         email = self.settings.email or ""
         username = f"{email}/token" if self.settings.kind == "zendesk" else email
         assert self.settings.url is not None
         return TrackerClient(self.name, self.settings.url, username, Credential(email, token, where), sleep=sleep,
-                             timeout=timeout)
+                             timeout=timeout, retries=retries, kept=kept)
 
     async def pages(self, client: TrackerClient, cursor: str | None, store: Store) -> AsyncIterator[Page]:
         if self.settings.kind == "zendesk":

@@ -176,13 +176,16 @@ class Alert:
 
 def alerts_for(before: Mapping[str, States], after: Mapping[str, States], cases: Mapping[str, Case],
                clocks: Mapping[str, CaseClocks], *, viewer: str, shift_lead: str | None, settings: AlertSettings,
-               now: datetime, since_last_look: bool = False) -> list[Alert]:
+               now: datetime, since_last_look: bool = False, joined: Collection[str] = ()) -> list[Alert]:
     """The watched clocks that turned between two looks. A case absent from `before` was not seen:
-    it does not alert, unless `since_last_look` (start-up, reconnect), where it counts as running."""
+    it does not alert, unless it counts as having run until now: it `joined` the board live (created,
+    imported, reopened: what is late already alerts now, as a turn would), or `since_last_look`
+    (start-up, reconnect: for the summary)."""
     found = []
-    unseen = (ClockState.RUNNING,) * len(KINDS) if since_last_look else None
+    running = (ClockState.RUNNING,) * len(KINDS)
+    unseen = running if since_last_look else None
     for case_id, now_states in after.items():
-        then = before.get(case_id, unseen)
+        then = before.get(case_id, running if case_id in joined else unseen)
         if then is None or then == now_states:
             continue
         turns = [(kind, new) for kind, old, new in zip(KINDS, then, now_states, strict=True)
@@ -221,13 +224,20 @@ def summary_environment(alerts: Sequence[Alert], text: str) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class DeliveryAlert:
-    """A customer update (or note) that did not reach its ticket: alerted once, by the first board
-    of a watcher that sees it (the outbox row remembers), through the same toast and command."""
+    """A customer update (or note) that did not reach its ticket: in the alert history of every
+    watcher's board; rung (toast, bell, command) once, by the first board that sees it (the outbox
+    row remembers: `delivery.alerted`)."""
 
     case_id: str
     title: str
     severity: Severity
     delivery: Delivery
+    at: datetime  # when the board saw it
+    missed = False  # (as Alert's: never part of a summary)
+
+    @property
+    def rung_elsewhere(self) -> bool:
+        return self.delivery.alerted
 
     def text(self) -> str:
         d = self.delivery
@@ -243,17 +253,17 @@ class DeliveryAlert:
 
 
 def delivery_alerts(undelivered: Mapping[str, Sequence[Delivery]], cases: Mapping[str, Case], *, viewer: str,
-                    shift_lead: str | None, settings: AlertSettings,
+                    shift_lead: str | None, settings: AlertSettings, now: datetime,
                     told: Collection[tuple[str, int]] = ()) -> list[DeliveryAlert]:
-    """The failed deliveries of watched open cases that no board has alerted yet (nor this one:
-    `told`, by case id and event id)."""
+    """The failed deliveries of watched open cases this board has not listed yet (`told`, by case
+    id and event id); those another board rang already say so (`rung_elsewhere`)."""
     found = []
     for case_id, deliveries in sorted(undelivered.items()):
         case = cases.get(case_id)
         if case is None or not watched(case, viewer, shift_lead, settings):
             continue
-        found += [DeliveryAlert(case_id, case.title, case.severity, d) for d in deliveries
-                  if not d.alerted and (case_id, d.event_id) not in told]
+        found += [DeliveryAlert(case_id, case.title, case.severity, d, now) for d in deliveries
+                  if (case_id, d.event_id) not in told]
     return found
 
 

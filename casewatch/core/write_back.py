@@ -27,6 +27,7 @@ KINDS = {EventType.CUSTOMER_UPDATE_LOGGED: UPDATE, EventType.NOTE_ADDED: NOTE, E
 QUEUED, SENT, FAILED, DEAD = "queued", "sent", "failed", "dead"
 SKIPPED = "skipped"  # an owner a later owner replaced before it was sent: never sent, and nothing wrong
 UNDELIVERED = "⚠ update not delivered"  # the flag of a case with a failed or dead delivery
+UNDELIVERED_MARK = "⚠ undelivered"  # the same before a board row's title ("⚠" alone on a narrow board)
 TRIES = 3  # sends of one item in one pass before it waits for the next pass
 FIRST_WAIT, LONGEST_WAIT = timedelta(seconds=30), timedelta(minutes=30)
 PERMANENT = (400, 403, 404, 410)  # the ticket is gone, closed to us, or will never take this body

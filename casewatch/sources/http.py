@@ -28,6 +28,7 @@ from casewatch.core.text import visible
 
 Sleep = Callable[[float], Awaitable[None]]
 RETRIES = 4  # attempts after the first, for 5xx and dropped connections
+SYNC_KEPT = "what was synced before is kept, try again later"  # what a sync that gives up leaves
 LONGEST_RETRY_AFTER = 300.0  # seconds: a longer Retry-After ends the pass instead
 RATE_LIMITED = 10  # 429s in a row for one request before the pass ends (never a loop)
 REDIRECTS = 3
@@ -110,8 +111,12 @@ class TrackerClient:
     """GETs and POSTs of JSON against one tracker, with the retry and redirect rules above."""
 
     def __init__(self, source: str, base_url: str, username: str, credential: Credential, *,
-                 sleep: Sleep = asyncio.sleep, timeout: float = 30.0):
+                 sleep: Sleep = asyncio.sleep, timeout: float = 30.0, retries: int = RETRIES,
+                 kept: str | None = SYNC_KEPT):
+        """`retries` and `kept` (what the caller keeps when the client gives up, said after why) are a
+        sync's by default; the write-back sender retries by itself and says its own words."""
         self.source, self.base_url, self.credential, self.sleep = source, base_url.rstrip("/"), credential, sleep
+        self.retries, self.kept = retries, kept
         self._origin = _origin(self.base_url)
         self._auth = "Basic " + _basic(f"{username}:{credential.token}")
         self._client = httpx.AsyncClient(timeout=timeout, follow_redirects=False,
@@ -147,8 +152,7 @@ class TrackerClient:
             if response.status_code == 429:
                 limited += 1
                 if limited > RATE_LIMITED:
-                    raise TrackerUnavailable(f"source {self.source}: still rate limited after {RATE_LIMITED} waits; "
-                                             "what was synced before is kept, try again later")
+                    raise self._gave_up(f"still rate limited after {RATE_LIMITED} waits")
                 await self.sleep(self._retry_after(response))
                 continue
             if response.status_code >= 500 and once:
@@ -187,11 +191,13 @@ class TrackerClient:
         raise TrackerUnavailable(f"source {self.source}: more than {REDIRECTS} redirects from {self.base_url}")
 
     async def _retry(self, failures: int, what: str) -> int:
-        if failures >= RETRIES:
-            raise TrackerUnavailable(self._clean(f"source {self.source}: {what}, {failures + 1} times; "
-                                                 "what was synced before is kept, try again later"))
+        if failures >= self.retries:
+            raise self._gave_up(f"{what}, {failures + 1} times" if failures else what)
         await self.sleep(min(30.0, 0.5 * 2 ** failures))
         return failures + 1
+
+    def _gave_up(self, why: str) -> TrackerUnavailable:
+        return TrackerUnavailable(self._clean(f"source {self.source}: {why}" + (f"; {self.kept}" if self.kept else "")))
 
     def _retry_after(self, response: httpx.Response) -> float:
         try:

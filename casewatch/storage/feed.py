@@ -16,7 +16,8 @@ nothing committed can be missed: what commits later is in the next notification 
   nothing falls in between) and as a slow safety net: every `SAFETY_NET_S`, the only query an idle
   board makes.
 - SQLite (`PollingFeed`): one writer at a time, so ids do commit in order; it polls for events after
-  the newest id it has seen, once a second.
+  the newest id it has seen, once a second, and the outbox's mark (a write-back sender writes no
+  event; PostgreSQL's outbox notifies, migration 0017).
 
 Any failure (the server went away, the connection was killed) turns the status to RECONNECTING; the
 feed retries with a growing pause and, once back, catches up before it reports LIVE again.
@@ -38,6 +39,7 @@ from sqlalchemy.engine import URL
 from casewatch.core.handoff import LeadView
 from casewatch.core.models import Case, Person
 from casewatch.core.policy import Policy
+from casewatch.storage import outbox as outbox_rows
 from casewatch.storage.failures import reason
 from casewatch.storage.store import Store
 
@@ -81,10 +83,11 @@ class Update:
     policy: Policy | None = None
     roster: dict[str, Person] | None = None
     lead: LeadView | None = None  # who leads and the handoff waiting, when either changed
+    outbox: bool = False  # a write-back delivery moved on (queued, sent, failed, refused): read it again
 
     def __bool__(self) -> bool:
         return bool(self.cases or self.gone or self.policy is not None or self.roster is not None
-                    or self.lead is not None)
+                    or self.lead is not None or self.outbox)
 
 
 OnUpdate = Callable[[Update], None]
@@ -146,13 +149,14 @@ class ChangeFeed:
     def _caught_up_to(self, high_water: int) -> None:
         """Where a subclass follows event ids, the catch-up tells it how far it got."""
 
-    async def _read(self, ids: set[str], *, policy: bool, roster_mark: int | None, shift_mark: int | None) -> None:
+    async def _read(self, ids: set[str], *, policy: bool, roster_mark: int | None, shift_mark: int | None,
+                    outbox: bool = False) -> None:
         cases = await self.store.cases_by_id(ids)
         gone = frozenset(ids - {case.id for case in cases})
-        await self._deliver(cases, gone, policy=policy, roster_mark=roster_mark, shift_mark=shift_mark)
+        await self._deliver(cases, gone, policy=policy, roster_mark=roster_mark, shift_mark=shift_mark, outbox=outbox)
 
     async def _deliver(self, cases: list[Case], gone: frozenset[str] = frozenset(), *, policy: bool,
-                       roster_mark: int | None, shift_mark: int | None) -> None:
+                       roster_mark: int | None, shift_mark: int | None, outbox: bool = False) -> None:
         new_policy = await self.store.policy() if policy else None
         new_roster = await self.store.roster() if roster_mark is not None else None
         new_lead = await self.store.lead_view() if shift_mark is not None else None
@@ -166,7 +170,7 @@ class ChangeFeed:
             self._roster_mark = roster_mark
         if shift_mark is not None:
             self._shift_mark = shift_mark
-        update = Update(cases=cases, gone=gone, policy=new_policy, roster=new_roster, lead=new_lead)
+        update = Update(cases=cases, gone=gone, policy=new_policy, roster=new_roster, lead=new_lead, outbox=outbox)
         if update:
             self._on_update(update)
 
@@ -214,9 +218,14 @@ class PollingFeed(ChangeFeed):
                  safety_net_s: float = SAFETY_NET_S):
         super().__init__(store, on_update, on_status, safety_net_s=safety_net_s)
         self._high_water = 0
+        self._outbox_mark: tuple = ()  # the deliveries still moving, as last read (outbox.moving_mark)
 
     def _caught_up_to(self, high_water: int) -> None:
         self._high_water = high_water
+
+    async def catch_up(self) -> None:
+        self._outbox_mark = await outbox_rows.moving_mark(self.store)  # before: what moves after is seen
+        await super().catch_up()
 
     async def _connect(self) -> None:
         return None
@@ -228,8 +237,12 @@ class PollingFeed(ChangeFeed):
         while True:
             await asyncio.sleep(self.poll_s)
             changes = await self.store.changes_since(self._high_water)
+            mark = await outbox_rows.moving_mark(self.store)  # a sender writes no event
             self.checked_at = self.store.clock()
+            moved, self._outbox_mark = mark != self._outbox_mark, mark
             if changes.high_water == self._high_water:
+                if moved:
+                    await self._deliver([], policy=False, roster_mark=None, shift_mark=None, outbox=True)
                 continue
             self._high_water = changes.high_water
             cases = [case for case in changes.cases
@@ -237,7 +250,7 @@ class PollingFeed(ChangeFeed):
             roster_mark = changes.roster_mark if changes.roster_mark != self._roster_mark else None
             shift_mark = changes.shift_mark if changes.shift_mark != self._shift_mark else None
             await self._deliver(cases, policy=changes.policy_version != self._policy_version, roster_mark=roster_mark,
-                                shift_mark=shift_mark)
+                                shift_mark=shift_mark, outbox=moved)
 
 
 class NotifyFeed(ChangeFeed):
@@ -312,7 +325,7 @@ class NotifyFeed(ChangeFeed):
             stale = {cid for cid, version in pending.items() if self._held.get(cid) != version}
             self.checked_at = self.store.clock()
             await self._read(stale, policy="policies" in tables, roster_mark=-1 if "people" in tables else None,
-                             shift_mark=-1 if tables & {"shifts", "handoffs"} else None)
+                             shift_mark=-1 if tables & {"shifts", "handoffs"} else None, outbox="outbox" in tables)
 
 
 def _connect_args(url: URL) -> dict:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Row, and_, bindparam, insert, or_, select, update
+from sqlalchemy import Row, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from casewatch.core import write_back as wb
@@ -243,6 +243,15 @@ async def undelivered(store: Store, case_ids: Iterable[str] | None = None) -> di
     for row in await store.read_rows(query.order_by(outbox.c.id)):
         found.setdefault(row.case_id, []).append(_delivery(row))
     return found
+
+
+async def moving_mark(store: Store) -> tuple:
+    """The deliveries not yet sent, counted by state, with their attempts: it changes whenever one
+    is queued, tried, sent, fails, is refused or retried (a SQLite board polls it; see storage.feed)."""
+    rows = await store.read_rows(select(outbox.c.state, func.count(), func.coalesce(func.sum(outbox.c.attempts), 0))
+                                 .where(outbox.c.state.in_((wb.QUEUED, wb.FAILED, wb.DEAD)))
+                                 .group_by(outbox.c.state).order_by(outbox.c.state))
+    return tuple(tuple(row) for row in rows)
 
 
 async def mark_alerted(store: Store, event_ids: Iterable[int]) -> None:

@@ -10,10 +10,18 @@ for a summary.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from casewatch.core.alerts import Alert, AlertSettings, States, alerts_for, clock_states, next_turn_us
+from casewatch.core.alerts import (
+    Alert,
+    AlertSettings,
+    DeliveryAlert,
+    States,
+    alerts_for,
+    clock_states,
+    next_turn_us,
+)
 from casewatch.core.calendars import to_us
 from casewatch.core.clocks import ClockState
 from casewatch.tui.state import AppState
@@ -27,7 +35,7 @@ class AlertWatch:
         self.viewer = viewer
         self.settings = settings
         self.states: dict[str, States] = {}
-        self.history: list[Alert] = []  # oldest first: the newest HISTORY_LIMIT
+        self.history: list[Alert | DeliveryAlert] = []  # oldest first: the newest HISTORY_LIMIT
         self.dropped = 0  # older alerts, no longer kept
         self._turns: dict[str, int] = {}  # case id -> its next clock turn
         self._heap: list[tuple[int, str]] = []  # (turn, case id); entries no longer in _turns are stale
@@ -57,7 +65,8 @@ class AlertWatch:
         return self._compare(due, now)
 
     def cases_changed(self, ids: Iterable[str], now: datetime) -> tuple[list[Alert], set[str]]:
-        """Cases were written (plans may differ): look at them again; closed ones are forgotten."""
+        """Cases were written (plans may differ): look at them again; closed ones are forgotten, and
+        one new to the board (created, imported, reopened) alerts for the clocks already late."""
         return self._compare(ids, now)
 
     def away(self) -> None:
@@ -79,6 +88,7 @@ class AlertWatch:
     def _compare(self, ids: Iterable[str], now: datetime) -> tuple[list[Alert], set[str]]:
         ids = set(ids)
         before = {case_id: self.states[case_id] for case_id in ids if case_id in self.states}
+        joined = (ids - before.keys()) & self.state.cases.keys()  # new to the board: late already alerts now
         for case_id in ids - self.state.cases.keys():
             self._late -= ClockState.BREACHED in self.states.pop(case_id, ())
             self._turns.pop(case_id, None)
@@ -87,7 +97,7 @@ class AlertWatch:
         moved = {case_id for case_id in ids if before.get(case_id) != after.get(case_id)}
         if self._away_from is not None:
             return [], moved
-        return self._record(alerts_for(before, after, **self._context(now))), moved
+        return self._record(alerts_for(before, after, **self._context(now), joined=joined)), moved
 
     def _look(self, ids: Iterable[str], now_us: int) -> None:
         clocks, states, turns = self.state.clocks, self.states, self._turns
@@ -116,10 +126,17 @@ class AlertWatch:
         """Alerts since the board opened; alert number n (from 0) is `history[n - dropped]` while kept."""
         return self.dropped + len(self.history)
 
+    def record(self, alerts: Sequence[DeliveryAlert]) -> None:
+        """Updates not delivered to their tickets (the app reads the outbox): listed with the clocks'."""
+        self._keep(alerts)
+
     def _record(self, alerts: list[Alert]) -> list[Alert]:
+        self._keep(alerts)
+        return alerts
+
+    def _keep(self, alerts: Sequence[Alert | DeliveryAlert]) -> None:
         self.history.extend(alerts)
         excess = len(self.history) - HISTORY_LIMIT
         if excess > 0:
             del self.history[:excess]
             self.dropped += excess
-        return alerts

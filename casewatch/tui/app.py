@@ -61,7 +61,15 @@ from casewatch.themes import DEFAULT_THEME, THEMES
 from casewatch.tui.alert_watch import AlertWatch
 from casewatch.tui.clipboard import copy_with_a_tool
 from casewatch.tui.filter_history import FilterHistory
-from casewatch.tui.messages import ActionDone, BulkDone, CasesChanged, ClockTick, LeadChanged, MarksChanged
+from casewatch.tui.messages import (
+    ActionDone,
+    BulkDone,
+    CasesChanged,
+    ClockTick,
+    LeadChanged,
+    MarksChanged,
+    OutboxChanged,
+)
 from casewatch.tui.person_marks import PersonMarks
 from casewatch.tui.state import AppState
 from casewatch.tui.widgets.cells import Colours
@@ -336,9 +344,9 @@ class CasewatchApp(App[None]):
             return
 
     async def read_deliveries(self) -> None:
-        """The write-back deliveries that failed: their cases' rows are flagged, and each alerts
-        its watchers once (the first board to alert marks it in the outbox). A replay shows none:
-        the outbox holds how deliveries stand now, not then."""
+        """The write-back deliveries that failed: their cases' rows are flagged, each enters the
+        alert history of its watchers' boards, and rings once (the first board to ring marks it in
+        the outbox). A replay shows none: the outbox holds how deliveries stand now, not then."""
         if self.replay_at is not None:
             return
         try:
@@ -349,16 +357,24 @@ class CasewatchApp(App[None]):
         changed = frozenset(cid for cid in set(found) | set(before) if found.get(cid) != before.get(cid))
         if changed:
             self._broadcast(changed, frozenset())
-        alerts = delivery_alerts(found, self.state.cases, viewer=self.actor, shift_lead=self.state.shift_lead,
-                                 settings=self.alert_settings, told=self._told)
+        listed = delivery_alerts(found, self.state.cases, viewer=self.actor, shift_lead=self.state.shift_lead,
+                                 settings=self.alert_settings, now=self.now(), told=self._told)
+        self._told.update((alert.case_id, alert.delivery.event_id) for alert in listed)
+        self.alert_watch.record(listed)  # every watcher's `!` lists it
+        alerts = [alert for alert in listed if not alert.rung_elsewhere]
         for alert in alerts:
-            self._told.add((alert.case_id, alert.delivery.event_id))
             self._alert_toast(alert.text(), "Update not delivered", "error")
             self._run_alert_command(alert.environment())
         if alerts:
             self._ring()
             with contextlib.suppress(CasewatchError):  # (read-only: this board still alerts only once)
                 await outbox.mark_alerted(self.store, {alert.delivery.event_id for alert in alerts})
+
+    async def _outbox_moved(self) -> None:
+        """A sender recorded how a delivery went: rows, alerts and open case screens follow now."""
+        await self.read_deliveries()
+        for screen in self.screen_stack:
+            screen.post_message(OutboxChanged())
 
     def source_labels(self) -> tuple[tuple[str, bool], ...]:
         """`zd ✓ 40s ago` or `zd ✖ 401 since 14:02 CET` per source, and whether it is failing."""
@@ -389,6 +405,8 @@ class CasewatchApp(App[None]):
                 removed.add(case_id)
         if update.lead is not None and update.lead != state.lead:
             self._take_lead(update.lead)
+        if update.outbox:
+            self.run_worker(self._outbox_moved(), name="Deliveries", group="deliveries", exit_on_error=False)
         if changed or removed or everything:
             looked_at = set(state.cases) | removed if everything else changed | removed
             alerts, _ = self.alert_watch.cases_changed(looked_at, self.now())

@@ -17,6 +17,10 @@ class CasesChanged(Message):
         self.everything = everything  # the policy or roster changed: redraw all rows
 
 
+class OutboxChanged(Message):
+    """A write-back delivery moved on (sent, failed, refused, retried): a case screen reads its own again."""
+
+
 class LeadChanged(Message):
     """Who leads the shift, or the handoff waiting, changed (the app's state holds the new view)."""
 

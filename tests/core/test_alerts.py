@@ -120,6 +120,23 @@ def test_nothing_alerts_for_clocks_already_late_when_the_board_opens_only_a_summ
     assert looker.look(minutes(17)) == []  # and they do not alert later either
 
 
+def test_a_case_joining_the_board_already_late_alerts_like_a_turn():
+    floor = floor_with({})
+    looker = Looker(floor, shift_lead="spec")
+    looker.look(minutes(16))
+    floor.do(c.NewCase(title="Checkout down", customer="Initech", severity=Severity.SEV1), "agent", at=T0)
+    clocks = {cid: plan_clocks(case, floor.policy) for cid, case in floor.cases.items()}
+    after = {cid: clock_states(plans, to_us(minutes(16))) for cid, plans in clocks.items()}
+    context = {"viewer": "spec", "shift_lead": "spec", "settings": AlertSettings(), "now": minutes(16)}
+    assert alerts_for(looker.states, after, floor.cases, clocks, **context) == []  # not new: nothing turned
+    joined = alerts_for(looker.states, after, floor.cases, clocks, joined={"CW-2"}, **context)
+    assert {(a.case_id, a.clock, a.state) for a in joined} == {("CW-2", OWNER, BREACHED), ("CW-2", UPDATE, WARNING)}
+    assert not any(alert.missed for alert in joined)  # alerted now, not folded into a summary
+    others = AlertSettings(cases=Scope.MINE)
+    assert alerts_for(looker.states, after, floor.cases, clocks, joined={"CW-2"},
+                      **{**context, "settings": others}) == []  # the alert scope still decides
+
+
 def test_the_viewers_own_cases_alert_and_every_case_for_the_shift_lead():
     floor = floor_with(
         {"title": "owned", "then": [c.Assign(case_id="", name="spec")]},

@@ -135,18 +135,19 @@ def case(case_id: str, owner: str | None) -> Case:
                 escalated_at=AT, updated_at=AT, updated_by="dana", last_occurred_at=AT)
 
 
-def test_a_failed_delivery_alerts_its_watchers_once():
+def test_a_failed_delivery_is_listed_for_its_watchers_and_rung_once():
     failed = wb.Delivery(17, "zd", "1", wb.UPDATE, wb.DEAD, 1, last_error="HTTP 404")
     told = wb.Delivery(18, "zd", "1", wb.UPDATE, wb.DEAD, 1, last_error="HTTP 404", alerted=True)
     cases = {"CW-1": case("CW-1", "ravi"), "CW-2": case("CW-2", "dana")}
     undelivered = {"CW-1": [failed, told], "CW-2": [failed], "CW-9": [failed]}
-    mine = delivery_alerts(undelivered, cases, viewer="dana", shift_lead=None, settings=AlertSettings())
+    mine = delivery_alerts(undelivered, cases, viewer="dana", shift_lead=None, settings=AlertSettings(), now=AT)
     assert [(a.case_id, a.delivery.event_id) for a in mine] == [("CW-2", 17)]
     every = delivery_alerts(undelivered, cases, viewer="dana", shift_lead=None,
-                            settings=AlertSettings(cases=Scope.ALL), told={("CW-2", 17)})
-    assert [(a.case_id, a.delivery.event_id) for a in every] == [("CW-1", 17)]
+                            settings=AlertSettings(cases=Scope.ALL), now=AT, told={("CW-2", 17)})
+    assert [(a.case_id, a.delivery.event_id, a.rung_elsewhere) for a in every] == [
+        ("CW-1", 17, False), ("CW-1", 18, True)]  # another board rang 18: listed here, not rung again
     assert every[0].text() == "CW-1 (SEV1) update not delivered to zd ticket 1: HTTP 404 — t"
-    assert every[0].environment()["CASEWATCH_ALERT"] == "delivery"
+    assert every[0].environment()["CASEWATCH_ALERT"] == "delivery" and every[0].at == AT
 
 
 def test_the_ticket_may_only_move_to_statuses_the_table_maps_to_waiting():

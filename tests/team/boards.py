@@ -19,6 +19,7 @@ class HeadlessBoard:
         self.lead: LeadView | None = None  # who leads and the handoff waiting, as last delivered
         self.arrivals: dict[str, list[tuple[int, float]]] = {}  # case id -> (version, monotonic time) as received
         self.states: list[FeedState] = []
+        self.outbox_moves = 0  # updates saying a write-back delivery moved on
         self._changed = asyncio.Event()
         self.feed = feed_for(store, self._take, self._status, **feed_options)
 
@@ -43,6 +44,7 @@ class HeadlessBoard:
             self.cases.pop(case_id, None)
         if update.lead is not None:
             self.lead = update.lead
+        self.outbox_moves += update.outbox
         self._changed.set()
 
     def _status(self, status: FeedStatus) -> None:

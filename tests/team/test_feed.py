@@ -15,17 +15,21 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
 from casewatch.core import commands as c
+from casewatch.core import write_back as wb
 from casewatch.core.errors import InvalidInput
 from casewatch.core.listing import list_case
 from casewatch.core.models import Person, Role, Severity, Status
 from casewatch.core.views import case_summary
+from casewatch.storage import outbox
 from casewatch.storage.feed import FeedState, NotifyFeed, PollingFeed, feed_for
 from casewatch.storage.store import Store
 from casewatch.storage.target import resolve_target
 from tests.conftest import pg_admin_url
+from tests.storage.test_write_back import linked_case, update_on
 from tests.team.boards import HeadlessBoard, open_versions
 
 LEAD = Person(name="dana", role=Role.LEAD, tz="Europe/Berlin")
+WRITE_BACK = wb.WriteBack(customer_updates=True)
 
 
 async def admin(sql: str, *args):
@@ -78,6 +82,26 @@ async def test_shift_changes_and_handoffs_reach_every_board(db_target):
             for board in boards:
                 assert await board.until(lambda b=board: b.lead.pending is None, 5)
                 assert board.lead.shift.lead == "ken"
+        finally:
+            for board in boards:
+                await board.close()
+
+
+async def test_a_delivery_recorded_by_the_sender_reaches_every_board(db_target):
+    """`casewatch deliver` writes no event: the outbox notifies (PostgreSQL) or is polled (SQLite)."""
+    async with await Store.open(db_target, creator=LEAD) as setup:
+        setup.write_back = {"zd": WRITE_BACK}
+        case_id = await linked_case(setup)
+        await setup.execute(update_on(case_id), "dana")
+    boards = await boards_on(db_target, 2)
+    async with await Store.open(db_target) as sender:
+        try:
+            before = [board.outbox_moves for board in boards]
+            [item] = await outbox.claim(sender, ["zd"])
+            assert await outbox.start_send(sender, item) == 0
+            await outbox.record_failure(sender, item, wb.DEAD, "HTTP 404", sender.clock())
+            for board, moves in zip(boards, before, strict=True):
+                assert await board.until(lambda b=board, m=moves: b.outbox_moves > m, 5)
         finally:
             for board in boards:
                 await board.close()

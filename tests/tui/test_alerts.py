@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import sys
 import textwrap
+from datetime import timedelta
 
 import pytest
 
@@ -14,16 +15,19 @@ from casewatch.core import commands as c
 from casewatch.core.alerts import AlertSettings, Scope, next_turn_us
 from casewatch.core.calendars import from_us, to_us
 from casewatch.core.clocks import ClockKind, ClockState
-from casewatch.core.models import iso_z
+from casewatch.core.models import Severity, iso_z
+from casewatch.core.tracker import Source, SourceSettings, Ticket
 from casewatch.core.views import NO_DEADLINE
+from casewatch.storage.imports import importer, write_tickets
 from casewatch.storage.target import resolve_target
 from casewatch.tui import alert_watch
 from casewatch.tui.app import ALERT_TOASTS_SHOWN, CasewatchApp
 from casewatch.tui.screens.alerts import AlertHistoryScreen
 from casewatch.tui.screens.board import BoardScreen
 from casewatch.tui.screens.case import CaseScreen
+from casewatch.tui.screens.help import HelpScreen
 from tests.tui.conftest import BRACKETS
-from tests.tui.helpers import notifications, rendered_rows
+from tests.tui.helpers import notifications, rendered_rows, settled
 
 SIZES = [(80, 24), (200, 60)]
 KINDS = (ClockKind.OWNER, ClockKind.CUSTOMER_UPDATE, ClockKind.INTERNAL_REVIEW)
@@ -35,8 +39,8 @@ async def dana_leads(writer):
     await writer.execute(c.StartShift(), "dana")
 
 
-def board_app(board_db, frozen_clock, **options) -> CasewatchApp:
-    return CasewatchApp(resolve_target(board_db), "dana", zone="Europe/Berlin", clock=frozen_clock, live=False,
+def board_app(board_db, frozen_clock, live: bool = False, **options) -> CasewatchApp:
+    return CasewatchApp(resolve_target(board_db), "dana", zone="Europe/Berlin", clock=frozen_clock, live=live,
                         **options)
 
 
@@ -150,6 +154,46 @@ async def test_the_bell_can_be_switched_off_and_the_viewers_own_cases_alert(boar
         assert rung == []
 
 
+async def test_a_case_that_joins_the_board_already_late_alerts_at_once(board_db, frozen_clock, dana_leads, writer):
+    """Created (`case new --at`) or imported already breached while the board runs: a toast and the
+    history, as for a turn; not only the start-up summary of a board opened later."""
+    app = board_app(board_db, frozen_clock, live=True, alerts=AlertSettings(bell=False))
+    async with app.run_test(size=(200, 60), notifications=True) as pilot:
+        await pilot.pause()
+        app.clear_notifications()
+        seen = len(app.alert_watch.history)
+        ago = frozen_clock.now - timedelta(minutes=40)
+        created = await writer.execute(c.NewCase(title="Checkout [b]down", customer="Initech", severity=Severity.SEV1),
+                                       "dana", at=ago)
+        case_id = created.event.case_id
+        while case_id not in app.state.cases:
+            await pilot.pause(0.05)
+        await settled(app, pilot)
+        new = app.alert_watch.history[seen:]
+        assert {(a.case_id, a.clock, a.state) for a in new} >= {(case_id, ClockKind.OWNER, ClockState.BREACHED)}
+        assert not any(alert.missed for alert in new)
+        shown = notifications(app)
+        assert "Clock breached" in shown and case_id in shown and "Checkout [b]down" in shown
+
+        frozen_clock.advance(seconds=60)  # past the alert pace
+        seen = len(app.alert_watch.history)
+        ticket = Ticket(id="7001", title="Payments down", customer="Initech", priority="urgent", status="open",
+                        created_at=frozen_clock.now - timedelta(minutes=40))
+        await write_tickets(writer, Source.of("csv", SourceSettings(kind="csv")), [ticket], "dana",
+                            await importer(writer, "dana"))
+        imported = (await writer.linked_cases("csv", ["7001"]))["7001"].id
+        while imported not in app.state.cases:
+            await pilot.pause(0.05)
+        await settled(app, pilot)
+        assert (imported, ClockKind.OWNER, ClockState.BREACHED) in {
+            (a.case_id, a.clock, a.state) for a in app.alert_watch.history[seen:]}
+        assert imported in notifications(app)
+        await pilot.press("exclamation_mark")
+        await settled(app, pilot)
+        rows = rendered_rows(app.screen.query_one("#alert-table"))
+        assert any(imported in row for row in rows) and any(case_id in row for row in rows)
+
+
 def dump_script(tmp_path) -> tuple[str, object]:
     out = tmp_path / "alerts.jsonl"
     path = tmp_path / "dump.py"
@@ -252,6 +296,48 @@ async def test_the_alert_history_lists_newest_first_and_enter_opens_the_case(boa
         await pilot.press("exclamation_mark")  # the same key closes it
         await pilot.pause()
         assert isinstance(app.screen, BoardScreen)
+
+
+def screen_text(app) -> str:
+    return "\n".join("".join(segment.text for segment in strip) for strip in app.screen._compositor.render_strips())
+
+
+async def test_the_alert_history_has_its_own_keys_footer_and_help_at_80_columns(board_db, frozen_clock, dana_leads):
+    app = board_app(board_db, frozen_clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        while len(app.alert_watch.history) < 30:  # more alerts than the dialog has rows
+            at, _ = next_turn(app)
+            frozen_clock.now = at
+            app.tick(at)
+        await pilot.press("exclamation_mark")
+        await settled(app, pilot)
+        assert isinstance(app.screen, AlertHistoryScreen)
+        shown = screen_text(app)
+        footer = shown.splitlines()[-1]
+        for key in ("esc Back", "? Help", "⏎ Open", "a Acknowledge", "z Snooze"):
+            assert key in footer, footer
+        assert "Owner" not in footer and "Filter" not in footer  # not the board's keys
+        assert "a acknowledges the alert" in shown and "z snoozes the case's alerts" in shown  # not cut off
+        table = app.screen.query_one("#alert-table")
+        await pilot.press("j", "j", "j")
+        await pilot.pause()
+        assert table.cursor_row == 3
+        await pilot.press("k")
+        await pilot.pause()
+        assert table.cursor_row == 2
+        chosen = app.alert_watch.history[int(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)]
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        keys = screen_text(app)
+        assert "Acknowledge" in keys and "Snooze" in keys and "Owner" not in keys
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, AlertHistoryScreen)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, CaseScreen) and app.screen.case_id == chosen.case_id
 
 
 async def test_a_board_open_for_days_keeps_the_newest_alerts_and_their_rows_still_open_their_cases(

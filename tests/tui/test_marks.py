@@ -8,6 +8,7 @@ import json
 from dataclasses import replace
 
 import pytest
+from textual.widgets._footer import FooterKey
 
 from casewatch import paths
 from casewatch.core import commands as c
@@ -15,6 +16,7 @@ from casewatch.core.models import EventType, Severity
 from casewatch.tui.screens.alerts import AlertHistoryScreen, SnoozePicker
 from casewatch.tui.screens.board import BoardScreen
 from casewatch.tui.screens.case import CaseScreen
+from casewatch.tui.screens.help import HelpScreen, key_rows
 from casewatch.tui.widgets.cells import UNREAD
 from tests.tui.helpers import notifications, rendered_rows, settled, shown_ids, table
 from tests.tui.test_alerts import board_app, count_bells, next_turn
@@ -69,6 +71,50 @@ async def test_a_and_c_offer_an_undo_refused_once_someone_else_changed_the_case(
         await pilot.press("u")  # the undo is spent: u is the update form again
         await pilot.pause()
         assert type(app.screen).__name__ == "UpdateForm"
+
+
+def footer_keys(app) -> list[str]:
+    """The footer's keys that are in view (a footer too long for the screen is cut on the right)."""
+    return [f"{key.key_display} {key.description}" for key in app.screen.query(FooterKey)
+            if key.region.width and key.region.right <= app.size.width]
+
+
+def help_rows(app) -> dict[str, str]:
+    """What the help screen in front lists: what each key does, and its tooltip."""
+    assert isinstance(app.screen, HelpScreen)
+    return {what: tooltip for _keys, what, tooltip in key_rows(app.screen.bindings, app.get_key_display)}
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_the_footer_shows_u_undo_while_an_undo_is_offered_and_help_mentions_it(make_app, frozen_clock, size):
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        await on_case(app, pilot, "sev3")
+        assert "u Undo" not in footer_keys(app)
+        await pilot.press("T")
+        await settled(app, pilot)
+        assert "u Undo" in footer_keys(app)  # in view at 80 columns too
+        frozen_clock.advance(seconds=10)
+        app.tick(frozen_clock.now)
+        await settled(app, pilot)
+        assert "u Undo" not in footer_keys(app)  # the offer ran out: u logs an update again
+
+        await pilot.press("enter")
+        await settled(app, pilot)
+        assert isinstance(app.screen, CaseScreen)
+        await pilot.press("question_mark")
+        await settled(app, pilot)
+        assert "u is Undo" in help_rows(app)["Update"]  # the case screen's help tells of the undo
+        await pilot.press("escape")
+        await settled(app, pilot)
+        owner = app.state.cases[app.screen.case_id].internal_owner
+        await pilot.press("a", *("tom" if owner != "tom" else "mei"), "enter")
+        await settled(app, pilot)
+        assert "u Undo" in footer_keys(app) and "u Update" not in footer_keys(app)
+        await pilot.press("question_mark")
+        await settled(app, pilot)
+        assert "Within 10 s of naming an owner" in help_rows(app)["Undo"]
 
 
 @pytest.mark.parametrize("size", SIZES)

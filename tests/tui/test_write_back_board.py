@@ -1,10 +1,12 @@
 """Write-back on the board: a linked case whose update was not delivered is flagged on its row
-(`⚠ update not delivered`, counted with the flags), its watchers are alerted once (the toast says
-why, literally), and the case screen shows each update's delivery as a field of it, in the viewer's
-zone: sent with the comment id, or not delivered with the tracker's reason."""
+(`⚠ undelivered`, `⚠` alone at 80 columns, counted with the flags), it rings once (the toast says
+why, literally) and is in the alert history of every watcher's board, and the case screen shows
+each update's delivery as a field of it, in the viewer's zone: sent with the comment id, or not
+delivered with the tracker's reason."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from casewatch.core import commands as c
@@ -39,7 +41,7 @@ async def test_an_undelivered_update_is_flagged_alerted_once_and_shown_on_the_ca
     async with app.run_test(size=(200, 50), notifications=True) as pilot:
         await settled(app, pilot)
         [row] = [line for line in rendered_rows(table(app, "sev1")) if case_id in line]
-        assert "⚠ update not delivered · ZD-48213 Check" in row
+        assert "⚠ undelivered · ZD-48213 Check" in row
         shown = notifications(app)
         assert f"{case_id} (SEV1) update not delivered to zd ticket 48213: {REASON}" in shown.replace("\n", "")
         assert (await outbox.undelivered(writer))[case_id][0].alerted
@@ -58,7 +60,45 @@ async def test_an_undelivered_update_is_flagged_alerted_once_and_shown_on_the_ca
         assert "delivery to zd ticket 48213: not delivered (HTTP 422: [b]closed[/b]; `casewatch" in timeline
         assert "[b]closed[/b]" in timeline
 
-    async with make_app().run_test(size=(80, 24)) as pilot:
-        await pilot.pause()
-        app = pilot.app
-        assert any(case_id in line and "⚠" in line for line in rendered_rows(table(app, "sev1")))
+        await pilot.press("escape", "exclamation_mark")
+        await settled(app, pilot)
+        [listed] = [line for line in rendered_rows(app.screen.query_one("#alert-table")) if case_id in line and "ticket" in line]
+        assert "⚠ refused" in listed and "update to zd 48213: HTTP 4" in listed
+
+    app = make_app(alerts=AlertSettings(cases=Scope.ALL, bell=False))  # a second board: listed, not rung again
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await settled(app, pilot)
+        [row] = [line for line in rendered_rows(table(app, "sev1")) if case_id in line]
+        assert "⚠ ZD-48213 Acme · Check" in row  # the ticket key and the title stay in view
+        assert "not delivered" not in notifications(app)
+        assert [(a.case_id, a.delivery.state) for a in app.alert_watch.history if hasattr(a, "delivery")] == [
+            (case_id, wb.DEAD)]
+
+
+async def test_the_case_screen_says_not_delivered_as_soon_as_the_sender_records_it(make_app, writer, frozen_clock):
+    """`casewatch deliver` writes no event; the board's feed notices the outbox (sooner than the
+    case screen's own 15 s look at a pending delivery)."""
+    ticket = Ticket(id="48214", title="Refunds stuck", customer="Acme", priority="urgent", status="open",
+                    created_at=frozen_clock.now - timedelta(minutes=5))
+    await write_tickets(writer, ZD, [ticket], "dana", await importer(writer, "dana"))
+    case_id = (await writer.linked_cases("zd", ["48214"]))["48214"].id
+    writer.write_back = {"zd": wb.WriteBack(customer_updates=True)}
+    await writer.execute(c.CustomerUpdate(case_id=case_id, known="k", investigating="i", next_milestone="m"), "dana")
+    app = make_app(live=True)
+    async with app.run_test(size=(200, 50)) as pilot:
+        await settled(app, pilot)
+        app.open_case(case_id)
+        await settled(app, pilot)
+        assert isinstance(app.screen, CaseScreen)
+
+        def timeline() -> str:
+            return "\n".join(rendered_rows(app.screen.query_one("#timeline")))
+
+        assert "delivery to zd ticket 48214: queued" in timeline()
+        [item] = await outbox.claim(writer, ["zd"])
+        assert await outbox.start_send(writer, item) == 0
+        await outbox.record_failure(writer, item, wb.DEAD, REASON, frozen_clock.now)
+        async with asyncio.timeout(5):
+            while "delivery to zd ticket 48214: not delivered (HTTP 422" not in timeline():
+                await pilot.pause(0.05)
+        assert "⚠ update not delivered (see the timeline)" in "\n".join(rendered_rows(app.screen.query_one("#case-flags")))

@@ -1,5 +1,7 @@
-"""The alerts since the board opened, newest first; Enter goes to the case, `a` acknowledges the
-alert under the cursor (it greys out), `z` snoozes its case's alerts for a while (`SnoozePicker`).
+"""The alerts since the board opened, newest first: clocks that turned and updates not delivered
+to their tickets. Enter goes to the case, `a` acknowledges the clock alert under the cursor (it
+greys out), `z` snoozes its case's alerts for a while (`SnoozePicker`). A dialog takes none of the
+app's keys, so it has its own `?` and footer.
 Both are the person's own (the app's `PersonMarks`); the shift lead's acknowledgement on a team
 database is an event as well, written by the app."""
 
@@ -17,15 +19,18 @@ from textual.widgets import DataTable, Label, OptionList
 from textual.widgets.option_list import Option
 
 from casewatch.core.alert_marks import SNOOZE_FOR, snooze_words
-from casewatch.core.alerts import Alert, Scope
+from casewatch.core.alerts import Alert, DeliveryAlert, Scope
 from casewatch.core.clocks import ClockState
+from casewatch.core.write_back import DEAD, FAILED
 from casewatch.core.zones import zone_label
 from casewatch.tui.messages import ClockTick
 from casewatch.tui.screens.base import CasewatchModal
 from casewatch.tui.screens.handoff import SHORT_CLOCK
 from casewatch.tui.widgets import cells
+from casewatch.tui.widgets.footer import CasewatchFooter
 
 MISSED = "↺"
+DELIVERY_STATE = {FAILED: "⚠ failed", DEAD: "⚠ refused"}  # a delivery's row: will retry, or stopped
 COLUMNS = (("Seen", "seen", 9), ("Case", "case", 8), ("Sev", "sev", 4), ("Clock", "clock", 6), ("State", "state", 10),
            ("Due", "due", 13), ("Title", "title", 0))  # 0: what is left of the dialog's width
 FRAME = 100  # the dialog's width (.form.wide), at most 95 % of the screen's
@@ -45,13 +50,18 @@ class AlertHistoryScreen(CasewatchModal[str | None]):
     """Dismissed with the chosen alert's case id, or None."""
 
     BINDINGS = [
-        Binding("escape,q,exclamation_mark", "dismiss", "Close", id="alerts.close", tooltip="Back to the board"),
+        Binding("escape,q,exclamation_mark", "dismiss", "Back", id="alerts.close", tooltip="Back to the board"),
+        Binding("question_mark", "app.help", "Help", id="alerts.help", tooltip="The keys of this screen"),
+        Binding("enter", "open", "Open", id="alerts.open", priority=True,
+                tooltip="Open the case of the alert under the cursor"),
         Binding("a", "acknowledge", "Acknowledge", id="alerts.acknowledge",
                 tooltip="Acknowledge the alert under the cursor: it greys out (the shift lead's shows on "
                         "every board of a team database as 'ack by NAME')"),
         Binding("z", "snooze", "Snooze", id="alerts.snooze",
                 tooltip="Snooze the case's alerts for 15 m, 30 m or 1 h: its clocks still show, nothing rings "
                         "(a rise in severity ends it)"),
+        Binding("j", "move(1)", "Down", id="alerts.down", show=False, tooltip="Next alert"),
+        Binding("k", "move(-1)", "Up", id="alerts.up", show=False, tooltip="Previous alert"),
     ]
 
     def __init__(self) -> None:
@@ -65,8 +75,9 @@ class AlertHistoryScreen(CasewatchModal[str | None]):
             yield Label(whose, classes="hint", markup=False)
             yield Label(id="alert-empty")
             yield DataTable(id="alert-table", cursor_type="row", zebra_stripes=True)
-            yield Label(f"Enter opens the case · a acknowledges · z snoozes the case · {MISSED} already so when "
-                        "the board opened or reconnected (in a summary) · Esc closes", classes="hint", markup=False)
+            yield Label(f"a acknowledges the alert (greys it out) · z snoozes the case's alerts · {MISSED} late "
+                        "already when the board opened or reconnected", classes="hint", markup=False)
+        yield CasewatchFooter()  # a dialog's own keys, not those of the board under it
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
@@ -105,16 +116,22 @@ class AlertHistoryScreen(CasewatchModal[str | None]):
         if table.row_count:
             table.move_cursor(row=min(keep + added, table.row_count - 1) if keep else 0, animate=False)
 
-    def _cells(self, alert: Alert) -> list[Text]:
+    def _cells(self, alert: Alert | DeliveryAlert) -> list[Text]:
         shown = self._shown_cells(alert)
-        if self.app.marks.acknowledged(alert):  # greyed out: someone has it in hand
+        if isinstance(alert, Alert) and self.app.marks.acknowledged(alert):  # greyed out: someone has it in hand
             return [Text(cell.plain, style=ACKNOWLEDGED, no_wrap=True, overflow="ellipsis") for cell in shown]
         return shown
 
-    def _shown_cells(self, alert: Alert) -> list[Text]:
+    def _shown_cells(self, alert: Alert | DeliveryAlert) -> list[Text]:
         app = self.app
         zone, colours = app.zone, app.colours
         seen = alert.at.astimezone(zone).strftime("%H:%M:%S")
+        if isinstance(alert, DeliveryAlert):  # an update or note that did not reach its ticket
+            d = alert.delivery
+            return [Text(f" {seen}"), cells.plain(alert.case_id), cells.severity_cell(alert.severity, colours),
+                    Text("ticket"), Text(DELIVERY_STATE.get(d.state, d.state), style=colours.get("flag", "")),
+                    Text(""), cells.plain(f"{d.kind} to {d.source} {d.ticket}: {d.last_error or d.state} — "
+                                          f"{alert.title}")]
         state = Text(f"{cells.GLYPH[alert.state]} {alert.state.value}",
                      style=colours.get(f"clock-{alert.state.value}", "")
                      + (" bold" if alert.state is ClockState.BREACHED else ""))
@@ -134,7 +151,7 @@ class AlertHistoryScreen(CasewatchModal[str | None]):
                 for (_label, column, _width), cell in zip(COLUMNS, self._cells(watch.history[index]), strict=True):
                     table.update_cell(row_key, column, cell)
 
-    def _alert_under_cursor(self) -> Alert | None:
+    def _alert_under_cursor(self) -> Alert | DeliveryAlert | None:
         table = self.query_one(DataTable)
         watch = self.app.alert_watch
         if not table.row_count:
@@ -148,6 +165,10 @@ class AlertHistoryScreen(CasewatchModal[str | None]):
     def action_acknowledge(self) -> None:
         alert = self._alert_under_cursor()
         if alert is None:
+            return
+        if isinstance(alert, DeliveryAlert):
+            self.app.notify(f"{alert.case_id}: a delivery is not acknowledged; `casewatch deliver --retry "
+                            f"{alert.case_id}` tries it again", severity="warning")
             return
         if self.app.marks.acknowledged(alert):
             self.app.notify(f"{alert.case_id}: acknowledged already")
@@ -175,8 +196,19 @@ class AlertHistoryScreen(CasewatchModal[str | None]):
 
         self.app.push_screen(SnoozePicker(case.id), chosen)
 
+    def action_move(self, step: int) -> None:
+        """j and k, as on the board."""
+        table = self.query_one(DataTable)
+        table.action_cursor_down() if step > 0 else table.action_cursor_up()
+
+    def action_open(self) -> None:
+        alert = self._alert_under_cursor()
+        if alert is not None:
+            self.dismiss(alert.case_id)
+
     @on(DataTable.RowSelected)
-    def _chosen(self, event: DataTable.RowSelected) -> None:
+    def _clicked(self, event: DataTable.RowSelected) -> None:
+        """A click on the row under the cursor (Enter is the screen's own key, for the footer)."""
         watch = self.app.alert_watch
         if event.row_key.value is not None and int(event.row_key.value) >= watch.dropped:
             self.dismiss(watch.history[int(event.row_key.value) - watch.dropped].case_id)

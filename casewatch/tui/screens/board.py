@@ -39,7 +39,7 @@ from casewatch.core.views import (
     needs_attention,
     next_match,
 )
-from casewatch.core.write_back import UNDELIVERED
+from casewatch.core.write_back import UNDELIVERED_MARK
 from casewatch.core.zones import zone_label
 from casewatch.tui.messages import CasesChanged, ClockTick, LeadChanged
 from casewatch.tui.screens.case_actions import CASE_BINDINGS
@@ -207,9 +207,11 @@ class BoardScreen(QuickActions):
     def _title(self, case: Case) -> str:
         """The title cell: the ticket key first on a linked case, and the customer before the title
         once the customer's column is gone (two cases with the same title start differ by it)."""
-        title = case.title if "customer" in self._layout.keys else f"{case.customer} · {case.title}"
-        shown = linked_title(case.source, title)
-        return f"{UNDELIVERED} · {shown}" if case.id in self.app.undelivered else shown
+        wide = "customer" in self._layout.keys
+        shown = linked_title(case.source, case.title if wide else f"{case.customer} · {case.title}")
+        if case.id not in self.app.undelivered:  # an update or note did not reach its ticket:
+            return shown
+        return f"{UNDELIVERED_MARK} · {shown}" if wide else f"{UNDELIVERED_MARK[0]} {shown}"  # key and title in view
 
     @property
     def _layout(self) -> Layout:

@@ -30,7 +30,7 @@ from casewatch.core.views import authority_label, case_flags, describe_event
 from casewatch.core.write_back import UNDELIVERED, Delivery
 from casewatch.core.zones import zone_label, zone_named_once
 from casewatch.storage import outbox
-from casewatch.tui.messages import CasesChanged, ClockTick
+from casewatch.tui.messages import CasesChanged, ClockTick, OutboxChanged
 from casewatch.tui.screens.case_actions import CASE_BINDINGS, UNDO_TOOLTIP, CaseActions
 from casewatch.tui.screens.forms import Field, TextPrompt
 from casewatch.tui.widgets import cells
@@ -57,7 +57,7 @@ class CaseScreen(CaseActions):
         Binding("R", "return_case", "Return", id="case.return", show=False,
                 tooltip="Send the case back to support for missing context"),
         Binding("o", "reopen", "Reopen", id="case.reopen", tooltip="Reopen this resolved case"),
-        Binding("u", "undo", "Undo", id="case.undo", show=False, tooltip=UNDO_TOOLTIP),
+        Binding("u", "undo", "Undo", id="case.undo", tooltip=UNDO_TOOLTIP),  # in the footer while offered
     ]
 
     def __init__(self, case_id: str):
@@ -278,6 +278,11 @@ class CaseScreen(CaseActions):
     @on(CasesChanged)
     def _changed(self, message: CasesChanged) -> None:
         if message.everything or self.case_id in message.changed or self.case_id in message.removed:
+            self.reload()
+
+    @on(OutboxChanged)
+    def _deliveries_moved(self) -> None:
+        if self.deliveries:
             self.reload()
 
     @on(ClockTick)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 
+from textual import on
 from textual.binding import Binding
 
 from casewatch.core import commands as c
@@ -25,6 +26,7 @@ from casewatch.core.permissions import Action, check
 from casewatch.core.reviews import already_reviewed, check_cause, parse_yes_no
 from casewatch.core.rules import check_route, customer_message, known_teams
 from casewatch.core.templates import fill, templates_for
+from casewatch.tui.messages import ClockTick
 from casewatch.tui.screens.base import CasewatchScreen
 from casewatch.tui.screens.forms import ChoicePrompt, Confirm, Field, Form, PersonPrompt, TextPrompt, UpdateForm
 
@@ -33,7 +35,8 @@ CASE_BINDINGS = [
     Binding("c", "comms", "Comms", id="case.comms", tooltip="Assign the customer-communication owner"),
     Binding("s", "severity", "Severity", id="case.severity", tooltip="Change severity (with a reason)"),
     Binding("r", "route", "Route", id="case.route", tooltip="Change or confirm the route"),
-    Binding("u", "update", "Update", id="case.update", tooltip="Log a structured customer update"),
+    Binding("u", "update", "Update", id="case.update",
+            tooltip="Log a structured customer update (for 10 s after naming an owner, u is Undo instead)"),
     Binding("v", "review", "Review", id="case.review", tooltip="Log an internal review"),
     Binding("t", "status", "Status", id="case.status", tooltip="Change status"),
     Binding("n", "note", "Note", id="case.note", tooltip="Add a note to the timeline"),
@@ -49,7 +52,8 @@ CASE_BINDINGS = [
     Binding("y", "copy_id", "Copy id", id="case.copy_id", show=False, tooltip="Copy the case id to the clipboard"),
 ]
 UNDO_FOR = timedelta(seconds=10)
-UNDO_TOOLTIP = "Within 10 s of naming an owner (T, a or c): put the previous one back (a new event)"
+UNDO_TOOLTIP = ("Within 10 s of naming an owner (T, a or c): put the previous one back (a new event); the footer "
+                "shows u Undo meanwhile")
 OWNER_FIELDS: dict[type[c.Assign | c.AssignComms], tuple[str, str]] = {
     c.Assign: ("internal_owner", "internal owner"),
     c.AssignComms: ("comms_owner", "comms owner"),
@@ -71,6 +75,7 @@ class CaseActions(CasewatchScreen):
     """A screen with a current case (`selected_case`) and the single-key actions on it."""
 
     _undo: Undo | None = None  # the undo on offer (set by `offer_undo`)
+    _undo_shown = False  # whether the footer shows `u Undo` (else `u Update`), as of its last refresh
 
     def selected_case(self) -> Case | None:
         raise NotImplementedError
@@ -96,6 +101,16 @@ class CaseActions(CasewatchScreen):
             else f"{case_id}: {what} {now_named or 'nobody'}"
         self.app.notify(f"{said}. u puts {previous or 'nobody'} back (for {UNDO_FOR.total_seconds():.0f} s)",
                         title="Undo?", timeout=UNDO_FOR.total_seconds())
+
+    def refresh_bindings(self) -> None:
+        self._undo_shown = self.undo_offered()  # what the footer shows from now on
+        super().refresh_bindings()
+
+    @on(ClockTick)
+    def _undo_runs_out(self) -> None:
+        """The footer's `u Undo` turns back into `u Update` when the offer runs out."""
+        if self.undo_offered() != self._undo_shown:
+            self.refresh_bindings()
 
     def action_undo(self) -> None:
         undo, self._undo = self._undo, None

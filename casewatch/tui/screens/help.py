@@ -73,7 +73,9 @@ class HelpScreen(CasewatchModal[None]):
             yield Static(marks)
             yield Static(Text("\n⚑ marks a case lacking an owner, a comms owner, a required role, or a route review;"
                               " in the ⚑ column of a narrow board, a case that needs owners"
-                              " (no internal or no comms owner). The ! column counts what needs a lead's attention"
+                              " (no internal or no comms owner). ⚠ before a title: an update or note did not"
+                              " reach the case's ticket (the case screen says why). The ! column counts what"
+                              " needs a lead's attention"
                               " besides the clocks (⚑2: two things): owners, roles, a route review, evidence, a"
                               " return; the case screen lists them under Needs attention. Tab and Shift+Tab move"
                               " between panes; j and k go on into the next or previous pane.",

@@ -38,7 +38,7 @@ QUICK_BINDINGS = [
     Binding("T", "take", "Take it", id="board.take", show=False,
             tooltip="Take it: become the internal owner of the case under the cursor (or of the marked cases), "
                     "no form; u undoes it for 10 s"),
-    Binding("u", "undo", "Undo", id="board.undo", show=False,
+    Binding("u", "undo", "Undo", id="board.undo",
             tooltip=UNDO_TOOLTIP),
     Binding("space", "mark", "Mark row", id="board.mark", show=False,
             tooltip="Mark the case under the cursor (again: unmark); a, c, T, n, s and t act on every marked case"),

@@ -2,7 +2,7 @@
 
 Textual's footer lists the focused widget's keys, then the screen's, then the app's, and cuts what
 does not fit on the right: at 80 columns `?` (help) and `q` (quit, or back) were cut off. They
-lead here, so they stay in view at any width.
+lead here, so they stay in view at any width; so does `u Undo` while an undo is offered.
 """
 
 from __future__ import annotations
@@ -11,7 +11,9 @@ from textual.app import ComposeResult
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
 
-LEADING_ACTIONS = ("app.pop_screen", "quit", "help")  # back (q or escape on a screen over the board), quit, help
+LEADING_ACTIONS = ("app.pop_screen", "dismiss", "quit", "help", "app.help", "undo")
+"""Back (q or Esc on a screen over the board, or a dialog's), quit, help (the app's, or a dialog's own:
+a dialog does not take the app's keys), and undo (shown only for the few seconds it is offered)."""
 
 
 def _leading(key: object) -> int:
