@@ -17,7 +17,7 @@ nothing committed can be missed: what commits later is in the next notification 
   board makes.
 - SQLite (`PollingFeed`): one writer at a time, so ids do commit in order; it polls for events after
   the newest id it has seen, once a second, and the outbox's mark (a write-back sender writes no
-  event; PostgreSQL's outbox notifies, migration 0017).
+  event; PostgreSQL's outbox notifies, migration 0018).
 
 Any failure (the server went away, the connection was killed) turns the status to RECONNECTING; the
 feed retries with a growing pause and, once back, catches up before it reports LIVE again.

@@ -3,15 +3,15 @@ the roster and the policy do (PostgreSQL's `casewatch_notify_table`, 0002), so a
 `not delivered` as soon as the sender recorded it, not at the board's next read of the outbox.
 SQLite boards poll the outbox's mark with the events (storage.feed).
 
-Revision ID: 0017
-Revises: 0016
+Revision ID: 0018
+Revises: 0017
 Create Date: 2026-12-07
 """
 
 from alembic import op
 
-revision = "0017"
-down_revision = "0016"
+revision = "0018"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
