@@ -309,8 +309,9 @@ class NotifyFeed(ChangeFeed):
         loop = asyncio.get_running_loop()
         safety_net_at = loop.time() + self.safety_net_s
         while True:
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=max(0.0, safety_net_at - loop.time()))
+            try:  # not wait_for: on 3.11 it can swallow a cancel that lands as the wake comes, and stop() hangs
+                async with asyncio.timeout(max(0.0, safety_net_at - loop.time())):
+                    await self._wake.wait()
             except TimeoutError:
                 if self._connection is None or self._connection.is_closed():
                     raise ConnectionError("the listening connection was closed") from None
