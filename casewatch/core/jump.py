@@ -23,12 +23,24 @@ def find_case(typed: str, cases: Iterable[Listed]) -> str:
     wanted = unseen_removed(typed).strip().casefold()
     if not wanted:
         raise InvalidInput("type a case id (CW-1042) or a ticket key (ZD-48213)")
-    names = {case.id: [name.casefold() for name in case_names(case)] for case in cases}
-    for matches in (lambda name: name == wanted, lambda name: name.startswith(wanted)):
-        found = [case_id for case_id, known in names.items() if any(matches(name) for name in known)]
+    listed = {case.id: case for case in cases}
+    for matches in (lambda name: name.casefold() == wanted, lambda name: name.casefold().startswith(wanted)):
+        found = {case_id: _called(case, matches) for case_id, case in listed.items()}
+        found = {case_id: called for case_id, called in found.items() if called}
         if len(found) == 1:
-            return found[0]
+            return next(iter(found))
         if found:
             more = f" and {len(found) - SHOWN} more" if len(found) > SHOWN else ""
-            raise InvalidInput(f"{typed.strip()!r} could be {', '.join(sorted(found)[:SHOWN])}{more}: type more")
+            shown = ", ".join(found[case_id] for case_id in sorted(found)[:SHOWN])
+            raise InvalidInput(f"{typed.strip()!r} could be {shown}{more}: type more")
     raise NotFound(f"no open case is called {typed.strip()!r}")
+
+
+def _called(case: Listed, matches) -> str:
+    """How a candidate is named in the "could be" list: by its id when that matched, else by its
+    ticket key (the lead typed a ticket) with the id beside it; "" when nothing matched."""
+    if matches(case.id):
+        return case.id
+    if case.source and (matches(case.source.key) or matches(case.source.id)):
+        return f"{case.source.key} ({case.id})"
+    return ""

@@ -48,3 +48,11 @@ def test_several_candidates_are_named_and_none_is_not_found():
         find_case("CW-9", CASES)
     with pytest.raises(InvalidInput):
         find_case("  ", CASES)
+
+
+def test_candidates_for_a_typed_ticket_are_named_by_their_tickets():
+    cases = [*CASES, case("CW-1300", SourceLink("zd", "csv", "48299"))]
+    with pytest.raises(InvalidInput, match=r"'zd-482' could be ZD-48213 \(CW-1100\), ZD-48299 \(CW-1300\): type more"):
+        find_case("zd-482", cases)
+    with pytest.raises(InvalidInput, match=r"'482' could be ZD-48213 \(CW-1100\), ZD-48299 \(CW-1300\)"):
+        find_case("482", cases)
