@@ -83,6 +83,17 @@ def unseen_removed(text: str) -> str:
     return _INVISIBLE_CHARS.sub("", text)
 
 
+def pasted(text: str, *, multiline: bool) -> str:
+    """What a paste puts into a field: `text` (its first line, for a one-line field) without the
+    characters the field would refuse anyway. A pasted escape sequence would otherwise sit in the
+    field, reach the terminal as it is drawn and scramble the screen."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not multiline:
+        text = text.split("\n", 1)[0]
+    refused = _REFUSED_IN_BLOCK if multiline else _REFUSED_IN_LINE
+    return refused.sub(lambda found: found.group() if _in_emoji(found) else "", text)
+
+
 def visible(text: str, *, multiline: bool = False) -> str:
     """`text` safe for a terminal, a table cell or a Markdown export: every control character, bidi
     override, invisible character (but a joiner inside an emoji) or lone surrogate becomes a visible

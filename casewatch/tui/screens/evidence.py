@@ -29,6 +29,7 @@ from casewatch.tui.screens.base import CasewatchModal, CasewatchScreen
 from casewatch.tui.screens.forms import Field, TextPrompt
 from casewatch.tui.widgets import cells
 from casewatch.tui.widgets.footer import CasewatchFooter
+from casewatch.tui.widgets.plain_paste import PlainTextArea
 
 CYCLE = (EvidenceState.MISSING, EvidenceState.PARTIAL, EvidenceState.DONE, EvidenceState.NA)
 
@@ -92,7 +93,7 @@ class EvidenceScreen(CasewatchScreen):
             with Vertical(id="evidence-side"):
                 yield Static(id="evidence-item")
                 with Horizontal(id="evidence-texts"):
-                    yield TextArea(id="evidence-value", soft_wrap=True, show_line_numbers=False)
+                    yield PlainTextArea(id="evidence-value", soft_wrap=True, show_line_numbers=False)
                     theirs = TextArea(id="evidence-theirs", read_only=True, soft_wrap=True)
                     theirs.border_title = "Newer (theirs)"
                     theirs.display = False

@@ -24,6 +24,7 @@ from casewatch.core.text import visible
 from casewatch.tui.messages import ActionDone
 from casewatch.tui.screens.base import CasewatchModal
 from casewatch.tui.widgets.cells import literal
+from casewatch.tui.widgets.plain_paste import PlainInput, PlainTextArea
 
 Result = TypeVar("Result")
 
@@ -165,11 +166,11 @@ class TextPrompt(Form[Result]):
         for field in self.fields:
             yield Label(field.label)
             if field.multiline:
-                yield TextArea(id=field.id, placeholder=field.placeholder or "ctrl+s submits",
+                yield PlainTextArea(id=field.id, placeholder=field.placeholder or "ctrl+s submits",
                                soft_wrap=True, show_line_numbers=False, tab_behavior="focus")
             else:
                 suggester = SuggestFromList(field.suggestions, case_sensitive=False) if field.suggestions else None
-                yield Input(field.value, placeholder=field.placeholder, id=field.id, suggester=suggester)
+                yield PlainInput(field.value, placeholder=field.placeholder, id=field.id, suggester=suggester)
 
     def text_of(self, field: Field) -> str:
         widget = self.query_one(f"#{field.id}")
@@ -331,11 +332,11 @@ class PersonPrompt(Form[Result]):
     def compose(self) -> ComposeResult:
         with self._frame():
             yield Label("Name (→ completes):")
-            yield Input(placeholder="name", id="name", suggester=SuggestFromList(self.names, case_sensitive=False))
+            yield PlainInput(placeholder="name", id="name", suggester=SuggestFromList(self.names, case_sensitive=False))
             if self.roles is not None:
                 offered = ", ".join(self.roles) or "none listed"
                 yield Label(Content(visible(f"Case role (→ completes; the policy's: {offered}; or type one):")))
-                yield Input(placeholder="e.g. incident-commander", id="role",
+                yield PlainInput(placeholder="e.g. incident-commander", id="role",
                             suggester=SuggestFromList(self.roles, case_sensitive=False))
             yield Static(id="form-error", classes="form-error")
 
@@ -408,7 +409,7 @@ class ChoicePrompt(Form[Command]):
             yield OptionList(*options, id="choices")
             if self.ask_reason:
                 yield Label("Reason (required):")
-                yield Input(placeholder="why", id="reason")
+                yield PlainInput(placeholder="why", id="reason")
             yield Static(id="form-error", classes="form-error")
 
     def on_mount(self) -> None:

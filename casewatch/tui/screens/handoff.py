@@ -34,6 +34,7 @@ from casewatch.tui.screens.forms import Confirm, PersonPrompt, ask_before_discar
 from casewatch.tui.widgets import cells
 from casewatch.tui.widgets.clock_bar import ClockBar
 from casewatch.tui.widgets.footer import CasewatchFooter
+from casewatch.tui.widgets.plain_paste import PlainTextArea
 
 REFRESH_S = 5.0
 NOTE_WIDTH = 20
@@ -61,7 +62,7 @@ class NotePrompt(CasewatchModal[str | None]):
         frame.border_title = cells.literal(self.note_title)
         with frame:
             yield Label("Note (ctrl+s keeps it; empty removes it):")
-            yield TextArea(self.text, id="note", soft_wrap=True, show_line_numbers=False, tab_behavior="focus")
+            yield PlainTextArea(self.text, id="note", soft_wrap=True, show_line_numbers=False, tab_behavior="focus")
 
     def on_mount(self) -> None:
         self.query_one(TextArea).focus()

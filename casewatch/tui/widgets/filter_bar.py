@@ -19,6 +19,7 @@ from textual.widgets import Input, Static
 
 from casewatch.core.filter_history import Recall
 from casewatch.core.text import visible
+from casewatch.tui.widgets.plain_paste import PlainInput
 
 FILTER_HINT = "words, owner:ravi sev:1,2 customer:acme route:specialist:* status:waiting is:unowned…"
 
@@ -54,7 +55,7 @@ class FilterBar(Vertical):
         self.error: str | None = None
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder=FILTER_HINT, id="filter-input", select_on_focus=True)
+        yield PlainInput(placeholder=FILTER_HINT, id="filter-input", select_on_focus=True)
         yield Static(id="filter-error")
 
     @property
