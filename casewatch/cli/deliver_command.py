@@ -87,15 +87,16 @@ def writing_sources(session: Session, roster: dict) -> dict[str, LiveSource]:
 async def deliver_pass(store: Store, sources: dict[str, LiveSource], *, sleep: Sleep = asyncio.sleep,
                        timeout: float = 30.0, stop: asyncio.Event | None = None,
                        at_once: int = outbox.CLAIM_AT_ONCE) -> DeliverReport:
-    """Send every due delivery of `sources` once (until `stop`). A refused credential (401) ends the
-    pass, raised; anything else is the item's outcome, recorded."""
+    """Send every delivery due as the pass starts, each at most once (until `stop`): rows queued
+    meanwhile, or re-queued by a member, wait for the next pass, so a pass always ends. A refused
+    credential (401) ends the pass, raised; anything else is the item's outcome, recorded."""
     report = DeliverReport()
     clients: dict[str, TrackerClient] = {}
+    pending = await outbox.due_now(store, sources)
     try:
-        while not (stop is not None and stop.is_set()):
-            claimed = await outbox.claim(store, sources, at_once)
-            if not claimed:
-                break
+        while pending and not (stop is not None and stop.is_set()):
+            offered, pending = pending[:at_once], pending[at_once:]
+            claimed = await outbox.claim(store, sources, at_once, offered)
             for position, item in enumerate(claimed):
                 if stop is not None and stop.is_set():
                     for rest in claimed[position:]:

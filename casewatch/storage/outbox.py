@@ -5,6 +5,8 @@ and each send's outcome.
   board shows is never lost and none is queued that was not recorded.
 - An owner (`owner_assigned`) is queued like an update; only the case's latest owner is ever sent
   (the sender skips an older one), and setting an assignee is harmless to repeat: no marker.
+- A pass ends: it takes the ids due as it starts (`due_now`) and offers each to `claim` once, so a
+  row queued, or set back to queued by a member, while it runs waits for the next pass.
 - Claimed with a lease: on PostgreSQL `FOR UPDATE SKIP LOCKED`, so two senders never take one row;
   on SQLite the writers take turns. The lease (`claimed_until`) keeps others off while one sends.
 - Every send is counted before it starts (`attempts`, committed): a sender killed mid-send leaves
@@ -19,7 +21,7 @@ from __future__ import annotations
 import os
 import socket
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -106,16 +108,24 @@ _OURS = and_(outbox.c.claimed_until >= bindparam("now"), outbox.c.claimed_by.sta
                                                                                         autoescape=True))
 
 
-async def claim(store: Store, sources: Iterable[str], limit: int = CLAIM_AT_ONCE) -> list[Claimed]:
-    """Up to `limit` due rows of these sources, leased to a new token, oldest first. A row claimed
-    by a live sender stays its own until the lease ends."""
+async def due_now(store: Store, sources: Iterable[str]) -> list[int]:
+    """The ids of the rows due as a pass starts, oldest first: the pass offers each to `claim` once."""
+    query = select(outbox.c.id).where(_due(store.clock(), list(sources))).order_by(outbox.c.id)
+    return [row.id for row in await store.read_rows(query)]
+
+
+async def claim(store: Store, sources: Iterable[str], limit: int = CLAIM_AT_ONCE,
+                among: Sequence[int] | None = None) -> list[Claimed]:
+    """Up to `limit` due rows of these sources (of the ids `among`, when given), leased to a new
+    token, oldest first. A row claimed by a live sender stays its own until the lease ends."""
     token, now, names = f"{_host()}@{os.getpid()}:{uuid.uuid4().hex[:16]}", store.clock(), list(sources)
     found: list[Claimed] = []
+    chosen = _due(now, names) if among is None else and_(_due(now, names), outbox.c.id.in_(list(among)))
 
     async def step(conn: AsyncConnection) -> None:
         rows: list[Row] = []
         for held, extra in ((_FREE, limit), (_OURS, None)):  # free rows, then those of killed senders here
-            query = select(outbox).where(_due(now, names), held).order_by(outbox.c.id).limit(extra)
+            query = select(outbox).where(chosen, held).order_by(outbox.c.id).limit(extra)
             if conn.dialect.name == "postgresql":
                 query = query.with_for_update(skip_locked=True)
             rows += [row for row in await conn.execute(query, {"now": now})
