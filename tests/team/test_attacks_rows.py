@@ -8,7 +8,10 @@ from __future__ import annotations
 import json
 import threading
 
+import pytest
+
 from casewatch import paths
+from tests.team.test_attacks import still_sound
 from tests.team.test_team_mode import cw, team  # noqa: F401 - the fixture
 
 SENDER = """\
@@ -60,3 +63,76 @@ def test_rows_that_keep_coming_back_never_keep_a_deliver_pass_running(team, caps
     assert code == 2 and "does not match the log" in err, err
     assert len(json.loads(out)) == 20
     assert {row["state"] for row in team.sql("admin", "SELECT state FROM outbox")} == {"queued"}
+
+
+def linked_floor(team, capsys, httpserver, monkeypatch):
+    """CW-1001 synced from Zendesk ticket 1 by alice, an update and a note on it sent; (tracker, comments)."""
+    from tests.sources.trackers import Comments, Tracker, zd_page, zd_ticket
+
+    tracker = Tracker(httpserver).serve_zendesk()
+    tracker.pages = {"start": zd_page([zd_ticket(1)], "c1", end=True), "c1": zd_page([], "c1", end=True)}
+    comments = Comments(httpserver).serve()
+    sender_config(tracker.url, monkeypatch)
+    assert cw(capsys, "sync", "--db", team.url("alice"))[0] == 0
+    for args in (("case", "comms", "CW-1001", "alice"), ("case", "update", "CW-1001", "--known", "Payments fail",
+                                               "--investigating", "the gateway", "--next-milestone", "a fix")):
+        code, _, err = cw(capsys, *args, "--db", team.url("alice"))
+        assert code == 0, (args, err)
+    assert cw(capsys, "case", "note", "CW-1001", "checked the gateway", "--db", team.url("bob"))[0] == 0
+    code, out, err = cw(capsys, "deliver", "--db", team.url("alice"))
+    assert code == 0, out + err
+    return tracker, comments
+
+
+TIMES = {"infinity": "'infinity'", "-infinity": "'-infinity'", "year 294276": "'294276-01-01 00:00+00'",
+         "year 10000": "'10000-01-01 00:00+00'"}
+
+
+@pytest.mark.parametrize("when", list(TIMES))
+def test_times_no_reader_can_hold_are_named_repaired_and_crash_nothing(team, capsys, httpserver, monkeypatch, when):
+    """F9: bob writes a time asyncpg cannot decode (or decodes to a time no zone can show) into
+    every time column members may write. verify names each row, rebuild repairs it, and the board's
+    and the commands' reads, deliver and sync, go on."""
+    linked_floor(team, capsys, httpserver, monkeypatch)
+    assert cw(capsys, "shift", "start", "--db", team.url("alice"))[0] == 0
+    assert cw(capsys, "people", "add", "lee", "--role", "lead", "--tz", "UTC", "--db", team.url("alice"))[0] == 0
+    assert cw(capsys, "handoff", "prepare", "--to", "lee", "--note", "n", "--db", team.url("alice"))[0] == 0
+    value = TIMES[when]
+    for statement in (f"UPDATE cases SET escalated_at = {value}, updated_at = {value}",
+                      f"UPDATE shifts SET started_at = {value}", f"UPDATE policies SET applied_at = {value}",
+                      f"UPDATE handoffs SET prepared_at = {value}, accepted_at = {value}",
+                      f"UPDATE source_states SET last_success = {value}, failing_since = {value}",
+                      f"UPDATE outbox SET sent_at = {value}, next_try_at = {value}, claimed_until = {value}"):
+        team.sql("bob", statement)
+    code, out, err = cw(capsys, "db", "verify", "--db", team.url("alice"))
+    assert code == 1 and "cases CW-1001: differs in escalated_at, updated_at" in out, out + err
+    assert "shifts" in out and "policies 1: differs in applied_at" in out and "handoffs 1" in out, out
+    for args in (("cases",), ("cases", "--json"), ("case", "show", "CW-1001"), ("case", "show", "CW-1001", "--json"),
+                 ("metrics",), ("shift", "show"), ("handoff", "list"), ("deliver",), ("sync",), ("sync", "--json")):
+        code, out, err = cw(capsys, *args, "--db", team.url("alice"))
+        assert code == 0 and "Traceback" not in err, (args, out, err)
+    code, out, err = cw(capsys, "db", "rebuild", "--db", team.url("alice"))
+    assert code == 0 and "(repaired)" in out, out + err
+    still_sound(team, capsys)
+
+
+@pytest.mark.parametrize(("cursor", "doubt"), [("repeat('x', 70000)", "70000 characters long"),
+                                               ("'start:99999999999'", "a start time that is none"),
+                                               ("E'c1\\nforged'", "not of a cursor's characters")])
+def test_a_cursor_no_sync_saves_is_said_and_the_sync_reads_from_a_safe_point(team, capsys, httpserver, monkeypatch,
+                                                                             cursor, doubt):
+    """F9: bob writes a 70 kB cursor (every request too long, so the sync stopped for good) or one
+    of the wrong shape. The sync says so in one line, reads the last 30 days as a first sync does,
+    and saves a cursor of its own."""
+    from tests.sources.trackers import zd_page, zd_ticket
+
+    tracker, _ = linked_floor(team, capsys, httpserver, monkeypatch)
+    tracker.pages |= {"start": zd_page([zd_ticket(1), zd_ticket(2)], "c2", end=True),
+                      "c2": zd_page([], "c2", end=True)}
+    team.sql("bob", f"UPDATE source_states SET cursor = {cursor}")
+    code, out, err = cw(capsys, "sync", "--db", team.url("alice"))
+    assert code == 0 and out.startswith("zd: 1 new"), out + err
+    assert len(err.splitlines()) == 1 and f"saved cursor is none a sync saves ({doubt}" in err, err
+    assert [row["cursor"] for row in team.sql("admin", "SELECT cursor FROM source_states")] == ["c2"]
+    code, out, err = cw(capsys, "sync", "--db", team.url("alice"))
+    assert code == 0 and err == "", err
