@@ -648,7 +648,11 @@ class Store:
 
     async def _insert_events(self, conn: AsyncConnection, new: list[Event]) -> list[dict]:
         """Append rows to the log; in row order, what the database decided for each: its id and, on
-        PostgreSQL (team mode), the server-stamped `actor`, `recorded_at` and (unless backfilled) `occurred_at`."""
+        PostgreSQL (team mode), the server-stamped `actor`, `recorded_at` and (unless backfilled) `occurred_at`.
+        A case event larger than the server takes is refused here, in one line."""
+        for event in new:
+            if (refused := convert.oversized(event)) is not None:
+                raise refused
         if self.target.is_sqlite:
             return [{"id": row_id} for row_id in await sqlite_log.append_events(conn, new)]
         stored = (await conn.execute(_INSERT_EVENTS, [convert.event_values(event) for event in new])).all()

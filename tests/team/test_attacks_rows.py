@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import threading
 
+import asyncpg
 import pytest
 
 from casewatch import paths
@@ -136,3 +137,24 @@ def test_a_cursor_no_sync_saves_is_said_and_the_sync_reads_from_a_safe_point(tea
     assert [row["cursor"] for row in team.sql("admin", "SELECT cursor FROM source_states")] == ["c2"]
     code, out, err = cw(capsys, "sync", "--db", team.url("alice"))
     assert code == 0 and err == "", err
+
+
+def test_a_case_event_over_256_kib_fails_in_the_database_and_one_that_got_in_never_counts(team, capsys):
+    """Unbounded event size: bob appended 1 MB notes (0010's limit) as often as he liked. A case
+    event's payload now holds at most 256 KiB (migration 0019); one an administrator put in anyway
+    is quarantined, and every reader goes on."""
+    from tests.team.test_attacks import INSERT, audit, new_case
+
+    case_id = new_case(team, capsys)
+    with pytest.raises(asyncpg.CheckViolationError, match="is too large"):
+        team.sql("bob", INSERT, case_id, "note_added", "now", json.dumps({"text": "x" * 300_000}))
+    [fits] = team.sql("bob", INSERT, case_id, "note_added", "now", json.dumps({"text": "ok " * 40_000}))
+    [row] = team.sql("admin", INSERT, case_id, "note_added", "now", json.dumps({"text": "x" * 300_000}),
+                     first=("ALTER TABLE events DISABLE TRIGGER casewatch_cap_event",))
+    team.sql("admin", "ALTER TABLE events ENABLE TRIGGER casewatch_cap_event")
+    listed = audit(team, capsys)
+    assert [q["id"] for q in listed] == [row["id"]] and "payload is too large (300012 bytes" in listed[0]["reason"]
+    assert fits["id"] not in [q["id"] for q in listed]
+    still_sound(team, capsys)
+    code, out, err = cw(capsys, "case", "show", case_id, "--json", "--db", team.url("alice"))
+    assert code == 0 and "x" * 1000 not in out and len(json.loads(out)["timeline"]) == 2, err
