@@ -68,7 +68,8 @@ from casewatch.core.views import conflict_message
 from casewatch.storage import as_of, checked_log, convert, outbox, sqlite_log
 from casewatch.storage import handoffs as handoff_rows
 from casewatch.storage.engine import create_engines
-from casewatch.storage.failures import failure, reason, retry_now
+from casewatch.storage.failures import failure, lock_timeout, reason, retry_now
+from casewatch.storage.lock_holders import lock_holders
 from casewatch.storage.listings import LISTED, plan_open_listings, read_listings
 from casewatch.storage.migrate import ensure_schema, take_turns
 from casewatch.storage.policies import load_policy_history
@@ -112,7 +113,7 @@ def _reads(method: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
         except Exception as exc:
             store = args[0]
             assert isinstance(store, Store)
-            raise failure(exc, store.target.describe(), writing=False, path=store.target.path) or exc from None
+            raise await store.failed(exc, writing=False) from None
 
     return guarded
 
@@ -130,7 +131,7 @@ def _streams(method: Callable[P, AsyncIterator[T]]) -> Callable[P, AsyncIterator
         except CasewatchError:
             raise
         except Exception as exc:
-            raise failure(exc, store.target.describe(), writing=False, path=store.target.path) or exc from None
+            raise await store.failed(exc, writing=False) from None
 
     return guarded
 
@@ -272,6 +273,11 @@ class Store:
             raise failure(exc, target.describe(), writing=False, path=target.path) or exc from None
         return store
 
+    async def failed(self, exc: BaseException, *, writing: bool) -> BaseException:
+        """`exc` as its one line (storage.failures); a lock timeout names who holds the lock."""
+        held_by = await lock_holders(self._reader) if lock_timeout(exc) and not self.target.is_sqlite else None
+        return failure(exc, self.target.describe(), writing=writing, path=self.target.path, held_by=held_by) or exc
+
     async def close(self) -> None:
         await self._reader.dispose()
 
@@ -355,7 +361,7 @@ class Store:
             async with self._writer.begin() as conn:
                 return await grant_membership(conn, login, member_role(await database_name(conn)))
         except Exception as exc:
-            raise failure(exc, self.target.describe(), writing=True, path=self.target.path) or exc from None
+            raise await self.failed(exc, writing=True) from None
 
     def _check_writable(self) -> None:
         if self.target.read_only:
@@ -403,7 +409,7 @@ class Store:
         except CasewatchError:
             raise
         except Exception as exc:
-            raise failure(exc, self.target.describe(), writing=True, path=self.target.path) or exc from None
+            raise await self.failed(exc, writing=True) from None
 
     @_reads
     async def read_rows(self, query: Select) -> list:
@@ -440,7 +446,7 @@ class Store:
                 raise
             except Exception as exc:
                 if not isinstance(exc, _Race | IntegrityError) and not retry_now(exc):
-                    raise failure(exc, self.target.describe(), writing=True, path=self.target.path) or exc from None
+                    raise await self.failed(exc, writing=True) from None
                 refusals += isinstance(exc, IntegrityError)
                 if refusals > INTEGRITY_RETRIES:  # not a race another try wins: what the database said
                     raise Conflict(f"database {self.target.describe()} refused the write ({reason(exc)}); "
@@ -789,7 +795,7 @@ class Store:
                 await take_turns(conn)
                 return await rebuild_projections(conn, FLOOR_PROJECTIONS)
         except Exception as exc:
-            raise failure(exc, self.target.describe(), writing=True, path=self.target.path) or exc from None
+            raise await self.failed(exc, writing=True) from None
 
     @_reads
     async def get_case(self, case_id: str) -> Case:
