@@ -45,7 +45,8 @@ def held_by(rows: Sequence) -> str | None:
     """The holders found (login, kind, relation, mode), in one line of visible text."""
     if not rows:
         return None
-    named = [f"{visible(str(login))[:63]} ({_what(kind, relation, mode)})" for login, kind, relation, mode in rows[:SHOWN]]
+    named = [f"{visible(str(login))[:63]} ({_what(kind, relation, mode)})"
+             for login, kind, relation, mode in rows[:SHOWN]]
     more = ", and others" if len(rows) > SHOWN else ""
     return "held by " + ", ".join(named) + more
 

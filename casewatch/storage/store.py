@@ -69,8 +69,8 @@ from casewatch.storage import as_of, checked_log, convert, outbox, sqlite_log
 from casewatch.storage import handoffs as handoff_rows
 from casewatch.storage.engine import create_engines
 from casewatch.storage.failures import failure, lock_timeout, reason, retry_now
-from casewatch.storage.lock_holders import lock_holders
 from casewatch.storage.listings import LISTED, plan_open_listings, read_listings
+from casewatch.storage.lock_holders import lock_holders
 from casewatch.storage.migrate import ensure_schema, take_turns
 from casewatch.storage.policies import load_policy_history
 from casewatch.storage.roles import administers, database_name, grant_membership, member_role, quote_role
