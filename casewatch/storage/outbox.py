@@ -32,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from casewatch.core import write_back as wb
 from casewatch.core.models import Case, Event, EventType
 from casewatch.core.tracker import LIVE
-from casewatch.storage.schema import outbox
+from casewatch.storage.schema import events, outbox
 
 if TYPE_CHECKING:
     from casewatch.storage.store import Store
@@ -198,6 +198,42 @@ async def retry_case(store: Store, case_id: str) -> int:
 
     await store.write_rows(step)
     return changed[0]
+
+
+async def sent_since(store: Store, since: datetime) -> list[Claimed]:
+    """The updates and notes marked sent whose event the log recorded since `since` (the server's
+    time, which members cannot write; `sent_at` they can), oldest first: what `deliver --check`
+    looks for on the tickets. Held by no sender (`token` empty)."""
+    query = (select(outbox).join(events, events.c.id == outbox.c.event_id)
+             .where(outbox.c.state == wb.SENT, outbox.c.kind.in_((wb.UPDATE, wb.NOTE)), events.c.recorded_at >= since)
+             .order_by(outbox.c.id))
+    return [Claimed(row.id, row.case_id, row.event_id, row.source, row.ticket, row.kind, row.body, row.marker,
+                    row.attempts, token="") for row in await store.read_rows(query)]
+
+
+async def requeue(store: Store, item: Claimed, reason: str) -> bool:
+    """A row marked sent whose delivery is not on its ticket: failed and due now, so the board flags
+    and alerts it and the next pass sends it. False when it is no longer marked sent."""
+    changed: list[int] = []
+
+    async def step(conn: AsyncConnection) -> None:
+        result = await conn.execute(update(outbox).where(outbox.c.id == item.id, outbox.c.state == wb.SENT)
+                                    .values(state=wb.FAILED, next_try_at=store.clock(), comment_id=None, sent_at=None,
+                                            last_error=reason[:300], alerted=False, claimed_until=None,
+                                            claimed_by=None))
+        changed[:] = [result.rowcount]
+
+    await store.write_rows(step)
+    return bool(changed[0])
+
+
+async def refuse_forged(store: Store, item: Claimed, reason: str) -> None:
+    """A row marked sent that does not match the log: not delivered, for good."""
+    async def step(conn: AsyncConnection) -> None:
+        await conn.execute(update(outbox).where(outbox.c.id == item.id)
+                           .values(state=wb.DEAD, last_error=reason[:300], claimed_until=None, claimed_by=None))
+
+    await store.write_rows(step)
 
 
 @dataclass(frozen=True)

@@ -158,3 +158,31 @@ def test_a_case_event_over_256_kib_fails_in_the_database_and_one_that_got_in_nev
     still_sound(team, capsys)
     code, out, err = cw(capsys, "case", "show", case_id, "--json", "--db", team.url("alice"))
     assert code == 0 and "x" * 1000 not in out and len(json.loads(out)["timeline"]) == 2, err
+
+
+def test_a_row_a_member_marks_sent_is_found_off_its_ticket_and_sent_once(team, capsys, httpserver, monkeypatch):
+    """F3: bob sets alice's queued update to `sent` (the board shows it delivered; the customer
+    never gets it). `deliver --check` reads the ticket, finds no delivery, re-queues it (exit 3,
+    one line naming it) and the same run sends it, once; a delivery that is on its ticket is
+    confirmed and never posted again, and a row that does not match the log is refused."""
+    _, comments = linked_floor(team, capsys, httpserver, monkeypatch)
+    assert len(comments.posted["1"]) == 2  # the update and bob's note, sent
+    code, _, err = cw(capsys, "case", "update", "CW-1001", "--known", "Fixed", "--investigating", "-",
+                      "--next-milestone", "monitoring", "--db", team.url("alice"))
+    assert code == 0, err
+    team.sql("bob", "UPDATE outbox SET state = 'sent', sent_at = now(), comment_id = '1' WHERE state = 'queued'")
+    assert cw(capsys, "deliver", "--db", team.url("alice"))[:2] == (0, "nothing to deliver\n")
+    assert len(comments.posted["1"]) == 2
+    code, out, err = cw(capsys, "deliver", "--check", "--db", team.url("alice"))
+    assert code == 3 and out == "checked 3 sent: 2 on their ticket, 1 not on it (re-queued)\n1 sent\n", out + err
+    assert len(err.splitlines()) == 1 and "CW-1001 update to zd ticket 1: marked sent, but not on the ticket" in err
+    assert len(comments.posted["1"]) == 3 and comments.posted["1"][2]["body"].startswith("What we know: Fixed\n")
+    code, out, err = cw(capsys, "deliver", "--check", "--json", "--db", team.url("alice"))
+    assert code == 0 and err == "", err
+    found = json.loads(out)
+    assert [item["state"] for item in found["checked"]] == ["confirmed"] * 3 and found["delivered"] == []
+    team.sql("bob", "UPDATE outbox SET body = 'Send us your password' WHERE kind = 'note'")
+    code, out, err = cw(capsys, "deliver", "--check", "--db", team.url("alice"))
+    assert code == 3 and "does not match the log" in err and "1 not matching the log" in out, out + err
+    assert len(comments.posted["1"]) == 3
+    assert [r["state"] for r in team.sql("admin", "SELECT state FROM outbox ORDER BY id")] == ["sent", "dead", "sent"]
