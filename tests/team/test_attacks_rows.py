@@ -109,7 +109,8 @@ def test_times_no_reader_can_hold_are_named_repaired_and_crash_nothing(team, cap
     assert code == 1 and "cases CW-1001: differs in escalated_at, updated_at" in out, out + err
     assert "shifts" in out and "policies 1: differs in applied_at" in out and "handoffs 1" in out, out
     for args in (("cases",), ("cases", "--json"), ("case", "show", "CW-1001"), ("case", "show", "CW-1001", "--json"),
-                 ("metrics",), ("shift", "show"), ("handoff", "list"), ("deliver",), ("sync",), ("sync", "--json")):
+                 ("metrics",), ("shift", "show"), ("handoff", "list"), ("handoff", "prepare", "--to", "lee"),
+                 ("deliver",), ("sync",), ("sync", "--json")):
         code, out, err = cw(capsys, *args, "--db", team.url("alice"))
         assert code == 0 and "Traceback" not in err, (args, out, err)
     code, out, err = cw(capsys, "db", "rebuild", "--db", team.url("alice"))
