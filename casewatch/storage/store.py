@@ -67,6 +67,7 @@ from casewatch.core.text import check_handle
 from casewatch.core.views import conflict_message
 from casewatch.storage import as_of, checked_log, convert, outbox, sqlite_log
 from casewatch.storage import handoffs as handoff_rows
+from casewatch.storage.case_rows import CASE_ROW, STORED_UNREADABLE, cases_of, decoded_cases, folded_cases
 from casewatch.storage.engine import create_engines
 from casewatch.storage.failures import failure, lock_timeout, reason, retry_now
 from casewatch.storage.listings import LISTED, plan_open_listings, read_listings
@@ -741,9 +742,9 @@ class Store:
     async def _load_case(self, conn: AsyncConnection, case_id: str, *, lock: bool = False) -> Case | None:
         """`lock`: hold the row until the transaction ends (PostgreSQL; a no-op on SQLite, whose
         writers already take turns), so concurrent writers to one case queue instead of colliding."""
-        query = select(convert.CASE_STATE).where(cases.c.id == case_id)
+        query = select(*CASE_ROW).where(cases.c.id == case_id)
         row = (await conn.execute(query.with_for_update() if lock else query)).first()
-        return convert.case_from_state(row.state) if row else None
+        return next(iter(await cases_of(conn, [row])), None) if row else None
 
     async def _read_case(self, case_id: str) -> Case | None:
         async with self._reader.connect() as conn:
@@ -832,26 +833,28 @@ class Store:
     async def open_cases(self) -> list[Case]:
         """Every open case, read in partitions so the raw rows are never all in memory at once."""
         found: list[Case] = []
+        unread: list[str] = []
         async with self._reader.connect() as conn:
-            result = await conn.stream(select(convert.CASE_STATE).where(cases.c.is_open.is_(True)))
+            result = await conn.stream(select(*CASE_ROW).where(cases.c.is_open.is_(True)))
             async for partition in result.partitions(500):
-                found.extend(convert.case_from_state(row.state) for row in partition)
-        return found
+                found.extend(decoded_cases(partition, unread))
+            return found + await folded_cases(conn, unread)
 
     @_reads
     async def listed_cases(self, status: Status | None = None, *, every: bool = False,
                            newest: int | None = None) -> list[Case]:
         """The cases in `status`, or with `every` all of them, resolved ones included; else the open
         ones. `newest`: only that many, the most recently changed first."""
-        query = select(convert.CASE_STATE).where(_listed(status, every))
+        query = select(*CASE_ROW).where(_listed(status, every))
         if newest is not None:
             query = query.order_by(cases.c.updated_at.desc(), cases.c.id).limit(newest)
         found: list[Case] = []
+        unread: list[str] = []
         async with self._reader.connect() as conn:
             result = await conn.stream(query)
             async for partition in result.partitions(500):
-                found.extend(convert.case_from_state(row.state) for row in partition)
-        return found
+                found.extend(decoded_cases(partition, unread))
+            return found + await folded_cases(conn, unread)
 
     @_reads
     async def listings(self, status: Status | None = None, *, every: bool = False) -> list[CaseListing]:
@@ -984,17 +987,29 @@ class Store:
             chosen &= cases.c.escalated_at >= lowest
         later = select(events.c.case_id).where(events.c.occurred_at > as_of, events.c.case_id.is_not(None))
         kept = chosen & cases.c.facts.is_not(None) & cases.c.id.not_in(later)
+        unread: list[str] = []  # rows whose facts or state do not decode (a member's write): replayed
         async with self._reader.connect() as conn:
             async for partition in (await conn.stream(
-                    select(cases.c.facts).where(kept & cases.c.is_open.is_(False)))).partitions(5000):
+                    select(cases.c.id, cases.c.facts).where(kept & cases.c.is_open.is_(False)))).partitions(5000):
                 for row in partition:
-                    count(metrics.CaseFacts.from_json(row.facts))
-            async for partition in (await conn.stream(
-                    select(cases.c.facts, convert.CASE_STATE).where(kept & cases.c.is_open.is_(True)))).partitions(500):
+                    try:
+                        stored = metrics.CaseFacts.from_json(row.facts)
+                    except STORED_UNREADABLE:
+                        unread.append(row.id)
+                        continue
+                    count(stored)
+            async for partition in (await conn.stream(select(cases.c.id, cases.c.facts, convert.CASE_STATE)
+                                                      .where(kept & cases.c.is_open.is_(True)))).partitions(500):
                 for row in partition:
-                    stored, case = metrics.CaseFacts.from_json(row.facts), convert.case_from_state(row.state)
-                    count(metrics.facts_as_of(stored, case, policies, as_of))
-        replayed = select(cases.c.id).where(chosen & ~(cases.c.facts.is_not(None) & cases.c.id.not_in(later)))
+                    try:
+                        stored = metrics.facts_as_of(metrics.CaseFacts.from_json(row.facts),
+                                                     convert.case_from_state(row.state), policies, as_of)
+                    except STORED_UNREADABLE:
+                        unread.append(row.id)
+                        continue
+                    count(stored)
+        replayed = select(cases.c.id).where(chosen & ~(cases.c.facts.is_not(None) & cases.c.id.not_in(later))
+                                            | cases.c.id.in_(unread))
         async for history in self.case_histories(replayed):
             facts = metrics.case_facts(history, policies, as_of)
             if facts is not None:
@@ -1064,10 +1079,10 @@ class Store:
             high = (await conn.execute(select(func.max(events.c.id)))).scalar() or 0
             if high <= mark:
                 return Changes(high_water=mark)
-            rows = await conn.execute(select(convert.CASE_STATE).where(cases.c.last_event_id > mark))
+            rows = await conn.execute(select(*CASE_ROW).where(cases.c.last_event_id > mark))
             return Changes(
                 high_water=high,
-                cases=[convert.case_from_state(row.state) for row in rows],
+                cases=await cases_of(conn, rows.all()),
                 policy_version=(await conn.execute(select(func.max(policies.c.version)))).scalar() or 0,
                 roster_mark=(await conn.execute(select(_roster_mark()))).scalar() or 0,
                 shift_mark=(await conn.execute(select(handoff_rows.shift_mark()))).scalar() or 0,
@@ -1101,8 +1116,8 @@ class Store:
         if not ids:
             return []
         async with self._reader.connect() as conn:
-            rows = await conn.execute(select(convert.CASE_STATE).where(cases.c.id.in_(sorted(ids))))
-            return [convert.case_from_state(row.state) for row in rows]
+            rows = await conn.execute(select(*CASE_ROW).where(cases.c.id.in_(sorted(ids))))
+            return await cases_of(conn, rows.all())
 
 
 def _listed(status: Status | None, every: bool) -> ColumnElement[bool]:

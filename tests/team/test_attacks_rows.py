@@ -187,3 +187,26 @@ def test_a_row_a_member_marks_sent_is_found_off_its_ticket_and_sent_once(team, c
     assert code == 3 and "does not match the log" in err and "1 not matching the log" in out, out + err
     assert len(comments.posted["1"]) == 3
     assert [r["state"] for r in team.sql("admin", "SELECT state FROM outbox ORDER BY id")] == ["sent", "dead", "sent"]
+
+
+@pytest.mark.parametrize("where", ["state", "listing", "facts"])
+def test_a_case_row_whose_times_do_not_decode_is_read_from_the_log(team, capsys, where):
+    """F9, the case row's own JSON: bob writes a time no datetime holds into `cases.state`, its
+    listing or its metric facts. Before, every `cases`, `case show` and `metrics` said the database
+    was damaged until a rebuild; now that case is folded from the log, verify names the row, and
+    rebuild repairs it."""
+    from tests.team.test_attacks import new_case
+
+    case_id = new_case(team, capsys)
+    other = new_case(team, capsys, severity="SEV3")
+    key = {"state": "escalated_at", "listing": "escalated_at", "facts": "escalated_at"}[where]
+    team.sql("bob", f"UPDATE cases SET {where} = jsonb_set({where}::jsonb, '{{{key}}}', "
+                    "'\"294276-01-01T00:00:00Z\"')::json WHERE id = $1", case_id)
+    for args in (("cases", "--json"), ("case", "show", case_id, "--json"), ("metrics", "--json")):
+        code, out, err = cw(capsys, *args, "--db", team.url("alice"))
+        assert code == 0, (args, err)
+        if args[0] == "cases":
+            assert sorted(c["id"] for c in json.loads(out)) == [case_id, other]
+    code, out, _ = cw(capsys, "db", "verify", "--db", team.url("alice"))
+    assert code == 1 and f"cases {case_id}: differs in {where}" in out, out
+    still_sound(team, capsys)
