@@ -23,10 +23,12 @@ from dataclasses import dataclass, field
 
 import orjson
 
+from casewatch.cli.deliver_check import FORGED, REQUEUED, UNREAD, check_sent
 from casewatch.cli.live_source import LiveSource, PassStopped
 from casewatch.cli.session import Session
 from casewatch.core import write_back as wb
-from casewatch.core.errors import CasewatchError, InvalidInput, Unavailable
+from casewatch.core.durations import parse_duration
+from casewatch.core.errors import CasewatchError, Conflict, InvalidInput, Unavailable
 from casewatch.core.text import counted, visible
 from casewatch.core.tracker import LIVE
 from casewatch.sources.http import Sleep, TrackerClient, TrackerDenied, TrackerStatus, TrackerUnavailable
@@ -87,15 +89,16 @@ def writing_sources(session: Session, roster: dict) -> dict[str, LiveSource]:
 async def deliver_pass(store: Store, sources: dict[str, LiveSource], *, sleep: Sleep = asyncio.sleep,
                        timeout: float = 30.0, stop: asyncio.Event | None = None,
                        at_once: int = outbox.CLAIM_AT_ONCE) -> DeliverReport:
-    """Send every due delivery of `sources` once (until `stop`). A refused credential (401) ends the
-    pass, raised; anything else is the item's outcome, recorded."""
+    """Send every delivery due as the pass starts, each at most once (until `stop`): rows queued
+    meanwhile, or re-queued by a member, wait for the next pass, so a pass always ends. A refused
+    credential (401) ends the pass, raised; anything else is the item's outcome, recorded."""
     report = DeliverReport()
     clients: dict[str, TrackerClient] = {}
+    pending = await outbox.due_now(store, sources)
     try:
-        while not (stop is not None and stop.is_set()):
-            claimed = await outbox.claim(store, sources, at_once)
-            if not claimed:
-                break
+        while pending and not (stop is not None and stop.is_set()):
+            offered, pending = pending[:at_once], pending[at_once:]
+            claimed = await outbox.claim(store, sources, at_once, offered)
             for position, item in enumerate(claimed):
                 if stop is not None and stop.is_set():
                     for rest in claimed[position:]:
@@ -235,8 +238,9 @@ def _reason(exc: CasewatchError, source: str) -> str:
 
 
 async def run_deliver(session: Session, store: Store) -> None:
-    """`casewatch deliver [--retry CASE] [--json]`: one pass, then exit 0 (all sent, or nothing to
-    do), 4 (items wait for the tracker) or 2 (some were refused for good)."""
+    """`casewatch deliver [--retry CASE] [--check [--since 7d]] [--json]`: one pass, then exit 0
+    (all sent, or nothing to do), 4 (items wait for the tracker), 2 (some were refused for good) or,
+    with --check, 3 (a delivery marked sent was not on its ticket: re-queued, and sent by the pass)."""
     args = session.args
     roster = await importer(store, session.actor)
     sources = writing_sources(session, roster)
@@ -245,20 +249,31 @@ async def run_deliver(session: Session, store: Store) -> None:
         again = await outbox.retry_case(store, case_id)
         if not args.json:
             print(f"{case_id}: {counted(again, 'delivery', 'deliveries')} to try again", flush=True)
+    checked = None
+    if args.check:
+        since = store.clock() - parse_duration(args.since)
+        checked = await check_sent(store, sources, since, asyncio.sleep)
+        if not args.json:
+            print(visible(checked.line()), flush=True)
     try:
         report = await deliver_pass(store, sources)
     except PassStopped:
         return
     if args.json:
-        print(orjson.dumps(report.done).decode())
+        done = report.done if checked is None else {"checked": checked.done, "delivered": report.done}
+        print(orjson.dumps(done).decode())
     else:
         print(visible(report.line()), flush=True)
-    waiting, refused = report.problems(wb.FAILED), report.problems(wb.DEAD)
-    last = (waiting or refused)[-1:]
-    for line in waiting + refused:
-        if line not in last:
+    problems: list[tuple[type[CasewatchError], str]] = [
+        *((Conflict, line) for line in (checked.problems(REQUEUED, FORGED) if checked else [])),
+        *((Unavailable, line) for line in (checked.problems(UNREAD) if checked else []) + report.problems(wb.FAILED)),
+        *((InvalidInput, line) for line in report.problems(wb.DEAD))]
+    kinds = {kind for kind, _ in problems}
+    worst = next((kind for kind in (Unavailable, InvalidInput, Conflict) if kind in kinds), None)
+    if worst is None:
+        return
+    last = max(i for i, (kind, _) in enumerate(problems) if kind is worst)  # the exit's own line; the others first
+    for i, (_, line) in enumerate(problems):
+        if i != last:
             print(f"casewatch: {visible(line)}", file=sys.stderr)
-    if waiting:
-        raise Unavailable(waiting[-1])
-    if refused:
-        raise InvalidInput(refused[-1])
+    raise worst(problems[last][1])

@@ -7,12 +7,14 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
+from datetime import datetime
 
 from casewatch.cli import environment as env
 from casewatch.core.errors import InvalidInput
 from casewatch.core.models import Person, Severity
 from casewatch.core.sync import Page
 from casewatch.core.tracker import LIVE, Source, SourceSettings
+from casewatch.sources import jira, zendesk
 from casewatch.sources.http import RETRIES, SYNC_KEPT, Credential, Sleep, TrackerClient, read_token
 from casewatch.sources.jira import jira_dropped, jira_pages
 from casewatch.sources.zendesk import first_cursor, zendesk_pages
@@ -69,6 +71,10 @@ class LiveSource:
         assert self.settings.url is not None
         return TrackerClient(self.name, self.settings.url, username, Credential(email, token, where), sleep=sleep,
                              timeout=timeout, retries=retries, kept=kept)
+
+    def cursor_doubt(self, cursor: str, now: datetime) -> str | None:
+        """Why a saved cursor cannot be one this source's sync saved, or None."""
+        return (zendesk if self.settings.kind == "zendesk" else jira).cursor_doubt(cursor, now)
 
     async def pages(self, client: TrackerClient, cursor: str | None, store: Store) -> AsyncIterator[Page]:
         if self.settings.kind == "zendesk":

@@ -857,6 +857,10 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     Read("deliver", "send the queued write-back (customer updates, notes, owners) to the tickets once, then exit",
          run_deliver, (
              arg("--retry", metavar="CASE", help="first make this case's failed and undelivered items due again"),
+             arg("--check", action="store_true", help="first look on the tickets for each update and note marked "
+                                                        "sent; re-queue those not there (exit 3)"),
+             arg("--since", default="7d", metavar="DURATION", help="with --check: updates logged this far back "
+                                                                    "(default 7d)"),
              arg("--json", action="store_true", help="each item sent or failed as JSON"),
          )),
     Read("db upgrade", "run schema migrations", _upgrade_db),

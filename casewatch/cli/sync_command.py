@@ -50,8 +50,13 @@ async def sync_pass(store: Store, live: LiveSource, actor: str, roster: dict[str
         if not dry_run:
             await save_failure(store, live.name, "token", store.clock(), since)
         raise exc from None
+    cursor = state.cursor if state else None
+    if cursor is not None and (doubt := live.cursor_doubt(cursor, store.clock())) is not None:
+        print(f"casewatch: source {live.name}: its saved cursor is none a sync saves ({doubt}; a member may write it): "
+              "reading the last 30 days again, as a first sync does", file=sys.stderr, flush=True)
+        cursor = None
     try:
-        async for page in live.pages(client, state.cursor if state else None, store):
+        async for page in live.pages(client, cursor, store):
             report.pages += 1
             if dry_run:
                 await plan_page(store, live.source, page, roster, report)

@@ -61,6 +61,19 @@ CASE_NUMBER_MAX = 1_999_999_999
 """A case id the fold accepts: CW- and a number (no leading zero) the case counter (a 32-bit integer)
 holds with room to spare, so that no case, however made, leaves `case new` nowhere to go. The
 server's trigger refuses the same, and any number beyond the next one (migration 0016)."""
+CASE_PAYLOAD_MAX_BYTES = 256 * 1024
+"""The most a case event's payload holds, as JSON text in UTF-8: no event casewatch writes comes near
+(the largest, an evidence value of 64 KiB, is under 130 KiB however its characters are escaped). The
+server refuses more (migration 0019), the store refuses to send more, and the fold quarantines it."""
+
+
+@dataclass(frozen=True)
+class Oversized:
+    """A case event's payload over CASE_PAYLOAD_MAX_BYTES, left undecoded (storage.convert)."""
+
+    size: int
+
+
 _UNDO_TO_NOBODY = {EventType.OWNER_ASSIGNED: "internal_owner", EventType.COMMS_ASSIGNED: "comms_owner"}
 """The events an undo may send with nobody named, and the field that must have named someone."""
 _NAMES_ACCOUNTABLE = frozenset({EventType.OWNER_ASSIGNED, EventType.COMMS_ASSIGNED, EventType.AUTHORITY_SET})
@@ -240,6 +253,9 @@ def _unparsed(exc: Exception) -> str:
 def _common_refusal(event: Event) -> str | None:
     if not isinstance(event.type, EventType) or event.type not in EVENTS:
         return f"unknown event type {str(event.type)[:60]!r}"
+    if isinstance(event.payload, Oversized):
+        return f"its payload is too large ({event.payload.size} bytes; a case event holds at most " \
+               f"{CASE_PAYLOAD_MAX_BYTES})"
     if event.payload is None:
         return "its payload does not parse"
     if not isinstance(event.payload, dict):

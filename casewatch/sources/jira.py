@@ -31,6 +31,20 @@ _ORDER_BY = re.compile(r"\border\s+by\b", re.IGNORECASE)
 CATEGORY = {"new": "to do", "indeterminate": "in progress", "done": "done"}  # words the default table maps
 
 
+def cursor_doubt(cursor: str, now: datetime) -> str | None:
+    """Why a saved cursor is none a sync saves (members may write it): it is the time of the latest
+    issue read, so an aware time, not in the future. None when it may be one."""
+    if len(cursor) > 40:
+        return f"{len(cursor)} characters long"
+    try:
+        when = datetime.fromisoformat(cursor)
+    except ValueError:
+        return "not a time"
+    if when.tzinfo is None:
+        return "a time without its offset"
+    return "a time in the future" if when > now + timedelta(minutes=1) else None
+
+
 def search_jql(jql: str, cursor: str | None, now: datetime) -> str:
     """The configured query (without its own ORDER BY: the sync orders by `updated`), limited to what
     changed since `cursor` (a saved time) less the overlap."""

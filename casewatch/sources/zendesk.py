@@ -7,6 +7,7 @@ that, until `end_of_stream`; assignees' emails and organizations' names come in 
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,6 +24,23 @@ START = "start:"  # a saved cursor that is still a start time (no page read yet)
 
 def first_cursor(now: datetime) -> str:
     return f"{START}{int((now - FIRST_SYNC).timestamp())}"
+
+
+CURSOR_MAX = 512  # characters: Zendesk's cursors are base64 text of a few dozen
+_CURSOR = re.compile(r"[A-Za-z0-9+/=_.-]+")
+
+
+def cursor_doubt(cursor: str, now: datetime) -> str | None:
+    """Why a saved cursor is none a sync saves (members may write it; a 70 kB one made every request
+    too long), or None when it may be one."""
+    if cursor.startswith(START):
+        start = cursor.removeprefix(START)
+        if not (start.isascii() and start.isdigit() and len(start) <= 12 and int(start) <= now.timestamp() + 60):
+            return "a start time that is none"
+        return None
+    if len(cursor) > CURSOR_MAX:
+        return f"{len(cursor)} characters long"
+    return None if _CURSOR.fullmatch(cursor) else "not of a cursor's characters"
 
 
 async def zendesk_pages(client: TrackerClient, cursor: str, tags: Sequence[str],

@@ -5,9 +5,11 @@ from __future__ import annotations
 import orjson
 from sqlalchemy import Text, cast, select
 
+from casewatch.core.errors import InvalidInput
 from casewatch.core.listing import list_case, listing_json
 from casewatch.core.models import Case, Event, EventType, Person, Role
 from casewatch.core.policy import Policy
+from casewatch.core.quarantine import CASE_PAYLOAD_MAX_BYTES, Oversized
 from casewatch.storage.schema import cases, events
 
 CASE_STATE = cast(cases.c.state, Text).label("state")
@@ -43,11 +45,32 @@ def event_from_trusted_row(row) -> Event:
     tens of thousands of them, and the checked fold (storage.checked_log) judges each.
     The row is unpacked by position: reading seven columns by name costs ten times as much.
     A type casewatch does not know stays the log's text: the checked fold (core.quarantine) refuses it.
-    A payload that does not decode (say, nested too deep) is read as None, which the fold refuses.
+    A payload that does not decode (say, nested too deep) is read as None, and a case event's over
+    its size limit is left undecoded (`Oversized`): the fold refuses both.
     """
     event_id, case_id, kind, actor, occurred_at, recorded_at, text = row
+    payload = decoded(text) if case_id is None else _case_payload(text)
     return _trusted_event({"id": event_id, "case_id": case_id, "type": _EVENT_TYPES.get(kind, kind), "actor": actor,
-                           "occurred_at": occurred_at, "recorded_at": recorded_at, "payload": decoded(text)})
+                           "occurred_at": occurred_at, "recorded_at": recorded_at, "payload": payload})
+
+
+def _case_payload(text: str | None):
+    if text is not None and len(text) * 4 > CASE_PAYLOAD_MAX_BYTES:  # (at most 4 bytes a character)
+        size = len(text.encode(errors="replace"))
+        if size > CASE_PAYLOAD_MAX_BYTES:
+            return Oversized(size)
+    return decoded(text)
+
+
+def oversized(event: Event) -> InvalidInput | None:
+    """A case event the server would refuse for its size, as one line before it is sent."""
+    if event.case_id is None:
+        return None
+    size = len(orjson.dumps(event.payload))
+    if size <= CASE_PAYLOAD_MAX_BYTES:
+        return None
+    return InvalidInput(f"{event.case_id}: this {event.type.value.replace('_', ' ')} is too large to record ({size} "
+                        f"bytes; a case event holds at most {CASE_PAYLOAD_MAX_BYTES // 1024} KiB): nothing was written")
 
 
 def decoded(text: str | None):

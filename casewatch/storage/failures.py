@@ -66,6 +66,10 @@ def retry_now(exc: BaseException) -> bool:
     return sqlstate(exc) in _PG_RETRY_NOW
 
 
+def lock_timeout(exc: BaseException) -> bool:
+    return sqlstate(exc) == "55P03"
+
+
 def is_database_failure(exc: BaseException) -> bool:
     return isinstance(exc, SQLAlchemyError | sqlite3.Error | OSError | asyncio.TimeoutError | TimeoutError) or (
         type(exc).__module__.startswith("asyncpg"))
@@ -99,9 +103,10 @@ def _disk_full(exc: BaseException, lowered: str, path: Path | None) -> bool:
     return False
 
 
-def translate(exc: BaseException, describe: str, *, writing: bool, path: Path | None = None) -> CasewatchError:
+def translate(exc: BaseException, describe: str, *, writing: bool, path: Path | None = None,
+              held_by: str | None = None) -> CasewatchError:
     """One line for a failure of the database `describe` (the SQLite file `path`); `writing` when a
-    write was under way."""
+    write was under way; `held_by`: who holds the lock a lock timeout waited for (storage.lock_holders)."""
     if isinstance(exc, CasewatchError):
         return exc
     why = reason(exc)
@@ -121,9 +126,11 @@ def translate(exc: BaseException, describe: str, *, writing: bool, path: Path | 
     if any(mark in lowered for mark in _SQLITE_DAMAGED):
         return damaged(describe, why.split(" with text ")[0])  # not the undecodable row itself
     if code == "55P03":
+        holder = f"; {held_by}" if held_by else ""
+        ask = ", or ask the database administrator to end that session" if held_by else ""
         return Unavailable(f"database {describe}: waited longer than the lock timeout for a lock another session "
-                           f"holds ({'a write to the log or a case' if writing else 'a read'}; {why}): "
-                           f"{unwritten}try again (CASEWATCH_LOCK_TIMEOUT sets the wait)")
+                           f"holds ({'a write to the log or a case' if writing else 'a read'}; {why}{holder}): "
+                           f"{unwritten}try again{ask} (CASEWATCH_LOCK_TIMEOUT sets the wait)")
     if code == "57014" and "statement timeout" in lowered:
         return Unavailable(f"database {describe}: a statement ran longer than the statement timeout ({why}): "
                            f"{unwritten}try again (CASEWATCH_STATEMENT_TIMEOUT sets the limit)")
@@ -159,11 +166,12 @@ def unreadable(exc: BaseException, describe: str) -> InvalidInput:
     return damaged(describe, f"a stored row cannot be read: {first or type(exc).__name__}")
 
 
-def failure(exc: BaseException, describe: str, *, writing: bool, path: Path | None = None) -> CasewatchError | None:
+def failure(exc: BaseException, describe: str, *, writing: bool, path: Path | None = None,
+            held_by: str | None = None) -> CasewatchError | None:
     """`exc` as one line when it is a database failure or a row that does not decode; None for
     anything else (a bug, which should be seen as one)."""
     if is_database_failure(exc):
-        return translate(exc, describe, writing=writing, path=path)
+        return translate(exc, describe, writing=writing, path=path, held_by=held_by)
     if isinstance(exc, UNREADABLE):
         return unreadable(exc, describe)
     return None

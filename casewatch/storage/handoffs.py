@@ -21,6 +21,7 @@ from casewatch.core.handoff import (
     Shift,
     build_packet,
     diff_since,
+    shift_at,
 )
 from casewatch.core.models import Case, Event, EventType, Person
 from casewatch.core.policy import Policy
@@ -33,12 +34,10 @@ from casewatch.storage.schema import cases, events, handoffs, shifts
 
 
 async def current_shift(conn: AsyncConnection, at: datetime | None = None) -> Shift | None:
-    """The shift that started last (a backfilled start counts when it happened), or last by `at`."""
-    query = select(shifts).order_by(shifts.c.started_at.desc(), shifts.c.event_id.desc()).limit(1)
-    if at is not None:
-        query = query.where(shifts.c.started_at <= at)
-    row = (await conn.execute(query)).first()
-    return Shift(lead=row.lead, tz=row.tz, started_at=row.started_at) if row else None
+    """The shift that started last (a backfilled start counts when it happened), or last by `at`, as
+    the checked fold of the log makes it: members may write the `shifts` rows (their lead, their time)."""
+    checked = await checked_log.floor(conn)
+    return shift_at(checked.accepted, checked.roster, at)
 
 
 def shift_mark():

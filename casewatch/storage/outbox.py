@@ -5,6 +5,8 @@ and each send's outcome.
   board shows is never lost and none is queued that was not recorded.
 - An owner (`owner_assigned`) is queued like an update; only the case's latest owner is ever sent
   (the sender skips an older one), and setting an assignee is harmless to repeat: no marker.
+- A pass ends: it takes the ids due as it starts (`due_now`) and offers each to `claim` once, so a
+  row queued, or set back to queued by a member, while it runs waits for the next pass.
 - Claimed with a lease: on PostgreSQL `FOR UPDATE SKIP LOCKED`, so two senders never take one row;
   on SQLite the writers take turns. The lease (`claimed_until`) keeps others off while one sends.
 - Every send is counted before it starts (`attempts`, committed): a sender killed mid-send leaves
@@ -19,7 +21,7 @@ from __future__ import annotations
 import os
 import socket
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -30,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from casewatch.core import write_back as wb
 from casewatch.core.models import Case, Event, EventType
 from casewatch.core.tracker import LIVE
-from casewatch.storage.schema import outbox
+from casewatch.storage.schema import events, outbox
 
 if TYPE_CHECKING:
     from casewatch.storage.store import Store
@@ -106,16 +108,24 @@ _OURS = and_(outbox.c.claimed_until >= bindparam("now"), outbox.c.claimed_by.sta
                                                                                         autoescape=True))
 
 
-async def claim(store: Store, sources: Iterable[str], limit: int = CLAIM_AT_ONCE) -> list[Claimed]:
-    """Up to `limit` due rows of these sources, leased to a new token, oldest first. A row claimed
-    by a live sender stays its own until the lease ends."""
+async def due_now(store: Store, sources: Iterable[str]) -> list[int]:
+    """The ids of the rows due as a pass starts, oldest first: the pass offers each to `claim` once."""
+    query = select(outbox.c.id).where(_due(store.clock(), list(sources))).order_by(outbox.c.id)
+    return [row.id for row in await store.read_rows(query)]
+
+
+async def claim(store: Store, sources: Iterable[str], limit: int = CLAIM_AT_ONCE,
+                among: Sequence[int] | None = None) -> list[Claimed]:
+    """Up to `limit` due rows of these sources (of the ids `among`, when given), leased to a new
+    token, oldest first. A row claimed by a live sender stays its own until the lease ends."""
     token, now, names = f"{_host()}@{os.getpid()}:{uuid.uuid4().hex[:16]}", store.clock(), list(sources)
     found: list[Claimed] = []
+    chosen = _due(now, names) if among is None else and_(_due(now, names), outbox.c.id.in_(list(among)))
 
     async def step(conn: AsyncConnection) -> None:
         rows: list[Row] = []
         for held, extra in ((_FREE, limit), (_OURS, None)):  # free rows, then those of killed senders here
-            query = select(outbox).where(_due(now, names), held).order_by(outbox.c.id).limit(extra)
+            query = select(outbox).where(chosen, held).order_by(outbox.c.id).limit(extra)
             if conn.dialect.name == "postgresql":
                 query = query.with_for_update(skip_locked=True)
             rows += [row for row in await conn.execute(query, {"now": now})
@@ -188,6 +198,42 @@ async def retry_case(store: Store, case_id: str) -> int:
 
     await store.write_rows(step)
     return changed[0]
+
+
+async def sent_since(store: Store, since: datetime) -> list[Claimed]:
+    """The updates and notes marked sent whose event the log recorded since `since` (the server's
+    time, which members cannot write; `sent_at` they can), oldest first: what `deliver --check`
+    looks for on the tickets. Held by no sender (`token` empty)."""
+    query = (select(outbox).join(events, events.c.id == outbox.c.event_id)
+             .where(outbox.c.state == wb.SENT, outbox.c.kind.in_((wb.UPDATE, wb.NOTE)), events.c.recorded_at >= since)
+             .order_by(outbox.c.id))
+    return [Claimed(row.id, row.case_id, row.event_id, row.source, row.ticket, row.kind, row.body, row.marker,
+                    row.attempts, token="") for row in await store.read_rows(query)]
+
+
+async def requeue(store: Store, item: Claimed, reason: str) -> bool:
+    """A row marked sent whose delivery is not on its ticket: failed and due now, so the board flags
+    and alerts it and the next pass sends it. False when it is no longer marked sent."""
+    changed: list[int] = []
+
+    async def step(conn: AsyncConnection) -> None:
+        result = await conn.execute(update(outbox).where(outbox.c.id == item.id, outbox.c.state == wb.SENT)
+                                    .values(state=wb.FAILED, next_try_at=store.clock(), comment_id=None, sent_at=None,
+                                            last_error=reason[:300], alerted=False, claimed_until=None,
+                                            claimed_by=None))
+        changed[:] = [result.rowcount]
+
+    await store.write_rows(step)
+    return bool(changed[0])
+
+
+async def refuse_forged(store: Store, item: Claimed, reason: str) -> None:
+    """A row marked sent that does not match the log: not delivered, for good."""
+    async def step(conn: AsyncConnection) -> None:
+        await conn.execute(update(outbox).where(outbox.c.id == item.id)
+                           .values(state=wb.DEAD, last_error=reason[:300], claimed_until=None, claimed_by=None))
+
+    await store.write_rows(step)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,9 @@ from datetime import UTC, datetime
 from typing import ClassVar
 
 from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Index, Integer, MetaData, String, Table, Text, TypeDecorator
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.sql.functions import FunctionElement
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT identity.
 EventId = BigInteger().with_variant(Integer(), "sqlite")
@@ -74,6 +76,54 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+_SAFE = (datetime(1, 1, 2, tzinfo=UTC), datetime(9999, 12, 30, tzinfo=UTC))  # shown in any zone without overflow
+
+
+class _Plausible(FunctionElement):
+    """A stored time read as NULL when Python could not hold it in every zone (PostgreSQL's
+    `infinity`, year 294276): asyncpg would fail the whole query on it. SQLite's text passes as it is."""
+
+    inherit_cache = True
+
+    def __init__(self, column, type_: TypeDecorator) -> None:
+        super().__init__(column)
+        self.type = type_
+
+
+@compiles(_Plausible)
+def _plausible_sqlite(element, compiler, **kw) -> str:
+    return compiler.process(element.clauses, **kw)
+
+
+@compiles(_Plausible, "postgresql")
+def _plausible_postgresql(element, compiler, **kw) -> str:
+    column = compiler.process(element.clauses, **kw)
+    low, high = (f"'{bound.isoformat()}'::timestamptz" for bound in _SAFE)
+    return f"CASE WHEN {column} BETWEEN {low} AND {high} THEN {column} END"
+
+
+class MemberTime(UTCDateTime):
+    """A time in a table members may write (team mode): one no datetime can hold reads as None, so
+    a reader never fails on it, `db verify` names its row and `db rebuild` writes it again."""
+
+    cache_ok = True
+
+    def column_expression(self, colexpr):
+        return _Plausible(colexpr, self)
+
+    def result_processor(self, dialect, coltype):
+        inner = super().result_processor(dialect, coltype)
+
+        def process(value):
+            try:
+                found = inner(value) if inner is not None else self.process_result_value(value, dialect)
+            except (ValueError, TypeError, OverflowError):  # SQLite text that is no time we wrote
+                return None
+            return found if found is None or _SAFE[0] <= found <= _SAFE[1] else None
+
+        return process
+
+
 class Base(DeclarativeBase):
     metadata = MetaData()
     __table__: ClassVar[Table]  # each row class maps one plain table: inserts and updates take it
@@ -103,9 +153,9 @@ class CaseRow(Base):
     severity: Mapped[str] = mapped_column(String(8))
     status: Mapped[str] = mapped_column(String(32))
     is_open: Mapped[bool] = mapped_column(Boolean())
-    escalated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    escalated_at: Mapped[datetime] = mapped_column(MemberTime())
     version: Mapped[int] = mapped_column(Integer())
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(MemberTime())
     updated_by: Mapped[str] = mapped_column(String(200))
     last_event_id: Mapped[int] = mapped_column(BigInteger())
     state: Mapped[dict] = mapped_column(JSON())
@@ -139,7 +189,7 @@ class PolicyRow(Base):
 
     version: Mapped[int] = mapped_column(Integer(), primary_key=True, autoincrement=False)
     toml: Mapped[str] = mapped_column(Text())
-    applied_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    applied_at: Mapped[datetime] = mapped_column(MemberTime())
     applied_by: Mapped[str] = mapped_column(String(200))
     event_id: Mapped[int] = mapped_column(BigInteger())
 
@@ -174,7 +224,7 @@ class ShiftRow(Base):
     event_id: Mapped[int] = mapped_column(BigInteger(), primary_key=True, autoincrement=False)
     lead: Mapped[str] = mapped_column(String(200))
     tz: Mapped[str] = mapped_column(String(64))
-    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    started_at: Mapped[datetime] = mapped_column(MemberTime())
     handoff_id: Mapped[int | None] = mapped_column(Integer())
 
 
@@ -184,11 +234,11 @@ class HandoffRow(Base):
     __tablename__ = "handoffs"
 
     id: Mapped[int] = mapped_column(Integer(), primary_key=True, autoincrement=False)
-    prepared_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    prepared_at: Mapped[datetime] = mapped_column(MemberTime())
     prepared_by: Mapped[str] = mapped_column(String(200))
     to_lead: Mapped[str] = mapped_column(String(200))
     packet: Mapped[dict] = mapped_column(JSON())
-    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    accepted_at: Mapped[datetime | None] = mapped_column(MemberTime())
     superseded_by: Mapped[int | None] = mapped_column(Integer())
     last_event_id: Mapped[int] = mapped_column(BigInteger())
 
@@ -201,9 +251,9 @@ class SourceStateRow(Base):
 
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     cursor: Mapped[str | None] = mapped_column(Text(), nullable=True)  # the tracker's, or a time for Jira
-    last_success: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    last_success: Mapped[datetime | None] = mapped_column(MemberTime(), nullable=True)
     failure: Mapped[str | None] = mapped_column(String(300), nullable=True)  # the failing pass's short reason
-    failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    failing_since: Mapped[datetime | None] = mapped_column(MemberTime(), nullable=True)
 
 
 class OutboxRow(Base):
@@ -223,12 +273,12 @@ class OutboxRow(Base):
     marker: Mapped[str] = mapped_column(String(200))
     state: Mapped[str] = mapped_column(String(16))  # queued, sent, failed, dead, skipped (an owner replaced)
     attempts: Mapped[int] = mapped_column(Integer(), default=0)  # sends started (each committed first)
-    next_try_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)  # a sender's lease
+    next_try_at: Mapped[datetime] = mapped_column(MemberTime())
+    claimed_until: Mapped[datetime | None] = mapped_column(MemberTime(), nullable=True)  # a sender's lease
     claimed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
     last_error: Mapped[str | None] = mapped_column(String(300), nullable=True)
     comment_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    sent_at: Mapped[datetime | None] = mapped_column(MemberTime(), nullable=True)
     alerted: Mapped[bool] = mapped_column(Boolean(), default=False)  # the lead was told it failed
 
     __table_args__ = (

@@ -67,9 +67,11 @@ from casewatch.core.text import check_handle
 from casewatch.core.views import conflict_message
 from casewatch.storage import as_of, checked_log, convert, outbox, sqlite_log
 from casewatch.storage import handoffs as handoff_rows
+from casewatch.storage.case_rows import CASE_ROW, STORED_UNREADABLE, cases_of, decoded_cases, folded_cases
 from casewatch.storage.engine import create_engines
-from casewatch.storage.failures import failure, reason, retry_now
+from casewatch.storage.failures import failure, lock_timeout, reason, retry_now
 from casewatch.storage.listings import LISTED, plan_open_listings, read_listings
+from casewatch.storage.lock_holders import lock_holders
 from casewatch.storage.migrate import ensure_schema, take_turns
 from casewatch.storage.policies import load_policy_history
 from casewatch.storage.roles import administers, database_name, grant_membership, member_role, quote_role
@@ -112,7 +114,7 @@ def _reads(method: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
         except Exception as exc:
             store = args[0]
             assert isinstance(store, Store)
-            raise failure(exc, store.target.describe(), writing=False, path=store.target.path) or exc from None
+            raise await store.failed(exc, writing=False) from None
 
     return guarded
 
@@ -130,7 +132,7 @@ def _streams(method: Callable[P, AsyncIterator[T]]) -> Callable[P, AsyncIterator
         except CasewatchError:
             raise
         except Exception as exc:
-            raise failure(exc, store.target.describe(), writing=False, path=store.target.path) or exc from None
+            raise await store.failed(exc, writing=False) from None
 
     return guarded
 
@@ -272,6 +274,11 @@ class Store:
             raise failure(exc, target.describe(), writing=False, path=target.path) or exc from None
         return store
 
+    async def failed(self, exc: BaseException, *, writing: bool) -> BaseException:
+        """`exc` as its one line (storage.failures); a lock timeout names who holds the lock."""
+        held_by = await lock_holders(self._reader) if lock_timeout(exc) and not self.target.is_sqlite else None
+        return failure(exc, self.target.describe(), writing=writing, path=self.target.path, held_by=held_by) or exc
+
     async def close(self) -> None:
         await self._reader.dispose()
 
@@ -355,7 +362,7 @@ class Store:
             async with self._writer.begin() as conn:
                 return await grant_membership(conn, login, member_role(await database_name(conn)))
         except Exception as exc:
-            raise failure(exc, self.target.describe(), writing=True, path=self.target.path) or exc from None
+            raise await self.failed(exc, writing=True) from None
 
     def _check_writable(self) -> None:
         if self.target.read_only:
@@ -403,7 +410,7 @@ class Store:
         except CasewatchError:
             raise
         except Exception as exc:
-            raise failure(exc, self.target.describe(), writing=True, path=self.target.path) or exc from None
+            raise await self.failed(exc, writing=True) from None
 
     @_reads
     async def read_rows(self, query: Select) -> list:
@@ -440,7 +447,7 @@ class Store:
                 raise
             except Exception as exc:
                 if not isinstance(exc, _Race | IntegrityError) and not retry_now(exc):
-                    raise failure(exc, self.target.describe(), writing=True, path=self.target.path) or exc from None
+                    raise await self.failed(exc, writing=True) from None
                 refusals += isinstance(exc, IntegrityError)
                 if refusals > INTEGRITY_RETRIES:  # not a race another try wins: what the database said
                     raise Conflict(f"database {self.target.describe()} refused the write ({reason(exc)}); "
@@ -648,7 +655,11 @@ class Store:
 
     async def _insert_events(self, conn: AsyncConnection, new: list[Event]) -> list[dict]:
         """Append rows to the log; in row order, what the database decided for each: its id and, on
-        PostgreSQL (team mode), the server-stamped `actor`, `recorded_at` and (unless backfilled) `occurred_at`."""
+        PostgreSQL (team mode), the server-stamped `actor`, `recorded_at` and (unless backfilled) `occurred_at`.
+        A case event larger than the server takes is refused here, in one line."""
+        for event in new:
+            if (refused := convert.oversized(event)) is not None:
+                raise refused
         if self.target.is_sqlite:
             return [{"id": row_id} for row_id in await sqlite_log.append_events(conn, new)]
         stored = (await conn.execute(_INSERT_EVENTS, [convert.event_values(event) for event in new])).all()
@@ -731,9 +742,9 @@ class Store:
     async def _load_case(self, conn: AsyncConnection, case_id: str, *, lock: bool = False) -> Case | None:
         """`lock`: hold the row until the transaction ends (PostgreSQL; a no-op on SQLite, whose
         writers already take turns), so concurrent writers to one case queue instead of colliding."""
-        query = select(convert.CASE_STATE).where(cases.c.id == case_id)
+        query = select(*CASE_ROW).where(cases.c.id == case_id)
         row = (await conn.execute(query.with_for_update() if lock else query)).first()
-        return convert.case_from_state(row.state) if row else None
+        return next(iter(await cases_of(conn, [row])), None) if row else None
 
     async def _read_case(self, case_id: str) -> Case | None:
         async with self._reader.connect() as conn:
@@ -785,7 +796,7 @@ class Store:
                 await take_turns(conn)
                 return await rebuild_projections(conn, FLOOR_PROJECTIONS)
         except Exception as exc:
-            raise failure(exc, self.target.describe(), writing=True, path=self.target.path) or exc from None
+            raise await self.failed(exc, writing=True) from None
 
     @_reads
     async def get_case(self, case_id: str) -> Case:
@@ -822,26 +833,28 @@ class Store:
     async def open_cases(self) -> list[Case]:
         """Every open case, read in partitions so the raw rows are never all in memory at once."""
         found: list[Case] = []
+        unread: list[str] = []
         async with self._reader.connect() as conn:
-            result = await conn.stream(select(convert.CASE_STATE).where(cases.c.is_open.is_(True)))
+            result = await conn.stream(select(*CASE_ROW).where(cases.c.is_open.is_(True)))
             async for partition in result.partitions(500):
-                found.extend(convert.case_from_state(row.state) for row in partition)
-        return found
+                found.extend(decoded_cases(partition, unread))
+            return found + await folded_cases(conn, unread)
 
     @_reads
     async def listed_cases(self, status: Status | None = None, *, every: bool = False,
                            newest: int | None = None) -> list[Case]:
         """The cases in `status`, or with `every` all of them, resolved ones included; else the open
         ones. `newest`: only that many, the most recently changed first."""
-        query = select(convert.CASE_STATE).where(_listed(status, every))
+        query = select(*CASE_ROW).where(_listed(status, every))
         if newest is not None:
             query = query.order_by(cases.c.updated_at.desc(), cases.c.id).limit(newest)
         found: list[Case] = []
+        unread: list[str] = []
         async with self._reader.connect() as conn:
             result = await conn.stream(query)
             async for partition in result.partitions(500):
-                found.extend(convert.case_from_state(row.state) for row in partition)
-        return found
+                found.extend(decoded_cases(partition, unread))
+            return found + await folded_cases(conn, unread)
 
     @_reads
     async def listings(self, status: Status | None = None, *, every: bool = False) -> list[CaseListing]:
@@ -974,17 +987,29 @@ class Store:
             chosen &= cases.c.escalated_at >= lowest
         later = select(events.c.case_id).where(events.c.occurred_at > as_of, events.c.case_id.is_not(None))
         kept = chosen & cases.c.facts.is_not(None) & cases.c.id.not_in(later)
+        unread: list[str] = []  # rows whose facts or state do not decode (a member's write): replayed
         async with self._reader.connect() as conn:
             async for partition in (await conn.stream(
-                    select(cases.c.facts).where(kept & cases.c.is_open.is_(False)))).partitions(5000):
+                    select(cases.c.id, cases.c.facts).where(kept & cases.c.is_open.is_(False)))).partitions(5000):
                 for row in partition:
-                    count(metrics.CaseFacts.from_json(row.facts))
-            async for partition in (await conn.stream(
-                    select(cases.c.facts, convert.CASE_STATE).where(kept & cases.c.is_open.is_(True)))).partitions(500):
+                    try:
+                        stored = metrics.CaseFacts.from_json(row.facts)
+                    except STORED_UNREADABLE:
+                        unread.append(row.id)
+                        continue
+                    count(stored)
+            async for partition in (await conn.stream(select(cases.c.id, cases.c.facts, convert.CASE_STATE)
+                                                      .where(kept & cases.c.is_open.is_(True)))).partitions(500):
                 for row in partition:
-                    stored, case = metrics.CaseFacts.from_json(row.facts), convert.case_from_state(row.state)
-                    count(metrics.facts_as_of(stored, case, policies, as_of))
-        replayed = select(cases.c.id).where(chosen & ~(cases.c.facts.is_not(None) & cases.c.id.not_in(later)))
+                    try:
+                        stored = metrics.facts_as_of(metrics.CaseFacts.from_json(row.facts),
+                                                     convert.case_from_state(row.state), policies, as_of)
+                    except STORED_UNREADABLE:
+                        unread.append(row.id)
+                        continue
+                    count(stored)
+        replayed = select(cases.c.id).where(chosen & ~(cases.c.facts.is_not(None) & cases.c.id.not_in(later))
+                                            | cases.c.id.in_(unread))
         async for history in self.case_histories(replayed):
             facts = metrics.case_facts(history, policies, as_of)
             if facts is not None:
@@ -1054,10 +1079,10 @@ class Store:
             high = (await conn.execute(select(func.max(events.c.id)))).scalar() or 0
             if high <= mark:
                 return Changes(high_water=mark)
-            rows = await conn.execute(select(convert.CASE_STATE).where(cases.c.last_event_id > mark))
+            rows = await conn.execute(select(*CASE_ROW).where(cases.c.last_event_id > mark))
             return Changes(
                 high_water=high,
-                cases=[convert.case_from_state(row.state) for row in rows],
+                cases=await cases_of(conn, rows.all()),
                 policy_version=(await conn.execute(select(func.max(policies.c.version)))).scalar() or 0,
                 roster_mark=(await conn.execute(select(_roster_mark()))).scalar() or 0,
                 shift_mark=(await conn.execute(select(handoff_rows.shift_mark()))).scalar() or 0,
@@ -1091,8 +1116,8 @@ class Store:
         if not ids:
             return []
         async with self._reader.connect() as conn:
-            rows = await conn.execute(select(convert.CASE_STATE).where(cases.c.id.in_(sorted(ids))))
-            return [convert.case_from_state(row.state) for row in rows]
+            rows = await conn.execute(select(*CASE_ROW).where(cases.c.id.in_(sorted(ids))))
+            return await cases_of(conn, rows.all())
 
 
 def _listed(status: Status | None, every: bool) -> ColumnElement[bool]:

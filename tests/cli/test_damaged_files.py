@@ -104,16 +104,19 @@ async def plant_unreadable_row(location: str) -> None:
                            {"row": '{"id": "CW-1001", "title": 7}'})
 
 
-def test_a_row_casewatch_could_not_have_written_is_one_line_on_both_backends(db_url, capsys):
+def test_a_case_row_casewatch_could_not_have_written_is_read_from_the_log_on_both_backends(db_url, capsys):
+    """Members may write the case rows: one whose state, listing and facts do not decode no longer
+    stops every read ("damaged" until a rebuild); the case is folded from the log, and `db verify`
+    names the row."""
     assert run(capsys, "case", "new", "--title", "t", "--customer", "c", "--severity", "SEV2", "--db", db_url,
                "--as", "dana")[0] == 0
     asyncio.run(plant_unreadable_row(db_url))
-    described = resolve_target(db_url).describe()
     for args in (["cases"], ["case", "show", "CW-1001"], ["metrics"]):
         code, out, err = run(capsys, *args, "--db", db_url, "--as", "dana")
-        assert (code, err.count("\n")) == (2, 1), (args, code, err)
-        assert err.startswith(f"casewatch: database {described} is damaged (a stored row cannot be read: "), err
-        assert "`casewatch db verify`" in err
+        assert (code, err) == (0, ""), (args, code, err)
+        assert args[0] == "metrics" or "CW-1001" in out, out
+    code, out, _ = run(capsys, "db", "verify", "--db", db_url, "--as", "dana")
+    assert code == 1 and "cases CW-1001: differs in state, facts" in out, out
     assert run(capsys, "handoff", "show", "--db", db_url, "--as", "dana")[:3:2] == (0, "")  # it reads the log
     # a write decides from the log, never from the row, and writes the row afresh
     assert run(capsys, "case", "note", "CW-1001", "x", "--db", db_url, "--as", "dana")[0] == 0

@@ -227,6 +227,17 @@ def test_a_read_behind_a_postgresql_lock_timeout_is_exit_4(floor, monkeypatch):
     assert out == ""
     assert one_line((code, err), 4).startswith(f"casewatch: database {floor}: waited longer than the lock timeout")
     assert "try again" in err
+    assert f"held by {url.username} (table cases, AccessExclusiveLock)" in err, err
+
+
+def test_a_lock_holders_hostile_name_is_shown_as_visible_text_on_one_line():
+    from casewatch.storage.lock_holders import held_by
+
+    line = held_by([("bob\n\x1b[2Jalice", "relation", "cases", "ExclusiveLock"), ("x", "advisory", None, "ExclusiveLock"),
+                    ("y", "advisory", None, "ExclusiveLock"), ("z", "advisory", None, "ExclusiveLock")])
+    assert line is not None and "\n" not in line and "\x1b" not in line
+    assert line.startswith("held by bob") and "(table cases, ExclusiveLock), x (an advisory lock)" in line
+    assert line.endswith(", and others")
 
 
 @pytest.mark.skipif(pg_admin_url() is None, reason="CASEWATCH_TEST_PG_URL is not set")

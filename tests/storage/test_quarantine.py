@@ -8,6 +8,8 @@ import json
 import sqlite3
 from datetime import UTC, datetime
 
+import pytest
+
 from casewatch.cli.main import main
 
 
@@ -228,3 +230,37 @@ def test_a_counted_event_type_with_wrongly_typed_fields_is_quarantined_and_every
     code, out, _ = cw(capsys, db, "case", "show", "CW-1001", "--json")
     shown = json.loads(out)
     assert "mallory" not in str(shown["participants"]) and "done" not in str(shown.get("evidence"))
+
+
+
+def test_a_case_event_over_the_size_limit_is_quarantined_on_sqlite(tmp_path, capsys):
+    """SQLite has no trigger (migration 0019 is PostgreSQL's): a 300 kB note written straight into
+    the file is quarantined by the fold, and every reader goes on."""
+    db = str(tmp_path / "cw.db")
+    code, out, _ = cw(capsys, db, "case", "new", "--title", "Checkout down", "--customer", "Globex",
+                      "--severity", "SEV1")
+    case_id = out.strip()
+    forge(db, case_id, "note_added", "dana", {"text": "x" * 300_000})
+    code, out, _ = cw(capsys, db, "db", "audit", "--json")
+    [listed] = json.loads(out)
+    assert "its payload is too large (300012 bytes" in listed["reason"], listed
+    code, out, err = cw(capsys, db, "case", "show", case_id, "--json")
+    assert code == 0 and json.loads(out)["version"] == 1, err
+    assert cw(capsys, db, "db", "verify")[0] == 0
+
+
+async def test_the_store_refuses_to_send_a_case_event_the_server_would_refuse_for_its_size(tmp_path, frozen_clock):
+    from casewatch.core import commands as c
+    from casewatch.core.errors import InvalidInput
+    from casewatch.core.models import Person, Role
+    from casewatch.storage.store import Store
+    from casewatch.storage.target import resolve_target
+
+    lead = Person(name="dana", role=Role.LEAD, tz="UTC")
+    async with await Store.open(resolve_target(str(tmp_path / "cw.db")), clock=frozen_clock, creator=lead) as store:
+        made = await store.execute(c.NewCase(title="Checkout down", customer="Globex", severity="SEV1"), "dana")
+        case_id = made.event.case_id
+        assert case_id is not None
+        with pytest.raises(InvalidInput, match=r"CW-1001: this note added is too large to record \(300\d\d\d bytes"):
+            await store.execute(c.Note.model_construct(case_id=case_id, text="x" * 300_000), "dana")
+        assert (await store.get_case(case_id)).version == 1

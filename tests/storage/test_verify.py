@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from casewatch.cli.main import main
@@ -109,3 +109,32 @@ def test_a_current_listing_is_checked_and_one_planned_under_another_policy_is_no
     assert cw(capsys, db_url, "db", "rebuild")[0] == 0
     assert cw(capsys, db_url, "db", "verify")[0] == 0
     assert [case["title"] for case in open_cases(capsys, db_url)] == ["Checkout down"]
+
+
+def test_a_time_no_reader_can_hold_is_named_and_repaired_and_reads_go_on(db_url, capsys):
+    """A member's (or a damaged file's) time that no datetime holds: year 294276 or `infinity` on
+    PostgreSQL, text that is no time on SQLite. It reads as no time: verify names the row, rebuild
+    writes it again, and `cases` and `case show` never fail on it."""
+    floor(capsys, db_url)
+    postgres = not db_url.endswith(".db")
+    bad = ("'294276-01-01 00:00+00'", "'infinity'") if postgres else ("'294276-01-01 00:00:00.000000'", "'soon'")
+
+    async def write() -> None:
+        engine = create_async_engine(resolve_target(db_url).url)
+        try:
+            async with engine.begin() as conn:
+                await conn.execute(text(f"UPDATE cases SET escalated_at = {bad[0]}, updated_at = {bad[1]}"))
+                await conn.execute(text(f"UPDATE shifts SET started_at = {bad[1]}"))
+                await conn.execute(text(f"UPDATE handoffs SET prepared_at = {bad[0]}"))
+        finally:
+            await engine.dispose()
+
+    asyncio.run(write())
+    for args in (("cases",), ("case", "show", "CW-1001"), ("shift", "show"), ("handoff", "list"), ("metrics",)):
+        code, out, err = cw(capsys, db_url, *args)
+        assert code == 0, (args, out, err)
+    code, out, _ = cw(capsys, db_url, "db", "verify")
+    assert code == 1 and "cases CW-1001: differs in escalated_at, updated_at" in out, out
+    assert "shifts" in out and "handoffs 1: differs in prepared_at" in out, out
+    assert cw(capsys, db_url, "db", "rebuild")[0] == 0
+    assert cw(capsys, db_url, "db", "verify")[0] == 0

@@ -403,3 +403,33 @@ async def test_no_owner_goes_back_with_owner_off_nor_one_the_tracker_set(db_targ
         assert await rows(store) == []
         assert (await deliver_pass(store, {"zd": owning("zendesk", tickets.url)}, sleep=Waits())).done == []
     assert tickets.requests == []
+
+
+async def test_a_queued_row_set_to_sent_is_found_off_its_ticket_re_queued_and_sent_once(db_target, frozen_clock,
+                                                                                         tickets):
+    """`deliver --check`'s look: a row marked sent whose delivery is not on the ticket (set to sent
+    by hand) is re-queued, failed and due, and sent once; one on its ticket is confirmed; only updates
+    the log recorded in the window are read."""
+    from datetime import timedelta
+
+    from casewatch.cli.deliver_check import check_sent
+
+    async with await Store.open(db_target, clock=frozen_clock, creator=LEAD) as store:
+        store.write_back = {"zd": ON}
+        case_id = await linked_case(store)
+        await store.execute(update_on(case_id), "dana")
+        sources = {"zd": live("zendesk", tickets.url)}
+        await deliver_pass(store, sources, sleep=Waits())
+        await store.execute(update_on(case_id, "withheld"), "dana")
+        async with store._writer.begin() as conn:
+            await conn.execute(update(outbox_table).where(outbox_table.c.state == "queued").values(state="sent"))
+        checked = await check_sent(store, sources, frozen_clock.now - timedelta(days=7), Waits())
+        assert [item["state"] for item in checked.done] == ["confirmed", "requeued"]
+        [_, flagged] = await rows(store)
+        assert (flagged.state, flagged.alerted) == ("failed", False)
+        assert (await outbox.undelivered(store))[case_id][0].event_id == flagged.event_id
+        report = await deliver_pass(store, sources, sleep=Waits())
+        assert [item["state"] for item in report.done] == ["sent"] and len(tickets.posted["1"]) == 2
+        assert "What we know: withheld" in tickets.posted["1"][1]["body"]
+        later = await check_sent(store, sources, frozen_clock.now + timedelta(minutes=1), Waits())
+        assert later.done == []
