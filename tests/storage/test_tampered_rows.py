@@ -9,7 +9,14 @@ import sqlite3
 
 import pytest
 
+from casewatch.core import commands as c
+from casewatch.core.models import Person, Role, Severity
+from casewatch.storage.store import Store
+from casewatch.storage.target import resolve_target
 from tests.storage.test_verify import cw
+from tests.team.boards import HeadlessBoard
+
+LEAD = Person(name="dana", role=Role.LEAD, tz="Europe/Berlin")
 
 _MADE_UP = ("INSERT INTO cases (id, severity, status, is_open, escalated_at, version, updated_at, updated_by, "
             "last_event_id, state, listing, facts) SELECT 'CW-77', severity, status, is_open, escalated_at, version, "
@@ -56,3 +63,24 @@ def test_a_projection_row_that_does_not_decode_is_read_from_the_log_listed_and_r
     assert code == 0, err
     code, out, err = cw(capsys, db, "db", "verify")
     assert code == 0, out + err
+
+
+async def test_a_polling_board_opens_and_follows_a_case_whose_row_does_not_decode(tmp_path):
+    target = resolve_target(str(tmp_path / "casewatch.db"))
+    async with await Store.open(target, creator=LEAD) as store:
+        case = (await store.execute(c.NewCase(title="Checkout down", customer="Globex", severity=Severity.SEV2),
+                                    "dana")).changed_case
+        spoil = f"UPDATE cases SET state = '{{\"a\": [1e400]}}', listing = 'not json' WHERE id = '{case.id}'"
+        with sqlite3.connect(target.path) as conn:
+            conn.execute(spoil)
+        board = HeadlessBoard(await Store.open(target))
+        await board.start()
+        try:
+            assert await board.until(lambda: board.live, 5) and board.cases[case.id].title == "Checkout down"
+            outcome = await store.execute(c.Note(case_id=case.id, text="still here"), "dana")
+            with sqlite3.connect(target.path) as conn:
+                conn.execute(spoil)
+            assert await board.until(lambda: board.versions()[case.id] == outcome.changed_case.version, 5)
+            assert board.live and board.cases[case.id].title == "Checkout down"
+        finally:
+            await board.close()
