@@ -168,4 +168,6 @@ def _texts(value: Any) -> tuple[str, ...]:
 
 _EARLIEST_US, _LATEST_US = to_us(EARLIEST), to_us(LATEST)
 _SPAN_US = _LATEST_US - _EARLIEST_US
-_STATES: dict[str | None, ClockState | None] = {None: None} | {state.value: state for state in ClockState}
+_STATES: dict[str | None, ClockState | None] = {None: None} | {
+    state.value: state for state in (ClockState.PAUSED, ClockState.MET, ClockState.STOPPED)}
+"""What a plan may hold as its fixed state (`plan_clocks` makes no other)."""

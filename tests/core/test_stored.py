@@ -30,6 +30,7 @@ def stored_listings() -> list[dict]:
     (("clocks",), [[None, 1, 0, None]]), (("clocks", 1), [None, 1e300, 0, None]), (("clocks", 1), [None, 10**30, 0, None]),
     (("clocks", 1), [None, None, None, None]), (("clocks", 1), ["paused", None, None, None]),
     (("clocks", 1), ["paused", None, None, -5]), (("clocks", 1), "running"), (("clocks", 1), ["late", 1, 1, 1]),
+    (("clocks", 1), ["running", None, None, None]), (("clocks", 1), ["breached", None, None, None]),
     (("source",), {"name": "zd", "kind": "zendesk", "id": 5}), (("source",), {"name": "zd"}),
 ])
 def test_a_listing_of_the_wrong_shape_is_refused(path, value):
