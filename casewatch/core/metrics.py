@@ -16,9 +16,10 @@ from typing import Any
 
 from casewatch.core.breaches import overdue_between
 from casewatch.core.clocks import ClockKind
-from casewatch.core.models import Case, Event, EventType, Severity, iso_z, parse_timestamp
+from casewatch.core.models import Case, Event, EventType, Severity, iso_z, utc
 from casewatch.core.policy_history import PolicyHistory
 from casewatch.core.projection import apply, in_history_order
+from casewatch.core.stored import check_time
 
 RATES = ("customer_update_miss_rate", "escalation_rework_rate", "severity_mismatch_rate",
          "avoidable_escalation_rate")
@@ -49,13 +50,23 @@ class CaseFacts:
                 "avoidable": self.avoidable}
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> CaseFacts:
-        final = data["final_severity"]
-        return cls(case_id=data["case_id"], escalated_at=parse_timestamp(data["escalated_at"]),
-                   initial_severity=Severity(data["initial_severity"]),
-                   owner_after_s=data["owner_after_s"], update_breached=data["update_breached"],
-                   returned=data["returned"], severity_changed=data["severity_changed"],
-                   final_severity=Severity(final) if final else None, avoidable=data["avoidable"])
+    def from_json(cls, data: Any, case_id: str) -> CaseFacts:
+        """The facts kept beside the row of `case_id`, as `as_json` wrote them: the row is one members
+        can write, so any other shape is a ValueError (storage then replays the case's history)."""
+        if not isinstance(data, dict) or data.get("case_id") != case_id:
+            raise ValueError(f"the facts of {case_id} are not its facts")
+        escalated_at = datetime.fromisoformat(data["escalated_at"])
+        check_time(escalated_at, "escalated_at")
+        owner_after, final, avoidable = data["owner_after_s"], data["final_severity"], data["avoidable"]
+        if owner_after is not None and type(owner_after) is not int:
+            raise ValueError(f"owner_after_s {owner_after!r} is not a number of seconds")
+        breached, returned, changed = (data[key] for key in ("update_breached", "returned", "severity_changed"))
+        if any(type(flag) is not bool for flag in (breached, returned, changed, False if avoidable is None
+                                                   else avoidable)):
+            raise ValueError(f"the facts of {case_id} hold a flag that is not true or false")
+        return cls(case_id=case_id, escalated_at=utc(escalated_at), initial_severity=Severity(data["initial_severity"]),
+                   owner_after_s=owner_after, update_breached=breached, returned=returned, severity_changed=changed,
+                   final_severity=Severity(final) if final is not None else None, avoidable=avoidable)
 
 
 def _update_overdue(case: Case, policies: PolicyHistory, stop: datetime, *, last: bool) -> bool:

@@ -34,6 +34,7 @@ from casewatch.core.models import Case, Event, EventType, Person, Role, Severity
 from casewatch.core.permissions import Action, check
 from casewatch.core.policy import Policy, parse_policy
 from casewatch.core.reviews import already_reviewed, check_cause
+from casewatch.core.stored import EARLIEST
 
 
 @dataclass(frozen=True)
@@ -102,9 +103,6 @@ def decide(command: c.Command, case: Case | None, ctx: Context, *, new_case_id: 
 def resolved_by(case: Case, at: datetime) -> bool:
     """Resolved at `at` already: a backfill into the time it was still open is its history, not a change."""
     return case.resolved_at is None or at >= case.resolved_at
-
-
-EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 def _check_when(case: Case | None, ctx: Context) -> None:

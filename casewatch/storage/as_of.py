@@ -15,7 +15,7 @@ from casewatch.core.models import Case
 from casewatch.core.policy import Policy
 from casewatch.core.projection import replay_cases
 from casewatch.storage import checked_log, convert
-from casewatch.storage.case_rows import CASE_ROW, decoded_cases, folded_cases
+from casewatch.storage.case_rows import STATES, read_cases
 from casewatch.storage.listings import LISTED, read_listings
 from casewatch.storage.schema import cases, events
 
@@ -24,12 +24,7 @@ async def open_cases_at(conn: AsyncConnection, at: datetime) -> list[Case]:
     """The cases open at `at`, as a replay of the log up to `at` would give them, chosen and ordered
     in SQL and folded row by row (never the whole log at once)."""
     later = _changed_after(at)
-    found: list[Case] = []
-    unread: list[str] = []
-    result = await conn.stream(select(*CASE_ROW).where(cases.c.is_open.is_(True), cases.c.id.not_in(later)))
-    async for partition in result.partitions(500):
-        found.extend(decoded_cases(partition, unread))
-    found.extend(await folded_cases(conn, unread))
+    found = await read_cases(conn, STATES.where(cases.c.is_open.is_(True), cases.c.id.not_in(later)))
     found.extend([case async for case in _replayed_open(conn, later, at)])
     return found
 

@@ -10,6 +10,7 @@ from casewatch.core.listing import list_case, listing_json
 from casewatch.core.models import Case, Event, EventType, Person, Role
 from casewatch.core.policy import Policy
 from casewatch.core.quarantine import CASE_PAYLOAD_MAX_BYTES, Oversized
+from casewatch.core.stored import check_case
 from casewatch.storage.schema import cases, events
 
 CASE_STATE = cast(cases.c.state, Text).label("state")
@@ -115,17 +116,22 @@ def case_values(case: Case, event_id: int, policy: Policy) -> dict:
 
 
 def stored_listing(text: str | None) -> dict | None:
-    return None if text is None else orjson.loads(text)
+    """A stored listing's JSON decoded; None when there is none or it does not decode (a member's
+    write, say a number past the float range, which PostgreSQL's `json` takes): then it is no listing."""
+    return None if text is None else decoded(text)
 
 
 _EVERY_CASE_FIELD = set(Case.model_fields)
 
 
-def case_from_state(state: str) -> Case:
-    """A stored state names every field, so pydantic's record of the fields given (a 2 KB set per
+def case_from_state(state: str, case_id: str, version: int) -> Case:
+    """The case a stored state holds, checked against its row (core.stored): ValueError when the
+    row is no fold of that case (a member's write); storage then folds the case from the log.
+    A stored state names every field, so pydantic's record of the fields given (a 2 KB set per
     object, a third of a case in memory, which casewatch never reads) is the same set for every
     case: they share one. Adding a name it holds changes nothing; copies get their own."""
     case = Case.model_validate_json(state)
+    check_case(case, case_id, version)
     if len(case.model_fields_set) == len(_EVERY_CASE_FIELD):
         object.__setattr__(case, "__pydantic_fields_set__", _EVERY_CASE_FIELD)
     return case

@@ -27,18 +27,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+import orjson
 from sqlalchemy.engine import URL
 
 from casewatch.core.handoff import LeadView
 from casewatch.core.models import Case, Person
 from casewatch.core.policy import Policy
+from casewatch.core.quarantine import CASE_ID
 from casewatch.storage import outbox as outbox_rows
 from casewatch.storage.failures import reason
 from casewatch.storage.store import Store
@@ -48,6 +49,9 @@ SAFETY_NET_S = 30.0
 POLL_S = 1.0
 CONNECT_TIMEOUT_S = 5.0
 RETRY_PAUSES_S = (0.2, 0.5, 1.0, 2.0, 5.0)  # after the 1st, 2nd, … failure in a row
+MAX_NAMED = 1000  # cases named since the last read, beyond which one catch-up reads what differs instead
+MAX_VERSION = 2**31 - 1  # cases.version is an INTEGER column
+TABLES = frozenset({"policies", "people", "shifts", "handoffs", "outbox"})  # what a table's note may name
 
 
 class FeedState(StrEnum):
@@ -152,7 +156,7 @@ class ChangeFeed:
     async def _read(self, ids: set[str], *, policy: bool, roster_mark: int | None, shift_mark: int | None,
                     outbox: bool = False) -> None:
         cases = await self.store.cases_by_id(ids)
-        gone = frozenset(ids - {case.id for case in cases})
+        gone = frozenset(ids & self._held.keys()) - {case.id for case in cases}  # (a name never held is no news)
         await self._deliver(cases, gone, policy=policy, roster_mark=roster_mark, shift_mark=shift_mark, outbox=outbox)
 
     async def _deliver(self, cases: list[Case], gone: frozenset[str] = frozenset(), *, policy: bool,
@@ -263,6 +267,7 @@ class NotifyFeed(ChangeFeed):
         self._wake = asyncio.Event()
         self._pending: dict[str, int] = {}  # case id -> newest version notified
         self._tables: set[str] = set()
+        self._everything = False  # more cases were named than are read one by one: catch up instead
         self._lost = False
 
     @property
@@ -273,7 +278,7 @@ class NotifyFeed(ChangeFeed):
     async def _connect(self) -> None:
         import asyncpg  # type: ignore[import-untyped]  # only PostgreSQL boards use the driver directly
 
-        self._lost, self._pending, self._tables = False, {}, set()
+        self._lost, self._pending, self._tables, self._everything = False, {}, set(), False
         self._wake.clear()
         self._connection = await asyncpg.connect(**_connect_args(self.store.target.url), timeout=CONNECT_TIMEOUT_S,
                                                  server_settings={"application_name": "casewatch-feed"})
@@ -291,18 +296,22 @@ class NotifyFeed(ChangeFeed):
             self._wake.set()
 
     def _on_notify(self, _connection, _pid: int, _channel: str, payload: str) -> None:
-        try:
-            note = json.loads(payload)
-            if "case" in note:
-                case_id, version = str(note["case"]), int(note["version"])
-                held = self._held.get(case_id)
-                if held == version or (held is None and not note.get("open")):
-                    return  # already held, or closed and never shown
-                self._pending[case_id] = max(version, self._pending.get(case_id, 0))
-            else:
-                self._tables.add(str(note["table"]))
-        except (ValueError, KeyError, TypeError):
+        """Any member may NOTIFY this channel: a payload that is not one of the triggers' (say a
+        number past the float range, or nested 3,000 deep) is ignored, never an exception, and a
+        flood naming more cases than `MAX_NAMED` becomes one catch-up."""
+        note = _note(payload)
+        if note is None:
             return  # not one of ours; the safety net still covers everything
+        if isinstance(note, str):
+            self._tables.add(note)
+        elif not self._everything:
+            case_id, version, is_open = note
+            held = self._held.get(case_id)
+            if held == version or (held is None and not is_open):
+                return  # already held, or closed and never shown
+            self._pending[case_id] = max(version, self._pending.get(case_id, 0))
+            if len(self._pending) > MAX_NAMED:
+                self._everything, self._pending = True, {}
         self._wake.set()
 
     async def _follow(self) -> None:
@@ -323,10 +332,32 @@ class NotifyFeed(ChangeFeed):
                 raise ConnectionError("the listening connection was closed")
             pending, self._pending = self._pending, {}
             tables, self._tables = self._tables, set()
+            if self._everything:  # every case that differs from what the board holds, named or not
+                self._everything, pending = False, {}
+                await self.catch_up()
             stale = {cid for cid, version in pending.items() if self._held.get(cid) != version}
             self.checked_at = self.store.clock()
             await self._read(stale, policy="policies" in tables, roster_mark=-1 if "people" in tables else None,
                              shift_mark=-1 if tables & {"shifts", "handoffs"} else None, outbox="outbox" in tables)
+
+
+def _note(payload: str) -> tuple[str, int, bool] | str | None:
+    """A notification as the triggers send it: (case id, version, open) or a table's name; None
+    for anything else."""
+    try:
+        note = orjson.loads(payload)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(note, dict):
+        return None
+    if "case" in note:
+        case_id, version, is_open = note["case"], note.get("version"), note.get("open")
+        if (isinstance(case_id, str) and CASE_ID.fullmatch(case_id) and type(version) is int
+                and 0 <= version <= MAX_VERSION and type(is_open) is bool):
+            return case_id, version, is_open
+        return None
+    table = note.get("table")
+    return table if isinstance(table, str) and table in TABLES else None
 
 
 def _connect_args(url: URL) -> dict:

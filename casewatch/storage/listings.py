@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from casewatch.core.listing import CaseListing, list_case, listing_from_json, listing_json, planned_under
 from casewatch.core.policy import Policy
 from casewatch.storage import convert
-from casewatch.storage.case_rows import CASE_ROW, STORED_UNREADABLE, cases_of
+from casewatch.storage.case_rows import STORED_UNREADABLE, cases_named
 from casewatch.storage.schema import cases
 
 LISTED = select(cases.c.id, cases.c.version, convert.CASE_LISTING)
@@ -29,15 +29,12 @@ async def read_listings(conn: AsyncConnection, query: Select, policy: Policy) ->
     result = await conn.stream(query)
     async for partition in result.partitions(_CHUNK):
         for case_id, version, text in partition:  # (by position: a tenth of the cost of by name)
-            listed = _stored(text, version, policy)
-            if listed is not None:
-                found.append(listed)
+            listing = _listing(case_id, version, text, policy)
+            if listing is not None:
+                found.append(listing)
             else:
                 unplanned.append(case_id)
-    for start in range(0, len(unplanned), _CHUNK):
-        chosen = select(*CASE_ROW).where(cases.c.id.in_(unplanned[start:start + _CHUNK]))
-        found.extend(list_case(case, policy) for case in await cases_of(conn, (await conn.execute(chosen)).all()))
-    return found
+    return found + [list_case(case, policy) for case in await cases_named(conn, unplanned)]
 
 
 async def plan_open_listings(conn: AsyncConnection, policy: Policy) -> int:
@@ -45,21 +42,24 @@ async def plan_open_listings(conn: AsyncConnection, policy: Policy) -> int:
     was applied, or the schema just gained listings), in the caller's transaction; returns how
     many. A case written meanwhile keeps the listing its writer made (the update is version-checked)."""
     rows = await conn.execute(LISTED.where(cases.c.is_open.is_(True)))
-    unplanned = [case_id for case_id, version, text in rows if _stored(text, version, policy) is None]
-    for start in range(0, len(unplanned), _CHUNK):
-        chosen = select(*CASE_ROW).where(cases.c.id.in_(unplanned[start:start + _CHUNK]))
-        states = await cases_of(conn, (await conn.execute(chosen)).all())
+    unplanned = [case_id for case_id, version, text in rows if _listing(case_id, version, text, policy) is None]
+    states = await cases_named(conn, unplanned)
+    if states:  # (a tampered row's case, folded from the log, is planned only if its row is at that version)
         await conn.execute(_PLAN, [{"row_id": case.id, "row_version": case.version,
                                     "listing": listing_json(list_case(case, policy))} for case in states])
     return len(unplanned)
 
 
-def _stored(text: str | None, version: int, policy: Policy) -> CaseListing | None:
-    """A stored listing, if it was planned from this version of the case under `policy` and reads
-    (members may write it: one that does not is planned again from the case)."""
+def _listing(case_id: str, version: int, text: str | None, policy: Policy) -> CaseListing | None:
+    """The stored listing, if it was planned from this version of the case under `policy` and is
+    one (a row members can write: one of the wrong shape is no listing, and the case is listed
+    from its state)."""
+    stored = convert.stored_listing(text)
+    if stored is None or not planned_under(stored, policy.version, version):
+        return None
     try:
-        stored = convert.stored_listing(text)
-        return listing_from_json(stored) if stored is not None and planned_under(stored, policy.version,
-                                                                                  version) else None
+        listing = listing_from_json(stored)
     except STORED_UNREADABLE:
         return None
+    return listing if listing.id == case_id else None
+

@@ -34,7 +34,9 @@ from sqlalchemy import (
     Integer,
     Select,
     String,
+    Text,
     bindparam,
+    cast,
     func,
     insert,
     literal,
@@ -67,7 +69,7 @@ from casewatch.core.text import check_handle
 from casewatch.core.views import conflict_message
 from casewatch.storage import as_of, checked_log, convert, outbox, sqlite_log
 from casewatch.storage import handoffs as handoff_rows
-from casewatch.storage.case_rows import CASE_ROW, STORED_UNREADABLE, cases_of, decoded_cases, folded_cases
+from casewatch.storage.case_rows import CHUNK, STATES, STORED_UNREADABLE, cases_named, read_cases, stored_case
 from casewatch.storage.engine import create_engines
 from casewatch.storage.failures import failure, lock_timeout, reason, retry_now
 from casewatch.storage.listings import LISTED, plan_open_listings, read_listings
@@ -739,16 +741,10 @@ class Store:
 
     # ------------------------------------------------------------------ reads
 
-    async def _load_case(self, conn: AsyncConnection, case_id: str, *, lock: bool = False) -> Case | None:
-        """`lock`: hold the row until the transaction ends (PostgreSQL; a no-op on SQLite, whose
-        writers already take turns), so concurrent writers to one case queue instead of colliding."""
-        query = select(*CASE_ROW).where(cases.c.id == case_id)
-        row = (await conn.execute(query.with_for_update() if lock else query)).first()
-        return next(iter(await cases_of(conn, [row])), None) if row else None
-
     async def _read_case(self, case_id: str) -> Case | None:
         async with self._reader.connect() as conn:
-            return await self._load_case(conn, case_id)
+            found = await read_cases(conn, STATES.where(cases.c.id == case_id))
+            return found[0] if found else None
 
     async def _floor(self, conn: AsyncConnection) -> CheckedFloor:
         """The checked fold of the events outside any case: the authority on who is on the roster
@@ -832,29 +828,19 @@ class Store:
     @_reads
     async def open_cases(self) -> list[Case]:
         """Every open case, read in partitions so the raw rows are never all in memory at once."""
-        found: list[Case] = []
-        unread: list[str] = []
         async with self._reader.connect() as conn:
-            result = await conn.stream(select(*CASE_ROW).where(cases.c.is_open.is_(True)))
-            async for partition in result.partitions(500):
-                found.extend(decoded_cases(partition, unread))
-            return found + await folded_cases(conn, unread)
+            return await read_cases(conn, STATES.where(cases.c.is_open.is_(True)))
 
     @_reads
     async def listed_cases(self, status: Status | None = None, *, every: bool = False,
                            newest: int | None = None) -> list[Case]:
         """The cases in `status`, or with `every` all of them, resolved ones included; else the open
         ones. `newest`: only that many, the most recently changed first."""
-        query = select(*CASE_ROW).where(_listed(status, every))
+        query = STATES.where(_listed(status, every))
         if newest is not None:
             query = query.order_by(cases.c.updated_at.desc(), cases.c.id).limit(newest)
-        found: list[Case] = []
-        unread: list[str] = []
         async with self._reader.connect() as conn:
-            result = await conn.stream(query)
-            async for partition in result.partitions(500):
-                found.extend(decoded_cases(partition, unread))
-            return found + await folded_cases(conn, unread)
+            return await read_cases(conn, query)
 
     @_reads
     async def listings(self, status: Status | None = None, *, every: bool = False) -> list[CaseListing]:
@@ -987,39 +973,39 @@ class Store:
             chosen &= cases.c.escalated_at >= lowest
         later = select(events.c.case_id).where(events.c.occurred_at > as_of, events.c.case_id.is_not(None))
         kept = chosen & cases.c.facts.is_not(None) & cases.c.id.not_in(later)
-        unread: list[str] = []  # rows whose facts or state do not decode (a member's write): replayed
+        tampered: list[str] = []  # rows that are no fold of their case: replayed like the rest
         async with self._reader.connect() as conn:
             async for partition in (await conn.stream(
-                    select(cases.c.id, cases.c.facts).where(kept & cases.c.is_open.is_(False)))).partitions(5000):
-                for row in partition:
-                    try:
-                        stored = metrics.CaseFacts.from_json(row.facts)
-                    except STORED_UNREADABLE:
-                        unread.append(row.id)
-                        continue
-                    count(stored)
-            async for partition in (await conn.stream(select(cases.c.id, cases.c.facts, convert.CASE_STATE)
+                    select(cases.c.id, _FACTS).where(kept & cases.c.is_open.is_(False)))).partitions(5000):
+                for case_id, text in partition:
+                    found = _stored_facts(case_id, text)
+                    if found is None:
+                        tampered.append(case_id)
+                    else:
+                        count(found)
+            async for partition in (await conn.stream(select(cases.c.id, cases.c.version, _FACTS, convert.CASE_STATE)
                                                       .where(kept & cases.c.is_open.is_(True)))).partitions(500):
-                for row in partition:
-                    try:
-                        stored = metrics.facts_as_of(metrics.CaseFacts.from_json(row.facts),
-                                                     convert.case_from_state(row.state), policies, as_of)
-                    except STORED_UNREADABLE:
-                        unread.append(row.id)
-                        continue
-                    count(stored)
-        replayed = select(cases.c.id).where(chosen & ~(cases.c.facts.is_not(None) & cases.c.id.not_in(later))
-                                            | cases.c.id.in_(unread))
-        async for history in self.case_histories(replayed):
-            facts = metrics.case_facts(history, policies, as_of)
-            if facts is not None:
-                count(facts)
+                for case_id, version, text, state in partition:
+                    found = _stored_facts(case_id, text)
+                    case = None if found is None else stored_case(case_id, version, state)
+                    if found is None or case is None:
+                        tampered.append(case_id)
+                    else:
+                        count(metrics.facts_as_of(found, case, policies, as_of))
+        replayed = select(cases.c.id).where(chosen & ~(cases.c.facts.is_not(None) & cases.c.id.not_in(later)))
+        batches: list[Select | list[str]] = [replayed]
+        batches += [tampered[start:start + CHUNK] for start in range(0, len(tampered), CHUNK)]
+        for chosen_ids in batches:
+            async for history in self.case_histories(chosen_ids):
+                facts = metrics.case_facts(history, policies, as_of)
+                if facts is not None:
+                    count(facts)
         return reports
 
     @_streams
-    async def case_histories(self, chosen: Select | None = None) -> AsyncIterator[list[Event]]:
+    async def case_histories(self, chosen: Select | list[str] | None = None) -> AsyncIterator[list[Event]]:
         """Each case's events that count (history order), one case at a time, streamed from the
-        log: never every event at once. `chosen`, a query of case ids, keeps only those cases."""
+        log: never every event at once. `chosen`, a query or list of case ids, keeps only those cases."""
         query = convert.LOGGED.where(events.c.case_id.is_not(None)).order_by(events.c.case_id, events.c.id)
         if chosen is not None:
             query = query.where(events.c.case_id.in_(chosen))
@@ -1079,10 +1065,9 @@ class Store:
             high = (await conn.execute(select(func.max(events.c.id)))).scalar() or 0
             if high <= mark:
                 return Changes(high_water=mark)
-            rows = await conn.execute(select(*CASE_ROW).where(cases.c.last_event_id > mark))
             return Changes(
                 high_water=high,
-                cases=await cases_of(conn, rows.all()),
+                cases=await read_cases(conn, STATES.where(cases.c.last_event_id > mark)),
                 policy_version=(await conn.execute(select(func.max(policies.c.version)))).scalar() or 0,
                 roster_mark=(await conn.execute(select(_roster_mark()))).scalar() or 0,
                 shift_mark=(await conn.execute(select(handoff_rows.shift_mark()))).scalar() or 0,
@@ -1112,12 +1097,23 @@ class Store:
 
     @_reads
     async def cases_by_id(self, ids: set[str]) -> list[Case]:
-        """The named cases as stored now, open or not; ids with no row are left out."""
+        """The named cases as stored now, open or not; ids with no row are left out. Read a bounded
+        number at a time: a board may be told of tens of thousands (a member's NOTIFY)."""
         if not ids:
             return []
         async with self._reader.connect() as conn:
-            rows = await conn.execute(select(*CASE_ROW).where(cases.c.id.in_(sorted(ids))))
-            return await cases_of(conn, rows.all())
+            return await cases_named(conn, sorted(ids))
+
+
+_FACTS = cast(cases.c.facts, Text).label("facts")  # decoded row by row: see `_stored_facts`
+
+
+def _stored_facts(case_id: str, text: str | None) -> metrics.CaseFacts | None:
+    """The metric facts kept on a case's row; None when they are no facts of that case (a member's write)."""
+    try:
+        return metrics.CaseFacts.from_json(convert.decoded(text), case_id)
+    except STORED_UNREADABLE:
+        return None
 
 
 def _listed(status: Status | None, every: bool) -> ColumnElement[bool]:

@@ -127,7 +127,8 @@ def test_a_case_row_casewatch_could_not_have_written_is_read_from_the_log_on_bot
 def test_a_listing_that_is_not_one_is_no_listing(db_url, capsys):
     """From the third attack run: `UPDATE cases SET listing = '[1,2]'` (members may write the case
     rows) made `cases`, `db verify` and `db rebuild` fail for good. A stored listing is a cache: one
-    that is not an object is planned afresh from the case."""
+    that is not an object is no listing: the case is listed from its state, `db verify` names the row
+    and `db rebuild` writes it again."""
     assert run(capsys, "case", "new", "--title", "t", "--customer", "c", "--severity", "SEV2", "--db", db_url,
                "--as", "dana")[0] == 0
 
@@ -136,7 +137,11 @@ def test_a_listing_that_is_not_one_is_no_listing(db_url, capsys):
             await conn.execute(text("UPDATE cases SET listing = :row WHERE id = 'CW-1001'"), {"row": "[1, 2]"})
 
     asyncio.run(plant())
-    for args in (["cases"], ["db", "verify"], ["db", "rebuild"]):
+    code, out, err = run(capsys, "cases", "--db", db_url, "--as", "dana")
+    assert code == 0 and err == "" and "CW-1001" in out
+    code, out, err = run(capsys, "db", "verify", "--db", db_url, "--as", "dana")  # names the tampered row
+    assert code == 1 and "CW-1001" in out and "1 projection row differs" in err
+    for args in (["db", "rebuild"], ["db", "verify"]):
         code, out, err = run(capsys, *args, "--db", db_url, "--as", "dana")
         assert code == 0 and err == "", (args, err)
     assert "CW-1001" in run(capsys, "cases", "--db", db_url, "--as", "dana")[1]
