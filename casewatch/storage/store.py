@@ -427,6 +427,7 @@ class Store:
         while True:
             try:
                 async with self._writer.begin() as conn:
+                    await _take_floor_turn(conn, items)
                     loaded: dict[str, tuple[Case, metrics.CaseFacts, int | None]] = {}
                     planned = items if isinstance(items, list) else items.plan(
                         await self._read_linked(conn, items.source, items.ticket_ids, loaded=loaded))
@@ -1093,6 +1094,21 @@ class Store:
         async with self._reader.connect() as conn:
             rows = await conn.execute(select(convert.CASE_STATE).where(cases.c.id.in_(sorted(ids))))
             return [convert.case_from_state(row.state) for row in rows]
+
+
+_FLOOR_TURN = {mode: text(f"SELECT pg_advisory_xact_lock{mode}(hashtext('casewatch floor'))")
+               for mode in ("", "_shared")}
+
+
+async def _take_floor_turn(conn: AsyncConnection, items: list[BatchItem] | _Linked) -> None:
+    """On PostgreSQL, before the roster is read: the floor lock the server's trigger takes (migration
+    0020), shared (exclusive for a floor command), so that no roster change commits between what
+    this transaction decides from and its commit (the server would refuse the commit: 40001)."""
+    if conn.dialect.name != "postgresql":
+        return
+    floor = isinstance(items, list) and any(
+        not callable(command) and not isinstance(command, (c.OnCase, *c.OPENS_CASE)) for command, _, _ in items)
+    await conn.execute(_FLOOR_TURN["" if floor else "_shared"])
 
 
 def _listed(status: Status | None, every: bool) -> ColumnElement[bool]:
