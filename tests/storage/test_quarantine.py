@@ -253,3 +253,6 @@ def test_logged_times_no_reader_can_decode_are_quarantined_and_shown_in_any_zone
     assert code == 0, out + err
     code, out, err = cw(capsys, db, "cases", "--json")
     assert code == 0 and [c["id"] for c in json.loads(out)] == [case_id], err
+    code, out, err = cw(capsys, db, "cases", "--as-of", datetime.now(UTC).isoformat(), "--json")
+    assert code == 0 and [c["id"] for c in json.loads(out)] == [case_id], err
+    assert cw(capsys, db, "metrics")[0] == 0
