@@ -45,16 +45,16 @@ _POSTGRESQL = [
     CREATE OR REPLACE FUNCTION casewatch_stamp_event() RETURNS trigger LANGUAGE plpgsql {_SAFE} AS $$
     DECLARE
         mapped text;
+        stamped timestamptz := clock_timestamp();  -- not now() (the transaction's start): no backdating
     BEGIN
         EXECUTE format('SELECT person FROM %I.logins WHERE login = $1', TG_TABLE_SCHEMA)
             INTO mapped USING session_user::text;
         IF mapped IS NOT NULL THEN
-            -- the clock now, not the transaction's start: a transaction held open backdates nothing
             IF NEW.occurred_at = NEW.recorded_at THEN  -- it happens now (not backfilled): by the server's clock
-                NEW.occurred_at := clock_timestamp();
+                NEW.occurred_at := stamped;
             END IF;
             NEW.actor := mapped;
-            NEW.recorded_at := clock_timestamp();
+            NEW.recorded_at := stamped;
         ELSIF NOT pg_has_role(session_user, (SELECT relowner FROM pg_class WHERE oid = TG_RELID), 'MEMBER') THEN
             RAISE EXCEPTION 'login % is not mapped to anyone on the casewatch roster', session_user
                 USING ERRCODE = 'insufficient_privilege';
