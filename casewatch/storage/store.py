@@ -4,7 +4,9 @@ Concurrency: a write transaction locks the case row it changes (PostgreSQL `FOR 
 writers take turns through `BEGIN IMMEDIATE`), and a projection row is only updated
 `WHERE version = <version read>`. When a caller said which version it saw (`expect_version`) a
 mismatch is a `Conflict`; otherwise the command is simply decided again against the fresh state (the
-caller never saw the older one), after a short randomised back-off.
+caller never saw the older one), after a short randomised back-off. On PostgreSQL a write first
+takes the floor lock (shared; exclusive for a floor command: `_take_floor_turn`), so no roster change
+commits between what it decides from and its commit.
 
 Team mode (PostgreSQL, after `casewatch team init`): the acting person is whoever the server maps
 this connection's login to (`team`); a command naming anyone else is refused, and the server stamps

@@ -88,6 +88,33 @@ def test_a_write_waits_for_a_roster_change_under_way_and_is_decided_under_it(tea
     assert audit(team, capsys) == []
 
 
+def test_a_case_change_cannot_commit_between_a_held_events_id_and_its_commit(team, capsys, monkeypatch):
+    """bob, the comms owner, holds a customer update open; alice's move of comms to herself waits
+    for his case (exit 4 when he holds it past the lock timeout, nothing written), so no change of
+    his authority commits between his event's id and its commit."""
+    monkeypatch.setenv("CASEWATCH_LOCK_TIMEOUT", "1")
+    case_id = new_case(team, capsys)
+    assert cw(capsys, "case", "comms", case_id, "bob", "--db", team.url("alice"))[0] == 0
+
+    async def held_open():
+        bob = await connect(team, "bob")
+        try:
+            async with bob.transaction():
+                await bob.execute(INSERT, case_id, "customer_update_logged", "now",
+                                  json.dumps({"known": "k", "investigating": "i", "next_milestone": "n"}))
+                return await asyncio.to_thread(cw, capsys, "case", "comms", case_id, "alice",
+                                               "--db", team.url("alice"))
+        finally:
+            await bob.close()
+
+    code, _, err = asyncio.run(held_open())
+    assert code == 4 and "lock timeout" in err and "nothing was written" in err, err
+    code, out, _ = cw(capsys, "case", "show", case_id, "--json", "--db", team.url("alice"))
+    shown = json.loads(out)
+    assert shown["comms_owner"] == "bob" and shown["timeline"][-1]["type"] == "customer_update_logged", shown
+    assert audit(team, capsys) == []
+
+
 def test_a_case_event_and_a_later_floor_event_in_one_transaction_commit(team, capsys):
     """The commit check refuses floor events of other transactions only: a lead's own roster change
     after a case event in the same transaction is in order."""
