@@ -15,6 +15,10 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from casewatch.core.errors import InvalidInput
 
 BACKFILL_THRESHOLD = timedelta(minutes=5)
+READABLE = (datetime(1, 1, 2, tzinfo=UTC), datetime(9999, 12, 31, tzinfo=UTC))
+"""The times a logged event is read as at most (storage clamps what lies beyond: BC, infinite, year
+10000, not a time at all), a day inside Python's range so that any zone can show them; the fold
+quarantines an event read at either bound."""
 
 
 class ParsedEnum(StrEnum):

@@ -23,7 +23,18 @@ from pydantic import TypeAdapter
 
 from casewatch.core.errors import CasewatchError
 from casewatch.core.events import EVENTS, ChangesCase, ChangesFloor, OpensCase, added_person
-from casewatch.core.models import WEB_ADDRESS, Case, Event, EventType, FloorState, Person, Role, Status, link_key
+from casewatch.core.models import (
+    READABLE,
+    WEB_ADDRESS,
+    Case,
+    Event,
+    EventType,
+    FloorState,
+    Person,
+    Role,
+    Status,
+    link_key,
+)
 from casewatch.core.permissions import Action, check
 from casewatch.core.policy import parse_policy
 from casewatch.core.projection import apply, apply_floor, in_history_order
@@ -260,8 +271,12 @@ def _common_refusal(event: Event) -> str | None:
         return "its payload does not parse"
     if not isinstance(event.payload, dict):
         return "its payload is not a JSON object"
+    if any(at in READABLE for at in (event.occurred_at, event.recorded_at)):
+        return "its time is out of range (BC, infinite, past 9999 or no time at all, as stored)"
     if event.occurred_at < EARLIEST:
         return "it claims to have happened before 2000"
+    if event.recorded_at < EARLIEST:
+        return "it claims to have been recorded before 2000"
     if event.occurred_at > event.recorded_at + SKEW:
         return "it claims to have happened after it was recorded"
     return None

@@ -18,6 +18,7 @@ from casewatch.storage.schema import Base, events, logins
 LEGACY_OWNER, LEGACY_MEMBER = "casewatch_owner", "casewatch_member"  # shared by every database, before 0010
 _MAX_NAME = 63  # PostgreSQL's identifier limit
 READ_ONLY = ("alembic_version", logins.name)  # the login map is the server's (its trigger writes it)
+FLOOR_MARK = "casewatch_floor_mark"  # the highest floor event id committed (migration 0020): the server's alone
 
 
 def administers():
@@ -104,9 +105,11 @@ async def existing_tables(conn: AsyncConnection) -> list[str]:
 
 async def hand_to_owner(conn: AsyncConnection, tables: list[str], owner: str) -> None:
     """A casewatch database made before team init (or before per-database roles): its tables (and
-    their triggers' functions) pass to the owner role."""
+    their triggers' functions, and the floor mark) pass to the owner role."""
     for table in tables:
         await conn.execute(text(f"ALTER TABLE {quote_role(table)} OWNER TO {quote_role(owner)}"))
+    if (await conn.execute(text(f"SELECT to_regclass('{FLOOR_MARK}')"))).scalar() is not None:  # (no table's)
+        await conn.execute(text(f"ALTER SEQUENCE {FLOOR_MARK} OWNER TO {quote_role(owner)}"))
     functions = await conn.execute(text(
         "SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
         "WHERE n.nspname = 'public' AND p.proname LIKE 'casewatch\\_%'"))
@@ -132,12 +135,15 @@ async def move_from_shared_roles(conn: AsyncConnection) -> str:
 
 async def grant_member_privileges(conn: AsyncConnection) -> None:
     """Run as the owner: members read everything, append to the log (never change or remove an
-    event), read the login map, and keep the projections. Nobody but the owner may call casewatch's
-    functions."""
+    event), read the login map, and keep the projections (never the floor mark). Nobody but the
+    owner may call casewatch's functions."""
     member = quote_role(member_role(await database_name(conn)))
     await conn.execute(text(f"REVOKE ALL ON {events.name} FROM PUBLIC"))
     await conn.execute(text(f"GRANT SELECT, INSERT ON {events.name} TO {member}"))
     await conn.execute(text(f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {member}"))  # the log's ids
+    # but not the floor mark (migration 0020): a member's nextval would refuse every case event in flight
+    await conn.execute(text(f"DO $$ BEGIN IF to_regclass('{FLOOR_MARK}') IS NOT NULL THEN "
+                            f"REVOKE ALL ON SEQUENCE {FLOOR_MARK} FROM {member}; END IF; END $$"))
     for table in READ_ONLY:
         await conn.execute(text(f"GRANT SELECT ON {table} TO {member}"))
     for table in projections():

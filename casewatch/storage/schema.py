@@ -14,6 +14,8 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.sql.functions import FunctionElement
 
+from casewatch.core.models import READABLE
+
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT identity.
 EventId = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -124,6 +126,60 @@ class MemberTime(UTCDateTime):
         return process
 
 
+class LoggedTime(UTCDateTime):
+    """A time in the log, read back whatever a writer stored: a time outside `READABLE` (a BC or
+    infinite PostgreSQL timestamp, SQLite text that is no time) comes back as the nearer bound,
+    which the checked fold quarantines, instead of failing the whole read (members never remove
+    an event)."""
+
+    cache_ok = True
+
+    def column_expression(self, column):
+        return _Readable(column)
+
+
+class _ReadTime(UTCDateTime):
+    """What a `LoggedTime` column is selected as: on SQLite, its text clamped as it is parsed."""
+
+    cache_ok = True
+
+    def result_processor(self, dialect, coltype):
+        if dialect.name != "sqlite":
+            return super().result_processor(dialect, coltype)
+        parse, (low, high) = datetime.fromisoformat, READABLE
+
+        def process(value: str | None) -> datetime | None:
+            if value is None:
+                return None
+            try:
+                at = parse(value).replace(tzinfo=UTC)
+            except (TypeError, ValueError):
+                return low
+            return at if low <= at <= high else min(max(at, low), high)
+
+        return process
+
+
+class _Readable(FunctionElement):
+    """SQL: a logged time clamped into `READABLE` on PostgreSQL (asyncpg cannot decode a BC year);
+    SQLite's text is clamped as it is parsed (`_ReadTime`)."""
+
+    inherit_cache = True
+    name = "readable"
+    type = _ReadTime()
+
+
+@compiles(_Readable, "postgresql")
+def _readable_postgresql(element: _Readable, compiler, **kw) -> str:
+    low, high = (f"TIMESTAMPTZ '{bound.isoformat()}'" for bound in READABLE)
+    return f"greatest(least({compiler.process(element.clauses, **kw)}, {high}), {low})"
+
+
+@compiles(_Readable)
+def _readable(element: _Readable, compiler, **kw) -> str:
+    return compiler.process(element.clauses, **kw)
+
+
 class Base(DeclarativeBase):
     metadata = MetaData()
     __table__: ClassVar[Table]  # each row class maps one plain table: inserts and updates take it
@@ -136,8 +192,8 @@ class EventRow(Base):
     case_id: Mapped[str | None] = mapped_column(String(32))
     type: Mapped[str] = mapped_column(String(40))
     actor: Mapped[str] = mapped_column(String(200))
-    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    occurred_at: Mapped[datetime] = mapped_column(LoggedTime())
+    recorded_at: Mapped[datetime] = mapped_column(LoggedTime())
     payload: Mapped[dict] = mapped_column(JSON())
 
     __table_args__ = (

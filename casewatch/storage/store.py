@@ -4,7 +4,9 @@ Concurrency: a write transaction locks the case row it changes (PostgreSQL `FOR 
 writers take turns through `BEGIN IMMEDIATE`), and a projection row is only updated
 `WHERE version = <version read>`. When a caller said which version it saw (`expect_version`) a
 mismatch is a `Conflict`; otherwise the command is simply decided again against the fresh state (the
-caller never saw the older one), after a short randomised back-off.
+caller never saw the older one), after a short randomised back-off. On PostgreSQL a write first
+takes the floor lock (shared; exclusive for a floor command: `_take_floor_turn`), so no roster change
+commits between what it decides from and its commit.
 
 Team mode (PostgreSQL, after `casewatch team init`): the acting person is whoever the server maps
 this connection's login to (`team`); a command naming anyone else is refused, and the server stamps
@@ -436,6 +438,7 @@ class Store:
         while True:
             try:
                 async with self._writer.begin() as conn:
+                    await _take_floor_turn(conn, items)
                     loaded: dict[str, tuple[Case, metrics.CaseFacts, int | None]] = {}
                     planned = items if isinstance(items, list) else items.plan(
                         await self._read_linked(conn, items.source, items.ticket_ids, loaded=loaded))
@@ -1114,6 +1117,21 @@ def _stored_facts(case_id: str, text: str | None) -> metrics.CaseFacts | None:
         return metrics.CaseFacts.from_json(convert.decoded(text), case_id)
     except STORED_UNREADABLE:
         return None
+
+
+_FLOOR_TURN = {mode: text(f"SELECT pg_advisory_xact_lock{mode}(hashtext('casewatch floor'))")
+               for mode in ("", "_shared")}
+
+
+async def _take_floor_turn(conn: AsyncConnection, items: list[BatchItem] | _Linked) -> None:
+    """On PostgreSQL, before the roster is read: the floor lock the server's trigger takes (migration
+    0020), shared (exclusive for a floor command), so that no roster change commits between what
+    this transaction decides from and its commit (the server would refuse the commit: 40001)."""
+    if conn.dialect.name != "postgresql":
+        return
+    floor = isinstance(items, list) and any(
+        not callable(command) and not isinstance(command, (c.OnCase, *c.OPENS_CASE)) for command, _, _ in items)
+    await conn.execute(_FLOOR_TURN["" if floor else "_shared"])
 
 
 def _listed(status: Status | None, every: bool) -> ColumnElement[bool]:

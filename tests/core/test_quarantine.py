@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from casewatch.core import commands as c
 from casewatch.core.events import EVENTS, ChangesCase, OpensCase
-from casewatch.core.models import Event, EventType, Severity
+from casewatch.core.models import READABLE, Event, EventType, Severity
 from casewatch.core.projection import replay_cases
 from casewatch.core.quarantine import CASE_ACTIONS, SYSTEM_ACTOR, CheckedFloor, Quarantined, check_case, check_floor
 from tests.core.floor import ROSTER, Floor
@@ -176,3 +176,21 @@ def test_a_linked_case_needs_an_importer_and_claims_its_ticket_under_any_spellin
     checked.links = {}  # nobody holds it: the agent's claim fails on who may import
     _, alone = check_case([agents], checked)
     assert [q.reason for q in alone] == ["agent is an agent: importing cases from a tracker needs a lead"]
+
+
+def test_a_time_out_of_range_or_before_2000_is_quarantined_whichever_time_it_is():
+    """Storage reads a BC, infinite or unreadable logged time at a bound of `READABLE`: such an
+    event, or one recorded before 2000 (an administrator's raw write), counts for nothing."""
+    floor = floor_with_a_case()
+    early, late = READABLE
+    made = [forged(floor, EventType.NOTE_ADDED, {"text": "et tu"}, at=early, recorded=T0 + timedelta(hours=1)),
+            forged(floor, EventType.NOTE_ADDED, {"text": "et tu"}, at=T0 + timedelta(hours=1), recorded=late),
+            forged(floor, EventType.PERSON_ADDED, {"name": "brutus", "role": "lead", "tz": "UTC"}, actor=SYSTEM_ACTOR,
+                   case_id=None, at=early, recorded=early),
+            forged(floor, EventType.NOTE_ADDED, {"text": "et tu"}, at=datetime(1999, 1, 1, tzinfo=UTC),
+                   recorded=datetime(1999, 1, 1, tzinfo=UTC))]
+    checked, counted, quarantined = check_log(roster_events() + floor.log)
+    assert [q.id for q in quarantined] == [e.id for e in made]
+    assert [q.reason.split(" (")[0] for q in quarantined] == ["its time is out of range"] * 3 + [
+        "it claims to have happened before 2000"]
+    assert "brutus" not in checked.roster and len(counted["CW-1"]) == 3

@@ -264,3 +264,31 @@ async def test_the_store_refuses_to_send_a_case_event_the_server_would_refuse_fo
         with pytest.raises(InvalidInput, match=r"CW-1001: this note added is too large to record \(300\d\d\d bytes"):
             await store.execute(c.Note.model_construct(case_id=case_id, text="x" * 300_000), "dana")
         assert (await store.get_case(case_id)).version == 1
+
+
+def test_logged_times_no_reader_can_decode_are_quarantined_and_shown_in_any_zone_on_sqlite(tmp_path, capsys):
+    """Text that is no time, or year 1 (which New York's offset would carry out of range), in an
+    imported or damaged log: quarantined, and audit, verify, rebuild and `case show` work in every zone."""
+    db = str(tmp_path / "cw.db")
+    code, out, _ = cw(capsys, db, "case", "new", "--title", "Checkout down", "--customer", "Globex",
+                      "--severity", "SEV1")
+    case_id = out.strip()
+    for at in ("-infinity", "0044-03-15 12:00:00 BC", "0001-01-01 00:00:00.000000", "99999-01-01 00:00:00"):
+        forge(db, case_id, "note_added", "dana", {"text": "et tu"}, at)
+    forge(db, "CW-1002", "case_created", "dana", {"title": "Caesar", "customer": "Rome", "severity": "SEV2",
+                                                  "route": "support"}, "0001-01-01 00:00:00.000000")
+    for zone in ("America/New_York", "Pacific/Kiritimati"):
+        code, out, err = cw(capsys, db, "--tz", zone, "db", "audit")
+        assert code == 0 and "5 quarantined events" in out and "Traceback" not in err, (out, err)
+        code, out, err = cw(capsys, db, "--tz", zone, "case", "show", case_id)
+        assert code == 0 and "et tu" not in out, err
+    code, out, err = cw(capsys, db, "db", "audit", "--json")
+    assert all("out of range" in q["reason"] or "before 2000" in q["reason"] for q in json.loads(out)), out
+    assert cw(capsys, db, "db", "rebuild")[0] == 0
+    code, out, err = cw(capsys, db, "db", "verify")
+    assert code == 0, out + err
+    code, out, err = cw(capsys, db, "cases", "--json")
+    assert code == 0 and [c["id"] for c in json.loads(out)] == [case_id], err
+    code, out, err = cw(capsys, db, "cases", "--as-of", datetime.now(UTC).isoformat(), "--json")
+    assert code == 0 and [c["id"] for c in json.loads(out)] == [case_id], err
+    assert cw(capsys, db, "metrics")[0] == 0

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from casewatch.core.models import Event, EventType
+from casewatch.tui.screens.event import event_text
 from tests.tui.test_views import status
 
 
@@ -26,3 +30,12 @@ async def test_a_lead_sees_the_quarantined_count(make_app, board_db, actor, show
         await pilot.pause()
         assert ("⚠ 1 quarantined (db audit)" in status(app)) is shown, status(app)
         assert app.state.roster["tom"].role.value == "agent"
+
+
+def test_an_event_at_a_time_the_zone_cannot_reach_is_shown_in_utc():
+    """A log's time at the edge of what storage reads (models.READABLE, or year 1 in an older
+    build's log) west of UTC: the event screen names the time in UTC instead of crashing."""
+    first = datetime(1, 1, 1, tzinfo=UTC)
+    event = Event(id=1, case_id="CW-1001", type=EventType.NOTE_ADDED, actor="bob", occurred_at=first,
+                  recorded_at=first, payload={"text": "et tu"})
+    assert "UTC" in event_text(event, ZoneInfo("America/New_York")).splitlines()[0]

@@ -28,7 +28,7 @@ from casewatch.core.projection import replay_cases
 from casewatch.core.text import visible
 from casewatch.core.views import authority_label, case_flags, describe_event
 from casewatch.core.write_back import UNDELIVERED, Delivery
-from casewatch.core.zones import zone_label, zone_named_once
+from casewatch.core.zones import local, zone_label, zone_named_once
 from casewatch.storage import outbox
 from casewatch.tui.messages import CasesChanged, ClockTick, OutboxChanged
 from casewatch.tui.screens.case_actions import CASE_BINDINGS, UNDO_TOOLTIP, CaseActions
@@ -257,7 +257,7 @@ class CaseScreen(CaseActions):
                 shown = []
             self._delivery_shown = {key: labels[key] for key in keys if key in labels}
             for event in ordered[len(shown):]:
-                when = event.occurred_at.astimezone(self.app.zone)
+                when = local(event.occurred_at, self.app.zone)
                 what = visible(describe_event(event), multiline=True)
                 if str(event.id) in labels:  # the update's delivery is a field of it
                     what += "\n" + visible(labels[str(event.id)])

@@ -13,7 +13,7 @@ from textual.widgets import Label, TextArea
 from casewatch.core.models import Event, iso_z
 from casewatch.core.text import visible
 from casewatch.core.views import describe_event
-from casewatch.core.zones import zone_label
+from casewatch.core.zones import local, zone_label
 from casewatch.tui.screens.base import CasewatchModal
 from casewatch.tui.widgets.cells import literal
 
@@ -22,7 +22,7 @@ LONG_FIELDS = {"message": "Message sent", "value": "Value"}  # payload text the 
 
 def event_text(event: Event, zone: ZoneInfo) -> str:
     """The event as the screen shows it: when and who, the timeline line, and any long text."""
-    when = event.occurred_at.astimezone(zone)
+    when = local(event.occurred_at, zone)
     lines = [f"When: {when:%a %d %b %Y %H:%M:%S} {zone_label(zone, when)} ({iso_z(event.occurred_at)})",
              f"Who: {event.actor}"]
     if event.backfilled:
