@@ -27,7 +27,7 @@ from casewatch.core.events import EVENTS, ChangesCase, ChangesFloor, OpensCase, 
 from casewatch.core.models import WEB_ADDRESS, Case, Event, EventType, FloorState, Person, Role, Status, link_key
 from casewatch.core.permissions import Action, check
 from casewatch.core.policy import Policy, default_policy, parse_policy
-from casewatch.core.projection import apply, apply_floor, in_history_order
+from casewatch.core.projection import apply, apply_floor, in_history_order, replay_cases
 from casewatch.core.redecide import redecide_refusal
 from casewatch.core.rules import EARLIEST, RULES, Context, resolved_by
 
@@ -170,9 +170,11 @@ def check_case(history: Sequence[Event], floor: CheckedFloor) -> tuple[list[Even
     accepted: list[Event] = []
     quarantined: list[Quarantined] = []
     case: Case | None = None
+    in_order = True  # the accepted events so far are in history order: `case` is also their history fold
     for event in sorted(history, key=lambda e: e.id or 0):
         try:
-            reason = _case_refusal(case, event, floor)
+            written = case if in_order else replay_cases(accepted).get(str(event.case_id))
+            reason = _case_refusal(case, event, floor, written)
             if reason is None:
                 after = apply(case, event)
                 reason = _change_refusal(case, after, event)
@@ -181,6 +183,7 @@ def check_case(history: Sequence[Event], floor: CheckedFloor) -> tuple[list[Even
         if reason is not None:
             quarantined.append(Quarantined.of(event, reason))
             continue
+        in_order = in_order and (case is None or event.occurred_at >= case.last_occurred_at)
         case = after
         accepted.append(event)
     return in_history_order(accepted), quarantined
@@ -266,7 +269,9 @@ def _common_refusal(event: Event) -> str | None:
     return None
 
 
-def _case_refusal(case: Case | None, event: Event, floor: CheckedFloor) -> str | None:
+def _case_refusal(case: Case | None, event: Event, floor: CheckedFloor, written: Case | None) -> str | None:
+    """`case`: the events before this one folded in log order; `written`: in history order, the case
+    its writer decided from (they differ once an event was backfilled)."""
     if reason := _common_refusal(event) or _content_refusal(case, event, floor.links):
         return reason
     roster = floor.roster_at(event.id)
@@ -307,7 +312,7 @@ def _case_refusal(case: Case | None, event: Event, floor: CheckedFloor) -> str |
             return f"{event.payload.get('after')} was not on the roster to be named"
     ctx = Context(actor=person, roster=roster, policy=floor.policy_at(event.id), occurred_at=event.occurred_at,
                   recorded_at=event.recorded_at, shift_lead=floor.shift_lead_at(event.id))
-    return redecide_refusal(case, event, ctx)
+    return redecide_refusal(written, event, ctx)
 
 
 def _content_refusal(case: Case | None, event: Event, links: Mapping[tuple[str, str], str]) -> str | None:

@@ -16,7 +16,7 @@ from typing import Any
 from casewatch.core import commands as c
 from casewatch.core.errors import CasewatchError
 from casewatch.core.evidence import upgrade_set_payload
-from casewatch.core.models import Case, Event, EventType, SourceLink
+from casewatch.core.models import Case, Event, EventType, Role, SourceLink
 from casewatch.core.rules import Context, check_via, decide
 
 Payload = Mapping[str, Any]
@@ -88,6 +88,8 @@ def redecide_refusal(case: Case | None, event: Event, ctx: Context) -> str | Non
         decided = decide(make(str(event.case_id), p), case, ctx, new_case_id=event.case_id).payload
     except CasewatchError as exc:
         return f"casewatch would have refused it: {str(exc).splitlines()[0][:200]}"
+    if event.type is EventType.CASE_CREATED:
+        decided = decided | _as_first_written(p, ctx)
     logged = upgrade_set_payload(p) if event.type is EventType.EVIDENCE_SET else p
     if event.type is EventType.EVIDENCE_SET and "state" not in p:
         decided = {k: v for k, v in decided.items() if k != "version"}  # the first checklist's events had none
@@ -95,6 +97,18 @@ def redecide_refusal(case: Case | None, event: Event, ctx: Context) -> str | Non
         if (logged.get(key) or None) != (decided.get(key) or None):
             return f"its {key} is not what casewatch derives ({_short(logged.get(key))}, not {_short(decided.get(key))})"
     return None
+
+
+def _as_first_written(p: Payload, ctx: Context) -> dict[str, Any]:
+    """What the first rules derived for a creation: the route authority was the shift lead, else a
+    creating lead; the checklist was listed with every item not done. A creation of that shape counts."""
+    first: dict[str, Any] = {}
+    if p.get("route_authority") in (ctx.shift_lead, ctx.actor.name if ctx.actor.role is Role.LEAD else None):
+        first["route_authority"] = p.get("route_authority")
+    listed = p.get("evidence")
+    if isinstance(listed, list) and all(isinstance(item, dict) and not item.get("done") for item in listed):
+        first["evidence"] = listed
+    return first
 
 
 def _short(value: Any) -> str:
