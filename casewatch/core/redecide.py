@@ -94,8 +94,9 @@ def redecide_refusal(case: Case | None, event: Event, ctx: Context) -> str | Non
     if event.type is EventType.EVIDENCE_SET and "state" not in p:
         decided = {k: v for k, v in decided.items() if k != "version"}  # the first checklist's events had none
     for key in DERIVED[event.type]:
-        if (logged.get(key) or None) != (decided.get(key) or None):
-            return f"its {key} is not what casewatch derives ({_short(logged.get(key))}, not {_short(decided.get(key))})"
+        said, derived = logged.get(key), decided.get(key)
+        if (said or None) != (derived or None):  # a missing key, None, false or empty: all say none
+            return f"its {key} is not what casewatch derives ({_short(said)}, not {_short(derived)})"
     return None
 
 
