@@ -110,6 +110,7 @@ class CheckedFloor:
     _leads: list[str | None] = field(default_factory=list)  # the shift lead after each of them
     _policy_marks: list[int] = field(default_factory=list)  # ids of the accepted policies, ascending
     _policies: list[str] = field(default_factory=list)  # the text of each
+    _parsed: dict[int, Policy] = field(default_factory=dict)  # policy_at's, by position
 
     def roster_at(self, event_id: int | None) -> Mapping[str, Person]:
         """The roster before the event with this id was written (None: after everything)."""
@@ -127,7 +128,9 @@ class CheckedFloor:
         index = len(self._policy_marks) if event_id is None else bisect_left(self._policy_marks, event_id)
         if not index:
             return default_policy()
-        return parse_policy(self._policies[index - 1], f"policy v{index}", version=index)
+        if index not in self._parsed:  # (parse_policy's own cache holds a few: a log may apply many)
+            self._parsed[index] = parse_policy(self._policies[index - 1], f"policy v{index}", version=index)
+        return self._parsed[index]
 
     @property
     def roster(self) -> Mapping[str, Person]:
@@ -170,23 +173,34 @@ def check_case(history: Sequence[Event], floor: CheckedFloor) -> tuple[list[Even
     accepted: list[Event] = []
     quarantined: list[Quarantined] = []
     case: Case | None = None
-    in_order = True  # the accepted events so far are in history order: `case` is also their history fold
+    written: Case | None = None  # the same events folded in history order: what a writer decided from
     for event in sorted(history, key=lambda e: e.id or 0):
         try:
-            written = case if in_order else replay_cases(accepted).get(str(event.case_id))
             reason = _case_refusal(case, event, floor, written)
             if reason is None:
                 after = apply(case, event)
                 reason = _change_refusal(case, after, event)
+            if reason is None:
+                written = _history_fold(written, case, after, accepted, event)
         except Exception as exc:  # noqa: BLE001 - any bad payload is quarantined, never raised
             reason = _unparsed(exc)
         if reason is not None:
             quarantined.append(Quarantined.of(event, reason))
             continue
-        in_order = in_order and (case is None or event.occurred_at >= case.last_occurred_at)
         case = after
         accepted.append(event)
     return in_history_order(accepted), quarantined
+
+
+def _history_fold(written: Case | None, case: Case | None, after: Case, accepted: list[Event], event: Event) -> Case:
+    """The history-order fold after `event` joins `accepted`: the log-order one while no event came
+    backfilled, one more step while this one is the latest, else (a backfill) the history again."""
+    if written is case and (case is None or event.occurred_at >= case.last_occurred_at):
+        return after
+    assert written is not None
+    if event.occurred_at >= written.last_occurred_at:
+        return apply(written, event)
+    return replay_cases([*accepted, event])[written.id]
 
 
 def _change_refusal(before: Case | None, after: Case, event: Event) -> str | None:

@@ -136,3 +136,27 @@ def test_a_required_case_role_is_filled_as_the_roster_and_a_lead_say():
     assert [(q.id, q.reason.split(":")[0]) for q in quarantined] == [(forgery.id, "casewatch would have refused it")]
     assert "a lead names who fills it" in quarantined[0].reason
     assert len(counted["CW-1"]) == 4
+
+
+def test_a_backfill_is_judged_from_the_case_its_writer_saw_in_history_order():
+    """The store decides from the case folded in history order; after a backfilled status change
+    the log-order fold says otherwise, and the next change's before-value is the history's."""
+    from casewatch.core.rules import Context, decide
+    from tests.core.floor import ROSTER
+
+    log = []
+
+    def write(command, at, recorded=None):
+        case = replay_cases(log).get("CW-1")
+        ctx = Context(actor=ROSTER["lead"], roster=ROSTER, policy=Floor().policy, occurred_at=at,
+                      recorded_at=recorded or at)
+        log.append(decide(command, case, ctx, new_case_id="CW-1").model_copy(update={"id": len(log) + 1}))
+
+    write(c.NewCase(title="Checkout down", customer="Globex", severity=Severity.SEV2), T0)
+    write(c.ChangeStatus(case_id="CW-1", status=Status.INVESTIGATING), T0 + timedelta(hours=2))
+    write(c.ChangeStatus(case_id="CW-1", status=Status.WAITING_ON_CUSTOMER), T0 + timedelta(hours=1),
+          T0 + timedelta(hours=3))
+    write(c.ChangeStatus(case_id="CW-1", status=Status.RESOLVED), T0 + timedelta(hours=4))
+    assert log[-1].payload["before"] == "investigating"
+    _, counted, quarantined = check_log(roster_events() + log)
+    assert quarantined == [] and len(counted["CW-1"]) == 4
