@@ -13,48 +13,62 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from pydantic import ValidationError
+
 from casewatch.core import commands as c
 from casewatch.core.errors import CasewatchError
 from casewatch.core.evidence import upgrade_set_payload
-from casewatch.core.models import Case, Event, EventType, Role, SourceLink
+from casewatch.core.models import Case, Event, EventType, EvidenceState, Role, Severity, SourceLink, Status
 from casewatch.core.rules import Context, check_via, decide
 
 Payload = Mapping[str, Any]
 
 
+def _made(kind: type[c.Command], **asked: Any) -> c.Command:
+    """The command as its author asked it. A text an older version stored (longer, or with control
+    characters, as today's checks refuse) is taken as it is: the fold judges what `decide` derived,
+    and the timeline shows such text escaped anyway."""
+    try:
+        return kind(**asked)
+    except (ValidationError, CasewatchError):  # (a text check raises the latter through pydantic)
+        return kind.model_construct(**asked)
+
+
 def _creation(case_id: str, p: Payload) -> c.Command:
     if p.get("source") is not None:
-        return c.ImportTicket(title=p["title"], customer=p["customer"], severity=p["severity"],
-                              source=SourceLink(**p["source"]), seen=p.get("seen") or {})
-    return c.NewCase(title=p["title"], customer=p["customer"], severity=p["severity"], summary=p.get("summary", ""))
+        return _made(c.ImportTicket, title=p["title"], customer=p["customer"], severity=Severity(p["severity"]),
+                     source=SourceLink(**p["source"]), seen=p.get("seen") or {})
+    return _made(c.NewCase, title=p["title"], customer=p["customer"], severity=Severity(p["severity"]),
+                 summary=p.get("summary", ""))
 
 
 def _evidence(case_id: str, p: Payload) -> c.Command:
     p = upgrade_set_payload(p)
-    return c.SetEvidence(case_id=case_id, key=p["key"], state=p["state"], value=p.get("value"),
-                         reason=p.get("reason"), via=p.get("via"))
+    return _made(c.SetEvidence, case_id=case_id, key=p["key"], state=EvidenceState(p["state"]), value=p.get("value"),
+                 reason=p.get("reason"), via=p.get("via"))
 
 
 ASKED: dict[EventType, Callable[[str, Payload], c.Command]] = {
     EventType.CASE_CREATED: _creation,
-    EventType.TITLE_CHANGED: lambda i, p: c.Retitle(case_id=i, title=p["after"], via=p.get("via")),
-    EventType.OWNER_ASSIGNED: lambda i, p: c.Assign(case_id=i, name=p["after"], via=p.get("via")),
-    EventType.COMMS_ASSIGNED: lambda i, p: c.AssignComms(case_id=i, name=p["after"], via=p.get("via")),
-    EventType.AUTHORITY_SET: lambda i, p: c.SetAuthority(case_id=i, name=p["after"], via=p.get("via")),
-    EventType.PARTICIPANT_INVOLVED: lambda i, p: c.Involve(case_id=i, name=p["name"], role=p["role"],
-                                                          via=p.get("via")),
-    EventType.SEVERITY_CHANGED: lambda i, p: c.ChangeSeverity(case_id=i, severity=p["after"], reason=p["reason"],
-                                                              via=p.get("via")),
-    EventType.ROUTE_CHANGED: lambda i, p: c.ChangeRoute(case_id=i, route=p["after"], reason=p["reason"],
-                                                        override=p.get("override"), via=p.get("via")),
-    EventType.STATUS_CHANGED: lambda i, p: c.ChangeStatus(case_id=i, status=p["after"], via=p.get("via")),
-    EventType.CASE_REOPENED: lambda i, p: c.Reopen(case_id=i, via=p.get("via")),
-    EventType.CASE_CLOSED: lambda i, p: c.CloseCase(
-        case_id=i, final_severity=p["final_severity"], avoidable=p["avoidable"], cause=p.get("cause"),
-        lesson=p.get("lesson", ""), notes=p.get("notes", ""), via=p.get("via")),
-    EventType.EVIDENCE_SET: _evidence,
-    EventType.CASE_RETURNED: lambda i, p: c.ReturnCase(case_id=i, missing=tuple(p["missing"]), reason=p["reason"],
+    EventType.TITLE_CHANGED: lambda i, p: _made(c.Retitle, case_id=i, title=p["after"], via=p.get("via")),
+    EventType.OWNER_ASSIGNED: lambda i, p: _made(c.Assign, case_id=i, name=p["after"], via=p.get("via")),
+    EventType.COMMS_ASSIGNED: lambda i, p: _made(c.AssignComms, case_id=i, name=p["after"], via=p.get("via")),
+    EventType.AUTHORITY_SET: lambda i, p: _made(c.SetAuthority, case_id=i, name=str(p["after"]), via=p.get("via")),
+    EventType.PARTICIPANT_INVOLVED: lambda i, p: _made(c.Involve, case_id=i, name=str(p["name"]), role=p["role"],
                                                        via=p.get("via")),
+    EventType.SEVERITY_CHANGED: lambda i, p: _made(c.ChangeSeverity, case_id=i, severity=Severity(p["after"]),
+                                                   reason=p["reason"], via=p.get("via")),
+    EventType.ROUTE_CHANGED: lambda i, p: _made(c.ChangeRoute, case_id=i, route=str(p["after"]), reason=p["reason"],
+                                                override=p.get("override"), via=p.get("via")),
+    EventType.STATUS_CHANGED: lambda i, p: _made(c.ChangeStatus, case_id=i, status=Status(p["after"]),
+                                                 via=p.get("via")),
+    EventType.CASE_REOPENED: lambda i, p: _made(c.Reopen, case_id=i, via=p.get("via")),
+    EventType.CASE_CLOSED: lambda i, p: _made(
+        c.CloseCase, case_id=i, final_severity=Severity(p["final_severity"]), avoidable=bool(p["avoidable"]),
+        cause=p.get("cause"), lesson=p.get("lesson", ""), notes=p.get("notes", ""), via=p.get("via")),
+    EventType.EVIDENCE_SET: _evidence,
+    EventType.CASE_RETURNED: lambda i, p: _made(c.ReturnCase, case_id=i, missing=tuple(map(str, p["missing"])),
+                                                reason=p["reason"], via=p.get("via")),
 }
 """Per event type, the command that records it, rebuilt from what the payload asked for."""
 
