@@ -4,7 +4,8 @@ The log is a record of claims. Anyone who can append to it (a member with raw SQ
 damaged SQLite file) can write a claim that `decide` would have refused. Every replay therefore
 runs each event through the checks `decide` makes, as of the state before it in log order (what
 the writer saw): the actor's role then, the case's accountable people, the case existing and the
-event's place in its history, the time bounds, a payload that parses. An event that fails is
+event's place in its history, the time bounds, a payload that parses, and (core.redecide) every
+field `decide` derives rather than the author asks for. An event that fails is
 *quarantined*: it stays in the log as evidence, changes no state, and `casewatch db audit` lists
 it. Nothing here raises on bad data.
 """
@@ -36,9 +37,10 @@ from casewatch.core.models import (
     link_key,
 )
 from casewatch.core.permissions import Action, check
-from casewatch.core.policy import parse_policy
-from casewatch.core.projection import apply, apply_floor, in_history_order
-from casewatch.core.rules import EARLIEST, RULES, resolved_by
+from casewatch.core.policy import Policy, default_policy, parse_policy
+from casewatch.core.projection import apply, apply_floor, in_history_order, replay_cases
+from casewatch.core.redecide import redecide_refusal
+from casewatch.core.rules import EARLIEST, RULES, Context, resolved_by
 
 SYSTEM_ACTOR = "casewatch"
 """The author of what an administrator writes (a new database's policy and first lead, team init's login)."""
@@ -130,6 +132,9 @@ class CheckedFloor:
     _rosters: list[Mapping[str, Person]] = field(default_factory=list)  # the roster after each mark
     _lead_marks: list[int] = field(default_factory=list)  # ids of the accepted shift lead changes, ascending
     _leads: list[str | None] = field(default_factory=list)  # the shift lead after each of them
+    _policy_marks: list[int] = field(default_factory=list)  # ids of the accepted policies, ascending
+    _policies: list[str] = field(default_factory=list)  # the text of each
+    _parsed: dict[int, Policy] = field(default_factory=dict)  # policy_at's, by position
 
     def roster_at(self, event_id: int | None) -> Mapping[str, Person]:
         """The roster before the event with this id was written (None: after everything)."""
@@ -140,6 +145,16 @@ class CheckedFloor:
         """Who led the shift before the event with this id was written (None: nobody yet)."""
         index = len(self._lead_marks) if event_id is None else bisect_left(self._lead_marks, event_id)
         return self._leads[index - 1] if index else None
+
+    def policy_at(self, event_id: int | None) -> Policy:
+        """The policy in force before the event with this id was written, as a write then read it
+        (the store's `_load_policy`); a log that applied none has the policy a new database gets."""
+        index = len(self._policy_marks) if event_id is None else bisect_left(self._policy_marks, event_id)
+        if not index:
+            return default_policy()
+        if index not in self._parsed:  # (parse_policy's own cache holds a few: a log may apply many)
+            self._parsed[index] = parse_policy(self._policies[index - 1], f"policy v{index}", version=index)
+        return self._parsed[index]
 
     @property
     def roster(self) -> Mapping[str, Person]:
@@ -168,6 +183,9 @@ def check_floor(events: Iterable[Event]) -> CheckedFloor:
         if after.shift_lead != checked.floor.shift_lead:
             checked._lead_marks.append(event.id or 0)
             checked._leads.append(after.shift_lead)
+        if event.type is EventType.POLICY_APPLIED:
+            checked._policy_marks.append(event.id or 0)
+            checked._policies.append(event.payload["toml"])
         checked.floor = after
         checked.accepted.append(event)
     return checked
@@ -179,12 +197,15 @@ def check_case(history: Sequence[Event], floor: CheckedFloor) -> tuple[list[Even
     accepted: list[Event] = []
     quarantined: list[Quarantined] = []
     case: Case | None = None
+    written: Case | None = None  # the same events folded in history order: what a writer decided from
     for event in sorted(history, key=lambda e: e.id or 0):
         try:
-            reason = _case_refusal(case, event, floor)
+            reason = _case_refusal(case, event, floor, written)
             if reason is None:
                 after = apply(case, event)
                 reason = _change_refusal(case, after, event)
+            if reason is None:
+                written = _history_fold(written, case, after, accepted, event)
         except Exception as exc:  # noqa: BLE001 - any bad payload is quarantined, never raised
             reason = _unparsed(exc)
         if reason is not None:
@@ -193,6 +214,17 @@ def check_case(history: Sequence[Event], floor: CheckedFloor) -> tuple[list[Even
         case = after
         accepted.append(event)
     return in_history_order(accepted), quarantined
+
+
+def _history_fold(written: Case | None, case: Case | None, after: Case, accepted: list[Event], event: Event) -> Case:
+    """The history-order fold after `event` joins `accepted`: the log-order one while no event came
+    backfilled, one more step while this one is the latest, else (a backfill) the history again."""
+    if written is case and (case is None or event.occurred_at >= case.last_occurred_at):
+        return after
+    assert written is not None
+    if event.occurred_at >= written.last_occurred_at:
+        return apply(written, event)
+    return replay_cases([*accepted, event])[written.id]
 
 
 def _change_refusal(before: Case | None, after: Case, event: Event) -> str | None:
@@ -282,7 +314,9 @@ def _common_refusal(event: Event) -> str | None:
     return None
 
 
-def _case_refusal(case: Case | None, event: Event, floor: CheckedFloor) -> str | None:
+def _case_refusal(case: Case | None, event: Event, floor: CheckedFloor, written: Case | None) -> str | None:
+    """`case`: the events before this one folded in log order; `written`: in history order, the case
+    its writer decided from (they differ once an event was backfilled)."""
     if reason := _common_refusal(event) or _content_refusal(case, event, floor.links):
         return reason
     roster = floor.roster_at(event.id)
@@ -321,7 +355,9 @@ def _case_refusal(case: Case | None, event: Event, floor: CheckedFloor) -> str |
         named = roster.get(str(event.payload.get("after")))
         if named is None or named.role is Role.VIEWER:
             return f"{event.payload.get('after')} was not on the roster to be named"
-    return None
+    ctx = Context(actor=person, roster=roster, policy=floor.policy_at(event.id), occurred_at=event.occurred_at,
+                  recorded_at=event.recorded_at, shift_lead=floor.shift_lead_at(event.id))
+    return redecide_refusal(written, event, ctx)
 
 
 def _content_refusal(case: Case | None, event: Event, links: Mapping[tuple[str, str], str]) -> str | None:

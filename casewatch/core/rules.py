@@ -95,9 +95,18 @@ def decide(command: c.Command, case: Case | None, ctx: Context, *, new_case_id: 
             raise ValueError("a new case needs the id the store reserved for it")
         payload, case_id = rule.handler(command, ctx), new_case_id
     if via := getattr(command, "via", None):
+        check_via(via, case, ctx.actor)
         payload["via"] = via
     return Event(case_id=case_id, type=rule.event, actor=ctx.actor.name,
                  occurred_at=ctx.occurred_at, recorded_at=ctx.recorded_at, payload=payload)
+
+
+def check_via(via: str, case: Case | None, actor: Person) -> None:
+    """Only an import says it applied a tracker's change, and only on a case linked to that tracker:
+    a `via` event is labelled "(via <source>)" and never written back to it."""
+    check(actor, Action.IMPORT, case)
+    if case is not None and (case.source is None or case.source.name != via):
+        raise InvalidInput(f"{case.id} is not linked to a {via} ticket")
 
 
 def resolved_by(case: Case, at: datetime) -> bool:
@@ -163,14 +172,27 @@ def _owner_like(action: Action, field: str, what: str) -> Callable[..., Payload]
 
 
 def _involve(cmd: c.Involve, case: Case, ctx: Context) -> Payload:
+    """A case role named like a roster role (`lead`) is that person's roster role, and a role the
+    policy requires on cases is named by a lead: an agent declaring itself incident commander would
+    silence the "missing role" warning while nobody leads the incident."""
     person = _person(ctx, cmd.name)
     check(ctx.actor, Action.INVOLVE, case, target=person.name)
     role = (cmd.role or person.role.value).strip().lower()
     if not role:
         raise InvalidInput("role must not be empty")
+    if role in {r.value for r in Role} and role != person.role.value:
+        raise InvalidInput(f"{person.name} is not a {role} on the roster, so cannot be on {case.id} as {role}")
+    if role in required_roles(ctx.policy) and ctx.actor.role is not Role.LEAD:
+        raise PermissionDenied(f"{ctx.actor.name} may not involve anyone as {role}: the policy requires that role "
+                               "on cases, and a lead names who fills it")
     if any(p.name == person.name and p.role == role for p in case.participants):
         raise InvalidInput(f"{person.name} is already on {case.id} as {role}")
     return dict(name=person.name, role=role)
+
+
+def required_roles(policy: Policy) -> set[str]:
+    """The case roles the policy requires at any severity (`must_involve`)."""
+    return {role.lower() for severity in Severity for role in policy[severity].must_involve}
 
 
 def _severity(cmd: c.ChangeSeverity, case: Case, ctx: Context) -> Payload:

@@ -110,7 +110,7 @@ def test_what_no_state_can_take_is_quarantined_never_raised():
     floor = floor_with_a_case()
     created = {"title": "x", "customer": "y", "severity": "SEV4", "route": "support"}
     zd = {"name": "zd", "kind": "zendesk", "id": "100"}
-    linked = forged(floor, EventType.CASE_CREATED, created | {"source": zd}, "lead", case_id="CW-2")
+    linked = forged(floor, EventType.CASE_CREATED, created | {"source": zd, "via": "zd"}, "lead", case_id="CW-2")
     refused = [
         forged(floor, EventType.CASE_CREATED, created, "lead", case_id="CW-abc"),
         forged(floor, EventType.CASE_CREATED, created, "lead", case_id="CW-99999999999999999999"),
@@ -150,7 +150,7 @@ def test_a_linked_case_needs_an_importer_and_claims_its_ticket_under_any_spellin
     created = {"title": "x", "customer": "y", "severity": "SEV4", "route": "support"}
     zd = {"name": "zd", "kind": "zendesk", "id": "100", "url": "https://acme.zendesk.com/agent/tickets/100"}
     agents = forged(floor, EventType.CASE_CREATED, created | {"source": zd}, "agent", case_id="CW-2")
-    leads = forged(floor, EventType.CASE_CREATED, created | {"source": zd}, "lead", case_id="CW-3")
+    leads = forged(floor, EventType.CASE_CREATED, created | {"source": zd, "via": "zd"}, "lead", case_id="CW-3")
     refused = [
         forged(floor, EventType.CASE_CREATED, created | {"source": zd | {"name": "ZD", "id": "00100"}}, "lead",
                case_id="CW-4"),

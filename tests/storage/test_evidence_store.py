@@ -164,7 +164,7 @@ async def test_a_database_from_before_item_states_keeps_its_history(db_target, f
     """Schema 0001 with the first checklist's events: ticked `logs` and `reproduction`, an untick."""
     await _to_0001(db_target)
     t0 = frozen_clock.now - timedelta(hours=2)
-    old_list = [{"key": k, "label": k.title(), "done": k == "logs"}
+    old_list = [{"key": k, "label": k.title(), "done": False}
                 for k in ("impact", "timeline", "identifiers", "reproduction", "logs", "first_checks")]
     log = [
         (None, "policy_applied", "casewatch", {"toml": DEFAULT_POLICY_TOML, "source": "default policy"}),
@@ -173,6 +173,7 @@ async def test_a_database_from_before_item_states_keeps_its_history(db_target, f
         ("CW-1001", "case_created", "dana", {"title": "Old case", "customer": "ACME", "summary": "",
                                              "severity": "SEV2", "route": "support", "route_authority": "dana",
                                              "evidence": old_list}),
+        ("CW-1001", "evidence_set", "dana", {"key": "logs", "label": "L", "before": False, "after": True}),
         ("CW-1001", "evidence_set", "dana", {"key": "reproduction", "label": "R", "before": False, "after": True}),
         ("CW-1001", "evidence_set", "dana", {"key": "impact", "label": "I", "before": False, "after": True}),
         ("CW-1001", "evidence_set", "dana", {"key": "impact", "label": "I", "before": True, "after": False}),
@@ -190,8 +191,8 @@ async def test_a_database_from_before_item_states_keeps_its_history(db_target, f
         old_state = {"id": "CW-1001", "title": "Old case", "customer": "ACME", "severity": "SEV2", "route": "support",
                      "evidence": old_list, "escalated_at": "x"}  # as the old code wrote it; refolded anyway
         await conn.execute(sa.insert(cases).values(id="CW-1001", severity="SEV2", status="new", is_open=True,
-                                                   escalated_at=t0, version=4, updated_at=t0, updated_by="dana",
-                                                   last_event_id=6, state=old_state))
+                                                   escalated_at=t0, version=5, updated_at=t0, updated_by="dana",
+                                                   last_event_id=7, state=old_state))
     await engine.dispose()
 
     async with await Store.open(db_target, clock=frozen_clock) as store:
@@ -199,11 +200,12 @@ async def test_a_database_from_before_item_states_keeps_its_history(db_target, f
         case = await store.get_case("CW-1001")
         assert {k: r.state for k, r in case.evidence.items()} == {"attachments": S.DONE, "observed": S.DONE,
                                                                  "impact": S.MISSING}
-        assert case.version == 4
+        assert case.version == 5
         history = await store.case_events("CW-1001")
         assert [describe_event(e) for e in history[1:]] == [
-            "evidence observed: missing → done", "evidence impact: missing → done", "evidence impact: done → missing"]
-        assert history[1].payload["key"] == "reproduction"  # the log itself is untouched
+            "evidence attachments: missing → done", "evidence observed: missing → done",
+            "evidence impact: missing → done", "evidence impact: done → missing"]
+        assert history[2].payload["key"] == "reproduction"  # the log itself is untouched
         assert str(readiness(case_checklist(case, default_policy().evidence))) == "2/7"
         await store.execute(c.SetEvidence(case_id="CW-1001", key="logs", state=S.PARTIAL, value="link"), "dana")
         assert (await store.get_case("CW-1001")).evidence["attachments"].version == 2

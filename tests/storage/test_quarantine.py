@@ -98,7 +98,7 @@ def test_events_no_state_can_take_are_quarantined_on_sqlite(tmp_path, capsys):
     case_id = out.strip()
     created = {"title": "x", "customer": "y", "severity": "SEV4", "route": "support"}
     zd = {"name": "zd", "kind": "zendesk", "id": "100"}
-    forge(db, "CW-4000", "case_created", "dana", created | {"source": zd})
+    forge(db, "CW-4000", "case_created", "dana", created | {"source": zd, "via": "zd"})
     forgeries = [
         (case_id, "ticket_seen", "dana", {"seen": "str"}),
         ("CW-abc", "case_created", "dana", created),

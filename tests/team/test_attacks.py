@@ -329,14 +329,14 @@ _CREATED = {"title": "x", "customer": "y", "severity": "SEV4", "route": "support
     ("case_created", _CREATED, "CW-abc", "not a case id", "not a case id"),
     ("case_created", _CREATED, "CW-99999999999999999999", "not a case id", "not a case id"),
     ("case_created", _CREATED, "CW-2147483647", "not a case id", "not a case id"),
-    ("case_created", _CREATED | {"source": _ZD}, "CW-5000", "linked to another case already",
+    ("case_created", _CREATED | {"source": _ZD, "via": "zd"}, "CW-5000", "linked to another case already",
      "linked to another case"),
 ], ids=["deep-note", "seen-text", "seen-unlinked", "id-letters", "id-huge", "id-int-max", "link-held"])
 def test_an_event_no_state_can_take_fails_in_the_database_and_is_quarantined_if_it_got_in(
         team, capsys, kind, payload, case, message, reason):
     """Each of these once made every reader fail until an administrator deleted it. The trigger
     refuses it; one that got in anyway (an administrator's, an imported log) is quarantined."""
-    team.sql("alice", INSERT, "CW-1001", "case_created", "now", json.dumps(_CREATED | {"source": _ZD}))
+    team.sql("alice", INSERT, "CW-1001", "case_created", "now", json.dumps(_CREATED | {"source": _ZD, "via": "zd"}))
     case_id = new_case(team, capsys) if case == "made" else case
     text = payload if isinstance(payload, str) else json.dumps(payload)
     with pytest.raises(asyncpg.CheckViolationError, match=message):
@@ -361,7 +361,7 @@ def test_an_event_no_state_can_take_fails_in_the_database_and_is_quarantined_if_
 ])
 def test_an_agents_tracker_claims_never_count(team, capsys, kind, payload):
     team.sql("alice", INSERT, "CW-1001", "case_created", "now",
-             json.dumps(_CREATED | {"title": "Checkout down", "source": _ZD}))
+             json.dumps(_CREATED | {"title": "Checkout down", "source": _ZD, "via": "zd"}))
     [row] = forge(team, "bob", kind, payload, "CW-1001")
     listed = audit(team, capsys)
     assert [q["id"] for q in listed] == [row["id"]]
