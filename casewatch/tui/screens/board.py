@@ -753,7 +753,7 @@ class BoardScreen(QuickActions):
         by_severity: dict[Severity, list[str]] = {s: [] for s in Severity}
         cases, clocks = state.cases, state.clocks
         candidates: Iterable[tuple[str, Case]] = cases.items() if within is None else (
-            (case_id, cases[case_id]) for case_id in within)
+            (case_id, cases[case_id]) for case_id in within if case_id in cases)  # (closed: its change is on the way)
         if chosen:
             candidates = chosen.select(candidates, seen)
         every = view is View.ALL
