@@ -581,9 +581,8 @@ class BoardScreen(QuickActions):
                         if active.binding.id == binding_id), None)
         return self.app.get_key_display(binding) if binding is not None else binding_id
 
-    def _size_panes(self, available: int | None = None) -> None:
-        """Share the panes' height among them (`available`: the height they are about to have)."""
-        available = available or self.query_one("#panes").size.height or (self.app.size.height - 2)
+    def _size_panes(self) -> None:
+        available = self.query_one("#panes").size.height or (self.app.size.height - 2)
         needs = [self._panes[s].table.row_count + 3 for s in Severity]  # border (2) and header (1)
         for severity, height in zip(Severity, pane_heights(available, needs), strict=False):
             pane = self._panes[severity]
@@ -615,13 +614,7 @@ class BoardScreen(QuickActions):
 
     def action_filter(self) -> None:
         """`/`: the filter bar, holding the filter in force; the board narrows as it is typed."""
-        bar = self.query_one(FilterBar)
-        opening = not bar.display
-        bar.open(self.filter_text, self.app.filter_history.filters)
-        if opening:  # the bar's line comes off the panes now, in the frame that shows the bar (not one after it)
-            panes = self.query_one("#panes").size.height
-            if panes > 1:
-                self._size_panes(panes - 1)
+        self.query_one(FilterBar).open(self.filter_text, self.app.filter_history.filters)
         self.call_after_refresh(self._size_panes)  # the bar takes a line or two from the panes
 
     @on(FilterBar.Typed)
