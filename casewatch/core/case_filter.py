@@ -13,12 +13,12 @@ whose part before the colon names no field (`14:00`) is a plain word, as it alwa
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Set
+from collections.abc import Callable, Iterable, Iterator, Mapping, Set
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from fnmatch import fnmatchcase
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from casewatch.core.clocks import CaseClocks
 from casewatch.core.errors import InvalidInput
@@ -43,14 +43,14 @@ class Haystacks:
     looks for its words in every case on every keystroke, and folding the text is most of the cost."""
 
     def __init__(self) -> None:
-        self._kept: dict[str, tuple[int, str]] = {}
+        self.kept: dict[str, tuple[int, str]] = {}  # case id -> (version, haystack)
 
     def __call__(self, case: Filtered) -> str:
-        kept = self._kept.get(case.id)
+        kept = self.kept.get(case.id)
         if kept is not None and kept[0] == case.version:
             return kept[1]
         text = case_haystack(case)
-        self._kept[case.id] = (case.version, text)
+        self.kept[case.id] = (case.version, text)
         return text
 
 
@@ -70,6 +70,7 @@ class Seen:
 
 
 Test = Callable[[Filtered, Seen], bool]
+F = TypeVar("F", bound=Filtered)
 
 
 class Is(StrEnum):
@@ -175,6 +176,7 @@ class CaseFilter:
     words: tuple[str, ...] = ()
     tests: tuple[Test, ...] = field(default=(), compare=False)  # field comparisons: cheap, run first
     costly: tuple[Test, ...] = field(default=(), compare=False)  # `is:` (clocks read at `now`): run last
+    fields: tuple[str, ...] = field(default=(), compare=False)  # the field tokens, folded (`sev:1`)
 
     def __bool__(self) -> bool:
         return bool(self.words or self.tests or self.costly)
@@ -184,6 +186,34 @@ class CaseFilter:
         """Whether `is:unread` is part of it (the CLI reads the viewer's marks only then)."""
         return any(token.startswith("is:") and Is.UNREAD.value in token[3:].split(",")
                    for token in unseen_removed(self.text).casefold().split())
+
+    def narrows(self, before: CaseFilter) -> bool:
+        """Whether every case this filter matches is one `before` matches too, on the same cases
+        at any time: each of its field words is one of ours and each of its plain words is part
+        of one of ours (`acme` after `ac`). Then a keystroke that adds to the query need only look
+        at the cases shown. Never with `is:` words, which read the clocks at `now`."""
+        if self.costly or before.costly:
+            return False
+        return set(before.fields) <= set(self.fields) and all(
+            any(old in new for new in self.words) for old in before.words)
+
+    def select(self, cases: Iterable[tuple[str, F]], seen: Seen) -> Iterator[tuple[str, F]]:
+        """The (id, case) pairs that match, in their order: `matches` over many cases, with the
+        plain words looked for inline (the board runs it over 10,000 cases on a keystroke)."""
+        if self.tests or self.costly or not self.words:
+            return ((case_id, case) for case_id, case in cases if self.matches(case, seen))
+        return self._select_words(cases, seen.haystacks)
+
+    def _select_words(self, cases: Iterable[tuple[str, F]], haystacks: Haystacks) -> Iterator[tuple[str, F]]:
+        kept, words = haystacks.kept, self.words
+        for case_id, case in cases:
+            entry = kept.get(case_id)
+            haystack = entry[1] if entry is not None and entry[0] == case.version else haystacks(case)
+            for word in words:
+                if word not in haystack:
+                    break
+            else:
+                yield case_id, case
 
     def matches(self, case: Filtered, seen: Seen) -> bool:
         # (plain loops: this runs for every case on every keystroke, and a generator per call costs)
@@ -204,15 +234,17 @@ def parse_filter(query: str) -> CaseFilter:
     words: list[str] = []
     tests: list[Test] = []
     costly: list[Test] = []
+    fields: list[str] = []
     for token in unseen_removed(query).casefold().split():
         name, colon, value = token.partition(":")
         if colon and name in FIELDS:
             if not value:
                 raise InvalidInput(f"{name}: needs a value after the colon (e.g. {name}:{_EXAMPLES[name]})")
             (costly if name == "is" else tests).append(FIELDS[name](value))
+            fields.append(token)
         else:
             words.append(token)
-    return CaseFilter(query, tuple(words), tuple(tests), tuple(costly))
+    return CaseFilter(query, tuple(words), tuple(tests), tuple(costly), tuple(fields))
 
 
 _EXAMPLES = {"owner": "ravi", "comms": "tom", "sev": "1,2", "customer": "acme", "route": "specialist:*",

@@ -111,3 +111,40 @@ def test_a_bad_field_value_is_refused_naming_it(query, names):
 
 def test_an_empty_filter_is_false_and_any_word_or_field_true():
     assert not parse_filter("  ") and parse_filter("acme") and parse_filter("sev:1")
+
+
+@pytest.mark.parametrize("query", ["", "owner:ravi", "sev:1,2", "acme owner:ravi", "globex tom", "zd-48213", "log",
+                                   "is:unowned", "is:returned acme", "14:00"])
+def test_select_finds_what_matches_finds_in_the_same_order(query):
+    """`select` is `matches` over many cases (the board's pass on a keystroke): the words looked for inline."""
+    chosen = parse_filter(query)
+    seen = Seen("dana", T, CLOCKS)
+    assert [i for i, _ in chosen.select(((c.id, c) for c in FLOOR), seen)] == found(query)
+    changed = FLOOR[1].model_copy(update={"customer": "Acme Freight", "version": FLOOR[1].version + 1})
+    floor = [FLOOR[0], changed, *FLOOR[2:]]  # a case that changed is read anew, not from the haystack kept
+    assert [i for i, _ in chosen.select(((c.id, c) for c in floor), seen)] == [
+        c.id for c in floor if chosen.matches(c, Seen("dana", T, CLOCKS))]
+
+
+@pytest.mark.parametrize(("before", "after", "narrows"), [
+    ("", "a", True),
+    ("a", "ac", True),
+    ("ac", "acme", True),
+    ("acme", "acme tom", True),
+    ("log", "login", True),
+    ("acme", "cme", False),  # "cme" is in every case "acme" is in, and maybe in more
+    ("sev:1", "sev:1 acme", True),
+    ("acme", "acme sev:1", True),
+    ("acme", "acm", False),  # a word made shorter finds more
+    ("acme tom", "acme", False),
+    ("sev:1", "sev:1,2", False),  # another choice finds more
+    ("sev:1", "acme", False),
+    ("sev", "sev:1", False),  # the word `sev` is not part of the field
+    ("is:unowned", "is:unowned acme", False),  # `is:` reads the clocks and the viewer at the time
+    ("acme", "acme is:unowned", False),
+])
+def test_a_filter_narrows_another_only_when_it_cannot_find_more(before, after, narrows):
+    """The board narrows a keystroke that only adds to the query among the rows shown (board._narrow)."""
+    assert parse_filter(after).narrows(parse_filter(before)) is narrows
+    if narrows:
+        assert set(found(after)) <= set(found(before))

@@ -88,3 +88,36 @@ async def test_removing_many_rows_at_once_draws_what_removing_them_one_by_one_dr
         assert [case.render_line(y).text for y in range(24)] == [plain.render_line(y).text for y in range(24)]
         case.add_row(cells.plain("CW-99"), cells.plain("new"), cells.tag("tom"), key="CW-99")
         assert case.get_row_index("CW-99") == len(left)
+
+
+async def test_cells_drawn_before_rows_were_removed_draw_as_data_table_draws_them_after():
+    """CaseTable reuses a cell it drew while the same cell sits in the same row, across a removal
+    of rows (DataTable draws every cell again): what it draws must still be what DataTable draws,
+    segment by segment, styles and the {"row", "column"} meta a mouse click reads included."""
+    app = Twins()
+    async with app.run_test(size=(60, 30)) as pilot:
+        case, plain = app.query_one("#case", CaseTable), app.query_one("#plain", DataTable)
+        for table in (case, plain):
+            table.zebra_stripes = True
+            fill(table, 40)
+            table.move_cursor(row=5)
+        app.set_focus(None)  # the two draw alike only when neither has the focus
+        await pilot.pause()
+
+        def drawn(table: DataTable) -> list[list]:
+            return [list(table.render_line(y)) for y in range(12)]
+
+        assert drawn(case) == drawn(plain)
+        gone = ["CW-1", "CW-2", "CW-7"]  # rows below move up: new indices, other zebra stripes
+        case.remove_rows(gone)
+        for key in gone:
+            plain.remove_row(key)
+        await pilot.pause()
+        after = drawn(case)
+        assert after == drawn(plain)
+        metas = [segment.style.meta for segment in after[3] if segment.style is not None and segment.style.meta]
+        assert metas and all(meta["row"] == 2 for meta in metas)  # CW-4 is row 2 now, and says so
+        case.update_cell("CW-4", "title", cells.plain("changed"))  # a cell that changed is drawn anew
+        plain.update_cell("CW-4", "title", cells.plain("changed"))
+        await pilot.pause()
+        assert drawn(case) == drawn(plain) and "changed" in case.render_line(3).text

@@ -113,3 +113,34 @@ async def test_a_corrupt_history_is_passed_over_with_a_notice_and_written_anew(m
         await settled(app, pilot)
     assert json.loads(path.read_text(encoding="utf-8")) == {"dana": ["sev:2"]}
     assert not list(path.parent.glob("*.partial"))
+
+
+async def test_a_keystroke_that_adds_to_the_filter_still_finds_cases_that_came_in_between(make_app, writer):
+    """A letter that only adds to the query narrows among the rows shown (board._narrow): a case
+    that arrived or changed between two keystrokes is among them once it matched, and the board
+    shows exactly what the longer query finds among every case, at each keystroke."""
+    from casewatch.core import commands as c
+    from casewatch.tui.messages import CasesChanged
+    from tests.tui.helpers import Posted
+
+    app = make_app(live=True)
+    changes = Posted(CasesChanged)
+    async with app.run_test(size=(200, 50), message_hook=changes) as pilot:
+        await settled(app, pilot)
+        await pilot.press("slash", *"chec")
+        await pilot.pause()
+        assert shown_ids(app) == matching(app, "chec")
+        new = await writer.execute(c.NewCase(title="Checkout down [EU]", customer="Globex", severity=Severity.SEV2),
+                                   "dana")
+        await changes.wait_for(lambda m: new.case.id in m.changed)
+        await pilot.pause()
+        for key, query in (("k", "check"), ("o", "checko"), ("u", "checkou")):
+            await pilot.press(key)
+            await pilot.pause()
+            assert shown_ids(app) == matching(app, query) and new.case.id in shown_ids(app)
+        await pilot.press("x")  # no case has "checkoux": every row leaves
+        await pilot.pause()
+        assert shown_ids(app) == matching(app, "checkoux") == set()
+        await pilot.press("backspace")  # shorter: over every case again
+        await pilot.pause()
+        assert shown_ids(app) == matching(app, "checkou") and new.case.id in shown_ids(app)

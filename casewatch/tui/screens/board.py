@@ -137,6 +137,7 @@ class BoardScreen(QuickActions):
         self.filter_text = ""
         self._filter = CaseFilter()  # `filter_text` parsed
         self._haystacks = Haystacks()  # what the filter's words are looked for in, per case version
+        self._shown_for: tuple[View, str] | None = None  # the view and filter text the rows were chosen by
         self.view = View.ALL
         self.saved: SavedView | None = None  # the saved view in force (its filter is `filter_text`)
         self._sorts: dict[Severity, Sort] = dict.fromkeys(Severity, Sort.DEADLINE)
@@ -262,6 +263,7 @@ class BoardScreen(QuickActions):
         zoned = {key: f"{column.label} ({zone_label(self.app.zone, now)})"
                  for column in layout.columns if layout.show_due and (key := column.key) in CLOCKS}
         by_severity = self._shown(now)
+        self._shown_for = (self.view, self._filter.text)
         with self.app.batch_update(), bulk_allocation(freeze=initial):
             for severity, pane in self._panes.items():
                 table = pane.table
@@ -656,19 +658,26 @@ class BoardScreen(QuickActions):
             return False
         self.query_one(FilterBar).show_error(None)
         changed = query != self.filter_text or saved != self.saved
+        before = self._filter
         self.filter_text, self._filter, self.saved = query, parsed, saved
         if changed:
-            self._narrow()
+            self._narrow(before)
         return True
 
-    def _narrow(self) -> None:
+    def _narrow(self, before: CaseFilter | None = None) -> None:
         """After the filter changed, as it is typed: the rows that no longer match leave (in one
         batch per pane), those that match now join, and only the panes that changed are sorted
-        again; the cursor stays on its case while it shows."""
+        again; the cursor stays on its case while it shows. A filter that only adds to `before`
+        (the rows shown were chosen by it, over every case) looks at the rows shown alone."""
         now = self.app.now()
         now_us = to_us(now)
         state = self.app.state
-        shown = self._shown(now)
+        within = None
+        if (before is not None and self.view is View.ALL and self._shown_for == (View.ALL, before.text)
+                and self._filter.narrows(before)):
+            within = list(self._rows)
+        shown = self._shown(now, within)
+        self._shown_for = (self.view, self._filter.text)
         if all(len(shown[s]) == len(self._order[s]) and set(shown[s]) == set(self._order[s]) for s in Severity):
             self._show_titles()  # the same cases (`sev` after `se`): only the words in the titles change
             self._show_status()
@@ -676,18 +685,25 @@ class BoardScreen(QuickActions):
         with self.app.batch_update():
             for severity, pane in self._panes.items():
                 wanted = set(shown[severity])
-                gone = [case_id for case_id in self._order[severity] if case_id not in wanted]
+                order = self._order[severity]
+                stays = [case_id for case_id in order if case_id in wanted]
                 new = [case_id for case_id in shown[severity] if case_id not in self._rows]
-                if not gone and not new:
+                if len(stays) == len(order) and not new:
                     continue
+                gone = [case_id for case_id in order if case_id not in wanted]
                 keep = pane.table.selected_id()
                 pane.table.remove_rows(gone)
-                for case_id in gone:
-                    self._count_row(case_id, self._rows.pop(case_id), -1)
+                if len(gone) > len(stays):  # most rows left: count the few that stay instead
+                    for case_id in gone:
+                        del self._rows[case_id]
+                    self._count_pane(severity, stays)
+                else:
+                    for case_id in gone:
+                        self._count_row(case_id, self._rows.pop(case_id), -1)
                 for case_id in new:
                     self._add_row(state.cases[case_id], now_us)
                     self._count_row(case_id, self._rows[case_id], 1)
-                self._order[severity] = [case_id for case_id in self._order[severity] if case_id in wanted] + new
+                self._order[severity] = stays + new
                 self._fit_clocks(severity)
                 if new:
                     self._resort(severity, keep)
@@ -711,8 +727,16 @@ class BoardScreen(QuickActions):
         counts.late += step * row.late
         counts.unowned += step * is_unowned(self.app.state.cases[case_id])
 
-    def _shown(self, now: datetime) -> dict[Severity, list[str]]:
-        """The cases the view and the filter in force show, by pane: one pass, one `Seen`."""
+    def _count_pane(self, severity: Severity, case_ids: list[str]) -> None:
+        """What a pane's title counts of its rows, counted afresh from `case_ids` (its whole floor's total stays)."""
+        counts, cases = self._counts[severity], self.app.state.cases
+        counts.shown = len(case_ids)
+        counts.late = sum(self._rows[case_id].late for case_id in case_ids)
+        counts.unowned = sum(is_unowned(cases[case_id]) for case_id in case_ids)
+
+    def _shown(self, now: datetime, within: Iterable[str] | None = None) -> dict[Severity, list[str]]:
+        """The cases the view and the filter in force show, by pane: one pass, one `Seen`. Over
+        every case, or over `within` when only those can show (see `_narrow`)."""
         state, actor = self.app.state, self.app.actor
         lead = state.shift_lead
         if self._filter.text != self.filter_text:
@@ -720,9 +744,14 @@ class BoardScreen(QuickActions):
         chosen, view = self._filter, self.view
         seen = Seen(actor, now, state.clocks, self.app.marks.unread, haystacks=self._haystacks, shift_lead=lead)
         by_severity: dict[Severity, list[str]] = {s: [] for s in Severity}
-        for case_id, case in state.cases.items():
-            if (not chosen or chosen.matches(case, seen)) and (
-                    view is View.ALL or in_view(view, case, state.clocks[case_id], actor, now, lead)):
+        cases, clocks = state.cases, state.clocks
+        candidates: Iterable[tuple[str, Case]] = cases.items() if within is None else (
+            (case_id, cases[case_id]) for case_id in within if case_id in cases)  # (closed: its change is on the way)
+        if chosen:
+            candidates = chosen.select(candidates, seen)
+        every = view is View.ALL
+        for case_id, case in candidates:
+            if every or in_view(view, case, clocks[case_id], actor, now, lead):
                 by_severity[case.severity].append(case_id)
         return by_severity
 
