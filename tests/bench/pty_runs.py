@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 QUIET_S = 0.015  # no output for this long: the frame was written whole
+KEY_SETTLED_S = 0.25  # after a key, no output for this long: every frame it causes is written
 ESCAPE_SETTLE_S = 0.3  # a lone escape is told from an escape sequence by waiting for more bytes
 TICKS_PER_S = os.sysconf("SC_CLK_TCK")
 
@@ -104,10 +105,17 @@ class Terminal:
             index = next(i for i, (_, length) in enumerate(self.chunks) if length >= where)
         return self.burst_end(index)
 
-    def next_burst(self, after_chunks: int, timeout: float = 10) -> float:
-        """The end of the first burst that starts after chunk number `after_chunks`."""
+    def last_output(self, after_chunks: int, quiet_s: float = KEY_SETTLED_S, timeout: float = 10) -> float:
+        """When the last output after chunk number `after_chunks` was read, once none has come for
+        `quiet_s`: the end of every frame a key causes, however many frames the program splits its
+        answer into (the filter bar echoes a letter, then narrows the board a frame later)."""
         self._wait(lambda: len(self.chunks) > after_chunks, timeout)
-        return self.burst_end(after_chunks)
+        while True:
+            with self._changed:
+                at = self.chunks[-1][0]
+            if time.perf_counter() - at >= quiet_s:
+                return at
+            time.sleep(quiet_s / 10)
 
     def quiet(self) -> int:
         """Wait until the output has been quiet for QUIET_S; returns the chunk count then."""
@@ -192,7 +200,7 @@ def keystrokes(argv: list[str], ready: bytes, size: tuple[int, int], env: dict[s
             chunks = terminal.between_frames()
             before = terminal.cpu_s()
             sent = terminal.send(keys)
-            end = terminal.next_burst(chunks)
+            end = terminal.last_output(chunks)  # well before the next tick's frame, a second after the last
             timings[name].append((end - sent) * 1000)
             cpu[name] += terminal.cpu_s() - before
 
