@@ -273,14 +273,15 @@ async def refuse_forged(store: Store, item: Claimed, reason: str) -> None:
     await store.write_rows(step)
 
 
-MISSING = "missing from the outbox (deleted, or moved off its event or source): queued again"
+MISSING = "missing from the outbox (deleted, or moved off its event, source, kind or state): queued again"
 
 
 async def restore_missing(store: Store, rules: WriteBackRules, since: datetime) -> list[Claimed]:
     """`deliver --check`, from the log: every event recorded since `since` that counts in the checked
     fold and that `rules` (the sender's config) write back (its kind wanted by the source its case's
     logged link names) must have its row. One without (a member deleted it or pointed it at another
-    event), or whose row names another source (this sender would never see it), is queued again:
+    event), or whose row names another source or kind, or sits in a state no sender moves on from
+    (`skipped` for an update, a made-up one), is queued again:
     failed and due now, so the board flags it and the pass sends it; the sender's marker search
     makes that safe for one already on its ticket. The rows queued again (token empty)."""
     logged = events.alias("logged")
@@ -304,12 +305,20 @@ async def restore_missing(store: Store, rules: WriteBackRules, since: datetime) 
                                 "marker": wb.marker(event)}
     if not wanted:
         return []
-    present: dict[int, str] = {}
+    present: dict[int, tuple[str, str, str]] = {}  # event id -> the row's source, kind and state
     ids = sorted(wanted)
     for start in range(0, len(ids), 500):
-        query = select(outbox.c.event_id, outbox.c.source).where(outbox.c.event_id.in_(ids[start:start + 500]))
-        present |= {row.event_id: row.source for row in await store.read_rows(query)}
-    lost = [wanted[event_id] for event_id in ids if present.get(event_id, None) != wanted[event_id]["source"]]
+        query = (select(outbox.c.event_id, outbox.c.source, outbox.c.kind, outbox.c.state)
+                 .where(outbox.c.event_id.in_(ids[start:start + 500])))
+        present |= {row.event_id: (row.source, row.kind, row.state) for row in await store.read_rows(query)}
+
+    def kept(row: dict) -> bool:
+        """Its row is there, for this source and kind, in a state a sender or the check moves on from."""
+        found = present.get(row["event_id"])
+        states = (wb.QUEUED, wb.SENT, wb.FAILED, wb.DEAD) + ((wb.SKIPPED,) if row["kind"] == wb.OWNER else ())
+        return found is not None and found[:2] == (row["source"], row["kind"]) and found[2] in states
+
+    lost = [wanted[event_id] for event_id in ids if not kept(wanted[event_id])]
     if not lost:
         return []
     now, restored = store.clock(), list[dict]()
@@ -320,9 +329,11 @@ async def restore_missing(store: Store, rules: WriteBackRules, since: datetime) 
         restored.clear()
         put = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(outbox)
         for row in lost:
-            if row["event_id"] in present:  # a row moved to another source: it is this event's again
+            if row["event_id"] in present:  # moved to another source or kind, or hidden in a state: its own again
+                source, kind, state = present[row["event_id"]]
                 result = await conn.execute(update(outbox).where(outbox.c.event_id == row["event_id"],
-                                                                 outbox.c.source == present[row["event_id"]])
+                                                                 outbox.c.source == source, outbox.c.kind == kind,
+                                                                 outbox.c.state == state)
                                             .values(**row, **again))
             else:
                 result = await conn.execute(put.values(**row, **again).on_conflict_do_nothing())

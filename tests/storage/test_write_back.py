@@ -437,8 +437,8 @@ async def test_a_queued_row_set_to_sent_is_found_off_its_ticket_re_queued_and_se
 
 async def test_a_deleted_row_is_queued_again_from_the_log_and_an_implausible_claim_holds_nothing(
         db_target, frozen_clock, tickets):
-    """N4: a member deletes a queued update's row, claims a note until `infinity` and moves another
-    update's row to a source nobody sends. `deliver --check` queues again, from the log, each event
+    """N4: a member deletes a queued update's row, claims a note until `infinity`, moves another
+    update's row to a source nobody sends and hides a third as `skipped`. `deliver --check` queues again, from the log, each event
     whose row is missing or elsewhere (only events of its window); a claim or wait no sender makes
     holds nothing (the case shows it due), while a real sender's lease still does; each update
     reaches the ticket once."""
@@ -454,7 +454,10 @@ async def test_a_deleted_row_is_queued_again_from_the_log_and_an_implausible_cla
         deleted = await store.execute(update_on(case_id, "deleted"), "dana")
         noted = await store.execute(c.Note(case_id=case_id, text="claimed forever"), "dana")
         moved = await store.execute(update_on(case_id, "moved"), "dana")
+        hidden = await store.execute(update_on(case_id, "hidden"), "dana")
         async with store._writer.begin() as conn:
+            await conn.execute(update(outbox_table).where(outbox_table.c.event_id == hidden.event.id)
+                               .values(state="skipped"))
             await conn.execute(delete(outbox_table).where(outbox_table.c.event_id == deleted.event.id))
             await conn.execute(text("UPDATE outbox SET claimed_until = 'infinity', claimed_by = 'zz', "
                                     "next_try_at = 'infinity' WHERE kind = 'note'"))
@@ -466,20 +469,19 @@ async def test_a_deleted_row_is_queued_again_from_the_log_and_an_implausible_cla
         sources = {"zd": live("zendesk", tickets.url)}
         assert (await check_sent(store, sources, frozen_clock.now + timedelta(minutes=1), Waits())).done == []
         checked = await check_sent(store, sources, frozen_clock.now - timedelta(days=7), Waits())
-        assert [(item["event_id"], item["state"]) for item in checked.done] == [(deleted.event.id, "missing"),
-                                                                                (moved.event.id, "missing")]
-        assert checked.line() == "checked 0 sent: 0 on their ticket, 2 missing from the outbox (queued again)"
+        lost = (deleted, moved, hidden)
+        assert [(item["event_id"], item["state"]) for item in checked.done] == [(e.event.id, "missing") for e in lost]
+        assert checked.line() == "checked 0 sent: 0 on their ticket, 3 missing from the outbox (queued again)"
         flagged = (await outbox.undelivered(store))[case_id]
-        assert {delivery.event_id for delivery in flagged} == {deleted.event.id, moved.event.id}
+        assert {delivery.event_id for delivery in flagged} == {e.event.id for e in lost}
         report = await deliver_pass(store, sources, sleep=Waits())
-        assert sorted(item["event_id"] for item in report.done) == sorted(
-            [deleted.event.id, noted.event.id, moved.event.id])
+        assert sorted(item["event_id"] for item in report.done) == sorted(e.event.id for e in (*lost, noted))
         assert {item["state"] for item in report.done} == {"sent"}
         markers = [comment["body"].rsplit("\n", 1)[-1] for comment in tickets.posted["1"]]
-        assert sorted(markers) == sorted(wb.marker(e.event) for e in (deleted, noted, moved))
+        assert sorted(markers) == sorted(wb.marker(e.event) for e in (*lost, noted))
         again = await check_sent(store, sources, frozen_clock.now - timedelta(days=7), Waits())
-        assert [item["state"] for item in again.done] == ["confirmed"] * 3
-        assert (await deliver_pass(store, sources, sleep=Waits())).done == [] and len(tickets.posted["1"]) == 3
+        assert [item["state"] for item in again.done] == ["confirmed"] * 4
+        assert (await deliver_pass(store, sources, sleep=Waits())).done == [] and len(tickets.posted["1"]) == 4
 
 
 async def test_a_real_senders_lease_still_keeps_others_off(db_target, frozen_clock, tickets):
