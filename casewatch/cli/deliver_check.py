@@ -1,4 +1,11 @@
-"""`casewatch deliver --check`: is every delivery marked sent on its ticket?
+"""`casewatch deliver --check`: has every update the log says goes to a ticket a row, and is every
+delivery marked sent on its ticket?
+
+First from the log, without reading a tracker: every event of the window that counts and that this
+sender's config writes back (its kind wanted by the source its case's logged link names) must have
+its outbox row. A member may delete one, or point it at another event or source, and then nothing
+would say so: one missing is queued again (failed and due now; `outbox.restore_missing`), and the
+same run's pass sends it, once (the marker is looked for first).
 
 In team mode members may write the outbox, so `sent` is a claim: a member who sets a row to `sent`
 withholds that update from the customer while the board shows it delivered. The check reads the
@@ -23,7 +30,7 @@ from casewatch.sources.write_back import find_marker
 from casewatch.storage import outbox
 from casewatch.storage.store import Store
 
-CONFIRMED, REQUEUED, FORGED, UNREAD = "confirmed", "requeued", "forged", "unread"
+CONFIRMED, REQUEUED, FORGED, UNREAD, MISSING = "confirmed", "requeued", "forged", "unread", "missing"
 NOT_ON_TICKET = "marked sent, but not on the ticket (the outbox is writable by members): re-queued"
 
 
@@ -41,13 +48,16 @@ class CheckReport:
         return sum(1 for item in self.done if item["state"] == state)
 
     def line(self) -> str:
-        parts = [f"checked {len(self.done)} sent: {self.count(CONFIRMED)} on their ticket"]
+        sent = sum(1 for item in self.done if item["state"] != MISSING)
+        parts = [f"checked {sent} sent: {self.count(CONFIRMED)} on their ticket"]
         if requeued := self.count(REQUEUED):
             parts.append(f"{requeued} not on it (re-queued)")
         if forged := self.count(FORGED):
             parts.append(f"{forged} not matching the log (never sent)")
         if unread := self.count(UNREAD):
             parts.append(f"{unread} not checked (the tracker did not answer)")
+        if missing := self.count(MISSING):
+            parts.append(f"{missing} missing from the outbox (queued again)")
         return ", ".join(parts)
 
     def problems(self, *states: str) -> list[str]:
@@ -55,11 +65,23 @@ class CheckReport:
                 for item in self.done if item["state"] in states]
 
 
+async def restore_missing(store: Store, sources: dict[str, LiveSource], since: datetime,
+                          report: CheckReport | None = None) -> CheckReport:
+    """The part from the log alone (no tracker read; `sync --follow` runs it every pass): each
+    event since `since` these sources write back that has no outbox row is queued again."""
+    report = CheckReport() if report is None else report
+    rules = {name: live.settings.write_back for name, live in sources.items()}
+    for item in await outbox.restore_missing(store, rules, since):
+        report.add(item, MISSING, outbox.MISSING)
+    return report
+
+
 async def check_sent(store: Store, sources: dict[str, LiveSource], since: datetime, sleep: Sleep,
                      timeout: float = 30.0) -> CheckReport:
-    """Look for each delivery marked sent since `since` on its ticket; re-queue those not there. A
-    refused credential (401) ends the check, raised."""
-    report = CheckReport()
+    """Queue again each event since `since` that has no outbox row; look for each delivery marked
+    sent since `since` on its ticket, and re-queue those not there. A refused credential (401) ends
+    the check, raised."""
+    report = await restore_missing(store, sources, since)
     clients: dict[str, TrackerClient] = {}
     try:
         for item in await outbox.sent_since(store, since):

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import orjson
 
-from casewatch.cli.deliver_check import FORGED, REQUEUED, UNREAD, check_sent
+from casewatch.cli.deliver_check import FORGED, MISSING, REQUEUED, UNREAD, check_sent
 from casewatch.cli.live_source import LiveSource, PassStopped
 from casewatch.cli.session import Session
 from casewatch.core import write_back as wb
@@ -240,7 +240,8 @@ def _reason(exc: CasewatchError, source: str) -> str:
 async def run_deliver(session: Session, store: Store) -> None:
     """`casewatch deliver [--retry CASE] [--check [--since 7d]] [--json]`: one pass, then exit 0
     (all sent, or nothing to do), 4 (items wait for the tracker), 2 (some were refused for good) or,
-    with --check, 3 (a delivery marked sent was not on its ticket: re-queued, and sent by the pass)."""
+    with --check, 3 (an update's row was missing, or a delivery marked sent was not on its ticket:
+    queued again, and sent by the pass)."""
     args = session.args
     roster = await importer(store, session.actor)
     sources = writing_sources(session, roster)
@@ -265,7 +266,7 @@ async def run_deliver(session: Session, store: Store) -> None:
     else:
         print(visible(report.line()), flush=True)
     problems: list[tuple[type[CasewatchError], str]] = [
-        *((Conflict, line) for line in (checked.problems(REQUEUED, FORGED) if checked else [])),
+        *((Conflict, line) for line in (checked.problems(MISSING, REQUEUED, FORGED) if checked else [])),
         *((Unavailable, line) for line in (checked.problems(UNREAD) if checked else []) + report.problems(wb.FAILED)),
         *((InvalidInput, line) for line in report.problems(wb.DEAD))]
     kinds = {kind for kind, _ in problems}

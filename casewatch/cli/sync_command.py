@@ -5,7 +5,8 @@ A pass reads page after page; each page's cases and the cursor after it commit t
 pass killed anywhere resumes where its last page committed. A failing pass is recorded in the
 source's state (the board's status line shows it) and, under --follow, tried again later, backing
 off to ten minutes. The token is read from its variable or file for each pass, and is in no
-message: the client removes it from anything the tracker says.
+message: the client removes it from anything the tracker says. Under --follow, each pass also runs
+write-back's sender, after queuing again what the log says is missing from the outbox.
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ import asyncio
 import contextlib
 import signal
 import sys
+from datetime import timedelta
 
 import orjson
 
+from casewatch.cli.deliver_check import MISSING, restore_missing
 from casewatch.cli.deliver_command import deliver_pass, writing_sources
 from casewatch.cli.live_source import LiveSource, PassStopped, stoppable
 from casewatch.cli.session import Session
@@ -33,6 +36,11 @@ from casewatch.storage.store import Store
 from casewatch.storage.sync import plan_page, save_failure, save_success, source_states_now, write_page
 
 __all__ = ["LiveSource", "PassStopped", "run_sync", "stoppable", "sync_pass"]
+
+# Under --follow each pass first queues again, from the log alone, what these senders write back
+# and has no outbox row (a member deleted it): for events since the follow began (never older ones,
+# such as updates logged before write-back was turned on), at most this far back.
+FOLLOW_RESTORES = timedelta(days=1)
 
 
 async def sync_pass(store: Store, live: LiveSource, actor: str, roster: dict[str, Person], *,
@@ -128,6 +136,7 @@ async def _follow(session: Session, store: Store, sources: list[LiveSource], ros
         loop.add_signal_handler(signum, stop.set)
     failures = dict.fromkeys((live.name for live in sources), 0)
     senders = writing_sources(session, roster)
+    started = store.clock()
     try:
         while not stop.is_set():
             for live in sources:
@@ -144,6 +153,9 @@ async def _follow(session: Session, store: Store, sources: list[LiveSource], ros
                     _log(store, report.line())
             if senders and not stop.is_set():  # write-back: what the board queued since the last pass
                 try:
+                    since = max(started, store.clock() - FOLLOW_RESTORES)  # rows missing: see deliver_check
+                    for line in (await restore_missing(store, senders, since)).problems(MISSING):
+                        _log(store, f"deliver: {line}")
                     sent = await deliver_pass(store, senders, sleep=stoppable(stop), stop=stop)
                 except PassStopped:
                     break

@@ -194,6 +194,7 @@ class Delivery:
     comment_id: str | None = None
     sent_at: datetime | None = None
     alerted: bool = False  # a board has told its lead that it failed
+    due: bool = False  # queued or failed, held by a claim or a wait no sender makes: the next pass takes it
 
     @property
     def undelivered(self) -> bool:
@@ -201,12 +202,14 @@ class Delivery:
         return self.state in (FAILED, DEAD)
 
     def label(self, zone: str = "UTC") -> str:
-        """`queued`, `sent 14:02 (comment 98765)`, `failed (HTTP 422: …, will retry)`, `dead (…)`."""
+        """`queued`, `due (…)`, `sent 14:02 (comment 98765)`, `failed (HTTP 422: …, will retry)`, `dead (…)`."""
         if self.state == SENT:
             at = f" {self.sent_at.astimezone(ZoneInfo(zone)):%H:%M}" if self.sent_at else ""
             notes = [f"comment {self.comment_id}"] if self.comment_id else []
             notes += [self.last_error] if self.last_error else []  # (the ticket's status could not follow)
             return f"sent{at} ({'; '.join(notes)})" if notes else f"sent{at}"
+        if self.due:
+            return "due (held by no sender's lease: the next `casewatch deliver` takes it)"
         if self.state == FAILED:
             return f"failed ({self.last_error or 'no answer'}, will retry)"
         if self.state == SKIPPED:
@@ -217,5 +220,5 @@ class Delivery:
 
     def as_json(self) -> dict[str, Any]:
         return {"event_id": self.event_id, "source": self.source, "ticket": self.ticket, "kind": self.kind,
-                "state": self.state, "attempts": self.attempts, "error": self.last_error,
+                "state": self.state, "due": self.due, "attempts": self.attempts, "error": self.last_error,
                 "comment_id": self.comment_id, "sent_at": self.sent_at.isoformat() if self.sent_at else None}

@@ -8,12 +8,19 @@ and each send's outcome.
 - A pass ends: it takes the ids due as it starts (`due_now`) and offers each to `claim` once, so a
   row queued, or set back to queued by a member, while it runs waits for the next pass.
 - Claimed with a lease: on PostgreSQL `FOR UPDATE SKIP LOCKED`, so two senders never take one row;
-  on SQLite the writers take turns. The lease (`claimed_until`) keeps others off while one sends.
+  on SQLite the writers take turns. The lease (`claimed_until`) keeps others off while one sends,
+  and only a lease a sender could have taken does: one ending further ahead than now + `LEASE`
+  (with `SKEW` for the senders' clocks), infinite or unreadable is no claim, and the row is free.
+  A wait (`next_try_at`) longer than the longest back-off is likewise no wait: the row is due.
 - Every send is counted before it starts (`attempts`, committed): a sender killed mid-send leaves
   an item whose outcome is unknown, and the next sender looks for its marker on the ticket first.
 - Trusted by nobody: in team mode members can write these rows, so `trusted_body` checks a row
   against the checked fold of the log (its event counts, is of its kind, on the case linked to its
   ticket) and the body sent is rendered from that event, never read from the row.
+- Missing rows are found from the log: `restore_missing` (`deliver --check`, and each pass of
+  `sync --follow` for what was logged since it started) queues again every counted event of the
+  window the sender's config writes back that has no row (a member deleted it, pointed it at
+  another event, or moved it to a source this sender never sends).
 """
 
 from __future__ import annotations
@@ -26,7 +33,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Row, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import Row, and_, func, insert, not_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from casewatch.core import write_back as wb
@@ -38,6 +46,7 @@ if TYPE_CHECKING:
     from casewatch.storage.store import Store
 
 LEASE = timedelta(minutes=5)  # how long a claim keeps other senders off (a killed sender's claim lapses)
+SKEW = timedelta(minutes=1)  # how far senders' clocks may differ: a lease ending later than now + LEASE + SKEW is none
 CLAIM_AT_ONCE = 50
 WriteBackRules = Mapping[str, wb.WriteBack]  # source name -> its write_back table
 
@@ -98,19 +107,42 @@ def _lapsed(claimed_by: str | None) -> bool:
     return False
 
 
-def _due(now: datetime, sources: Iterable[str]):
-    return and_(outbox.c.state.in_((wb.QUEUED, wb.FAILED)), outbox.c.next_try_at <= now,
-                outbox.c.source.in_(sorted(sources)))
+def _plausible(column, now: datetime, longest: timedelta, dialect: str):
+    """SQL: `column` (a time members may write) ends between now and now + `longest` (+ `SKEW`), and
+    is a time at all: PostgreSQL's `infinity` is later than any bound, and SQLite text that is no
+    time (which `datetime()` reads as NULL) is none."""
+    within = column.between(now, now + longest + SKEW)
+    return and_(within, func.datetime(column).is_not(None)) if dialect == "sqlite" else within
 
 
-_FREE = or_(outbox.c.claimed_until.is_(None), outbox.c.claimed_until < bindparam("now"))
-_OURS = and_(outbox.c.claimed_until >= bindparam("now"), outbox.c.claimed_by.startswith(f"{_host()}@",
-                                                                                        autoescape=True))
+def _due(now: datetime, sources: Iterable[str], dialect: str):
+    """Queued or failed, and its wait over: `next_try_at` passed, or later than the longest
+    back-off allows (a member's `infinity` waits for nothing)."""
+    column = outbox.c.next_try_at
+    waiting = and_(column > now, _plausible(column, now, wb.LONGEST_WAIT, dialect))
+    return and_(outbox.c.state.in_((wb.QUEUED, wb.FAILED)), not_(waiting), outbox.c.source.in_(sorted(sources)))
+
+
+def _held(now: datetime, dialect: str):
+    """SQL: a lease a sender could hold now (see `_plausible`); any other value of `claimed_until`,
+    NULL included, leaves the row free."""
+    return and_(outbox.c.claimed_until.is_not(None),
+                _plausible(outbox.c.claimed_until, now, LEASE, dialect))
+
+
+def held_plausibly(claimed_until: datetime | None, claimed_by: str | None, now: datetime) -> bool:
+    """The same in Python, for a row as read (an unreadable time reads as None): whether a claim
+    on it still keeps the next sender off."""
+    return claimed_by is not None and claimed_until is not None and now <= claimed_until <= now + LEASE + SKEW
+
+
+def _dialect(store: Store) -> str:
+    return store.target.url.get_backend_name()
 
 
 async def due_now(store: Store, sources: Iterable[str]) -> list[int]:
     """The ids of the rows due as a pass starts, oldest first: the pass offers each to `claim` once."""
-    query = select(outbox.c.id).where(_due(store.clock(), list(sources))).order_by(outbox.c.id)
+    query = select(outbox.c.id).where(_due(store.clock(), list(sources), _dialect(store))).order_by(outbox.c.id)
     return [row.id for row in await store.read_rows(query)]
 
 
@@ -120,16 +152,21 @@ async def claim(store: Store, sources: Iterable[str], limit: int = CLAIM_AT_ONCE
     token, oldest first. A row claimed by a live sender stays its own until the lease ends."""
     token, now, names = f"{_host()}@{os.getpid()}:{uuid.uuid4().hex[:16]}", store.clock(), list(sources)
     found: list[Claimed] = []
-    chosen = _due(now, names) if among is None else and_(_due(now, names), outbox.c.id.in_(list(among)))
 
     async def step(conn: AsyncConnection) -> None:
+        dialect = conn.dialect.name
+        chosen = _due(now, names, dialect)
+        if among is not None:
+            chosen = and_(chosen, outbox.c.id.in_(list(among)))
+        held = _held(now, dialect)  # a lease a sender could hold: anything else (infinity, junk) is none
+        ours = and_(held, outbox.c.claimed_by.startswith(f"{_host()}@", autoescape=True))
         rows: list[Row] = []
-        for held, extra in ((_FREE, limit), (_OURS, None)):  # free rows, then those of killed senders here
-            query = select(outbox).where(chosen, held).order_by(outbox.c.id).limit(extra)
-            if conn.dialect.name == "postgresql":
+        for free, which, extra in ((True, not_(held), limit), (False, ours, None)):  # then killed senders' here
+            query = select(outbox).where(chosen, which).order_by(outbox.c.id).limit(extra)
+            if dialect == "postgresql":
                 query = query.with_for_update(skip_locked=True)
-            rows += [row for row in await conn.execute(query, {"now": now})
-                     if held is _FREE or _lapsed(row.claimed_by)][:limit - len(rows)]
+            rows += [row for row in await conn.execute(query)
+                     if free or _lapsed(row.claimed_by)][:limit - len(rows)]
         found.clear()
         if not rows:
             return
@@ -236,6 +273,78 @@ async def refuse_forged(store: Store, item: Claimed, reason: str) -> None:
     await store.write_rows(step)
 
 
+MISSING = "missing from the outbox (deleted, or moved off its event, source, kind or state): queued again"
+
+
+async def restore_missing(store: Store, rules: WriteBackRules, since: datetime) -> list[Claimed]:
+    """`deliver --check`, from the log: every event recorded since `since` that counts in the checked
+    fold and that `rules` (the sender's config) write back (its kind wanted by the source its case's
+    logged link names) must have its row. One without (a member deleted it or pointed it at another
+    event), or whose row names another source or kind, or sits in a state no sender moves on from
+    (`skipped` for an update, a made-up one), is queued again:
+    failed and due now, so the board flags it and the pass sends it; the sender's marker search
+    makes that safe for one already on its ticket. The rows queued again (token empty)."""
+    logged = events.alias("logged")
+    chosen = (select(logged.c.case_id).where(logged.c.recorded_at >= since, logged.c.case_id.is_not(None),
+                                             logged.c.type.in_([kind.value for kind in wb.KINDS]))
+              .distinct().correlate(None))
+    wanted: dict[int, dict] = {}
+    async for history in store.case_histories(chosen):
+        created = next((e for e in history if e.type is EventType.CASE_CREATED), None)
+        link = created.payload.get("source") if created is not None else None
+        name = link.get("name") if isinstance(link, dict) else None
+        rule = rules.get(name) if isinstance(name, str) else None
+        if rule is None or not isinstance(link, dict) or link.get("id") is None:
+            continue
+        for event in history:
+            kind = wb.kind_of(event)
+            if kind is None or event.id is None or event.recorded_at < since or not rule.wants(kind):
+                continue
+            wanted[event.id] = {"case_id": event.case_id, "event_id": event.id, "source": name,
+                                "ticket": str(link["id"]), "kind": kind, "body": wb.body(event),
+                                "marker": wb.marker(event)}
+    if not wanted:
+        return []
+    present: dict[int, tuple[str, str, str]] = {}  # event id -> the row's source, kind and state
+    ids = sorted(wanted)
+    for start in range(0, len(ids), 500):
+        query = (select(outbox.c.event_id, outbox.c.source, outbox.c.kind, outbox.c.state)
+                 .where(outbox.c.event_id.in_(ids[start:start + 500])))
+        present |= {row.event_id: (row.source, row.kind, row.state) for row in await store.read_rows(query)}
+
+    def kept(row: dict) -> bool:
+        """Its row is there, for this source and kind, in a state a sender or the check moves on from."""
+        found = present.get(row["event_id"])
+        states = (wb.QUEUED, wb.SENT, wb.FAILED, wb.DEAD) + ((wb.SKIPPED,) if row["kind"] == wb.OWNER else ())
+        return found is not None and found[:2] == (row["source"], row["kind"]) and found[2] in states
+
+    lost = [wanted[event_id] for event_id in ids if not kept(wanted[event_id])]
+    if not lost:
+        return []
+    now, restored = store.clock(), list[dict]()
+    again = {"state": wb.FAILED, "attempts": 0, "next_try_at": now, "alerted": False, "last_error": MISSING,
+             "claimed_until": None, "claimed_by": None, "comment_id": None, "sent_at": None}
+
+    async def step(conn: AsyncConnection) -> None:
+        restored.clear()
+        put = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(outbox)
+        for row in lost:
+            if row["event_id"] in present:  # moved to another source or kind, or hidden in a state: its own again
+                source, kind, state = present[row["event_id"]]
+                result = await conn.execute(update(outbox).where(outbox.c.event_id == row["event_id"],
+                                                                 outbox.c.source == source, outbox.c.kind == kind,
+                                                                 outbox.c.state == state)
+                                            .values(**row, **again))
+            else:
+                result = await conn.execute(put.values(**row, **again).on_conflict_do_nothing())
+            if result.rowcount:
+                restored.append(row)
+
+    await store.write_rows(step)
+    return [Claimed(0, row["case_id"], row["event_id"], row["source"], row["ticket"], row["kind"], row["body"],
+                    row["marker"], 0, token="") for row in restored]
+
+
 @dataclass(frozen=True)
 class Trusted:
     """What the log says of an item: the body to send, whether the case then waited on the
@@ -268,16 +377,21 @@ async def trusted_body(store: Store, item: Claimed) -> Trusted | None:
     return Trusted(text, wb.waiting_at(events, event.id or 0))
 
 
-def _delivery(row) -> wb.Delivery:
+def _delivery(row, now: datetime | None = None) -> wb.Delivery:
+    stuck = now is not None and row.state in (wb.QUEUED, wb.FAILED) and (
+        (row.claimed_by is not None and not held_plausibly(row.claimed_until, row.claimed_by, now))
+        or row.next_try_at is None or row.next_try_at > now + wb.LONGEST_WAIT + SKEW)
     return wb.Delivery(event_id=row.event_id, source=row.source, ticket=row.ticket, kind=row.kind, state=row.state,
                        attempts=row.attempts, last_error=row.last_error, comment_id=row.comment_id,
-                       sent_at=row.sent_at, alerted=row.alerted)
+                       sent_at=row.sent_at, alerted=row.alerted, due=stuck)
 
 
 async def deliveries(store: Store, case_id: str) -> dict[int, wb.Delivery]:
-    """The case's deliveries by event id (the case screen and `case show`)."""
+    """The case's deliveries by event id (the case screen and `case show`). One held by a claim or
+    a wait no sender makes (an infinite lease, say) reads as due: the next pass takes it."""
     rows = await store.read_rows(select(outbox).where(outbox.c.case_id == case_id))
-    return {row.event_id: _delivery(row) for row in rows}
+    now = store.clock()
+    return {row.event_id: _delivery(row, now) for row in rows}
 
 
 async def undelivered(store: Store, case_ids: Iterable[str] | None = None) -> dict[str, list[wb.Delivery]]:

@@ -3,7 +3,7 @@ logged with `case update` reaches the ticket once and `case show` says so (and a
 `case assign` becomes the ticket's assignee); the exit codes of a
 tracker that is down (4), a ticket that refuses (2, then `--retry`) and a bad write_back table (2);
 no token in any message; and a deliver SIGKILLed while the tracker holds its send, run again,
-posting exactly once."""
+posting exactly once; under --follow, a row deleted while it runs queued again from the log."""
 
 from __future__ import annotations
 
@@ -161,3 +161,35 @@ def test_sync_follow_delivers_each_pass(floor):
             process.kill()
     assert process.returncode == 0 and err.splitlines()[-1].endswith(" UTC stopped")
     assert len(comments.posted["1"]) == 1
+
+
+@pytest.mark.slow
+def test_sync_follow_queues_again_a_row_deleted_while_it_runs(floor, tmp_path):
+    """N4 under --follow: an update logged after the follow began whose outbox row is then deleted
+    (a member's raw SQL) is queued again from the log by the next pass, said in one line, and sent
+    once; the update logged before it began is sent as usual."""
+    import sqlite3
+
+    run_cli, comments = floor
+    assert run_cli(*UPDATE)[0] == 0
+    env = os.environ | {"CASEWATCH_ZD_TOKEN": TOKEN}
+    process = subprocess.Popen([sys.executable, "-m", "casewatch.cli.main", "sync", "--follow", "--every", "1m"],
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        first = process.stderr.readline()
+        assert first.endswith(" UTC deliver: 1 sent\n"), first
+        assert run_cli("case", "update", "CW-1001", "--known", "Deleted", "--investigating", "-",
+                       "--next-milestone", "-")[0] == 0
+        with sqlite3.connect(tmp_path / "cw.db") as db:
+            assert db.execute("DELETE FROM outbox WHERE state = 'queued'").rowcount == 1
+        missing, sent = process.stderr.readline(), process.stderr.readline()
+        assert " UTC deliver: CW-1001 update to zd ticket 1: missing from the outbox" in missing, missing
+        assert sent.endswith(" UTC deliver: 1 sent\n"), sent
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=20)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0 and err.splitlines()[-1].endswith(" UTC stopped")
+    assert [comment["body"].split("\n", 1)[0] for comment in comments.posted["1"]] == [
+        "What we know: Payments fail", "What we know: Deleted"]

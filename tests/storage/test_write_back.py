@@ -433,3 +433,69 @@ async def test_a_queued_row_set_to_sent_is_found_off_its_ticket_re_queued_and_se
         assert "What we know: withheld" in tickets.posted["1"][1]["body"]
         later = await check_sent(store, sources, frozen_clock.now + timedelta(minutes=1), Waits())
         assert later.done == []
+
+
+async def test_a_deleted_row_is_queued_again_from_the_log_and_an_implausible_claim_holds_nothing(
+        db_target, frozen_clock, tickets):
+    """N4: a member deletes a queued update's row, claims a note until `infinity`, moves another
+    update's row to a source nobody sends and hides a third as `skipped`. `deliver --check` queues again, from the log, each event
+    whose row is missing or elsewhere (only events of its window); a claim or wait no sender makes
+    holds nothing (the case shows it due), while a real sender's lease still does; each update
+    reaches the ticket once."""
+    from datetime import timedelta
+
+    from sqlalchemy import delete, text
+
+    from casewatch.cli.deliver_check import check_sent
+
+    async with await Store.open(db_target, clock=frozen_clock, creator=LEAD) as store:
+        store.write_back = {"zd": ON}
+        case_id = await linked_case(store)
+        deleted = await store.execute(update_on(case_id, "deleted"), "dana")
+        noted = await store.execute(c.Note(case_id=case_id, text="claimed forever"), "dana")
+        moved = await store.execute(update_on(case_id, "moved"), "dana")
+        hidden = await store.execute(update_on(case_id, "hidden"), "dana")
+        async with store._writer.begin() as conn:
+            await conn.execute(update(outbox_table).where(outbox_table.c.event_id == hidden.event.id)
+                               .values(state="skipped"))
+            await conn.execute(delete(outbox_table).where(outbox_table.c.event_id == deleted.event.id))
+            await conn.execute(text("UPDATE outbox SET claimed_until = 'infinity', claimed_by = 'zz', "
+                                    "next_try_at = 'infinity' WHERE kind = 'note'"))
+            await conn.execute(update(outbox_table).where(outbox_table.c.event_id == moved.event.id)
+                               .values(source="nowhere"))
+        shown = await outbox.deliveries(store, case_id)
+        assert shown[noted.event.id].label().startswith("due (held by no sender's lease")
+        assert shown[noted.event.id].as_json()["due"] is True
+        sources = {"zd": live("zendesk", tickets.url)}
+        assert (await check_sent(store, sources, frozen_clock.now + timedelta(minutes=1), Waits())).done == []
+        checked = await check_sent(store, sources, frozen_clock.now - timedelta(days=7), Waits())
+        lost = (deleted, moved, hidden)
+        assert [(item["event_id"], item["state"]) for item in checked.done] == [(e.event.id, "missing") for e in lost]
+        assert checked.line() == "checked 0 sent: 0 on their ticket, 3 missing from the outbox (queued again)"
+        flagged = (await outbox.undelivered(store))[case_id]
+        assert {delivery.event_id for delivery in flagged} == {e.event.id for e in lost}
+        report = await deliver_pass(store, sources, sleep=Waits())
+        assert sorted(item["event_id"] for item in report.done) == sorted(e.event.id for e in (*lost, noted))
+        assert {item["state"] for item in report.done} == {"sent"}
+        markers = [comment["body"].rsplit("\n", 1)[-1] for comment in tickets.posted["1"]]
+        assert sorted(markers) == sorted(wb.marker(e.event) for e in (*lost, noted))
+        again = await check_sent(store, sources, frozen_clock.now - timedelta(days=7), Waits())
+        assert [item["state"] for item in again.done] == ["confirmed"] * 4
+        assert (await deliver_pass(store, sources, sleep=Waits())).done == [] and len(tickets.posted["1"]) == 4
+
+
+async def test_a_real_senders_lease_still_keeps_others_off(db_target, frozen_clock, tickets):
+    """A claim a sender could hold (now + the lease, on another machine) keeps the row until it ends."""
+    async with await Store.open(db_target, clock=frozen_clock, creator=LEAD) as store:
+        store.write_back = {"zd": ON}
+        case_id = await linked_case(store)
+        written = await store.execute(update_on(case_id), "dana")
+        async with store._writer.begin() as conn:
+            await conn.execute(update(outbox_table).values(claimed_until=frozen_clock.now + outbox.LEASE,
+                                                           claimed_by="elsewhere@1:0123456789abcdef"))
+        assert (await outbox.deliveries(store, case_id))[written.event.id].label() == "queued"
+        sources = {"zd": live("zendesk", tickets.url)}
+        assert (await deliver_pass(store, sources, sleep=Waits())).done == []
+        frozen_clock.advance(minutes=6)
+        assert [item["state"] for item in (await deliver_pass(store, sources, sleep=Waits())).done] == ["sent"]
+        assert len(tickets.posted["1"]) == 1

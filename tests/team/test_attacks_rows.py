@@ -66,8 +66,9 @@ def test_rows_that_keep_coming_back_never_keep_a_deliver_pass_running(team, caps
     assert {row["state"] for row in team.sql("admin", "SELECT state FROM outbox")} == {"queued"}
 
 
-def linked_floor(team, capsys, httpserver, monkeypatch):
-    """CW-1001 synced from Zendesk ticket 1 by alice, an update and a note on it sent; (tracker, comments)."""
+def linked_floor(team, capsys, httpserver, monkeypatch, send: bool = True):
+    """CW-1001 synced from Zendesk ticket 1 by alice, an update and a note on it sent (queued only,
+    unless `send`); (tracker, comments)."""
     from tests.sources.trackers import Comments, Tracker, zd_page, zd_ticket
 
     tracker = Tracker(httpserver).serve_zendesk()
@@ -80,8 +81,9 @@ def linked_floor(team, capsys, httpserver, monkeypatch):
         code, _, err = cw(capsys, *args, "--db", team.url("alice"))
         assert code == 0, (args, err)
     assert cw(capsys, "case", "note", "CW-1001", "checked the gateway", "--db", team.url("bob"))[0] == 0
-    code, out, err = cw(capsys, "deliver", "--db", team.url("alice"))
-    assert code == 0, out + err
+    if send:
+        code, out, err = cw(capsys, "deliver", "--db", team.url("alice"))
+        assert code == 0, out + err
     return tracker, comments
 
 
@@ -209,4 +211,32 @@ def test_a_case_row_whose_times_do_not_decode_is_read_from_the_log(team, capsys,
             assert sorted(c["id"] for c in json.loads(out)) == [case_id, other]
     code, out, _ = cw(capsys, "db", "verify", "--db", team.url("alice"))
     assert code == 1 and f"cases {case_id}: differs in {where}" in out, out
+    still_sound(team, capsys)
+
+
+def test_a_row_a_member_deletes_or_claims_forever_is_found_and_sent_once(team, capsys, httpserver, monkeypatch):
+    """N4: bob deletes alice's queued update and claims his note until `infinity`. Before, `deliver`
+    said "nothing to deliver", `--check` "checked 0 sent", and the customer never got the update.
+    Now the claim is no claim (`case show` says the note is due, and `deliver` sends it), and
+    `deliver --check` finds the update missing from the log's side, queues it again (exit 3, one
+    line naming it) and sends it: each reaches the ticket exactly once."""
+    _, comments = linked_floor(team, capsys, httpserver, monkeypatch, send=False)
+    team.sql("bob", "DELETE FROM outbox WHERE kind = 'update'")
+    team.sql("bob", "UPDATE outbox SET claimed_until = 'infinity', claimed_by = 'zz' WHERE kind = 'note'")
+    code, out, err = cw(capsys, "case", "show", "CW-1001", "--db", team.url("alice"))
+    assert code == 0 and "due (held by no sender's lease" in out, out + err
+    code, out, err = cw(capsys, "deliver", "--db", team.url("alice"))
+    assert (code, out, err) == (0, "1 sent\n", ""), out + err
+    code, out, err = cw(capsys, "deliver", "--check", "--db", team.url("alice"))
+    assert code == 3 and out == "checked 1 sent: 1 on their ticket, 1 missing from the outbox (queued again)\n" \
+                                "1 sent\n", out + err
+    assert len(err.splitlines()) == 1 and "CW-1001 update to zd ticket 1: missing from the outbox" in err, err
+    posted = comments.posted["1"]
+    assert len(posted) == 2 and sorted(comment["public"] for comment in posted) == [False, True]
+    assert len({comment["body"].rsplit("\n", 1)[-1] for comment in posted}) == 2
+    assert cw(capsys, "deliver", "--db", team.url("alice"))[:2] == (0, "nothing to deliver\n")
+    code, out, err = cw(capsys, "deliver", "--check", "--db", team.url("alice"))
+    assert (code, out) == (0, "checked 2 sent: 2 on their ticket\nnothing to deliver\n"), out + err
+    assert len(comments.posted["1"]) == 2
+    assert {row["state"] for row in team.sql("admin", "SELECT state FROM outbox")} == {"sent"}
     still_sound(team, capsys)
