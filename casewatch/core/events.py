@@ -125,7 +125,7 @@ def _severity_changed(case: Case, e: Event) -> dict[str, Any]:
     after = Severity(e.payload["after"])
     step = SeverityStep(at=e.occurred_at, before=case.severity, after=after)
     return {"severity": after, "severity_steps": [*case.severity_steps, step],
-            "route_review_needed": case.route_review_needed or e.payload["route_review"]}
+            "route_review_needed": case.route_review_needed or e.payload["route_review"] is True}
 
 
 def _describe_severity(p: Payload) -> str:
@@ -159,8 +159,10 @@ def _describe_close(p: Payload) -> str:
 
 
 def _evidence_set(case: Case, e: Event) -> dict[str, Any]:
-    returned = None if e.payload.get("return_cleared") else case.returned
-    return {"evidence": apply_set(case.evidence, e.payload, e.actor, e.occurred_at), "returned": returned}
+    """Applied as upgraded (the first checklist's shape too): the payload the fold compared."""
+    p = upgrade_set_payload(e.payload)
+    returned = None if p.get("return_cleared") is True else case.returned
+    return {"evidence": apply_set(case.evidence, p, e.actor, e.occurred_at), "returned": returned}
 
 
 def _describe_evidence(payload: Payload) -> str:

@@ -229,8 +229,12 @@ def upgrade_set_payload(payload: Mapping[str, Any]) -> dict[str, Any]:
     booleans under the old keys: `after` true meant done, false meant missing again."""
     if "state" in payload:
         return dict(payload)
-    return {"key": canonical_key(payload["key"]), "before": "done" if payload["before"] else "missing",
-            "state": (EvidenceState.DONE if payload["after"] else EvidenceState.MISSING).value}
+    upgraded = {"key": canonical_key(payload["key"]), "before": "done" if payload["before"] else "missing",
+                "state": (EvidenceState.DONE if payload["after"] else EvidenceState.MISSING).value}
+    # what today's events say besides, kept: projection applies the upgraded payload, and the fold
+    # compares the same one with what `decide` derives (a `return_cleared` left behind here would be
+    # applied from the raw payload while the fold compared None)
+    return upgraded | {key: payload[key] for key in ("return_cleared", "via") if key in payload}
 
 
 def apply_set(records: Mapping[str, EvidenceRecord], payload: Mapping[str, Any], actor: str,

@@ -39,7 +39,7 @@ from casewatch.core.models import (
 from casewatch.core.permissions import Action, check
 from casewatch.core.policy import Policy, default_policy, parse_policy
 from casewatch.core.projection import apply, apply_floor, in_history_order, replay_cases
-from casewatch.core.redecide import redecide_refusal
+from casewatch.core.redecide import identical, redecide_refusal
 from casewatch.core.rules import EARLIEST, RULES, Context, resolved_by
 
 SYSTEM_ACTOR = "casewatch"
@@ -231,14 +231,16 @@ def _change_refusal(before: Case | None, after: Case, event: Event) -> str | Non
     """What the fold applied without pydantic's checks (projection applies a change by copying, as
     the rules only make well-typed ones): each field the event set must hold a value of its type,
     and its timeline line must render. A raw INSERT's `{"next_update_in_s": "abc"}` or an evidence
-    record without `before` would otherwise become state that every reader trips over."""
+    record without `before` would otherwise become state that every reader trips over; and a value
+    of the wrong kind that pydantic would take (`1` for a flag) is refused too, as its serializer
+    would warn on stderr at every dump of the case."""
     EVENTS[event.type].describe(event.payload)  # a missing or wrongly typed key raises: quarantined
     if before is None:
         return None  # a case_created's fields went through Case(...) itself
     for name, value in after.__dict__.items():
         if value is not before.__dict__.get(name):
             check = _field_check(name)  # through plain data: pydantic takes a dataclass instance as it is
-            if check.validate_python(check.dump_python(value, warnings=False)) != value:
+            if not identical(check.validate_python(check.dump_python(value, warnings=False)), value):
                 return f"it sets {name} to a value casewatch never writes"
     return None
 

@@ -136,10 +136,15 @@ def text_problem(value: str, *, multiline: bool = False, limit: int | None = Non
             "invisible character" if _INVISIBLE_CHARS.match(char) else "control character")
         hint = " (it is a single line)" if char in "\n\r\u2028\u2029" else ""
         return f"{what} U+{ord(char):04X} at position {position} is not allowed{hint}"
+    return length_problem(value, limit=limit, in_bytes=in_bytes)
+
+
+def length_problem(value: str, *, limit: int | None, in_bytes: bool = False) -> str | None:
+    """What is wrong with the length of `value` (characters, or `in_bytes` of UTF-8); None when it fits."""
     if limit is None:
         return None
     if in_bytes:
-        size = len(value.encode("utf-8"))
+        size = len(value.encode("utf-8", "surrogatepass"))
         if size > limit:
             return f"too long ({size} bytes; the limit is {limit}, {limit // KIB} KiB)"
     elif len(value) > limit:
@@ -159,6 +164,7 @@ class FreeText:
     limit: int | None = None
     trim: bool = True
     in_bytes: bool = False
+    any_character: bool = False  # only the length is checked (text a tracker wrote: `TrackerTitle`)
 
     def check(self, value: str, info: ValidationInfo) -> str:
         label = self._label(info)
@@ -167,9 +173,19 @@ class FreeText:
         text = value.strip() if self.trim else value  # whitespace around, newlines too, is trimmed, not refused
         if self.required and not text.strip():
             raise InvalidInput(f"{label} must not be empty")
+        if self.any_character:
+            if found := length_problem(text, limit=self.limit, in_bytes=self.in_bytes):
+                raise InvalidInput(f"{label}: {found}")
+            return text
         offset = len(value) - len(value.lstrip()) if self.trim else 0
         check_text(text, label, multiline=self.multiline, limit=self.limit, in_bytes=self.in_bytes, offset=offset)
         return text
+
+    def too_long(self, value: str) -> str | None:
+        """What is wrong with the length of `value` as stored (naming no field): what `check` returns
+        fits its limit as it is, trimmed and with plain line ends, so a stored text is measured whole
+        (200 characters of title and 100,000 spaces after them is too long)."""
+        return length_problem(value, limit=self.limit, in_bytes=self.in_bytes)
 
     def _label(self, info: ValidationInfo) -> str:
         return self.label or (info.field_name or "text").replace("_", " ")
@@ -223,20 +239,10 @@ def cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + ELLIPSIS
 
 
-def _fits(limit: int, label: str) -> AfterValidator:
-    def check(value: str) -> str:
-        if not value.strip():
-            raise InvalidInput(f"{label} must not be empty")
-        if len(value) > limit:
-            raise InvalidInput(f"{label}: too long ({len(value)} characters; the limit is {limit})")
-        return value
-    return AfterValidator(check)
-
-
-TrackerTitle = Annotated[str, _fits(LIMITS["title"], "title")]
+TrackerTitle = Annotated[str, FreeText(label="title", limit=LIMITS["title"], trim=False, any_character=True)]
 """A title as a tracker wrote it: kept as given (control characters too; `visible` shows them
 escaped), only never longer than a title may be."""
-TrackerCustomer = Annotated[str, _fits(LIMITS["customer"], "customer")]
+TrackerCustomer = Annotated[str, FreeText(label="customer", limit=LIMITS["customer"], trim=False, any_character=True)]
 
 HANDLE = re.compile(r"[a-z0-9][a-z0-9._-]{0,39}")
 

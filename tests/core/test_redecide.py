@@ -4,16 +4,19 @@ an item's version) must be what it would derive then, or the event is quarantine
 
 from __future__ import annotations
 
-from datetime import timedelta
+import warnings
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from casewatch.core import commands as c
 from casewatch.core.errors import InvalidInput, PermissionDenied
 from casewatch.core.evidence import DEFAULT_ITEMS
+from casewatch.core.messages import render_customer_update
 from casewatch.core.models import EventType, Severity, Status
 from casewatch.core.projection import replay_cases
-from tests.core.floor import Floor
+from casewatch.core.rules import next_update_due
+from tests.core.floor import ROSTER, Floor
 from tests.core.test_quarantine import T0, check_log, forged, roster_events
 
 EVERY_KEY_DONE = [{"key": item.key, "label": item.label, "done": True} for item in DEFAULT_ITEMS]
@@ -160,3 +163,139 @@ def test_a_backfill_is_judged_from_the_case_its_writer_saw_in_history_order():
     assert log[-1].payload["before"] == "investigating"
     _, counted, quarantined = check_log(roster_events() + log)
     assert quarantined == [] and len(counted["CW-1"]) == 4
+
+
+AFTER_THE_FIRST_RULES = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+"""A time a member's event is recorded at today: after `FIRST_RULES_UNTIL`."""
+
+
+def test_an_old_shape_evidence_event_cannot_clear_a_return_mark():
+    """N1: the first checklist's shape ({before, after} booleans) with `return_cleared` is compared as
+    projection applies it (upgraded, the flag kept), so it cannot clear the mark while the packet is short."""
+    floor = returned_floor()
+    old = {"key": "reproduction", "before": False, "after": True}
+    forgery = forged(floor, EventType.EVIDENCE_SET, old | {"return_cleared": True}, at=AFTER_THE_FIRST_RULES)
+    honest = forged(floor, EventType.EVIDENCE_SET, old, at=AFTER_THE_FIRST_RULES)
+    _, counted, quarantined = check_log(roster_events() + floor.log)
+    assert [(q.id, q.reason) for q in quarantined] == [
+        (forgery.id, "its return_cleared is not what casewatch derives (True, not False)")]
+    case = replay_cases(counted["CW-1"])["CW-1"]
+    assert counted["CW-1"][-1] == honest and case.returned is not None
+    assert case.evidence["observed"].state == "done"
+
+
+def test_only_a_lead_or_the_first_rules_name_a_route_authority_at_creation():
+    """N2: the first rules' creation shape named the shift lead; an agent's raw creation naming her
+    today is refused, while the first rules' own (recorded on their day) and a lead's still count."""
+    floor = Floor()
+    forged(floor, EventType.SHIFT_STARTED, {"lead": "lead", "tz": "Europe/Berlin", "before": None}, "lead",
+           case_id=None, at=T0)
+    created = {"title": "F6", "customer": "ACME", "summary": "", "severity": "SEV2", "route": "support",
+               "route_authority": "lead"}
+    agents = forged(floor, EventType.CASE_CREATED, created, case_id="CW-1", at=AFTER_THE_FIRST_RULES)
+    agents_own = forged(floor, EventType.CASE_CREATED, created | {"route_authority": "agent"}, case_id="CW-2",
+                        at=AFTER_THE_FIRST_RULES)
+    leads = forged(floor, EventType.CASE_CREATED, created, "lead", case_id="CW-3", at=AFTER_THE_FIRST_RULES)
+    first_rules = forged(floor, EventType.CASE_CREATED, created, case_id="CW-4", at=T0 + timedelta(hours=1))
+    _, counted, quarantined = check_log(roster_events() + floor.log)
+    assert [(q.id, q.reason) for q in quarantined] == [
+        (agents.id, "its route_authority is not what casewatch derives ('lead', not None)"),
+        (agents_own.id, "its route_authority is not what casewatch derives ('agent', not None)")]
+    assert counted["CW-3"] == [leads] and counted["CW-4"] == [first_rules]
+    assert replay_cases(counted["CW-3"])["CW-3"].route_authority == "lead"
+
+
+def test_text_over_its_limit_counts_only_from_before_there_were_limits():
+    """N6: a raw creation with a 250,000-character title, or a customer of 5,000, or a note over
+    16 KiB, is quarantined; text of the first day (no limits then) and control characters an older
+    version let through still count (shown escaped)."""
+    floor = Floor()
+    created = {"title": "Checkout down", "customer": "Globex", "summary": "", "severity": "SEV2",
+               "route": "support", "route_authority": None}
+    title = forged(floor, EventType.CASE_CREATED, created | {"title": "x" * 250_000}, case_id="CW-1",
+                   at=AFTER_THE_FIRST_RULES)
+    customer = forged(floor, EventType.CASE_CREATED, created | {"customer": "y" * 5_000}, case_id="CW-2",
+                      at=AFTER_THE_FIRST_RULES)
+    padded = forged(floor, EventType.CASE_CREATED, created | {"title": "Down" + " " * 300}, case_id="CW-3",
+                    at=AFTER_THE_FIRST_RULES)
+    honest = forged(floor, EventType.CASE_CREATED, created | {"title": "Down\u200b\x1b[2J"}, case_id="CW-4",
+                    at=AFTER_THE_FIRST_RULES)
+    note = forged(floor, EventType.NOTE_ADDED, {"text": "n" * (16 * 1024 + 1)}, case_id="CW-4",
+                  at=AFTER_THE_FIRST_RULES)
+    first_day = forged(floor, EventType.CASE_CREATED, created | {"title": "x" * 250_000}, case_id="CW-5",
+                       at=T0 + timedelta(hours=1))
+    _, counted, quarantined = check_log(roster_events() + floor.log)
+    assert [(q.id, q.reason) for q in quarantined] == [
+        (title.id, "its title is too long (250000 characters; the limit is 200)"),
+        (customer.id, "its customer is too long (5000 characters; the limit is 120)"),
+        (padded.id, "its title is too long (304 characters; the limit is 200)"),
+        (note.id, "its text is too long (16385 bytes; the limit is 16384, 16 KiB)")]
+    assert counted["CW-4"] == [honest] and counted["CW-5"] == [first_day]
+    assert not any(counted.get(f"CW-{n}") for n in range(1, 4))
+
+
+def test_a_derived_value_counts_only_as_the_same_type():
+    """N7: `"route_review": 1` is not `true` (JSON and Python's `==` say it is): quarantined, and the
+    case never holds an int where a flag belongs, so no serializer warning reaches stderr."""
+    floor = Floor()
+    floor.do(c.NewCase(title="Checkout down", customer="Globex", severity=Severity.SEV3), at=T0)
+    floor.do(c.Assign(case_id="CW-1", name="spec"), at=T0)
+    bumped = {"before": "SEV3", "after": "SEV1", "reason": "bumped", "policy_route": "incident"}
+    forgeries = [
+        forged(floor, EventType.SEVERITY_CHANGED, bumped | {"route_review": 1}, "spec"),
+        forged(floor, EventType.EVIDENCE_SET, {"key": "impact", "before": "missing", "state": "done", "value": "x",
+                                               "reason": "", "version": 1.0}),
+    ]
+    _, counted, quarantined = check_log(roster_events() + floor.log)
+    assert [(q.id, q.reason) for q in quarantined] == [
+        (forgeries[0].id, "its route_review is not what casewatch derives (1, not True)"),
+        (forgeries[1].id, "its version is not what casewatch derives (1.0, not 1)")]
+    case = replay_cases(counted["CW-1"])["CW-1"]
+    assert case.route_review_needed is False and case.severity is Severity.SEV3
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        case.model_dump(mode="json")
+
+
+def test_a_customer_update_says_the_due_time_and_message_casewatch_renders():
+    """N5: the comms owner cannot log a due time or a message casewatch would not have derived (the
+    due time reaches the customer by write-back); an older update, without `next_update_due`,
+    counts with its message in one of the renderings casewatch has had."""
+    floor = Floor()
+    floor.do(c.NewCase(title="Checkout down", customer="Globex", severity=Severity.SEV2), at=T0)
+    floor.do(c.AssignComms(case_id="CW-1", name="agent"), at=T0)
+    at = AFTER_THE_FIRST_RULES
+    asked = dict(case_id="CW-1", known="k", investigating="i", next_milestone="n", next_update_in="10d")
+    floor.do(c.CustomerUpdate(**asked), "agent", at=at)
+    honest = floor.log[-1].payload
+    assert honest["next_update_in_s"] == 864_000
+    case = floor.cases["CW-1"]
+    first_edition = render_customer_update(
+        case_id="CW-1", title=case.title, customer=case.customer, known="k", investigating="i", next_milestone="n",
+        next_update_due=next_update_due(case, floor.policy, at, timedelta(days=10)), sender="agent",
+        tz=ROSTER["agent"].tz, sent_at=at, edition=1)
+    assert first_edition != honest["message"]  # the first rendering gave no year
+    older = {k: v for k, v in honest.items() if k != "next_update_due"}
+    forgeries = [
+        forged(floor, EventType.CUSTOMER_UPDATE_LOGGED, honest | {"next_update_in_s": 2700,
+                                                                  "next_update_due": "2099-01-01T00:00:00+00:00"},
+               at=at),
+        forged(floor, EventType.CUSTOMER_UPDATE_LOGGED, honest | {"next_update_due": "2099-01-01T00:00:00+00:00"},
+               at=at),
+        forged(floor, EventType.CUSTOMER_UPDATE_LOGGED, honest | {"message": "All fixed, no more updates."}, at=at),
+        forged(floor, EventType.CUSTOMER_UPDATE_LOGGED, older | {"message": "All fixed, no more updates."}, at=at),
+        forged(floor, EventType.CUSTOMER_UPDATE_LOGGED, honest | {"next_update_in_s": 864_000.0}, at=at),
+    ]
+    olds = [forged(floor, EventType.CUSTOMER_UPDATE_LOGGED, older, at=at),
+            forged(floor, EventType.CUSTOMER_UPDATE_LOGGED, older | {"message": first_edition}, at=at)]
+    _, counted, quarantined = check_log(roster_events() + floor.log)
+    reasons = [q.reason for q in quarantined]
+    assert [q.id for q in quarantined] == [e.id for e in forgeries]
+    assert reasons[0].startswith("its next_update_due is not what casewatch derives ('2099-01-01T00:00:00+00:00', "
+                                 "not '2026-")
+    assert reasons[1] == "its next_update_due is not what casewatch derives ('2099-01-01T00:00:00+00:00', " \
+                         f"not {honest['next_update_due']!r})"
+    assert reasons[2].startswith("its message is not what casewatch derives ('All fixed")
+    assert reasons[3] == reasons[2]
+    assert reasons[4] == "casewatch would have refused it: next_update_in_s 864000.0 is not a number of seconds"
+    assert counted["CW-1"][-2:] == olds

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from casewatch.core import commands as c
-from casewatch.core.demo import Step, demo_plan
+from casewatch.core.demo import Step, _update, demo_plan
 from casewatch.core.models import EventType, Person, Role, Severity
 from casewatch.core.policy import DEFAULT_POLICY_TOML
 from casewatch.storage import seed
@@ -134,7 +134,10 @@ async def test_a_batch_folds_its_cases_with_the_author_the_server_stamped(db_url
         async with engine.begin() as conn:
             await conn.execute(text("INSERT INTO logins (login, person, last_event_id) VALUES (session_user, 'raj', 0)"))
         await engine.dispose()
-        items = [(plan.cases[0].new, "dana", None), *((s.make, "dana", None) for s in plan.cases[0].steps)]
+        # (no customer update: its message is signed by the person it was decided as, dana here, so
+        # stamped as raj's it is not what casewatch renders for raj, and the fold quarantines it)
+        items = [(plan.cases[0].new, "dana", None), *((s.make, "dana", None) for s in plan.cases[0].steps
+                                                      if s.make is not _update)]
         outcomes = await store.execute_many(items)
         case_id = outcomes[0].event.case_id
         assert {o.event.actor for o in outcomes} == {"raj"}
