@@ -148,7 +148,7 @@ ASKED: dict[EventType, Callable[[str, Payload], Asked]] = {
 """Per event type, the command that records it, rebuilt from what the payload asked for."""
 
 DERIVED: dict[EventType, tuple[str, ...]] = {
-    EventType.CASE_CREATED: ("route", "route_authority", "evidence", "via"),
+    EventType.CASE_CREATED: ("route", "route_authority", "evidence", "via", "seen"),
     EventType.TITLE_CHANGED: ("before",),
     EventType.OWNER_ASSIGNED: ("before", "role"),
     EventType.COMMS_ASSIGNED: ("before", "role"),

@@ -299,3 +299,17 @@ def test_a_customer_update_says_the_due_time_and_message_casewatch_renders():
     assert reasons[3] == reasons[2]
     assert reasons[4] == "casewatch would have refused it: next_update_in_s 864000.0 is not a number of seconds"
     assert counted["CW-1"][-2:] == olds
+
+
+def test_a_plain_creation_carrying_ticket_values_is_not_what_case_new_makes():
+    """Sixth attack run: `seen` (what a tracker said of a ticket) on a creation without a ticket link
+    went into the case's state unchecked, 200,000 characters of it. `case new` writes none."""
+    floor = Floor()
+    created = {"title": "Seen", "customer": "ACME", "summary": "", "severity": "SEV2", "route": "support",
+               "route_authority": None}
+    forgery = forged(floor, EventType.CASE_CREATED, created | {"seen": {"status": "S" * 200_000}}, case_id="CW-1")
+    honest = forged(floor, EventType.CASE_CREATED, created | {"seen": {}}, case_id="CW-2")
+    _, counted, quarantined = check_log(roster_events() + floor.log)
+    assert [q.id for q in quarantined] == [forgery.id]
+    assert quarantined[0].reason.startswith("its seen is not what casewatch derives")
+    assert counted["CW-2"] == [honest] and not counted["CW-1"]
