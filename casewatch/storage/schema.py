@@ -78,9 +78,6 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-_SAFE = (datetime(1, 1, 2, tzinfo=UTC), datetime(9999, 12, 30, tzinfo=UTC))  # shown in any zone without overflow
-
-
 class _Plausible(FunctionElement):
     """A stored time read as NULL when Python could not hold it in every zone (PostgreSQL's
     `infinity`, year 294276): asyncpg would fail the whole query on it. SQLite's text passes as it is."""
@@ -100,7 +97,7 @@ def _plausible_sqlite(element, compiler, **kw) -> str:
 @compiles(_Plausible, "postgresql")
 def _plausible_postgresql(element, compiler, **kw) -> str:
     column = compiler.process(element.clauses, **kw)
-    low, high = (f"'{bound.isoformat()}'::timestamptz" for bound in _SAFE)
+    low, high = (f"'{bound.isoformat()}'::timestamptz" for bound in READABLE)
     return f"CASE WHEN {column} BETWEEN {low} AND {high} THEN {column} END"
 
 
@@ -121,7 +118,7 @@ class MemberTime(UTCDateTime):
                 found = inner(value) if inner is not None else self.process_result_value(value, dialect)
             except (ValueError, TypeError, OverflowError):  # SQLite text that is no time we wrote
                 return None
-            return found if found is None or _SAFE[0] <= found <= _SAFE[1] else None
+            return found if found is None or READABLE[0] <= found <= READABLE[1] else None
 
         return process
 
