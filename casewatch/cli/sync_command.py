@@ -12,10 +12,11 @@ write-back's sender, after queuing again what the log says is missing from the o
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import signal
 import sys
+from collections.abc import Coroutine
 from datetime import timedelta
+from typing import Any
 
 import orjson
 
@@ -128,17 +129,20 @@ async def run_sync(session: Session, store: Store) -> None:
 
 
 async def _follow(session: Session, store: Store, sources: list[LiveSource], roster: dict[str, Person]) -> None:
-    """Pass after pass until Ctrl+C or SIGTERM, which stop it between transactions."""
+    """Pass after pass until Ctrl+C or SIGTERM, which stop it between transactions. SIGUSR1 ends
+    the wait between passes, so an operator (or a deploy hook) can have the next pass now."""
     every = parse_duration(session.args.every)  # a minute at least: within every tracker's limits
-    stop = asyncio.Event()
+    stop, wake = asyncio.Event(), asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
+    loop.add_signal_handler(signal.SIGUSR1, wake.set)
     failures = dict.fromkeys((live.name for live in sources), 0)
     senders = writing_sources(session, roster)
     started = store.clock()
     try:
         while not stop.is_set():
+            wake.clear()  # a SIGUSR1 during this pass asks for the one after it at once
             for live in sources:
                 if stop.is_set():
                     break
@@ -165,12 +169,21 @@ async def _follow(session: Session, store: Store, sources: list[LiveSource], ros
                     if sent.done:
                         _log(store, f"deliver: {sent.line()}")
             wait = next_wait(every, max(failures.values()))
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), wait.total_seconds())
+            await _first_of(stop.wait(), wake.wait(), timeout=wait.total_seconds())
     finally:
-        for signum in (signal.SIGINT, signal.SIGTERM):
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGUSR1):
             loop.remove_signal_handler(signum)
     _log(store, "stopped")
+
+
+async def _first_of(*waits: Coroutine[Any, Any, Any], timeout: float) -> None:
+    """Return when any of the waits ends or the timeout passes, cancelling the others."""
+    tasks = [asyncio.ensure_future(wait) for wait in waits]
+    try:
+        await asyncio.wait(tasks, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
 
 
 def _log(store: Store, line: str) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import re
 import signal
 import subprocess
@@ -163,33 +164,43 @@ def test_sync_follow_delivers_each_pass(floor):
     assert len(comments.posted["1"]) == 1
 
 
-@pytest.mark.slow
+def _lines(stream) -> queue.Queue[str]:
+    """The stream's lines as they come, so a test waits for one with a deadline."""
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in stream], daemon=True).start()
+    return lines
+
+
 def test_sync_follow_queues_again_a_row_deleted_while_it_runs(floor, tmp_path):
     """N4 under --follow: an update logged after the follow began whose outbox row is then deleted
     (a member's raw SQL) is queued again from the log by the next pass, said in one line, and sent
-    once; the update logged before it began is sent as usual."""
+    once; the update logged before it began is sent as usual. The next pass comes at SIGUSR1, not
+    an hour later."""
     import sqlite3
 
     run_cli, comments = floor
     assert run_cli(*UPDATE)[0] == 0
     env = os.environ | {"CASEWATCH_ZD_TOKEN": TOKEN}
-    process = subprocess.Popen([sys.executable, "-m", "casewatch.cli.main", "sync", "--follow", "--every", "1m"],
+    process = subprocess.Popen([sys.executable, "-m", "casewatch.cli.main", "sync", "--follow", "--every", "1h"],
                                env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        first = process.stderr.readline()
+        lines = _lines(process.stderr)
+        first = lines.get(timeout=30)
         assert first.endswith(" UTC deliver: 1 sent\n"), first
         assert run_cli("case", "update", "CW-1001", "--known", "Deleted", "--investigating", "-",
                        "--next-milestone", "-")[0] == 0
         with sqlite3.connect(tmp_path / "cw.db") as db:
             assert db.execute("DELETE FROM outbox WHERE state = 'queued'").rowcount == 1
-        missing, sent = process.stderr.readline(), process.stderr.readline()
+        process.send_signal(signal.SIGUSR1)  # the next pass now, not in an hour
+        missing, sent = lines.get(timeout=30), lines.get(timeout=30)
         assert " UTC deliver: CW-1001 update to zd ticket 1: missing from the outbox" in missing, missing
         assert sent.endswith(" UTC deliver: 1 sent\n"), sent
         process.send_signal(signal.SIGTERM)
-        _, err = process.communicate(timeout=20)
+        assert process.wait(timeout=20) == 0
+        last = lines.get(timeout=5)
     finally:
         if process.poll() is None:
             process.kill()
-    assert process.returncode == 0 and err.splitlines()[-1].endswith(" UTC stopped")
+    assert last.endswith(" UTC stopped\n"), last
     assert [comment["body"].split("\n", 1)[0] for comment in comments.posted["1"]] == [
         "What we know: Payments fail", "What we know: Deleted"]
