@@ -194,26 +194,50 @@ def check_floor(events: Iterable[Event]) -> CheckedFloor:
 def check_case(history: Sequence[Event], floor: CheckedFloor) -> tuple[list[Event], list[Quarantined]]:
     """One case's events (any order): those that count, in history order, and those quarantined.
     Each is checked against the case as the events before it in the log left it, and the roster then."""
-    accepted: list[Event] = []
-    quarantined: list[Quarantined] = []
-    case: Case | None = None
-    written: Case | None = None  # the same events folded in history order: what a writer decided from
-    for event in sorted(history, key=lambda e: e.id or 0):
-        try:
-            reason = _case_refusal(case, event, floor, written)
-            if reason is None:
-                after = apply(case, event)
-                reason = _change_refusal(case, after, event)
-            if reason is None:
-                written = _history_fold(written, case, after, accepted, event)
-        except Exception as exc:  # noqa: BLE001 - any bad payload is quarantined, never raised
-            reason = _unparsed(exc)
-        if reason is not None:
-            quarantined.append(Quarantined.of(event, reason))
-            continue
-        case = after
-        accepted.append(event)
-    return in_history_order(accepted), quarantined
+    checked = CaseCheck(floor)
+    checked.extend(history)
+    return checked.counted(), list(checked.quarantined)
+
+
+@dataclass
+class CaseCheck:
+    """`check_case` as a fold that can go on: a writer that keeps one checks only the events its
+    case gained since, instead of the whole history again at every write. It goes on only with
+    events after `last_id` under the same floor; anything else is a new check."""
+
+    floor: CheckedFloor
+    case: Case | None = None  # the accepted events folded in log order
+    written: Case | None = None  # the same in history order: what a writer decided from
+    accepted: list[Event] = field(default_factory=list)  # in log order
+    quarantined: list[Quarantined] = field(default_factory=list)
+    last_id: int = 0
+    read: int = 0  # how many events it checked: with `last_id`, whether the log still holds just those
+
+    def extend(self, events: Iterable[Event]) -> None:
+        """Check these events (any order, every one after `last_id`) as the next in the log."""
+        for event in sorted(events, key=lambda e: e.id or 0):
+            if self.read and (event.id or 0) <= self.last_id:
+                raise ValueError(f"event {event.id} is not after {self.last_id}: check the case again")
+            self.last_id, self.read = max(self.last_id, event.id or 0), self.read + 1
+            case, written = self.case, self.written
+            try:
+                reason = _case_refusal(case, event, self.floor, written)
+                if reason is None:
+                    after = apply(case, event)
+                    reason = _change_refusal(case, after, event)
+                if reason is None:
+                    written = _history_fold(written, case, after, self.accepted, event)
+            except Exception as exc:  # noqa: BLE001 - any bad payload is quarantined, never raised
+                reason = _unparsed(exc)
+            if reason is not None:
+                self.quarantined.append(Quarantined.of(event, reason))
+                continue
+            self.case, self.written = after, written
+            self.accepted.append(event)
+
+    def counted(self) -> list[Event]:
+        """The events that count, in history order."""
+        return in_history_order(self.accepted)
 
 
 def _history_fold(written: Case | None, case: Case | None, after: Case, accepted: list[Event], event: Event) -> Case:

@@ -71,6 +71,7 @@ from casewatch.core.text import check_handle
 from casewatch.core.views import conflict_message
 from casewatch.storage import as_of, checked_log, convert, outbox, sqlite_log
 from casewatch.storage import handoffs as handoff_rows
+from casewatch.storage.case_checks import CaseChecks
 from casewatch.storage.case_rows import CHUNK, STATES, STORED_UNREADABLE, cases_named, read_cases, stored_case
 from casewatch.storage.engine import create_engines
 from casewatch.storage.failures import failure, lock_timeout, reason, retry_now
@@ -255,6 +256,7 @@ class Store:
         self._reader, self._writer = create_engines(target)
         self._policy_cache: Policy | None = None
         self._floor_cache: tuple[tuple, CheckedFloor] | None = None  # (the floor's mark, its checked fold)
+        self._checks = CaseChecks()  # the cases this store wrote to, checked up to their last event
         self.migrated = False  # whether opening it ran a schema migration
         self.team: TeamLogin | None = None  # set on a team database: who the server says we are
         self.write_back: outbox.WriteBackRules = {}  # which sources' tickets get what (the config's)
@@ -722,13 +724,8 @@ class Store:
         rows = select(cases.c.id, cases.c.version).where(cases.c.id.in_(case_ids))
         versions = {row.id: row.version for row in await conn.execute(rows.with_for_update() if lock else rows)}
         policies = policies or await self._policy_history(conn)
-        query = convert.LOGGED.where(events.c.case_id.in_(case_ids)).order_by(events.c.case_id, events.c.id)
-        found: dict[str, tuple[Case, metrics.CaseFacts, int | None]] = {}
-        async for history in checked_log.histories(conn, await self._floor(conn), query):
-            if history[0].type is EventType.CASE_CREATED:
-                facts, case = metrics.fold_facts(history, policies)
-                found[case.id] = (case, facts, versions.get(case.id))
-        return found
+        folded = await self._checks.fold(conn, case_ids, await self._floor(conn), policies)
+        return {case_id: (case, facts, versions.get(case_id)) for case_id, (case, facts) in folded.items()}
 
     async def _read_linked(self, conn: AsyncConnection, source: str, ticket_ids: list[str], *, lock: bool = True,
                            loaded: dict[str, tuple[Case, metrics.CaseFacts, int | None]] | None = None

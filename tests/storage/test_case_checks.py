@@ -1,0 +1,72 @@
+"""A store that writes to a case again checks only the events the case gained since (storage.case_checks),
+and decides from exactly what a store folding the whole log decides from: after backfills and
+writes to other cases, and after an event slipped into the log below what it had read."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import text
+
+from casewatch.core import commands as c
+from casewatch.core.models import Person, Role, Severity
+from casewatch.core.projection import replay_cases
+from casewatch.storage.store import Store
+from tests.storage.test_listings import sql
+
+LEAD = Person(name="dana", role=Role.LEAD, tz="UTC")
+
+
+async def _folded_afresh(db_target, frozen_clock, case_id: str):
+    async with await Store.open(db_target, clock=frozen_clock) as fresh:
+        return replay_cases(await fresh.case_events(case_id))[case_id]
+
+
+async def test_going_on_decides_as_the_whole_fold_does(db_target, frozen_clock):
+    async with await Store.open(db_target, clock=frozen_clock, creator=LEAD) as store:
+        await store.execute(c.AddPerson(name="mei", role=Role.AGENT), "dana")
+        first = (await store.execute(c.NewCase(title="Slow", customer="Acme", severity=Severity.SEV2), "dana"))
+        other = (await store.execute(c.NewCase(title="Down", customer="Initech", severity=Severity.SEV1), "dana"))
+        case_id = first.changed_case.id
+        steps = [
+            (c.Note(case_id=case_id, text="one"), "mei", None),
+            (c.Note(case_id=other.changed_case.id, text="between"), "dana", None),
+            (c.Assign(case_id=case_id, name="mei"), "dana", None),
+            (c.Note(case_id=case_id, text="backfilled"), "dana", -timedelta(minutes=10)),  # between the two before it
+            (c.ChangeSeverity(case_id=case_id, severity=Severity.SEV1, reason="spreading"), "dana", None),
+            (c.Note(case_id=case_id, text="last"), "mei", None),
+        ]
+        for command, actor, back in steps:
+            frozen_clock.advance(minutes=7)
+            at = None if back is None else frozen_clock() + back
+            outcome = await store.execute(command, actor, at=at)
+            afresh = await _folded_afresh(db_target, frozen_clock, outcome.changed_case.id)
+            assert outcome.changed_case == afresh
+        assert afresh.version == 6 and afresh.severity is Severity.SEV1
+        assert not await store.verify()  # the metric facts kept step by step are the whole fold's too
+
+
+async def test_an_event_slipped_in_below_what_was_read_is_folded_before_the_next_write(tmp_path, frozen_clock):
+    """A damaged or edited SQLite file: an event of the case appears under an id below the last one
+    the store read (here, in the place of another case's event). The count the store checks no
+    longer matches, so it folds the case from the start and decides from the event too."""
+    from casewatch.storage.target import resolve_target
+
+    target = resolve_target(str(tmp_path / "cw.db"))
+    async with await Store.open(target, clock=frozen_clock, creator=LEAD) as store:
+        case_id = (await store.execute(c.NewCase(title="Slow", customer="Acme", severity=Severity.SEV2),
+                                       "dana")).changed_case.id
+        other_id = (await store.execute(c.NewCase(title="Down", customer="Initech", severity=Severity.SEV3),
+                                        "dana")).changed_case.id
+        other_note = (await store.execute(c.Note(case_id=other_id, text="theirs"), "dana")).event
+        note = (await store.execute(c.Note(case_id=case_id, text="mine"), "dana")).event
+        await store.execute(c.Note(case_id=case_id, text="mine again"), "dana")  # it read up to "mine"
+        assert other_note.id is not None and note.id is not None and other_note.id < note.id
+        await sql(target, text("DELETE FROM events WHERE id = :slot").bindparams(slot=other_note.id),
+                  text("INSERT INTO events (id, case_id, type, actor, occurred_at, recorded_at, payload) "
+                       "SELECT :slot, case_id, type, actor, occurred_at, recorded_at, payload FROM events "
+                       "WHERE id = :note").bindparams(slot=other_note.id, note=note.id))
+        after = (await store.execute(c.Note(case_id=case_id, text="next"), "dana")).changed_case
+    afresh = await _folded_afresh(target, frozen_clock, case_id)
+    assert after.version == afresh.version == 5  # created, the slipped-in copy, mine, mine again, next
+    assert after == afresh
