@@ -216,11 +216,17 @@ def _none(value: Any) -> bool:
 def identical(a: Any, b: Any) -> bool:
     """Equal, and of the same kind all the way down (bool, int, float, str, list or tuple, dict; else
     the same type): `==` with `True == 1` and `1 == 1.0` left out."""
+    kind = type(a)
+    if kind is type(b) and kind in _SCALARS:  # most of what the fold compares: decided first
+        return bool(a == b)
     if isinstance(a, list | tuple) and isinstance(b, list | tuple):
         return len(a) == len(b) and all(map(identical, a, b))
     if isinstance(a, dict) and isinstance(b, dict):
         return a.keys() == b.keys() and all(identical(a[key], b[key]) for key in a)
     return _kind(a) is _kind(b) and bool(a == b)
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 def _kind(value: Any) -> type:

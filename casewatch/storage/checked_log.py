@@ -4,6 +4,8 @@ reads them through here, so a forged or malformed event is quarantined the same 
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections import Counter
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
@@ -16,6 +18,7 @@ from casewatch.core.quarantine import CheckedFloor, Quarantined, check_case, che
 from casewatch.storage import convert
 from casewatch.storage.schema import events
 
+TURN_S = 0.01  # a fold of the whole log gives the event loop a turn this often (the board's audit runs on it)
 _FLOOR = events.c.case_id.is_(None)
 _CREATED = events.c.type == EventType.CASE_CREATED.value
 FLOOR_MARK = select(*(select(what).where(which).scalar_subquery()
@@ -69,10 +72,14 @@ async def histories(conn: AsyncConnection, checked: CheckedFloor, query: Select 
     if query is None:
         query = convert.LOGGED.where(events.c.case_id.is_not(None)).order_by(events.c.case_id, events.c.id)
     history: list[Event] = []
+    turn = time.monotonic() + TURN_S
     async for partition in (await conn.stream(query)).partitions(2000):
         for row in partition:
             event = convert.event_from_trusted_row(row)
             if history and event.case_id != history[0].case_id:
+                if time.monotonic() >= turn:  # let the board's keys and frames in between two cases
+                    await asyncio.sleep(0)
+                    turn = time.monotonic() + TURN_S
                 accepted, refused = check_case(history, checked)
                 if quarantined is not None:
                     quarantined.extend(refused)
@@ -117,10 +124,11 @@ async def audit_since(conn: AsyncConnection, mark: AuditMark | None) -> AuditMar
     """The quarantined counts now, re-checking only the cases with events after `mark`. Anything
     that could change an earlier judgement sends it back to the whole log: a new floor event (the
     roster an event is judged under), or an event that committed with an id below the mark's last
-    (PostgreSQL draws ids before commit)."""
+    (PostgreSQL draws ids before commit). A new case does not: a ticket link belongs to the first
+    creation in the log naming it, so a creation after the mark can lose a link, never take one."""
     last_id = (await conn.execute(select(func.coalesce(func.max(events.c.id), 0)))).scalar() or 0
-    floor_mark = tuple((await conn.execute(FLOOR_MARK)).one())
-    if mark is None or floor_mark != mark.floor or await _count_to(conn, mark.last_id) != mark.read:
+    floor_count, floor_last, *_creations = tuple((await conn.execute(FLOOR_MARK)).one())
+    if mark is None or (floor_count, floor_last) != mark.floor or await _count_to(conn, mark.last_id) != mark.read:
         found = await audit(conn)
         counts = Counter(q.case_id or "" for q in found if q.id is None or q.id <= last_id)
     else:
@@ -134,7 +142,7 @@ async def audit_since(conn: AsyncConnection, mark: AuditMark | None) -> AuditMar
             async for _ in histories(conn, checked, query, quarantined=refused):
                 pass
             counts.update(q.case_id or "" for q in refused)
-    return AuditMark(read=await _count_to(conn, last_id), last_id=last_id, floor=(floor_mark[0], floor_mark[1]),
+    return AuditMark(read=await _count_to(conn, last_id), last_id=last_id, floor=(floor_count, floor_last),
                      quarantined=dict(counts))
 
 
