@@ -194,7 +194,8 @@ def pty_keys_figure(cases: int, size: tuple[int, int], presses: int) -> Figure:
                   f"< {KEY_TARGET_MS:g} ms (median, each of j, / and a letter typed after /)",
                   max(medians.values()) < KEY_TARGET_MS,
                   {"median_ms": medians, "max_ms": {name: max(v) for name, v in run["timings_ms"].items()},
-                   "cpu_ms_per_key": run["cpu_ms_per_key"], "presses": presses})
+                   "cpu_ms_per_key": run["cpu_ms_per_key"], "start_up_cpu_s": run["start_up_cpu_s"],
+                   "presses": presses})
 
 
 # ------------------------------------------------------------------------ ratio figures
