@@ -17,8 +17,10 @@ from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from enum import Enum
 from functools import cache
-from typing import Annotated, Any
+from types import UnionType
+from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import TypeAdapter
 
@@ -261,12 +263,30 @@ def _change_refusal(before: Case | None, after: Case, event: Event) -> str | Non
     EVENTS[event.type].describe(event.payload)  # a missing or wrongly typed key raises: quarantined
     if before is None:
         return None  # a case_created's fields went through Case(...) itself
-    for name, value in after.__dict__.items():
-        if value is not before.__dict__.get(name):
-            check = _field_check(name)  # through plain data: pydantic takes a dataclass instance as it is
-            if not identical(check.validate_python(check.dump_python(value, warnings=False)), value):
-                return f"it sets {name} to a value casewatch never writes"
+    for (name, value), old in zip(after.__dict__.items(), before.__dict__.values(), strict=True):
+        if value is old or type(value) in _plain_types(name):  # a str where a str goes: nothing to check
+            continue
+        check = _field_check(name)  # through plain data: pydantic takes a dataclass instance as it is
+        if not identical(check.validate_python(check.dump_python(value, warnings=False)), value):
+            return f"it sets {name} to a value casewatch never writes"
     return None
+
+
+_PLAIN = (str, int, bool, datetime)
+
+
+@cache
+def _plain_types(name: str) -> frozenset[type]:
+    """The exact types a field takes as they are, where a value of one would pass the round trip
+    through `_field_check` anyway (plain str, int, bool, datetime or enum, or None beside one of
+    them): most fields most events set, checked without pydantic. Empty for anything else."""
+    info = Case.model_fields[name]
+    if info.metadata:
+        return frozenset()
+    kinds = get_args(info.annotation) if get_origin(info.annotation) in (Union, UnionType) else (info.annotation,)
+    plain = [kind for kind in kinds if kind is type(None) or kind in _PLAIN or
+             (isinstance(kind, type) and issubclass(kind, Enum))]
+    return frozenset(plain) if len(plain) == len(kinds) else frozenset()
 
 
 @cache
