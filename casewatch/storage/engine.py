@@ -6,7 +6,10 @@ database: a pragma such as `journal_mode=WAL` would otherwise rewrite a stranger
 
 from __future__ import annotations
 
+import asyncio
 import os
+from collections import OrderedDict
+from dataclasses import dataclass
 
 import orjson
 from sqlalchemy import event
@@ -89,3 +92,48 @@ def create_engines(target: Target) -> tuple[AsyncEngine, AsyncEngine]:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
     return engine, engine.execution_options(**{WRITE_OPTION: True})
+
+
+@dataclass
+class _Lent:
+    engines: tuple[AsyncEngine, AsyncEngine]
+    loop: asyncio.AbstractEventLoop
+    users: int = 0
+
+
+KEPT_IDLE = 4  # engines kept, connections closed, after their last store closed
+_LENT: OrderedDict[tuple, _Lent] = OrderedDict()
+
+
+def borrow_engines(target: Target) -> tuple[AsyncEngine, AsyncEngine]:
+    """`create_engines`, but a process that opens the same database again (a bot, a test calling
+    the CLI in-process, a board and its own writes) gets the engines it had: SQLAlchemy keeps its
+    compiled statements per engine, and compiling them again was a fifth of a short command's CPU.
+    An engine in use in another event loop is not lent (its pool's connections belong to that
+    loop); one whose stores all closed has no connections left, and any loop may take it."""
+    loop = asyncio.get_running_loop()
+    key = (target.url, target.read_only, target.immutable, () if target.is_sqlite else tuple(sorted(waits().items())))
+    lent = _LENT.get(key)
+    if lent is not None and lent.users and lent.loop is not loop:
+        return create_engines(target)
+    if lent is None:
+        lent = _LENT[key] = _Lent(create_engines(target), loop)
+    lent.users, lent.loop = lent.users + 1, loop
+    _LENT.move_to_end(key)
+    return lent.engines
+
+
+async def give_back(engines: tuple[AsyncEngine, AsyncEngine]) -> None:
+    """The store is done with them: the last one out closes the connections (the engine, with its
+    compiled statements, stays for the next store, among the last `KEPT_IDLE`)."""
+    lent = next((lent for lent in _LENT.values() if lent.engines[0] is engines[0]), None)
+    if lent is None:
+        await engines[0].dispose()
+        return
+    lent.users = max(0, lent.users - 1)
+    if lent.users:
+        return
+    await engines[0].dispose()
+    idle = [key for key, kept in _LENT.items() if not kept.users]
+    for key in idle[:-KEPT_IDLE]:
+        del _LENT[key]  # (disposed when their last store closed)

@@ -73,7 +73,7 @@ from casewatch.storage import as_of, checked_log, convert, outbox, sqlite_log
 from casewatch.storage import handoffs as handoff_rows
 from casewatch.storage.case_checks import CaseChecks
 from casewatch.storage.case_rows import CHUNK, STATES, STORED_UNREADABLE, cases_named, read_cases, stored_case
-from casewatch.storage.engine import create_engines
+from casewatch.storage.engine import borrow_engines, give_back
 from casewatch.storage.failures import failure, lock_timeout, reason, retry_now
 from casewatch.storage.listings import LISTED, plan_open_listings, read_listings
 from casewatch.storage.lock_holders import lock_holders
@@ -253,7 +253,8 @@ class Store:
     def __init__(self, target: Target, clock: Clock):
         self.target = target
         self.clock = clock
-        self._reader, self._writer = create_engines(target)
+        self._reader, self._writer = borrow_engines(target)
+        self._closed = False
         self._policy_cache: Policy | None = None
         self._floor_cache: tuple[tuple, CheckedFloor] | None = None  # (the floor's mark, its checked fold)
         self._checks = CaseChecks()  # the cases this store wrote to, checked up to their last event
@@ -286,7 +287,9 @@ class Store:
         return failure(exc, self.target.describe(), writing=writing, path=self.target.path, held_by=held_by) or exc
 
     async def close(self) -> None:
-        await self._reader.dispose()
+        if not self._closed:  # (closed once: the engines go back to the process's lending)
+            self._closed = True
+            await give_back((self._reader, self._writer))
 
     async def __aenter__(self) -> Store:
         return self
