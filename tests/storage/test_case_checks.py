@@ -46,13 +46,12 @@ async def test_going_on_decides_as_the_whole_fold_does(db_target, frozen_clock):
         assert not await store.verify()  # the metric facts kept step by step are the whole fold's too
 
 
-async def test_an_event_slipped_in_below_what_was_read_is_folded_before_the_next_write(tmp_path, frozen_clock):
-    """A damaged or edited SQLite file: an event of the case appears under an id below the last one
-    the store read (here, in the place of another case's event). The count the store checks no
-    longer matches, so it folds the case from the start and decides from the event too."""
-    from casewatch.storage.target import resolve_target
-
-    target = resolve_target(str(tmp_path / "cw.db"))
+async def test_an_event_slipped_in_below_what_was_read_is_folded_before_the_next_write(db_target, frozen_clock):
+    """An edited SQLite file, or on PostgreSQL a row committed late under an id drawn early: an event
+    of the case appears under an id below the last one the store read (here, in the place of another
+    case's event). The count the store checks no longer matches, so it folds the case from the
+    start and decides from the event too."""
+    target = db_target
     async with await Store.open(target, clock=frozen_clock, creator=LEAD) as store:
         case_id = (await store.execute(c.NewCase(title="Slow", customer="Acme", severity=Severity.SEV2),
                                        "dana")).changed_case.id
