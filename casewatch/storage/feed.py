@@ -222,13 +222,13 @@ class PollingFeed(ChangeFeed):
                  safety_net_s: float = SAFETY_NET_S):
         super().__init__(store, on_update, on_status, safety_net_s=safety_net_s)
         self._high_water = 0
-        self._outbox_mark: tuple = ()  # the deliveries still moving, as last read (outbox.moving_mark)
+        self._outbox_mark: tuple = ()  # the deliveries still moving, as last read (outbox.poll_marks)
 
     def _caught_up_to(self, high_water: int) -> None:
         self._high_water = high_water
 
     async def catch_up(self) -> None:
-        self._outbox_mark = await outbox_rows.moving_mark(self.store)  # before: what moves after is seen
+        self._outbox_mark = (await outbox_rows.poll_marks(self.store))[1]  # before: what moves after is seen
         await super().catch_up()
 
     async def _connect(self) -> None:
@@ -240,14 +240,14 @@ class PollingFeed(ChangeFeed):
     async def _follow(self) -> None:
         while True:
             await asyncio.sleep(self.poll_s)
-            changes = await self.store.changes_since(self._high_water)
-            mark = await outbox_rows.moving_mark(self.store)  # a sender writes no event
+            high, mark = await outbox_rows.poll_marks(self.store)  # one read when nothing happened
             self.checked_at = self.store.clock()
             moved, self._outbox_mark = mark != self._outbox_mark, mark
-            if changes.high_water == self._high_water:
+            if high <= self._high_water:
                 if moved:
                     await self._deliver([], policy=False, roster_mark=None, shift_mark=None, outbox=True)
                 continue
+            changes = await self.store.changes_since(self._high_water)
             self._high_water = changes.high_water
             cases = [case for case in changes.cases
                      if self._held.get(case.id) != case.version and (case.is_open or case.id in self._held)]

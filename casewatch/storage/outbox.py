@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Row, and_, func, insert, not_, select, update
+from sqlalchemy import Row, String, and_, func, insert, literal, not_, select, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -405,13 +405,18 @@ async def undelivered(store: Store, case_ids: Iterable[str] | None = None) -> di
     return found
 
 
-async def moving_mark(store: Store) -> tuple:
-    """The deliveries not yet sent, counted by state, with their attempts: it changes whenever one
-    is queued, tried, sent, fails, is refused or retried (a SQLite board polls it; see storage.feed)."""
-    rows = await store.read_rows(select(outbox.c.state, func.count(), func.coalesce(func.sum(outbox.c.attempts), 0))
-                                 .where(outbox.c.state.in_((wb.QUEUED, wb.FAILED, wb.DEAD)))
-                                 .group_by(outbox.c.state).order_by(outbox.c.state))
-    return tuple(tuple(row) for row in rows)
+_HIGH = select(literal("", String).label("state"),  # max() as a subquery: SQLite reads it off the index
+               func.coalesce(select(func.max(events.c.id)).scalar_subquery(), 0), literal(0))
+_MOVING = (select(outbox.c.state, func.count(), func.coalesce(func.sum(outbox.c.attempts), 0))
+           .where(outbox.c.state.in_((wb.QUEUED, wb.FAILED, wb.DEAD))).group_by(outbox.c.state))
+
+
+async def poll_marks(store: Store) -> tuple[int, tuple]:
+    """What a SQLite board polls every second, in one read: the log's highest event id, and the
+    deliveries not yet sent counted by state with their attempts (it changes whenever one is
+    queued, tried, sent, fails, is refused or retried, which writes no event; see storage.feed)."""
+    high, *moving = await store.read_rows(union_all(_HIGH, _MOVING).order_by("state"))
+    return int(high[1]), tuple(tuple(row) for row in moving)
 
 
 async def mark_alerted(store: Store, event_ids: Iterable[int]) -> None:

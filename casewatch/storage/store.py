@@ -33,6 +33,7 @@ from typing import ParamSpec, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
+    CompoundSelect,
     Integer,
     Select,
     String,
@@ -422,7 +423,7 @@ class Store:
             raise await self.failed(exc, writing=True) from None
 
     @_reads
-    async def read_rows(self, query: Select) -> list:
+    async def read_rows(self, query: Select | CompoundSelect) -> list:
         async with self._reader.connect() as conn:
             return list(await conn.execute(query))
 
