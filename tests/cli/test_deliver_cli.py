@@ -7,6 +7,7 @@ posting exactly once; under --follow, a row deleted while it runs queued again f
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
@@ -146,29 +147,33 @@ def test_a_deliver_killed_while_the_tracker_holds_its_send_then_run_again_posts_
     assert "(comment 98765)" in run_cli("case", "show", "CW-1001")[1]
 
 
-def test_sync_follow_delivers_each_pass(floor):
-    run_cli, comments = floor
-    assert run_cli(*UPDATE)[0] == 0
+@contextlib.contextmanager
+def following(every: str):
+    """`sync --follow --every EVERY` as a process with the token set, and its stderr's lines as they
+    come (a test waits for each with a deadline); killed at the end if it is still running."""
     env = os.environ | {"CASEWATCH_ZD_TOKEN": TOKEN}
-    process = subprocess.Popen([sys.executable, "-m", "casewatch.cli.main", "sync", "--follow", "--every", "1m"],
+    process = subprocess.Popen([sys.executable, "-m", "casewatch.cli.main", "sync", "--follow", "--every", every],
                                env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in process.stderr], daemon=True).start()
     try:
-        first = process.stderr.readline()
-        assert first.endswith(" UTC deliver: 1 sent\n"), first
-        process.send_signal(signal.SIGTERM)
-        _, err = process.communicate(timeout=20)
+        yield process, lines
     finally:
         if process.poll() is None:
             process.kill()
-    assert process.returncode == 0 and err.splitlines()[-1].endswith(" UTC stopped")
+
+
+def test_sync_follow_delivers_each_pass(floor):
+    run_cli, comments = floor
+    assert run_cli(*UPDATE)[0] == 0
+    with following("1m") as (process, lines):
+        first = lines.get(timeout=30)
+        assert first.endswith(" UTC deliver: 1 sent\n"), first
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=20) == 0
+        last = lines.get(timeout=5)
+    assert last.endswith(" UTC stopped\n"), last
     assert len(comments.posted["1"]) == 1
-
-
-def _lines(stream) -> queue.Queue[str]:
-    """The stream's lines as they come, so a test waits for one with a deadline."""
-    lines: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=lambda: [lines.put(line) for line in stream], daemon=True).start()
-    return lines
 
 
 def test_sync_follow_queues_again_a_row_deleted_while_it_runs(floor, tmp_path):
@@ -180,11 +185,7 @@ def test_sync_follow_queues_again_a_row_deleted_while_it_runs(floor, tmp_path):
 
     run_cli, comments = floor
     assert run_cli(*UPDATE)[0] == 0
-    env = os.environ | {"CASEWATCH_ZD_TOKEN": TOKEN}
-    process = subprocess.Popen([sys.executable, "-m", "casewatch.cli.main", "sync", "--follow", "--every", "1h"],
-                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        lines = _lines(process.stderr)
+    with following("1h") as (process, lines):
         first = lines.get(timeout=30)
         assert first.endswith(" UTC deliver: 1 sent\n"), first
         assert run_cli("case", "update", "CW-1001", "--known", "Deleted", "--investigating", "-",
@@ -198,9 +199,6 @@ def test_sync_follow_queues_again_a_row_deleted_while_it_runs(floor, tmp_path):
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=20) == 0
         last = lines.get(timeout=5)
-    finally:
-        if process.poll() is None:
-            process.kill()
     assert last.endswith(" UTC stopped\n"), last
     assert [comment["body"].split("\n", 1)[0] for comment in comments.posted["1"]] == [
         "What we know: Payments fail", "What we know: Deleted"]
