@@ -23,5 +23,33 @@ def _leading(key: object) -> int:
 
 
 class CasewatchFooter(Footer):
+    _shown: tuple[object, ...] | None = None
+    """What the keys on screen say: a focus change that keeps them (one pane to the next) keeps them."""
+
+    def _keys_to_show(self) -> tuple[object, ...]:
+        display = self.app.get_key_display
+        return (self.compact, self.show_command_palette,
+                *((key, binding, display(binding), enabled, tooltip)
+                  for key, (_, binding, enabled, tooltip) in self.screen.active_bindings.items()))
+
+    async def recompose(self) -> None:
+        """Textual's footer removes and mounts every key at each change of the keys in force, and
+        each focus change is one; mounting them again when they say the same cost most of the
+        footer's share of a keystroke."""
+        shown = self._keys_to_show() if self.is_attached else None
+        if shown is not None and shown == self._shown:
+            return
+        self._shown = shown
+        await super().recompose()
+
     def compose(self) -> ComposeResult:
-        yield from sorted(super().compose(), key=_leading)  # stable: the rest keep their order
+        keys = sorted(super().compose(), key=_leading)  # stable: the rest keep their order
+        for key in keys:
+            if isinstance(key, FooterKey):
+                # Each key starts with the `compact` it will have: Textual's start at True and the
+                # footer's binding sets them back, restyling every key twice, and the footer is
+                # rebuilt at every focus change. The palette's key is not bound and stays compact.
+                compact = True if key.has_class("-command-palette") else self.compact
+                key.set_reactive(FooterKey.compact, compact)
+                key.set_class(compact, "-compact", update=False)
+        yield from keys
