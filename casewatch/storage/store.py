@@ -258,6 +258,7 @@ class Store:
         self._closed = False
         self._policy_cache: Policy | None = None
         self._floor_cache: tuple[tuple, CheckedFloor] | None = None  # (the floor's mark, its checked fold)
+        self._history_cache: tuple[CheckedFloor, PolicyHistory] | None = None  # (the floor, its policies)
         self._checks = CaseChecks()  # the cases this store wrote to, checked up to their last event
         self.migrated = False  # whether opening it ran a schema migration
         self.team: TeamLogin | None = None  # set on a team database: who the server says we are
@@ -777,7 +778,12 @@ class Store:
         return self._policy_cache
 
     async def _policy_history(self, conn: AsyncConnection) -> PolicyHistory:
-        return await load_policy_history(conn, self.target.describe(), await self._floor(conn))
+        """Read again only with a new checked floor: each write needs it, parsing every policy's TOML
+        cost more than the write, and the kept metric facts go on only under the same history."""
+        checked = await self._floor(conn)
+        if self._history_cache is None or self._history_cache[0] is not checked:
+            self._history_cache = (checked, await load_policy_history(conn, self.target.describe(), checked))
+        return self._history_cache[1]
 
 
     @_reads

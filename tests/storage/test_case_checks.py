@@ -10,6 +10,7 @@ from sqlalchemy import text
 
 from casewatch.core import commands as c
 from casewatch.core.models import Person, Role, Severity
+from casewatch.core.policy import DEFAULT_POLICY_TOML
 from casewatch.core.projection import replay_cases
 from casewatch.storage.store import Store
 from tests.storage.test_listings import sql
@@ -69,3 +70,28 @@ async def test_an_event_slipped_in_below_what_was_read_is_folded_before_the_next
     afresh = await _folded_afresh(target, frozen_clock, case_id)
     assert after.version == afresh.version == 5  # created, the slipped-in copy, mine, mine again, next
     assert after == afresh
+
+
+async def test_writes_that_follow_the_last_event_fold_the_metric_facts_one_step(db_target, frozen_clock, monkeypatch):
+    """The kept facts go on by one step per new event; folding them from the case's first event is
+    for a backfill or another policy history only (each write used to fold the whole case again)."""
+    from casewatch.core import metrics
+    from casewatch.storage import case_checks
+
+    whole: list[int] = []
+    fold_facts = metrics.fold_facts
+    monkeypatch.setattr(case_checks.metrics, "fold_facts", lambda history, *a: whole.append(len(history)) or
+                        fold_facts(history, *a))
+    async with await Store.open(db_target, clock=frozen_clock, creator=LEAD) as store:
+        case_id = (await store.execute(c.NewCase(title="Slow", customer="Acme", severity=Severity.SEV2),
+                                       "dana")).changed_case.id
+        for n in range(5):
+            frozen_clock.advance(minutes=3)
+            await store.execute(c.Note(case_id=case_id, text=f"note {n}"), "dana")
+        assert whole == [1]  # the creation, the one time the case was new to the store
+        await store.execute(c.Note(case_id=case_id, text="backfilled"), "dana", at=frozen_clock() - timedelta(minutes=5))
+        assert whole == [1, 7]  # it landed inside the history: the 7 events from the first
+        await store.execute(c.ApplyPolicy(toml=DEFAULT_POLICY_TOML), "dana")  # a new policy history
+        await store.execute(c.Note(case_id=case_id, text="under the new history"), "dana")
+        assert whole == [1, 7, 7]  # the same 7 under the new history, before the note
+        assert not await store.verify()
