@@ -16,6 +16,7 @@ from casewatch.storage import migrate
 from casewatch.storage.engine import create_engines
 from casewatch.storage.migrate import ensure_schema
 from casewatch.storage.target import resolve_target
+from tests.pg_pool import PgPool
 
 PG_ENV = "CASEWATCH_TEST_PG_URL"
 
@@ -105,6 +106,23 @@ def create_pg_database(*, empty: bool = False) -> str:
     return make_url(pg_admin_url()).set(database=name).render_as_string(hide_password=False)
 
 
+_PG_POOL: list[PgPool] = []
+
+
+def _pg_pool() -> PgPool:
+    if not _PG_POOL:
+        url = make_url(pg_admin_url())
+
+        async def connect(database: str):
+            import asyncpg
+
+            return await asyncpg.connect(host=url.host or "127.0.0.1", port=url.port or 5432, user=url.username,
+                                         password=url.password, database=database)
+
+        _PG_POOL.append(PgPool(_pg_template, connect, lambda sql: asyncio.run(_pg_admin(sql))))
+    return _PG_POOL[0]
+
+
 def drop_pg_database(url: str) -> None:
     name = make_url(url).database
     asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -178,25 +196,32 @@ def db_url(request, tmp_path):
     if request.param == "sqlite":
         yield str(tmp_path / "casewatch.db")
         return
-    if pg_admin_url() is None:
-        pytest.skip(f"{PG_ENV} is not set")
-    url = create_pg_database(empty=request.node.get_closest_marker("empty_database") is not None)
-    try:
-        yield url
-    finally:
-        drop_pg_database(url)
+    yield from _pg_database(request)
 
 
 @pytest.fixture
 def pg_url(request):
     """A fresh PostgreSQL database for tests of what only PostgreSQL has (notifications, roles)."""
+    yield from _pg_database(request)
+
+
+def _pg_database(request):
+    """A database as the template made it (tests/pg_pool.py), or an empty one for a test marked
+    `empty_database`, made for it and dropped after."""
     if pg_admin_url() is None:
         pytest.skip(f"{PG_ENV} is not set")
-    url = create_pg_database(empty=request.node.get_closest_marker("empty_database") is not None)
+    if request.node.get_closest_marker("empty_database") is not None:
+        url = create_pg_database(empty=True)
+        try:
+            yield url
+        finally:
+            drop_pg_database(url)
+        return
+    name = _pg_pool().take(lambda: f"cw_test_{uuid.uuid4().hex[:12]}")
     try:
-        yield url
+        yield make_url(pg_admin_url()).set(database=name).render_as_string(hide_password=False)
     finally:
-        drop_pg_database(url)
+        _pg_pool().give_back(name)
 
 
 @pytest.fixture
