@@ -36,13 +36,12 @@ class CasewatchFooter(Footer):
         """Textual's footer removes and mounts every key at each change of the keys in force, and
         each focus change is one; mounting them again when they say the same cost most of the
         footer's share of a keystroke."""
-        shown = self._keys_to_show() if self.is_attached else None
-        if shown is not None and shown == self._shown:
+        if self.is_attached and self._shown is not None and self._keys_to_show() == self._shown:
             return
-        self._shown = shown
         await super().recompose()
 
     def compose(self) -> ComposeResult:
+        self._shown = self._keys_to_show() if self._bindings_ready and self.is_attached else None
         keys = sorted(super().compose(), key=_leading)  # stable: the rest keep their order
         for key in keys:
             if isinstance(key, FooterKey):
