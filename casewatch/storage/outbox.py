@@ -34,13 +34,13 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Row, String, and_, func, insert, literal, not_, select, union_all, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from casewatch.core import write_back as wb
 from casewatch.core.models import Case, Event, EventType
 from casewatch.core.tracker import LIVE
 from casewatch.storage.schema import events, outbox
+from casewatch.storage.upsert import upsert
 
 if TYPE_CHECKING:
     from casewatch.storage.store import Store
@@ -327,7 +327,7 @@ async def restore_missing(store: Store, rules: WriteBackRules, since: datetime) 
 
     async def step(conn: AsyncConnection) -> None:
         restored.clear()
-        put = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(outbox)
+        put = upsert(conn, outbox)
         for row in lost:
             if row["event_id"] in present:  # moved to another source or kind, or hidden in a state: its own again
                 source, kind, state = present[row["event_id"]]

@@ -50,8 +50,6 @@ from sqlalchemy import (
     union_all,
     update,
 )
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -83,6 +81,7 @@ from casewatch.storage.policies import load_policy_history
 from casewatch.storage.roles import administers, database_name, grant_membership, member_role, quote_role
 from casewatch.storage.schema import cases, counters, events, logins, people, policies
 from casewatch.storage.target import Target
+from casewatch.storage.upsert import upsert
 from casewatch.storage.verify import Difference
 from casewatch.storage.verify import rebuild as rebuild_projections
 from casewatch.storage.verify import verify as verify_projections
@@ -648,7 +647,7 @@ class Store:
             batch.row_versions[case_id] = batch.cases[case_id].version
         if new_rows:
             # the log says each case is new: a row already under its id is a member's write, replaced
-            put = (postgresql_insert if conn.dialect.name == "postgresql" else sqlite_insert)(cases)
+            put = upsert(conn, cases)
             await conn.execute(put.on_conflict_do_update(index_elements=[cases.c.id], set_={
                 column.name: put.excluded[column.name] for column in cases.columns if column.name != "id"}), new_rows)
         batch.unwritten_cases.clear()
@@ -1217,3 +1216,4 @@ def _stored_id(event: Event) -> int:
     if event.id is None:
         raise ValueError(f"{event.type} event projected before it was stored")
     return event.id
+

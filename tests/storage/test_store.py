@@ -274,19 +274,25 @@ def test_the_revision_chain_read_without_alembic_is_alembics():
     assert [head_revision()] == scripts.get_heads()
 
 
-def test_opening_a_current_database_does_not_load_alembic(tmp_path):
+def test_opening_a_current_database_does_not_load_alembic_nor_sqlite_the_postgresql_dialects(tmp_path):
     """Alembic and the migrations load only to migrate: every command and board start would pay for them."""
     path = tmp_path / "current.db"
     probe = ("import asyncio, sys\n"
+             "from casewatch.core import commands as c\n"
+             "from casewatch.core.models import Person, Role, Severity\n"
              "from casewatch.storage.store import Store\n"
              "from casewatch.storage.target import resolve_target\n"
              "async def main():\n"
-             "    async with await Store.open(resolve_target(sys.argv[1])) as store:\n"
-             "        print(store.migrated, 'alembic' in sys.modules)\n"
+             "    lead = Person(name='lead', role=Role.LEAD, tz='UTC')\n"
+             "    async with await Store.open(resolve_target(sys.argv[1]), creator=lead) as store:\n"
+             "        await store.execute(c.NewCase(title='t', customer='c', severity=Severity.SEV2), 'lead')\n"
+             "        print(store.migrated, 'alembic' in sys.modules, 'sqlalchemy.dialects.postgresql' in sys.modules)\n"
              "asyncio.run(main())\n")
     runs = [subprocess.run([sys.executable, "-c", probe, str(path)], capture_output=True, text=True, check=True)
             for _ in range(2)]
-    assert [run.stdout.split() for run in runs] == [["True", "True"], ["False", "False"]]
+    # Nor, once migrated, does a SQLite database load SQLAlchemy's PostgreSQL dialects (a write's upsert included).
+    first, second = (run.stdout.split() for run in runs)
+    assert first[:2] == ["True", "True"] and second == ["False", "False", "False"]
 
 
 async def test_cases_read_in_bulk_share_one_record_of_their_fields(store):
