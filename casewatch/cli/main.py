@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import sys
 from collections.abc import Sequence
 from functools import cache
 from typing import NoReturn
 
-import argcomplete
 from pydantic import ValidationError
 
 from casewatch.cli.spec import build_parser as _build
@@ -36,7 +36,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser()
-    argcomplete.autocomplete(parser)  # answers the shell's completion request and exits; else does nothing
+    if "_ARGCOMPLETE" in os.environ:  # the shell asks for completions (argcomplete answers and exits)
+        import argcomplete  # only then: loading it was 2 % of every command's start
+
+        argcomplete.autocomplete(parser)
     with guarded_output():
         try:
             check_arguments(argv)
