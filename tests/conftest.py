@@ -7,6 +7,7 @@ import atexit
 import os
 import uuid
 from datetime import UTC, datetime, timedelta
+from functools import cache
 
 import pytest
 import tzlocal
@@ -16,7 +17,7 @@ from casewatch.storage import migrate
 from casewatch.storage.engine import create_engines
 from casewatch.storage.migrate import ensure_schema
 from casewatch.storage.target import resolve_target
-from tests.pg_pool import PgPool
+from tests.pg_pool import PgPool, new_database_name
 
 PG_ENV = "CASEWATCH_TEST_PG_URL"
 
@@ -56,14 +57,17 @@ def pg_admin_url() -> str | None:
     return os.environ.get(PG_ENV) or None
 
 
-async def _pg_admin(sql: str) -> None:
+async def pg_connect(database: str | None = None):
+    """An asyncpg connection as the administrator, to `database` (the admin URL's by default)."""
     import asyncpg
 
     url = make_url(pg_admin_url())
-    connection = await asyncpg.connect(
-        host=url.host or "127.0.0.1", port=url.port or 5432, user=url.username, password=url.password,
-        database=url.database,
-    )
+    return await asyncpg.connect(host=url.host or "127.0.0.1", port=url.port or 5432, user=url.username,
+                                 password=url.password, database=database or url.database)
+
+
+async def _pg_admin(sql: str) -> None:
+    connection = await pg_connect()
     try:
         await connection.execute(sql)
     finally:
@@ -100,27 +104,20 @@ def create_pg_database(*, empty: bool = False) -> str:
     """A fresh database for one test; returns its URL. It already has the schema (as a copy of this
     process's template) unless `empty`: a test of migrations or of foreign databases starts from
     nothing. Fails loudly when the server is unreachable."""
-    name = f"cw_test_{uuid.uuid4().hex[:12]}"
+    name = new_database_name()
     template = "" if empty else f' TEMPLATE "{_pg_template()}"'
     asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"{template}'))
     return make_url(pg_admin_url()).set(database=name).render_as_string(hide_password=False)
 
 
-_PG_POOL: list[PgPool] = []
-
-
+@cache
 def _pg_pool() -> PgPool:
-    if not _PG_POOL:
-        url = make_url(pg_admin_url())
+    """This test process's reusable PostgreSQL databases."""
+    return new_pg_pool()
 
-        async def connect(database: str):
-            import asyncpg
 
-            return await asyncpg.connect(host=url.host or "127.0.0.1", port=url.port or 5432, user=url.username,
-                                         password=url.password, database=database)
-
-        _PG_POOL.append(PgPool(_pg_template, connect, lambda sql: asyncio.run(_pg_admin(sql))))
-    return _PG_POOL[0]
+def new_pg_pool() -> PgPool:
+    return PgPool(_pg_template, pg_connect, lambda sql: asyncio.run(_pg_admin(sql)))
 
 
 def drop_pg_database(url: str) -> None:
@@ -217,7 +214,7 @@ def _pg_database(request):
         finally:
             drop_pg_database(url)
         return
-    name = _pg_pool().take(lambda: f"cw_test_{uuid.uuid4().hex[:12]}")
+    name = _pg_pool().take()
     try:
         yield make_url(pg_admin_url()).set(database=name).render_as_string(hide_password=False)
     finally:

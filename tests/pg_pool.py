@@ -18,7 +18,9 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
+import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 
 FINGERPRINT = """
 WITH own AS (SELECT oid FROM pg_namespace
@@ -83,11 +85,18 @@ SELECT c.oid::regclass::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.re
 """
 
 
+def new_database_name() -> str:
+    return f"cw_test_{uuid.uuid4().hex[:12]}"
+
+
+@dataclass(frozen=True)
 class _Template:
     """What a database fresh from the template holds: its catalogs' fingerprint, and its rows."""
 
-    def __init__(self, fingerprint: str, rows: dict[str, str], tables: list[str], sequences: list[str]):
-        self.fingerprint, self.rows, self.tables, self.sequences = fingerprint, rows, tables, sequences
+    fingerprint: str
+    rows: dict[str, str]  # table -> its rows as JSON (only tables that have any)
+    tables: list[str]
+    sequences: list[str]
 
 
 class PgPool:
@@ -103,11 +112,11 @@ class PgPool:
         self._all: set[str] = set()
         atexit.register(self.drop_all)
 
-    def take(self, new_name: Callable[[], str]) -> str:
+    def take(self) -> str:
         """A database as the template made it: a kept one, or a new copy."""
         if self._free:
             return self._free.pop()
-        name = new_name()
+        name = new_database_name()
         self._admin(f'CREATE DATABASE "{name}" TEMPLATE "{self._template_name()}"')
         self._all.add(name)
         if self._template is None:

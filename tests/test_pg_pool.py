@@ -6,33 +6,23 @@ from __future__ import annotations
 import asyncio
 import uuid
 
-import asyncpg
 import pytest
-from sqlalchemy.engine import make_url
 
-from tests.conftest import _pg_admin, _pg_template, pg_admin_url
-from tests.pg_pool import PgPool
+from tests.conftest import _pg_admin, new_pg_pool, pg_admin_url, pg_connect
 
 pytestmark = pytest.mark.skipif(pg_admin_url() is None, reason="CASEWATCH_TEST_PG_URL is not set")
 
 
 @pytest.fixture
 def pool():
-    url = make_url(pg_admin_url())
-
-    async def connect(database: str):
-        return await asyncpg.connect(host=url.host, port=url.port or 5432, user=url.username, password=url.password,
-                                     database=database)
-
-    made = PgPool(_pg_template, connect, lambda sql: asyncio.run(_pg_admin(sql)))
-    made.connect_for_test = connect
+    made = new_pg_pool()
     yield made
     made.drop_all()
 
 
-def _run(pool, name: str, *statements: str) -> list:
+def _run(name: str, *statements: str) -> list:
     async def go():
-        connection = await pool.connect_for_test(name)
+        connection = await pg_connect(name)
         try:
             found = []
             for statement in statements:
@@ -43,26 +33,22 @@ def _run(pool, name: str, *statements: str) -> list:
     return asyncio.run(go())
 
 
-def _new_name() -> str:
-    return f"cw_test_{uuid.uuid4().hex[:12]}"
-
-
 def test_rows_and_sequences_are_as_new_for_the_next_test(pool):
-    name = pool.take(_new_name)
-    [[fresh]] = _run(pool, name, "SELECT (SELECT count(*) FROM events) AS events, "
+    name = pool.take()
+    [[fresh]] = _run(name, "SELECT (SELECT count(*) FROM events) AS events, "
                                  "(SELECT version_num FROM alembic_version) AS head")
-    _run(pool, name, "INSERT INTO counters VALUES ('left over', 41)",
+    _run(name, "INSERT INTO counters VALUES ('left over', 41)",
          "SELECT nextval('events_id_seq')", "DELETE FROM alembic_version")
-    held = asyncio.run(pool.connect_for_test(name))  # a connection the test forgot to close
+    held = asyncio.run(pg_connect(name))  # a connection the test forgot to close
     held_pid = held.get_server_pid()
     pool.give_back(name)
-    assert pool.take(_new_name) == name  # the same database, emptied
+    assert pool.take() == name  # the same database, emptied
     [[again], counters, [[first_id]]] = _run(
-        pool, name, "SELECT (SELECT count(*) FROM events) AS events, "
+        name, "SELECT (SELECT count(*) FROM events) AS events, "
                     "(SELECT version_num FROM alembic_version) AS head",
         "SELECT * FROM counters", "SELECT nextval('events_id_seq')")
     assert dict(again) == dict(fresh) and fresh["head"] and counters == [] and first_id == 1
-    [[[still]]] = _run(pool, name, f"SELECT count(*) FROM pg_stat_activity WHERE pid = {held_pid}")
+    [[[still]]] = _run(name, f"SELECT count(*) FROM pg_stat_activity WHERE pid = {held_pid}")
     assert still == 0  # ended, as DROP DATABASE … WITH (FORCE) would have
 
 
@@ -76,13 +62,13 @@ def test_rows_and_sequences_are_as_new_for_the_next_test(pool):
     "ALTER DATABASE {database} SET work_mem = '8MB'",
 ])
 def test_a_database_whose_catalogs_a_test_changed_is_dropped_not_reused(pool, change):
-    name = pool.take(_new_name)
+    name = pool.take()
     role = f"cw_pool_{uuid.uuid4().hex[:8]}"
     try:
-        _run(pool, name, *change.format(role=role, database=name).split("; "))
+        _run(name, *change.format(role=role, database=name).split("; "))
         pool.give_back(name)
-        assert pool.take(_new_name) != name
-        [[[exists]]] = _run(pool, "postgres", f"SELECT count(*) FROM pg_database WHERE datname = '{name}'")
+        assert pool.take() != name
+        [[[exists]]] = _run("postgres", f"SELECT count(*) FROM pg_database WHERE datname = '{name}'")
         assert exists == 0
     finally:
         asyncio.run(_pg_admin(f"DROP ROLE IF EXISTS {role}"))

@@ -1216,4 +1216,3 @@ def _stored_id(event: Event) -> int:
     if event.id is None:
         raise ValueError(f"{event.type} event projected before it was stored")
     return event.id
-
