@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -11,6 +12,8 @@ from casewatch.core import commands as c
 from casewatch.core.alerts import AlertSettings, Scope
 from casewatch.core.demo import demo_plan
 from casewatch.core.models import Person, Role, Severity
+from casewatch.storage.audit_marks import save_mark
+from casewatch.storage.checked_log import AuditMark
 from casewatch.storage.seed import write_demo
 from casewatch.storage.store import Store
 from casewatch.storage.target import resolve_target
@@ -28,20 +31,30 @@ async def seed(path, clock: FrozenClock, cases: int = 24) -> None:
         await store.execute(c.NewCase(title=BRACKETS, customer="[ACME] Corp", severity=Severity.SEV1), "dana")
 
 
+async def audit(path) -> AuditMark:
+    async with await Store.open(resolve_target(path)) as store:
+        return await store.audit_since(None)
+
+
 @pytest.fixture(scope="session")
-def seeded_template(tmp_path_factory):
-    """Seed once per session; each test gets its own copy."""
+def seeded_template(tmp_path_factory) -> tuple[Path, AuditMark]:
+    """Seed once per session, and audit it once; each test gets its own copy."""
     from datetime import UTC, datetime
 
     path = tmp_path_factory.mktemp("template") / "board.db"
     asyncio.run(seed(path, FrozenClock(datetime(2026, 11, 27, 14, 0, tzinfo=UTC))))
-    return path
+    return path, asyncio.run(audit(path))
 
 
 @pytest.fixture
 def board_db(seeded_template, tmp_path):
+    """A copy of the seeded board, with the audit a board made of it before: a start then checks only
+    what a test adds, as a lead's board does from its second start (the mark's own tests are in
+    tests/storage/test_quarantine.py)."""
+    template, mark = seeded_template
     path = tmp_path / "board.db"
-    shutil.copy(seeded_template, path)
+    shutil.copy(template, path)
+    save_mark(resolve_target(path), mark)
     return path
 
 
