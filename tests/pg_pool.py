@@ -3,7 +3,7 @@
 A `CREATE DATABASE … TEMPLATE` and its `DROP` cost the server 150–400 ms of CPU each: the template's
 catalogs are copied block by block into the WAL. Hundreds of PostgreSQL tests made that a fifth of
 the machine during a run. A database a test is done with is instead emptied as a new one would be
-(every table's rows deleted, the template's rows put back, every sequence restarted), a few
+(every table's rows deleted, the template's rows put back, every sequence set back), a few
 milliseconds, and handed to the next test of the same process.
 
 It is reused only while it is still the template's database: what could outlive the rows (a table,
@@ -90,13 +90,49 @@ def new_database_name() -> str:
 
 
 @dataclass(frozen=True)
-class _Template:
-    """What a database fresh from the template holds: its catalogs' fingerprint, and its rows."""
+class Snapshot:
+    """What a database held when it was as a test should find it: its catalogs' fingerprint, its rows
+    and where each sequence stood."""
 
     fingerprint: str
     rows: dict[str, str]  # table -> its rows as JSON (only tables that have any)
     tables: list[str]
-    sequences: list[str]
+    sequences: dict[str, tuple[int, bool]]  # sequence -> (last_value, is_called)
+
+
+async def snapshot(connection) -> Snapshot:
+    tables = [row[0] for row in await connection.fetch(TABLES)]
+    rows = {}
+    for table in tables:
+        found = await connection.fetchval(f"SELECT json_agg(t)::text FROM {table} AS t")
+        if found is not None:
+            rows[table] = found
+    sequences = {}
+    for [sequence] in await connection.fetch(SEQUENCES):
+        stood = await connection.fetchrow(f"SELECT last_value, is_called FROM {sequence}")
+        sequences[sequence] = (stood["last_value"], stood["is_called"])
+    return Snapshot(await connection.fetchval(FINGERPRINT), rows, tables, sequences)
+
+
+async def put_back(connection, state: Snapshot) -> bool:
+    """The database as `state` had it, or False (nothing changed) when its catalogs are no longer
+    the same. Connections a test left open are ended first."""
+    await connection.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                             "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+    if await connection.fetchval(FINGERPRINT) != state.fingerprint:
+        return False
+    await connection.execute("SET lock_timeout = '2s'")
+    async with connection.transaction():
+        # The log's own triggers refuse deletes (it is append-only); a replica session skips them.
+        await connection.execute("SET LOCAL session_replication_role = replica")
+        for table in state.tables:
+            await connection.execute(f"DELETE FROM {table}")
+        for table, rows in state.rows.items():
+            await connection.execute(f"INSERT INTO {table} SELECT * FROM json_populate_recordset(NULL::{table}, $1::json)",
+                                     rows)
+        for sequence, (last_value, is_called) in state.sequences.items():
+            await connection.execute("SELECT setval($1::regclass, $2, $3)", sequence, last_value, is_called)
+    return True
 
 
 class PgPool:
@@ -107,7 +143,7 @@ class PgPool:
         self._template_name = template
         self._connect = connect
         self._admin = admin
-        self._template: _Template | None = None
+        self._template: Snapshot | None = None
         self._free: list[str] = []
         self._all: set[str] = set()
         atexit.register(self.drop_all)
@@ -120,13 +156,13 @@ class PgPool:
         self._admin(f'CREATE DATABASE "{name}" TEMPLATE "{self._template_name()}"')
         self._all.add(name)
         if self._template is None:
-            self._template = asyncio.run(self._read_template(name))
+            self._template = asyncio.run(self._snapshot(name))
         return name
 
     def give_back(self, name: str) -> None:
         """Emptied and kept for the next test, or dropped when it is no longer the template's."""
         try:
-            kept = asyncio.run(self._empty(name))
+            kept = asyncio.run(self._put_back(name))
         except Exception:  # any doubt: a new copy is cheaper than a test reading another's leftovers
             kept = False
         if kept:
@@ -143,40 +179,17 @@ class PgPool:
         with contextlib.suppress(Exception):  # the server is gone (the run is ending): nothing to tidy
             self._admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
-    async def _read_template(self, name: str) -> _Template:
+    async def _snapshot(self, name: str) -> Snapshot:
         connection = await self._connect(name)
         try:
-            tables = [row[0] for row in await connection.fetch(TABLES)]
-            rows = {}
-            for table in tables:
-                found = await connection.fetchval(f"SELECT json_agg(t)::text FROM {table} AS t")
-                if found is not None:
-                    rows[table] = found
-            sequences = [row[0] for row in await connection.fetch(SEQUENCES)]
-            return _Template(await connection.fetchval(FINGERPRINT), rows, tables, sequences)
+            return await snapshot(connection)
         finally:
             await connection.close()
 
-    async def _empty(self, name: str) -> bool:
-        template = self._template
-        assert template is not None
+    async def _put_back(self, name: str) -> bool:
+        assert self._template is not None
         connection = await self._connect(name)
         try:
-            await connection.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                                     "WHERE datname = current_database() AND pid <> pg_backend_pid()")
-            if await connection.fetchval(FINGERPRINT) != template.fingerprint:
-                return False
-            await connection.execute("SET lock_timeout = '2s'")
-            async with connection.transaction():
-                # The log's own triggers refuse deletes (it is append-only); a replica session skips them.
-                await connection.execute("SET LOCAL session_replication_role = replica")
-                for table in template.tables:
-                    await connection.execute(f"DELETE FROM {table}")
-                for table, rows in template.rows.items():
-                    await connection.execute(f"INSERT INTO {table} SELECT * FROM json_populate_recordset(NULL::{table}, $1::json)",
-                                             rows)
-                for sequence in template.sequences:
-                    await connection.execute(f"ALTER SEQUENCE {sequence} RESTART")
-            return True
+            return await put_back(connection, self._template)
         finally:
             await connection.close()

@@ -6,8 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import uuid
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import asyncpg
@@ -21,77 +19,23 @@ from casewatch.core.models import EventType, Role, Severity
 from casewatch.core.views import describe_event
 from casewatch.storage.feed import FeedState
 from casewatch.storage.migrate import head_revision
-from casewatch.storage.roles import member_role, owner_role
+from casewatch.storage.roles import owner_role
 from casewatch.storage.store import Store
 from casewatch.storage.target import resolve_target
 from casewatch.tui.app import CasewatchApp
-from tests.conftest import _pg_admin
 from tests.team.boards import HeadlessBoard, open_versions
+from tests.team.teams import Team, team_pool
 from tests.team.test_feed import admin
 
 
-@dataclass
-class Team:
-    """A team database and the logins the test made; `url(login)` connects as one of them."""
-
-    admin_url: str
-    logins: dict[str, str] = field(default_factory=dict)  # what the test calls it -> the role's real name
-
-    @property
-    def member(self) -> str:
-        """The role every login of this team database is in."""
-        return member_role(make_url(self.admin_url).database)
-
-    def url(self, who: str) -> str:
-        return make_url(self.admin_url).set(username=self.logins[who], password=None).render_as_string(
-            hide_password=False)
-
-    def add_login(self, who: str, *options: str) -> str:
-        name = f"cw_{who}_{uuid.uuid4().hex[:8]}"
-        asyncio.run(_pg_admin(f'CREATE ROLE "{name}" LOGIN {" ".join(options)}'))
-        self.logins[who] = name
-        return name
-
-    def forget(self) -> None:
-        """Drop the logins and this database's own roles (what they own here goes with them)."""
-        database = make_url(self.admin_url).database
-        roles = [owner_role(database), member_role(database)]
-        present = self.sql("admin", "SELECT rolname FROM pg_roles WHERE rolname = ANY($1::text[])", roles)
-        if present:
-            quoted = ", ".join(f'"{row["rolname"]}"' for row in present)
-            self.sql("admin", f"DROP OWNED BY {quoted}")
-            for row in present:
-                asyncio.run(_pg_admin(f'DROP ROLE IF EXISTS "{row["rolname"]}"'))
-        for name in self.logins.values():
-            asyncio.run(_pg_admin(f'DROP ROLE IF EXISTS "{name}"'))
-
-    def sql(self, who: str, statement: str, *args, first: tuple[str, ...] = ()):
-        """Run one statement on the team database as `who` ("admin" is the server's administrator),
-        after the statements `first` on the same connection."""
-        url = make_url(self.admin_url if who == "admin" else self.url(who))
-
-        async def run():
-            connection = await asyncpg.connect(host=url.host, port=url.port or 5432, user=url.username,
-                                               password=url.password, database=url.database)
-            try:
-                for earlier in first:
-                    await connection.execute(earlier)
-                return await connection.fetch(statement, *args)
-            finally:
-                await connection.close()
-
-        return asyncio.run(run())
-
-
-@pytest.fixture
-def team(pg_url, capsys, monkeypatch):
-    """`alice` leads a fresh team database through her login; `bob` (agent) has a login and is a member."""
-    made = Team(admin_url=pg_url)
+def set_up_team(admin_url: str, capsys, monkeypatch) -> Team:
+    """`alice` leads a new team database through her login; `bob` (agent) has a login and is a member."""
+    made = Team(admin_url=admin_url)
     try:
         made.add_login("alice")
         made.add_login("bob")
         monkeypatch.setenv("CASEWATCH_USER", "someone-else")  # whoever runs it, the first lead is --lead
-        assert main(["team", "init", "--db", pg_url, "--lead", "alice", "--login", made.logins["alice"],
+        assert main(["team", "init", "--db", admin_url, "--lead", "alice", "--login", made.logins["alice"],
                      "--tz", "Europe/Berlin"]) == 0
         monkeypatch.delenv("CASEWATCH_USER")
         assert main(["people", "add", "bob", "--role", "agent", "--tz", "Asia/Kolkata", "--db", made.url("alice")]) == 0
@@ -100,9 +44,21 @@ def team(pg_url, capsys, monkeypatch):
         statement = re.search(rf"GRANT \"{made.member}\" TO \"[^\"]+\";", out)
         assert statement, out  # alice's login may not grant roles: the one statement an administrator runs
         made.sql("admin", statement.group(0))
+    except BaseException:
+        made.forget()
+        raise
+    return made
+
+
+@pytest.fixture
+def team(capsys, monkeypatch):
+    """`alice` leads a team database through her login; `bob` (agent) has a login and is a member. Set
+    up once per test process and put back as it was between tests (tests/team/teams.py)."""
+    made = team_pool().take(lambda admin_url: set_up_team(admin_url, capsys, monkeypatch))
+    try:
         yield made
     finally:
-        made.forget()
+        team_pool().give_back(made)
 
 
 def cw(capsys, *args: str) -> tuple[int, str, str]:
