@@ -42,9 +42,10 @@ def wheel(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def installed(wheel, tmp_path_factory) -> Path:
-    """A fresh venv with the wheel installed; returns its bin folder."""
+    """A fresh venv with the wheel installed; returns its bin folder. The suite's pip installs into it
+    (`--python`): a pip of its own would cost ensurepip 3 s and is not what is tested."""
     venv = tmp_path_factory.mktemp("venv")
-    made = _run(sys.executable, "-m", "venv", venv, cwd=venv)
+    made = _run(sys.executable, "-m", "venv", "--without-pip", venv, cwd=venv)
     assert made.returncode == 0, made.stderr
     bin_dir = venv / "bin"
     site = Path(_run(bin_dir / "python", "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])",
@@ -52,7 +53,8 @@ def installed(wheel, tmp_path_factory) -> Path:
     # The suite's own site-packages for the dependencies. Its .pth files are not read from there, so the
     # editable casewatch of the tree under test stays out of reach.
     (site / "suite-dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    done = _run(bin_dir / "python", "-m", "pip", "install", "--no-deps", "--no-index", "--quiet", wheel, cwd=venv)
+    done = _run(sys.executable, "-m", "pip", "--python", bin_dir / "python", "install", "--no-deps", "--no-index",
+                "--quiet", wheel, cwd=venv)
     assert done.returncode == 0, done.stdout + done.stderr
     return bin_dir
 
