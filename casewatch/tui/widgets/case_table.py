@@ -29,7 +29,7 @@ def rows_in_view(table: DataTable[Text], margin: int = 2) -> tuple[int, int]:
     return max(0, first - margin), first + table.size.height + margin
 
 
-CellKey = tuple[int, int, Style, int, bool, bool, bool, object, bool, object]
+CellKey = tuple[object, int, Style, int, bool, bool, bool, object, bool, object]
 # The component styles DataTable lays over a cell (cursor, hover, header and fixed variants): with the
 # row's style, its pseudo-classes and these, a drawn cell says everything that styled it.
 CELL_COMPONENTS = ("datatable--cursor", "datatable--hover", "datatable--header-cursor",
@@ -60,7 +60,8 @@ class CaseTable(DataTable[Text]):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         # Cells drawn, by row and not by the table's update count: (the cell drawn, its row index, its
         # lines). Made first: DataTable's own set-up clears the caches.
-        self._drawn: LRUCache[CellKey, tuple[object, int, SegmentLines]] = LRUCache(10_000)
+        self._drawn: LRUCache[CellKey, tuple[object, int, SegmentLines]] = LRUCache(10_000)  # by row key
+        self._drawn_cells: LRUCache[CellKey, tuple[object, int, SegmentLines]] = LRUCache(10_000)  # by cell
         self._cell_styles: object = None  # see `_cell_style_key`
         super().__init__(*args, **kwargs)
 
@@ -95,17 +96,18 @@ class CaseTable(DataTable[Text]):
         DataTable keys its drawn cells by its update count, which every removal of rows bumps: a
         filter keystroke that removed some rows drew every cell in view again although most rows
         stayed, each through Rich (Padding, Styled, Text) at a tenth of a millisecond a cell, and
-        most of the frame. Here a cell object drawn before is drawn from what it drew then, in
-        any row, while it sits in the same column, at the same width and height and with the
-        same styles (zebra stripe, cursor, hover, focus, and the component styles over the cell:
-        `_cell_style_key`), so neither a restyle nor DataTable's clearing of its own caches (a
-        sort, rows added) drops it. Most of a row's cells are shared objects (cells.shared: a
-        status, an owner, a countdown), so a row that comes into view (the filter narrowed the
-        pane) draws its own few cells through Rich, not all thirteen. What a drawn cell says of
-        its place is the {"row", "column"} meta DataTable puts on every segment (for mouse
-        clicks): a cell drawn in another row gets it as of this one, which is exactly what
-        DataTable would draw (Textual 8.2.8, as pinned). The header row's cells are its column
-        labels, kept the same way. (An entry holds its cell, so no other object takes its id.)"""
+        most of the frame. Here a cell drawn before is reused while the same cell object sits in
+        the same row key and column, at the same width and height and with the same styles (zebra
+        stripe, cursor, hover, focus, and the component styles over the cell: `_cell_style_key`),
+        so neither a restyle nor DataTable's clearing of its own caches (a sort, rows added)
+        drops it. Failing that, a cell object drawn in another row is drawn from what it drew
+        there: most of a row's cells are shared objects (cells.shared: a status, an owner, a
+        countdown), so a row that comes into view (the filter narrowed the pane) draws its own
+        few cells through Rich, not all thirteen. What a drawn cell says of its place is the
+        {"row", "column"} meta DataTable puts on every segment (for mouse clicks): a cell drawn
+        in another place gets it as of this one, which is exactly what DataTable would draw
+        (Textual 8.2.8, as pinned). The header row's cells are its column labels, kept the same
+        way. (An entry holds its cell, so no other object takes its id while it is kept.)"""
         if column_index < 0:  # row labels (the board has none): as DataTable draws them
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
         column_key = self._column_locations.get_key(column_index)
@@ -119,18 +121,23 @@ class CaseTable(DataTable[Text]):
         elif row_key in self._data:
             cell = self._data[row_key].get(column_key)
             height = self.rows[row_key].height if row_key in self.rows else 0
-        key: CellKey = (id(cell), column_index, base_style, width, cursor, hover, self._show_hover_cursor,
-                        self._pseudo_class_state, row_index < self.fixed_rows or column_index < self.fixed_columns,
-                        (height, self._cell_style_key()))
+        look = (column_index, base_style, width, cursor, hover, self._show_hover_cursor, self._pseudo_class_state,
+                row_index < self.fixed_rows or column_index < self.fixed_columns, (height, self._cell_style_key()))
+        key: CellKey = (row_key, *look)
         drawn = self._drawn.get(key)
-        if drawn is not None and drawn[0] is cell and cell is not None:
-            if drawn[1] == row_index:
-                return drawn[2]
-            place = Style.from_meta({"row": row_index, "column": column_index})
-            lines = [[Segment(text, style + place if style else style, control) for text, style, control in line]
-                     for line in drawn[2]]
+        if drawn is not None and drawn[0] is cell and drawn[1] == row_index and cell is not None:
+            return drawn[2]  # the row's own cell where it was: most cells of most frames (a cursor move)
+        by_cell: CellKey = (id(cell), *look)
+        shared = self._drawn_cells.get(by_cell)
+        if shared is not None and shared[0] is cell and cell is not None:
+            lines = shared[2]
+            if shared[1] != row_index:
+                place = Style.from_meta({"row": row_index, "column": column_index})
+                lines = [[Segment(text, style + place if style else style, control) for text, style, control in line]
+                         for line in lines]
         else:
             lines = super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+            self._drawn_cells[by_cell] = (cell, row_index, lines)
         self._drawn[key] = (cell, row_index, lines)
         return lines
 
