@@ -121,3 +121,48 @@ async def test_cells_drawn_before_rows_were_removed_draw_as_data_table_draws_the
         plain.update_cell("CW-4", "title", cells.plain("changed"))
         await pilot.pause()
         assert drawn(case) == drawn(plain) and "changed" in case.render_line(3).text
+
+
+async def test_a_restyle_keeps_the_cells_drawn_and_shared_cells_are_drawn_once_for_every_row(monkeypatch):
+    """A focus change restyles the table (DataTable's focus tint): CaseTable keeps the cells drawn
+    under each look, so focus leaving and coming back (the filter bar opening and closing) draws
+    no cell through Rich the second time. A shared cell (cells.shared) drawn in one row is drawn
+    from what it drew there in any other row. Each time, what it draws is what DataTable draws."""
+    rich_draws = []
+    data_table_cell = DataTable._render_cell
+
+    def counted(self, *args, **kwargs):
+        if isinstance(self, CaseTable):
+            rich_draws.append(args[:2])
+        return data_table_cell(self, *args, **kwargs)
+
+    monkeypatch.setattr(DataTable, "_render_cell", counted)
+    app = Twins()
+    async with app.run_test(size=(60, 30)) as pilot:
+        case, plain = app.query_one("#case", CaseTable), app.query_one("#plain", DataTable)
+        for table in (case, plain):
+            table.zebra_stripes = True
+            fill(table, 40)
+
+        def drawn(table: DataTable) -> list[list]:
+            return [list(table.render_line(y)) for y in range(12)]
+
+        draws = []
+        for focused in (case, None, case, None):  # each look twice
+            before = len(rich_draws)
+            app.set_focus(focused)
+            await pilot.pause()
+            lines = drawn(case)
+            draws.append(len(rich_draws) - before)
+            if focused is None:  # the two draw alike only when neither has the focus
+                assert lines == drawn(plain)
+        assert draws[0] > 0 and draws[1] > 0 and draws[2:] == [0, 0], draws
+        # a row that comes into view: of its cells only the one no other row shares is drawn anew
+        case.remove_rows([f"CW-{n}" for n in range(3)])
+        for n in range(3):
+            plain.remove_row(f"CW-{n}")
+        await pilot.pause()
+        before = len(rich_draws)
+        assert drawn(case) == drawn(plain)
+        owner = list(WIDTHS).index("owner")
+        assert [column for _, column in rich_draws[before:]].count(owner) == 0  # tom, sofia… drawn before

@@ -144,3 +144,40 @@ async def test_a_keystroke_that_adds_to_the_filter_still_finds_cases_that_came_i
         await pilot.press("backspace")  # shorter: over every case again
         await pilot.pause()
         assert shown_ids(app) == matching(app, "checkou") and new.case.id in shown_ids(app)
+
+
+async def test_the_frame_that_shows_the_filter_bar_already_has_its_focus_its_keys_and_the_panes_sized(make_app, monkeypatch):
+    """`/` is one layout and one frame (board.action_filter): the first frame drawn with the bar
+    has the focus in it, the footer's keys for it, and the panes sized to the room the bar
+    leaves them. Left to Textual, the footer came a frame later and the panes after it, each
+    frame laid out again: on a 10,000-case board each cost a third of the keystroke."""
+    from textual.screen import Screen
+    from textual.widgets._footer import FooterKey
+
+    from casewatch.tui.screens.board import BoardScreen
+    from casewatch.tui.widgets.footer import CasewatchFooter
+
+    frames: list[tuple[bool, bool, list[str], int, int, int]] = []
+    compositor_refresh = Screen._compositor_refresh
+
+    def recorded(screen: Screen) -> None:
+        if isinstance(screen, BoardScreen):
+            bar, panes = screen.query_one(FilterBar), screen.query_one("#panes")
+            keys = [key.description for key in screen.query_one(CasewatchFooter).query(FooterKey)]
+            heights = sum(pane.styles.height.value for pane in screen.query(SeverityPane) if pane.display)
+            frames.append((bar.display and bar.region.height > 0, screen.focused is bar.input, keys, heights,
+                           panes.size.height, bar.region.height))
+        compositor_refresh(screen)
+
+    app = make_app()
+    async with app.run_test(size=(200, 50)) as pilot:
+        await settled(app, pilot)
+        monkeypatch.setattr(Screen, "_compositor_refresh", recorded)
+        await pilot.press("slash")
+        await settled(app, pilot)
+        shown = [frame for frame in frames if frame[0]]
+        assert shown, frames
+        _, focused, keys, heights, room, bar_lines = shown[0]
+        assert focused and "Clear filter" in keys and "Owner" not in keys
+        assert bar_lines == 1 and heights == room == 50 - 3 - bar_lines  # clock bar, status line, footer, the bar
+        assert all(frame[2] == keys and frame[3] == heights for frame in shown)  # nothing moved after it

@@ -581,8 +581,11 @@ class BoardScreen(QuickActions):
                         if active.binding.id == binding_id), None)
         return self.app.get_key_display(binding) if binding is not None else binding_id
 
-    def _size_panes(self) -> None:
-        available = self.query_one("#panes").size.height or (self.app.size.height - 2)
+    def _size_panes(self, available: int | None = None) -> None:
+        """Each pane's height for the rows it has; `available` when the panes' room is about to
+        change (the filter bar opening) and is known before the next layout."""
+        if available is None:
+            available = self.query_one("#panes").size.height or (self.app.size.height - 2)
         needs = [self._panes[s].table.row_count + 3 for s in Severity]  # border (2) and header (1)
         for severity, height in zip(Severity, pane_heights(available, needs), strict=False):
             pane = self._panes[severity]
@@ -612,10 +615,26 @@ class BoardScreen(QuickActions):
 
     # ------------------------------------------------------ filter as you type
 
-    def action_filter(self) -> None:
-        """`/`: the filter bar, holding the filter in force; the board narrows as it is typed."""
-        self.query_one(FilterBar).open(self.filter_text, self.app.filter_history.filters)
-        self.call_after_refresh(self._size_panes)  # the bar takes a line or two from the panes
+    async def action_filter(self) -> None:
+        """`/`: the filter bar, holding the filter in force; the board narrows as it is typed.
+
+        Everything the key changes is drawn in one frame: the bar, the focus in it (the pane it
+        left restyled), the panes sized for the bar's line, and the footer's keys for the bar.
+        Left to Textual these were four frames, each laid out again: the focus moved a call
+        later, the footer was rebuilt after the refresh that followed the focus, and the panes
+        were sized after the refresh that showed the bar."""
+        bar = self.query_one(FilterBar)
+        was_open = bar.display
+        with self.app.batch_update():
+            bar.open(self.filter_text, self.app.filter_history.filters)
+            panes = self.query_one("#panes").size.height
+            if was_open or not panes:
+                self.call_after_refresh(self._size_panes)
+            else:  # the bar takes its lines from the panes in the layout that shows it
+                self._size_panes(panes - bar.lines)
+            footer = self.query_one(CasewatchFooter)
+            with footer._context():  # as the footer's own handler would (its keys bind to it)
+                await footer.recompose()  # the keys of the focus now in the bar
 
     @on(FilterBar.Typed)
     def _filter_typed(self, message: FilterBar.Typed) -> None:
@@ -712,7 +731,9 @@ class BoardScreen(QuickActions):
             self._show_titles()
             self._show_status()
             self._size_panes()
-        self._tick(now)
+        # the rows in view as of now (those that came into view among them); the rest keep to the
+        # ticks, as always: reading every row's clocks again cost a tenth of the keystroke
+        self._tick(now, frozenset())
         current = self._current_table()
         if current is None or not current.row_count:
             first = next((pane.table for pane in self._panes.values() if pane.table.row_count), None)

@@ -29,7 +29,11 @@ def rows_in_view(table: DataTable[Text], margin: int = 2) -> tuple[int, int]:
     return max(0, first - margin), first + table.size.height + margin
 
 
-CellKey = tuple[RowKey | None, int, Style, int, bool, bool, bool, object, bool]
+CellKey = tuple[object, int, Style, int, bool, bool, bool, object, bool, object]
+# The component styles DataTable lays over a cell (cursor, hover, header and fixed variants): with the
+# row's style, its pseudo-classes and these, a drawn cell says everything that styled it.
+CELL_COMPONENTS = ("datatable--cursor", "datatable--hover", "datatable--header-cursor",
+                   "datatable--header-hover", "datatable--fixed-cursor")
 
 
 class CaseTable(DataTable[Text]):
@@ -56,7 +60,9 @@ class CaseTable(DataTable[Text]):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         # Cells drawn, by row and not by the table's update count: (the cell drawn, its row index, its
         # lines). Made first: DataTable's own set-up clears the caches.
-        self._drawn: LRUCache[CellKey, tuple[object, int, SegmentLines]] = LRUCache(10_000)
+        self._drawn: LRUCache[CellKey, tuple[object, int, SegmentLines]] = LRUCache(10_000)  # by row key
+        self._drawn_cells: LRUCache[CellKey, tuple[object, int, SegmentLines]] = LRUCache(10_000)  # by cell
+        self._cell_styles: object = None  # see `_cell_style_key`
         super().__init__(*args, **kwargs)
 
     def action_step(self, step: int) -> None:
@@ -91,43 +97,68 @@ class CaseTable(DataTable[Text]):
         filter keystroke that removed some rows drew every cell in view again although most rows
         stayed, each through Rich (Padding, Styled, Text) at a tenth of a millisecond a cell, and
         most of the frame. Here a cell drawn before is reused while the same cell object sits in
-        the same row key and column, at the same width and with the same styles (zebra stripe,
-        cursor, hover, focus). What a drawn cell says of its place is the {"row", "column"} meta
-        DataTable puts on every segment (for mouse clicks): a row that moved gets it as of its new
-        index, which is exactly what DataTable would draw (Textual 8.2.8, as pinned). The header
-        row's cells are its column labels, kept the same way."""
+        the same row key and column, at the same width and height and with the same styles (zebra
+        stripe, cursor, hover, focus, and the component styles over the cell: `_cell_style_key`),
+        so neither a restyle nor DataTable's clearing of its own caches (a sort, rows added)
+        drops it. Failing that, a cell object drawn in another row is drawn from what it drew
+        there: most of a row's cells are shared objects (cells.shared: a status, an owner, a
+        countdown), so a row that comes into view (the filter narrowed the pane) draws its own
+        few cells through Rich, not all thirteen. What a drawn cell says of its place is the
+        {"row", "column"} meta DataTable puts on every segment (for mouse clicks): a cell drawn
+        in another place gets it as of this one, which is exactly what DataTable would draw
+        (Textual 8.2.8, as pinned). The header row's cells are its column labels, kept the same
+        way. (An entry holds its cell, so no other object takes its id while it is kept.)"""
         if column_index < 0:  # row labels (the board has none): as DataTable draws them
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
         column_key = self._column_locations.get_key(column_index)
         row_key = self._header_row_key if row_index < 0 else self._row_locations.get_key(row_index)
         cell: object = None
+        height = self.header_height
         if column_key is None or row_key is None:
             pass
         elif row_index < 0:  # the header: each column's label
             cell = self.columns[column_key].label if column_key in self.columns else None
         elif row_key in self._data:
             cell = self._data[row_key].get(column_key)
-        key: CellKey = (row_key, column_index, base_style, width, cursor, hover, self._show_hover_cursor,
-                        self._pseudo_class_state, row_index < self.fixed_rows or column_index < self.fixed_columns)
+            height = self.rows[row_key].height if row_key in self.rows else 0
+        look = (column_index, base_style, width, cursor, hover, self._show_hover_cursor, self._pseudo_class_state,
+                row_index < self.fixed_rows or column_index < self.fixed_columns, (height, self._cell_style_key()))
+        key: CellKey = (row_key, *look)
         drawn = self._drawn.get(key)
-        if drawn is not None and drawn[0] is cell and cell is not None:
-            if drawn[1] == row_index:
-                return drawn[2]
-            place = Style.from_meta({"row": row_index, "column": column_index})
-            lines = [[Segment(text, style + place if style else style, control) for text, style, control in line]
-                     for line in drawn[2]]
+        if drawn is not None and drawn[0] is cell and drawn[1] == row_index and cell is not None:
+            return drawn[2]  # the row's own cell where it was: most cells of most frames (a cursor move)
+        by_cell: CellKey = (id(cell), *look)
+        shared = self._drawn_cells.get(by_cell)
+        if shared is not None and shared[0] is cell and cell is not None:
+            lines = shared[2]
+            if shared[1] != row_index:
+                place = Style.from_meta({"row": row_index, "column": column_index})
+                lines = [[Segment(text, style + place if style else style, control) for text, style, control in line]
+                         for line in lines]
         else:
             lines = super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+            self._drawn_cells[by_cell] = (cell, row_index, lines)
         self._drawn[key] = (cell, row_index, lines)
         return lines
 
+    def _cell_style_key(self) -> object:
+        """What else styles a drawn cell: the component styles over it and the table's settings
+        that change how it is drawn. Worked out again after each restyle, so that a restyle
+        keeps the cells drawn before: focus leaving the table and coming back (the filter bar
+        opening and closing) draws each cell once per look, not once per focus change."""
+        if self._cell_styles is None:
+            self._cell_styles = (tuple(self.get_component_rich_style(name) for name in CELL_COMPONENTS),
+                                 self.show_cursor, self.cell_padding, self.cursor_foreground_priority,
+                                 self.cursor_background_priority)
+        return self._cell_styles
+
     def _clear_caches(self) -> None:
         super()._clear_caches()
-        self._drawn.clear()
+        self._cell_styles = None  # (the cells drawn stay: each is keyed by all that drew it)
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
-        self._drawn.clear()
+        self._cell_styles = None
 
     def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
         """The board gives every column a fixed width and every row one line, so new rows change

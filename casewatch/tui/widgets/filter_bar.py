@@ -69,7 +69,7 @@ class FilterBar(Vertical):
         self.show_error(None)
         with self.input.prevent(Input.Changed):
             self.input.value = current
-        self.input.focus()
+        self.screen.set_focus(self.input)  # now, not a call later: the footer shows the bar's keys at once
 
     def hold(self, text: str) -> None:
         """While the bar is open, show `text` (the filter put in force by other means: a saved view)."""
@@ -78,6 +78,11 @@ class FilterBar(Vertical):
                 self.input.value = text
             self.input.cursor_position = len(text)  # typing goes on after it
             self.show_error(None)
+
+    @property
+    def lines(self) -> int:
+        """The lines the open bar takes: the Input's, and its error's when there is one."""
+        return 1 + (self.error is not None)
 
     def close(self) -> None:
         self.display = False

@@ -36,8 +36,10 @@ class CasewatchFooter(Footer):
         """Textual's footer removes and mounts every key at each change of the keys in force, and
         each focus change is one; mounting them again when they say the same cost most of the
         footer's share of a keystroke."""
-        if self.is_attached and self._shown is not None and self._keys_to_show() == self._shown:
+        keys = self._keys_to_show() if self.is_attached else None
+        if keys is not None and keys == self._shown:
             return
+        self._shown = keys  # a request that comes while these keys are mounted finds them shown
         await super().recompose()
 
     def compose(self) -> ComposeResult:
