@@ -26,6 +26,11 @@ def fill(table: DataTable, rows: int) -> None:
                       cells.tag(["tom", "sofia", "a-very-long-name"][n % 3]), key=f"CW-{n}")
 
 
+def drawn(table: DataTable) -> list[list]:
+    """The table's first twelve lines, segment by segment (text, style, meta)."""
+    return [list(table.render_line(y)) for y in range(12)]
+
+
 async def test_fixed_width_rows_are_not_measured_yet_lay_out_as_in_a_data_table():
     """The board's columns have fixed widths, so CaseTable skips DataTable's measuring of every new
     cell (a third of a 10,000-case board's start-up) and must still size and draw the same."""
@@ -103,10 +108,6 @@ async def test_cells_drawn_before_rows_were_removed_draw_as_data_table_draws_the
             table.move_cursor(row=5)
         app.set_focus(None)  # the two draw alike only when neither has the focus
         await pilot.pause()
-
-        def drawn(table: DataTable) -> list[list]:
-            return [list(table.render_line(y)) for y in range(12)]
-
         assert drawn(case) == drawn(plain)
         gone = ["CW-1", "CW-2", "CW-7"]  # rows below move up: new indices, other zebra stripes
         case.remove_rows(gone)
@@ -143,9 +144,6 @@ async def test_a_restyle_keeps_the_cells_drawn_and_shared_cells_are_drawn_once_f
         for table in (case, plain):
             table.zebra_stripes = True
             fill(table, 40)
-
-        def drawn(table: DataTable) -> list[list]:
-            return [list(table.render_line(y)) for y in range(12)]
 
         draws = []
         for focused in (case, None, case, None):  # each look twice
