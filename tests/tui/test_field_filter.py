@@ -181,3 +181,30 @@ async def test_the_frame_that_shows_the_filter_bar_already_has_its_focus_its_key
         assert focused and "Clear filter" in keys and "Owner" not in keys
         assert bar_lines == 1 and heights == room == 50 - 3 - bar_lines  # clock bar, status line, footer, the bar
         assert all(frame[2] == keys and frame[3] == heights for frame in shown)  # nothing moved after it
+
+
+@pytest.mark.parametrize("size", [(80, 24), (200, 50)])
+async def test_the_panes_fill_the_room_the_filter_bar_and_its_error_line_leave_as_they_come_and_go(make_app, size):
+    """The panes take back the bar's line when it closes (Esc or Enter), give a line to its error
+    when a query does not read and take it back when it reads again: no blank line where the bar
+    was, and the last pane's border never pushed off the screen. Each time, the panes' heights
+    add up to the screen less the clock bar, the status line, the footer and the bar as shown."""
+    from casewatch.tui.screens.board import BoardScreen
+
+    app = make_app()
+
+    def fills(bar_lines: int) -> bool:
+        screen = app.screen
+        assert isinstance(screen, BoardScreen)
+        heights = sum(pane.outer_size.height for pane in screen.query(SeverityPane) if pane.display)
+        return heights == size[1] - 3 - bar_lines
+
+    async with app.run_test(size=size) as pilot:
+        await settled(app, pilot)
+        assert fills(0)
+        for keys, bar_lines in [(["slash"], 1), (["escape"], 0), (["slash", *"sev:9"], 2), (["backspace", "1"], 1),
+                                (["enter"], 0), (["slash", *"zz"], 1), (["escape"], 0)]:
+            for key in keys:
+                await pilot.press(key)
+            await settled(app, pilot)
+            assert fills(bar_lines), (keys, [p.outer_size.height for p in app.screen.query(SeverityPane)])

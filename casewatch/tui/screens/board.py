@@ -581,11 +581,9 @@ class BoardScreen(QuickActions):
                         if active.binding.id == binding_id), None)
         return self.app.get_key_display(binding) if binding is not None else binding_id
 
-    def _size_panes(self, available: int | None = None) -> None:
-        """Each pane's height for the rows it has; `available` when the panes' room is about to
-        change (the filter bar opening) and is known before the next layout."""
-        if available is None:
-            available = self.query_one("#panes").size.height or (self.app.size.height - 2)
+    def _size_panes(self) -> None:
+        """Each pane's height for the rows it has, in the room the panes have."""
+        available = self._panes_room()
         needs = [self._panes[s].table.row_count + 3 for s in Severity]  # border (2) and header (1)
         for severity, height in zip(Severity, pane_heights(available, needs), strict=False):
             pane = self._panes[severity]
@@ -594,6 +592,19 @@ class BoardScreen(QuickActions):
         for pane in self._panes.values():  # once laid out at their heights, rows may have come into view
             self.call_after_refresh(pane.table.keep_cursor_in_view)
             self.call_after_refresh(self._sync_visible, pane.table)
+
+    def _panes_room(self) -> int:
+        """The panes' room in the layout about to be made: the screen less every other part shown,
+        the filter bar at the lines it takes now. Read from the last layout, the panes' own height
+        lags one change behind the bar's (opened, closed, its error line shown or gone): sized from
+        it, the panes left a blank line where the bar was, or the bar's error line pushed the last
+        pane's border off the screen."""
+        if not self.size.height:  # not laid out yet: on_resize sizes them again
+            return self.app.size.height - 2
+        bar = self.query_one(FilterBar)
+        others = sum(child.outer_size.height for child in self.children
+                     if child.display and child not in (bar, self.query_one("#panes")))
+        return self.size.height - others - (bar.lines if bar.display else 0)
 
     def on_resize(self) -> None:
         layout = choose_layout(self.size.width)
@@ -624,14 +635,9 @@ class BoardScreen(QuickActions):
         later, the footer was rebuilt after the refresh that followed the focus, and the panes
         were sized after the refresh that showed the bar."""
         bar = self.query_one(FilterBar)
-        was_open = bar.display
         with self.app.batch_update():
             bar.open(self.filter_text, self.app.filter_history.filters)
-            panes = self.query_one("#panes").size.height
-            if was_open or not panes:
-                self.call_after_refresh(self._size_panes)
-            else:  # the bar takes its lines from the panes in the layout that shows it
-                self._size_panes(panes - bar.lines)
+            self._size_panes()  # the bar takes its lines from the panes in the layout that shows it
             footer = self.query_one(CasewatchFooter)
             with footer._context():  # as the footer's own handler would (its keys bind to it)
                 await footer.recompose()  # the keys of the focus now in the bar
@@ -655,9 +661,18 @@ class BoardScreen(QuickActions):
         self._close_filter_bar()
 
     def _close_filter_bar(self) -> None:
-        self.query_one(FilterBar).close()
-        (self._last_table or self._panes[Severity.SEV1].table).focus()
-        self.call_after_refresh(self._size_panes)
+        with self.app.batch_update():
+            self.query_one(FilterBar).close()
+            (self._last_table or self._panes[Severity.SEV1].table).focus()
+            self._size_panes()
+
+    def _show_filter_error(self, error: str | None) -> None:
+        """The bar's error line comes and goes with the query; the panes give it their line."""
+        bar = self.query_one(FilterBar)
+        before = bar.lines
+        bar.show_error(error)
+        if bar.display and bar.lines != before:
+            self._size_panes()
 
     def action_everything(self) -> None:
         if self.filter_text or self.view is not View.ALL:
@@ -673,9 +688,9 @@ class BoardScreen(QuickActions):
         try:
             parsed = parse_filter(query)
         except CasewatchError as exc:
-            self.query_one(FilterBar).show_error(str(exc))
+            self._show_filter_error(str(exc))
             return False
-        self.query_one(FilterBar).show_error(None)
+        self._show_filter_error(None)
         changed = query != self.filter_text or saved != self.saved
         before = self._filter
         self.filter_text, self._filter, self.saved = query, parsed, saved
