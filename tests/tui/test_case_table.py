@@ -26,6 +26,15 @@ def fill(table: DataTable, rows: int) -> None:
                       cells.tag(["tom", "sofia", "a-very-long-name"][n % 3]), key=f"CW-{n}")
 
 
+def striped_twins(app: Twins) -> tuple[CaseTable, DataTable]:
+    """The app's CaseTable and plain DataTable, zebra-striped and filled alike."""
+    case, plain = app.query_one("#case", CaseTable), app.query_one("#plain", DataTable)
+    for table in (case, plain):
+        table.zebra_stripes = True
+        fill(table, 40)
+    return case, plain
+
+
 def drawn(table: DataTable) -> list[list]:
     """The table's first twelve lines, segment by segment (text, style, meta)."""
     return [list(table.render_line(y)) for y in range(12)]
@@ -101,10 +110,8 @@ async def test_cells_drawn_before_rows_were_removed_draw_as_data_table_draws_the
     segment by segment, styles and the {"row", "column"} meta a mouse click reads included."""
     app = Twins()
     async with app.run_test(size=(60, 30)) as pilot:
-        case, plain = app.query_one("#case", CaseTable), app.query_one("#plain", DataTable)
+        case, plain = striped_twins(app)
         for table in (case, plain):
-            table.zebra_stripes = True
-            fill(table, 40)
             table.move_cursor(row=5)
         app.set_focus(None)  # the two draw alike only when neither has the focus
         await pilot.pause()
@@ -140,10 +147,7 @@ async def test_a_restyle_keeps_the_cells_drawn_and_shared_cells_are_drawn_once_f
     monkeypatch.setattr(DataTable, "_render_cell", counted)
     app = Twins()
     async with app.run_test(size=(60, 30)) as pilot:
-        case, plain = app.query_one("#case", CaseTable), app.query_one("#plain", DataTable)
-        for table in (case, plain):
-            table.zebra_stripes = True
-            fill(table, 40)
+        case, plain = striped_twins(app)
 
         draws = []
         for focused in (case, None, case, None):  # each look twice
