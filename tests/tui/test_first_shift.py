@@ -12,7 +12,7 @@ from casewatch.tui.app import CasewatchApp
 from casewatch.tui.screens.board import BoardScreen
 from casewatch.tui.screens.case import CaseScreen
 from casewatch.tui.widgets.board_layout import CLOCKS, choose_layout, column_width
-from tests.tui.helpers import focus_pane, palette_hits, rendered_rows, shown_ids, table
+from tests.tui.helpers import focus_pane, palette_hits, rendered_rows, settled, shown_ids, table
 from tests.tui.test_app import help_lines
 from tests.tui.test_board_defects import _until
 
@@ -229,8 +229,7 @@ async def test_zone_labels_keep_one_style_on_a_screen(board_db, frozen_clock, zo
         await pilot.pause()
         case_id = next(iter(app.state.cases))
         app.screen.open_case(case_id)
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settled(app, pilot)  # the case screen mounts first: its load is a worker it starts then
         screen = app.screen
         assert isinstance(screen, CaseScreen)
         shown = "\n".join(line for widget in screen.query("Static, DataTable, ClockBar") if widget.display
@@ -257,7 +256,7 @@ async def test_at_200_columns_settled_clocks_give_their_due_time_room_to_the_tit
             pane = table(app, severity)
             return {key.value: column.width for key, column in pane.columns.items()}
 
-        settled = []
+        settled_clocks = []
         for severity in Severity:
             pane = table(app, severity.value.lower())
             plans = [app.state.clocks[row.key.value] for row in pane.ordered_rows]
@@ -270,9 +269,9 @@ async def test_at_200_columns_settled_clocks_give_their_due_time_room_to_the_tit
                 else:
                     assert shown[key] == 9, (severity, key, shown)
                     freed += full - 9
-                    settled.append((severity, key))
+                    settled_clocks.append((severity, key))
             assert shown["title"] == column_width(title, layout) + freed
-        assert (Severity.SEV2, "owner_clock") in settled  # every SEV2 case of the demo has its owner
+        assert (Severity.SEV2, "owner_clock") in settled_clocks  # every SEV2 case of the demo has its owner
         new = (await writer.execute(c.NewCase(title="Nobody owns this yet", customer="Initech",
                                               severity=Severity.SEV2), "dana")).changed_case.id
         await _until(pilot, lambda: new in table(app, "sev2").rows)
