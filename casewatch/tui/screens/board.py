@@ -601,9 +601,9 @@ class BoardScreen(QuickActions):
         pane's border off the screen."""
         if not self.size.height:  # not laid out yet: on_resize sizes them again
             return self.app.size.height - 2
-        bar = self.query_one(FilterBar)
+        bar, panes = self.query_one(FilterBar), self.query_one("#panes")
         others = sum(child.outer_size.height for child in self.children
-                     if child.display and child not in (bar, self.query_one("#panes")))
+                     if child.display and child is not bar and child is not panes)
         return self.size.height - others - (bar.lines if bar.display else 0)
 
     def on_resize(self) -> None:
