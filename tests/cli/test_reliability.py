@@ -7,13 +7,13 @@ import os
 import random
 import signal
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from casewatch.cli.main import main
+from tests.cli.writer import main as writer_main
+from tests.forked import Forked
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTES = 40  # per writer
@@ -30,11 +30,9 @@ def setup_floor(db: str, cases: int) -> list[str]:
     return ids
 
 
-def writer(db: str, worker: int, count: int, cases: list[str], *extra: str) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "tests.cli.writer", db, str(worker), str(count), ",".join(cases), *extra],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
+def writer(db: str, worker: int, count: int, cases: list[str], *extra: str) -> Forked:
+    """A writer process of its own (forked with casewatch imported: see tests.forked)."""
+    return Forked(writer_main, [db, str(worker), str(count), ",".join(cases), *extra], cwd=ROOT)
 
 
 def logged_markers(db: str, case_ids: list[str], capsys) -> tuple[set[str], list[dict]]:
@@ -119,7 +117,7 @@ def test_killed_writers_leave_no_half_actions(tmp_path, capsys):
         seen = 0
         while seen < wanted:
             line = proc.stdout.readline()
-            assert line, proc.stderr.read()
+            assert line, proc.communicate(timeout=60)[1]
             if line.startswith("ok "):
                 acknowledged.add(line.split()[1])
                 seen += 1

@@ -1,6 +1,7 @@
 """A writer process for the reliability tests: runs CLI actions and acknowledges each success.
 
-Usage: python -m tests.cli.writer DB WORKER COUNT CASE[,CASE...] [notes | store-notes]
+Usage: python -m tests.cli.writer DB WORKER COUNT CASE[,CASE...] [store-notes], or `main` with those
+arguments in a process forked with casewatch imported (tests.forked), as the reliability tests run it.
 ("store-notes": notes through one open Store, as a long-running writer such as the board or a bot.)
 Prints "ok <marker>" (flushed) after each action the CLI reported as done, "fail <code>" otherwise.
 """
@@ -10,8 +11,9 @@ from __future__ import annotations
 import contextlib
 import io
 import sys
+from collections.abc import Sequence
 
-from casewatch.cli.main import main
+from casewatch.cli import main as cli
 
 
 def actions(worker: int, count: int, cases: list[str]):
@@ -52,15 +54,20 @@ def run(db: str, worker: int, count: int, cases: list[str]) -> None:
     for marker, args in actions(worker, count, cases):
         err = io.StringIO()
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
-            code = main([*args, "--db", db, "--as", "lead"])
+            code = cli.main([*args, "--db", db, "--as", "lead"])
         if code == 0:
             print(f"ok {marker}", flush=True)
         else:
             print(f"fail {code} {err.getvalue().strip()}", flush=True)
 
 
-if __name__ == "__main__":
-    if sys.argv[5:] == ["store-notes"]:
-        store_notes(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4])
+def main(argv: Sequence[str]) -> None:
+    """DB WORKER COUNT CASE[,CASE...] [store-notes]"""
+    if list(argv[4:]) == ["store-notes"]:
+        store_notes(argv[0], int(argv[1]), int(argv[2]), argv[3])
     else:
-        run(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4].split(","))
+        run(argv[0], int(argv[1]), int(argv[2]), argv[3].split(","))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
