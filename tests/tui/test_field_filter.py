@@ -208,3 +208,36 @@ async def test_the_panes_fill_the_room_the_filter_bar_and_its_error_line_leave_a
                 await pilot.press(key)
             await settled(app, pilot)
             assert fills(bar_lines), (keys, [p.outer_size.height for p in app.screen.query(SeverityPane)])
+
+
+@pytest.mark.parametrize("size", [(80, 24), (200, 50)])
+async def test_esc_on_the_board_with_the_bar_open_clears_the_filter_and_closes_the_bar(make_app, size):
+    """Tab from the bar gives the keys to the board and leaves the bar open on the filter in
+    force; Esc there showed every case again while the bar still held the query. Esc on the
+    board now does what Esc in the bar does: the filter is cleared and the bar closes."""
+    from casewatch.tui.widgets.case_table import CaseTable
+
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        await settled(app, pilot)
+        bar = app.screen.query_one(FilterBar)
+        everything = set(app.state.cases)
+        await pilot.press("slash", *"acme")
+        await pilot.pause()
+        narrowed = shown_ids(app)
+        assert narrowed == matching(app, "acme") and narrowed and narrowed != everything
+        await pilot.press("tab")
+        await pilot.pause()
+        assert isinstance(app.focused, CaseTable) and bar.display and bar.input.value == "acme"
+        assert shown_ids(app) == narrowed  # the board and the bar agree while the bar is open
+        await pilot.press("escape")
+        await settled(app, pilot)
+        assert shown_ids(app) == everything and app.screen.filter_text == ""
+        assert "acme" not in rendered_rows(app.screen.query_one(StatusLine))[0]
+        assert not bar.display and isinstance(app.focused, CaseTable)
+        heights = sum(pane.outer_size.height for pane in app.screen.query(SeverityPane) if pane.display)
+        assert heights == size[1] - 3  # the bar's line went back to the panes
+        await pilot.press("slash")
+        await pilot.pause()
+        assert bar.input.value == ""  # the bar opens on the filter in force: none
+
