@@ -241,3 +241,32 @@ async def test_esc_on_the_board_with_the_bar_open_clears_the_filter_and_closes_t
         await pilot.pause()
         assert bar.input.value == ""  # the bar opens on the filter in force: none
 
+
+def cursor_row_drawn(table) -> bool:
+    """The case under the table's cursor is among the rows the pane draws."""
+    case_id = table.selected_id()
+    return case_id is not None and any(case_id in line for line in rendered_rows(table))
+
+
+@pytest.mark.parametrize("size", [(80, 24), (200, 50)])
+async def test_the_row_under_the_cursor_stays_in_view_as_the_filter_narrows_widens_and_clears(make_app, size):
+    """With the cursor low in a pane the filter had made tall, widening or clearing the filter
+    shrinks the pane: at 80×24 the cursor's row was left out of view until a key moved it."""
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        await settled(app, pilot)
+        steps = [
+            ("narrow", ["slash", *"sev:3", "enter"]), ("low", ["G"]), ("clear in the bar", ["slash", "escape"]),
+            ("narrow", ["slash", *"sev:3", "enter"]), ("low", ["G"]), ("clear on the board", ["escape"]),
+            ("narrow", ["slash", *"sev:3", "enter"]), ("low", ["G"]), ("widen", ["slash", "end", *",4", "enter"]),
+            ("low", ["G"]), ("narrow as typed", ["slash", "end", "backspace", "backspace"]),
+            ("clear as typed", ["ctrl+u"]),
+        ]
+        for name, keys in steps:
+            await pilot.press(*keys)
+            await settled(app, pilot)
+            panes = [pane.table for pane in app.screen.query(SeverityPane) if pane.table.row_count]
+            assert app.screen._current_table() in panes
+            assert all(cursor_row_drawn(table) for table in panes), (
+                name, [(table.id, table.cursor_row, table.scroll_y) for table in panes if not cursor_row_drawn(table)])
+        assert app.screen.filter_text == "" and shown_ids(app) == set(app.state.cases)

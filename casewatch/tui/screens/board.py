@@ -590,7 +590,6 @@ class BoardScreen(QuickActions):
             pane.display = self.zoomed in (None, severity)
             pane.styles.height = available if self.zoomed is severity else height
         for pane in self._panes.values():  # once laid out at their heights, rows may have come into view
-            self.call_after_refresh(pane.table.keep_cursor_in_view)
             self.call_after_refresh(self._sync_visible, pane.table)
 
     def _panes_room(self) -> int:
