@@ -15,7 +15,7 @@ from casewatch.core.models import Severity
 from casewatch.tui.widgets.case_table import SeverityPane
 from casewatch.tui.widgets.filter_bar import FilterBar
 from casewatch.tui.widgets.status_line import StatusLine
-from tests.tui.helpers import notifications, rendered_rows, settled, shown_ids
+from tests.tui.helpers import notifications, rendered_rows, screen_text, settled, shown_ids
 
 
 def matching(app, query: str) -> set[str]:
@@ -270,3 +270,38 @@ async def test_the_row_under_the_cursor_stays_in_view_as_the_filter_narrows_wide
             assert all(cursor_row_drawn(table) for table in panes), (
                 name, [(table.id, table.cursor_row, table.scroll_y) for table in panes if not cursor_row_drawn(table)])
         assert app.screen.filter_text == "" and shown_ids(app) == set(app.state.cases)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (200, 50)])
+async def test_the_footer_offers_the_bars_keys_while_typing_in_it(make_app, size):
+    """In the bar `/` types a slash, so the footer no longer offers `/ Filter` there; it offers
+    what works there, at 80 columns too: Enter keeps the filter, Esc clears it, ↑ and ↓ recall
+    earlier filters. Back on the board, `/ Filter` is offered again."""
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        await settled(app, pilot)
+        assert "/ Filter" in screen_text(app).splitlines()[-1]
+        await pilot.press("slash")
+        await settled(app, pilot)
+        footer = screen_text(app).splitlines()[-1]
+        assert "/ Filter" not in footer and "^p Commands" in footer
+        assert all(key in footer for key in ("⏎ Keep filter", "esc Clear filter", "↑↓ Earlier/later filters")), footer
+        # the keys do what the footer says: Enter keeps, `/` is typed, ↑ and ↓ recall, Esc clears
+        bar = app.screen.query_one(FilterBar)
+        await pilot.press(*"sev:2", "enter")
+        await settled(app, pilot)
+        assert not bar.display and app.screen.filter_text == "sev:2"
+        assert "/ Filter" in screen_text(app).splitlines()[-1]
+        await pilot.press("slash", "slash")  # typing replaces the filter held
+        await pilot.pause()
+        assert bar.input.value == "/"
+        await pilot.press("up")
+        await pilot.pause()
+        assert bar.input.value == app.screen.filter_text == "sev:2"
+        await pilot.press("down")
+        await pilot.pause()
+        assert bar.input.value == app.screen.filter_text == "/"
+        await pilot.press("escape")
+        await settled(app, pilot)
+        assert not bar.display and app.screen.filter_text == ""
+        assert "/ Filter" in screen_text(app).splitlines()[-1]

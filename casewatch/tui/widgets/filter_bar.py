@@ -21,6 +21,9 @@ from casewatch.core.filter_history import Recall
 from casewatch.core.text import visible
 from casewatch.tui.widgets.plain_paste import PlainInput
 
+RECALL = Binding.Group("Earlier/later filters", compact=True)
+"""↑ and ↓ share one place in the footer."""
+
 FILTER_HINT = "words, owner:ravi sev:1,2 customer:acme route:specialist:* status:waiting is:unowned…"
 
 
@@ -28,11 +31,15 @@ class FilterBar(Vertical):
     """Hidden until `open`; Enter keeps the filter, Esc clears it, and either closes the bar."""
 
     BINDINGS = [
+        # Enter, ↑ and ↓ take priority over the Input's own (submit, and scrolling it never does):
+        # those came first, so the footer showed them (hidden) instead of these.
+        Binding("enter", "keep", "Keep filter", id="filter.keep", priority=True,
+                tooltip="Keep the filter, remember it and close the filter bar (one that does not read keeps it open)"),
         Binding("escape", "clear", "Clear filter", id="filter.clear",
                 tooltip="Clear the filter, show every case again and close the filter bar"),
-        Binding("up", "recall(1)", "Earlier filter", id="filter.older",
+        Binding("up", "recall(1)", "Earlier filter", id="filter.older", priority=True, group=RECALL,
                 tooltip="The filter used before this one (the last 20 are kept, per person)"),
-        Binding("down", "recall(-1)", "Later filter", id="filter.newer",
+        Binding("down", "recall(-1)", "Later filter", id="filter.newer", priority=True, group=RECALL,
                 tooltip="The filter used after this one, then what you were typing"),
     ]
 
@@ -99,10 +106,8 @@ class FilterBar(Vertical):
         event.stop()
         self.post_message(self.Typed(event.value))
 
-    @on(Input.Submitted, "#filter-input")
-    def _kept(self, event: Input.Submitted) -> None:
-        event.stop()
-        self.post_message(self.Kept(event.value))
+    def action_keep(self) -> None:
+        self.post_message(self.Kept(self.input.value))
 
     def action_clear(self) -> None:
         self.post_message(self.Cleared())
