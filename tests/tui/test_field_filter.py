@@ -185,8 +185,8 @@ async def test_the_frame_that_shows_the_filter_bar_already_has_its_focus_its_key
 
 @pytest.mark.parametrize("size", [(80, 24), (200, 50)])
 async def test_the_panes_fill_the_room_the_filter_bar_and_its_error_line_leave_as_they_come_and_go(make_app, size):
-    """The panes take back the bar's line when it closes (Esc or Enter), give a line to its error
-    when a query does not read and take it back when it reads again: no blank line where the bar
+    """The panes take back the bar's line when it closes (Esc or Enter), give lines to its error
+    when a query does not read and take them back when it reads again: no blank line where the bar
     was, and the last pane's border never pushed off the screen. Each time, the panes' heights
     add up to the screen less the clock bar, the status line, the footer and the bar as shown."""
     from casewatch.tui.screens.board import BoardScreen
@@ -202,8 +202,9 @@ async def test_the_panes_fill_the_room_the_filter_bar_and_its_error_line_leave_a
     async with app.run_test(size=size) as pilot:
         await settled(app, pilot)
         assert fills(0)
-        for keys, bar_lines in [(["slash"], 1), (["escape"], 0), (["slash", *"sev:9"], 2), (["backspace", "1"], 1),
-                                (["enter"], 0), (["slash", *"zz"], 1), (["escape"], 0)]:
+        error = 1 if size[0] == 200 else 2  # the error's lines, wrapped to the width
+        for keys, bar_lines in [(["slash"], 1), (["escape"], 0), (["slash", *"sev:9"], 1 + error),
+                                (["backspace", "1"], 1), (["enter"], 0), (["slash", *"zz"], 1), (["escape"], 0)]:
             for key in keys:
                 await pilot.press(key)
             await settled(app, pilot)
@@ -305,3 +306,22 @@ async def test_the_footer_offers_the_bars_keys_while_typing_in_it(make_app, size
         await settled(app, pilot)
         assert not bar.display and app.screen.filter_text == ""
         assert "/ Filter" in screen_text(app).splitlines()[-1]
+
+
+@pytest.mark.parametrize("size", [(80, 24), (200, 50)])
+async def test_the_bars_error_line_wraps_to_read_whole(make_app, size):
+    """At 80 columns the error under the bar was cut off at its end: it wraps now, and the panes
+    give it the lines it takes."""
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        await settled(app, pilot)
+        await pilot.press("slash", *"sev:9")
+        await settled(app, pilot)
+        bar = app.screen.query_one(FilterBar)
+        error = bar.query_one("#filter-error", Static)
+        drawn = [line.strip() for line in rendered_rows(error)]
+        whole = "✖ sev:9: a severity is 1 to 4 (e.g. sev:1,2) (the board shows the last filter that read)"
+        assert " ".join(drawn) == whole
+        assert len(drawn) == (2 if size[0] == 80 else 1) and all(line in screen_text(app) for line in drawn)
+        heights = sum(pane.outer_size.height for pane in app.screen.query(SeverityPane) if pane.display)
+        assert heights + bar.outer_size.height == size[1] - 3 and bar.outer_size.height == 1 + len(drawn)

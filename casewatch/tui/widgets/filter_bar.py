@@ -88,14 +88,21 @@ class FilterBar(Vertical):
 
     @property
     def lines(self) -> int:
-        """The lines the open bar takes: the Input's, and its error's when there is one."""
-        return 1 + (self.error is not None)
+        """The lines the open bar takes: the Input's, and its error's when there is one, wrapped
+        to the screen's width as Textual will draw it (up to the error line's max-height)."""
+        if self.error is None:
+            return 1
+        line, screen = self.query_one("#filter-error", Static), self.screen.size
+        width = max(0, screen.width - line.styles.gutter.width)  # 0 (no lines) before the screen's first layout
+        height = line.get_content_height(screen, screen, width)
+        most = line.styles.max_height
+        return 1 + (height if most is None else min(height, int(most.value)))
 
     def close(self) -> None:
         self.display = False
 
     def show_error(self, error: str | None) -> None:
-        """The filter's problem in one line under the Input (None: there is none)."""
+        """The filter's problem under the Input, wrapped to be read whole (None: there is none)."""
         self.error = error
         line = self.query_one("#filter-error", Static)
         line.display = error is not None
