@@ -82,6 +82,11 @@ def rendered_rows(widget) -> list[str]:
     return ["".join(segment.text for segment in widget.render_line(y)) for y in range(widget.size.height)]
 
 
+def screen_text(app) -> str:
+    """The whole screen as drawn on the terminal, one line per row."""
+    return "\n".join("".join(segment.text for segment in strip) for strip in app.screen._compositor.render_strips())
+
+
 def notifications(app) -> str:
     """Every notification on screen, as rendered."""
     return "\n".join(str(toast.render()) for toast in app.screen.query("Toast"))

@@ -27,7 +27,7 @@ from casewatch.tui.screens.board import BoardScreen
 from casewatch.tui.screens.case import CaseScreen
 from casewatch.tui.screens.help import HelpScreen
 from tests.tui.conftest import BRACKETS
-from tests.tui.helpers import notifications, rendered_rows, settled
+from tests.tui.helpers import notifications, rendered_rows, screen_text, settled
 
 SIZES = [(80, 24), (200, 60)]
 KINDS = (ClockKind.OWNER, ClockKind.CUSTOMER_UPDATE, ClockKind.INTERNAL_REVIEW)
@@ -296,10 +296,6 @@ async def test_the_alert_history_lists_newest_first_and_enter_opens_the_case(boa
         await pilot.press("exclamation_mark")  # the same key closes it
         await pilot.pause()
         assert isinstance(app.screen, BoardScreen)
-
-
-def screen_text(app) -> str:
-    return "\n".join("".join(segment.text for segment in strip) for strip in app.screen._compositor.render_strips())
 
 
 async def test_the_alert_history_has_its_own_keys_footer_and_help_at_80_columns(board_db, frozen_clock, dana_leads):

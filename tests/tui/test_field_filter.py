@@ -15,7 +15,7 @@ from casewatch.core.models import Severity
 from casewatch.tui.widgets.case_table import SeverityPane
 from casewatch.tui.widgets.filter_bar import FilterBar
 from casewatch.tui.widgets.status_line import StatusLine
-from tests.tui.helpers import notifications, rendered_rows, settled, shown_ids
+from tests.tui.helpers import notifications, rendered_rows, screen_text, settled, shown_ids
 
 
 def matching(app, query: str) -> set[str]:
@@ -185,8 +185,8 @@ async def test_the_frame_that_shows_the_filter_bar_already_has_its_focus_its_key
 
 @pytest.mark.parametrize("size", [(80, 24), (200, 50)])
 async def test_the_panes_fill_the_room_the_filter_bar_and_its_error_line_leave_as_they_come_and_go(make_app, size):
-    """The panes take back the bar's line when it closes (Esc or Enter), give a line to its error
-    when a query does not read and take it back when it reads again: no blank line where the bar
+    """The panes take back the bar's line when it closes (Esc or Enter), give lines to its error
+    when a query does not read and take them back when it reads again: no blank line where the bar
     was, and the last pane's border never pushed off the screen. Each time, the panes' heights
     add up to the screen less the clock bar, the status line, the footer and the bar as shown."""
     from casewatch.tui.screens.board import BoardScreen
@@ -202,9 +202,126 @@ async def test_the_panes_fill_the_room_the_filter_bar_and_its_error_line_leave_a
     async with app.run_test(size=size) as pilot:
         await settled(app, pilot)
         assert fills(0)
-        for keys, bar_lines in [(["slash"], 1), (["escape"], 0), (["slash", *"sev:9"], 2), (["backspace", "1"], 1),
-                                (["enter"], 0), (["slash", *"zz"], 1), (["escape"], 0)]:
+        error = 1 if size[0] == 200 else 2  # the error's lines, wrapped to the width
+        for keys, bar_lines in [(["slash"], 1), (["escape"], 0), (["slash", *"sev:9"], 1 + error),
+                                (["backspace", "1"], 1), (["enter"], 0), (["slash", *"zz"], 1), (["escape"], 0)]:
             for key in keys:
                 await pilot.press(key)
             await settled(app, pilot)
             assert fills(bar_lines), (keys, [p.outer_size.height for p in app.screen.query(SeverityPane)])
+
+
+@pytest.mark.parametrize("size", [(80, 24), (200, 50)])
+async def test_esc_on_the_board_with_the_bar_open_clears_the_filter_and_closes_the_bar(make_app, size):
+    """Tab from the bar gives the keys to the board and leaves the bar open on the filter in
+    force; Esc there showed every case again while the bar still held the query. Esc on the
+    board now does what Esc in the bar does: the filter is cleared and the bar closes."""
+    from casewatch.tui.widgets.case_table import CaseTable
+
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        await settled(app, pilot)
+        bar = app.screen.query_one(FilterBar)
+        everything = set(app.state.cases)
+        await pilot.press("slash", *"acme")
+        await pilot.pause()
+        narrowed = shown_ids(app)
+        assert narrowed == matching(app, "acme") and narrowed and narrowed != everything
+        await pilot.press("tab")
+        await pilot.pause()
+        assert isinstance(app.focused, CaseTable) and bar.display and bar.input.value == "acme"
+        assert shown_ids(app) == narrowed  # the board and the bar agree while the bar is open
+        await pilot.press("escape")
+        await settled(app, pilot)
+        assert shown_ids(app) == everything and app.screen.filter_text == ""
+        assert "acme" not in rendered_rows(app.screen.query_one(StatusLine))[0]
+        assert not bar.display and isinstance(app.focused, CaseTable)
+        heights = sum(pane.outer_size.height for pane in app.screen.query(SeverityPane) if pane.display)
+        assert heights == size[1] - 3  # the bar's line went back to the panes
+        await pilot.press("slash")
+        await pilot.pause()
+        assert bar.input.value == ""  # the bar opens on the filter in force: none
+
+
+def cursor_row_drawn(table) -> bool:
+    """The case under the table's cursor is among the rows the pane draws."""
+    case_id = table.selected_id()
+    return case_id is not None and any(case_id in line for line in rendered_rows(table))
+
+
+@pytest.mark.parametrize("size", [(80, 24), (200, 50)])
+async def test_the_row_under_the_cursor_stays_in_view_as_the_filter_narrows_widens_and_clears(make_app, size):
+    """With the cursor low in a pane the filter had made tall, widening or clearing the filter
+    shrinks the pane: at 80×24 the cursor's row was left out of view until a key moved it."""
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        await settled(app, pilot)
+        steps = [
+            ("narrow", ["slash", *"sev:3", "enter"]), ("low", ["G"]), ("clear in the bar", ["slash", "escape"]),
+            ("narrow", ["slash", *"sev:3", "enter"]), ("low", ["G"]), ("clear on the board", ["escape"]),
+            ("narrow", ["slash", *"sev:3", "enter"]), ("low", ["G"]), ("widen", ["slash", "end", *",4", "enter"]),
+            ("low", ["G"]), ("narrow as typed", ["slash", "end", "backspace", "backspace"]),
+            ("clear as typed", ["ctrl+u"]),
+        ]
+        for name, keys in steps:
+            await pilot.press(*keys)
+            await settled(app, pilot)
+            panes = [pane.table for pane in app.screen.query(SeverityPane) if pane.table.row_count]
+            assert app.screen._current_table() in panes
+            assert all(cursor_row_drawn(table) for table in panes), (
+                name, [(table.id, table.cursor_row, table.scroll_y) for table in panes if not cursor_row_drawn(table)])
+        assert app.screen.filter_text == "" and shown_ids(app) == set(app.state.cases)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (200, 50)])
+async def test_the_footer_offers_the_bars_keys_while_typing_in_it(make_app, size):
+    """In the bar `/` types a slash, so the footer no longer offers `/ Filter` there; it offers
+    what works there, at 80 columns too: Enter keeps the filter, Esc clears it, ↑ and ↓ recall
+    earlier filters. Back on the board, `/ Filter` is offered again."""
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        await settled(app, pilot)
+        assert "/ Filter" in screen_text(app).splitlines()[-1]
+        await pilot.press("slash")
+        await settled(app, pilot)
+        footer = screen_text(app).splitlines()[-1]
+        assert "/ Filter" not in footer and "^p Commands" in footer
+        assert all(key in footer for key in ("⏎ Keep filter", "esc Clear filter", "↑↓ Earlier/later filters")), footer
+        # the keys do what the footer says: Enter keeps, `/` is typed, ↑ and ↓ recall, Esc clears
+        bar = app.screen.query_one(FilterBar)
+        await pilot.press(*"sev:2", "enter")
+        await settled(app, pilot)
+        assert not bar.display and app.screen.filter_text == "sev:2"
+        assert "/ Filter" in screen_text(app).splitlines()[-1]
+        await pilot.press("slash", "slash")  # typing replaces the filter held
+        await pilot.pause()
+        assert bar.input.value == "/"
+        await pilot.press("up")
+        await pilot.pause()
+        assert bar.input.value == app.screen.filter_text == "sev:2"
+        await pilot.press("down")
+        await pilot.pause()
+        assert bar.input.value == app.screen.filter_text == "/"
+        await pilot.press("escape")
+        await settled(app, pilot)
+        assert not bar.display and app.screen.filter_text == ""
+        assert "/ Filter" in screen_text(app).splitlines()[-1]
+
+
+@pytest.mark.parametrize("size", [(80, 24), (200, 50)])
+async def test_the_bars_error_line_wraps_to_read_whole(make_app, size):
+    """At 80 columns the error under the bar was cut off at its end: it wraps now, and the panes
+    give it the lines it takes."""
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        await settled(app, pilot)
+        await pilot.press("slash", *"sev:9")
+        await settled(app, pilot)
+        bar = app.screen.query_one(FilterBar)
+        error = bar.query_one("#filter-error", Static)
+        drawn = [line.strip() for line in rendered_rows(error)]
+        whole = "✖ sev:9: a severity is 1 to 4 (e.g. sev:1,2) (the board shows the last filter that read)"
+        assert " ".join(drawn) == whole
+        assert len(drawn) == (2 if size[0] == 80 else 1) and all(line in screen_text(app) for line in drawn)
+        heights = sum(pane.outer_size.height for pane in app.screen.query(SeverityPane) if pane.display)
+        assert heights + bar.outer_size.height == size[1] - 3 and bar.outer_size.height == 1 + len(drawn)

@@ -205,7 +205,9 @@ async def test_marked_ids_are_drawn_reversed_and_unmarked_ones_are_not(make_app,
         await pilot.press("up", "space")  # again: unmarked
         await pilot.pause()
         assert not id_cell_style(app, first).reverse
-        await pilot.press("slash", *"sev:3", "enter", "V")
+        # `sev:` does not read: at 80×24 the error's two lines leave this pane one row, and it
+        # scrolls to keep the cursor's (the second) in view; `g` brings the first back into view
+        await pilot.press("slash", *"sev:3", "enter", "V", "g")
         await pilot.pause()
         assert all(id_cell_style(app, case_id).reverse for case_id in [first, second])
 

@@ -91,7 +91,7 @@ class BoardScreen(QuickActions):
                 tooltip="Filter as you type: words and fields (sev:1,2 owner:none is:breached…); "
                         "Enter keeps it, Esc clears it, ↑ recalls earlier filters"),
         Binding("escape", "everything", "Everything", id="board.clear_filter", show=False,
-                tooltip="Leave the view and clear the filter: show every case again"),
+                tooltip="Leave the view and clear the filter (an open filter bar closes): show every case again"),
         Binding("m", "view('mine')", "Mine", id="board.view_mine", show=False,
                 tooltip="Only my cases: I own them, handle their comms or am their named route authority; the shift "
                         "lead's also include every case with no named route authority (again: all)"),
@@ -590,7 +590,6 @@ class BoardScreen(QuickActions):
             pane.display = self.zoomed in (None, severity)
             pane.styles.height = available if self.zoomed is severity else height
         for pane in self._panes.values():  # once laid out at their heights, rows may have come into view
-            self.call_after_refresh(pane.table.keep_cursor_in_view)
             self.call_after_refresh(self._sync_visible, pane.table)
 
     def _panes_room(self) -> int:
@@ -675,11 +674,15 @@ class BoardScreen(QuickActions):
             self._size_panes()
 
     def action_everything(self) -> None:
+        """Esc on the board: every case again. A filter bar left open (Tab gave the keys to the
+        board) closes too, as Esc in the bar closes it: it would go on showing a filter no longer in force."""
         if self.filter_text or self.view is not View.ALL:
             self.filter_text = ""
             self.saved = None
             self.view = View.ALL
             self._rebuild()
+        if self.query_one(FilterBar).display:
+            self._close_filter_bar()
 
     def set_filter(self, query: str, saved: SavedView | None = None) -> bool:
         """Narrow the board to `query`: False (and the bar says why) when it does not read, and the

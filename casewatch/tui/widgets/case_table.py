@@ -78,9 +78,11 @@ class CaseTable(DataTable[Text]):
     def action_last_row(self) -> None:
         self.move_cursor(row=self.row_count - 1, animate=False)
 
-    def keep_cursor_in_view(self) -> None:
-        """After the pane changed height (zoom, un-zoom, resize): scroll so the cursor row shows,
-        since the keys act on it (Textual scrolls only when the cursor moves)."""
+    def on_resize(self) -> None:
+        """The pane changed height (zoom, a filter, the filter bar's lines, the terminal): scroll so
+        the cursor row shows, since the keys act on it (Textual scrolls only when the cursor moves).
+        Done here, at the new size: a call after the board's refresh could come before the layout
+        that resized the pane, and scrolled for the height it was leaving."""
         if self.row_count:
             self._scroll_cursor_into_view()
 

@@ -21,6 +21,9 @@ from casewatch.core.filter_history import Recall
 from casewatch.core.text import visible
 from casewatch.tui.widgets.plain_paste import PlainInput
 
+RECALL = Binding.Group("Earlier/later filters", compact=True)
+"""↑ and ↓ share one place in the footer."""
+
 FILTER_HINT = "words, owner:ravi sev:1,2 customer:acme route:specialist:* status:waiting is:unowned…"
 
 
@@ -28,11 +31,15 @@ class FilterBar(Vertical):
     """Hidden until `open`; Enter keeps the filter, Esc clears it, and either closes the bar."""
 
     BINDINGS = [
+        # Enter, ↑ and ↓ take priority over the Input's own (submit, and scrolling it never does):
+        # those came first, so the footer showed them (hidden) instead of these.
+        Binding("enter", "keep", "Keep filter", id="filter.keep", priority=True,
+                tooltip="Keep the filter, remember it and close the filter bar (one that does not read keeps it open)"),
         Binding("escape", "clear", "Clear filter", id="filter.clear",
                 tooltip="Clear the filter, show every case again and close the filter bar"),
-        Binding("up", "recall(1)", "Earlier filter", id="filter.older",
+        Binding("up", "recall(1)", "Earlier filter", id="filter.older", priority=True, group=RECALL,
                 tooltip="The filter used before this one (the last 20 are kept, per person)"),
-        Binding("down", "recall(-1)", "Later filter", id="filter.newer",
+        Binding("down", "recall(-1)", "Later filter", id="filter.newer", priority=True, group=RECALL,
                 tooltip="The filter used after this one, then what you were typing"),
     ]
 
@@ -81,14 +88,21 @@ class FilterBar(Vertical):
 
     @property
     def lines(self) -> int:
-        """The lines the open bar takes: the Input's, and its error's when there is one."""
-        return 1 + (self.error is not None)
+        """The lines the open bar takes: the Input's, and its error's when there is one, wrapped
+        to the screen's width as Textual will draw it (up to the error line's max-height)."""
+        if self.error is None:
+            return 1
+        line, screen = self.query_one("#filter-error", Static), self.screen.size
+        width = max(0, screen.width - line.styles.gutter.width)  # 0 (no lines) before the screen's first layout
+        height = line.get_content_height(screen, screen, width)
+        most = line.styles.max_height
+        return 1 + (height if most is None else min(height, int(most.value)))
 
     def close(self) -> None:
         self.display = False
 
     def show_error(self, error: str | None) -> None:
-        """The filter's problem in one line under the Input (None: there is none)."""
+        """The filter's problem under the Input, wrapped to be read whole (None: there is none)."""
         self.error = error
         line = self.query_one("#filter-error", Static)
         line.display = error is not None
@@ -99,10 +113,8 @@ class FilterBar(Vertical):
         event.stop()
         self.post_message(self.Typed(event.value))
 
-    @on(Input.Submitted, "#filter-input")
-    def _kept(self, event: Input.Submitted) -> None:
-        event.stop()
-        self.post_message(self.Kept(event.value))
+    def action_keep(self) -> None:
+        self.post_message(self.Kept(self.input.value))
 
     def action_clear(self) -> None:
         self.post_message(self.Cleared())

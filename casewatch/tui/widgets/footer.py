@@ -7,13 +7,18 @@ lead here, so they stay in view at any width; so does `u Undo` while an undo is 
 
 from __future__ import annotations
 
-from textual.app import ComposeResult
-from textual.widgets import Footer
-from textual.widgets._footer import FooterKey
+from collections.abc import Iterator
 
-LEADING_ACTIONS = ("app.pop_screen", "dismiss", "quit", "help", "app.help", "undo")
+from textual.app import ComposeResult
+from textual.compose import compose
+from textual.widget import Widget
+from textual.widgets import Footer
+from textual.widgets._footer import FooterKey, KeyGroup
+
+LEADING_ACTIONS = ("app.pop_screen", "dismiss", "quit", "help", "app.help", "undo", "keep", "clear")
 """Back (q or Esc on a screen over the board, or a dialog's), quit, help (the app's, or a dialog's own:
-a dialog does not take the app's keys), and undo (shown only for the few seconds it is offered)."""
+a dialog does not take the app's keys), undo (shown only for the few seconds it is offered), and the
+filter bar's two ways out, Enter and Esc (its own keys came after the recall keys)."""
 
 
 def _leading(key: object) -> int:
@@ -44,13 +49,23 @@ class CasewatchFooter(Footer):
 
     def compose(self) -> ComposeResult:
         self._shown = self._keys_to_show() if self._bindings_ready and self.is_attached else None
-        keys = sorted(super().compose(), key=_leading)  # stable: the rest keep their order
-        for key in keys:
-            if isinstance(key, FooterKey):
-                # Each key starts with the `compact` it will have: Textual's start at True and the
-                # footer's binding sets them back, restyling every key twice, and the footer is
-                # rebuilt at every focus change. The palette's key is not bound and stays compact.
-                compact = True if key.has_class("-command-palette") else self.compact
-                key.set_reactive(FooterKey.compact, compact)
-                key.set_class(compact, "-compact", update=False)
-        yield from keys
+        # Composed before they are sorted, so that a binding group's keys stay in their KeyGroup
+        # (sorting what Textual's compose yields took them out of it, and its label from them).
+        widgets = sorted(compose(self, super().compose()), key=_leading)  # stable: the rest keep their order
+        for key in _keys(widgets):
+            # Each key starts with the `compact` it will have: Textual's start at True and the
+            # footer's binding sets them back, restyling every key twice, and the footer is
+            # rebuilt at every focus change. The palette's key is not bound and stays compact.
+            compact = True if key.has_class("-command-palette") else self.compact
+            key.set_reactive(FooterKey.compact, compact)
+            key.set_class(compact, "-compact", update=False)
+        yield from widgets
+
+
+def _keys(widgets: list[Widget]) -> Iterator[FooterKey]:
+    """The footer's keys, those of a binding group (in its KeyGroup, still to be mounted) among them."""
+    for widget in widgets:
+        if isinstance(widget, KeyGroup):
+            yield from (key for key in widget._pending_children if isinstance(key, FooterKey))
+        elif isinstance(widget, FooterKey):
+            yield widget
