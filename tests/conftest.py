@@ -17,7 +17,7 @@ from casewatch.storage import migrate
 from casewatch.storage.engine import create_engines
 from casewatch.storage.migrate import ensure_schema
 from casewatch.storage.target import resolve_target
-from tests.pg_pool import PgPool, new_database_name
+from tests.pg_pool import PgPool, new_database_name, without_commit_flush
 
 PG_ENV = "CASEWATCH_TEST_PG_URL"
 
@@ -107,6 +107,7 @@ def create_pg_database(*, empty: bool = False) -> str:
     name = new_database_name()
     template = "" if empty else f' TEMPLATE "{_pg_template()}"'
     asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"{template}'))
+    asyncio.run(_pg_admin(without_commit_flush(name)))
     return make_url(pg_admin_url()).set(database=name).render_as_string(hide_password=False)
 
 
