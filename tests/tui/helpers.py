@@ -82,6 +82,17 @@ def rendered_rows(widget) -> list[str]:
     return ["".join(segment.text for segment in widget.render_line(y)) for y in range(widget.size.height)]
 
 
+async def measured_rows(pilot, table) -> list[str]:
+    """A DataTable's lines once its idle step has measured the rows just added: `render_line` draws
+    with the column widths it has now, and a table rebuilt with auto-width columns has them only
+    after that step (a loaded run read it a step early, its ids cut to two letters)."""
+    for _ in range(100):
+        if not (table._require_update_dimensions or table._new_rows):
+            return rendered_rows(table)
+        await pilot.pause()
+    raise AssertionError("the table never measured its new rows")
+
+
 def screen_text(app) -> str:
     """The whole screen as drawn on the terminal, one line per row."""
     return "\n".join("".join(segment.text for segment in strip) for strip in app.screen._compositor.render_strips())

@@ -20,7 +20,7 @@ from casewatch.tui.screens.forms import Confirm
 from casewatch.tui.screens.handoff import HandoffScreen
 from casewatch.tui.widgets.clock_bar import ClockBar
 from casewatch.tui.widgets.handoff_banner import HandoffBanner
-from tests.tui.helpers import Posted, escape_keeps, rendered_rows
+from tests.tui.helpers import Posted, escape_keeps, measured_rows, rendered_rows
 
 
 def shown(widget: Static) -> str:
@@ -233,14 +233,14 @@ async def test_choosing_someone_who_cannot_take_the_shift_says_why_and_the_sent_
         assert app.screen is screen and screen.incoming == "ken"
         table = screen.query_one("#packet", DataTable)
         first = table.get_row_at(0)
-        before = [line for line in rendered_rows(table) if first[1].plain in line]
+        before = [line for line in await measured_rows(pilot, table) if first[1].plain in line]
         await pilot.press("N", *"quiet night", "ctrl+s")
         await settle(pilot)
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert [h.packet.incoming.name for h in await floor.handoffs()] == ["ken"]
         table = app.screen.query_one("#packet", DataTable)
-        rows = rendered_rows(table)
+        rows = await measured_rows(pilot, table)
         case_id = table.get_row_at(0)[1].plain
         assert any(case_id in line and table.get_row_at(0)[4].plain in line for line in rows), (before, rows)
 
