@@ -32,7 +32,9 @@ PENDING_WARNING_AFTER = timedelta(minutes=15)
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    """Built on first use, as commands are: most `casewatch` processes never make a packet."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
 
 class LeadRef(_Frozen):

@@ -52,9 +52,10 @@ Text = Annotated[str, rule(string)]
 
 
 class TomlTable(BaseModel):
-    """One table of a TOML file: an unknown key is a problem, and nothing changes once it is read."""
+    """One table of a TOML file: an unknown key is a problem, and nothing changes once it is read.
+    Built on first use: a process reads one or two of the files these tables describe."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     @classmethod
     def explain(cls, kind: str, key: str) -> str:

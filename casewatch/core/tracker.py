@@ -202,9 +202,10 @@ class Source:
 
 class Ticket(BaseModel):
     """A tracker ticket as an adapter read it, its text as the tracker wrote it. `line` is where
-    it starts in its file (0 when it came from no file)."""
+    it starts in its file (0 when it came from no file). Built on first use: only imports and syncs
+    read tickets."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     line: int = 0
     id: str
