@@ -16,6 +16,8 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.reactive import Reactive
+from textual.widget import Widget
 from textual.widgets import DataTable, Input
 
 from casewatch.bulk_load import bulk_allocation
@@ -125,6 +127,11 @@ class BoardScreen(QuickActions):
           for n in range(1, VIEW_KEYS + 1)),
     ]
 
+    focused: Reactive[Widget | None] = Reactive(None, repaint=False)
+    """Textual's screen repaints itself whole at every focus change, though the widgets the focus
+    leaves and enters are restyled (and redrawn) on their own: at 200x50 that whole frame, written
+    to the terminal, was most of what `/` (the focus into the filter bar) and Esc cost."""
+
     def __init__(self) -> None:
         super().__init__()
         self.board_layout: Layout | None = None  # chosen on mount, for the screen's width
@@ -147,13 +154,16 @@ class BoardScreen(QuickActions):
         self._reveal: str | None = None  # a case just escalated here, whose row is still to come
 
     def compose(self) -> ComposeResult:
+        # The filter bar first (it is drawn over the panes' last line, on a layer of its own: app.tcss):
+        # Textual numbers the paint order of a screen's widgets from its last, so a widget shown or
+        # hidden before them all renumbers none, and opening the bar repaints no pane it does not cover.
+        yield FilterBar(id="filter-bar")
         yield ClockBar(id="clockbar")
         yield HandoffBanner(id="handoff-banner")
         yield StatusLine(id="status-line")
         with Vertical(id="panes"):
             for severity in Severity:
                 yield SeverityPane(severity)
-        yield FilterBar(id="filter-bar")
         yield CasewatchFooter()
 
     def on_mount(self) -> None:
@@ -594,16 +604,17 @@ class BoardScreen(QuickActions):
 
     def _panes_room(self) -> int:
         """The panes' room in the layout about to be made: the screen less every other part shown,
-        the filter bar at the lines it takes now. Read from the last layout, the panes' own height
-        lags one change behind the bar's (opened, closed, its error line shown or gone): sized from
-        it, the panes left a blank line where the bar was, or the bar's error line pushed the last
-        pane's border off the screen."""
+        less the filter bar's error lines. The bar's own line lies over the last pane's bottom
+        border (its layer, app.tcss), so opening and closing it resizes no pane: on 10,000 cases
+        each resize rebuilt every table's row bookkeeping. Read from the bar and not from the last
+        layout, which lags one change behind it: sized from that, the error line pushed the last
+        pane's border off the screen, or left a blank line when it went."""
         if not self.size.height:  # not laid out yet: on_resize sizes them again
             return self.app.size.height - 2
         bar, panes = self.query_one(FilterBar), self.query_one("#panes")
         others = sum(child.outer_size.height for child in self.children
                      if child.display and child is not bar and child is not panes)
-        return self.size.height - others - (bar.lines if bar.display else 0)
+        return self.size.height - others - (bar.lines - 1 if bar.display else 0)
 
     def on_resize(self) -> None:
         layout = choose_layout(self.size.width)
@@ -628,15 +639,13 @@ class BoardScreen(QuickActions):
     async def action_filter(self) -> None:
         """`/`: the filter bar, holding the filter in force; the board narrows as it is typed.
 
-        Everything the key changes is drawn in one frame: the bar, the focus in it (the pane it
-        left restyled), the panes sized for the bar's line, and the footer's keys for the bar.
-        Left to Textual these were four frames, each laid out again: the focus moved a call
-        later, the footer was rebuilt after the refresh that followed the focus, and the panes
-        were sized after the refresh that showed the bar."""
+        Everything the key changes is drawn in one frame: the bar (over the last pane's bottom
+        border: no pane moves), the focus in it (the pane it left restyled) and the footer's
+        keys for the bar. Left to Textual these were frames of their own, each laid out again:
+        the focus moved a call later and the footer was rebuilt after the refresh that followed it."""
         bar = self.query_one(FilterBar)
         with self.app.batch_update():
             bar.open(self.filter_text, self.app.filter_history.filters)
-            self._size_panes()  # the bar takes its lines from the panes in the layout that shows it
             footer = self.query_one(CasewatchFooter)
             with footer._context():  # as the footer's own handler would (its keys bind to it)
                 await footer.recompose()  # the keys of the focus now in the bar
@@ -660,10 +669,13 @@ class BoardScreen(QuickActions):
         self._close_filter_bar()
 
     def _close_filter_bar(self) -> None:
+        bar = self.query_one(FilterBar)
         with self.app.batch_update():
-            self.query_one(FilterBar).close()
+            had_error = bar.lines > 1
+            bar.close()
             (self._last_table or self._panes[Severity.SEV1].table).focus()
-            self._size_panes()
+            if had_error:  # the panes take back the error's lines (the bar's own line was never theirs)
+                self._size_panes()
 
     def _show_filter_error(self, error: str | None) -> None:
         """The bar's error line comes and goes with the query; the panes give it their line."""
