@@ -63,6 +63,7 @@ class CaseTable(DataTable[Text]):
         self._drawn: LRUCache[CellKey, tuple[object, int, SegmentLines]] = LRUCache(10_000)  # by row key
         self._drawn_cells: LRUCache[CellKey, tuple[object, int, SegmentLines]] = LRUCache(10_000)  # by cell
         self._cell_styles: object = None  # see `_cell_style_key`
+        self._laid_out: tuple[Size, Size, Size] | None = None  # see `_size_updated`
         super().__init__(*args, **kwargs)
 
     def action_step(self, step: int) -> None:
@@ -85,6 +86,18 @@ class CaseTable(DataTable[Text]):
         that resized the pane, and scrolled for the height it was leaving."""
         if self.row_count:
             self._scroll_cursor_into_view()
+
+    def _size_updated(self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True) -> bool:
+        """Textual's ScrollView compares the layout's virtual size with its own, which differ for
+        a table at every layout of the screen (the layout gives a widget without children its own
+        size), and updated the table's scrollbars each time, drawn in a frame of their own after
+        the layout's: one more frame for every key that lays the screen out. Here only a change of
+        what the scrollbars show (the table's size, its container's, its own virtual size) goes on."""
+        laid_out = (size, container_size, self.virtual_size)
+        if laid_out == self._laid_out:
+            return False
+        self._laid_out = laid_out
+        return super()._size_updated(size, virtual_size, container_size, layout)
 
     def selected_id(self) -> str | None:
         if self.row_count == 0:
