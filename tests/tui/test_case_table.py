@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.widgets import DataTable
+from textual.widgets.data_table import DuplicateKey
 
 from casewatch.tui.widgets import cells
 from casewatch.tui.widgets.case_table import CaseTable
@@ -168,3 +170,37 @@ async def test_a_restyle_keeps_the_cells_drawn_and_shared_cells_are_drawn_once_f
         assert drawn(case) == drawn(plain)
         owner = list(WIDTHS).index("owner")
         assert [column for _, column in rich_draws[before:]].count(owner) == 0  # tom, sofia… drawn before
+
+
+async def test_rows_appended_at_once_and_put_in_order_draw_what_add_row_and_sort_draw():
+    """Esc brings thousands of rows back at once: `append_rows` adds them in one pass (each
+    `add_row` set the cursor and counted an update) and `order_rows` puts them in order without
+    `sort`'s key over every row's cells. A row appended with the cells `remove_rows` gave back
+    is the row it was. Each time, CaseTable draws what a DataTable built row by row draws."""
+    app = Twins()
+    async with app.run_test(size=(60, 30)) as pilot:
+        case, plain = app.query_one("#case", CaseTable), app.query_one("#plain", DataTable)
+        for table in (case, plain):
+            table.zebra_stripes = True
+            for key, width in WIDTHS.items():
+                table.add_column(key, key=key, width=width)
+        rows = [(f"CW-{n}", [cells.plain(f"CW-{n}"), cells.plain(f"title {n}"), cells.tag("tom")]) for n in range(30)]
+        case.append_rows(rows)
+        for key, values in rows:
+            plain.add_row(*values, key=key)
+        app.set_focus(None)  # the two draw alike only when neither has the focus
+        await pilot.pause()
+        assert case.cursor_coordinate == plain.cursor_coordinate and case.virtual_size == plain.virtual_size
+        assert drawn(case) == drawn(plain)
+        removed = case.remove_rows(["CW-2", "CW-5"])
+        assert [cell.plain for cell in removed["CW-5"].values()] == ["CW-5", "title 5", "tom"]
+        case.append_rows(list(removed.items()))
+        order = [key for key, _ in sorted(rows, key=lambda row: -int(row[0][3:]))]  # newest first
+        case.order_rows(order)
+        plain.sort("id", key=lambda cell: -int(cell.plain[3:]))
+        await pilot.pause()
+        assert [row.key.value for row in case.ordered_rows] == order
+        assert [case.get_row_index(key) for key in order] == list(range(len(order)))
+        assert drawn(case) == drawn(plain)
+        with pytest.raises(DuplicateKey):
+            case.append_rows([("CW-3", [cells.plain("CW-3")])])

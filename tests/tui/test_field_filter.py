@@ -342,3 +342,54 @@ async def test_the_bars_error_line_wraps_to_read_whole(make_app, size):
         assert len(drawn) == (2 if size[0] == 80 else 1) and all(line in screen_text(app) for line in drawn)
         heights = sum(pane.outer_size.height for pane in app.screen.query(SeverityPane) if pane.display)
         assert heights + len(drawn) == size[1] - 3 and bar.size.height == 1 + len(drawn)  # its line: a border's
+
+
+async def test_rows_the_filter_took_off_come_back_as_they_were_unless_their_case_changed(make_app, writer,
+                                                                                        monkeypatch):
+    """Esc brings back the rows the filter took off the board with the cells they had
+    (board._parked): on 10,000 cases making them all again took most of a second. A case that
+    changed meanwhile comes back made afresh, with what changed, and the board then holds
+    exactly what a board built afresh holds."""
+    from casewatch.core import commands as c
+    from casewatch.tui.messages import CasesChanged
+    from casewatch.tui.screens.board import BoardScreen
+    from tests.tui.helpers import Posted, table
+
+    made: list[str] = []
+    static_cells = BoardScreen._static_cells
+
+    def counted(screen, case):
+        made.append(case.id)
+        return static_cells(screen, case)
+
+    def rows(app) -> dict[str, list]:
+        return {case_id: table(app, severity.value.lower()).get_row(case_id)
+                for severity in Severity for case_id in app.screen._order[severity]}
+
+    app = make_app(live=True)
+    changes = Posted(CasesChanged)
+    async with app.run_test(size=(200, 50), message_hook=changes) as pilot:
+        await settled(app, pilot)
+        before = rows(app)
+        await pilot.press("slash", *"acme")
+        await pilot.pause()
+        gone = set(before) - shown_ids(app)
+        assert gone and shown_ids(app)
+        changed = min(gone)
+        await writer.execute(c.Assign(case_id=changed, name="mei"), "dana")
+        await changes.wait_for(lambda m: changed in m.changed)
+        await pilot.pause()
+        monkeypatch.setattr(BoardScreen, "_static_cells", counted)
+        await pilot.press("escape")
+        await settled(app, pilot)
+        assert shown_ids(app) == set(before) and made == [changed]  # the one case that changed, alone made again
+        after = rows(app)
+        assert all(all(a is b for a, b in zip(after[case_id], before[case_id], strict=True))
+                   for case_id in gone - {changed})
+        owner = list(app.screen._layout.keys).index("owner")
+        assert after[changed][owner].plain == "mei"
+        app.screen._rebuild()  # what a board built afresh holds
+        await pilot.pause()
+        fresh = rows(app)
+        assert {case_id: [(cell.plain, cell.style, cell.spans) for cell in cells] for case_id, cells in after.items()} \
+            == {case_id: [(cell.plain, cell.style, cell.spans) for cell in cells] for case_id, cells in fresh.items()}

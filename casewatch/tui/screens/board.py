@@ -19,6 +19,7 @@ from textual.containers import Vertical
 from textual.reactive import Reactive
 from textual.widget import Widget
 from textual.widgets import DataTable, Input
+from textual.widgets.data_table import ColumnKey
 
 from casewatch.bulk_load import bulk_allocation
 from casewatch.core.board_sort import SORT_KEYS, Sort
@@ -48,7 +49,7 @@ from casewatch.tui.screens.case_actions import CASE_BINDINGS
 from casewatch.tui.screens.quick_actions import QUICK_BINDINGS, QuickActions
 from casewatch.tui.widgets import cells
 from casewatch.tui.widgets.board_layout import CLOCKS, Layout, choose_layout, column_width, pane_heights
-from casewatch.tui.widgets.case_table import CaseTable, SeverityPane, rows_in_view
+from casewatch.tui.widgets.case_table import CaseTable, Cells, SeverityPane, rows_in_view
 from casewatch.tui.widgets.clock_bar import ClockBar
 from casewatch.tui.widgets.filter_bar import FilterBar
 from casewatch.tui.widgets.footer import CasewatchFooter
@@ -136,6 +137,10 @@ class BoardScreen(QuickActions):
         super().__init__()
         self.board_layout: Layout | None = None  # chosen on mount, for the screen's width
         self._rows: dict[str, _Row] = {}
+        # Rows the filter or a view took off the board: (case version, row, its cells by column), so
+        # that one coming back (Esc, a shorter filter) is not made again. Anything that would redraw
+        # a shown row's static cells drops its parked one (`_unpark`); a rebuild drops them all.
+        self._parked: dict[str, tuple[int, _Row, Cells]] = {}
         self._order: dict[Severity, list[str]] = {s: [] for s in Severity}
         self._titles: dict[Severity, str] = {}
         self._counts: dict[Severity, _Counts] = {s: _Counts() for s in Severity}
@@ -209,6 +214,8 @@ class BoardScreen(QuickActions):
 
     def redraw_titles(self, case_ids: Iterable[str]) -> None:
         """The title cells of these cases (their unread marks changed)."""
+        case_ids = list(case_ids)
+        self._unpark(case_ids)
         with self.app.batch_update():
             for case_id in case_ids:
                 row, case = self._rows.get(case_id), self.app.state.cases.get(case_id)
@@ -267,6 +274,7 @@ class BoardScreen(QuickActions):
         """(Re)create columns for a layout and fill every pane: on mount, on a layout or filter change."""
         self.board_layout = layout
         self._rows.clear()
+        self._parked.clear()
         state = self.app.state
         now = self.app.now()
         now_us = to_us(now)
@@ -283,8 +291,7 @@ class BoardScreen(QuickActions):
                     table.add_column(zoned.get(column.key, column.label), key=column.key,
                                      width=column_width(column, layout))
                 order = sorted(by_severity[severity], key=self._sort_key(severity))
-                for case_id in order:
-                    self._add_row(state.cases[case_id], now_us)
+                table.append_rows([(case_id, self._row_values(state.cases[case_id], now_us)) for case_id in order])
                 self._order[severity] = order
                 self._fit_clocks(severity)
                 self._restore_cursor(table, keep)
@@ -319,10 +326,31 @@ class BoardScreen(QuickActions):
         self._panes[severity].table.resize_columns(widths)
 
     def _add_row(self, case: Case, now_us: int) -> None:
+        values = self._row_values(case, now_us)  # (puts the row in `_rows`)
+        self._rows[case.id].table.append_rows([(case.id, values)])
+
+    def _row_values(self, case: Case, now_us: int) -> list[Text] | Cells:
+        """A row for the case, in `_rows`, and its cells (in column order, or by column): the
+        row and cells it had when the filter took it off the board if the case has not changed
+        since (its countdowns as of `now_us`), else made afresh."""
+        parked = self._parked.pop(case.id, None)
+        if parked is not None and parked[0] == case.version:
+            _, row, kept = parked
+            if row.dirty or row.next_check_us <= now_us:  # its countdowns moved on while it was away
+                row.dirty = False
+                kept.update((ColumnKey(key), value)
+                            for key, value in self._clock_cells(row, now_us, changed_only=False).items())
+            self._rows[case.id] = row
+            return kept
         row = self._new_row(case)
-        values = self._static_cells(case) | self._clock_cells(row, now_us, changed_only=False)
-        row.table.add_row(*(values[key] for key in self._layout.keys), key=case.id)
+        cells = self._static_cells(case) | self._clock_cells(row, now_us, changed_only=False)
         self._rows[case.id] = row
+        return [cells[key] for key in self._layout.keys]
+
+    def _unpark(self, case_ids: Iterable[str]) -> None:
+        """These cases' rows are to be made afresh should they come back: their cells changed."""
+        for case_id in case_ids:
+            self._parked.pop(case_id, None)
 
     def _set_cells(self, row: _Row, case_id: str, values: dict[str, Text]) -> None:
         """Update only the cells whose text or style differs from what the table holds."""
@@ -358,6 +386,10 @@ class BoardScreen(QuickActions):
         current = self._current_table()
         selected = current.selected_id() if current is not None else None
         changed = set(state.cases) if message.everything else set(message.changed)
+        if message.everything:
+            self._parked.clear()
+        else:
+            self._unpark(changed | set(message.removed))
         # Rows leave their pane when the case closed, moved to another severity, or left the view or filter.
         moved = {i for i in changed if i in self._rows and (
             i not in state.cases or state.cases[i].severity != self._rows[i].severity
@@ -445,9 +477,7 @@ class BoardScreen(QuickActions):
     def _resort(self, severity: Severity, keep: str | None) -> None:
         table = self.table_for(severity)
         order = sorted(self._order[severity], key=self._sort_key(severity))
-        if order != [row.value for row in table.rows] or order != self._order[severity]:
-            positions = {case_id: index for index, case_id in enumerate(order)}
-            table.sort("id", key=lambda cell: positions[cell.plain])
+        table.order_rows(order)
         self._order[severity] = order
         self._restore_cursor(table, keep)
 
@@ -692,7 +722,7 @@ class BoardScreen(QuickActions):
             self.filter_text = ""
             self.saved = None
             self.view = View.ALL
-            self._rebuild()
+            self._narrow()
         if self.query_one(FilterBar).display:
             self._close_filter_bar()
 
@@ -741,16 +771,19 @@ class BoardScreen(QuickActions):
                     continue
                 gone = [case_id for case_id in order if case_id not in wanted]
                 keep = pane.table.selected_id()
-                pane.table.remove_rows(gone)
-                if len(gone) > len(stays):  # most rows left: count the few that stay instead
-                    for case_id in gone:
-                        del self._rows[case_id]
+                removed = pane.table.remove_rows(gone)
+                many = len(gone) > len(stays)  # most rows left: count the few that stay instead
+                for case_id in gone:
+                    row = self._rows.pop(case_id)
+                    case = state.cases.get(case_id)
+                    if case is not None and case_id in removed:
+                        self._parked[case_id] = (case.version, row, removed[case_id])
+                    if not many:
+                        self._count_row(case_id, row, -1)
+                if many:
                     self._count_pane(severity, stays)
-                else:
-                    for case_id in gone:
-                        self._count_row(case_id, self._rows.pop(case_id), -1)
+                pane.table.append_rows([(case_id, self._row_values(state.cases[case_id], now_us)) for case_id in new])
                 for case_id in new:
-                    self._add_row(state.cases[case_id], now_us)
                     self._count_row(case_id, self._rows[case_id], 1)
                 self._order[severity] = stays + new
                 self._fit_clocks(severity)
@@ -903,6 +936,8 @@ class BoardScreen(QuickActions):
         return [case_id for severity in Severity for case_id in self._order[severity]]
 
     def show_marks(self, case_ids: Iterable[str]) -> None:
+        case_ids = list(case_ids)
+        self._unpark(case_ids)
         with self.app.batch_update():
             for case_id in case_ids:
                 row = self._rows.get(case_id)

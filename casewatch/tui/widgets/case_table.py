@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from itertools import zip_longest
 from typing import Any
 
 from rich.segment import Segment
@@ -18,7 +19,7 @@ from textual.coordinate import Coordinate
 from textual.geometry import Size
 from textual.message import Message
 from textual.widgets import DataTable
-from textual.widgets.data_table import ColumnKey, RowKey
+from textual.widgets.data_table import ColumnKey, DuplicateKey, Row, RowKey
 
 from casewatch.core.models import Severity
 
@@ -29,6 +30,8 @@ def rows_in_view(table: DataTable[Text], margin: int = 2) -> tuple[int, int]:
     return max(0, first - margin), first + table.size.height + margin
 
 
+Cells = dict[ColumnKey, Text]
+"""A row's cells by column, as the table holds them."""
 CellKey = tuple[object, int, Style, int, bool, bool, bool, object, bool, object]
 # The component styles DataTable lays over a cell (cursor, hover, header and fixed variants): with the
 # row's style, its pseudo-classes and these, a drawn cell says everything that styled it.
@@ -203,44 +206,97 @@ class CaseTable(DataTable[Text]):
             self._update_dimensions([])
             self.refresh()
 
-    def remove_rows(self, row_keys: Iterable[str]) -> None:
-        """Remove many rows at once. DataTable's `remove_row` renumbers every row after the one it
-        removes: a filter that narrows 10,000 rows to a few removed them in quadratic time. Here
-        the rows left are numbered once, in their order, and the order and line offsets DataTable
-        would work out again row by row are handed to its caches (Textual 8.2.8's DataTable, as
-        pinned). Keys are compared as text (a RowKey hashes in Python), and when most rows go the
-        tables are rebuilt from the rows left instead of emptied a row at a time."""
+    def append_rows(self, rows: Iterable[tuple[str, Sequence[Text] | Cells]]) -> None:
+        """Add many one-line rows at the bottom at once, (key, cells in column order, or the cells
+        `remove_rows` gave back) each, as `add_row` adds them one at a time (Textual 8.2.8's
+        DataTable, as pinned). Each `add_row` worked out the ordered columns again, set the
+        cursor (and ran its watchers) and counted an update: thousands of rows coming back as Esc
+        cleared a filter took most of a second."""
+        columns = [column.key for column in self.ordered_columns]
+        first = index = self.row_count
+        for key, cells in rows:
+            row_key = RowKey(key)
+            if row_key in self._row_locations:
+                raise DuplicateKey(f"The row key {row_key!r} already exists.")
+            if len(cells) > len(columns):
+                raise ValueError("More values provided than there are columns.")
+            self._row_locations[row_key] = index
+            self._data[row_key] = cells if isinstance(cells, dict) else dict(zip_longest(columns, cells))
+            self.rows[row_key] = Row(row_key, 1, None, False)
+            self._new_rows.add(row_key)
+            index += 1
+        if index == first:
+            return
+        self._require_update_dimensions = True
+        self.cursor_coordinate = self.cursor_coordinate
+        if first == 0 and self.columns and self.show_cursor and self.cursor_type != "none":
+            self._highlight_cursor()  # a cursor has a row to show on now, as `add_row` says
+        self._update_count += 1
+        self.check_idle()
+
+    def remove_rows(self, row_keys: Iterable[str]) -> dict[str, Cells]:
+        """Remove many rows at once; returns the cells of those removed, so that a row the filter
+        takes off can come back as it was (`append_rows`). DataTable's `remove_row` renumbers
+        every row after the one it removes: a filter that narrows 10,000 rows to a few removed
+        them in quadratic time. Here the rows left are numbered once, in their order, and the
+        order and line offsets DataTable would work out again row by row are handed to its
+        caches (Textual 8.2.8's DataTable, as pinned). Keys are compared as text (a RowKey hashes
+        in Python), and when most rows go the tables are rebuilt from the rows left instead of
+        emptied a row at a time."""
         gone = set(row_keys)
         if not gone:
-            return
+            return {}
         ordered = self.ordered_rows
         kept = [row for row in ordered if row.key.value not in gone]
         if len(kept) == len(ordered):
-            return  # none of them is in the table
+            return {}  # none of them is in the table
         if self._updated_cells:  # cells changed since the last idle: not to be measured once gone
             self._updated_cells = {cell for cell in self._updated_cells if cell.row_key.value not in gone}
         if self._new_rows:
             self._new_rows = {key for key in self._new_rows if key.value not in gone}
+        removed: dict[str, Cells] = {}
         if len(kept) < len(ordered) - len(kept):
+            data = self._data
             self.rows = {row.key: row for row in kept}
-            self._data = {row.key: self._data[row.key] for row in kept}
+            self._data = {row.key: data[row.key] for row in kept}
+            for key in gone:
+                if (cells := data.get(RowKey(key))) is not None:
+                    removed[key] = cells
         else:
             for key in gone:
                 row_key = RowKey(key)
                 self.rows.pop(row_key, None)
-                self._data.pop(row_key, None)
-        self._row_locations = TwoWayDict({row.key: index for index, row in enumerate(kept)})
+                if (cells := self._data.pop(row_key, None)) is not None:
+                    removed[key] = cells
+        self._place(kept)
         self._require_update_dimensions = True
-        self._update_count += 1
-        DataTable._clear_caches(self)  # every render cached so far is keyed by the count just left behind
-        # (not the cells drawn: the rows that stay keep theirs, see `_render_cell`)
-        self._ordered_row_cache[(len(kept), self._update_count)] = kept
-        if all(row.height == 1 for row in kept):
-            self._offset_cache[self._update_count] = [(row.key, 0) for row in kept]
         self.check_idle()
         self.cursor_coordinate = self.cursor_coordinate  # clamped to the rows left
         self.hover_coordinate = self.hover_coordinate
         self.refresh(layout=True)
+        return removed
+
+    def order_rows(self, keys: list[str]) -> None:
+        """Put the rows in the order of `keys` (each row's key once), as DataTable's `sort` does
+        with a key that orders them so, without `sort`'s reading of every row's cells through a
+        Python key: when Esc brought thousands of rows back, sorting them was a fifth of the key."""
+        ordered = self.ordered_rows
+        if [row.key.value for row in ordered] == keys:
+            return
+        by_key = {row.key.value: row for row in ordered}
+        self._place([by_key[key] for key in keys])
+        self.refresh()
+
+    def _place(self, ordered: list[Row]) -> None:
+        """Number the rows once, in this order, and hand DataTable's caches the order and line
+        offsets it would work out again row by row (Textual 8.2.8's DataTable, as pinned)."""
+        self._row_locations = TwoWayDict({row.key: index for index, row in enumerate(ordered)})
+        self._update_count += 1
+        DataTable._clear_caches(self)  # every render cached so far is keyed by the count just left behind
+        # (not the cells drawn: the rows that stay keep theirs, see `_render_cell`)
+        self._ordered_row_cache[(len(ordered), self._update_count)] = ordered
+        if all(row.height == 1 for row in ordered):
+            self._offset_cache[self._update_count] = [(row.key, 0) for row in ordered]
 
     def set_row_cells(self, row_key: str, values: dict[str, Text]) -> None:
         self.set_rows_cells({row_key: values})
