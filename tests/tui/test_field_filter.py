@@ -393,3 +393,37 @@ async def test_rows_the_filter_took_off_come_back_as_they_were_unless_their_case
         fresh = rows(app)
         assert {case_id: [(cell.plain, cell.style, cell.spans) for cell in cells] for case_id, cells in after.items()} \
             == {case_id: [(cell.plain, cell.style, cell.spans) for cell in cells] for case_id, cells in fresh.items()}
+
+
+async def test_a_keystroke_that_keeps_every_row_repaints_the_titles_and_the_bar_alone(make_app, monkeypatch):
+    """Every keystroke in the bar changes each pane's title ("… matching “c”"). Textual's
+    border title repaints the whole pane, its table's rows included; the board repaints the
+    title's line alone (SeverityPane.show_title), so a letter that every case matches (each id
+    has a "c") draws the bar, the status line and the four title lines, one line each."""
+    from textual.screen import Screen
+
+    from casewatch.tui.screens.board import BoardScreen
+
+    painted: list = []
+    compositor_refresh = Screen._compositor_refresh
+
+    def recorded(screen: Screen) -> None:
+        if isinstance(screen, BoardScreen):
+            painted.extend(screen._compositor._dirty_regions)
+        compositor_refresh(screen)
+
+    app = make_app()
+    async with app.run_test(size=(200, 50)) as pilot:
+        await settled(app, pilot)
+        everything = shown_ids(app)
+        await pilot.press("slash")
+        await settled(app, pilot)
+        monkeypatch.setattr(Screen, "_compositor_refresh", recorded)
+        await pilot.press("c")
+        await settled(app, pilot)
+        assert shown_ids(app) == everything == matching(app, "c")
+        titles = [pane.region.y for pane in app.screen.query(SeverityPane)]
+        assert all("matching “c”" in str(pane.border_title) for pane in app.screen.query(SeverityPane))
+        lines = {region.y for region in painted}
+        assert painted and all(region.height == 1 for region in painted), painted
+        assert lines == {*titles, app.screen.query_one(StatusLine).region.y, app.screen.query_one(FilterBar).region.y}

@@ -612,7 +612,7 @@ class BoardScreen(QuickActions):
             if counts.unowned:
                 title += f" · ⚑ {counts.unowned} {NEED_OWNERS}"
             if self._titles.get(severity) != title:
-                pane.border_title = Text(visible(title))
+                pane.show_title(Text(visible(title)))
                 self._titles[severity] = title
 
     def _key_of(self, binding_id: str) -> str:
