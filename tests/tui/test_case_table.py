@@ -204,3 +204,40 @@ async def test_rows_appended_at_once_and_put_in_order_draw_what_add_row_and_sort
         assert drawn(case) == drawn(plain)
         with pytest.raises(DuplicateKey):
             case.append_rows([("CW-3", [cells.plain("CW-3")])])
+
+
+def test_a_text_cell_is_drawn_segment_for_segment_as_rich_draws_it_for_a_data_table():
+    """cell_lines skips Rich's generic layers around a one-line cell's text; what it draws must
+    be what DataTable's `console.render_lines(Styled(Padding(…)))` draws, for every kind of cell
+    the board shows (styled spans, wide characters, cut with an ellipsis or not, justified, empty,
+    exactly fitting) at every width and padding, and it must leave alone what it does not draw."""
+    import io
+
+    from rich.console import Console
+    from rich.padding import Padding
+    from rich.style import Style
+    from textual.renderables.styled import Styled
+
+    from casewatch.tui.widgets.cell_lines import text_cell_lines
+
+    console = Console(file=io.StringIO(), width=200, color_system="truecolor")
+    spanned = Text("ACME · Login fails", style="bold")
+    spanned.stylize("italic #ff0000", 0, 4)
+    texts = [Text(""), Text("CW-1001"), spanned, Text("報告書が届かない 📦 shipping", no_wrap=True, overflow="ellipsis"),
+             Text("a title far longer than its column", overflow="crop"), Text("right", justify="right"),
+             Text("centre", justify="center", end=""), Text("fold me over", overflow="fold"),
+             cells.tag("specialist:database"), cells.plain("sofia")]
+    pre = Style(color="#ddeeff", bgcolor="#112233") + Style.from_meta({"row": 3, "column": 4})
+    for cell in texts:
+        for padding in (0, 1, 2):
+            for width in range(2 * padding + 1, 24):
+                options = console.options.update_dimensions(width, 1).update(no_wrap=True)
+                for post in (Style(), Style(bgcolor="#445566", bold=True)):
+                    expected = console.render_lines(Styled(Padding(cell, (0, padding)), pre_style=pre, post_style=post),
+                                                    options)
+                    assert text_cell_lines(console, options, cell, padding, pre, post) == expected, \
+                        (cell.plain, padding, width)
+    options = console.options.update_dimensions(10, 1).update(no_wrap=True)
+    for cell in (Text("two\nlines"), Text("a\ttab"), Text("wraps", no_wrap=False)):
+        assert text_cell_lines(console, options, cell, 1, pre, Style()) is None
+    assert text_cell_lines(console, console.options.update_dimensions(2, 1), Text("x"), 1, pre, Style()) is None

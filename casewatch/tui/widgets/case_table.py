@@ -23,6 +23,7 @@ from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, DuplicateKey, Row, RowKey
 
 from casewatch.core.models import Severity
+from casewatch.tui.widgets.cell_lines import text_cell_lines
 
 
 def rows_in_view(table: DataTable[Text], margin: int = 2) -> tuple[int, int]:
@@ -155,10 +156,25 @@ class CaseTable(DataTable[Text]):
                 lines = [[Segment(text, style + place if style else style, control) for text, style, control in line]
                          for line in lines]
         else:
-            lines = super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+            text = (self._draw_text(cell, row_index, column_index, base_style, width, cursor, hover)
+                    if isinstance(cell, Text) and row_index >= 0 and height == 1 else None)
+            lines = super()._render_cell(row_index, column_index, base_style, width, cursor, hover) \
+                if text is None else text
             self._drawn_cells[by_cell] = (cell, row_index, lines)
         self._drawn[key] = (cell, row_index, lines)
         return lines
+
+    def _draw_text(self, cell: Text, row_index: int, column_index: int, base_style: Style, width: int,
+                   cursor: bool, hover: bool) -> SegmentLines | None:
+        """A body cell of one-line text as DataTable's `_render_cell` draws it (its styles worked
+        out as it works them out), without Rich's layers around the text: `cell_lines`."""
+        fixed = row_index < self.fixed_rows or column_index < self.fixed_columns
+        component_style, post_style = self._get_styles_to_render_cell(
+            False, False, fixed, hover, cursor, self.show_cursor, self._show_hover_cursor,
+            self.cursor_foreground_priority == "css", self.cursor_background_priority == "css")
+        pre_style = base_style + Style.from_meta({"row": row_index, "column": column_index}) + component_style
+        options = self.app.console_options.update_dimensions(width, 1).update(no_wrap=True)
+        return text_cell_lines(self.app.console, options, cell, self.cell_padding, pre_style, post_style)
 
     def _cell_style_key(self) -> object:
         """What else styles a drawn cell: the component styles over it and the table's settings
