@@ -271,20 +271,15 @@ class CaseTable(DataTable[Text]):
             self._updated_cells = {cell for cell in self._updated_cells if cell.row_key.value not in gone}
         if self._new_rows:
             self._new_rows = {key for key in self._new_rows if key.value not in gone}
-        removed: dict[str, Cells] = {}
-        if len(kept) < len(ordered) - len(kept):
-            data = self._data
+        data = self._data
+        left = [row.key for row in ordered if row.key.value in gone]  # the table's own keys: none made
+        removed = {key.value: data[key] for key in left if key.value is not None}
+        if len(kept) < len(left):
             self.rows = {row.key: row for row in kept}
             self._data = {row.key: data[row.key] for row in kept}
-            for key in gone:
-                if (cells := data.get(RowKey(key))) is not None:
-                    removed[key] = cells
         else:
-            for key in gone:
-                row_key = RowKey(key)
-                self.rows.pop(row_key, None)
-                if (cells := self._data.pop(row_key, None)) is not None:
-                    removed[key] = cells
+            for key in left:
+                del self.rows[key], data[key]
         self._place(kept)
         self._require_update_dimensions = True
         self.check_idle()
