@@ -557,6 +557,13 @@ class BoardScreen(QuickActions):
             self._sync_visible(table)
         return watcher
 
+    @on(CaseTable.Resized)
+    def _table_resized(self, message: CaseTable.Resized) -> None:
+        """Read as the table is resized, at its new size: read after the refresh that followed
+        the panes' sizing, as it was, the rows could be read before the layout that resized
+        them (a refresh came first) and show their countdowns a tick late."""
+        self._sync_visible(message.table)
+
     def _sync_visible(self, table: CaseTable) -> None:
         """Rows that came into view (a scroll, a resize) show their countdowns as of now at once."""
         now_us = to_us(self.app.now())
@@ -629,8 +636,6 @@ class BoardScreen(QuickActions):
             pane = self._panes[severity]
             pane.display = self.zoomed in (None, severity)
             pane.styles.height = available if self.zoomed is severity else height
-        for pane in self._panes.values():  # once laid out at their heights, rows may have come into view
-            self.call_after_refresh(self._sync_visible, pane.table)
 
     def _panes_room(self) -> int:
         """The panes' room in the layout about to be made: the screen less every other part shown,

@@ -62,6 +62,14 @@ class CaseTable(DataTable[Text]):
             super().__init__()
             self.table, self.step = table, step
 
+    class Resized(Message):
+        """The table took another size (its pane sized again, shown again, the terminal): rows
+        may have come into view, and the board reads their countdowns (they wait while out of view)."""
+
+        def __init__(self, table: CaseTable):
+            super().__init__()
+            self.table = table
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         # Cells drawn, by row and not by the table's update count: (the cell drawn, its row index, its
         # lines). Made first: DataTable's own set-up clears the caches.
@@ -85,12 +93,14 @@ class CaseTable(DataTable[Text]):
         self.move_cursor(row=self.row_count - 1, animate=False)
 
     def on_resize(self) -> None:
-        """The pane changed height (zoom, a filter, the filter bar's lines, the terminal): scroll so
-        the cursor row shows, since the keys act on it (Textual scrolls only when the cursor moves).
-        Done here, at the new size: a call after the board's refresh could come before the layout
-        that resized the pane, and scrolled for the height it was leaving."""
+        """The pane changed height (zoom, a filter, the filter bar's error lines, the terminal):
+        scroll so the cursor row shows, since the keys act on it (Textual scrolls only when the
+        cursor moves), and tell the board (`Resized`). Done here, at the new size: a call after
+        the board's refresh could come before the layout that resized the pane, and scrolled for
+        the height it was leaving."""
         if self.row_count:
             self._scroll_cursor_into_view()
+        self.post_message(self.Resized(self))
 
     def _size_updated(self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True) -> bool:
         """Textual's ScrollView compares the layout's virtual size with its own, which differ for
