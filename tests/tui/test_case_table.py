@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.widgets import DataTable
+from textual.widgets.data_table import DuplicateKey
 
 from casewatch.tui.widgets import cells
 from casewatch.tui.widgets.case_table import CaseTable
@@ -168,3 +170,74 @@ async def test_a_restyle_keeps_the_cells_drawn_and_shared_cells_are_drawn_once_f
         assert drawn(case) == drawn(plain)
         owner = list(WIDTHS).index("owner")
         assert [column for _, column in rich_draws[before:]].count(owner) == 0  # tom, sofia… drawn before
+
+
+async def test_rows_appended_at_once_and_put_in_order_draw_what_add_row_and_sort_draw():
+    """Esc brings thousands of rows back at once: `append_rows` adds them in one pass (each
+    `add_row` set the cursor and counted an update) and `order_rows` puts them in order without
+    `sort`'s key over every row's cells. A row appended with the cells `remove_rows` gave back
+    is the row it was. Each time, CaseTable draws what a DataTable built row by row draws."""
+    app = Twins()
+    async with app.run_test(size=(60, 30)) as pilot:
+        case, plain = app.query_one("#case", CaseTable), app.query_one("#plain", DataTable)
+        for table in (case, plain):
+            table.zebra_stripes = True
+            for key, width in WIDTHS.items():
+                table.add_column(key, key=key, width=width)
+        rows = [(f"CW-{n}", [cells.plain(f"CW-{n}"), cells.plain(f"title {n}"), cells.tag("tom")]) for n in range(30)]
+        case.append_rows(rows)
+        for key, values in rows:
+            plain.add_row(*values, key=key)
+        app.set_focus(None)  # the two draw alike only when neither has the focus
+        await pilot.pause()
+        assert case.cursor_coordinate == plain.cursor_coordinate and case.virtual_size == plain.virtual_size
+        assert drawn(case) == drawn(plain)
+        removed = case.remove_rows(["CW-2", "CW-5"])
+        assert [cell.plain for cell in removed["CW-5"].values()] == ["CW-5", "title 5", "tom"]
+        case.append_rows(list(removed.items()))
+        order = [key for key, _ in sorted(rows, key=lambda row: -int(row[0][3:]))]  # newest first
+        case.order_rows(order)
+        plain.sort("id", key=lambda cell: -int(cell.plain[3:]))
+        await pilot.pause()
+        assert [row.key.value for row in case.ordered_rows] == order
+        assert [case.get_row_index(key) for key in order] == list(range(len(order)))
+        assert drawn(case) == drawn(plain)
+        with pytest.raises(DuplicateKey):
+            case.append_rows([("CW-3", [cells.plain("CW-3")])])
+
+
+def test_a_text_cell_is_drawn_segment_for_segment_as_rich_draws_it_for_a_data_table():
+    """cell_lines skips Rich's generic layers around a one-line cell's text; what it draws must
+    be what DataTable's `console.render_lines(Styled(Padding(…)))` draws, for every kind of cell
+    the board shows (styled spans, wide characters, cut with an ellipsis or not, justified, empty,
+    exactly fitting) at every width and padding, and it must leave alone what it does not draw."""
+    import io
+
+    from rich.console import Console
+    from rich.padding import Padding
+    from rich.style import Style
+    from textual.renderables.styled import Styled
+
+    from casewatch.tui.widgets.cell_lines import text_cell_lines
+
+    console = Console(file=io.StringIO(), width=200, color_system="truecolor")
+    spanned = Text("ACME · Login fails", style="bold")
+    spanned.stylize("italic #ff0000", 0, 4)
+    texts = [Text(""), Text("CW-1001"), spanned, Text("報告書が届かない 📦 shipping", no_wrap=True, overflow="ellipsis"),
+             Text("a title far longer than its column", overflow="crop"), Text("right", justify="right"),
+             Text("centre", justify="center", end=""), Text("fold me over", overflow="fold"),
+             cells.tag("specialist:database"), cells.plain("sofia")]
+    pre = Style(color="#ddeeff", bgcolor="#112233") + Style.from_meta({"row": 3, "column": 4})
+    for cell in texts:
+        for padding in (0, 1, 2):
+            for width in range(2 * padding + 1, 24):
+                options = console.options.update_dimensions(width, 1).update(no_wrap=True)
+                for post in (Style(), Style(bgcolor="#445566", bold=True)):
+                    expected = console.render_lines(Styled(Padding(cell, (0, padding)), pre_style=pre, post_style=post),
+                                                    options)
+                    assert text_cell_lines(console, options, cell, padding, pre, post) == expected, \
+                        (cell.plain, padding, width)
+    options = console.options.update_dimensions(10, 1).update(no_wrap=True)
+    for cell in (Text("two\nlines"), Text("a\ttab"), Text("wraps", no_wrap=False)):
+        assert text_cell_lines(console, options, cell, 1, pre, Style()) is None
+    assert text_cell_lines(console, console.options.update_dimensions(2, 1), Text("x"), 1, pre, Style()) is None

@@ -146,69 +146,86 @@ async def test_a_keystroke_that_adds_to_the_filter_still_finds_cases_that_came_i
         assert shown_ids(app) == matching(app, "checkou") and new.case.id in shown_ids(app)
 
 
-async def test_the_frame_that_shows_the_filter_bar_already_has_its_focus_its_keys_and_the_panes_sized(make_app, monkeypatch):
+async def test_the_frame_that_shows_the_filter_bar_has_its_focus_and_keys_and_moves_no_pane(make_app, monkeypatch):
     """`/` is one layout and one frame (board.action_filter): the first frame drawn with the bar
-    has the focus in it, the footer's keys for it, and the panes sized to the room the bar
-    leaves them. Left to Textual, the footer came a frame later and the panes after it, each
-    frame laid out again: on a 10,000-case board each cost a third of the keystroke."""
+    has the focus in it and the footer's keys for it. The bar lies over the last pane's bottom
+    border, so no pane moves or changes size, no table is resized (on 10,000 cases a resize
+    rebuilt every table's row bookkeeping) and the frame repaints no pane but the one the focus
+    left (restyled): the bar's line, the footer and that pane are all it draws."""
+    from textual.geometry import Region
     from textual.screen import Screen
     from textual.widgets._footer import FooterKey
 
     from casewatch.tui.screens.board import BoardScreen
+    from casewatch.tui.widgets.case_table import CaseTable
     from casewatch.tui.widgets.footer import CasewatchFooter
 
-    frames: list[tuple[bool, bool, list[str], int, int, int]] = []
+    frames: list[tuple[bool, bool, list[str], list[Region], list[Region]]] = []
     compositor_refresh = Screen._compositor_refresh
 
     def recorded(screen: Screen) -> None:
         if isinstance(screen, BoardScreen):
-            bar, panes = screen.query_one(FilterBar), screen.query_one("#panes")
+            bar = screen.query_one(FilterBar)
             keys = [key.description for key in screen.query_one(CasewatchFooter).query(FooterKey)]
-            heights = sum(pane.styles.height.value for pane in screen.query(SeverityPane) if pane.display)
-            frames.append((bar.display and bar.region.height > 0, screen.focused is bar.input, keys, heights,
-                           panes.size.height, bar.region.height))
+            frames.append((bar.display and bar.region.height > 0, screen.focused is bar.input, keys,
+                           [pane.region for pane in screen.query(SeverityPane)], list(screen._compositor._dirty_regions)))
         compositor_refresh(screen)
 
     app = make_app()
     async with app.run_test(size=(200, 50)) as pilot:
         await settled(app, pilot)
+        screen = app.screen
+        panes = [pane.region for pane in screen.query(SeverityPane)]
+        left = next(pane for pane in screen.query(SeverityPane) if pane.has_focus_within).region
+        tables = list(screen.query(CaseTable))
+        counts = [table._update_count for table in tables]
+        resized: list[CaseTable] = []
+        for table in tables:
+            table.on_resize = lambda table=table: resized.append(table)
         monkeypatch.setattr(Screen, "_compositor_refresh", recorded)
         await pilot.press("slash")
         await settled(app, pilot)
         shown = [frame for frame in frames if frame[0]]
         assert shown, frames
-        _, focused, keys, heights, room, bar_lines = shown[0]
+        _, focused, keys, _, painted = shown[0]
         assert focused and "Clear filter" in keys and "Owner" not in keys
-        assert bar_lines == 1 and heights == room == 50 - 3 - bar_lines  # clock bar, status line, footer, the bar
-        assert all(frame[2] == keys and frame[3] == heights for frame in shown)  # nothing moved after it
+        assert all(frame[2] == keys and frame[3] == panes for frame in shown)  # nothing moved, then or after
+        bar, footer = screen.query_one(FilterBar).region, screen.query_one(CasewatchFooter).region
+        assert bar == Region(0, panes[-1].bottom - 1, 200, 1) and footer.y == bar.bottom  # the last pane's border line
+        assert not resized and [table._update_count for table in tables] == counts
+        assert painted and all(region in left or region in bar or region in footer for region in painted), painted
 
 
 @pytest.mark.parametrize("size", [(80, 24), (200, 50)])
-async def test_the_panes_fill_the_room_the_filter_bar_and_its_error_line_leave_as_they_come_and_go(make_app, size):
-    """The panes take back the bar's line when it closes (Esc or Enter), give lines to its error
-    when a query does not read and take them back when it reads again: no blank line where the bar
-    was, and the last pane's border never pushed off the screen. Each time, the panes' heights
-    add up to the screen less the clock bar, the status line, the footer and the bar as shown."""
+async def test_the_panes_fill_the_room_the_filter_bar_s_error_lines_leave_as_they_come_and_go(make_app, size):
+    """The bar's own line lies over the last pane's bottom border; the panes give lines to its
+    error when a query does not read and take them back when it reads again (or the bar closes):
+    no blank line where the error was, and the last pane's border never pushed off the screen.
+    Each time, the panes' heights add up to the screen less the clock bar, the status line, the
+    footer and the error's lines as shown."""
     from casewatch.tui.screens.board import BoardScreen
 
     app = make_app()
 
-    def fills(bar_lines: int) -> bool:
+    def fills(error_lines: int) -> bool:
         screen = app.screen
         assert isinstance(screen, BoardScreen)
         heights = sum(pane.outer_size.height for pane in screen.query(SeverityPane) if pane.display)
-        return heights == size[1] - 3 - bar_lines
+        bar = screen.query_one(FilterBar)
+        last = [pane for pane in screen.query(SeverityPane) if pane.display][-1]
+        over_border = not bar.display or bar.region.y == last.region.bottom - 1
+        return heights == size[1] - 3 - error_lines and over_border
 
     async with app.run_test(size=size) as pilot:
         await settled(app, pilot)
         assert fills(0)
         error = 1 if size[0] == 200 else 2  # the error's lines, wrapped to the width
-        for keys, bar_lines in [(["slash"], 1), (["escape"], 0), (["slash", *"sev:9"], 1 + error),
-                                (["backspace", "1"], 1), (["enter"], 0), (["slash", *"zz"], 1), (["escape"], 0)]:
+        for keys, error_lines in [(["slash"], 0), (["escape"], 0), (["slash", *"sev:9"], error),
+                                  (["backspace", "1"], 0), (["enter"], 0), (["slash", *"zz"], 0), (["escape"], 0)]:
             for key in keys:
                 await pilot.press(key)
             await settled(app, pilot)
-            assert fills(bar_lines), (keys, [p.outer_size.height for p in app.screen.query(SeverityPane)])
+            assert fills(error_lines), (keys, [p.outer_size.height for p in app.screen.query(SeverityPane)])
 
 
 @pytest.mark.parametrize("size", [(80, 24), (200, 50)])
@@ -324,4 +341,89 @@ async def test_the_bars_error_line_wraps_to_read_whole(make_app, size):
         assert " ".join(drawn) == whole
         assert len(drawn) == (2 if size[0] == 80 else 1) and all(line in screen_text(app) for line in drawn)
         heights = sum(pane.outer_size.height for pane in app.screen.query(SeverityPane) if pane.display)
-        assert heights + bar.outer_size.height == size[1] - 3 and bar.outer_size.height == 1 + len(drawn)
+        assert heights + len(drawn) == size[1] - 3 and bar.size.height == 1 + len(drawn)  # its line: a border's
+
+
+async def test_rows_the_filter_took_off_come_back_as_they_were_unless_their_case_changed(make_app, writer,
+                                                                                        monkeypatch):
+    """Esc brings back the rows the filter took off the board with the cells they had
+    (board._parked): on 10,000 cases making them all again took most of a second. A case that
+    changed meanwhile comes back made afresh, with what changed, and the board then holds
+    exactly what a board built afresh holds."""
+    from casewatch.core import commands as c
+    from casewatch.tui.messages import CasesChanged
+    from casewatch.tui.screens.board import BoardScreen
+    from tests.tui.helpers import Posted, table
+
+    made: list[str] = []
+    static_cells = BoardScreen._static_cells
+
+    def counted(screen, case):
+        made.append(case.id)
+        return static_cells(screen, case)
+
+    def rows(app) -> dict[str, list]:
+        return {case_id: table(app, severity.value.lower()).get_row(case_id)
+                for severity in Severity for case_id in app.screen._order[severity]}
+
+    app = make_app(live=True)
+    changes = Posted(CasesChanged)
+    async with app.run_test(size=(200, 50), message_hook=changes) as pilot:
+        await settled(app, pilot)
+        before = rows(app)
+        await pilot.press("slash", *"acme")
+        await pilot.pause()
+        gone = set(before) - shown_ids(app)
+        assert gone and shown_ids(app)
+        changed = min(gone)
+        await writer.execute(c.Assign(case_id=changed, name="mei"), "dana")
+        await changes.wait_for(lambda m: changed in m.changed)
+        await pilot.pause()
+        monkeypatch.setattr(BoardScreen, "_static_cells", counted)
+        await pilot.press("escape")
+        await settled(app, pilot)
+        assert shown_ids(app) == set(before) and made == [changed]  # the one case that changed, alone made again
+        after = rows(app)
+        assert all(all(a is b for a, b in zip(after[case_id], before[case_id], strict=True))
+                   for case_id in gone - {changed})
+        owner = list(app.screen._layout.keys).index("owner")
+        assert after[changed][owner].plain == "mei"
+        app.screen._rebuild()  # what a board built afresh holds
+        await pilot.pause()
+        fresh = rows(app)
+        assert {case_id: [(cell.plain, cell.style, cell.spans) for cell in cells] for case_id, cells in after.items()} \
+            == {case_id: [(cell.plain, cell.style, cell.spans) for cell in cells] for case_id, cells in fresh.items()}
+
+
+async def test_a_keystroke_that_keeps_every_row_repaints_the_titles_and_the_bar_alone(make_app, monkeypatch):
+    """Every keystroke in the bar changes each pane's title ("… matching “c”"). Textual's
+    border title repaints the whole pane, its table's rows included; the board repaints the
+    title's line alone (SeverityPane.show_title), so a letter that every case matches (each id
+    has a "c") draws the bar, the status line and the four title lines, one line each."""
+    from textual.screen import Screen
+
+    from casewatch.tui.screens.board import BoardScreen
+
+    painted: list = []
+    compositor_refresh = Screen._compositor_refresh
+
+    def recorded(screen: Screen) -> None:
+        if isinstance(screen, BoardScreen):
+            painted.extend(screen._compositor._dirty_regions)
+        compositor_refresh(screen)
+
+    app = make_app()
+    async with app.run_test(size=(200, 50)) as pilot:
+        await settled(app, pilot)
+        everything = shown_ids(app)
+        await pilot.press("slash")
+        await settled(app, pilot)
+        monkeypatch.setattr(Screen, "_compositor_refresh", recorded)
+        await pilot.press("c")
+        await settled(app, pilot)
+        assert shown_ids(app) == everything == matching(app, "c")
+        titles = [pane.region.y for pane in app.screen.query(SeverityPane)]
+        assert all("matching “c”" in str(pane.border_title) for pane in app.screen.query(SeverityPane))
+        lines = {region.y for region in painted}
+        assert painted and all(region.height == 1 for region in painted), painted
+        assert lines == {*titles, app.screen.query_one(StatusLine).region.y, app.screen.query_one(FilterBar).region.y}

@@ -16,7 +16,10 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.reactive import Reactive
+from textual.widget import Widget
 from textual.widgets import DataTable, Input
+from textual.widgets.data_table import ColumnKey
 
 from casewatch.bulk_load import bulk_allocation
 from casewatch.core.board_sort import SORT_KEYS, Sort
@@ -46,7 +49,7 @@ from casewatch.tui.screens.case_actions import CASE_BINDINGS
 from casewatch.tui.screens.quick_actions import QUICK_BINDINGS, QuickActions
 from casewatch.tui.widgets import cells
 from casewatch.tui.widgets.board_layout import CLOCKS, Layout, choose_layout, column_width, pane_heights
-from casewatch.tui.widgets.case_table import CaseTable, SeverityPane, rows_in_view
+from casewatch.tui.widgets.case_table import CaseTable, Cells, SeverityPane, rows_in_view
 from casewatch.tui.widgets.clock_bar import ClockBar
 from casewatch.tui.widgets.filter_bar import FilterBar
 from casewatch.tui.widgets.footer import CasewatchFooter
@@ -125,10 +128,19 @@ class BoardScreen(QuickActions):
           for n in range(1, VIEW_KEYS + 1)),
     ]
 
+    focused: Reactive[Widget | None] = Reactive(None, repaint=False)
+    """Textual's screen repaints itself whole at every focus change, though the widgets the focus
+    leaves and enters are restyled (and redrawn) on their own: at 200x50 that whole frame, written
+    to the terminal, was most of what `/` (the focus into the filter bar) and Esc cost."""
+
     def __init__(self) -> None:
         super().__init__()
         self.board_layout: Layout | None = None  # chosen on mount, for the screen's width
         self._rows: dict[str, _Row] = {}
+        # Rows the filter or a view took off the board: (case version, row, its cells by column), so
+        # that one coming back (Esc, a shorter filter) is not made again. Anything that would redraw
+        # a shown row's static cells drops its parked one (`_unpark`); a rebuild drops them all.
+        self._parked: dict[str, tuple[int, _Row, Cells]] = {}
         self._order: dict[Severity, list[str]] = {s: [] for s in Severity}
         self._titles: dict[Severity, str] = {}
         self._counts: dict[Severity, _Counts] = {s: _Counts() for s in Severity}
@@ -147,13 +159,16 @@ class BoardScreen(QuickActions):
         self._reveal: str | None = None  # a case just escalated here, whose row is still to come
 
     def compose(self) -> ComposeResult:
+        # The filter bar first (it is drawn over the panes' last line, on a layer of its own: app.tcss):
+        # Textual numbers the paint order of a screen's widgets from its last, so a widget shown or
+        # hidden before them all renumbers none, and opening the bar repaints no pane it does not cover.
+        yield FilterBar(id="filter-bar")
         yield ClockBar(id="clockbar")
         yield HandoffBanner(id="handoff-banner")
         yield StatusLine(id="status-line")
         with Vertical(id="panes"):
             for severity in Severity:
                 yield SeverityPane(severity)
-        yield FilterBar(id="filter-bar")
         yield CasewatchFooter()
 
     def on_mount(self) -> None:
@@ -199,6 +214,8 @@ class BoardScreen(QuickActions):
 
     def redraw_titles(self, case_ids: Iterable[str]) -> None:
         """The title cells of these cases (their unread marks changed)."""
+        case_ids = list(case_ids)
+        self._unpark(case_ids)
         with self.app.batch_update():
             for case_id in case_ids:
                 row, case = self._rows.get(case_id), self.app.state.cases.get(case_id)
@@ -257,6 +274,7 @@ class BoardScreen(QuickActions):
         """(Re)create columns for a layout and fill every pane: on mount, on a layout or filter change."""
         self.board_layout = layout
         self._rows.clear()
+        self._parked.clear()
         state = self.app.state
         now = self.app.now()
         now_us = to_us(now)
@@ -273,8 +291,7 @@ class BoardScreen(QuickActions):
                     table.add_column(zoned.get(column.key, column.label), key=column.key,
                                      width=column_width(column, layout))
                 order = sorted(by_severity[severity], key=self._sort_key(severity))
-                for case_id in order:
-                    self._add_row(state.cases[case_id], now_us)
+                table.append_rows([(case_id, self._row_values(state.cases[case_id], now_us)) for case_id in order])
                 self._order[severity] = order
                 self._fit_clocks(severity)
                 self._restore_cursor(table, keep)
@@ -309,10 +326,31 @@ class BoardScreen(QuickActions):
         self._panes[severity].table.resize_columns(widths)
 
     def _add_row(self, case: Case, now_us: int) -> None:
+        values = self._row_values(case, now_us)  # (puts the row in `_rows`)
+        self._rows[case.id].table.append_rows([(case.id, values)])
+
+    def _row_values(self, case: Case, now_us: int) -> list[Text] | Cells:
+        """A row for the case, in `_rows`, and its cells (in column order, or by column): the
+        row and cells it had when the filter took it off the board if the case has not changed
+        since (its countdowns as of `now_us`), else made afresh."""
+        parked = self._parked.pop(case.id, None)
+        if parked is not None and parked[0] == case.version:
+            _, row, kept = parked
+            if row.dirty or row.next_check_us <= now_us:  # its countdowns moved on while it was away
+                row.dirty = False
+                kept.update((ColumnKey(key), value)
+                            for key, value in self._clock_cells(row, now_us, changed_only=False).items())
+            self._rows[case.id] = row
+            return kept
         row = self._new_row(case)
-        values = self._static_cells(case) | self._clock_cells(row, now_us, changed_only=False)
-        row.table.add_row(*(values[key] for key in self._layout.keys), key=case.id)
+        cells = self._static_cells(case) | self._clock_cells(row, now_us, changed_only=False)
         self._rows[case.id] = row
+        return [cells[key] for key in self._layout.keys]
+
+    def _unpark(self, case_ids: Iterable[str]) -> None:
+        """These cases' rows are to be made afresh should they come back: their cells changed."""
+        for case_id in case_ids:
+            self._parked.pop(case_id, None)
 
     def _set_cells(self, row: _Row, case_id: str, values: dict[str, Text]) -> None:
         """Update only the cells whose text or style differs from what the table holds."""
@@ -348,6 +386,10 @@ class BoardScreen(QuickActions):
         current = self._current_table()
         selected = current.selected_id() if current is not None else None
         changed = set(state.cases) if message.everything else set(message.changed)
+        if message.everything:
+            self._parked.clear()
+        else:
+            self._unpark(changed | set(message.removed))
         # Rows leave their pane when the case closed, moved to another severity, or left the view or filter.
         moved = {i for i in changed if i in self._rows and (
             i not in state.cases or state.cases[i].severity != self._rows[i].severity
@@ -435,9 +477,7 @@ class BoardScreen(QuickActions):
     def _resort(self, severity: Severity, keep: str | None) -> None:
         table = self.table_for(severity)
         order = sorted(self._order[severity], key=self._sort_key(severity))
-        if order != [row.value for row in table.rows] or order != self._order[severity]:
-            positions = {case_id: index for index, case_id in enumerate(order)}
-            table.sort("id", key=lambda cell: positions[cell.plain])
+        table.order_rows(order)
         self._order[severity] = order
         self._restore_cursor(table, keep)
 
@@ -517,6 +557,13 @@ class BoardScreen(QuickActions):
             self._sync_visible(table)
         return watcher
 
+    @on(CaseTable.Resized)
+    def _table_resized(self, message: CaseTable.Resized) -> None:
+        """Read as the table is resized, at its new size: read after the refresh that followed
+        the panes' sizing, as it was, the rows could be read before the layout that resized
+        them (a refresh came first) and show their countdowns a tick late."""
+        self._sync_visible(message.table)
+
     def _sync_visible(self, table: CaseTable) -> None:
         """Rows that came into view (a scroll, a resize) show their countdowns as of now at once."""
         now_us = to_us(self.app.now())
@@ -572,7 +619,7 @@ class BoardScreen(QuickActions):
             if counts.unowned:
                 title += f" · ⚑ {counts.unowned} {NEED_OWNERS}"
             if self._titles.get(severity) != title:
-                pane.border_title = Text(visible(title))
+                pane.show_title(Text(visible(title)))
                 self._titles[severity] = title
 
     def _key_of(self, binding_id: str) -> str:
@@ -589,21 +636,20 @@ class BoardScreen(QuickActions):
             pane = self._panes[severity]
             pane.display = self.zoomed in (None, severity)
             pane.styles.height = available if self.zoomed is severity else height
-        for pane in self._panes.values():  # once laid out at their heights, rows may have come into view
-            self.call_after_refresh(self._sync_visible, pane.table)
 
     def _panes_room(self) -> int:
         """The panes' room in the layout about to be made: the screen less every other part shown,
-        the filter bar at the lines it takes now. Read from the last layout, the panes' own height
-        lags one change behind the bar's (opened, closed, its error line shown or gone): sized from
-        it, the panes left a blank line where the bar was, or the bar's error line pushed the last
-        pane's border off the screen."""
+        less the filter bar's error lines. The bar's own line lies over the last pane's bottom
+        border (its layer, app.tcss), so opening and closing it resizes no pane: on 10,000 cases
+        each resize rebuilt every table's row bookkeeping. Read from the bar and not from the last
+        layout, which lags one change behind it: sized from that, the error line pushed the last
+        pane's border off the screen, or left a blank line when it went."""
         if not self.size.height:  # not laid out yet: on_resize sizes them again
             return self.app.size.height - 2
         bar, panes = self.query_one(FilterBar), self.query_one("#panes")
         others = sum(child.outer_size.height for child in self.children
                      if child.display and child is not bar and child is not panes)
-        return self.size.height - others - (bar.lines if bar.display else 0)
+        return self.size.height - others - (bar.lines - 1 if bar.display else 0)
 
     def on_resize(self) -> None:
         layout = choose_layout(self.size.width)
@@ -628,15 +674,13 @@ class BoardScreen(QuickActions):
     async def action_filter(self) -> None:
         """`/`: the filter bar, holding the filter in force; the board narrows as it is typed.
 
-        Everything the key changes is drawn in one frame: the bar, the focus in it (the pane it
-        left restyled), the panes sized for the bar's line, and the footer's keys for the bar.
-        Left to Textual these were four frames, each laid out again: the focus moved a call
-        later, the footer was rebuilt after the refresh that followed the focus, and the panes
-        were sized after the refresh that showed the bar."""
+        Everything the key changes is drawn in one frame: the bar (over the last pane's bottom
+        border: no pane moves), the focus in it (the pane it left restyled) and the footer's
+        keys for the bar. Left to Textual these were frames of their own, each laid out again:
+        the focus moved a call later and the footer was rebuilt after the refresh that followed it."""
         bar = self.query_one(FilterBar)
         with self.app.batch_update():
             bar.open(self.filter_text, self.app.filter_history.filters)
-            self._size_panes()  # the bar takes its lines from the panes in the layout that shows it
             footer = self.query_one(CasewatchFooter)
             with footer._context():  # as the footer's own handler would (its keys bind to it)
                 await footer.recompose()  # the keys of the focus now in the bar
@@ -660,10 +704,13 @@ class BoardScreen(QuickActions):
         self._close_filter_bar()
 
     def _close_filter_bar(self) -> None:
+        bar = self.query_one(FilterBar)
         with self.app.batch_update():
-            self.query_one(FilterBar).close()
+            had_error = bar.lines > 1
+            bar.close()
             (self._last_table or self._panes[Severity.SEV1].table).focus()
-            self._size_panes()
+            if had_error:  # the panes take back the error's lines (the bar's own line was never theirs)
+                self._size_panes()
 
     def _show_filter_error(self, error: str | None) -> None:
         """The bar's error line comes and goes with the query; the panes give it their line."""
@@ -680,7 +727,7 @@ class BoardScreen(QuickActions):
             self.filter_text = ""
             self.saved = None
             self.view = View.ALL
-            self._rebuild()
+            self._narrow()
         if self.query_one(FilterBar).display:
             self._close_filter_bar()
 
@@ -729,16 +776,19 @@ class BoardScreen(QuickActions):
                     continue
                 gone = [case_id for case_id in order if case_id not in wanted]
                 keep = pane.table.selected_id()
-                pane.table.remove_rows(gone)
-                if len(gone) > len(stays):  # most rows left: count the few that stay instead
-                    for case_id in gone:
-                        del self._rows[case_id]
+                removed = pane.table.remove_rows(gone)
+                many = len(gone) > len(stays)  # most rows left: count the few that stay instead
+                for case_id in gone:
+                    row = self._rows.pop(case_id)
+                    case = state.cases.get(case_id)
+                    if case is not None and case_id in removed:
+                        self._parked[case_id] = (case.version, row, removed[case_id])
+                    if not many:
+                        self._count_row(case_id, row, -1)
+                if many:
                     self._count_pane(severity, stays)
-                else:
-                    for case_id in gone:
-                        self._count_row(case_id, self._rows.pop(case_id), -1)
+                pane.table.append_rows([(case_id, self._row_values(state.cases[case_id], now_us)) for case_id in new])
                 for case_id in new:
-                    self._add_row(state.cases[case_id], now_us)
                     self._count_row(case_id, self._rows[case_id], 1)
                 self._order[severity] = stays + new
                 self._fit_clocks(severity)
@@ -891,6 +941,8 @@ class BoardScreen(QuickActions):
         return [case_id for severity in Severity for case_id in self._order[severity]]
 
     def show_marks(self, case_ids: Iterable[str]) -> None:
+        case_ids = list(case_ids)
+        self._unpark(case_ids)
         with self.app.batch_update():
             for case_id in case_ids:
                 row = self._rows.get(case_id)

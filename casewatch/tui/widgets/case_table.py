@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from itertools import zip_longest
 from typing import Any
 
 from rich.segment import Segment
@@ -14,13 +15,15 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.cache import LRUCache
 from textual.containers import Vertical
+from textual.content import Content
 from textual.coordinate import Coordinate
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.widgets import DataTable
-from textual.widgets.data_table import ColumnKey, RowKey
+from textual.widgets.data_table import ColumnKey, DuplicateKey, Row, RowKey
 
 from casewatch.core.models import Severity
+from casewatch.tui.widgets.cell_lines import text_cell_lines
 
 
 def rows_in_view(table: DataTable[Text], margin: int = 2) -> tuple[int, int]:
@@ -29,6 +32,8 @@ def rows_in_view(table: DataTable[Text], margin: int = 2) -> tuple[int, int]:
     return max(0, first - margin), first + table.size.height + margin
 
 
+Cells = dict[ColumnKey, Text]
+"""A row's cells by column, as the table holds them."""
 CellKey = tuple[object, int, Style, int, bool, bool, bool, object, bool, object]
 # The component styles DataTable lays over a cell (cursor, hover, header and fixed variants): with the
 # row's style, its pseudo-classes and these, a drawn cell says everything that styled it.
@@ -57,12 +62,21 @@ class CaseTable(DataTable[Text]):
             super().__init__()
             self.table, self.step = table, step
 
+    class Resized(Message):
+        """The table took another size (its pane sized again, shown again, the terminal): rows
+        may have come into view, and the board reads their countdowns (they wait while out of view)."""
+
+        def __init__(self, table: CaseTable):
+            super().__init__()
+            self.table = table
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         # Cells drawn, by row and not by the table's update count: (the cell drawn, its row index, its
         # lines). Made first: DataTable's own set-up clears the caches.
         self._drawn: LRUCache[CellKey, tuple[object, int, SegmentLines]] = LRUCache(10_000)  # by row key
         self._drawn_cells: LRUCache[CellKey, tuple[object, int, SegmentLines]] = LRUCache(10_000)  # by cell
         self._cell_styles: object = None  # see `_cell_style_key`
+        self._laid_out: tuple[Size, Size, Size] | None = None  # see `_size_updated`
         super().__init__(*args, **kwargs)
 
     def action_step(self, step: int) -> None:
@@ -79,12 +93,26 @@ class CaseTable(DataTable[Text]):
         self.move_cursor(row=self.row_count - 1, animate=False)
 
     def on_resize(self) -> None:
-        """The pane changed height (zoom, a filter, the filter bar's lines, the terminal): scroll so
-        the cursor row shows, since the keys act on it (Textual scrolls only when the cursor moves).
-        Done here, at the new size: a call after the board's refresh could come before the layout
-        that resized the pane, and scrolled for the height it was leaving."""
+        """The pane changed height (zoom, a filter, the filter bar's error lines, the terminal):
+        scroll so the cursor row shows, since the keys act on it (Textual scrolls only when the
+        cursor moves), and tell the board (`Resized`). Done here, at the new size: a call after
+        the board's refresh could come before the layout that resized the pane, and scrolled for
+        the height it was leaving."""
         if self.row_count:
             self._scroll_cursor_into_view()
+        self.post_message(self.Resized(self))
+
+    def _size_updated(self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True) -> bool:
+        """Textual's ScrollView compares the layout's virtual size with its own, which differ for
+        a table at every layout of the screen (the layout gives a widget without children its own
+        size), and updated the table's scrollbars each time, drawn in a frame of their own after
+        the layout's: one more frame for every key that lays the screen out. Here only a change of
+        what the scrollbars show (the table's size, its container's, its own virtual size) goes on."""
+        laid_out = (size, container_size, self.virtual_size)
+        if laid_out == self._laid_out:
+            return False
+        self._laid_out = laid_out
+        return super()._size_updated(size, virtual_size, container_size, layout)
 
     def selected_id(self) -> str | None:
         if self.row_count == 0:
@@ -138,10 +166,25 @@ class CaseTable(DataTable[Text]):
                 lines = [[Segment(text, style + place if style else style, control) for text, style, control in line]
                          for line in lines]
         else:
-            lines = super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+            text = (self._draw_text(cell, row_index, column_index, base_style, width, cursor, hover)
+                    if isinstance(cell, Text) and row_index >= 0 and height == 1 else None)
+            lines = super()._render_cell(row_index, column_index, base_style, width, cursor, hover) \
+                if text is None else text
             self._drawn_cells[by_cell] = (cell, row_index, lines)
         self._drawn[key] = (cell, row_index, lines)
         return lines
+
+    def _draw_text(self, cell: Text, row_index: int, column_index: int, base_style: Style, width: int,
+                   cursor: bool, hover: bool) -> SegmentLines | None:
+        """A body cell of one-line text as DataTable's `_render_cell` draws it (its styles worked
+        out as it works them out), without Rich's layers around the text: `cell_lines`."""
+        fixed = row_index < self.fixed_rows or column_index < self.fixed_columns
+        component_style, post_style = self._get_styles_to_render_cell(
+            False, False, fixed, hover, cursor, self.show_cursor, self._show_hover_cursor,
+            self.cursor_foreground_priority == "css", self.cursor_background_priority == "css")
+        pre_style = base_style + Style.from_meta({"row": row_index, "column": column_index}) + component_style
+        options = self.app.console_options.update_dimensions(width, 1).update(no_wrap=True)
+        return text_cell_lines(self.app.console, options, cell, self.cell_padding, pre_style, post_style)
 
     def _cell_style_key(self) -> object:
         """What else styles a drawn cell: the component styles over it and the table's settings
@@ -190,44 +233,92 @@ class CaseTable(DataTable[Text]):
             self._update_dimensions([])
             self.refresh()
 
-    def remove_rows(self, row_keys: Iterable[str]) -> None:
-        """Remove many rows at once. DataTable's `remove_row` renumbers every row after the one it
-        removes: a filter that narrows 10,000 rows to a few removed them in quadratic time. Here
-        the rows left are numbered once, in their order, and the order and line offsets DataTable
-        would work out again row by row are handed to its caches (Textual 8.2.8's DataTable, as
-        pinned). Keys are compared as text (a RowKey hashes in Python), and when most rows go the
-        tables are rebuilt from the rows left instead of emptied a row at a time."""
+    def append_rows(self, rows: Iterable[tuple[str, Sequence[Text] | Cells]]) -> None:
+        """Add many one-line rows at the bottom at once, (key, cells in column order, or the cells
+        `remove_rows` gave back) each, as `add_row` adds them one at a time (Textual 8.2.8's
+        DataTable, as pinned). Each `add_row` worked out the ordered columns again, set the
+        cursor (and ran its watchers) and counted an update: thousands of rows coming back as Esc
+        cleared a filter took most of a second."""
+        columns = [column.key for column in self.ordered_columns]
+        first = index = self.row_count
+        for key, cells in rows:
+            row_key = RowKey(key)
+            if row_key in self._row_locations:
+                raise DuplicateKey(f"The row key {row_key!r} already exists.")
+            if len(cells) > len(columns):
+                raise ValueError("More values provided than there are columns.")
+            self._row_locations[row_key] = index
+            self._data[row_key] = cells if isinstance(cells, dict) else dict(zip_longest(columns, cells))
+            self.rows[row_key] = Row(row_key, 1, None, False)
+            self._new_rows.add(row_key)
+            index += 1
+        if index == first:
+            return
+        self._require_update_dimensions = True
+        self.cursor_coordinate = self.cursor_coordinate
+        if first == 0 and self.columns and self.show_cursor and self.cursor_type != "none":
+            self._highlight_cursor()  # a cursor has a row to show on now, as `add_row` says
+        self._update_count += 1
+        self.check_idle()
+
+    def remove_rows(self, row_keys: Iterable[str]) -> dict[str, Cells]:
+        """Remove many rows at once; returns the cells of those removed, so that a row the filter
+        takes off can come back as it was (`append_rows`). DataTable's `remove_row` renumbers
+        every row after the one it removes: a filter that narrows 10,000 rows to a few removed
+        them in quadratic time. Here the rows left are numbered once, in their order, and the
+        order and line offsets DataTable would work out again row by row are handed to its
+        caches (Textual 8.2.8's DataTable, as pinned). Keys are compared as text (a RowKey hashes
+        in Python), and when most rows go the tables are rebuilt from the rows left instead of
+        emptied a row at a time."""
         gone = set(row_keys)
         if not gone:
-            return
+            return {}
         ordered = self.ordered_rows
         kept = [row for row in ordered if row.key.value not in gone]
         if len(kept) == len(ordered):
-            return  # none of them is in the table
+            return {}  # none of them is in the table
         if self._updated_cells:  # cells changed since the last idle: not to be measured once gone
             self._updated_cells = {cell for cell in self._updated_cells if cell.row_key.value not in gone}
         if self._new_rows:
             self._new_rows = {key for key in self._new_rows if key.value not in gone}
-        if len(kept) < len(ordered) - len(kept):
+        data = self._data
+        left = [row.key for row in ordered if row.key.value in gone]  # the table's own keys: none made
+        removed = {key.value: data[key] for key in left if key.value is not None}
+        if len(kept) < len(left):
             self.rows = {row.key: row for row in kept}
-            self._data = {row.key: self._data[row.key] for row in kept}
+            self._data = {row.key: data[row.key] for row in kept}
         else:
-            for key in gone:
-                row_key = RowKey(key)
-                self.rows.pop(row_key, None)
-                self._data.pop(row_key, None)
-        self._row_locations = TwoWayDict({row.key: index for index, row in enumerate(kept)})
+            for key in left:
+                del self.rows[key], data[key]
+        self._place(kept)
         self._require_update_dimensions = True
-        self._update_count += 1
-        DataTable._clear_caches(self)  # every render cached so far is keyed by the count just left behind
-        # (not the cells drawn: the rows that stay keep theirs, see `_render_cell`)
-        self._ordered_row_cache[(len(kept), self._update_count)] = kept
-        if all(row.height == 1 for row in kept):
-            self._offset_cache[self._update_count] = [(row.key, 0) for row in kept]
         self.check_idle()
         self.cursor_coordinate = self.cursor_coordinate  # clamped to the rows left
         self.hover_coordinate = self.hover_coordinate
         self.refresh(layout=True)
+        return removed
+
+    def order_rows(self, keys: list[str]) -> None:
+        """Put the rows in the order of `keys` (each row's key once), as DataTable's `sort` does
+        with a key that orders them so, without `sort`'s reading of every row's cells through a
+        Python key: when Esc brought thousands of rows back, sorting them was a fifth of the key."""
+        ordered = self.ordered_rows
+        if [row.key.value for row in ordered] == keys:
+            return
+        by_key = {row.key.value: row for row in ordered}
+        self._place([by_key[key] for key in keys])
+        self.refresh()
+
+    def _place(self, ordered: list[Row]) -> None:
+        """Number the rows once, in this order, and hand DataTable's caches the order and line
+        offsets it would work out again row by row (Textual 8.2.8's DataTable, as pinned)."""
+        self._row_locations = TwoWayDict({row.key: index for index, row in enumerate(ordered)})
+        self._update_count += 1
+        DataTable._clear_caches(self)  # every render cached so far is keyed by the count just left behind
+        # (not the cells drawn: the rows that stay keep theirs, see `_render_cell`)
+        self._ordered_row_cache[(len(ordered), self._update_count)] = ordered
+        if all(row.height == 1 for row in ordered):
+            self._offset_cache[self._update_count] = [(row.key, 0) for row in ordered]
 
     def set_row_cells(self, row_key: str, values: dict[str, Text]) -> None:
         self.set_rows_cells({row_key: values})
@@ -278,6 +369,15 @@ class SeverityPane(Vertical):
 
     def compose(self) -> ComposeResult:
         yield CaseTable(id=f"table-{self.severity.value.lower()}", cursor_type="row", zebra_stripes=True)
+
+    def show_title(self, title: Text) -> None:
+        """`title` in the pane's top border, that line alone repainted. Textual's `border_title`
+        repaints the whole pane, its table's rows included, and each keystroke in the filter bar
+        changes every pane's title: when the rows in view stayed, that was most of the frame.
+        The title is kept as Textual's `border_title` keeps it (Textual 8.2.8, as pinned)."""
+        self._border_title = self.render_str(Content.from_rich_text(title)).expand_tabs(4).split()[0]
+        offset = self.content_offset  # (the region is given from the content's corner, inside the border)
+        self.refresh(Region(-offset.x, -offset.y, self.region.width, 1))
 
     @property
     def table(self) -> CaseTable:

@@ -11,9 +11,10 @@ from collections.abc import Iterator
 
 from textual.app import ComposeResult
 from textual.compose import compose
+from textual.geometry import Size
 from textual.widget import Widget
 from textual.widgets import Footer
-from textual.widgets._footer import FooterKey, KeyGroup
+from textual.widgets._footer import FooterKey, FooterLabel, KeyGroup
 
 LEADING_ACTIONS = ("app.pop_screen", "dismiss", "quit", "help", "app.help", "undo", "keep", "clear")
 """Back (q or Esc on a screen over the board, or a dialog's), quit, help (the app's, or a dialog's own:
@@ -59,7 +60,47 @@ class CasewatchFooter(Footer):
             compact = True if key.has_class("-command-palette") else self.compact
             key.set_reactive(FooterKey.compact, compact)
             key.set_class(compact, "-compact", update=False)
+        for part in _parts(widgets):
+            part.__class__ = PLACED[type(part)]
         yield from widgets
+
+
+class _PlacedOnce(Widget):
+    """A footer part (key, group, label) whose first layout places it for good. Textual sets a
+    new widget's virtual size in the layout that places it, and setting it asks for a layout
+    and a repaint again: the footer, rebuilt at each change of the keys in force (`/` opening
+    the filter bar), was laid out twice and drawn in a second frame just like the first. The
+    parts hold no scrolled content, so their virtual size is their size and the layout that
+    placed them has already drawn them."""
+
+    def _size_updated(self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True) -> bool:
+        return super()._size_updated(size, virtual_size, container_size, layout=False)
+
+
+# (Textual's part first: its CSS, component classes included, follows the first base alone.)
+class PlacedKey(FooterKey, _PlacedOnce):
+    pass
+
+
+class PlacedLabel(FooterLabel, _PlacedOnce):
+    pass
+
+
+class PlacedGroup(KeyGroup, _PlacedOnce):
+    pass
+
+
+PLACED: dict[type[Widget], type[Widget]] = {FooterKey: PlacedKey, FooterLabel: PlacedLabel, KeyGroup: PlacedGroup}
+"""Textual's footer parts and what the footer makes of each as it composes them."""
+
+
+def _parts(widgets: list[Widget]) -> Iterator[Widget]:
+    """The footer's parts Textual composed, a binding group's keys (still to be mounted) among them."""
+    for widget in widgets:
+        if type(widget) in PLACED:
+            yield widget
+        if isinstance(widget, KeyGroup):
+            yield from (key for key in widget._pending_children if type(key) in PLACED)
 
 
 def _keys(widgets: list[Widget]) -> Iterator[FooterKey]:
