@@ -15,7 +15,7 @@ from casewatch.core.models import Severity
 from casewatch.tui.widgets.case_table import SeverityPane
 from casewatch.tui.widgets.filter_bar import FilterBar
 from casewatch.tui.widgets.status_line import StatusLine
-from tests.tui.helpers import notifications, rendered_rows, screen_text, settled, shown_ids
+from tests.tui.helpers import notifications, rendered_rows, screen_text, settled, shown_ids, table
 
 
 def matching(app, query: str) -> set[str]:
@@ -427,3 +427,41 @@ async def test_a_keystroke_that_keeps_every_row_repaints_the_titles_and_the_bar_
         lines = {region.y for region in painted}
         assert painted and all(region.height == 1 for region in painted), painted
         assert lines == {*titles, app.screen.query_one(StatusLine).region.y, app.screen.query_one(FilterBar).region.y}
+
+
+
+async def test_the_cursor_goes_back_to_its_case_when_the_filter_lets_it_back(make_app):
+    """From a fresh-eyes run: a typo that matched nothing (`#`), then Esc, left the cursor on the
+    pane's first row, not on the case it was on: in a long pane the lead lost their place. The
+    case gets the cursor back when it shows again, unless the lead moved the cursor meanwhile."""
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settled(app, pilot)
+        sev3 = table(app, "sev3")
+        rows = [row.key.value for row in sev3.ordered_rows]
+        # a word that hides one case of the pane and shows at least two others
+        word, chosen = next((word, case_id) for case_id in rows[1:] for other in rows
+                            for word in app.state.cases[other].title.casefold().split()
+                            if word.isalpha() and case_id not in matching(app, word)
+                            and len(matching(app, word) & set(rows)) >= 2)
+        sev3.focus()
+        sev3.move_cursor(row=rows.index(chosen))
+        await settled(app, pilot)
+        for keys in (["slash", "#", "escape"], ["slash", "#", "#", "backspace", "backspace", "enter"],
+                     ["slash", *"sev:3 zzz", "ctrl+u", "escape"], ["slash", "#", "enter", "escape"],
+                     ["slash", *word, "enter", "escape"]):
+            await pilot.press(*keys)
+            await settled(app, pilot)
+            assert app.screen.filter_text == "" and sev3.has_focus, keys
+            assert sev3.selected_id() == chosen, (keys, sev3.selected_id())
+        # the lead moved the cursor among the rows the filter showed: it stays on their choice
+        await pilot.press("slash", *word, "enter")
+        await settled(app, pilot)
+        left_on = sev3.selected_id()
+        await pilot.press("g" if sev3.cursor_row else "G")
+        await settled(app, pilot)
+        moved_to = sev3.selected_id()
+        assert moved_to not in (chosen, left_on) and moved_to in matching(app, word)
+        await pilot.press("escape")
+        await settled(app, pilot)
+        assert app.screen.filter_text == "" and sev3.selected_id() == moved_to

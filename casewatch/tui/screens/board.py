@@ -141,6 +141,10 @@ class BoardScreen(QuickActions):
         # that one coming back (Esc, a shorter filter) is not made again. Anything that would redraw
         # a shown row's static cells drops its parked one (`_unpark`); a rebuild drops them all.
         self._parked: dict[str, tuple[int, _Row, Cells]] = {}
+        # Per pane, the case its cursor was on when the filter or view took it off, and the case
+        # the cursor was left on then: while the lead has not moved the cursor since, the case
+        # has it back when it shows again (a typo matched nothing, then Esc or Backspace).
+        self._homes: dict[Severity, tuple[str, str | None]] = {}
         self._order: dict[Severity, list[str]] = {s: [] for s in Severity}
         self._titles: dict[Severity, str] = {}
         self._counts: dict[Severity, _Counts] = {s: _Counts() for s in Severity}
@@ -369,6 +373,13 @@ class BoardScreen(QuickActions):
             if current.plain != value.plain or current.style != value.style or current.spans != value.spans:
                 changed[key] = value
         return changed
+
+    def _cursor_case(self, severity: Severity, table: CaseTable) -> str | None:
+        """The case the pane's cursor belongs on: the one a filter took off, while the cursor has
+        stayed where that left it, else the one under it."""
+        under = table.selected_id()
+        home = self._homes.pop(severity, None)
+        return home[0] if home is not None and home[1] == under else under
 
     def _restore_cursor(self, table: CaseTable, case_id: str | None) -> None:
         if case_id is not None and case_id in table.rows:
@@ -775,7 +786,7 @@ class BoardScreen(QuickActions):
                 if len(stays) == len(order) and not new:
                     continue
                 gone = [case_id for case_id in order if case_id not in wanted]
-                keep = pane.table.selected_id()
+                keep = self._cursor_case(severity, pane.table)
                 removed = pane.table.remove_rows(gone)
                 many = len(gone) > len(stays)  # most rows left: count the few that stay instead
                 for case_id in gone:
@@ -796,6 +807,8 @@ class BoardScreen(QuickActions):
                     self._resort(severity, keep)
                 else:  # rows only left: those that stay are still in order
                     self._restore_cursor(pane.table, keep)
+                if keep is not None and keep not in wanted:
+                    self._homes[severity] = (keep, pane.table.selected_id())
             self._show_titles()
             self._show_status()
             self._size_panes()
