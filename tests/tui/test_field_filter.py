@@ -15,7 +15,7 @@ from casewatch.core.models import Severity
 from casewatch.tui.widgets.case_table import SeverityPane
 from casewatch.tui.widgets.filter_bar import FilterBar
 from casewatch.tui.widgets.status_line import StatusLine
-from tests.tui.helpers import notifications, rendered_rows, screen_text, settled, shown_ids
+from tests.tui.helpers import focus_pane, notifications, rendered_rows, screen_text, settled, shown_ids
 
 
 def matching(app, query: str) -> set[str]:
@@ -427,3 +427,26 @@ async def test_a_keystroke_that_keeps_every_row_repaints_the_titles_and_the_bar_
         lines = {region.y for region in painted}
         assert painted and all(region.height == 1 for region in painted), painted
         assert lines == {*titles, app.screen.query_one(StatusLine).region.y, app.screen.query_one(FilterBar).region.y}
+
+
+@pytest.mark.parametrize("keymap", [{}, {"board.zoom": "Z"}])
+async def test_a_zoomed_pane_s_title_names_its_key_while_the_filter_bar_has_the_keys(make_app, keymap):
+    """With the focus in the filter bar, its Input takes the printable keys, and the zoomed pane's
+    title named the binding's id (`zoomed (board.zoom: all panes)`) instead of its key; after Enter
+    or Esc it stayed so until something else redrew the title. The key is the screen's own, as
+    the `[keymap]` moved it."""
+    app = make_app(keymap=keymap)
+    key = keymap.get("board.zoom", "z")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settled(app, pilot)
+        await focus_pane(app, pilot, "sev3")
+        pane = app.screen.query_one("#pane-sev3", SeverityPane)
+        await pilot.press(key)
+        await settled(app, pilot)
+        zoomed = f"zoomed ({key}: all panes)"
+        assert zoomed in str(pane.border_title)
+        for keys in (["slash", "a"], ["enter"], ["slash", "c"], ["escape"]):
+            await pilot.press(*keys)
+            await settled(app, pilot)
+            title = str(pane.border_title)
+            assert zoomed in title and "board.zoom" not in title, (keys, title)

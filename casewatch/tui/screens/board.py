@@ -623,9 +623,12 @@ class BoardScreen(QuickActions):
                 self._titles[severity] = title
 
     def _key_of(self, binding_id: str) -> str:
-        """The key a binding has now (a `[keymap]` may have moved it), as help and the footer show it."""
-        binding = next((active.binding for active in self.active_bindings.values()
-                        if active.binding.id == binding_id), None)
+        """The key a screen's binding has now (a `[keymap]` may have moved it), as help and the footer
+        show it. Read from the screen's own bindings, not the active ones: with the focus in the
+        filter bar its Input takes the printable keys, and `z` was not among those active."""
+        bindings = self._bindings.copy()
+        bindings.apply_keymap(self.app._keymap)
+        binding = next((binding for _key, binding in bindings if binding.id == binding_id), None)
         return self.app.get_key_display(binding) if binding is not None else binding_id
 
     def _size_panes(self) -> None:
