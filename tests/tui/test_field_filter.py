@@ -15,7 +15,7 @@ from casewatch.core.models import Severity
 from casewatch.tui.widgets.case_table import SeverityPane
 from casewatch.tui.widgets.filter_bar import FilterBar
 from casewatch.tui.widgets.status_line import StatusLine
-from tests.tui.helpers import focus_pane, notifications, rendered_rows, screen_text, settled, shown_ids
+from tests.tui.helpers import focus_pane, notifications, rendered_rows, screen_text, settled, shown_ids, table
 
 
 def matching(app, query: str) -> set[str]:
@@ -450,3 +450,23 @@ async def test_a_zoomed_pane_s_title_names_its_key_while_the_filter_bar_has_the_
             await settled(app, pilot)
             title = str(pane.border_title)
             assert zoomed in title and "board.zoom" not in title, (keys, title)
+
+
+@pytest.mark.parametrize("key", ["tab", "shift+tab"])
+async def test_tab_from_the_filter_bar_gives_the_keys_back_to_the_pane_they_came_from(make_app, key):
+    """Tab in the bar went to the next widget, always the SEV1 pane (the bar comes first), even
+    with SEV1 showing no row and the cursor in SEV3 before `/`. The pane the keys came from has
+    them back, and the bar stays open on its text."""
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settled(app, pilot)
+        chosen = await focus_pane(app, pilot, "sev3")
+        sev3 = table(app, "sev3")
+        bar = app.screen.query_one(FilterBar)
+        await pilot.press("slash", *"sev:3,4")
+        await settled(app, pilot)
+        assert table(app, "sev1").row_count == 0 and app.focused is bar.input
+        await pilot.press(key)
+        await settled(app, pilot)
+        assert app.focused is sev3 and sev3.selected_id() == chosen
+        assert bar.display and bar.input.value == "sev:3,4" and app.screen.filter_text == "sev:3,4"

@@ -706,6 +706,11 @@ class BoardScreen(QuickActions):
         self.set_filter("")
         self._close_filter_bar()
 
+    @on(FilterBar.Left)
+    def _filter_left(self) -> None:
+        """Tab in the bar: the keys go back to the pane they came from, the bar stays open."""
+        (self._last_table or self._panes[Severity.SEV1].table).focus()
+
     def _close_filter_bar(self) -> None:
         bar = self.query_one(FilterBar)
         with self.app.batch_update():
