@@ -470,3 +470,30 @@ async def test_tab_from_the_filter_bar_gives_the_keys_back_to_the_pane_they_came
         await settled(app, pilot)
         assert app.focused is sev3 and sev3.selected_id() == chosen
         assert bar.display and bar.input.value == "sev:3,4" and app.screen.filter_text == "sev:3,4"
+
+
+@pytest.mark.parametrize("size", [(80, 24), (200, 50)])
+async def test_toasts_sit_above_the_open_filter_bar_and_its_error(make_app, size):
+    """Toasts (an alert's, for 10 s and more) are docked at the bottom right, where the bar and its
+    error lines are, and hid them. While the bar is open they sit above it and its error; when it
+    closes they go back down to the footer."""
+    app = make_app()
+
+    def toast_bottoms() -> set[int]:
+        return {toast.region.bottom for toast in app.screen.query("Toast")}
+
+    async with app.run_test(size=size, notifications=True) as pilot:
+        await settled(app, pilot)
+        bar = app.screen.query_one(FilterBar)
+        app.notify("CW-1001 customer update breached", title="Clock breached", severity="error", timeout=60)
+        await settled(app, pilot)
+        assert toast_bottoms() == {size[1] - 1}  # on the footer
+        error = 1 if size[0] == 200 else 2  # the error's lines, wrapped to the width
+        for keys, bar_lines in [(["slash"], 1), ([*"sev:9"], 1 + error), (["backspace", "1"], 1), (["enter"], 0),
+                                (["slash", *"sev:"], 1 + error), (["enter"], 1 + error), (["escape"], 0)]:
+            await pilot.press(*keys)
+            await settled(app, pilot)
+            assert bar.size.height == bar_lines if bar_lines else not bar.display, keys
+            assert toast_bottoms() == {size[1] - 1 - bar_lines}, (keys, toast_bottoms())
+            if bar_lines:
+                assert bar.region.y == size[1] - 1 - bar_lines
