@@ -497,3 +497,24 @@ async def test_toasts_sit_above_the_open_filter_bar_and_its_error(make_app, size
             assert toast_bottoms() == {size[1] - 1 - bar_lines}, (keys, toast_bottoms())
             if bar_lines:
                 assert bar.region.y == size[1] - 1 - bar_lines
+
+
+@pytest.mark.parametrize("size", [(80, 24), (200, 50)])
+async def test_the_bars_error_says_what_is_wrong_after_a_long_or_colon_ended_word(make_app, size):
+    """`sev:` and 200 x's (pasted) showed `✖` alone on a line, then x's over the error's three lines:
+    what was wrong never showed. `sev:4:` read `✖ sev:4:: …`. The word is shortened (and quoted
+    when it ends in a colon), and the explanation is on screen whole."""
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        await settled(app, pilot)
+        await pilot.press("slash")
+        await settled(app, pilot)
+        bar = app.screen.query_one(FilterBar)
+        error = bar.query_one("#filter-error", Static)
+        for typed, echo in [("sev:" + "x" * 200, "sev:" + "x" * 25 + "…"), ("sev:4:", "“sev:4:”")]:
+            bar.input.value = typed
+            await settled(app, pilot)
+            drawn = [line.strip() for line in rendered_rows(error)]
+            whole = f"✖ {echo}: a severity is 1 to 4 (e.g. sev:1,2) (the board shows the last filter that read)"
+            assert " ".join(drawn) == whole, drawn
+            assert len(drawn) == (2 if size[0] == 80 else 1) and all(line in screen_text(app) for line in drawn)
