@@ -23,7 +23,7 @@ from typing import Protocol, TypeVar
 from casewatch.core.clocks import CaseClocks
 from casewatch.core.errors import InvalidInput
 from casewatch.core.models import Severity, Status
-from casewatch.core.text import unseen_removed
+from casewatch.core.text import cut, unseen_removed
 from casewatch.core.views import Listed, case_haystack, is_breached, is_mine, is_unowned
 
 
@@ -106,7 +106,7 @@ def _severity(value: str) -> Test:
         try:
             wanted.add(Severity.parse(choice))
         except InvalidInput:
-            raise InvalidInput(f"sev:{value}: a severity is 1 to {len(Severity)} (e.g. sev:1,2)") from None
+            raise _problem(f"sev:{value}", f"a severity is 1 to {len(Severity)} (e.g. sev:1,2)") from None
     return lambda case, seen: case.severity in wanted
 
 
@@ -127,7 +127,7 @@ def _status(value: str) -> Test:
     prefixes = [re.sub(r"[ -]", "_", choice) for choice in _choices(value)]
     for prefix in prefixes:
         if not any(status.value.startswith(prefix) for status in Status):
-            raise InvalidInput(f"status:{prefix}: a status is one of {', '.join(status.value for status in Status)}")
+            raise _problem(f"status:{prefix}", f"a status is one of {', '.join(status.value for status in Status)}")
     return lambda case, seen: any(case.status.value.startswith(prefix) for prefix in prefixes)
 
 
@@ -143,7 +143,7 @@ def _is(value: str) -> Test:
         try:
             tests.append(IS_TESTS[Is(choice)])
         except ValueError:
-            raise InvalidInput(f"is:{choice}: is one of {', '.join(item.value for item in Is)}") from None
+            raise _problem(f"is:{choice}", f"is one of {', '.join(item.value for item in Is)}") from None
     return lambda case, seen: any(test(case, seen) for test in tests)
 
 
@@ -158,6 +158,20 @@ FIELDS: dict[str, Callable[[str], Test]] = {
     "is": _is,
 }
 """Each field's parser: from the text after the colon to its test."""
+
+
+ECHO_LIMIT = 30
+"""The most characters of a field word a problem repeats: the board's error line has three lines
+at most, and a long mistyped word took them all, leaving out what was wrong with it."""
+
+
+def _problem(token: str, explanation: str) -> InvalidInput:
+    """`sev:9: a severity is 1 to 4`: the field word as typed (shortened past ECHO_LIMIT, and
+    quoted when it ends in a colon of its own: `“sev:4:”: …`, not `sev:4:: …`), then what is wrong."""
+    echo = cut(token, ECHO_LIMIT)
+    if echo.endswith(":"):
+        echo = f"“{echo}”"
+    return InvalidInput(f"{echo}: {explanation}")
 
 
 def _choices(value: str) -> list[str]:

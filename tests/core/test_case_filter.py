@@ -109,6 +109,21 @@ def test_a_bad_field_value_is_refused_naming_it(query, names):
     assert names in str(refused.value)
 
 
+@pytest.mark.parametrize(("query", "problem"), [
+    ("sev:9", "sev:9: a severity is 1 to 4 (e.g. sev:1,2)"),
+    ("sev:4:", "“sev:4:”: a severity is 1 to 4 (e.g. sev:1,2)"),  # not `sev:4:: …`
+    ("is:late:", "“is:late:”: is one of breached, unowned, mine, returned, unread"),
+    ("sev:" + "x" * 200, "sev:" + "x" * 25 + "…: a severity is 1 to 4 (e.g. sev:1,2)"),
+    ("status:" + "w" * 50, "status:" + "w" * 22 + "…: a status is one of new, investigating"),
+])
+def test_a_problem_repeats_a_short_field_word_then_what_is_wrong(query, problem):
+    """A long mistyped word was repeated whole (the board's three error lines had no room left for
+    what was wrong), and one ending in a colon read `sev:4:: …`."""
+    with pytest.raises(InvalidInput) as refused:
+        parse_filter(query)
+    assert str(refused.value).startswith(problem)
+
+
 def test_an_empty_filter_is_false_and_any_word_or_field_true():
     assert not parse_filter("  ") and parse_filter("acme") and parse_filter("sev:1")
 

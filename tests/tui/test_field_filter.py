@@ -15,7 +15,7 @@ from casewatch.core.models import Severity
 from casewatch.tui.widgets.case_table import SeverityPane
 from casewatch.tui.widgets.filter_bar import FilterBar
 from casewatch.tui.widgets.status_line import StatusLine
-from tests.tui.helpers import notifications, rendered_rows, screen_text, settled, shown_ids, table
+from tests.tui.helpers import focus_pane, notifications, rendered_rows, screen_text, settled, shown_ids, table
 
 
 def matching(app, query: str) -> set[str]:
@@ -429,7 +429,6 @@ async def test_a_keystroke_that_keeps_every_row_repaints_the_titles_and_the_bar_
         assert lines == {*titles, app.screen.query_one(StatusLine).region.y, app.screen.query_one(FilterBar).region.y}
 
 
-
 async def test_the_cursor_goes_back_to_its_case_when_the_filter_lets_it_back(make_app):
     """From a fresh-eyes run: a typo that matched nothing (`#`), then Esc, left the cursor on the
     pane's first row, not on the case it was on: in a long pane the lead lost their place. The
@@ -465,3 +464,94 @@ async def test_the_cursor_goes_back_to_its_case_when_the_filter_lets_it_back(mak
         await pilot.press("escape")
         await settled(app, pilot)
         assert app.screen.filter_text == "" and sev3.selected_id() == moved_to
+
+
+@pytest.mark.parametrize("keymap", [{}, {"board.zoom": "Z"}])
+async def test_a_zoomed_pane_s_title_names_its_key_while_the_filter_bar_has_the_keys(make_app, keymap):
+    """With the focus in the filter bar, its Input takes the printable keys, and the zoomed pane's
+    title named the binding's id (`zoomed (board.zoom: all panes)`) instead of its key; after Enter
+    or Esc it stayed so until something else redrew the title. The key is the screen's own, as
+    the `[keymap]` moved it."""
+    app = make_app(keymap=keymap)
+    key = keymap.get("board.zoom", "z")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settled(app, pilot)
+        await focus_pane(app, pilot, "sev3")
+        pane = app.screen.query_one("#pane-sev3", SeverityPane)
+        await pilot.press(key)
+        await settled(app, pilot)
+        zoomed = f"zoomed ({key}: all panes)"
+        assert zoomed in str(pane.border_title)
+        for keys in (["slash", "a"], ["enter"], ["slash", "c"], ["escape"]):
+            await pilot.press(*keys)
+            await settled(app, pilot)
+            title = str(pane.border_title)
+            assert zoomed in title and "board.zoom" not in title, (keys, title)
+
+
+@pytest.mark.parametrize("key", ["tab", "shift+tab"])
+async def test_tab_from_the_filter_bar_gives_the_keys_back_to_the_pane_they_came_from(make_app, key):
+    """Tab in the bar went to the next widget, always the SEV1 pane (the bar comes first), even
+    with SEV1 showing no row and the cursor in SEV3 before `/`. The pane the keys came from has
+    them back, and the bar stays open on its text."""
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settled(app, pilot)
+        chosen = await focus_pane(app, pilot, "sev3")
+        sev3 = table(app, "sev3")
+        bar = app.screen.query_one(FilterBar)
+        await pilot.press("slash", *"sev:3,4")
+        await settled(app, pilot)
+        assert table(app, "sev1").row_count == 0 and app.focused is bar.input
+        await pilot.press(key)
+        await settled(app, pilot)
+        assert app.focused is sev3 and sev3.selected_id() == chosen
+        assert bar.display and bar.input.value == "sev:3,4" and app.screen.filter_text == "sev:3,4"
+
+
+@pytest.mark.parametrize("size", [(80, 24), (200, 50)])
+async def test_toasts_sit_above_the_open_filter_bar_and_its_error(make_app, size):
+    """Toasts (an alert's, for 10 s and more) are docked at the bottom right, where the bar and its
+    error lines are, and hid them. While the bar is open they sit above it and its error; when it
+    closes they go back down to the footer."""
+    app = make_app()
+
+    def toast_bottoms() -> set[int]:
+        return {toast.region.bottom for toast in app.screen.query("Toast")}
+
+    async with app.run_test(size=size, notifications=True) as pilot:
+        await settled(app, pilot)
+        bar = app.screen.query_one(FilterBar)
+        app.notify("CW-1001 customer update breached", title="Clock breached", severity="error", timeout=60)
+        await settled(app, pilot)
+        assert toast_bottoms() == {size[1] - 1}  # on the footer
+        error = 1 if size[0] == 200 else 2  # the error's lines, wrapped to the width
+        for keys, bar_lines in [(["slash"], 1), ([*"sev:9"], 1 + error), (["backspace", "1"], 1), (["enter"], 0),
+                                (["slash", *"sev:"], 1 + error), (["enter"], 1 + error), (["escape"], 0)]:
+            await pilot.press(*keys)
+            await settled(app, pilot)
+            assert bar.size.height == bar_lines if bar_lines else not bar.display, keys
+            assert toast_bottoms() == {size[1] - 1 - bar_lines}, (keys, toast_bottoms())
+            if bar_lines:
+                assert bar.region.y == size[1] - 1 - bar_lines
+
+
+@pytest.mark.parametrize("size", [(80, 24), (200, 50)])
+async def test_the_bars_error_says_what_is_wrong_after_a_long_or_colon_ended_word(make_app, size):
+    """`sev:` and 200 x's (pasted) showed `✖` alone on a line, then x's over the error's three lines:
+    what was wrong never showed. `sev:4:` read `✖ sev:4:: …`. The word is shortened (and quoted
+    when it ends in a colon), and the explanation is on screen whole."""
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        await settled(app, pilot)
+        await pilot.press("slash")
+        await settled(app, pilot)
+        bar = app.screen.query_one(FilterBar)
+        error = bar.query_one("#filter-error", Static)
+        for typed, echo in [("sev:" + "x" * 200, "sev:" + "x" * 25 + "…"), ("sev:4:", "“sev:4:”")]:
+            bar.input.value = typed
+            await settled(app, pilot)
+            drawn = [line.strip() for line in rendered_rows(error)]
+            whole = f"✖ {echo}: a severity is 1 to 4 (e.g. sev:1,2) (the board shows the last filter that read)"
+            assert " ".join(drawn) == whole, drawn
+            assert len(drawn) == (2 if size[0] == 80 else 1) and all(line in screen_text(app) for line in drawn)

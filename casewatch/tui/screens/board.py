@@ -51,6 +51,7 @@ from casewatch.tui.widgets import cells
 from casewatch.tui.widgets.board_layout import CLOCKS, Layout, choose_layout, column_width, pane_heights
 from casewatch.tui.widgets.case_table import CaseTable, Cells, SeverityPane, rows_in_view
 from casewatch.tui.widgets.clock_bar import ClockBar
+from casewatch.tui.widgets.filter_bar import MOST_LINES as MOST_BAR_LINES
 from casewatch.tui.widgets.filter_bar import FilterBar
 from casewatch.tui.widgets.footer import CasewatchFooter
 from casewatch.tui.widgets.handoff_banner import HandoffBanner
@@ -634,9 +635,12 @@ class BoardScreen(QuickActions):
                 self._titles[severity] = title
 
     def _key_of(self, binding_id: str) -> str:
-        """The key a binding has now (a `[keymap]` may have moved it), as help and the footer show it."""
-        binding = next((active.binding for active in self.active_bindings.values()
-                        if active.binding.id == binding_id), None)
+        """The key a screen's binding has now (a `[keymap]` may have moved it), as help and the footer
+        show it. Read from the screen's own bindings, not the active ones: with the focus in the
+        filter bar its Input takes the printable keys, and `z` was not among those active."""
+        bindings = self._bindings.copy()
+        bindings.apply_keymap(self.app._keymap)
+        binding = next((binding for _key, binding in bindings if binding.id == binding_id), None)
         return self.app.get_key_display(binding) if binding is not None else binding_id
 
     def _size_panes(self) -> None:
@@ -663,6 +667,7 @@ class BoardScreen(QuickActions):
         return self.size.height - others - (bar.lines - 1 if bar.display else 0)
 
     def on_resize(self) -> None:
+        self._place_toasts()  # the bar's error wraps to the new width
         layout = choose_layout(self.size.width)
         if self.board_layout is not None and layout != self.board_layout:
             self._build(layout)
@@ -692,6 +697,7 @@ class BoardScreen(QuickActions):
         bar = self.query_one(FilterBar)
         with self.app.batch_update():
             bar.open(self.filter_text, self.app.filter_history.filters)
+            self._place_toasts()
             footer = self.query_one(CasewatchFooter)
             with footer._context():  # as the footer's own handler would (its keys bind to it)
                 await footer.recompose()  # the keys of the focus now in the bar
@@ -714,11 +720,17 @@ class BoardScreen(QuickActions):
         self.set_filter("")
         self._close_filter_bar()
 
+    @on(FilterBar.Left)
+    def _filter_left(self) -> None:
+        """Tab in the bar: the keys go back to the pane they came from, the bar stays open."""
+        (self._last_table or self._panes[Severity.SEV1].table).focus()
+
     def _close_filter_bar(self) -> None:
         bar = self.query_one(FilterBar)
         with self.app.batch_update():
             had_error = bar.lines > 1
             bar.close()
+            self._place_toasts()
             (self._last_table or self._panes[Severity.SEV1].table).focus()
             if had_error:  # the panes take back the error's lines (the bar's own line was never theirs)
                 self._size_panes()
@@ -730,6 +742,17 @@ class BoardScreen(QuickActions):
         bar.show_error(error)
         if bar.display and bar.lines != before:
             self._size_panes()
+            self._place_toasts()
+
+    def _place_toasts(self) -> None:
+        """While the filter bar is open, the toasts sit above it and its error lines, not over them
+        for their 10 s: Textual's rack docks at the bottom right, where the bar and its error are.
+        A class on the rack for the lines the bar takes (app.tcss); only the rack is restyled."""
+        bar = self.query_one(FilterBar)
+        lines = bar.lines if bar.display else 0
+        for rack in self.query_children("ToastRack"):  # Textual's own (none when notifications are off)
+            for taken in range(1, MOST_BAR_LINES + 1):
+                rack.set_class(lines == taken, f"-over-filter-bar-{taken}")
 
     def action_everything(self) -> None:
         """Esc on the board: every case again. A filter bar left open (Tab gave the keys to the

@@ -1,8 +1,9 @@
 """The board's filter bar: a one-line Input under the panes that narrows the board as it is typed.
 
-It only says what was typed (`Typed` on every change, `Kept` on Enter, `Cleared` on Esc); the
-board reads the filter and tells the bar its error, if any (`show_error`). `↑` and `↓` go through
-the person's earlier filters (core.filter_history). What is typed is shown as typed, never as markup.
+It only says what was typed (`Typed` on every change, `Kept` on Enter, `Cleared` on Esc, `Left` on
+Tab); the board reads the filter and tells the bar its error, if any (`show_error`). `↑` and `↓` go
+through the person's earlier filters (core.filter_history). What is typed is shown as typed, never
+as markup.
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ from casewatch.tui.widgets.plain_paste import PlainInput
 RECALL = Binding.Group("Earlier/later filters", compact=True)
 """↑ and ↓ share one place in the footer."""
 
+MOST_LINES = 4
+"""The most lines the open bar takes: the Input's and its error's max-height (3, app.tcss)."""
+
 FILTER_HINT = "words, owner:ravi sev:1,2 customer:acme route:specialist:* status:waiting is:unowned…"
 
 
@@ -41,6 +45,9 @@ class FilterBar(Vertical):
                 tooltip="The filter used before this one (the last 20 are kept, per person)"),
         Binding("down", "recall(-1)", "Later filter", id="filter.newer", priority=True, group=RECALL,
                 tooltip="The filter used after this one, then what you were typing"),
+        # before the screen's Tab (the next focusable widget: always the first pane, the bar being first)
+        Binding("tab,shift+tab", "leave", "Back to the board", id="filter.leave", show=False,
+                tooltip="Give the keys back to the pane they came from; the bar stays open on its filter"),
     ]
 
     class Typed(Message):
@@ -55,6 +62,9 @@ class FilterBar(Vertical):
 
     class Cleared(Message):
         pass
+
+    class Left(Message):
+        """Tab or shift+Tab: the keys go back to the board, the bar stays open as it is."""
 
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 - Textual's name for it
         super().__init__(id=id)
@@ -118,6 +128,9 @@ class FilterBar(Vertical):
 
     def action_clear(self) -> None:
         self.post_message(self.Cleared())
+
+    def action_leave(self) -> None:
+        self.post_message(self.Left())
 
     def action_recall(self, step: int) -> None:
         typed = self.input.value
