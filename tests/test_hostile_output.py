@@ -20,7 +20,7 @@ from casewatch.storage.store import Store
 from casewatch.storage.target import resolve_target
 from casewatch.tui.app import CasewatchApp
 from tests.conftest import FrozenClock
-from tests.tui.helpers import palette_hits
+from tests.tui.helpers import palette_hits, workers_done
 
 ATTACKS = {
     "title": "Login \x1b]0;pwned\x07 fails\nCW-9999  SEV1  resolved  forged row",
@@ -128,7 +128,7 @@ async def test_the_board_and_case_screen_render_no_control_character(tmp_path, f
         async def rendered(marker: str) -> str:
             """The screen once it shows `marker` (the app loads and lays out in its own time)."""
             for _ in range(100):
-                await app.workers.wait_for_complete()
+                await workers_done(app)
                 await pilot.pause()
                 if marker in (text := screen_text()):
                     return text

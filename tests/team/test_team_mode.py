@@ -26,6 +26,7 @@ from casewatch.tui.app import CasewatchApp
 from tests.team.boards import HeadlessBoard, open_versions
 from tests.team.teams import Team, team_pool
 from tests.team.test_feed import admin
+from tests.tui.helpers import workers_done
 
 
 def set_up_team(admin_url: str, capsys, monkeypatch) -> Team:
@@ -421,7 +422,7 @@ async def test_the_shift_leads_acknowledgement_reaches_every_boards_timeline_and
         app = CasewatchApp(resolve_target(team.url(login)), login, live=False)
         async with app.run_test(size=(80, 24)) as pilot:
             app.acknowledge(alert)
-            await app.workers.wait_for_complete()
+            await workers_done(app)
             await pilot.pause()
             assert app.marks.acknowledged(alert)
     async with await Store.open(resolve_target(team.url("bob"))) as member:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+from textual.worker import WorkerCancelled
+
 from casewatch.core.models import Severity
 from casewatch.tui.widgets.case_table import CaseTable
 
@@ -22,11 +24,22 @@ async def focus_pane(app, pilot, severity: str) -> str:
     return case_id
 
 
+async def workers_done(app) -> None:
+    """Wait until no worker of the app runs. A worker cancelled meanwhile counts as done: the
+    palette cancels the search of a query typed over, and Textual's `wait_for_complete` raised
+    WorkerCancelled for it when a loaded machine had the older search still running. Any other
+    error of a worker still fails the test."""
+    while running := [worker for worker in app.workers if not worker.is_finished]:
+        for result in await asyncio.gather(*(worker.wait() for worker in running), return_exceptions=True):
+            if isinstance(result, BaseException) and not isinstance(result, WorkerCancelled):
+                raise result
+
+
 async def settled(app, pilot) -> None:
     """Wait until what the last keys started has finished: the palette's search (a worker per query),
     a write, a load; then until the messages those posted are handled. Instead of a fixed pause."""
     await pilot.pause()
-    await app.workers.wait_for_complete()
+    await workers_done(app)
     await pilot.pause()
 
 
@@ -110,6 +123,6 @@ def shown_ids(app) -> set[str]:
 async def palette_hits(app, pilot, query: str) -> list[str]:
     """Open the command palette, type `query`, and read the first line of each hit it lists."""
     await pilot.press("ctrl+p", *query)
-    await app.workers.wait_for_complete()  # the palette searches in a worker
+    await workers_done(app)  # the palette searches in a worker
     await pilot.pause()
     return [str(option.prompt).split("\n")[0] for option in app.screen.query_one("CommandList").options]

@@ -27,7 +27,7 @@ from casewatch.tui.screens.board import BoardScreen
 from casewatch.tui.screens.case import CaseScreen
 from casewatch.tui.screens.help import HelpScreen
 from tests.tui.conftest import BRACKETS
-from tests.tui.helpers import notifications, rendered_rows, screen_text, settled
+from tests.tui.helpers import notifications, rendered_rows, screen_text, settled, workers_done
 
 SIZES = [(80, 24), (200, 60)]
 KINDS = (ClockKind.OWNER, ClockKind.CUSTOMER_UPDATE, ClockKind.INTERNAL_REVIEW)
@@ -210,7 +210,7 @@ async def test_the_alert_command_gets_the_variables(board_db, frozen_clock, dana
     app = board_app(board_db, frozen_clock, alerts=AlertSettings(command=(sys.executable, script, str(out))))
     async with app.run_test(size=(200, 60)) as pilot:
         await pilot.pause()
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         [summary] = [json.loads(line) for line in out.read_text().splitlines()]
         breached, warning = late_now(app)
         assert summary["CASEWATCH_ALERT"] == "summary" and summary["CASEWATCH_STATE"] == "breached"
@@ -220,7 +220,7 @@ async def test_the_alert_command_gets_the_variables(board_db, frozen_clock, dana
         frozen_clock.now = at
         app.tick(at)
         await pilot.pause()
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         runs = [json.loads(line) for line in out.read_text().splitlines()][1:]
         assert len(runs) == len(turning)
         for run in runs:
@@ -247,7 +247,7 @@ async def test_a_hanging_command_is_killed_reported_once_and_the_board_keeps_goi
         row = table.cursor_row
         await pilot.press("j")  # the board answers while the command hangs
         assert table.cursor_row == row + 1 and not running.is_finished
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         shown = notifications(app)
         assert shown.count("Alert command failed") == 1
         assert f"{sys.executable} did not finish within 1.5 s and was stopped" in shown
@@ -255,7 +255,7 @@ async def test_a_hanging_command_is_killed_reported_once_and_the_board_keeps_goi
         frozen_clock.now = at
         app.tick(at)  # the command hangs again: killed again, not reported again
         await pilot.pause()
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         assert notifications(app).count("Alert command failed") == 1
 
 

@@ -14,7 +14,7 @@ from casewatch.tui.screens.board import BoardScreen
 from casewatch.tui.screens.case import CaseScreen
 from casewatch.tui.screens.forms import PersonPrompt, TextPrompt
 from casewatch.tui.screens.help import HelpScreen
-from tests.tui.helpers import notifications, palette_hits, rendered_rows, table
+from tests.tui.helpers import notifications, palette_hits, rendered_rows, table, workers_done
 
 
 def help_lines(app) -> list[str]:
@@ -39,7 +39,7 @@ async def test_help_lists_the_bindings_of_the_screen_below_with_remapped_keys(bo
         assert key_line(lines, "Filter").split()[0] == "/"  # a board key
         assert not any("Copy update" in line for line in lines)  # a case-screen key
         await pilot.press("escape", "enter")  # close help; open the selected case
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause()
         assert isinstance(app.screen, CaseScreen)
         await pilot.press("f1")
@@ -64,7 +64,7 @@ async def test_palette_runs_the_screens_bindings(make_app):
         sev1.focus()
         case_id = sev1.selected_id()
         await pilot.press("ctrl+p", *"assign the internal")
-        await app.workers.wait_for_complete()  # the palette searches in a worker
+        await workers_done(app)  # the palette searches in a worker
         await pilot.pause()
         await pilot.press("enter")
         await pilot.pause()
@@ -108,7 +108,7 @@ async def test_an_unexpected_worker_error_is_shown_and_logged(make_app, monkeypa
         monkeypatch.setattr(app.store, "case_events", broken)
         with caplog.at_level(logging.ERROR, logger="casewatch.tui.app"):
             await pilot.press("enter")  # open the case: its load fails
-            await app.workers.wait_for_complete()
+            await workers_done(app)
             await pilot.pause()
         shown = notifications(app)
         assert "Load case failed" in shown and "RuntimeError: the disk is on fire" in shown
@@ -129,7 +129,7 @@ async def test_the_route_is_checked_inline_by_its_parser(make_app, writer):
         assert "unknown route 'nowhere'" in str(app.screen.query_one("#form-error").render())
         await pilot.press(*["backspace"] * 7, *"Incident", "enter", *"customer-wide outage", "enter",
                           *"the outage cannot wait for the packet", "enter")  # the lead's override
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause()
         assert isinstance(app.screen, BoardScreen)
         assert (await writer.get_case(case_id)).route == "incident"
@@ -146,13 +146,13 @@ async def test_a_multi_line_note_keeps_its_lines_and_submits_with_ctrl_s(make_ap
         await pilot.pause()
         assert isinstance(app.screen, TextPrompt)  # Enter started a new line
         await pilot.press("ctrl+s")
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause()
         assert isinstance(app.screen, BoardScreen)
         last = (await writer.case_events(case_id))[-1]
         assert last.payload["text"] == "first line\nsecond line"
         await pilot.press("enter")  # the case screen's timeline shows both lines
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause()
         timeline = rendered_rows(app.screen.query_one("#timeline"))
         at = next(i for i, line in enumerate(timeline) if "note: first line" in line)
@@ -184,7 +184,7 @@ async def test_a_customer_update_with_its_own_next_update_time(make_app, writer)
         await pilot.pause()
         assert "bad duration '45x'" in str(app.screen.query_one("#form-error").render())
         await pilot.press("backspace", "m", "enter")
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause()
         assert isinstance(app.screen, BoardScreen)
         last = (await writer.case_events(case_id))[-1]

@@ -12,7 +12,7 @@ from casewatch.tui.messages import CasesChanged
 from casewatch.tui.screens.board import BoardScreen
 from casewatch.tui.screens.case import CaseScreen
 from tests.tui.conftest import BRACKETS
-from tests.tui.helpers import Posted, notifications, rendered_rows, shown_ids, table
+from tests.tui.helpers import Posted, notifications, rendered_rows, shown_ids, table, workers_done
 
 
 async def test_panes_by_severity_with_counts_sorted_by_nearest_deadline(make_app):
@@ -50,7 +50,7 @@ async def test_enter_opens_the_case_and_escape_returns_to_the_same_row(make_app)
         await pilot.press("down", "down")
         chosen = sev3.selected_id()
         await pilot.press("enter")
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause()
         assert isinstance(app.screen, CaseScreen) and app.screen.case_id == chosen
         timeline = app.screen.query_one("#timeline", DataTable)
@@ -97,7 +97,7 @@ async def test_assign_an_owner_in_three_keystrokes_plus_the_name(make_app, write
         await pilot.press("a")          # 1
         await pilot.press(*"mei")       # the name
         await pilot.press("enter")      # 2
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause()
         assert (await writer.get_case(unowned)).internal_owner == "mei"
         assert f"{unowned} internal owner: nobody → mei" in notifications(app)
@@ -200,7 +200,7 @@ async def test_enter_takes_a_unique_beginning_of_a_name(make_app, writer):
         await pilot.pause()
         assert "m could be marcus, mei: type more" in str(app.screen.query_one("#form-error").render())
         await pilot.press(*"ar", "enter")
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause()
         assert (await writer.get_case(case_id)).internal_owner == "marcus"
 
@@ -224,7 +224,7 @@ async def test_policy_is_reachable_from_the_command_palette(make_app):
         await pilot.press("ctrl+p")
         await pilot.pause()
         await pilot.press(*"severity policy")
-        await app.workers.wait_for_complete()  # the palette searches in a worker
+        await workers_done(app)  # the palette searches in a worker
         await pilot.pause()
         await pilot.press("enter")
         await pilot.pause()

@@ -31,7 +31,16 @@ from casewatch.tui.screens.forms import Confirm, Form, PersonPrompt
 from casewatch.tui.widgets import cells
 from casewatch.tui.widgets.board_layout import CLOCKS as CLOCK_KEYS
 from casewatch.tui.widgets.footer import CasewatchFooter
-from tests.tui.helpers import escape_keeps, focus_pane, notifications, palette_hits, rendered_rows, settled, table
+from tests.tui.helpers import (
+    escape_keeps,
+    focus_pane,
+    notifications,
+    palette_hits,
+    rendered_rows,
+    settled,
+    table,
+    workers_done,
+)
 from tests.tui.test_app import help_lines
 
 HOSTILE_TITLE = "[link=http://x]y[/link] /api/[id]/[/]export"
@@ -63,7 +72,7 @@ async def test_user_text_is_literal_in_toasts_palette_and_form_titles(make_app, 
         frame = app.screen.query_one(".form")
         assert HOSTILE_CUSTOMER in drawn_title(frame)
         await pilot.press("escape", "n", *"customer log line: [/] end", "ctrl+s")
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause()
         assert isinstance(app.screen, BoardScreen)
         assert "customer log line: [/] end" in notifications(app)
@@ -105,7 +114,7 @@ async def test_q_on_a_case_goes_back_and_resolving_asks_first(make_app, writer):
         sev2.move_cursor(row=sev2.get_row_index(case_id))  # the longest question, which must wrap
         await pilot.pause()
         await pilot.press("enter")
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause()
         assert isinstance(app.screen, CaseScreen)
         await pilot.press("q")
@@ -120,7 +129,7 @@ async def test_q_on_a_case_goes_back_and_resolving_asks_first(make_app, writer):
             assert question.endswith("It leaves the board.")
             assert label.region.right <= label.parent.content_region.right  # wrapped inside the dialog, not cut
             await pilot.press(answer)
-            await app.workers.wait_for_complete()
+            await workers_done(app)
             await pilot.pause()
             assert isinstance(app.screen, BoardScreen)
             resolved = (await writer.get_case(case_id)).status is Status.RESOLVED
@@ -159,7 +168,7 @@ async def test_the_cursor_follows_its_case_through_random_severity_changes(make_
                 choices = app.screen.query_one(OptionList)
                 choices.highlighted = list(Severity).index(severity)
                 await pilot.press("enter", *f"step {step}", "enter")
-                await app.workers.wait_for_complete()
+                await workers_done(app)
             else:  # a second writer
                 await writer.execute(c.ChangeSeverity(case_id=case_id, severity=severity, reason=f"step {step}"), "dana")
             await _until(pilot, lambda severity=severity: app.state.cases[case_id].severity is severity
@@ -193,7 +202,7 @@ async def open_case_screen(app, pilot, severity: str = "sev1") -> CaseScreen:
     pane.focus()
     await pilot.pause()
     await pilot.press("enter")
-    await app.workers.wait_for_complete()
+    await workers_done(app)
     await pilot.pause()
     assert isinstance(app.screen, CaseScreen)
     return app.screen
@@ -217,7 +226,7 @@ async def test_involve_asks_for_the_role_before_it_submits_and_no_key_leaks(make
         assert isinstance(app.screen, PersonPrompt)
         assert "choose a case role for kenji" in str(app.screen.query_one("#form-error").render())
         await pilot.press(*"incident-c", "right", "enter")  # → completes the policy's role
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause()
         assert app.screen is screen
         events = (await writer.case_events(case_id))[before:]
@@ -237,7 +246,7 @@ async def test_a_conflict_keeps_the_form_and_the_text_and_a_note_is_simply_writt
         await pilot.press("n", *"checked the logs")
         await writer.execute(c.Note(case_id=case_id, text="someone else was quicker"), "tom")
         await pilot.press("ctrl+s")
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause()
         assert isinstance(app.screen, BoardScreen)
         notes = [e.payload["text"] for e in await writer.case_events(case_id) if e.type.value == "note_added"]
@@ -251,7 +260,7 @@ async def test_a_conflict_keeps_the_form_and_the_text_and_a_note_is_simply_writt
         other = next(name for name in ("tom", "sofia") if name != case.internal_owner)
         await writer.execute(c.Assign(case_id=case_id, name=other), "marcus")
         await pilot.press("enter")
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause()
         form = app.screen
         assert isinstance(form, Form), "the form stays open after a conflict"
@@ -260,7 +269,7 @@ async def test_a_conflict_keeps_the_form_and_the_text_and_a_note_is_simply_writt
         assert f"{case_id} was changed by marcus" in error and f"internal owner: {case.internal_owner or 'nobody'} → {other}" in error
         assert "Your text is kept" in error
         await pilot.press("enter")  # submit again, now against what the lead was just told
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause()
         assert isinstance(app.screen, BoardScreen)
         changed = await writer.get_case(case_id)
@@ -284,14 +293,14 @@ async def test_resolved_cases_are_found_in_the_palette_and_reopened_on_their_scr
         hits = await palette_hits(app, pilot, f"{case.id} resolved")
         assert any(hit.startswith(f"Open {case.id} ") and hit.endswith("(resolved)") for hit in hits), hits
         await pilot.press("enter")
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause()
         screen = app.screen
         assert isinstance(screen, CaseScreen) and screen.case_id == case.id
         assert screen.case.status is Status.RESOLVED
         assert "case.reopen" in {b.binding.id for b in screen.active_bindings.values()}
         await pilot.press("o")
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause()
         assert (await writer.get_case(case.id)).status is Status.INVESTIGATING
         assert case.id in app.state.cases  # back on the board
@@ -328,7 +337,7 @@ async def test_copied_is_said_only_when_a_clipboard_took_the_text(make_app, monk
         await pilot.pause()
         case_id = pane.selected_id()
         await pilot.press("y")
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause()
         shown = notifications(app)
         assert app.clipboard == case_id  # the OSC 52 sequence went out either way
@@ -381,7 +390,7 @@ async def test_help_shows_the_keys_of_the_screen_below_hidden_ones_included(boar
             if isinstance(app.screen, BoardScreen):
                 table(app, "sev1").focus()
                 await pilot.press("enter")
-                await app.workers.wait_for_complete()
+                await workers_done(app)
                 await pilot.pause()
                 assert isinstance(app.screen, CaseScreen)
 
@@ -408,7 +417,7 @@ async def test_the_route_form_refuses_an_unknown_team_inline_and_writes_nothing(
         assert "unknown team 'databse'" in error and "did you mean specialist:database?" in error
         assert "known teams: billing, database, identity, network" in " ".join(error.split())
         await pilot.press("enter", *"typo", "enter", "enter")  # still refused: the form stays on the route
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause()
         assert isinstance(app.screen, Form)  # refused: the form stays, with what was typed
         after = await writer.get_case(case_id)
@@ -486,7 +495,7 @@ async def test_countdowns_move_every_second_under_a_minute_and_behind_every_dial
             await pilot.pause()
         sev1.move_cursor(row=sev1.get_row_index(case_id))
         await pilot.press("enter")
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause()
         case_screen = app.screen
         assert isinstance(case_screen, CaseScreen)
@@ -525,7 +534,7 @@ async def test_due_times_are_in_the_viewers_zone_and_the_case_screen_names_the_c
         case_id = next(r.key.value for r in sev3.ordered_rows if app.state.clocks[r.key.value].internal_review.active)
         sev3.move_cursor(row=sev3.get_row_index(case_id))
         await pilot.press("enter")
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause()
         lines = rendered_rows(app.screen.query_one("#case-clocks"))
         due = app.state.clocks[case_id].internal_review.due
@@ -571,7 +580,7 @@ async def test_80x24_keeps_help_quit_and_unowned_in_view_and_nothing_wraps(make_
         await pilot.press("escape")
         await pilot.pause()
         await pilot.press("enter")
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause()
         assert isinstance(app.screen, CaseScreen)
         assert {"q", "question_mark"} & footer_keys_in_view() == {"question_mark"}
@@ -591,7 +600,7 @@ async def test_a_severity_downgrade_never_erases_a_breach_from_the_case_screen(m
         case_id = next(r.key.value for r in sev1.ordered_rows if "✖" in sev1.get_cell(r.key.value, "update_clock").plain)
         sev1.move_cursor(row=sev1.get_row_index(case_id))
         await pilot.press("enter")
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause()
         screen = app.screen
         assert isinstance(screen, CaseScreen)
@@ -605,9 +614,9 @@ async def test_a_severity_downgrade_never_erases_a_breach_from_the_case_screen(m
         await pilot.pause()
         app.screen.query_one(OptionList).highlighted = list(Severity).index(Severity.SEV4)
         await pilot.press("enter", *"one user only", "enter")
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause()
-        await app.workers.wait_for_complete()  # the case screen reads the case again
+        await workers_done(app)  # the case screen reads the case again
         await pilot.pause()
         assert screen.case is not None and screen.case.severity is Severity.SEV4
         clocks = " ".join(rendered_rows(screen.query_one("#case-clocks")))
@@ -659,7 +668,7 @@ async def test_a_refusal_shown_in_the_form_is_not_also_a_toast(make_app, writer)
         table(app, pane).move_cursor(row=table(app, pane).get_row_index(case_id))
         await pilot.pause()
         await pilot.press("r", *"specialist:database", "enter", *"needs a DBA", "enter", "enter")
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause()
         assert isinstance(app.screen, Form)
         assert "Not done" in str(app.screen.query_one("#form-error").render())

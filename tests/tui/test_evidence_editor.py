@@ -11,7 +11,7 @@ from casewatch.tui.screens.board import BoardScreen
 from casewatch.tui.screens.evidence import EvidenceScreen, LeaveUnsaved
 from casewatch.tui.screens.packet import PacketScreen
 from tests.tui.conftest import BRACKETS
-from tests.tui.helpers import Posted, notifications, table
+from tests.tui.helpers import Posted, notifications, table, workers_done
 
 S = EvidenceState
 HOSTILE = "[b]bold?[/b] [red]x[/red]\n\x1b[31mred\x1b[0m and \u202eevil"
@@ -88,7 +88,7 @@ async def test_enter_edits_and_ctrl_s_saves_every_changed_item(make_app, writer)
         assert app.screen.query_one(OptionList).has_focus
         await pilot.press("j", "space")  # identifiers: partial
         await pilot.press("ctrl+s")
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause()
         case = await writer.get_case(case_id)
         assert (case.evidence["impact"].state, case.evidence["impact"].value) == (S.DONE, "340 users")
@@ -164,7 +164,7 @@ async def test_values_render_literally_with_control_characters_escaped(make_app,
         assert "[b]bold?[/b] [red]x[/red]" in rendered and "\\x1b[31mred" in rendered
         assert app.screen.dirty_keys() == []  # showing escapes is not an edit
         await pilot.press("space", "ctrl+s")  # a state change keeps the stored text exactly
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause()
         record = (await writer.get_case(case_id)).evidence["impact"]
         assert (record.state, record.value) == (S.DONE, HOSTILE)
@@ -177,7 +177,7 @@ async def test_another_item_saved_meanwhile_is_no_conflict(make_app, writer):
         await pilot.press("enter", *"mine", "escape")
         await writer.execute(c.SetEvidence(case_id=case_id, key="timeline", state=S.DONE, value="theirs"), "tom")
         await pilot.press("ctrl+s")
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause()
         case = await writer.get_case(case_id)
         assert case.evidence["impact"].value == "mine" and case.evidence["timeline"].value == "theirs"
@@ -191,7 +191,7 @@ async def test_a_stale_version_of_the_same_item_keeps_my_text_and_shows_theirs_s
         await pilot.press("enter", *"my careful text", "escape")
         await writer.execute(c.SetEvidence(case_id=case_id, key="impact", state=S.PARTIAL, value="their text"), "tom")
         await pilot.press("ctrl+s")
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause()
         assert done.messages[-1].conflict and not done.messages[-1].ok
         screen = app.screen
@@ -204,7 +204,7 @@ async def test_a_stale_version_of_the_same_item_keeps_my_text_and_shows_theirs_s
         theirs = app.screen.query_one("#evidence-theirs", TextArea)
         assert theirs.display and theirs.text == "their text"
         await pilot.press("ctrl+s")  # having seen theirs, mine goes over it deliberately
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause()
         record = (await writer.get_case(case_id)).evidence["impact"]
         assert (record.value, record.version, record.by) == ("my careful text", 2, "dana")
@@ -219,7 +219,7 @@ async def test_packet_preview_and_copy(make_app, writer):
                                            value="Which [b]node[/b]?"), "dana")
         await open_editor(app, pilot)
         await pilot.press("p")
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause()
         assert isinstance(app.screen, PacketScreen)
         text = app.screen.query_one("#packet-text", TextArea).text
@@ -253,10 +253,10 @@ async def test_return_from_the_case_screen_marks_the_board_until_complete(make_a
             await writer.execute(c.SetEvidence(case_id=case_id, key=key, state=S.DONE, value="ok"), "dana")
         app.state.put(await writer.get_case(case_id))
         await app.push_screen(CaseScreen(case_id))
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause()
         await pilot.press("R", *"timeline", "enter", *"no times [given]", "enter")
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause()
         case = await writer.get_case(case_id)
         assert case.returned is not None and case.route == "support" and case.returned.reason == "no times [given]"

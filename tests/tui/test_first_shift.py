@@ -12,7 +12,7 @@ from casewatch.tui.app import CasewatchApp
 from casewatch.tui.screens.board import BoardScreen
 from casewatch.tui.screens.case import CaseScreen
 from casewatch.tui.widgets.board_layout import CLOCKS, choose_layout, column_width
-from tests.tui.helpers import focus_pane, palette_hits, rendered_rows, settled, shown_ids, table
+from tests.tui.helpers import focus_pane, palette_hits, rendered_rows, settled, shown_ids, table, workers_done
 from tests.tui.test_app import help_lines
 from tests.tui.test_board_defects import _until
 
@@ -36,7 +36,7 @@ async def test_a_query_naming_a_case_puts_opening_it_first(make_app, writer):
             await pilot.pause()
         await palette_hits(app, pilot, selected)
         await pilot.press("enter")
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause()
         assert isinstance(app.screen, CaseScreen) and app.screen.case_id == selected
 
@@ -136,7 +136,7 @@ async def test_after_n_the_cursor_is_on_the_new_case(make_app):
         await pilot.pause()
         await focus_pane(app, pilot, "sev1")
         await pilot.press("N", *"Exports hang", "enter", *"Initech", "enter", *"SEV3", "enter", "ctrl+s")
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause()
         assert isinstance(app.screen, BoardScreen)
         new = max(app.state.cases, key=lambda i: int(i.split("-")[1]))

@@ -20,7 +20,7 @@ from casewatch.tui.screens.forms import Confirm
 from casewatch.tui.screens.handoff import HandoffScreen
 from casewatch.tui.widgets.clock_bar import ClockBar
 from casewatch.tui.widgets.handoff_banner import HandoffBanner
-from tests.tui.helpers import Posted, escape_keeps, measured_rows, rendered_rows
+from tests.tui.helpers import Posted, escape_keeps, measured_rows, rendered_rows, workers_done
 
 
 def shown(widget: Static) -> str:
@@ -29,7 +29,7 @@ def shown(widget: Static) -> str:
 
 async def settle(pilot) -> None:
     await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
+    await workers_done(pilot.app)
     await pilot.pause()
 
 
@@ -203,7 +203,7 @@ async def test_the_handoff_in_column_is_whole_at_every_width(floor, make_app, fr
             await pilot.pause()
             await pilot.press("H")
             await pilot.pause()
-            await app.workers.wait_for_complete()
+            await workers_done(app)
             await pilot.pause()
             screen = app.screen
             assert isinstance(screen, HandoffScreen)

@@ -24,6 +24,7 @@ from casewatch.storage.target import resolve_target
 from casewatch.tui.app import CasewatchApp
 from casewatch.tui.screens.board import BoardScreen
 from casewatch.tui.screens.metrics import MetricsScreen
+from tests.tui.helpers import workers_done
 
 LEAD = Person(name="dana", role=Role.LEAD, tz="Europe/Berlin")
 
@@ -65,7 +66,7 @@ async def test_windows_breakdown_trend_and_failure_signal(history_db, frozen_clo
         await pilot.press("M")
         screen = app.screen
         assert isinstance(screen, MetricsScreen)
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause()
         # the last 7 days: C and D
         assert cell(screen, "customer_update_miss_rate", "all") == "50% (1/2)"
@@ -104,7 +105,7 @@ async def test_at_80x24_the_latest_weeks_stay_in_view(history_db, frozen_clock):
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         await pilot.press("M")
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause()
         values = app.screen.query_one("#trend-values-time_to_named_owner")
         values.update("— — — — — 23h48m 21h53m 3h14m")  # eight weeks of owner times, as a busy floor has them
@@ -131,7 +132,7 @@ async def test_at_80x24_sev4_stays_on_screen_and_a_week_of_values_is_one_line(ev
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         await pilot.press("M")
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause()
         screen = app.screen
         assert isinstance(screen, MetricsScreen)

@@ -8,7 +8,7 @@ from casewatch.core.clocks import ClockState
 from casewatch.core.models import Severity
 from casewatch.tui.screens.board import BoardScreen
 from casewatch.tui.screens.case import CaseScreen
-from tests.tui.helpers import notifications, table
+from tests.tui.helpers import notifications, table, workers_done
 from tests.tui.test_app import help_lines, key_line
 
 SIZES = [(80, 24), (200, 60)]
@@ -93,7 +93,7 @@ async def test_y_copies_the_case_id_and_Y_the_last_customer_message(make_app, si
         await pilot.press("j", "y")
         case_id = pane.selected_id()
         assert app.clipboard == case_id
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause()
         shown = notifications(app)
         assert f"{case_id} copied to the clipboard" in shown or f"{case_id} sent to the terminal's clipboard" in shown
@@ -101,7 +101,7 @@ async def test_y_copies_the_case_id_and_Y_the_last_customer_message(make_app, si
         app.screen.open_case(with_update)
         await pilot.pause()
         assert isinstance(app.screen, CaseScreen)
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause()
         await pilot.press("y")
         assert app.clipboard == with_update

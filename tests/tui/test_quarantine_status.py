@@ -10,6 +10,7 @@ import pytest
 
 from casewatch.core.models import Event, EventType
 from casewatch.tui.screens.event import event_text
+from tests.tui.helpers import workers_done
 from tests.tui.test_views import status
 
 
@@ -26,7 +27,7 @@ async def test_a_lead_sees_the_quarantined_count(make_app, board_db, actor, show
     forge(board_db)
     app = make_app(actor=actor)
     async with app.run_test(size=(200, 60)) as pilot:
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause()
         assert ("⚠ 1 quarantined (db audit)" in status(app)) is shown, status(app)
         assert app.state.roster["tom"].role.value == "agent"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from casewatch.core.models import Severity, Status
-from tests.tui.helpers import notifications, shown_ids, table
+from tests.tui.helpers import notifications, shown_ids, table, workers_done
 
 
 async def test_close_and_review_from_the_board(make_app, writer):
@@ -22,7 +22,7 @@ async def test_close_and_review_from_the_board(make_app, writer):
         await pilot.pause()
         assert "is not one of the policy's causes: product-defect" in str(app.screen.query_one("#form-error").render())
         await pilot.press(*("backspace",) * 8, *"configuration", "enter", *"L2 runbook [for] SSO", "ctrl+s")
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause()
         case = await writer.get_case(case_id)
         assert case.status is Status.RESOLVED and case.review is not None
@@ -54,7 +54,7 @@ async def test_a_case_already_closed_and_reviewed_is_refused_before_the_form_ope
         case_id = table(app, "sev2").selected_id()
         await writer.execute(c.CloseCase(case_id=case_id, final_severity=Severity.SEV2, avoidable=False), "dana")
         await app.push_screen(CaseScreen(case_id))
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause()
         await pilot.press("C")
         await pilot.pause()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from tests.tui.helpers import workers_done
+
 
 def test_board_80x24(make_app, snap_compare):
     assert snap_compare(make_app(), terminal_size=(80, 24))
@@ -20,7 +22,7 @@ def test_board_light_theme(make_app, snap_compare):
 async def open_first_case(pilot):
     await pilot.pause()
     await pilot.press("enter")
-    await pilot.app.workers.wait_for_complete()
+    await workers_done(pilot.app)
     await pilot.pause()
 
 
@@ -44,7 +46,7 @@ def test_sev3_case_screen_names_the_calendar_zone(make_app, snap_compare):
 
         await pilot.pause()
         await pilot.app.push_screen(CaseScreen("CW-1013"))
-        await pilot.app.workers.wait_for_complete()
+        await workers_done(pilot.app)
         await pilot.pause()
 
     assert snap_compare(make_app(), terminal_size=(120, 40), run_before=open_sev3)
