@@ -51,7 +51,6 @@ from casewatch.tui.widgets import cells
 from casewatch.tui.widgets.board_layout import CLOCKS, Layout, choose_layout, column_width, pane_heights
 from casewatch.tui.widgets.case_table import CaseTable, Cells, SeverityPane, rows_in_view
 from casewatch.tui.widgets.clock_bar import ClockBar
-from casewatch.tui.widgets.filter_bar import MOST_LINES as MOST_BAR_LINES
 from casewatch.tui.widgets.filter_bar import FilterBar
 from casewatch.tui.widgets.footer import CasewatchFooter
 from casewatch.tui.widgets.handoff_banner import HandoffBanner
@@ -723,6 +722,9 @@ class BoardScreen(QuickActions):
     @on(FilterBar.Left)
     def _filter_left(self) -> None:
         """Tab in the bar: the keys go back to the pane they came from, the bar stays open."""
+        self._back_to_table()
+
+    def _back_to_table(self) -> None:
         (self._last_table or self._panes[Severity.SEV1].table).focus()
 
     def _close_filter_bar(self) -> None:
@@ -731,7 +733,7 @@ class BoardScreen(QuickActions):
             had_error = bar.lines > 1
             bar.close()
             self._place_toasts()
-            (self._last_table or self._panes[Severity.SEV1].table).focus()
+            self._back_to_table()
             if had_error:  # the panes take back the error's lines (the bar's own line was never theirs)
                 self._size_panes()
 
@@ -746,13 +748,13 @@ class BoardScreen(QuickActions):
 
     def _place_toasts(self) -> None:
         """While the filter bar is open, the toasts sit above it and its error lines, not over them
-        for their 10 s: Textual's rack docks at the bottom right, where the bar and its error are.
-        A class on the rack for the lines the bar takes (app.tcss); only the rack is restyled."""
+        for their 10 s: Textual's rack docks at the bottom right, where the bar and its error are,
+        one line up for the footer (its own margin, kept when the bar is closed). Only the rack is
+        restyled."""
         bar = self.query_one(FilterBar)
         lines = bar.lines if bar.display else 0
         for rack in self.query_children("ToastRack"):  # Textual's own (none when notifications are off)
-            for taken in range(1, MOST_BAR_LINES + 1):
-                rack.set_class(lines == taken, f"-over-filter-bar-{taken}")
+            rack.styles.margin = (0, 0, 1 + lines, 0)
 
     def action_everything(self) -> None:
         """Esc on the board: every case again. A filter bar left open (Tab gave the keys to the

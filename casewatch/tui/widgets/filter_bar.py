@@ -25,9 +25,6 @@ from casewatch.tui.widgets.plain_paste import PlainInput
 RECALL = Binding.Group("Earlier/later filters", compact=True)
 """↑ and ↓ share one place in the footer."""
 
-MOST_LINES = 4
-"""The most lines the open bar takes: the Input's and its error's max-height (3, app.tcss)."""
-
 FILTER_HINT = "words, owner:ravi sev:1,2 customer:acme route:specialist:* status:waiting is:unowned…"
 
 
